@@ -1,0 +1,589 @@
+// The public contract of the VFS: what the Linux syscall handlers and the WASI layer call
+// (Vfs, FileDescription), and what filesystems plug in (FilesystemType, Inode, FileImpl)
+// and the sentry fills in (SandboxProviders). Modelled on gVisor's pkg/sentry/vfs.
+//
+// Conventions:
+// - Synchronous. Failures throw SysError(errno) from src/abi/errno.ts.
+// - Paths and names are latin1 byte strings: one JS char per byte.
+// - Flag arguments carry the Linux values (src/abi/linux-fcntl.ts: O, AT, RENAME, SEEK, ACCESS).
+
+// ---------------------------------------------------------------------------------------
+// Identities and per-task filesystem state
+
+/** Capability numbers (linux/capability.h) the VFS consults; the mask is 1n << BigInt(cap). */
+export const CAP = {
+  CHOWN: 0,
+  DAC_OVERRIDE: 1,
+  DAC_READ_SEARCH: 2,
+  FOWNER: 3,
+  FSETID: 4,
+  LINUX_IMMUTABLE: 9,
+  SYS_CHROOT: 18,
+  SYS_ADMIN: 21,
+  MKNOD: 27,
+} as const;
+
+/**
+ * The identity a filesystem operation is checked against: Linux's fsuid/fsgid, the
+ * supplementary groups, and the effective capability set as a bit mask.
+ */
+export interface Credentials {
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups: readonly number[];
+  readonly caps: bigint;
+}
+
+/** A place in the tree: a dentry seen through a mount (gVisor's VirtualDentry). */
+export interface Location {
+  readonly mount: Mount;
+  readonly dentry: Dentry;
+}
+
+/**
+ * The filesystem state of a task (Linux's fs_struct plus the credentials): shared by
+ * CLONE_FS threads, copied on fork. The VFS only reads it; chdir/chroot/umask/setuid are
+ * the sentry's to apply (it gets the new Location from Vfs.resolve).
+ */
+export interface FsContext {
+  root: Location;
+  cwd: Location;
+  umask: number;
+  creds: Credentials;
+}
+
+// ---------------------------------------------------------------------------------------
+// Attributes
+
+export interface Timespec {
+  sec: number;
+  nsec: number;
+}
+
+/** utimensat's special nsec values. */
+export const UTIME_NOW = (1 << 30) - 1;
+export const UTIME_OMIT = (1 << 30) - 2;
+
+/** What stat/statx report. dev and rdev are Linux dev_t values (see makedev). */
+export interface Stat {
+  dev: number;
+  ino: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  size: number;
+  blksize: number;
+  blocks: number;
+  atime: Timespec;
+  mtime: Timespec;
+  ctime: Timespec;
+  btime?: Timespec;
+}
+
+/** File type bits of st_mode (S_IFMT and friends). */
+export const S = {
+  IFMT: 0o170000,
+  IFSOCK: 0o140000,
+  IFLNK: 0o120000,
+  IFREG: 0o100000,
+  IFBLK: 0o060000,
+  IFDIR: 0o040000,
+  IFCHR: 0o020000,
+  IFIFO: 0o010000,
+  ISUID: 0o4000,
+  ISGID: 0o2000,
+  ISVTX: 0o1000,
+} as const;
+
+/** getdents d_type values. */
+export const DT = {
+  UNKNOWN: 0,
+  FIFO: 1,
+  CHR: 2,
+  DIR: 4,
+  BLK: 6,
+  REG: 8,
+  LNK: 10,
+  SOCK: 12,
+} as const;
+
+/** d_type for an st_mode. */
+export function dtypeOf(mode: number): number {
+  return (mode & S.IFMT) >>> 12;
+}
+
+/**
+ * glibc's dev_t encoding (what st_dev and st_rdev hold), for majors below 4096 and minors
+ * below 2^20: every device the sandbox shows fits.
+ */
+export function makedev(major: number, minor: number): number {
+  return ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & 0xfff00) << 12)) >>> 0;
+}
+export function major(dev: number): number {
+  return (dev >>> 8) & 0xfff;
+}
+export function minor(dev: number): number {
+  return ((dev & 0xff) | ((dev >>> 12) & 0xfff00)) >>> 0;
+}
+
+/** One attribute change (chmod/chown/utimens/truncate); absent fields stay as they are. */
+export interface AttrChange {
+  mode?: number; // permission bits and S_ISUID/S_ISGID/S_ISVTX, never the type
+  uid?: number;
+  gid?: number;
+  size?: number;
+  atime?: Timespec; // already resolved: no UTIME_NOW/UTIME_OMIT here
+  mtime?: Timespec;
+  ctime?: Timespec;
+}
+
+/** statfs(2) fields. */
+export interface Statfs {
+  type: number; // f_type magic (TMPFS_MAGIC, PROC_SUPER_MAGIC, ...)
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  fsid: [number, number];
+  namelen: number;
+  frsize: number;
+  flags: number; // ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC ... of the mount
+}
+
+/** One getdents entry. offset is the cookie of the NEXT entry (Linux's d_off). */
+export interface DirEntry {
+  ino: number;
+  type: number; // DT_*
+  name: string;
+  offset: number;
+}
+
+// ---------------------------------------------------------------------------------------
+// Readiness (gVisor's waiter.Queue): how non-blocking files tell the sentry when to retry.
+
+/** poll(2) event bits. */
+export const POLL = {
+  IN: 0x001,
+  PRI: 0x002,
+  OUT: 0x004,
+  ERR: 0x008,
+  HUP: 0x010,
+  NVAL: 0x020,
+  RDNORM: 0x040,
+  RDBAND: 0x080,
+  WRNORM: 0x100,
+  WRBAND: 0x200,
+  RDHUP: 0x2000,
+} as const;
+
+/** Undoes a WaitQueue.subscribe. */
+export type Unsubscribe = () => void;
+
+/**
+ * Callbacks waiting for readiness events. A file that would block throws EAGAIN; the
+ * sentry subscribes for the events it needs and retries the syscall when called back.
+ * Implemented by WaitQueue in src/vfs/waiter.ts.
+ */
+export interface Waitable {
+  /** The subset of mask that is ready now (POLLERR/POLLHUP are always reported). */
+  readiness(mask: number): number;
+  /** Calls back (once per notify that intersects mask) until unsubscribed. */
+  subscribe(mask: number, callback: (events: number) => void): Unsubscribe;
+}
+
+// ---------------------------------------------------------------------------------------
+// The tree: mounts, dentries
+
+/** Mount flags kept per mount and honoured by the VFS (MS_* values from linux/mount.h). */
+export const MS = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  NOATIME: 1024,
+  NODIRATIME: 2048,
+  RELATIME: 1 << 21,
+} as const;
+
+export interface Mount {
+  /** mnt_id as /proc/self/mountinfo shows it. */
+  readonly id: number;
+  readonly fs: Filesystem;
+  /** MS_* flags of this mount (a read-only bind of a writable fs has MS_RDONLY here). */
+  readonly flags: number;
+  /** Where it is attached; undefined for the root mount. */
+  readonly parent: Location | undefined;
+  /** The dentry of fs this mount shows at its mount point (a bind mount's subtree). */
+  readonly root: Dentry;
+  /** The OCI mount's source and options, for /proc/mounts. */
+  readonly source: string;
+  readonly options: readonly string[];
+}
+
+/** A name in a directory, bound to an inode. Parent links let the VFS rebuild paths. */
+export interface Dentry {
+  readonly name: string;
+  readonly parent: Dentry | undefined;
+  readonly inode: Inode;
+}
+
+/** A row of the mount table, for /proc/mounts and /proc/self/mountinfo. */
+export interface MountInfo {
+  id: number;
+  parentId: number;
+  dev: number;
+  /** Path of the mount's root inside its filesystem (a bind's source subtree). */
+  root: string;
+  /** Mount point, as seen from the sandbox root. */
+  mountPoint: string;
+  fsType: string;
+  source: string;
+  flags: number;
+  options: readonly string[];
+}
+
+// ---------------------------------------------------------------------------------------
+// What syscall handlers call
+
+/** Options of Vfs.resolve. */
+export interface ResolveOptions {
+  /** Follow a symlink in the last component (not AT_SYMLINK_NOFOLLOW / O_NOFOLLOW). */
+  follow: boolean;
+  /** AT_EMPTY_PATH: an empty path names dir itself. */
+  emptyPath?: boolean;
+  /** The result must be a directory (chdir, chroot, O_DIRECTORY): ENOTDIR otherwise. */
+  directory?: boolean;
+}
+
+/**
+ * The VFS of one sandbox. Every path operation takes the caller's FsContext, a starting
+ * directory (undefined = ctx.cwd, i.e. AT_FDCWD; a Location for a dirfd) and a path, so
+ * each *at syscall maps onto one call. Absolute paths start at ctx.root; `..` never goes
+ * above it; symlinks are interpreted inside the sandbox (40 then ELOOP).
+ */
+export interface Vfs {
+  /** The root of the mount tree (the initial FsContext.root and cwd). */
+  readonly root: Location;
+
+  /** Looks a path up (chdir, chroot, execve's lookup, name_to_handle...). */
+  resolve(ctx: FsContext, dir: Location | undefined, path: string, opts: ResolveOptions): Location;
+
+  /**
+   * openat(2) with flags/mode as Linux takes them (umask applied here). O_CLOEXEC is the
+   * caller's (it belongs to the fd, not the description). O_TMPFILE, O_PATH supported.
+   */
+  open(ctx: FsContext, dir: Location | undefined, path: string, flags: number, mode: number): FileDescription;
+
+  /** Opens a file for execve: search + exec permission, regular file, not on a noexec mount. */
+  openExecutable(ctx: FsContext, dir: Location | undefined, path: string, flags: number): FileDescription;
+
+  /** newfstatat/statx; flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH. */
+  stat(ctx: FsContext, dir: Location | undefined, path: string, flags: number): Stat;
+  /** stat of a Location already held (fstat of an O_PATH fd, /proc links). */
+  statAt(loc: Location): Stat;
+
+  mkdir(ctx: FsContext, dir: Location | undefined, path: string, mode: number): void;
+  /** mknodat: S_IFREG/S_IFCHR/S_IFBLK/S_IFIFO/S_IFSOCK in mode. */
+  mknod(ctx: FsContext, dir: Location | undefined, path: string, mode: number, rdev: number): void;
+  /** unlinkat; AT_REMOVEDIR in flags makes it rmdir. */
+  unlink(ctx: FsContext, dir: Location | undefined, path: string, flags: number): void;
+  /** renameat2; flags RENAME_NOREPLACE, RENAME_EXCHANGE. EXDEV across mounts. */
+  rename(ctx: FsContext, oldDir: Location | undefined, oldPath: string, newDir: Location | undefined, newPath: string, flags: number): void;
+  /** linkat; AT_SYMLINK_FOLLOW, AT_EMPTY_PATH in flags. */
+  link(ctx: FsContext, oldDir: Location | undefined, oldPath: string, newDir: Location | undefined, newPath: string, flags: number): void;
+  symlink(ctx: FsContext, target: string, dir: Location | undefined, path: string): void;
+  readlink(ctx: FsContext, dir: Location | undefined, path: string): string;
+
+  /** fchmodat (flags: AT_SYMLINK_NOFOLLOW gives EOPNOTSUPP on a symlink, as Linux). */
+  chmod(ctx: FsContext, dir: Location | undefined, path: string, mode: number, flags: number): void;
+  /** fchownat; -1 leaves an id unchanged. */
+  chown(ctx: FsContext, dir: Location | undefined, path: string, uid: number, gid: number, flags: number): void;
+  /** utimensat; nsec may be UTIME_NOW or UTIME_OMIT; undefined times = both now. */
+  utimens(ctx: FsContext, dir: Location | undefined, path: string, atime: Timespec | undefined, mtime: Timespec | undefined, flags: number): void;
+  /** faccessat2; mode is R_OK|W_OK|X_OK or F_OK; AT_EACCESS is the caller's to honour by passing creds. */
+  access(ctx: FsContext, dir: Location | undefined, path: string, mode: number, flags: number): void;
+  truncate(ctx: FsContext, dir: Location | undefined, path: string, length: number): void;
+  statfs(ctx: FsContext, dir: Location | undefined, path: string): Statfs;
+
+  getxattr(ctx: FsContext, dir: Location | undefined, path: string, name: string, flags: number): Uint8Array;
+  /** xflags: XATTR_CREATE (1), XATTR_REPLACE (2). */
+  setxattr(ctx: FsContext, dir: Location | undefined, path: string, name: string, value: Uint8Array, xflags: number, flags: number): void;
+  listxattr(ctx: FsContext, dir: Location | undefined, path: string, flags: number): string[];
+  removexattr(ctx: FsContext, dir: Location | undefined, path: string, name: string, flags: number): void;
+
+  /**
+   * The path of loc as seen from ctx.root (getcwd, /proc/PID/fd links, /proc/PID/cwd).
+   * A location outside ctx.root is shown from the tree's root; an unlinked file gets
+   * Linux's " (deleted)" suffix.
+   */
+  pathOf(ctx: FsContext | undefined, loc: Location): string;
+
+  /** The mount table in mount order, as /proc/mounts lists it. */
+  mounts(): MountInfo[];
+
+  /**
+   * A description for a file that has no name in the tree (pipes, sockets, eventfd,
+   * epoll): the inode lives on an internal mount; pathOf shows `name` (e.g. "pipe:[12]").
+   */
+  openAnonymous(inode: Inode, name: string, flags: number, ctx: FsContext): FileDescription;
+
+  /** memfd_create: an unlinked tmpfs regular file opened O_RDWR ("/memfd:NAME (deleted)"). */
+  memfd(ctx: FsContext, name: string, flags: number): FileDescription;
+}
+
+/** How the sentry builds the VFS of a sandbox (createVfs in src/vfs/index.ts). */
+export interface VfsOptions {
+  /** The validated spec's root and mounts (src/oci's Spec satisfies this). */
+  spec: {
+    root: { path: string; readonly?: boolean };
+    mounts?: readonly { destination: string; type?: string; source?: string; options?: readonly string[] }[];
+  };
+  /** The bundle directory: relative root.path and bind sources resolve against it, and
+   *  BUNDLE/tssc-rootfs-meta.json (ownership, modes, device nodes) is read from it. */
+  bundleDir: string;
+  /** 'memory' (default): a writable root gets an in-memory upper layer; 'none': writes
+   *  go through to the host rootfs (runsc --overlay=none). */
+  overlay?: 'memory' | 'none';
+  /** proc, sysfs, devpts, mqueue and the synthesized /dev ("dev") types. */
+  registry: FilesystemRegistry;
+  providers: SandboxProviders;
+  /** Replaces the pure-Node component-by-component open beneath a host directory (e.g.
+   *  the native helper's openat2 with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS). */
+  openBeneath?: OpenBeneath;
+}
+
+/**
+ * Opens path (relative, latin1, no `..`) beneath the host directory fd dirFd without the
+ * host kernel following any symlink; returns a new O_CLOEXEC host fd or throws SysError
+ * (ELOOP/ENOTDIR/ENOENT/EXDEV as openat2 gives them).
+ */
+export type OpenBeneath = (dirFd: number, path: string, flags: number, mode: number) => number;
+
+/**
+ * An open file description (Linux's struct file): shared by dup'd and inherited fds.
+ * The fd table holds references: ref() on dup/fork/SCM_RIGHTS, unref() on close; the last
+ * unref releases it (an unlinked file's data lives until then).
+ */
+export interface FileDescription extends Waitable {
+  readonly location: Location;
+  readonly inode: Inode;
+  /** O_RDONLY, O_WRONLY or O_RDWR. */
+  readonly accessMode: number;
+  /** Status flags for F_GETFL (access mode included). */
+  readonly statusFlags: number;
+  /** F_SETFL: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT, O_NOATIME change. */
+  setStatusFlags(flags: number): void;
+  /** An O_PATH description: only fstat, fchdir, *at, dup, close work (EBADF otherwise). */
+  readonly isPath: boolean;
+
+  ref(): void;
+  unref(): void;
+
+  /** read/pread: the count read (0 at end of file); EAGAIN when a non-blocking file is empty. */
+  read(buf: Uint8Array, position?: number): number;
+  /** write/pwrite: the count written (O_APPEND writes at the end whatever the position). */
+  write(buf: Uint8Array, position?: number): number;
+  /** lseek with SEEK_SET/CUR/END/DATA/HOLE; ESPIPE on pipes and sockets. */
+  seek(offset: number, whence: number): number;
+  /** The current offset (for /proc/PID/fdinfo). */
+  readonly offset: number;
+
+  /**
+   * getdents from the current offset: calls emit for each entry until it returns false
+   * (the entry did not fit: it is kept for the next call). `.` and `..` are included;
+   * offsets are cookies that survive concurrent creation and removal of other entries.
+   */
+  getdents(emit: (entry: DirEntry) => boolean): void;
+
+  stat(): Stat;
+  truncate(length: number): void;
+  fsync(): void;
+  /** fallocate(2) mode 0 and FALLOC_FL_KEEP_SIZE / PUNCH_HOLE|KEEP_SIZE; EOPNOTSUPP otherwise. */
+  allocate(mode: number, offset: number, length: number): void;
+  chmod(ctx: FsContext, mode: number): void;
+  chown(ctx: FsContext, uid: number, gid: number): void;
+  utimens(ctx: FsContext, atime: Timespec | undefined, mtime: Timespec | undefined): void;
+  getxattr(ctx: FsContext, name: string): Uint8Array;
+  setxattr(ctx: FsContext, name: string, value: Uint8Array, xflags: number): void;
+  listxattr(ctx: FsContext): string[];
+  removexattr(ctx: FsContext, name: string): void;
+  statfs(): Statfs;
+  /** ioctl; ENOTTY unless the file implements the request. */
+  ioctl(request: number, arg: bigint, memory: UserMemory): number;
+}
+
+/** The calling task's memory, for ioctls that read or write structs (EFAULT on a bad address). */
+export interface UserMemory {
+  read(addr: bigint, length: number): Uint8Array;
+  write(addr: bigint, data: Uint8Array): void;
+}
+
+// ---------------------------------------------------------------------------------------
+// What filesystems implement
+
+/** Asks a filesystem type for an instance; what a mount of that type gets. */
+export interface MountRequest {
+  /** The OCI mount's source, type and options; destination as written in the spec. */
+  readonly source: string;
+  readonly options: readonly string[];
+  readonly destination: string;
+  /** The anonymous dev_t the VFS allocated for this instance: use it as st_dev. */
+  readonly dev: number;
+  readonly providers: SandboxProviders;
+  readonly vfs: Vfs;
+}
+
+/** A filesystem type (proc, sysfs, devpts, mqueue, the synthesized /dev ...). */
+export interface FilesystemType {
+  readonly name: string;
+  mount(request: MountRequest): Filesystem;
+}
+
+/** One filesystem instance (a superblock). */
+export interface Filesystem {
+  readonly type: string;
+  readonly dev: number;
+  readonly root: Inode;
+  statfs(): Statfs;
+}
+
+/**
+ * A file in a filesystem. Synthesized filesystems implement this (a read-only one needs
+ * stat, lookup/readdir on directories, readlink on symlinks, open). Permission checks,
+ * path walking, mounts, sticky bits and read-only mounts are the VFS's, before it calls
+ * these. Mutating operations left out answer EPERM; directory operations on a
+ * non-directory are never called (the VFS answers ENOTDIR).
+ *
+ * Identity matters: the same file must be the same Inode object while it is in use, so
+ * mount points and hard links stay recognisable.
+ */
+export interface Inode {
+  readonly fs: Filesystem;
+  readonly ino: number;
+  stat(): Stat;
+
+  /** The child named name (never `.` or `..`): throws ENOENT when absent. */
+  lookup?(name: string): Inode;
+  /** A directory's entries without `.` and `..`, each with a cookie stable for this inode. */
+  readdir?(): Iterable<DirEntry>;
+  /**
+   * Whether the VFS may cache lookups through this directory. Synthesized directories
+   * whose contents change on their own (/proc) return false.
+   */
+  readonly cacheable?: boolean;
+
+  /** Creates a regular file, device, fifo or socket node (mode has the type). */
+  mknod?(name: string, mode: number, rdev: number, creds: Credentials): Inode;
+  mkdir?(name: string, mode: number, creds: Credentials): Inode;
+  symlink?(name: string, target: string, creds: Credentials): Inode;
+  /** Adds a hard link to target (same filesystem). */
+  link?(name: string, target: Inode): void;
+  /** Removes the name of a non-directory (the VFS checked the type). */
+  unlink?(name: string): void;
+  /** Removes an empty directory: ENOTEMPTY otherwise. */
+  rmdir?(name: string): void;
+  /** Moves a name; the VFS checked types, emptiness and loops. exchange: RENAME_EXCHANGE. */
+  rename?(oldName: string, newDir: Inode, newName: string, exchange: boolean): void;
+  /** An unnamed regular file in this directory (O_TMPFILE). */
+  tmpfile?(mode: number, creds: Credentials): Inode;
+
+  readlink?(): string;
+  /**
+   * For magic links (/proc/PID/fd/N, /proc/PID/cwd, exe, root): the Location the link
+   * jumps to, instead of interpreting readlink()'s text. Called with the resolving ctx.
+   */
+  follow?(ctx: FsContext): Location;
+
+  setattr?(change: AttrChange): void;
+  getxattr?(name: string): Uint8Array;
+  setxattr?(name: string, value: Uint8Array, xflags: number): void;
+  listxattr?(): string[];
+  removexattr?(name: string): void;
+
+  /** Overrides the generic mode-bits check (mask: 4 read, 2 write, 1 exec/search). */
+  permission?(creds: Credentials, mask: number): boolean;
+
+  /**
+   * Opens the file's contents. flags are the open flags (access mode, O_NONBLOCK, ...).
+   * Regular files of ordinary filesystems are opened by the VFS's own code; devices,
+   * fifos and synthesized files return their FileImpl here.
+   */
+  open(flags: number, ctx: FsContext): FileImpl;
+}
+
+/**
+ * The contents side of an open file, wrapped by the VFS's FileDescription (which owns
+ * offsets, O_APPEND, access mode and reference counting).
+ */
+export interface FileImpl {
+  /** Seekable files get position = the description's offset; others get position -1. */
+  readonly seekable: boolean;
+  read?(buf: Uint8Array, position: number, flags: number): number;
+  write?(buf: Uint8Array, position: number, flags: number): number;
+  /** SEEK_DATA/SEEK_HOLE answers; by default the whole file is data. */
+  seekData?(offset: number, whence: number): number;
+  truncate?(length: number): void;
+  allocate?(mode: number, offset: number, length: number): void;
+  fsync?(): void;
+  /** Defaults: always readable and writable (POLLIN|POLLOUT), no events ever. */
+  readiness?(mask: number): number;
+  subscribe?(mask: number, callback: (events: number) => void): Unsubscribe;
+  ioctl?(request: number, arg: bigint, memory: UserMemory): number;
+  /** Called once when the last reference to the description goes. */
+  release?(): void;
+}
+
+/** Registry of filesystem types that are not the VFS's own (host, tmpfs, overlay). */
+export interface FilesystemRegistry {
+  register(type: FilesystemType): void;
+  get(name: string): FilesystemType | undefined;
+}
+
+// ---------------------------------------------------------------------------------------
+// What the sentry provides to synthesized filesystems (/proc, /sys, /dev, devpts)
+
+/** One process (thread group) as /proc shows it. */
+export interface ProcessView {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly pgid: number;
+  readonly sid: number;
+  readonly tids: readonly number[];
+  /** One of R S D Z T t X. */
+  readonly state: string;
+  readonly comm: string;
+  readonly cmdline: Uint8Array;
+  readonly environ: Uint8Array;
+  readonly uid: number;
+  readonly gid: number;
+  readonly euid: number;
+  readonly egid: number;
+  /** Start time in clock ticks since boot (field 22 of /proc/PID/stat). */
+  readonly startTicks: number;
+  readonly fsContext: FsContext;
+  readonly exe: Location | undefined;
+  /** The open fds of the process and what they refer to. */
+  fds(): ReadonlyMap<number, FileDescription>;
+  /** /proc/PID/maps text, when the platform knows the mappings. */
+  maps?(): string;
+}
+
+/** The sandbox facts synthesized filesystems show. Filled in by the sentry. */
+export interface SandboxProviders {
+  hostname(): string;
+  domainname(): string;
+  /** The pid (thread group id) and tid of the task making the current call, for /proc/self. */
+  currentPid(): number;
+  currentTid(): number;
+  processes(): readonly number[];
+  process(pid: number): ProcessView | undefined;
+  /** Seconds since the sandbox started (/proc/uptime). */
+  uptime(): number;
+}
+
+/** A virtual filesystem operation's error: use SysError from src/abi/errno.ts. */
+export type { SysError } from '../abi/errno.js';
