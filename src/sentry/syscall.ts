@@ -1,0 +1,153 @@
+// The contract between the sentry and the syscall tables that register with it.
+// A table (src/syscalls/linux, src/syscalls/wasi) knows the ABI; the sentry knows tasks.
+// The sentry never imports a table: tables import these types and the composer
+// (src/oci/lifecycle) hands a table to the Sandbox it builds.
+
+import type { Credentials, FsContext, Vfs, Waitable } from '../vfs/api.js';
+import type { FdTable } from './fd-table.js';
+
+/** The six raw argument registers of a syscall (rdi, rsi, rdx, r10, r8, r9 on x86-64). */
+export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
+
+/** A syscall result: >= 0 on success, -errno on failure (as the kernel leaves it in rax). */
+export type SyscallResult = number | bigint;
+
+/**
+ * The memory of the calling task. Every address the workload passes may be unmapped or
+ * hostile: a failed access throws SysError(EFAULT), never anything else. Each argument
+ * is copied once and the handler decides from its copy.
+ */
+export interface TaskMemory {
+  read(addr: bigint, length: number): Buffer;
+  write(addr: bigint, data: Uint8Array): void;
+  /** A NUL-terminated string as a latin1 byte string; ENAMETOOLONG past maxLength bytes. */
+  readCString(addr: bigint, maxLength: number): string;
+}
+
+/** getrlimit/setrlimit values; RLIM_INFINITY is 2^64-1. */
+export interface Rlimit {
+  cur: bigint;
+  max: bigint;
+}
+
+/** The resource limits of a thread group, indexed by RLIMIT_* number (0..15). */
+export interface Rlimits {
+  get(resource: number): Rlimit;
+  set(resource: number, limit: Rlimit): void;
+}
+
+/**
+ * The full identity of a task (Linux's struct cred). FsContext.creds is the fs view of it
+ * (fsuid/fsgid, groups, effective caps) that the VFS checks against.
+ */
+export interface TaskCredentials {
+  readonly ruid: number;
+  readonly euid: number;
+  readonly suid: number;
+  readonly fsuid: number;
+  readonly rgid: number;
+  readonly egid: number;
+  readonly sgid: number;
+  readonly fsgid: number;
+  readonly groups: readonly number[];
+  readonly permitted: bigint;
+  readonly effective: bigint;
+  readonly inheritable: bigint;
+  readonly bounding: bigint;
+}
+
+/** What the whole sandbox shares: its VFS, its uts namespace, its clocks. */
+export interface KernelServices {
+  readonly vfs: Vfs;
+  hostname: string;
+  domainname: string;
+  /** CLOCK_REALTIME / CLOCK_MONOTONIC in nanoseconds. */
+  realtimeNs(): bigint;
+  monotonicNs(): bigint;
+  /** Nanoseconds since the sandbox started (CLOCK_BOOTTIME as the sandbox sees it). */
+  uptimeNs(): bigint;
+}
+
+/**
+ * What a syscall handler may use of the task that made the call.
+ *
+ * Blocking: a handler that must wait (empty pipe, wait4, nanosleep) awaits one of the
+ * waits below; the task stays stopped, other tasks go on. A signal that must interrupt
+ * the wait makes it throw SysError(ERESTARTSYS) (src/abi/errno.ts). Handlers let that
+ * propagate: the sentry then restarts the call or returns EINTR, as the signal's
+ * SA_RESTART flag says. A handler that must never restart (poll, nanosleep) may catch it
+ * and return -EINTR itself.
+ */
+export interface SyscallTask {
+  /** Virtual thread id and thread group id, in the sandbox's pid namespace. */
+  readonly tid: number;
+  readonly pid: number;
+  readonly mem: TaskMemory;
+  /** The fd table (shared by CLONE_FILES tasks). */
+  readonly fds: FdTable;
+  /** root, cwd, umask, fs credentials (shared by CLONE_FS tasks). */
+  readonly fs: FsContext;
+  readonly creds: TaskCredentials;
+  /** The thread group's resource limits (RLIMIT_NOFILE bounds the fd table). */
+  readonly rlimits: Rlimits;
+  readonly kernel: KernelServices;
+
+  /** Resolves with the ready events of file ∩ events (POLLERR/POLLHUP included). */
+  waitReady(file: Waitable, events: number): Promise<number>;
+  /** Waits for several files at once (poll/select): resolves with each one's ready events. */
+  waitAnyReady(waits: readonly { file: Waitable; events: number }[], timeoutNs: bigint | undefined): Promise<number[]>;
+  /** Sleeps ns nanoseconds of CLOCK_MONOTONIC. */
+  sleep(ns: bigint): Promise<void>;
+  /** Queues a signal to this task, e.g. SIGPIPE after EPIPE, SIGXFSZ after EFBIG. */
+  signalSelf(signal: number): void;
+}
+
+/**
+ * A handler's answer that lets the host kernel run the trapped call as the workload made
+ * it, for calls the sentry must see but not answer (rt_sigaction: it records the
+ * disposition; the kernel installs it).
+ */
+export const RUN_ON_HOST: unique symbol = Symbol('run on host');
+
+/** A syscall's implementation: returns the result or -errno; may throw SysError. */
+export type SyscallHandler = (
+  task: SyscallTask,
+  args: SyscallArgs,
+) => SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult | typeof RUN_ON_HOST>;
+
+/**
+ * How the seccomp filter treats a syscall number:
+ * - 'trap': the sentry answers it (handler, or -ENOSYS when the entry has none);
+ * - 'passthrough': the host kernel runs it, no stop (only calls about the task's own
+ *   memory and scheduling);
+ * - 'refused': the filter answers -errno without any stop.
+ */
+export type SyscallClass = 'trap' | 'passthrough' | 'refused';
+
+/** How completely the sandbox implements a syscall, for docs/syscalls.md. */
+export type SupportLevel = 'supported' | 'partial' | 'unsupported' | 'refused';
+
+/** One row of a syscall table. */
+export interface SyscallEntry {
+  readonly nr: number;
+  readonly name: string;
+  readonly class: SyscallClass;
+  readonly support: SupportLevel;
+  /** For 'trap': the handler; absent means the sentry answers -ENOSYS. */
+  readonly handler?: SyscallHandler;
+  /** For 'refused': the errno the filter returns (ENOSYS or EPERM, as gVisor does). */
+  readonly errno?: number;
+  /** A short note for the docs (what is partial, why it is refused). */
+  readonly note?: string;
+}
+
+/**
+ * What a table registers with the sentry: every syscall number of its architecture,
+ * looked up by number on each trapped call.
+ */
+export interface SyscallTable {
+  /** e.g. 'linux/x86_64'; also the AUDIT_ARCH the seccomp filter checks. */
+  readonly arch: 'linux/x86_64';
+  entry(nr: number): SyscallEntry | undefined;
+  entries(): Iterable<SyscallEntry>;
+}
