@@ -7,6 +7,12 @@
 // - Paths and names are latin1 byte strings: one JS char per byte.
 // - Flag arguments carry the Linux values (src/abi/linux-fcntl.ts: O, AT, RENAME, SEEK, ACCESS).
 
+import type { StatFields } from '../abi/linux-stat.js';
+
+export { S, UTIME_NOW, UTIME_OMIT } from '../abi/linux-stat.js';
+export { DT, direntTypeOfMode } from '../abi/linux-dirent.js';
+export { POLL } from '../abi/linux-poll.js';
+
 // ---------------------------------------------------------------------------------------
 // Identities and per-task filesystem state
 
@@ -60,11 +66,8 @@ export interface Timespec {
   nsec: number;
 }
 
-/** utimensat's special nsec values. */
-export const UTIME_NOW = (1 << 30) - 1;
-export const UTIME_OMIT = (1 << 30) - 2;
-
-/** What stat/statx report. dev and rdev are Linux dev_t values (see makedev). */
+/** What stat/statx report (numbers; statFields converts for the abi encoders). dev and
+ *  rdev are Linux dev_t values (see makedev). */
 export interface Stat {
   dev: number;
   ino: number;
@@ -82,36 +85,26 @@ export interface Stat {
   btime?: Timespec;
 }
 
-/** File type bits of st_mode (S_IFMT and friends). */
-export const S = {
-  IFMT: 0o170000,
-  IFSOCK: 0o140000,
-  IFLNK: 0o120000,
-  IFREG: 0o100000,
-  IFBLK: 0o060000,
-  IFDIR: 0o040000,
-  IFCHR: 0o020000,
-  IFIFO: 0o010000,
-  ISUID: 0o4000,
-  ISGID: 0o2000,
-  ISVTX: 0o1000,
-} as const;
-
-/** getdents d_type values. */
-export const DT = {
-  UNKNOWN: 0,
-  FIFO: 1,
-  CHR: 2,
-  DIR: 4,
-  BLK: 6,
-  REG: 8,
-  LNK: 10,
-  SOCK: 12,
-} as const;
-
-/** d_type for an st_mode. */
-export function dtypeOf(mode: number): number {
-  return (mode & S.IFMT) >>> 12;
+/** The abi encoders' view of a Stat (encodeStat, encodeStatx). */
+export function statFields(st: Stat, mountId: number): StatFields {
+  const ts = (t: Timespec) => ({ sec: BigInt(t.sec), nsec: t.nsec });
+  return {
+    dev: BigInt(st.dev),
+    ino: BigInt(st.ino),
+    nlink: st.nlink,
+    mode: st.mode,
+    uid: st.uid,
+    gid: st.gid,
+    rdev: BigInt(st.rdev),
+    size: BigInt(st.size),
+    blksize: st.blksize,
+    blocks: BigInt(st.blocks),
+    atime: ts(st.atime),
+    mtime: ts(st.mtime),
+    ctime: ts(st.ctime),
+    ...(st.btime ? { btime: ts(st.btime) } : {}),
+    mountId: BigInt(mountId),
+  };
 }
 
 /**
@@ -120,12 +113,6 @@ export function dtypeOf(mode: number): number {
  */
 export function makedev(major: number, minor: number): number {
   return ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & 0xfff00) << 12)) >>> 0;
-}
-export function major(dev: number): number {
-  return (dev >>> 8) & 0xfff;
-}
-export function minor(dev: number): number {
-  return ((dev & 0xff) | ((dev >>> 12) & 0xfff00)) >>> 0;
 }
 
 /** One attribute change (chmod/chown/utimens/truncate); absent fields stay as they are. */
@@ -164,21 +151,6 @@ export interface DirEntry {
 
 // ---------------------------------------------------------------------------------------
 // Readiness (gVisor's waiter.Queue): how non-blocking files tell the sentry when to retry.
-
-/** poll(2) event bits. */
-export const POLL = {
-  IN: 0x001,
-  PRI: 0x002,
-  OUT: 0x004,
-  ERR: 0x008,
-  HUP: 0x010,
-  NVAL: 0x020,
-  RDNORM: 0x040,
-  RDBAND: 0x080,
-  WRNORM: 0x100,
-  WRBAND: 0x200,
-  RDHUP: 0x2000,
-} as const;
 
 /** Undoes a WaitQueue.subscribe. */
 export type Unsubscribe = () => void;
