@@ -1,0 +1,28 @@
+// Decoding raw syscall registers into the C types the man pages name. The kernel
+// truncates each register to the parameter's type, so do we: an `int fd` is the low
+// 32 bits, sign-extended.
+
+/** An `int` argument (fd, dirfd, signed count). */
+export function int32(reg: bigint): number {
+  return Number(BigInt.asIntN(32, reg));
+}
+
+/** An `unsigned int` argument (flags, modes, masks). */
+export function uint32(reg: bigint): number {
+  return Number(BigInt.asUintN(32, reg));
+}
+
+/** A pointer argument; 0n is NULL. */
+export function pointer(reg: bigint): bigint {
+  return BigInt.asUintN(64, reg);
+}
+
+/** A `size_t` argument. */
+export function size(reg: bigint): bigint {
+  return BigInt.asUintN(64, reg);
+}
+
+/** A `loff_t`/`off_t`/`ssize_t` argument. */
+export function int64(reg: bigint): bigint {
+  return BigInt.asIntN(64, reg);
+}
