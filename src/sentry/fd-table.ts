@@ -25,6 +25,21 @@ export interface InstallOptions {
   limit?: number;
 }
 
+/**
+ * How many fds, across every table, name each description. Lock owners need it: flock
+ * and OFD locks go when the last fd naming their description closes.
+ */
+const fdsNaming = new WeakMap<FileDescription, number>();
+
+function countFd(file: FileDescription, delta: number): void {
+  fdsNaming.set(file, (fdsNaming.get(file) ?? 0) + delta);
+}
+
+/** Whether any fd in any table still names file. */
+export function isNamedByAnyFd(file: FileDescription): boolean {
+  return (fdsNaming.get(file) ?? 0) > 0;
+}
+
 export class FdTable {
   private readonly entries = new Map<number, FdEntry>();
   /** No fd below this is free: where the lowest-free search starts. */
@@ -50,6 +65,7 @@ export class FdTable {
       fail(E.EMFILE);
     }
     this.entries.set(fd, { file, cloexec: options.cloexec ?? false });
+    countFd(file, 1);
     return fd;
   }
 
@@ -64,7 +80,11 @@ export class FdTable {
     }
     const previous = this.entries.get(fd);
     this.entries.set(fd, { file, cloexec: options.cloexec ?? false });
-    previous?.file.unref();
+    countFd(file, 1);
+    if (previous) {
+      countFd(previous.file, -1);
+      previous.file.unref();
+    }
   }
 
   /** A new fd for the description behind fd (dup, F_DUPFD): the two share offset and flags. */
@@ -103,6 +123,7 @@ export class FdTable {
     const copy = new FdTable();
     for (const [fd, entry] of this.entries) {
       entry.file.ref();
+      countFd(entry.file, 1);
       copy.entries.set(fd, entry);
     }
     return copy;
@@ -133,6 +154,7 @@ export class FdTable {
   private remove(fd: number, entry: FdEntry): void {
     this.entries.delete(fd);
     if (fd < this.freeHint) this.freeHint = fd;
+    countFd(entry.file, -1);
     entry.file.unref();
   }
 

@@ -1,0 +1,163 @@
+// Pipes (pipe(7)): a bounded byte queue with a read end and a write end. Non-blocking at
+// this level: an empty or full pipe throws EAGAIN and the syscall layer waits for the
+// readiness this file reports, so the same object serves blocking and O_NONBLOCK fds.
+
+import { E, fail } from '../abi/errno.js';
+import { IOCTL } from '../abi/linux-ioctl.js';
+import { O } from '../abi/linux-fcntl.js';
+import { POLL, S, type Credentials, type FileImpl, type Inode, type Stat, type Unsubscribe, type UserMemory } from '../vfs/api.js';
+import { now } from '../vfs/time.js';
+import { WaitQueue } from '../vfs/waiter.js';
+import { PIPEFS_MAGIC, allocateIno, anonFilesystem } from './anon-fs.js';
+
+/** Writes of at most this many bytes are atomic: never split, never interleaved. */
+export const PIPE_BUF = 4096;
+/** Default capacity (16 pages), as Linux gives a new pipe. */
+export const PIPE_DEFAULT_CAPACITY = 65536;
+/** /proc/sys/fs/pipe-max-size: the most F_SETPIPE_SZ grants an unprivileged task. */
+export const PIPE_MAX_CAPACITY = 1 << 20;
+
+const PAGE = 4096;
+const READABLE = POLL.IN | POLL.RDNORM;
+const WRITABLE = POLL.OUT | POLL.WRNORM;
+
+const pipefs = anonFilesystem('pipefs', PIPEFS_MAGIC);
+
+export class Pipe implements Inode {
+  readonly fs = pipefs;
+  readonly ino = allocateIno();
+  private readonly chunks: Uint8Array[] = [];
+  private buffered = 0;
+  private readers = 0;
+  private writers = 0;
+  private capacityBytes = PIPE_DEFAULT_CAPACITY;
+  private readonly queue = new WaitQueue();
+  private readonly attrs: Stat;
+
+  constructor(owner: Credentials) {
+    const t = now();
+    this.attrs = {
+      dev: pipefs.dev,
+      ino: this.ino,
+      mode: S.IFIFO | 0o600,
+      nlink: 1,
+      uid: owner.uid,
+      gid: owner.gid,
+      rdev: 0,
+      size: 0,
+      blksize: PAGE,
+      blocks: 0,
+      atime: t,
+      mtime: t,
+      ctime: t,
+    };
+  }
+
+  stat(): Stat {
+    return { ...this.attrs };
+  }
+
+  /** Bytes waiting to be read (FIONREAD). */
+  get size(): number {
+    return this.buffered;
+  }
+
+  get capacity(): number {
+    return this.capacityBytes;
+  }
+
+  /** F_SETPIPE_SZ: rounds up to a power-of-two number of pages; EBUSY below what is buffered. */
+  setCapacity(bytes: number): number {
+    if (bytes > PIPE_MAX_CAPACITY) fail(E.EPERM);
+    let pages = 1;
+    while (pages * PAGE < bytes) pages *= 2;
+    const capacity = pages * PAGE;
+    if (capacity < this.buffered) fail(E.EBUSY);
+    this.capacityBytes = capacity;
+    this.queue.notify(WRITABLE);
+    return capacity;
+  }
+
+  open(flags: number): FileImpl {
+    const mode = flags & O.ACCMODE;
+    const reads = mode === O.RDONLY || mode === O.RDWR;
+    const writes = mode === O.WRONLY || mode === O.RDWR;
+    if (reads) this.readers++;
+    if (writes) this.writers++;
+    let released = false;
+    return {
+      seekable: false,
+      read: (buf) => this.read(buf),
+      write: (buf) => this.write(buf),
+      readiness: (mask) => this.readiness(mask, reads, writes),
+      subscribe: (mask, callback) => this.subscribe(mask, callback),
+      ioctl: (request, arg, memory) => this.ioctl(request, arg, memory),
+      release: () => {
+        if (released) return;
+        released = true;
+        if (reads) this.readers--;
+        if (writes) this.writers--;
+        if (reads && this.readers === 0) this.queue.notify(POLL.ERR | WRITABLE);
+        if (writes && this.writers === 0) this.queue.notify(POLL.HUP | READABLE);
+      },
+    };
+  }
+
+  private read(buf: Uint8Array): number {
+    if (buf.length === 0) return 0;
+    if (this.buffered === 0) {
+      if (this.writers === 0) return 0;
+      fail(E.EAGAIN);
+    }
+    let done = 0;
+    while (done < buf.length && this.chunks.length > 0) {
+      const chunk = this.chunks[0]!;
+      const n = Math.min(chunk.length, buf.length - done);
+      buf.set(chunk.subarray(0, n), done);
+      done += n;
+      if (n === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(n);
+    }
+    this.buffered -= done;
+    this.queue.notify(WRITABLE);
+    return done;
+  }
+
+  private write(buf: Uint8Array): number {
+    if (this.readers === 0) fail(E.EPIPE);
+    if (buf.length === 0) return 0;
+    const room = this.capacityBytes - this.buffered;
+    // A small write goes in whole or not at all; a large one takes what room there is.
+    if (room === 0 || (buf.length <= PIPE_BUF && room < buf.length)) fail(E.EAGAIN);
+    const n = Math.min(room, buf.length);
+    this.chunks.push(Uint8Array.prototype.slice.call(buf, 0, n));
+    this.buffered += n;
+    this.queue.notify(READABLE);
+    return n;
+  }
+
+  private readiness(mask: number, reads: boolean, writes: boolean): number {
+    let ready = 0;
+    if (reads) {
+      if (this.buffered > 0) ready |= READABLE;
+      if (this.writers === 0) ready |= POLL.HUP;
+    }
+    if (writes) {
+      if (this.readers === 0) ready |= POLL.ERR;
+      else if (this.capacityBytes - this.buffered >= PIPE_BUF) ready |= WRITABLE;
+    }
+    return ready & (mask | POLL.ERR | POLL.HUP);
+  }
+
+  private subscribe(mask: number, callback: (events: number) => void): Unsubscribe {
+    return this.queue.subscribe(mask | POLL.ERR | POLL.HUP, callback);
+  }
+
+  private ioctl(request: number, arg: bigint, memory: UserMemory): number {
+    if (request !== IOCTL.FIONREAD) fail(E.ENOTTY);
+    const out = Buffer.alloc(4);
+    out.writeInt32LE(this.buffered);
+    memory.write(arg, out);
+    return 0;
+  }
+}

@@ -1,0 +1,49 @@
+// Moving bytes between a file and workload memory, in bounded chunks so a huge count
+// never means a huge sentry buffer.
+
+import { S } from '../../abi/linux-stat.js';
+import type { SyscallTask } from '../../sentry/syscall.js';
+import type { FileDescription } from '../../vfs/api.js';
+import { readWaiting, writeWaiting } from './task-files.js';
+
+const CHUNK = 1 << 20;
+
+function isRegular(file: FileDescription): boolean {
+  return (file.inode.stat().mode & S.IFMT) === S.IFREG;
+}
+
+/**
+ * read/pread: reads up to count bytes into addr. A regular file is read chunk by chunk
+ * until count or end of file; anything else gets one read (what the file has now).
+ */
+export async function readToMemory(task: SyscallTask, file: FileDescription, addr: bigint, count: number, position?: number): Promise<number> {
+  if (count <= CHUNK || !isRegular(file)) {
+    const buf = Buffer.allocUnsafe(Math.min(count, CHUNK));
+    const n = await readWaiting(task, file, buf, position);
+    if (n > 0) task.mem.write(addr, buf.subarray(0, n));
+    return n;
+  }
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let done = 0;
+  while (done < count) {
+    const want = Math.min(CHUNK, count - done);
+    const n = file.read(buf.subarray(0, want), position === undefined ? undefined : position + done);
+    if (n > 0) task.mem.write(addr + BigInt(done), buf.subarray(0, n));
+    done += n;
+    if (n < want) break;
+  }
+  return done;
+}
+
+/** write/pwrite: writes count bytes from addr, chunk by chunk for big counts. */
+export async function writeFromMemory(task: SyscallTask, file: FileDescription, addr: bigint, count: number, position?: number): Promise<number> {
+  let done = 0;
+  do {
+    const want = Math.min(CHUNK, count - done);
+    const data = task.mem.read(addr + BigInt(done), want);
+    const n = await writeWaiting(task, file, data, position === undefined ? undefined : position + done);
+    done += n;
+    if (n < want) break;
+  } while (done < count);
+  return done;
+}

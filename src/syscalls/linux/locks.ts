@@ -1,0 +1,143 @@
+// Advisory file locks, emulated per sandbox: fcntl record locks (owned by a process, or
+// by an open file description for F_OFD_*) and flock(2) locks (owned by a description).
+// Nothing reaches the host: the locks coordinate the sandbox's own tasks.
+
+import { E, fail } from '../../abi/errno.js';
+import { LOCK_TYPE } from '../../abi/linux-fcntl.js';
+import { POLL } from '../../abi/linux-poll.js';
+import { isNamedByAnyFd } from '../../sentry/fd-table.js';
+import type { FileDescription, Inode, Waitable } from '../../vfs/api.js';
+import { WaitQueue } from '../../vfs/waiter.js';
+
+/** A process (POSIX locks) or an open file description (OFD locks) holds a record lock. */
+export type LockOwner = number | FileDescription;
+
+export interface RecordLock {
+  owner: LockOwner;
+  type: number; // LOCK_TYPE.RDLCK or WRLCK
+  start: number;
+  /** Inclusive; Infinity for "to the end of the file, however it grows". */
+  end: number;
+}
+
+interface InodeLocks {
+  records: RecordLock[];
+  flocks: Map<FileDescription, 'shared' | 'exclusive'>;
+  /** Woken whenever a lock goes away, for the waiters of SETLKW and flock. */
+  changed: WaitQueue;
+}
+
+const byInode = new WeakMap<Inode, InodeLocks>();
+/** Inodes where each process holds POSIX locks, to drop them when the process exits. */
+const inodesByProcess = new Map<number, Set<Inode>>();
+
+function locksOf(inode: Inode): InodeLocks {
+  let locks = byInode.get(inode);
+  if (!locks) {
+    locks = { records: [], flocks: new Map(), changed: new WaitQueue() };
+    byInode.set(inode, locks);
+  }
+  return locks;
+}
+
+function overlaps(a: { start: number; end: number }, b: { start: number; end: number }): boolean {
+  return a.start <= b.end && b.start <= a.end;
+}
+
+/** The first lock of another owner that keeps `wanted` from being taken (F_GETLK's answer). */
+export function conflictingRecord(inode: Inode, wanted: RecordLock): RecordLock | undefined {
+  return byInode.get(inode)?.records.find(
+    (held) => held.owner !== wanted.owner && overlaps(held, wanted) && (held.type === LOCK_TYPE.WRLCK || wanted.type === LOCK_TYPE.WRLCK),
+  );
+}
+
+/**
+ * Applies a lock or unlock for its owner: the owner's locks in the range are replaced
+ * (split where they stick out). Call only when conflictingRecord found nothing.
+ */
+export function setRecord(inode: Inode, lock: RecordLock): void {
+  const locks = locksOf(inode);
+  const kept: RecordLock[] = [];
+  for (const held of locks.records) {
+    if (held.owner !== lock.owner || !overlaps(held, lock)) {
+      kept.push(held);
+      continue;
+    }
+    if (held.start < lock.start) kept.push({ ...held, end: lock.start - 1 });
+    if (held.end > lock.end) kept.push({ ...held, start: lock.end + 1 });
+  }
+  if (lock.type !== LOCK_TYPE.UNLCK) kept.push(lock);
+  locks.records = kept;
+  if (typeof lock.owner === 'number') trackProcess(lock.owner, inode);
+  locks.changed.notify(POLL.IN);
+}
+
+function trackProcess(pid: number, inode: Inode): void {
+  let inodes = inodesByProcess.get(pid);
+  if (!inodes) inodesByProcess.set(pid, (inodes = new Set()));
+  inodes.add(inode);
+}
+
+/** A readiness source that is ready once `blocked()` turns false, for SETLKW and flock. */
+export function lockWait(inode: Inode, blocked: () => boolean): Waitable {
+  const locks = locksOf(inode);
+  return {
+    readiness: (mask) => (blocked() ? 0 : mask & POLL.IN),
+    subscribe: (mask, callback) => locks.changed.subscribe(mask, callback),
+  };
+}
+
+export function heldFlock(file: FileDescription): 'shared' | 'exclusive' | undefined {
+  return byInode.get(file.inode)?.flocks.get(file);
+}
+
+/** Whether another description's flock lock keeps file from taking one of this kind. */
+export function flockBlocked(file: FileDescription, kind: 'shared' | 'exclusive'): boolean {
+  for (const [holder, held] of byInode.get(file.inode)?.flocks ?? []) {
+    if (holder !== file && (kind === 'exclusive' || held === 'exclusive')) return true;
+  }
+  return false;
+}
+
+/** flock(2) lock request; false when another description's lock is in the way. */
+export function tryFlock(file: FileDescription, kind: 'shared' | 'exclusive'): boolean {
+  if (flockBlocked(file, kind)) return false;
+  locksOf(file.inode).flocks.set(file, kind);
+  return true;
+}
+
+export function unlockFlock(file: FileDescription): void {
+  const locks = byInode.get(file.inode);
+  if (locks?.flocks.delete(file)) locks.changed.notify(POLL.IN);
+}
+
+function removeRecords(inode: Inode, owner: LockOwner): void {
+  const locks = byInode.get(inode);
+  if (!locks) return;
+  const before = locks.records.length;
+  locks.records = locks.records.filter((held) => held.owner !== owner);
+  if (locks.records.length !== before) locks.changed.notify(POLL.IN);
+}
+
+/**
+ * close(2) of any fd of a file drops the closing process's POSIX locks on it; the close
+ * of the last fd naming a description drops its OFD and flock locks.
+ */
+export function releaseLocksOnClose(pid: number, file: FileDescription): void {
+  removeRecords(file.inode, pid);
+  if (!isNamedByAnyFd(file)) {
+    removeRecords(file.inode, file);
+    unlockFlock(file);
+  }
+}
+
+/** The process is gone: every POSIX lock it held goes with it. */
+export function releaseProcessLocks(pid: number): void {
+  for (const inode of inodesByProcess.get(pid) ?? []) removeRecords(inode, pid);
+  inodesByProcess.delete(pid);
+}
+
+/** Refuses a malformed lock type. */
+export function checkLockType(type: number): void {
+  if (type !== LOCK_TYPE.RDLCK && type !== LOCK_TYPE.WRLCK && type !== LOCK_TYPE.UNLCK) fail(E.EINVAL);
+}
