@@ -1,8 +1,108 @@
-import { Command } from 'commander';
+// The tssc command line: global options as runc and runsc take them (containerd passes
+// --root, --log and --log-format before the command), then one command from COMMANDS.
+// Every failure ends as `tssc: <message>` on stderr and exit code 1, usage errors included,
+// as with runc.
+import { Command, CommanderError, Option } from 'commander';
+import { TsscError } from '../oci/errors.js';
+import { COMMANDS } from './commands.js';
+import { storeFor, type CliContext, type GlobalOptions } from './context.js';
+import { createLogger, type Logger } from './logger.js';
 
-export async function main(argv: readonly string[]): Promise<number> {
+export const VERSION = '0.1.0';
+export const EXIT_FAILURE = 1;
+
+export interface MainIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+const processIo: MainIo = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+};
+
+/** Runs tssc with a full argv (node, script, args...) and returns the exit code. */
+export async function main(argv: readonly string[], io: MainIo = processIo): Promise<number> {
+  const program = buildProgram(io);
+  let exitCode = 0;
+  let logger: Logger | undefined;
+  const context: CliContext = {
+    globals: () => globalOptions(program),
+    stdout: io.stdout,
+    stderr: io.stderr,
+    log: () => (logger ??= loggerFor(globalOptions(program), io)),
+    store: () => storeFor(globalOptions(program)),
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+  };
+  for (const register of COMMANDS) register(program, context);
+
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version end here too, with their own exit code 0.
+      return error.exitCode === 0 ? 0 : EXIT_FAILURE;
+    }
+    report(error, context, io);
+    return EXIT_FAILURE;
+  }
+}
+
+function buildProgram(io: MainIo): Command {
   const program = new Command('tssc');
-  program.description('a user-space sandbox runtime for OCI bundles');
-  await program.parseAsync([...argv]);
-  return 0;
+  program
+    .description('a user-space sandbox runtime for OCI bundles')
+    .version(VERSION, '-v, --version')
+    .addOption(new Option('--root <dir>', 'root directory for container state (default: /run/tssc for root, else $XDG_RUNTIME_DIR/tssc or /tmp/tssc-UID)'))
+    .addOption(new Option('--log <file>', 'log file (default: stderr)'))
+    .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
+    .option('--debug', 'log debug messages')
+    .enablePositionalOptions()
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    // Commands created after this point inherit these settings (commander copies them).
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      // Commander's own "error: ..." lines, reworded to the tssc convention.
+      outputError: (text, write) => write(`tssc: ${text.replace(/^error: /, '')}`),
+    });
+  return program;
+}
+
+function globalOptions(program: Command): GlobalOptions {
+  const options = program.opts<{ root?: string; log?: string; logFormat: 'text' | 'json'; debug?: boolean }>();
+  return {
+    ...(options.root !== undefined && { root: options.root }),
+    ...(options.log !== undefined && { log: options.log }),
+    logFormat: options.logFormat,
+    debug: options.debug === true,
+  };
+}
+
+function loggerFor(globals: GlobalOptions, io: MainIo): Logger {
+  return createLogger({
+    ...(globals.log !== undefined && { file: globals.log }),
+    format: globals.logFormat,
+    debug: globals.debug,
+    stderr: io.stderr,
+  });
+}
+
+function report(error: unknown, context: CliContext, io: MainIo): void {
+  const message = error instanceof Error ? error.message : String(error);
+  const globals = context.globals();
+  // A TsscError is meant for users; anything else is a tssc bug and shows its stack with --debug.
+  const detail = !(error instanceof TsscError) && globals.debug && error instanceof Error ? `\n${error.stack ?? ''}` : '';
+  io.stderr(`tssc: ${message}${detail}\n`);
+  if (globals.log !== undefined) {
+    try {
+      context.log().error(message);
+    } catch {
+      // An unwritable log file must not hide the error already printed.
+    }
+  }
 }

@@ -1,0 +1,27 @@
+// `tssc bundle create DIR --from SRC [-- ARGS...]`: a bundle from an image or a rootfs tar.
+import type { Command } from 'commander';
+import { createBundle } from '../oci/image/create-bundle.js';
+import type { CliContext } from './context.js';
+import { progressBar } from './progress-bar.js';
+
+export function registerBundle(program: Command, context: CliContext): void {
+  const bundle = program.command('bundle').summary('make OCI bundles');
+  bundle
+    .command('create')
+    .summary('create a bundle from a rootfs tar, an OCI image layout or a docker save tar')
+    .description(
+      'Unpacks SRC into DIR/rootfs and writes DIR/config.json from the image config (Env,\n' +
+        'Entrypoint, Cmd, WorkingDir, User). ARGS after "--" replace the image\'s Cmd.\n' +
+        'SRC: a rootfs tar (e.g. `docker export`), an OCI image layout directory or tar,\n' +
+        'or a `docker save` tar; tars may be gzipped.',
+    )
+    .argument('<dir>', 'bundle directory to create (may exist, but must not hold a bundle)')
+    .argument('[args...]', 'command to run in the container, after "--"')
+    .requiredOption('--from <src>', 'the image or rootfs tar to unpack')
+    .action(async (dir: string, args: string[], options: { from: string }) => {
+      const progress = progressBar('unpacking', process.stderr);
+      const created = await createBundle({ dir, from: options.from, args, ...(progress !== undefined && { progress }) });
+      context.log().debug(`bundle ${created.dir} from ${created.source}: ${created.metaEntries} metadata entries`);
+      context.stdout(`${created.dir}\n`);
+    });
+}

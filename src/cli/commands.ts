@@ -1,0 +1,17 @@
+// Every command of the tssc CLI, one module each. A new command module is added here.
+import type { RegisterCommand } from './context.js';
+import { registerBundle } from './bundle.js';
+import { registerDelete } from './delete.js';
+import { registerList } from './list.js';
+import { registerSpec } from './spec.js';
+import { registerState } from './state.js';
+import { registerValidate } from './validate.js';
+
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerSpec,
+  registerValidate,
+  registerBundle,
+  registerState,
+  registerList,
+  registerDelete,
+];

@@ -1,0 +1,13 @@
+// `tssc state ID`: the container's OCI state JSON.
+import type { Command } from 'commander';
+import type { CliContext } from './context.js';
+
+export function registerState(program: Command, context: CliContext): void {
+  program
+    .command('state')
+    .summary('output the state of a container')
+    .argument('<container-id>')
+    .action((id: string) => {
+      context.stdout(JSON.stringify(context.store().state(id), null, 2) + '\n');
+    });
+}

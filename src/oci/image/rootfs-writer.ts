@@ -1,0 +1,274 @@
+// Unpacks tar streams (a rootfs tar, or image layers in order) into a rootfs directory
+// without ever writing outside it: names are checked (entry-path.ts), every parent on the
+// way is a real directory (never a symlink: a tar could plant one pointing outside and then
+// write through it), files are created with O_EXCL so a final symlink is never followed,
+// and hard links may only join two paths inside. What the host cannot hold for this user
+// (ownership, devices, fifos, some modes) goes to the rootfs side file (rootfs-meta.ts).
+import { createWriteStream } from 'node:fs';
+import { chmod, lchown, link, lstat, mkdir, readdir, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar, { type Header } from 'tar-stream';
+import { TsscError } from '../errors.js';
+import { entryName, hardlinkTarget, symlinkTarget } from './entry-path.js';
+import type { RootfsMeta, SpecialFileType } from './rootfs-meta.js';
+
+const WHITEOUT_PREFIX = '.wh.';
+const OPAQUE_MARKER = '.wh..wh..opq';
+const PLACEHOLDER_MODE = 0o600;
+// tar-stream reads this option, though its typings do not list it.
+const LATIN1_NAMES = { filenameEncoding: 'latin1' } as unknown as Parameters<typeof tar.extract>[0];
+const SPECIAL_TYPES: Partial<Record<Header['type'], SpecialFileType>> = {
+  'character-device': 'c',
+  'block-device': 'b',
+  fifo: 'p',
+};
+
+export interface ApplyOptions {
+  /** Layers of an image honour `.wh.` whiteouts; a plain rootfs tar does not. */
+  whiteouts: boolean;
+  /** Names the tar in error messages. */
+  source: string;
+}
+
+/** One tar entry, located: `rel` is rootfs-relative ("usr/bin/env"), bytes as latin1. */
+type TarEntry = AsyncIterable<unknown> & { header: Header; resume(): void };
+
+interface Located {
+  rel: string;
+  key: string;
+  host: Buffer;
+  header: Header;
+}
+
+export class RootfsWriter {
+  private readonly rootfs: Buffer;
+  /** Relative paths already checked to be real directories (cleared whenever anything is removed). */
+  private readonly checkedDirs = new Set<string>();
+  /** Directory modes are set last, so a read-only directory does not stop later entries. */
+  private readonly directoryModes = new Map<string, number>();
+
+  constructor(
+    rootfs: string,
+    private readonly meta: RootfsMeta,
+    /** True when the extracting user may chown (euid 0). */
+    private readonly privileged: boolean,
+  ) {
+    this.rootfs = Buffer.from(rootfs);
+  }
+
+  async apply(input: Readable, options: ApplyOptions): Promise<void> {
+    // latin1 keeps every byte of a name: sandbox paths are byte strings.
+    const extract = tar.extract(LATIN1_NAMES);
+    const layerPaths = new Set<string>();
+    const fed = pipeline(input, extract as unknown as NodeJS.WritableStream);
+    try {
+      for await (const entry of extract) {
+        await this.applyEntry(entry, options, layerPaths);
+        entry.resume();
+      }
+      await fed;
+    } catch (error) {
+      input.destroy();
+      extract.destroy();
+      await fed.catch(() => undefined);
+      if (error instanceof TsscError) throw new TsscError(`${options.source}: ${error.message}`);
+      throw new TsscError(`${options.source}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Sets the deferred directory modes; call once after the last layer. */
+  async finish(): Promise<void> {
+    const deepestFirst = [...this.directoryModes.entries()].sort((a, b) => b[0].length - a[0].length);
+    for (const [rel, mode] of deepestFirst) {
+      const located = this.hostPath(rel);
+      await chmod(located, this.hostMode(mode, true));
+      await this.noteModeIfLost(located, '/' + rel, mode);
+    }
+  }
+
+  private async applyEntry(entry: TarEntry, options: ApplyOptions, layerPaths: Set<string>): Promise<void> {
+    const { header } = entry;
+    const components = entryName(header);
+    if (components.length === 0) {
+      if (header.type === 'directory') return; // "./": the rootfs itself
+      throw new TsscError(`refusing tar entry ${JSON.stringify(header.name)}: names the rootfs itself`);
+    }
+    const base = components[components.length - 1] ?? '';
+    const parent = components.slice(0, -1);
+    for (let i = 1; i <= components.length; i++) layerPaths.add(components.slice(0, i).join('/'));
+
+    if (options.whiteouts && base.startsWith(WHITEOUT_PREFIX)) {
+      await this.ensureParents(parent, header.name);
+      if (base === OPAQUE_MARKER) await this.makeOpaque(parent.join('/'), layerPaths);
+      else if (!base.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX)) {
+        // Other ".wh..wh." names are AUFS bookkeeping, not files of the image.
+        await this.removeTree([...parent, base.slice(WHITEOUT_PREFIX.length)].join('/'));
+      }
+      return;
+    }
+
+    await this.ensureParents(parent, header.name);
+    const rel = components.join('/');
+    const located: Located = { rel, key: '/' + rel, host: this.hostPath(rel), header };
+    switch (header.type) {
+      case 'directory':
+        return this.writeDirectory(located);
+      case 'file':
+      case 'contiguous-file':
+        return this.writeFile(located, entry as unknown as Readable);
+      case 'symlink':
+        return this.writeSymlink(located);
+      case 'link':
+        return this.writeHardlink(located);
+      case 'character-device':
+      case 'block-device':
+      case 'fifo':
+        return this.writePlaceholder(located, SPECIAL_TYPES[header.type] ?? 'p');
+      default:
+        throw new TsscError(`tar entry ${JSON.stringify(header.name)}: unsupported type ${String(header.type)}`);
+    }
+  }
+
+  /** Every parent must be a real directory inside the rootfs; missing ones are created. */
+  private async ensureParents(parent: string[], name: string): Promise<void> {
+    for (let i = 1; i <= parent.length; i++) {
+      const rel = parent.slice(0, i).join('/');
+      if (this.checkedDirs.has(rel)) continue;
+      const host = this.hostPath(rel);
+      const stat = await lstat(host).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
+      if (stat === undefined) await mkdir(host, { mode: 0o755 });
+      else if (stat.isSymbolicLink()) {
+        throw new TsscError(`refusing tar entry ${JSON.stringify(name)}: its parent /${rel} is a symbolic link`);
+      } else if (!stat.isDirectory()) {
+        throw new TsscError(`refusing tar entry ${JSON.stringify(name)}: its parent /${rel} is not a directory`);
+      }
+      this.checkedDirs.add(rel);
+    }
+  }
+
+  private async writeDirectory(at: Located): Promise<void> {
+    const existing = await lstat(at.host).catch(() => undefined);
+    if (existing === undefined || !existing.isDirectory()) {
+      if (existing !== undefined) await this.removeTree(at.rel);
+      // Owner rwx while unpacking; the image's mode comes in finish().
+      await mkdir(at.host, { mode: 0o700 });
+    }
+    this.meta.forgetTree(at.key); // then re-add what this entry says about itself
+    this.checkedDirs.add(at.rel);
+    await this.settleOwner(at);
+    this.directoryModes.set(at.rel, permissionBits(at.header));
+  }
+
+  private async writeFile(at: Located, content: Readable): Promise<void> {
+    await this.removeTree(at.rel);
+    // 'wx' is O_CREAT|O_EXCL: fails rather than follow anything already at this name.
+    await pipeline(content, createWriteStream(at.host, { flags: 'wx', mode: PLACEHOLDER_MODE }));
+    await this.settleOwner(at);
+    await this.settleMode(at);
+    if (at.header.mtime !== undefined) await utimes(at.host, at.header.mtime, at.header.mtime);
+  }
+
+  private async writeSymlink(at: Located): Promise<void> {
+    await this.removeTree(at.rel);
+    await symlink(Buffer.from(symlinkTarget(at.header), 'latin1'), at.host);
+    await this.settleOwner(at);
+  }
+
+  private async writeHardlink(at: Located): Promise<void> {
+    const target = hardlinkTarget(at.header);
+    const targetRel = target.join('/');
+    if (targetRel === at.rel) return;
+    await this.ensureParents(target.slice(0, -1), at.header.name);
+    const targetHost = this.hostPath(targetRel);
+    const stat = await lstat(targetHost).catch(() => undefined);
+    const name = JSON.stringify(at.header.name);
+    if (stat === undefined) throw new TsscError(`hard link ${name}: its target /${targetRel} is not in the rootfs`);
+    if (stat.isDirectory()) throw new TsscError(`refusing hard link ${name}: its target /${targetRel} is a directory`);
+    await this.removeTree(at.rel);
+    // link(2) does not follow a symlink target: a link to a symlink stays a symlink inside.
+    await link(targetHost, at.host);
+    const targetMeta = this.meta.get('/' + targetRel);
+    if (targetMeta !== undefined) this.meta.merge(at.key, targetMeta);
+  }
+
+  /** Devices and fifos are never created on the host: an empty file stands in for them. */
+  private async writePlaceholder(at: Located, type: SpecialFileType): Promise<void> {
+    await this.removeTree(at.rel);
+    await writeFile(at.host, '', { flag: 'wx', mode: PLACEHOLDER_MODE });
+    const fields = { type, mode: permissionBits(at.header) };
+    this.meta.merge(at.key, type === 'p' ? fields : { ...fields, major: at.header.devmajor ?? 0, minor: at.header.devminor ?? 0 });
+    await this.settleOwner(at);
+  }
+
+  private async settleOwner(at: Located): Promise<void> {
+    const uid = at.header.uid ?? 0;
+    const gid = at.header.gid ?? 0;
+    if (this.privileged) {
+      try {
+        await lchown(at.host, uid, gid);
+        return;
+      } catch {
+        // e.g. an id outside this user namespace's map: keep it as metadata instead.
+      }
+    } else if (uid === 0 && gid === 0) {
+      return; // the VFS presents the extracting user's files as 0:0 already
+    }
+    this.meta.merge(at.key, { uid, gid });
+  }
+
+  private async settleMode(at: Located): Promise<void> {
+    const mode = permissionBits(at.header);
+    await chmod(at.host, this.hostMode(mode, false));
+    await this.noteModeIfLost(at.host, at.key, mode);
+  }
+
+  /** Without privilege the owner keeps read (and rwx on directories): the sentry must read, the user must delete. */
+  private hostMode(mode: number, directory: boolean): number {
+    if (this.privileged) return mode;
+    return mode | (directory ? 0o700 : 0o400);
+  }
+
+  private async noteModeIfLost(host: Buffer, key: string, mode: number): Promise<void> {
+    const onDisk = (await lstat(host)).mode & 0o7777;
+    if (onDisk !== mode) this.meta.merge(key, { mode });
+  }
+
+  /** Removes whatever is at `rel` (a directory with its contents), and its metadata. */
+  private async removeTree(rel: string): Promise<void> {
+    const host = this.hostPath(rel);
+    const stat = await lstat(host).catch(() => undefined);
+    if (stat === undefined) return;
+    if (stat.isDirectory()) {
+      // rm does not follow symlinks found inside; it only unlinks them.
+      await rm(host, { recursive: true, force: true });
+      this.checkedDirs.clear();
+      for (const dir of this.directoryModes.keys()) {
+        if (dir === rel || dir.startsWith(rel + '/')) this.directoryModes.delete(dir);
+      }
+    } else {
+      await unlink(host);
+    }
+    this.meta.forgetTree('/' + rel);
+  }
+
+  /** An opaque directory hides everything lower layers put in it. */
+  private async makeOpaque(dirRel: string, layerPaths: Set<string>): Promise<void> {
+    const names = await readdir(dirRel === '' ? this.rootfs : this.hostPath(dirRel), { encoding: 'buffer' });
+    for (const name of names) {
+      const rel = (dirRel === '' ? '' : dirRel + '/') + name.toString('latin1');
+      if (!layerPaths.has(rel)) await this.removeTree(rel);
+    }
+  }
+
+  private hostPath(rel: string): Buffer {
+    return Buffer.concat([this.rootfs, Buffer.from('/' + rel, 'latin1')]);
+  }
+}
+
+function permissionBits(header: Header): number {
+  return (header.mode ?? 0o644) & 0o7777;
+}

@@ -1,0 +1,45 @@
+// Shape checks of a parsed config.json against configSchema, as Problems a user can act on.
+import { Ajv, type ErrorObject } from 'ajv';
+import { configSchema } from './schema.js';
+import type { Problem } from './errors.js';
+import { describeValue, withArticle } from './describe-value.js';
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+const validateConfig = ajv.compile(configSchema);
+
+const PATTERN_MEANINGS: Record<string, string> = {
+  '^1\\.[0-9]+\\.[0-9]+': 'must be a 1.x.y runtime-spec version',
+  '^[^=]+=': 'must be of the form KEY=value',
+};
+
+export function checkSchema(file: string, config: unknown): Problem[] {
+  if (validateConfig(config)) return [];
+  return (validateConfig.errors ?? []).map((error) => toProblem(file, error));
+}
+
+function toProblem(file: string, error: ErrorObject): Problem {
+  const got = `, got ${describeValue(error.data)}`;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return { file, pointer: `${error.instancePath}/${String(params.missingProperty)}`, message: 'is required' };
+    case 'type':
+      return { file, pointer: error.instancePath, message: `must be ${withArticle(String(params.type))}${got}` };
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ');
+      return { file, pointer: error.instancePath, message: `must be one of ${allowed}${got}` };
+    }
+    case 'pattern': {
+      const meaning = PATTERN_MEANINGS[String(params.pattern)] ?? `must match ${String(params.pattern)}`;
+      return { file, pointer: error.instancePath, message: meaning + got };
+    }
+    case 'minimum':
+    case 'maximum':
+      return { file, pointer: error.instancePath, message: `must be ${String(params.comparison)} ${String(params.limit)}${got}` };
+    case 'minLength':
+    case 'minItems':
+      return { file, pointer: error.instancePath, message: 'must not be empty' };
+    default:
+      return { file, pointer: error.instancePath, message: `${error.message ?? 'is invalid'}${got}` };
+  }
+}
