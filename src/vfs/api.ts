@@ -440,7 +440,11 @@ export interface Inode {
 
   /** The child named name (never `.` or `..`): throws ENOENT when absent. */
   lookup?(name: string): Inode;
-  /** A directory's entries without `.` and `..`, each with a cookie stable for this inode. */
+  /**
+   * A directory's entries without `.` and `..`. Here DirEntry.offset is the entry's own
+   * cookie: at least 3, increasing along the iteration, stable while the entry exists
+   * (the VFS resumes getdents at the first entry whose cookie is not below the offset).
+   */
   readdir?(): Iterable<DirEntry>;
   /**
    * Whether the VFS may cache lookups through this directory. Synthesized directories
@@ -509,10 +513,23 @@ export interface FileImpl {
   release?(): void;
 }
 
-/** Registry of filesystem types that are not the VFS's own (host, tmpfs, overlay). */
+/** Opens a character device's driver (by dev_t) or a fifo's pipe, for a node anywhere in the tree. */
+export type DeviceOpen = (flags: number, ctx: FsContext) => FileImpl;
+export type FifoOpen = (inode: Inode, flags: number, ctx: FsContext) => FileImpl;
+
+/**
+ * Filesystem types that are not the VFS's own (host, tmpfs, overlay), and the drivers
+ * behind device nodes and fifos (filled in by /dev and pipe code). Implemented by
+ * Registry in src/vfs/registry.ts.
+ */
 export interface FilesystemRegistry {
   register(type: FilesystemType): void;
   get(name: string): FilesystemType | undefined;
+  registerCharDevice(major: number, minor: number, open: DeviceOpen): void;
+  /** The driver of a character device node; undefined gives ENXIO on open. */
+  charDevice(rdev: number): DeviceOpen | undefined;
+  setFifo(open: FifoOpen): void;
+  fifo(): FifoOpen | undefined;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,0 +1,349 @@
+// A host directory (or file) mounted in the sandbox with writes going through to the
+// host: bind mounts, and the root with --overlay=none or root.readonly. Every host call
+// names a file as /proc/self/fd/<dirfd>/<name> (see handle.ts), never by a host path.
+
+import * as fs from 'node:fs';
+import { E, fail } from '../../abi/errno.js';
+import { FALLOC, O, SEEK } from '../../abi/linux-fcntl.js';
+import {
+  S,
+  direntTypeOfMode,
+  type AttrChange,
+  type Credentials,
+  type DirEntry,
+  type FileImpl,
+  type Filesystem,
+  type Inode,
+  type OpenBeneath,
+  type Stat,
+  type Statfs,
+  type Timespec,
+} from '../api.js';
+import { fromMs } from '../time.js';
+import { HostDir, fdPath, host } from './handle.js';
+import type { OwnershipMap } from './ownership.js';
+
+export interface HostFsOptions {
+  hostPath: string;
+  dev: number;
+  ownership: OwnershipMap;
+  openBeneath: OpenBeneath;
+  /** Sandbox path of the host directory, for the side file's entries (the rootfs only). */
+  sandboxPath?: string;
+}
+
+const hostUmask = process.umask();
+
+export class HostFs implements Filesystem {
+  readonly type = 'hostfs';
+  readonly dev: number;
+  readonly root: HostInode;
+  readonly ownership: OwnershipMap;
+  private readonly inodes = new Map<number, HostInode>();
+  private readonly hostPath: string;
+
+  constructor(options: HostFsOptions) {
+    this.dev = options.dev;
+    this.ownership = options.ownership;
+    this.hostPath = options.hostPath;
+    const st = host(() => fs.statSync(options.hostPath));
+    if (st.isDirectory()) {
+      const dir = HostDir.open(options.hostPath, options.openBeneath);
+      this.root = new HostInode(this, undefined, '', st, options.sandboxPath, dir);
+    } else {
+      // A bind-mounted file: held by an O_PATH fd, reached through its magic link.
+      const fd = host(() => fs.openSync(options.hostPath, O.PATH | O.CLOEXEC));
+      this.root = new HostInode(this, undefined, '', st, options.sandboxPath, undefined, fd);
+    }
+    this.inodes.set(st.ino, this.root);
+  }
+
+  /** The inode of a child found by lstat: the same object for the same host file. */
+  inodeFor(parent: HostDir, name: string, st: fs.Stats, sandboxPath: string | undefined): HostInode {
+    const known = this.inodes.get(st.ino);
+    if (known && (known.mode & S.IFMT) === (st.mode & S.IFMT)) {
+      known.relocate(parent, name, st, sandboxPath);
+      return known;
+    }
+    const inode = new HostInode(this, parent, name, st, sandboxPath);
+    this.inodes.set(st.ino, inode);
+    return inode;
+  }
+
+  statfs(): Statfs {
+    const s = host(() => fs.statfsSync(this.hostPath));
+    return {
+      type: s.type,
+      bsize: s.bsize,
+      blocks: s.blocks,
+      bfree: s.bfree,
+      bavail: s.bavail,
+      files: s.files,
+      ffree: s.ffree,
+      fsid: [0, 0],
+      namelen: 255,
+      frsize: s.bsize,
+      flags: 0,
+    };
+  }
+}
+
+export class HostInode implements Inode {
+  readonly ino: number;
+  mode: number;
+  private last: fs.Stats;
+  private cookies: Map<string, number> | undefined;
+  private nextCookie = 3;
+
+  constructor(
+    readonly fs: HostFs,
+    private parent: HostDir | undefined,
+    private name: string,
+    st: fs.Stats,
+    private sandboxPath: string | undefined,
+    private dirHandle?: HostDir,
+    private readonly selfFd?: number,
+  ) {
+    this.ino = st.ino;
+    this.last = st;
+    this.mode = this.present(st).mode;
+  }
+
+  relocate(parent: HostDir, name: string, st: fs.Stats, sandboxPath: string | undefined): void {
+    this.parent = parent;
+    this.name = name;
+    this.sandboxPath = sandboxPath;
+    this.last = st;
+  }
+
+  /** The host path naming this file without following it. */
+  private get where(): Buffer | string {
+    return this.parent ? this.parent.path(this.name) : fdPath(this.selfFd ?? (this.dirHandle as HostDir).fd);
+  }
+
+  private present(st: fs.Stats) {
+    return this.fs.ownership.present(st, this.sandboxPath);
+  }
+
+  private refresh(): fs.Stats {
+    try {
+      const st = fs.lstatSync(this.where);
+      if (st.ino === this.ino) this.last = st;
+    } catch {
+      // Unlinked or moved on the host: keep the last attributes we saw.
+    }
+    return this.last;
+  }
+
+  stat(): Stat {
+    const st = this.refresh();
+    const shown = this.present(st);
+    this.mode = shown.mode;
+    const isPlaceholder = (shown.mode & S.IFMT) !== (st.mode & S.IFMT);
+    return {
+      dev: this.fs.dev,
+      ino: st.ino,
+      mode: shown.mode,
+      nlink: st.nlink,
+      uid: shown.uid,
+      gid: shown.gid,
+      rdev: shown.rdev,
+      size: isPlaceholder ? 0 : st.size,
+      blksize: st.blksize,
+      blocks: st.blocks,
+      atime: fromMs(st.atimeMs),
+      mtime: fromMs(st.mtimeMs),
+      ctime: fromMs(st.ctimeMs),
+      btime: fromMs(st.birthtimeMs),
+    };
+  }
+
+  private dir(): HostDir {
+    if (!this.dirHandle) {
+      if (!this.parent) fail(E.ENOTDIR);
+      this.dirHandle = this.parent.openDir(this.name, this.ino);
+    }
+    return this.dirHandle;
+  }
+
+  private childPath(name: string): string | undefined {
+    if (this.sandboxPath === undefined) return undefined;
+    return this.sandboxPath === '/' ? `/${name}` : `${this.sandboxPath}/${name}`;
+  }
+
+  lookup(name: string): Inode {
+    const dir = this.dir();
+    const st = dir.lstat(name);
+    if (!st) fail(E.ENOENT);
+    return this.fs.inodeFor(dir, name, st, this.childPath(name));
+  }
+
+  *readdir(): Iterable<DirEntry> {
+    const dir = this.dir();
+    const cookies = (this.cookies ??= new Map());
+    const listed: DirEntry[] = [];
+    for (const name of dir.names()) {
+      const st = dir.lstat(name);
+      if (!st) continue;
+      let cookie = cookies.get(name);
+      if (cookie === undefined) cookies.set(name, (cookie = this.nextCookie++));
+      const mode = this.fs.ownership.present(st, this.childPath(name)).mode;
+      listed.push({ ino: st.ino, type: direntTypeOfMode(mode), name, offset: cookie });
+    }
+    listed.sort((a, b) => a.offset - b.offset);
+    yield* listed;
+  }
+
+  private created(name: string, mode: number, creds: Credentials): Inode {
+    const dir = this.dir();
+    const st = dir.lstat(name);
+    if (!st) fail(E.ENOENT);
+    const path = dir.path(name);
+    if ((mode & 0o7777 & hostUmask) !== 0 && !st.isSymbolicLink()) host(() => fs.chmodSync(path, mode & 0o7777));
+    this.tryHostChown(path, creds.uid, creds.gid);
+    return this.fs.inodeFor(dir, name, dir.lstat(name) ?? st, this.childPath(name));
+  }
+
+  /** Gives a new file the creator's ids on the host when the host lets us; else it stays ours. */
+  private tryHostChown(path: Buffer, uid: number, gid: number): void {
+    const ids = this.fs.ownership.toHost(uid, gid);
+    try {
+      fs.lchownSync(path, ids.uid, ids.gid);
+    } catch {
+      // An unprivileged sentry cannot give files away: they stay the sentry's (shown as root).
+    }
+  }
+
+  mknod(name: string, mode: number, _rdev: number, creds: Credentials): Inode {
+    const type = mode & S.IFMT;
+    if (type !== S.IFREG && type !== 0) fail(E.EPERM, 'device, fifo and socket nodes cannot be created on a host mount');
+    const fd = this.dir().openChild(name, O.CREAT | O.EXCL | O.WRONLY, mode & 0o7777);
+    fs.closeSync(fd);
+    return this.created(name, mode, creds);
+  }
+
+  mkdir(name: string, mode: number, creds: Credentials): Inode {
+    host(() => fs.mkdirSync(this.dir().path(name), mode & 0o7777));
+    return this.created(name, mode, creds);
+  }
+
+  symlink(name: string, target: string, creds: Credentials): Inode {
+    host(() => fs.symlinkSync(Buffer.from(target, 'latin1'), this.dir().path(name)));
+    return this.created(name, 0, creds);
+  }
+
+  link(name: string, target: Inode): void {
+    if (!(target instanceof HostInode) || target.fs !== this.fs) fail(E.EXDEV);
+    if (!target.parent) fail(E.EXDEV);
+    const from = target.parent.path(target.name);
+    host(() => fs.linkSync(from, this.dir().path(name)));
+  }
+
+  unlink(name: string): void {
+    host(() => fs.unlinkSync(this.dir().path(name)));
+  }
+
+  rmdir(name: string): void {
+    host(() => fs.rmdirSync(this.dir().path(name)));
+  }
+
+  rename(oldName: string, newDir: Inode, newName: string, exchange: boolean): void {
+    if (!(newDir instanceof HostInode) || newDir.fs !== this.fs) fail(E.EXDEV);
+    const from = this.dir().path(oldName);
+    const to = newDir.dir().path(newName);
+    if (!exchange) {
+      host(() => fs.renameSync(from, to));
+      return;
+    }
+    // Node has no renameat2: exchange through a temporary name in the source directory.
+    const temporary = this.dir().path(`.tssc-exchange-${process.pid}-${this.nextCookie++}`);
+    host(() => fs.renameSync(from, temporary));
+    try {
+      host(() => fs.renameSync(to, from));
+    } catch (error) {
+      fs.renameSync(temporary, from);
+      throw error;
+    }
+    host(() => fs.renameSync(temporary, to));
+  }
+
+  readlink(): string {
+    if (!this.parent) fail(E.EINVAL);
+    return this.parent.readlink(this.name);
+  }
+
+  setattr(change: AttrChange): void {
+    const where = this.where;
+    const isLink = (this.mode & S.IFMT) === S.IFLNK;
+    if (change.mode !== undefined) {
+      if (isLink) fail(E.EOPNOTSUPP);
+      this.withPathFd((path) => fs.chmodSync(path, change.mode as number));
+    }
+    if (change.uid !== undefined || change.gid !== undefined) {
+      const st = this.stat();
+      const ids = this.fs.ownership.toHost(change.uid ?? st.uid, change.gid ?? st.gid);
+      host(() => fs.lchownSync(where, ids.uid, ids.gid));
+    }
+    if (change.size !== undefined) {
+      const size = change.size;
+      const fd = this.openHost(O.WRONLY);
+      try {
+        host(() => fs.ftruncateSync(fd, size));
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    if (change.atime || change.mtime) {
+      const st = this.refresh();
+      const seconds = (t: Timespec | undefined, fallbackMs: number) => (t ? t.sec + t.nsec / 1e9 : fallbackMs / 1000);
+      host(() => fs.lutimesSync(where, seconds(change.atime, st.atimeMs), seconds(change.mtime, st.mtimeMs)));
+    }
+  }
+
+  /** Runs a call on /proc/self/fd/N of an O_PATH fd of this file (chmod follows the magic link to it). */
+  private withPathFd(call: (path: string) => void): void {
+    const fd = this.openHost(O.PATH);
+    try {
+      host(() => call(fdPath(fd)));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private openHost(flags: number): number {
+    if (this.parent) {
+      if ((flags & O.PATH) === 0 && (this.mode & S.IFMT) === S.IFREG) return this.parent.openFile(this.name, flags, this.ino);
+      return this.parent.openChild(this.name, flags);
+    }
+    return host(() => fs.openSync(this.where, flags | O.CLOEXEC));
+  }
+
+  open(flags: number): FileImpl {
+    const type = this.mode & S.IFMT;
+    if (type === S.IFDIR) return { seekable: true };
+    if (type !== S.IFREG) fail(E.ENXIO);
+    const fd = this.openHost(flags & (O.ACCMODE | O.DIRECT | O.SYNC | O.DSYNC));
+    let released = false;
+    return {
+      seekable: true,
+      read: (buf, position) => host(() => fs.readSync(fd, buf, 0, buf.length, position)),
+      write: (buf, position) => host(() => fs.writeSync(fd, buf, 0, buf.length, position)),
+      truncate: (length) => host(() => fs.ftruncateSync(fd, length)),
+      fsync: () => host(() => fs.fsyncSync(fd)),
+      seekData: (offset, whence) => {
+        const size = host(() => fs.fstatSync(fd)).size;
+        if (offset >= size) fail(E.ENXIO);
+        return whence === SEEK.DATA ? offset : size;
+      },
+      allocate: (mode, offset, length) => {
+        if (mode !== 0 && mode !== FALLOC.KEEP_SIZE) fail(E.EOPNOTSUPP);
+        const size = host(() => fs.fstatSync(fd)).size;
+        if (mode === 0 && offset + length > size) host(() => fs.ftruncateSync(fd, offset + length));
+      },
+      release: () => {
+        if (!released) fs.closeSync(fd);
+        released = true;
+      },
+    };
+  }
+}

@@ -1,0 +1,129 @@
+// Host directories held open, and opens beneath them that the host kernel resolves one
+// component at a time without following symlinks: every path handed to the host is
+// /proc/self/fd/<dirfd>/<name>, where <dirfd> pins the directory (a racing rename cannot
+// move us elsewhere) and <name> has no slash and is opened O_NOFOLLOW.
+
+import * as fs from 'node:fs';
+import { E, SysError, fail } from '../../abi/errno.js';
+import { O } from '../../abi/linux-fcntl.js';
+import type { OpenBeneath } from '../api.js';
+
+/** Lets tests act between the decision about a component and the open of it. */
+export const hostTestHooks: { beforeOpen?: (dirFd: number, name: string) => void } = {};
+
+/** Runs a host call, turning Node's errors into SysError with the host errno. */
+export function host<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw toSysError(error);
+  }
+}
+
+export function toSysError(error: unknown): SysError {
+  if (error instanceof SysError) return error;
+  const errno = (error as NodeJS.ErrnoException).errno;
+  if (typeof errno === 'number') return new SysError(Math.abs(errno));
+  throw error;
+}
+
+/** A path the host kernel resolves to name inside the directory open as dirFd. */
+export function beneath(dirFd: number, name: string): Buffer {
+  return Buffer.concat([Buffer.from(`/proc/self/fd/${dirFd}/`), Buffer.from(name, 'latin1')]);
+}
+
+export function fdPath(fd: number): string {
+  return `/proc/self/fd/${fd}`;
+}
+
+/** The pure-Node OpenBeneath: O_NOFOLLOW per component, each directory checked with fstat. */
+export const openBeneathNode: OpenBeneath = (dirFd, path, flags, mode) => {
+  const names = path.split('/').filter((name) => name !== '' && name !== '.');
+  if (names.length === 0 || names.includes('..')) fail(E.EXDEV);
+  let current = dirFd;
+  try {
+    for (let i = 0; i < names.length - 1; i++) {
+      const next = openOne(current, names[i] as string, O.PATH | O.DIRECTORY, 0);
+      if (current !== dirFd) fs.closeSync(current);
+      current = next;
+      if (!host(() => fs.fstatSync(current)).isDirectory()) fail(E.ENOTDIR);
+    }
+    return openOne(current, names[names.length - 1] as string, flags, mode);
+  } finally {
+    if (current !== dirFd) fs.closeSync(current);
+  }
+};
+
+function openOne(dirFd: number, name: string, flags: number, mode: number): number {
+  hostTestHooks.beforeOpen?.(dirFd, name);
+  return host(() => fs.openSync(beneath(dirFd, name), flags | O.NOFOLLOW | O.CLOEXEC, mode));
+}
+
+/** A host directory held by an O_PATH fd. */
+export class HostDir {
+  private constructor(
+    readonly fd: number,
+    readonly ino: number,
+    private readonly openBeneath: OpenBeneath,
+  ) {}
+
+  /** Opens a mount's host directory (the one path the host resolves normally: it is the user's). */
+  static open(hostPath: string, openBeneath: OpenBeneath): HostDir {
+    const fd = host(() => fs.openSync(hostPath, O.PATH | O.DIRECTORY | O.CLOEXEC));
+    return new HostDir(fd, fs.fstatSync(fd).ino, openBeneath);
+  }
+
+  /** lstat of a child; undefined when it does not exist. */
+  lstat(name: string): fs.Stats | undefined {
+    try {
+      return fs.lstatSync(beneath(this.fd, name));
+    } catch (error) {
+      const sysError = toSysError(error);
+      if (sysError.errno === E.ENOENT) return undefined;
+      throw sysError;
+    }
+  }
+
+  /** Opens a child without following it; flags gain O_NOFOLLOW|O_CLOEXEC. */
+  openChild(name: string, flags: number, mode = 0): number {
+    return this.openBeneath(this.fd, name, flags | O.NOFOLLOW | O.CLOEXEC, mode);
+  }
+
+  /** Opens a child directory, checking it is the one lstat saw (ino) and a directory. */
+  openDir(name: string, expectedIno: number): HostDir {
+    const fd = this.openChild(name, O.PATH | O.DIRECTORY);
+    const st = fs.fstatSync(fd);
+    if (!st.isDirectory() || st.ino !== expectedIno) {
+      fs.closeSync(fd);
+      fail(E.ENOENT, 'host directory changed while opening it');
+    }
+    return new HostDir(fd, st.ino, this.openBeneath);
+  }
+
+  /** Opens a child regular file, checking it is the one lstat saw (a fifo swapped in would block). */
+  openFile(name: string, flags: number, expectedIno: number, mode = 0): number {
+    const fd = this.openChild(name, flags | O.NONBLOCK, mode);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || (expectedIno >= 0 && st.ino !== expectedIno)) {
+      fs.closeSync(fd);
+      fail(E.ENOENT, 'host file changed while opening it');
+    }
+    return fd;
+  }
+
+  names(): string[] {
+    return host(() => fs.readdirSync(fdPath(this.fd), { encoding: 'buffer' })).map((name) => name.toString('latin1'));
+  }
+
+  readlink(name: string): string {
+    return host(() => fs.readlinkSync(beneath(this.fd, name), { encoding: 'buffer' })).toString('latin1');
+  }
+
+  path(name: string): Buffer {
+    return beneath(this.fd, name);
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}

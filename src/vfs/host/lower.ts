@@ -1,0 +1,52 @@
+// The host rootfs as the overlay's read-only lower layer.
+
+import type * as fs from 'node:fs';
+import { O } from '../../abi/linux-fcntl.js';
+import type { LowerAttrs, LowerDir, LowerEntry } from '../memfs/lower.js';
+import { HostDir } from './handle.js';
+import type { OwnershipMap } from './ownership.js';
+
+export class HostLowerDir implements LowerDir {
+  private handle: HostDir | undefined;
+
+  constructor(
+    private readonly open: () => HostDir,
+    private readonly sandboxPath: string,
+    private readonly ownership: OwnershipMap,
+  ) {}
+
+  private get dir(): HostDir {
+    return (this.handle ??= this.open());
+  }
+
+  lookup(name: string): LowerEntry | undefined {
+    const dir = this.dir;
+    const st = dir.lstat(name);
+    if (!st) return undefined;
+    const childPath = this.sandboxPath === '/' ? `/${name}` : `${this.sandboxPath}/${name}`;
+    const attrs = lowerAttrs(st, this.ownership, childPath);
+    return {
+      attrs,
+      directory: () => new HostLowerDir(() => dir.openDir(name, st.ino), childPath, this.ownership),
+      readlink: () => dir.readlink(name),
+      openRead: () => dir.openFile(name, O.RDONLY, st.ino),
+    };
+  }
+
+  names(): string[] {
+    return this.dir.names();
+  }
+}
+
+export function lowerAttrs(st: fs.Stats, ownership: OwnershipMap, sandboxPath: string): LowerAttrs {
+  const shown = ownership.present(st, sandboxPath);
+  return {
+    ...shown,
+    size: st.isFile() && shown.mode !== st.mode && (shown.mode & 0o170000) !== 0o100000 ? 0 : st.size,
+    nlink: st.nlink,
+    key: `${st.dev}:${st.ino}`,
+    atimeMs: st.atimeMs,
+    mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
+  };
+}

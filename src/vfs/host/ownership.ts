@@ -1,0 +1,74 @@
+// How host files' owners, modes and node types appear in the sandbox: files of the
+// sentry's own host user appear as root's (the rootless convention), and the bundle's
+// side file tssc-rootfs-meta.json overrides what a tar extraction without privileges
+// could not record (owners, setuid bits, device nodes and fifos).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { S, makedev } from '../api.js';
+
+export const ROOTFS_META_FILE = 'tssc-rootfs-meta.json';
+
+export interface MetaEntry {
+  type?: 'c' | 'b' | 'p';
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  major?: number;
+  minor?: number;
+}
+
+export interface Presentation {
+  mode: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+}
+
+export class OwnershipMap {
+  private readonly hostUid = process.geteuid?.() ?? -1;
+  private readonly hostGid = process.getegid?.() ?? -1;
+
+  constructor(private readonly meta: ReadonlyMap<string, MetaEntry> = new Map()) {}
+
+  /** Reads BUNDLE/tssc-rootfs-meta.json when present; a malformed file is an error. */
+  static fromBundle(bundleDir: string): OwnershipMap {
+    const file = path.join(bundleDir, ROOTFS_META_FILE);
+    if (!fs.existsSync(file)) return new OwnershipMap();
+    const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const entries = (parsed as { version?: unknown; entries?: unknown }) ?? {};
+    if (entries.version !== 1 || typeof entries.entries !== 'object' || entries.entries === null) {
+      throw new Error(`${file}: expected {"version":1,"entries":{...}}`);
+    }
+    const map = new Map<string, MetaEntry>();
+    for (const [key, value] of Object.entries(entries.entries as Record<string, MetaEntry>)) {
+      map.set(Buffer.from(key, 'utf8').toString('latin1'), value);
+    }
+    return new OwnershipMap(map);
+  }
+
+  /** The sandbox's view of a host file at sandboxPath (undefined: outside the rootfs). */
+  present(st: fs.Stats, sandboxPath: string | undefined): Presentation {
+    let mode = st.mode;
+    let uid = st.uid === this.hostUid ? 0 : st.uid;
+    let gid = st.gid === this.hostGid ? 0 : st.gid;
+    let rdev = st.rdev;
+    const entry = sandboxPath === undefined ? undefined : this.meta.get(sandboxPath);
+    if (entry) {
+      if (entry.uid !== undefined) uid = entry.uid;
+      if (entry.gid !== undefined) gid = entry.gid;
+      if (entry.mode !== undefined) mode = (mode & S.IFMT) | (entry.mode & 0o7777);
+      if (entry.type && st.isFile()) {
+        const type = entry.type === 'c' ? S.IFCHR : entry.type === 'b' ? S.IFBLK : S.IFIFO;
+        mode = type | (mode & 0o7777);
+        rdev = entry.type === 'p' ? 0 : makedev(entry.major ?? 0, entry.minor ?? 0);
+      }
+    }
+    return { mode, uid, gid, rdev };
+  }
+
+  /** The host uid/gid to give a file the sandbox assigns to uid/gid (-1: unchanged). */
+  toHost(uid: number, gid: number): { uid: number; gid: number } {
+    return { uid: uid === 0 ? this.hostUid : uid, gid: gid === 0 ? this.hostGid : gid };
+  }
+}

@@ -1,0 +1,168 @@
+// Inodes of the memory filesystem (tmpfs, the overlay's upper layer): the attributes
+// every kind shares, plus symlinks and device/fifo/socket nodes.
+
+import { E, fail } from '../../abi/errno.js';
+import { S, type AttrChange, type Credentials, type FileImpl, type Inode, type Stat, type Timespec } from '../api.js';
+import { now, fromMs } from '../time.js';
+import type { LowerAttrs } from './lower.js';
+import type { MemFs } from './fs.js';
+
+const XATTR_CREATE = 1;
+const XATTR_REPLACE = 2;
+/** Linux's limit on one xattr value (XATTR_SIZE_MAX). */
+const XATTR_SIZE_MAX = 65536;
+
+export abstract class MemNode implements Inode {
+  readonly ino: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  rdev = 0;
+  nlink: number;
+  atime: Timespec;
+  mtime: Timespec;
+  ctime: Timespec;
+  readonly btime: Timespec;
+  private xattrs: Map<string, Uint8Array> | undefined;
+
+  constructor(readonly fs: MemFs, mode: number, owner: { uid: number; gid: number }, lower?: LowerAttrs) {
+    this.ino = fs.allocateIno();
+    this.mode = mode;
+    this.uid = owner.uid;
+    this.gid = owner.gid;
+    this.nlink = (mode & S.IFMT) === S.IFDIR ? 2 : 1;
+    if (lower) {
+      this.nlink = lower.nlink;
+      this.rdev = lower.rdev;
+      this.atime = fromMs(lower.atimeMs);
+      this.mtime = fromMs(lower.mtimeMs);
+      this.ctime = fromMs(lower.ctimeMs);
+      this.btime = this.ctime;
+    } else {
+      const t = now();
+      this.atime = this.mtime = this.ctime = this.btime = t;
+    }
+  }
+
+  abstract get size(): number;
+  protected get blocks(): number {
+    return 0;
+  }
+
+  stat(): Stat {
+    return {
+      dev: this.fs.dev,
+      ino: this.ino,
+      mode: this.mode,
+      nlink: this.nlink,
+      uid: this.uid,
+      gid: this.gid,
+      rdev: this.rdev,
+      size: this.size,
+      blksize: 4096,
+      blocks: this.blocks,
+      atime: this.atime,
+      mtime: this.mtime,
+      ctime: this.ctime,
+      btime: this.btime,
+    };
+  }
+
+  /** Copies a lower file's contents into memory before a change; a no-op once done. */
+  copyUp(): void {}
+
+  setattr(change: AttrChange): void {
+    this.fs.checkWritable();
+    this.copyUp();
+    if (change.mode !== undefined) this.mode = (this.mode & S.IFMT) | (change.mode & 0o7777);
+    if (change.uid !== undefined) this.uid = change.uid;
+    if (change.gid !== undefined) this.gid = change.gid;
+    if (change.size !== undefined) this.resize(change.size);
+    if (change.atime) this.atime = change.atime;
+    if (change.mtime) this.mtime = change.mtime;
+    this.ctime = change.ctime ?? now();
+  }
+
+  protected resize(_size: number): void {
+    fail(E.EINVAL);
+  }
+
+  /** Marks a content change (mtime and ctime). */
+  touch(): void {
+    this.mtime = this.ctime = now();
+  }
+
+  getxattr(name: string): Uint8Array {
+    const value = this.xattrs?.get(name);
+    if (!value) fail(E.ENODATA);
+    return value;
+  }
+
+  setxattr(name: string, value: Uint8Array, xflags: number): void {
+    this.fs.checkWritable();
+    if (value.length > XATTR_SIZE_MAX) fail(E.E2BIG);
+    const exists = this.xattrs?.has(name) ?? false;
+    if (xflags & XATTR_CREATE && exists) fail(E.EEXIST);
+    if (xflags & XATTR_REPLACE && !exists) fail(E.ENODATA);
+    this.copyUp();
+    (this.xattrs ??= new Map()).set(name, Uint8Array.from(value));
+    this.ctime = now();
+  }
+
+  listxattr(): string[] {
+    return [...(this.xattrs?.keys() ?? [])];
+  }
+
+  removexattr(name: string): void {
+    this.fs.checkWritable();
+    if (!this.xattrs?.delete(name)) fail(E.ENODATA);
+    this.ctime = now();
+  }
+
+  /** One name of this inode went away; frees the contents once nothing refers to it. */
+  dropLink(): void {
+    this.nlink = Math.max(0, this.nlink - 1);
+    this.ctime = now();
+    this.maybeFree();
+  }
+
+  protected maybeFree(): void {}
+
+  abstract open(flags: number): FileImpl;
+}
+
+export class MemSymlink extends MemNode {
+  constructor(fs: MemFs, readonly target: string, owner: { uid: number; gid: number }, lower?: LowerAttrs) {
+    super(fs, S.IFLNK | 0o777, owner, lower);
+  }
+
+  get size(): number {
+    return this.target.length;
+  }
+
+  readlink(): string {
+    return this.target;
+  }
+
+  open(): FileImpl {
+    return fail(E.ELOOP);
+  }
+}
+
+/** Character and block devices, fifos and sockets: the VFS opens them through its registry. */
+export class MemSpecial extends MemNode {
+  constructor(fs: MemFs, mode: number, rdev: number, owner: { uid: number; gid: number }, lower?: LowerAttrs) {
+    super(fs, mode, owner, lower);
+    this.rdev = rdev;
+  }
+
+  get size(): number {
+    return 0;
+  }
+
+  open(): FileImpl {
+    return fail(E.ENXIO);
+  }
+}
+
+export type Owner = Pick<Credentials, 'uid' | 'gid'>;

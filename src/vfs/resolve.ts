@@ -1,0 +1,126 @@
+// Path resolution, component by component, as Linux's namei does it: search permission
+// on each directory, `..` stopping at the caller's root, symlinks read and interpreted
+// inside the sandbox (40 in one resolution, then ELOOP), mount crossing both ways.
+
+import { E, fail } from '../abi/errno.js';
+import { PATH_MAX } from '../abi/linux-fcntl.js';
+import { S, type FsContext, type Location } from './api.js';
+import { MAY_EXEC, checkPermission } from './creds.js';
+import { DentryImpl, type MountTree } from './tree.js';
+
+export const NAME_MAX = 255;
+const MAX_SYMLINKS = 40;
+
+/** What the walk to the last component gives: the directory, the name, its kind. */
+export interface ParentResult {
+  parent: Location;
+  /** '' when the path names the starting directory itself ("/" or AT_EMPTY_PATH). */
+  name: string;
+  kind: 'normal' | 'dot' | 'dotdot' | 'root';
+  trailingSlash: boolean;
+}
+
+export class Resolver {
+  private links = 0;
+
+  constructor(
+    private readonly tree: MountTree,
+    private readonly ctx: FsContext,
+  ) {}
+
+  /** Walks every component but the last. */
+  walkParent(start: Location | undefined, path: string): ParentResult {
+    if (path.length === 0) fail(E.ENOENT);
+    if (path.length >= PATH_MAX) fail(E.ENAMETOOLONG);
+    let loc = path.charCodeAt(0) === 47 ? this.ctx.root : (start ?? this.ctx.cwd);
+    const parts = path.split('/');
+    let last = parts.length - 1;
+    while (last >= 0 && parts[last] === '') last--;
+    const trailingSlash = last < parts.length - 1;
+    if (last < 0) return { parent: loc, name: '', kind: 'root', trailingSlash };
+    for (let i = 0; i < last; i++) {
+      const part = parts[i] as string;
+      if (part === '') continue;
+      loc = this.step(loc, part, true);
+      if (!isDir(loc)) fail(E.ENOTDIR);
+    }
+    const name = parts[last] as string;
+    if (name.length > NAME_MAX) fail(E.ENAMETOOLONG);
+    const kind = name === '.' ? 'dot' : name === '..' ? 'dotdot' : 'normal';
+    return { parent: loc, name, kind, trailingSlash };
+  }
+
+  /** Resolves a whole path; follow says whether a final symlink is followed. */
+  resolve(start: Location | undefined, path: string, follow: boolean): Location {
+    const r = this.walkParent(start, path);
+    return this.last(r, follow);
+  }
+
+  /** Looks the last component up (ENOENT when absent). */
+  last(r: ParentResult, follow: boolean): Location {
+    if (r.kind === 'root') return r.parent;
+    if (!isDir(r.parent)) fail(E.ENOTDIR);
+    const loc = this.step(r.parent, r.name, follow || r.trailingSlash);
+    if (r.trailingSlash && !isDir(loc)) fail(E.ENOTDIR);
+    return loc;
+  }
+
+  /** The child of dir named name if it exists, without following it; undefined if absent. */
+  peek(dir: Location, name: string): Location | undefined {
+    this.checkSearch(dir);
+    try {
+      return this.child(dir, name);
+    } catch (error) {
+      if ((error as { errno?: number }).errno === E.ENOENT) return undefined;
+      throw error;
+    }
+  }
+
+  /** One component from dir: permission, `.`/`..`, lookup, mounts, symlinks. */
+  step(dir: Location, name: string, follow: boolean): Location {
+    if (name.length > NAME_MAX) fail(E.ENAMETOOLONG);
+    this.checkSearch(dir);
+    if (name === '.') return dir;
+    if (name === '..') return this.tree.parentOf(dir, this.ctx.root);
+    const loc = this.child(dir, name);
+    return follow && isSymlink(loc) ? this.followLink(dir, loc) : loc;
+  }
+
+  /** Counts one symlink traversal against the limit. */
+  countLink(): void {
+    if (++this.links > MAX_SYMLINKS) fail(E.ELOOP);
+  }
+
+  followLink(dir: Location, link: Location): Location {
+    this.countLink();
+    const inode = link.dentry.inode;
+    if (inode.follow) return inode.follow(this.ctx);
+    if (!inode.readlink) fail(E.EINVAL);
+    const target = inode.readlink();
+    if (target.length === 0) fail(E.ENOENT);
+    return this.resolve(dir, target, true);
+  }
+
+  private checkSearch(dir: Location): void {
+    checkPermission(this.ctx.creds, dir.dentry.inode, MAY_EXEC);
+  }
+
+  private child(dir: Location, name: string): Location {
+    const inode = dir.dentry.inode;
+    if (!inode.lookup) fail(E.ENOTDIR);
+    const child = inode.lookup(name);
+    return this.tree.crossInto({ mount: dir.mount, dentry: new DentryImpl(name, dir.dentry, child) });
+  }
+}
+
+export function fileType(loc: Location): number {
+  return loc.dentry.inode.stat().mode & S.IFMT;
+}
+
+export function isDir(loc: Location): boolean {
+  return fileType(loc) === S.IFDIR;
+}
+
+export function isSymlink(loc: Location): boolean {
+  return fileType(loc) === S.IFLNK;
+}

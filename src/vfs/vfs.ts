@@ -1,0 +1,621 @@
+// The VFS of one sandbox: the namespace operations of the *at syscalls over the mount
+// tree, with Linux's permission rules and errno order.
+
+import { E, fail } from '../abi/errno.js';
+import { ACCESS, AT, O, PATH_MAX, RENAME } from '../abi/linux-fcntl.js';
+import {
+  CAP,
+  MS,
+  S,
+  UTIME_NOW,
+  UTIME_OMIT,
+  type AttrChange,
+  type Credentials,
+  type FileDescription,
+  type FilesystemRegistry,
+  type FsContext,
+  type Inode,
+  type Location,
+  type MountInfo,
+  type ResolveOptions,
+  type Stat,
+  type Statfs,
+  type Timespec,
+  type Vfs,
+} from './api.js';
+import { MAY_EXEC, MAY_READ, MAY_WRITE, checkOwnerOrFowner, checkPermission, checkSticky, hasCap, inGroup, modePermits } from './creds.js';
+import { OpenFile } from './file.js';
+import { Resolver, isDir, type ParentResult } from './resolve.js';
+import { now } from './time.js';
+import { DentryImpl, sameLocation, type MountImpl, type MountTree } from './tree.js';
+import type { MemFs } from './memfs/fs.js';
+
+const XATTR_NAMESPACES = ['user.', 'trusted.', 'security.', 'system.'];
+
+/** statfs f_flags for mount flags (ST_RDONLY...), which share the MS_ values. */
+const ST_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME;
+
+export class VfsImpl implements Vfs {
+  readonly root: Location;
+
+  constructor(
+    readonly tree: MountTree,
+    rootMount: MountImpl,
+    private readonly registry: FilesystemRegistry,
+    private readonly anonymous: { mount: MountImpl; memfs: MemFs },
+  ) {
+    this.root = { mount: rootMount, dentry: rootMount.root };
+  }
+
+  private resolver(ctx: FsContext): Resolver {
+    return new Resolver(this.tree, ctx);
+  }
+
+  // ---- lookups --------------------------------------------------------------------
+
+  resolve(ctx: FsContext, dir: Location | undefined, path: string, opts: ResolveOptions): Location {
+    const loc = this.lookupAt(ctx, dir, path, opts.follow, opts.emptyPath ?? false);
+    if (opts.directory && !isDir(loc)) fail(E.ENOTDIR);
+    return loc;
+  }
+
+  private lookupAt(ctx: FsContext, dir: Location | undefined, path: string, follow: boolean, emptyPath: boolean): Location {
+    if (path === '' && emptyPath) return dir ?? ctx.cwd;
+    return this.resolver(ctx).resolve(dir, path, follow);
+  }
+
+  private lookupFlags(ctx: FsContext, dir: Location | undefined, path: string, flags: number): Location {
+    return this.lookupAt(ctx, dir, path, !(flags & AT.SYMLINK_NOFOLLOW), (flags & AT.EMPTY_PATH) !== 0);
+  }
+
+  statAt(loc: Location): Stat {
+    return loc.dentry.inode.stat();
+  }
+
+  stat(ctx: FsContext, dir: Location | undefined, path: string, flags: number): Stat {
+    return this.statAt(this.lookupFlags(ctx, dir, path, flags));
+  }
+
+  readlink(ctx: FsContext, dir: Location | undefined, path: string): string {
+    const loc = this.lookupAt(ctx, dir, path, false, true);
+    const inode = loc.dentry.inode;
+    if ((inode.stat().mode & S.IFMT) !== S.IFLNK || !inode.readlink) fail(path === '' ? E.ENOENT : E.EINVAL);
+    return inode.readlink();
+  }
+
+  // ---- open -----------------------------------------------------------------------
+
+  open(ctx: FsContext, dir: Location | undefined, path: string, flags: number, mode: number): FileDescription {
+    if ((flags & O.TMPFILE) === O.TMPFILE) return this.openTmpfile(ctx, dir, path, flags, mode);
+    if (flags & O.PATH) {
+      const loc = this.lookupAt(ctx, dir, path, !(flags & O.NOFOLLOW), false);
+      if (flags & O.DIRECTORY && !isDir(loc)) fail(E.ENOTDIR);
+      return new OpenFile(this, loc, flags & (O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC), undefined);
+    }
+    const resolver = this.resolver(ctx);
+    let loc: Location;
+    let created = false;
+    if (flags & O.CREAT) {
+      ({ loc, created } = this.openCreate(ctx, resolver, resolver.walkParent(dir, path), flags, mode));
+    } else {
+      loc = resolver.resolve(dir, path, !(flags & O.NOFOLLOW));
+    }
+    return this.openLocation(ctx, loc, flags, created);
+  }
+
+  private openCreate(ctx: FsContext, resolver: Resolver, r: ParentResult, flags: number, mode: number): { loc: Location; created: boolean } {
+    for (;;) {
+      if (r.kind !== 'normal' || r.trailingSlash) {
+        if (r.kind === 'normal' && !resolver.peek(r.parent, r.name)) fail(E.EISDIR);
+        const existing = resolver.last(r, true);
+        if (flags & O.EXCL) fail(E.EEXIST);
+        if (isDir(existing)) fail(E.EISDIR);
+        return { loc: existing, created: false };
+      }
+      if (!isDir(r.parent)) fail(E.ENOTDIR);
+      const existing = resolver.peek(r.parent, r.name);
+      if (existing) {
+        if (flags & O.EXCL) fail(E.EEXIST);
+        const type = existing.dentry.inode.stat().mode & S.IFMT;
+        if (type === S.IFLNK) {
+          if (flags & O.NOFOLLOW) fail(E.ELOOP);
+          const inode = existing.dentry.inode;
+          if (inode.follow) return { loc: resolver.followLink(r.parent, existing), created: false };
+          // A dangling link with O_CREAT creates its target, so walk to the target's parent.
+          resolver.countLink();
+          r = resolver.walkParent(r.parent, (inode.readlink as () => string)());
+          continue;
+        }
+        if (type === S.IFDIR) fail(E.EISDIR);
+        return { loc: existing, created: false };
+      }
+      this.checkCreate(ctx, r.parent);
+      const parentInode = r.parent.dentry.inode;
+      if (!parentInode.mknod) fail(E.EPERM);
+      const owner = this.newOwner(ctx, r.parent);
+      const inode = parentInode.mknod(r.name, S.IFREG | this.createMode(ctx, r.parent, mode & 0o7777, owner), 0, owner);
+      return { loc: { mount: r.parent.mount, dentry: new DentryImpl(r.name, r.parent.dentry, inode) }, created: true };
+    }
+  }
+
+  private openLocation(ctx: FsContext, loc: Location, flags: number, created: boolean): FileDescription {
+    const inode = loc.dentry.inode;
+    const st = inode.stat();
+    const type = st.mode & S.IFMT;
+    const access = flags & O.ACCMODE;
+    const wantsWrite = access !== O.RDONLY || (flags & O.TRUNC) !== 0;
+    if (type === S.IFLNK) fail(E.ELOOP);
+    if (flags & O.DIRECTORY && type !== S.IFDIR) fail(E.ENOTDIR);
+    if (type === S.IFDIR && (access !== O.RDONLY || flags & O.CREAT)) fail(E.EISDIR);
+    if (!created) {
+      const mask = (access !== O.WRONLY ? MAY_READ : 0) | (wantsWrite ? MAY_WRITE : 0);
+      checkPermission(ctx.creds, inode, mask, st);
+    }
+    if (type === S.IFREG || type === S.IFDIR) {
+      if (wantsWrite) this.checkWritableMount(loc);
+      const impl = inode.open(flags, ctx);
+      const file = new OpenFile(this, loc, flags, impl);
+      if (flags & O.TRUNC && type === S.IFREG && !created && st.size !== 0) {
+        try {
+          this.setattr(loc, { size: 0 });
+        } catch (error) {
+          file.unref();
+          throw error;
+        }
+      }
+      return file;
+    }
+    if (type === S.IFCHR || type === S.IFBLK) {
+      if (loc.mount.flags & MS.NODEV) fail(E.EACCES);
+      const device = type === S.IFCHR ? this.registry.charDevice(st.rdev) : undefined;
+      if (!device) fail(E.ENXIO);
+      return new OpenFile(this, loc, flags, device(flags, ctx));
+    }
+    if (type === S.IFIFO) {
+      const fifo = this.registry.fifo();
+      if (!fifo) fail(E.ENXIO);
+      return new OpenFile(this, loc, flags, fifo(inode, flags, ctx));
+    }
+    return fail(E.ENXIO);
+  }
+
+  private openTmpfile(ctx: FsContext, dir: Location | undefined, path: string, flags: number, mode: number): FileDescription {
+    const access = flags & O.ACCMODE;
+    if (access === O.RDONLY) fail(E.EINVAL);
+    const loc = this.lookupAt(ctx, dir, path, true, false);
+    if (!isDir(loc)) fail(E.ENOTDIR);
+    this.checkCreate(ctx, loc);
+    const inode = loc.dentry.inode;
+    if (!inode.tmpfile) fail(E.EOPNOTSUPP);
+    const owner = this.newOwner(ctx, loc);
+    const file = inode.tmpfile(this.createMode(ctx, loc, mode & 0o7777, owner), owner);
+    // The dentry name marks whether linkat may give the file a name (not with O_EXCL).
+    const marker = flags & O.EXCL ? '!' : '#';
+    const fileLoc = { mount: loc.mount, dentry: new DentryImpl(`${marker}${file.ino}`, loc.dentry, file) };
+    return new OpenFile(this, fileLoc, flags & ~O.TMPFILE, file.open(flags, ctx));
+  }
+
+  openExecutable(ctx: FsContext, dir: Location | undefined, path: string, flags: number): FileDescription {
+    const loc = this.lookupAt(ctx, dir, path, true, (flags & AT.EMPTY_PATH) !== 0);
+    const inode = loc.dentry.inode;
+    const st = inode.stat();
+    if ((st.mode & S.IFMT) !== S.IFREG) fail(E.EACCES);
+    if (loc.mount.flags & MS.NOEXEC) fail(E.EACCES);
+    checkPermission(ctx.creds, inode, MAY_EXEC, st);
+    return new OpenFile(this, loc, O.RDONLY, inode.open(O.RDONLY, ctx));
+  }
+
+  openAnonymous(inode: Inode, name: string, flags: number, _ctx: FsContext): FileDescription {
+    const loc = { mount: this.anonymous.mount, dentry: new DentryImpl(name, undefined, inode) };
+    return new OpenFile(this, loc, flags, inode.open(flags, _ctx));
+  }
+
+  memfd(ctx: FsContext, name: string, flags: number): FileDescription {
+    const root = this.anonymous.memfs.root;
+    const file = root.tmpfile(0o777, { uid: ctx.creds.uid, gid: ctx.creds.gid, groups: [], caps: 0n });
+    const loc = { mount: this.anonymous.mount, dentry: new DentryImpl(`/memfd:${name} (deleted)`, undefined, file) };
+    return new OpenFile(this, loc, O.RDWR | (flags & O.CLOEXEC), file.open(O.RDWR, ctx));
+  }
+
+  // ---- creation -------------------------------------------------------------------
+
+  /** Parent must be a writable directory we may write and search (EROFS before EACCES). */
+  private checkCreate(ctx: FsContext, parent: Location): void {
+    const inode = parent.dentry.inode;
+    const st = inode.stat();
+    if ((st.mode & S.IFMT) !== S.IFDIR) fail(E.ENOTDIR);
+    if (st.nlink === 0) fail(E.ENOENT);
+    this.checkWritableMount(parent);
+    checkPermission(ctx.creds, inode, MAY_WRITE | MAY_EXEC, st);
+  }
+
+  /** The owner of a new file: fsuid, and the directory's group when it is setgid. */
+  private newOwner(ctx: FsContext, parent: Location): Credentials {
+    const dir = parent.dentry.inode.stat();
+    return dir.mode & S.ISGID ? { ...ctx.creds, gid: dir.gid } : ctx.creds;
+  }
+
+  /** umask, and the setgid rules of inode_init_owner. */
+  private createMode(ctx: FsContext, parent: Location, mode: number, owner: Credentials, isDirectory = false): number {
+    let result = mode & ~ctx.umask;
+    const dir = parent.dentry.inode.stat();
+    if (dir.mode & S.ISGID && isDirectory) result |= S.ISGID;
+    else if (result & S.ISGID && !isDirectory && !inGroup(owner, owner.gid) && !hasCap(ctx.creds, CAP.FSETID)) result &= ~S.ISGID;
+    return result;
+  }
+
+  /** The parent and name for a create-type call (mkdir, mknod, symlink, link target). */
+  private createTarget(ctx: FsContext, dir: Location | undefined, path: string, allowTrailingSlash: boolean): { parent: Location; name: string } {
+    const resolver = this.resolver(ctx);
+    const r = resolver.walkParent(dir, path);
+    if (r.kind !== 'normal') fail(E.EEXIST);
+    if (!isDir(r.parent)) fail(E.ENOTDIR);
+    if (resolver.peek(r.parent, r.name)) fail(E.EEXIST);
+    if (r.trailingSlash && !allowTrailingSlash) fail(E.ENOENT);
+    this.checkCreate(ctx, r.parent);
+    return { parent: r.parent, name: r.name };
+  }
+
+  mkdir(ctx: FsContext, dir: Location | undefined, path: string, mode: number): void {
+    const { parent, name } = this.createTarget(ctx, dir, path, true);
+    const inode = parent.dentry.inode;
+    if (!inode.mkdir) fail(E.EPERM);
+    const owner = this.newOwner(ctx, parent);
+    inode.mkdir(name, S.IFDIR | this.createMode(ctx, parent, mode & 0o1777, owner, true), owner);
+  }
+
+  mknod(ctx: FsContext, dir: Location | undefined, path: string, mode: number, rdev: number): void {
+    const type = mode & S.IFMT;
+    if (type === S.IFDIR || (type !== 0 && ![S.IFREG, S.IFCHR, S.IFBLK, S.IFIFO, S.IFSOCK].includes(type as never))) fail(E.EINVAL);
+    if ((type === S.IFCHR || type === S.IFBLK) && !hasCap(ctx.creds, CAP.MKNOD)) fail(E.EPERM);
+    const { parent, name } = this.createTarget(ctx, dir, path, false);
+    const inode = parent.dentry.inode;
+    if (!inode.mknod) fail(E.EPERM);
+    const owner = this.newOwner(ctx, parent);
+    inode.mknod(name, (type || S.IFREG) | this.createMode(ctx, parent, mode & 0o7777, owner), type === S.IFCHR || type === S.IFBLK ? rdev : 0, owner);
+  }
+
+  symlink(ctx: FsContext, target: string, dir: Location | undefined, path: string): void {
+    if (target.length === 0) fail(E.ENOENT);
+    if (target.length >= PATH_MAX) fail(E.ENAMETOOLONG);
+    const { parent, name } = this.createTarget(ctx, dir, path, false);
+    const inode = parent.dentry.inode;
+    if (!inode.symlink) fail(E.EPERM);
+    inode.symlink(name, target, this.newOwner(ctx, parent));
+  }
+
+  link(ctx: FsContext, oldDir: Location | undefined, oldPath: string, newDir: Location | undefined, newPath: string, flags: number): void {
+    if (flags & AT.EMPTY_PATH && oldPath === '' && !hasCap(ctx.creds, CAP.DAC_READ_SEARCH)) fail(E.ENOENT);
+    const old = this.lookupAt(ctx, oldDir, oldPath, (flags & AT.SYMLINK_FOLLOW) !== 0, (flags & AT.EMPTY_PATH) !== 0);
+    const target = old.dentry.inode;
+    const st = target.stat();
+    const { parent, name } = this.createTarget(ctx, newDir, newPath, false);
+    if (parent.mount !== old.mount) fail(E.EXDEV);
+    if ((st.mode & S.IFMT) === S.IFDIR) fail(E.EPERM);
+    if (st.nlink === 0 && !isLinkableTmpfile(old)) fail(E.ENOENT);
+    this.checkHardlinkAllowed(ctx.creds, target, st);
+    const inode = parent.dentry.inode;
+    if (!inode.link) fail(E.EPERM);
+    inode.link(name, target);
+  }
+
+  /** fs.protected_hardlinks=1, Linux's default: only linking what one owns or could write. */
+  private checkHardlinkAllowed(creds: Credentials, inode: Inode, st: Stat): void {
+    if (creds.uid === st.uid || hasCap(creds, CAP.FOWNER)) return;
+    const type = st.mode & S.IFMT;
+    const setid = st.mode & S.ISUID || (st.mode & (S.ISGID | 0o010)) === (S.ISGID | 0o010);
+    const ok = type === S.IFREG && !setid && (inode.permission ? inode.permission(creds, MAY_READ | MAY_WRITE) : modePermits(creds, st, MAY_READ | MAY_WRITE));
+    if (!ok) fail(E.EPERM);
+  }
+
+  // ---- removal and renaming -------------------------------------------------------
+
+  unlink(ctx: FsContext, dir: Location | undefined, path: string, flags: number): void {
+    if (flags & ~AT.REMOVEDIR) fail(E.EINVAL);
+    const rmdir = (flags & AT.REMOVEDIR) !== 0;
+    const resolver = this.resolver(ctx);
+    const r = resolver.walkParent(dir, path);
+    if (rmdir) {
+      if (r.kind === 'dot') fail(E.EINVAL);
+      if (r.kind === 'dotdot') fail(E.ENOTEMPTY);
+      if (r.kind === 'root') fail(E.EBUSY);
+    } else if (r.kind !== 'normal') {
+      fail(E.EISDIR);
+    }
+    if (!isDir(r.parent)) fail(E.ENOTDIR);
+    this.checkWritableMount(r.parent);
+    const victim = resolver.peek(r.parent, r.name);
+    if (!victim) fail(E.ENOENT);
+    const victimIsDir = isDir(victim);
+    if (!rmdir && r.trailingSlash) fail(victimIsDir ? E.EISDIR : E.ENOTDIR);
+    this.checkDelete(ctx, r.parent, victim);
+    if (rmdir && !victimIsDir) fail(E.ENOTDIR);
+    if (!rmdir && victimIsDir) fail(E.EISDIR);
+    if (victim.mount !== r.parent.mount || this.tree.isMountPoint(victim.dentry.inode)) fail(E.EBUSY);
+    const parentInode = r.parent.dentry.inode;
+    const remove = rmdir ? parentInode.rmdir : parentInode.unlink;
+    if (!remove) fail(E.EPERM);
+    remove.call(parentInode, r.name);
+  }
+
+  /** may_delete: write+search on the directory, then the sticky bit. */
+  private checkDelete(ctx: FsContext, parent: Location, victim: Location): void {
+    const dirInode = parent.dentry.inode;
+    const dirStat = dirInode.stat();
+    checkPermission(ctx.creds, dirInode, MAY_WRITE | MAY_EXEC, dirStat);
+    checkSticky(ctx.creds, dirStat, victim.dentry.inode.stat());
+  }
+
+  rename(ctx: FsContext, oldDir: Location | undefined, oldPath: string, newDir: Location | undefined, newPath: string, flags: number): void {
+    if (flags & ~(RENAME.NOREPLACE | RENAME.EXCHANGE | RENAME.WHITEOUT)) fail(E.EINVAL);
+    if (flags & RENAME.NOREPLACE && flags & RENAME.EXCHANGE) fail(E.EINVAL);
+    if (flags & RENAME.WHITEOUT) fail(E.EINVAL);
+    const exchange = (flags & RENAME.EXCHANGE) !== 0;
+    const resolver = this.resolver(ctx);
+    const from = resolver.walkParent(oldDir, oldPath);
+    const to = resolver.walkParent(newDir, newPath);
+    if (from.kind !== 'normal') fail(E.EBUSY);
+    if (to.kind !== 'normal') fail(flags & RENAME.NOREPLACE ? E.EEXIST : E.EBUSY);
+    if (!isDir(from.parent) || !isDir(to.parent)) fail(E.ENOTDIR);
+    if (from.parent.mount !== to.parent.mount) fail(E.EXDEV);
+    this.checkWritableMount(from.parent);
+    const source = resolver.peek(from.parent, from.name);
+    if (!source) fail(E.ENOENT);
+    const target = resolver.peek(to.parent, to.name);
+    if (flags & RENAME.NOREPLACE && target) fail(E.EEXIST);
+    if (exchange && !target) fail(E.ENOENT);
+    const sourceIsDir = isDir(source);
+    const targetIsDir = target ? isDir(target) : false;
+    if (!sourceIsDir && (from.trailingSlash || (to.trailingSlash && !exchange))) fail(E.ENOTDIR);
+    if (exchange && !targetIsDir && to.trailingSlash) fail(E.ENOTDIR);
+    if (target && source.dentry.inode === target.dentry.inode) return;
+    this.checkDelete(ctx, from.parent, source);
+    if (target) this.checkDelete(ctx, to.parent, target);
+    else checkPermission(ctx.creds, to.parent.dentry.inode, MAY_WRITE | MAY_EXEC);
+    if (!exchange && target) {
+      if (sourceIsDir && !targetIsDir) fail(E.ENOTDIR);
+      if (!sourceIsDir && targetIsDir) fail(E.EISDIR);
+    }
+    const movesDir = (loc: Location, into: Location) => isDir(loc) && into.dentry.inode !== (loc === source ? from : to).parent.dentry.inode;
+    if (movesDir(source, to.parent)) checkPermission(ctx.creds, source.dentry.inode, MAY_WRITE);
+    if (exchange && target && movesDir(target, from.parent)) checkPermission(ctx.creds, target.dentry.inode, MAY_WRITE);
+    if (sourceIsDir && this.isAncestor(source, to.parent)) fail(E.EINVAL);
+    if (target && targetIsDir && this.isAncestor(target, from.parent)) fail(exchange ? E.EINVAL : E.ENOTEMPTY);
+    for (const loc of [source, target]) {
+      if (loc && (loc.mount !== from.parent.mount || this.tree.isMountPoint(loc.dentry.inode))) fail(E.EBUSY);
+    }
+    const fromInode = from.parent.dentry.inode;
+    if (!fromInode.rename) fail(E.EPERM);
+    fromInode.rename(from.name, to.parent.dentry.inode, to.name, exchange);
+  }
+
+  /** Whether ancestor's inode is loc or one of loc's parents within loc's mount. */
+  private isAncestor(ancestor: Location, loc: Location): boolean {
+    for (let d: Location['dentry'] | undefined = loc.dentry; d; d = d.parent) {
+      if (d.inode === ancestor.dentry.inode) return true;
+    }
+    return false;
+  }
+
+  // ---- attributes -----------------------------------------------------------------
+
+  checkWritableMount(loc: Location): void {
+    if (loc.mount.flags & MS.RDONLY) fail(E.EROFS);
+  }
+
+  setattr(loc: Location, change: AttrChange): void {
+    const inode = loc.dentry.inode;
+    if (!inode.setattr) fail(E.EPERM);
+    inode.setattr(change);
+  }
+
+  chmod(ctx: FsContext, dir: Location | undefined, path: string, mode: number, flags: number): void {
+    if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) fail(E.EINVAL);
+    this.chmodAt(ctx, this.lookupFlags(ctx, dir, path, flags), mode);
+  }
+
+  chmodAt(ctx: FsContext, loc: Location, mode: number): void {
+    const st = loc.dentry.inode.stat();
+    if ((st.mode & S.IFMT) === S.IFLNK) fail(E.EOPNOTSUPP);
+    this.checkWritableMount(loc);
+    checkOwnerOrFowner(ctx.creds, st);
+    let bits = mode & 0o7777;
+    if (bits & S.ISGID && !inGroup(ctx.creds, st.gid) && !hasCap(ctx.creds, CAP.FSETID)) bits &= ~S.ISGID;
+    this.setattr(loc, { mode: bits });
+  }
+
+  chown(ctx: FsContext, dir: Location | undefined, path: string, uid: number, gid: number, flags: number): void {
+    if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) fail(E.EINVAL);
+    this.chownAt(ctx, this.lookupFlags(ctx, dir, path, flags), uid, gid);
+  }
+
+  chownAt(ctx: FsContext, loc: Location, uid: number, gid: number): void {
+    const st = loc.dentry.inode.stat();
+    const newUid = uid === -1 || uid === 0xffffffff ? undefined : uid;
+    const newGid = gid === -1 || gid === 0xffffffff ? undefined : gid;
+    this.checkWritableMount(loc);
+    const creds = ctx.creds;
+    if (!hasCap(creds, CAP.CHOWN)) {
+      if (newUid !== undefined && newUid !== st.uid) fail(E.EPERM);
+      if (newGid !== undefined && newGid !== st.gid && (creds.uid !== st.uid || !inGroup(creds, newGid))) fail(E.EPERM);
+      if ((newUid !== undefined || newGid !== undefined) && creds.uid !== st.uid) fail(E.EPERM);
+    }
+    const change: AttrChange = {};
+    if (newUid !== undefined) change.uid = newUid;
+    if (newGid !== undefined) change.gid = newGid;
+    const type = st.mode & S.IFMT;
+    if ((newUid !== undefined || newGid !== undefined) && type !== S.IFDIR && type !== S.IFLNK) {
+      // Changing owners drops setuid, and setgid when it means "group executable".
+      let mode = st.mode & ~S.ISUID;
+      if ((mode & (S.ISGID | 0o010)) === (S.ISGID | 0o010)) mode &= ~S.ISGID;
+      if (mode !== st.mode) change.mode = mode & 0o7777;
+    }
+    this.setattr(loc, change);
+  }
+
+  utimens(ctx: FsContext, dir: Location | undefined, path: string, atime: Timespec | undefined, mtime: Timespec | undefined, flags: number): void {
+    if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) fail(E.EINVAL);
+    this.utimensAt(ctx, this.lookupFlags(ctx, dir, path, flags), atime, mtime, false);
+  }
+
+  utimensAt(ctx: FsContext, loc: Location, atime: Timespec | undefined, mtime: Timespec | undefined, openForWrite: boolean): void {
+    const a = atime ?? { sec: 0, nsec: UTIME_NOW };
+    const m = mtime ?? { sec: 0, nsec: UTIME_NOW };
+    for (const t of [a, m]) {
+      if (t.nsec !== UTIME_NOW && t.nsec !== UTIME_OMIT && (t.nsec < 0 || t.nsec > 999_999_999)) fail(E.EINVAL);
+    }
+    if (a.nsec === UTIME_OMIT && m.nsec === UTIME_OMIT) return;
+    const inode = loc.dentry.inode;
+    const st = inode.stat();
+    this.checkWritableMount(loc);
+    const onlyNow = (a.nsec === UTIME_NOW || a.nsec === UTIME_OMIT) && (m.nsec === UTIME_NOW || m.nsec === UTIME_OMIT);
+    const creds = ctx.creds;
+    if (creds.uid !== st.uid && !hasCap(creds, CAP.FOWNER)) {
+      if (!onlyNow) fail(E.EPERM);
+      if (!openForWrite) {
+        const ok = inode.permission ? inode.permission(creds, MAY_WRITE) : modePermits(creds, st, MAY_WRITE);
+        if (!ok) fail(E.EACCES);
+      }
+    }
+    const t = now();
+    const change: AttrChange = { ctime: t };
+    if (a.nsec !== UTIME_OMIT) change.atime = a.nsec === UTIME_NOW ? t : a;
+    if (m.nsec !== UTIME_OMIT) change.mtime = m.nsec === UTIME_NOW ? t : m;
+    this.setattr(loc, change);
+  }
+
+  access(ctx: FsContext, dir: Location | undefined, path: string, mode: number, flags: number): void {
+    if (mode & ~(ACCESS.R_OK | ACCESS.W_OK | ACCESS.X_OK)) fail(E.EINVAL);
+    if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EACCESS | AT.EMPTY_PATH)) fail(E.EINVAL);
+    const loc = this.lookupFlags(ctx, dir, path, flags);
+    if (mode === ACCESS.F_OK) return;
+    const inode = loc.dentry.inode;
+    const st = inode.stat();
+    const type = st.mode & S.IFMT;
+    if (mode & ACCESS.W_OK && (type === S.IFREG || type === S.IFDIR || type === S.IFLNK)) this.checkWritableMount(loc);
+    if (mode & ACCESS.X_OK && type === S.IFREG && loc.mount.flags & MS.NOEXEC) fail(E.EACCES);
+    checkPermission(ctx.creds, inode, mode, st);
+  }
+
+  truncate(ctx: FsContext, dir: Location | undefined, path: string, length: number): void {
+    if (length < 0) fail(E.EINVAL);
+    const loc = this.lookupAt(ctx, dir, path, true, false);
+    const inode = loc.dentry.inode;
+    const st = inode.stat();
+    const type = st.mode & S.IFMT;
+    if (type === S.IFDIR) fail(E.EISDIR);
+    if (type !== S.IFREG) fail(E.EINVAL);
+    checkPermission(ctx.creds, inode, MAY_WRITE, st);
+    this.checkWritableMount(loc);
+    this.setattr(loc, { size: length });
+  }
+
+  statfs(ctx: FsContext, dir: Location | undefined, path: string): Statfs {
+    return this.statfsAt(this.lookupAt(ctx, dir, path, true, false));
+  }
+
+  statfsAt(loc: Location): Statfs {
+    const result = loc.mount.fs.statfs();
+    return { ...result, flags: result.flags | (loc.mount.flags & ST_FLAGS) };
+  }
+
+  // ---- extended attributes --------------------------------------------------------
+
+  private checkXattr(ctx: FsContext, loc: Location, name: string, mask: number): Inode {
+    if (name.length === 0 || name.length > 255) fail(name.length === 0 ? E.ERANGE : E.ERANGE);
+    if (!XATTR_NAMESPACES.some((prefix) => name.startsWith(prefix))) fail(E.EOPNOTSUPP);
+    const inode = loc.dentry.inode;
+    const st = inode.stat();
+    const type = st.mode & S.IFMT;
+    if (name.startsWith('trusted.') && !hasCap(ctx.creds, CAP.SYS_ADMIN)) fail(mask & MAY_WRITE ? E.EPERM : E.ENODATA);
+    if (name.startsWith('user.')) {
+      if (type !== S.IFREG && type !== S.IFDIR) fail(mask & MAY_WRITE ? E.EPERM : E.ENODATA);
+      if (type === S.IFDIR && st.mode & S.ISVTX && mask & MAY_WRITE && ctx.creds.uid !== st.uid && !hasCap(ctx.creds, CAP.FOWNER)) fail(E.EPERM);
+      checkPermission(ctx.creds, inode, mask, st);
+    }
+    if (mask & MAY_WRITE) this.checkWritableMount(loc);
+    return inode;
+  }
+
+  getxattr(ctx: FsContext, dir: Location | undefined, path: string, name: string, flags: number): Uint8Array {
+    return this.getxattrAt(ctx, this.lookupFlags(ctx, dir, path, flags), name);
+  }
+
+  getxattrAt(ctx: FsContext, loc: Location, name: string): Uint8Array {
+    const inode = this.checkXattr(ctx, loc, name, MAY_READ);
+    if (!inode.getxattr) fail(E.EOPNOTSUPP);
+    return inode.getxattr(name);
+  }
+
+  setxattr(ctx: FsContext, dir: Location | undefined, path: string, name: string, value: Uint8Array, xflags: number, flags: number): void {
+    this.setxattrAt(ctx, this.lookupFlags(ctx, dir, path, flags), name, value, xflags);
+  }
+
+  setxattrAt(ctx: FsContext, loc: Location, name: string, value: Uint8Array, xflags: number): void {
+    if (xflags & ~3) fail(E.EINVAL);
+    const inode = this.checkXattr(ctx, loc, name, MAY_WRITE);
+    if (!inode.setxattr) fail(E.EOPNOTSUPP);
+    inode.setxattr(name, value, xflags);
+  }
+
+  listxattr(ctx: FsContext, dir: Location | undefined, path: string, flags: number): string[] {
+    return this.listxattrAt(ctx, this.lookupFlags(ctx, dir, path, flags));
+  }
+
+  listxattrAt(ctx: FsContext, loc: Location): string[] {
+    const inode = loc.dentry.inode;
+    const names = inode.listxattr?.() ?? [];
+    return hasCap(ctx.creds, CAP.SYS_ADMIN) ? names : names.filter((name) => !name.startsWith('trusted.'));
+  }
+
+  removexattr(ctx: FsContext, dir: Location | undefined, path: string, name: string, flags: number): void {
+    this.removexattrAt(ctx, this.lookupFlags(ctx, dir, path, flags), name);
+  }
+
+  removexattrAt(ctx: FsContext, loc: Location, name: string): void {
+    const inode = this.checkXattr(ctx, loc, name, MAY_WRITE);
+    if (!inode.removexattr) fail(E.EOPNOTSUPP);
+    inode.removexattr(name);
+  }
+
+  // ---- paths and the mount table ---------------------------------------------------
+
+  pathOf(ctx: FsContext | undefined, loc: Location): string {
+    if (loc.mount === this.anonymous.mount) return loc.dentry.name;
+    const root = ctx?.root ?? this.root;
+    const names: string[] = [];
+    let current = loc;
+    for (;;) {
+      if (sameLocation(current, root)) break;
+      if (current.dentry.inode === current.mount.root.inode) {
+        if (!current.mount.parent) break;
+        current = current.mount.parent;
+        continue;
+      }
+      const parent = current.dentry.parent;
+      if (!parent) break;
+      names.push(current.dentry.name);
+      current = { mount: current.mount, dentry: parent };
+    }
+    const path = '/' + names.reverse().join('/');
+    return loc.dentry.inode.stat().nlink === 0 && !isDir(loc) ? `${path} (deleted)` : path;
+  }
+
+  mounts(): MountInfo[] {
+    return this.tree.mounts.map((mount) => ({
+      id: mount.id,
+      parentId: mount.parent ? mount.parent.mount.id : mount.id,
+      dev: mount.fs.dev,
+      root: mount.fsRootPath,
+      mountPoint: mount.parent ? this.pathOf(undefined, mount.parent) : '/',
+      fsType: mount.fs.type,
+      source: mount.source,
+      flags: mount.flags,
+      options: mount.options,
+    }));
+  }
+}
+
+function isLinkableTmpfile(loc: Location): boolean {
+  return loc.dentry.name.startsWith('#');
+}

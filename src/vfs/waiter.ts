@@ -1,0 +1,31 @@
+// gVisor's waiter.Queue: the callbacks waiting on a file's readiness events.
+
+import type { Unsubscribe } from './api.js';
+
+interface Waiter {
+  mask: number;
+  callback: (events: number) => void;
+}
+
+export class WaitQueue {
+  private readonly waiters = new Set<Waiter>();
+
+  subscribe(mask: number, callback: (events: number) => void): Unsubscribe {
+    const waiter = { mask, callback };
+    this.waiters.add(waiter);
+    return () => {
+      this.waiters.delete(waiter);
+    };
+  }
+
+  /** Calls every waiter whose mask intersects events (a copy: callbacks may unsubscribe). */
+  notify(events: number): void {
+    for (const waiter of [...this.waiters]) {
+      if (waiter.mask & events) waiter.callback(waiter.mask & events);
+    }
+  }
+
+  get empty(): boolean {
+    return this.waiters.size === 0;
+  }
+}
