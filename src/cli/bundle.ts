@@ -1,6 +1,5 @@
 // `tssc bundle create DIR --from SRC [-- ARGS...]`: a bundle from an image or a rootfs tar.
 import type { Command } from 'commander';
-import { createBundle } from '../oci/image/create-bundle.js';
 import type { CliContext } from './context.js';
 import { progressBar } from './progress-bar.js';
 
@@ -19,6 +18,8 @@ export function registerBundle(program: Command, context: CliContext): void {
     .argument('[args...]', 'command to run in the container, after "--"')
     .requiredOption('--from <src>', 'the image or rootfs tar to unpack')
     .action(async (dir: string, args: string[], options: { from: string }) => {
+      // Loaded on use: extraction and the schema compiler are the slowest imports of tssc.
+      const { createBundle } = await import('../oci/image/create-bundle.js');
       const progress = progressBar('unpacking', process.stderr);
       const created = await createBundle({ dir, from: options.from, args, ...(progress !== undefined && { progress }) });
       context.log().debug(`bundle ${created.dir} from ${created.source}: ${created.metaEntries} metadata entries`);

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { CONFIG_FILE } from '../oci/bundle.js';
+import { CONFIG_FILE } from '../oci/bundle-files.js';
 import { defaultSpec, formatSpec } from '../oci/default-spec.js';
 import { TsscError } from '../oci/errors.js';
 import type { CliContext } from './context.js';

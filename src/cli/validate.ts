@@ -1,6 +1,5 @@
 // `tssc validate`: every problem of a bundle at once; exit 0 only for a bundle tssc can run.
 import type { Command } from 'commander';
-import { checkBundle } from '../oci/bundle.js';
 import { formatProblem } from '../oci/errors.js';
 import type { CliContext } from './context.js';
 
@@ -9,7 +8,9 @@ export function registerValidate(program: Command, context: CliContext): void {
     .command('validate')
     .summary('check a bundle (config.json and rootfs) and list every problem')
     .option('-b, --bundle <dir>', 'path to the root of the OCI bundle', '.')
-    .action((options: { bundle: string }) => {
+    .action(async (options: { bundle: string }) => {
+      // Loaded on use: the schema compiler is the slowest import of tssc.
+      const { checkBundle } = await import('../oci/bundle.js');
       const result = checkBundle(options.bundle);
       if (result.ok) {
         context.stdout(`${result.bundle.dir}: valid\n`);

@@ -2,14 +2,12 @@
 // starts, and the absolute locations the runtime needs.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CONFIG_FILE, ROOTFS_META_FILE } from './bundle-files.js';
 import { InvalidBundleError, type Problem } from './errors.js';
 import { checkSchema } from './schema-check.js';
 import { checkSemantics } from './semantics.js';
 import type { RunnableSpec } from './spec.js';
 
-export const CONFIG_FILE = 'config.json';
-/** Ownership, modes and special files the extracting user could not put on disk. */
-export const ROOTFS_META_FILE = 'tssc-rootfs-meta.json';
 
 export interface Bundle {
   /** Absolute bundle directory. */

@@ -3,7 +3,7 @@
 // fails, what was made is removed again; nothing is ever written outside DIR.
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CONFIG_FILE, ROOTFS_META_FILE } from '../bundle.js';
+import { CONFIG_FILE, ROOTFS_META_FILE } from '../bundle-files.js';
 import { defaultSpec, formatSpec } from '../default-spec.js';
 import { InvalidBundleError, TsscError } from '../errors.js';
 import { checkSchema } from '../schema-check.js';
