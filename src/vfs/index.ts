@@ -1,0 +1,8 @@
+// The VFS library: build one per sandbox with createVfs; see api.ts for the contract.
+
+export * from './api.js';
+export { createVfs, MountError } from './build.js';
+export { Registry } from './registry.js';
+export { WaitQueue } from './waiter.js';
+export { hostTestHooks, openBeneathNode } from './host/handle.js';
+export { ROOTFS_META_FILE } from './host/ownership.js';
