@@ -1,0 +1,82 @@
+// C programs compiled to wasm32-wasi run through the preview1 layer over the sandbox's
+// VFS and print what the same sources compiled natively print.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compileFixture, ensureCompiled, makeRootfs, makeSandbox, runWasm } from './harness.js';
+
+let tmp: string;
+
+beforeAll(() => {
+  ensureCompiled();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tssc-wasi-'));
+});
+
+function nativeRun(name: string, args: string[] = [], env: Record<string, string> = {}): { stdout: string; status: number | null; signal: NodeJS.Signals | null } {
+  const rootfs = makeRootfs(fs.mkdtempSync(path.join(tmp, 'native-')));
+  const result = spawnSync(compileFixture(name, 'native'), args, { cwd: rootfs, env, encoding: 'latin1' });
+  return { stdout: result.stdout, status: result.status, signal: result.signal };
+}
+
+function freshSandbox() {
+  const bundle = fs.mkdtempSync(path.join(tmp, 'bundle-'));
+  const rootfs = makeRootfs(path.join(bundle, 'rootfs'));
+  return { rootfs, sandbox: makeSandbox(rootfs) };
+}
+
+describe('wasm programs match their native builds', () => {
+  it.each(['files', 'dirs'])('%s', async (name) => {
+    const { rootfs, sandbox } = freshSandbox();
+    const native = nativeRun(name);
+    const before = execFileSync('find', [rootfs, '-printf', '%P %s\n'], { encoding: 'utf8' });
+    const wasm = await runWasm(sandbox, compileFixture(name, 'wasm'), []);
+    expect(wasm.stdout).toBe(native.stdout);
+    expect(wasm.status).toEqual({ kind: 'exited', code: 0 });
+    // The rootfs is the read-only lower layer: the host files are untouched.
+    expect(execFileSync('find', [rootfs, '-printf', '%P %s\n'], { encoding: 'utf8' })).toBe(before);
+  });
+
+  it('args, environment and exit code', async () => {
+    const { sandbox } = freshSandbox();
+    const env = { GREETING: 'hi there', EMPTY: '', PWD: '/work', TSSC_A: '1', TSSC_B: '2' };
+    const args = ['7', 'two words', '', 'ünï'];
+    const native = nativeRun('args-env', args, env);
+    const wasm = await runWasm(sandbox, compileFixture('args-env', 'wasm'), args.map((a) => Buffer.from(a).toString('latin1')), {
+      env: Object.entries(env).map(([k, v]) => Buffer.from(`${k}=${v}`).toString('latin1')),
+    });
+    expect(Buffer.from(wasm.stdout, 'latin1').toString()).toBe(Buffer.from(native.stdout, 'latin1').toString());
+    expect(native.status).toBe(7);
+    expect(wasm.status).toEqual({ kind: 'exited', code: 7 });
+  });
+
+  it('abort() ends the process with SIGABRT', async () => {
+    const { sandbox } = freshSandbox();
+    const native = nativeRun('args-env', ['abort']);
+    const wasm = await runWasm(sandbox, compileFixture('args-env', 'wasm'), ['abort']);
+    expect(native.signal).toBe('SIGABRT');
+    expect(wasm.status).toMatchObject({ kind: 'signaled', signal: 6 });
+    expect(wasm.stdout).toBe(native.stdout);
+  });
+
+  it('clocks', async () => {
+    const { sandbox } = freshSandbox();
+    const now = String(Math.floor(Date.now() / 1000));
+    const native = nativeRun('clocks', [now]);
+    const wasm = await runWasm(sandbox, compileFixture('clocks', 'wasm'), [now]);
+    expect(wasm.stdout).toBe(native.stdout);
+    expect(wasm.stdout).not.toContain(': 0');
+  });
+
+  it('stdin to stdout through pipes, in big chunks', async () => {
+    const { sandbox } = freshSandbox();
+    const input = Buffer.alloc(3 * 1024 * 1024 + 17);
+    for (let i = 0; i < input.length; i++) input[i] = (i * 7 + (i >> 11)) & 0xff;
+    const wasm = await runWasm(sandbox, compileFixture('cat', 'wasm'), [], { stdin: input });
+    expect(wasm.status).toEqual({ kind: 'exited', code: 0 });
+    expect(Buffer.from(wasm.stdout, 'latin1').equals(input)).toBe(true);
+    expect(wasm.stderr).toBe(`copied ${input.length} bytes\n`);
+  });
+});
