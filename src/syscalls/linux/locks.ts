@@ -67,7 +67,8 @@ export function setRecord(inode: Inode, lock: RecordLock): void {
     if (held.end > lock.end) kept.push({ ...held, start: lock.end + 1 });
   }
   if (lock.type !== LOCK_TYPE.UNLCK) kept.push(lock);
-  locks.records = kept;
+  // Ordered by start, so F_GETLK reports the lowest conflicting range first.
+  locks.records = kept.sort((a, b) => a.start - b.start);
   if (typeof lock.owner === 'number') trackProcess(lock.owner, inode);
   locks.changed.notify(POLL.IN);
 }
