@@ -3,7 +3,7 @@
 // The sentry never imports a table: tables import these types and the composer
 // (src/oci/lifecycle) hands a table to the Sandbox it builds.
 
-import type { Credentials, FsContext, Vfs, Waitable } from '../vfs/api.js';
+import type { FsContext, Location, Vfs, Waitable } from '../vfs/api.js';
 import type { FdTable } from './fd-table.js';
 
 /** The six raw argument registers of a syscall (rdi, rsi, rdx, r10, r8, r9 on x86-64). */
@@ -100,6 +100,63 @@ export interface SyscallTask {
   sleep(ns: bigint): Promise<void>;
   /** Queues a signal to this task, e.g. SIGPIPE after EPIPE, SIGXFSZ after EFBIG. */
   signalSelf(signal: number): void;
+  /** The process-level operations (ids, tree, clone/exec/wait, signals). */
+  readonly process: ProcessControl;
+}
+
+/** What wait4/waitid report about a child. */
+export interface ChildState {
+  readonly pid: number;
+  readonly uid: number;
+  /** The raw wait status (exit code << 8, or the terminating signal | 0x80 for a core). */
+  readonly status: number;
+}
+
+/** A signal disposition as rt_sigaction sets it. */
+export interface SignalDisposition {
+  readonly handler: bigint;
+  readonly flags: number;
+}
+
+/**
+ * The process model behind the process, signal and id families. Errors are thrown as
+ * SysError with the errno Linux gives.
+ */
+export interface ProcessControl {
+  readonly ppid: number;
+  readonly pgid: number;
+  readonly sid: number;
+  /** The program break: brk is answered, never moved (callers fall back to mmap). */
+  readonly brk: bigint;
+  /** The process name (PR_SET_NAME, /proc/PID/comm), at most 15 bytes. */
+  comm: string;
+  /** PR_SET_DUMPABLE, kept by the sentry (the host process must stay traceable). */
+  dumpable: boolean;
+  getpgid(pid: number): number;
+  getsid(pid: number): number;
+  setpgid(pid: number, pgid: number): void;
+  setsid(): number;
+  /**
+   * clone/fork/vfork (fork and vfork as their clone flags): the host kernel runs it and
+   * the caller gets the child's virtual tid. CLONE_NEW* flags are EPERM.
+   */
+  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint): typeof RUN_ON_HOST;
+  /** execve: loads the program from the VFS; never returns to the old program on success. */
+  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): typeof RUN_ON_HOST;
+  /**
+   * wait4/waitid: a child that matches pid (> 0: that one, 0: the caller's group, -1: any,
+   * < -1: group -pid) and has exited; undefined with WNOHANG when none has yet.
+   * WNOWAIT leaves it waitable.
+   */
+  wait(pid: number, options: number): Promise<ChildState | undefined>;
+  /** kill(2) with Linux's pid conventions and permission rules. */
+  kill(pid: number, signal: number): void;
+  tgkill(tgid: number, tid: number, signal: number): void;
+  disposition(signal: number): SignalDisposition;
+  /** Records a new disposition (the host kernel installs it). */
+  setDisposition(signal: number, action: SignalDisposition): void;
+  /** Replaces the credentials (the set*id family computed them). */
+  setCredentials(creds: TaskCredentials): void;
 }
 
 /**

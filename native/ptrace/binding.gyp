@@ -1,0 +1,24 @@
+{
+  "targets": [
+    {
+      "target_name": "tssc_ptrace",
+      "sources": ["src/tracer.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    },
+    {
+      "target_name": "tssc_stub",
+      "type": "none",
+      "actions": [
+        {
+          "action_name": "link_stub",
+          "inputs": ["src/stub.S"],
+          "outputs": ["<(PRODUCT_DIR)/tssc-stub"],
+          "action": [
+            "sh", "-c",
+            "gcc -static -nostdlib -Wl,-Ttext-segment=0x7e0000000000 -Wl,--build-id=none -o <(PRODUCT_DIR)/tssc-stub src/stub.S && chmod 0755 <(PRODUCT_DIR)/tssc-stub"
+          ]
+        }
+      ]
+    }
+  ]
+}

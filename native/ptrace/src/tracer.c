@@ -1,0 +1,385 @@
+// The native half of the ptrace platform: primitives only, no policy. The JS main thread
+// is the tracer; every call here is made from it. Registers travel through one shared
+// BigUint64Array (struct user_regs_struct order) and stop details through one shared
+// Int32Array, so the hot path (stop -> handler -> resume) allocates nothing.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <node_api.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef __WALL
+#define __WALL 0x40000000
+#endif
+#ifndef PTRACE_GETSIGMASK
+#define PTRACE_GETSIGMASK 0x420a
+#endif
+
+// state[] slots shared with JS (src/native/ptrace.ts mirrors them).
+enum { ST_PID, ST_STATUS, ST_EVENTMSG, ST_COUNT };
+
+static struct user_regs_struct *regs;  // the shared register buffer
+static int32_t *state;                 // the shared stop record
+static napi_ref regs_ref, state_ref;   // keep both buffers alive
+
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, NULL, "tssc ptrace addon: " #call);       \
+      return NULL;                                                    \
+    }                                                                 \
+  } while (0)
+
+static napi_value num(napi_env env, double v) {
+  napi_value out;
+  napi_create_double(env, v, &out);
+  return out;
+}
+
+static int arg_int(napi_env env, napi_value v) {
+  int32_t out = 0;
+  napi_get_value_int32(env, v, &out);
+  return out;
+}
+
+static uint64_t arg_u64(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_bigint) {
+    uint64_t out = 0;
+    bool lossless;
+    napi_get_value_bigint_uint64(env, v, &out, &lossless);
+    return out;
+  }
+  int64_t out = 0;
+  napi_get_value_int64(env, v, &out);
+  return (uint64_t)out;
+}
+
+static int arg_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
+  bool is_typed;
+  napi_is_typedarray(env, v, &is_typed);
+  if (is_typed) {
+    napi_typedarray_type type;
+    size_t length, offset;
+    napi_value ab;
+    void *p;
+    if (napi_get_typedarray_info(env, v, &type, &length, &p, &ab, &offset) != napi_ok) return -1;
+    *data = p;
+    *len = length;
+    return 0;
+  }
+  void *p;
+  if (napi_get_buffer_info(env, v, &p, len) != napi_ok) return -1;
+  *data = p;
+  return 0;
+}
+
+// init(regs: BigUint64Array(27), state: Int32Array(ST_COUNT))
+static napi_value Init(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t *r, *s;
+  size_t rl, sl;
+  if (argc < 2 || arg_bytes(env, argv[0], &r, &rl) || arg_bytes(env, argv[1], &s, &sl) ||
+      rl * 8 < sizeof(struct user_regs_struct) || sl < ST_COUNT) {
+    napi_throw_type_error(env, NULL, "init(regs: BigUint64Array(27), state: Int32Array(3))");
+    return NULL;
+  }
+  if (regs_ref) napi_delete_reference(env, regs_ref);
+  if (state_ref) napi_delete_reference(env, state_ref);
+  CHECK(napi_create_reference(env, argv[0], 1, &regs_ref));
+  CHECK(napi_create_reference(env, argv[1], 1, &state_ref));
+  regs = (struct user_regs_struct *)r;
+  state = (int32_t *)s;
+  return NULL;
+}
+
+// The workload's side of spawn: runs in the forked child, async-signal-safe calls only.
+static void child(const char *path, int sync_fd, const int *stdio, int nstdio,
+                  struct sock_fprog *prog) {
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < 65; sig++) sigaction(sig, &dfl, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  setsid();
+  // Move the fds to keep out of the way before placing them at 0..n-1.
+  int moved[3];
+  for (int i = 0; i < nstdio; i++) moved[i] = stdio[i] >= 0 ? fcntl(stdio[i], F_DUPFD, 64) : -1;
+  for (int i = 0; i < nstdio; i++) {
+    if (moved[i] >= 0) dup2(moved[i], i);
+    else close(i);
+  }
+  char b;
+  while (read(sync_fd, &b, 1) < 0 && errno == EINTR) {
+  }
+  syscall(SYS_close_range, nstdio, ~0U, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) != 0) _exit(126);
+  char *argv[] = {(char *)path, NULL};
+  char *envp[] = {NULL};
+  execve(path, argv, envp);
+  _exit(127);
+}
+
+// spawn(stubPath, stdioFds: number[] (max 3, -1 = closed), filter: Buffer of sock_filter,
+//       ptraceOptions) -> host pid. The child waits until it is seized, then installs the
+//       filter and execs the stub (that execve is the first trapped call the sentry sees).
+static napi_value Spawn(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[4096];
+  size_t plen;
+  uint8_t *filter;
+  size_t flen;
+  uint32_t nstdio = 0;
+  if (argc < 4 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &plen) != napi_ok ||
+      napi_get_array_length(env, argv[1], &nstdio) != napi_ok || nstdio > 3 ||
+      arg_bytes(env, argv[2], &filter, &flen) || flen % sizeof(struct sock_filter) != 0) {
+    napi_throw_type_error(env, NULL, "spawn(path, stdio: number[], filter: Buffer, options: number)");
+    return NULL;
+  }
+  int stdio[3] = {-1, -1, -1};
+  for (uint32_t i = 0; i < nstdio; i++) {
+    napi_value v;
+    napi_get_element(env, argv[1], i, &v);
+    stdio[i] = arg_int(env, v);
+  }
+  int options = arg_int(env, argv[3]);
+  struct sock_fprog prog = {(unsigned short)(flen / sizeof(struct sock_filter)), (struct sock_filter *)filter};
+  int sync[2];
+  if (pipe2(sync, O_CLOEXEC) != 0) return num(env, -errno);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(sync[1]);
+    child(path, sync[0], stdio, (int)nstdio, &prog);
+  }
+  int err = pid < 0 ? errno : 0;
+  close(sync[0]);
+  if (pid > 0 && ptrace(PTRACE_SEIZE, pid, 0, (void *)(long)options) != 0) {
+    err = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, __WALL);
+  }
+  close(sync[1]);
+  return num(env, err ? -err : pid);
+}
+
+static double now_us(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+// Reaps one stop or exit without blocking, polling for up to spin_us first. Fills state[]
+// and, for seccomp and syscall-exit stops, the register buffer. Returns the pid, 0 when
+// nothing came, -errno (ECHILD: no tracee left).
+static int wait_stop(double spin_us) {
+  double deadline = spin_us > 0 ? now_us() + spin_us : 0;
+  for (;;) {
+    int status;
+    pid_t pid = waitpid(-1, &status, WNOHANG | __WALL);
+    if (pid < 0) return -errno;
+    if (pid > 0) {
+      state[ST_PID] = pid;
+      state[ST_STATUS] = status;
+      state[ST_EVENTMSG] = 0;
+      if (WIFSTOPPED(status)) {
+        int event = status >> 16;
+        if (event == PTRACE_EVENT_SECCOMP || WSTOPSIG(status) == (SIGTRAP | 0x80)) {
+          if (ptrace(PTRACE_GETREGS, pid, 0, regs) != 0) state[ST_EVENTMSG] = -errno;
+        } else if (event != 0 && event != PTRACE_EVENT_STOP) {
+          unsigned long msg = 0;
+          ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg);
+          state[ST_EVENTMSG] = (int32_t)msg;
+        }
+      }
+      return pid;
+    }
+    if (!deadline || now_us() >= deadline) return 0;
+  }
+}
+
+// waitStop(spinUs) -> pid | 0 | -errno
+static napi_value WaitStop(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  double spin = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc > 0) napi_get_value_double(env, argv[0], &spin);
+  return num(env, wait_stop(spin));
+}
+
+// complete(pid, result, spinUs): ends the trapped syscall at a seccomp stop with result
+// (skipping the kernel's run of it), resumes the task and waits for the next stop.
+static napi_value Complete(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int pid = arg_int(env, argv[0]);
+  double spin = 0;
+  napi_get_value_double(env, argv[2], &spin);
+  regs->orig_rax = (unsigned long long)-1;
+  regs->rax = arg_u64(env, argv[1]);
+  if (ptrace(PTRACE_SETREGS, pid, 0, regs) != 0 || ptrace(PTRACE_CONT, pid, 0, 0) != 0) return num(env, -errno - 1000);
+  return num(env, wait_stop(spin));
+}
+
+// cont(pid, signal, mode): resumes a stopped task; mode 0 PTRACE_CONT, 1 PTRACE_SYSCALL
+// (to see the exit of the current call), 2 PTRACE_LISTEN (keep a group-stop).
+static napi_value Cont(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int pid = arg_int(env, argv[0]);
+  long sig = argc > 1 ? arg_int(env, argv[1]) : 0;
+  int mode = argc > 2 ? arg_int(env, argv[2]) : 0;
+  int req = mode == 1 ? PTRACE_SYSCALL : mode == 2 ? PTRACE_LISTEN : PTRACE_CONT;
+  return num(env, ptrace(req, pid, 0, (void *)sig) == 0 ? 0 : -errno);
+}
+
+static napi_value GetRegs(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  return num(env, ptrace(PTRACE_GETREGS, arg_int(env, argv[0]), 0, regs) == 0 ? 0 : -errno);
+}
+
+static napi_value SetRegs(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  return num(env, ptrace(PTRACE_SETREGS, arg_int(env, argv[0]), 0, regs) == 0 ? 0 : -errno);
+}
+
+// inject(pid): runs the syscall described by the register buffer (rip at a `syscall`
+// instruction, rax and the arguments set) in a task stopped at a trap, by single-stepping
+// over it. Leaves the resulting registers in the buffer; returns rax or -errno - 1000 when
+// ptrace itself failed. Signals that arrive meanwhile stay pending in the task.
+static napi_value Inject(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int pid = arg_int(env, argv[0]);
+  if (ptrace(PTRACE_SETREGS, pid, 0, regs) != 0) return num(env, -errno - 1000);
+  unsigned long long start = regs->rip;
+  for (;;) {
+    if (ptrace(PTRACE_SINGLESTEP, pid, 0, 0) != 0) return num(env, -errno - 1000);
+    int status;
+    if (waitpid(pid, &status, __WALL) < 0) return num(env, -errno - 1000);
+    if (!WIFSTOPPED(status)) {
+      state[ST_PID] = pid;
+      state[ST_STATUS] = status;
+      return num(env, -ESRCH - 1000);
+    }
+    if (ptrace(PTRACE_GETREGS, pid, 0, regs) != 0) return num(env, -errno - 1000);
+    if (regs->rip != start) return num(env, (double)(long long)regs->rax);
+  }
+}
+
+// Memory of a tracee: readMem/writeMem(pid, addr, buf) -> bytes moved or -errno
+// (process_vm_*: EFAULT for unmapped memory, short counts at a mapping's end).
+static napi_value MemIo(napi_env env, napi_callback_info info, int write) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t *data;
+  size_t len;
+  if (argc < 3 || arg_bytes(env, argv[2], &data, &len)) {
+    napi_throw_type_error(env, NULL, "readMem/writeMem(pid, addr, buf)");
+    return NULL;
+  }
+  int pid = arg_int(env, argv[0]);
+  uint64_t addr = arg_u64(env, argv[1]);
+  struct iovec local = {data, len};
+  struct iovec remote = {(void *)(uintptr_t)addr, len};
+  ssize_t n = write ? process_vm_writev(pid, &local, 1, &remote, 1, 0)
+                    : process_vm_readv(pid, &local, 1, &remote, 1, 0);
+  return num(env, n < 0 ? -errno : (double)n);
+}
+static napi_value ReadMem(napi_env env, napi_callback_info info) { return MemIo(env, info, 0); }
+static napi_value WriteMem(napi_env env, napi_callback_info info) { return MemIo(env, info, 1); }
+
+// pokeMem(pid, addr, buf): writes through /proc/PID/mem, which also reaches read-only pages.
+static napi_value PokeMem(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t *data;
+  size_t len;
+  if (argc < 3 || arg_bytes(env, argv[2], &data, &len)) {
+    napi_throw_type_error(env, NULL, "pokeMem(pid, addr, buf)");
+    return NULL;
+  }
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mem", arg_int(env, argv[0]));
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return num(env, -errno);
+  ssize_t n = pwrite(fd, data, len, (off_t)arg_u64(env, argv[1]));
+  int err = errno;
+  close(fd);
+  return num(env, n < 0 ? -err : (double)n);
+}
+
+static napi_value Kill(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int tgid = arg_int(env, argv[0]), tid = arg_int(env, argv[1]), sig = arg_int(env, argv[2]);
+  return num(env, syscall(SYS_tgkill, tgid, tid, sig) == 0 ? 0 : -errno);
+}
+
+// sigmask(pid) -> the blocked-signal mask of a stopped tracee, as a bigint.
+static napi_value Sigmask(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint64_t mask = 0;
+  napi_value out;
+  if (ptrace(PTRACE_GETSIGMASK, arg_int(env, argv[0]), sizeof mask, &mask) != 0) mask = 0;
+  napi_create_bigint_uint64(env, mask, &out);
+  return out;
+}
+
+static napi_value Module(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"init", NULL, Init, NULL, NULL, NULL, napi_default, NULL},
+      {"spawn", NULL, Spawn, NULL, NULL, NULL, napi_default, NULL},
+      {"waitStop", NULL, WaitStop, NULL, NULL, NULL, napi_default, NULL},
+      {"complete", NULL, Complete, NULL, NULL, NULL, napi_default, NULL},
+      {"cont", NULL, Cont, NULL, NULL, NULL, napi_default, NULL},
+      {"getRegs", NULL, GetRegs, NULL, NULL, NULL, napi_default, NULL},
+      {"setRegs", NULL, SetRegs, NULL, NULL, NULL, napi_default, NULL},
+      {"inject", NULL, Inject, NULL, NULL, NULL, napi_default, NULL},
+      {"readMem", NULL, ReadMem, NULL, NULL, NULL, napi_default, NULL},
+      {"writeMem", NULL, WriteMem, NULL, NULL, NULL, napi_default, NULL},
+      {"pokeMem", NULL, PokeMem, NULL, NULL, NULL, napi_default, NULL},
+      {"tgkill", NULL, Kill, NULL, NULL, NULL, napi_default, NULL},
+      {"sigmask", NULL, Sigmask, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Module)

@@ -1,0 +1,81 @@
+// The ptrace addon (native/ptrace) as the sentry sees it: typed primitives, no policy.
+// Every call must come from the process's main thread (the tracer).
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Indices into the register buffer (struct user_regs_struct on x86-64). */
+export const REG = {
+  r15: 0, r14: 1, r13: 2, r12: 3, rbp: 4, rbx: 5, r11: 6, r10: 7, r9: 8, r8: 9,
+  rax: 10, rcx: 11, rdx: 12, rsi: 13, rdi: 14, orig_rax: 15, rip: 16, cs: 17,
+  eflags: 18, rsp: 19, ss: 20, fs_base: 21, gs_base: 22, ds: 23, es: 24, fs: 25, gs: 26,
+} as const;
+export const REG_COUNT = 27;
+
+/** Slots of the shared stop record. */
+export const STOP = { pid: 0, status: 1, eventMsg: 2 } as const;
+
+/** How cont() resumes a task. */
+export const RESUME = { cont: 0, toSyscallExit: 1, listen: 2 } as const;
+
+/** ptrace option bits for spawn(). */
+export const PTRACE_O = {
+  TRACESYSGOOD: 1,
+  TRACEFORK: 2,
+  TRACEVFORK: 4,
+  TRACECLONE: 8,
+  TRACEEXEC: 0x10,
+  TRACEVFORKDONE: 0x20,
+  TRACEEXIT: 0x40,
+  TRACESECCOMP: 0x80,
+  EXITKILL: 0x100000,
+} as const;
+
+/** PTRACE_EVENT_* values (status >> 16 of a stop). */
+export const PTRACE_EVENT = { FORK: 1, VFORK: 2, CLONE: 3, EXEC: 4, VFORK_DONE: 5, EXIT: 6, SECCOMP: 7, STOP: 128 } as const;
+
+interface Addon {
+  init(regs: BigUint64Array, stop: Int32Array): void;
+  spawn(path: string, stdio: number[], filter: Uint8Array, options: number): number;
+  waitStop(spinUs: number): number;
+  complete(pid: number, result: bigint | number, spinUs: number): number;
+  cont(pid: number, signal: number, mode: number): number;
+  getRegs(pid: number): number;
+  setRegs(pid: number): number;
+  inject(pid: number): number;
+  readMem(pid: number, addr: bigint, buf: Uint8Array): number;
+  writeMem(pid: number, addr: bigint, buf: Uint8Array): number;
+  pokeMem(pid: number, addr: bigint, buf: Uint8Array): number;
+  tgkill(tgid: number, tid: number, signal: number): number;
+  sigmask(pid: number): bigint;
+}
+
+/** The tracer: the addon plus the shared register buffer and stop record it fills. */
+export interface Tracer extends Addon {
+  readonly regs: BigUint64Array;
+  readonly stop: Int32Array;
+  /** The static stub every sandboxed execve really runs. */
+  readonly stubPath: string;
+}
+
+const buildDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'ptrace', 'build', 'Release');
+
+let tracer: Tracer | undefined;
+
+/** Loads the addon once; throws a clear error when it was not built. */
+export function loadTracer(): Tracer {
+  if (tracer) return tracer;
+  const addonPath = join(buildDir, 'tssc_ptrace.node');
+  const stubPath = join(buildDir, 'tssc-stub');
+  if (!existsSync(addonPath) || !existsSync(stubPath)) {
+    throw new Error(`the ptrace helper is not built (${addonPath}); run \`npm run build:native\``);
+  }
+  const addon = createRequire(import.meta.url)(addonPath) as Addon;
+  const regs = new BigUint64Array(REG_COUNT);
+  const stop = new Int32Array(3);
+  addon.init(regs, stop);
+  tracer = Object.assign(Object.create(addon) as Addon, { regs, stop, stubPath }) as Tracer;
+  return tracer;
+}

@@ -1,0 +1,83 @@
+// What execve needs before the point of no return: the program found through the VFS,
+// `#!` interpreters resolved, the ELF (and its PT_INTERP) read and checked. Every error
+// here is the errno execve returns while the old program still runs.
+
+import { E, fail } from '../../abi/errno.js';
+import type { FileDescription, FsContext, Location, Vfs } from '../../vfs/api.js';
+import { isElf, parseElf, type ElfImage } from './elf.js';
+
+const MAX_INTERPRETER_DEPTH = 4; // Linux's BINPRM_MAX_RECURSION
+const SHEBANG_LINE_MAX = 256; // BINPRM_BUF_SIZE
+const MAX_IMAGE_BYTES = 1 << 30;
+
+export interface ProgramImage {
+  readonly elf: ElfImage;
+  readonly interpreter: ElfImage | undefined;
+  readonly argv: readonly string[];
+  readonly envp: readonly string[];
+  /** The path execve was given (AT_EXECFN), after `#!` rewriting the script's path. */
+  readonly execfn: string;
+  /** The program file, for /proc/PID/exe. */
+  readonly location: Location;
+}
+
+function readAll(file: FileDescription): Uint8Array {
+  const size = file.stat().size;
+  if (size > MAX_IMAGE_BYTES) fail(E.ENOMEM);
+  const bytes = new Uint8Array(size);
+  let done = 0;
+  while (done < size) {
+    const n = file.read(bytes.subarray(done), done);
+    if (n <= 0) break;
+    done += n;
+  }
+  return bytes.subarray(0, done);
+}
+
+function openAndRead(vfs: Vfs, ctx: FsContext, dir: Location | undefined, path: string): { bytes: Uint8Array; location: Location } {
+  const file = vfs.openExecutable(ctx, dir, path, 0);
+  try {
+    return { bytes: readAll(file), location: file.location };
+  } finally {
+    file.unref();
+  }
+}
+
+/** Splits a `#!` line as Linux does: the interpreter, then at most one argument (the rest). */
+function parseShebang(bytes: Uint8Array): { interpreter: string; argument: string | undefined } {
+  const head = Buffer.from(bytes.subarray(2, SHEBANG_LINE_MAX)).toString('latin1');
+  const end = head.indexOf('\n');
+  const line = (end < 0 ? head : head.slice(0, end)).replace(/[ \t]+$/, '').replace(/^[ \t]+/, '');
+  if (line === '') fail(E.ENOEXEC);
+  const split = line.search(/[ \t]/);
+  if (split < 0) return { interpreter: line, argument: undefined };
+  const argument = line.slice(split).replace(/^[ \t]+/, '');
+  return { interpreter: line.slice(0, split), argument: argument === '' ? undefined : argument };
+}
+
+export function prepareProgram(
+  vfs: Vfs,
+  ctx: FsContext,
+  dir: Location | undefined,
+  path: string,
+  argv: readonly string[],
+  envp: readonly string[],
+  depth = 0,
+): ProgramImage {
+  if (depth > MAX_INTERPRETER_DEPTH) fail(E.ELOOP);
+  const { bytes, location } = openAndRead(vfs, ctx, dir, path);
+  if (bytes.length >= 2 && bytes[0] === 0x23 && bytes[1] === 0x21) {
+    const { interpreter, argument } = parseShebang(bytes);
+    const newArgv = [interpreter, ...(argument === undefined ? [] : [argument]), path, ...argv.slice(1)];
+    return prepareProgram(vfs, ctx, undefined, interpreter, newArgv, envp, depth + 1);
+  }
+  if (!isElf(bytes)) fail(E.ENOEXEC);
+  const elf = parseElf(bytes);
+  let interpreter: ElfImage | undefined;
+  if (elf.interpreter !== undefined) {
+    const interp = openAndRead(vfs, ctx, undefined, elf.interpreter);
+    interpreter = parseElf(interp.bytes);
+    if (interpreter.interpreter !== undefined) fail(E.ELIBBAD);
+  }
+  return { elf, interpreter, argv, envp, execfn: path, location };
+}

@@ -1,0 +1,169 @@
+// The second half of execve, in the freshly exec'd stub stopped at its first int3: map
+// the program (and its interpreter) by injected mmaps, copy the segments in, set their
+// protections, build the initial stack and point the registers at the entry. Mirrors
+// Linux's load_elf_binary; the stub keeps only its vDSO.
+
+import { randomBytes } from 'node:crypto';
+import { E, fail } from '../../abi/errno.js';
+import { REG, type Tracer } from '../../native/ptrace.js';
+import type { TaskCredentials } from '../syscall.js';
+import { loadSpan, pageDown, pageUp, PF, phdrAddress, PT, type ElfImage } from './elf.js';
+import type { ProgramImage } from './image.js';
+import { AT, buildStack, findAuxv } from './stack.js';
+
+const NR = { mmap: 9, mprotect: 10, munmap: 11 } as const;
+const PROT = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4 } as const;
+const MAP = { PRIVATE: 0x02, FIXED: 0x10, ANONYMOUS: 0x20, NORESERVE: 0x4000, STACK: 0x20000 } as const;
+/** Where position-independent programs go, as Linux's ELF_ET_DYN_BASE puts them. */
+const PIE_BASE = 0x555555554000;
+const STACK_SIZE = 8n << 20n;
+const STUB_SPAN = 0x2000n;
+
+export interface LoadResult {
+  /** The break the program starts with (end of its bss, page aligned). */
+  brk: bigint;
+}
+
+/** Runs syscalls inside a task stopped in the stub, through the stub's syscall instruction. */
+class Injector {
+  private readonly saved: BigUint64Array;
+  readonly syscallInsn: bigint;
+
+  constructor(
+    private readonly tracer: Tracer,
+    private readonly hostTid: number,
+  ) {
+    if (tracer.getRegs(hostTid) !== 0) fail(E.ESRCH);
+    this.saved = tracer.regs.slice();
+    // At the int3 stop rip is just past the int3: on the stub's syscall instruction.
+    this.syscallInsn = this.saved[REG.rip]!;
+  }
+
+  call(nr: number, ...args: (bigint | number)[]): bigint {
+    const regs = this.tracer.regs;
+    regs.set(this.saved);
+    regs[REG.rip] = this.syscallInsn;
+    regs[REG.rax] = BigInt(nr);
+    regs[REG.orig_rax] = BigInt.asUintN(64, -1n);
+    const order = [REG.rdi, REG.rsi, REG.rdx, REG.r10, REG.r8, REG.r9];
+    args.forEach((value, i) => {
+      regs[order[i]!] = BigInt.asUintN(64, BigInt(value));
+    });
+    const result = this.tracer.inject(this.hostTid);
+    if (result <= -1000) fail(-result - 1000);
+    if (result < 0 && result > -4096) fail(-result);
+    return BigInt(result);
+  }
+
+  registers(): BigUint64Array {
+    return this.saved;
+  }
+}
+
+function protOf(flags: number): number {
+  return (flags & PF.R ? PROT.READ : 0) | (flags & PF.W ? PROT.WRITE : 0) | (flags & PF.X ? PROT.EXEC : 0);
+}
+
+function writeMemory(tracer: Tracer, hostTid: number, addr: bigint, data: Uint8Array): void {
+  if (data.length === 0) return;
+  if (tracer.writeMem(hostTid, addr, data) !== data.length) fail(E.EFAULT);
+}
+
+/** Maps image at bias (a fixed bias for ET_EXEC, a chosen one for ET_DYN); returns the bias. */
+function mapImage(injector: Injector, tracer: Tracer, hostTid: number, image: ElfImage, preferredBase: number | undefined): number {
+  const span = loadSpan(image);
+  const length = span.end - span.start;
+  let bias: number;
+  if (!image.dynamic) {
+    bias = 0;
+    injector.call(NR.mmap, span.start, length, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED, -1, 0);
+  } else if (preferredBase !== undefined) {
+    bias = preferredBase - span.start;
+    injector.call(NR.mmap, preferredBase, length, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED, -1, 0);
+  } else {
+    const at = Number(injector.call(NR.mmap, 0, length, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0));
+    bias = at - span.start;
+  }
+  const loads = image.phdrs.filter((p) => p.type === PT.LOAD);
+  for (const seg of loads) {
+    writeMemory(tracer, hostTid, BigInt(bias + seg.vaddr), image.bytes.subarray(seg.offset, seg.offset + seg.filesz));
+  }
+  // Holes between segments are not part of the program; then each segment gets its own protection.
+  injector.call(NR.mprotect, bias + span.start, length, PROT.NONE);
+  for (const seg of loads) {
+    const start = pageDown(bias + seg.vaddr);
+    injector.call(NR.mprotect, start, pageUp(bias + seg.vaddr + seg.memsz) - start, protOf(seg.flags));
+  }
+  return bias;
+}
+
+/**
+ * Loads program into the stub task hostTid (stopped at the stub's int3) and leaves it
+ * ready to resume at the program's entry. Any failure leaves the task unusable: the
+ * caller kills it, as Linux kills a process whose exec failed past the point of no return.
+ */
+export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramImage, creds: TaskCredentials): LoadResult {
+  const injector = new Injector(tracer, hostTid);
+  const stubRegs = injector.registers();
+  const stubStack = Buffer.alloc(1024);
+  if (tracer.readMem(hostTid, stubRegs[REG.rsp]!, stubStack) <= 0) fail(E.EFAULT);
+  const fromStub = (key: number): bigint | undefined => findAuxv(stubStack, key);
+
+  const elf = program.elf;
+  const bias = mapImage(injector, tracer, hostTid, elf, elf.dynamic ? PIE_BASE : undefined);
+  const interpBias = program.interpreter ? mapImage(injector, tracer, hostTid, program.interpreter, undefined) : 0;
+  const end = Math.max(...elf.phdrs.filter((p) => p.type === PT.LOAD).map((p) => bias + p.vaddr + p.memsz));
+
+  const stackBase = injector.call(NR.mmap, 0, STACK_SIZE, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.STACK | MAP.NORESERVE, -1, 0);
+  const auxv: [number, bigint][] = [];
+  const copy = (key: number): void => {
+    const value = fromStub(key);
+    if (value !== undefined) auxv.push([key, value]);
+  };
+  copy(AT.SYSINFO_EHDR);
+  copy(AT.MINSIGSTKSZ);
+  copy(AT.HWCAP);
+  auxv.push(
+    [AT.PAGESZ, 4096n],
+    [AT.CLKTCK, 100n],
+    [AT.PHDR, BigInt(bias + phdrAddress(elf))],
+    [AT.PHENT, 56n],
+    [AT.PHNUM, BigInt(elf.phnum)],
+    [AT.BASE, program.interpreter ? BigInt(interpBias + loadSpan(program.interpreter).start) : 0n],
+    [AT.FLAGS, 0n],
+    [AT.ENTRY, BigInt(bias + elf.entry)],
+    [AT.UID, BigInt(creds.ruid)],
+    [AT.EUID, BigInt(creds.euid)],
+    [AT.GID, BigInt(creds.rgid)],
+    [AT.EGID, BigInt(creds.egid)],
+    [AT.SECURE, 0n],
+  );
+  copy(AT.HWCAP2);
+  const stack = buildStack({
+    top: stackBase + STACK_SIZE,
+    argv: program.argv,
+    envp: program.envp,
+    execfn: program.execfn,
+    auxv,
+    random: randomBytes(16),
+  });
+  if (stack.bytes.length > Number(STACK_SIZE) / 4) fail(E.E2BIG);
+  writeMemory(tracer, hostTid, stack.sp, stack.bytes);
+
+  // The stub's code goes; its vDSO and (unused) stack stay.
+  injector.call(NR.munmap, pageDown(Number(injector.syscallInsn)) - 0x1000, STUB_SPAN);
+
+  const regs = tracer.regs;
+  regs.set(stubRegs);
+  for (const r of [REG.r15, REG.r14, REG.r13, REG.r12, REG.rbp, REG.rbx, REG.r11, REG.r10, REG.r9, REG.r8, REG.rax, REG.rcx, REG.rdx, REG.rsi, REG.rdi]) {
+    regs[r] = 0n;
+  }
+  regs[REG.orig_rax] = BigInt.asUintN(64, -1n);
+  regs[REG.fs_base] = 0n;
+  regs[REG.gs_base] = 0n;
+  regs[REG.rsp] = stack.sp;
+  const entry = program.interpreter ? interpBias + program.interpreter.entry : bias + elf.entry;
+  regs[REG.rip] = BigInt(entry);
+  if (tracer.setRegs(hostTid) !== 0) fail(E.ESRCH);
+  return { brk: BigInt(pageUp(end)) };
+}

@@ -1,0 +1,49 @@
+// A traced task's memory through process_vm_readv/writev: a bad address is EFAULT for
+// the syscall that passed it, never an exception of the sentry.
+
+import { E, fail } from '../abi/errno.js';
+import type { Tracer } from '../native/ptrace.js';
+import type { TaskMemory } from './syscall.js';
+
+const PAGE = 4096n;
+
+export class PtraceMemory implements TaskMemory {
+  constructor(
+    private readonly tracer: Tracer,
+    private readonly hostTid: () => number,
+  ) {}
+
+  read(addr: bigint, length: number): Buffer {
+    const buf = Buffer.allocUnsafe(length);
+    if (length === 0) return buf;
+    if (this.tracer.readMem(this.hostTid(), addr, buf) !== length) fail(E.EFAULT);
+    return buf;
+  }
+
+  write(addr: bigint, data: Uint8Array): void {
+    if (data.length === 0) return;
+    if (this.tracer.writeMem(this.hostTid(), addr, data) !== data.length) fail(E.EFAULT);
+  }
+
+  readCString(addr: bigint, maxLength: number): string {
+    const parts: Buffer[] = [];
+    let total = 0;
+    let at = addr;
+    // Never read across a page boundary in one go: the next page may be unmapped while
+    // the string ends before it.
+    for (;;) {
+      const chunk = Number(PAGE - (at % PAGE));
+      const buf = Buffer.allocUnsafe(chunk);
+      const n = this.tracer.readMem(this.hostTid(), at, buf);
+      if (n <= 0) fail(E.EFAULT);
+      const nul = buf.subarray(0, n).indexOf(0);
+      const take = nul < 0 ? n : nul;
+      total += take;
+      if (total >= maxLength) fail(E.ENAMETOOLONG);
+      parts.push(buf.subarray(0, take));
+      if (nul >= 0) return Buffer.concat(parts).toString('latin1');
+      if (n < chunk) fail(E.EFAULT);
+      at += BigInt(n);
+    }
+  }
+}

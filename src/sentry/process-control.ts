@@ -1,0 +1,211 @@
+// The process operations of one task (ProcessControl): ids, the process tree, clone,
+// execve, wait and signals, over the sandbox's tables. Linux semantics, virtual pids.
+
+import { E, fail } from '../abi/errno.js';
+import { REG } from '../native/ptrace.js';
+import type { Location } from '../vfs/api.js';
+import { CAP_SYS_ADMIN, hasCapability, fsCredentials } from './credentials.js';
+import { prepareProgram } from './loader/image.js';
+import type { Sandbox } from './sandbox.js';
+import { isValidSignal, SIG } from './signals.js';
+import { RUN_ON_HOST, type ChildState, type ProcessControl, type SignalDisposition, type TaskCredentials } from './syscall.js';
+import type { Task } from './task.js';
+import type { ThreadGroup } from './thread-group.js';
+
+export const CLONE = {
+  VM: 0x100n, FS: 0x200n, FILES: 0x400n, SIGHAND: 0x800n, PIDFD: 0x1000n, PTRACE: 0x2000n,
+  VFORK: 0x4000n, PARENT: 0x8000n, THREAD: 0x10000n, NEWNS: 0x20000n, SYSVSEM: 0x40000n,
+  SETTLS: 0x80000n, PARENT_SETTID: 0x100000n, CHILD_CLEARTID: 0x200000n, DETACHED: 0x400000n,
+  UNTRACED: 0x800000n, CHILD_SETTID: 0x1000000n, NEWCGROUP: 0x2000000n, NEWUTS: 0x4000000n,
+  NEWIPC: 0x8000000n, NEWUSER: 0x10000000n, NEWPID: 0x20000000n, NEWNET: 0x40000000n, IO: 0x80000000n,
+} as const;
+const CLONE_NEW_ANY = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
+const NR_CLONE = 56n;
+const NR_EXECVE = 59n;
+const WNOHANG = 1;
+const WNOWAIT = 0x01000000;
+const CAP_KILL = 5;
+
+export class TaskProcess implements ProcessControl {
+  constructor(
+    private readonly task: Task,
+    private readonly sandbox: Sandbox,
+  ) {}
+
+  private get group(): ThreadGroup {
+    return this.task.group;
+  }
+
+  get ppid(): number {
+    return this.group.parent?.pid ?? 0;
+  }
+
+  get pgid(): number {
+    return this.group.pgid;
+  }
+
+  get sid(): number {
+    return this.group.sid;
+  }
+
+  get brk(): bigint {
+    return this.group.brk;
+  }
+
+  get comm(): string {
+    return this.group.comm;
+  }
+
+  set comm(name: string) {
+    this.group.comm = name.slice(0, 15);
+  }
+
+  get dumpable(): boolean {
+    return this.group.dumpable;
+  }
+
+  set dumpable(value: boolean) {
+    this.group.dumpable = value;
+  }
+
+  private lookup(pid: number): ThreadGroup {
+    if (pid === 0) return this.group;
+    const group = this.sandbox.groupByPid(pid);
+    if (!group) fail(E.ESRCH);
+    return group;
+  }
+
+  getpgid(pid: number): number {
+    return this.lookup(pid).pgid;
+  }
+
+  getsid(pid: number): number {
+    return this.lookup(pid).sid;
+  }
+
+  setpgid(pid: number, pgid: number): void {
+    if (pgid < 0) fail(E.EINVAL);
+    const target = this.lookup(pid);
+    if (target !== this.group && target.parent !== this.group) fail(E.ESRCH);
+    if (target.sid !== this.group.sid) fail(E.EPERM);
+    if (target.pid === target.sid) fail(E.EPERM);
+    const newPgid = pgid === 0 ? target.pid : pgid;
+    if (newPgid !== target.pid && !this.sandbox.groups().some((g) => g.pgid === newPgid && g.sid === this.group.sid)) fail(E.EPERM);
+    target.pgid = newPgid;
+  }
+
+  setsid(): number {
+    if (this.sandbox.groups().some((g) => g.pgid === this.group.pid)) fail(E.EPERM);
+    this.group.sid = this.group.pid;
+    this.group.pgid = this.group.pid;
+    return this.group.pid;
+  }
+
+  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint): typeof RUN_ON_HOST {
+    if (flags & CLONE_NEW_ANY) fail(hasCapability(this.task.creds, CAP_SYS_ADMIN) ? E.EINVAL : E.EPERM);
+    if (flags & (CLONE.PIDFD | CLONE.PTRACE | CLONE.UNTRACED)) fail(E.EINVAL);
+    if ((flags & CLONE.THREAD) && !(flags & CLONE.SIGHAND)) fail(E.EINVAL);
+    if ((flags & CLONE.SIGHAND) && !(flags & CLONE.VM)) fail(E.EINVAL);
+    // Every task becomes the sentry's child (CLONE_PARENT), so the sentry reaps every
+    // host process and keeps the tree itself; the sentry writes virtual tids itself.
+    let hostFlags = flags & ~(CLONE.CHILD_SETTID | CLONE.PARENT_SETTID);
+    if (!(flags & CLONE.THREAD)) hostFlags |= CLONE.PARENT;
+    const regs = this.sandbox.tracer.regs;
+    regs[REG.orig_rax] = NR_CLONE;
+    regs[REG.rdi] = hostFlags;
+    regs[REG.rsi] = stack;
+    regs[REG.rdx] = parentTid;
+    regs[REG.r10] = childTid;
+    regs[REG.r8] = tls;
+    if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
+    this.task.cloneInFlight = { flags, parentTidAddr: parentTid, childTidAddr: childTid };
+    return RUN_ON_HOST;
+  }
+
+  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): typeof RUN_ON_HOST {
+    const program = prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp);
+    // Make the kernel exec the stub: its path and a one-entry argv go below the red zone.
+    const stub = Buffer.from(`${this.sandbox.tracer.stubPath}\0`, 'latin1');
+    const regs = this.sandbox.tracer.regs;
+    const rsp = regs[REG.rsp]!;
+    const pathAddr = (rsp - 1024n - BigInt(stub.length)) & ~15n;
+    const argvAddr = pathAddr - 32n;
+    const pointers = Buffer.alloc(24);
+    pointers.writeBigUInt64LE(pathAddr, 0);
+    this.task.mem.write(pathAddr, stub);
+    this.task.mem.write(argvAddr, pointers);
+    regs[REG.orig_rax] = NR_EXECVE;
+    regs[REG.rdi] = pathAddr;
+    regs[REG.rsi] = argvAddr;
+    regs[REG.rdx] = argvAddr + 16n;
+    if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
+    this.task.phase = 'exec';
+    this.task.pendingImage = program;
+    return RUN_ON_HOST;
+  }
+
+  async wait(pid: number, options: number): Promise<ChildState | undefined> {
+    const group = this.group;
+    const matches = (child: ThreadGroup): boolean =>
+      pid > 0 ? child.pid === pid : pid === 0 ? child.pgid === group.pgid : pid === -1 ? true : child.pgid === -pid;
+    for (;;) {
+      const candidates = [...group.children].filter(matches);
+      if (candidates.length === 0) fail(E.ECHILD);
+      const zombie = candidates.find((c) => c.zombie);
+      if (zombie) {
+        const state = { pid: zombie.pid, uid: zombie.creds.ruid, status: zombie.exitStatus! };
+        if (!(options & WNOWAIT)) this.sandbox.reap(zombie);
+        return state;
+      }
+      if (options & WNOHANG) return undefined;
+      await this.task.waitReady(group.childEventWaitable, 1);
+    }
+  }
+
+  kill(pid: number, signal: number): void {
+    if (signal !== 0 && !isValidSignal(signal)) fail(E.EINVAL);
+    const everyone = this.sandbox.groups();
+    let targets: ThreadGroup[];
+    if (pid > 0) targets = everyone.filter((g) => g.pid === pid);
+    else if (pid === 0) targets = everyone.filter((g) => g.pgid === this.group.pgid);
+    else if (pid === -1) targets = everyone.filter((g) => g.pid !== 1 && g !== this.group);
+    else targets = everyone.filter((g) => g.pgid === -pid);
+    if (targets.length === 0) fail(E.ESRCH);
+    const allowed = targets.filter((g) => this.maySignal(g, signal));
+    if (allowed.length === 0) fail(E.EPERM);
+    if (signal === 0) return;
+    for (const target of allowed) this.sandbox.signalGroup(target, signal);
+  }
+
+  tgkill(tgid: number, tid: number, signal: number): void {
+    if (tid <= 0 || (tgid <= 0 && tgid !== -1)) fail(E.EINVAL);
+    if (signal !== 0 && !isValidSignal(signal)) fail(E.EINVAL);
+    const task = this.sandbox.taskByTid(tid);
+    if (!task || (tgid !== -1 && task.group.pid !== tgid)) fail(E.ESRCH);
+    if (!this.maySignal(task.group, signal)) fail(E.EPERM);
+    if (signal !== 0) this.sandbox.signalTask(task, signal);
+  }
+
+  disposition(signal: number): SignalDisposition {
+    return this.group.sigactions.get(signal);
+  }
+
+  setDisposition(signal: number, action: SignalDisposition): void {
+    if (!isValidSignal(signal) || signal === SIG.KILL || signal === SIG.STOP) fail(E.EINVAL);
+    this.group.sigactions.set(signal, action);
+  }
+
+  setCredentials(creds: TaskCredentials): void {
+    this.group.creds = creds;
+    this.task.fs.creds = fsCredentials(creds);
+  }
+
+  /** kill(2)'s permission rule: same real or effective uid as the target's real or saved one. */
+  private maySignal(target: ThreadGroup, signal: number): boolean {
+    const me = this.task.creds;
+    if (hasCapability(me, CAP_KILL)) return true;
+    if (signal === SIG.CONT && target.sid === this.group.sid) return true;
+    const them = target.creds;
+    return me.euid === them.ruid || me.euid === them.suid || me.ruid === them.ruid || me.ruid === them.suid;
+  }
+}

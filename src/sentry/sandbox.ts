@@ -1,0 +1,480 @@
+// The sentry's kernel for Linux workloads on the ptrace platform: it starts the init
+// task under the seccomp filter, takes every ptrace stop from the main thread, answers
+// trapped syscalls through the registered table, and keeps the sandbox's process tree
+// (virtual pids, zombies, reparenting to init, the end of the pid namespace).
+
+import { E, ERESTARTNOHAND, ERESTARTSYS, ERESTART_RESTARTBLOCK, ERESTARTNOINTR, SysError, isSysError } from '../abi/errno.js';
+import { loadTracer, PTRACE_EVENT, PTRACE_O, REG, RESUME, STOP, type Tracer } from '../native/ptrace.js';
+import type { FileDescription, FsContext, Vfs } from '../vfs/api.js';
+import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials.js';
+import { FdTable } from './fd-table.js';
+import { prepareProgram, type ProgramImage } from './loader/image.js';
+import { loadProgram } from './loader/load.js';
+import { PtraceMemory } from './memory.js';
+import { CLONE, TaskProcess } from './process-control.js';
+import type { RlimitTable } from './rlimits.js';
+import { buildSeccompFilter } from './seccomp-filter.js';
+import { SA, SIG, SIG_IGN, SignalActions } from './signals.js';
+import { RUN_ON_HOST, type KernelServices, type SyscallArgs, type SyscallResult, type SyscallTable } from './syscall.js';
+import { Task } from './task.js';
+import { ThreadGroup } from './thread-group.js';
+
+/** How long to keep polling for the next stop before going back to the event loop. */
+const SPIN_US = 40;
+const TRACE_OPTIONS =
+  PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE_O.TRACEVFORK | PTRACE_O.TRACECLONE |
+  PTRACE_O.TRACEEXEC | PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL;
+const SIGTRAP = SIG.TRAP;
+const ECHILD_RESULT = -E.ECHILD;
+
+export interface InitProcess {
+  argv: readonly string[];
+  envp: readonly string[];
+  /** The working directory, an absolute path inside the sandbox. */
+  cwd: string;
+  identity: IdentitySpec;
+  umask: number;
+  rlimits: RlimitTable;
+  /** The descriptions to install at fds 0, 1, 2 (the sandbox takes over one reference each). */
+  stdio: readonly FileDescription[];
+}
+
+/** Sees every trapped syscall once it has an answer (strace). */
+export interface SyscallObserver {
+  /** result is undefined when the host kernel runs the call (execve, clone, rt_sigaction). */
+  syscall(task: Task, nr: number, args: SyscallArgs, result: SyscallResult | undefined): void;
+  /** A task ended: status is the raw wait status. */
+  exit?(task: Task, status: number): void;
+}
+
+export interface SandboxOptions {
+  table: SyscallTable;
+  vfs: Vfs;
+  hostname: string;
+  domainname: string;
+  init: InitProcess;
+  observer?: SyscallObserver;
+}
+
+export class Sandbox {
+  readonly tracer: Tracer;
+  readonly kernel: KernelServices;
+  private readonly tasksByHost = new Map<number, Task>();
+  private readonly tasksByTid = new Map<number, Task>();
+  private readonly groupsByPid = new Map<number, ThreadGroup>();
+  /** First stops of new children that came before their parent's clone event. */
+  private readonly earlyStops = new Map<number, number>();
+  private nextPid = 1;
+  private init: ThreadGroup | undefined;
+  private finish: ((status: number) => void) | undefined;
+  private readonly startedAt = process.hrtime.bigint();
+  private readonly onSigchld = (): void => this.pump(0);
+  /**
+   * Signal watchers do not keep Node's loop alive; this timer does while the sandbox
+   * runs, and it also takes any stop whose SIGCHLD coalesced with an earlier one.
+   */
+  private keepAlive: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: SandboxOptions) {
+    this.tracer = loadTracer();
+    const startedAt = this.startedAt;
+    this.kernel = {
+      vfs: options.vfs,
+      hostname: options.hostname,
+      domainname: options.domainname,
+      realtimeNs: () => BigInt(Date.now()) * 1_000_000n,
+      monotonicNs: () => process.hrtime.bigint(),
+      uptimeNs: () => process.hrtime.bigint() - startedAt,
+    };
+  }
+
+  /**
+   * Starts init and resolves with its raw wait status once the whole sandbox is gone.
+   * Errors of the init program itself (ENOENT, EACCES, ENOEXEC) reject before anything runs.
+   */
+  run(): Promise<number> {
+    const { init, table } = this.options;
+    const creds = makeCredentials(init.identity);
+    const root = this.options.vfs.root;
+    const fs: FsContext = { root, cwd: root, umask: init.umask, creds: fsCredentials(creds) };
+    fs.cwd = this.options.vfs.resolve(fs, undefined, init.cwd, { follow: true, directory: true });
+    const program = prepareProgram(this.options.vfs, fs, undefined, init.argv[0] ?? '', init.argv, init.envp);
+
+    const fds = new FdTable();
+    init.stdio.forEach((file, fd) => fds.installAt(fd, file));
+    const hostPid = this.tracer.spawn(this.tracer.stubPath, [], buildSeccompFilter(table), TRACE_OPTIONS);
+    if (hostPid < 0) throw new Error(`cannot start the workload: ${new SysError(-hostPid).message}`);
+
+    const pid = this.allocatePid();
+    const group = new ThreadGroup(pid, hostPid, undefined, pid, pid, new SignalActions(), init.rlimits, creds, this.ticks());
+    this.init = group;
+    const task = this.addTask(pid, hostPid, group, fds, fs);
+    task.phase = 'spawning';
+    task.pendingImage = program;
+
+    const done = new Promise<number>((resolve) => {
+      this.finish = resolve;
+    });
+    process.on('SIGCHLD', this.onSigchld);
+    this.keepAlive = setInterval(this.onSigchld, 500);
+    this.pump(0);
+    return done;
+  }
+
+  groupByPid(pid: number): ThreadGroup | undefined {
+    return this.groupsByPid.get(pid);
+  }
+
+  taskByTid(tid: number): Task | undefined {
+    return this.tasksByTid.get(tid);
+  }
+
+  groups(): ThreadGroup[] {
+    return [...this.groupsByPid.values()];
+  }
+
+  /** The init process (pid 1), for signals forwarded from the outside. */
+  get initGroup(): ThreadGroup | undefined {
+    return this.init;
+  }
+
+  /** wait4 collected a zombie: its pid becomes free. */
+  reap(group: ThreadGroup): void {
+    group.parent?.children.delete(group);
+    this.groupsByPid.delete(group.pid);
+  }
+
+  /** A process-directed signal. */
+  signalGroup(group: ThreadGroup, sig: number): void {
+    if (group.zombie) return;
+    const leader = [...group.tasks][0];
+    if (leader) this.signalTask(leader, sig);
+  }
+
+  /** A thread-directed signal: the host delivers it; a wait it must end is ended here. */
+  signalTask(task: Task, sig: number): void {
+    if (task.exited) return;
+    this.tracer.tgkill(task.group.hostPid, task.hostTid, sig);
+    if (!task.waiting) return;
+    const blocked = (this.tracer.sigmask(task.hostTid) >> BigInt(sig - 1)) & 1n;
+    if (blocked && sig !== SIG.KILL) return;
+    const effect = task.group.sigactions.effect(sig);
+    if (effect === 'handler' || effect === 'terminate') task.interrupt(sig);
+  }
+
+  private ticks(): number {
+    return Number(this.kernel.uptimeNs() / 10_000_000n);
+  }
+
+  private allocatePid(): number {
+    while (this.groupsByPid.has(this.nextPid) || this.tasksByTid.has(this.nextPid)) this.nextPid++;
+    return this.nextPid++;
+  }
+
+  private addTask(tid: number, hostTid: number, group: ThreadGroup, fds: FdTable, fs: FsContext): Task {
+    let task: Task | undefined;
+    const memory = new PtraceMemory(this.tracer, () => task!.hostTid);
+    task = new Task(tid, hostTid, group, fds, fs, this.kernel, memory, {
+      signal: (t, sig) => this.signalTask(t, sig),
+    });
+    task.process = new TaskProcess(task, this);
+    group.tasks.add(task);
+    this.groupsByPid.set(group.pid, group);
+    this.tasksByHost.set(hostTid, task);
+    this.tasksByTid.set(tid, task);
+    return task;
+  }
+
+  /** Takes stops until none is pending; pid is a stop already reaped (0: none yet). */
+  private pump(pid: number): void {
+    let next = pid;
+    for (;;) {
+      if (next <= 0) next = this.tracer.waitStop(SPIN_US);
+      if (next === ECHILD_RESULT) {
+        this.allGone();
+        return;
+      }
+      if (next <= 0) return;
+      next = this.handleStop(next);
+    }
+  }
+
+  /** Handles the stop the tracer just reaped; returns the next stop's pid if it took one. */
+  private handleStop(hostPid: number): number {
+    const status = this.tracer.stop[STOP.status]!;
+    const task = this.tasksByHost.get(hostPid);
+    const stopped = (status & 0xff) === 0x7f;
+    if (!stopped) {
+      if (task) this.onTaskExit(task, status);
+      return 0;
+    }
+    const sig = (status >> 8) & 0xff;
+    const event = status >>> 16;
+    if (!task) {
+      this.earlyStops.set(hostPid, status);
+      return 0;
+    }
+    if (event === PTRACE_EVENT.SECCOMP) return this.onSyscall(task);
+    if (sig === (SIGTRAP | 0x80)) return this.onSyscallExit(task);
+    switch (event) {
+      case PTRACE_EVENT.FORK:
+      case PTRACE_EVENT.VFORK:
+      case PTRACE_EVENT.CLONE:
+        this.onCloneEvent(task, this.tracer.stop[STOP.eventMsg]!);
+        return 0;
+      case PTRACE_EVENT.EXEC:
+        this.tracer.cont(hostPid, 0, RESUME.cont);
+        return 0;
+      case PTRACE_EVENT.STOP:
+        this.onEventStop(task);
+        return 0;
+      default:
+        break;
+    }
+    if (sig === SIGTRAP && (task.phase === 'exec' || task.phase === 'spawning') && task.pendingImage) {
+      this.onStubTrap(task);
+      return 0;
+    }
+    // A signal-delivery-stop: the signal goes on to the workload.
+    this.tracer.cont(hostPid, sig, RESUME.cont);
+    return 0;
+  }
+
+  private onEventStop(task: Task): void {
+    if (task.awaitingFirstStop) {
+      task.awaitingFirstStop = false;
+      if (task.childTidAddr) {
+        const tid = Buffer.alloc(4);
+        tid.writeInt32LE(task.tid);
+        try {
+          task.mem.write(task.childTidAddr, tid);
+        } catch {
+          // A bad CLONE_CHILD_SETTID address is the child's problem, as in Linux.
+        }
+      }
+    }
+    // Group-stops are not modelled yet: the task goes on.
+    this.tracer.cont(task.hostTid, 0, RESUME.cont);
+  }
+
+  private onSyscall(task: Task): number {
+    const regs = this.tracer.regs;
+    const nr = Number(regs[REG.orig_rax]!);
+    if (task.phase === 'spawning' && !task.exited && nr === 59) {
+      // The helper's own execve of the stub.
+      this.tracer.cont(task.hostTid, 0, RESUME.cont);
+      return 0;
+    }
+    if (task.phase === 'exec') task.phase = 'running'; // the stub's exec failed: back in the old program
+    const args: SyscallArgs = [regs[REG.rdi]!, regs[REG.rsi]!, regs[REG.rdx]!, regs[REG.r10]!, regs[REG.r8]!, regs[REG.r9]!];
+    const handler = this.options.table.entry(nr)?.handler;
+    let result: ReturnType<NonNullable<typeof handler>>;
+    if (!handler) result = -E.ENOSYS;
+    else {
+      try {
+        result = handler(task, args);
+      } catch (e) {
+        result = this.errorResult(task, nr, e);
+      }
+    }
+    if (result instanceof Promise) {
+      task.blocked = true;
+      result.then(
+        (value) => this.finishBlocked(task, nr, args, value),
+        (e: unknown) => this.finishBlocked(task, nr, args, this.errorResult(task, nr, e)),
+      );
+      return 0;
+    }
+    return this.answer(task, nr, args, result);
+  }
+
+  private answer(task: Task, nr: number, args: SyscallArgs, result: SyscallResult | typeof RUN_ON_HOST): number {
+    if (result === RUN_ON_HOST) {
+      this.options.observer?.syscall(task, nr, args, undefined);
+      const mode = task.cloneInFlight ? RESUME.toSyscallExit : RESUME.cont;
+      this.tracer.cont(task.hostTid, 0, mode);
+      return 0;
+    }
+    this.options.observer?.syscall(task, nr, args, result);
+    const next = this.tracer.complete(task.hostTid, result, SPIN_US);
+    return next > 0 || next === ECHILD_RESULT ? next : 0;
+  }
+
+  /** A handler's Promise settled: the task is still stopped at its seccomp stop. */
+  private finishBlocked(task: Task, nr: number, args: SyscallArgs, value: SyscallResult | typeof RUN_ON_HOST): void {
+    task.blocked = false;
+    if (task.exited) return;
+    if (this.tracer.getRegs(task.hostTid) !== 0) return;
+    let result = value;
+    if (typeof result !== 'symbol') result = this.restartOrInterrupt(task, nr, result);
+    this.pump(this.answer(task, nr, args, result));
+  }
+
+  /**
+   * Linux's handling of the restart codes when a signal ended the wait: restart the call
+   * after the handler (SA_RESTART, or no handler runs), or fail it with EINTR.
+   */
+  private restartOrInterrupt(task: Task, nr: number, result: SyscallResult): SyscallResult {
+    const errno = -Number(result);
+    if (errno !== ERESTARTSYS && errno !== ERESTARTNOINTR && errno !== ERESTARTNOHAND && errno !== ERESTART_RESTARTBLOCK) return result;
+    const sig = task.interruptedBy;
+    const action = task.group.sigactions.get(sig);
+    const handled = task.group.sigactions.effect(sig) === 'handler';
+    const restart =
+      errno === ERESTARTNOINTR ||
+      !handled ||
+      (errno === ERESTARTSYS && (action.flags & SA.RESTART) !== 0);
+    if (!restart || errno === ERESTART_RESTARTBLOCK) return -E.EINTR;
+    // Back up over the 2-byte syscall instruction with the number in rax: after the
+    // handler returns, the task makes the call again.
+    const regs = this.tracer.regs;
+    regs[REG.rip] = regs[REG.rip]! - 2n;
+    return nr;
+  }
+
+  private errorResult(task: Task, nr: number, e: unknown): SyscallResult {
+    if (isSysError(e)) return -e.errno;
+    const name = this.options.table.entry(nr)?.name ?? `syscall ${nr}`;
+    process.stderr.write(`tssc: internal error in ${name} of pid ${task.pid}: ${e instanceof Error ? e.stack : String(e)}\n`);
+    return -E.EIO;
+  }
+
+  private onCloneEvent(parent: Task, childHost: number): void {
+    const flight = parent.cloneInFlight;
+    if (flight) {
+      const flags = flight.flags;
+      const thread = (flags & CLONE.THREAD) !== 0n;
+      const fds = flags & CLONE.FILES ? parent.fds : parent.fds.fork();
+      const fs: FsContext = flags & CLONE.FS ? parent.fs : { ...parent.fs };
+      const tid = this.allocatePid();
+      let group = parent.group;
+      if (!thread) {
+        const pg = parent.group;
+        const actions = flags & CLONE.SIGHAND ? pg.sigactions : pg.sigactions.copy();
+        group = new ThreadGroup(tid, childHost, pg, pg.pgid, pg.sid, actions, pg.rlimits.copy(), pg.creds, this.ticks());
+        group.comm = pg.comm;
+        group.cmdline = pg.cmdline;
+        group.environ = pg.environ;
+        group.exe = pg.exe;
+        group.brk = pg.brk;
+        pg.children.add(group);
+      }
+      const child = this.addTask(tid, childHost, group, fds, fs);
+      child.awaitingFirstStop = true;
+      if (flags & CLONE.CHILD_SETTID) child.childTidAddr = flight.childTidAddr;
+      flight.child = child;
+      const early = this.earlyStops.get(childHost);
+      if (early !== undefined) {
+        this.earlyStops.delete(childHost);
+        this.onEventStop(child);
+      }
+    }
+    this.tracer.cont(parent.hostTid, 0, RESUME.toSyscallExit);
+  }
+
+  private onSyscallExit(task: Task): number {
+    const flight = task.cloneInFlight;
+    task.cloneInFlight = undefined;
+    const regs = this.tracer.regs;
+    const hostResult = BigInt.asIntN(64, regs[REG.rax]!);
+    if (!flight || hostResult < 0n || !flight.child) {
+      this.tracer.cont(task.hostTid, 0, RESUME.cont);
+      return 0;
+    }
+    const vtid = flight.child.tid;
+    if (flight.flags & CLONE.PARENT_SETTID) {
+      const buf = Buffer.alloc(4);
+      buf.writeInt32LE(vtid);
+      try {
+        task.mem.write(flight.parentTidAddr, buf);
+      } catch {
+        // Linux ignores a bad CLONE_PARENT_SETTID address too.
+      }
+    }
+    this.options.observer?.syscall(task, 56, [flight.flags, 0n, 0n, 0n, 0n, 0n], vtid);
+    const next = this.tracer.complete(task.hostTid, vtid, SPIN_US);
+    return next > 0 || next === ECHILD_RESULT ? next : 0;
+  }
+
+  private onStubTrap(task: Task): void {
+    const program = task.pendingImage!;
+    task.pendingImage = undefined;
+    task.phase = 'running';
+    try {
+      const { brk } = loadProgram(this.tracer, task.hostTid, program, task.creds);
+      this.commitExec(task, program, brk);
+      this.tracer.cont(task.hostTid, 0, RESUME.cont);
+    } catch (e) {
+      process.stderr.write(`tssc: cannot load ${program.execfn}: ${isSysError(e) ? e.message : String(e)}\n`);
+      this.tracer.tgkill(task.group.hostPid, task.hostTid, SIG.KILL);
+      this.tracer.cont(task.hostTid, 0, RESUME.cont);
+    }
+  }
+
+  private commitExec(task: Task, program: ProgramImage, brk: bigint): void {
+    const group = task.group;
+    task.fds.closeOnExec();
+    group.sigactions.resetHandled();
+    const base = program.execfn.slice(program.execfn.lastIndexOf('/') + 1);
+    group.comm = base.slice(0, 15);
+    group.cmdline = Buffer.from(program.argv.map((a) => `${a}\0`).join(''), 'latin1');
+    group.environ = Buffer.from(program.envp.map((a) => `${a}\0`).join(''), 'latin1');
+    group.exe = program.location;
+    group.brk = brk;
+  }
+
+  private onTaskExit(task: Task, status: number): void {
+    task.exited = true;
+    task.interrupt(SIG.KILL);
+    this.tasksByHost.delete(task.hostTid);
+    this.tasksByTid.delete(task.tid);
+    const group = task.group;
+    group.tasks.delete(task);
+    this.options.observer?.exit?.(task, status);
+    if (group.tasks.size > 0) return;
+    task.fds.closeAll();
+    group.exitStatus = status;
+    this.groupExited(group);
+  }
+
+  private groupExited(group: ThreadGroup): void {
+    const init = this.init;
+    if (group === init) {
+      // The pid namespace ends with its init: every other task is killed.
+      for (const other of this.tasksByHost.values()) this.tracer.tgkill(other.group.hostPid, other.hostTid, SIG.KILL);
+    } else if (init) {
+      for (const child of group.children) {
+        child.parent = init;
+        init.children.add(child);
+      }
+      if (group.children.size > 0) init.notifyChildEvent();
+      group.children.clear();
+    }
+    const parent = group.parent;
+    if (parent && !parent.zombie) {
+      const chld = parent.sigactions.get(SIG.CHLD);
+      if (chld.handler === SIG_IGN || chld.flags & SA.NOCLDWAIT) this.reap(group);
+      else parent.notifyChildEvent();
+      this.signalGroup(parent, SIG.CHLD);
+    } else if (group !== init) {
+      this.reap(group);
+    }
+    this.maybeFinish();
+  }
+
+  private maybeFinish(): void {
+    const init = this.init;
+    if (!init?.zombie || this.tasksByHost.size > 0 || !this.finish) return;
+    const finish = this.finish;
+    this.finish = undefined;
+    process.off('SIGCHLD', this.onSigchld);
+    clearInterval(this.keepAlive);
+    finish(init.exitStatus!);
+  }
+
+  /** waitpid said no tracee is left: whatever the tables say, the sandbox is over. */
+  private allGone(): void {
+    for (const task of [...this.tasksByHost.values()]) this.onTaskExit(task, SIG.KILL);
+    this.maybeFinish();
+  }
+}

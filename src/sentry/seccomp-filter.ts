@@ -1,0 +1,93 @@
+// The seccomp-bpf program the workload runs under, built from a syscall table's classes:
+// pass-through calls run on the host kernel, refused calls get their errno from the filter,
+// everything else stops for the sentry (SECCOMP_RET_TRACE). The filter never trusts the
+// instruction pointer; it kills any other architecture (the i386 int 0x80 entry) and
+// refuses the x32 numbers.
+
+import type { SyscallTable } from './syscall.js';
+
+const AUDIT_ARCH_X86_64 = 0xc000003e;
+const X32_SYSCALL_BIT = 0x40000000;
+const NR_MMAP = 9;
+const MAP_ANONYMOUS = 0x20;
+const ENOSYS = 38;
+
+const RET = { KILL_PROCESS: 0x80000000, TRACE: 0x7ff00000, ERRNO: 0x00050000, ALLOW: 0x7fff0000 } as const;
+const OP = { LD_W_ABS: 0x20, JEQ_K: 0x15, JGE_K: 0x35, JSET_K: 0x45, RET_K: 0x06 } as const;
+/** Offsets into struct seccomp_data. */
+const DATA = { nr: 0, arch: 4, arg0: 16 } as const;
+
+interface Insn {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+}
+
+type Target = 'trace' | 'allow' | number; // a number is a refusing errno
+
+/** Encodes the filter as an array of struct sock_filter for the addon's spawn(). */
+export function buildSeccompFilter(table: SyscallTable): Uint8Array {
+  const passthrough: number[] = [];
+  const refused = new Map<number, number>();
+  for (const entry of table.entries()) {
+    if (entry.nr === NR_MMAP) continue; // decided by its flags below
+    if (entry.class === 'passthrough') passthrough.push(entry.nr);
+    else if (entry.class === 'refused') refused.set(entry.nr, entry.errno ?? ENOSYS);
+  }
+  const errnos = [...new Set(refused.values())];
+  const checks: { nr: number; target: Target }[] = [
+    ...passthrough.map((nr) => ({ nr, target: 'allow' as const })),
+    ...[...refused].map(([nr, errno]) => ({ nr, target: errno })),
+  ];
+
+  // Layout: header, mmap check, one jeq per listed call, then the return slots.
+  const head: Insn[] = [
+    { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.arch },
+    { code: OP.JEQ_K, jt: 1, jf: 0, k: AUDIT_ARCH_X86_64 },
+    { code: OP.RET_K, jt: 0, jf: 0, k: RET.KILL_PROCESS },
+    { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.nr },
+    { code: OP.JGE_K, jt: 0, jf: 1, k: X32_SYSCALL_BIT },
+    { code: OP.RET_K, jt: 0, jf: 0, k: RET.ERRNO | ENOSYS },
+    // mmap: anonymous mappings pass, file mappings stop for the sentry.
+    { code: OP.JEQ_K, jt: 0, jf: 3, k: NR_MMAP },
+    { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.arg0 + 3 * 8 },
+    { code: OP.JSET_K, jt: 0, jf: 1, k: MAP_ANONYMOUS },
+    { code: OP.RET_K, jt: 0, jf: 0, k: RET.ALLOW },
+  ];
+  // After the mmap check's "not anonymous" path lands here with the flags loaded: trace.
+  head.push({ code: OP.JEQ_K, jt: 0, jf: 0, k: 0 }); // placeholder index, patched below
+  const fileMmapIndex = head.length - 1;
+
+  const slotOrder: Target[] = ['trace', 'allow', ...errnos];
+  const checksStart = head.length;
+  const slotsStart = checksStart + checks.length;
+  const slotIndex = (target: Target): number => slotsStart + slotOrder.indexOf(target);
+
+  // The "not mmap" path (jf of the mmap jeq) must reach the checks with nr still loaded;
+  // the "file mmap" path goes straight to the trace slot.
+  head[6] = { code: OP.JEQ_K, jt: 0, jf: checksStart - 7, k: NR_MMAP };
+  head[fileMmapIndex] = { code: 0x05 /* JA */, jt: 0, jf: 0, k: slotIndex('trace') - fileMmapIndex - 1 };
+
+  const program: Insn[] = [...head];
+  for (const { nr, target } of checks) {
+    const here = program.length;
+    const jump = slotIndex(target) - here - 1;
+    if (jump > 255) throw new Error('seccomp filter too long for 8-bit jumps');
+    program.push({ code: OP.JEQ_K, jt: jump, jf: 0, k: nr });
+  }
+  for (const target of slotOrder) {
+    const k = target === 'trace' ? RET.TRACE : target === 'allow' ? RET.ALLOW : RET.ERRNO | target;
+    program.push({ code: OP.RET_K, jt: 0, jf: 0, k });
+  }
+
+  const out = new Uint8Array(program.length * 8);
+  const view = new DataView(out.buffer);
+  program.forEach((insn, i) => {
+    view.setUint16(i * 8, insn.code, true);
+    view.setUint8(i * 8 + 2, insn.jt);
+    view.setUint8(i * 8 + 3, insn.jf);
+    view.setUint32(i * 8 + 4, insn.k >>> 0, true);
+  });
+  return out;
+}

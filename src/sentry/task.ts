@@ -1,0 +1,155 @@
+// A thread (Linux's task_struct) as handlers see it: the SyscallTask of the contract,
+// plus the sentry's bookkeeping of where the host thread is in its life.
+
+import { ERESTARTSYS, SysError } from '../abi/errno.js';
+import type { FsContext, Waitable } from '../vfs/api.js';
+import type { FdTable } from './fd-table.js';
+import type { ProgramImage } from './loader/image.js';
+import type { KernelServices, ProcessControl, Rlimits, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
+import type { ThreadGroup } from './thread-group.js';
+
+/**
+ * Where the host thread is:
+ * - 'spawning': forked by the helper, its own execve of the stub is still to come;
+ * - 'exec': exec'ing the stub for a sandboxed execve; the stub's int3 starts the load;
+ * - 'running': running the workload.
+ */
+export type TaskPhase = 'spawning' | 'exec' | 'running';
+
+/** A clone/fork/vfork the host kernel is running for the task. */
+export interface CloneInFlight {
+  readonly flags: bigint;
+  readonly parentTidAddr: bigint;
+  readonly childTidAddr: bigint;
+  child?: Task;
+}
+
+export interface TaskHooks {
+  /** Sends a host signal to this task's host thread. */
+  signal(task: Task, sig: number): void;
+}
+
+export class Task implements SyscallTask {
+  phase: TaskPhase = 'running';
+  /** The program to load at the stub's first trap. */
+  pendingImage: ProgramImage | undefined;
+  cloneInFlight: CloneInFlight | undefined;
+  /** Still waiting for its first ptrace stop (a new child). */
+  awaitingFirstStop = false;
+  /** Where to write the child's virtual tid at its first stop (CLONE_CHILD_SETTID). */
+  childTidAddr = 0n;
+  /** The signal that ended the current wait, to pick EINTR or a restart. */
+  interruptedBy = 0;
+  /** In a handler that has not answered yet: the task stays stopped. */
+  blocked = false;
+  exited = false;
+  /** Set by the sandbox right after construction (it needs the task to exist). */
+  process!: ProcessControl;
+  private cancelWait: (() => void) | undefined;
+
+  constructor(
+    readonly tid: number,
+    public hostTid: number,
+    readonly group: ThreadGroup,
+    public fds: FdTable,
+    public fs: FsContext,
+    readonly kernel: KernelServices,
+    readonly mem: TaskMemory,
+    private readonly hooks: TaskHooks,
+  ) {}
+
+  get pid(): number {
+    return this.group.pid;
+  }
+
+  get creds(): TaskCredentials {
+    return this.group.creds;
+  }
+
+  get rlimits(): Rlimits {
+    return this.group.rlimits;
+  }
+
+  waitReady(file: Waitable, events: number): Promise<number> {
+    const ready = file.readiness(events);
+    if (ready) return Promise.resolve(ready);
+    return this.block<number>((resolve) =>
+      file.subscribe(events, (notified) => {
+        const now = file.readiness(events) || notified & events;
+        if (now) resolve(now);
+      }),
+    );
+  }
+
+  waitAnyReady(waits: readonly { file: Waitable; events: number }[], timeoutNs: bigint | undefined): Promise<number[]> {
+    const poll = (): number[] => waits.map(({ file, events }) => file.readiness(events));
+    const now = poll();
+    if (now.some((r) => r !== 0) || timeoutNs === 0n) return Promise.resolve(now);
+    return this.block<number[]>((resolve) => {
+      const check = (): void => {
+        const ready = poll();
+        if (ready.some((r) => r !== 0)) resolve(ready);
+      };
+      const unsubscribes = waits.map(({ file, events }) => file.subscribe(events, check));
+      const timer = timeoutNs === undefined ? undefined : setTimeout(() => resolve(poll()), nsToMs(timeoutNs));
+      return () => {
+        for (const unsubscribe of unsubscribes) unsubscribe();
+        if (timer) clearTimeout(timer);
+      };
+    });
+  }
+
+  sleep(ns: bigint): Promise<void> {
+    if (ns <= 0n) return Promise.resolve();
+    return this.block<void>((resolve) => {
+      const timer = setTimeout(() => resolve(), nsToMs(ns));
+      return () => clearTimeout(timer);
+    });
+  }
+
+  signalSelf(signal: number): void {
+    this.hooks.signal(this, signal);
+  }
+
+  /** Whether the task is inside an interruptible wait. */
+  get waiting(): boolean {
+    return this.cancelWait !== undefined;
+  }
+
+  /** Ends the current wait with ERESTARTSYS because sig arrived (or the task died). */
+  interrupt(sig: number): void {
+    this.interruptedBy = sig;
+    this.cancelWait?.();
+  }
+
+  /**
+   * Runs start (which subscribes and returns its cleanup) until it resolves or a signal
+   * cancels the wait.
+   */
+  private block<T>(start: (resolve: (value: T) => void) => () => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let cleanup: (() => void) | undefined;
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        cleanup?.();
+        this.cancelWait = undefined;
+        return true;
+      };
+      this.interruptedBy = 0;
+      this.cancelWait = () => {
+        if (settle()) reject(new SysError(ERESTARTSYS));
+      };
+      cleanup = start((value) => {
+        if (settle()) resolve(value);
+      });
+      if (settled) cleanup();
+    });
+  }
+}
+
+function nsToMs(ns: bigint): number {
+  const ms = Number((ns + 999_999n) / 1_000_000n);
+  return Math.min(ms, 2 ** 31 - 1);
+}

@@ -1,0 +1,62 @@
+// A process (Linux's thread group / signal_struct): its virtual pid, its place in the
+// sandbox's process tree, its dispositions, limits and identity, and its exit status.
+
+import type { Location, Waitable } from '../vfs/api.js';
+import { WaitQueue } from '../vfs/waiter.js';
+import type { RlimitTable } from './rlimits.js';
+import type { SignalActions } from './signals.js';
+import type { TaskCredentials } from './syscall.js';
+import type { Task } from './task.js';
+
+
+export class ThreadGroup {
+  readonly tasks = new Set<Task>();
+  readonly children = new Set<ThreadGroup>();
+  /** wait4/waitid callers in this process wait here for a child to change state. */
+  readonly childEvents = new WaitQueue();
+  /** The raw wait status once every task has exited (a zombie until reaped). */
+  exitStatus: number | undefined;
+  comm: string;
+  cmdline: Uint8Array;
+  environ: Uint8Array;
+  exe: Location | undefined;
+  /** The kernel's brk of the program (brk is answered, never moved). */
+  brk = 0n;
+  dumpable = true;
+
+  constructor(
+    readonly pid: number,
+    /** The host pid of the leader (the thread group id on the host). */
+    public hostPid: number,
+    public parent: ThreadGroup | undefined,
+    public pgid: number,
+    public sid: number,
+    public sigactions: SignalActions,
+    public rlimits: RlimitTable,
+    public creds: TaskCredentials,
+    readonly startTicks: number,
+  ) {
+    this.comm = '';
+    this.cmdline = new Uint8Array();
+    this.environ = new Uint8Array();
+  }
+
+  get zombie(): boolean {
+    return this.exitStatus !== undefined;
+  }
+
+  /**
+   * What wait4 blocks on: woken on every change in a child's state; wait4 then looks
+   * for a child that matches. Never "ready" by itself, so a zombie that does not match
+   * cannot make a waiter spin.
+   */
+  readonly childEventWaitable: Waitable = {
+    readiness: () => 0,
+    subscribe: (mask, callback) => this.childEvents.subscribe(mask, callback),
+  };
+
+  /** Runs on every change in a child's state that wait4 can report. */
+  notifyChildEvent(): void {
+    this.childEvents.notify(1);
+  }
+}

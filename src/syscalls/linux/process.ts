@@ -1,0 +1,201 @@
+// Process syscalls: clone/fork/vfork, execve, wait4/waitid, the ids of the process tree.
+// The process model is the sentry's (ProcessControl); this file is the x86-64 ABI of it.
+
+import { E, fail, isSysError } from '../../abi/errno.js';
+import { AT, AT_FDCWD } from '../../abi/linux-fcntl.js';
+import { RUN_ON_HOST, type ChildState, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
+import { int32, pointer, uint32 } from './decode.js';
+import { anyFile, readPath, startDir } from './task-files.js';
+
+const SIGCHLD = 17n;
+const CLONE_VM = 0x100n;
+const CLONE_VFORK = 0x4000n;
+/** Linux's MAX_ARG_STRINGS and MAX_ARG_STRLEN. */
+const MAX_ARG_STRINGS = 0x7fffffff;
+const MAX_ARG_STRLEN = 32 * 4096;
+const MAX_ARG_TOTAL = 2 * 1024 * 1024;
+const WNOHANG = 1;
+const WUNTRACED = 2;
+const WEXITED = 4;
+const WCONTINUED = 8;
+const WNOWAIT = 0x01000000;
+const WAIT_FLAGS = 0x20000000 | 0x40000000 | 0x80000000; // __WNOTHREAD, __WALL, __WCLONE
+const P = { ALL: 0, PID: 1, PGID: 2, PIDFD: 3 } as const;
+const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3 } as const;
+
+function clone(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
+  // x86-64 clone(flags, stack, parent_tid, child_tid, tls).
+  return task.process.clone(args[0], args[1], args[2], args[3], args[4]);
+}
+
+function fork(task: SyscallTask): typeof RUN_ON_HOST {
+  return task.process.clone(SIGCHLD, 0n, 0n, 0n, 0n);
+}
+
+function vfork(task: SyscallTask): typeof RUN_ON_HOST {
+  return task.process.clone(CLONE_VM | CLONE_VFORK | SIGCHLD, 0n, 0n, 0n, 0n);
+}
+
+/** A NULL-terminated array of string pointers (argv, envp). */
+function readStringArray(task: SyscallTask, addr: bigint, budget: { left: number }): string[] {
+  const out: string[] = [];
+  if (addr === 0n) return out;
+  for (let i = 0; i < MAX_ARG_STRINGS; i++) {
+    const ptr = task.mem.read(addr + BigInt(i * 8), 8).readBigUInt64LE(0);
+    if (ptr === 0n) return out;
+    let s: string;
+    try {
+      s = task.mem.readCString(ptr, MAX_ARG_STRLEN);
+    } catch (e) {
+      if (isSysError(e) && e.errno === E.ENAMETOOLONG) fail(E.E2BIG);
+      throw e;
+    }
+    budget.left -= s.length + 1 + 8;
+    if (budget.left < 0) fail(E.E2BIG);
+    out.push(s);
+  }
+  fail(E.E2BIG);
+}
+
+function doExecve(task: SyscallTask, dirfd: number, pathAddr: bigint, argvAddr: bigint, envpAddr: bigint, flags: number): typeof RUN_ON_HOST {
+  if (flags & ~(AT.EMPTY_PATH | AT.SYMLINK_NOFOLLOW)) fail(E.EINVAL);
+  const path = readPath(task, pathAddr, (flags & AT.EMPTY_PATH) !== 0);
+  const budget = { left: MAX_ARG_TOTAL };
+  const argv = readStringArray(task, argvAddr, budget);
+  const envp = readStringArray(task, envpAddr, budget);
+  if (path === '') {
+    // fexecve: the program is the file dirfd names.
+    const file = anyFile(task, dirfd);
+    return task.process.execve(file.location, '', argv, envp);
+  }
+  return task.process.execve(startDir(task, dirfd, path), path, argv, envp);
+}
+
+function execve(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
+  return doExecve(task, AT_FDCWD, pointer(args[0]), pointer(args[1]), pointer(args[2]), 0);
+}
+
+function execveat(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
+  return doExecve(task, int32(args[0]), pointer(args[1]), pointer(args[2]), pointer(args[3]), uint32(args[4]));
+}
+
+function writeStatus(task: SyscallTask, addr: bigint, status: number): void {
+  if (addr === 0n) return;
+  const buf = Buffer.alloc(4);
+  buf.writeInt32LE(status);
+  task.mem.write(addr, buf);
+}
+
+/** struct rusage of a reaped child: zero times (the sentry does not account them yet). */
+function writeRusage(task: SyscallTask, addr: bigint): void {
+  if (addr !== 0n) task.mem.write(addr, Buffer.alloc(144));
+}
+
+async function wait4(task: SyscallTask, args: SyscallArgs): Promise<number> {
+  const pid = int32(args[0]);
+  const options = uint32(args[2]);
+  if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | WAIT_FLAGS)) fail(E.EINVAL);
+  if (pid === -2147483648) fail(E.ESRCH);
+  const child = await task.process.wait(pid, options & WNOHANG);
+  if (!child) return 0;
+  writeStatus(task, pointer(args[1]), child.status);
+  writeRusage(task, pointer(args[3]));
+  return child.pid;
+}
+
+/** siginfo_t for waitid: si_signo SIGCHLD, si_code CLD_*, si_pid, si_uid, si_status. */
+function writeChildSiginfo(task: SyscallTask, addr: bigint, child: ChildState | undefined): void {
+  if (addr === 0n) return;
+  const info = Buffer.alloc(128);
+  if (child) {
+    const signaled = (child.status & 0x7f) !== 0;
+    info.writeInt32LE(17, 0);
+    info.writeInt32LE(signaled ? ((child.status & 0x80) !== 0 ? CLD.DUMPED : CLD.KILLED) : CLD.EXITED, 8);
+    info.writeInt32LE(child.pid, 16);
+    info.writeInt32LE(child.uid, 20);
+    info.writeInt32LE(signaled ? child.status & 0x7f : (child.status >> 8) & 0xff, 24);
+  }
+  task.mem.write(addr, info);
+}
+
+async function waitid(task: SyscallTask, args: SyscallArgs): Promise<number> {
+  const idtype = int32(args[0]);
+  const id = int32(args[1]);
+  const options = uint32(args[3]);
+  if (options & ~(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WAIT_FLAGS)) fail(E.EINVAL);
+  if (!(options & (WEXITED | WUNTRACED | WCONTINUED))) fail(E.EINVAL);
+  let pid: number;
+  if (idtype === P.ALL) pid = -1;
+  else if (idtype === P.PID) pid = id > 0 ? id : fail(E.EINVAL);
+  else if (idtype === P.PGID) pid = id > 0 ? -id : 0;
+  else fail(E.EINVAL);
+  // Only exits are reported: stops and continues are not modelled yet.
+  if (!(options & WEXITED)) {
+    if (options & WNOHANG) return 0;
+    fail(E.ECHILD);
+  }
+  const child = await task.process.wait(pid, options & (WNOHANG | WNOWAIT));
+  writeChildSiginfo(task, pointer(args[2]), child);
+  writeRusage(task, pointer(args[4]));
+  return 0;
+}
+
+function getpid(task: SyscallTask): number {
+  return task.pid;
+}
+
+function getppid(task: SyscallTask): number {
+  return task.process.ppid;
+}
+
+function gettid(task: SyscallTask): number {
+  return task.tid;
+}
+
+/**
+ * set_tid_address returns the caller's tid. The clear-on-exit address only matters to
+ * threads joining this one (issue: threads), so it is not passed to the host.
+ */
+function set_tid_address(task: SyscallTask): number {
+  return task.tid;
+}
+
+function getpgid(task: SyscallTask, args: SyscallArgs): number {
+  return task.process.getpgid(int32(args[0]));
+}
+
+function getpgrp(task: SyscallTask): number {
+  return task.process.pgid;
+}
+
+function setpgid(task: SyscallTask, args: SyscallArgs): number {
+  task.process.setpgid(int32(args[0]), int32(args[1]));
+  return 0;
+}
+
+function getsid(task: SyscallTask, args: SyscallArgs): number {
+  return task.process.getsid(int32(args[0]));
+}
+
+function setsid(task: SyscallTask): number {
+  return task.process.setsid();
+}
+
+export const processSyscalls = {
+  clone,
+  fork,
+  vfork,
+  execve,
+  execveat,
+  wait4,
+  waitid,
+  getpid,
+  getppid,
+  gettid,
+  set_tid_address,
+  getpgid,
+  getpgrp,
+  setpgid,
+  getsid,
+  setsid,
+} satisfies Record<string, SyscallHandler>;

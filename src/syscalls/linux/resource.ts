@@ -1,0 +1,90 @@
+// Resource syscalls: limits are the sentry's per process; usage of the caller itself is
+// the host kernel's (the task is a real process), of its children the sentry's.
+
+import { freemem, totalmem } from 'node:os';
+import { E, fail } from '../../abi/errno.js';
+import { CAP_SYS_RESOURCE, hasCapability } from '../../sentry/credentials.js';
+import { NR_OPEN } from '../../sentry/fd-table.js';
+import { RLIM_NLIMITS, RLIMIT } from '../../sentry/rlimits.js';
+import { RUN_ON_HOST, type Rlimit, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
+import { int32, pointer, uint32 } from './decode.js';
+
+const RUSAGE = { SELF: 0, CHILDREN: -1, THREAD: 1 } as const;
+const RUSAGE_SIZE = 144;
+const SYSINFO_SIZE = 112;
+
+function resourceArg(reg: bigint): number {
+  const resource = uint32(reg);
+  if (resource >= RLIM_NLIMITS) fail(E.EINVAL);
+  return resource;
+}
+
+function readRlimit(task: SyscallTask, addr: bigint): Rlimit {
+  const raw = task.mem.read(addr, 16);
+  return { cur: raw.readBigUInt64LE(0), max: raw.readBigUInt64LE(8) };
+}
+
+function writeRlimit(task: SyscallTask, addr: bigint, limit: Rlimit): void {
+  const buf = Buffer.alloc(16);
+  buf.writeBigUInt64LE(limit.cur, 0);
+  buf.writeBigUInt64LE(limit.max, 8);
+  task.mem.write(addr, buf);
+}
+
+function setLimit(task: SyscallTask, resource: number, limit: Rlimit): void {
+  if (limit.cur > limit.max) fail(E.EINVAL);
+  const old = task.rlimits.get(resource);
+  if (limit.max > old.max && !hasCapability(task.creds, CAP_SYS_RESOURCE)) fail(E.EPERM);
+  if (resource === RLIMIT.NOFILE && limit.max > BigInt(NR_OPEN)) fail(E.EPERM);
+  task.rlimits.set(resource, limit);
+}
+
+function getrlimit(task: SyscallTask, args: SyscallArgs): number {
+  writeRlimit(task, pointer(args[1]), task.rlimits.get(resourceArg(args[0])));
+  return 0;
+}
+
+function setrlimit(task: SyscallTask, args: SyscallArgs): number {
+  const resource = resourceArg(args[0]);
+  setLimit(task, resource, readRlimit(task, pointer(args[1])));
+  return 0;
+}
+
+/** prlimit64 on the caller (pid 0 or its own pid); other processes are not reachable yet. */
+function prlimit64(task: SyscallTask, args: SyscallArgs): number {
+  const pid = int32(args[0]);
+  if (pid !== 0 && pid !== task.pid) fail(E.ESRCH);
+  const resource = resourceArg(args[1]);
+  const newAddr = pointer(args[2]);
+  const oldAddr = pointer(args[3]);
+  const next = newAddr !== 0n ? readRlimit(task, newAddr) : undefined;
+  if (oldAddr !== 0n) writeRlimit(task, oldAddr, task.rlimits.get(resource));
+  if (next) setLimit(task, resource, next);
+  return 0;
+}
+
+function getrusage(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOST {
+  const who = int32(args[0]);
+  if (who === RUSAGE.SELF || who === RUSAGE.THREAD) return RUN_ON_HOST;
+  if (who !== RUSAGE.CHILDREN) fail(E.EINVAL);
+  task.mem.write(pointer(args[1]), Buffer.alloc(RUSAGE_SIZE));
+  return 0;
+}
+
+/** times(2): the caller's own times are the host's; children's are not accounted yet. */
+function times(): typeof RUN_ON_HOST {
+  return RUN_ON_HOST;
+}
+
+function sysinfo(task: SyscallTask, args: SyscallArgs): number {
+  const buf = Buffer.alloc(SYSINFO_SIZE);
+  buf.writeBigInt64LE(task.kernel.uptimeNs() / 1_000_000_000n, 0);
+  buf.writeBigUInt64LE(BigInt(totalmem()), 32);
+  buf.writeBigUInt64LE(BigInt(freemem()), 40);
+  buf.writeUInt16LE(1, 80); // procs: only the caller is known here
+  buf.writeUInt32LE(1, 104); // mem_unit
+  task.mem.write(pointer(args[0]), buf);
+  return 0;
+}
+
+export const resourceSyscalls = { getrlimit, setrlimit, prlimit64, getrusage, times, sysinfo } satisfies Record<string, SyscallHandler>;

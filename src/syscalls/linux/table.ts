@@ -1,0 +1,140 @@
+// The x86-64 Linux syscall table: every number named, each either answered by a family's
+// handler, run by the host kernel (pass-through, decided in the seccomp filter), refused
+// by the filter, or answered ENOSYS by the sentry. docs/syscalls.md is generated from it.
+
+import { E } from '../../abi/errno.js';
+import type { SupportLevel, SyscallClass, SyscallEntry, SyscallHandler, SyscallTable } from '../../sentry/syscall.js';
+import { dirSyscalls } from './dir.js';
+import { fdSyscalls } from './fd.js';
+import { fileSyscalls } from './fs.js';
+import { idSyscalls } from './id.js';
+import { ioctlSyscalls } from './ioctl.js';
+import { miscSyscalls } from './misc.js';
+import { pipeSyscalls } from './pipe.js';
+import { pollSyscalls } from './poll.js';
+import { processSyscalls } from './process.js';
+import { resourceSyscalls } from './resource.js';
+import { signalSyscalls } from './signal.js';
+import { statSyscalls } from './stat.js';
+import { timeSyscalls } from './time.js';
+import { utsSyscalls } from './uts.js';
+import { X86_64_SYSCALL_NAMES } from './x86-64-names.js';
+import { xattrSyscalls } from './xattr.js';
+
+const handlers: Record<string, SyscallHandler> = {
+  ...fileSyscalls,
+  ...fdSyscalls,
+  ...dirSyscalls,
+  ...statSyscalls,
+  ...pipeSyscalls,
+  ...pollSyscalls,
+  ...ioctlSyscalls,
+  ...xattrSyscalls,
+  ...processSyscalls,
+  ...signalSyscalls,
+  ...idSyscalls,
+  ...utsSyscalls,
+  ...timeSyscalls,
+  ...resourceSyscalls,
+  ...miscSyscalls,
+};
+
+/**
+ * Run by the host kernel without a stop: they act on the task's own memory, signal
+ * state and scheduling, and name no path, fd, pid or uid.
+ */
+const PASSTHROUGH: Record<string, string | undefined> = {
+  mprotect: undefined, munmap: undefined, madvise: undefined, mremap: undefined, msync: undefined,
+  mincore: undefined, mlock: undefined, munlock: undefined, mlockall: undefined, munlockall: undefined,
+  mlock2: undefined, pkey_mprotect: undefined, pkey_alloc: undefined, pkey_free: undefined,
+  rt_sigprocmask: undefined, rt_sigreturn: undefined, sigaltstack: undefined, rt_sigpending: undefined,
+  rt_sigsuspend: undefined, pause: undefined, rt_sigtimedwait: 'siginfo shows host pids',
+  futex: undefined, set_robust_list: undefined, get_robust_list: 'pid argument is a host pid',
+  futex_waitv: undefined, sched_yield: undefined, arch_prctl: undefined, rseq: undefined,
+  clock_gettime: undefined, getrandom: undefined, exit: undefined, exit_group: undefined,
+  restart_syscall: undefined, getcpu: undefined, membarrier: undefined, alarm: undefined,
+  getitimer: undefined, setitimer: undefined, timer_create: undefined, timer_settime: undefined,
+  timer_gettime: undefined, timer_getoverrun: undefined, timer_delete: undefined,
+  getpriority: 'the caller only is meaningful', setpriority: 'the caller only is meaningful',
+};
+
+/** Refused by the filter, as gVisor refuses them: the errno they get. */
+const REFUSED: Record<string, number> = {
+  ptrace: E.EPERM, process_vm_readv: E.EPERM, process_vm_writev: E.EPERM, kcmp: E.EPERM,
+  bpf: E.EPERM, perf_event_open: E.ENODEV, io_uring_setup: E.ENOSYS, io_uring_enter: E.ENOSYS,
+  io_uring_register: E.ENOSYS, keyctl: E.ENOSYS, add_key: E.ENOSYS, request_key: E.ENOSYS,
+  kexec_load: E.EPERM, kexec_file_load: E.EPERM, init_module: E.EPERM, finit_module: E.EPERM,
+  delete_module: E.EPERM, create_module: E.ENOSYS, get_kernel_syms: E.ENOSYS, query_module: E.ENOSYS,
+  reboot: E.EPERM, swapon: E.EPERM, swapoff: E.EPERM, acct: E.EPERM, quotactl: E.EPERM,
+  quotactl_fd: E.EPERM, iopl: E.EPERM, ioperm: E.EPERM, modify_ldt: E.EPERM, vhangup: E.EPERM,
+  settimeofday: E.EPERM, clock_settime: E.EPERM, adjtimex: E.EPERM, clock_adjtime: E.EPERM,
+  syslog: E.EPERM, uselib: E.ENOSYS, nfsservctl: E.ENOSYS, lookup_dcookie: E.EPERM,
+  userfaultfd: E.ENOSYS, fanotify_init: E.ENOSYS, fanotify_mark: E.ENOSYS,
+  open_by_handle_at: E.EPERM, name_to_handle_at: E.EOPNOTSUPP, mount: E.EPERM, umount2: E.EPERM,
+  pivot_root: E.EPERM, unshare: E.EPERM, setns: E.EPERM,
+  fsopen: E.EPERM, fsmount: E.EPERM, fsconfig: E.EPERM, fspick: E.EPERM, move_mount: E.EPERM,
+  open_tree: E.EPERM, open_tree_attr: E.EPERM, mount_setattr: E.EPERM, statmount: E.ENOSYS,
+  listmount: E.ENOSYS, pidfd_getfd: E.EPERM, process_madvise: E.EPERM, process_mrelease: E.EPERM,
+  move_pages: E.EPERM, migrate_pages: E.EPERM, mbind: E.EPERM, set_mempolicy: E.EPERM,
+  set_mempolicy_home_node: E.EPERM, get_mempolicy: E.ENOSYS, lsm_get_self_attr: E.ENOSYS,
+  lsm_set_self_attr: E.ENOSYS, lsm_list_modules: E.ENOSYS, landlock_create_ruleset: E.ENOSYS,
+  landlock_add_rule: E.ENOSYS, landlock_restrict_self: E.ENOSYS, map_shadow_stack: E.ENOSYS,
+  clone3: E.ENOSYS, vserver: E.ENOSYS, afs_syscall: E.ENOSYS, tuxcall: E.ENOSYS,
+  security: E.ENOSYS, getpmsg: E.ENOSYS, putpmsg: E.ENOSYS, _sysctl: E.ENOSYS,
+  personality: E.EPERM, ustat: E.ENOSYS, sysfs: E.ENOSYS,
+};
+
+/** Handlers that implement only part of the call, and what is missing. */
+const PARTIAL: Record<string, string> = {
+  clone: 'threads (CLONE_THREAD) are followed but not fully modelled; CLONE_NEW* is EPERM',
+  wait4: 'reports exits only (no stopped/continued children); rusage is zero',
+  waitid: 'reports exits only; P_PIDFD is EINVAL',
+  set_tid_address: 'the clear-child-tid address is not registered',
+  prlimit64: 'only for the caller; limits are not enforced by the host',
+  setrlimit: 'limits are not enforced by the host',
+  getrusage: 'RUSAGE_CHILDREN is zero',
+  times: "children's times are zero",
+  sysinfo: 'load averages and process count are not the sandbox\'s',
+  prctl: 'names, dumpable, no_new_privs, seccomp, capability bounding set, timer slack',
+  mmap: 'anonymous mappings pass through; file mappings are ENODEV',
+  brk: 'the break never moves (C libraries fall back to mmap)',
+  clock_nanosleep: 'no CPU-time clocks',
+  rt_sigqueueinfo: 'refused with EPERM (siginfo would carry host pids)',
+  rt_tgsigqueueinfo: 'refused with EPERM (siginfo would carry host pids)',
+  sched_getaffinity: 'the caller only',
+  sched_setaffinity: 'the caller only',
+  sched_getparam: 'the caller only',
+  sched_setparam: 'the caller only',
+  sched_getscheduler: 'the caller only',
+  sched_setscheduler: 'the caller only',
+  sched_rr_get_interval: 'the caller only',
+};
+
+function makeEntry(nr: number, name: string): SyscallEntry {
+  if (name in PASSTHROUGH) {
+    const note = PASSTHROUGH[name];
+    return { nr, name, class: 'passthrough', support: note ? 'partial' : 'supported', ...(note ? { note } : {}) };
+  }
+  if (name in REFUSED) return { nr, name, class: 'refused', support: 'refused', errno: REFUSED[name] };
+  if (name === 'mmap') {
+    // The filter lets anonymous mmap through by its flags; file mappings stop here.
+    return { nr, name, class: 'trap', support: 'partial', handler: handlers.mmap!, note: PARTIAL.mmap! };
+  }
+  const handler = handlers[name];
+  if (!handler) return { nr, name, class: 'trap', support: 'unsupported' };
+  const note = PARTIAL[name];
+  const support: SupportLevel = note ? 'partial' : 'supported';
+  const cls: SyscallClass = 'trap';
+  return { nr, name, class: cls, support, handler, ...(note ? { note } : {}) };
+}
+
+const entries: SyscallEntry[] = [];
+X86_64_SYSCALL_NAMES.forEach((name, nr) => {
+  if (name) entries[nr] = makeEntry(nr, name);
+});
+
+export const linuxX86_64Table: SyscallTable = {
+  arch: 'linux/x86_64',
+  entry: (nr) => entries[nr],
+  entries: () => entries.filter((e): e is SyscallEntry => e !== undefined),
+};

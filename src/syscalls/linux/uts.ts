@@ -1,0 +1,39 @@
+// uts namespace syscalls: the sandbox's own hostname and domain name.
+
+import { E, fail } from '../../abi/errno.js';
+import { CAP_SYS_ADMIN, hasCapability } from '../../sentry/credentials.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { int32, pointer } from './decode.js';
+
+const FIELD = 65; // __NEW_UTS_LEN + 1
+const HOST_NAME_MAX = 64;
+/** What the sandbox reports as its kernel (glibc and musl only check it is recent enough). */
+export const UTS_RELEASE = '6.1.0';
+export const UTS_VERSION = '#1 SMP tssc';
+
+function uname(task: SyscallTask, args: SyscallArgs): number {
+  const buf = Buffer.alloc(FIELD * 6);
+  const fields = ['Linux', task.kernel.hostname, UTS_RELEASE, UTS_VERSION, 'x86_64', task.kernel.domainname];
+  fields.forEach((value, i) => buf.write(value.slice(0, FIELD - 1), i * FIELD, 'latin1'));
+  task.mem.write(pointer(args[0]), buf);
+  return 0;
+}
+
+function readName(task: SyscallTask, args: SyscallArgs): string {
+  if (!hasCapability(task.creds, CAP_SYS_ADMIN)) fail(E.EPERM);
+  const length = int32(args[1]);
+  if (length < 0 || length > HOST_NAME_MAX) fail(E.EINVAL);
+  return task.mem.read(pointer(args[0]), length).toString('latin1');
+}
+
+function sethostname(task: SyscallTask, args: SyscallArgs): number {
+  task.kernel.hostname = readName(task, args);
+  return 0;
+}
+
+function setdomainname(task: SyscallTask, args: SyscallArgs): number {
+  task.kernel.domainname = readName(task, args);
+  return 0;
+}
+
+export const utsSyscalls = { uname, sethostname, setdomainname } satisfies Record<string, SyscallHandler>;
