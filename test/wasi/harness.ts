@@ -2,7 +2,8 @@
 // under an in-memory upper layer), the real FdTable and pipes, and a SyscallTask whose
 // waits are the plain readiness waits the sentry's tasks make.
 
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -42,7 +43,7 @@ export function ensureCompiled(): void {
 }
 
 /** Compiles a C fixture to wasm32-wasi (clang-14) or natively (gcc), cached by source hash. */
-export function compileFixture(name: string, target: 'wasm' | 'native', extra: { sources?: string[]; flags?: string[]; libs?: string[] } = {}): string {
+export async function compileFixture(name: string, target: 'wasm' | 'native', extra: { sources?: string[]; flags?: string[]; libs?: string[] } = {}): Promise<string> {
   const sources = [path.join(FIXTURES, `${name}.c`), ...(extra.sources ?? [])];
   const hash = createHash('sha256');
   for (const s of [...sources, path.join(FIXTURES, 'report.h')]) if (fs.existsSync(s)) hash.update(fs.readFileSync(s));
@@ -50,12 +51,15 @@ export function compileFixture(name: string, target: 'wasm' | 'native', extra: {
   const out = path.join(CACHE, `${name}-${hash.digest('hex').slice(0, 16)}.${target}`);
   if (fs.existsSync(out)) return out;
   fs.mkdirSync(CACHE, { recursive: true });
-  const flags = ['-O2', ...(extra.flags ?? []), '-o', `${out}.tmp`, ...sources, ...(extra.libs ?? [])];
-  if (target === 'wasm') execFileSync('clang-14', ['--target=wasm32-wasi', ...flags], { stdio: 'pipe' });
-  else execFileSync('gcc', [...flags.filter((f) => !f.startsWith('-lwasi') && !f.startsWith('-D_WASI')), '-lm'], { stdio: 'pipe' });
-  fs.renameSync(`${out}.tmp`, out);
+  const tmp = `${out}.${process.pid}.tmp`;
+  const flags = ['-O2', ...(extra.flags ?? []), '-o', tmp, ...sources];
+  if (target === 'wasm') await run('clang-14', ['--target=wasm32-wasi', ...flags, ...(extra.libs ?? [])]);
+  else await run('gcc', [...flags.filter((f) => !f.startsWith('-D_WASI')), '-lm']);
+  fs.renameSync(tmp, out);
   return out;
 }
+
+const run = promisify(execFile);
 
 /** A rootfs the fixtures expect: data/hello.txt, data/sub/, data/link -> hello.txt, work/. */
 export function makeRootfs(dir: string): string {

@@ -15,9 +15,9 @@ beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tssc-wasi-'));
 });
 
-function nativeRun(name: string, args: string[] = [], env: Record<string, string> = {}): { stdout: string; status: number | null; signal: NodeJS.Signals | null } {
+async function nativeRun(name: string, args: string[] = [], env: Record<string, string> = {}): Promise<{ stdout: string; status: number | null; signal: NodeJS.Signals | null }> {
   const rootfs = makeRootfs(fs.mkdtempSync(path.join(tmp, 'native-')));
-  const result = spawnSync(compileFixture(name, 'native'), args, { cwd: rootfs, env, encoding: 'latin1' });
+  const result = spawnSync(await compileFixture(name, 'native'), args, { cwd: rootfs, env, encoding: 'latin1' });
   return { stdout: result.stdout, status: result.status, signal: result.signal };
 }
 
@@ -30,9 +30,9 @@ function freshSandbox() {
 describe('wasm programs match their native builds', () => {
   it.each(['files', 'dirs'])('%s', async (name) => {
     const { rootfs, sandbox } = freshSandbox();
-    const native = nativeRun(name);
+    const native = await nativeRun(name);
     const before = execFileSync('find', [rootfs, '-printf', '%P %s\n'], { encoding: 'utf8' });
-    const wasm = await runWasm(sandbox, compileFixture(name, 'wasm'), []);
+    const wasm = await runWasm(sandbox, await compileFixture(name, 'wasm'), []);
     expect(wasm.stdout).toBe(native.stdout);
     expect(wasm.status).toEqual({ kind: 'exited', code: 0 });
     // The rootfs is the read-only lower layer: the host files are untouched.
@@ -43,8 +43,8 @@ describe('wasm programs match their native builds', () => {
     const { sandbox } = freshSandbox();
     const env = { GREETING: 'hi there', EMPTY: '', PWD: '/work', TSSC_A: '1', TSSC_B: '2' };
     const args = ['7', 'two words', '', 'ünï'];
-    const native = nativeRun('args-env', args, env);
-    const wasm = await runWasm(sandbox, compileFixture('args-env', 'wasm'), args.map((a) => Buffer.from(a).toString('latin1')), {
+    const native = await nativeRun('args-env', args, env);
+    const wasm = await runWasm(sandbox, await compileFixture('args-env', 'wasm'), args.map((a) => Buffer.from(a).toString('latin1')), {
       env: Object.entries(env).map(([k, v]) => Buffer.from(`${k}=${v}`).toString('latin1')),
     });
     expect(Buffer.from(wasm.stdout, 'latin1').toString()).toBe(Buffer.from(native.stdout, 'latin1').toString());
@@ -54,8 +54,8 @@ describe('wasm programs match their native builds', () => {
 
   it('abort() ends the process with SIGABRT', async () => {
     const { sandbox } = freshSandbox();
-    const native = nativeRun('args-env', ['abort']);
-    const wasm = await runWasm(sandbox, compileFixture('args-env', 'wasm'), ['abort']);
+    const native = await nativeRun('args-env', ['abort']);
+    const wasm = await runWasm(sandbox, await compileFixture('args-env', 'wasm'), ['abort']);
     expect(native.signal).toBe('SIGABRT');
     expect(wasm.status).toMatchObject({ kind: 'signaled', signal: 6 });
     expect(wasm.stdout).toBe(native.stdout);
@@ -64,8 +64,8 @@ describe('wasm programs match their native builds', () => {
   it('clocks', async () => {
     const { sandbox } = freshSandbox();
     const now = String(Math.floor(Date.now() / 1000));
-    const native = nativeRun('clocks', [now]);
-    const wasm = await runWasm(sandbox, compileFixture('clocks', 'wasm'), [now]);
+    const native = await nativeRun('clocks', [now]);
+    const wasm = await runWasm(sandbox, await compileFixture('clocks', 'wasm'), [now]);
     expect(wasm.stdout).toBe(native.stdout);
     expect(wasm.stdout).not.toContain(': 0');
   });
@@ -74,7 +74,7 @@ describe('wasm programs match their native builds', () => {
     const { sandbox } = freshSandbox();
     const input = Buffer.alloc(3 * 1024 * 1024 + 17);
     for (let i = 0; i < input.length; i++) input[i] = (i * 7 + (i >> 11)) & 0xff;
-    const wasm = await runWasm(sandbox, compileFixture('cat', 'wasm'), [], { stdin: input });
+    const wasm = await runWasm(sandbox, await compileFixture('cat', 'wasm'), [], { stdin: input });
     expect(wasm.status).toEqual({ kind: 'exited', code: 0 });
     expect(Buffer.from(wasm.stdout, 'latin1').equals(input)).toBe(true);
     expect(wasm.stderr).toBe(`copied ${input.length} bytes\n`);
