@@ -1,11 +1,33 @@
 // Shape checks of a parsed config.json against configSchema, as Problems a user can act on.
-import { Ajv, type ErrorObject } from 'ajv';
-import { configSchema } from './schema.js';
+// The validator comes precompiled from the build when it matches the schema (loading and
+// compiling ajv costs a quarter of a second on every `tssc run`), else compiled here.
+import type { ErrorObject } from 'ajv';
 import type { Problem } from './errors.js';
 import { describeValue, withArticle } from './describe-value.js';
+import { AJV_OPTIONS, configSchema, schemaFingerprint } from './schema.js';
+import { PRECOMPILED_VALIDATOR_MODULE } from './validator-module.js';
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-const validateConfig = ajv.compile(configSchema);
+interface ConfigValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
+const validateConfig: ConfigValidator = (await precompiledValidator()) ?? (await compiledValidator());
+
+async function precompiledValidator(): Promise<ConfigValidator | undefined> {
+  try {
+    const module = (await import(PRECOMPILED_VALIDATOR_MODULE)) as { validate: ConfigValidator; fingerprint: string };
+    return module.fingerprint === schemaFingerprint() ? module.validate : undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
+}
+
+async function compiledValidator(): Promise<ConfigValidator> {
+  const { Ajv } = await import('ajv');
+  return new Ajv(AJV_OPTIONS).compile(configSchema);
+}
 
 const PATTERN_MEANINGS: Record<string, string> = {
   '^1\\.[0-9]+\\.[0-9]+': 'must be a 1.x.y runtime-spec version',

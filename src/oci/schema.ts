@@ -2,7 +2,8 @@
 // (config.md, config-linux.md; versions 1.0-1.2). Unknown fields are allowed everywhere,
 // as runc allows them; only the shape of fields tssc acts on is checked here. Checks that
 // need more than shape (absolute paths, rootfs on disk, soft <= hard) live in semantics.ts.
-import type { SchemaObject } from 'ajv';
+import { createHash } from 'node:crypto';
+import type { Options, SchemaObject } from 'ajv';
 import { NAMESPACE_TYPES, RLIMIT_NAMES, SECCOMP_ACTIONS, SECCOMP_OPERATORS } from './spec.js';
 
 const uint32 = { type: 'integer', minimum: 0, maximum: 0xffff_ffff } as const;
@@ -186,3 +187,11 @@ export const configSchema: SchemaObject = {
     },
   },
 };
+
+/** How configSchema is compiled, at run time or ahead of time (validator-codegen.ts). */
+export const AJV_OPTIONS: Options = { allErrors: true, verbose: true, strict: true };
+
+/** Identifies schema and options, so a stale precompiled validator is never used. */
+export function schemaFingerprint(): string {
+  return createHash('sha256').update(JSON.stringify([configSchema, AJV_OPTIONS])).digest('hex');
+}
