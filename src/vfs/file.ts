@@ -8,6 +8,7 @@ import {
   POLL,
   S,
   direntTypeOfMode,
+  type Credentials,
   type DirEntry,
   type FileDescription,
   type FileImpl,
@@ -35,6 +36,8 @@ export class OpenFile implements FileDescription {
     readonly location: Location,
     flags: number,
     private readonly impl: FileImpl | undefined,
+    /** The opener's credentials: Linux drops setuid bits on write unless the writer has CAP_FSETID. */
+    private readonly creds: Credentials,
   ) {
     this.flags = flags & ~(O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.CLOEXEC);
   }
@@ -116,6 +119,7 @@ export class OpenFile implements FileDescription {
     // Linux appends even for pwrite on an O_APPEND file.
     const at = this.flags & O.APPEND ? this.inode.stat().size : (position ?? this.position);
     if (buf.length > 0 && at >= MAX_OFFSET) fail(E.EFBIG);
+    this.vfs.dropSetid(this.location, this.creds);
     const n = impl.write(buf, at, this.flags);
     if (position === undefined) this.position = at + n;
     return n;
@@ -181,6 +185,7 @@ export class OpenFile implements FileDescription {
     if (length < 0) fail(E.EINVAL);
     if ((this.inode.stat().mode & S.IFMT) !== S.IFREG) fail(E.EINVAL);
     this.vfs.checkWritableMount(this.location);
+    this.vfs.dropSetid(this.location, this.creds);
     const impl = this.contents();
     if (impl.truncate) impl.truncate(length);
     else this.vfs.setattr(this.location, { size: length });

@@ -44,6 +44,9 @@ export class Resolver {
       loc = this.step(loc, part, true);
       if (!isDir(loc)) fail(E.ENOTDIR);
     }
+    // Linux checks search permission on the directory holding the last component too.
+    if (!isDir(loc)) fail(E.ENOTDIR);
+    this.checkSearch(loc);
     const name = parts[last] as string;
     if (name.length > NAME_MAX) fail(E.ENAMETOOLONG);
     const kind = name === '.' ? 'dot' : name === '..' ? 'dotdot' : 'normal';

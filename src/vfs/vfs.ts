@@ -90,7 +90,7 @@ export class VfsImpl implements Vfs {
     if (flags & O.PATH) {
       const loc = this.lookupAt(ctx, dir, path, !(flags & O.NOFOLLOW), false);
       if (flags & O.DIRECTORY && !isDir(loc)) fail(E.ENOTDIR);
-      return new OpenFile(this, loc, flags & (O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC), undefined);
+      return new OpenFile(this, loc, flags & (O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC), undefined, ctx.creds);
     }
     const resolver = this.resolver(ctx);
     let loc: Location;
@@ -154,10 +154,11 @@ export class VfsImpl implements Vfs {
     if (type === S.IFREG || type === S.IFDIR) {
       if (wantsWrite) this.checkWritableMount(loc);
       const impl = inode.open(flags, ctx);
-      const file = new OpenFile(this, loc, flags, impl);
-      if (flags & O.TRUNC && type === S.IFREG && !created && st.size !== 0) {
+      const file = new OpenFile(this, loc, flags, impl, ctx.creds);
+      if (flags & O.TRUNC && type === S.IFREG && !created) {
         try {
-          this.setattr(loc, { size: 0 });
+          this.dropSetid(loc, ctx.creds);
+          if (st.size !== 0) this.setattr(loc, { size: 0 });
         } catch (error) {
           file.unref();
           throw error;
@@ -169,12 +170,12 @@ export class VfsImpl implements Vfs {
       if (loc.mount.flags & MS.NODEV) fail(E.EACCES);
       const device = type === S.IFCHR ? this.registry.charDevice(st.rdev) : undefined;
       if (!device) fail(E.ENXIO);
-      return new OpenFile(this, loc, flags, device(flags, ctx));
+      return new OpenFile(this, loc, flags, device(flags, ctx), ctx.creds);
     }
     if (type === S.IFIFO) {
       const fifo = this.registry.fifo();
       if (!fifo) fail(E.ENXIO);
-      return new OpenFile(this, loc, flags, fifo(inode, flags, ctx));
+      return new OpenFile(this, loc, flags, fifo(inode, flags, ctx), ctx.creds);
     }
     return fail(E.ENXIO);
   }
@@ -192,7 +193,7 @@ export class VfsImpl implements Vfs {
     // The dentry name marks whether linkat may give the file a name (not with O_EXCL).
     const marker = flags & O.EXCL ? '!' : '#';
     const fileLoc = { mount: loc.mount, dentry: new DentryImpl(`${marker}${file.ino}`, loc.dentry, file) };
-    return new OpenFile(this, fileLoc, flags & ~O.TMPFILE, file.open(flags, ctx));
+    return new OpenFile(this, fileLoc, flags & ~O.TMPFILE, file.open(flags, ctx), ctx.creds);
   }
 
   openExecutable(ctx: FsContext, dir: Location | undefined, path: string, flags: number): FileDescription {
@@ -202,19 +203,19 @@ export class VfsImpl implements Vfs {
     if ((st.mode & S.IFMT) !== S.IFREG) fail(E.EACCES);
     if (loc.mount.flags & MS.NOEXEC) fail(E.EACCES);
     checkPermission(ctx.creds, inode, MAY_EXEC, st);
-    return new OpenFile(this, loc, O.RDONLY, inode.open(O.RDONLY, ctx));
+    return new OpenFile(this, loc, O.RDONLY, inode.open(O.RDONLY, ctx), ctx.creds);
   }
 
-  openAnonymous(inode: Inode, name: string, flags: number, _ctx: FsContext): FileDescription {
+  openAnonymous(inode: Inode, name: string, flags: number, ctx: FsContext): FileDescription {
     const loc = { mount: this.anonymous.mount, dentry: new DentryImpl(name, undefined, inode) };
-    return new OpenFile(this, loc, flags, inode.open(flags, _ctx));
+    return new OpenFile(this, loc, flags, inode.open(flags, ctx), ctx.creds);
   }
 
   memfd(ctx: FsContext, name: string, flags: number): FileDescription {
     const root = this.anonymous.memfs.root;
     const file = root.tmpfile(0o777, { uid: ctx.creds.uid, gid: ctx.creds.gid, groups: [], caps: 0n });
     const loc = { mount: this.anonymous.mount, dentry: new DentryImpl(`/memfd:${name} (deleted)`, undefined, file) };
-    return new OpenFile(this, loc, O.RDWR | (flags & O.CLOEXEC), file.open(O.RDWR, ctx));
+    return new OpenFile(this, loc, O.RDWR | (flags & O.CLOEXEC), file.open(O.RDWR, ctx), ctx.creds);
   }
 
   // ---- creation -------------------------------------------------------------------
@@ -285,18 +286,27 @@ export class VfsImpl implements Vfs {
   }
 
   link(ctx: FsContext, oldDir: Location | undefined, oldPath: string, newDir: Location | undefined, newPath: string, flags: number): void {
+    if (flags & ~(AT.SYMLINK_FOLLOW | AT.EMPTY_PATH)) fail(E.EINVAL);
     if (flags & AT.EMPTY_PATH && oldPath === '' && !hasCap(ctx.creds, CAP.DAC_READ_SEARCH)) fail(E.ENOENT);
     const old = this.lookupAt(ctx, oldDir, oldPath, (flags & AT.SYMLINK_FOLLOW) !== 0, (flags & AT.EMPTY_PATH) !== 0);
     const target = old.dentry.inode;
     const st = target.stat();
-    const { parent, name } = this.createTarget(ctx, newDir, newPath, false);
-    if (parent.mount !== old.mount) fail(E.EXDEV);
+    // do_linkat's order: the new name (EEXIST, ENOENT), EXDEV, EROFS, protected_hardlinks,
+    // then vfs_link's permission and type checks.
+    const resolver = this.resolver(ctx);
+    const r = resolver.walkParent(newDir, newPath);
+    if (r.kind !== 'normal') fail(E.EEXIST);
+    if (resolver.peek(r.parent, r.name)) fail(E.EEXIST);
+    if (r.trailingSlash) fail(E.ENOENT);
+    if (r.parent.mount !== old.mount) fail(E.EXDEV);
+    this.checkWritableMount(r.parent);
+    this.checkHardlinkAllowed(ctx.creds, target, st);
+    this.checkCreate(ctx, r.parent);
     if ((st.mode & S.IFMT) === S.IFDIR) fail(E.EPERM);
     if (st.nlink === 0 && !isLinkableTmpfile(old)) fail(E.ENOENT);
-    this.checkHardlinkAllowed(ctx.creds, target, st);
-    const inode = parent.dentry.inode;
+    const inode = r.parent.dentry.inode;
     if (!inode.link) fail(E.EPERM);
-    inode.link(name, target);
+    inode.link(r.name, target);
   }
 
   /** fs.protected_hardlinks=1, Linux's default: only linking what one owns or could write. */
@@ -354,20 +364,22 @@ export class VfsImpl implements Vfs {
     const resolver = this.resolver(ctx);
     const from = resolver.walkParent(oldDir, oldPath);
     const to = resolver.walkParent(newDir, newPath);
+    if (from.parent.mount !== to.parent.mount) fail(E.EXDEV);
     if (from.kind !== 'normal') fail(E.EBUSY);
     if (to.kind !== 'normal') fail(flags & RENAME.NOREPLACE ? E.EEXIST : E.EBUSY);
-    if (!isDir(from.parent) || !isDir(to.parent)) fail(E.ENOTDIR);
-    if (from.parent.mount !== to.parent.mount) fail(E.EXDEV);
     this.checkWritableMount(from.parent);
     const source = resolver.peek(from.parent, from.name);
     if (!source) fail(E.ENOENT);
     const target = resolver.peek(to.parent, to.name);
-    if (flags & RENAME.NOREPLACE && target) fail(E.EEXIST);
     if (exchange && !target) fail(E.ENOENT);
+    if (flags & RENAME.NOREPLACE && target) fail(E.EEXIST);
     const sourceIsDir = isDir(source);
     const targetIsDir = target ? isDir(target) : false;
     if (!sourceIsDir && (from.trailingSlash || (to.trailingSlash && !exchange))) fail(E.ENOTDIR);
     if (exchange && !targetIsDir && to.trailingSlash) fail(E.ENOTDIR);
+    // lock_rename's trap: neither name may be an ancestor of the other's directory.
+    if (sourceIsDir && this.isAncestor(source, to.parent)) fail(E.EINVAL);
+    if (target && targetIsDir && this.isAncestor(target, from.parent)) fail(exchange ? E.EINVAL : E.ENOTEMPTY);
     if (target && source.dentry.inode === target.dentry.inode) return;
     this.checkDelete(ctx, from.parent, source);
     if (target) this.checkDelete(ctx, to.parent, target);
@@ -376,11 +388,10 @@ export class VfsImpl implements Vfs {
       if (sourceIsDir && !targetIsDir) fail(E.ENOTDIR);
       if (!sourceIsDir && targetIsDir) fail(E.EISDIR);
     }
-    const movesDir = (loc: Location, into: Location) => isDir(loc) && into.dentry.inode !== (loc === source ? from : to).parent.dentry.inode;
-    if (movesDir(source, to.parent)) checkPermission(ctx.creds, source.dentry.inode, MAY_WRITE);
-    if (exchange && target && movesDir(target, from.parent)) checkPermission(ctx.creds, target.dentry.inode, MAY_WRITE);
-    if (sourceIsDir && this.isAncestor(source, to.parent)) fail(E.EINVAL);
-    if (target && targetIsDir && this.isAncestor(target, from.parent)) fail(exchange ? E.EINVAL : E.ENOTEMPTY);
+    if (from.parent.dentry.inode !== to.parent.dentry.inode) {
+      if (sourceIsDir) checkPermission(ctx.creds, source.dentry.inode, MAY_WRITE);
+      if (exchange && target && targetIsDir) checkPermission(ctx.creds, target.dentry.inode, MAY_WRITE);
+    }
     for (const loc of [source, target]) {
       if (loc && (loc.mount !== from.parent.mount || this.tree.isMountPoint(loc.dentry.inode))) fail(E.EBUSY);
     }
@@ -398,6 +409,15 @@ export class VfsImpl implements Vfs {
   }
 
   // ---- attributes -----------------------------------------------------------------
+
+  /** Drops setuid, and setgid-with-group-exec, before a write or truncate (file_remove_privs). */
+  dropSetid(loc: Location, creds: Credentials): void {
+    const st = loc.dentry.inode.stat();
+    if ((st.mode & S.IFMT) !== S.IFREG || hasCap(creds, CAP.FSETID)) return;
+    let mode = st.mode & ~S.ISUID;
+    if ((mode & (S.ISGID | 0o010)) === (S.ISGID | 0o010)) mode &= ~S.ISGID;
+    if (mode !== st.mode) this.setattr(loc, { mode: mode & 0o7777 });
+  }
 
   checkWritableMount(loc: Location): void {
     if (loc.mount.flags & MS.RDONLY) fail(E.EROFS);
@@ -507,6 +527,7 @@ export class VfsImpl implements Vfs {
     if (type !== S.IFREG) fail(E.EINVAL);
     checkPermission(ctx.creds, inode, MAY_WRITE, st);
     this.checkWritableMount(loc);
+    this.dropSetid(loc, ctx.creds);
     this.setattr(loc, { size: length });
   }
 

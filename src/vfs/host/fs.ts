@@ -32,8 +32,6 @@ export interface HostFsOptions {
   sandboxPath?: string;
 }
 
-const hostUmask = process.umask();
-
 export class HostFs implements Filesystem {
   readonly type = 'hostfs';
   readonly dev: number;
@@ -199,18 +197,24 @@ export class HostInode implements Inode {
     const st = dir.lstat(name);
     if (!st) fail(E.ENOENT);
     const path = dir.path(name);
-    if ((mode & 0o7777 & hostUmask) !== 0 && !st.isSymbolicLink()) host(() => fs.chmodSync(path, mode & 0o7777));
-    this.tryHostChown(path, creds.uid, creds.gid);
-    return this.fs.inodeFor(dir, name, dir.lstat(name) ?? st, this.childPath(name));
+    // Owner first: a host chown clears setuid bits, which the chmod then restores.
+    const chowned = this.tryHostChown(path, st, creds.uid, creds.gid);
+    const wanted = mode & 0o7777;
+    const inode = this.fs.inodeFor(dir, name, dir.lstat(name) ?? st, this.childPath(name));
+    if (!st.isSymbolicLink() && (chowned || (st.mode & 0o7777) !== wanted)) inode.setattr({ mode: wanted });
+    return inode;
   }
 
   /** Gives a new file the creator's ids on the host when the host lets us; else it stays ours. */
-  private tryHostChown(path: Buffer, uid: number, gid: number): void {
+  private tryHostChown(path: Buffer, st: fs.Stats, uid: number, gid: number): boolean {
     const ids = this.fs.ownership.toHost(uid, gid);
+    if (st.uid === ids.uid && st.gid === ids.gid) return false;
     try {
       fs.lchownSync(path, ids.uid, ids.gid);
+      return true;
     } catch {
       // An unprivileged sentry cannot give files away: they stay the sentry's (shown as root).
+      return false;
     }
   }
 

@@ -1,0 +1,31 @@
+// What terminals need from the sentry: who is calling (pid, process group, session) and
+// a way to signal a process group. The calling task is read through SandboxProviders
+// (currentPid and process(pid)); signals go through JobControl, which the sentry
+// implements (helper H3) and passes to registerSyntheticFilesystems.
+
+import type { SandboxProviders } from '../api.js';
+
+export interface JobControl {
+  /** Delivers signo to every process of process group pgid (nothing if the group is gone). */
+  signalProcessGroup(pgid: number, signo: number): void;
+  /**
+   * Whether the calling task ignores or blocks signo. A background read (SIGTTIN), or a
+   * background write with TOSTOP (SIGTTOU), then fails with EIO instead of stopping the
+   * group, as Linux does. Without it the signal is always sent.
+   */
+  callerIgnoresSignal?(signo: number): boolean;
+}
+
+/** The calling process as terminal ioctls see it. */
+export interface TtyCaller {
+  readonly pid: number;
+  readonly pgid: number;
+  readonly sid: number;
+  readonly caps: bigint;
+}
+
+export function currentCaller(providers: SandboxProviders): TtyCaller | undefined {
+  const view = providers.process(providers.currentPid());
+  if (!view) return undefined;
+  return { pid: view.pid, pgid: view.pgid, sid: view.sid, caps: view.fsContext.creds.caps };
+}

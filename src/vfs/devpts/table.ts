@@ -1,0 +1,84 @@
+// The pseudo-terminals of one sandbox: every devpts mount and /dev/ptmx share this
+// table (a single devpts instance, as runsc has), and /dev/tty finds the caller's
+// controlling terminal in it.
+
+import { E, fail } from '../../abi/errno.js';
+import type { FileImpl, FilesystemRegistry, FsContext, SandboxProviders } from '../api.js';
+import type { JobControl } from './job-control.js';
+import { currentCaller } from './job-control.js';
+import { Pty } from './pty.js';
+
+/** Major number of Unix98 pty slaves. */
+export const PTY_SLAVE_MAJOR = 136;
+/** /proc/sys/kernel/pty/max. */
+export const PTY_MAX = 4096;
+
+export class PtyTable {
+  private readonly ptys = new Map<number, Pty>();
+  private readonly registered = new Set<number>();
+  /** Pairs ever opened (/proc/sys/kernel/pty/nr). */
+  opened = 0;
+
+  constructor(
+    readonly providers: SandboxProviders,
+    readonly jobControl: JobControl,
+    private readonly registry: FilesystemRegistry,
+  ) {}
+
+  /** Opens /dev/ptmx: a new locked pair owned by the caller; the master side. */
+  openMaster(ctx: FsContext): FileImpl {
+    let index = 0;
+    while (this.ptys.has(index)) index++;
+    if (index >= PTY_MAX) fail(E.ENOSPC);
+    const pty = new Pty(index, { uid: ctx.creds.uid, gid: ctx.creds.gid }, this);
+    this.ptys.set(index, pty);
+    this.opened++;
+    this.registerSlaveDevice(index);
+    return pty.openMaster();
+  }
+
+  get(index: number): Pty | undefined {
+    return this.ptys.get(index);
+  }
+
+  indices(): number[] {
+    return [...this.ptys.keys()].sort((a, b) => a - b);
+  }
+
+  remove(pty: Pty): void {
+    if (this.ptys.get(pty.index) === pty) this.ptys.delete(pty.index);
+  }
+
+  /** The terminal controlling session sid, if any. */
+  controllingTerminal(sid: number): Pty | undefined {
+    for (const pty of this.ptys.values()) if (pty.session === sid) return pty;
+    return undefined;
+  }
+
+  /** /dev/tty: the caller's controlling terminal (ENXIO when it has none). */
+  openControlling(): FileImpl {
+    const caller = currentCaller(this.providers);
+    const pty = caller ? this.controllingTerminal(caller.sid) : undefined;
+    if (!pty) fail(E.ENXIO);
+    return pty.slaveFile();
+  }
+
+  /**
+   * For the sentry when a session leader exits: its controlling terminal's foreground
+   * group gets SIGHUP and SIGCONT and the terminal is free again.
+   */
+  hangupSession(sid: number): void {
+    this.controllingTerminal(sid)?.disassociate(true);
+  }
+
+  /** Slave nodes (136:N) open through the registry, like any character device node. */
+  private registerSlaveDevice(index: number): void {
+    if (this.registered.has(index)) return;
+    this.registered.add(index);
+    this.registry.registerCharDevice(PTY_SLAVE_MAJOR, index, (flags) => {
+      const pty = this.ptys.get(index);
+      if (!pty) fail(E.ENXIO);
+      return pty.openSlave(flags);
+    });
+  }
+}

@@ -1,0 +1,53 @@
+// What the /proc files are generated from: the sentry's providers, the VFS (paths and
+// the mount table), the machine facts and the sandbox's terminals.
+
+import { E, fail } from '../../abi/errno.js';
+import type { FsContext, ProcessView, SandboxProviders, Vfs } from '../api.js';
+import type { PtyTable } from '../devpts/table.js';
+import type { MachineFacts } from '../synthetic/machine.js';
+import type { MqueueNamespace } from '../mqueue/namespace.js';
+
+export interface ProcDeps {
+  readonly providers: SandboxProviders;
+  readonly vfs: Vfs;
+  readonly machine: MachineFacts;
+  readonly ptys: PtyTable;
+  readonly mqueues: MqueueNamespace;
+  /** Same for the whole sandbox (/proc/sys/kernel/random/boot_id). */
+  readonly bootId: string;
+}
+
+const CAP_SYS_PTRACE = 19;
+
+/** The process, or ESRCH once it is gone (an open /proc/PID directory outliving it). */
+export function processOf(deps: ProcDeps, pid: number): ProcessView {
+  const view = deps.providers.process(pid);
+  if (!view) fail(E.ESRCH);
+  return view;
+}
+
+/** The filesystem view of whoever is reading /proc now (paths are shown from its root). */
+export function readerContext(deps: ProcDeps): FsContext | undefined {
+  return deps.providers.process(deps.providers.currentPid())?.fsContext;
+}
+
+/**
+ * Linux's ptrace_may_access for /proc links and environ: the same real, effective and
+ * group ids, or CAP_SYS_PTRACE. Throws EACCES.
+ */
+export function checkInspect(reader: FsContext | undefined, target: ProcessView): void {
+  if (!reader) return;
+  const creds = reader.creds;
+  if ((creds.caps & (1n << BigInt(CAP_SYS_PTRACE))) !== 0n) return;
+  if (creds.uid === target.uid && creds.uid === target.euid && creds.gid === target.gid && creds.gid === target.egid) return;
+  fail(E.EACCES);
+}
+
+/** The controlling terminal of a session, as stat's tty_nr and tpgid show it. */
+export function terminalOf(deps: ProcDeps, sid: number): { ttyNr: number; tpgid: number } {
+  const pty = deps.ptys.controllingTerminal(sid);
+  if (!pty) return { ttyNr: 0, tpgid: -1 };
+  // tty_nr packs major 136 and the minor the way new_encode_dev does.
+  const minor = pty.index;
+  return { ttyNr: (minor & 0xff) | (136 << 8) | ((minor & ~0xff) << 12), tpgid: pty.pgrp ?? -1 };
+}

@@ -1,0 +1,105 @@
+// The text of /proc/PID/{stat,status,statm} in the kernel's formats, which ps (procps and
+// busybox), top and Python's readers parse field by field.
+
+import type { ProcessView } from '../api.js';
+import { terminalOf, type ProcDeps } from './deps.js';
+
+const STATE_NAMES: Record<string, string> = {
+  R: 'R (running)',
+  S: 'S (sleeping)',
+  D: 'D (disk sleep)',
+  T: 'T (stopped)',
+  t: 't (tracing stop)',
+  X: 'X (dead)',
+  Z: 'Z (zombie)',
+};
+
+/** The 52 fields of /proc/PID/stat (tid is the task shown: the pid for the process itself). */
+export function statText(deps: ProcDeps, view: ProcessView, tid: number): string {
+  const { ttyNr, tpgid } = terminalOf(deps, view.sid);
+  const fields: (string | number)[] = [
+    tid,
+    `(${view.comm})`,
+    view.state,
+    view.ppid,
+    view.pgid,
+    view.sid,
+    ttyNr,
+    tpgid,
+    0x400000, // flags: PF_FORKNOEXEC-free user task
+    0, 0, 0, 0, // minflt cminflt majflt cmajflt
+    0, 0, 0, 0, // utime stime cutime cstime
+    20, // priority
+    0, // nice
+    view.tids.length,
+    0, // itrealvalue
+    view.startTicks,
+    0, // vsize
+    0, // rss
+    '18446744073709551615', // rsslim
+    0, 0, 0, 0, 0, // startcode endcode startstack kstkesp kstkeip
+    0, 0, 0, 0, // signal blocked sigignore sigcatch
+    0, 0, 0, // wchan nswap cnswap
+    17, // exit_signal: SIGCHLD
+    0, 0, 0, // processor rt_priority policy
+    0, 0, 0, // delayacct_blkio_ticks guest_time cguest_time
+    0, 0, 0, 0, 0, 0, 0, // start_data end_data start_brk arg_start arg_end env_start env_end
+    0, // exit_code
+  ];
+  return `${fields.join(' ')}\n`;
+}
+
+function hex16(value: bigint): string {
+  return value.toString(16).padStart(16, '0');
+}
+
+export function statusText(deps: ProcDeps, view: ProcessView, tid: number): string {
+  const creds = view.fsContext.creds;
+  const cpus = deps.machine.cpus;
+  const cpuMask = ((1n << BigInt(cpus)) - 1n).toString(16);
+  const lines: [string, string | number][] = [
+    ['Name', view.comm],
+    ['Umask', view.fsContext.umask.toString(8).padStart(4, '0')],
+    ['State', STATE_NAMES[view.state] ?? view.state],
+    ['Tgid', view.pid],
+    ['Ngid', 0],
+    ['Pid', tid],
+    ['PPid', view.ppid],
+    ['TracerPid', 0],
+    ['Uid', [view.uid, view.euid, view.euid, creds.uid].join('\t')],
+    ['Gid', [view.gid, view.egid, view.egid, creds.gid].join('\t')],
+    ['FDSize', Math.max(64, 2 ** Math.ceil(Math.log2(Math.max(1, ...view.fds().keys()) + 1)))],
+    ['Groups', creds.groups.map((g) => `${g} `).join('')],
+    ['NStgid', view.pid],
+    ['NSpid', tid],
+    ['NSpgid', view.pgid],
+    ['NSsid', view.sid],
+    ['Threads', view.tids.length],
+    ['SigQ', '0/63413'],
+    ['SigPnd', hex16(0n)],
+    ['ShdPnd', hex16(0n)],
+    ['SigBlk', hex16(0n)],
+    ['SigIgn', hex16(0n)],
+    ['SigCgt', hex16(0n)],
+    ['CapInh', hex16(0n)],
+    ['CapPrm', hex16(creds.caps)],
+    ['CapEff', hex16(creds.caps)],
+    ['CapBnd', hex16(creds.caps)],
+    ['CapAmb', hex16(0n)],
+    ['NoNewPrivs', 0],
+    ['Seccomp', 0],
+    ['Seccomp_filters', 0],
+    ['Cpus_allowed', cpuMask],
+    ['Cpus_allowed_list', cpus === 1 ? '0' : `0-${cpus - 1}`],
+    ['Mems_allowed', '1'],
+    ['Mems_allowed_list', '0'],
+    ['voluntary_ctxt_switches', 0],
+    ['nonvoluntary_ctxt_switches', 0],
+  ];
+  return lines.map(([key, value]) => `${key}:\t${value}\n`).join('');
+}
+
+/** size resident shared text lib data dt, in pages: the sentry does not count them. */
+export function statmText(): string {
+  return '0 0 0 0 0 0 0\n';
+}
