@@ -1,0 +1,122 @@
+// Reading a host fd (tssc's own stdin) without ever blocking the sentry's event loop.
+// Ttys, pipes and sockets are read by libuv as data arrives; the sentry keeps at most
+// one chunk ahead of the workload and reads only while the workload wants data, so a
+// workload that never reads stdin leaves it unread for whoever comes next.
+
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as tty from 'node:tty';
+import { E, fail } from '../abi/errno.js';
+import { POLL } from '../abi/linux-poll.js';
+import type { Unsubscribe } from '../vfs/api.js';
+import { WaitQueue } from '../vfs/waiter.js';
+
+/** net.Socket's own option for a stream that must not read until asked. */
+interface ManualStartOptions extends net.SocketConstructorOpts {
+  manualStart: boolean;
+}
+
+/**
+ * A fresh description of the pipe behind hostFd, when the host allows it (sockets cannot
+ * be reopened): libuv makes what it reads non-blocking and closes it at end of input,
+ * and neither may happen to tssc's own stdin, which the caller's shell shares and whose
+ * fd number must not be reused while the workload's stdin still names it.
+ */
+function privateDescription(hostFd: number): number {
+  try {
+    return fs.openSync(`/proc/self/fd/${hostFd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch {
+    return hostFd;
+  }
+}
+
+export class HostStreamReader {
+  private readonly chunks: Buffer[] = [];
+  private ended = false;
+  private failed = false;
+  private stream: net.Socket | undefined;
+  private readonly queue = new WaitQueue();
+
+  constructor(
+    private readonly hostFd: number,
+    private readonly kind: 'tty' | 'stream',
+  ) {}
+
+  /** The terminal stream, for raw-mode changes; undefined for pipes and sockets. */
+  get ttyStream(): tty.ReadStream | undefined {
+    if (this.kind !== 'tty') return undefined;
+    return this.open() as tty.ReadStream;
+  }
+
+  read(buf: Uint8Array): number {
+    if (this.chunks.length === 0) {
+      if (this.failed) fail(E.EIO);
+      if (this.ended) return 0;
+      this.want();
+      fail(E.EAGAIN);
+    }
+    let done = 0;
+    while (done < buf.length && this.chunks.length > 0) {
+      const chunk = this.chunks[0]!;
+      const n = Math.min(chunk.length, buf.length - done);
+      buf.set(chunk.subarray(0, n), done);
+      done += n;
+      if (n === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(n);
+    }
+    return done;
+  }
+
+  /** Bytes already taken from the host and not yet read by the workload (FIONREAD). */
+  get buffered(): number {
+    return this.chunks.reduce((sum, c) => sum + c.length, 0);
+  }
+
+  readiness(): number {
+    if (this.chunks.length > 0) return POLL.IN | POLL.RDNORM;
+    if (this.failed) return POLL.IN | POLL.ERR;
+    if (this.ended) return POLL.IN | POLL.RDNORM | POLL.HUP;
+    return 0;
+  }
+
+  subscribe(mask: number, callback: (events: number) => void): Unsubscribe {
+    if (mask & (POLL.IN | POLL.RDNORM)) this.want();
+    return this.queue.subscribe(mask | POLL.ERR | POLL.HUP, callback);
+  }
+
+  /** The last description using it went away: stop reading (tssc's fd itself stays open). */
+  stop(): void {
+    this.stream?.pause();
+  }
+
+  private want(): void {
+    if (this.chunks.length > 0 || this.ended) return;
+    this.open().resume();
+  }
+
+  private open(): net.Socket {
+    if (this.stream) return this.stream;
+    const stream =
+      this.kind === 'tty'
+        ? new tty.ReadStream(this.hostFd)
+        : new net.Socket({ fd: privateDescription(this.hostFd), readable: true, writable: false, manualStart: true } as ManualStartOptions);
+    stream.on('data', (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      stream.pause();
+      this.queue.notify(POLL.IN | POLL.RDNORM);
+    });
+    stream.on('end', () => {
+      this.ended = true;
+      this.queue.notify(POLL.IN | POLL.RDNORM | POLL.HUP);
+    });
+    stream.on('error', () => {
+      this.failed = true;
+      this.queue.notify(POLL.IN | POLL.ERR);
+    });
+    // The sandbox's tasks keep tssc alive, not a stdin nobody may ever close.
+    stream.unref();
+    stream.pause();
+    this.stream = stream;
+    return stream;
+  }
+}

@@ -1,0 +1,179 @@
+// File descriptions over tssc's own host fds, given to the workload as its stdin,
+// stdout and stderr: a tty, a pipe, a socket or a file of the caller's. Reads never block
+// the event loop (HostStreamReader); writes go straight to the host fd at its own offset,
+// so `2>&1` interleaves as it would natively.
+
+import * as fs from 'node:fs';
+import * as tty from 'node:tty';
+import { E, fail } from '../abi/errno.js';
+import { IOCTL } from '../abi/linux-ioctl.js';
+import { O } from '../abi/linux-fcntl.js';
+import { POLL } from '../abi/linux-poll.js';
+import { S, type Credentials, type FileDescription, type FileImpl, type FsContext, type Inode, type Stat, type Unsubscribe, type UserMemory, type Vfs } from '../vfs/api.js';
+import { WaitQueue } from '../vfs/waiter.js';
+import { allocateIno, anonFilesystem } from './anon-fs.js';
+import { HostStreamReader } from './host-file-reader.js';
+import { HostTerminal } from './host-file-termios.js';
+
+const hostStdioFs = anonFilesystem('host', 0);
+const WRITABLE = POLL.OUT | POLL.WRNORM;
+/** Retry delays for a host fd that said EAGAIN: it has no readiness source of its own. */
+const WRITE_RETRY_MS = [1, 4, 16, 50, 100];
+
+function hostErrno(e: unknown): never {
+  const errno = (e as NodeJS.ErrnoException).errno;
+  if (typeof errno === 'number') fail(Math.abs(errno));
+  throw e;
+}
+
+export class HostFileInode implements Inode {
+  readonly fs = hostStdioFs;
+  readonly ino = allocateIno();
+  private readonly type: number;
+  private readonly reader: HostStreamReader | undefined;
+  private readonly terminal: HostTerminal | undefined;
+  private readonly queue = new WaitQueue();
+  private writeBlocked = false;
+  private retry = 0;
+  private opens = 0;
+  private lastHostStat: fs.Stats | undefined;
+
+  constructor(
+    readonly hostFd: number,
+    private readonly owner: Credentials,
+  ) {
+    const isTty = tty.isatty(hostFd);
+    this.type = this.hostStat().mode & S.IFMT;
+    const streamed = isTty || this.type === S.IFIFO || this.type === S.IFSOCK;
+    if (streamed) this.reader = new HostStreamReader(hostFd, isTty ? 'tty' : 'stream');
+    if (isTty) this.terminal = new HostTerminal(hostFd, () => this.reader?.ttyStream);
+  }
+
+  /** What /proc/PID/fd shows for it. */
+  get displayName(): string {
+    if (this.type === S.IFIFO) return `pipe:[${this.ino}]`;
+    if (this.type === S.IFSOCK) return `socket:[${this.ino}]`;
+    return this.terminal ? '/dev/tty' : `host:[${this.hostFd}]`;
+  }
+
+  stat(): Stat {
+    const st = this.hostStat();
+    const time = (ms: number) => ({ sec: Math.floor(ms / 1000), nsec: Math.round((ms % 1000) * 1e6) });
+    return {
+      dev: hostStdioFs.dev,
+      ino: this.ino,
+      mode: st.mode,
+      nlink: st.nlink,
+      uid: this.owner.uid,
+      gid: this.owner.gid,
+      rdev: st.rdev,
+      size: this.type === S.IFREG ? st.size : 0,
+      blksize: st.blksize,
+      blocks: st.blocks,
+      atime: time(st.atimeMs),
+      mtime: time(st.mtimeMs),
+      ctime: time(st.ctimeMs),
+    };
+  }
+
+  /** The host fd's attributes; the last ones seen once a socket's fd closed at end of input. */
+  private hostStat(): fs.Stats {
+    try {
+      this.lastHostStat = fs.fstatSync(this.hostFd);
+    } catch (e) {
+      if (!this.lastHostStat) throw e;
+    }
+    return this.lastHostStat;
+  }
+
+  open(): FileImpl {
+    this.opens++;
+    let released = false;
+    return {
+      seekable: false,
+      read: (buf) => this.read(buf),
+      write: (buf) => this.write(buf),
+      readiness: (mask) => this.readiness(mask),
+      subscribe: (mask, callback) => this.subscribe(mask, callback),
+      ioctl: (request, arg, memory) => this.ioctl(request, arg, memory),
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--this.opens === 0) this.reader?.stop();
+      },
+    };
+  }
+
+  private read(buf: Uint8Array): number {
+    if (this.reader) return this.reader.read(buf);
+    try {
+      return fs.readSync(this.hostFd, buf, 0, buf.length, null);
+    } catch (e) {
+      return hostErrno(e);
+    }
+  }
+
+  private write(buf: Uint8Array): number {
+    if (this.writeBlocked) fail(E.EAGAIN);
+    try {
+      const n = fs.writeSync(this.hostFd, buf, 0, buf.length, null);
+      this.retry = 0;
+      return n;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+        this.blockWrites();
+        fail(E.EAGAIN);
+      }
+      return hostErrno(e);
+    }
+  }
+
+  /**
+   * A non-blocking host fd that is full (someone else set O_NONBLOCK on tssc's stdout):
+   * Node offers no way to watch an arbitrary fd for writability, so retry on a backoff.
+   */
+  private blockWrites(): void {
+    this.writeBlocked = true;
+    const delay = WRITE_RETRY_MS[Math.min(this.retry++, WRITE_RETRY_MS.length - 1)]!;
+    setTimeout(() => {
+      this.writeBlocked = false;
+      this.queue.notify(WRITABLE);
+    }, delay).unref();
+  }
+
+  private readiness(mask: number): number {
+    let ready = this.reader ? this.reader.readiness() : POLL.IN | POLL.RDNORM;
+    if (!this.writeBlocked) ready |= WRITABLE;
+    return ready & (mask | POLL.ERR | POLL.HUP);
+  }
+
+  private subscribe(mask: number, callback: (events: number) => void): Unsubscribe {
+    const fromReader = this.reader?.subscribe(mask, callback);
+    const fromWrites = this.queue.subscribe(mask, callback);
+    return () => {
+      fromReader?.();
+      fromWrites();
+    };
+  }
+
+  private ioctl(request: number, arg: bigint, memory: UserMemory): number {
+    if (request === IOCTL.FIONREAD && this.reader) {
+      const out = Buffer.alloc(4);
+      out.writeInt32LE(this.reader.buffered);
+      memory.write(arg, out);
+      return 0;
+    }
+    if (!this.terminal) fail(E.ENOTTY);
+    return this.terminal.ioctl(request, arg, memory);
+  }
+}
+
+/**
+ * A description for tssc's host fd hostFd, opened with accessMode (O_RDONLY for stdin,
+ * O_WRONLY for stdout and stderr). The sandbox takes over its one reference.
+ */
+export function openHostStdio(vfs: Vfs, ctx: FsContext, hostFd: number, accessMode: number): FileDescription {
+  const inode = new HostFileInode(hostFd, ctx.creds);
+  return vfs.openAnonymous(inode, inode.displayName, accessMode & O.ACCMODE, ctx);
+}
+
