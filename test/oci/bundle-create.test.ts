@@ -334,6 +334,19 @@ describe('bundle create', () => {
       }
     });
 
+    it('keeps metadata of lower layers when a later layer restates their directory', async () => {
+      const layout = path.join(work, 'layout');
+      const upper: TarItem[] = [
+        { name: 'dev/', type: 'directory', mode: 0o755 },
+        { name: 'dev/zero', type: 'character-device', devmajor: 1, devminor: 5, mode: 0o666 },
+      ];
+      writeFiles(layout, ociLayoutFiles(IMAGE_CONFIG, [await tarBuffer([...BASE_LAYER, ...SPECIAL]), await tarBuffer(upper)]));
+      await createBundle({ dir: bundle, from: layout, args: [] });
+      const meta = metaOf(bundle);
+      expect(meta['/dev/null']).toEqual({ type: 'c', mode: 0o666, major: 1, minor: 3 });
+      expect(meta['/dev/zero']).toEqual({ type: 'c', mode: 0o666, major: 1, minor: 5 });
+    });
+
     it.runIf(IS_ROOT)('records ownership and modes when unpacked by an unprivileged user', async () => {
       const tarFile = path.join(work, 'special.tar');
       writeFileSync(tarFile, await tarBuffer(SPECIAL));

@@ -37,6 +37,11 @@ export class RootfsMeta {
     return this.entries.get(path);
   }
 
+  /** Forgets what was said about `path` itself, keeping what lies below it. */
+  forget(path: string): void {
+    this.entries.delete(path);
+  }
+
   /** Forgets `path` and, when it was a directory, everything below it. */
   forgetTree(path: string): void {
     const below = path === '/' ? '/' : path + '/';

@@ -81,9 +81,9 @@ export class RootfsWriter {
   async finish(): Promise<void> {
     const deepestFirst = [...this.directoryModes.entries()].sort((a, b) => b[0].length - a[0].length);
     for (const [rel, mode] of deepestFirst) {
-      const located = this.hostPath(rel);
-      await chmod(located, this.hostMode(mode, true));
-      await this.noteModeIfLost(located, '/' + rel, mode);
+      const host = this.hostPath(rel);
+      await chmod(host, this.hostMode(mode, true));
+      await this.noteModeIfLost(host, '/' + rel, mode);
     }
   }
 
@@ -157,7 +157,8 @@ export class RootfsWriter {
       // Owner rwx while unpacking; the image's mode comes in finish().
       await mkdir(at.host, { mode: 0o700 });
     }
-    this.meta.forgetTree(at.key); // then re-add what this entry says about itself
+    // A directory entry again (later layers repeat parents) restates the directory only.
+    this.meta.forget(at.key);
     this.checkedDirs.add(at.rel);
     await this.settleOwner(at);
     this.directoryModes.set(at.rel, permissionBits(at.header));
