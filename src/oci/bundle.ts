@@ -1,9 +1,10 @@
-// Reading a bundle: DIR/config.json, checked in full (shape and meaning) before anything
-// starts, and the absolute locations the runtime needs.
+// Reading a bundle: DIR/config.json, checked in full (shape and meaning) with the rootfs
+// and its side file before anything starts, and the absolute locations the runtime needs.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CONFIG_FILE, ROOTFS_META_FILE } from './bundle-files.js';
 import { InvalidBundleError, type Problem } from './errors.js';
+import { checkRootfsMeta } from './rootfs-meta-check.js';
 import { checkSchema } from './schema-check.js';
 import { checkSemantics } from './semantics.js';
 import type { RunnableSpec } from './spec.js';
@@ -29,9 +30,11 @@ export function checkBundle(dir: string): BundleCheck {
   const configPath = path.join(bundleDir, CONFIG_FILE);
   const parsed = readConfig(configPath);
   if ('problem' in parsed) return { ok: false, dir: bundleDir, problems: [parsed.problem] };
+  const rootfsMetaPath = path.join(bundleDir, ROOTFS_META_FILE);
   const problems = [
     ...checkSchema(CONFIG_FILE, parsed.config),
     ...checkSemantics(CONFIG_FILE, parsed.config, bundleDir),
+    ...checkRootfsMeta(rootfsMetaPath),
   ];
   if (problems.length > 0) return { ok: false, dir: bundleDir, problems };
   // Both checks passed, so the JSON has the shape RunnableSpec describes.
@@ -43,7 +46,7 @@ export function checkBundle(dir: string): BundleCheck {
       configPath,
       spec,
       rootfs: path.resolve(bundleDir, spec.root.path),
-      rootfsMetaPath: path.join(bundleDir, ROOTFS_META_FILE),
+      rootfsMetaPath,
     },
   };
 }

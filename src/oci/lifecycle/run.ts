@@ -1,0 +1,73 @@
+// `run`: a container from a bundle, in the foreground. The container is recorded in the
+// state dir while it runs (pid = this sentry process, as runsc records its sandbox), the
+// signals a terminal or `tssc kill` send to tssc are forwarded to the container's init
+// (runc's signal proxy), and the record goes when the container has exited.
+
+import { SIG } from '../../sentry/signals.js';
+import type { Sandbox } from '../../sentry/sandbox.js';
+import { formatSyscall } from '../../syscalls/linux/strace.js';
+import { linuxX86_64Table } from '../../syscalls/linux/table.js';
+import { loadBundle } from '../bundle.js';
+import type { ContainerStore } from '../state/store.js';
+import { exitCodeOf } from './exit-code.js';
+import { createLinuxSandbox } from './linux-sandbox.js';
+
+/** The signals runc's signal proxy forwards to a foreground container. */
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
+const NUMBERS: Record<(typeof FORWARDED)[number], number> = {
+  SIGINT: SIG.INT, SIGTERM: SIG.TERM, SIGHUP: SIG.HUP, SIGQUIT: SIG.QUIT, SIGUSR1: SIG.USR1, SIGUSR2: SIG.USR2, SIGWINCH: SIG.WINCH,
+};
+
+export interface RunRequest {
+  id: string;
+  bundleDir: string;
+  store: ContainerStore;
+  /** Print each trapped syscall (runsc --strace) to this sink. */
+  strace?: (line: string) => void;
+  overlay?: 'memory' | 'none';
+}
+
+function forwardSignals(sandbox: Sandbox): () => void {
+  const handlers = FORWARDED.map((name) => {
+    const handler = (): void => {
+      const init = sandbox.initGroup;
+      if (init) sandbox.signalGroup(init, NUMBERS[name]);
+    };
+    process.on(name, handler);
+    return () => process.off(name, handler);
+  });
+  return () => handlers.forEach((off) => off());
+}
+
+/** Runs the container to its end; resolves with tssc's exit code (init's, or 128 + signal). */
+export async function runContainer(request: RunRequest): Promise<number> {
+  const bundle = loadBundle(request.bundleDir);
+  const strace = request.strace;
+  const sandbox = createLinuxSandbox(bundle, {
+    stdioFds: [0, 1, 2],
+    ...(request.overlay ? { overlay: request.overlay } : {}),
+    ...(strace
+      ? {
+          observer: {
+            syscall: (task, nr, args, result) => strace(formatSyscall(linuxX86_64Table, task, nr, args, result)),
+            exit: (task, status) => strace(`[${String(task.pid).padStart(4)}:${String(task.tid).padStart(4)}] exited: status ${exitCodeOf(status)}`),
+          },
+        }
+      : {}),
+  });
+  await request.store.create({
+    id: request.id,
+    bundle: bundle.dir,
+    rootfs: bundle.rootfs,
+    ...(bundle.spec.annotations ? { annotations: bundle.spec.annotations } : {}),
+    status: 'running',
+    pid: process.pid,
+  });
+  const stopForwarding = forwardSignals(sandbox);
+  try {
+    return exitCodeOf(await sandbox.run());
+  } finally {
+    stopForwarding();
+    await request.store.remove(request.id, { force: true }).catch(() => undefined);
+  }
+}
