@@ -26,7 +26,7 @@ export function statText(deps: ProcDeps, view: ProcessView, tid: number): string
     view.sid,
     ttyNr,
     tpgid,
-    0x400000, // flags: PF_FORKNOEXEC-free user task
+    0, // flags
     0, 0, 0, 0, // minflt cminflt majflt cmajflt
     0, 0, 0, 0, // utime stime cutime cstime
     20, // priority

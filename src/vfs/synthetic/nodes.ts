@@ -22,8 +22,8 @@ export function contentBytes(content: Content): Uint8Array {
   return typeof content === 'string' ? Buffer.from(content, 'latin1') : content;
 }
 
-export class SynthFs implements Filesystem {
-  readonly root: Inode;
+export class SynthFs<Root extends Inode = Inode> implements Filesystem {
+  readonly root: Root;
   readonly created: Timespec = now();
   private nextIno = 1;
 
@@ -31,7 +31,7 @@ export class SynthFs implements Filesystem {
     readonly type: string,
     readonly dev: number,
     private readonly magic: number,
-    makeRoot: (fs: SynthFs) => Inode,
+    makeRoot: (fs: SynthFs) => Root,
   ) {
     this.root = makeRoot(this);
   }

@@ -1,0 +1,108 @@
+// A POSIX message queue (mq_overview(7)): messages ordered by priority, first in first
+// out within a priority, bounded by mq_maxmsg and mq_msgsize. Non-blocking at this level:
+// a full or empty queue throws EAGAIN and the syscall layer waits on its readiness
+// (or returns EAGAIN itself for O_NONBLOCK descriptions), as for pipes.
+
+import { E, fail } from '../../abi/errno.js';
+import { POLL } from '../api.js';
+import { WaitQueue } from '../waiter.js';
+
+/** Priorities run from 0 to MQ_PRIO_MAX - 1. */
+export const MQ_PRIO_MAX = 32768;
+
+export interface MqAttr {
+  maxmsg: number;
+  msgsize: number;
+}
+
+/** What mq_notify registered: a signal for a process, shown in the queue's file. */
+export interface MqNotification {
+  pid: number;
+  /** SIGEV_SIGNAL (0), SIGEV_NONE (1), SIGEV_THREAD (2). */
+  notify: number;
+  signo: number;
+  /** Called once when a message arrives in an empty queue with nobody waiting to receive. */
+  deliver(): void;
+}
+
+interface Message {
+  data: Uint8Array;
+  priority: number;
+}
+
+export class MessageQueue {
+  private readonly messages: Message[] = [];
+  private bytes = 0;
+  private readonly queue = new WaitQueue();
+  private notification: MqNotification | undefined;
+
+  constructor(readonly attr: Readonly<MqAttr>) {}
+
+  get count(): number {
+    return this.messages.length;
+  }
+
+  /** Bytes of all queued messages (QSIZE). */
+  get size(): number {
+    return this.bytes;
+  }
+
+  send(data: Uint8Array, priority: number): void {
+    if (!Number.isInteger(priority) || priority < 0 || priority >= MQ_PRIO_MAX) fail(E.EINVAL);
+    if (data.length > this.attr.msgsize) fail(E.EMSGSIZE);
+    if (this.messages.length >= this.attr.maxmsg) fail(E.EAGAIN);
+    // After the last message of the same or higher priority.
+    let at = this.messages.length;
+    while (at > 0 && (this.messages[at - 1] as Message).priority < priority) at--;
+    this.messages.splice(at, 0, { data: Uint8Array.from(data), priority });
+    this.bytes += data.length;
+    const wasEmpty = this.messages.length === 1;
+    if (wasEmpty && this.notification && this.queue.empty) {
+      const note = this.notification;
+      this.notification = undefined;
+      note.deliver();
+    }
+    this.queue.notify(POLL.IN | POLL.RDNORM);
+  }
+
+  /** Takes the oldest message of the highest priority into buf (EMSGSIZE if buf < msgsize). */
+  receive(buf: Uint8Array): { length: number; priority: number } {
+    if (buf.length < this.attr.msgsize) fail(E.EMSGSIZE);
+    const message = this.messages.shift();
+    if (!message) fail(E.EAGAIN);
+    buf.set(message.data);
+    this.bytes -= message.data.length;
+    this.queue.notify(POLL.OUT | POLL.WRNORM);
+    return { length: message.data.length, priority: message.priority };
+  }
+
+  readiness(mask: number): number {
+    let ready = 0;
+    if (this.messages.length > 0) ready |= POLL.IN | POLL.RDNORM;
+    if (this.messages.length < this.attr.maxmsg) ready |= POLL.OUT | POLL.WRNORM;
+    return ready & mask;
+  }
+
+  subscribe(mask: number, callback: (events: number) => void): () => void {
+    return this.queue.subscribe(mask, callback);
+  }
+
+  /** mq_notify: one registration at a time (EBUSY); undefined removes the caller's. */
+  setNotification(note: MqNotification | undefined, callerPid: number): void {
+    if (!note) {
+      if (this.notification?.pid === callerPid) this.notification = undefined;
+      return;
+    }
+    if (this.notification) fail(E.EBUSY);
+    this.notification = note;
+  }
+
+  /** The text a read of the queue's file gives (Linux's mqueue_read_file format). */
+  describe(): string {
+    const note = this.notification;
+    const notify = note ? note.notify : 0;
+    const signo = note && note.notify === 0 ? note.signo : 0;
+    const pid = note ? note.pid : 0;
+    return `QSIZE:${String(this.bytes).padEnd(10)} NOTIFY:${String(notify).padEnd(5)} SIGNO:${String(signo).padEnd(5)} NOTIFY_PID:${String(pid).padEnd(6)}\n`;
+  }
+}

@@ -1,0 +1,96 @@
+// /proc/PID and /proc/PID/task/TID: one directory per sandbox process and thread.
+
+import { E, fail } from '../../abi/errno.js';
+import type { Location, ProcessView } from '../api.js';
+import { DirNode, FixedChildren, GeneratedFile, MagicLink, NumberedChildren, type Content, type Owner, type SynthFs, type SynthNode } from '../synthetic/nodes.js';
+import { checkInspect, processOf, readerContext, type ProcDeps } from './deps.js';
+import { fdDir, fdinfoDir } from './fd-dir.js';
+import { mountinfoText, mountsText } from './mounts.js';
+import { statText, statmText, statusText } from './pid-text.js';
+
+const ID_MAP = `${'0'.padStart(10)} ${'0'.padStart(10)} ${'4294967295'.padStart(10)}\n`;
+
+/**
+ * The directory of process pid; with tid, the directory of that thread under task/
+ * (the same files, minus task/, with the thread's id where Linux shows it).
+ */
+export function processDir(fs: SynthFs, deps: ProcDeps, pid: number, tid?: number): DirNode {
+  const view = () => processOf(deps, pid);
+  const owner = (): Owner => {
+    const p = deps.providers.process(pid);
+    return p ? { uid: p.euid, gid: p.egid } : { uid: 0, gid: 0 };
+  };
+  const shownTid = tid ?? pid;
+  const file = (generate: (v: ProcessView) => Content, perm = 0o444) => new GeneratedFile(fs, perm, () => generate(view()), owner);
+  const privateFile = (generate: (v: ProcessView) => Content) =>
+    new GeneratedFile(
+      fs,
+      0o400,
+      () => {
+        const v = view();
+        checkInspect(readerContext(deps), v);
+        return generate(v);
+      },
+      owner,
+    );
+  const link = (where: (v: ProcessView) => Location | undefined) =>
+    new MagicLink(
+      fs,
+      () => {
+        const v = view();
+        const reader = readerContext(deps);
+        checkInspect(reader, v);
+        const loc = where(v);
+        if (!loc) fail(E.ENOENT);
+        return deps.vfs.pathOf(reader, loc);
+      },
+      (ctx) => {
+        const v = view();
+        checkInspect(ctx, v);
+        const loc = where(v);
+        if (!loc) fail(E.ENOENT);
+        return loc;
+      },
+      () => 0o777,
+      owner,
+    );
+
+  const entries: [string, SynthNode][] = [];
+  if (tid === undefined) {
+    const tasks = new NumberedChildren(
+      () => view().tids,
+      (t) => processDir(fs, deps, pid, t),
+    );
+    entries.push(['task', new DirNode(fs, 0o555, tasks, owner, false)]);
+  }
+  entries.push(
+    ['fd', fdDir(fs, deps, pid, owner)],
+    ['fdinfo', fdinfoDir(fs, deps, pid, owner)],
+    ['environ', privateFile((v) => v.environ)],
+    ['status', file((v) => statusText(deps, v, shownTid))],
+    ['cmdline', file((v) => v.cmdline)],
+    ['stat', file((v) => statText(deps, v, shownTid))],
+    ['statm', file(() => statmText())],
+    ['comm', file((v) => `${v.comm}\n`)],
+  );
+  const sample = deps.providers.process(pid);
+  if (sample?.maps) entries.push(['maps', privateFile((v) => v.maps?.() ?? '')]);
+  entries.push(
+    ['mounts', file((v) => mountsText(deps, v))],
+    ['mountinfo', file((v) => mountinfoText(deps, v))],
+    ['cwd', link((v) => v.fsContext.cwd)],
+    ['root', link((v) => v.fsContext.root)],
+    ['exe', link((v) => v.exe)],
+    ['cgroup', file(() => '0::/\n')],
+    ['oom_score', file(() => '0\n')],
+    ['oom_score_adj', file(() => '0\n')],
+    ['loginuid', file(() => '4294967295')],
+    ['sessionid', file(() => '4294967295')],
+    ['uid_map', file(() => ID_MAP)],
+    ['gid_map', file(() => ID_MAP)],
+    ['setgroups', file(() => 'allow\n')],
+    ['personality', privateFile(() => '00000000\n')],
+    ['wchan', file(() => '0')],
+  );
+  return new DirNode(fs, 0o555, new FixedChildren(entries), owner, false);
+}

@@ -1,0 +1,83 @@
+// /proc/sys: the kernel tunables programs read to size themselves (pid_max, ngroups_max,
+// pipe-max-size, somaxconn, overcommit...). Read-only: the sandbox's kernel is not tuned
+// from inside.
+
+import { randomUUID } from 'node:crypto';
+import { KERNEL_IDENTITY } from '../synthetic/machine.js';
+import { buildTree, type DirNode, type SynthFs } from '../synthetic/nodes.js';
+import { PTY_MAX } from '../devpts/table.js';
+import type { ProcDeps } from './deps.js';
+
+const value = (text: string | number) => () => `${text}\n`;
+
+export function sysctlDir(fs: SynthFs, deps: ProcDeps): DirNode {
+  const mq = deps.mqueues.limits;
+  return buildTree(fs, {
+    kernel: {
+      hostname: () => `${deps.providers.hostname()}\n`,
+      domainname: () => `${deps.providers.domainname()}\n`,
+      ostype: value(KERNEL_IDENTITY.sysname),
+      osrelease: value(KERNEL_IDENTITY.release),
+      version: value(KERNEL_IDENTITY.version),
+      pid_max: value(4194304),
+      'threads-max': value(4194304),
+      ngroups_max: value(65536),
+      cap_last_cap: value(40),
+      overflowuid: value(65534),
+      overflowgid: value(65534),
+      randomize_va_space: value(2),
+      core_pattern: value('core'),
+      shmmax: value('18446744073692774399'),
+      shmall: value('18446744073692774399'),
+      shmmni: value(4096),
+      msgmax: value(8192),
+      msgmnb: value(16384),
+      msgmni: value(32000),
+      sem: value('32000\t1024000000\t500\t32000'),
+      pty: {
+        max: value(PTY_MAX),
+        nr: () => `${deps.ptys.opened}\n`,
+      },
+      random: {
+        boot_id: value(deps.bootId),
+        uuid: () => `${randomUUID()}\n`,
+        entropy_avail: value(256),
+        poolsize: value(256),
+      },
+    },
+    fs: {
+      'file-max': value('9223372036854775807'),
+      nr_open: value(1048576),
+      'pipe-max-size': value(1048576),
+      overflowuid: value(65534),
+      overflowgid: value(65534),
+      inotify: {
+        max_queued_events: value(16384),
+        max_user_instances: value(128),
+        max_user_watches: value(8192),
+      },
+      mqueue: {
+        msg_max: value(mq.msgMax),
+        msgsize_max: value(mq.msgsizeMax),
+        msg_default: value(mq.msgDefault),
+        msgsize_default: value(mq.msgsizeDefault),
+        queues_max: value(mq.queuesMax),
+      },
+    },
+    vm: {
+      overcommit_memory: value(0),
+      overcommit_ratio: value(50),
+      max_map_count: value(65530),
+      mmap_min_addr: value(65536),
+      swappiness: value(60),
+    },
+    net: {
+      core: {
+        somaxconn: value(4096),
+      },
+      ipv4: {
+        ip_local_port_range: value('32768\t60999'),
+      },
+    },
+  });
+}
