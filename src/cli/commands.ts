@@ -2,7 +2,9 @@
 import type { RegisterCommand } from './context.js';
 import { registerBundle } from './bundle.js';
 import { registerDelete } from './delete.js';
+import { registerKill } from './kill.js';
 import { registerList } from './list.js';
+import { registerRun } from './run.js';
 import { registerSpec } from './spec.js';
 import { registerState } from './state.js';
 import { registerValidate } from './validate.js';
@@ -14,4 +16,6 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerState,
   registerList,
   registerDelete,
+  registerRun,
+  registerKill,
 ];

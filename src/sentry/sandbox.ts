@@ -28,6 +28,8 @@ const SIGTRAP = SIG.TRAP;
 const ECHILD_RESULT = -E.ECHILD;
 
 export interface InitProcess {
+  /** The program's path inside the sandbox (args[0] after the PATH lookup). */
+  program: string;
   argv: readonly string[];
   envp: readonly string[];
   /** The working directory, an absolute path inside the sandbox. */
@@ -65,6 +67,8 @@ export class Sandbox {
   /** First stops of new children that came before their parent's clone event. */
   private readonly earlyStops = new Map<number, number>();
   private nextPid = 1;
+  /** The task whose syscall handler is running (for /proc/self and terminals). */
+  currentTask: Task | undefined;
   private init: ThreadGroup | undefined;
   private finish: ((status: number) => void) | undefined;
   private readonly startedAt = process.hrtime.bigint();
@@ -98,7 +102,7 @@ export class Sandbox {
     const root = this.options.vfs.root;
     const fs: FsContext = { root, cwd: root, umask: init.umask, creds: fsCredentials(creds) };
     fs.cwd = this.options.vfs.resolve(fs, undefined, init.cwd, { follow: true, directory: true });
-    const program = prepareProgram(this.options.vfs, fs, undefined, init.argv[0] ?? '', init.argv, init.envp);
+    const program = prepareProgram(this.options.vfs, fs, undefined, init.program, init.argv, init.envp);
 
     const fds = new FdTable();
     init.stdio.forEach((file, fd) => fds.installAt(fd, file));
@@ -272,6 +276,7 @@ export class Sandbox {
     if (!handler) result = -E.ENOSYS;
     else {
       try {
+        this.currentTask = task;
         result = handler(task, args);
       } catch (e) {
         result = this.errorResult(task, nr, e);
@@ -430,6 +435,7 @@ export class Sandbox {
     this.tasksByTid.delete(task.tid);
     const group = task.group;
     group.tasks.delete(task);
+    group.lastFs = task.fs;
     this.options.observer?.exit?.(task, status);
     if (group.tasks.size > 0) return;
     task.fds.closeAll();

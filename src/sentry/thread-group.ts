@@ -1,7 +1,7 @@
 // A process (Linux's thread group / signal_struct): its virtual pid, its place in the
 // sandbox's process tree, its dispositions, limits and identity, and its exit status.
 
-import type { Location, Waitable } from '../vfs/api.js';
+import type { FsContext, Location, Waitable } from '../vfs/api.js';
 import { WaitQueue } from '../vfs/waiter.js';
 import type { RlimitTable } from './rlimits.js';
 import type { SignalActions } from './signals.js';
@@ -23,6 +23,8 @@ export class ThreadGroup {
   /** The kernel's brk of the program (brk is answered, never moved). */
   brk = 0n;
   dumpable = true;
+  /** The filesystem context of the last task, for /proc of a zombie. */
+  lastFs: FsContext | undefined;
 
   constructor(
     readonly pid: number,

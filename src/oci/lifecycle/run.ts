@@ -68,6 +68,9 @@ export async function runContainer(request: RunRequest): Promise<number> {
     return exitCodeOf(await sandbox.run());
   } finally {
     stopForwarding();
-    await request.store.remove(request.id, { force: true }).catch(() => undefined);
+    // The recorded pid is this process: mark the container stopped rather than have
+    // remove() kill it.
+    await request.store.update(request.id, { status: 'stopped' });
+    await request.store.remove(request.id);
   }
 }

@@ -1,0 +1,80 @@
+// The sandbox facts the VFS's synthesized filesystems show (/proc, /dev/tty job control):
+// built before the Sandbox (the VFS needs them to mount), bound to it once it exists.
+
+import type { FileDescription, ProcessView, SandboxProviders } from '../vfs/api.js';
+import type { Sandbox } from './sandbox.js';
+import type { ThreadGroup } from './thread-group.js';
+
+export class SentryProviders implements SandboxProviders {
+  private sandbox: Sandbox | undefined;
+
+  constructor(
+    private readonly fallbackHostname: string,
+    private readonly fallbackDomainname: string,
+  ) {}
+
+  attach(sandbox: Sandbox): void {
+    this.sandbox = sandbox;
+  }
+
+  hostname(): string {
+    return this.sandbox?.kernel.hostname ?? this.fallbackHostname;
+  }
+
+  domainname(): string {
+    return this.sandbox?.kernel.domainname ?? this.fallbackDomainname;
+  }
+
+  currentPid(): number {
+    return this.sandbox?.currentTask?.pid ?? 1;
+  }
+
+  currentTid(): number {
+    return this.sandbox?.currentTask?.tid ?? 1;
+  }
+
+  processes(): readonly number[] {
+    return (this.sandbox?.groups() ?? []).map((g) => g.pid).sort((a, b) => a - b);
+  }
+
+  process(pid: number): ProcessView | undefined {
+    const group = this.sandbox?.groupByPid(pid);
+    return group ? viewOf(group) : undefined;
+  }
+
+  uptime(): number {
+    return this.sandbox ? Number(this.sandbox.kernel.uptimeNs()) / 1e9 : 0;
+  }
+
+  /** JobControl for terminals: a signal to every process of a process group. */
+  signalProcessGroup(pgid: number, signo: number): void {
+    for (const group of this.sandbox?.groups() ?? []) {
+      if (group.pgid === pgid) this.sandbox!.signalGroup(group, signo);
+    }
+  }
+}
+
+function viewOf(group: ThreadGroup): ProcessView {
+  const tasks = [...group.tasks];
+  const leader = tasks[0];
+  const creds = group.creds;
+  return {
+    pid: group.pid,
+    ppid: group.parent?.pid ?? 0,
+    pgid: group.pgid,
+    sid: group.sid,
+    tids: tasks.map((t) => t.tid),
+    state: group.zombie ? 'Z' : leader?.blocked ? 'S' : 'R',
+    comm: group.comm,
+    cmdline: group.zombie ? new Uint8Array() : group.cmdline,
+    environ: group.environ,
+    uid: creds.ruid,
+    gid: creds.rgid,
+    euid: creds.euid,
+    egid: creds.egid,
+    startTicks: group.startTicks,
+    fsContext: leader?.fs ?? group.lastFs!,
+    exe: group.exe,
+    fds: (): ReadonlyMap<number, FileDescription> => leader?.fds.snapshot() ?? new Map(),
+  };
+}
