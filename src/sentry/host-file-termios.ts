@@ -23,7 +23,19 @@ function defaultTermios(): Buffer {
   return b;
 }
 
-export class HostTerminal {
+/**
+ * A terminal's job-control state: the session it is the controlling terminal of, and
+ * that session's foreground process group (what tcgetpgrp/tcsetpgrp read and set, and
+ * where the sentry sends the signals the host terminal raises).
+ */
+export interface JobControlTerminal {
+  session: number | undefined;
+  foreground: number | undefined;
+}
+
+export class HostTerminal implements JobControlTerminal {
+  session: number | undefined;
+  foreground: number | undefined;
   private termios = defaultTermios();
   private windowSize: Buffer | undefined;
   private sizeSource: tty.WriteStream | undefined;

@@ -31,7 +31,8 @@ export class HostFileInode implements Inode {
   readonly ino = allocateIno();
   private readonly type: number;
   private readonly reader: HostStreamReader | undefined;
-  private readonly terminal: HostTerminal | undefined;
+  /** Set when the host fd is a tty. */
+  readonly terminal: HostTerminal | undefined;
   private readonly queue = new WaitQueue();
   private writeBlocked = false;
   private retry = 0;

@@ -9,6 +9,7 @@ import { S } from '../../abi/linux-stat.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { openFile } from './task-files.js';
+import { JOB_CONTROL_REQUESTS, jobControlIoctl, jobControlTerminal } from './tty-job-control.js';
 
 function writeInt(task: SyscallTask, addr: bigint, value: number): void {
   const b = Buffer.alloc(4);
@@ -46,8 +47,11 @@ function ioctl(task: SyscallTask, args: SyscallArgs): number {
       writeInt(task, arg, st.blksize);
       return 0;
     }
-    default:
+    default: {
+      const terminal = JOB_CONTROL_REQUESTS.has(request) ? jobControlTerminal(file) : undefined;
+      if (terminal) return jobControlIoctl(task, terminal, request, arg);
       return file.ioctl(request, arg, task.mem);
+    }
   }
 }
 

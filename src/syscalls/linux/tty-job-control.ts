@@ -1,0 +1,79 @@
+// The job-control ioctls of a terminal (tcgetpgrp, tcsetpgrp, tcgetsid, TIOCSCTTY,
+// TIOCNOTTY): they need the calling process's session and groups, which only the
+// syscall layer has.
+
+import { E, SysError } from '../../abi/errno.js';
+import { IOCTL } from '../../abi/linux-ioctl.js';
+import { HostFileInode } from '../../sentry/host-file.js';
+import type { JobControlTerminal } from '../../sentry/host-file-termios.js';
+import type { SyscallTask } from '../../sentry/syscall.js';
+import type { FileDescription } from '../../vfs/api.js';
+
+export const JOB_CONTROL_REQUESTS: ReadonlySet<number> = new Set([IOCTL.TIOCGPGRP, IOCTL.TIOCSPGRP, IOCTL.TIOCGSID, IOCTL.TIOCSCTTY, IOCTL.TIOCNOTTY]);
+
+export function jobControlTerminal(file: FileDescription): JobControlTerminal | undefined {
+  return file.inode instanceof HostFileInode ? file.inode.terminal : undefined;
+}
+
+/**
+ * Makes the terminal behind file the controlling terminal of a session whose foreground
+ * group is pgid (process.terminal: the container's init gets the caller's terminal).
+ * False when file is not a terminal.
+ */
+export function attachControllingTerminal(file: FileDescription, session: number, pgid: number): boolean {
+  const terminal = jobControlTerminal(file);
+  if (!terminal) return false;
+  terminal.session = session;
+  terminal.foreground = pgid;
+  return true;
+}
+
+function writePid(task: SyscallTask, addr: bigint, value: number): void {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(value);
+  task.mem.write(addr, b);
+}
+
+/** A process group of the caller's session, or EPERM, as tcsetpgrp checks it. */
+function inCallersSession(task: SyscallTask, pgrp: number): boolean {
+  try {
+    return task.process.getsid(pgrp) === task.process.sid;
+  } catch (e) {
+    if (e instanceof SysError) return false;
+    throw e;
+  }
+}
+
+export function jobControlIoctl(task: SyscallTask, terminal: JobControlTerminal, request: number, arg: bigint): number {
+  const sid = task.process.sid;
+  const controlling = terminal.session !== undefined && terminal.session === sid;
+  switch (request) {
+    case IOCTL.TIOCGPGRP:
+      if (!controlling) return -E.ENOTTY;
+      writePid(task, arg, terminal.foreground ?? 0);
+      return 0;
+    case IOCTL.TIOCGSID:
+      if (!controlling) return -E.ENOTTY;
+      writePid(task, arg, sid);
+      return 0;
+    case IOCTL.TIOCSPGRP: {
+      if (!controlling) return -E.ENOTTY;
+      const pgrp = task.mem.read(arg, 4).readInt32LE();
+      if (pgrp < 0) return -E.EINVAL;
+      if (!inCallersSession(task, pgrp)) return -E.EPERM;
+      terminal.foreground = pgrp;
+      return 0;
+    }
+    case IOCTL.TIOCSCTTY:
+      if (controlling) return 0;
+      if (sid !== task.pid || terminal.session !== undefined) return -E.EPERM;
+      terminal.session = sid;
+      terminal.foreground = task.process.pgid;
+      return 0;
+    default: // TIOCNOTTY
+      if (!controlling) return -E.ENOTTY;
+      terminal.session = undefined;
+      terminal.foreground = undefined;
+      return 0;
+  }
+}
