@@ -161,7 +161,7 @@ class HarnessTask implements SyscallTask {
   }
 }
 
-function waitFor(file: Waitable, events: number): Promise<number> {
+export function waitFor(file: Waitable, events: number): Promise<number> {
   const now = file.readiness(events);
   if (now) return Promise.resolve(now);
   return new Promise((resolve) => {

@@ -1,0 +1,128 @@
+// A sandbox whose init is a wasm module: the same Task, ThreadGroup, fd table, VFS and
+// kernel services as the ptrace Sandbox, without its platform. It needs no native addon,
+// so wasm bundles run on hosts where ptrace is unavailable. preview1 cannot spawn
+// processes, so the module stays the sandbox's only process (pid 1).
+
+import { E, fail } from '../../abi/errno.js';
+import type { FsContext, Vfs } from '../../vfs/api.js';
+import { fsCredentials, makeCredentials } from '../credentials.js';
+import { FdTable } from '../fd-table.js';
+import type { InitProcess } from '../sandbox.js';
+import { SignalActions } from '../signals.js';
+import type { KernelServices, TaskMemory } from '../syscall.js';
+import { Task } from '../task.js';
+import { ThreadGroup } from '../thread-group.js';
+import type { WasmSyscallTable } from './process.js';
+import { readWasmProgram } from './program.js';
+import { WasmTask } from './wasm-task.js';
+
+export interface WasmSandboxOptions {
+  table: WasmSyscallTable;
+  vfs: Vfs;
+  hostname: string;
+  domainname: string;
+  init: InitProcess;
+  /** linux.resources.memory.limit, in bytes. */
+  memoryLimitBytes?: number;
+  /** Told of a module's trap or of a sentry-side failure (the CLI logs it). */
+  onTrap?: (pid: number, reason: string) => void;
+}
+
+/** A wasm task has no Linux address space: nothing may read or write "its memory". */
+const NO_MEMORY: TaskMemory = {
+  read: () => fail(E.EFAULT),
+  write: () => fail(E.EFAULT),
+  readCString: () => fail(E.EFAULT),
+};
+
+/**
+ * preview1 has no working directory (every path resolves from the `/` preopen); the
+ * spec's process.cwd is still the task's cwd (/proc/1/cwd) and is passed as PWD.
+ */
+export function wasmEnvironment(envp: readonly string[], cwd: string): string[] {
+  if (cwd === '/' || envp.some((e) => e.startsWith('PWD='))) return [...envp];
+  return [...envp, `PWD=${cwd}`];
+}
+
+export class WasmSandbox {
+  readonly kernel: KernelServices;
+  private init: ThreadGroup | undefined;
+  private wasm: WasmTask | undefined;
+  private readonly startedAt = process.hrtime.bigint();
+
+  constructor(private readonly options: WasmSandboxOptions) {
+    const startedAt = this.startedAt;
+    this.kernel = {
+      vfs: options.vfs,
+      hostname: options.hostname,
+      domainname: options.domainname,
+      realtimeNs: () => BigInt(Date.now()) * 1_000_000n,
+      monotonicNs: () => process.hrtime.bigint(),
+      uptimeNs: () => process.hrtime.bigint() - startedAt,
+    };
+  }
+
+  /** The init process (pid 1), for signals forwarded from the outside. */
+  get initGroup(): ThreadGroup | undefined {
+    return this.init;
+  }
+
+  groups(): ThreadGroup[] {
+    return this.init && !this.init.zombie ? [this.init] : [];
+  }
+
+  groupByPid(pid: number): ThreadGroup | undefined {
+    return pid === 1 ? this.init : undefined;
+  }
+
+  /** A process-directed signal (kill from the CLI). */
+  signalGroup(group: ThreadGroup, sig: number): void {
+    if (group === this.init) this.wasm?.signal(sig);
+  }
+
+  /**
+   * Starts the module and resolves with its raw wait status when it is gone. Errors of
+   * the program itself (ENOENT, EACCES, ENOEXEC for a bad module) reject before anything runs.
+   */
+  async run(): Promise<number> {
+    const { init, vfs, table } = this.options;
+    const creds = makeCredentials(init.identity);
+    const fs: FsContext = { root: vfs.root, cwd: vfs.root, umask: init.umask, creds: fsCredentials(creds) };
+    fs.cwd = vfs.resolve(fs, undefined, init.cwd, { follow: true, directory: true });
+    const envp = wasmEnvironment(init.envp, init.cwd);
+    const program = readWasmProgram(vfs, fs, undefined, init.program, init.argv, envp);
+    if (!program) fail(E.ENOEXEC, `${init.program} is not a wasm module`);
+
+    const fds = new FdTable();
+    init.stdio.forEach((file, fd) => fds.installAt(fd, file));
+    const group = new ThreadGroup(1, 0, undefined, 1, 1, new SignalActions(), init.rlimits, creds, 0);
+    const base = init.program.slice(init.program.lastIndexOf('/') + 1);
+    group.comm = base.slice(0, 15);
+    group.cmdline = Buffer.from(init.argv.map((a) => `${a}\0`).join(''), 'latin1');
+    group.environ = Buffer.from(envp.map((e) => `${e}\0`).join(''), 'latin1');
+    group.exe = program.location;
+    const task = new Task(1, 0, group, fds, fs, this.kernel, NO_MEMORY, { signal: (_task, sig) => this.wasm?.signal(sig) });
+    group.tasks.add(task);
+    this.init = group;
+
+    return new Promise<number>((resolve, reject) => {
+      WasmTask.start({
+        task,
+        program,
+        table,
+        ...(this.options.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: this.options.memoryLimitBytes }),
+        onExit: (waitStatus, status) => {
+          if (status.kind === 'signaled' && status.reason) this.options.onTrap?.(1, status.reason);
+          group.tasks.delete(task);
+          group.lastFs = task.fs;
+          fds.closeAll();
+          group.exitStatus = waitStatus;
+          resolve(waitStatus);
+        },
+      }).then((wasm) => (this.wasm = wasm), (error: unknown) => {
+        fds.closeAll();
+        reject(error);
+      });
+    });
+  }
+}
