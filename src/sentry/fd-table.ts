@@ -40,6 +40,18 @@ export function isNamedByAnyFd(file: FileDescription): boolean {
   return (fdsNaming.get(file) ?? 0) > 0;
 }
 
+type CloseListener = (table: FdTable, file: FileDescription) => void;
+const closeListeners: CloseListener[] = [];
+
+/**
+ * Calls listener for every fd that goes away, however it goes (close, dup2 over it,
+ * exec, the end of the process), before its reference is dropped. POSIX record locks
+ * need it: Linux releases a table's locks on a file when any fd of it closes.
+ */
+export function onFdClosed(listener: CloseListener): void {
+  closeListeners.push(listener);
+}
+
 export class FdTable {
   private readonly entries = new Map<number, FdEntry>();
   /** No fd below this is free: where the lowest-free search starts. */
@@ -81,10 +93,7 @@ export class FdTable {
     const previous = this.entries.get(fd);
     this.entries.set(fd, { file, cloexec: options.cloexec ?? false });
     countFd(file, 1);
-    if (previous) {
-      countFd(previous.file, -1);
-      previous.file.unref();
-    }
+    if (previous) this.release(previous.file);
   }
 
   /** A new fd for the description behind fd (dup, F_DUPFD): the two share offset and flags. */
@@ -154,8 +163,13 @@ export class FdTable {
   private remove(fd: number, entry: FdEntry): void {
     this.entries.delete(fd);
     if (fd < this.freeHint) this.freeHint = fd;
-    countFd(entry.file, -1);
-    entry.file.unref();
+    this.release(entry.file);
+  }
+
+  private release(file: FileDescription): void {
+    countFd(file, -1);
+    for (const listener of closeListeners) listener(this, file);
+    file.unref();
   }
 
   private lowestFree(minFd: number, limit: number): number | undefined {

@@ -7,7 +7,7 @@ import { Pipe } from '../../sentry/pipe.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { int32, int64, pointer, uint32 } from './decode.js';
-import { checkLockType, conflictingRecord, flockBlocked, heldFlock, lockWait, releaseLocksOnClose, setRecord, tryFlock, unlockFlock, type LockOwner, type RecordLock } from './locks.js';
+import { checkLockType, conflictingRecord, flockBlocked, heldFlock, lockWait, setRecord, tryFlock, unlockFlock, type LockOwner, type RecordLock } from './locks.js';
 import { fdLimit, openFile } from './task-files.js';
 
 function dup(task: SyscallTask, args: SyscallArgs): number {
@@ -16,10 +16,8 @@ function dup(task: SyscallTask, args: SyscallArgs): number {
 
 function dupTo(task: SyscallTask, oldFd: number, newFd: number, cloexec: boolean): number {
   const file = task.fds.get(oldFd);
-  const replaced = task.fds.entry(newFd)?.file;
   file.ref();
   task.fds.installAt(newFd, file, { cloexec, limit: fdLimit(task) });
-  if (replaced) releaseLocksOnClose(task.pid, replaced);
   return newFd;
 }
 
@@ -91,8 +89,8 @@ async function recordLock(task: SyscallTask, file: FileDescription, cmd: number,
   const f = readFlock(task, addr);
   checkLockType(f.type);
   if (ofd && f.pid !== 0) return -E.EINVAL;
-  const owner: LockOwner = ofd ? file : task.pid;
-  const lock: RecordLock = { owner, type: f.type, ...lockRange(file, f) };
+  const owner: LockOwner = ofd ? file : task.fds;
+  const lock: RecordLock = { owner, pid: ofd ? -1 : task.pid, type: f.type, ...lockRange(file, f) };
 
   if (cmd === F.GETLK || cmd === F.OFD_GETLK) {
     if (f.type === LOCK_TYPE.UNLCK) return -E.EINVAL;
@@ -100,7 +98,7 @@ async function recordLock(task: SyscallTask, file: FileDescription, cmd: number,
     if (!held) writeFlock(task, addr, { ...f, type: LOCK_TYPE.UNLCK });
     else {
       const len = held.end === Infinity ? 0n : BigInt(held.end - held.start + 1);
-      writeFlock(task, addr, { type: held.type, whence: SEEK.SET, start: BigInt(held.start), len, pid: typeof held.owner === 'number' ? held.owner : -1 });
+      writeFlock(task, addr, { type: held.type, whence: SEEK.SET, start: BigInt(held.start), len, pid: held.pid });
     }
     return 0;
   }

@@ -1,7 +1,7 @@
 // File syscalls: open, close, read, write and their positional and vectored variants,
 // seeking, sizes and syncing, and in-sentry copies (sendfile, copy_file_range).
 
-import { E, fail } from '../../abi/errno.js';
+import { E, SysError, fail } from '../../abi/errno.js';
 import { CLOSE_RANGE, FALLOC, MAX_RW_COUNT, O } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
@@ -9,7 +9,6 @@ import type { FileDescription } from '../../vfs/api.js';
 import { int32, int64, pointer, size, uint32 } from './decode.js';
 import { readToMemory, writeFromMemory } from './file-io.js';
 import { gather, readIovecs, scatter, totalLength } from './iovec.js';
-import { releaseLocksOnClose } from './locks.js';
 import { fdLimit, openFile, readPath, readWaiting, startDir, writeWaiting } from './task-files.js';
 
 /** The bits of open(2)'s mode argument that a new file's mode takes. */
@@ -60,8 +59,7 @@ function creat(task: SyscallTask, args: SyscallArgs): number {
 }
 
 function close(task: SyscallTask, args: SyscallArgs): number {
-  const file = task.fds.close(int32(args[0]));
-  releaseLocksOnClose(task.pid, file);
+  task.fds.close(int32(args[0]));
   return 0;
 }
 
@@ -73,7 +71,7 @@ function close_range(task: SyscallTask, args: SyscallArgs): number {
   // CLOSE_RANGE_UNSHARE asks for a private table first; the range is then applied to it.
   // Tables are private unless CLONE_FILES shared them, the rare case left as it is.
   if (flags & CLOSE_RANGE.CLOEXEC) task.fds.setCloexecRange(first, last);
-  else for (const file of task.fds.closeRange(first, last)) releaseLocksOnClose(task.pid, file);
+  else task.fds.closeRange(first, last);
   return 0;
 }
 
@@ -259,8 +257,10 @@ async function copyBetween(task: SyscallTask, from: FileDescription, to: FileDes
 function readWithoutWaiting(file: FileDescription, buf: Uint8Array, position?: number): number {
   try {
     return file.read(buf, position);
-  } catch {
-    return 0;
+  } catch (e) {
+    // What was copied is the answer; the error (EAGAIN or worse) waits for the next call.
+    if (e instanceof SysError) return 0;
+    throw e;
   }
 }
 

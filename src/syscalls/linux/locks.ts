@@ -5,15 +5,21 @@
 import { E, fail } from '../../abi/errno.js';
 import { LOCK_TYPE } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
-import { isNamedByAnyFd } from '../../sentry/fd-table.js';
+import { isNamedByAnyFd, onFdClosed, type FdTable } from '../../sentry/fd-table.js';
 import type { FileDescription, Inode, Waitable } from '../../vfs/api.js';
 import { WaitQueue } from '../../vfs/waiter.js';
 
-/** A process (POSIX locks) or an open file description (OFD locks) holds a record lock. */
-export type LockOwner = number | FileDescription;
+/**
+ * Who holds a record lock: for POSIX locks the fd table (Linux's fl_owner is the
+ * files_struct, so threads share their locks and any close drops them); for OFD locks
+ * the open file description.
+ */
+export type LockOwner = FdTable | FileDescription;
 
 export interface RecordLock {
   owner: LockOwner;
+  /** What F_GETLK reports as l_pid: the locking process, or -1 for an OFD lock. */
+  pid: number;
   type: number; // LOCK_TYPE.RDLCK or WRLCK
   start: number;
   /** Inclusive; Infinity for "to the end of the file, however it grows". */
@@ -28,8 +34,6 @@ interface InodeLocks {
 }
 
 const byInode = new WeakMap<Inode, InodeLocks>();
-/** Inodes where each process holds POSIX locks, to drop them when the process exits. */
-const inodesByProcess = new Map<number, Set<Inode>>();
 
 function locksOf(inode: Inode): InodeLocks {
   let locks = byInode.get(inode);
@@ -69,14 +73,7 @@ export function setRecord(inode: Inode, lock: RecordLock): void {
   if (lock.type !== LOCK_TYPE.UNLCK) kept.push(lock);
   // Ordered by start, so F_GETLK reports the lowest conflicting range first.
   locks.records = kept.sort((a, b) => a.start - b.start);
-  if (typeof lock.owner === 'number') trackProcess(lock.owner, inode);
   locks.changed.notify(POLL.IN);
-}
-
-function trackProcess(pid: number, inode: Inode): void {
-  let inodes = inodesByProcess.get(pid);
-  if (!inodes) inodesByProcess.set(pid, (inodes = new Set()));
-  inodes.add(inode);
 }
 
 /** A readiness source that is ready once `blocked()` turns false, for SETLKW and flock. */
@@ -120,23 +117,15 @@ function removeRecords(inode: Inode, owner: LockOwner): void {
   if (locks.records.length !== before) locks.changed.notify(POLL.IN);
 }
 
-/**
- * close(2) of any fd of a file drops the closing process's POSIX locks on it; the close
- * of the last fd naming a description drops its OFD and flock locks.
- */
-export function releaseLocksOnClose(pid: number, file: FileDescription): void {
-  removeRecords(file.inode, pid);
+// Any close of an fd drops the closing table's POSIX locks on the file; the close of the
+// last fd naming a description drops its OFD and flock locks.
+onFdClosed((table, file) => {
+  removeRecords(file.inode, table);
   if (!isNamedByAnyFd(file)) {
     removeRecords(file.inode, file);
     unlockFlock(file);
   }
-}
-
-/** The process is gone: every POSIX lock it held goes with it. */
-export function releaseProcessLocks(pid: number): void {
-  for (const inode of inodesByProcess.get(pid) ?? []) removeRecords(inode, pid);
-  inodesByProcess.delete(pid);
-}
+});
 
 /** Refuses a malformed lock type. */
 export function checkLockType(type: number): void {

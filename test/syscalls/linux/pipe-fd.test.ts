@@ -149,6 +149,26 @@ describe('dup and fcntl', () => {
     expect(await waiting).toBe(0);
   });
 
+  it('POSIX locks belong to the fd table: threads share them, the end of the process drops them', async () => {
+    const { vfs } = makeVfs({ f: 'data' });
+    const a = fakeTask(vfs);
+    const thread = fakeTask(vfs, undefined, a.fds);
+    (thread as { tid: number }).tid = 2;
+    const other = fakeTask(vfs);
+    const whole = (type: number) => {
+      const s = Buffer.alloc(32);
+      s.writeInt16LE(type, 0);
+      return s;
+    };
+    const fa = await call(a, f.open, a.mem.cstring('/f'), O.RDWR);
+    const fo = await call(other, f.open, other.mem.cstring('/f'), O.RDWR);
+    expect(await call(a, d.fcntl, fa, F.SETLK, a.mem.put(whole(1)))).toBe(0);
+    expect(await call(thread, d.fcntl, fa, F.SETLK, thread.mem.put(whole(1)))).toBe(0);
+    expect(await call(other, d.fcntl, fo, F.SETLK, other.mem.put(whole(0)))).toBe(-E.EAGAIN);
+    a.fds.closeAll();
+    expect(await call(other, d.fcntl, fo, F.SETLK, other.mem.put(whole(0)))).toBe(0);
+  });
+
   it('flock locks belong to the open file description', async () => {
     const { vfs } = makeVfs({ f: '' });
     const t = fakeTask(vfs);
