@@ -13,8 +13,12 @@ export const PTY_SLAVE_MAJOR = 136;
 /** /proc/sys/kernel/pty/max. */
 export const PTY_MAX = 4096;
 
+/** Told when a pair appears (on open of ptmx) or goes (on the master's last close). */
+export type PtyListener = (pty: Pty, present: boolean) => void;
+
 export class PtyTable {
   private readonly ptys = new Map<number, Pty>();
+  private readonly listeners = new Set<PtyListener>();
   private readonly registered = new Set<number>();
   /** Pairs ever opened (/proc/sys/kernel/pty/nr). */
   opened = 0;
@@ -34,7 +38,14 @@ export class PtyTable {
     this.ptys.set(index, pty);
     this.opened++;
     this.registerSlaveDevice(index);
-    return pty.openMaster();
+    const master = pty.openMaster();
+    for (const listener of this.listeners) listener(pty, true);
+    return master;
+  }
+
+  /** Follows pairs appearing and going (a /dev without a devpts mount lists them). */
+  listen(listener: PtyListener): void {
+    this.listeners.add(listener);
   }
 
   get(index: number): Pty | undefined {
@@ -46,7 +57,9 @@ export class PtyTable {
   }
 
   remove(pty: Pty): void {
-    if (this.ptys.get(pty.index) === pty) this.ptys.delete(pty.index);
+    if (this.ptys.get(pty.index) !== pty) return;
+    this.ptys.delete(pty.index);
+    for (const listener of this.listeners) listener(pty, false);
   }
 
   /** The terminal controlling session sid, if any. */

@@ -44,7 +44,7 @@ export function registerSyntheticFilesystems(registry: FilesystemRegistry, optio
   registry.register(sysfsType(machine));
   registry.register(devptsType(ptys));
   registry.register(mqueueType(mqueues));
-  registry.register(devType);
+  registry.register(devType(ptys));
 
   // mq_open reaches queues without a mount, as Linux does through its internal one; its
   // anonymous-device minor sits far above the ones createVfs hands out to mounts.

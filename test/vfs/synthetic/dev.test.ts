@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { E } from '../../../src/abi/errno.js';
+import { O } from '../../../src/abi/linux-fcntl.js';
+import { S, makedev } from '../../../src/vfs/index.js';
+import { errnoOf, listDir, readAll, userCtx } from '../helpers.js';
+import { makeSandbox, bytes } from './sandbox.js';
+
+describe('/dev', () => {
+  it('is a tmpfs holding the device nodes, the fd links and pts/ shm/', () => {
+    const sb = makeSandbox();
+    sb.addProcess(1);
+    const ctx = sb.ctx();
+    expect(listDir(sb.vfs, ctx, '/dev').sort()).toEqual(['.', '..', 'fd', 'full', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero']);
+    const numbers: Record<string, [number, number]> = { null: [1, 3], zero: [1, 5], full: [1, 7], random: [1, 8], urandom: [1, 9], tty: [5, 0], ptmx: [5, 2] };
+    for (const [name, [major, minor]] of Object.entries(numbers)) {
+      const st = sb.vfs.stat(ctx, undefined, `/dev/${name}`, 0);
+      expect(st.mode).toBe(S.IFCHR | 0o666);
+      expect(st.rdev).toBe(makedev(major, minor));
+    }
+    expect(sb.vfs.readlink(ctx, undefined, '/dev/fd')).toBe('/proc/self/fd');
+    expect(sb.vfs.readlink(ctx, undefined, '/dev/stderr')).toBe('/proc/self/fd/2');
+    expect(sb.vfs.stat(ctx, undefined, '/dev/shm', 0).mode).toBe(S.IFDIR | 0o1777);
+    expect(sb.vfs.mounts().find((m) => m.mountPoint === '/dev')?.fsType).toBe('tmpfs');
+  });
+
+  it('null, zero, full and urandom read and write as on Linux', () => {
+    const sb = makeSandbox();
+    sb.addProcess(1);
+    const ctx = userCtx(sb.vfs);
+    const buf = new Uint8Array(16).fill(7);
+    const nul = sb.vfs.open(ctx, undefined, '/dev/null', O.RDWR, 0);
+    expect(nul.read(buf)).toBe(0);
+    expect(nul.write(bytes('discarded'))).toBe(9);
+    const zero = sb.vfs.open(ctx, undefined, '/dev/zero', O.RDWR, 0);
+    expect(zero.read(buf)).toBe(16);
+    expect([...buf]).toEqual(new Array(16).fill(0));
+    expect(zero.write(bytes('x'))).toBe(1);
+    const full = sb.vfs.open(ctx, undefined, '/dev/full', O.RDWR, 0);
+    expect(errnoOf(() => full.write(bytes('x')))).toBe(E.ENOSPC);
+    buf.fill(7);
+    expect(full.read(buf)).toBe(16);
+    expect(buf.every((b) => b === 0)).toBe(true);
+    const random = sb.vfs.open(ctx, undefined, '/dev/urandom', O.RDONLY, 0);
+    const a = new Uint8Array(32);
+    const b = new Uint8Array(32);
+    expect(random.read(a)).toBe(32);
+    expect(random.read(b)).toBe(32);
+    expect(Buffer.compare(a, b)).not.toBe(0);
+    expect(sb.vfs.open(ctx, undefined, '/dev/random', O.WRONLY, 0).write(bytes('seed'))).toBe(4);
+  });
+
+  it('/dev/tty is ENXIO for a process without a controlling terminal', () => {
+    const sb = makeSandbox();
+    sb.addProcess(1);
+    expect(errnoOf(() => sb.vfs.open(sb.ctx(), undefined, '/dev/tty', O.RDWR, 0))).toBe(E.ENXIO);
+  });
+
+  it('takes new files like any tmpfs, and shm/ is writable by everyone', () => {
+    const sb = makeSandbox();
+    sb.addProcess(1);
+    const root = sb.ctx();
+    sb.vfs.open(root, undefined, '/dev/newfile', O.CREAT | O.WRONLY, 0o644).write(bytes('hello'));
+    expect(readAll(sb.vfs, root, '/dev/newfile')).toBe('hello');
+    const user = userCtx(sb.vfs);
+    sb.vfs.open(user, undefined, '/dev/shm/seg', O.CREAT | O.RDWR, 0o600).write(bytes('shared'));
+    expect(readAll(sb.vfs, user, '/dev/shm/seg')).toBe('shared');
+    expect(errnoOf(() => sb.vfs.open(user, undefined, '/dev/other', O.CREAT | O.WRONLY, 0o644))).toBe(E.EACCES);
+  });
+
+  it('opens any node with a known rdev as that device, wherever it is', () => {
+    const sb = makeSandbox();
+    sb.addProcess(1);
+    const ctx = sb.ctx();
+    sb.vfs.mknod(ctx, undefined, '/tmp/mynull', S.IFCHR | 0o666, makedev(1, 3));
+    const file = sb.vfs.open(ctx, undefined, '/tmp/mynull', O.RDWR, 0);
+    expect(file.write(bytes('gone'))).toBe(4);
+    expect(file.read(new Uint8Array(4))).toBe(0);
+    sb.vfs.mknod(ctx, undefined, '/tmp/unknown', S.IFCHR | 0o666, makedev(8, 0));
+    expect(errnoOf(() => sb.vfs.open(ctx, undefined, '/tmp/unknown', O.RDWR, 0))).toBe(E.ENXIO);
+  });
+
+  it('/dev/stdin resolves to the calling process fd 0', () => {
+    const sb = makeSandbox();
+    sb.addProcess(1);
+    sb.openFd(1, '/etc/hostname', O.RDONLY, 0);
+    expect(readAll(sb.vfs, sb.ctx(), '/dev/stdin')).toBe('box\n');
+    expect(readAll(sb.vfs, sb.ctx(), '/dev/fd/0')).toBe('box\n');
+  });
+});
