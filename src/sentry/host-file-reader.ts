@@ -1,7 +1,8 @@
 // Reading a host fd (tssc's own stdin) without ever blocking the sentry's event loop.
-// Ttys, pipes and sockets are read by libuv as data arrives; the sentry keeps at most
-// one chunk ahead of the workload and reads only while the workload wants data, so a
-// workload that never reads stdin leaves it unread for whoever comes next.
+// A pipe is read directly, exactly as much as the workload asks, from a private
+// non-blocking description of it; when it is empty, libuv watches it and reads the next
+// chunk as it arrives (ttys and sockets always go that way). The sentry reads only while
+// the workload wants data, so a workload that never reads stdin leaves it unread.
 
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -36,11 +37,18 @@ export class HostStreamReader {
   private failed = false;
   private stream: net.Socket | undefined;
   private readonly queue = new WaitQueue();
+  /** The private non-blocking description read directly while it is open. */
+  private directFd: number | undefined;
 
   constructor(
     private readonly hostFd: number,
     private readonly kind: 'tty' | 'stream',
-  ) {}
+  ) {
+    if (kind === 'stream') {
+      const fd = privateDescription(hostFd);
+      if (fd !== hostFd) this.directFd = fd;
+    }
+  }
 
   /** The terminal stream, for raw-mode changes; undefined for pipes and sockets. */
   get ttyStream(): tty.ReadStream | undefined {
@@ -52,6 +60,8 @@ export class HostStreamReader {
     if (this.chunks.length === 0) {
       if (this.failed) fail(E.EIO);
       if (this.ended) return 0;
+      const direct = this.readDirect(buf);
+      if (direct !== undefined) return direct;
       this.want();
       fail(E.EAGAIN);
     }
@@ -65,6 +75,20 @@ export class HostStreamReader {
       else this.chunks[0] = chunk.subarray(n);
     }
     return done;
+  }
+
+  /** A read of the private description; undefined when it has nothing yet (EAGAIN). */
+  private readDirect(buf: Uint8Array): number | undefined {
+    if (this.directFd === undefined) return undefined;
+    try {
+      const n = fs.readSync(this.directFd, buf, 0, buf.length, null);
+      if (n === 0) this.ended = true;
+      return n;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return undefined;
+      this.failed = true;
+      fail(E.EIO);
+    }
   }
 
   /** Bytes already taken from the host and not yet read by the workload (FIONREAD). */
@@ -99,11 +123,15 @@ export class HostStreamReader {
     const stream =
       this.kind === 'tty'
         ? new tty.ReadStream(this.hostFd)
-        : new net.Socket({ fd: privateDescription(this.hostFd), readable: true, writable: false, manualStart: true } as ManualStartOptions);
+        : new net.Socket({ fd: this.directFd ?? this.hostFd, readable: true, writable: false, manualStart: true } as ManualStartOptions);
     stream.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
       stream.pause();
       this.queue.notify(POLL.IN | POLL.RDNORM);
+    });
+    // libuv closes the description at the end: its number may be reused by then.
+    stream.on('close', () => {
+      this.directFd = undefined;
     });
     stream.on('end', () => {
       this.ended = true;

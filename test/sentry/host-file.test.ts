@@ -67,6 +67,23 @@ describe('host stdio files', () => {
     expect(await call(t, f.read, 0, buf, 64)).toBe(0);
   });
 
+  it('stdin from a host pipe takes no more than the workload reads', async () => {
+    const fifo = path.join(scratch(), 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const readFd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const writeFd = fs.openSync(fifo, fs.constants.O_WRONLY);
+    opened.push(readFd, writeFd);
+    fs.writeSync(writeFd, 'a\nrest\n');
+    const { vfs } = makeVfs();
+    const t = fakeTask(vfs);
+    t.fds.installAt(0, openHostStdio(vfs, t.fs, readFd, O.RDONLY));
+    const buf = t.mem.alloc(2);
+    expect(await call(t, f.read, 0, buf, 2)).toBe(2);
+    expect(t.mem.read(buf, 2).toString()).toBe('a\n');
+    const left = Buffer.alloc(16);
+    expect(left.toString('utf8', 0, fs.readSync(readFd, left))).toBe('rest\n');
+  });
+
   it('stdin from a regular file reads it through', async () => {
     const input = path.join(scratch(), 'in');
     fs.writeFileSync(input, 'abc');
