@@ -21,6 +21,7 @@ import {
   type Unsubscribe,
   type UserMemory,
 } from './api.js';
+import { beginOperation } from './epoch.js';
 import type { VfsImpl } from './vfs.js';
 
 /** Largest file offset (Linux's MAX_LFS_FILESIZE, bounded by what a double holds exactly). */
@@ -177,6 +178,7 @@ export class OpenFile implements FileDescription {
   }
 
   stat(): Stat {
+    beginOperation();
     return this.inode.stat();
   }
 

@@ -26,6 +26,7 @@ import {
 import { MAY_EXEC, MAY_READ, MAY_WRITE, checkOwnerOrFowner, checkPermission, checkSticky, hasCap, inGroup, modePermits } from './creds.js';
 import { OpenFile } from './file.js';
 import { Resolver, isDir, type ParentResult } from './resolve.js';
+import { beginOperation } from './epoch.js';
 import { now } from './time.js';
 import { DentryImpl, sameLocation, type MountImpl, type MountTree } from './tree.js';
 import type { MemFs } from './memfs/fs.js';
@@ -47,7 +48,9 @@ export class VfsImpl implements Vfs {
     this.root = { mount: rootMount, dentry: rootMount.root };
   }
 
+  /** Every path operation starts here, so host attributes are read afresh once per operation. */
   private resolver(ctx: FsContext): Resolver {
+    beginOperation();
     return new Resolver(this.tree, ctx);
   }
 
@@ -60,6 +63,7 @@ export class VfsImpl implements Vfs {
   }
 
   private lookupAt(ctx: FsContext, dir: Location | undefined, path: string, follow: boolean, emptyPath: boolean): Location {
+    beginOperation();
     if (path === '' && emptyPath) return dir ?? ctx.cwd;
     return this.resolver(ctx).resolve(dir, path, follow);
   }
@@ -69,6 +73,7 @@ export class VfsImpl implements Vfs {
   }
 
   statAt(loc: Location): Stat {
+    beginOperation();
     return loc.dentry.inode.stat();
   }
 

@@ -19,6 +19,8 @@ import {
   type Statfs,
   type Timespec,
 } from '../api.js';
+// Any change we make outdates every cached lstat: a new operation starts.
+import { beginOperation, currentOperation } from '../epoch.js';
 import { fromMs } from '../time.js';
 import { HostDir, fdPath, host } from './handle.js';
 import type { OwnershipMap } from './ownership.js';
@@ -90,6 +92,7 @@ export class HostInode implements Inode {
   readonly ino: number;
   mode: number;
   private last: fs.Stats;
+  private lastOperation: number;
   private cookies: Map<string, number> | undefined;
   private nextCookie = 3;
 
@@ -104,6 +107,7 @@ export class HostInode implements Inode {
   ) {
     this.ino = st.ino;
     this.last = st;
+    this.lastOperation = currentOperation();
     this.mode = this.present(st).mode;
   }
 
@@ -111,8 +115,15 @@ export class HostInode implements Inode {
     this.parent = parent;
     this.name = name;
     this.sandboxPath = sandboxPath;
-    this.last = st;
+    this.remember(st);
   }
+
+  private remember(st: fs.Stats): void {
+    this.last = st;
+    this.lastOperation = currentOperation();
+  }
+
+
 
   /** The host path naming this file without following it. */
   private get where(): Buffer | string {
@@ -124,9 +135,10 @@ export class HostInode implements Inode {
   }
 
   private refresh(): fs.Stats {
+    if (this.lastOperation === currentOperation()) return this.last;
     try {
-      const st = fs.lstatSync(this.where);
-      if (st.ino === this.ino) this.last = st;
+      const st = fs.lstatSync(this.where, { throwIfNoEntry: false });
+      if (st && st.ino === this.ino) this.remember(st);
     } catch {
       // Unlinked or moved on the host: keep the last attributes we saw.
     }
@@ -193,6 +205,7 @@ export class HostInode implements Inode {
   }
 
   private created(name: string, mode: number, creds: Credentials): Inode {
+    beginOperation();
     const dir = this.dir();
     const st = dir.lstat(name);
     if (!st) fail(E.ENOENT);
@@ -238,16 +251,19 @@ export class HostInode implements Inode {
 
   link(name: string, target: Inode): void {
     if (!(target instanceof HostInode) || target.fs !== this.fs) fail(E.EXDEV);
+    beginOperation();
     if (!target.parent) fail(E.EXDEV);
     const from = target.parent.path(target.name);
     host(() => fs.linkSync(from, this.dir().path(name)));
   }
 
   unlink(name: string): void {
+    beginOperation();
     host(() => fs.unlinkSync(this.dir().path(name)));
   }
 
   rmdir(name: string): void {
+    beginOperation();
     host(() => fs.rmdirSync(this.dir().path(name)));
   }
 
@@ -255,6 +271,7 @@ export class HostInode implements Inode {
     if (!(newDir instanceof HostInode) || newDir.fs !== this.fs) fail(E.EXDEV);
     const from = this.dir().path(oldName);
     const to = newDir.dir().path(newName);
+    beginOperation();
     if (!exchange) {
       host(() => fs.renameSync(from, to));
       return;
@@ -277,6 +294,7 @@ export class HostInode implements Inode {
   }
 
   setattr(change: AttrChange): void {
+    beginOperation();
     const where = this.where;
     const isLink = (this.mode & S.IFMT) === S.IFLNK;
     if (change.mode !== undefined) {
@@ -331,8 +349,14 @@ export class HostInode implements Inode {
     return {
       seekable: true,
       read: (buf, position) => host(() => fs.readSync(fd, buf, 0, buf.length, position)),
-      write: (buf, position) => host(() => fs.writeSync(fd, buf, 0, buf.length, position)),
-      truncate: (length) => host(() => fs.ftruncateSync(fd, length)),
+      write: (buf, position) => {
+        beginOperation();
+        return host(() => fs.writeSync(fd, buf, 0, buf.length, position));
+      },
+      truncate: (length) => {
+        beginOperation();
+        host(() => fs.ftruncateSync(fd, length));
+      },
       fsync: () => host(() => fs.fsyncSync(fd)),
       seekData: (offset, whence) => {
         const size = host(() => fs.fstatSync(fd)).size;

@@ -75,13 +75,7 @@ export class HostDir {
 
   /** lstat of a child; undefined when it does not exist. */
   lstat(name: string): fs.Stats | undefined {
-    try {
-      return fs.lstatSync(beneath(this.fd, name));
-    } catch (error) {
-      const sysError = toSysError(error);
-      if (sysError.errno === E.ENOENT) return undefined;
-      throw sysError;
-    }
+    return host(() => fs.lstatSync(beneath(this.fd, name), { throwIfNoEntry: false }));
   }
 
   /** Opens a child without following it; flags gain O_NOFOLLOW|O_CLOEXEC. */

@@ -50,7 +50,11 @@ export class MemDir extends MemNode {
     if (entry) return entry.node;
     if (this.lowerComplete || this.whiteouts.has(name) || this.nlink === 0) return undefined;
     const lowerEntry = (this.lower as LowerDir).lookup(name);
-    if (!lowerEntry) return undefined;
+    if (!lowerEntry) {
+      // The lower layer does not change under a running sandbox: remember the miss.
+      this.whiteouts.add(name);
+      return undefined;
+    }
     const node = this.fs.nodeForLower(lowerEntry);
     this.insert(name, node);
     return node;
