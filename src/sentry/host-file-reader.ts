@@ -37,17 +37,26 @@ export class HostStreamReader {
   private failed = false;
   private stream: net.Socket | undefined;
   private readonly queue = new WaitQueue();
-  /** The private non-blocking description read directly while it is open. */
+  /**
+   * The private non-blocking description read directly while it is open; made at the
+   * first read, so a stdout pipe never gets a reader of tssc's making (its writers must
+   * still see EPIPE when the real reader goes).
+   */
   private directFd: number | undefined;
+  private directOpened = false;
 
   constructor(
     private readonly hostFd: number,
     private readonly kind: 'tty' | 'stream',
-  ) {
-    if (kind === 'stream') {
-      const fd = privateDescription(hostFd);
-      if (fd !== hostFd) this.directFd = fd;
+  ) {}
+
+  private direct(): number | undefined {
+    if (!this.directOpened && this.kind === 'stream') {
+      this.directOpened = true;
+      const fd = privateDescription(this.hostFd);
+      if (fd !== this.hostFd) this.directFd = fd;
     }
+    return this.directFd;
   }
 
   /** The terminal stream, for raw-mode changes; undefined for pipes and sockets. */
@@ -79,9 +88,10 @@ export class HostStreamReader {
 
   /** A read of the private description; undefined when it has nothing yet (EAGAIN). */
   private readDirect(buf: Uint8Array): number | undefined {
-    if (this.directFd === undefined) return undefined;
+    const fd = this.direct();
+    if (fd === undefined) return undefined;
     try {
-      const n = fs.readSync(this.directFd, buf, 0, buf.length, null);
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
       if (n === 0) this.ended = true;
       return n;
     } catch (e) {
@@ -123,7 +133,7 @@ export class HostStreamReader {
     const stream =
       this.kind === 'tty'
         ? new tty.ReadStream(this.hostFd)
-        : new net.Socket({ fd: this.directFd ?? this.hostFd, readable: true, writable: false, manualStart: true } as ManualStartOptions);
+        : new net.Socket({ fd: this.direct() ?? this.hostFd, readable: true, writable: false, manualStart: true } as ManualStartOptions);
     stream.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
       stream.pause();
