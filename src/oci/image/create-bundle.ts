@@ -61,7 +61,7 @@ export async function createBundle(options: CreateBundleOptions): Promise<Create
       await writer.apply(opened.tar, { whiteouts: image !== undefined, source: layer.label });
       opened.verified();
     }
-    await writer.finish();
+    writer.finish();
     options.progress?.finish();
     meta.write(path.join(dir, ROOTFS_META_FILE));
 
