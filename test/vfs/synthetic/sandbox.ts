@@ -3,7 +3,7 @@
 // providers report, recorded job-control signals, and a fake user memory for ioctls.
 
 import { O } from '../../../src/abi/linux-fcntl.js';
-import { createVfs, Registry, type FileDescription, type FsContext, type ProcessView, type SandboxProviders, type UserMemory, type Vfs } from '../../../src/vfs/index.js';
+import { createVfs, Registry, type FileDescription, type FsContext, type Location, type ProcessView, type SandboxProviders, type UserMemory, type Vfs } from '../../../src/vfs/index.js';
 import { registerSyntheticFilesystems, type SyntheticFilesystems } from '../../../src/vfs/synthetic/index.js';
 import { ALL_CAPS, makeBundle } from '../helpers.js';
 
@@ -21,6 +21,7 @@ export interface FakeProcess extends ProcessView {
   comm: string;
   state: string;
   fsContext: FsContext;
+  exe: Location | undefined;
   readonly fdTable: Map<number, FileDescription>;
 }
 
