@@ -39,8 +39,8 @@ export const PTRACE_EVENT = { FORK: 1, VFORK: 2, CLONE: 3, EXEC: 4, VFORK_DONE: 
 interface Addon {
   init(regs: BigUint64Array, stop: Int32Array): void;
   spawn(path: string, stdio: number[], filter: Uint8Array, options: number): number;
-  waitStop(spinUs: number): number;
-  complete(pid: number, result: bigint | number, spinUs: number): number;
+  waitStop(spinUs: number, blockUs: number): number;
+  complete(pid: number, result: bigint | number, spinUs: number, blockUs: number): number;
   cont(pid: number, signal: number, mode: number): number;
   getRegs(pid: number): number;
   setRegs(pid: number): number;

@@ -19,8 +19,15 @@ import { RUN_ON_HOST, type KernelServices, type SyscallArgs, type SyscallResult,
 import { Task } from './task.js';
 import { ThreadGroup } from './thread-group.js';
 
-/** How long to keep polling for the next stop before going back to the event loop. */
-const SPIN_US = 40;
+/**
+ * After answering a syscall the next stop usually comes within microseconds: the tracer
+ * polls for SPIN_US, then sleeps in waitpid for up to BLOCK_US before it goes back to the
+ * event loop (measured in bench/getppid.mjs: a blocking wait is what the C floor does and
+ * what holds up on a loaded machine). It never blocks while a woken task waits for its
+ * answer in the event loop.
+ */
+const SPIN_US = Number(process.env.TSSC_SPIN_US ?? 5);
+const BLOCK_US = Number(process.env.TSSC_BLOCK_US ?? 1000);
 const TRACE_OPTIONS =
   PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE_O.TRACEVFORK | PTRACE_O.TRACECLONE |
   PTRACE_O.TRACEEXEC | PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL;
@@ -73,6 +80,12 @@ export class Sandbox {
   private finish: ((status: number) => void) | undefined;
   private readonly startedAt = process.hrtime.bigint();
   private readonly onSigchld = (): void => this.pump(0);
+  /**
+   * Async handlers whose answer may come without any stop: not asleep in one of the
+   * task's waits (a promise that settles in a microtask, or a wait that has just ended).
+   * While there are any, the tracer must not sleep in waitpid.
+   */
+  private awakeAnswers = 0;
   /**
    * Signal watchers do not keep Node's loop alive; this timer does while the sandbox
    * runs, and it also takes any stop whose SIGCHLD coalesced with an earlier one.
@@ -166,6 +179,16 @@ export class Sandbox {
     if (effect === 'handler' || effect === 'terminate') task.interrupt(sig);
   }
 
+  private blockUs(): number {
+    return this.awakeAnswers > 0 ? 0 : BLOCK_US;
+  }
+
+  private setAwake(task: Task, awake: boolean): void {
+    if (task.awake === awake) return;
+    task.awake = awake;
+    this.awakeAnswers += awake ? 1 : -1;
+  }
+
   private ticks(): number {
     return Number(this.kernel.uptimeNs() / 10_000_000n);
   }
@@ -180,6 +203,8 @@ export class Sandbox {
     const memory = new PtraceMemory(this.tracer, () => task!.hostTid);
     task = new Task(tid, hostTid, group, fds, fs, this.kernel, memory, {
       signal: (t, sig) => this.signalTask(t, sig),
+      asleep: (t) => this.setAwake(t, false),
+      woken: (t) => this.setAwake(t, t.blocked),
     });
     task.process = new TaskProcess(task, this);
     group.tasks.add(task);
@@ -193,7 +218,7 @@ export class Sandbox {
   private pump(pid: number): void {
     let next = pid;
     for (;;) {
-      if (next <= 0) next = this.tracer.waitStop(SPIN_US);
+      if (next <= 0) next = this.tracer.waitStop(SPIN_US, this.blockUs());
       if (next === ECHILD_RESULT) {
         this.allGone();
         return;
@@ -284,10 +309,12 @@ export class Sandbox {
     }
     if (result instanceof Promise) {
       task.blocked = true;
-      result.then(
-        (value) => this.finishBlocked(task, nr, args, value),
-        (e: unknown) => this.finishBlocked(task, nr, args, this.errorResult(task, nr, e)),
-      );
+      this.setAwake(task, true);
+      const settle = (value: SyscallResult | typeof RUN_ON_HOST): void => {
+        this.setAwake(task, false);
+        this.finishBlocked(task, nr, args, value);
+      };
+      result.then(settle, (e: unknown) => settle(this.errorResult(task, nr, e)));
       return 0;
     }
     return this.answer(task, nr, args, result);
@@ -301,7 +328,7 @@ export class Sandbox {
       return 0;
     }
     this.options.observer?.syscall(task, nr, args, result);
-    const next = this.tracer.complete(task.hostTid, result, SPIN_US);
+    const next = this.tracer.complete(task.hostTid, result, SPIN_US, this.blockUs());
     return next > 0 || next === ECHILD_RESULT ? next : 0;
   }
 
@@ -397,7 +424,7 @@ export class Sandbox {
       }
     }
     this.options.observer?.syscall(task, 56, [flight.flags, 0n, 0n, 0n, 0n, 0n], vtid);
-    const next = this.tracer.complete(task.hostTid, vtid, SPIN_US);
+    const next = this.tracer.complete(task.hostTid, vtid, SPIN_US, this.blockUs());
     return next > 0 || next === ECHILD_RESULT ? next : 0;
   }
 

@@ -27,6 +27,9 @@ export interface CloneInFlight {
 export interface TaskHooks {
   /** Sends a host signal to this task's host thread. */
   signal(task: Task, sig: number): void;
+  /** The task went to sleep in one of its waits / its wait just ended. */
+  asleep?(task: Task): void;
+  woken?(task: Task): void;
 }
 
 export class Task implements SyscallTask {
@@ -42,6 +45,8 @@ export class Task implements SyscallTask {
   interruptedBy = 0;
   /** In a handler that has not answered yet: the task stays stopped. */
   blocked = false;
+  /** Blocked, and its answer may come without any ptrace stop (see Sandbox.awakeAnswers). */
+  awake = false;
   exited = false;
   /** Set by the sandbox right after construction (it needs the task to exist). */
   process!: ProcessControl;
@@ -135,12 +140,14 @@ export class Task implements SyscallTask {
         settled = true;
         cleanup?.();
         this.cancelWait = undefined;
+        this.hooks.woken?.(this);
         return true;
       };
       this.interruptedBy = 0;
       this.cancelWait = () => {
         if (settle()) reject(new SysError(ERESTARTSYS));
       };
+      this.hooks.asleep?.(this);
       cleanup = start((value) => {
         if (settle()) resolve(value);
       });

@@ -36,6 +36,8 @@ enum { ST_PID, ST_STATUS, ST_EVENTMSG, ST_COUNT };
 static struct user_regs_struct *regs;  // the shared register buffer
 static int32_t *state;                 // the shared stop record
 static napi_ref regs_ref, state_ref;   // keep both buffers alive
+static int wait_timer_ok;
+static void setup_wait_timer(void);
 
 #define CHECK(call)                                                   \
   do {                                                                \
@@ -108,6 +110,7 @@ static napi_value Init(napi_env env, napi_callback_info info) {
   CHECK(napi_create_reference(env, argv[1], 1, &state_ref));
   regs = (struct user_regs_struct *)r;
   state = (int32_t *)s;
+  if (!wait_timer_ok) setup_wait_timer();
   return NULL;
 }
 
@@ -192,14 +195,56 @@ static double now_us(void) {
   return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
 }
 
-// Reaps one stop or exit without blocking, polling for up to spin_us first. Fills state[]
-// and, for seccomp and syscall-exit stops, the register buffer. Returns the pid, 0 when
-// nothing came, -errno (ECHILD: no tracee left).
-static int wait_stop(double spin_us) {
+// A blocking wait with a timeout for the tracer thread: a periodic per-thread timer whose
+// signal (handler without SA_RESTART) interrupts waitpid. Periodic, so a tick that fires
+// just before waitpid blocks cannot leave it blocked for good; disarmed before returning,
+// so no tick reaches any other call of the thread.
+static timer_t wait_timer;
+
+static void on_wait_timer(int sig) { (void)sig; }
+
+static void setup_wait_timer(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_wait_timer;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGRTMIN + 8, &sa, NULL) != 0) return;
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_THREAD_ID;
+  sev.sigev_signo = SIGRTMIN + 8;
+  sev._sigev_un._tid = gettid();
+  wait_timer_ok = timer_create(CLOCK_MONOTONIC, &sev, &wait_timer) == 0;
+}
+
+static void arm_wait_timer(double us) {
+  long ns = (long)(us * 1000);
+  struct itimerspec spec = {{ns / 1000000000L, ns % 1000000000L}, {ns / 1000000000L, ns % 1000000000L}};
+  timer_settime(wait_timer, 0, &spec, NULL);
+}
+
+static void disarm_wait_timer(void) {
+  struct itimerspec zero;
+  memset(&zero, 0, sizeof zero);
+  timer_settime(wait_timer, 0, &zero, NULL);
+}
+
+// Reaps one stop or exit: polls for up to spin_us, then blocks for up to block_us. Fills
+// state[] and, for seccomp and syscall-exit stops, the register buffer. Returns the pid,
+// 0 when nothing came, -errno (ECHILD: no tracee left).
+static int wait_stop(double spin_us, double block_us) {
   double deadline = spin_us > 0 ? now_us() + spin_us : 0;
   for (;;) {
     int status;
     pid_t pid = waitpid(-1, &status, WNOHANG | __WALL);
+    if (pid == 0 && block_us > 0 && wait_timer_ok && (!deadline || now_us() >= deadline)) {
+      arm_wait_timer(block_us);
+      pid = waitpid(-1, &status, __WALL);
+      int err = errno;
+      disarm_wait_timer();
+      if (pid < 0 && err == EINTR) return 0;
+      errno = err;
+    }
     if (pid < 0) return -errno;
     if (pid > 0) {
       state[ST_PID] = pid;
@@ -221,29 +266,31 @@ static int wait_stop(double spin_us) {
   }
 }
 
-// waitStop(spinUs) -> pid | 0 | -errno
+// waitStop(spinUs, blockUs) -> pid | 0 | -errno
 static napi_value WaitStop(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  double spin = 0;
+  size_t argc = 2;
+  napi_value argv[2];
+  double spin = 0, block = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc > 0) napi_get_value_double(env, argv[0], &spin);
-  return num(env, wait_stop(spin));
+  if (argc > 1) napi_get_value_double(env, argv[1], &block);
+  return num(env, wait_stop(spin, block));
 }
 
-// complete(pid, result, spinUs): ends the trapped syscall at a seccomp stop with result
-// (skipping the kernel's run of it), resumes the task and waits for the next stop.
+// complete(pid, result, spinUs, blockUs): ends the trapped syscall at a seccomp stop with
+// result (skipping the kernel's run of it), resumes the task and waits for the next stop.
 static napi_value Complete(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int pid = arg_int(env, argv[0]);
-  double spin = 0;
+  double spin = 0, block = 0;
   napi_get_value_double(env, argv[2], &spin);
+  if (argc > 3) napi_get_value_double(env, argv[3], &block);
   regs->orig_rax = (unsigned long long)-1;
   regs->rax = arg_u64(env, argv[1]);
   if (ptrace(PTRACE_SETREGS, pid, 0, regs) != 0 || ptrace(PTRACE_CONT, pid, 0, 0) != 0) return num(env, -errno - 1000);
-  return num(env, wait_stop(spin));
+  return num(env, wait_stop(spin, block));
 }
 
 // cont(pid, signal, mode): resumes a stopped task; mode 0 PTRACE_CONT, 1 PTRACE_SYSCALL
