@@ -71,6 +71,7 @@ export class HostStreamReader {
       if (this.ended) return 0;
       const direct = this.readDirect(buf);
       if (direct !== undefined) return direct;
+      if (this.failed) fail(E.EIO);
       this.want();
       fail(E.EAGAIN);
     }
@@ -86,7 +87,7 @@ export class HostStreamReader {
     return done;
   }
 
-  /** A read of the private description; undefined when it has nothing yet (EAGAIN). */
+  /** A read of the private description; undefined when it has nothing yet (EAGAIN) or failed. */
   private readDirect(buf: Uint8Array): number | undefined {
     const fd = this.direct();
     if (fd === undefined) return undefined;
@@ -95,10 +96,20 @@ export class HostStreamReader {
       if (n === 0) this.ended = true;
       return n;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return undefined;
-      this.failed = true;
-      fail(E.EIO);
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') this.failed = true;
+      return undefined;
     }
+  }
+
+  /**
+   * Whether the pipe has data, found by taking one byte of it into the buffer (a pipe
+   * cannot be peeked at): a workload that polls before each read (busybox's `read`)
+   * then gets that very byte, and nothing more leaves the pipe.
+   */
+  private peek(): void {
+    const one = Buffer.alloc(1);
+    const n = this.readDirect(one);
+    if (n) this.chunks.push(one);
   }
 
   /** Bytes already taken from the host and not yet read by the workload (FIONREAD). */
@@ -107,6 +118,7 @@ export class HostStreamReader {
   }
 
   readiness(): number {
+    if (this.chunks.length === 0 && !this.ended && !this.failed) this.peek();
     if (this.chunks.length > 0) return POLL.IN | POLL.RDNORM;
     if (this.failed) return POLL.IN | POLL.ERR;
     if (this.ended) return POLL.IN | POLL.RDNORM | POLL.HUP;
