@@ -84,6 +84,8 @@ export class HostStreamReader {
       if (n === chunk.length) this.chunks.shift();
       else this.chunks[0] = chunk.subarray(n);
     }
+    // The buffer may hold only the byte readiness took: the pipe may have the rest.
+    if (done < buf.length && this.chunks.length === 0 && !this.ended) done += this.readDirect(buf.subarray(done)) ?? 0;
     return done;
   }
 
