@@ -70,7 +70,7 @@ export function processDir(fs: SynthFs, deps: ProcDeps, pid: number, tid?: numbe
     ['status', file((v) => statusText(deps, v, shownTid))],
     ['cmdline', file((v) => v.cmdline)],
     ['stat', file((v) => statText(deps, v, shownTid))],
-    ['statm', file(() => statmText())],
+    ['statm', file((v) => statmText(v))],
     ['comm', file((v) => `${v.comm}\n`)],
   );
   const sample = deps.providers.process(pid);

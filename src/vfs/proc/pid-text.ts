@@ -3,6 +3,9 @@
 
 import type { ProcessView } from '../api.js';
 import { terminalOf, type ProcDeps } from './deps.js';
+import { usageOf } from './usage.js';
+
+const PAGE_KB = 4;
 
 const STATE_NAMES: Record<string, string> = {
   R: 'R (running)',
@@ -17,6 +20,7 @@ const STATE_NAMES: Record<string, string> = {
 /** The 52 fields of /proc/PID/stat (tid is the task shown: the pid for the process itself). */
 export function statText(deps: ProcDeps, view: ProcessView, tid: number): string {
   const { ttyNr, tpgid } = terminalOf(deps, view.sid);
+  const usage = usageOf(view);
   const fields: (string | number)[] = [
     tid,
     `(${view.comm})`,
@@ -27,15 +31,21 @@ export function statText(deps: ProcDeps, view: ProcessView, tid: number): string
     ttyNr,
     tpgid,
     0, // flags
-    0, 0, 0, 0, // minflt cminflt majflt cmajflt
-    0, 0, 0, 0, // utime stime cutime cstime
+    usage?.minorFaults ?? 0,
+    0, // cminflt
+    usage?.majorFaults ?? 0,
+    0, // cmajflt
+    usage?.utimeTicks ?? 0,
+    usage?.stimeTicks ?? 0,
+    0, // cutime
+    0, // cstime
     20, // priority
     0, // nice
     view.tids.length,
     0, // itrealvalue
     view.startTicks,
-    0, // vsize
-    0, // rss
+    usage?.vsizeBytes ?? 0,
+    usage?.rssPages ?? 0,
     '18446744073709551615', // rsslim
     0, 0, 0, 0, 0, // startcode endcode startstack kstkesp kstkeip
     0, 0, 0, 0, // signal blocked sigignore sigcatch
@@ -74,6 +84,7 @@ export function statusText(deps: ProcDeps, view: ProcessView, tid: number): stri
     ['NSpid', tid],
     ['NSpgid', view.pgid],
     ['NSsid', view.sid],
+    ...memoryLines(view),
     ['Threads', view.tids.length],
     ['SigQ', '0/63413'],
     ['SigPnd', hex16(0n)],
@@ -99,7 +110,24 @@ export function statusText(deps: ProcDeps, view: ProcessView, tid: number): stri
   return lines.map(([key, value]) => `${key}:\t${value}\n`).join('');
 }
 
-/** size resident shared text lib data dt, in pages: the sentry does not count them. */
-export function statmText(): string {
-  return '0 0 0 0 0 0 0\n';
+/** The Vm lines of status, present (as on Linux) only for tasks with a memory map. */
+function memoryLines(view: ProcessView): [string, string][] {
+  const usage = usageOf(view);
+  if (!usage) return [];
+  const kb = (n: number) => `${String(n).padStart(8)} kB`;
+  const sizeKb = Math.floor(usage.vsizeBytes / 1024);
+  const rssKb = usage.rssPages * PAGE_KB;
+  return [
+    ['VmPeak', kb(sizeKb)],
+    ['VmSize', kb(sizeKb)],
+    ['VmHWM', kb(rssKb)],
+    ['VmRSS', kb(rssKb)],
+  ];
+}
+
+/** size resident shared text lib data dt, in pages. */
+export function statmText(view: ProcessView): string {
+  const usage = usageOf(view);
+  const size = usage ? Math.ceil(usage.vsizeBytes / (PAGE_KB * 1024)) : 0;
+  return `${size} ${usage?.rssPages ?? 0} 0 0 0 0 0\n`;
 }

@@ -54,6 +54,20 @@ describe('/proc', () => {
     expect(fields[18]).toBe('42'); // starttime
   });
 
+  it('shows CPU times and memory sizes when the process view offers usage()', () => {
+    const sb = sandboxWithProcesses();
+    const usage = { utimeTicks: 150, stimeTicks: 25, vsizeBytes: 8 * 1024 * 1024, rssPages: 300, minorFaults: 9, majorFaults: 1 };
+    Object.assign(sb.processes.get(7)!, { usage: () => usage });
+    const fields = readAll(sb.vfs, sb.ctx(), '/proc/7/stat').trimEnd().split(') ')[1]!.split(' ');
+    // Fields 10, 12, 14, 15, 23 and 24 of stat(5), counted after the comm.
+    expect([fields[7], fields[9], fields[11], fields[12], fields[20], fields[21]]).toEqual(['9', '1', '150', '25', '8388608', '300']);
+    const status = readAll(sb.vfs, sb.ctx(), '/proc/7/status');
+    expect(status).toContain('VmSize:\t    8192 kB\n');
+    expect(status).toContain('VmRSS:\t    1200 kB\n');
+    expect(readAll(sb.vfs, sb.ctx(), '/proc/7/statm')).toBe('2048 300 0 0 0 0 0\n');
+    expect(readAll(sb.vfs, sb.ctx(), '/proc/1/status')).not.toContain('VmRSS');
+  });
+
   it('status, cmdline and environ read like Linux', () => {
     const sb = sandboxWithProcesses();
     const status = readAll(sb.vfs, sb.ctx(), '/proc/7/status');
