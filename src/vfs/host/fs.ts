@@ -115,6 +115,7 @@ export class HostInode implements Inode {
     this.parent = parent;
     this.name = name;
     this.sandboxPath = sandboxPath;
+    this.dirHandle?.moveTo(parent, name);
     this.remember(st);
   }
 
@@ -272,20 +273,29 @@ export class HostInode implements Inode {
     const from = this.dir().path(oldName);
     const to = newDir.dir().path(newName);
     beginOperation();
-    if (!exchange) {
+    if (exchange) {
+      // Node has no renameat2: exchange through a temporary name in the source directory.
+      const temporary = this.dir().path(`.tssc-exchange-${process.pid}-${this.nextCookie++}`);
+      host(() => fs.renameSync(from, temporary));
+      try {
+        host(() => fs.renameSync(to, from));
+      } catch (error) {
+        fs.renameSync(temporary, from);
+        throw error;
+      }
+      host(() => fs.renameSync(temporary, to));
+      this.track(oldName);
+    } else {
       host(() => fs.renameSync(from, to));
-      return;
     }
-    // Node has no renameat2: exchange through a temporary name in the source directory.
-    const temporary = this.dir().path(`.tssc-exchange-${process.pid}-${this.nextCookie++}`);
-    host(() => fs.renameSync(from, temporary));
-    try {
-      host(() => fs.renameSync(to, from));
-    } catch (error) {
-      fs.renameSync(temporary, from);
-      throw error;
-    }
-    host(() => fs.renameSync(temporary, to));
+    newDir.track(newName);
+  }
+
+  /** Points the inode now named name at its new place (its directory fd reopens from there). */
+  private track(name: string): void {
+    const dir = this.dir();
+    const st = dir.lstat(name);
+    if (st) this.fs.inodeFor(dir, name, st, this.childPath(name));
   }
 
   readlink(): string {

@@ -59,18 +59,74 @@ function openOne(dirFd: number, name: string, flags: number, mode: number): numb
   return host(() => fs.openSync(beneath(dirFd, name), flags | O.NOFOLLOW | O.CLOEXEC, mode));
 }
 
-/** A host directory held by an O_PATH fd. */
+/**
+ * Host directories hold at most this many fds between them; the least recently used
+ * are closed and reopened (through their parent, checked by inode) when needed again,
+ * so a walk over a large tree cannot exhaust the sentry's fds.
+ */
+const MAX_OPEN_DIRS = 512;
+const openDirs = new Set<HostDir>();
+
+/**
+ * A host directory reached through an O_PATH fd. A mount's own directory keeps its fd;
+ * the others are opened beneath their parent on demand.
+ */
 export class HostDir {
+  private openFd: number | undefined;
+
   private constructor(
-    readonly fd: number,
+    private parent: HostDir | undefined,
+    private name: string,
     readonly ino: number,
     private readonly openBeneath: OpenBeneath,
-  ) {}
+    pinnedFd?: number,
+  ) {
+    this.openFd = pinnedFd;
+  }
 
   /** Opens a mount's host directory (the one path the host resolves normally: it is the user's). */
   static open(hostPath: string, openBeneath: OpenBeneath): HostDir {
     const fd = host(() => fs.openSync(hostPath, O.PATH | O.DIRECTORY | O.CLOEXEC));
-    return new HostDir(fd, fs.fstatSync(fd).ino, openBeneath);
+    return new HostDir(undefined, '', fs.fstatSync(fd).ino, openBeneath, fd);
+  }
+
+  /** The directory's fd, reopened if it was closed to stay under MAX_OPEN_DIRS. */
+  get fd(): number {
+    if (!this.parent) return this.openFd as number;
+    if (this.openFd === undefined) {
+      this.openFd = this.parent.openDirFd(this.name, this.ino);
+      if (openDirs.size >= MAX_OPEN_DIRS) {
+        const oldest = openDirs.values().next().value as HostDir;
+        oldest.close();
+      }
+    } else {
+      openDirs.delete(this);
+    }
+    openDirs.add(this);
+    return this.openFd;
+  }
+
+  /** Follows a rename made through the sandbox. */
+  moveTo(parent: HostDir, name: string): void {
+    if (this.parent) {
+      this.parent = parent;
+      this.name = name;
+    }
+  }
+
+  /** A child directory, opened when first used and checked to be the one lstat saw (ino). */
+  openDir(name: string, expectedIno: number): HostDir {
+    return new HostDir(this, name, expectedIno, this.openBeneath);
+  }
+
+  private openDirFd(name: string, expectedIno: number): number {
+    const fd = this.openChild(name, O.PATH | O.DIRECTORY);
+    const st = fs.fstatSync(fd);
+    if (!st.isDirectory() || st.ino !== expectedIno) {
+      fs.closeSync(fd);
+      fail(E.ENOENT, 'host directory changed while opening it');
+    }
+    return fd;
   }
 
   /** lstat of a child; undefined when it does not exist. */
@@ -81,17 +137,6 @@ export class HostDir {
   /** Opens a child without following it; flags gain O_NOFOLLOW|O_CLOEXEC. */
   openChild(name: string, flags: number, mode = 0): number {
     return this.openBeneath(this.fd, name, flags | O.NOFOLLOW | O.CLOEXEC, mode);
-  }
-
-  /** Opens a child directory, checking it is the one lstat saw (ino) and a directory. */
-  openDir(name: string, expectedIno: number): HostDir {
-    const fd = this.openChild(name, O.PATH | O.DIRECTORY);
-    const st = fs.fstatSync(fd);
-    if (!st.isDirectory() || st.ino !== expectedIno) {
-      fs.closeSync(fd);
-      fail(E.ENOENT, 'host directory changed while opening it');
-    }
-    return new HostDir(fd, st.ino, this.openBeneath);
   }
 
   /** Opens a child regular file, checking it is the one lstat saw (a fifo swapped in would block). */
@@ -117,7 +162,11 @@ export class HostDir {
     return beneath(this.fd, name);
   }
 
-  close(): void {
-    fs.closeSync(this.fd);
+  /** Closes the fd of a non-pinned directory; it reopens on next use. */
+  private close(): void {
+    if (this.openFd === undefined || !this.parent) return;
+    fs.closeSync(this.openFd);
+    this.openFd = undefined;
+    openDirs.delete(this);
   }
 }
