@@ -3,7 +3,7 @@
 // table, filesystem context and kernel. A busy or blocked module never blocks the
 // sentry's event loop; kill terminates the worker wherever it is.
 
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { SyscallTask } from '../syscall.js';
 import { CallBuffer, reply, type CallArg, type WorkerMessage } from './channel.js';
 import type { WasmExitStatus } from './exit-status.js';
@@ -60,21 +60,27 @@ export interface WasmProcess {
   cpuTimeNs(): bigint;
 }
 
+/** A module compiled and checked for a program: what execve holds before its point of no return. */
+export interface PreparedWasm {
+  /** Starts the module as task's program. */
+  start(task: SyscallTask): WasmProcess;
+}
+
 /**
- * Prepares and starts a wasm process for task. Rejects with SysError(ENOEXEC) for a
- * malformed module or one this table cannot run, and ENOMEM when its initial memory is
- * above the limit: the caller (execve) can still fail without disturbing the task.
+ * Compiles and checks program for table. Rejects with SysError(ENOEXEC) for a malformed
+ * module or one this table cannot run, and ENOMEM when its initial memory is above the
+ * limit: an execve can still fail without disturbing the calling program.
  */
-export async function startWasmProcess(
-  task: SyscallTask,
-  program: WasmProgram,
-  table: WasmSyscallTable,
-  limits: WasmLimits = {},
-): Promise<WasmProcess> {
+export async function prepareWasmProcess(program: WasmProgram, table: WasmSyscallTable, limits: WasmLimits = {}): Promise<PreparedWasm> {
   const bytes = limits.memoryBytes === undefined ? program.bytes : limitModuleMemory(program.bytes, limits.memoryBytes);
   const module = await compileCached(bytes);
   table.validate(module);
-  return new RunningWasmProcess(task, module, program, table, limits);
+  return { start: (task) => new RunningWasmProcess(task, module, program, table, limits) };
+}
+
+/** prepareWasmProcess, then start. */
+export async function startWasmProcess(task: SyscallTask, program: WasmProgram, table: WasmSyscallTable, limits: WasmLimits = {}): Promise<WasmProcess> {
+  return (await prepareWasmProcess(program, table, limits)).start(task);
 }
 
 class RunningWasmProcess implements WasmProcess {
@@ -113,6 +119,11 @@ class RunningWasmProcess implements WasmProcess {
     port1.on('message', (message: WorkerMessage) => this.onMessage(message));
     this.worker.on('error', (error) => this.end({ kind: 'signaled', signal: SIGKILL, reason: `wasm worker failed: ${error.message}` }));
     this.worker.on('exit', () => {
+      // The worker's last message (returned, trapped) and its exit travel separately:
+      // take what it said before concluding it died without a word.
+      for (let left = receiveMessageOnPort(port1); left; left = receiveMessageOnPort(port1)) {
+        this.onMessage(left.message as WorkerMessage);
+      }
       port1.close();
       this.end({ kind: 'signaled', signal: SIGKILL, reason: 'wasm worker exited unexpectedly' });
     });

@@ -47,6 +47,7 @@ export function wasmEnvironment(envp: readonly string[], cwd: string): string[] 
 export class WasmSandbox {
   readonly kernel: KernelServices;
   private init: ThreadGroup | undefined;
+  private initTask: Task | undefined;
   private wasm: WasmTask | undefined;
   private readonly startedAt = process.hrtime.bigint();
 
@@ -65,6 +66,11 @@ export class WasmSandbox {
   /** The init process (pid 1), for signals forwarded from the outside. */
   get initGroup(): ThreadGroup | undefined {
     return this.init;
+  }
+
+  /** The task whose calls the sentry is answering (/proc/self): the only one there is. */
+  get currentTask(): Task | undefined {
+    return this.initTask;
   }
 
   groups(): ThreadGroup[] {
@@ -104,6 +110,7 @@ export class WasmSandbox {
     const task = new Task(1, 0, group, fds, fs, this.kernel, NO_MEMORY, { signal: (_task, sig) => this.wasm?.signal(sig) });
     group.tasks.add(task);
     this.init = group;
+    this.initTask = task;
 
     return new Promise<number>((resolve, reject) => {
       WasmTask.start({

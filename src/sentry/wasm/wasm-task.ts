@@ -6,7 +6,9 @@
 import type { Task } from '../task.js';
 import { RLIMIT, RLIM_INFINITY } from '../rlimits.js';
 import { waitStatusOf, type WasmExitStatus } from './exit-status.js';
-import { startWasmProcess, type WasmLimits, type WasmProcess, type WasmProgram, type WasmSyscallTable } from './process.js';
+import { prepareWasmProcess, type WasmLimits, type WasmProcess, type WasmProgram, type WasmSyscallTable } from './process.js';
+
+const SIGKILL = 9;
 
 export interface WasmTaskOptions {
   readonly task: Task;
@@ -34,6 +36,12 @@ export function wasmLimitsOf(task: Task, memoryLimitBytes: number | undefined): 
   return limits;
 }
 
+/** A wasm program ready to replace a task's program (execve before its point of no return). */
+export interface PreparedWasmTask {
+  /** The point of no return is passed: the module starts as the task's program. */
+  start(): WasmTask;
+}
+
 export class WasmTask {
   private constructor(
     private readonly task: Task,
@@ -41,18 +49,28 @@ export class WasmTask {
   ) {}
 
   /**
-   * Starts the module for task. Rejects (SysError ENOEXEC, ENOMEM) before anything runs
-   * when the module cannot be run, so an execve can still fail cleanly.
+   * Compiles and checks the module for task. Rejects (SysError ENOEXEC, ENOMEM) when it
+   * cannot run, while the task's current program is still intact.
    */
-  static async start(options: WasmTaskOptions): Promise<WasmTask> {
+  static async prepare(options: WasmTaskOptions): Promise<PreparedWasmTask> {
     const { task } = options;
-    const wasm = await startWasmProcess(task, options.program, options.table, wasmLimitsOf(task, options.memoryLimitBytes));
-    void wasm.exited.then((status) => {
-      task.exited = true;
-      task.interrupt(9);
-      options.onExit(waitStatusOf(status), status);
-    });
-    return new WasmTask(task, wasm);
+    const prepared = await prepareWasmProcess(options.program, options.table, wasmLimitsOf(task, options.memoryLimitBytes));
+    return {
+      start: () => {
+        const wasm = prepared.start(task);
+        void wasm.exited.then((status) => {
+          task.exited = true;
+          task.interrupt(SIGKILL);
+          options.onExit(waitStatusOf(status), status);
+        });
+        return new WasmTask(task, wasm);
+      },
+    };
+  }
+
+  /** prepare, then start at once (a new process whose program is wasm). */
+  static async start(options: WasmTaskOptions): Promise<WasmTask> {
+    return (await WasmTask.prepare(options)).start();
   }
 
   /**
