@@ -85,10 +85,23 @@ describe('container store', () => {
     expect(await exit).toBe('SIGKILL');
   });
 
-  it('lists containers sorted, skipping lock files', async () => {
+  it('deletes a created container without --force, killing its process, as runc does', async () => {
+    const sleeper = spawn('sleep', ['60']);
+    const exit = new Promise((resolve) => sleeper.on('exit', (_code, signal) => resolve(signal)));
+    await store.create({ id: 'made', bundle: '/b', rootfs: '/b/rootfs', status: 'created', pid: sleeper.pid ?? 0 });
+    await store.remove('made');
+    expect(await exit).toBe('SIGKILL');
+    expect(() => store.read('made')).toThrow('container made does not exist');
+  });
+
+  it('lists containers sorted, skipping lock files, stray files and broken records', async () => {
     await store.create({ id: 'b', bundle: '/b', rootfs: '/b/rootfs' });
     await store.create({ id: 'a', bundle: '/a', rootfs: '/a/rootfs' });
+    writeFileSync(path.join(root, 'stray'), '');
+    mkdirSync(path.join(root, 'broken'));
+    writeFileSync(path.join(root, 'broken', 'state.json'), '{"id":');
     expect(store.list().map((r) => r.id)).toEqual(['a', 'b']);
+    expect(() => store.read('broken')).toThrow(/^container broken: unreadable state file .*broken\/state\.json: /);
   });
 
   it('breaks a lock left by a dead process', async () => {

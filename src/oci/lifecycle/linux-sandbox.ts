@@ -10,6 +10,7 @@ import { linuxX86_64Table } from '../../syscalls/linux/table.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { openHostStdio } from '../../sentry/host-file.js';
 import { createVfs, Registry, type FsContext } from '../../vfs/index.js';
+import { registerSyntheticFilesystems } from '../../vfs/synthetic/index.js';
 import type { Bundle } from '../bundle.js';
 import { findProgram, homeOf, withHome } from './process-env.js';
 
@@ -41,10 +42,12 @@ export function createLinuxSandbox(bundle: Bundle, options: LinuxSandboxOptions)
   const hostname = spec.hostname ?? '';
   const domainname = spec.domainname ?? '';
   const providers = new SentryProviders(hostname, domainname);
+  const registry = new Registry();
+  registerSyntheticFilesystems(registry, { providers, jobControl: providers });
   const vfs = createVfs({
     spec,
     bundleDir: bundle.dir,
-    registry: new Registry(),
+    registry,
     providers,
     ...(options.overlay ? { overlay: options.overlay } : {}),
   });

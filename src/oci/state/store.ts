@@ -121,12 +121,13 @@ export class ContainerStore {
     return records;
   }
 
-  /** Forgets a container. Only a stopped one, unless `force`, which kills its process first. */
+  /** Forgets a container: a stopped or created one, or with `force` any, killing its process first. */
   async remove(id: string, options: { force?: boolean } = {}): Promise<void> {
     await this.withLock(id, async () => {
       const record = this.readLive(id);
+      // As runc: a created container (never started) goes without --force; a running one needs it.
       if (record.status !== 'stopped') {
-        if (options.force !== true) {
+        if (record.status !== 'created' && options.force !== true) {
           throw new TsscError(`cannot delete container ${id} that is not stopped: ${record.status}`);
         }
         await killAndWait(record);
@@ -141,10 +142,16 @@ export class ContainerStore {
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ContainerNotFoundError(id);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new ContainerNotFoundError(id);
       throw error;
     }
-    const record = JSON.parse(text) as ContainerRecord;
+    let record: ContainerRecord;
+    try {
+      record = JSON.parse(text) as ContainerRecord;
+    } catch (error) {
+      throw new TsscError(`container ${id}: unreadable state file ${file}: ${(error as Error).message}`);
+    }
     if ((record.status === 'created' || record.status === 'running') && !isAlive(pidIdentity(record))) {
       record.status = 'stopped';
     }
