@@ -23,6 +23,14 @@ function flagText(flags: number): string {
   return parts.join(',');
 }
 
+/**
+ * The mount's source as the sandbox may see it: names such as "proc" or "tmpfs" as given,
+ * host paths (the rootfs, bind sources) as "none", so no host path shows inside.
+ */
+function sourceText(source: string): string {
+  return source.startsWith('/') ? 'none' : escapePath(source);
+}
+
 function dataOptions(options: readonly string[]): string[] {
   return options.filter((option) => !NOT_SHOWN.has(option));
 }
@@ -44,7 +52,7 @@ export function mountsText(deps: ProcDeps, view: ProcessView): string {
   return visibleMounts(deps, view)
     .map((m) => {
       const options = [flagText(m.flags), ...dataOptions(m.options)].join(',');
-      return `${escapePath(m.source)} ${escapePath(m.mountPoint)} ${m.fsType} ${options} 0 0\n`;
+      return `${sourceText(m.source)} ${escapePath(m.mountPoint)} ${m.fsType} ${options} 0 0\n`;
     })
     .join('');
 }
@@ -55,7 +63,7 @@ export function mountinfoText(deps: ProcDeps, view: ProcessView): string {
       const major = (m.dev >>> 8) & 0xfff;
       const minor = (m.dev & 0xff) | ((m.dev >>> 12) & 0xfff00);
       const superOptions = [m.flags & MS.RDONLY ? 'ro' : 'rw', ...dataOptions(m.options)].join(',');
-      return `${m.id} ${m.parentId} ${major}:${minor} ${escapePath(m.root)} ${escapePath(m.mountPoint)} ${flagText(m.flags)} - ${m.fsType} ${escapePath(m.source)} ${superOptions}\n`;
+      return `${m.id} ${m.parentId} ${major}:${minor} ${escapePath(m.root)} ${escapePath(m.mountPoint)} ${flagText(m.flags)} - ${m.fsType} ${sourceText(m.source)} ${superOptions}\n`;
     })
     .join('');
 }
