@@ -258,6 +258,25 @@ describe('bundle create', () => {
       expect(existsSync(bundle)).toBe(false);
     });
 
+    it('refuses whiteouts of "." or ".." in a layer', async () => {
+      for (const name of ['.wh..', 'data/.wh...']) {
+        const layout = path.join(work, 'layout-' + name.length);
+        writeFiles(layout, ociLayoutFiles(IMAGE_CONFIG, [await tarBuffer(BASE_LAYER), await tarBuffer([{ name, content: '' }])]));
+        await expect(createBundle({ dir: bundle, from: layout, args: [] })).rejects.toThrow(`refusing whiteout "${name}": it names no file`);
+        expect(snapshot(outside)).toEqual(before);
+        expect(existsSync(bundle)).toBe(false);
+      }
+    });
+
+    it('names a layer missing from a docker save archive', async () => {
+      const files = dockerSaveFiles(IMAGE_CONFIG, [await tarBuffer(BASE_LAYER)]);
+      for (const name of files.keys()) if (name.endsWith('layer.tar')) files.delete(name);
+      const saved = path.join(work, 'image.tar');
+      writeFileSync(saved, await filesToTar(files));
+      await expect(createBundle({ dir: bundle, from: saved, args: [] })).rejects.toThrow(/^layer 1 of 1 \([0-9a-f]+\/layer\.tar\): missing from the image$/);
+      expect(existsSync(bundle)).toBe(false);
+    });
+
     it('replaces a symlink by a file instead of writing through it', async () => {
       const tarFile = path.join(work, 'replace.tar');
       writeFileSync(

@@ -55,7 +55,9 @@ export async function createBundle(options: CreateBundleOptions): Promise<Create
 
     const meta = new RootfsMeta();
     const writer = new RootfsWriter(made.rootfs, meta, (process.geteuid?.() ?? 0) === 0);
-    options.progress?.start(layers.reduce((sum, layer) => sum + fileSize(layer.path), 0));
+    // Sizing every layer first also finds a missing one before anything is unpacked.
+    const totalBytes = layers.reduce((sum, layer) => sum + layerSize(layer), 0);
+    options.progress?.start(totalBytes);
     for (const layer of layers) {
       const opened = openLayer(layer, (bytes) => options.progress?.advance(bytes));
       await writer.apply(opened.tar, { whiteouts: image !== undefined, source: layer.label });
@@ -130,6 +132,14 @@ function writeConfig(dir: string, spec: RunnableSpec): void {
   const problems = [...checkSchema(CONFIG_FILE, spec), ...checkSemantics(CONFIG_FILE, spec, dir)];
   if (problems.length > 0) throw new InvalidBundleError(dir, problems);
   writeFileSync(path.join(dir, CONFIG_FILE), formatSpec(spec), { flag: 'wx', mode: 0o644 });
+}
+
+function layerSize(layer: LayerFile): number {
+  try {
+    return fileSize(layer.path);
+  } catch {
+    throw new TsscError(`${layer.label}: missing from the image`);
+  }
 }
 
 function statOrUndefined(file: string): ReturnType<typeof statSync> | undefined {

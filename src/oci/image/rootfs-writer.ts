@@ -123,7 +123,11 @@ export class RootfsWriter {
       if (base === OPAQUE_MARKER) this.makeOpaque(parent.join('/'), layerPaths);
       else if (!base.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX)) {
         // Other ".wh..wh." names are AUFS bookkeeping, not files of the image.
-        this.removeTree([...parent, base.slice(WHITEOUT_PREFIX.length)].join('/'));
+        const hidden = base.slice(WHITEOUT_PREFIX.length);
+        if (hidden === '' || hidden === '.' || hidden === '..') {
+          throw new TsscError(`refusing whiteout ${JSON.stringify(header.name)}: it names no file`);
+        }
+        this.removeTree([...parent, hidden].join('/'));
       }
       return;
     }
