@@ -1,0 +1,128 @@
+// End-to-end fixtures: a busybox root filesystem from the host's Debian busybox-static
+// (/bin/busybox, every applet as a symlink), OCI bundles around it, and `tssc run` as a
+// user would run it.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const REPO = path.resolve(import.meta.dirname, '..', '..');
+export const BUSYBOX = '/bin/busybox';
+
+export function hasBusybox(): boolean {
+  return existsSync(BUSYBOX) && existsSync(path.join(REPO, 'native', 'ptrace', 'build', 'Release', 'tssc_ptrace.node'));
+}
+
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+/** DIR/rootfs: bin/busybox and its applets, /etc/passwd and /etc/group, some files to work on. */
+export function makeRootfs(dir: string): string {
+  const rootfs = path.join(dir, 'rootfs');
+  for (const sub of ['bin', 'etc', 'tmp', 'root', 'home/app', 'data/sub', 'proc', 'dev', 'sys']) {
+    mkdirSync(path.join(rootfs, sub), { recursive: true });
+  }
+  chmodSync(path.join(rootfs, 'tmp'), 0o1777);
+  copyFileSync(BUSYBOX, path.join(rootfs, 'bin', 'busybox'));
+  chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
+  const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
+  for (const applet of applets) symlinkSync('busybox', path.join(rootfs, 'bin', applet));
+  writeFileSync(path.join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
+  writeFileSync(path.join(rootfs, 'etc', 'group'), 'root:x:0:\napp:x:1000:\nstaff:x:50:app\nnogroup:x:65534:\n');
+  writeFileSync(path.join(rootfs, 'data', 'fruits.txt'), 'pear\napple\nfig\nbanana\napple\ncherry\n');
+  writeFileSync(path.join(rootfs, 'data', 'sub', 'notes.md'), '# notes\nline two\nthe end\n');
+  writeFileSync(path.join(rootfs, 'data', 'numbers.txt'), Array.from({ length: 200 }, (_, i) => `${i * 7 % 101}`).join('\n') + '\n');
+  return rootfs;
+}
+
+export interface BundleOptions {
+  args: string[];
+  uid?: number;
+  gid?: number;
+  additionalGids?: number[];
+  hostname?: string;
+  env?: string[];
+  cwd?: string;
+  readonly?: boolean;
+  /** Capabilities beyond Docker's default set. */
+  extraCaps?: string[];
+}
+
+/** Writes DIR/config.json for the rootfs at DIR/rootfs. */
+export function writeConfig(dir: string, options: BundleOptions): void {
+  const caps = [...(options.extraCaps ?? []), 'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_MKNOD', 'CAP_AUDIT_WRITE', 'CAP_SETFCAP'];
+  const config = {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: options.uid ?? 0, gid: options.gid ?? 0, ...(options.additionalGids ? { additionalGids: options.additionalGids } : {}) },
+      args: options.args,
+      env: options.env ?? ['PATH=/bin', 'TERM=dumb'],
+      cwd: options.cwd ?? '/',
+      capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [] },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+    },
+    root: { path: 'rootfs', readonly: options.readonly ?? false },
+    hostname: options.hostname ?? 'tssc-e2e',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }] },
+  };
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
+}
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let runCounter = 0;
+
+/** `node bin/tssc.js --root STATE run --bundle DIR ID` to its end. */
+export function tsscRun(dir: string, extra: string[] = [], options: { input?: string; tsscDir?: string; asUser?: number } = {}): RunResult {
+  const tssc = path.join(options.tsscDir ?? REPO, 'bin', 'tssc.js');
+  const state = path.join(dir, 'state');
+  const id = `e2e-${process.pid}-${runCounter++}`;
+  const command = [tssc, '--root', state, 'run', ...extra, '--bundle', dir, id];
+  const argv = options.asUser === undefined
+    ? ['node', ...command]
+    : ['setpriv', `--reuid=${options.asUser}`, `--regid=${options.asUser}`, '--clear-groups', 'node', ...command];
+  const result = spawnSync(argv[0]!, argv.slice(1), { input: options.input ?? '', encoding: 'utf8', timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The same command started in the background, for signal tests. */
+export function tsscStart(dir: string, id: string) {
+  const state = path.join(dir, 'state');
+  return spawn('node', [path.join(REPO, 'bin', 'tssc.js'), '--root', state, 'run', '--bundle', dir, id], { stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** The reference: the same command under chroot on the host (needs root). */
+export function chrootRun(rootfs: string, args: string[], cwd = '/'): RunResult {
+  const result = spawnSync('/usr/sbin/chroot', [rootfs, '/bin/sh', '-c', `cd ${cwd} && exec "$@"`, 'sh', ...args], { encoding: 'utf8', env: { PATH: '/bin', TERM: 'dumb' } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A world-readable copy of the built tree, for runs as another user. */
+export function worldReadableCopy(dest: string): string {
+  const production = execFileSync('npm', ['ls', '--omit=dev', '--parseable', '--all'], { cwd: REPO, encoding: 'utf8' })
+    .split('\n')
+    .filter((p) => p.startsWith(path.join(REPO, 'node_modules')))
+    .map((p) => path.relative(REPO, p));
+  for (const part of ['bin', 'dist', 'package.json', ...production, 'native/ptrace/build/Release/tssc_ptrace.node', 'native/ptrace/build/Release/tssc-stub']) {
+    const from = path.join(REPO, part);
+    if (existsSync(from)) cpSync(from, path.join(dest, part), { recursive: true, dereference: true });
+  }
+  execFileSync('chmod', ['-R', 'a+rX', dest]);
+  return dest;
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
