@@ -17,6 +17,7 @@ export const DEVICES = {
   random: { major: 1, minor: 8 },
   urandom: { major: 1, minor: 9 },
   tty: { major: 5, minor: 0 },
+  console: { major: 5, minor: 1 },
   ptmx: { major: PTMX_MAJOR, minor: PTMX_MINOR },
 } as const;
 
@@ -59,12 +60,13 @@ function randomDevice(): FileImpl {
 }
 
 export function registerDevices(registry: FilesystemRegistry, ptys: PtyTable): void {
-  const { null: nul, zero, full, random, urandom, tty, ptmx } = DEVICES;
+  const { null: nul, zero, full, random, urandom, tty, console, ptmx } = DEVICES;
   registry.registerCharDevice(nul.major, nul.minor, nullDevice);
   registry.registerCharDevice(zero.major, zero.minor, zeroDevice);
   registry.registerCharDevice(full.major, full.minor, fullDevice);
   registry.registerCharDevice(random.major, random.minor, randomDevice);
   registry.registerCharDevice(urandom.major, urandom.minor, randomDevice);
   registry.registerCharDevice(tty.major, tty.minor, () => ptys.openControlling());
+  registry.registerCharDevice(console.major, console.minor, (flags) => ptys.openConsole(flags));
   registry.registerCharDevice(ptmx.major, ptmx.minor, (_flags, ctx) => ptys.openMaster(ctx));
 }

@@ -46,7 +46,8 @@ function mountDev(request: MountRequest, ptys: PtyTable): MemFs {
   });
   const root = fs.root;
   for (const [name, { major, minor }] of Object.entries(DEVICES)) {
-    root.mknod(name, S.IFCHR | 0o666, makedev(major, minor), ROOT);
+    // As with runc, /dev/console appears only for a sandbox with a terminal (openConsole).
+    if (name !== 'console') root.mknod(name, S.IFCHR | 0o666, makedev(major, minor), ROOT);
   }
   for (const [name, target] of LINKS) root.symlink(name, target, ROOT);
   const pts = root.mkdir('pts', 0o755, ROOT) as MemDir;

@@ -267,7 +267,7 @@ export class LineDiscipline {
   read(buf: Uint8Array): number {
     if (buf.length === 0) return 0;
     const n = this.canonical ? this.readCanonical(buf) : this.readRaw(buf);
-    this.events.outputChanged();
+    this.events.inputChanged();
     return n;
   }
 

@@ -72,6 +72,21 @@ export class Pty {
     this.pgrp = undefined;
   }
 
+  /** Makes this the controlling terminal of session sid, pgid in the foreground (init's console). */
+  attach(sid: number, pgid: number): void {
+    this.session = sid;
+    this.pgrp = pgid;
+  }
+
+  /** A new window size (TIOCSWINSZ, or the host terminal resized): SIGWINCH on change. */
+  resize(next: Winsize): void {
+    const old = this.winsize;
+    this.winsize = { ...next };
+    if (old.rows !== next.rows || old.cols !== next.cols || old.xpixel !== next.xpixel || old.ypixel !== next.ypixel) {
+      this.signalForeground(SIGNO.SIGWINCH);
+    }
+  }
+
   // -------------------------------------------------------------------- master side
 
   openMaster(): FileImpl {

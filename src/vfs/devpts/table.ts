@@ -22,6 +22,10 @@ export class PtyTable {
   private readonly registered = new Set<number>();
   /** Pairs ever opened (/proc/sys/kernel/pty/nr). */
   opened = 0;
+  /** The most recent pair, for whoever just opened ptmx through the VFS (the console). */
+  lastAllocated: Pty | undefined;
+  /** The pair behind /dev/console (a spec with process.terminal). */
+  console: Pty | undefined;
 
   constructor(
     readonly providers: SandboxProviders,
@@ -36,6 +40,7 @@ export class PtyTable {
     if (index >= PTY_MAX) fail(E.ENOSPC);
     const pty = new Pty(index, { uid: ctx.creds.uid, gid: ctx.creds.gid }, this);
     this.ptys.set(index, pty);
+    this.lastAllocated = pty;
     this.opened++;
     this.registerSlaveDevice(index);
     const master = pty.openMaster();
@@ -74,6 +79,12 @@ export class PtyTable {
     const pty = caller ? this.controllingTerminal(caller.sid) : undefined;
     if (!pty) fail(E.ENXIO);
     return pty.slaveFile();
+  }
+
+  /** /dev/console: the console pair's slave (ENXIO when the sandbox has no terminal). */
+  openConsole(flags: number): FileImpl {
+    if (!this.console?.isOpen) fail(E.ENXIO);
+    return this.console.openSlave(flags);
   }
 
   /**

@@ -27,15 +27,9 @@ export function terminalIoctl(pty: Pty, side: PtySide, request: number, arg: big
     case IOCTL.TIOCGWINSZ:
       memory.write(arg, encodeWinsize(pty.winsize));
       return 0;
-    case IOCTL.TIOCSWINSZ: {
-      const next = decodeWinsize(memory.read(arg, WINSIZE_SIZE));
-      const old = pty.winsize;
-      pty.winsize = next;
-      if (old.rows !== next.rows || old.cols !== next.cols || old.xpixel !== next.xpixel || old.ypixel !== next.ypixel) {
-        pty.signalForeground(SIGNO.SIGWINCH);
-      }
+    case IOCTL.TIOCSWINSZ:
+      pty.resize(decodeWinsize(memory.read(arg, WINSIZE_SIZE)));
       return 0;
-    }
     case IOCTL.FIONREAD:
       writeInt(memory, arg, side === 'master' ? ldisc.pendingOutput : ldisc.pendingInput);
       return 0;

@@ -280,4 +280,23 @@ describe('devpts', () => {
     expect(errnoOf(() => again.write(bytes('a')))).toBe(E.EIO);
     expect(errnoOf(() => pair.sb.vfs.open(pair.sb.ctx(), undefined, `/dev/pts/${pair.index}`, O.RDWR, 0))).toBe(E.ENOENT);
   });
+
+  it('gives the sentry a console: /dev/console, the controlling terminal of init, resizes', () => {
+    const sb = makeSandbox();
+    sb.addProcess(1);
+    expect(errnoOf(() => sb.vfs.stat(sb.ctx(), undefined, '/dev/console', 0))).toBe(E.ENOENT);
+    const { master, slave, pty } = sb.synthetic.openConsole(sb.vfs, sb.ctx());
+    pty.attach(1, 1);
+    expect(sb.vfs.pathOf(sb.ctx(), slave.location)).toBe(`/dev/pts/${pty.index}`);
+    expect(sb.vfs.stat(sb.ctx(), undefined, '/dev/console', 0).rdev).toBe(makedev(5, 1));
+    const console = sb.vfs.open(sb.ctx(), undefined, '/dev/console', O.WRONLY, 0);
+    console.write(bytes('booting\n'));
+    slave.write(bytes('$ '));
+    expect(drain(master)).toBe('booting\r\n$ ');
+    expect(drain(sb.vfs.open(sb.ctx(), undefined, '/dev/tty', O.RDONLY | O.NONBLOCK, 0))).toBe('');
+    pty.resize({ rows: 50, cols: 132, xpixel: 0, ypixel: 0 });
+    expect(sb.signals).toEqual([[1, SIGNO.SIGWINCH]]);
+    master.unref();
+    expect(errnoOf(() => sb.vfs.open(sb.ctx(), undefined, '/dev/console', O.WRONLY, 0))).toBe(E.ENXIO);
+  });
 });
