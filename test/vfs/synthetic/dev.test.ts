@@ -1,9 +1,11 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { E } from '../../../src/abi/errno.js';
 import { O } from '../../../src/abi/linux-fcntl.js';
-import { S, makedev } from '../../../src/vfs/index.js';
-import { errnoOf, listDir, readAll, userCtx } from '../helpers.js';
-import { makeSandbox, bytes } from './sandbox.js';
+import { ROOTFS_META_FILE, S, makedev } from '../../../src/vfs/index.js';
+import { errnoOf, listDir, readAll, rootCtx, userCtx } from '../helpers.js';
+import { bytes, makeSandbox, makeSandboxOver } from './sandbox.js';
 
 describe('/dev', () => {
   it('is a tmpfs holding the device nodes, the fd links and pts/ shm/', () => {
@@ -85,5 +87,25 @@ describe('/dev', () => {
     sb.openFd(1, '/etc/hostname', O.RDONLY, 0);
     expect(readAll(sb.vfs, sb.ctx(), '/dev/stdin')).toBe('box\n');
     expect(readAll(sb.vfs, sb.ctx(), '/dev/fd/0')).toBe('box\n');
+  });
+
+  it('makes a device node from the bundle side file the sandbox device, never the host file', () => {
+    const sb = makeSandbox({ tree: { 'etc/hostname': 'box\n', 'opt/null': 'placeholder', 'opt/zero': 'placeholder', tmp: null, proc: null, dev: null, sys: null } });
+    sb.addProcess(1);
+    // The side file is read when the VFS is built: build a second one over the same bundle.
+    fs.writeFileSync(
+      path.join(sb.bundle, ROOTFS_META_FILE),
+      JSON.stringify({ version: 1, entries: { '/opt/null': { type: 'c', major: 1, minor: 3, mode: 0o666 }, '/opt/zero': { type: 'c', major: 1, minor: 5, mode: 0o666 } } }),
+    );
+    const again = makeSandboxOver(sb.bundle);
+    const ctx = rootCtx(again);
+    expect(again.stat(ctx, undefined, '/opt/null', 0).mode).toBe(S.IFCHR | 0o666);
+    const nul = again.open(ctx, undefined, '/opt/null', O.RDWR, 0);
+    expect(nul.write(bytes('discarded'))).toBe(9);
+    expect(nul.read(new Uint8Array(8))).toBe(0);
+    const zero = new Uint8Array(4).fill(9);
+    expect(again.open(ctx, undefined, '/opt/zero', O.RDONLY, 0).read(zero)).toBe(4);
+    expect([...zero]).toEqual([0, 0, 0, 0]);
+    expect(fs.readFileSync(path.join(sb.rootfs, 'opt/null'), 'utf8')).toBe('placeholder');
   });
 });

@@ -101,6 +101,22 @@ export function makeSandbox(options: { mounts?: object[]; tree?: Record<string, 
   return sandbox;
 }
 
+/** A VFS over an existing bundle, with the synthesized types registered and no processes. */
+export function makeSandboxOver(bundle: string): Vfs {
+  const registry = new Registry();
+  const providers: SandboxProviders = {
+    hostname: () => 'box',
+    domainname: () => '(none)',
+    currentPid: () => 1,
+    currentTid: () => 1,
+    processes: () => [],
+    process: () => undefined,
+    uptime: () => 0,
+  };
+  registerSyntheticFilesystems(registry, { providers, jobControl: { signalProcessGroup: () => {} } });
+  return createVfs({ spec: { root: { path: 'rootfs', readonly: true }, mounts: SPEC_MOUNTS }, bundleDir: bundle, registry, providers });
+}
+
 /** A small flat memory for ioctl arguments. */
 export class FakeMemory implements UserMemory {
   readonly bytes = new Uint8Array(4096);
