@@ -1,0 +1,73 @@
+// `tssc run` of wasm bundles, end to end: a wasm init (no ptrace needed), and a mixed
+// pipeline where busybox's sh execs wasm programs between Linux ones in one sandbox.
+
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasBusybox, makeRootfs, removeDir, scratchDir, tsscRun, writeConfig } from '../e2e/busybox-bundle.js';
+import { compileFixture, ensureCompiled } from './harness.js';
+
+/** Where bin/tssc.js lives: this tree, or another (TSSC_DIR) to try wiring before it lands. */
+const tsscDir = process.env['TSSC_DIR'];
+
+let dir: string;
+
+beforeAll(async () => {
+  ensureCompiled();
+  dir = scratchDir('tssc-wasi-run-');
+  const rootfs = makeRootfs(dir);
+  for (const name of ['args-env', 'cat', 'files']) {
+    copyFileSync(await compileFixture(name, 'wasm'), path.join(rootfs, 'bin', `${name}.wasm`));
+  }
+  mkdirSync(path.join(rootfs, 'work'));
+  writeFileSync(path.join(rootfs, 'data', 'hello.txt'), 'hello world\n');
+});
+afterAll(() => removeDir(dir));
+
+function run(args: string[], options: { env?: string[]; cwd?: string; annotations?: Record<string, string>; input?: string } = {}) {
+  writeConfig(dir, { args, env: options.env ?? ['PATH=/bin', 'GREETING=from the spec'], ...(options.cwd ? { cwd: options.cwd } : {}) });
+  if (options.annotations) {
+    const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    config.annotations = options.annotations;
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  }
+  return tsscRun(dir, [], { ...(options.input === undefined ? {} : { input: options.input }), ...(tsscDir ? { tsscDir } : {}) });
+}
+
+describe('tssc run of a wasm bundle', () => {
+  it('runs the module as init with the spec env, cwd as PWD, and its exit code', () => {
+    const result = run(['args-env.wasm', '42', 'x y'], { cwd: '/work' });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('argc 3\nargv[1] = [42]\nargv[2] = [x y]\nGREETING=from the spec\nEMPTY=(unset)\nUNSET=(unset)\nPWD=/work\nTSSC_ vars 0\n');
+    expect(result.status).toBe(42);
+  });
+
+  it('gives the module the host stdio and a fatal trap as 128 + signal', () => {
+    expect(run(['/bin/cat.wasm'], { input: 'through the sandbox\n' })).toMatchObject({ status: 0, stdout: 'through the sandbox\n' });
+    const aborted = run(['/bin/args-env.wasm', 'abort']);
+    expect(aborted.status).toBe(134);
+    expect(aborted.stderr).toContain('unreachable');
+  });
+
+  it('works on files of the bundle without changing them on the host', () => {
+    const result = run(['/bin/files.wasm']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('content: 0123AB\n');
+    expect(readFileSync(path.join(dir, 'rootfs', 'data', 'hello.txt'), 'utf8')).toBe('hello world\n');
+  });
+
+  it('runs an annotated module even under a name that says nothing', () => {
+    copyFileSync(path.join(dir, 'rootfs', 'bin', 'args-env.wasm'), path.join(dir, 'rootfs', 'bin', 'plain'));
+    const result = run(['/bin/plain', '3'], { annotations: { 'module.wasm.image/variant': 'compat' } });
+    expect(result.status).toBe(3);
+  });
+});
+
+describe.skipIf(!hasBusybox())('wasm and Linux processes in one sandbox', () => {
+  it('busybox sh pipes through wasm programs', () => {
+    const result = run(['sh', '-c', 'cat /data/fruits.txt | cat.wasm | sort | uniq -c | cat.wasm > /tmp/out; cat /tmp/out; args-env.wasm 9; echo "status $?"']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('      2 apple\n      1 banana\n      1 cherry\n      1 fig\n      1 pear\nargc 2\nargv[1] = [9]\nGREETING=from the spec\nEMPTY=(unset)\nUNSET=(unset)\nPWD=/\nTSSC_ vars 0\nstatus 9\n');
+    expect(result.stderr).toBe('copied 35 bytes\ncopied 69 bytes\n');
+  });
+});
