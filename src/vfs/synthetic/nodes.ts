@@ -13,12 +13,12 @@ export interface Owner {
   gid: number;
 }
 
-export const ROOT_OWNER: Owner = { uid: 0, gid: 0 };
+const ROOT_OWNER: Owner = { uid: 0, gid: 0 };
 
 /** Contents of a generated file: a latin1 byte string or bytes. */
 export type Content = string | Uint8Array;
 
-export function contentBytes(content: Content): Uint8Array {
+function contentBytes(content: Content): Uint8Array {
   return typeof content === 'string' ? Buffer.from(content, 'latin1') : content;
 }
 
@@ -229,10 +229,6 @@ export class FixedChildren implements Children {
 
   constructor(entries: Iterable<readonly [string, SynthNode]>) {
     this.byName = new Map(entries);
-  }
-
-  get size(): number {
-    return this.byName.size;
   }
 
   lookup(name: string): SynthNode | undefined {
