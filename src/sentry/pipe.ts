@@ -123,6 +123,22 @@ export class Pipe implements Inode {
     return done;
   }
 
+  /** tee(2): copies what is buffered without taking it; EAGAIN when empty with writers. */
+  peek(buf: Uint8Array): number {
+    if (this.buffered === 0) {
+      if (this.writers === 0) return 0;
+      fail(E.EAGAIN);
+    }
+    let done = 0;
+    for (const chunk of this.chunks) {
+      if (done >= buf.length) break;
+      const n = Math.min(chunk.length, buf.length - done);
+      buf.set(chunk.subarray(0, n), done);
+      done += n;
+    }
+    return done;
+  }
+
   private write(buf: Uint8Array): number {
     if (this.readers === 0) fail(E.EPIPE);
     if (buf.length === 0) return 0;

@@ -9,6 +9,7 @@ import type { FileDescription } from '../../vfs/api.js';
 import { int32, int64, pointer, size, uint32 } from './decode.js';
 import { readToMemory, writeFromMemory } from './file-io.js';
 import { gather, readIovecs, scatter, totalLength } from './iovec.js';
+import { spliceSyscalls } from './splice.js';
 import { fdLimit, openFile, readPath, readWaiting, startDir, writeWaiting } from './task-files.js';
 
 /** The bits of open(2)'s mode argument that a new file's mode takes. */
@@ -320,7 +321,27 @@ function rangesOverlap(input: FileDescription, out: FileDescription, inOffset: n
   return a < b + count && b < a + count;
 }
 
+const MFD_CLOEXEC = 0x1;
+const MFD_ALLOW_SEALING = 0x2;
+const MFD_NOEXEC_SEAL = 0x8;
+const MFD_EXEC = 0x10;
+/** NAME_MAX less the "memfd:" prefix. */
+const MFD_NAME_MAX = 249;
+
+function memfd_create(task: SyscallTask, args: SyscallArgs): number {
+  const name = readPath(task, pointer(args[0]), true);
+  const flags = uint32(args[1]);
+  // MFD_HUGETLB and its page sizes: there are no huge pages behind a sandbox's memfd.
+  if ((flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL | MFD_EXEC)) !== 0) return -E.EINVAL;
+  if ((flags & MFD_NOEXEC_SEAL) && (flags & MFD_EXEC)) return -E.EINVAL;
+  if (name.length > MFD_NAME_MAX) return -E.EINVAL;
+  const file = task.kernel.vfs.memfd(task.fs, name, 0);
+  return task.fds.install(file, { cloexec: (flags & MFD_CLOEXEC) !== 0, limit: fdLimit(task) });
+}
+
 export const fileSyscalls = {
+  ...spliceSyscalls,
+  memfd_create,
   read,
   write,
   open,

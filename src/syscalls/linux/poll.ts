@@ -11,6 +11,7 @@ import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/sysc
 import type { FileDescription, Waitable } from '../../vfs/api.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { EpollInstance, pollable } from './epoll-instance.js';
+import { eventfdSyscalls } from './eventfd.js';
 import { fdLimit } from './task-files.js';
 
 const NS_PER_SEC = 1_000_000_000n;
@@ -281,6 +282,7 @@ function epoll_pwait2(task: SyscallTask, args: SyscallArgs): Promise<number> {
 }
 
 export const pollSyscalls = {
+  ...eventfdSyscalls,
   poll,
   ppoll,
   select,
