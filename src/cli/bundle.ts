@@ -12,11 +12,11 @@ export function registerBundle(program: Command, context: CliContext): void {
       'Unpacks SRC into DIR/rootfs and writes DIR/config.json from the image config (Env,\n' +
         'Entrypoint, Cmd, WorkingDir, User). ARGS after "--" replace the image\'s Cmd.\n' +
         'SRC: a rootfs tar (e.g. `docker export`), an OCI image layout directory or tar,\n' +
-        'or a `docker save` tar; tars may be gzipped.',
+        'or a `docker save` tar; tars may be gzipped. SRC "-" reads standard input.',
     )
     .argument('<dir>', 'bundle directory to create (may exist, but must not hold a bundle)')
     .argument('[args...]', 'command to run in the container, after "--"')
-    .requiredOption('--from <src>', 'the image or rootfs tar to unpack')
+    .requiredOption('--from <src>', 'the image or rootfs tar to unpack ("-": standard input)')
     .action(async (dir: string, args: string[], options: { from: string }) => {
       // Loaded on use: extraction and the schema compiler are the slowest imports of tssc.
       const { createBundle } = await import('../oci/image/create-bundle.js');

@@ -1,8 +1,11 @@
 // `bundle create`: a runnable bundle (config.json, rootfs/, the rootfs side file) from a
-// rootfs tar, an OCI image layout (directory or tar) or a `docker save` tar. If anything
-// fails, what was made is removed again; nothing is ever written outside DIR.
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// rootfs tar, an OCI image layout (directory or tar) or a `docker save` tar, given as a
+// path or (`-`) on standard input. If anything fails, what was made is removed again;
+// nothing is ever written outside DIR.
+import { createWriteStream, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { CONFIG_FILE, ROOTFS_META_FILE } from '../bundle-files.js';
 import { defaultSpec, formatSpec } from '../default-spec.js';
 import { InvalidBundleError, TsscError } from '../errors.js';
@@ -25,6 +28,8 @@ export interface ProgressSink {
 export interface CreateBundleOptions {
   dir: string;
   from: string;
+  /** `-` reads SRC from `stdin` (default: the process's standard input). */
+  stdin?: Readable;
   /** Overrides the image's Cmd (or the default "sh" of a rootfs tar). */
   args: readonly string[];
   progress?: ProgressSink;
@@ -40,18 +45,24 @@ export interface CreatedBundle {
 }
 
 const ROOTFS_DIR = 'rootfs';
+const STDIN = '-';
 
 export async function createBundle(options: CreateBundleOptions): Promise<CreatedBundle> {
   const dir = path.resolve(options.dir);
-  const from = path.resolve(options.from);
-  const fromStat = statOrUndefined(from);
-  if (fromStat === undefined) throw new TsscError(`--from ${options.from}: no such file or directory`);
+  const fromStdin = options.from === STDIN;
+  let from = path.resolve(options.from);
+  if (!fromStdin && statOrUndefined(from) === undefined) {
+    throw new TsscError(`--from ${options.from}: no such file or directory`);
+  }
   const made = prepareBundleDir(dir);
   const staging: string[] = [];
   try {
-    const source = fromStat.isDirectory() ? directoryKind(from) : await archiveKind(from);
-    const image = source === 'rootfs' ? undefined : await readImage(from, fromStat.isDirectory(), source, dir, staging);
-    const layers: LayerFile[] = image?.layers ?? [{ path: from, label: options.from }];
+    // A pipe cannot be read twice (once to tell what it holds, once to unpack it): spool it.
+    if (fromStdin) from = await spool(options.stdin ?? process.stdin, newStagingDir(dir, staging));
+    const isDirectory = statSync(from).isDirectory();
+    const source = isDirectory ? directoryKind(from) : await archiveKind(from);
+    const image = source === 'rootfs' ? undefined : await readImage(from, isDirectory, source, dir, staging);
+    const layers: LayerFile[] = image?.layers ?? [{ path: from, label: fromStdin ? 'standard input' : options.from }];
 
     const meta = new RootfsMeta();
     const writer = new RootfsWriter(made.rootfs, meta, (process.geteuid?.() ?? 0) === 0);
@@ -118,8 +129,7 @@ async function readImage(from: string, isDirectory: boolean, kind: ArchiveKind, 
   let root = from;
   if (!isDirectory) {
     // The archive's layers may come in any order: unpack it beside the rootfs first.
-    root = mkdtempSync(path.join(dir, '.tssc-staging-'));
-    staging.push(root);
+    root = newStagingDir(dir, staging);
     const writer = new RootfsWriter(root, new RootfsMeta(), false);
     const archive = openLayer({ path: from, label: from }, () => undefined);
     await writer.apply(archive.tar, { whiteouts: false, source: from });
@@ -140,6 +150,18 @@ function layerSize(layer: LayerFile): number {
   } catch {
     throw new TsscError(`${layer.label}: missing from the image`);
   }
+}
+
+function newStagingDir(dir: string, staging: string[]): string {
+  const stage = mkdtempSync(path.join(dir, '.tssc-staging-'));
+  staging.push(stage);
+  return stage;
+}
+
+async function spool(input: Readable, stage: string): Promise<string> {
+  const file = path.join(stage, 'stdin.tar');
+  await pipeline(input, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+  return file;
 }
 
 function statOrUndefined(file: string): ReturnType<typeof statSync> | undefined {

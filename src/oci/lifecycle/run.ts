@@ -31,7 +31,7 @@ function forwardSignals(sandbox: Sandbox): () => void {
   const handlers = FORWARDED.map((name) => {
     const handler = (): void => {
       const init = sandbox.initGroup;
-      if (init) sandbox.signalGroup(init, NUMBERS[name]);
+      if (init) sandbox.signalProcess(init, NUMBERS[name], true);
     };
     process.on(name, handler);
     return () => process.off(name, handler);
