@@ -174,7 +174,7 @@ export class TaskProcess implements ProcessControl {
     const allowed = targets.filter((g) => this.maySignal(g, signal));
     if (allowed.length === 0) fail(E.EPERM);
     if (signal === 0) return;
-    for (const target of allowed) this.sandbox.signalGroup(target, signal);
+    for (const target of allowed) this.sandbox.signalProcess(target, signal, false);
   }
 
   tgkill(tgid: number, tid: number, signal: number): void {
@@ -183,7 +183,10 @@ export class TaskProcess implements ProcessControl {
     const task = this.sandbox.taskByTid(tid);
     if (!task || (tgid !== -1 && task.group.pid !== tgid)) fail(E.ESRCH);
     if (!this.maySignal(task.group, signal)) fail(E.EPERM);
-    if (signal !== 0) this.sandbox.signalTask(task, signal);
+    if (signal === 0) return;
+    // The pid namespace's init only gets the signals it handles (see Sandbox.signalProcess).
+    if (task.group === this.sandbox.initGroup && task.group.sigactions.effect(signal) !== 'handler') return;
+    this.sandbox.signalTask(task, signal);
   }
 
   disposition(signal: number): SignalDisposition {

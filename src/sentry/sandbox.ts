@@ -161,6 +161,18 @@ export class Sandbox {
     this.groupsByPid.delete(group.pid);
   }
 
+  /**
+   * kill(2) of a process, from inside the sandbox or forwarded from outside. The init of
+   * a pid namespace only gets the signals it handles (pid_namespaces(7)); from outside,
+   * SIGKILL and SIGSTOP too. So a shell as init survives `kill -TERM 1`, as under runc.
+   */
+  signalProcess(group: ThreadGroup, sig: number, fromOutside: boolean): void {
+    if (group === this.init && group.sigactions.effect(sig) !== 'handler') {
+      if (!fromOutside || (sig !== SIG.KILL && sig !== SIG.STOP)) return;
+    }
+    this.signalGroup(group, sig);
+  }
+
   /** A process-directed signal. */
   signalGroup(group: ThreadGroup, sig: number): void {
     if (group.zombie) return;

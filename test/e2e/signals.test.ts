@@ -1,0 +1,111 @@
+// Signals from outside reach the container's init as runc's signal proxy delivers them;
+// a crashing or forking workload never takes the sentry down.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, hasBusybox, makeRootfs, removeDir, scratchDir, tsscRun, tsscStart, writeConfig } from './busybox-bundle.js';
+
+/** Resolves once the child's stdout contains text. */
+function waitForOutput(child: ReturnType<typeof tsscStart>, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${text}", got "${seen}"`)), 20_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+function finished(child: ReturnType<typeof tsscStart>): Promise<{ code: number | null; signal: string | null; stdout: string }> {
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout })));
+}
+
+/** Host children of the process ppid (every workload task is a child of its sentry). */
+function childrenOf(ppid: number): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = readFileSync(path.join('/proc', name, 'status'), 'latin1');
+      if (new RegExp(`^PPid:\\s+${ppid}$`, 'm').test(status)) pids.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+function alive(pids: number[]): number[] {
+  return pids.filter((pid) => {
+    try {
+      return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    } catch {
+      return false;
+    }
+  });
+}
+
+describe.skipIf(!hasBusybox())('signals and robustness', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = scratchDir('tssc-sig-');
+    makeRootfs(dir);
+  });
+  afterAll(() => removeDir(dir));
+
+  it('forwards SIGTERM sent to tssc to the init, which traps it', async () => {
+    writeConfig(dir, { args: ['sh', '-c', 'trap "echo got TERM; exit 5" TERM; echo ready; while :; do sleep 0.1; done'] });
+    const child = tsscStart(dir, `sig-${process.pid}-1`);
+    const done = finished(child);
+    await waitForOutput(child, 'ready');
+    child.kill('SIGTERM');
+    const result = await done;
+    expect(result.stdout).toBe('ready\ngot TERM\n');
+    expect(result.code).toBe(5);
+  });
+
+  it('delivers `tssc kill ID SIGNAL` from another process', async () => {
+    const id = `sig-${process.pid}-2`;
+    writeConfig(dir, { args: ['sh', '-c', 'trap "echo got USR1; exit 0" USR1; echo ready; while :; do sleep 0.1; done'] });
+    const child = tsscStart(dir, id);
+    const done = finished(child);
+    await waitForOutput(child, 'ready');
+    execFileSync('node', [path.join(REPO, 'bin', 'tssc.js'), '--root', path.join(dir, 'state'), 'kill', id, 'USR1']);
+    const result = await done;
+    expect(result.stdout).toBe('ready\ngot USR1\n');
+    expect(result.code).toBe(0);
+  });
+
+  it('leaves no workload process behind when tssc is killed', async () => {
+    writeConfig(dir, { args: ['sh', '-c', 'sleep 1000 & sleep 1000 & echo ready; wait'] });
+    const child = tsscStart(dir, `sig-${process.pid}-3`);
+    const done = finished(child);
+    await waitForOutput(child, 'ready');
+    const workload = childrenOf(child.pid!);
+    expect(workload.length).toBe(3);
+    child.kill('SIGKILL');
+    await done;
+    for (let i = 0; i < 50 && alive(workload).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(workload)).toEqual([]);
+  });
+
+  it('survives workloads that crash and fork many processes', () => {
+    const script = [
+      'sh -c \'kill -SEGV $$\'; echo "segv $?"',
+      'i=0; while [ $i -lt 40 ]; do (true &); i=$((i+1)); done; wait; echo forks',
+      'sleep 30 & kill -9 $!; wait $!; echo "killed $?"',
+    ].join('\n');
+    writeConfig(dir, { args: ['sh', '-c', script] });
+    const result = tsscRun(dir);
+    expect(result.stdout).toBe('segv 139\nforks\nkilled 137\n');
+    expect(result.status).toBe(0);
+  });
+});
