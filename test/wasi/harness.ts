@@ -224,8 +224,10 @@ export interface RunOptions {
   env?: string[];
   stdin?: Uint8Array;
   limits?: WasmLimits;
-  /** Extra fds to install (fd -> description), e.g. a pipe end. */
+  /** Descriptions for fds 0-2 instead of fresh pipes. */
   stdio?: [FileDescription?, FileDescription?, FileDescription?];
+  /** More fds the process inherits (fd -> description; the table takes the reference). */
+  extraFds?: Record<number, FileDescription>;
 }
 
 /** Runs a wasm file as a process of the sandbox with piped stdio; closes its fds at exit. */
@@ -238,6 +240,7 @@ export async function runWasm(sandbox: Sandbox, wasmPath: string, args: string[]
   fds.installAt(0, options.stdio?.[0] ?? stdinRead);
   fds.installAt(1, options.stdio?.[1] ?? stdoutWrite);
   fds.installAt(2, options.stdio?.[2] ?? stderrWrite);
+  for (const [fd, file] of Object.entries(options.extraFds ?? {})) fds.installAt(Number(fd), file);
   if (options.stdio?.[0]) stdinRead.unref();
   if (options.stdio?.[1]) stdoutWrite.unref();
   if (options.stdio?.[2]) stderrWrite.unref();

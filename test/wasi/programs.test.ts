@@ -70,6 +70,45 @@ describe('wasm programs match their native builds', () => {
     expect(wasm.stdout).not.toContain(': 0');
   });
 
+  it('preview1 specifics: preopen, rights, renumber, readdir cookies, sockets, clocks', async () => {
+    const { sandbox } = freshSandbox();
+    const wasm = await runWasm(sandbox, await compileFixture('wasi-calls', 'wasm'), []);
+    expect(wasm.status).toEqual({ kind: 'exited', code: 0 });
+    expect(wasm.stdout.split('\n')).toEqual([
+      'prestat 3: 0',
+      'preopen name length 1',
+      'prestat name: 0',
+      'preopen name /',
+      'prestat 4: 8',
+      'prestat 0: 8',
+      'open read-only: 0',
+      'fdstat: 0',
+      'filetype 4 read 1 write 0',
+      'write without the right: 8',
+      'drop seek: 0',
+      'seek without the right: 76',
+      'regain seek: 76',
+      'renumber to 9 (closed): 8',
+      'open again: 0',
+      'renumber onto it: 0',
+      'read renumbered: 0',
+      'read 5: hello',
+      'old fd closed: 8',
+      'open dir: 0',
+      'readdir: 0',
+      'entries 5',
+      'readdir from the second cookie: 0',
+      'entries after the first 4',
+      'readdir into 30 bytes: 0',
+      'used 30',
+      'open beyond the inheriting rights: 76',
+      'sock_shutdown on a file: 57',
+      'sock_shutdown on a closed fd: 8',
+      'bad clock: 28',
+      '',
+    ]);
+  });
+
   it('stdin to stdout through pipes, in big chunks', async () => {
     const { sandbox } = freshSandbox();
     const input = Buffer.alloc(3 * 1024 * 1024 + 17);
