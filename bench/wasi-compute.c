@@ -19,7 +19,7 @@ int main(void) {
   for (int i = 2; i <= n; i++) {
     if (composite[i]) continue;
     primes++;
-    for (long j = (long)i * i; j <= n; j += i) composite[j] = 1;
+    for (long long j = (long long)i * i; j <= n; j += i) composite[j] = 1;
   }
   double sum = 0;
   for (int i = 1; i < 20000000; i++) sum += 1.0 / ((double)i * i);

@@ -25,12 +25,20 @@ for (const name of ['wasi-compute', 'wasi-syscalls']) {
   const wasm = path.join(rootfs, 'bin', `${name}.wasm`);
   execFileSync('gcc', ['-O2', '-o', native, source]);
   execFileSync('clang-14', ['--target=wasm32-wasi', '-O2', '-o', wasm, source]);
+  const commands = {
+    native: `cd ${rootfs} && ${native}`,
+    'node:wasi': `node --no-warnings ${here}/wasi-run-nodewasi.mjs ${rootfs} ${wasm}`,
+    tssc: `node ${here}/wasi-run-tssc.mjs ${bundle} /bin/${name}.wasm`,
+  };
+  // One plain run of each first: a failure shows its stderr instead of hyperfine's exit code.
+  for (const [label, command] of Object.entries(commands)) {
+    const output = execFileSync('sh', ['-c', command], { encoding: 'utf8' }).trim();
+    console.error(`${name} ${label}: ${output}`);
+  }
   const json = path.join(work, `${name}.json`);
   execFileSync('hyperfine', [
     '--warmup', '1', '--runs', runs, '--export-json', json, '--style', 'none',
-    '-n', 'native', `cd ${rootfs} && ${native}`,
-    '-n', 'node:wasi', `node --no-warnings ${here}/wasi-run-nodewasi.mjs ${rootfs} ${wasm}`,
-    '-n', 'tssc', `node ${here}/wasi-run-tssc.mjs ${bundle} /bin/${name}.wasm`,
+    ...Object.entries(commands).flatMap(([label, command]) => ['-n', label, command]),
   ], { stdio: ['ignore', 'ignore', 'inherit'] });
   const timings = Object.fromEntries(JSON.parse(fs.readFileSync(json, 'utf8')).results.map((r) => [r.command, r.median]));
   results.push({ name, ...timings });

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { SysError } from '../../src/abi/errno.js';
+import { E, SysError } from '../../src/abi/errno.js';
 import { CallBuffer, CallClient } from '../../src/sentry/wasm/channel.js';
 import { limitModuleMemory, WASM_PAGE_SIZE } from '../../src/sentry/wasm/memory-limit.js';
 import { wasmEnvironment } from '../../src/sentry/wasm/sandbox.js';
