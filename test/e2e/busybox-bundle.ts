@@ -85,14 +85,25 @@ export interface RunResult {
 let runCounter = 0;
 
 /** `node bin/tssc.js --root STATE run --bundle DIR ID` to its end. */
-export function tsscRun(dir: string, extra: string[] = [], options: { input?: string; tsscDir?: string; asUser?: number } = {}): RunResult {
+export interface RunOptions {
+  input?: string;
+  /** Where bin/tssc.js is (a world-readable copy for other users). */
+  tsscDir?: string;
+  asUser?: number;
+  stateDir?: string;
+  /** A command tssc runs under (e.g. a seccomp wrapper). */
+  wrapper?: string[];
+}
+
+export function tsscRun(dir: string, extra: string[] = [], options: RunOptions = {}): RunResult {
   const tssc = path.join(options.tsscDir ?? REPO, 'bin', 'tssc.js');
-  const state = path.join(dir, 'state');
+  const state = options.stateDir ?? path.join(dir, 'state');
   const id = `e2e-${process.pid}-${runCounter++}`;
   const command = [tssc, '--root', state, 'run', ...extra, '--bundle', dir, id];
+  const node = [...(options.wrapper ?? []), process.execPath, ...command];
   const argv = options.asUser === undefined
-    ? ['node', ...command]
-    : ['setpriv', `--reuid=${options.asUser}`, `--regid=${options.asUser}`, '--clear-groups', 'node', ...command];
+    ? node
+    : ['setpriv', `--reuid=${options.asUser}`, `--regid=${options.asUser}`, '--clear-groups', ...node];
   const result = spawnSync(argv[0]!, argv.slice(1), { input: options.input ?? '', encoding: 'utf8', timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
