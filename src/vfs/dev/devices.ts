@@ -66,7 +66,7 @@ export function registerDevices(registry: FilesystemRegistry, ptys: PtyTable): v
   registry.registerCharDevice(full.major, full.minor, fullDevice);
   registry.registerCharDevice(random.major, random.minor, randomDevice);
   registry.registerCharDevice(urandom.major, urandom.minor, randomDevice);
-  registry.registerCharDevice(tty.major, tty.minor, () => ptys.openControlling());
+  registry.registerCharDevice(tty.major, tty.minor, (flags) => ptys.openControlling(flags));
   registry.registerCharDevice(console.major, console.minor, (flags) => ptys.openConsole(flags));
   registry.registerCharDevice(ptmx.major, ptmx.minor, (_flags, ctx) => ptys.openMaster(ctx));
 }

@@ -3,7 +3,7 @@
 // (currentPid and process(pid)); signals go through JobControl, which the sentry
 // implements (helper H3) and passes to registerSyntheticFilesystems.
 
-import type { SandboxProviders } from '../api.js';
+import type { FileImpl, SandboxProviders } from '../api.js';
 
 export interface JobControl {
   /** Delivers signo to every process of process group pgid (nothing if the group is gone). */
@@ -14,6 +14,11 @@ export interface JobControl {
    * group, as Linux does. Without it the signal is always sent.
    */
   callerIgnoresSignal?(signo: number): boolean;
+  /**
+   * /dev/tty for a session whose controlling terminal is not one of the sandbox's ptys (a
+   * host terminal handed in as stdio): a new open of it, or undefined for ENXIO.
+   */
+  openOtherTerminal?(sid: number, flags: number): FileImpl | undefined;
 }
 
 /** The calling process as terminal ioctls see it. */

@@ -74,11 +74,12 @@ export class PtyTable {
   }
 
   /** /dev/tty: the caller's controlling terminal (ENXIO when it has none). */
-  openControlling(): FileImpl {
+  openControlling(flags: number): FileImpl {
     const caller = currentCaller(this.providers);
-    const pty = caller ? this.controllingTerminal(caller.sid) : undefined;
-    if (!pty) fail(E.ENXIO);
-    return pty.slaveFile();
+    if (!caller) fail(E.ENXIO);
+    const pty = this.controllingTerminal(caller.sid);
+    if (pty) return pty.slaveFile();
+    return this.jobControl.openOtherTerminal?.(caller.sid, flags) ?? fail(E.ENXIO);
   }
 
   /** /dev/console: the console pair's slave (ENXIO when the sandbox has no terminal). */

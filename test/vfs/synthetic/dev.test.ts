@@ -57,6 +57,24 @@ describe('/dev', () => {
     expect(errnoOf(() => sb.vfs.open(sb.ctx(), undefined, '/dev/tty', O.RDWR, 0))).toBe(E.ENXIO);
   });
 
+  it('/dev/tty opens a host terminal the sentry says controls the session', () => {
+    const written: string[] = [];
+    const hostTerminal = {
+      seekable: false,
+      write: (buf: Uint8Array) => {
+        written.push(Buffer.from(buf).toString());
+        return buf.length;
+      },
+    };
+    const sb = makeSandbox({ openOtherTerminal: (sid) => (sid === 1 ? hostTerminal : undefined) });
+    sb.addProcess(1);
+    sb.addProcess(5, { sid: 5, pgid: 5 });
+    sb.vfs.open(sb.ctx(), undefined, '/dev/tty', O.WRONLY, 0).write(bytes('hello'));
+    expect(written).toEqual(['hello']);
+    sb.current = 5;
+    expect(errnoOf(() => sb.vfs.open(sb.ctx(), undefined, '/dev/tty', O.WRONLY, 0))).toBe(E.ENXIO);
+  });
+
   it('takes new files like any tmpfs, and shm/ is writable by everyone', () => {
     const sb = makeSandbox();
     sb.addProcess(1);

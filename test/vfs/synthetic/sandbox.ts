@@ -4,6 +4,7 @@
 
 import { O } from '../../../src/abi/linux-fcntl.js';
 import { createVfs, Registry, type FileDescription, type FsContext, type Location, type ProcessView, type SandboxProviders, type UserMemory, type Vfs } from '../../../src/vfs/index.js';
+import type { JobControl } from '../../../src/vfs/devpts/job-control.js';
 import { registerSyntheticFilesystems, type SyntheticFilesystems } from '../../../src/vfs/synthetic/index.js';
 import { ALL_CAPS, makeBundle } from '../helpers.js';
 
@@ -40,7 +41,7 @@ export interface Sandbox {
   openFd(pid: number, path: string, flags: number, fd?: number): number;
 }
 
-export function makeSandbox(options: { mounts?: object[]; tree?: Record<string, string | null | { link: string }> } = {}): Sandbox {
+export function makeSandbox(options: { mounts?: object[]; tree?: Record<string, string | null | { link: string }>; openOtherTerminal?: JobControl['openOtherTerminal'] } = {}): Sandbox {
   const { bundle, rootfs } = makeBundle(options.tree ?? { 'etc/hostname': 'box\n', 'etc/passwd': 'root:x:0:0::/root:/bin/sh\n', tmp: null });
   const registry = new Registry();
   const processes = new Map<number, FakeProcess>();
@@ -57,7 +58,10 @@ export function makeSandbox(options: { mounts?: object[]; tree?: Record<string, 
   };
   sandbox.synthetic = registerSyntheticFilesystems(registry, {
     providers,
-    jobControl: { signalProcessGroup: (pgid, signo) => signals.push([pgid, signo]) },
+    jobControl: {
+      signalProcessGroup: (pgid, signo) => signals.push([pgid, signo]),
+      ...(options.openOtherTerminal ? { openOtherTerminal: options.openOtherTerminal } : {}),
+    },
     machine: { cpus: 2, memTotalBytes: 2 * 1024 ** 3, memFreeBytes: () => 1024 ** 3, cpuModel: 'Test CPU @ 2.00GHz', cpuMHz: 2000, cpuFlags: 'fpu sse2 avx2' },
   });
   const mounts = (options.mounts ?? SPEC_MOUNTS) as { destination: string; type?: string; source?: string; options?: string[] }[];
