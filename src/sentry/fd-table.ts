@@ -160,6 +160,13 @@ export class FdTable {
     return this.entries.size;
   }
 
+  /** The highest open fd, -1 when none is open. */
+  get highest(): number {
+    let highest = -1;
+    for (const fd of this.entries.keys()) if (fd > highest) highest = fd;
+    return highest;
+  }
+
   private remove(fd: number, entry: FdEntry): void {
     this.entries.delete(fd);
     if (fd < this.freeHint) this.freeHint = fd;

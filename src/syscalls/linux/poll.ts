@@ -114,8 +114,9 @@ async function ppoll(task: SyscallTask, args: SyscallArgs): Promise<number> {
 
 async function selectFds(task: SyscallTask, nfdsArg: number, setAddrs: readonly [bigint, bigint, bigint], timeoutNs: bigint | undefined): Promise<{ count: number; deadline: Deadline }> {
   if (nfdsArg < 0) fail(E.EINVAL);
-  // Linux looks no further than its fd table reaches; neither do we.
-  const nfds = Math.min(nfdsArg, fdLimit(task));
+  // Linux looks no further than its fd table reaches (a multiple of 64 past the highest
+  // open fd); neither do we.
+  const nfds = Math.min(nfdsArg, Math.max(64, Math.ceil((task.fds.highest + 1) / 64) * 64));
   const bytes = Math.ceil(nfds / 64) * 8;
   const masks = [SELECT_READ, SELECT_WRITE, SELECT_EXCEPT];
   const sets = setAddrs.map((addr) => (addr === 0n || bytes === 0 ? undefined : task.mem.read(addr, bytes)));

@@ -4,6 +4,7 @@
 import { E, SysError, fail } from '../../abi/errno.js';
 import { AT_FDCWD, O, PATH_MAX } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
+import { NR_OPEN } from '../../sentry/fd-table.js';
 import type { SyscallTask } from '../../sentry/syscall.js';
 import type { FileDescription, Location } from '../../vfs/api.js';
 
@@ -22,10 +23,10 @@ export function openFile(task: SyscallTask, fd: number): FileDescription {
   return file;
 }
 
-/** RLIMIT_NOFILE of the caller, as the fd table takes it. */
+/** RLIMIT_NOFILE of the caller, as the fd table takes it (never above fs.nr_open). */
 export function fdLimit(task: SyscallTask): number {
   const cur = task.rlimits.get(RLIMIT_NOFILE).cur;
-  return cur > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(cur);
+  return cur > BigInt(NR_OPEN) ? NR_OPEN : Number(cur);
 }
 
 /** A path argument; ENOENT for "" unless the call allows AT_EMPTY_PATH. */
