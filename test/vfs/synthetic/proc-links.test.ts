@@ -97,4 +97,16 @@ describe('/proc/PID magic links', () => {
     expect(readAll(sb.vfs, user, '/proc/1/cmdline')).toBe('/bin/sh\0-c\0echo hi\0');
     expect(readAll(sb.vfs, user, '/proc/self/environ')).toBe('PATH=/bin\0HOME=/root\0');
   });
+
+  it('show anonymous files by name and still open them', () => {
+    const sb = sandboxWithMarker();
+    const ctx = sb.ctx();
+    const entry = sb.synthetic.mqueues.open('q', O.CREAT | O.RDWR, 0o600, undefined, ctx.creds);
+    const file = sb.vfs.openAnonymous(sb.synthetic.mqueueInode(entry), 'anon_inode:[mqueue]', O.RDWR, ctx);
+    sb.processes.get(1)!.fdTable.set(4, file);
+    expect(sb.vfs.readlink(ctx, undefined, '/proc/self/fd/4')).toBe('anon_inode:[mqueue]');
+    expect(sb.vfs.stat(ctx, undefined, '/proc/self/fd/4', 0).ino).toBe(file.inode.ino);
+    expect(readAll(sb.vfs, ctx, '/proc/self/fd/4')).toMatch(/^QSIZE:0 /);
+    expect(errnoOf(() => sb.vfs.stat(ctx, undefined, '/proc/self/fd/4/x', 0))).toBe(E.ENOTDIR);
+  });
 });
