@@ -399,6 +399,21 @@ describe('bundle create', () => {
       expect(existsSync(bundle)).toBe(false);
     });
 
+    it('names a file that is not a tar, and a truncated tar', async () => {
+      const junk = path.join(work, 'junk.tar');
+      writeFileSync(junk, Buffer.alloc(4096, 0x41));
+      await expect(createBundle({ dir: bundle, from: junk, args: [] })).rejects.toThrow(/^.*junk\.tar: not a readable tar archive: /);
+      const whole = await tarBuffer([{ name: 'big', content: Buffer.alloc(10_000, 1) }]);
+      writeFileSync(junk, whole.subarray(0, 4096));
+      await expect(createBundle({ dir: bundle, from: junk, args: [] })).rejects.toThrow(/junk\.tar: /);
+      const twoEntries = await tarBuffer([{ name: 'a', content: 'a' }, { name: 'b', content: 'b' }]);
+      writeFileSync(junk, twoEntries.subarray(0, 1024)); // stops right after the first entry
+      await expect(createBundle({ dir: bundle, from: junk, args: [] })).rejects.toThrow(
+        /junk\.tar: the archive is truncated \(no end-of-archive marker\)$/,
+      );
+      expect(existsSync(bundle)).toBe(false);
+    });
+
     it('refuses zstd layers with a clear error', async () => {
       const layout = path.join(work, 'layout');
       writeFiles(layout, ociLayoutFiles(IMAGE_CONFIG, [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0])]));
