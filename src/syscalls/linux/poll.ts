@@ -12,6 +12,7 @@ import type { FileDescription, Waitable } from '../../vfs/api.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { EpollInstance, pollable } from './epoll-instance.js';
 import { eventfdSyscalls } from './eventfd.js';
+import { timerfdSyscalls } from './timerfd.js';
 import { fdLimit } from './task-files.js';
 
 const NS_PER_SEC = 1_000_000_000n;
@@ -284,6 +285,7 @@ function epoll_pwait2(task: SyscallTask, args: SyscallArgs): Promise<number> {
 
 export const pollSyscalls = {
   ...eventfdSyscalls,
+  ...timerfdSyscalls,
   poll,
   ppoll,
   select,

@@ -106,3 +106,36 @@ describe('splice, tee, vmsplice and memfd_create', () => {
     expect(await call(t, f.memfd_create, t.mem.cstring('h'), 4)).toBe(-E.EINVAL);
   });
 });
+
+describe('timerfd', () => {
+  function itimerspec(t: FakeTask, valueMs: number, intervalMs: number): bigint {
+    const b = Buffer.alloc(32);
+    b.writeBigInt64LE(BigInt(intervalMs) * 1_000_000n, 8);
+    b.writeBigInt64LE(BigInt(valueMs) * 1_000_000n, 24);
+    return t.mem.put(b);
+  }
+
+  it('expires, counts expirations, reports the time left, and disarms', async () => {
+    const t = fakeTask(makeVfs().vfs);
+    const fd = await call(t, s.timerfd_create, 1, O.NONBLOCK);
+    const out = t.mem.alloc(8);
+    expect(await call(t, f.read, fd, out, 8)).toBe(-E.EAGAIN);
+    expect(await call(t, s.timerfd_settime, fd, 0, itimerspec(t, 10, 5), 0)).toBe(0);
+    const cur = t.mem.alloc(32);
+    expect(await call(t, s.timerfd_gettime, fd, cur)).toBe(0);
+    expect(t.mem.read(cur, 32).readBigInt64LE(8)).toBe(5_000_000n);
+    const pfd = Buffer.alloc(8);
+    pfd.writeInt32LE(fd, 0);
+    pfd.writeUInt16LE(POLL.IN, 4);
+    expect(await call(t, s.poll, t.mem.put(pfd), 1, 1000)).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await call(t, f.read, fd, out, 8)).toBe(8);
+    expect(t.mem.read(out, 8).readBigUInt64LE()).toBeGreaterThanOrEqual(2n);
+    expect(await call(t, s.timerfd_settime, fd, 0, itimerspec(t, 0, 0), 0)).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await call(t, f.read, fd, out, 8)).toBe(-E.EAGAIN);
+    expect(await call(t, s.timerfd_create, 8, 0)).toBe(-E.EPERM);
+    expect(await call(t, s.timerfd_create, 42, 0)).toBe(-E.EINVAL);
+    expect(await call(t, s.timerfd_settime, 99, 0, itimerspec(t, 1, 0), 0)).toBe(-E.EBADF);
+  });
+});
