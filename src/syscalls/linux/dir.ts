@@ -196,6 +196,8 @@ function fchdir(task: SyscallTask, args: SyscallArgs): number {
 function getcwd(task: SyscallTask, args: SyscallArgs): number {
   const addr = pointer(args[0]);
   const size = Number(BigInt.asUintN(32, args[1]));
+  // A removed working directory has no path (it is Linux's d_unlinked case).
+  if (task.kernel.vfs.statAt(task.fs.cwd).nlink === 0) return -E.ENOENT;
   const path = Buffer.from(task.kernel.vfs.pathOf(task.fs, task.fs.cwd) + '\0', 'latin1');
   if (path.length > size) return -E.ERANGE;
   task.mem.write(addr, path);

@@ -145,6 +145,11 @@ describe('directory family', () => {
     expect(await call(t, d.fchdir, fd)).toBe(0);
     await call(t, d.getcwd, buf, 64);
     expect(t.mem.read(buf, 3).toString()).toBe('/a\0');
+    expect(await call(t, d.mkdir, t.mem.cstring('/gone'), 0o755)).toBe(0);
+    expect(await call(t, d.chdir, t.mem.cstring('/gone'))).toBe(0);
+    expect(await call(t, d.rmdir, t.mem.cstring('/gone'))).toBe(0);
+    expect(await call(t, d.getcwd, buf, 64)).toBe(-E.ENOENT);
+    await call(t, d.chdir, t.mem.cstring('/'));
     const user = fakeTask(vfs, rootCreds(1000, 1000));
     expect(await call(user, d.chroot, user.mem.cstring('/a'))).toBe(-E.EPERM);
     expect(await call(t, d.chroot, t.mem.cstring('/a'))).toBe(0);
