@@ -2,10 +2,10 @@
 // (136:N), all views of the sandbox's PtyTable. Mount options as Linux takes them:
 // mode= for slaves (default 0600), gid= for their group, ptmxmode= (default 0000).
 
+import { E, fail } from '../../abi/errno.js';
 import { S, makedev, type FileImpl, type FilesystemType, type MountRequest, type Stat } from '../api.js';
 import { parseId, parseMountOptions, parseOctal } from '../options.js';
 import { DirNode, FixedChildren, MergedChildren, NumberedChildren, SynthFs, SynthNode, type Owner } from '../synthetic/nodes.js';
-import { fail, E } from '../../abi/errno.js';
 import { PTY_SLAVE_MAJOR, type PtyTable } from './table.js';
 
 export const DEVPTS_SUPER_MAGIC = 0x1cd1;
