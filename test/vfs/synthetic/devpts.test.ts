@@ -299,4 +299,30 @@ describe('devpts', () => {
     master.unref();
     expect(errnoOf(() => sb.vfs.open(sb.ctx(), undefined, '/dev/console', O.WRONLY, 0))).toBe(E.ENXIO);
   });
+
+  it('flushes queues (TCFLSH), stops output (TCXONC) and counts it (TIOCOUTQ), refuses a second opener under TIOCEXCL', () => {
+    const pair = openPair();
+    const { master, slave, mem, sb } = pair;
+    type(pair, 'typed\n');
+    slave.write(bytes('out'));
+    slave.ioctl(IOCTL.TIOCOUTQ, ARG, mem);
+    expect(mem.int(ARG)).toBe(10); // the echo "typed\r\n" and "out"
+    slave.ioctl(IOCTL.TCFLSH, 0n, mem); // TCIFLUSH: what was typed
+    expect(errnoOf(() => slave.read(new Uint8Array(8)))).toBe(E.EAGAIN);
+    master.ioctl(IOCTL.TCFLSH, 0n, mem); // the master's input: what the slave wrote
+    expect(errnoOf(() => master.read(new Uint8Array(8)))).toBe(E.EAGAIN);
+    expect(errnoOf(() => slave.ioctl(IOCTL.TCFLSH, 7n, mem))).toBe(E.EINVAL);
+    slave.ioctl(IOCTL.TCXONC, 0n, mem); // TCOOFF
+    expect(slave.readiness(POLL.OUT)).toBe(0);
+    expect(errnoOf(() => slave.write(bytes('x')))).toBe(E.EAGAIN);
+    slave.ioctl(IOCTL.TCXONC, 1n, mem); // TCOON
+    expect(slave.write(bytes('x'))).toBe(1);
+    slave.ioctl(IOCTL.TIOCEXCL, 0n, mem);
+    sb.addProcess(9, { fsContext: { ...sb.ctx(1), creds: { uid: 0, gid: 0, groups: [], caps: 0n } } });
+    sb.current = 9;
+    expect(errnoOf(() => sb.vfs.open(sb.ctx(9), undefined, `/dev/pts/${pair.index}`, O.RDWR | O.NOCTTY, 0))).toBe(E.EBUSY);
+    slave.ioctl(IOCTL.TIOCNXCL, 0n, mem);
+    expect(errnoOf(() => sb.vfs.open(sb.ctx(9), undefined, `/dev/pts/${pair.index}`, O.RDWR | O.NOCTTY, 0).unref())).toBe(0);
+    expect(errnoOf(() => slave.ioctl(0x1234, 0n, mem))).toBe(E.ENOTTY);
+  });
 });
