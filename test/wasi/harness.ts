@@ -25,20 +25,39 @@ export const FIXTURES = path.join(REPO, 'test/fixtures/wasm');
 export const CACHE = path.join(REPO, 'node_modules/.cache/tssc/wasi');
 const ALL_CAPS = (1n << 41n) - 1n;
 
-/** Workers run compiled JavaScript: rebuilds dist/ when a source is newer than it. */
+/**
+ * Workers run compiled JavaScript: rebuilds dist/ when a source is newer than it. Test
+ * files run in parallel processes, so one of them builds while the others wait.
+ */
 export function ensureCompiled(): void {
   const worker = path.join(REPO, 'dist/syscalls/wasi/worker-main.js');
-  const built = fs.existsSync(worker) ? fs.statSync(worker).mtimeMs : 0;
   const newest = (dir: string): number =>
     fs.readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
       const p = path.join(dir, e.name);
       return Math.max(max, e.isDirectory() ? newest(p) : e.name.endsWith('.ts') ? fs.statSync(p).mtimeMs : 0);
     }, 0);
-  if (newest(path.join(REPO, 'src')) <= built) return;
+  const stale = () => newest(path.join(REPO, 'src')) > (fs.existsSync(worker) ? fs.statSync(worker).mtimeMs : 0);
+  if (!stale()) return;
+  fs.mkdirSync(CACHE, { recursive: true });
+  const lock = path.join(CACHE, 'build.lock');
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      // A lock left by a killed run is stale after two minutes.
+      if (Date.now() - fs.statSync(lock, { throwIfNoEntry: false })!.mtimeMs > 120_000) fs.rmSync(lock, { recursive: true, force: true });
+      Atomics.wait(pause, 0, 0, 200);
+    }
+  }
   try {
+    if (!stale()) return;
     execFileSync('npx', ['tsc', '-p', 'tsconfig.json', '--incremental', '--tsBuildInfoFile', path.join(CACHE, '../tsbuildinfo')], { cwd: REPO, stdio: 'pipe' });
   } catch {
     // Type errors elsewhere in the tree still leave the JavaScript emitted.
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
   }
 }
 
