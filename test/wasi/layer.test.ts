@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { E, SysError } from '../../src/abi/errno.js';
 import { CallBuffer, CallClient } from '../../src/sentry/wasm/channel.js';
 import { limitModuleMemory, WASM_PAGE_SIZE } from '../../src/sentry/wasm/memory-limit.js';
+import { compileCached } from '../../src/sentry/wasm/module-cache.js';
 import { wasmEnvironment } from '../../src/sentry/wasm/sandbox.js';
 import { PREVIEW1_FUNCTIONS, WasiErrno } from '../../src/syscalls/wasi/abi.js';
 import { wasiErrnoOfLinux } from '../../src/syscalls/wasi/errno.js';
@@ -66,6 +67,19 @@ describe('the memory limit', () => {
 
   it('refuses a module whose initial memory is above the limit', () => {
     expect(() => limitModuleMemory(moduleWith([0, 20]), 10 * WASM_PAGE_SIZE)).toThrow(SysError);
+  });
+});
+
+describe('the compile cache', () => {
+  it('compiles the same bytes once', async () => {
+    const bytes = Buffer.from('0061736d01000000', 'hex');
+    const first = compileCached(bytes);
+    expect(compileCached(Buffer.from(bytes))).toBe(first);
+    expect(WebAssembly.Module.exports(await first)).toEqual([]);
+  });
+
+  it('rejects bytes that are not a module with ENOEXEC', async () => {
+    await expect(compileCached(Buffer.from('0061736d02000000', 'hex'))).rejects.toSatisfy((e: unknown) => e instanceof SysError && e.errno === E.ENOEXEC);
   });
 });
 
