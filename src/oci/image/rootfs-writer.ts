@@ -301,7 +301,7 @@ export class RootfsWriter {
 
 /** Passes a tar through, remembering its last bytes: a whole tar ends in two zero blocks. */
 class EndOfArchiveCheck extends Transform {
-  private tail = Buffer.alloc(0);
+  private tail: Buffer = Buffer.alloc(0);
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.tail =
