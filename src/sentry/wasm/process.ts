@@ -14,11 +14,9 @@ import type { WasmWorkerData } from './worker-data.js';
 const SIGKILL = 9;
 const SIGXCPU = 24;
 
-/** What the WASI table gives a running process to end it (proc_exit, proc_raise). */
+/** What the WASI table gives a running process to end it (proc_exit). */
 export interface WasmProcessControl {
   exit(code: number): void;
-  /** Ends the process as the signal's default action would (no handlers exist in WASI). */
-  kill(signal: number): void;
 }
 
 /** Answers one call: the WASI errno, with results left in buffer. */
@@ -56,8 +54,6 @@ export interface WasmProcess {
   readonly exited: Promise<WasmExitStatus>;
   /** Terminates the module as a fatal signal does (SIGKILL, SIGTERM ...). */
   kill(signal: number): void;
-  /** CPU time the module has used: its running time outside calls into the sentry. */
-  cpuTimeNs(): bigint;
 }
 
 /** A module compiled and checked for a program: what execve holds before its point of no return. */
@@ -103,7 +99,7 @@ class RunningWasmProcess implements WasmProcess {
     private readonly limits: WasmLimits,
   ) {
     this.exited = new Promise((resolve) => (this.settle = resolve));
-    this.handle = table.attach(task, { exit: (code) => this.end({ kind: 'exited', code: code & 0xff }), kill: (signal) => this.kill(signal) });
+    this.handle = table.attach(task, { exit: (code) => this.end({ kind: 'exited', code: code & 0xff }) });
     const { port1, port2 } = new MessageChannel();
     const now = process.hrtime.bigint();
     const workerData: WasmWorkerData = {
@@ -132,10 +128,6 @@ class RunningWasmProcess implements WasmProcess {
 
   kill(signal: number): void {
     this.end({ kind: 'signaled', signal });
-  }
-
-  cpuTimeNs(): bigint {
-    return this.usedNs + (this.runningSince === undefined ? 0n : process.hrtime.bigint() - this.runningSince);
   }
 
   private onMessage(message: WorkerMessage): void {

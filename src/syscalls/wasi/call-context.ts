@@ -22,7 +22,7 @@ export type WasiHandler = (ctx: WasiCallContext, args: readonly CallArg[]) => nu
 
 export const OK = WasiErrno.SUCCESS;
 
-/** A u64 file size or offset as the VFS takes it (numbers): EFBIG/EINVAL beyond 2^53. */
+/** A u64 file size or offset as the VFS takes it (a number): EINVAL beyond 2^53. */
 export function fileOffset(value: bigint): number {
   if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) fail(E.EINVAL);
   return Number(value);
