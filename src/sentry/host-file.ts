@@ -13,7 +13,7 @@ import { S, type Credentials, type FileDescription, type FileImpl, type FsContex
 import { WaitQueue } from '../vfs/waiter.js';
 import { allocateIno, anonFilesystem } from './anon-fs.js';
 import { HostStreamReader } from './host-file-reader.js';
-import { HostTerminal } from './host-file-termios.js';
+import { HostTerminal, type JobControlTerminal } from './host-file-termios.js';
 
 const hostStdioFs = anonFilesystem('host', 0);
 const WRITABLE = POLL.OUT | POLL.WRNORM;
@@ -167,6 +167,25 @@ export class HostFileInode implements Inode {
     if (!this.terminal) fail(E.ENOTTY);
     return this.terminal.ioctl(request, arg, memory);
   }
+}
+
+/** The job-control state of the terminal behind file, when it is a host tty. */
+export function hostTerminalOf(file: FileDescription): JobControlTerminal | undefined {
+  return file.inode instanceof HostFileInode ? file.inode.terminal : undefined;
+}
+
+/**
+ * Makes the host tty behind file the controlling terminal of a session whose foreground
+ * group is pgid (process.terminal: the container's init gets the caller's terminal), so
+ * tcgetpgrp/tcsetpgrp work and the signal proxy can send a typed ^C to the foreground
+ * group (hostTerminalOf(file).foreground). False when file is not a tty.
+ */
+export function attachControllingTerminal(file: FileDescription, session: number, pgid: number): boolean {
+  const terminal = hostTerminalOf(file);
+  if (!terminal) return false;
+  terminal.session = session;
+  terminal.foreground = pgid;
+  return true;
 }
 
 /**

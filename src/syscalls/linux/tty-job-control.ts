@@ -4,28 +4,16 @@
 
 import { E, SysError } from '../../abi/errno.js';
 import { IOCTL } from '../../abi/linux-ioctl.js';
-import { HostFileInode } from '../../sentry/host-file.js';
+import { hostTerminalOf } from '../../sentry/host-file.js';
 import type { JobControlTerminal } from '../../sentry/host-file-termios.js';
 import type { SyscallTask } from '../../sentry/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 
 export const JOB_CONTROL_REQUESTS: ReadonlySet<number> = new Set([IOCTL.TIOCGPGRP, IOCTL.TIOCSPGRP, IOCTL.TIOCGSID, IOCTL.TIOCSCTTY, IOCTL.TIOCNOTTY]);
 
+/** The job-control state of a terminal file: host ttys for now (devpts can join). */
 export function jobControlTerminal(file: FileDescription): JobControlTerminal | undefined {
-  return file.inode instanceof HostFileInode ? file.inode.terminal : undefined;
-}
-
-/**
- * Makes the terminal behind file the controlling terminal of a session whose foreground
- * group is pgid (process.terminal: the container's init gets the caller's terminal).
- * False when file is not a terminal.
- */
-export function attachControllingTerminal(file: FileDescription, session: number, pgid: number): boolean {
-  const terminal = jobControlTerminal(file);
-  if (!terminal) return false;
-  terminal.session = session;
-  terminal.foreground = pgid;
-  return true;
+  return hostTerminalOf(file);
 }
 
 function writePid(task: SyscallTask, addr: bigint, value: number): void {
