@@ -1,12 +1,15 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkBundle, loadBundle } from '../../src/oci/bundle.js';
 import { defaultSpec } from '../../src/oci/default-spec.js';
 import { formatProblem, InvalidBundleError } from '../../src/oci/errors.js';
 
 type Json = Record<string, any>;
+
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 
 describe('config.json validation', () => {
   let bundle: string;
@@ -33,6 +36,11 @@ describe('config.json validation', () => {
     expect(loaded.configPath).toBe(path.join(bundle, 'config.json'));
     expect(loaded.rootfsMetaPath).toBe(path.join(bundle, 'tssc-rootfs-meta.json'));
     expect(loaded.spec.process.args).toEqual(['sh']);
+  });
+
+  it.each(['runc-spec.json', 'containerd-spec.json'])('accepts a real-world %s', (fixture) => {
+    const text = readFileSync(path.join(FIXTURES, fixture), 'utf8');
+    expect(problemsOf((s) => Object.assign(s, JSON.parse(text)))).toEqual([]);
   });
 
   it('tolerates unknown fields, as runc does', () => {
