@@ -1,7 +1,7 @@
 // `tssc run` of wasm bundles, end to end: a wasm init (no ptrace needed), and a mixed
 // pipeline where busybox's sh execs wasm programs between Linux ones in one sandbox.
 
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasBusybox, makeRootfs, removeDir, scratchDir, tsscRun, writeConfig } from '../e2e/busybox-bundle.js';
@@ -60,6 +60,22 @@ describe('tssc run of a wasm bundle', () => {
     copyFileSync(path.join(dir, 'rootfs', 'bin', 'args-env.wasm'), path.join(dir, 'rootfs', 'bin', 'plain'));
     const result = run(['/bin/plain', '3'], { annotations: { 'module.wasm.image/variant': 'compat' } });
     expect(result.status).toBe(3);
+  });
+});
+
+describe('tssc run of a wasm bundle on a host without the native helper', () => {
+  it('never needs the ptrace addon', () => {
+    // A copy of tssc without native/: loading the addon would fail there.
+    const copy = scratchDir('tssc-no-native-');
+    const source = tsscDir ?? path.resolve(import.meta.dirname, '../..');
+    for (const entry of ['bin', 'dist', 'package.json']) cpSync(path.join(source, entry), path.join(copy, entry), { recursive: true });
+    symlinkSync(path.join(source, 'node_modules'), path.join(copy, 'node_modules'));
+    expect(existsSync(path.join(copy, 'native'))).toBe(false);
+    writeConfig(dir, { args: ['/bin/args-env.wasm', '5'] });
+    const result = tsscRun(dir, [], { tsscDir: copy });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(5);
+    removeDir(copy);
   });
 });
 
