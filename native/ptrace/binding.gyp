@@ -3,7 +3,8 @@
     {
       "target_name": "tssc_ptrace",
       "sources": ["src/tracer.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-pthread"],
+      "libraries": ["-pthread"]
     },
     {
       "target_name": "tssc_stub",

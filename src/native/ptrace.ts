@@ -50,6 +50,9 @@ interface Addon {
   pokeMem(pid: number, addr: bigint, buf: Uint8Array): number;
   tgkill(tgid: number, tid: number, signal: number): number;
   sigmask(pid: number): bigint;
+  /** Starts the stop watcher thread; onStop runs on this thread after each armWatcher(). */
+  watchStops(onStop: () => void): void;
+  armWatcher(): void;
 }
 
 /** The tracer: the addon plus the shared register buffer and stop record it fills. */
@@ -58,6 +61,12 @@ export interface Tracer extends Addon {
   readonly stop: Int32Array;
   /** The static stub every sandboxed execve really runs. */
   readonly stubPath: string;
+  /**
+   * Called on the main thread when a stop or exit is pending after armWatcher(); one
+   * listener at a time (one traced sandbox per process: waitpid(-1) takes every tracee's
+   * stops).
+   */
+  onStop: (() => void) | undefined;
 }
 
 const buildDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'ptrace', 'build', 'Release');
@@ -76,6 +85,8 @@ export function loadTracer(): Tracer {
   const regs = new BigUint64Array(REG_COUNT);
   const stop = new Int32Array(3);
   addon.init(regs, stop);
-  tracer = Object.assign(Object.create(addon) as Addon, { regs, stop, stubPath }) as Tracer;
+  const loaded = Object.assign(Object.create(addon) as Addon, { regs, stop, stubPath, onStop: undefined }) as Tracer;
+  addon.watchStops(() => loaded.onStop?.());
+  tracer = loaded;
   return tracer;
 }

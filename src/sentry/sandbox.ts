@@ -26,8 +26,8 @@ import { ThreadGroup } from './thread-group.js';
  * what holds up on a loaded machine). It never blocks while a woken task waits for its
  * answer in the event loop.
  */
-const SPIN_US = Number(process.env.TSSC_SPIN_US ?? 5);
-const BLOCK_US = Number(process.env.TSSC_BLOCK_US ?? 1000);
+const SPIN_US = 5;
+const BLOCK_US = 1000;
 const TRACE_OPTIONS =
   PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE_O.TRACEVFORK | PTRACE_O.TRACECLONE |
   PTRACE_O.TRACEEXEC | PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL;
@@ -79,7 +79,7 @@ export class Sandbox {
   private init: ThreadGroup | undefined;
   private finish: ((status: number) => void) | undefined;
   private readonly startedAt = process.hrtime.bigint();
-  private readonly onSigchld = (): void => this.pump(0);
+  private readonly onStop = (): void => this.pump(0);
   /**
    * Async handlers whose answer may come without any stop: not asleep in one of the
    * task's waits (a promise that settles in a microtask, or a wait that has just ended).
@@ -87,8 +87,8 @@ export class Sandbox {
    */
   private awakeAnswers = 0;
   /**
-   * Signal watchers do not keep Node's loop alive; this timer does while the sandbox
-   * runs, and it also takes any stop whose SIGCHLD coalesced with an earlier one.
+   * The stop watcher does not keep Node's loop alive; this timer does while the sandbox
+   * runs (and would take any stop the watcher missed).
    */
   private keepAlive: NodeJS.Timeout | undefined;
 
@@ -132,8 +132,9 @@ export class Sandbox {
     const done = new Promise<number>((resolve) => {
       this.finish = resolve;
     });
-    process.on('SIGCHLD', this.onSigchld);
-    this.keepAlive = setInterval(this.onSigchld, 500);
+    if (this.tracer.onStop) throw new Error('one traced sandbox per process at a time');
+    this.tracer.onStop = this.onStop;
+    this.keepAlive = setInterval(this.onStop, 500);
     this.pump(0);
     return done;
   }
@@ -235,7 +236,11 @@ export class Sandbox {
         this.allGone();
         return;
       }
-      if (next <= 0) return;
+      if (next <= 0) {
+        // Back to the event loop: the watcher wakes it for the next stop.
+        this.tracer.armWatcher();
+        return;
+      }
       next = this.handleStop(next);
     }
   }
@@ -512,7 +517,7 @@ export class Sandbox {
     if (!init?.zombie || this.tasksByHost.size > 0 || !this.finish) return;
     const finish = this.finish;
     this.finish = undefined;
-    process.off('SIGCHLD', this.onSigchld);
+    this.tracer.onStop = undefined;
     clearInterval(this.keepAlive);
     finish(init.exitStatus!);
   }

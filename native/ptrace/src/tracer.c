@@ -8,7 +8,9 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -409,6 +411,64 @@ static napi_value Sigmask(napi_env env, napi_callback_info info) {
   return out;
 }
 
+
+// The stop watcher: a thread that, when armed, sleeps in waitid(WNOWAIT) until some
+// tracee has a stop or an exit to report and then wakes the JS main thread once. It
+// replaces SIGCHLD, which the kernel would otherwise deliver to Node (a signal frame, a
+// pipe write and an event-loop wakeup) for every single ptrace stop. The main thread
+// arms it each time it goes back to the event loop; waitid with WNOWAIT consumes nothing.
+static sem_t watch_arm;
+static napi_threadsafe_function watch_fn;
+static pthread_t watch_thread;
+static int watch_started;
+
+static void *watch_main(void *unused) {
+  (void)unused;
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, NULL);
+  for (;;) {
+    while (sem_wait(&watch_arm) != 0 && errno == EINTR) {
+    }
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    while (waitid(P_ALL, 0, &info, WEXITED | WSTOPPED | WNOWAIT | __WALL) != 0 && errno == EINTR) {
+    }
+    napi_call_threadsafe_function(watch_fn, NULL, napi_tsfn_nonblocking);
+  }
+  return NULL;
+}
+
+// watchStops(callback): starts the watcher; callback runs on the main thread after an arm
+// once a stop or exit is pending (or no tracee is left).
+static napi_value WatchStops(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], name;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (watch_started) {
+    napi_throw_error(env, NULL, "watchStops: already started");
+    return NULL;
+  }
+  CHECK(napi_create_string_utf8(env, "tssc-stop-watcher", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_create_threadsafe_function(env, argv[0], NULL, name, 0, 1, NULL, NULL, NULL, NULL, &watch_fn));
+  // The sandbox keeps the loop alive while it runs; the watcher must not.
+  CHECK(napi_unref_threadsafe_function(env, watch_fn));
+  if (sem_init(&watch_arm, 0, 0) != 0 || pthread_create(&watch_thread, NULL, watch_main, NULL) != 0) {
+    napi_throw_error(env, NULL, "watchStops: cannot start the watcher thread");
+    return NULL;
+  }
+  watch_started = 1;
+  return NULL;
+}
+
+// armWatcher(): lets the watcher report the next pending stop once.
+static napi_value ArmWatcher(napi_env env, napi_callback_info info) {
+  (void)info;
+  int value = 0;
+  if (watch_started && sem_getvalue(&watch_arm, &value) == 0 && value == 0) sem_post(&watch_arm);
+  return NULL;
+}
+
 static napi_value Module(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"init", NULL, Init, NULL, NULL, NULL, napi_default, NULL},
@@ -424,6 +484,8 @@ static napi_value Module(napi_env env, napi_value exports) {
       {"pokeMem", NULL, PokeMem, NULL, NULL, NULL, napi_default, NULL},
       {"tgkill", NULL, Kill, NULL, NULL, NULL, napi_default, NULL},
       {"sigmask", NULL, Sigmask, NULL, NULL, NULL, napi_default, NULL},
+      {"watchStops", NULL, WatchStops, NULL, NULL, NULL, napi_default, NULL},
+      {"armWatcher", NULL, ArmWatcher, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
