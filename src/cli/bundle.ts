@@ -20,7 +20,7 @@ export function registerBundle(program: Command, context: CliContext): void {
     .action(async (dir: string, args: string[], options: { from: string }) => {
       // Loaded on use: extraction and the schema compiler are the slowest imports of tssc.
       const { createBundle } = await import('../oci/image/create-bundle.js');
-      const progress = progressBar('unpacking', process.stderr);
+      const progress = progressBar(process.stderr);
       const created = await createBundle({ dir, from: options.from, args, ...(progress !== undefined && { progress }) });
       context.log().debug(`bundle ${created.dir} from ${created.source}: ${created.metaEntries} metadata entries`);
       context.stdout(`${created.dir}\n`);

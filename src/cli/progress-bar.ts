@@ -1,13 +1,15 @@
 // A one-line progress bar on a terminal, redrawn at most ten times a second. Only shown
-// for inputs big enough to be waited on; pipes and log files never see it.
+// for inputs big enough to be waited on; pipes and log files never see it. Each start()
+// begins a new bar (an image archive is read first, then its layers are unpacked).
 import type { ProgressSink } from '../oci/image/create-bundle.js';
 
 const MIN_BYTES_FOR_BAR = 16 * 1024 * 1024;
 const REDRAW_MS = 100;
 const BAR_WIDTH = 30;
 
-export function progressBar(label: string, terminal: NodeJS.WriteStream): ProgressSink | undefined {
+export function progressBar(terminal: NodeJS.WriteStream): ProgressSink | undefined {
   if (!terminal.isTTY) return undefined;
+  let label = '';
   let total = 0;
   let done = 0;
   let lastDraw = 0;
@@ -22,8 +24,11 @@ export function progressBar(label: string, terminal: NodeJS.WriteStream): Progre
     shown = true;
   };
   return {
-    start(totalBytes) {
+    start(what, totalBytes) {
+      label = what;
       total = totalBytes;
+      done = 0;
+      lastDraw = 0;
     },
     advance(bytes) {
       done += bytes;

@@ -9,13 +9,13 @@ function fakeTerminal(isTTY: boolean): { stream: NodeJS.WriteStream; written: st
 
 describe('progress bar', () => {
   it('is not shown when stderr is not a terminal', () => {
-    expect(progressBar('unpacking', fakeTerminal(false).stream)).toBeUndefined();
+    expect(progressBar(fakeTerminal(false).stream)).toBeUndefined();
   });
 
   it('stays quiet for small inputs', () => {
     const { stream, written } = fakeTerminal(true);
-    const bar = progressBar('unpacking', stream);
-    bar?.start(1024);
+    const bar = progressBar(stream);
+    bar?.start('unpacking', 1024);
     bar?.advance(1024);
     bar?.finish();
     expect(written).toEqual([]);
@@ -23,9 +23,9 @@ describe('progress bar', () => {
 
   it('draws progress for large inputs and ends the line', () => {
     const { stream, written } = fakeTerminal(true);
-    const bar = progressBar('unpacking', stream);
+    const bar = progressBar(stream);
     const total = 64 * 1024 * 1024;
-    bar?.start(total);
+    bar?.start('unpacking', total);
     bar?.advance(total / 2);
     bar?.advance(total / 2);
     bar?.finish();

@@ -20,7 +20,8 @@ import { RootfsMeta } from './rootfs-meta.js';
 import { RootfsWriter } from './rootfs-writer.js';
 
 export interface ProgressSink {
-  start(totalBytes: number): void;
+  /** Begins a phase: `what` reading or unpacking, `totalBytes` of input to go. */
+  start(what: string, totalBytes: number): void;
   advance(bytes: number): void;
   finish(): void;
 }
@@ -61,14 +62,14 @@ export async function createBundle(options: CreateBundleOptions): Promise<Create
     if (fromStdin) from = await spool(options.stdin ?? process.stdin, newStagingDir(dir, staging));
     const isDirectory = statSync(from).isDirectory();
     const source = isDirectory ? directoryKind(from) : await archiveKind(from);
-    const image = source === 'rootfs' ? undefined : await readImage(from, isDirectory, source, dir, staging);
+    const image = source === 'rootfs' ? undefined : await readImage(from, isDirectory, source, dir, staging, options.progress);
     const layers: LayerFile[] = image?.layers ?? [{ path: from, label: fromStdin ? 'standard input' : options.from }];
 
     const meta = new RootfsMeta();
     const writer = new RootfsWriter(made.rootfs, meta, (process.geteuid?.() ?? 0) === 0);
     // Sizing every layer first also finds a missing one before anything is unpacked.
     const totalBytes = layers.reduce((sum, layer) => sum + layerSize(layer), 0);
-    options.progress?.start(totalBytes);
+    options.progress?.start('unpacking', totalBytes);
     for (const layer of layers) {
       const opened = openLayer(layer, (bytes) => options.progress?.advance(bytes));
       await writer.apply(opened.tar, { whiteouts: image !== undefined, source: layer.label });
@@ -125,14 +126,16 @@ function directoryKind(from: string): ArchiveKind {
   throw new TsscError(`--from ${from}: a directory must be an OCI image layout (oci-layout, index.json, blobs/)`);
 }
 
-async function readImage(from: string, isDirectory: boolean, kind: ArchiveKind, dir: string, staging: string[]): Promise<Image> {
+async function readImage(from: string, isDirectory: boolean, kind: ArchiveKind, dir: string, staging: string[], progress?: ProgressSink): Promise<Image> {
   let root = from;
   if (!isDirectory) {
     // The archive's layers may come in any order: unpack it beside the rootfs first.
     root = newStagingDir(dir, staging);
     const writer = new RootfsWriter(root, new RootfsMeta(), false);
-    const archive = openLayer({ path: from, label: from }, () => undefined);
+    progress?.start('reading image archive', fileSize(from));
+    const archive = openLayer({ path: from, label: from }, (bytes) => progress?.advance(bytes));
     await writer.apply(archive.tar, { whiteouts: false, source: from });
+    progress?.finish();
   }
   return kind === 'oci-layout' ? readOciLayout(root) : readDockerSave(root);
 }
