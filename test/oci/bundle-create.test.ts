@@ -82,6 +82,7 @@ describe('bundle create', () => {
       expect(statSync(busybox).mode & 0o111).not.toBe(0);
       expect(readlinkSync(path.join(bundle, 'rootfs', 'bin', 'sh'))).toBe('busybox');
       expect(created.spec.process.args).toEqual(['sh']);
+      for (const mountPoint of ['proc', 'sys', 'dev']) expect(statSync(path.join(bundle, 'rootfs', mountPoint)).isDirectory()).toBe(true);
       expect(checkBundle(bundle).ok).toBe(true);
       const meta = JSON.parse(readFileSync(path.join(bundle, 'tssc-rootfs-meta.json'), 'utf8'));
       expect(meta.version).toBe(1);
@@ -118,6 +119,7 @@ describe('bundle create', () => {
       expect(readFileSync(path.join(rootfs, 'opaque', 'upper'), 'utf8')).toBe('upper');
       expect(statSync(path.join(rootfs, 'added')).mode & 0o777).toBe(0o755);
       expect(readdirSync(rootfs).some((name) => name.startsWith('.wh.'))).toBe(false);
+      expect(readdirSync(rootfs).sort()).toEqual(['added', 'data', 'dev', 'etc', 'home', 'opaque', 'proc', 'sys']);
       const spec = created.spec;
       expect(spec.process.env).toEqual(['PATH=/custom/bin:/bin', 'TERM=xterm', 'FOO=bar']);
       expect(spec.process.args).toEqual(['/bin/sh', '-c', 'echo hi']);

@@ -80,6 +80,8 @@ export async function createBundle(options: CreateBundleOptions): Promise<Create
     meta.write(path.join(dir, ROOTFS_META_FILE));
 
     const spec = image === undefined ? defaultSpec({ args: options.args }) : specFromImage(image.config, options.args, made.rootfs);
+    // The spec's root is read-only: its mount points must exist before anything runs.
+    for (const mount of spec.mounts ?? []) writer.addMountPoint(mount.destination);
     writeConfig(dir, spec);
     return { dir, rootfs: made.rootfs, spec, source, metaEntries: Object.keys(meta.toFile().entries).length };
   } catch (error) {

@@ -111,6 +111,21 @@ export class RootfsWriter {
     }
   }
 
+  /**
+   * Makes the directory a mount will cover, as Docker's init layer does for /proc, /sys and
+   * /dev, unless something is already there (then the runtime decides what to do with it).
+   */
+  addMountPoint(destination: string): void {
+    const components = destination.split('/').filter((c) => c !== '' && c !== '.');
+    if (components.includes('..')) return;
+    for (let i = 1; i <= components.length; i++) {
+      const host = this.hostPath(components.slice(0, i).join('/'));
+      const stat = lstatIfExists(host);
+      if (stat === undefined) mkdirSync(host, { mode: 0o755 });
+      else if (!stat.isDirectory()) return;
+    }
+  }
+
   private async applyEntry(entry: TarEntry, options: ApplyOptions, layerPaths: Set<string>): Promise<void> {
     const { header } = entry;
     const components = entryName(header);
