@@ -56,6 +56,13 @@ describe('tssc run of a wasm bundle', () => {
     expect(readFileSync(path.join(dir, 'rootfs', 'data', 'hello.txt'), 'utf8')).toBe('hello world\n');
   });
 
+  it('refuses a broken module with a clear error and touches nothing', () => {
+    writeFileSync(path.join(dir, 'rootfs', 'bin', 'broken.wasm'), Buffer.from('0061736d01000000ffff', 'hex'), { mode: 0o755 });
+    const result = run(['/bin/broken.wasm']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^tssc: \/bin\/broken\.wasm: ENOEXEC: Exec format error \(.+\)\n$/);
+  });
+
   it('runs an annotated module even under a name that says nothing', () => {
     copyFileSync(path.join(dir, 'rootfs', 'bin', 'args-env.wasm'), path.join(dir, 'rootfs', 'bin', 'plain'));
     const result = run(['/bin/plain', '3'], { annotations: { 'module.wasm.image/variant': 'compat' } });
