@@ -73,7 +73,8 @@ function readOwner(lockPath: string): ProcessIdentity | 'gone' | 'unreadable' {
 }
 
 function breakStale(lockPath: string): void {
-  const breakerPath = lockPath + '.breaker';
+  // '@' cannot appear in a container id, so no other container's lock has this name.
+  const breakerPath = lockPath + '@breaker';
   const breaker = tryCreate(breakerPath);
   if (breaker === undefined) {
     if (isOrphan(breakerPath)) unlinkQuietly(breakerPath);
