@@ -28,6 +28,9 @@ export interface WasmSandboxOptions {
   onTrap?: (pid: number, reason: string) => void;
 }
 
+const SIGKILL = 9;
+const SIGSTOP = 19;
+
 /** A wasm task has no Linux address space: nothing may read or write "its memory". */
 const NO_MEMORY: TaskMemory = {
   read: () => fail(E.EFAULT),
@@ -81,9 +84,21 @@ export class WasmSandbox {
     return pid === 1 ? this.init : undefined;
   }
 
-  /** A process-directed signal (kill from the CLI). */
+  /** A process-directed signal. */
   signalGroup(group: ThreadGroup, sig: number): void {
     if (group === this.init) this.wasm?.signal(sig);
+  }
+
+  /**
+   * kill(2) of a process as the ptrace Sandbox applies it: the init of a pid namespace only
+   * gets the signals it handles, and from outside SIGKILL and SIGSTOP too. A module has no
+   * handlers, so only SIGKILL from outside (`tssc kill`, the signal proxy) ends it.
+   */
+  signalProcess(group: ThreadGroup, sig: number, fromOutside: boolean): void {
+    if (group === this.init && group.sigactions.effect(sig) !== 'handler') {
+      if (!fromOutside || (sig !== SIGKILL && sig !== SIGSTOP)) return;
+    }
+    this.signalGroup(group, sig);
   }
 
   /**
