@@ -1,5 +1,7 @@
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
+import { Readable } from 'node:stream';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkBundle } from '../../src/oci/bundle.js';
@@ -7,9 +9,17 @@ import { createBundle } from '../../src/oci/image/create-bundle.js';
 import { makeBusyboxRootfs, tarDirectory } from '../fixtures/busybox.js';
 import { dockerSaveFiles, filesToTar, ociLayoutFiles, writeFiles, type ImageConfigFields } from '../fixtures/images.js';
 import { tarBuffer, tarGzBuffer, type TarItem } from '../fixtures/tar-builder.js';
-import { runCli } from '../cli/run-cli.js';
+import { runCli, TSSC } from '../cli/run-cli.js';
+import { RootfsMeta } from '../../src/oci/image/rootfs-meta.js';
+import { RootfsWriter } from '../../src/oci/image/rootfs-writer.js';
 
 const IS_ROOT = (process.geteuid?.() ?? 0) === 0;
+
+function nobodyCanRunTssc(): boolean {
+  if (!IS_ROOT) return false;
+  const probe = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(TSSC)}, 4)`], { uid: 65534, gid: 65534 });
+  return probe.status === 0;
+}
 
 const BASE_LAYER: TarItem[] = [
   { name: 'etc/', type: 'directory' },
@@ -368,7 +378,26 @@ describe('bundle create', () => {
       expect(meta['/dev/zero']).toEqual({ type: 'c', mode: 0o666, major: 1, minor: 5 });
     });
 
-    it.runIf(IS_ROOT)('records ownership and modes when unpacked by an unprivileged user', async () => {
+    it('records ownership and modes as an unprivileged extractor would', async () => {
+      const rootfs = path.join(work, 'rootfs');
+      mkdirSync(rootfs);
+      const meta = new RootfsMeta();
+      const writer = new RootfsWriter(rootfs, meta, false);
+      await writer.apply(Readable.from([await tarBuffer(SPECIAL)]), { whiteouts: false, source: 'special.tar' });
+      writer.finish();
+      const entries = meta.toFile().entries;
+      expect(entries['/etc/www']).toEqual({ uid: 33, gid: 33 });
+      expect(entries['/etc/root-owned']).toBeUndefined();
+      expect(entries['/bin/su']).toBeUndefined();
+      expect(entries['/dev/sda']).toEqual({ type: 'b', mode: 0o660, major: 8, minor: 0, uid: 0, gid: 6 });
+      expect(entries['/locked']).toEqual({ mode: 0o500 });
+      expect(entries['/locked/inside']).toBeUndefined();
+      // owner keeps rwx on directories so the user can still delete the bundle
+      expect(statSync(path.join(rootfs, 'locked')).mode & 0o777).toBe(0o700);
+    });
+
+    // Needs root to switch to nobody, and a checkout nobody may read.
+    it.runIf(IS_ROOT && nobodyCanRunTssc())('records ownership and modes when unpacked by an unprivileged user', async () => {
       const tarFile = path.join(work, 'special.tar');
       writeFileSync(tarFile, await tarBuffer(SPECIAL));
       chmodSync(work, 0o755);
