@@ -311,7 +311,11 @@ export class Sandbox {
       this.tracer.cont(task.hostTid, 0, RESUME.cont);
       return 0;
     }
-    if (task.phase === 'exec') task.phase = 'running'; // the stub's exec failed: back in the old program
+    if (task.phase === 'exec') {
+      // The kernel could not exec the stub: the task is back in its old program.
+      task.phase = 'running';
+      task.pendingImage = undefined;
+    }
     const args: SyscallArgs = [regs[REG.rdi]!, regs[REG.rsi]!, regs[REG.rdx]!, regs[REG.r10]!, regs[REG.r8]!, regs[REG.r9]!];
     const handler = this.options.table.entry(nr)?.handler;
     let result: ReturnType<NonNullable<typeof handler>>;

@@ -3,9 +3,14 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chrootRun, hasBusybox, makeRootfs, removeDir, scratchDir, tsscRun, writeConfig } from './busybox-bundle.js';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { chrootRun, hasBusybox, makeRootfs, removeDir, scratchDir, tsscRun, worldReadableCopy, writeConfig, type RunOptions } from './busybox-bundle.js';
 
 const isRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+/** As root, the whole suite runs a second time with tssc as nobody from a world-readable copy. */
+const users = isRoot ? [{ as: 'root', uid: undefined }, { as: 'nobody', uid: NOBODY }] : [{ as: 'the caller', uid: undefined }];
 
 /** Every file of a tree with its mode, size and content hash: what "byte-identical" checks. */
 function snapshot(root: string): string[] {
@@ -23,25 +28,35 @@ function snapshot(root: string): string[] {
   return out;
 }
 
-describe.skipIf(!hasBusybox())('tssc run with a busybox rootfs', () => {
+describe.skipIf(!hasBusybox()).each(users)('tssc run with a busybox rootfs, tssc running as $as', ({ uid }) => {
   let dir: string;
   let rootfs: string;
   let before: string[];
+  let runAs: RunOptions = {};
 
   beforeAll(() => {
     dir = scratchDir('tssc-e2e-');
     rootfs = makeRootfs(dir);
+    if (uid !== undefined) {
+      mkdirSync(path.join(dir, 'states'));
+      chmodSync(path.join(dir, 'states'), 0o1777);
+      runAs = { asUser: uid, tsscDir: worldReadableCopy(path.join(dir, 'tssc')), stateDir: path.join(dir, 'states', 'user') };
+    }
   });
   afterAll(() => removeDir(dir));
 
+  function tssc(extra: string[] = []) {
+    return tsscRun(dir, extra, runAs);
+  }
+
   function run(script: string, options: Partial<Parameters<typeof writeConfig>[1]> = {}, extra: string[] = []) {
     writeConfig(dir, { args: ['sh', '-c', script], ...options });
-    return tsscRun(dir, extra);
+    return tssc(extra);
   }
 
   it('runs echo and exits with its status', () => {
     writeConfig(dir, { args: ['echo', 'hello', 'sandbox'] });
-    expect(tsscRun(dir)).toMatchObject({ status: 0, stdout: 'hello sandbox\n' });
+    expect(tssc()).toMatchObject({ status: 0, stdout: 'hello sandbox\n' });
   });
 
   it('gives the exit code of init; init only gets the signals it handles', () => {
@@ -114,7 +129,7 @@ describe.skipIf(!hasBusybox())('tssc run with a busybox rootfs', () => {
 
   it('prints trapped syscalls with --strace', () => {
     writeConfig(dir, { args: ['echo', 'traced'] });
-    const result = tsscRun(dir, ['--strace']);
+    const result = tssc(['--strace']);
     expect(result.stdout).toBe('traced\n');
     expect(result.stderr).toMatch(/\[\s*1:\s*1\] write\(1, "traced\\n", 7\) = 7/);
     expect(result.stderr).toMatch(/exited: status 0/);
@@ -122,7 +137,7 @@ describe.skipIf(!hasBusybox())('tssc run with a busybox rootfs', () => {
 
   it('reports a missing program clearly', () => {
     writeConfig(dir, { args: ['no-such-program'] });
-    const result = tsscRun(dir);
+    const result = tssc();
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/no-such-program: executable file not found/);
   });
