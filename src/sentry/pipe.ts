@@ -5,7 +5,7 @@
 import { E, fail } from '../abi/errno.js';
 import { IOCTL } from '../abi/linux-ioctl.js';
 import { O } from '../abi/linux-fcntl.js';
-import { POLL, S, type Credentials, type FileImpl, type Inode, type Stat, type Unsubscribe, type UserMemory } from '../vfs/api.js';
+import { POLL, S, type Credentials, type FileImpl, type FsContext, type Inode, type Stat, type Unsubscribe, type UserMemory } from '../vfs/api.js';
 import { now } from '../vfs/time.js';
 import { WaitQueue } from '../vfs/waiter.js';
 import { PIPEFS_MAGIC, allocateIno, anonFilesystem } from './anon-fs.js';
@@ -31,6 +31,9 @@ export class Pipe implements Inode {
   private readers = 0;
   private writers = 0;
   private capacityBytes = PIPE_DEFAULT_CAPACITY;
+  /** How many times an end for writing (reading) was opened: fifo ends wait for a change. */
+  private writerOpens = 0;
+  private readerOpens = 0;
   private readonly queue = new WaitQueue();
   private readonly attrs: Stat;
 
@@ -79,17 +82,39 @@ export class Pipe implements Inode {
   }
 
   open(flags: number): FileImpl {
+    return this.openEnd(flags, false);
+  }
+
+  /**
+   * One end of the pipe. A fifo's open would block until the other side shows up;
+   * opens here never block, so a blocking end that has not met the other side yet
+   * waits at its first read or write instead (EAGAIN and readiness), which is where the
+   * workload waits next anyway.
+   */
+  openEnd(flags: number, fifo: boolean): FileImpl {
     const mode = flags & O.ACCMODE;
     const reads = mode === O.RDONLY || mode === O.RDWR;
     const writes = mode === O.WRONLY || mode === O.RDWR;
+    if (fifo && mode === O.WRONLY && flags & O.NONBLOCK && this.readers === 0) fail(E.ENXIO);
     if (reads) this.readers++;
     if (writes) this.writers++;
+    if (writes) this.writerOpens++;
+    if (reads) this.readerOpens++;
+    if (fifo) this.queue.notify(READABLE | WRITABLE);
+    // What the other side had done when this end opened: a blocking fifo end waits
+    // until that changes.
+    const writersSeen = this.writerOpens;
+    const readersSeen = this.readerOpens;
+    const writerThere = this.writers > 0;
+    const readerThere = this.readers > 0;
+    const metWriter = () => !fifo || writerThere || this.writerOpens !== writersSeen;
+    const metReader = () => !fifo || readerThere || this.readerOpens !== readersSeen;
     let released = false;
     return {
       seekable: false,
-      read: (buf) => this.read(buf),
-      write: (buf) => this.write(buf),
-      readiness: (mask) => this.readiness(mask, reads, writes),
+      read: (buf, _position, status) => this.read(buf, metWriter() || (status & O.NONBLOCK) !== 0),
+      write: (buf, _position, status) => this.write(buf, metReader() || (status & O.NONBLOCK) !== 0),
+      readiness: (mask) => this.readiness(mask, reads && metWriter(), writes && metReader(), reads, writes),
       subscribe: (mask, callback) => this.subscribe(mask, callback),
       ioctl: (request, arg, memory) => this.ioctl(request, arg, memory),
       release: () => {
@@ -99,14 +124,19 @@ export class Pipe implements Inode {
         if (writes) this.writers--;
         if (reads && this.readers === 0) this.queue.notify(POLL.ERR | WRITABLE);
         if (writes && this.writers === 0) this.queue.notify(POLL.HUP | READABLE);
+        if (this.readers === 0 && this.writers === 0) this.onIdle?.();
       },
     };
   }
 
-  private read(buf: Uint8Array): number {
+  /** Called when the last end closes (a fifo's buffer goes then). */
+  onIdle: (() => void) | undefined;
+
+  /** met: the other side has shown up (always, but for a blocking fifo end still waiting). */
+  private read(buf: Uint8Array, met: boolean): number {
     if (buf.length === 0) return 0;
     if (this.buffered === 0) {
-      if (this.writers === 0) return 0;
+      if (this.writers === 0 && met) return 0;
       fail(E.EAGAIN);
     }
     let done = 0;
@@ -139,8 +169,8 @@ export class Pipe implements Inode {
     return done;
   }
 
-  private write(buf: Uint8Array): number {
-    if (this.readers === 0) fail(E.EPIPE);
+  private write(buf: Uint8Array, met: boolean): number {
+    if (this.readers === 0) fail(met ? E.EPIPE : E.EAGAIN);
     if (buf.length === 0) return 0;
     const room = this.capacityBytes - this.buffered;
     // A small write goes in whole or not at all; a large one takes what room there is.
@@ -152,14 +182,15 @@ export class Pipe implements Inode {
     return n;
   }
 
-  private readiness(mask: number, reads: boolean, writes: boolean): number {
+  /** metWriter/metReader: this end's other side has shown up since it opened. */
+  private readiness(mask: number, metWriter: boolean, metReader: boolean, reads: boolean, writes: boolean): number {
     let ready = 0;
     if (reads) {
       if (this.buffered > 0) ready |= READABLE;
-      if (this.writers === 0) ready |= POLL.HUP;
+      if (this.writers === 0 && metWriter) ready |= POLL.HUP;
     }
     if (writes) {
-      if (this.readers === 0) ready |= POLL.ERR;
+      if (this.readers === 0) ready |= metReader ? POLL.ERR : 0;
       else if (this.capacityBytes - this.buffered >= PIPE_BUF) ready |= WRITABLE;
     }
     return ready & (mask | POLL.ERR | POLL.HUP);
@@ -176,4 +207,21 @@ export class Pipe implements Inode {
     memory.write(arg, out);
     return 0;
   }
+}
+
+const fifoPipes = new WeakMap<Inode, Pipe>();
+
+/**
+ * Opens a named fifo's pipe: every open of the same node shares one pipe while any end
+ * of it is open (what the VFS registry's setFifo takes).
+ */
+export function openFifo(node: Inode, flags: number, ctx: FsContext): FileImpl {
+  let pipe = fifoPipes.get(node);
+  if (!pipe) {
+    const created = new Pipe(ctx.creds);
+    created.onIdle = () => fifoPipes.delete(node);
+    fifoPipes.set(node, created);
+    pipe = created;
+  }
+  return pipe.openEnd(flags, true);
 }

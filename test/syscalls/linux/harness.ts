@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { afterEach } from 'vitest';
 import { E, SysError, fail } from '../../../src/abi/errno.js';
 import { FdTable } from '../../../src/sentry/fd-table.js';
+import { openFifo } from '../../../src/sentry/pipe.js';
 import type { ProcessControl, Rlimit, SyscallArgs, SyscallHandler, SyscallTask, TaskCredentials, TaskMemory } from '../../../src/sentry/syscall.js';
 import { RUN_ON_HOST } from '../../../src/sentry/syscall.js';
 import { createVfs, Registry, type FsContext, type Vfs, type Waitable } from '../../../src/vfs/index.js';
@@ -91,10 +92,12 @@ export function makeVfs(tree: Record<string, string | null> = {}): { vfs: Vfs; r
     if (content === null) fs.mkdirSync(full, { recursive: true });
     else fs.writeFileSync(full, content);
   }
+  const registry = new Registry();
+  registry.setFifo(openFifo);
   const vfs = createVfs({
     spec: { root: { path: 'rootfs', readonly: false } },
     bundleDir: bundle,
-    registry: new Registry(),
+    registry,
     providers: { hostname: () => 'sandbox', domainname: () => '(none)', currentPid: () => 1, currentTid: () => 1, processes: () => [1], process: () => undefined, uptime: () => 0 },
   });
   return { vfs, rootfs };

@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { E } from '../../../src/abi/errno.js';
 import { F, FD_CLOEXEC, LOCK, O } from '../../../src/abi/linux-fcntl.js';
 import { IOCTL } from '../../../src/abi/linux-ioctl.js';
-import { fdSyscalls as d } from '../../../src/syscalls/linux/fd.js';
 import { fileSyscalls as f } from '../../../src/syscalls/linux/fs.js';
 import { ioctlSyscalls } from '../../../src/syscalls/linux/ioctl.js';
+import { dirSyscalls } from '../../../src/syscalls/linux/dir.js';
+import { fdSyscalls as d } from '../../../src/syscalls/linux/fd.js';
 import { pipeSyscalls as p } from '../../../src/syscalls/linux/pipe.js';
 import { call, fakeTask, makeVfs, type FakeTask } from './harness.js';
+
+const mknod = dirSyscalls.mknod;
 
 async function makePipe(t: FakeTask, flags = 0): Promise<[number, number]> {
   const fds = t.mem.alloc(8);
@@ -80,6 +83,49 @@ describe('pipes', () => {
     expect(await call(t, p.pipe, 8)).toBe(-E.EFAULT);
     expect(t.fds.count).toBe(0);
     expect(await call(t, p.pipe2, t.mem.alloc(8), 0o40000)).toBe(-E.EINVAL);
+  });
+});
+
+describe('named fifos', () => {
+  it('non-blocking ends: a lone reader sees EOF, a lone writer cannot open', async () => {
+    const { vfs } = makeVfs();
+    const t = fakeTask(vfs);
+    expect(await call(t, mknod, t.mem.cstring('/fifo'), 0o010644, 0)).toBe(0);
+    const r = await call(t, f.open, t.mem.cstring('/fifo'), O.RDONLY | O.NONBLOCK);
+    expect(await call(t, f.read, r, t.mem.alloc(4), 4)).toBe(0);
+    await call(t, f.close, r);
+    expect(await call(t, f.open, t.mem.cstring('/fifo'), O.WRONLY | O.NONBLOCK)).toBe(-E.ENXIO);
+  });
+
+  it('a blocking reader waits for a writer, gets its data, then EOF', async () => {
+    const { vfs } = makeVfs();
+    const t = fakeTask(vfs);
+    await call(t, mknod, t.mem.cstring('/fifo'), 0o010644, 0);
+    const r = await call(t, f.open, t.mem.cstring('/fifo'), O.RDONLY);
+    const buf = t.mem.alloc(16);
+    const pending = call(t, f.read, r, buf, 16);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const w = await call(t, f.open, t.mem.cstring('/fifo'), O.WRONLY);
+    expect(await call(t, f.write, w, t.mem.cstring('via fifo'), 8)).toBe(8);
+    expect(await pending).toBe(8);
+    expect(t.mem.read(buf, 8).toString()).toBe('via fifo');
+    await call(t, f.close, w);
+    expect(await call(t, f.read, r, buf, 16)).toBe(0);
+  });
+
+  it('a blocking writer waits for a reader; a writer whose reader left gets EPIPE', async () => {
+    const { vfs } = makeVfs();
+    const t = fakeTask(vfs);
+    await call(t, mknod, t.mem.cstring('/fifo'), 0o010644, 0);
+    const w = await call(t, f.open, t.mem.cstring('/fifo'), O.WRONLY);
+    const pending = call(t, f.write, w, t.mem.cstring('early'), 5);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const r = await call(t, f.open, t.mem.cstring('/fifo'), O.RDONLY);
+    expect(await pending).toBe(5);
+    const buf = t.mem.alloc(8);
+    expect(await call(t, f.read, r, buf, 8)).toBe(5);
+    await call(t, f.close, r);
+    expect(await call(t, f.write, w, t.mem.cstring('x'), 1)).toBe(-E.EPIPE);
   });
 });
 
