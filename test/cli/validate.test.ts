@@ -48,3 +48,33 @@ describe('tssc validate', () => {
     expect(result.stderr).toMatch(/^config\.json: invalid JSON: .*\ntssc: .*: 1 problem\n$/);
   });
 });
+
+describe('tssc validate --format json', () => {
+  let bundle: string;
+  beforeEach(() => {
+    bundle = mkdtempSync(path.join(tmpdir(), 'tssc-validate-json-'));
+  });
+  afterEach(() => rmSync(bundle, { recursive: true, force: true }));
+
+  it('prints the problems as JSON for tools, exit 1 when invalid', () => {
+    writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({ ...defaultSpec(), hostname: 7 }));
+    const result = runCli(['validate', '-b', bundle, '--format', 'json']);
+    expect(result.status).toBe(1);
+    expect(JSON.parse(result.stdout)).toEqual({
+      bundle,
+      valid: false,
+      problems: [
+        { file: 'config.json', pointer: '/hostname', message: 'must be a string, got 7' },
+        { file: 'config.json', pointer: '/root/path', message: `root filesystem ${path.join(bundle, 'rootfs')} does not exist` },
+      ],
+    });
+  });
+
+  it('says valid, exit 0', () => {
+    mkdirSync(path.join(bundle, 'rootfs'));
+    writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(defaultSpec()));
+    const result = runCli(['validate', '-b', bundle, '-f', 'json']);
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ bundle, valid: true, problems: [] });
+  });
+});
