@@ -1,10 +1,11 @@
 // The file, directory, fd, pipe and readiness syscalls as a busybox workload uses them
 // under `tssc run`, compared with the same commands under chroot on the host.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chrootRun, hasBusybox, makeRootfs, removeDir, scratchDir, tsscRun, writeConfig } from './busybox-bundle.js';
+import { REPO, chrootRun, hasBusybox, makeRootfs, removeDir, scratchDir, tsscRun, writeConfig } from './busybox-bundle.js';
 
 const isRoot = process.getuid?.() === 0;
 let dir = '';
@@ -128,5 +129,29 @@ describe.skipIf(!hasBusybox())('file syscalls end to end', () => {
     const { inside, outside } = both(script);
     expect(inside.stdout).toContain("cat: can't open '/nope': No such file or directory");
     if (outside) expect(inside.stdout).toBe(outside.stdout);
+  });
+});
+
+describe.skipIf(!hasBusybox() || spawnSync('script', ['--version']).status !== 0)('a host terminal as stdio', () => {
+  let ttyDir = '';
+  beforeAll(() => {
+    ttyDir = scratchDir('tssc-e2e-tty-');
+    makeRootfs(ttyDir);
+  });
+  afterAll(() => removeDir(ttyDir));
+
+  it('is a tty to the workload; canonical mode and window size go through termios ioctls', () => {
+    const script = 'test -t 0 && echo stdin-is-tty; test -t 1 && echo stdout-is-tty; stty -icanon; stty -a | grep -o -- -icanon; stty icanon; stty -a | grep -o -- " icanon"; stty size';
+    writeConfig(ttyDir, { args: ['sh', '-c', script] });
+    const command = ['node', path.join(REPO, 'bin', 'tssc.js'), '--root', path.join(ttyDir, 'state'), 'run', '--bundle', ttyDir, `tty-${process.pid}`].join(' ');
+    // script(1) gives tssc a pseudo-terminal as its stdin, stdout and stderr.
+    const result = spawnSync('script', ['-qfec', `stty rows 24 cols 80; ${command}`, '/dev/null'], { encoding: 'utf8', input: '', timeout: 60_000 });
+    const lines = result.stdout.replace(/\r/g, '').split('\n');
+    expect(lines).toContain('stdin-is-tty');
+    expect(lines).toContain('stdout-is-tty');
+    expect(lines).toContain('-icanon');
+    expect(lines).toContain(' icanon');
+    expect(lines).toContain('24 80');
+    expect(result.status).toBe(0);
   });
 });
