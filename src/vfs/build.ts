@@ -33,7 +33,7 @@ export function createVfs(options: VfsOptions): Vfs {
   let rootFs: Filesystem;
   let rootFlags = 0;
   if (options.spec.root.readonly || options.overlay === 'none') {
-    rootFs = new HostFs({ hostPath: rootPath, dev: allocateDev(), ownership, openBeneath, sandboxPath: '/' });
+    rootFs = new HostFs({ hostPath: rootPath, dev: allocateDev(), ownership, openBeneath, sandboxPath: '/', exclusive: true });
     if (options.spec.root.readonly) rootFlags |= MS.RDONLY;
   } else {
     const rootStat = fs.statSync(rootPath);
@@ -82,7 +82,7 @@ export function createVfs(options: VfsOptions): Vfs {
         throw new MountError(`${where}: bind source ${source} does not exist`);
       }
       isFile = !st.isDirectory();
-      fsys = new HostFs({ hostPath: source, dev, ownership: new OwnershipMap(), openBeneath });
+      fsys = new HostFs({ hostPath: source, dev, ownership: new OwnershipMap(), openBeneath, exclusive: false });
     } else if (type === 'tmpfs' && !(mount.destination === '/dev' && options.registry.get('dev'))) {
       fsys = makeTmpfs(where, dev, parsed.data);
     } else {

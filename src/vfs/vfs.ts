@@ -33,8 +33,13 @@ import type { MemFs } from './memfs/fs.js';
 
 const XATTR_NAMESPACES = ['user.', 'trusted.', 'security.', 'system.'];
 
-/** statfs f_flags for mount flags (ST_RDONLY...), which share the MS_ values. */
-const ST_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME;
+/** statfs f_flags (ST_*) for mount flags: the same values except ST_RELATIME. */
+const ST_SAME_AS_MS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME;
+const ST_RELATIME = 4096;
+
+function statfsFlags(mountFlags: number): number {
+  return (mountFlags & ST_SAME_AS_MS) | (mountFlags & MS.RELATIME ? ST_RELATIME : 0);
+}
 
 export class VfsImpl implements Vfs {
   readonly root: Location;
@@ -110,8 +115,9 @@ export class VfsImpl implements Vfs {
 
   private openCreate(ctx: FsContext, resolver: Resolver, r: ParentResult, flags: number, mode: number): { loc: Location; created: boolean } {
     for (;;) {
-      if (r.kind !== 'normal' || r.trailingSlash) {
-        if (r.kind === 'normal' && !resolver.peek(r.parent, r.name)) fail(E.EISDIR);
+      // O_CREAT with a trailing slash is EISDIR, whatever the name is.
+      if (r.kind === 'normal' && r.trailingSlash) fail(E.EISDIR);
+      if (r.kind !== 'normal') {
         const existing = resolver.last(r, true);
         if (flags & O.EXCL) fail(E.EEXIST);
         if (isDir(existing)) fail(E.EISDIR);
@@ -469,8 +475,9 @@ export class VfsImpl implements Vfs {
     if (newUid !== undefined) change.uid = newUid;
     if (newGid !== undefined) change.gid = newGid;
     const type = st.mode & S.IFMT;
-    if ((newUid !== undefined || newGid !== undefined) && type !== S.IFDIR && type !== S.IFLNK) {
-      // Changing owners drops setuid, and setgid when it means "group executable".
+    if (type !== S.IFDIR && type !== S.IFLNK) {
+      // Any chown of a non-directory, even to -1/-1, drops setuid, and setgid when it
+      // means "group executable" (ATTR_KILL_SUID|ATTR_KILL_SGID, whoever the caller is).
       let mode = st.mode & ~S.ISUID;
       if ((mode & (S.ISGID | 0o010)) === (S.ISGID | 0o010)) mode &= ~S.ISGID;
       if (mode !== st.mode) change.mode = mode & 0o7777;
@@ -542,13 +549,13 @@ export class VfsImpl implements Vfs {
 
   statfsAt(loc: Location): Statfs {
     const result = loc.mount.fs.statfs();
-    return { ...result, flags: result.flags | (loc.mount.flags & ST_FLAGS) };
+    return { ...result, flags: result.flags | statfsFlags(loc.mount.flags) };
   }
 
   // ---- extended attributes --------------------------------------------------------
 
   private checkXattr(ctx: FsContext, loc: Location, name: string, mask: number): Inode {
-    if (name.length === 0 || name.length > 255) fail(name.length === 0 ? E.ERANGE : E.ERANGE);
+    if (name.length === 0 || name.length > 255) fail(E.ERANGE);
     if (!XATTR_NAMESPACES.some((prefix) => name.startsWith(prefix))) fail(E.EOPNOTSUPP);
     const inode = loc.dentry.inode;
     const st = inode.stat();

@@ -32,6 +32,12 @@ export interface HostFsOptions {
   openBeneath: OpenBeneath;
   /** Sandbox path of the host directory, for the side file's entries (the rootfs only). */
   sandboxPath?: string;
+  /**
+   * The sandbox is the only one changing this tree (runsc's --file-access=exclusive, its
+   * default for the rootfs): lookups and attributes are cached and refreshed only after
+   * the sandbox's own changes. Otherwise (bind mounts) every operation asks the host.
+   */
+  exclusive: boolean;
 }
 
 export class HostFs implements Filesystem {
@@ -39,6 +45,7 @@ export class HostFs implements Filesystem {
   readonly dev: number;
   readonly root: HostInode;
   readonly ownership: OwnershipMap;
+  readonly exclusive: boolean;
   private readonly inodes = new Map<number, HostInode>();
   private readonly hostPath: string;
 
@@ -46,6 +53,7 @@ export class HostFs implements Filesystem {
     this.dev = options.dev;
     this.ownership = options.ownership;
     this.hostPath = options.hostPath;
+    this.exclusive = options.exclusive;
     const st = host(() => fs.statSync(options.hostPath));
     if (st.isDirectory()) {
       const dir = HostDir.open(options.hostPath, options.openBeneath);
@@ -93,6 +101,10 @@ export class HostInode implements Inode {
   mode: number;
   private last: fs.Stats;
   private lastOperation: number;
+  /** Attributes known to be outdated by a change the sandbox made. */
+  private stale = false;
+  /** Exclusive mode: children by name (null: known absent). */
+  private children: Map<string, HostInode | null> | undefined;
   private cookies: Map<string, number> | undefined;
   private nextCookie = 3;
 
@@ -112,19 +124,36 @@ export class HostInode implements Inode {
   }
 
   relocate(parent: HostDir, name: string, st: fs.Stats, sandboxPath: string | undefined): void {
+    this.moveTo(parent, name, sandboxPath);
+    this.remember(st);
+  }
+
+  private moveTo(parent: HostDir, name: string, sandboxPath: string | undefined): void {
     this.parent = parent;
     this.name = name;
     this.sandboxPath = sandboxPath;
     this.dirHandle?.moveTo(parent, name);
-    this.remember(st);
   }
 
   private remember(st: fs.Stats): void {
     this.last = st;
     this.lastOperation = currentOperation();
+    this.stale = false;
   }
 
+  /** A change through the sandbox: cached attributes of this file are outdated. */
+  private touched(): void {
+    beginOperation();
+    this.stale = true;
+  }
 
+  /** A change of the entry name in this directory: forget it and its file's attributes. */
+  private entryChanged(name: string): void {
+    this.touched();
+    const child = this.children?.get(name);
+    if (child) child.stale = true;
+    this.children?.delete(name);
+  }
 
   /** The host path naming this file without following it. */
   private get where(): Buffer | string {
@@ -136,7 +165,7 @@ export class HostInode implements Inode {
   }
 
   private refresh(): fs.Stats {
-    if (this.lastOperation === currentOperation()) return this.last;
+    if (!this.stale && (this.fs.exclusive || this.lastOperation === currentOperation())) return this.last;
     try {
       const st = fs.lstatSync(this.where, { throwIfNoEntry: false });
       if (st && st.ino === this.ino) this.remember(st);
@@ -183,10 +212,22 @@ export class HostInode implements Inode {
   }
 
   lookup(name: string): Inode {
+    return this.child(name) ?? fail(E.ENOENT);
+  }
+
+  private child(name: string): HostInode | undefined {
+    const cached = this.children?.get(name);
+    if (cached === null) return undefined;
+    if (cached) {
+      // A hard-linked file is reached through the name it was last looked up by.
+      cached.moveTo(this.dir(), name, this.childPath(name));
+      return cached;
+    }
     const dir = this.dir();
     const st = dir.lstat(name);
-    if (!st) fail(E.ENOENT);
-    return this.fs.inodeFor(dir, name, st, this.childPath(name));
+    const child = st ? this.fs.inodeFor(dir, name, st, this.childPath(name)) : undefined;
+    if (this.fs.exclusive) (this.children ??= new Map()).set(name, child ?? null);
+    return child;
   }
 
   *readdir(): Iterable<DirEntry> {
@@ -194,19 +235,18 @@ export class HostInode implements Inode {
     const cookies = (this.cookies ??= new Map());
     const listed: DirEntry[] = [];
     for (const name of dir.names()) {
-      const st = dir.lstat(name);
-      if (!st) continue;
+      const child = this.child(name);
+      if (!child) continue;
       let cookie = cookies.get(name);
       if (cookie === undefined) cookies.set(name, (cookie = this.nextCookie++));
-      const mode = this.fs.ownership.present(st, this.childPath(name)).mode;
-      listed.push({ ino: st.ino, type: direntTypeOfMode(mode), name, offset: cookie });
+      listed.push({ ino: child.ino, type: direntTypeOfMode(child.mode), name, offset: cookie });
     }
     listed.sort((a, b) => a.offset - b.offset);
     yield* listed;
   }
 
   private created(name: string, mode: number, creds: Credentials): Inode {
-    beginOperation();
+    this.entryChanged(name);
     const dir = this.dir();
     const st = dir.lstat(name);
     if (!st) fail(E.ENOENT);
@@ -252,19 +292,20 @@ export class HostInode implements Inode {
 
   link(name: string, target: Inode): void {
     if (!(target instanceof HostInode) || target.fs !== this.fs) fail(E.EXDEV);
-    beginOperation();
     if (!target.parent) fail(E.EXDEV);
+    this.entryChanged(name);
+    target.touched();
     const from = target.parent.path(target.name);
     host(() => fs.linkSync(from, this.dir().path(name)));
   }
 
   unlink(name: string): void {
-    beginOperation();
+    this.entryChanged(name);
     host(() => fs.unlinkSync(this.dir().path(name)));
   }
 
   rmdir(name: string): void {
-    beginOperation();
+    this.entryChanged(name);
     host(() => fs.rmdirSync(this.dir().path(name)));
   }
 
@@ -272,7 +313,8 @@ export class HostInode implements Inode {
     if (!(newDir instanceof HostInode) || newDir.fs !== this.fs) fail(E.EXDEV);
     const from = this.dir().path(oldName);
     const to = newDir.dir().path(newName);
-    beginOperation();
+    this.entryChanged(oldName);
+    newDir.entryChanged(newName);
     if (exchange) {
       // Node has no renameat2: exchange through a temporary name in the source directory.
       const temporary = this.dir().path(`.tssc-exchange-${process.pid}-${this.nextCookie++}`);
@@ -293,9 +335,7 @@ export class HostInode implements Inode {
 
   /** Points the inode now named name at its new place (its directory fd reopens from there). */
   private track(name: string): void {
-    const dir = this.dir();
-    const st = dir.lstat(name);
-    if (st) this.fs.inodeFor(dir, name, st, this.childPath(name));
+    this.child(name);
   }
 
   readlink(): string {
@@ -304,7 +344,7 @@ export class HostInode implements Inode {
   }
 
   setattr(change: AttrChange): void {
-    beginOperation();
+    this.touched();
     const where = this.where;
     const isLink = (this.mode & S.IFMT) === S.IFLNK;
     if (change.mode !== undefined) {
@@ -360,11 +400,11 @@ export class HostInode implements Inode {
       seekable: true,
       read: (buf, position) => host(() => fs.readSync(fd, buf, 0, buf.length, position)),
       write: (buf, position) => {
-        beginOperation();
+        this.touched();
         return host(() => fs.writeSync(fd, buf, 0, buf.length, position));
       },
       truncate: (length) => {
-        beginOperation();
+        this.touched();
         host(() => fs.ftruncateSync(fd, length));
       },
       fsync: () => host(() => fs.fsyncSync(fd)),
@@ -376,7 +416,10 @@ export class HostInode implements Inode {
       allocate: (mode, offset, length) => {
         if (mode !== 0 && mode !== FALLOC.KEEP_SIZE) fail(E.EOPNOTSUPP);
         const size = host(() => fs.fstatSync(fd)).size;
-        if (mode === 0 && offset + length > size) host(() => fs.ftruncateSync(fd, offset + length));
+        if (mode === 0 && offset + length > size) {
+          this.touched();
+          host(() => fs.ftruncateSync(fd, offset + length));
+        }
       },
       release: () => {
         if (!released) fs.closeSync(fd);
