@@ -1,0 +1,72 @@
+// The benchmark table: medians per sandbox, ratios to native and to the C floor of one
+// intercepted syscall, as plain text for the terminal and as Markdown for docs/benchmarks.md.
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const BEGIN = '<!-- bench:begin (written by bench/run.mjs --write) -->';
+const END = '<!-- bench:end -->';
+
+export const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+function formatValue(cell, unit) {
+  if (cell === undefined) return 'n/a';
+  if (cell.error !== undefined) return cell.error.startsWith('unsupported') ? 'unsupported yet' : 'fails';
+  const v = median(cell.samples);
+  return unit === 'us/op' ? (v / 1000).toFixed(2) : v.toFixed(1);
+}
+
+function ratio(cell, base) {
+  if (cell?.samples === undefined || cell.samples.length === 0 || !(base > 0)) return '—';
+  return `${(median(cell.samples) / base).toFixed(1)}x`;
+}
+
+/** Rows of strings: one per workload, then the header. */
+function rows(results, sandboxNames, floorNs) {
+  const sandboxed = sandboxNames.filter((n) => n !== 'native');
+  const header = ['workload', 'unit', ...sandboxNames, ...sandboxed.map((n) => `${n}/native`), ...sandboxed.map((n) => `${n}/C floor`)];
+  const body = results.map((w) => {
+    const native = w.cells.native?.samples?.length ? median(w.cells.native.samples) : undefined;
+    return [
+      w.name,
+      w.unit,
+      ...sandboxNames.map((n) => formatValue(w.cells[n], w.unit)),
+      ...sandboxed.map((n) => ratio(w.cells[n], native)),
+      ...sandboxed.map((n) => (w.unit === 'us/op' ? ratio(w.cells[n], floorNs) : '—')),
+    ];
+  });
+  return [header, ...body];
+}
+
+export function textTable(results, sandboxNames, floorNs) {
+  const table = rows(results, sandboxNames, floorNs);
+  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  return table.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+}
+
+export function markdownTable(results, sandboxNames, floorNs) {
+  const [header, ...body] = rows(results, sandboxNames, floorNs);
+  return [header, header.map((_, i) => (i < 2 ? '---' : '---:')), ...body].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+/** The errors behind "fails"/"unsupported" cells, so the table never hides why. */
+export function errorNotes(results) {
+  return results.flatMap((w) => Object.entries(w.cells).filter(([, c]) => c?.error !== undefined).map(([n, c]) => `${w.name} under ${n}: ${c.error}`));
+}
+
+/** Replaces the results block of FILE (between the markers) with MARKDOWN; appends it if absent. */
+export function writeResults(file, markdown) {
+  const block = `${BEGIN}\n${markdown}\n${END}`;
+  let text;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    text = '';
+  }
+  const start = text.indexOf(BEGIN);
+  const end = text.indexOf(END);
+  text = start >= 0 && end > start ? text.slice(0, start) + block + text.slice(end + END.length) : `${text}\n${block}\n`;
+  writeFileSync(file, text);
+}

@@ -1,0 +1,75 @@
+// The four ways the benchmarks run a command: natively on the host, and inside tssc, proot
+// and runsc (gVisor, ptrace platform). Each takes a bundle (config.json + rootfs) and an
+// argv as seen inside the sandbox; native runs the same binaries with paths under the rootfs.
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const ENV = ['PATH=/bin:/usr/bin:/sbin:/usr/sbin', 'HOME=/root', 'LC_ALL=C', 'PYTHONDONTWRITEBYTECODE=1'];
+let runCounter = 0;
+
+/** An OCI config.json for tssc and runsc alike: read-only root, tmpfs /tmp, no network. */
+export function writeConfig(bundle, rootfs, args) {
+  const config = {
+    ociVersion: '1.0.2',
+    process: { terminal: false, user: { uid: 0, gid: 0 }, args, env: ENV, cwd: '/' },
+    root: { path: rootfs, readonly: true },
+    hostname: 'bench',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=1777'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }] },
+  };
+  writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config, null, 2));
+}
+
+/** The end of an error output, without Node's version banner that closes an uncaught exception. */
+function lastLines(text) {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !/^Node\.js v\d/.test(l));
+  return lines.slice(-4).join(' | ');
+}
+
+function timed(argv, options = {}) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 24, ...options });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const error = result.error?.message ?? (result.status === 0 ? undefined : `exit ${result.status ?? result.signal}: ${lastLines(result.stderr || result.stdout)}`);
+  return { ms, stdout: result.stdout ?? '', error };
+}
+
+/** @returns {{name: string, unavailable?: string, run(bundle: {dir: string, rootfs: string}, argv: string[]): {ms: number, stdout: string, error?: string}}[]} */
+export function sandboxes({ repo, stateDir }) {
+  const tssc = path.join(repo, 'bin', 'tssc.js');
+  const which = (program) => ['/usr/bin', '/usr/sbin', '/bin'].map((d) => path.join(d, program)).find((p) => existsSync(p));
+  const inRootfs = (rootfs, argv) => argv.map((a) => (a.startsWith('/') ? path.join(rootfs, a) : a));
+  return [
+    {
+      name: 'native',
+      // Same binaries, host kernel; sandbox paths are rewritten to the rootfs copy.
+      run: (bundle, argv) => timed(inRootfs(bundle.rootfs, argv), { env: Object.fromEntries(ENV.map((e) => e.split('='))) }),
+    },
+    {
+      name: 'tssc',
+      unavailable: existsSync(path.join(repo, 'dist', 'cli', 'main.js')) ? undefined : 'not built (npm run build)',
+      run: (bundle, argv) => {
+        writeConfig(bundle.dir, bundle.rootfs, argv);
+        return timed([process.execPath, tssc, '--root', path.join(stateDir, 'tssc'), 'run', '--bundle', bundle.dir, `bench-${process.pid}-${runCounter++}`]);
+      },
+    },
+    {
+      name: 'proot',
+      unavailable: which('proot') ? undefined : 'proot is not installed (apt-get install proot)',
+      run: (bundle, argv) => timed(['proot', '-r', bundle.rootfs, '-w', '/', ...argv], { env: Object.fromEntries(ENV.map((e) => e.split('='))) }),
+    },
+    {
+      name: 'runsc',
+      unavailable: which('runsc') ? undefined : 'runsc is not installed (apt-get install runsc)',
+      run: (bundle, argv) => {
+        writeConfig(bundle.dir, bundle.rootfs, argv);
+        return timed(['runsc', '--root', path.join(stateDir, 'runsc'), '--platform=ptrace', '--network=none', 'run', '--bundle', bundle.dir, `bench-${process.pid}-${runCounter++}`]);
+      },
+    },
+  ];
+}
