@@ -17,11 +17,18 @@ export function registerBundle(program: Command, context: CliContext): void {
     .argument('<dir>', 'bundle directory to create (may exist, but must not hold a bundle)')
     .argument('[args...]', 'command to run in the container, after "--"')
     .requiredOption('--from <src>', 'the image or rootfs tar to unpack ("-": standard input)')
-    .action(async (dir: string, args: string[], options: { from: string }) => {
+    .option('--ref <name>', 'which image, when SRC holds several: its ref name (OCI layout) or tag (docker save)')
+    .action(async (dir: string, args: string[], options: { from: string; ref?: string }) => {
       // Loaded on use: extraction and the schema compiler are the slowest imports of tssc.
       const { createBundle } = await import('../oci/image/create-bundle.js');
       const progress = progressBar(process.stderr);
-      const created = await createBundle({ dir, from: options.from, args, ...(progress !== undefined && { progress }) });
+      const created = await createBundle({
+        dir,
+        from: options.from,
+        args,
+        ...(options.ref !== undefined && { ref: options.ref }),
+        ...(progress !== undefined && { progress }),
+      });
       context.log().debug(`bundle ${created.dir} from ${created.source}: ${created.metaEntries} metadata entries`);
       context.stdout(`${created.dir}\n`);
     });

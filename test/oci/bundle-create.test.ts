@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { checkBundle } from '../../src/oci/bundle.js';
 import { createBundle } from '../../src/oci/image/create-bundle.js';
 import { makeBusyboxRootfs, tarDirectory } from '../fixtures/busybox.js';
-import { dockerSaveFiles, filesToTar, ociLayoutFiles, writeFiles, type ImageConfigFields } from '../fixtures/images.js';
+import { dockerSaveFiles, filesToTar, mergeImageFiles, ociLayoutFiles, writeFiles, type ImageConfigFields } from '../fixtures/images.js';
 import { tarBuffer, tarGzBuffer, type TarItem } from '../fixtures/tar-builder.js';
 import { runCli, TSSC } from '../cli/run-cli.js';
 import { RootfsMeta } from '../../src/oci/image/rootfs-meta.js';
@@ -178,6 +178,40 @@ describe('bundle create', () => {
     expect(readFileSync(path.join(bundle, 'rootfs', 'opaque', 'upper'), 'utf8')).toBe('upper');
     expect(created.spec.process.user).toEqual({ uid: 1000, gid: 50 });
     expect(readdirSync(bundle).sort()).toEqual(['config.json', 'rootfs', 'tssc-rootfs-meta.json']);
+  });
+
+  describe('archives holding several images', () => {
+    const twoImages = async (kind: 'oci' | 'docker'): Promise<Map<string, Buffer>> => {
+      const make = kind === 'oci' ? ociLayoutFiles : dockerSaveFiles;
+      return mergeImageFiles([
+        make({ Cmd: ['/first'] }, [await tarBuffer([{ name: 'first', content: '1' }])], kind === 'oci' ? 'one' : 'one:latest'),
+        make({ Cmd: ['/second'] }, [await tarBuffer([{ name: 'second', content: '2' }])], kind === 'oci' ? 'two' : 'two:latest'),
+      ]);
+    };
+
+    it('picks one OCI layout image by ref name, and asks for --ref otherwise', async () => {
+      const layout = path.join(work, 'layout');
+      writeFiles(layout, await twoImages('oci'));
+      await expect(createBundle({ dir: bundle, from: layout, args: [] })).rejects.toThrow(
+        'index.json: the layout holds several images ("one", "two"): choose one with --ref',
+      );
+      await expect(createBundle({ dir: bundle, from: layout, args: [], ref: 'three' })).rejects.toThrow(
+        'index.json: no image named "three"; it has "one", "two"',
+      );
+      const created = await createBundle({ dir: bundle, from: layout, args: [], ref: 'two' });
+      expect(created.spec.process.args).toEqual(['/second']);
+      expect(readdirSync(path.join(bundle, 'rootfs'))).toContain('second');
+    });
+
+    it('picks one docker save image by tag', async () => {
+      const saved = path.join(work, 'images.tar');
+      writeFileSync(saved, await filesToTar(await twoImages('docker')));
+      await expect(createBundle({ dir: bundle, from: saved, args: [] })).rejects.toThrow(
+        'manifest.json: the archive holds several images ("one:latest", "two:latest"): choose one with --ref',
+      );
+      const created = await createBundle({ dir: bundle, from: saved, args: [], ref: 'one:latest' });
+      expect(created.spec.process.args).toEqual(['/first']);
+    });
   });
 
   describe('USER resolution', () => {

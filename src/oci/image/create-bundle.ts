@@ -31,6 +31,8 @@ export interface CreateBundleOptions {
   from: string;
   /** `-` reads SRC from `stdin` (default: the process's standard input). */
   stdin?: Readable;
+  /** Picks one image of an archive or layout that holds several (ref name, or docker tag). */
+  ref?: string;
   /** Overrides the image's Cmd (or the default "sh" of a rootfs tar). */
   args: readonly string[];
   progress?: ProgressSink;
@@ -62,7 +64,7 @@ export async function createBundle(options: CreateBundleOptions): Promise<Create
     if (fromStdin) from = await spool(options.stdin ?? process.stdin, newStagingDir(dir, staging));
     const isDirectory = statSync(from).isDirectory();
     const source = isDirectory ? directoryKind(from) : await archiveKind(from);
-    const image = source === 'rootfs' ? undefined : await readImage(from, isDirectory, source, dir, staging, options.progress);
+    const image = source === 'rootfs' ? undefined : await readImage(from, isDirectory, source, dir, staging, options);
     const layers: LayerFile[] = image?.layers ?? [{ path: from, label: fromStdin ? 'standard input' : options.from }];
 
     const meta = new RootfsMeta();
@@ -128,7 +130,14 @@ function directoryKind(from: string): ArchiveKind {
   throw new TsscError(`--from ${from}: a directory must be an OCI image layout (oci-layout, index.json, blobs/)`);
 }
 
-async function readImage(from: string, isDirectory: boolean, kind: ArchiveKind, dir: string, staging: string[], progress?: ProgressSink): Promise<Image> {
+async function readImage(
+  from: string,
+  isDirectory: boolean,
+  kind: ArchiveKind,
+  dir: string,
+  staging: string[],
+  { progress, ref }: Pick<CreateBundleOptions, 'progress' | 'ref'>,
+): Promise<Image> {
   let root = from;
   if (!isDirectory) {
     // The archive's layers may come in any order: unpack it beside the rootfs first.
@@ -139,7 +148,7 @@ async function readImage(from: string, isDirectory: boolean, kind: ArchiveKind, 
     await writer.apply(archive.tar, { whiteouts: false, source: from });
     progress?.finish();
   }
-  return kind === 'oci-layout' ? readOciLayout(root) : readDockerSave(root);
+  return kind === 'oci-layout' ? readOciLayout(root, ref) : readDockerSave(root, ref);
 }
 
 /** The generated spec must pass the same checks as any bundle; then it is written, never over a file. */

@@ -19,15 +19,18 @@ interface Descriptor {
   digest: string;
   size?: number;
   platform?: { os?: string; architecture?: string };
+  annotations?: Record<string, string>;
 }
 
 const DIGEST = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
 const IMAGE_INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
 const MAX_INDEX_DEPTH = 4;
+const REF_ANNOTATIONS = ['org.opencontainers.image.ref.name', 'io.containerd.image.name'];
 
-export function readOciLayout(dir: string): Image {
+/** `ref` picks one image of several by its ref name (org.opencontainers.image.ref.name or io.containerd.image.name). */
+export function readOciLayout(dir: string, ref?: string): Image {
   const index = readJson(dir, 'index.json');
-  const manifestDescriptor = pickManifest(dir, index, 'index.json', 0);
+  const manifestDescriptor = pickManifest(dir, index, 'index.json', 0, ref);
   const manifestWhere = `manifest ${manifestDescriptor.digest}`;
   const manifest = readJson(dir, blobPath(manifestDescriptor.digest, manifestWhere), manifestWhere);
   const configDescriptor = descriptorAt(field(manifest, 'config', manifestWhere), `${manifestWhere}: /config`);
@@ -43,13 +46,24 @@ export function readOciLayout(dir: string): Image {
   return { config, layers };
 }
 
-export function readDockerSave(dir: string): Image {
+/** `ref` picks one image of several by one of its RepoTags. */
+export function readDockerSave(dir: string, ref?: string): Image {
   const manifest = readJson(dir, 'manifest.json');
   if (!Array.isArray(manifest) || manifest.length === 0) {
     throw new TsscError('manifest.json: must be a non-empty array of images');
   }
-  if (manifest.length > 1) throw new TsscError('manifest.json: the archive holds several images; save just one');
-  const image: unknown = manifest[0];
+  const tagsOf = (entry: unknown): string[] => {
+    const tags = typeof entry === 'object' && entry !== null ? (entry as { RepoTags?: unknown }).RepoTags : undefined;
+    return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
+  };
+  const allTags = manifest.flatMap(tagsOf).map((t) => JSON.stringify(t)).join(', ') || 'no tags';
+  let chosen: unknown[] = manifest;
+  if (ref !== undefined) {
+    chosen = manifest.filter((entry) => tagsOf(entry).includes(ref));
+    if (chosen.length === 0) throw new TsscError(`manifest.json: no image tagged ${JSON.stringify(ref)}; it has ${allTags}`);
+  }
+  if (chosen.length > 1) throw new TsscError(`manifest.json: the archive holds several images (${allTags}): choose one with --ref`);
+  const image: unknown = chosen[0];
   const configName = field(image, 'Config', 'manifest.json: /0');
   const layerNames = field(image, 'Layers', 'manifest.json: /0');
   if (typeof configName !== 'string') throw new TsscError('manifest.json: /0/Config must be a string');
@@ -64,22 +78,40 @@ export function readDockerSave(dir: string): Image {
   return { config, layers };
 }
 
-function pickManifest(dir: string, index: unknown, where: string, depth: number): Descriptor {
+function pickManifest(dir: string, index: unknown, where: string, depth: number, ref: string | undefined): Descriptor {
   const list = field(index, 'manifests', where);
   if (!Array.isArray(list) || list.length === 0) throw new TsscError(`${where}: /manifests must be a non-empty array`);
-  const descriptors = list.map((item: unknown, i: number) => descriptorAt(item, `${where}: /manifests/${i}`));
+  let descriptors = list.map((item: unknown, i: number) => descriptorAt(item, `${where}: /manifests/${i}`));
+  if (ref !== undefined && depth === 0) {
+    const named = descriptors.filter((d) => refNames(d).includes(ref));
+    if (named.length === 0) throw new TsscError(`${where}: no image named ${JSON.stringify(ref)}; it has ${describeRefs(descriptors)}`);
+    descriptors = named;
+  }
   // Prefer this machine's platform; an entry without a platform fits any.
   const fitting = descriptors.filter(
     (d) => d.platform === undefined || (d.platform.os === 'linux' && d.platform.architecture === 'amd64'),
   );
   const chosen = fitting[0];
   if (chosen === undefined) throw new TsscError(`${where}: no manifest for linux/amd64`);
+  const names = new Set(fitting.flatMap(refNames));
+  if (depth === 0 && ref === undefined && names.size > 1) {
+    throw new TsscError(`${where}: the layout holds several images (${describeRefs(fitting)}): choose one with --ref`);
+  }
   if (chosen.mediaType !== undefined && IMAGE_INDEX_TYPES.includes(chosen.mediaType)) {
     if (depth >= MAX_INDEX_DEPTH) throw new TsscError(`${where}: image indexes nested too deep`);
     const nestedWhere = `image index ${chosen.digest}`;
-    return pickManifest(dir, readJson(dir, blobPath(chosen.digest, nestedWhere), nestedWhere), nestedWhere, depth + 1);
+    return pickManifest(dir, readJson(dir, blobPath(chosen.digest, nestedWhere), nestedWhere), nestedWhere, depth + 1, ref);
   }
   return chosen;
+}
+
+function refNames(descriptor: Descriptor): string[] {
+  return REF_ANNOTATIONS.map((key) => descriptor.annotations?.[key]).filter((name): name is string => name !== undefined);
+}
+
+function describeRefs(descriptors: Descriptor[]): string {
+  const names = [...new Set(descriptors.flatMap(refNames))];
+  return names.length === 0 ? 'no ref names' : names.map((n) => JSON.stringify(n)).join(', ');
 }
 
 function descriptorAt(value: unknown, where: string): Descriptor {
@@ -89,7 +121,9 @@ function descriptorAt(value: unknown, where: string): Descriptor {
   }
   const mediaType = field(value, 'mediaType', where);
   const platform = field(value, 'platform', where);
+  const annotations = field(value, 'annotations', where);
   const descriptor: Descriptor = { digest };
+  if (typeof annotations === 'object' && annotations !== null) descriptor.annotations = annotations as Record<string, string>;
   if (typeof mediaType === 'string') descriptor.mediaType = mediaType;
   if (typeof platform === 'object' && platform !== null) descriptor.platform = platform as Descriptor['platform'];
   return descriptor;

@@ -73,6 +73,7 @@ export function createLinuxSandbox(bundle: Bundle, options: LinuxSandboxOptions)
       stdio: options.stdioFds.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
     },
     ...(options.observer ? { observer: options.observer } : {}),
+    ...(spec.linux?.resources?.pids?.limit ? { maxTasks: spec.linux.resources.pids.limit } : {}),
   });
   providers.attach(sandbox);
   return sandbox;
