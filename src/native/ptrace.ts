@@ -38,7 +38,8 @@ export const PTRACE_EVENT = { FORK: 1, VFORK: 2, CLONE: 3, EXEC: 4, VFORK_DONE: 
 
 interface Addon {
   init(regs: BigUint64Array, stop: Int32Array): void;
-  spawn(path: string, stdio: number[], filter: Uint8Array, options: number): number;
+  /** limits: [resource, soft, hard] set on the host process before its first exec (-1 = unlimited). */
+  spawn(path: string, stdio: number[], filter: Uint8Array, options: number, limits?: [number, number, number][]): number;
   waitStop(spinUs: number, blockUs: number): number;
   complete(pid: number, result: bigint | number, spinUs: number, blockUs: number): number;
   cont(pid: number, signal: number, mode: number): number;

@@ -106,6 +106,7 @@ export class TaskProcess implements ProcessControl {
     if (flags & (CLONE.PIDFD | CLONE.PTRACE | CLONE.UNTRACED)) fail(E.EINVAL);
     if ((flags & CLONE.THREAD) && !(flags & CLONE.SIGHAND)) fail(E.EINVAL);
     if ((flags & CLONE.SIGHAND) && !(flags & CLONE.VM)) fail(E.EINVAL);
+    if (this.sandbox.atTaskLimit()) fail(E.EAGAIN);
     // Every task becomes the sentry's child (CLONE_PARENT), so the sentry reaps every
     // host process and keeps the tree itself; the sentry writes virtual tids itself.
     let hostFlags = flags & ~(CLONE.CHILD_SETTID | CLONE.PARENT_SETTID);

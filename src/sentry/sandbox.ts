@@ -12,7 +12,7 @@ import { prepareProgram, type ProgramImage } from './loader/image.js';
 import { loadProgram } from './loader/load.js';
 import { PtraceMemory } from './memory.js';
 import { CLONE, TaskProcess } from './process-control.js';
-import type { RlimitTable } from './rlimits.js';
+import { RLIMIT, type RlimitTable } from './rlimits.js';
 import { buildSeccompFilter } from './seccomp-filter.js';
 import { SA, SIG, SIG_IGN, SignalActions } from './signals.js';
 import { RUN_ON_HOST, type KernelServices, type SyscallArgs, type SyscallResult, type SyscallTable } from './syscall.js';
@@ -56,13 +56,31 @@ export interface SyscallObserver {
   exit?(task: Task, status: number): void;
 }
 
+/** Tasks a sandbox may have at once when the spec sets no pids limit. */
+export const DEFAULT_MAX_TASKS = 4096;
+
 export interface SandboxOptions {
   table: SyscallTable;
+  /** The most tasks (threads included) at once: clone fails with EAGAIN beyond it. */
+  maxTasks?: number;
   vfs: Vfs;
   hostname: string;
   domainname: string;
   init: InitProcess;
   observer?: SyscallObserver;
+}
+
+/**
+ * The limits the host kernel enforces on the workload's real processes (CPU time, memory,
+ * stack, core dumps, locked memory); files and fds are the sentry's and are checked there.
+ * Lowering a limit needs no privilege; a limit above tssc's own hard limit stays at it.
+ */
+function hostLimits(rlimits: RlimitTable): [number, number, number][] {
+  const toHost = (v: bigint): number => (v >= BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(v));
+  return [RLIMIT.CPU, RLIMIT.DATA, RLIMIT.STACK, RLIMIT.CORE, RLIMIT.MEMLOCK, RLIMIT.AS].map((resource) => {
+    const { cur, max } = rlimits.get(resource);
+    return [resource, toHost(cur), toHost(max)];
+  });
 }
 
 export class Sandbox {
@@ -119,7 +137,7 @@ export class Sandbox {
 
     const fds = new FdTable();
     init.stdio.forEach((file, fd) => fds.installAt(fd, file));
-    const hostPid = this.tracer.spawn(this.tracer.stubPath, [], buildSeccompFilter(table), TRACE_OPTIONS);
+    const hostPid = this.tracer.spawn(this.tracer.stubPath, [], buildSeccompFilter(table), TRACE_OPTIONS, hostLimits(init.rlimits));
     if (hostPid < 0) throw new Error(`cannot start the workload: ${new SysError(-hostPid).message}`);
 
     const pid = this.allocatePid();
@@ -145,6 +163,11 @@ export class Sandbox {
 
   taskByTid(tid: number): Task | undefined {
     return this.tasksByTid.get(tid);
+  }
+
+  /** Whether one more task would exceed the sandbox's limit (spec linux.resources.pids). */
+  atTaskLimit(): boolean {
+    return this.tasksByHost.size >= (this.options.maxTasks ?? DEFAULT_MAX_TASKS);
   }
 
   groups(): ThreadGroup[] {

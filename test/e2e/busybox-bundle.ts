@@ -49,6 +49,8 @@ export interface BundleOptions {
   readonly?: boolean;
   /** Capabilities beyond Docker's default set. */
   extraCaps?: string[];
+  /** linux.resources.pids.limit */
+  pidsLimit?: number;
 }
 
 /** Writes DIR/config.json for the rootfs at DIR/rootfs. */
@@ -71,7 +73,10 @@ export function writeConfig(dir: string, options: BundleOptions): void {
       { destination: '/proc', type: 'proc', source: 'proc' },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     ],
-    linux: { namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }] },
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }],
+      ...(options.pidsLimit ? { resources: { pids: { limit: options.pidsLimit } } } : {}),
+    },
   };
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
 }

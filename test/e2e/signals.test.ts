@@ -97,6 +97,15 @@ describe.skipIf(!hasBusybox())('signals and robustness', () => {
     expect(alive(workload)).toEqual([]);
   });
 
+  it('holds a fork bomb at the spec pids limit', () => {
+    writeConfig(dir, { args: ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do sleep 30 & done; echo unreachable'], pidsLimit: 4 });
+    const result = tsscRun(dir);
+    // ash gives up on a failed fork; the end of init then ends the other tasks at once.
+    expect(result.stderr).toMatch(/can't fork: Resource temporarily unavailable/);
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(2);
+  });
+
   it('survives workloads that crash and fork many processes', () => {
     const script = [
       'sh -c \'kill -SEGV $$\'; echo "segv $?"',

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -117,8 +118,13 @@ static napi_value Init(napi_env env, napi_callback_info info) {
 }
 
 // The workload's side of spawn: runs in the forked child, async-signal-safe calls only.
+struct limit {
+  int resource;
+  struct rlimit value;
+};
+
 static void child(const char *path, int sync_fd, const int *stdio, int nstdio,
-                  struct sock_fprog *prog) {
+                  struct sock_fprog *prog, const struct limit *limits, int nlimits) {
   struct sigaction dfl;
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
@@ -138,6 +144,7 @@ static void child(const char *path, int sync_fd, const int *stdio, int nstdio,
   while (read(sync_fd, &b, 1) < 0 && errno == EINTR) {
   }
   syscall(SYS_close_range, nstdio, ~0U, 0);
+  for (int i = 0; i < nlimits; i++) setrlimit(limits[i].resource, &limits[i].value);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) != 0) _exit(126);
@@ -148,11 +155,13 @@ static void child(const char *path, int sync_fd, const int *stdio, int nstdio,
 }
 
 // spawn(stubPath, stdioFds: number[] (max 3, -1 = closed), filter: Buffer of sock_filter,
-//       ptraceOptions) -> host pid. The child waits until it is seized, then installs the
-//       filter and execs the stub (that execve is the first trapped call the sentry sees).
+//       ptraceOptions, limits?: [resource, soft, hard][] (-1 = unlimited)) -> host pid.
+//       The child waits until it is seized, sets the limits, installs the filter and execs
+//       the stub (that execve is the first trapped call the sentry sees).
+#define MAX_LIMITS 16
 static napi_value Spawn(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char path[4096];
   size_t plen;
@@ -172,13 +181,30 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
     stdio[i] = arg_int(env, v);
   }
   int options = arg_int(env, argv[3]);
+  struct limit limits[MAX_LIMITS];
+  uint32_t nlimits = 0;
+  if (argc > 4 && napi_get_array_length(env, argv[4], &nlimits) == napi_ok) {
+    if (nlimits > MAX_LIMITS) nlimits = MAX_LIMITS;
+    for (uint32_t i = 0; i < nlimits; i++) {
+      napi_value row, field;
+      napi_get_element(env, argv[4], i, &row);
+      int64_t values[3] = {0, -1, -1};
+      for (uint32_t j = 0; j < 3; j++) {
+        napi_get_element(env, row, j, &field);
+        napi_get_value_int64(env, field, &values[j]);
+      }
+      limits[i].resource = (int)values[0];
+      limits[i].value.rlim_cur = values[1] < 0 ? RLIM_INFINITY : (rlim_t)values[1];
+      limits[i].value.rlim_max = values[2] < 0 ? RLIM_INFINITY : (rlim_t)values[2];
+    }
+  }
   struct sock_fprog prog = {(unsigned short)(flen / sizeof(struct sock_filter)), (struct sock_filter *)filter};
   int sync[2];
   if (pipe2(sync, O_CLOEXEC) != 0) return num(env, -errno);
   pid_t pid = fork();
   if (pid == 0) {
     close(sync[1]);
-    child(path, sync[0], stdio, (int)nstdio, &prog);
+    child(path, sync[0], stdio, (int)nstdio, &prog, limits, (int)nlimits);
   }
   int err = pid < 0 ? errno : 0;
   close(sync[0]);
