@@ -203,6 +203,22 @@ describe('bundle create', () => {
       expect(readdirSync(path.join(bundle, 'rootfs'))).toContain('second');
     });
 
+    it('takes a single image with both containerd ref annotations without --ref', async () => {
+      const layout = path.join(work, 'layout');
+      const files = ociLayoutFiles({ Cmd: ['/only'] }, [await tarBuffer([{ name: 'only', content: '1' }])]);
+      const index = JSON.parse(String(files.get('index.json')));
+      index.manifests[0].annotations = {
+        'io.containerd.image.name': 'docker.io/library/only:latest',
+        'org.opencontainers.image.ref.name': 'latest',
+      };
+      files.set('index.json', Buffer.from(JSON.stringify(index)));
+      writeFiles(layout, files);
+      expect((await createBundle({ dir: bundle, from: layout, args: [] })).spec.process.args).toEqual(['/only']);
+      rmSync(bundle, { recursive: true });
+      const named = await createBundle({ dir: bundle, from: layout, args: [], ref: 'docker.io/library/only:latest' });
+      expect(named.spec.process.args).toEqual(['/only']);
+    });
+
     it('picks one docker save image by tag', async () => {
       const saved = path.join(work, 'images.tar');
       writeFileSync(saved, await filesToTar(await twoImages('docker')));

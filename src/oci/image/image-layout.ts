@@ -93,8 +93,9 @@ function pickManifest(dir: string, index: unknown, where: string, depth: number,
   );
   const chosen = fitting[0];
   if (chosen === undefined) throw new TsscError(`${where}: no manifest for linux/amd64`);
-  const names = new Set(fitting.flatMap(refNames));
-  if (depth === 0 && ref === undefined && names.size > 1) {
+  // Several images, not several platforms of one: the user has to say which.
+  const images = new Set(fitting.map((d) => refNames(d).join('\n')));
+  if (depth === 0 && ref === undefined && images.size > 1) {
     throw new TsscError(`${where}: the layout holds several images (${describeRefs(fitting)}): choose one with --ref`);
   }
   if (chosen.mediaType !== undefined && IMAGE_INDEX_TYPES.includes(chosen.mediaType)) {
