@@ -100,7 +100,11 @@ describe.skipIf(!hasBusybox())('file syscalls end to end', () => {
   });
 
   it('readiness: read -t times out on a silent pipe and wakes on data', () => {
-    const script = ['sleep 0.5 | (read -t 0.1 x; echo "timeout rc=$?")', '(sleep 0.1; echo late) | (read -t 5 x; echo "got $x")'].join('\n');
+    const script = [
+      // The writer stays until the reader has timed out, however slow the machine is.
+      '{ sleep 30 & echo $! > /tmp/writer; wait; } | (read -t 0.1 x; echo "timeout rc=$?"; kill $(cat /tmp/writer))',
+      '(sleep 0.1; echo late) | (read -t 30 x; echo "got $x")',
+    ].join('\n');
     const { inside, outside } = both(script);
     expect(inside.stdout).toMatch(/^timeout rc=\d+\ngot late\n$/);
     if (outside) expect(inside.stdout).toBe(outside.stdout);
