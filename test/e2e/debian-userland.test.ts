@@ -4,26 +4,39 @@
 //
 // Until the sentry runs dynamically linked programs these tests are skipped, with the
 // sentry's own error as the reason: a probe runs a dynamic `echo` first.
+//
+// TSSC_DEBIAN_ROOTFS=DIR runs the same checks on another Debian tree instead (the slow
+// tier, scripts/debootstrap-tier.sh, points it at a debootstrap minbase tree); /data is
+// written into it.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO } from './busybox-bundle.js';
-import { debianRootfs } from '../fixtures/debian-rootfs.js';
+import { debianRootfs, writeTestData } from '../fixtures/debian-rootfs.js';
 import { runInChroot, runInTssc } from '../fixtures/debian-sandbox.js';
 
 const ADDON = path.join(REPO, 'native', 'ptrace', 'build', 'Release', 'tssc_ptrace.node');
 
+const externalRootfs = process.env['TSSC_DEBIAN_ROOTFS'];
+
 function whyNotRunnable(): string | undefined {
   if (process.getuid?.() !== 0) return 'the chroot reference needs root';
   if (!existsSync(ADDON)) return 'native/ptrace is not built (npm run build)';
-  if (!existsSync('/usr/bin/python3.11') || !existsSync('/usr/bin/perl')) return 'the host lacks python3.11 or perl';
+  const tree = externalRootfs ?? '';
+  if (!existsSync(`${tree}/usr/bin/python3`) || !existsSync(`${tree}/usr/bin/perl`)) return `${externalRootfs ?? 'the host'} lacks python3 or perl`;
   return undefined;
+}
+
+function prepareRootfs(): string {
+  if (externalRootfs === undefined) return debianRootfs();
+  if (!existsSync(path.join(externalRootfs, 'data'))) writeTestData(externalRootfs);
+  return externalRootfs;
 }
 
 const bundle = mkdtempSync(path.join(tmpdir(), 'tssc-debian-e2e-'));
 let skipReason = whyNotRunnable();
-const rootfs = skipReason === undefined ? debianRootfs() : '';
+const rootfs = skipReason === undefined ? prepareRootfs() : '';
 if (skipReason === undefined) {
   const probe = runInTssc(bundle, rootfs, ['/usr/bin/echo', 'dynamic-ok']);
   if (probe.stdout !== 'dynamic-ok\n') {
