@@ -17,7 +17,6 @@ export interface Image {
 interface Descriptor {
   mediaType?: string;
   digest: string;
-  size?: number;
   platform?: { os?: string; architecture?: string };
   annotations?: Record<string, string>;
 }
@@ -64,11 +63,12 @@ export function readDockerSave(dir: string, ref?: string): Image {
   }
   if (chosen.length > 1) throw new TsscError(`manifest.json: the archive holds several images (${allTags}): choose one with --ref`);
   const image: unknown = chosen[0];
-  const configName = field(image, 'Config', 'manifest.json: /0');
-  const layerNames = field(image, 'Layers', 'manifest.json: /0');
-  if (typeof configName !== 'string') throw new TsscError('manifest.json: /0/Config must be a string');
+  const where = `manifest.json: /${manifest.indexOf(image)}`;
+  const configName = field(image, 'Config', where);
+  const layerNames = field(image, 'Layers', where);
+  if (typeof configName !== 'string') throw new TsscError(`${where}/Config must be a string`);
   if (!Array.isArray(layerNames) || !layerNames.every((n) => typeof n === 'string')) {
-    throw new TsscError('manifest.json: /0/Layers must be an array of strings');
+    throw new TsscError(`${where}/Layers must be an array of strings`);
   }
   const config = parseImageConfig(readJson(dir, configName), configName);
   const layers = (layerNames as string[]).map((name, i): LayerFile => ({
