@@ -29,7 +29,8 @@ describe.each(['memory', 'none'] as const)('host directory fds (overlay %s)', (o
       expect(listDir(vfs, ctx, `/d${i}`)).toEqual(['.', '..', 'f']);
       expect(readAll(vfs, ctx, `/d${i}/f`)).toBe(`file ${i}`);
     }
-    expect(openFds() - before).toBeLessThan(600);
+    // Unbounded, this would be one fd per directory and per file read (1400).
+    expect(openFds() - before).toBeLessThanOrEqual(512 + 128 + 1);
     for (let i = 0; i < DIRS; i += 97) expect(readAll(vfs, ctx, `/d${i}/f`)).toBe(`file ${i}`);
   });
 

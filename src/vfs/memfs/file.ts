@@ -10,6 +10,13 @@ import { PAGE_SIZE, SparsePages } from './pages.js';
 import type { LowerEntry } from './lower.js';
 import type { MemFs } from './fs.js';
 
+/**
+ * Lower files nobody has open keep their host fd for a while, so a program opened again
+ * and again (a shared library at each exec) does not pay a host open each time.
+ */
+const MAX_IDLE_LOWER_FDS = 128;
+const idleLowerFiles = new Set<MemFile>();
+
 export class MemFile extends MemNode {
   private pages: SparsePages | undefined;
   private lower: LowerEntry | undefined;
@@ -61,7 +68,10 @@ export class MemFile extends MemNode {
     if (this.pages) return this.pages.read(buf, position);
     const size = this.size;
     if (position >= size) return 0;
-    this.lowerFd ??= (this.lower as LowerEntry).openRead();
+    if (this.lowerFd === undefined) {
+      this.lowerFd = (this.lower as LowerEntry).openRead();
+      if (this.openCount === 0) this.parkLower();
+    }
     return fs.readSync(this.lowerFd, buf, 0, Math.min(buf.length, size - position), position);
   }
 
@@ -96,6 +106,7 @@ export class MemFile extends MemNode {
 
   open(): FileImpl {
     this.openCount++;
+    idleLowerFiles.delete(this);
     let released = false;
     return {
       seekable: true,
@@ -108,7 +119,7 @@ export class MemFile extends MemNode {
         if (released) return;
         released = true;
         this.openCount--;
-        if (this.openCount === 0) this.closeLower();
+        if (this.openCount === 0 && this.lowerFd !== undefined) this.parkLower();
         this.maybeFree();
       },
     };
@@ -121,7 +132,15 @@ export class MemFile extends MemNode {
     }
   }
 
+  /** Keeps the idle lower fd, closing the least recently used beyond the limit. */
+  private parkLower(): void {
+    idleLowerFiles.delete(this);
+    idleLowerFiles.add(this);
+    if (idleLowerFiles.size > MAX_IDLE_LOWER_FDS) (idleLowerFiles.values().next().value as MemFile).closeLower();
+  }
+
   private closeLower(): void {
+    idleLowerFiles.delete(this);
     if (this.lowerFd !== undefined) {
       fs.closeSync(this.lowerFd);
       this.lowerFd = undefined;
