@@ -93,4 +93,10 @@ describe.skipIf(!hasBusybox())('wasm and Linux processes in one sandbox', () => 
     expect(result.stdout).toBe('      2 apple\n      1 banana\n      1 cherry\n      1 fig\n      1 pear\nargc 2\nargv[1] = [9]\nGREETING=from the spec\nEMPTY=(unset)\nUNSET=(unset)\nPWD=/\nTSSC_ vars 0\nstatus 9\n');
     expect(result.stderr).toBe('copied 35 bytes\ncopied 69 bytes\n');
   });
+
+  it('a wasm process has a pid in /proc and dies of a signal from sh', () => {
+    const script = 'sleep 2 | cat.wasm & pid=$!; sleep 0.5; ls /proc | grep -c "^$pid$"; cat /proc/$pid/comm; kill $pid; wait $pid; echo "status $?"';
+    const result = run(['sh', '-c', script]);
+    expect(result.stdout).toBe('1\ncat.wasm\nstatus 143\n');
+  });
 });
