@@ -10,7 +10,7 @@ import { REPO, hasBusybox, makeRootfs, removeDir, scratchDir, tsscRun, tsscStart
 function waitForOutput(child: ReturnType<typeof tsscStart>, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${text}", got "${seen}"`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${text}", got "${seen}"`)), 45_000);
     child.stdout.on('data', (chunk: Buffer) => {
       seen += chunk.toString();
       if (seen.includes(text)) {
@@ -78,7 +78,11 @@ describe.skipIf(!hasBusybox())('signals and robustness', () => {
     const child = tsscStart(dir, id);
     const done = finished(child);
     await waitForOutput(child, 'ready');
-    execFileSync('node', [path.join(REPO, 'bin', 'tssc.js'), '--root', path.join(dir, 'state'), 'kill', id, 'USR1']);
+    const tssc = (...args: string[]): string => execFileSync('node', [path.join(REPO, 'bin', 'tssc.js'), '--root', path.join(dir, 'state'), ...args], { encoding: 'utf8' });
+    const state = JSON.parse(tssc('state', id)) as { status: string; pid: number };
+    expect(state).toMatchObject({ status: 'running', pid: child.pid });
+    expect(tssc('list')).toContain(id);
+    tssc('kill', id, 'USR1');
     const result = await done;
     expect(result.stdout).toBe('ready\ngot USR1\n');
     expect(result.code).toBe(0);
