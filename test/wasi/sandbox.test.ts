@@ -121,6 +121,17 @@ describe('WasmSandbox', () => {
 });
 
 describe('the preview1 layer', () => {
+  it('a module blocked on a read does not hold up another one', async () => {
+    const rootfs = makeRootfs(fs.mkdtempSync(path.join(tmp, 'two-')));
+    const sandbox = makeSandbox(rootfs);
+    const [stdinRead, stdinWrite] = makePipe(sandbox);
+    const blocked = runWasm(sandbox, await compileFixture('cat', 'wasm'), [], { stdio: [stdinRead] });
+    const other = await runWasm(sandbox, await compileFixture('args-env', 'wasm'), ['4']);
+    expect(other.status).toEqual({ kind: 'exited', code: 4 });
+    await feed(stdinWrite, Buffer.from('late input\n'));
+    expect(await blocked).toMatchObject({ status: { kind: 'exited', code: 0 }, stdout: 'late input\n' });
+  });
+
   it('a trap ends the process as the matching signal', async () => {
     const rootfs = makeRootfs(fs.mkdtempSync(path.join(tmp, 'trap-')));
     const result = await runWasm(makeSandbox(rootfs), await compileFixture('args-env', 'wasm'), ['abort']);
