@@ -1,8 +1,9 @@
 // File syscalls: open, close, read, write and their positional and vectored variants,
-// seeking, sizes and syncing, and in-sentry copies (sendfile, copy_file_range).
+// seeking, sizes and syncing, in-sentry copies (sendfile, copy_file_range), memfd_create,
+// and the splice family (splice.ts) exported with them.
 
 import { E, SysError, fail } from '../../abi/errno.js';
-import { CLOSE_RANGE, FALLOC, MAX_RW_COUNT, O } from '../../abi/linux-fcntl.js';
+import { AT_FDCWD, CLOSE_RANGE, FALLOC, MAX_RW_COUNT, O } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
@@ -52,11 +53,11 @@ function openat(task: SyscallTask, args: SyscallArgs): number {
 }
 
 function open(task: SyscallTask, args: SyscallArgs): number {
-  return doOpen(task, -100, pointer(args[0]), uint32(args[1]), uint32(args[2]));
+  return doOpen(task, AT_FDCWD, pointer(args[0]), uint32(args[1]), uint32(args[2]));
 }
 
 function creat(task: SyscallTask, args: SyscallArgs): number {
-  return doOpen(task, -100, pointer(args[0]), O.CREAT | O.WRONLY | O.TRUNC, uint32(args[1]));
+  return doOpen(task, AT_FDCWD, pointer(args[0]), O.CREAT | O.WRONLY | O.TRUNC, uint32(args[1]));
 }
 
 function close(task: SyscallTask, args: SyscallArgs): number {

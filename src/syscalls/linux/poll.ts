@@ -1,5 +1,6 @@
-// Readiness syscalls: poll, ppoll, select, pselect6 and the epoll family. All of them
-// ask files for readiness first and wait only when nothing is ready.
+// Readiness syscalls: poll, ppoll, select, pselect6 and the epoll family (eventfd and
+// timerfd, files made for them, are exported here too). All of them ask files for
+// readiness first and wait only when nothing is ready.
 //
 // The signal mask arguments of ppoll, pselect6 and epoll_pwait are not applied: the
 // sentry's task offers no way to swap the mask for the duration of a wait.
