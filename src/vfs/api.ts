@@ -559,6 +559,20 @@ export interface ProcessView {
   fds(): ReadonlyMap<number, FileDescription>;
   /** /proc/PID/maps text, when the platform knows the mappings. */
   maps?(): string;
+  /** CPU and memory counters, when the sentry can measure the task (else /proc shows 0). */
+  usage?(): ProcessUsage;
+}
+
+/** Resource counters of a process for /proc/PID/stat, status and statm. */
+export interface ProcessUsage {
+  /** CPU time in clock ticks (USER_HZ = 100). */
+  readonly utimeTicks: number;
+  readonly stimeTicks: number;
+  /** Virtual memory size in bytes and resident set in pages. */
+  readonly vsizeBytes: number;
+  readonly rssPages: number;
+  readonly minorFaults: number;
+  readonly majorFaults: number;
 }
 
 /** The sandbox facts synthesized filesystems show. Filled in by the sentry. */
