@@ -62,8 +62,13 @@ export class HostTerminal implements JobControlTerminal {
 
   private currentWindowSize(): Winsize {
     if (this.windowSize) return this.windowSize;
-    this.sizeSource ??= new tty.WriteStream(this.hostFd);
-    const [cols, rows] = this.sizeSource.getWindowSize();
-    return { rows, cols, xpixel: 0, ypixel: 0 };
+    try {
+      this.sizeSource ??= new tty.WriteStream(this.hostFd);
+      const [cols, rows] = this.sizeSource.getWindowSize();
+      return { rows, cols, xpixel: 0, ypixel: 0 };
+    } catch {
+      // libuv could not open the terminal (it went away): no size to report.
+      fail(E.ENOTTY);
+    }
   }
 }
