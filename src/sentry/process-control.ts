@@ -3,7 +3,7 @@
 
 import { E, fail } from '../abi/errno.js';
 import { REG } from '../native/ptrace.js';
-import type { Location } from '../vfs/api.js';
+import type { FileDescription, Location } from '../vfs/api.js';
 import { CAP_SYS_ADMIN, hasCapability, fsCredentials } from './credentials.js';
 import { prepareProgram } from './loader/image.js';
 import type { Sandbox } from './sandbox.js';
@@ -25,6 +25,10 @@ const NR_EXECVE = 59n;
 const WNOHANG = 1;
 const WNOWAIT = 0x01000000;
 const CAP_KILL = 5;
+const PAGE = 4096n;
+const O_WRONLY = 1;
+const PROT_WRITE = 2;
+const MAP = { SHARED: 0x01, PRIVATE: 0x02, SHARED_VALIDATE: 0x03, TYPE: 0x0f, ANONYMOUS: 0x20 } as const;
 
 export class TaskProcess implements ProcessControl {
   constructor(
@@ -120,6 +124,44 @@ export class TaskProcess implements ProcessControl {
     regs[REG.r8] = tls;
     if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
     this.task.cloneInFlight = { flags, parentTidAddr: parentTid, childTidAddr: childTid };
+    return RUN_ON_HOST;
+  }
+
+  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): typeof RUN_ON_HOST {
+    if (length === 0n || offset % PAGE !== 0n || offset < 0n) fail(E.EINVAL);
+    if (file.isPath) fail(E.EBADF);
+    if (file.accessMode === O_WRONLY) fail(E.EACCES);
+    const type = flags & MAP.TYPE;
+    if (type !== MAP.PRIVATE && type !== MAP.SHARED && type !== MAP.SHARED_VALIDATE) fail(E.EINVAL);
+    if (type !== MAP.PRIVATE && prot & PROT_WRITE) fail(E.ENODEV);
+    const regs = this.sandbox.tracer.regs;
+    regs[REG.rdi] = addr;
+    regs[REG.rsi] = length;
+    regs[REG.rdx] = BigInt(prot);
+    regs[REG.r10] = BigInt((flags & ~MAP.TYPE) | MAP.PRIVATE | MAP.ANONYMOUS);
+    regs[REG.r8] = BigInt.asUintN(64, -1n);
+    regs[REG.r9] = 0n;
+    if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
+    file.ref();
+    this.task.exitHook = (mapped) => {
+      try {
+        if (mapped < 0n) return mapped;
+        const available = BigInt(Math.max(0, file.stat().size)) - offset;
+        const count = Number(available < length ? (available > 0n ? available : 0n) : length);
+        const data = new Uint8Array(count);
+        let done = 0;
+        while (done < count) {
+          const n = file.read(data.subarray(done), Number(offset) + done);
+          if (n <= 0) break;
+          done += n;
+        }
+        // /proc/PID/mem writes reach the pages whatever their protection.
+        if (done > 0 && this.sandbox.tracer.pokeMem(this.task.hostTid, mapped, data.subarray(0, done)) !== done) return -E.EFAULT;
+        return mapped;
+      } finally {
+        file.unref();
+      }
+    };
     return RUN_ON_HOST;
   }
 

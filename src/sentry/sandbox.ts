@@ -367,7 +367,7 @@ export class Sandbox {
   private answer(task: Task, nr: number, args: SyscallArgs, result: SyscallResult | typeof RUN_ON_HOST): number {
     if (result === RUN_ON_HOST) {
       this.options.observer?.syscall(task, nr, args, undefined);
-      const mode = task.cloneInFlight ? RESUME.toSyscallExit : RESUME.cont;
+      const mode = task.cloneInFlight || task.exitHook ? RESUME.toSyscallExit : RESUME.cont;
       this.tracer.cont(task.hostTid, 0, mode);
       return 0;
     }
@@ -449,6 +449,13 @@ export class Sandbox {
   }
 
   private onSyscallExit(task: Task): number {
+    const hook = task.exitHook;
+    if (hook) {
+      task.exitHook = undefined;
+      const result = hook(BigInt.asIntN(64, this.tracer.regs[REG.rax]!));
+      const next = this.tracer.complete(task.hostTid, result, SPIN_US, this.blockUs());
+      return next > 0 || next === ECHILD_RESULT ? next : 0;
+    }
     const flight = task.cloneInFlight;
     task.cloneInFlight = undefined;
     const regs = this.tracer.regs;

@@ -3,7 +3,7 @@
 // The sentry never imports a table: tables import these types and the composer
 // (src/oci/lifecycle) hands a table to the Sandbox it builds.
 
-import type { FsContext, Location, Vfs, Waitable } from '../vfs/api.js';
+import type { FileDescription, FsContext, Location, Vfs, Waitable } from '../vfs/api.js';
 import type { FdTable } from './fd-table.js';
 
 /** The six raw argument registers of a syscall (rdi, rsi, rdx, r10, r8, r9 on x86-64). */
@@ -141,6 +141,12 @@ export interface ProcessControl {
    * the caller gets the child's virtual tid. CLONE_NEW* flags are EPERM.
    */
   clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint): typeof RUN_ON_HOST;
+  /**
+   * mmap of a file: the workload gets a private anonymous mapping filled from the file
+   * (MAP_SHARED read-only mappings too: later writes by others are not seen); a shared
+   * writable mapping is ENODEV.
+   */
+  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): typeof RUN_ON_HOST;
   /** execve: loads the program from the VFS; never returns to the old program on success. */
   execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): typeof RUN_ON_HOST;
   /**

@@ -5,7 +5,7 @@ import { ERESTARTSYS, SysError } from '../abi/errno.js';
 import type { FsContext, Waitable } from '../vfs/api.js';
 import type { FdTable } from './fd-table.js';
 import type { ProgramImage } from './loader/image.js';
-import type { KernelServices, ProcessControl, Rlimits, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
+import type { KernelServices, ProcessControl, Rlimits, SyscallResult, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
 import type { ThreadGroup } from './thread-group.js';
 
 /**
@@ -37,6 +37,11 @@ export class Task implements SyscallTask {
   /** The program to load at the stub's first trap. */
   pendingImage: ProgramImage | undefined;
   cloneInFlight: CloneInFlight | undefined;
+  /**
+   * For a call the host kernel runs in a rewritten form: computes the workload's result
+   * from the host's at the syscall-exit stop (file mmap fills the anonymous mapping).
+   */
+  exitHook: ((hostResult: bigint) => SyscallResult) | undefined;
   /** Still waiting for its first ptrace stop (a new child). */
   awaitingFirstStop = false;
   /** Where to write the child's virtual tid at its first stop (CLONE_CHILD_SETTID). */

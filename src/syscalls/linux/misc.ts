@@ -83,11 +83,12 @@ function seccomp(): typeof RUN_ON_HOST {
 }
 
 /**
- * mmap of a file (anonymous mappings never stop here: the filter lets them through).
- * File-backed mappings come with the dynamic-program work.
+ * mmap of a file (anonymous mappings never stop here: the filter lets them through):
+ * mmap(addr, length, prot, flags, fd, offset).
  */
-function mmap(): number {
-  return -E.ENODEV;
+function mmap(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
+  const file = task.fds.get(int32(args[4]));
+  return task.process.mapFile(pointer(args[0]), args[1], int32(args[2]), int32(args[3]), file, BigInt.asIntN(64, args[5]));
 }
 
 /** Scheduler calls that name a process: the caller itself (pid 0) runs on the host. */

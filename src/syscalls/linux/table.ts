@@ -96,7 +96,7 @@ const PARTIAL: Record<string, string> = {
   times: "children's times are zero",
   sysinfo: 'load averages and process count are not the sandbox\'s',
   prctl: 'names, dumpable, no_new_privs, seccomp, capability bounding set, timer slack',
-  mmap: 'anonymous mappings pass through; file mappings are ENODEV',
+  mmap: 'anonymous mappings pass through; file mappings are private copies of the file (shared writable ones are ENODEV)',
   brk: 'the break never moves (C libraries fall back to mmap)',
   clock_nanosleep: 'no CPU-time clocks',
   rt_sigqueueinfo: 'refused with EPERM (siginfo would carry host pids)',
