@@ -62,7 +62,7 @@ export class HostStreamReader {
   /** The terminal stream, for raw-mode changes; undefined for pipes and sockets. */
   get ttyStream(): tty.ReadStream | undefined {
     if (this.kind !== 'tty') return undefined;
-    return this.open() as tty.ReadStream;
+    return this.open() as tty.ReadStream | undefined;
   }
 
   read(buf: Uint8Array): number {
@@ -73,7 +73,7 @@ export class HostStreamReader {
       if (direct !== undefined) return direct;
       if (this.failed) fail(E.EIO);
       this.want();
-      fail(E.EAGAIN);
+      fail(this.failed ? E.EIO : E.EAGAIN);
     }
     let done = 0;
     while (done < buf.length && this.chunks.length > 0) {
@@ -139,15 +139,23 @@ export class HostStreamReader {
 
   private want(): void {
     if (this.chunks.length > 0 || this.ended) return;
-    this.open().resume();
+    this.open()?.resume();
   }
 
-  private open(): net.Socket {
-    if (this.stream) return this.stream;
-    const stream =
-      this.kind === 'tty'
-        ? new tty.ReadStream(this.hostFd)
-        : new net.Socket({ fd: this.direct() ?? this.hostFd, readable: true, writable: false, manualStart: true } as ManualStartOptions);
+  /** The libuv stream, made at the first wait; undefined (and failed) when libuv refuses the fd. */
+  private open(): net.Socket | undefined {
+    if (this.stream || this.failed) return this.stream;
+    let stream: net.Socket;
+    try {
+      stream =
+        this.kind === 'tty'
+          ? new tty.ReadStream(this.hostFd)
+          : new net.Socket({ fd: this.direct() ?? this.hostFd, readable: true, writable: false, manualStart: true } as ManualStartOptions);
+    } catch {
+      this.failed = true;
+      this.queue.notify(POLL.IN | POLL.ERR);
+      return undefined;
+    }
     stream.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
       stream.pause();

@@ -56,8 +56,14 @@ export class HostTerminal implements JobControlTerminal {
   private setTermios(next: Termios): void {
     const wasCanonical = (this.termios.lflag & LFLAG.ICANON) !== 0;
     const canonical = (next.lflag & LFLAG.ICANON) !== 0;
+    if (wasCanonical !== canonical) {
+      try {
+        this.rawModeTarget()?.setRawMode(!canonical);
+      } catch {
+        fail(E.EIO);
+      }
+    }
     this.termios = next;
-    if (wasCanonical !== canonical) this.rawModeTarget()?.setRawMode(!canonical);
   }
 
   private currentWindowSize(): Winsize {
