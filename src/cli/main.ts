@@ -3,6 +3,7 @@
 // Every failure ends as `tssc: <message>` on stderr and exit code 1, usage errors included,
 // as with runc.
 import { Command, CommanderError, Option } from 'commander';
+import { isSysError } from '../abi/errno.js';
 import { TsscError } from '../oci/errors.js';
 import { COMMANDS } from './commands.js';
 import { storeFor, type CliContext, type GlobalOptions } from './context.js';
@@ -92,8 +93,14 @@ function loggerFor(globals: GlobalOptions, io: MainIo): Logger {
   });
 }
 
+/** What failed, in words: Errors and the sentry's SysErrors (not Errors: stackless) carry a message. */
+function messageOf(error: unknown): string {
+  if (error instanceof Error || isSysError(error)) return error.message;
+  return String(error);
+}
+
 function report(error: unknown, context: CliContext, io: MainIo): void {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const globals = context.globals();
   // A TsscError is meant for users; anything else is a tssc bug and shows its stack with --debug.
   const detail = !(error instanceof TsscError) && globals.debug && error instanceof Error ? `\n${error.stack ?? ''}` : '';
