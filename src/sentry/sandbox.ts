@@ -309,9 +309,24 @@ export class Sandbox {
     return 0;
   }
 
+  /** Puts back the argument registers a rewritten call changed (regs must hold task's). */
+  private restoreArgs(task: Task): void {
+    const saved = task.savedArgs;
+    if (!saved) return;
+    task.savedArgs = undefined;
+    const regs = this.tracer.regs;
+    [REG.rdi, REG.rsi, REG.rdx, REG.r10, REG.r8, REG.r9].forEach((reg, i) => {
+      regs[reg] = saved[i]!;
+    });
+  }
+
   private onEventStop(task: Task): void {
     if (task.awaitingFirstStop) {
       task.awaitingFirstStop = false;
+      if (task.savedArgs && this.tracer.getRegs(task.hostTid) === 0) {
+        this.restoreArgs(task);
+        this.tracer.setRegs(task.hostTid);
+      }
       if (task.childTidAddr) {
         const tid = Buffer.alloc(4);
         tid.writeInt32LE(task.tid);
@@ -367,7 +382,9 @@ export class Sandbox {
   private answer(task: Task, nr: number, args: SyscallArgs, result: SyscallResult | typeof RUN_ON_HOST): number {
     if (result === RUN_ON_HOST) {
       this.options.observer?.syscall(task, nr, args, undefined);
-      const mode = task.cloneInFlight || task.exitHook ? RESUME.toSyscallExit : RESUME.cont;
+      const rewritten = task.cloneInFlight !== undefined || task.exitHook !== undefined;
+      if (rewritten) task.savedArgs = args;
+      const mode = rewritten ? RESUME.toSyscallExit : RESUME.cont;
       this.tracer.cont(task.hostTid, 0, mode);
       return 0;
     }
@@ -437,6 +454,7 @@ export class Sandbox {
       }
       const child = this.addTask(tid, childHost, group, fds, fs);
       child.awaitingFirstStop = true;
+      child.savedArgs = parent.savedArgs;
       if (flags & CLONE.CHILD_SETTID) child.childTidAddr = flight.childTidAddr;
       flight.child = child;
       const early = this.earlyStops.get(childHost);
@@ -450,19 +468,19 @@ export class Sandbox {
 
   private onSyscallExit(task: Task): number {
     const hook = task.exitHook;
+    const hostResult = BigInt.asIntN(64, this.tracer.regs[REG.rax]!);
+    this.restoreArgs(task);
     if (hook) {
       task.exitHook = undefined;
-      const result = hook(BigInt.asIntN(64, this.tracer.regs[REG.rax]!));
+      const result = hook(hostResult);
       const next = this.tracer.complete(task.hostTid, result, SPIN_US, this.blockUs());
       return next > 0 || next === ECHILD_RESULT ? next : 0;
     }
     const flight = task.cloneInFlight;
     task.cloneInFlight = undefined;
-    const regs = this.tracer.regs;
-    const hostResult = BigInt.asIntN(64, regs[REG.rax]!);
     if (!flight || hostResult < 0n || !flight.child) {
-      this.tracer.cont(task.hostTid, 0, RESUME.cont);
-      return 0;
+      const next = this.tracer.complete(task.hostTid, hostResult, SPIN_US, this.blockUs());
+      return next > 0 || next === ECHILD_RESULT ? next : 0;
     }
     const vtid = flight.child.tid;
     if (flight.flags & CLONE.PARENT_SETTID) {

@@ -5,7 +5,7 @@ import { ERESTARTSYS, SysError } from '../abi/errno.js';
 import type { FsContext, Waitable } from '../vfs/api.js';
 import type { FdTable } from './fd-table.js';
 import type { ProgramImage } from './loader/image.js';
-import type { KernelServices, ProcessControl, Rlimits, SyscallResult, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
+import type { KernelServices, ProcessControl, Rlimits, SyscallArgs, SyscallResult, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
 import type { ThreadGroup } from './thread-group.js';
 
 /**
@@ -42,6 +42,12 @@ export class Task implements SyscallTask {
    * from the host's at the syscall-exit stop (file mmap fills the anonymous mapping).
    */
   exitHook: ((hostResult: bigint) => SyscallResult) | undefined;
+  /**
+   * The argument registers as the workload set them, when the sentry rewrote the call:
+   * the syscall ABI preserves them (glibc's vfork keeps its return address in rdi), so
+   * they are put back at the syscall exit, and in a new child at its first stop.
+   */
+  savedArgs: SyscallArgs | undefined;
   /** Still waiting for its first ptrace stop (a new child). */
   awaitingFirstStop = false;
   /** Where to write the child's virtual tid at its first stop (CLONE_CHILD_SETTID). */
