@@ -194,3 +194,15 @@ describe('host files', () => {
     expect(() => openBeneathNode(0, '../x', 0, 0)).toThrow(SysError);
   });
 });
+
+describe('the rootfs side file', () => {
+  it('names the file and the entry when it is malformed', () => {
+    const { bundle } = makeBundle();
+    fs.writeFileSync(path.join(bundle, 'tssc-rootfs-meta.json'), '{"version":1,"entries":{"/x":{"uid":-1}}}');
+    expect(() => buildVfs(bundle)).toThrow(/tssc-rootfs-meta.json: entry "\/x": uid must be a non-negative integer/);
+    fs.writeFileSync(path.join(bundle, 'tssc-rootfs-meta.json'), '{"version":1,');
+    expect(() => buildVfs(bundle)).toThrow(/tssc-rootfs-meta.json: /);
+    fs.writeFileSync(path.join(bundle, 'tssc-rootfs-meta.json'), '{"version":2,"entries":{}}');
+    expect(() => buildVfs(bundle)).toThrow(/expected \{"version":1/);
+  });
+});

@@ -35,14 +35,19 @@ export class OwnershipMap {
   static fromBundle(bundleDir: string): OwnershipMap {
     const file = path.join(bundleDir, ROOTFS_META_FILE);
     if (!fs.existsSync(file)) return new OwnershipMap();
-    const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-    const entries = (parsed as { version?: unknown; entries?: unknown }) ?? {};
-    if (entries.version !== 1 || typeof entries.entries !== 'object' || entries.entries === null) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new Error(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const meta = (parsed ?? {}) as { version?: unknown; entries?: unknown };
+    if (meta.version !== 1 || typeof meta.entries !== 'object' || meta.entries === null) {
       throw new Error(`${file}: expected {"version":1,"entries":{...}}`);
     }
     const map = new Map<string, MetaEntry>();
-    for (const [key, value] of Object.entries(entries.entries as Record<string, MetaEntry>)) {
-      map.set(Buffer.from(key, 'utf8').toString('latin1'), value);
+    for (const [key, value] of Object.entries(meta.entries)) {
+      map.set(Buffer.from(key, 'utf8').toString('latin1'), checkEntry(file, key, value));
     }
     return new OwnershipMap(map);
   }
@@ -71,4 +76,18 @@ export class OwnershipMap {
   toHost(uid: number, gid: number): { uid: number; gid: number } {
     return { uid: uid === 0 ? this.hostUid : uid, gid: gid === 0 ? this.hostGid : gid };
   }
+}
+
+const ID_FIELDS = ['mode', 'uid', 'gid', 'major', 'minor'] as const;
+
+function checkEntry(file: string, key: string, value: unknown): MetaEntry {
+  const entry = value as Record<string, unknown>;
+  const bad = (what: string) => new Error(`${file}: entry ${JSON.stringify(key)}: ${what}`);
+  if (typeof value !== 'object' || value === null) throw bad('not an object');
+  if (entry.type !== undefined && entry.type !== 'c' && entry.type !== 'b' && entry.type !== 'p') throw bad('type must be "c", "b" or "p"');
+  for (const field of ID_FIELDS) {
+    const v = entry[field];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw bad(`${field} must be a non-negative integer`);
+  }
+  return value as MetaEntry;
 }
