@@ -8,8 +8,3 @@ export type WasmExitStatus =
 export function waitStatusOf(status: WasmExitStatus): number {
   return status.kind === 'exited' ? (status.code & 0xff) << 8 : status.signal & 0x7f;
 }
-
-/** The shell's view: the exit code, or 128 + the signal. */
-export function shellExitCode(status: WasmExitStatus): number {
-  return status.kind === 'exited' ? status.code & 0xff : 128 + status.signal;
-}

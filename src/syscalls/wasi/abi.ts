@@ -38,7 +38,6 @@ export const SubclockFlags = { ABSTIME: 1 } as const;
 export const EventRwFlags = { HANGUP: 1 } as const;
 export const Advice = { NORMAL: 0, SEQUENTIAL: 1, RANDOM: 2, WILLNEED: 3, DONTNEED: 4, NOREUSE: 5 } as const;
 export const PreopenType = { DIR: 0 } as const;
-export const SdFlags = { RD: 1, WR: 2 } as const;
 
 /** WASI signals 1..15 equal Linux's; from 16 on WASI skips Linux's SIGSTKFLT (16). */
 export function linuxSignalOfWasi(signal: number): number {
@@ -47,7 +46,6 @@ export function linuxSignalOfWasi(signal: number): number {
 export const WASI_SIGNAL_MAX = 30;
 
 export const FDSTAT_SIZE = 24;
-export const FILESTAT_SIZE = 64;
 export const PRESTAT_SIZE = 8;
 export const DIRENT_HEADER_SIZE = 24;
 export const IOVEC_SIZE = 8;

@@ -65,4 +65,3 @@ export function putData(buffer: CallBuffer, bytes: Uint8Array): number {
   return n;
 }
 
-export type { CallArg };

@@ -2,7 +2,7 @@
 // ArrayBuffer, so views are re-taken whenever the buffer changed; every access is bounds
 // checked and an out-of-range pointer becomes EFAULT for that call, never a worker crash.
 
-import { WasiErrno } from './abi.js';
+import { IOVEC_SIZE, WasiErrno } from './abi.js';
 
 /** Thrown by accessors for a pointer outside the memory; imports answer FAULT. */
 export class GuestFault {
@@ -84,7 +84,7 @@ export class GuestMemory {
   iovecs(ptr: number, count: number): { ptr: number; len: number }[] {
     const list: { ptr: number; len: number }[] = [];
     for (let i = 0; i < count; i++) {
-      const entry = { ptr: this.u32(ptr + i * 8), len: this.u32(ptr + i * 8 + 4) };
+      const entry = { ptr: this.u32(ptr + i * IOVEC_SIZE), len: this.u32(ptr + i * IOVEC_SIZE + 4) };
       this.check(entry.ptr, entry.len);
       list.push(entry);
     }

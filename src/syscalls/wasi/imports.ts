@@ -6,7 +6,7 @@
 
 import { randomFillSync } from 'node:crypto';
 import { DATA_SIZE, type CallArg, type CallClient } from '../../sentry/wasm/channel.js';
-import { ClockId, EVENT_SIZE, FDSTAT_SIZE, SUBSCRIPTION_SIZE, WasiErrno } from './abi.js';
+import { ClockId, EVENT_SIZE, FDSTAT_SIZE, PRESTAT_SIZE, PreopenType, SUBSCRIPTION_SIZE, WasiErrno } from './abi.js';
 import { GuestFault, GuestMemory } from './guest-memory.js';
 
 export interface ImportEnvironment {
@@ -176,7 +176,8 @@ export function preview1Imports(env: ImportEnvironment): Record<string, Import> 
     fd_prestat_get: (fd: number, prestatPtr: number) => {
       const errno = call('fd_prestat_get', fd);
       if (errno !== WasiErrno.SUCCESS) return errno;
-      memory.setU32(prestatPtr, 0); // tag dir, padding
+      memory.bytes(prestatPtr, PRESTAT_SIZE).fill(0);
+      memory.setU8(prestatPtr, PreopenType.DIR);
       memory.setU32(prestatPtr + 4, Number(values[0]!));
       return WasiErrno.SUCCESS;
     },
