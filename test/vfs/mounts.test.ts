@@ -206,3 +206,21 @@ describe('the rootfs side file', () => {
     expect(() => buildVfs(bundle)).toThrow(/expected \{"version":1/);
   });
 });
+
+describe('non-UTF-8 names', () => {
+  it('keeps latin1 byte-string names and side-file keys byte for byte', () => {
+    const { bundle, rootfs } = makeBundle();
+    const name = Buffer.from([0x63, 0xe9, 0xff]);
+    fs.writeFileSync(Buffer.concat([Buffer.from(rootfs + '/'), name]), 'bytes');
+    const byteName = '/' + name.toString('latin1');
+    fs.writeFileSync(path.join(bundle, 'tssc-rootfs-meta.json'), JSON.stringify({ version: 1, entries: { [byteName]: { mode: 0o600 } } }));
+    for (const overlay of ['memory', 'none'] as const) {
+      const vfs = buildVfs(bundle, {}, { overlay });
+      const ctx = rootCtx(vfs);
+      expect(readAll(vfs, ctx, byteName)).toBe('bytes');
+      expect(vfs.stat(ctx, undefined, byteName, 0).mode & 0o7777).toBe(0o600);
+      writeFile(vfs, ctx, byteName + '2', 'more');
+    }
+    expect(fs.readFileSync(Buffer.concat([Buffer.from(rootfs + '/'), name, Buffer.from('2')]), 'utf8')).toBe('more');
+  });
+});

@@ -47,7 +47,8 @@ export class OwnershipMap {
     }
     const map = new Map<string, MetaEntry>();
     for (const [key, value] of Object.entries(meta.entries)) {
-      map.set(Buffer.from(key, 'utf8').toString('latin1'), checkEntry(file, key, value));
+      // Keys are already byte strings (one char per byte), as src/oci/image/rootfs-meta.ts writes them.
+      map.set(key, checkEntry(file, key, value));
     }
     return new OwnershipMap(map);
   }
