@@ -224,3 +224,22 @@ describe('non-UTF-8 names', () => {
     expect(fs.readFileSync(Buffer.concat([Buffer.from(rootfs + '/'), name, Buffer.from('2')]), 'utf8')).toBe('more');
   });
 });
+
+describe('overlay copy-up', () => {
+  it('changes attributes and truncates lower files without reading them', () => {
+    const { bundle } = makeBundle({ 'big': 'x'.repeat(100_000) });
+    const opened: string[] = [];
+    const openBeneath: OpenBeneath = (dirFd, name, flags, mode) => {
+      opened.push(name);
+      return openBeneathNode(dirFd, name, flags, mode);
+    };
+    const vfs = createVfs({ spec: { root: { path: 'rootfs' } }, bundleDir: bundle, registry: new Registry(), providers, openBeneath });
+    const ctx = rootCtx(vfs);
+    vfs.chmod(ctx, undefined, '/big', 0o600, 0);
+    vfs.chown(ctx, undefined, '/big', 5, 5, 0);
+    vfs.setxattr(ctx, undefined, '/big', 'user.a', Buffer.from('1'), 0, 0);
+    writeFile(vfs, ctx, '/big', 'small', O.WRONLY | O.TRUNC);
+    expect(opened).toEqual([]);
+    expect(readAll(vfs, ctx, '/big')).toBe('small');
+  });
+});

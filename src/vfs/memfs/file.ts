@@ -38,7 +38,8 @@ export class MemFile extends MemNode {
     return Math.ceil(this.size / 512);
   }
 
-  override copyUp(): void {
+  /** Copies a lower file's contents into memory before its first change. */
+  private copyUp(): void {
     if (this.pages) return;
     const lower = this.lower as LowerEntry;
     const pages = new SparsePages(this.fs);
@@ -84,6 +85,13 @@ export class MemFile extends MemNode {
   }
 
   protected override resize(size: number): void {
+    if (!this.pages && size === 0) {
+      // Truncating a lower file to nothing needs none of its contents.
+      this.pages = new SparsePages(this.fs);
+      this.lower = undefined;
+      this.closeLower();
+      return;
+    }
     this.copyUp();
     (this.pages as SparsePages).truncate(size);
   }

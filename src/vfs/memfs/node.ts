@@ -68,12 +68,9 @@ export abstract class MemNode implements Inode {
     };
   }
 
-  /** Copies a lower file's contents into memory before a change; a no-op once done. */
-  copyUp(): void {}
-
   setattr(change: AttrChange): void {
+    // Attributes live in this node even for a lower file: only contents ever need a copy.
     this.fs.checkWritable();
-    this.copyUp();
     if (change.mode !== undefined) this.mode = (this.mode & S.IFMT) | (change.mode & 0o7777);
     if (change.uid !== undefined) this.uid = change.uid;
     if (change.gid !== undefined) this.gid = change.gid;
@@ -104,7 +101,6 @@ export abstract class MemNode implements Inode {
     const exists = this.xattrs?.has(name) ?? false;
     if (xflags & XATTR_CREATE && exists) fail(E.EEXIST);
     if (xflags & XATTR_REPLACE && !exists) fail(E.ENODATA);
-    this.copyUp();
     (this.xattrs ??= new Map()).set(name, Uint8Array.from(value));
     this.ctime = now();
   }
