@@ -14,7 +14,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO } from './busybox-bundle.js';
 import { debianRootfs, writeTestData } from '../fixtures/debian-rootfs.js';
-import { runInChroot, runInTssc } from '../fixtures/debian-sandbox.js';
+import { ROOT, runInChroot, runInTssc, type SandboxUser } from '../fixtures/debian-sandbox.js';
 
 const ADDON = path.join(REPO, 'native', 'ptrace', 'build', 'Release', 'tssc_ptrace.node');
 
@@ -51,9 +51,9 @@ function script(name: string): string {
 }
 
 /** Runs ARGS both ways, expects identical results, returns the reference's. */
-function sameAsChroot(args: string[], input = '') {
-  const reference = runInChroot(rootfs, args, input);
-  const sandboxed = runInTssc(bundle, rootfs, args, input);
+function sameAsChroot(args: string[], input = '', user: SandboxUser = ROOT) {
+  const reference = runInChroot(rootfs, args, input, user);
+  const sandboxed = runInTssc(bundle, rootfs, args, input, user);
   expect(sandboxed).toEqual(reference);
   return reference;
 }
@@ -85,5 +85,13 @@ describe.skipIf(skipReason !== undefined)('a Debian userland under tssc run, com
     expect(reference.status).toBe(0);
     expect(reference.stdout).toContain('40 20540\n');
     expect(reference.stdout).toContain('from child 9\n');
+  });
+
+  it('runs as an unprivileged user: permissions, the read-only root, ownership of new files', () => {
+    const app = { uid: 1000, gid: 1000, additionalGids: [50] };
+    const reference = sameAsChroot(['/bin/bash', '-c', script('unprivileged.sh')], '', app);
+    expect(reference.status).toBe(0);
+    expect(reference.stdout).toContain('uid=1000(app) gid=1000(app) groups=1000(app),50(staff)\n');
+    expect(reference.stderr).toContain('Permission denied');
   });
 });
