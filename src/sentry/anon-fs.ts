@@ -2,7 +2,7 @@
 // their inodes need a Filesystem for st_dev and fstatfs, and nothing else.
 
 import { E, fail } from '../abi/errno.js';
-import { S, makedev, type Filesystem, type Inode, type Stat, type Statfs } from '../vfs/api.js';
+import { S, makedev, type Credentials, type Filesystem, type Inode, type Stat, type Statfs } from '../vfs/api.js';
 import { now } from '../vfs/time.js';
 
 // Linux numbers these anonymous devices from minor 1 upwards at boot; any small unused
@@ -56,3 +56,12 @@ export function anonFilesystem(type: string, magic: number): Filesystem {
 
 export const PIPEFS_MAGIC = 0x50495045;
 export const ANON_INODE_FS_MAGIC = 0x09041934;
+
+/** The one filesystem of epoll, eventfd and timerfd inodes, as Linux's anon_inodefs. */
+export const anonInodeFs = anonFilesystem('anon_inodefs', ANON_INODE_FS_MAGIC);
+
+/** The attributes of an anon_inodefs file: mode 0600 and no file type, as Linux shows them. */
+export function anonInodeStat(ino: number, owner: Credentials): Stat {
+  const t = now();
+  return { dev: anonInodeFs.dev, ino, mode: 0o600, nlink: 1, uid: owner.uid, gid: owner.gid, rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: t, mtime: t, ctime: t };
+}

@@ -3,13 +3,10 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { EPOLL, POLL } from '../../abi/linux-poll.js';
-import { ANON_INODE_FS_MAGIC, allocateIno, anonFilesystem } from '../../sentry/anon-fs.js';
+import { allocateIno, anonInodeFs, anonInodeStat } from '../../sentry/anon-fs.js';
 import { isNamedByAnyFd } from '../../sentry/fd-table.js';
 import { S, type Credentials, type FileDescription, type FileImpl, type Inode, type Stat, type Unsubscribe } from '../../vfs/api.js';
-import { now } from '../../vfs/time.js';
 import { WaitQueue } from '../../vfs/waiter.js';
-
-const anonInodeFs = anonFilesystem('anon_inodefs', ANON_INODE_FS_MAGIC);
 
 /** Events always reported whether asked for or not. */
 const ALWAYS = POLL.ERR | POLL.HUP;
@@ -39,8 +36,7 @@ export class EpollInstance implements Inode {
   private readonly attrs: Stat;
 
   constructor(owner: Credentials) {
-    const t = now();
-    this.attrs = { dev: anonInodeFs.dev, ino: this.ino, mode: 0o600, nlink: 1, uid: owner.uid, gid: owner.gid, rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: t, mtime: t, ctime: t };
+    this.attrs = anonInodeStat(this.ino, owner);
   }
 
   stat(): Stat {

@@ -4,11 +4,10 @@
 import { E, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
-import { ANON_INODE_FS_MAGIC, allocateIno, anonFilesystem } from '../../sentry/anon-fs.js';
+import { allocateIno, anonInodeFs, anonInodeStat } from '../../sentry/anon-fs.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import type { Credentials, FileImpl, Inode, Stat, UserMemory } from '../../vfs/api.js';
 import { IOCTL } from '../../abi/linux-ioctl.js';
-import { now } from '../../vfs/time.js';
 import { WaitQueue } from '../../vfs/waiter.js';
 import { uint32 } from './decode.js';
 import { fdLimit } from './task-files.js';
@@ -17,8 +16,6 @@ const EFD_SEMAPHORE = 1;
 const EFD_CLOEXEC = O.CLOEXEC;
 const EFD_NONBLOCK = O.NONBLOCK;
 const MAX_COUNT = 0xfffffffffffffffen;
-
-const anonInodeFs = anonFilesystem('anon_inodefs', ANON_INODE_FS_MAGIC);
 
 export class EventFd implements Inode {
   readonly fs = anonInodeFs;
@@ -29,8 +26,7 @@ export class EventFd implements Inode {
 
   constructor(initial: number, private readonly semaphore: boolean, owner: Credentials) {
     this.count = BigInt(initial);
-    const t = now();
-    this.attrs = { dev: anonInodeFs.dev, ino: this.ino, mode: 0o600, nlink: 1, uid: owner.uid, gid: owner.gid, rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: t, mtime: t, ctime: t };
+    this.attrs = anonInodeStat(this.ino, owner);
   }
 
   stat(): Stat {

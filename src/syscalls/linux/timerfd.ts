@@ -5,10 +5,9 @@ import { E, fail } from '../../abi/errno.js';
 import { IOCTL } from '../../abi/linux-ioctl.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
-import { ANON_INODE_FS_MAGIC, allocateIno, anonFilesystem } from '../../sentry/anon-fs.js';
+import { allocateIno, anonInodeFs, anonInodeStat } from '../../sentry/anon-fs.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import type { Credentials, FileImpl, Inode, Stat, UserMemory } from '../../vfs/api.js';
-import { now } from '../../vfs/time.js';
 import { WaitQueue } from '../../vfs/waiter.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { fdLimit } from './task-files.js';
@@ -25,8 +24,6 @@ const ITIMERSPEC_SIZE = 32;
 /** setTimeout's longest delay; longer timers re-arm on the way. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
-const anonInodeFs = anonFilesystem('anon_inodefs', ANON_INODE_FS_MAGIC);
-
 export class TimerFd implements Inode {
   readonly fs = anonInodeFs;
   readonly ino = allocateIno();
@@ -39,8 +36,7 @@ export class TimerFd implements Inode {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly clock: () => bigint, owner: Credentials) {
-    const t = now();
-    this.attrs = { dev: anonInodeFs.dev, ino: this.ino, mode: 0o600, nlink: 1, uid: owner.uid, gid: owner.gid, rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: t, mtime: t, ctime: t };
+    this.attrs = anonInodeStat(this.ino, owner);
   }
 
   stat(): Stat {
