@@ -383,7 +383,10 @@ export class Sandbox {
     if (result === RUN_ON_HOST) {
       this.options.observer?.syscall(task, nr, args, undefined);
       const rewritten = task.cloneInFlight !== undefined || task.exitHook !== undefined;
-      if (rewritten) task.savedArgs = args;
+      if (rewritten) {
+        task.savedArgs = args;
+        task.savedNr = nr;
+      }
       const mode = rewritten ? RESUME.toSyscallExit : RESUME.cont;
       this.tracer.cont(task.hostTid, 0, mode);
       return 0;
@@ -469,6 +472,19 @@ export class Sandbox {
   private onSyscallExit(task: Task): number {
     const hook = task.exitHook;
     const hostResult = BigInt.asIntN(64, this.tracer.regs[REG.rax]!);
+    if (hostResult <= -BigInt(ERESTARTSYS) && hostResult >= -BigInt(ERESTART_RESTARTBLOCK)) {
+      // A signal interrupted the host's run of the rewritten call (fork gives
+      // ERESTARTNOINTR): put the original call back, so the kernel's restart makes it
+      // again and the sentry sees it afresh.
+      hook?.(hostResult);
+      task.exitHook = undefined;
+      task.cloneInFlight = undefined;
+      this.tracer.regs[REG.orig_rax] = BigInt(task.savedNr);
+      this.restoreArgs(task);
+      this.tracer.setRegs(task.hostTid);
+      this.tracer.cont(task.hostTid, 0, RESUME.cont);
+      return 0;
+    }
     this.restoreArgs(task);
     if (hook) {
       task.exitHook = undefined;

@@ -48,6 +48,8 @@ export class Task implements SyscallTask {
    * they are put back at the syscall exit, and in a new child at its first stop.
    */
   savedArgs: SyscallArgs | undefined;
+  /** The number of the call the sentry rewrote, for a restart of the original. */
+  savedNr = -1;
   /** Still waiting for its first ptrace stop (a new child). */
   awaitingFirstStop = false;
   /** Where to write the child's virtual tid at its first stop (CLONE_CHILD_SETTID). */
