@@ -38,6 +38,11 @@ const bundle = mkdtempSync(path.join(tmpdir(), 'tssc-debian-e2e-'));
 let skipReason = whyNotRunnable();
 const rootfs = skipReason === undefined ? prepareRootfs() : '';
 if (skipReason === undefined) {
+  // The reference needs mount/pid/uts namespaces: a container without CAP_SYS_ADMIN lacks them.
+  const reference = runInChroot(rootfs, ['/usr/bin/true']);
+  if (reference.status !== 0) skipReason = `the chroot reference cannot run here: ${reference.stderr.trim()}`;
+}
+if (skipReason === undefined) {
   const probe = runInTssc(bundle, rootfs, ['/usr/bin/echo', 'dynamic-ok']);
   if (probe.stdout !== 'dynamic-ok\n') {
     skipReason = `tssc cannot run a dynamically linked program yet (exit ${probe.status}): ${probe.stderr.trim()}`;
