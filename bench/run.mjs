@@ -91,6 +91,7 @@ function machine() {
     node: process.version,
     proot: first('sh', ['-c', 'proot --version 2>&1 | grep -om1 "[0-9][0-9.]*$"']),
     runsc: first('runsc', ['--version']),
+    tssc: first('git', ['-C', repo, 'log', '-1', '--format=%h %s']),
   };
 }
 
@@ -154,9 +155,10 @@ try {
   if (options.write) {
     const command = `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim();
     const markdown = [
-      `Measured ${startedAt.toISOString()} with \`${command}\` (median of ${rounds} rounds).`,
+      `Measured ${startedAt.toISOString()} with \`${command}\` (median of ${rounds} round${rounds === 1 ? "" : "s"}).`,
       '',
       `- machine: ${info.cpus}, ${info.kernel}, node ${info.node}`,
+      `- tssc at commit ${info.tssc}`,
       `- load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}`,
       `- proot: ${info.proot}; runsc: ${info.runsc} (\`--platform=ptrace --network=none\`)`,
       `- C floor (../shared/bench/traceloop.c): ptrace ${(floorNs / 1000).toFixed(2)} us per trapped getppid, seccomp user_notif ${(median(floor.notif) / 1000).toFixed(2)} us`,
