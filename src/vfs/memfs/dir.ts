@@ -73,7 +73,6 @@ export class MemDir extends MemNode {
   }
 
   mknod(name: string, mode: number, rdev: number, creds: Credentials): Inode {
-    this.fs.checkWritable();
     const node =
       (mode & S.IFMT) === S.IFREG || (mode & S.IFMT) === 0
         ? new MemFile(this.fs, mode, creds)
@@ -83,7 +82,6 @@ export class MemDir extends MemNode {
   }
 
   mkdir(name: string, mode: number, creds: Credentials): Inode {
-    this.fs.checkWritable();
     const dir = new MemDir(this.fs, mode, creds);
     this.add(name, dir);
     this.nlink++;
@@ -91,14 +89,12 @@ export class MemDir extends MemNode {
   }
 
   symlink(name: string, target: string, creds: Credentials): Inode {
-    this.fs.checkWritable();
     const link = new MemSymlink(this.fs, target, creds);
     this.add(name, link);
     return link;
   }
 
   link(name: string, target: Inode): void {
-    this.fs.checkWritable();
     if (!(target instanceof MemNode) || target.fs !== this.fs) fail(E.EXDEV);
     this.add(name, target);
     target.nlink++;
@@ -106,20 +102,17 @@ export class MemDir extends MemNode {
   }
 
   tmpfile(mode: number, creds: Credentials): Inode {
-    this.fs.checkWritable();
     const file = new MemFile(this.fs, mode, creds);
     file.nlink = 0;
     return file;
   }
 
   unlink(name: string): void {
-    this.fs.checkWritable();
     const node = this.remove(name);
     node.dropLink();
   }
 
   rmdir(name: string): void {
-    this.fs.checkWritable();
     const node = this.child(name);
     if (!(node instanceof MemDir)) return fail(node ? E.ENOTDIR : E.ENOENT);
     if (!node.isEmpty) fail(E.ENOTEMPTY);
@@ -129,7 +122,6 @@ export class MemDir extends MemNode {
   }
 
   rename(oldName: string, newDir: Inode, newName: string, exchange: boolean): void {
-    this.fs.checkWritable();
     if (!(newDir instanceof MemDir) || newDir.fs !== this.fs) fail(E.EXDEV);
     const node = this.child(oldName);
     if (!node) fail(E.ENOENT);

@@ -1,6 +1,5 @@
 // A memory filesystem: tmpfs, and the overlay root whose lower layer is the host rootfs.
 
-import { E, fail } from '../../abi/errno.js';
 import { S, type Filesystem, type Statfs } from '../api.js';
 import { MemDir } from './dir.js';
 import { MemFile } from './file.js';
@@ -33,7 +32,6 @@ export class MemFs implements Filesystem, PageBudget {
   private nextIno = 1;
   /** Lower non-directories already shown, by identity: hard links stay one inode. */
   private readonly lowerNodes = new Map<string, MemNode>();
-  private frozen = false;
 
   constructor(options: MemFsOptions) {
     this.type = options.type;
@@ -60,15 +58,6 @@ export class MemFs implements Filesystem, PageBudget {
 
   give(pages: number): void {
     this.usedPages -= pages;
-  }
-
-  /** Makes every later change EROFS (a remount read-only of the whole filesystem). */
-  freeze(): void {
-    this.frozen = true;
-  }
-
-  checkWritable(): void {
-    if (this.frozen) fail(E.EROFS);
   }
 
   nodeForLower(entry: LowerEntry): MemNode {
