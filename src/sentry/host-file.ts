@@ -38,6 +38,8 @@ export class HostFileInode implements Inode {
   private retry = 0;
   private opens = 0;
   private lastHostStat: fs.Stats | undefined;
+  private writeTarget: number | undefined;
+  private readable = false;
 
   constructor(
     readonly hostFd: number,
@@ -87,8 +89,11 @@ export class HostFileInode implements Inode {
     return this.lastHostStat;
   }
 
-  open(): FileImpl {
+  open(flags: number): FileImpl {
     this.opens++;
+    // Only a description opened for reading may ever read the host fd (a stdout pipe's
+    // readiness must not take bytes out of it).
+    if ((flags & O.ACCMODE) !== O.WRONLY) this.readable = true;
     let released = false;
     return {
       seekable: false,
@@ -106,6 +111,7 @@ export class HostFileInode implements Inode {
   }
 
   private read(buf: Uint8Array): number {
+    if (!this.readable) fail(E.EBADF);
     if (this.reader) return this.reader.read(buf);
     try {
       return fs.readSync(this.hostFd, buf, 0, buf.length, null);
@@ -114,10 +120,30 @@ export class HostFileInode implements Inode {
     }
   }
 
+  /**
+   * Where writes go: for a host pipe, a private non-blocking description of it, so a
+   * full pipe whose reader is alive but not reading makes the writer wait (EAGAIN and
+   * readiness) instead of blocking the sentry's event loop, which would stop every task
+   * and the signal proxy with it. Anything else is written through tssc's own fd.
+   */
+  private writeFd(): number {
+    if (this.writeTarget === undefined) {
+      this.writeTarget = this.hostFd;
+      if (this.type === S.IFIFO) {
+        try {
+          this.writeTarget = fs.openSync(`/proc/self/fd/${this.hostFd}`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        } catch {
+          // No reader to open it against (ENXIO) or no /proc: tssc's own fd it is.
+        }
+      }
+    }
+    return this.writeTarget;
+  }
+
   private write(buf: Uint8Array): number {
     if (this.writeBlocked) fail(E.EAGAIN);
     try {
-      const n = fs.writeSync(this.hostFd, buf, 0, buf.length, null);
+      const n = fs.writeSync(this.writeFd(), buf, 0, buf.length, null);
       this.retry = 0;
       return n;
     } catch (e) {
@@ -130,8 +156,9 @@ export class HostFileInode implements Inode {
   }
 
   /**
-   * A non-blocking host fd that is full (someone else set O_NONBLOCK on tssc's stdout):
-   * Node offers no way to watch an arbitrary fd for writability, so retry on a backoff.
+   * A non-blocking host fd that is full: Node offers no way to watch an arbitrary fd for
+   * writability, so the writer retries on a short backoff (reset by every write that
+   * goes through).
    */
   private blockWrites(): void {
     this.writeBlocked = true;
@@ -143,13 +170,14 @@ export class HostFileInode implements Inode {
   }
 
   private readiness(mask: number): number {
-    let ready = this.reader ? this.reader.readiness() : POLL.IN | POLL.RDNORM;
+    let ready = 0;
+    if (this.readable && mask & (POLL.IN | POLL.RDNORM)) ready = this.reader ? this.reader.readiness() : POLL.IN | POLL.RDNORM;
     if (!this.writeBlocked) ready |= WRITABLE;
     return ready & (mask | POLL.ERR | POLL.HUP);
   }
 
   private subscribe(mask: number, callback: (events: number) => void): Unsubscribe {
-    const fromReader = this.reader?.subscribe(mask, callback);
+    const fromReader = this.readable ? this.reader?.subscribe(mask, callback) : undefined;
     const fromWrites = this.queue.subscribe(mask, callback);
     return () => {
       fromReader?.();

@@ -103,3 +103,32 @@ describe('host stdio files', () => {
     expect(await call(t, f.write, 0, buf, 1)).toBe(-E.EBADF);
   });
 });
+
+describe('host stdout pipes', () => {
+  it('a full pipe makes the writer wait without blocking the event loop', async () => {
+    const fifo = path.join(scratch(), 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const readFd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const writeFd = fs.openSync(fifo, fs.constants.O_WRONLY);
+    opened.push(readFd, writeFd);
+    const { vfs } = makeVfs();
+    const t = fakeTask(vfs);
+    t.fds.installAt(1, openHostStdio(vfs, t.fs, writeFd, O.WRONLY));
+    const size = 200_000;
+    const data = t.mem.put(Buffer.alloc(size, 0x61));
+    const writing = call(t, f.write, 1, data, size);
+    // This loop only runs if the write left the event loop free.
+    let received = 0;
+    const chunk = Buffer.alloc(65536);
+    while (received < size) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      try {
+        received += fs.readSync(readFd, chunk);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      }
+    }
+    expect(await writing).toBe(size);
+    expect(received).toBe(size);
+  });
+});

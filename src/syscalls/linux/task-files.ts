@@ -78,8 +78,12 @@ export async function writeWaiting(task: SyscallTask, file: FileDescription, buf
       if (done === buf.length || isNonBlocking(file)) return done;
     } catch (e) {
       if (e instanceof SysError && e.errno === E.EPIPE) task.signalSelf(SIGPIPE);
-      if (done > 0 && e instanceof SysError) return done;
-      if (!wouldBlock(e) || isNonBlocking(file)) throw e;
+      // A blocking writer waits for room however much went already; any other end
+      // (an error, a non-blocking file) returns what was written, or the error.
+      if (!wouldBlock(e) || isNonBlocking(file)) {
+        if (done > 0 && e instanceof SysError) return done;
+        throw e;
+      }
     }
     try {
       await task.waitReady(file, POLL.OUT);

@@ -43,6 +43,18 @@ describe('pipes', () => {
     expect(await pending).toBe(4);
   });
 
+  it('a blocking write larger than the pipe waits for the reader until all of it went', async () => {
+    const t = fakeTask(makeVfs().vfs);
+    const [r, w] = await makePipe(t);
+    const size = 200_000;
+    const writing = call(t, f.write, w, t.mem.put(Buffer.alloc(size, 0x62)), size);
+    const buf = t.mem.alloc(65536);
+    let received = 0;
+    while (received < size) received += await call(t, f.read, r, buf, 65536);
+    expect(await writing).toBe(size);
+    expect(received).toBe(size);
+  });
+
   it('O_NONBLOCK: EAGAIN when empty or full; small writes are atomic', async () => {
     const t = fakeTask(makeVfs().vfs);
     const [r, w] = await makePipe(t, O.NONBLOCK | O.CLOEXEC);
