@@ -467,6 +467,13 @@ export interface Inode {
   /** An unnamed regular file in this directory (O_TMPFILE). */
   tmpfile?(mode: number, creds: Credentials): Inode;
 
+  /**
+   * For directories: the directory holding this one now and its name there, so `..`,
+   * getcwd and /proc/PID/cwd follow renames made after the lookup. Undefined at the
+   * filesystem's root (and where the filesystem does not track it).
+   */
+  parentLink?(): { parent: Inode; name: string } | undefined;
+
   readlink?(): string;
   /**
    * For magic links (/proc/PID/fd/N, /proc/PID/cwd, exe, root): the Location the link

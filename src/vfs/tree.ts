@@ -3,12 +3,27 @@
 
 import type { Dentry, Filesystem, Inode, Location, Mount } from './api.js';
 
+/**
+ * A name bound to an inode, as the lookup found it. Directories that know where they sit
+ * now (Inode.parentLink) answer with their current name and parent instead, so a
+ * location kept across a rename (a cwd) still leads to the right `..` and path.
+ */
 export class DentryImpl implements Dentry {
   constructor(
-    readonly name: string,
-    readonly parent: Dentry | undefined,
+    private readonly foundName: string,
+    private readonly foundParent: Dentry | undefined,
     readonly inode: Inode,
   ) {}
+
+  get name(): string {
+    return this.inode.parentLink?.()?.name ?? this.foundName;
+  }
+
+  get parent(): Dentry | undefined {
+    const link = this.inode.parentLink?.();
+    if (!link || this.foundParent?.inode === link.parent) return this.foundParent;
+    return new DentryImpl(link.name, undefined, link.parent);
+  }
 }
 
 export class MountImpl implements Mount {

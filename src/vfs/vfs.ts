@@ -631,7 +631,7 @@ export class VfsImpl implements Vfs {
       current = { mount: current.mount, dentry: parent };
     }
     const path = '/' + names.reverse().join('/');
-    return loc.dentry.inode.stat().nlink === 0 && !isDir(loc) ? `${path} (deleted)` : path;
+    return loc.dentry.inode.stat().nlink === 0 ? `${path} (deleted)` : path;
   }
 
   mounts(): MountInfo[] {

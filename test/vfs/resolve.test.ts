@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { E } from '../../src/abi/errno.js';
 import { AT, O } from '../../src/abi/linux-fcntl.js';
 import { S } from '../../src/vfs/index.js';
-import { buildVfs, errnoOf, makeBundle, readAll, rootCtx, userCtx } from './helpers.js';
+import { buildVfs, errnoOf, makeBundle, readAll, rootCtx, userCtx, writeFile } from './helpers.js';
 
 function setup() {
   const { bundle } = makeBundle({
@@ -110,5 +110,22 @@ describe('path resolution errno', () => {
       ['/', 'overlay'],
       ['/tmp', 'tmpfs'],
     ]);
+  });
+
+  it('a kept directory location follows renames of its ancestors, for paths and ..', () => {
+    const { vfs, ctx } = setup();
+    vfs.mkdir(ctx, undefined, '/tmp/a', 0o755);
+    vfs.mkdir(ctx, undefined, '/tmp/a/b', 0o755);
+    const cwd = vfs.resolve(ctx, undefined, '/tmp/a/b', { follow: true, directory: true });
+    vfs.rename(ctx, undefined, '/tmp/a', undefined, '/tmp/c', 0);
+    expect(vfs.pathOf(ctx, cwd)).toBe('/tmp/c/b');
+    const inCwd = { ...ctx, cwd };
+    writeFile(vfs, inCwd, '../marker', 'm');
+    expect(readAll(vfs, ctx, '/tmp/c/marker')).toBe('m');
+    vfs.rename(ctx, undefined, '/tmp/c/b', undefined, '/tmp/moved', 0);
+    expect(vfs.pathOf(ctx, cwd)).toBe('/tmp/moved');
+    vfs.unlink(ctx, undefined, '/tmp/moved', AT.REMOVEDIR);
+    expect(vfs.pathOf(ctx, cwd)).toBe('/tmp/moved (deleted)');
+    expect(errnoOf(() => vfs.open(inCwd, undefined, 'new', O.CREAT | O.WRONLY, 0o644))).toBe(E.ENOENT);
   });
 });

@@ -24,6 +24,8 @@ export class MemDir extends MemNode {
   private nextCookie = FIRST_COOKIE;
   private readonly whiteouts = new Set<string>();
   private lowerComplete: boolean;
+  /** Where this directory sits (a directory has one parent); undefined for the root. */
+  private placement: { parent: MemDir; name: string } | undefined;
 
   constructor(fs: MemFs, mode: number, owner: Owner, private readonly lower?: LowerDir, lowerEntry?: LowerEntry) {
     super(fs, S.IFDIR | (mode & 0o7777), owner, lowerEntry?.attrs);
@@ -36,6 +38,10 @@ export class MemDir extends MemNode {
 
   protected override get blocks(): number {
     return 8;
+  }
+
+  parentLink(): { parent: Inode; name: string } | undefined {
+    return this.placement;
   }
 
   lookup(name: string): Inode {
@@ -132,6 +138,8 @@ export class MemDir extends MemNode {
       if (!replaced) fail(E.ENOENT);
       this.entries.set(oldName, { node: replaced, cookie: (this.entries.get(oldName) as Entry).cookie });
       newDir.entries.set(newName, { node, cookie: (newDir.entries.get(newName) as Entry).cookie });
+      if (replaced instanceof MemDir) replaced.placement = { parent: this, name: oldName };
+      if (node instanceof MemDir) node.placement = { parent: newDir, name: newName };
       const replacedIsDir = replaced instanceof MemDir;
       if (movingDir !== replacedIsDir) {
         const delta = movingDir ? 1 : -1;
@@ -177,6 +185,7 @@ export class MemDir extends MemNode {
 
   private insert(name: string, node: MemNode): void {
     this.entries.set(name, { node, cookie: this.nextCookie++ });
+    if (node instanceof MemDir) node.placement = { parent: this, name };
   }
 
   private remove(name: string): MemNode {
