@@ -32,6 +32,7 @@ const TRACE_OPTIONS =
   PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE_O.TRACEVFORK | PTRACE_O.TRACECLONE |
   PTRACE_O.TRACEEXEC | PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL;
 const SIGTRAP = SIG.TRAP;
+const STOP_SIGNALS = new Set<number>([SIG.STOP, SIG.TSTP, SIG.TTIN, SIG.TTOU]);
 const ECHILD_RESULT = -E.ECHILD;
 
 export interface InitProcess {
@@ -295,7 +296,7 @@ export class Sandbox {
         this.tracer.cont(hostPid, 0, RESUME.cont);
         return 0;
       case PTRACE_EVENT.STOP:
-        this.onEventStop(task);
+        this.onEventStop(task, sig);
         return 0;
       default:
         break;
@@ -320,7 +321,7 @@ export class Sandbox {
     });
   }
 
-  private onEventStop(task: Task): void {
+  private onEventStop(task: Task, sig: number): void {
     if (task.awaitingFirstStop) {
       task.awaitingFirstStop = false;
       if (task.savedArgs && this.tracer.getRegs(task.hostTid) === 0) {
@@ -336,9 +337,13 @@ export class Sandbox {
           // A bad CLONE_CHILD_SETTID address is the child's problem, as in Linux.
         }
       }
+      // The first stop of a new child (it reports SIGSTOP) is no group-stop.
+      this.tracer.cont(task.hostTid, 0, RESUME.cont);
+      return;
     }
-    // Group-stops are not modelled yet: the task goes on.
-    this.tracer.cont(task.hostTid, 0, RESUME.cont);
+    // A group-stop (SIGSTOP, SIGTSTP, ...) keeps the task stopped until SIGCONT
+    // (PTRACE_LISTEN); any other event-stop, such as the end of one, lets it run.
+    this.tracer.cont(task.hostTid, 0, STOP_SIGNALS.has(sig) ? RESUME.listen : RESUME.cont);
   }
 
   private onSyscall(task: Task): number {
@@ -463,7 +468,7 @@ export class Sandbox {
       const early = this.earlyStops.get(childHost);
       if (early !== undefined) {
         this.earlyStops.delete(childHost);
-        this.onEventStop(child);
+        this.onEventStop(child, (early >> 8) & 0xff);
       }
     }
     this.tracer.cont(parent.hostTid, 0, RESUME.toSyscallExit);
