@@ -100,4 +100,11 @@ describe.skipIf(skipReason !== undefined)('a Debian userland under tssc run, com
     expect(reference.stdout).toMatch(/^uid=1000\b.* gid=1000\b.* groups=1000\b.*,50\(staff\)$/m);
     expect(reference.stderr).toContain('Permission denied');
   });
+
+  it('streams large data through pipelines and lists big trees: sort, gzip, tee, find, xargs -P, tar', () => {
+    const reference = sameAsChroot(['/bin/bash', '-c', script('pipelines.sh')], 'first line\nsecond line\n');
+    expect(reference.status).toBe(0);
+    expect(reference.stdout).toContain('49999\n50000\n50000\n');
+    expect(reference.stdout).toContain('stdin: second line\n');
+  });
 });
