@@ -67,7 +67,7 @@ export interface Timespec {
 }
 
 /** What stat/statx report (numbers; statFields converts for the abi encoders). dev and
- *  rdev are Linux dev_t values (see makedev). */
+ *  rdev are Linux dev_t values (see makedev). A snapshot: treat it as read-only. */
 export interface Stat {
   dev: number;
   ino: number;

@@ -101,6 +101,8 @@ export class HostInode implements Inode {
   mode: number;
   private last: fs.Stats;
   private lastOperation: number;
+  /** The sandbox's view of last, built once per change (resolution asks many times). */
+  private shown: Stat | undefined;
   /** Attributes known to be outdated by a change the sandbox made. */
   private stale = false;
   /** Exclusive mode: children by name (null: known absent). */
@@ -129,6 +131,7 @@ export class HostInode implements Inode {
   }
 
   private moveTo(parent: HostDir, name: string, sandboxPath: string | undefined): void {
+    if (sandboxPath !== this.sandboxPath) this.shown = undefined;
     this.parent = parent;
     this.name = name;
     this.sandboxPath = sandboxPath;
@@ -137,6 +140,7 @@ export class HostInode implements Inode {
 
   private remember(st: fs.Stats): void {
     this.last = st;
+    this.shown = undefined;
     this.lastOperation = currentOperation();
     this.stale = false;
   }
@@ -177,10 +181,11 @@ export class HostInode implements Inode {
 
   stat(): Stat {
     const st = this.refresh();
+    if (this.shown) return this.shown;
     const shown = this.present(st);
     this.mode = shown.mode;
     const isPlaceholder = (shown.mode & S.IFMT) !== (st.mode & S.IFMT);
-    return {
+    this.shown = Object.freeze({
       dev: this.fs.dev,
       ino: st.ino,
       mode: shown.mode,
@@ -195,7 +200,8 @@ export class HostInode implements Inode {
       mtime: fromMs(st.mtimeMs),
       ctime: fromMs(st.ctimeMs),
       btime: fromMs(st.birthtimeMs),
-    };
+    });
+    return this.shown;
   }
 
   private dir(): HostDir {
