@@ -3,7 +3,7 @@
 // trapped syscalls through the registered table, and keeps the sandbox's process tree
 // (virtual pids, zombies, reparenting to init, the end of the pid namespace).
 
-import { E, ERESTARTNOHAND, ERESTARTSYS, ERESTART_RESTARTBLOCK, ERESTARTNOINTR, SysError, isSysError } from '../abi/errno.js';
+import { E, SysError, isSysError } from '../abi/errno.js';
 import { loadTracer, PTRACE_EVENT, PTRACE_O, REG, RESUME, STOP, type Tracer } from '../native/ptrace.js';
 import type { FileDescription, FsContext, Vfs } from '../vfs/api.js';
 import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials.js';
@@ -13,6 +13,7 @@ import { loadProgram } from './loader/load.js';
 import { PtraceMemory } from './memory.js';
 import { CLONE, TaskProcess } from './process-control.js';
 import { RLIMIT, type RlimitTable } from './rlimits.js';
+import { interruptedOutcome, isRestartCode } from './restart.js';
 import { buildSeccompFilter } from './seccomp-filter.js';
 import { SA, SIG, SIG_IGN, SignalActions } from './signals.js';
 import { RUN_ON_HOST, type KernelServices, type SyscallArgs, type SyscallResult, type SyscallTable } from './syscall.js';
@@ -411,21 +412,12 @@ export class Sandbox {
     this.pump(this.answer(task, nr, args, result));
   }
 
-  /**
-   * Linux's handling of the restart codes when a signal ended the wait: restart the call
-   * after the handler (SA_RESTART, or no handler runs), or fail it with EINTR.
-   */
+  /** A wait a signal ended: restart the call after the handler, or fail it with EINTR. */
   private restartOrInterrupt(task: Task, nr: number, result: SyscallResult): SyscallResult {
     const errno = -Number(result);
-    if (errno !== ERESTARTSYS && errno !== ERESTARTNOINTR && errno !== ERESTARTNOHAND && errno !== ERESTART_RESTARTBLOCK) return result;
-    const sig = task.interruptedBy;
-    const action = task.group.sigactions.get(sig);
-    const handled = task.group.sigactions.effect(sig) === 'handler';
-    const restart =
-      errno === ERESTARTNOINTR ||
-      !handled ||
-      (errno === ERESTARTSYS && (action.flags & SA.RESTART) !== 0);
-    if (!restart || errno === ERESTART_RESTARTBLOCK) return -E.EINTR;
+    if (!isRestartCode(errno)) return result;
+    const outcome = interruptedOutcome(errno, task.interruptedBy, task.group.sigactions);
+    if (outcome !== 'restart') return outcome;
     // Back up over the 2-byte syscall instruction with the number in rax: after the
     // handler returns, the task makes the call again.
     const regs = this.tracer.regs;
@@ -477,7 +469,7 @@ export class Sandbox {
   private onSyscallExit(task: Task): number {
     const hook = task.exitHook;
     const hostResult = BigInt.asIntN(64, this.tracer.regs[REG.rax]!);
-    if (hostResult <= -BigInt(ERESTARTSYS) && hostResult >= -BigInt(ERESTART_RESTARTBLOCK)) {
+    if (hostResult < 0n && isRestartCode(Number(-hostResult))) {
       // A signal interrupted the host's run of the rewritten call (fork gives
       // ERESTARTNOINTR): put the original call back, so the kernel's restart makes it
       // again and the sentry sees it afresh.
