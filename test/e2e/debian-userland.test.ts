@@ -101,6 +101,13 @@ describe.skipIf(skipReason !== undefined)('a Debian userland under tssc run, com
     expect(reference.stderr).toContain('Permission denied');
   });
 
+  it('runs python3 runtime services: Popen pipes, thread pool, condition, signals, timers, select, fork + exec', () => {
+    const reference = sameAsChroot(['/usr/bin/python3', '-c', script('python-runtime.py')]);
+    expect(reference.status).toBe(0);
+    expect(reference.stdout).toContain('interrupted by SIGALRM\n');
+    expect(reference.stdout).toContain('exec from a forked child\nchild exit 0\n');
+  });
+
   it('streams large data through pipelines and lists big trees: sort, gzip, tee, find, xargs -P, tar', () => {
     const reference = sameAsChroot(['/bin/bash', '-c', script('pipelines.sh')], 'first line\nsecond line\n');
     expect(reference.status).toBe(0);
