@@ -7,8 +7,6 @@ import {
   CAP,
   MS,
   S,
-  UTIME_NOW,
-  UTIME_OMIT,
   type AttrChange,
   type Credentials,
   type FileDescription,
@@ -23,19 +21,20 @@ import {
   type Timespec,
   type Vfs,
 } from './api.js';
-import { MAY_EXEC, MAY_READ, MAY_WRITE, checkOwnerOrFowner, checkPermission, checkSticky, hasCap, inGroup, modePermits } from './creds.js';
+import { MAY_EXEC, MAY_READ, MAY_WRITE, checkPermission, checkSticky, hasCap, inGroup, modePermits } from './creds.js';
+import { chmodChange, checkXattrAccess, chownChange, dropSetidChange, requestedTimes, utimensChange } from './attr-rules.js';
 import { OpenFile } from './file.js';
 import { Resolver, isDir, type ParentResult } from './resolve.js';
 import { beginOperation } from './epoch.js';
-import { now } from './time.js';
 import { DentryImpl, sameLocation, type MountImpl, type MountTree } from './tree.js';
 import type { MemFs } from './memfs/fs.js';
-
-const XATTR_NAMESPACES = ['user.', 'trusted.', 'security.', 'system.'];
 
 /** statfs f_flags (ST_*) for mount flags: the same values except ST_RELATIME. */
 const ST_SAME_AS_MS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME;
 const ST_RELATIME = 4096;
+
+/** The node types mknod makes (0 means a regular file). */
+const MKNOD_TYPES = new Set<number>([S.IFREG, S.IFCHR, S.IFBLK, S.IFIFO, S.IFSOCK]);
 
 function statfsFlags(mountFlags: number): number {
   return (mountFlags & ST_SAME_AS_MS) | (mountFlags & MS.RELATIME ? ST_RELATIME : 0);
@@ -278,7 +277,7 @@ export class VfsImpl implements Vfs {
 
   mknod(ctx: FsContext, dir: Location | undefined, path: string, mode: number, rdev: number): void {
     const type = mode & S.IFMT;
-    if (type === S.IFDIR || (type !== 0 && ![S.IFREG, S.IFCHR, S.IFBLK, S.IFIFO, S.IFSOCK].includes(type as never))) fail(E.EINVAL);
+    if (type !== 0 && !MKNOD_TYPES.has(type)) fail(E.EINVAL);
     if ((type === S.IFCHR || type === S.IFBLK) && !hasCap(ctx.creds, CAP.MKNOD)) fail(E.EPERM);
     const { parent, name } = this.createTarget(ctx, dir, path, false);
     const inode = parent.dentry.inode;
@@ -423,11 +422,8 @@ export class VfsImpl implements Vfs {
 
   /** Drops setuid, and setgid-with-group-exec, before a write or truncate (file_remove_privs). */
   dropSetid(loc: Location, creds: Credentials): void {
-    const st = loc.dentry.inode.stat();
-    if ((st.mode & S.IFMT) !== S.IFREG || hasCap(creds, CAP.FSETID)) return;
-    let mode = st.mode & ~S.ISUID;
-    if ((mode & (S.ISGID | 0o010)) === (S.ISGID | 0o010)) mode &= ~S.ISGID;
-    if (mode !== st.mode) this.setattr(loc, { mode: mode & 0o7777 });
+    const change = dropSetidChange(creds, loc.dentry.inode.stat());
+    if (change) this.setattr(loc, change);
   }
 
   checkWritableMount(loc: Location): void {
@@ -446,13 +442,9 @@ export class VfsImpl implements Vfs {
   }
 
   chmodAt(ctx: FsContext, loc: Location, mode: number): void {
-    const st = loc.dentry.inode.stat();
-    if ((st.mode & S.IFMT) === S.IFLNK) fail(E.EOPNOTSUPP);
+    const change = chmodChange(ctx.creds, loc.dentry.inode.stat(), mode);
     this.checkWritableMount(loc);
-    checkOwnerOrFowner(ctx.creds, st);
-    let bits = mode & 0o7777;
-    if (bits & S.ISGID && !inGroup(ctx.creds, st.gid) && !hasCap(ctx.creds, CAP.FSETID)) bits &= ~S.ISGID;
-    this.setattr(loc, { mode: bits });
+    this.setattr(loc, change);
   }
 
   chown(ctx: FsContext, dir: Location | undefined, path: string, uid: number, gid: number, flags: number): void {
@@ -462,27 +454,8 @@ export class VfsImpl implements Vfs {
 
   chownAt(ctx: FsContext, loc: Location, uid: number, gid: number): void {
     const st = loc.dentry.inode.stat();
-    const newUid = uid === -1 || uid === 0xffffffff ? undefined : uid;
-    const newGid = gid === -1 || gid === 0xffffffff ? undefined : gid;
     this.checkWritableMount(loc);
-    const creds = ctx.creds;
-    if (!hasCap(creds, CAP.CHOWN)) {
-      if (newUid !== undefined && newUid !== st.uid) fail(E.EPERM);
-      if (newGid !== undefined && newGid !== st.gid && (creds.uid !== st.uid || !inGroup(creds, newGid))) fail(E.EPERM);
-      if ((newUid !== undefined || newGid !== undefined) && creds.uid !== st.uid) fail(E.EPERM);
-    }
-    const change: AttrChange = {};
-    if (newUid !== undefined) change.uid = newUid;
-    if (newGid !== undefined) change.gid = newGid;
-    const type = st.mode & S.IFMT;
-    if (type !== S.IFDIR && type !== S.IFLNK) {
-      // Any chown of a non-directory, even to -1/-1, drops setuid, and setgid when it
-      // means "group executable" (ATTR_KILL_SUID|ATTR_KILL_SGID, whoever the caller is).
-      let mode = st.mode & ~S.ISUID;
-      if ((mode & (S.ISGID | 0o010)) === (S.ISGID | 0o010)) mode &= ~S.ISGID;
-      if (mode !== st.mode) change.mode = mode & 0o7777;
-    }
-    this.setattr(loc, change);
+    this.setattr(loc, chownChange(ctx.creds, st, uid, gid));
   }
 
   utimens(ctx: FsContext, dir: Location | undefined, path: string, atime: Timespec | undefined, mtime: Timespec | undefined, flags: number): void {
@@ -491,29 +464,12 @@ export class VfsImpl implements Vfs {
   }
 
   utimensAt(ctx: FsContext, loc: Location, atime: Timespec | undefined, mtime: Timespec | undefined, openForWrite: boolean): void {
-    const a = atime ?? { sec: 0, nsec: UTIME_NOW };
-    const m = mtime ?? { sec: 0, nsec: UTIME_NOW };
-    for (const t of [a, m]) {
-      if (t.nsec !== UTIME_NOW && t.nsec !== UTIME_OMIT && (t.nsec < 0 || t.nsec > 999_999_999)) fail(E.EINVAL);
-    }
-    if (a.nsec === UTIME_OMIT && m.nsec === UTIME_OMIT) return;
+    const times = requestedTimes(atime, mtime);
+    if (!times) return;
     const inode = loc.dentry.inode;
     const st = inode.stat();
     this.checkWritableMount(loc);
-    const onlyNow = (a.nsec === UTIME_NOW || a.nsec === UTIME_OMIT) && (m.nsec === UTIME_NOW || m.nsec === UTIME_OMIT);
-    const creds = ctx.creds;
-    if (creds.uid !== st.uid && !hasCap(creds, CAP.FOWNER)) {
-      if (!onlyNow) fail(E.EPERM);
-      if (!openForWrite) {
-        const ok = inode.permission ? inode.permission(creds, MAY_WRITE) : modePermits(creds, st, MAY_WRITE);
-        if (!ok) fail(E.EACCES);
-      }
-    }
-    const t = now();
-    const change: AttrChange = { ctime: t };
-    if (a.nsec !== UTIME_OMIT) change.atime = a.nsec === UTIME_NOW ? t : a;
-    if (m.nsec !== UTIME_OMIT) change.mtime = m.nsec === UTIME_NOW ? t : m;
-    this.setattr(loc, change);
+    this.setattr(loc, utimensChange(ctx.creds, inode, st, times, openForWrite));
   }
 
   access(ctx: FsContext, dir: Location | undefined, path: string, mode: number, flags: number): void {
@@ -555,17 +511,8 @@ export class VfsImpl implements Vfs {
   // ---- extended attributes --------------------------------------------------------
 
   private checkXattr(ctx: FsContext, loc: Location, name: string, mask: number): Inode {
-    if (name.length === 0 || name.length > 255) fail(E.ERANGE);
-    if (!XATTR_NAMESPACES.some((prefix) => name.startsWith(prefix))) fail(E.EOPNOTSUPP);
     const inode = loc.dentry.inode;
-    const st = inode.stat();
-    const type = st.mode & S.IFMT;
-    if (name.startsWith('trusted.') && !hasCap(ctx.creds, CAP.SYS_ADMIN)) fail(mask & MAY_WRITE ? E.EPERM : E.ENODATA);
-    if (name.startsWith('user.')) {
-      if (type !== S.IFREG && type !== S.IFDIR) fail(mask & MAY_WRITE ? E.EPERM : E.ENODATA);
-      if (type === S.IFDIR && st.mode & S.ISVTX && mask & MAY_WRITE && ctx.creds.uid !== st.uid && !hasCap(ctx.creds, CAP.FOWNER)) fail(E.EPERM);
-      checkPermission(ctx.creds, inode, mask, st);
-    }
+    checkXattrAccess(ctx.creds, inode, inode.stat(), name, mask);
     if (mask & MAY_WRITE) this.checkWritableMount(loc);
     return inode;
   }
