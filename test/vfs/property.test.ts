@@ -23,8 +23,9 @@ const OPS_PER_SEED = 300;
 
 const canSetpriv = process.geteuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
 
-function runOnHost(dir: string, ops: Op[]): string[] {
-  const child = spawnSync('setpriv', [`--reuid=${USER}`, `--regid=${USER}`, '--clear-groups', process.execPath, HOST_OPS], {
+function runOnHost(dir: string, ops: Op[], asRoot = false): string[] {
+  const user = asRoot ? [] : [`--reuid=${USER}`, `--regid=${USER}`, '--clear-groups'];
+  const child = spawnSync('setpriv', [...user, process.execPath, HOST_OPS], {
     cwd: dir,
     input: JSON.stringify(ops),
     encoding: 'utf8',
@@ -105,6 +106,19 @@ describe.skipIf(!canSetpriv)('VFS and host kernel agree', () => {
     const host = hostScratch(true);
     compare(seed, ops, vfsResults, runOnHost(host, ops));
     expect(snapshotHost(path.join(rootfs, 'w'))).toEqual(snapshotHost(host));
+  });
+
+  it.each(SEEDS)('memory overlay as root (every capability), seed %i', (seed) => {
+    const { bundle, rootfs } = makeBundle({ w: null });
+    populate(path.join(rootfs, 'w'));
+    const vfs = buildVfs(bundle);
+    const ctx = rootCtx(vfs);
+    ctx.cwd = vfs.resolve(ctx, undefined, '/w', { follow: true });
+    const ops = generateOps(seed, OPS_PER_SEED);
+    const vfsResults = runAllOnVfs(vfs, ctx, ops);
+    const host = hostScratch(true);
+    compare(seed, ops, vfsResults, runOnHost(host, ops, true));
+    expect(snapshotVfs(vfs, rootCtx(vfs), '/w')).toEqual(snapshotHost(host));
   });
 
   it.each(SEEDS)('tmpfs, seed %i', (seed) => {
