@@ -10,7 +10,7 @@ import { buildVfs, errnoOf, listDir, makeBundle, readAll, rootCtx, userCtx, writ
 function setup() {
   const { bundle, rootfs } = makeBundle({ 'etc/motd': 'hello world', 'dir/a': 'a', 'tmp': null, 'link': { link: 'etc/motd' } });
   const vfs = buildVfs(bundle, { mounts: [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['size=64k'] }] });
-  return { vfs, ctx: rootCtx(vfs), rootfs };
+  return { vfs, ctx: rootCtx(vfs), rootfs, bundle };
 }
 
 describe('open flags', () => {
@@ -109,19 +109,23 @@ describe('reading and writing', () => {
   });
 
   it('an unlinked file keeps its data while open, on every filesystem', () => {
-    const { vfs, ctx } = setup();
-    for (const file of ['/tmp/u', '/etc/motd']) {
-      writeFile(vfs, ctx, file, 'still here');
-      const fd = vfs.open(ctx, undefined, file, O.RDONLY, 0);
+    const { vfs, bundle } = setup();
+    const writeThrough = buildVfs(bundle, {}, { overlay: 'none' });
+    for (const [fsys, file] of [[vfs, '/tmp/u'], [vfs, '/etc/motd'], [writeThrough, '/etc/motd']] as const) {
+      const ctx = rootCtx(fsys);
+      writeFile(fsys, ctx, file, 'still here');
+      const fd = fsys.open(ctx, undefined, file, O.RDONLY, 0);
       fd.ref();
-      vfs.unlink(ctx, undefined, file, 0);
+      fsys.unlink(ctx, undefined, file, 0);
       fd.unref();
       const buf = Buffer.alloc(20);
       expect(buf.subarray(0, fd.read(buf)).toString()).toBe('still here');
       expect(fd.stat().nlink).toBe(0);
+      expect(fsys.pathOf(ctx, fd.location)).toBe(`${file} (deleted)`);
       fd.unref();
     }
   });
+
 
   it('shares the offset between references and EBADF on the wrong access mode', () => {
     const { vfs, ctx } = setup();

@@ -105,6 +105,8 @@ export class HostInode implements Inode {
   private shown: Stat | undefined;
   /** Attributes known to be outdated by a change the sandbox made. */
   private stale = false;
+  /** Host fds of this file's open descriptions: fstat still works once it is unlinked. */
+  private readonly openFds = new Set<number>();
   /** Exclusive mode: children by name (null: known absent). */
   private children: Map<string, HostInode | null> | undefined;
   private cookies: Map<string, number> | undefined;
@@ -172,10 +174,16 @@ export class HostInode implements Inode {
     if (!this.stale && (this.fs.exclusive || this.lastOperation === currentOperation())) return this.last;
     try {
       const st = fs.lstatSync(this.where, { throwIfNoEntry: false });
-      if (st && st.ino === this.ino) this.remember(st);
+      if (st && st.ino === this.ino) {
+        this.remember(st);
+        return st;
+      }
     } catch {
-      // Unlinked or moved on the host: keep the last attributes we saw.
+      // Our name for it is gone: an open fd may still tell.
     }
+    const [openFd] = this.openFds;
+    if (openFd !== undefined) this.remember(fs.fstatSync(openFd));
+    // Otherwise unlinked or moved on the host: keep the last attributes we saw.
     return this.last;
   }
 
@@ -401,6 +409,7 @@ export class HostInode implements Inode {
     if (type === S.IFDIR) return { seekable: true };
     if (type !== S.IFREG) fail(E.ENXIO);
     const fd = this.openHost(flags & (O.ACCMODE | O.DIRECT | O.SYNC | O.DSYNC));
+    this.openFds.add(fd);
     let released = false;
     return {
       seekable: true,
@@ -428,8 +437,10 @@ export class HostInode implements Inode {
         }
       },
       release: () => {
-        if (!released) fs.closeSync(fd);
+        if (released) return;
         released = true;
+        this.openFds.delete(fd);
+        fs.closeSync(fd);
       },
     };
   }
