@@ -2,18 +2,28 @@
 // built before the Sandbox (the VFS needs them to mount), bound to it once it exists.
 
 import type { FileDescription, ProcessView, SandboxProviders } from '../vfs/api.js';
-import type { Sandbox } from './sandbox.js';
+import type { KernelServices } from './syscall.js';
+import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
+/** What the providers read of a sandbox (the ptrace Sandbox and the WasmSandbox alike). */
+export interface ProcessSource {
+  readonly kernel: KernelServices;
+  readonly currentTask: Task | undefined;
+  groups(): ThreadGroup[];
+  groupByPid(pid: number): ThreadGroup | undefined;
+  signalGroup(group: ThreadGroup, sig: number): void;
+}
+
 export class SentryProviders implements SandboxProviders {
-  private sandbox: Sandbox | undefined;
+  private sandbox: ProcessSource | undefined;
 
   constructor(
     private readonly fallbackHostname: string,
     private readonly fallbackDomainname: string,
   ) {}
 
-  attach(sandbox: Sandbox): void {
+  attach(sandbox: ProcessSource): void {
     this.sandbox = sandbox;
   }
 

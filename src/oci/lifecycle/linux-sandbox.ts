@@ -1,11 +1,16 @@
-// A sandbox for a Linux workload, composed from a loaded bundle: the VFS of its root and
-// mounts, the sentry with the x86-64 table, the init process from the spec's process.
+// A sandbox composed from a loaded bundle: the VFS of its root and mounts, the init
+// process from the spec's process, and the sentry that runs it: the ptrace Sandbox with
+// the x86-64 table for Linux programs, the WasmSandbox with WASI preview1 for a wasm
+// module (detected as runwasi and crun do: the magic, or the wasm annotations).
 
 import { TsscError } from '../errors.js';
 import { capsFromNames, fsCredentials, makeCredentials, type IdentitySpec } from '../../sentry/credentials.js';
 import { SentryProviders } from '../../sentry/providers.js';
 import { RlimitTable } from '../../sentry/rlimits.js';
-import { Sandbox, type SyscallObserver } from '../../sentry/sandbox.js';
+import { Sandbox, type InitProcess, type SyscallObserver } from '../../sentry/sandbox.js';
+import { WasmSandbox } from '../../sentry/wasm/sandbox.js';
+import { readWasmProgram } from '../../sentry/wasm/program.js';
+import { wasiPreview1Table } from '../../syscalls/wasi/table.js';
 import { linuxX86_64Table } from '../../syscalls/linux/table.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { openHostStdio } from '../../sentry/host-file.js';
@@ -20,6 +25,24 @@ export interface LinuxSandboxOptions {
   observer?: SyscallObserver;
   /** 'none' writes through to the host rootfs (runsc --overlay=none). */
   overlay?: 'memory' | 'none';
+  /** Told of a wasm module's trap (the reason), for the user. */
+  onTrap?: (pid: number, reason: string) => void;
+}
+
+/** Either sentry, as the lifecycle drives it. */
+export type AnySandbox = Sandbox | WasmSandbox;
+
+const WASM_ANNOTATIONS: Record<string, string> = { 'module.wasm.image/variant': 'compat', 'run.oci.handler': 'wasm' };
+
+function isWasmInit(bundle: Bundle, isWasmFile: () => boolean): boolean {
+  const annotations = bundle.spec.annotations ?? {};
+  if (Object.entries(WASM_ANNOTATIONS).some(([key, value]) => annotations[key] === value)) return true;
+  try {
+    return isWasmFile();
+  } catch {
+    // Not found or not executable: the Linux path reports it as execve would.
+    return false;
+  }
 }
 
 const DEFAULT_UMASK = 0o022;
@@ -37,7 +60,7 @@ function identityOf(bundle: Bundle): IdentitySpec {
   };
 }
 
-export function createLinuxSandbox(bundle: Bundle, options: LinuxSandboxOptions): Sandbox {
+export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): AnySandbox {
   const spec = bundle.spec;
   const hostname = spec.hostname ?? '';
   const domainname = spec.domainname ?? '';
@@ -57,24 +80,36 @@ export function createLinuxSandbox(bundle: Bundle, options: LinuxSandboxOptions)
   const args = spec.process.args;
   const program = findProgram(vfs, ctx, args[0] ?? '', envp);
   if (program === undefined) throw new TsscError(`${args[0]}: executable file not found in $PATH`);
-  const sandbox = new Sandbox({
-    table: linuxX86_64Table,
-    vfs,
-    hostname,
-    domainname,
-    init: {
-      program,
-      argv: args,
-      envp,
-      cwd: spec.process.cwd,
-      identity,
-      umask: spec.process.user.umask ?? DEFAULT_UMASK,
-      rlimits: RlimitTable.fromSpec(spec.process.rlimits),
-      stdio: options.stdioFds.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
-    },
-    ...(options.observer ? { observer: options.observer } : {}),
-    ...(spec.linux?.resources?.pids?.limit ? { maxTasks: spec.linux.resources.pids.limit } : {}),
-  });
+  const init: InitProcess = {
+    program,
+    argv: args,
+    envp,
+    cwd: spec.process.cwd,
+    identity,
+    umask: spec.process.user.umask ?? DEFAULT_UMASK,
+    rlimits: RlimitTable.fromSpec(spec.process.rlimits),
+    stdio: options.stdioFds.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
+  };
+  const memoryLimit = spec.linux?.resources?.memory?.limit;
+  const sandbox = isWasmInit(bundle, () => readWasmProgram(vfs, ctx, undefined, program, args, envp) !== undefined)
+    ? new WasmSandbox({
+        table: wasiPreview1Table,
+        vfs,
+        hostname,
+        domainname,
+        init,
+        ...(memoryLimit ? { memoryLimitBytes: memoryLimit } : {}),
+        ...(options.onTrap ? { onTrap: options.onTrap } : {}),
+      })
+    : new Sandbox({
+        table: linuxX86_64Table,
+        vfs,
+        hostname,
+        domainname,
+        init,
+        ...(options.observer ? { observer: options.observer } : {}),
+        ...(spec.linux?.resources?.pids?.limit ? { maxTasks: spec.linux.resources.pids.limit } : {}),
+      });
   providers.attach(sandbox);
   return sandbox;
 }

@@ -4,13 +4,14 @@
 // (runc's signal proxy), and the record goes when the container has exited.
 
 import { SIG } from '../../sentry/signals.js';
-import type { Sandbox } from '../../sentry/sandbox.js';
+import { isSysError } from '../../abi/errno.js';
 import { formatSyscall } from '../../syscalls/linux/strace.js';
 import { linuxX86_64Table } from '../../syscalls/linux/table.js';
 import { loadBundle } from '../bundle.js';
 import type { ContainerStore } from '../state/store.js';
 import { exitCodeOf } from './exit-code.js';
-import { createLinuxSandbox } from './linux-sandbox.js';
+import { TsscError } from '../errors.js';
+import { createSandbox, type AnySandbox } from './linux-sandbox.js';
 
 /** The signals runc's signal proxy forwards to a foreground container. */
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
@@ -27,7 +28,7 @@ export interface RunRequest {
   overlay?: 'memory' | 'none';
 }
 
-function forwardSignals(sandbox: Sandbox): () => void {
+function forwardSignals(sandbox: AnySandbox): () => void {
   const handlers = FORWARDED.map((name) => {
     const handler = (): void => {
       const init = sandbox.initGroup;
@@ -43,8 +44,9 @@ function forwardSignals(sandbox: Sandbox): () => void {
 export async function runContainer(request: RunRequest): Promise<number> {
   const bundle = loadBundle(request.bundleDir);
   const strace = request.strace;
-  const sandbox = createLinuxSandbox(bundle, {
+  const sandbox = createSandbox(bundle, {
     stdioFds: [0, 1, 2],
+    onTrap: (pid, reason) => process.stderr.write(`tssc: pid ${pid}: ${reason}\n`),
     ...(request.overlay ? { overlay: request.overlay } : {}),
     ...(strace
       ? {
@@ -66,6 +68,10 @@ export async function runContainer(request: RunRequest): Promise<number> {
   const stopForwarding = forwardSignals(sandbox);
   try {
     return exitCodeOf(await sandbox.run());
+  } catch (error) {
+    // The init program itself could not start (ENOENT, EACCES, ENOEXEC ...).
+    if (isSysError(error)) throw new TsscError(`${bundle.spec.process.args[0]}: ${error.message}`);
+    throw error;
   } finally {
     stopForwarding();
     // The recorded pid is this process: mark the container stopped rather than have
