@@ -16,6 +16,7 @@ const rootfs = path.join(bundle, 'rootfs');
 const deepDir = path.join(rootfs, 'usr/lib/x86_64-linux-gnu/gconv');
 fs.mkdirSync(deepDir, { recursive: true });
 fs.mkdirSync(path.join(rootfs, 'tmp'));
+fs.mkdirSync(path.join(rootfs, 'mnt'));
 fs.writeFileSync(path.join(deepDir, 'small.so'), Buffer.alloc(512, 7));
 for (let i = 0; i < 200; i++) fs.writeFileSync(path.join(rootfs, 'usr/lib', `lib${i}.so`), 'x');
 const deepPath = '/usr/lib/x86_64-linux-gnu/gconv/small.so';
@@ -29,7 +30,13 @@ const providers = {
   process: () => undefined,
   uptime: () => 0,
 };
-const spec = { root: { path: 'rootfs' }, mounts: [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: [] }] };
+const spec = {
+  root: { path: 'rootfs' },
+  mounts: [
+    { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: [] },
+    { destination: '/mnt', type: 'bind', source: path.join(rootfs, 'usr'), options: ['rbind'] },
+  ],
+};
 const overlay = createVfs({ spec, bundleDir: bundle, registry: new Registry(), providers });
 const writeThrough = createVfs({ spec, bundleDir: bundle, registry: new Registry(), providers, overlay: 'none' });
 const ctxOf = (vfs) => ({ root: vfs.root, cwd: vfs.root, umask: 0o022, creds: { uid: 1000, gid: 1000, groups: [], caps: 0n } });
@@ -67,6 +74,7 @@ const o = ctxOf(overlay);
 const w = ctxOf(writeThrough);
 measure('stat 5-component path, overlay root (memory upper)', () => overlay.stat(o, undefined, deepPath, 0));
 measure('stat 5-component path, host write-through root', () => writeThrough.stat(w, undefined, deepPath, 0));
+measure('stat 5-component path through a bind mount (asks the host)', () => overlay.stat(o, undefined, '/mnt/lib/x86_64-linux-gnu/gconv/small.so', 0));
 measure('stat missing name (ENOENT), overlay root', () => {
   try {
     overlay.stat(o, undefined, '/usr/lib/nothing', 0);
