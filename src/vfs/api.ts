@@ -313,6 +313,8 @@ export interface VfsOptions {
   spec: {
     root: { path: string; readonly?: boolean };
     mounts?: readonly { destination: string; type?: string; source?: string; options?: readonly string[] }[];
+    /** Paths hidden (an empty directory, or /dev/null over a file) or made read-only, as runc does. */
+    linux?: { maskedPaths?: readonly string[]; readonlyPaths?: readonly string[] };
   };
   /** The bundle directory: relative root.path and bind sources resolve against it, and
    *  BUNDLE/tssc-rootfs-meta.json (ownership, modes, device nodes) is read from it. */

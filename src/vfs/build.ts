@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { E, isSysError } from '../abi/errno.js';
 import { O } from '../abi/linux-fcntl.js';
-import { MS, makedev, type Filesystem, type FsContext, type Location, type Vfs, type VfsOptions } from './api.js';
+import { MS, S, makedev, type Filesystem, type FsContext, type Location, type Vfs, type VfsOptions } from './api.js';
 import { HostFs } from './host/fs.js';
 import { HostDir, openBeneathNode } from './host/handle.js';
 import { HostLowerDir, lowerAttrs } from './host/lower.js';
@@ -62,7 +62,36 @@ export function createVfs(options: VfsOptions): Vfs {
   for (const mount of options.spec.mounts ?? []) {
     addMount(mount);
   }
+  for (const target of options.spec.linux?.maskedPaths ?? []) mask(target);
+  for (const target of options.spec.linux?.readonlyPaths ?? []) makeReadonly(target);
   return vfs;
+
+  /** The sandbox location of a spec path, or undefined when it does not exist (runc skips those). */
+  function existing(target: string): Location | undefined {
+    try {
+      return vfs.resolve(setupCtx, undefined, Buffer.from(target, 'utf8').toString('latin1'), { follow: true });
+    } catch (error) {
+      if (isSysError(error) && (error.errno === E.ENOENT || error.errno === E.ENOTDIR)) return undefined;
+      throw describe(`masked or read-only path ${target}`, error);
+    }
+  }
+
+  /** linux.maskedPaths: an empty read-only directory over a directory, /dev/null over a file. */
+  function mask(target: string): void {
+    const point = existing(target);
+    if (!point) return;
+    const maskFs = new MemFs({ type: 'tmpfs', magic: TMPFS_MAGIC, dev: allocateDev(), sizeLimit: 0, rootMode: 0o555, rootOwner: { uid: 0, gid: 0 } });
+    const isDirectory = (point.dentry.inode.stat().mode & S.IFMT) === S.IFDIR;
+    const root = isDirectory ? maskFs.root : maskFs.root.mknod('null', S.IFCHR | 0o666, makedev(1, 3), setupCtx.creds);
+    tree.add(maskFs, MS.RDONLY, point, root, isDirectory ? 'tmpfs' : '/dev/null', ['ro']);
+  }
+
+  /** linux.readonlyPaths: the same files again, mounted read-only over themselves. */
+  function makeReadonly(target: string): void {
+    const point = existing(target);
+    if (!point) return;
+    tree.add(point.mount.fs, point.mount.flags | MS.RDONLY, point, point.dentry.inode, point.mount.source, ['ro']);
+  }
 
   function addMount(mount: SpecMount): void {
     const where = `mount ${mount.destination}`;

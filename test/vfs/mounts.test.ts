@@ -8,7 +8,7 @@ import { E, SysError } from '../../src/abi/errno.js';
 import { ACCESS, AT, O } from '../../src/abi/linux-fcntl.js';
 import { MemFs, TMPFS_MAGIC } from '../../src/vfs/memfs/fs.js';
 import { MS, Registry, S, makedev, openBeneathNode, type FileImpl, type OpenBeneath } from '../../src/vfs/index.js';
-import { buildVfs, errnoOf, makeBundle, providers, readAll, rootCtx, tempDir, writeFile } from './helpers.js';
+import { buildVfs, errnoOf, listDir, makeBundle, providers, readAll, rootCtx, tempDir, writeFile } from './helpers.js';
 import { createVfs } from '../../src/vfs/index.js';
 
 describe('read-only mounts', () => {
@@ -241,5 +241,32 @@ describe('overlay copy-up', () => {
     writeFile(vfs, ctx, '/big', 'small', O.WRONLY | O.TRUNC);
     expect(opened).toEqual([]);
     expect(readAll(vfs, ctx, '/big')).toBe('small');
+  });
+});
+
+describe('linux.maskedPaths and linux.readonlyPaths', () => {
+  it('hides masked paths and makes read-only paths read-only, skipping missing ones', () => {
+    const registry = new Registry();
+    registry.registerCharDevice(1, 3, () => ({ seekable: false, read: () => 0, write: (buf) => buf.length }));
+    const { bundle, rootfs } = makeBundle({ 'secret/key': 'k', 'secret-file': 's', 'rw/sub/f': 'f', 'rw/other': 'o' });
+    const vfs = buildVfs(
+      bundle,
+      { linux: { maskedPaths: ['/secret', '/secret-file', '/missing'], readonlyPaths: ['/rw/sub', '/missing/too'] } },
+      { registry },
+    );
+    const ctx = rootCtx(vfs);
+    expect(listDir(vfs, ctx, '/secret')).toEqual(['.', '..']);
+    expect(errnoOf(() => vfs.open(ctx, undefined, '/secret/new', O.CREAT | O.WRONLY, 0o644))).toBe(E.EROFS);
+    const st = vfs.stat(ctx, undefined, '/secret-file', 0);
+    expect([st.mode & S.IFMT, st.rdev]).toEqual([S.IFCHR, makedev(1, 3)]);
+    expect(readAll(vfs, ctx, '/secret-file')).toBe('');
+    expect(errnoOf(() => vfs.unlink(ctx, undefined, '/secret', AT.REMOVEDIR))).toBe(E.EBUSY);
+    expect(readAll(vfs, ctx, '/rw/sub/f')).toBe('f');
+    expect(errnoOf(() => vfs.open(ctx, undefined, '/rw/sub/f', O.WRONLY, 0))).toBe(E.EROFS);
+    expect(errnoOf(() => vfs.mkdir(ctx, undefined, '/rw/sub/d', 0o755))).toBe(E.EROFS);
+    writeFile(vfs, ctx, '/rw/other', 'changed');
+    expect(vfs.pathOf(ctx, vfs.resolve(ctx, undefined, '/rw/sub/f', { follow: false }))).toBe('/rw/sub/f');
+    expect(vfs.stat(ctx, undefined, '/rw/sub/..', 0).ino).toBe(vfs.stat(ctx, undefined, '/rw', 0).ino);
+    expect(fs.readFileSync(path.join(rootfs, 'secret/key'), 'utf8')).toBe('k');
   });
 });
