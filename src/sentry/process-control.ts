@@ -6,7 +6,9 @@ import { REG } from '../native/ptrace.js';
 import type { FileDescription, Location } from '../vfs/api.js';
 import { CAP_SYS_ADMIN, hasCapability, fsCredentials } from './credentials.js';
 import { prepareProgram } from './loader/image.js';
-import type { Sandbox } from './sandbox.js';
+import type { Sandbox, WasmSupport } from './sandbox.js';
+import { readWasmProgram, type LocatedWasmProgram } from './wasm/program.js';
+import { WasmTask } from './wasm/wasm-task.js';
 import { isValidSignal, SIG } from './signals.js';
 import { RUN_ON_HOST, type ChildState, type ProcessControl, type SignalDisposition, type TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
@@ -165,7 +167,10 @@ export class TaskProcess implements ProcessControl {
     return RUN_ON_HOST;
   }
 
-  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): typeof RUN_ON_HOST {
+  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): typeof RUN_ON_HOST | Promise<typeof RUN_ON_HOST> {
+    const wasm = this.sandbox.wasm;
+    const module = wasm ? readWasmProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp) : undefined;
+    if (wasm && module) return this.execveWasm(wasm, module, path);
     const program = prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp);
     // Make the kernel exec the stub: its path and a one-entry argv go below the red zone.
     const stub = Buffer.from(`${this.sandbox.tracer.stubPath}\0`, 'latin1');
@@ -184,6 +189,30 @@ export class TaskProcess implements ProcessControl {
     if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
     this.task.phase = 'exec';
     this.task.pendingImage = program;
+    return RUN_ON_HOST;
+  }
+
+  /**
+   * execve of a wasm module: compiled and checked while the old program still runs (errors
+   * are execve's), then the task's host process is replaced by a worker running the module.
+   * The call never returns to the old program.
+   */
+  private async execveWasm(wasm: WasmSupport, module: LocatedWasmProgram, path: string): Promise<typeof RUN_ON_HOST> {
+    const task = this.task;
+    const prepared = await WasmTask.prepare({
+      task,
+      program: module,
+      table: wasm.table,
+      ...(wasm.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: wasm.memoryLimitBytes }),
+      onExit: (waitStatus, status) => {
+        if (status.kind === 'signaled' && status.reason) wasm.onTrap?.(task.pid, status.reason);
+        this.sandbox.wasmExited(task, waitStatus);
+      },
+    });
+    this.sandbox.becomeWasm(task, { execfn: path, argv: module.argv, envp: module.envp, location: module.location }, () => {
+      const running = prepared.start();
+      return (sig) => running.signal(sig);
+    });
     return RUN_ON_HOST;
   }
 

@@ -18,6 +18,7 @@ import { buildSeccompFilter } from './seccomp-filter.js';
 import { SA, SIG, SIG_IGN, SignalActions } from './signals.js';
 import { RUN_ON_HOST, type KernelServices, type SyscallArgs, type SyscallResult, type SyscallTable } from './syscall.js';
 import { Task } from './task.js';
+import type { WasmSyscallTable } from './wasm/process.js';
 import { ThreadGroup } from './thread-group.js';
 
 /**
@@ -58,6 +59,13 @@ export interface SyscallObserver {
   exit?(task: Task, status: number): void;
 }
 
+/** How an execve of a wasm module runs it (the WASI table, given by the composer). */
+export interface WasmSupport {
+  table: WasmSyscallTable;
+  memoryLimitBytes?: number;
+  onTrap?: (pid: number, reason: string) => void;
+}
+
 /** Tasks a sandbox may have at once when the spec sets no pids limit. */
 export const DEFAULT_MAX_TASKS = 4096;
 
@@ -65,6 +73,8 @@ export interface SandboxOptions {
   table: SyscallTable;
   /** The most tasks (threads included) at once: clone fails with EAGAIN beyond it. */
   maxTasks?: number;
+  /** Lets execve run wasm modules; without it they are ENOEXEC. */
+  wasm?: WasmSupport;
   vfs: Vfs;
   hostname: string;
   domainname: string;
@@ -89,6 +99,8 @@ export class Sandbox {
   readonly tracer: Tracer;
   readonly kernel: KernelServices;
   private readonly tasksByHost = new Map<number, Task>();
+  /** Tasks whose program is a wasm module: no host process, a worker instead. */
+  private readonly wasmTasks = new Set<Task>();
   private readonly tasksByTid = new Map<number, Task>();
   private readonly groupsByPid = new Map<number, ThreadGroup>();
   /** First stops of new children that came before their parent's clone event. */
@@ -209,12 +221,39 @@ export class Sandbox {
   /** A thread-directed signal: the host delivers it; a wait it must end is ended here. */
   signalTask(task: Task, sig: number): void {
     if (task.exited) return;
+    if (task.wasmSignal) {
+      task.wasmSignal(sig);
+      return;
+    }
     this.tracer.tgkill(task.group.hostPid, task.hostTid, sig);
     if (!task.waiting) return;
     const blocked = (this.tracer.sigmask(task.hostTid) >> BigInt(sig - 1)) & 1n;
     if (blocked && sig !== SIG.KILL) return;
     const effect = task.group.sigactions.effect(sig);
     if (effect === 'handler' || effect === 'terminate') task.interrupt(sig);
+  }
+
+  get wasm(): WasmSupport | undefined {
+    return this.options.wasm;
+  }
+
+  /**
+   * execve of a wasm module, past its point of no return: the host process goes, the
+   * task (pid, fds, dispositions) lives on in start's worker; its end is the task's exit.
+   */
+  becomeWasm(task: Task, program: { execfn: string; argv: readonly string[]; envp: readonly string[]; location: ProgramImage['location'] }, start: () => (sig: number) => void): void {
+    this.wasmTasks.add(task);
+    this.tracer.tgkill(task.group.hostPid, task.hostTid, SIG.KILL);
+    this.tasksByHost.delete(task.hostTid);
+    this.commitExec(task, program, 0n);
+    task.wasmSignal = start();
+  }
+
+  /** A wasm task's module is gone with this raw wait status. */
+  wasmExited(task: Task, status: number): void {
+    if (!this.wasmTasks.delete(task)) return;
+    this.taskGone(task, status);
+    this.pump(0);
   }
 
   private blockUs(): number {
@@ -405,7 +444,7 @@ export class Sandbox {
   /** A handler's Promise settled: the task is still stopped at its seccomp stop. */
   private finishBlocked(task: Task, nr: number, args: SyscallArgs, value: SyscallResult | typeof RUN_ON_HOST): void {
     task.blocked = false;
-    if (task.exited) return;
+    if (task.exited || task.wasmSignal) return;
     if (this.tracer.getRegs(task.hostTid) !== 0) return;
     let result = value;
     if (typeof result !== 'symbol') result = this.restartOrInterrupt(task, nr, result);
@@ -525,7 +564,7 @@ export class Sandbox {
     }
   }
 
-  private commitExec(task: Task, program: ProgramImage, brk: bigint): void {
+  private commitExec(task: Task, program: Pick<ProgramImage, 'execfn' | 'argv' | 'envp' | 'location'>, brk: bigint): void {
     const group = task.group;
     task.fds.closeOnExec();
     group.sigactions.resetHandled();
@@ -538,9 +577,15 @@ export class Sandbox {
   }
 
   private onTaskExit(task: Task, status: number): void {
+    // The host process of a task that became wasm: the task itself lives on.
+    if (this.tasksByHost.get(task.hostTid) !== task) return;
+    this.tasksByHost.delete(task.hostTid);
+    this.taskGone(task, status);
+  }
+
+  private taskGone(task: Task, status: number): void {
     task.exited = true;
     task.interrupt(SIG.KILL);
-    this.tasksByHost.delete(task.hostTid);
     this.tasksByTid.delete(task.tid);
     const group = task.group;
     group.tasks.delete(task);
@@ -557,6 +602,7 @@ export class Sandbox {
     if (group === init) {
       // The pid namespace ends with its init: every other task is killed.
       for (const other of this.tasksByHost.values()) this.tracer.tgkill(other.group.hostPid, other.hostTid, SIG.KILL);
+      for (const other of this.wasmTasks) other.wasmSignal?.(SIG.KILL);
     } else if (init) {
       for (const child of group.children) {
         child.parent = init;
@@ -579,7 +625,7 @@ export class Sandbox {
 
   private maybeFinish(): void {
     const init = this.init;
-    if (!init?.zombie || this.tasksByHost.size > 0 || !this.finish) return;
+    if (!init?.zombie || this.tasksByHost.size > 0 || this.wasmTasks.size > 0 || !this.finish) return;
     const finish = this.finish;
     this.finish = undefined;
     this.tracer.onStop = undefined;
@@ -590,6 +636,7 @@ export class Sandbox {
   /** waitpid said no tracee is left: whatever the tables say, the sandbox is over. */
   private allGone(): void {
     for (const task of [...this.tasksByHost.values()]) this.onTaskExit(task, SIG.KILL);
+    if (this.wasmTasks.size > 0) return;
     this.maybeFinish();
   }
 }

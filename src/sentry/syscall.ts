@@ -147,8 +147,11 @@ export interface ProcessControl {
    * writable mapping is ENODEV.
    */
   mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): typeof RUN_ON_HOST;
-  /** execve: loads the program from the VFS; never returns to the old program on success. */
-  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): typeof RUN_ON_HOST;
+  /**
+   * execve: loads the program from the VFS (an ELF, a `#!` script, or a wasm module when
+   * the sandbox runs them); never returns to the old program on success.
+   */
+  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): typeof RUN_ON_HOST | Promise<typeof RUN_ON_HOST>;
   /**
    * wait4/waitid: a child that matches pid (> 0: that one, 0: the caller's group, -1: any,
    * < -1: group -pid) and has exited; undefined with WNOHANG when none has yet.

@@ -61,6 +61,11 @@ export class Task implements SyscallTask {
   /** Blocked, and its answer may come without any ptrace stop (see Sandbox.awakeAnswers). */
   awake = false;
   exited = false;
+  /**
+   * Set once an execve made the task's program a wasm module: its host process is gone
+   * and this sends the task its signals instead.
+   */
+  wasmSignal: ((sig: number) => void) | undefined;
   /** Set by the sandbox right after construction (it needs the task to exist). */
   process!: ProcessControl;
   private cancelWait: (() => void) | undefined;

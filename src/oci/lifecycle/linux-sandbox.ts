@@ -109,6 +109,11 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         init,
         ...(options.observer ? { observer: options.observer } : {}),
         ...(spec.linux?.resources?.pids?.limit ? { maxTasks: spec.linux.resources.pids.limit } : {}),
+        wasm: {
+          table: wasiPreview1Table,
+          ...(memoryLimit ? { memoryLimitBytes: memoryLimit } : {}),
+          ...(options.onTrap ? { onTrap: options.onTrap } : {}),
+        },
       });
   providers.attach(sandbox);
   return sandbox;

@@ -57,7 +57,7 @@ function readStringArray(task: SyscallTask, addr: bigint, budget: { left: number
   fail(E.E2BIG);
 }
 
-function doExecve(task: SyscallTask, dirfd: number, pathAddr: bigint, argvAddr: bigint, envpAddr: bigint, flags: number): typeof RUN_ON_HOST {
+function doExecve(task: SyscallTask, dirfd: number, pathAddr: bigint, argvAddr: bigint, envpAddr: bigint, flags: number): ReturnType<SyscallTask['process']['execve']> {
   if (flags & ~(AT.EMPTY_PATH | AT.SYMLINK_NOFOLLOW)) fail(E.EINVAL);
   const path = readPath(task, pathAddr, (flags & AT.EMPTY_PATH) !== 0);
   const budget = { left: MAX_ARG_TOTAL };
@@ -71,11 +71,11 @@ function doExecve(task: SyscallTask, dirfd: number, pathAddr: bigint, argvAddr: 
   return task.process.execve(startDir(task, dirfd, path), path, argv, envp);
 }
 
-function execve(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
+function execve(task: SyscallTask, args: SyscallArgs): ReturnType<SyscallTask['process']['execve']> {
   return doExecve(task, AT_FDCWD, pointer(args[0]), pointer(args[1]), pointer(args[2]), 0);
 }
 
-function execveat(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
+function execveat(task: SyscallTask, args: SyscallArgs): ReturnType<SyscallTask['process']['execve']> {
   return doExecve(task, int32(args[0]), pointer(args[1]), pointer(args[2]), pointer(args[3]), uint32(args[4]));
 }
 
