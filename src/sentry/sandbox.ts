@@ -181,7 +181,7 @@ export class Sandbox {
 
   /** Whether one more task would exceed the sandbox's limit (spec linux.resources.pids). */
   atTaskLimit(): boolean {
-    return this.tasksByHost.size >= (this.options.maxTasks ?? DEFAULT_MAX_TASKS);
+    return this.tasksByHost.size + this.wasmTasks.size >= (this.options.maxTasks ?? DEFAULT_MAX_TASKS);
   }
 
   groups(): ThreadGroup[] {
