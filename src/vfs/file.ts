@@ -39,6 +39,8 @@ export class OpenFile implements FileDescription {
     private readonly impl: FileImpl | undefined,
     /** The opener's credentials: Linux drops setuid bits on write unless the writer has CAP_FSETID. */
     private readonly creds: Credentials,
+    /** The opener's root: `..` of a directory there is itself (a chroot's getdents). */
+    private readonly openerRoot: Location,
   ) {
     this.flags = flags & ~(O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.CLOEXEC);
   }
@@ -161,7 +163,7 @@ export class OpenFile implements FileDescription {
     const inode = this.inode;
     if (!this.isDirectory() || !inode.readdir) fail(E.ENOTDIR);
     if (inode.stat().nlink === 0) return;
-    const parent = this.vfs.tree.parentOf(this.location, this.vfs.root).dentry.inode;
+    const parent = this.vfs.tree.parentOf(this.location, this.openerRoot).dentry.inode;
     const own: DirEntry[] = [
       { ino: inode.ino, type: direntTypeOfMode(S.IFDIR), name: '.', offset: 1 },
       { ino: parent.ino, type: direntTypeOfMode(S.IFDIR), name: '..', offset: 2 },

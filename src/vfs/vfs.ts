@@ -99,7 +99,7 @@ export class VfsImpl implements Vfs {
     if (flags & O.PATH) {
       const loc = this.lookupAt(ctx, dir, path, !(flags & O.NOFOLLOW), false);
       if (flags & O.DIRECTORY && !isDir(loc)) fail(E.ENOTDIR);
-      return new OpenFile(this, loc, flags & (O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC), undefined, ctx.creds);
+      return new OpenFile(this, loc, flags & (O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC), undefined, ctx.creds, ctx.root);
     }
     const resolver = this.resolver(ctx);
     let loc: Location;
@@ -164,7 +164,7 @@ export class VfsImpl implements Vfs {
     if (type === S.IFREG || type === S.IFDIR) {
       if (wantsWrite) this.checkWritableMount(loc);
       const impl = inode.open(flags, ctx);
-      const file = new OpenFile(this, loc, flags, impl, ctx.creds);
+      const file = new OpenFile(this, loc, flags, impl, ctx.creds, ctx.root);
       if (flags & O.TRUNC && type === S.IFREG && !created) {
         try {
           this.dropSetid(loc, ctx.creds);
@@ -180,12 +180,12 @@ export class VfsImpl implements Vfs {
       if (loc.mount.flags & MS.NODEV) fail(E.EACCES);
       const device = type === S.IFCHR ? this.registry.charDevice(st.rdev) : undefined;
       if (!device) fail(E.ENXIO);
-      return new OpenFile(this, loc, flags, device(flags, ctx), ctx.creds);
+      return new OpenFile(this, loc, flags, device(flags, ctx), ctx.creds, ctx.root);
     }
     if (type === S.IFIFO) {
       const fifo = this.registry.fifo();
       if (!fifo) fail(E.ENXIO);
-      return new OpenFile(this, loc, flags, fifo(inode, flags, ctx), ctx.creds);
+      return new OpenFile(this, loc, flags, fifo(inode, flags, ctx), ctx.creds, ctx.root);
     }
     return fail(E.ENXIO);
   }
@@ -203,7 +203,7 @@ export class VfsImpl implements Vfs {
     // The dentry name marks whether linkat may give the file a name (not with O_EXCL).
     const marker = flags & O.EXCL ? '!' : '#';
     const fileLoc = { mount: loc.mount, dentry: new DentryImpl(`${marker}${file.ino}`, loc.dentry, file) };
-    return new OpenFile(this, fileLoc, flags & ~O.TMPFILE, file.open(flags, ctx), ctx.creds);
+    return new OpenFile(this, fileLoc, flags & ~O.TMPFILE, file.open(flags, ctx), ctx.creds, ctx.root);
   }
 
   openExecutable(ctx: FsContext, dir: Location | undefined, path: string, flags: number): FileDescription {
@@ -213,19 +213,19 @@ export class VfsImpl implements Vfs {
     if ((st.mode & S.IFMT) !== S.IFREG) fail(E.EACCES);
     if (loc.mount.flags & MS.NOEXEC) fail(E.EACCES);
     checkPermission(ctx.creds, inode, MAY_EXEC, st);
-    return new OpenFile(this, loc, O.RDONLY, inode.open(O.RDONLY, ctx), ctx.creds);
+    return new OpenFile(this, loc, O.RDONLY, inode.open(O.RDONLY, ctx), ctx.creds, ctx.root);
   }
 
   openAnonymous(inode: Inode, name: string, flags: number, ctx: FsContext): FileDescription {
     const loc = { mount: this.anonymous.mount, dentry: new DentryImpl(name, undefined, inode) };
-    return new OpenFile(this, loc, flags, inode.open(flags, ctx), ctx.creds);
+    return new OpenFile(this, loc, flags, inode.open(flags, ctx), ctx.creds, ctx.root);
   }
 
   memfd(ctx: FsContext, name: string, flags: number): FileDescription {
     const root = this.anonymous.memfs.root;
     const file = root.tmpfile(0o777, { uid: ctx.creds.uid, gid: ctx.creds.gid, groups: [], caps: 0n });
     const loc = { mount: this.anonymous.mount, dentry: new DentryImpl(`/memfd:${name} (deleted)`, undefined, file) };
-    return new OpenFile(this, loc, O.RDWR | (flags & O.CLOEXEC), file.open(O.RDWR, ctx), ctx.creds);
+    return new OpenFile(this, loc, O.RDWR | (flags & O.CLOEXEC), file.open(O.RDWR, ctx), ctx.creds, ctx.root);
   }
 
   // ---- creation -------------------------------------------------------------------

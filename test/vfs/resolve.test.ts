@@ -129,3 +129,16 @@ describe('path resolution errno', () => {
     expect(errnoOf(() => vfs.open(inCwd, undefined, 'new', O.CREAT | O.WRONLY, 0o644))).toBe(E.ENOENT);
   });
 });
+
+describe('getdents in a chroot', () => {
+  it('lists .. of the chroot root as the root itself', () => {
+    const { vfs, ctx } = setup();
+    const jailRoot = vfs.resolve(ctx, undefined, '/dir', { follow: true });
+    const jail = { ...ctx, root: jailRoot, cwd: jailRoot };
+    const fd = vfs.open(jail, undefined, '/', O.RDONLY | O.DIRECTORY, 0);
+    const inodes = new Map<string, number>();
+    fd.getdents((entry) => (inodes.set(entry.name, entry.ino), true));
+    expect(inodes.get('..')).toBe(inodes.get('.'));
+    expect([...inodes.keys()]).toEqual(['.', '..', 'sub']);
+  });
+});
