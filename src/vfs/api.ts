@@ -196,7 +196,10 @@ export interface Mount {
   readonly options: readonly string[];
 }
 
-/** A name in a directory, bound to an inode. Parent links let the VFS rebuild paths. */
+/**
+ * A name in a directory, bound to an inode, as a lookup found it. Parent links let the
+ * VFS rebuild paths; a directory whose inode has parentLink reports where it is now.
+ */
 export interface Dentry {
   readonly name: string;
   readonly parent: Dentry | undefined;
@@ -289,8 +292,8 @@ export interface Vfs {
 
   /**
    * The path of loc as seen from ctx.root (getcwd, /proc/PID/fd links, /proc/PID/cwd).
-   * A location outside ctx.root is shown from the tree's root; an unlinked file gets
-   * Linux's " (deleted)" suffix.
+   * A location outside ctx.root is shown from the tree's root; an unlinked file or a
+   * removed directory gets Linux's " (deleted)" suffix.
    */
   pathOf(ctx: FsContext | undefined, loc: Location): string;
 
