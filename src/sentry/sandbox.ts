@@ -12,6 +12,7 @@ import { prepareProgram, type ProgramImage } from './loader/image.js';
 import { loadProgram } from './loader/load.js';
 import { PtraceMemory } from './memory.js';
 import { CLONE, TaskProcess } from './process-control.js';
+import { ProcessTable } from './process-table.js';
 import { RLIMIT, type RlimitTable } from './rlimits.js';
 import { interruptedOutcome, isRestartCode } from './restart.js';
 import { buildSeccompFilter } from './seccomp-filter.js';
@@ -98,14 +99,9 @@ function hostLimits(rlimits: RlimitTable): [number, number, number][] {
 export class Sandbox {
   readonly tracer: Tracer;
   readonly kernel: KernelServices;
-  private readonly tasksByHost = new Map<number, Task>();
-  /** Tasks whose program is a wasm module: no host process, a worker instead. */
-  private readonly wasmTasks = new Set<Task>();
-  private readonly tasksByTid = new Map<number, Task>();
-  private readonly groupsByPid = new Map<number, ThreadGroup>();
+  private readonly procs = new ProcessTable();
   /** First stops of new children that came before their parent's clone event. */
   private readonly earlyStops = new Map<number, number>();
-  private nextPid = 1;
   /** The task whose syscall handler is running (for /proc/self and terminals). */
   currentTask: Task | undefined;
   private init: ThreadGroup | undefined;
@@ -154,7 +150,7 @@ export class Sandbox {
     const hostPid = this.tracer.spawn(this.tracer.stubPath, [], buildSeccompFilter(table), TRACE_OPTIONS, hostLimits(init.rlimits));
     if (hostPid < 0) throw new Error(`cannot start the workload: ${new SysError(-hostPid).message}`);
 
-    const pid = this.allocatePid();
+    const pid = this.procs.allocatePid();
     const group = new ThreadGroup(pid, hostPid, undefined, pid, pid, new SignalActions(), init.rlimits, creds, this.ticks());
     this.init = group;
     const task = this.addTask(pid, hostPid, group, fds, fs);
@@ -172,20 +168,20 @@ export class Sandbox {
   }
 
   groupByPid(pid: number): ThreadGroup | undefined {
-    return this.groupsByPid.get(pid);
+    return this.procs.group(pid);
   }
 
   taskByTid(tid: number): Task | undefined {
-    return this.tasksByTid.get(tid);
+    return this.procs.task(tid);
   }
 
   /** Whether one more task would exceed the sandbox's limit (spec linux.resources.pids). */
   atTaskLimit(): boolean {
-    return this.tasksByHost.size + this.wasmTasks.size >= (this.options.maxTasks ?? DEFAULT_MAX_TASKS);
+    return this.procs.liveCount >= (this.options.maxTasks ?? DEFAULT_MAX_TASKS);
   }
 
   groups(): ThreadGroup[] {
-    return [...this.groupsByPid.values()];
+    return this.procs.groups();
   }
 
   /** The init process (pid 1), for signals forwarded from the outside. */
@@ -195,8 +191,7 @@ export class Sandbox {
 
   /** wait4 collected a zombie: its pid becomes free. */
   reap(group: ThreadGroup): void {
-    group.parent?.children.delete(group);
-    this.groupsByPid.delete(group.pid);
+    this.procs.reap(group);
   }
 
   /**
@@ -242,16 +237,15 @@ export class Sandbox {
    * task (pid, fds, dispositions) lives on in start's worker; its end is the task's exit.
    */
   becomeWasm(task: Task, program: { execfn: string; argv: readonly string[]; envp: readonly string[]; location: ProgramImage['location'] }, start: () => (sig: number) => void): void {
-    this.wasmTasks.add(task);
     this.tracer.tgkill(task.group.hostPid, task.hostTid, SIG.KILL);
-    this.tasksByHost.delete(task.hostTid);
+    this.procs.moveToWasm(task);
     this.commitExec(task, program, 0n);
     task.wasmSignal = start();
   }
 
   /** A wasm task's module is gone with this raw wait status. */
   wasmExited(task: Task, status: number): void {
-    if (!this.wasmTasks.delete(task)) return;
+    if (!this.procs.dropWasm(task)) return;
     this.taskGone(task, status);
     this.pump(0);
   }
@@ -270,11 +264,6 @@ export class Sandbox {
     return Number(this.kernel.uptimeNs() / 10_000_000n);
   }
 
-  private allocatePid(): number {
-    while (this.groupsByPid.has(this.nextPid) || this.tasksByTid.has(this.nextPid)) this.nextPid++;
-    return this.nextPid++;
-  }
-
   private addTask(tid: number, hostTid: number, group: ThreadGroup, fds: FdTable, fs: FsContext): Task {
     let task: Task | undefined;
     const memory = new PtraceMemory(this.tracer, () => task!.hostTid);
@@ -284,10 +273,7 @@ export class Sandbox {
       woken: (t) => this.setAwake(t, t.blocked),
     });
     task.process = new TaskProcess(task, this);
-    group.tasks.add(task);
-    this.groupsByPid.set(group.pid, group);
-    this.tasksByHost.set(hostTid, task);
-    this.tasksByTid.set(tid, task);
+    this.procs.add(task);
     return task;
   }
 
@@ -312,7 +298,7 @@ export class Sandbox {
   /** Handles the stop the tracer just reaped; returns the next stop's pid if it took one. */
   private handleStop(hostPid: number): number {
     const status = this.tracer.stop[STOP.status]!;
-    const task = this.tasksByHost.get(hostPid);
+    const task = this.procs.taskOfHost(hostPid);
     const stopped = (status & 0xff) === 0x7f;
     if (!stopped) {
       if (task) this.onTaskExit(task, status);
@@ -478,7 +464,7 @@ export class Sandbox {
       const thread = (flags & CLONE.THREAD) !== 0n;
       const fds = flags & CLONE.FILES ? parent.fds : parent.fds.fork();
       const fs: FsContext = flags & CLONE.FS ? parent.fs : { ...parent.fs };
-      const tid = this.allocatePid();
+      const tid = this.procs.allocatePid();
       let group = parent.group;
       if (!thread) {
         const pg = parent.group;
@@ -578,17 +564,14 @@ export class Sandbox {
 
   private onTaskExit(task: Task, status: number): void {
     // The host process of a task that became wasm: the task itself lives on.
-    if (this.tasksByHost.get(task.hostTid) !== task) return;
-    this.tasksByHost.delete(task.hostTid);
-    this.taskGone(task, status);
+    if (this.procs.dropHost(task)) this.taskGone(task, status);
   }
 
   private taskGone(task: Task, status: number): void {
     task.exited = true;
     task.interrupt(SIG.KILL);
-    this.tasksByTid.delete(task.tid);
+    this.procs.remove(task);
     const group = task.group;
-    group.tasks.delete(task);
     group.lastFs = task.fs;
     this.options.observer?.exit?.(task, status);
     if (group.tasks.size > 0) return;
@@ -601,8 +584,8 @@ export class Sandbox {
     const init = this.init;
     if (group === init) {
       // The pid namespace ends with its init: every other task is killed.
-      for (const other of this.tasksByHost.values()) this.tracer.tgkill(other.group.hostPid, other.hostTid, SIG.KILL);
-      for (const other of this.wasmTasks) other.wasmSignal?.(SIG.KILL);
+      for (const other of this.procs.hostTasks()) this.tracer.tgkill(other.group.hostPid, other.hostTid, SIG.KILL);
+      for (const other of this.procs.wasmTasks()) other.wasmSignal?.(SIG.KILL);
     } else if (init) {
       for (const child of group.children) {
         child.parent = init;
@@ -625,7 +608,7 @@ export class Sandbox {
 
   private maybeFinish(): void {
     const init = this.init;
-    if (!init?.zombie || this.tasksByHost.size > 0 || this.wasmTasks.size > 0 || !this.finish) return;
+    if (!init?.zombie || this.procs.liveCount > 0 || !this.finish) return;
     const finish = this.finish;
     this.finish = undefined;
     this.tracer.onStop = undefined;
@@ -635,8 +618,8 @@ export class Sandbox {
 
   /** waitpid said no tracee is left: whatever the tables say, the sandbox is over. */
   private allGone(): void {
-    for (const task of [...this.tasksByHost.values()]) this.onTaskExit(task, SIG.KILL);
-    if (this.wasmTasks.size > 0) return;
+    for (const task of this.procs.hostTasks()) this.onTaskExit(task, SIG.KILL);
+    if (this.procs.liveCount > 0) return;
     this.maybeFinish();
   }
 }
