@@ -161,6 +161,7 @@ export class VfsImpl implements Vfs {
       const mask = (access !== O.WRONLY ? MAY_READ : 0) | (wantsWrite ? MAY_WRITE : 0);
       checkPermission(ctx.creds, inode, mask, st);
     }
+    if (flags & O.NOATIME && ctx.creds.uid !== st.uid && !hasCap(ctx.creds, CAP.FOWNER)) fail(E.EPERM);
     if (type === S.IFREG || type === S.IFDIR) {
       if (wantsWrite) this.checkWritableMount(loc);
       const impl = inode.open(flags, ctx);

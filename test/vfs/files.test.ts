@@ -48,6 +48,8 @@ describe('open flags', () => {
     const st = vfs.stat(ctx, undefined, '/tmp/mine', 0);
     expect([st.mode & 0o7777, st.uid, st.gid]).toEqual([0o440, 1000, 1000]);
     expect(errnoOf(() => vfs.open(user, undefined, '/tmp/mine', O.WRONLY, 0))).toBe(E.EACCES);
+    expect(errnoOf(() => vfs.open(userCtx(vfs, 2000), undefined, '/etc/motd', O.RDONLY | O.NOATIME, 0))).toBe(E.EPERM);
+    vfs.open(user, undefined, '/tmp/mine', O.RDONLY | O.NOATIME, 0).unref();
   });
 
   it('O_PATH opens without permission to read and allows only fstat-like use', () => {
