@@ -22,7 +22,8 @@ import {
 // Any change we make outdates every cached lstat: a new operation starts.
 import { beginOperation, currentOperation } from '../epoch.js';
 import { fromMs } from '../time.js';
-import { HostDir, fdPath, host } from './handle.js';
+import { host } from '../host-call.js';
+import { HostDir, fdPath } from './handle.js';
 import type { OwnershipMap } from './ownership.js';
 
 export interface HostFsOptions {

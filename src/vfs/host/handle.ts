@@ -4,28 +4,13 @@
 // move us elsewhere) and <name> has no slash and is opened O_NOFOLLOW.
 
 import * as fs from 'node:fs';
-import { E, SysError, fail } from '../../abi/errno.js';
+import { E, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import type { OpenBeneath } from '../api.js';
+import { host } from '../host-call.js';
 
 /** Lets tests act between the decision about a component and the open of it. */
 export const hostTestHooks: { beforeOpen?: (dirFd: number, name: string) => void } = {};
-
-/** Runs a host call, turning Node's errors into SysError with the host errno. */
-export function host<T>(call: () => T): T {
-  try {
-    return call();
-  } catch (error) {
-    throw toSysError(error);
-  }
-}
-
-export function toSysError(error: unknown): SysError {
-  if (error instanceof SysError) return error;
-  const errno = (error as NodeJS.ErrnoException).errno;
-  if (typeof errno === 'number') return new SysError(Math.abs(errno));
-  throw error;
-}
 
 /** A path the host kernel resolves to name inside the directory open as dirFd. */
 export function beneath(dirFd: number, name: string): Buffer {

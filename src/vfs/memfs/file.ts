@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { E, fail } from '../../abi/errno.js';
 import { FALLOC, SEEK } from '../../abi/linux-fcntl.js';
 import { S, type FileImpl } from '../api.js';
+import { host } from '../host-call.js';
 import { MemNode, type Owner } from './node.js';
 import { PAGE_SIZE, SparsePages } from './pages.js';
 import type { LowerEntry } from './lower.js';
@@ -48,7 +49,7 @@ export class MemFile extends MemNode {
       const chunk = Buffer.alloc(1 << 16);
       let position = 0;
       for (;;) {
-        const n = fs.readSync(fd, chunk, 0, chunk.length, position);
+        const n = host(() => fs.readSync(fd, chunk, 0, chunk.length, position));
         if (n === 0) break;
         writeSkippingZeroPages(pages, chunk.subarray(0, n), position);
         position += n;
@@ -73,7 +74,8 @@ export class MemFile extends MemNode {
       this.lowerFd = (this.lower as LowerEntry).openRead();
       if (this.openCount === 0) this.parkLower();
     }
-    return fs.readSync(this.lowerFd, buf, 0, Math.min(buf.length, size - position), position);
+    const fd = this.lowerFd;
+    return host(() => fs.readSync(fd, buf, 0, Math.min(buf.length, size - position), position));
   }
 
   write(buf: Uint8Array, position: number): number {
