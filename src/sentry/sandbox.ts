@@ -14,11 +14,13 @@ import { PtraceMemory } from './memory.js';
 import { CLONE, TaskProcess } from './process-control.js';
 import { ProcessTable } from './process-table.js';
 import { RLIMIT, type RlimitTable } from './rlimits.js';
+import { deliverableSignals } from './pending-signals.js';
 import { interruptedOutcome, isRestartCode } from './restart.js';
 import { buildSeccompFilter } from './seccomp-filter.js';
 import { SA, SIG, SIG_IGN, SignalActions } from './signals.js';
 import { RUN_ON_HOST, type KernelServices, type SyscallArgs, type SyscallResult, type SyscallTable } from './syscall.js';
 import { Task } from './task.js';
+import { hostBlockedSignals, routeProcessSignal, writeTid } from './threads.js';
 import type { WasmSyscallTable } from './wasm/process.js';
 import { ThreadGroup } from './thread-group.js';
 
@@ -66,6 +68,9 @@ export interface WasmSupport {
   memoryLimitBytes?: number;
   onTrap?: (pid: number, reason: string) => void;
 }
+
+/** How often tasks in blocking calls are checked for host-raised signals. */
+const PENDING_POLL_MS = 20;
 
 /** Tasks a sandbox may have at once when the spec sets no pids limit. */
 export const DEFAULT_MAX_TASKS = 4096;
@@ -119,6 +124,8 @@ export class Sandbox {
    * runs (and would take any stop the watcher missed).
    */
   private keepAlive: NodeJS.Timeout | undefined;
+  /** Runs while tasks sleep in blocking calls (see pending-signals.ts). */
+  private pendingPoll: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SandboxOptions) {
     this.tracer = loadTracer();
@@ -209,8 +216,21 @@ export class Sandbox {
   /** A process-directed signal. */
   signalGroup(group: ThreadGroup, sig: number): void {
     if (group.zombie) return;
-    const leader = [...group.tasks][0];
-    if (leader) this.signalTask(leader, sig);
+    const wasm = [...group.tasks].find((t) => t.wasmSignal);
+    if (wasm) {
+      this.signalTask(wasm, sig);
+      return;
+    }
+    const route = routeProcessSignal(group, sig, (t) => hostBlockedSignals(t.hostTid));
+    if (route.kind === 'task') {
+      this.signalTask(route.task, sig);
+      return;
+    }
+    try {
+      process.kill(group.hostPid, sig);
+    } catch {
+      // The host process is gone already: its exit is on its way to the tracer.
+    }
   }
 
   /** A thread-directed signal: the host delivers it; a wait it must end is ended here. */
@@ -250,6 +270,28 @@ export class Sandbox {
     this.pump(0);
   }
 
+  /** Ends the waits of tasks for which the host kernel has queued a signal that must end them. */
+  private pollPendingSignals(): void {
+    if (this.pendingPoll) return;
+    this.pendingPoll = setInterval(() => {
+      const waiting = this.procs.hostTasks().filter((t) => t.waiting);
+      if (waiting.length === 0) {
+        clearInterval(this.pendingPoll);
+        this.pendingPoll = undefined;
+        return;
+      }
+      for (const task of waiting) {
+        for (const sig of deliverableSignals(task.hostTid)) {
+          const effect = task.group.sigactions.effect(sig);
+          if (effect === 'handler' || effect === 'terminate') {
+            task.interrupt(sig);
+            break;
+          }
+        }
+      }
+    }, PENDING_POLL_MS);
+  }
+
   private blockUs(): number {
     return this.awakeAnswers > 0 ? 0 : BLOCK_US;
   }
@@ -269,7 +311,10 @@ export class Sandbox {
     const memory = new PtraceMemory(this.tracer, () => task!.hostTid);
     task = new Task(tid, hostTid, group, fds, fs, this.kernel, memory, {
       signal: (t, sig) => this.signalTask(t, sig),
-      asleep: (t) => this.setAwake(t, false),
+      asleep: (t) => {
+        this.setAwake(t, false);
+        this.pollPendingSignals();
+      },
       woken: (t) => this.setAwake(t, t.blocked),
     });
     task.process = new TaskProcess(task, this);
@@ -319,6 +364,7 @@ export class Sandbox {
         this.onCloneEvent(task, this.tracer.stop[STOP.eventMsg]!);
         return 0;
       case PTRACE_EVENT.EXEC:
+        this.onExecEvent(task, this.tracer.stop[STOP.eventMsg]!);
         this.tracer.cont(hostPid, 0, RESUME.cont);
         return 0;
       case PTRACE_EVENT.STOP:
@@ -482,6 +528,9 @@ export class Sandbox {
       child.savedArgs = parent.savedArgs;
       if (flags & CLONE.CHILD_SETTID) child.childTidAddr = flight.childTidAddr;
       flight.child = child;
+      // Written before the child runs: a thread that ends at once has the kernel clear
+      // that word (CLONE_CHILD_CLEARTID), and a later write would undo it for pthread_join.
+      if (flags & CLONE.PARENT_SETTID) writeTid(parent, flight.parentTidAddr, tid);
       const early = this.earlyStops.get(childHost);
       if (early !== undefined) {
         this.earlyStops.delete(childHost);
@@ -521,18 +570,29 @@ export class Sandbox {
       return next > 0 || next === ECHILD_RESULT ? next : 0;
     }
     const vtid = flight.child.tid;
-    if (flight.flags & CLONE.PARENT_SETTID) {
-      const buf = Buffer.alloc(4);
-      buf.writeInt32LE(vtid);
-      try {
-        task.mem.write(flight.parentTidAddr, buf);
-      } catch {
-        // Linux ignores a bad CLONE_PARENT_SETTID address too.
-      }
-    }
     this.options.observer?.syscall(task, 56, [flight.flags, 0n, 0n, 0n, 0n, 0n], vtid);
     const next = this.tracer.complete(task.hostTid, vtid, SPIN_US, this.blockUs());
     return next > 0 || next === ECHILD_RESULT ? next : 0;
+  }
+
+  /**
+   * An execve done by a thread other than the leader: the kernel ended the other threads
+   * and gave the execing one the leader's host tid (formerHostTid was its own); it takes
+   * the leader's virtual tid too, and the leader's task is gone without a process exit.
+   */
+  private onExecEvent(leader: Task, formerHostTid: number): void {
+    if (formerHostTid === leader.hostTid) return;
+    const execing = this.procs.taskOfHost(formerHostTid);
+    if (!execing || execing.group !== leader.group) return;
+    leader.exited = true;
+    leader.interrupt(SIG.KILL);
+    this.procs.dropHost(leader);
+    this.procs.remove(leader);
+    this.procs.dropHost(execing);
+    this.procs.remove(execing);
+    execing.hostTid = leader.hostTid;
+    execing.tid = leader.tid;
+    this.procs.add(execing);
   }
 
   private onStubTrap(task: Task): void {
@@ -613,6 +673,7 @@ export class Sandbox {
     this.finish = undefined;
     this.tracer.onStop = undefined;
     clearInterval(this.keepAlive);
+    clearInterval(this.pendingPoll);
     finish(init.exitStatus!);
   }
 

@@ -1,0 +1,30 @@
+// Signals the host kernel raises itself (setitimer/alarm/timer_create run on the host,
+// SIGXCPU, ...) reach a task that the sentry holds in a ptrace stop during a blocking
+// call without anyone being told: the kernel only queues them. While tasks wait, the
+// sentry looks at what is pending for them in /proc/TID/status.
+
+import { readFileSync } from 'node:fs';
+
+function mask(status: string, field: string): bigint {
+  const match = new RegExp(`^${field}:\\s*([0-9a-f]+)$`, 'm').exec(status);
+  return match ? BigInt(`0x${match[1]}`) : 0n;
+}
+
+/**
+ * The signals pending for host thread tid and not blocked by it, lowest first; empty
+ * when the thread is gone.
+ */
+export function deliverableSignals(tid: number): number[] {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${tid}/status`, 'latin1');
+  } catch {
+    return [];
+  }
+  const pending = (mask(status, 'SigPnd') | mask(status, 'ShdPnd')) & ~mask(status, 'SigBlk');
+  const signals: number[] = [];
+  for (let sig = 1; sig <= 64; sig++) {
+    if ((pending >> BigInt(sig - 1)) & 1n) signals.push(sig);
+  }
+  return signals;
+}
