@@ -3,7 +3,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { E, isSysError } from '../abi/errno.js';
+import { E, fail, isSysError } from '../abi/errno.js';
 import { O } from '../abi/linux-fcntl.js';
 import { MS, S, makedev, type Filesystem, type FsContext, type Location, type Vfs, type VfsOptions } from './api.js';
 import { HostFs } from './host/fs.js';
@@ -48,7 +48,7 @@ export function createVfs(options: VfsOptions): Vfs {
       rootOwner: rootEntryAttrs,
       lower: {
         root: lowerRoot,
-        rootEntry: { attrs: rootEntryAttrs, directory: () => lowerRoot, readlink: () => '', openRead: () => -1 },
+        rootEntry: { attrs: rootEntryAttrs, directory: () => lowerRoot, readlink: () => fail(E.EINVAL), openRead: () => fail(E.EISDIR) },
       },
     });
   }
