@@ -71,7 +71,8 @@ export class Task implements SyscallTask {
   private cancelWait: (() => void) | undefined;
 
   constructor(
-    readonly tid: number,
+    /** Changes once if the thread calls execve while it is not the leader: it takes the leader's. */
+    public tid: number,
     public hostTid: number,
     readonly group: ThreadGroup,
     public fds: FdTable,
