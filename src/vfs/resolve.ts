@@ -8,7 +8,7 @@ import { S, type FsContext, type Location } from './api.js';
 import { MAY_EXEC, checkPermission } from './creds.js';
 import { DentryImpl, type MountTree } from './tree.js';
 
-export const NAME_MAX = 255;
+const NAME_MAX = 255;
 const MAX_SYMLINKS = 40;
 
 /** What the walk to the last component gives: the directory, the name, its kind. */
@@ -116,7 +116,7 @@ export class Resolver {
   }
 }
 
-export function fileType(loc: Location): number {
+function fileType(loc: Location): number {
   return loc.dentry.inode.stat().mode & S.IFMT;
 }
 
@@ -124,6 +124,6 @@ export function isDir(loc: Location): boolean {
   return fileType(loc) === S.IFDIR;
 }
 
-export function isSymlink(loc: Location): boolean {
+function isSymlink(loc: Location): boolean {
   return fileType(loc) === S.IFLNK;
 }
