@@ -139,6 +139,30 @@ export function worldReadableCopy(dest: string): string {
   return dest;
 }
 
+export function hasCompiler(): boolean {
+  return spawnSync('gcc', ['--version']).status === 0;
+}
+
+/**
+ * Compiles a C program with gcc into ROOTFS/bin/NAME; a dynamic one brings the shared
+ * libraries and loader ldd names, at the paths the host has them. Returns the host path
+ * of the binary, which also runs natively as the reference.
+ */
+export function installCProgram(rootfs: string, source: string, name: string, linkage: 'static' | 'dynamic'): string {
+  const binary = path.join(rootfs, 'bin', name);
+  execFileSync('gcc', ['-O2', '-pthread', ...(linkage === 'static' ? ['-static'] : []), '-o', binary, source]);
+  if (linkage === 'dynamic') {
+    const ldd = execFileSync('ldd', [binary], { encoding: 'utf8' });
+    for (const line of ldd.split('\n')) {
+      const library = (/=>\s+(\/\S+)\s+\(/.exec(line) ?? /^\s+(\/\S+)\s+\(/.exec(line))?.[1];
+      if (library === undefined) continue;
+      mkdirSync(path.join(rootfs, path.dirname(library)), { recursive: true });
+      copyFileSync(library, path.join(rootfs, library));
+    }
+  }
+  return binary;
+}
+
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
