@@ -129,6 +129,13 @@ export class TaskProcess implements ProcessControl {
     return RUN_ON_HOST;
   }
 
+  setTidAddress(): typeof RUN_ON_HOST {
+    const task = this.task;
+    // The host returns the host tid: the workload sees its virtual one.
+    task.exitHook = () => task.tid;
+    return RUN_ON_HOST;
+  }
+
   mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): typeof RUN_ON_HOST {
     if (length === 0n || offset % PAGE !== 0n || offset < 0n) fail(E.EINVAL);
     if (file.isPath) fail(E.EBADF);

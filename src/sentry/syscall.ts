@@ -142,6 +142,12 @@ export interface ProcessControl {
    */
   clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint): typeof RUN_ON_HOST;
   /**
+   * set_tid_address: the host kernel takes the call's address as it is (it zeroes the word
+   * and wakes a futex there when the thread ends, for pthread_join); the caller gets its
+   * virtual tid.
+   */
+  setTidAddress(): typeof RUN_ON_HOST;
+  /**
    * mmap of a file: the workload gets a private anonymous mapping filled from the file
    * (MAP_SHARED read-only mappings too: later writes by others are not seen); a shared
    * writable mapping is ENODEV.

@@ -143,19 +143,22 @@ export function hasCompiler(): boolean {
   return spawnSync('gcc', ['--version']).status === 0;
 }
 
+/** glibc dlopens it to unwind a thread in pthread_exit and pthread_cancel. */
+const LIBGCC_S = '/lib/x86_64-linux-gnu/libgcc_s.so.1';
+
 /**
  * Compiles a C program with gcc into ROOTFS/bin/NAME; a dynamic one brings the shared
- * libraries and loader ldd names, at the paths the host has them. Returns the host path
- * of the binary, which also runs natively as the reference.
+ * libraries and loader ldd names (and libgcc_s), at the paths the host has them. Returns
+ * the host path of the binary, which also runs natively as the reference.
  */
 export function installCProgram(rootfs: string, source: string, name: string, linkage: 'static' | 'dynamic'): string {
   const binary = path.join(rootfs, 'bin', name);
   execFileSync('gcc', ['-O2', '-pthread', ...(linkage === 'static' ? ['-static'] : []), '-o', binary, source]);
   if (linkage === 'dynamic') {
     const ldd = execFileSync('ldd', [binary], { encoding: 'utf8' });
-    for (const line of ldd.split('\n')) {
-      const library = (/=>\s+(\/\S+)\s+\(/.exec(line) ?? /^\s+(\/\S+)\s+\(/.exec(line))?.[1];
-      if (library === undefined) continue;
+    const libraries = ldd.split('\n').map((line) => (/=>\s+(\/\S+)\s+\(/.exec(line) ?? /^\s+(\/\S+)\s+\(/.exec(line))?.[1]);
+    for (const library of [...libraries, LIBGCC_S]) {
+      if (library === undefined || !existsSync(library)) continue;
       mkdirSync(path.join(rootfs, path.dirname(library)), { recursive: true });
       copyFileSync(library, path.join(rootfs, library));
     }

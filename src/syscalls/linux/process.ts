@@ -152,12 +152,8 @@ function gettid(task: SyscallTask): number {
   return task.tid;
 }
 
-/**
- * set_tid_address returns the caller's tid. The clear-on-exit address only matters to
- * threads joining this one (issue: threads), so it is not passed to the host.
- */
-function set_tid_address(task: SyscallTask): number {
-  return task.tid;
+function set_tid_address(task: SyscallTask): typeof RUN_ON_HOST {
+  return task.process.setTidAddress();
 }
 
 function getpgid(task: SyscallTask, args: SyscallArgs): number {

@@ -89,7 +89,6 @@ const PARTIAL: Record<string, string> = {
   clone: 'threads (CLONE_THREAD) are followed but not fully modelled; CLONE_NEW* is EPERM',
   wait4: 'reports exits only (no stopped/continued children); rusage is zero',
   waitid: 'reports exits only; P_PIDFD is EINVAL',
-  set_tid_address: 'the clear-child-tid address is not registered',
   prlimit64: 'only for the caller; limits are not enforced by the host',
   setrlimit: 'limits are not enforced by the host',
   getrusage: 'RUSAGE_CHILDREN is zero',
