@@ -13,7 +13,7 @@ const MAP_ANONYMOUS = 0x20;
 const ENOSYS = 38;
 
 const RET = { KILL_PROCESS: 0x80000000, TRACE: 0x7ff00000, ERRNO: 0x00050000, ALLOW: 0x7fff0000 } as const;
-const OP = { LD_W_ABS: 0x20, JEQ_K: 0x15, JGE_K: 0x35, JSET_K: 0x45, RET_K: 0x06 } as const;
+const OP = { LD_W_ABS: 0x20, JA: 0x05, JEQ_K: 0x15, JGE_K: 0x35, JSET_K: 0x45, RET_K: 0x06 } as const;
 /** Offsets into struct seccomp_data. */
 const DATA = { nr: 0, arch: 4, arg0: 16 } as const;
 
@@ -41,7 +41,12 @@ export function buildSeccompFilter(table: SyscallTable): Uint8Array {
     ...[...refused].map(([nr, errno]) => ({ nr, target: errno })),
   ];
 
-  // Layout: header, mmap check, one jeq per listed call, then the return slots.
+  // Layout: HEAD_LENGTH instructions (architecture, x32, mmap), one jeq per listed call,
+  // then the return slots. The header jumps over the list to reach the trace slot.
+  const HEAD_LENGTH = 11;
+  const slotOrder: Target[] = ['trace', 'allow', ...errnos];
+  const slotsStart = HEAD_LENGTH + checks.length;
+  const slotIndex = (target: Target): number => slotsStart + slotOrder.indexOf(target);
   const head: Insn[] = [
     { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.arch },
     { code: OP.JEQ_K, jt: 1, jf: 0, k: AUDIT_ARCH_X86_64 },
@@ -49,25 +54,15 @@ export function buildSeccompFilter(table: SyscallTable): Uint8Array {
     { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.nr },
     { code: OP.JGE_K, jt: 0, jf: 1, k: X32_SYSCALL_BIT },
     { code: OP.RET_K, jt: 0, jf: 0, k: RET.ERRNO | ENOSYS },
-    // mmap: anonymous mappings pass, file mappings stop for the sentry.
-    { code: OP.JEQ_K, jt: 0, jf: 3, k: NR_MMAP },
+    // mmap: anonymous mappings pass, file mappings stop for the sentry; any other call
+    // goes on to the list with its number still loaded.
+    { code: OP.JEQ_K, jt: 0, jf: HEAD_LENGTH - 7, k: NR_MMAP },
     { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.arg0 + 3 * 8 },
     { code: OP.JSET_K, jt: 0, jf: 1, k: MAP_ANONYMOUS },
     { code: OP.RET_K, jt: 0, jf: 0, k: RET.ALLOW },
+    { code: OP.JA, jt: 0, jf: 0, k: slotIndex('trace') - 10 - 1 },
   ];
-  // After the mmap check's "not anonymous" path lands here with the flags loaded: trace.
-  head.push({ code: OP.JEQ_K, jt: 0, jf: 0, k: 0 }); // placeholder index, patched below
-  const fileMmapIndex = head.length - 1;
-
-  const slotOrder: Target[] = ['trace', 'allow', ...errnos];
-  const checksStart = head.length;
-  const slotsStart = checksStart + checks.length;
-  const slotIndex = (target: Target): number => slotsStart + slotOrder.indexOf(target);
-
-  // The "not mmap" path (jf of the mmap jeq) must reach the checks with nr still loaded;
-  // the "file mmap" path goes straight to the trace slot.
-  head[6] = { code: OP.JEQ_K, jt: 0, jf: checksStart - 7, k: NR_MMAP };
-  head[fileMmapIndex] = { code: 0x05 /* JA */, jt: 0, jf: 0, k: slotIndex('trace') - fileMmapIndex - 1 };
+  if (head.length !== HEAD_LENGTH) throw new Error('seccomp filter header out of step');
 
   const program: Insn[] = [...head];
   for (const { nr, target } of checks) {
