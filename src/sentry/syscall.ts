@@ -148,6 +148,11 @@ export interface ProcessControl {
    */
   setTidAddress(): typeof RUN_ON_HOST;
   /**
+   * get_robust_list of the task tid names (0: the caller), run by the host kernel on that
+   * task's host thread. ESRCH for an unknown tid, EPERM without the right to inspect it.
+   */
+  robustListOf(tid: number): typeof RUN_ON_HOST;
+  /**
    * mmap of a file: the workload gets a private anonymous mapping filled from the file
    * (MAP_SHARED read-only mappings too: later writes by others are not seen); a shared
    * writable mapping is ENODEV.

@@ -16,6 +16,7 @@ import { processSyscalls } from './process.js';
 import { resourceSyscalls } from './resource.js';
 import { signalSyscalls } from './signal.js';
 import { statSyscalls } from './stat.js';
+import { threadSyscalls } from './threads.js';
 import { timeSyscalls } from './time.js';
 import { utsSyscalls } from './uts.js';
 import { X86_64_SYSCALL_NAMES } from './x86-64-names.js';
@@ -37,6 +38,7 @@ const handlers: Record<string, SyscallHandler> = {
   ...timeSyscalls,
   ...resourceSyscalls,
   ...miscSyscalls,
+  ...threadSyscalls,
 };
 
 /**
@@ -49,7 +51,8 @@ const PASSTHROUGH: Record<string, string | undefined> = {
   mlock2: undefined, pkey_mprotect: undefined, pkey_alloc: undefined, pkey_free: undefined,
   rt_sigprocmask: undefined, rt_sigreturn: undefined, sigaltstack: undefined, rt_sigpending: undefined,
   rt_sigsuspend: undefined, pause: undefined, rt_sigtimedwait: 'siginfo shows host pids',
-  futex: undefined, set_robust_list: undefined, get_robust_list: 'pid argument is a host pid',
+  futex: 'PI operations find the owner by the tid in the futex word, a virtual tid the host kernel does not know',
+  set_robust_list: "the host kernel marks a dead owner's robust mutexes by host tid: a waiter sees no EOWNERDEAD",
   futex_waitv: undefined, sched_yield: undefined, arch_prctl: undefined, rseq: undefined,
   clock_gettime: undefined, getrandom: undefined, exit: undefined, exit_group: undefined,
   restart_syscall: undefined, getcpu: undefined, membarrier: undefined, alarm: undefined,
@@ -86,7 +89,7 @@ const REFUSED: Record<string, number> = {
 
 /** Handlers that implement only part of the call, and what is missing. */
 const PARTIAL: Record<string, string> = {
-  clone: 'threads (CLONE_THREAD) are followed but not fully modelled; CLONE_NEW* is EPERM',
+  clone: 'CLONE_NEW* is EPERM; CLONE_PIDFD, CLONE_PTRACE and CLONE_UNTRACED are EINVAL',
   wait4: 'reports exits only (no stopped/continued children); rusage is zero',
   waitid: 'reports exits only; P_PIDFD is EINVAL',
   prlimit64: 'only for the caller; limits are not enforced by the host',
