@@ -221,7 +221,7 @@ export class Sandbox {
       this.signalTask(wasm, sig);
       return;
     }
-    const route = routeProcessSignal(group, sig, (t) => hostBlockedSignals(t.hostTid));
+    const route = routeProcessSignal(group.pid, group.tasks, sig, (t) => hostBlockedSignals(t.hostTid));
     if (route.kind === 'task') {
       this.signalTask(route.task, sig);
       return;

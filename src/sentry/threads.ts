@@ -4,7 +4,6 @@
 
 import { readFileSync } from 'node:fs';
 import type { Task } from './task.js';
-import type { ThreadGroup } from './thread-group.js';
 
 /**
  * Writes a virtual tid where CLONE_PARENT_SETTID / CLONE_CHILD_SETTID point. A bad
@@ -38,24 +37,37 @@ export function hostBlockedSignals(hostTid: number): bigint | undefined {
   return match ? BigInt(`0x${match[1]}`) : 0n;
 }
 
+/** What the choice of a thread reads of a task. */
+export interface SignalCandidate {
+  readonly tid: number;
+  readonly exited: boolean;
+  /** Asleep in a sentry wait: the host kernel cannot pick it. */
+  readonly waiting: boolean;
+}
+
 /** Where a process-directed signal goes. */
-export type SignalRoute =
+export type SignalRoute<T extends SignalCandidate = Task> =
   /** The host kernel picks a running thread that does not block it (or keeps it pending). */
   | { kind: 'host' }
   /** A thread asleep in a sentry wait is the one that takes it: its wait must end. */
-  | { kind: 'task'; task: Task };
+  | { kind: 'task'; task: T };
 
 /**
- * Linux gives a process-directed signal to the leader if it does not block it, else to
- * any other thread that does not; it stays pending for the process when all block it.
- * The host kernel makes that choice among threads that run, but never picks one the
- * sentry holds stopped in a blocking call: such a thread is chosen here, so its wait ends.
- * A running thread that takes it is left to the host, which also delivers it at once.
+ * Linux gives a process-directed signal to the leader (tid == pid) if it does not block
+ * it, else to any other thread that does not; it stays pending for the process when all
+ * block it. The host kernel makes that choice among threads that run, but never picks one
+ * the sentry holds stopped in a blocking call: such a thread is chosen here, so its wait
+ * ends. A running thread that takes it is left to the host, which delivers it at once.
  */
-export function routeProcessSignal(group: ThreadGroup, sig: number, blocked: (task: Task) => bigint | undefined): SignalRoute {
+export function routeProcessSignal<T extends SignalCandidate>(
+  pid: number,
+  tasks: Iterable<T>,
+  sig: number,
+  blocked: (task: T) => bigint | undefined,
+): SignalRoute<T> {
   const bit = 1n << BigInt(sig - 1);
-  const live = [...group.tasks].filter((t) => !t.exited);
-  const leader = live.find((t) => t.tid === group.pid);
+  const live = [...tasks].filter((t) => !t.exited);
+  const leader = live.find((t) => t.tid === pid);
   const ordered = leader ? [leader, ...live.filter((t) => t !== leader)] : live;
   for (const task of ordered) {
     const mask = blocked(task);
