@@ -6,6 +6,7 @@ import { REG } from '../native/ptrace.js';
 import type { FileDescription, Location } from '../vfs/api.js';
 import { CAP_SYS_ADMIN, hasCapability, fsCredentials } from './credentials.js';
 import { prepareProgram } from './loader/image.js';
+import { highestPriority, priorityTargets, setNice } from './priority.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
 import { readWasmProgram, type LocatedWasmProgram } from './wasm/program.js';
 import { WasmTask } from './wasm/wasm-task.js';
@@ -147,6 +148,14 @@ export class TaskProcess implements ProcessControl {
     // The hook makes the sentry put the workload's own rdi back at the syscall exit.
     this.task.exitHook = (result) => result;
     return RUN_ON_HOST;
+  }
+
+  getPriority(which: number, who: number): number {
+    return highestPriority(priorityTargets(this.task, this.sandbox.groups(), which, who));
+  }
+
+  setPriority(which: number, who: number, nice: number): void {
+    setNice(this.task, priorityTargets(this.task, this.sandbox.groups(), which, who), nice);
   }
 
   mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): typeof RUN_ON_HOST {

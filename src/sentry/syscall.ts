@@ -153,6 +153,12 @@ export interface ProcessControl {
    */
   robustListOf(tid: number): typeof RUN_ON_HOST;
   /**
+   * getpriority/setpriority over the sandbox's tasks ("which" is PRIO_PROCESS, PRIO_PGRP
+   * or PRIO_USER, "who" a virtual tid, pgid or uid): the raw result is 20 - nice.
+   */
+  getPriority(which: number, who: number): number;
+  setPriority(which: number, who: number, nice: number): void;
+  /**
    * mmap of a file: the workload gets a private anonymous mapping filled from the file
    * (MAP_SHARED read-only mappings too: later writes by others are not seen); a shared
    * writable mapping is ENODEV.

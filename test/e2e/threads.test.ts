@@ -2,6 +2,7 @@
 // they print natively: mutexes and condition variables over futexes, thread ids, signals
 // between threads and to the process, execve from a thread that is not the leader.
 import { spawnSync } from 'node:child_process';
+import { getPriority } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, scratchDir, tsscRun, tsscStart, writeConfig } from './busybox-bundle.js';
@@ -25,6 +26,7 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('threads', () => {
       }
     }
     installCProgram(rootfs, path.join(FIXTURES, 'term-in-worker.c'), 'term-in-worker', 'static');
+    installCProgram(rootfs, path.join(FIXTURES, 'priority.c'), 'priority', 'static');
   });
   afterAll(() => removeDir(dir));
 
@@ -41,6 +43,26 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('threads', () => {
       });
     }
   }
+
+  it('keeps nice values per thread and inside the sandbox (PRIO_USER never reaches the host)', () => {
+    const ownNice = getPriority();
+    writeConfig(dir, { args: ['/bin/priority'], uid: 1000, gid: 1000 });
+    const result = tsscRun(dir);
+    expect(result.stdout).toBe([
+      'set own nice 5: ok, now 5',
+      "set the thread's nice 7 by tid: ok",
+      'thread sees its own nice 7',
+      'main still 5, thread by tid 7',
+      'lower to 2 without CAP_SYS_NICE: Permission denied',
+      'tid 4242: No such process',
+      'own user to 12: ok, main 12, thread 12',
+      'own process group to 15: ok, main 15, highest of the group 15',
+      'user 4321: No such process',
+      '',
+    ].join('\n'));
+    expect(result.status).toBe(0);
+    expect(getPriority()).toBe(ownNice);
+  });
 
   it('ends with 143 when SIGTERM to tssc reaches the one thread of init that takes it', async () => {
     writeConfig(dir, { args: ['/bin/term-in-worker'] });

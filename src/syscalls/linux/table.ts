@@ -58,7 +58,6 @@ const PASSTHROUGH: Record<string, string | undefined> = {
   restart_syscall: undefined, getcpu: undefined, membarrier: undefined, alarm: undefined,
   getitimer: undefined, setitimer: undefined, timer_create: undefined, timer_settime: undefined,
   timer_gettime: undefined, timer_getoverrun: undefined, timer_delete: undefined,
-  getpriority: 'the caller only is meaningful', setpriority: 'the caller only is meaningful',
 };
 
 /** Refused by the filter, as gVisor refuses them: the errno they get. */
