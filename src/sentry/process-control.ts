@@ -28,7 +28,6 @@ const NR_EXECVE = 59n;
 const WNOHANG = 1;
 const WNOWAIT = 0x01000000;
 const CAP_KILL = 5;
-const CAP_SYS_PTRACE = 19;
 const PAGE = 4096n;
 const O_WRONLY = 1;
 const PROT_WRITE = 2;
@@ -138,10 +137,11 @@ export class TaskProcess implements ProcessControl {
     return RUN_ON_HOST;
   }
 
-  robustListOf(tid: number): typeof RUN_ON_HOST {
+  forThread(tid: number, mayAccess: (caller: TaskCredentials, target: TaskCredentials) => boolean): typeof RUN_ON_HOST {
+    if (tid < 0) fail(E.EINVAL);
     const target = tid === 0 ? this.task : this.sandbox.taskByTid(tid);
-    if (!target || target.exited) fail(E.ESRCH);
-    if (target.group !== this.group && !this.mayInspect(target.group)) fail(E.EPERM);
+    if (!target || target.exited || target.wasmSignal) fail(E.ESRCH);
+    if (!mayAccess(this.task.creds, target.creds)) fail(E.EPERM);
     const regs = this.sandbox.tracer.regs;
     regs[REG.rdi] = BigInt(target.hostTid);
     if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
@@ -302,16 +302,6 @@ export class TaskProcess implements ProcessControl {
   setCredentials(creds: TaskCredentials): void {
     this.group.creds = creds;
     this.task.fs.creds = fsCredentials(creds);
-  }
-
-  /** ptrace's read access (PTRACE_MODE_REALCREDS): the same real uid and gid throughout, or CAP_SYS_PTRACE. */
-  private mayInspect(target: ThreadGroup): boolean {
-    const me = this.task.creds;
-    if (hasCapability(me, CAP_SYS_PTRACE)) return true;
-    const them = target.creds;
-    const uids = [them.ruid, them.euid, them.suid];
-    const gids = [them.rgid, them.egid, them.sgid];
-    return uids.every((id) => id === me.ruid) && gids.every((id) => id === me.rgid);
   }
 
   /** kill(2)'s permission rule: same real or effective uid as the target's real or saved one. */

@@ -148,10 +148,11 @@ export interface ProcessControl {
    */
   setTidAddress(): typeof RUN_ON_HOST;
   /**
-   * get_robust_list of the task tid names (0: the caller), run by the host kernel on that
-   * task's host thread. ESRCH for an unknown tid, EPERM without the right to inspect it.
+   * Lets the host kernel run the trapped call with its first argument, a tid (0: the
+   * caller), changed to the host thread of that task. ESRCH for an unknown tid, EPERM
+   * when mayAccess(the caller's credentials, the target's) says no.
    */
-  robustListOf(tid: number): typeof RUN_ON_HOST;
+  forThread(tid: number, mayAccess: (caller: TaskCredentials, target: TaskCredentials) => boolean): typeof RUN_ON_HOST;
   /**
    * getpriority/setpriority over the sandbox's tasks ("which" is PRIO_PROCESS, PRIO_PGRP
    * or PRIO_USER, "who" a virtual tid, pgid or uid): the raw result is 20 - nice.

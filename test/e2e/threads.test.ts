@@ -44,7 +44,8 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('threads', () => {
     }
   }
 
-  it('keeps nice values per thread and inside the sandbox (PRIO_USER never reaches the host)', () => {
+  // Never run natively: as root, its PRIO_USER 0 would renice every root process of the host.
+  it('keeps nice values and affinity per thread and inside the sandbox (PRIO_USER never reaches the host)', () => {
     const ownNice = getPriority();
     writeConfig(dir, { args: ['/bin/priority'], uid: 1000, gid: 1000 });
     const result = tsscRun(dir);
@@ -58,6 +59,9 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('threads', () => {
       'own user to 12: ok, main 12, thread 12',
       'own process group to 15: ok, main 15, highest of the group 15',
       'user 4321: No such process',
+      'pin the thread to cpu 0: Success',
+      'its affinity: 1 cpu, cpu 0 yes; its policy 0',
+      'affinity of tid 4242: No such process',
       '',
     ].join('\n'));
     expect(result.status).toBe(0);

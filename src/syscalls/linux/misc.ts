@@ -91,25 +91,10 @@ function mmap(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
   return task.process.mapFile(pointer(args[0]), args[1], int32(args[2]), int32(args[3]), file, BigInt.asIntN(64, args[5]));
 }
 
-/** Scheduler calls that name a process: the caller itself (pid 0) runs on the host. */
-function selfOnly(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOST {
-  const pid = int32(args[0]);
-  if (pid < 0) fail(E.EINVAL);
-  if (pid === 0) return RUN_ON_HOST;
-  return task.process.getpgid(pid) >= 0 ? -E.EPERM : -E.ESRCH;
-}
-
 export const miscSyscalls = {
   brk,
   umask,
   prctl,
   seccomp,
   mmap,
-  sched_getaffinity: selfOnly,
-  sched_setaffinity: selfOnly,
-  sched_getparam: selfOnly,
-  sched_setparam: selfOnly,
-  sched_getscheduler: selfOnly,
-  sched_setscheduler: selfOnly,
-  sched_rr_get_interval: selfOnly,
 } satisfies Record<string, SyscallHandler>;

@@ -102,13 +102,8 @@ const PARTIAL: Record<string, string> = {
   clock_nanosleep: 'no CPU-time clocks',
   rt_sigqueueinfo: 'refused with EPERM (siginfo would carry host pids)',
   rt_tgsigqueueinfo: 'refused with EPERM (siginfo would carry host pids)',
-  sched_getaffinity: 'the caller only',
-  sched_setaffinity: 'the caller only',
-  sched_getparam: 'the caller only',
-  sched_setparam: 'the caller only',
-  sched_getscheduler: 'the caller only',
-  sched_setscheduler: 'the caller only',
-  sched_rr_get_interval: 'the caller only',
+  sched_setparam: "real-time priorities are bounded by the host's limits, not the sandbox's RLIMIT_RTPRIO",
+  sched_setscheduler: "real-time policies are bounded by the host's limits, not the sandbox's RLIMIT_RTPRIO",
 };
 
 function makeEntry(nr: number, name: string): SyscallEntry {

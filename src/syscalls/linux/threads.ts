@@ -1,12 +1,33 @@
 // Calls whose arguments name a tid (or a process group or user): the sandbox's virtual
-// ids become host threads before the host kernel acts on them.
+// ids become host threads before the host kernel acts on them, under Linux's permission
+// rules checked against the sandbox's credentials.
 
-import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
+import { E, fail } from '../../abi/errno.js';
+import { hasCapability } from '../../sentry/credentials.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask, type TaskCredentials } from '../../sentry/syscall.js';
 import { int32 } from './decode.js';
 
-/** get_robust_list(pid, head_ptr, len_ptr): pid 0 is the caller. */
-function get_robust_list(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
-  return task.process.robustListOf(int32(args[0]));
+const CAP_SYS_PTRACE = 19;
+const CAP_SYS_NICE = 23;
+
+/** ptrace's read access (PTRACE_MODE_REALCREDS): the same real uid and gid throughout, or CAP_SYS_PTRACE. */
+function mayInspect(caller: TaskCredentials, target: TaskCredentials): boolean {
+  if (hasCapability(caller, CAP_SYS_PTRACE)) return true;
+  const sameUids = [target.ruid, target.euid, target.suid].every((id) => id === caller.ruid);
+  const sameGids = [target.rgid, target.egid, target.sgid].every((id) => id === caller.rgid);
+  return sameUids && sameGids;
+}
+
+/** The scheduler's check_same_owner, or CAP_SYS_NICE. */
+function mayReschedule(caller: TaskCredentials, target: TaskCredentials): boolean {
+  return caller.euid === target.euid || caller.euid === target.ruid || hasCapability(caller, CAP_SYS_NICE);
+}
+
+const anyone = (): boolean => true;
+
+/** A call whose first argument is a tid (0: the caller). */
+function onThread(mayAccess: (caller: TaskCredentials, target: TaskCredentials) => boolean): SyscallHandler {
+  return (task: SyscallTask, args: SyscallArgs) => task.process.forThread(int32(args[0]), mayAccess);
 }
 
 function getpriority(task: SyscallTask, args: SyscallArgs): number {
@@ -18,4 +39,22 @@ function setpriority(task: SyscallTask, args: SyscallArgs): number {
   return 0;
 }
 
-export const threadSyscalls = { get_robust_list, getpriority, setpriority } satisfies Record<string, SyscallHandler>;
+/** get_robust_list(pid, head_ptr, len_ptr): another thread's list needs ptrace access. */
+function get_robust_list(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
+  const tid = int32(args[0]);
+  if (tid < 0) fail(E.ESRCH);
+  return task.process.forThread(tid, mayInspect);
+}
+
+export const threadSyscalls = {
+  get_robust_list,
+  getpriority,
+  setpriority,
+  sched_getaffinity: onThread(anyone),
+  sched_setaffinity: onThread(mayReschedule),
+  sched_getparam: onThread(anyone),
+  sched_setparam: onThread(mayReschedule),
+  sched_getscheduler: onThread(anyone),
+  sched_setscheduler: onThread(mayReschedule),
+  sched_rr_get_interval: onThread(anyone),
+} satisfies Record<string, SyscallHandler>;
