@@ -14,8 +14,11 @@ export const median = (xs) => {
 function formatValue(cell, unit) {
   if (cell === undefined) return 'n/a';
   if (cell.error !== undefined) return cell.error.startsWith('unsupported') ? 'unsupported yet' : 'fails';
+  if (cell.samples.length === 0) return 'fails';
   const v = median(cell.samples);
-  return unit === 'us/op' ? (v / 1000).toFixed(2) : v.toFixed(1);
+  // A star: some rounds failed (listed under the table); the median is of the others.
+  const mark = cell.failures?.length ? '*' : '';
+  return (unit === 'us/op' ? (v / 1000).toFixed(2) : v.toFixed(1)) + mark;
 }
 
 function ratio(cell, base) {
@@ -53,7 +56,12 @@ export function markdownTable(results, sandboxNames, floorNs) {
 
 /** The errors behind "fails"/"unsupported" cells, so the table never hides why. */
 export function errorNotes(results) {
-  return results.flatMap((w) => Object.entries(w.cells).filter(([, c]) => c?.error !== undefined).map(([n, c]) => `${w.name} under ${n}: ${c.error}`));
+  return results.flatMap((w) =>
+    Object.entries(w.cells).flatMap(([n, c]) => [
+      ...(c?.error !== undefined ? [`${w.name} under ${n}: ${c.error}`] : []),
+      ...(c?.failures ?? []).map((failure) => `${w.name} under ${n}, ${failure}`),
+    ]),
+  );
 }
 
 /** Replaces the results block of FILE (between the markers) with MARKDOWN; appends it if absent. */

@@ -136,7 +136,8 @@ try {
         const cell = results[i].cells[s.name];
         if (cell.error !== undefined) continue;
         const outcome = s.run(bundles[w.bundle], w.argv(s.name));
-        if (outcome.error) cell.error = outcome.error;
+        // A run that fails after a good check is kept as a failure next to the good samples.
+        if (outcome.error) cell.failures = [...(cell.failures ?? []), `round ${round + 1}: ${outcome.error}`];
         else cell.samples.push(metric(w, outcome));
       }
     });
