@@ -107,6 +107,8 @@ export class Sandbox {
   private readonly procs = new ProcessTable();
   /** First stops of new children that came before their parent's clone event. */
   private readonly earlyStops = new Map<number, number>();
+  /** Ends of new children killed (a group exit) before their parent's clone event came. */
+  private readonly earlyExits = new Map<number, number>();
   /** The task whose syscall handler is running (for /proc/self and terminals). */
   currentTask: Task | undefined;
   private init: ThreadGroup | undefined;
@@ -347,12 +349,15 @@ export class Sandbox {
     const stopped = (status & 0xff) === 0x7f;
     if (!stopped) {
       if (task) this.onTaskExit(task, status);
+      else this.earlyExits.set(hostPid, status);
       return 0;
     }
     const sig = (status >> 8) & 0xff;
     const event = status >>> 16;
     if (!task) {
       this.earlyStops.set(hostPid, status);
+      // A live thread with this tid: an end recorded under it was an older thread's.
+      this.earlyExits.delete(hostPid);
       return 0;
     }
     if (event === PTRACE_EVENT.SECCOMP) return this.onSyscall(task);
@@ -535,6 +540,11 @@ export class Sandbox {
       if (early !== undefined) {
         this.earlyStops.delete(childHost);
         this.onEventStop(child, (early >> 8) & 0xff);
+      }
+      const ended = this.earlyExits.get(childHost);
+      if (ended !== undefined) {
+        this.earlyExits.delete(childHost);
+        this.onTaskExit(child, ended);
       }
     }
     this.tracer.cont(parent.hostTid, 0, RESUME.toSyscallExit);
