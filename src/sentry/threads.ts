@@ -67,6 +67,8 @@ export function routeProcessSignal<T extends SignalCandidate>(
 ): SignalRoute<T> {
   const bit = 1n << BigInt(sig - 1);
   const live = [...tasks].filter((t) => !t.exited);
+  // Without a sleeper the host decides in any case: no mask needs reading.
+  if (!live.some((t) => t.waiting)) return { kind: 'host' };
   const leader = live.find((t) => t.tid === pid);
   const ordered = leader ? [leader, ...live.filter((t) => t !== leader)] : live;
   for (const task of ordered) {

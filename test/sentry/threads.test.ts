@@ -40,6 +40,13 @@ describe('routeProcessSignal', () => {
     expect(route([thread(1, USR1, true), thread(2, USR1)])).toEqual({ kind: 'host' });
   });
 
+  it('reads no signal mask when no thread sleeps in the sentry', () => {
+    let reads = 0;
+    const threads = [thread(1, USR1), thread(2, 0n)];
+    expect(routeProcessSignal(1, threads, SIGUSR1, (t) => (reads++, t.mask))).toEqual({ kind: 'host' });
+    expect(reads).toBe(0);
+  });
+
   it('leaves it to the host when a running thread can take it before a sleeping one', () => {
     expect(route([thread(1, USR1), thread(2, 0n), thread(3, 0n, true)])).toEqual({ kind: 'host' });
   });
