@@ -48,7 +48,11 @@ if (skipReason === undefined) {
     skipReason = `tssc cannot run a dynamically linked program yet (exit ${probe.status}): ${probe.stderr.trim()}`;
   }
 }
-if (skipReason !== undefined) console.warn(`debian-userland: skipped: ${skipReason}`);
+if (skipReason !== undefined) {
+  console.warn(`debian-userland: skipped: ${skipReason}`);
+  // Hooks do not run for a file whose tests are all skipped.
+  rmSync(bundle, { recursive: true, force: true });
+}
 
 /** A script from test/fixtures/debian-scripts, passed inline (-c/-e) so the rootfs stays shared and untouched. */
 function script(name: string): string {
