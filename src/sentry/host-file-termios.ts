@@ -20,8 +20,6 @@ export interface JobControlTerminal {
 }
 
 export class HostTerminal implements JobControlTerminal {
-  session: number | undefined;
-  foreground: number | undefined;
   private termios = defaultTermios();
   private windowSize: Winsize | undefined;
   private sizeSource: tty.WriteStream | undefined;
@@ -29,7 +27,25 @@ export class HostTerminal implements JobControlTerminal {
   constructor(
     private readonly hostFd: number,
     private readonly rawModeTarget: () => tty.ReadStream | undefined,
+    /** Shared by every host fd of the same terminal (stdin, stdout, stderr). */
+    private readonly jobs: JobControlTerminal,
   ) {}
+
+  get session(): number | undefined {
+    return this.jobs.session;
+  }
+
+  set session(sid: number | undefined) {
+    this.jobs.session = sid;
+  }
+
+  get foreground(): number | undefined {
+    return this.jobs.foreground;
+  }
+
+  set foreground(pgid: number | undefined) {
+    this.jobs.foreground = pgid;
+  }
 
   ioctl(request: number, arg: bigint, memory: UserMemory): number {
     switch (request) {

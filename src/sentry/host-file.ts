@@ -49,7 +49,7 @@ export class HostFileInode implements Inode {
     this.type = this.hostStat().mode & S.IFMT;
     const streamed = isTty || this.type === S.IFIFO || this.type === S.IFSOCK;
     if (streamed) this.reader = new HostStreamReader(hostFd, isTty ? 'tty' : 'stream');
-    if (isTty) this.terminal = new HostTerminal(hostFd, () => this.reader?.ttyStream);
+    if (isTty) this.terminal = new HostTerminal(hostFd, () => this.reader?.ttyStream, jobStateOf(this.hostStat().rdev));
   }
 
   /** What /proc/PID/fd shows for it. */
@@ -195,6 +195,18 @@ export class HostFileInode implements Inode {
     if (!this.terminal) fail(E.ENOTTY);
     return this.terminal.ioctl(request, arg, memory);
   }
+}
+
+/** One job-control state per host terminal device: fds 0, 1 and 2 of a tty are one terminal. */
+const terminalJobStates = new Map<number, JobControlTerminal>();
+
+function jobStateOf(rdev: number): JobControlTerminal {
+  let state = terminalJobStates.get(rdev);
+  if (!state) {
+    state = { session: undefined, foreground: undefined };
+    terminalJobStates.set(rdev, state);
+  }
+  return state;
 }
 
 /** The job-control state of the terminal behind file, when it is a host tty. */

@@ -10,6 +10,7 @@ import { highestPriority, priorityTargets, setNice } from './priority.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
 import { readWasmProgram, type LocatedWasmProgram } from './wasm/program.js';
 import { WasmTask } from './wasm/wasm-task.js';
+import { WAIT, waitableState } from './job-control.js';
 import { isValidSignal, SIG } from './signals.js';
 import { RUN_ON_HOST, type ChildState, type ProcessControl, type SignalDisposition, type TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
@@ -25,8 +26,6 @@ export const CLONE = {
 const CLONE_NEW_ANY = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
 const NR_CLONE = 56n;
 const NR_EXECVE = 59n;
-const WNOHANG = 1;
-const WNOWAIT = 0x01000000;
 const CAP_KILL = 5;
 const PAGE = 4096n;
 const O_WRONLY = 1;
@@ -252,13 +251,16 @@ export class TaskProcess implements ProcessControl {
     for (;;) {
       const candidates = [...group.children].filter(matches);
       if (candidates.length === 0) fail(E.ECHILD);
-      const zombie = candidates.find((c) => c.zombie);
-      if (zombie) {
-        const state = { pid: zombie.pid, uid: zombie.creds.ruid, status: zombie.exitStatus! };
-        if (!(options & WNOWAIT)) this.sandbox.reap(zombie);
-        return state;
+      for (const child of candidates) {
+        const found = waitableState(child, options);
+        if (!found) continue;
+        if (!(options & WAIT.NOWAIT)) {
+          if (child.zombie) this.sandbox.reap(child);
+          else found.consume();
+        }
+        return { pid: child.pid, uid: child.creds.ruid, status: found.status };
       }
-      if (options & WNOHANG) return undefined;
+      if (options & WAIT.NOHANG) return undefined;
       await this.task.waitReady(group.childEventWaitable, 1);
     }
   }

@@ -8,6 +8,7 @@ import { loadTracer, PTRACE_EVENT, PTRACE_O, REG, RESUME, STOP, type Tracer } fr
 import type { FileDescription, FsContext, Vfs } from '../vfs/api.js';
 import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials.js';
 import { FdTable } from './fd-table.js';
+import { groupContinued, groupStopped, hostSignalFor } from './job-control.js';
 import { prepareProgram, type ProgramImage } from './loader/image.js';
 import { loadProgram } from './loader/load.js';
 import { PtraceMemory } from './memory.js';
@@ -229,7 +230,7 @@ export class Sandbox {
       return;
     }
     try {
-      process.kill(group.hostPid, sig);
+      process.kill(group.hostPid, hostSignalFor(group, sig));
     } catch {
       // The host process is gone already: its exit is on its way to the tracer.
     }
@@ -242,12 +243,11 @@ export class Sandbox {
       task.wasmSignal(sig);
       return;
     }
-    this.tracer.tgkill(task.group.hostPid, task.hostTid, sig);
+    this.tracer.tgkill(task.group.hostPid, task.hostTid, hostSignalFor(task.group, sig));
     if (!task.waiting) return;
     const blocked = (this.tracer.sigmask(task.hostTid) >> BigInt(sig - 1)) & 1n;
     if (blocked && sig !== SIG.KILL) return;
-    const effect = task.group.sigactions.effect(sig);
-    if (effect === 'handler' || effect === 'terminate') task.interrupt(sig);
+    if (task.group.sigactions.effect(sig) !== 'ignore') task.interrupt(sig);
   }
 
   get wasm(): WasmSupport | undefined {
@@ -284,8 +284,7 @@ export class Sandbox {
       }
       for (const task of waiting) {
         for (const sig of deliverableSignals(task.hostTid)) {
-          const effect = task.group.sigactions.effect(sig);
-          if (effect === 'handler' || effect === 'terminate') {
+          if (task.group.sigactions.effect(sig) !== 'ignore') {
             task.interrupt(sig);
             break;
           }
@@ -420,7 +419,10 @@ export class Sandbox {
     }
     // A group-stop (SIGSTOP, SIGTSTP, ...) keeps the task stopped until SIGCONT
     // (PTRACE_LISTEN); any other event-stop, such as the end of one, lets it run.
-    this.tracer.cont(task.hostTid, 0, STOP_SIGNALS.has(sig) ? RESUME.listen : RESUME.cont);
+    const stop = STOP_SIGNALS.has(sig);
+    const group = task.group;
+    if (stop ? groupStopped(group, sig) : groupContinued(group)) this.signalGroup(group.parent!, SIG.CHLD);
+    this.tracer.cont(task.hostTid, 0, stop ? RESUME.listen : RESUME.cont);
   }
 
   private onSyscall(task: Task): number {
@@ -491,9 +493,18 @@ export class Sandbox {
   /** A wait a signal ended: restart the call after the handler, or fail it with EINTR. */
   private restartOrInterrupt(task: Task, nr: number, result: SyscallResult): SyscallResult {
     const errno = -Number(result);
+    const stoppedBy = task.interruptedBy !== 0 && task.group.sigactions.effect(task.interruptedBy) === 'stop';
+    // A stop is no handler: after SIGCONT the call goes on, as Linux restarts it (a
+    // handler's own EINTR, as sleeps give, included).
+    if (stoppedBy && (errno === E.EINTR || isRestartCode(errno))) return this.restartCall(nr);
     if (!isRestartCode(errno)) return result;
     const outcome = interruptedOutcome(errno, task.interruptedBy, task.group.sigactions);
     if (outcome !== 'restart') return outcome;
+    return this.restartCall(nr);
+  }
+
+  /** Makes the stopped task make call nr again (regs must hold the task's). */
+  private restartCall(nr: number): number {
     // Back up over the 2-byte syscall instruction with the number in rax: after the
     // handler returns, the task makes the call again.
     const regs = this.tracer.regs;
@@ -647,6 +658,8 @@ export class Sandbox {
     if (group.tasks.size > 0) return;
     task.fds.closeAll();
     group.exitStatus = status;
+    group.stopped = false;
+    group.jobReport = undefined;
     this.groupExited(group);
   }
 

@@ -108,7 +108,10 @@ export interface SyscallTask {
 export interface ChildState {
   readonly pid: number;
   readonly uid: number;
-  /** The raw wait status (exit code << 8, or the terminating signal | 0x80 for a core). */
+  /**
+   * The raw wait status: exit code << 8, or the terminating signal (| 0x80 for a core);
+   * (sig << 8) | 0x7f for a stop, 0xffff for a continue.
+   */
   readonly status: number;
 }
 
@@ -172,8 +175,9 @@ export interface ProcessControl {
   execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): typeof RUN_ON_HOST | Promise<typeof RUN_ON_HOST>;
   /**
    * wait4/waitid: a child that matches pid (> 0: that one, 0: the caller's group, -1: any,
-   * < -1: group -pid) and has exited; undefined with WNOHANG when none has yet.
-   * WNOWAIT leaves it waitable.
+   * < -1: group -pid) and has exited (WEXITED), stopped (WUNTRACED) or continued
+   * (WCONTINUED) in options; undefined with WNOHANG when none has yet. WNOWAIT leaves it
+   * waitable.
    */
   wait(pid: number, options: number): Promise<ChildState | undefined>;
   /** kill(2) with Linux's pid conventions and permission rules. */

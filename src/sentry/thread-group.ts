@@ -2,6 +2,7 @@
 // sandbox's process tree, its dispositions, limits and identity, and its exit status.
 
 import type { FsContext, Location, Waitable } from '../vfs/api.js';
+import type { JobReport } from './job-control.js';
 import { WaitQueue } from '../vfs/waiter.js';
 import type { RlimitTable } from './rlimits.js';
 import type { SignalActions } from './signals.js';
@@ -16,6 +17,12 @@ export class ThreadGroup {
   readonly childEvents = new WaitQueue();
   /** The raw wait status once every task has exited (a zombie until reaped). */
   exitStatus: number | undefined;
+  /** In a group-stop (SIGSTOP, SIGTSTP, ...) until a SIGCONT. */
+  stopped = false;
+  /** A stop or continue the parent's wait has not collected yet. */
+  jobReport: JobReport | undefined;
+  /** The SIGTSTP/SIGTTIN/SIGTTOU sent to the host as SIGSTOP (see hostSignalFor). */
+  stopCause: number | undefined;
   comm: string;
   cmdline: Uint8Array;
   environ: Uint8Array;

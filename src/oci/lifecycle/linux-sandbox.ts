@@ -13,7 +13,9 @@ import { readWasmProgram } from '../../sentry/wasm/program.js';
 import { wasiPreview1Table } from '../../syscalls/wasi/table.js';
 import { linuxX86_64Table } from '../../syscalls/linux/table.js';
 import { O } from '../../abi/linux-fcntl.js';
-import { openHostStdio } from '../../sentry/host-file.js';
+import { attachControllingTerminal, hostTerminalOf, openHostStdio } from '../../sentry/host-file.js';
+import type { JobControlTerminal } from '../../sentry/host-file-termios.js';
+import { openFifo } from '../../sentry/pipe.js';
 import { createVfs, Registry, type FsContext } from '../../vfs/index.js';
 import { registerSyntheticFilesystems } from '../../vfs/synthetic/index.js';
 import type { Bundle } from '../bundle.js';
@@ -31,6 +33,19 @@ export interface LinuxSandboxOptions {
 
 /** Either sentry, as the lifecycle drives it. */
 export type AnySandbox = Sandbox | WasmSandbox;
+
+/** The init's pid, session and process group. */
+const INIT_PID = 1;
+
+/**
+ * The controlling terminal of the sandbox's session, when process.terminal asks for one
+ * and stdin is a host tty: typed ^C, ^\\ and ^Z go to its foreground process group.
+ */
+export function controllingTerminalOf(sandbox: AnySandbox): JobControlTerminal | undefined {
+  return sandboxTerminals.get(sandbox);
+}
+
+const sandboxTerminals = new WeakMap<AnySandbox, JobControlTerminal>();
 
 const WASM_ANNOTATIONS: Record<string, string> = { 'module.wasm.image/variant': 'compat', 'run.oci.handler': 'wasm' };
 
@@ -67,6 +82,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
   const providers = new SentryProviders(hostname, domainname);
   const registry = new Registry();
   registerSyntheticFilesystems(registry, { providers, jobControl: providers });
+  registry.setFifo(openFifo);
   const vfs = createVfs({
     spec,
     bundleDir: bundle.dir,
@@ -116,5 +132,9 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         },
       });
   providers.attach(sandbox);
+  const stdin = init.stdio[0];
+  if (spec.process.terminal && stdin && attachControllingTerminal(stdin, INIT_PID, INIT_PID)) {
+    sandboxTerminals.set(sandbox, hostTerminalOf(stdin)!);
+  }
   return sandbox;
 }

@@ -11,7 +11,7 @@ import { loadBundle } from '../bundle.js';
 import type { ContainerStore } from '../state/store.js';
 import { exitCodeOf } from './exit-code.js';
 import { TsscError } from '../errors.js';
-import { createSandbox, type AnySandbox } from './linux-sandbox.js';
+import { controllingTerminalOf, createSandbox, type AnySandbox } from './linux-sandbox.js';
 
 /** The signals runc's signal proxy forwards to a foreground container. */
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
@@ -28,14 +28,34 @@ export interface RunRequest {
   overlay?: 'memory' | 'none';
 }
 
+/** The signals a terminal raises for the keys its user types (^C, ^\\, ^Z). */
+const TERMINAL_GENERATED = new Set<string>(['SIGINT', 'SIGQUIT', 'SIGTSTP']);
+
+/**
+ * Sends sig where it belongs: a signal the terminal raised goes to the foreground process
+ * group of the sandbox's controlling terminal (as the tty driver would send it, so a
+ * shell's init without a handler is spared); anything else to init.
+ */
+function forward(sandbox: AnySandbox, name: string, sig: number): void {
+  const foreground = controllingTerminalOf(sandbox)?.foreground;
+  if (TERMINAL_GENERATED.has(name) && foreground !== undefined) {
+    for (const group of sandbox.groups()) {
+      if (group.pgid === foreground) sandbox.signalProcess(group, sig, false);
+    }
+    return;
+  }
+  const init = sandbox.initGroup;
+  if (init) sandbox.signalProcess(init, sig, true);
+}
+
 function forwardSignals(sandbox: AnySandbox): () => void {
-  const handlers = FORWARDED.map((name) => {
-    const handler = (): void => {
-      const init = sandbox.initGroup;
-      if (init) sandbox.signalProcess(init, NUMBERS[name], true);
-    };
-    process.on(name, handler);
-    return () => process.off(name, handler);
+  // ^Z would stop tssc itself; with a controlling terminal it is the workload's.
+  const names: string[] = [...FORWARDED, ...(controllingTerminalOf(sandbox) ? ['SIGTSTP'] : [])];
+  const handlers = names.map((name) => {
+    const sig = name === 'SIGTSTP' ? SIG.TSTP : NUMBERS[name as (typeof FORWARDED)[number]];
+    const handler = (): void => forward(sandbox, name, sig);
+    process.on(name as NodeJS.Signals, handler);
+    return () => process.off(name as NodeJS.Signals, handler);
   });
   return () => handlers.forEach((off) => off());
 }

@@ -21,7 +21,7 @@ const WCONTINUED = 8;
 const WNOWAIT = 0x01000000;
 const WAIT_FLAGS = 0x20000000 | 0x40000000 | 0x80000000; // __WNOTHREAD, __WALL, __WCLONE
 const P = { ALL: 0, PID: 1, PGID: 2, PIDFD: 3 } as const;
-const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3 } as const;
+const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, STOPPED: 5, CONTINUED: 6 } as const;
 
 function clone(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
   // x86-64 clone(flags, stack, parent_tid, child_tid, tls).
@@ -96,11 +96,20 @@ async function wait4(task: SyscallTask, args: SyscallArgs): Promise<number> {
   const options = uint32(args[2]);
   if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | WAIT_FLAGS)) fail(E.EINVAL);
   if (pid === -2147483648) fail(E.ESRCH);
-  const child = await task.process.wait(pid, options & WNOHANG);
+  const child = await task.process.wait(pid, (options & (WNOHANG | WUNTRACED | WCONTINUED)) | WEXITED);
   if (!child) return 0;
   writeStatus(task, pointer(args[1]), child.status);
   writeRusage(task, pointer(args[3]));
   return child.pid;
+}
+
+/** A raw wait status as waitid's si_code and si_status. */
+function childCode(status: number): [number, number] {
+  if (status === 0xffff) return [CLD.CONTINUED, 18];
+  if ((status & 0xff) === 0x7f) return [CLD.STOPPED, (status >> 8) & 0xff];
+  const sig = status & 0x7f;
+  if (sig === 0) return [CLD.EXITED, (status >> 8) & 0xff];
+  return [(status & 0x80) !== 0 ? CLD.DUMPED : CLD.KILLED, sig];
 }
 
 /** siginfo_t for waitid: si_signo SIGCHLD, si_code CLD_*, si_pid, si_uid, si_status. */
@@ -108,12 +117,12 @@ function writeChildSiginfo(task: SyscallTask, addr: bigint, child: ChildState | 
   if (addr === 0n) return;
   const info = Buffer.alloc(128);
   if (child) {
-    const signaled = (child.status & 0x7f) !== 0;
+    const [code, status] = childCode(child.status);
     info.writeInt32LE(17, 0);
-    info.writeInt32LE(signaled ? ((child.status & 0x80) !== 0 ? CLD.DUMPED : CLD.KILLED) : CLD.EXITED, 8);
+    info.writeInt32LE(code, 8);
     info.writeInt32LE(child.pid, 16);
     info.writeInt32LE(child.uid, 20);
-    info.writeInt32LE(signaled ? child.status & 0x7f : (child.status >> 8) & 0xff, 24);
+    info.writeInt32LE(status, 24);
   }
   task.mem.write(addr, info);
 }
@@ -129,12 +138,7 @@ async function waitid(task: SyscallTask, args: SyscallArgs): Promise<number> {
   else if (idtype === P.PID) pid = id > 0 ? id : fail(E.EINVAL);
   else if (idtype === P.PGID) pid = id > 0 ? -id : 0;
   else fail(E.EINVAL);
-  // Only exits are reported: stops and continues are not modelled yet.
-  if (!(options & WEXITED)) {
-    if (options & WNOHANG) return 0;
-    fail(E.ECHILD);
-  }
-  const child = await task.process.wait(pid, options & (WNOHANG | WNOWAIT));
+  const child = await task.process.wait(pid, options & (WNOHANG | WNOWAIT | WEXITED | WUNTRACED | WCONTINUED));
   writeChildSiginfo(task, pointer(args[2]), child);
   writeRusage(task, pointer(args[4]));
   return 0;
