@@ -59,11 +59,12 @@ export class TaskProcess implements ProcessControl {
   }
 
   get comm(): string {
-    return this.group.comm;
+    return this.task.threadComm ?? this.group.comm;
   }
 
   set comm(name: string) {
-    this.group.comm = name.slice(0, 15);
+    if (this.task.tid === this.group.pid) this.group.comm = name.slice(0, 15);
+    else this.task.threadComm = name.slice(0, 15);
   }
 
   get dumpable(): boolean {

@@ -532,7 +532,7 @@ export class Sandbox {
         const pg = parent.group;
         const actions = flags & CLONE.SIGHAND ? pg.sigactions : pg.sigactions.copy();
         group = new ThreadGroup(tid, childHost, pg, pg.pgid, pg.sid, actions, pg.rlimits.copy(), pg.creds, this.ticks());
-        group.comm = pg.comm;
+        group.comm = parent.threadComm ?? pg.comm;
         group.cmdline = pg.cmdline;
         group.environ = pg.environ;
         group.exe = pg.exe;
@@ -540,6 +540,8 @@ export class Sandbox {
         pg.children.add(group);
       }
       const child = this.addTask(tid, childHost, group, fds, fs);
+      // A new thread starts with its creator's name (a new process too, above).
+      if (thread) child.threadComm = parent.threadComm ?? group.comm;
       child.awaitingFirstStop = true;
       child.savedArgs = parent.savedArgs;
       if (flags & CLONE.CHILD_SETTID) child.childTidAddr = flight.childTidAddr;
@@ -637,6 +639,7 @@ export class Sandbox {
     group.sigactions.resetHandled();
     const base = program.execfn.slice(program.execfn.lastIndexOf('/') + 1);
     group.comm = base.slice(0, 15);
+    task.threadComm = undefined;
     group.cmdline = Buffer.from(program.argv.map((a) => `${a}\0`).join(''), 'latin1');
     group.environ = Buffer.from(program.envp.map((a) => `${a}\0`).join(''), 'latin1');
     group.exe = program.location;

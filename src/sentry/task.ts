@@ -66,6 +66,11 @@ export class Task implements SyscallTask {
    * and this sends the task its signals instead.
    */
   wasmSignal: ((sig: number) => void) | undefined;
+  /**
+   * A thread's own name (PR_SET_NAME), for every thread but the leader, whose name is the
+   * process's (ThreadGroup.comm): naming a worker thread does not rename the process.
+   */
+  threadComm: string | undefined;
   /** Set by the sandbox right after construction (it needs the task to exist). */
   process!: ProcessControl;
   private cancelWait: (() => void) | undefined;
