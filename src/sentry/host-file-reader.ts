@@ -44,6 +44,8 @@ export class HostStreamReader {
    */
   private directFd: number | undefined;
   private directOpened = false;
+  /** Sees every chunk from a tty before the workload does (signal characters); may take bytes out. */
+  inputFilter: ((chunk: Buffer) => Buffer) | undefined;
 
   constructor(
     private readonly hostFd: number,
@@ -156,7 +158,9 @@ export class HostStreamReader {
       this.queue.notify(POLL.IN | POLL.ERR);
       return undefined;
     }
-    stream.on('data', (chunk: Buffer) => {
+    stream.on('data', (data: Buffer) => {
+      const chunk = this.inputFilter ? this.inputFilter(data) : data;
+      if (chunk.length === 0) return;
       this.chunks.push(chunk);
       stream.pause();
       this.queue.notify(POLL.IN | POLL.RDNORM);

@@ -6,7 +6,8 @@
 import * as tty from 'node:tty';
 import { E, fail } from '../abi/errno.js';
 import { IOCTL, TERMIOS_SIZE, WINSIZE_SIZE } from '../abi/linux-ioctl.js';
-import { LFLAG, decodeTermios, decodeWinsize, defaultTermios, encodeTermios, encodeWinsize, type Termios, type Winsize } from '../abi/linux-termios.js';
+import { SIG } from './signals.js';
+import { LFLAG, VC, decodeTermios, decodeWinsize, defaultTermios, encodeTermios, encodeWinsize, type Termios, type Winsize } from '../abi/linux-termios.js';
 import type { UserMemory } from '../vfs/api.js';
 
 /**
@@ -17,10 +18,19 @@ import type { UserMemory } from '../vfs/api.js';
 export interface JobControlTerminal {
   session: number | undefined;
   foreground: number | undefined;
+  /** Sends a signal the terminal raised (a typed ^C, ^\\, ^Z) to the foreground group. */
+  signalForeground?: ((sig: number) => void) | undefined;
 }
+
+/** The characters that raise signals while ISIG is on. */
+const SIGNAL_CHARS: readonly (readonly [number, number])[] = [[VC.VINTR, SIG.INT], [VC.VQUIT, SIG.QUIT], [VC.VSUSP, SIG.TSTP]];
+/** A c_cc entry that is switched off. */
+const DISABLED_CC = 0;
 
 export class HostTerminal implements JobControlTerminal {
   private termios = defaultTermios();
+  /** The host tty is in raw mode: its own ISIG is off, so the sentry raises the signals. */
+  private rawOnHost = false;
   private windowSize: Winsize | undefined;
   private sizeSource: tty.WriteStream | undefined;
 
@@ -45,6 +55,14 @@ export class HostTerminal implements JobControlTerminal {
 
   set foreground(pgid: number | undefined) {
     this.jobs.foreground = pgid;
+  }
+
+  get signalForeground(): ((sig: number) => void) | undefined {
+    return this.jobs.signalForeground;
+  }
+
+  set signalForeground(raise: ((sig: number) => void) | undefined) {
+    this.jobs.signalForeground = raise;
   }
 
   ioctl(request: number, arg: bigint, memory: UserMemory): number {
@@ -75,11 +93,34 @@ export class HostTerminal implements JobControlTerminal {
     if (wasCanonical !== canonical) {
       try {
         this.rawModeTarget()?.setRawMode(!canonical);
+        this.rawOnHost = !canonical;
       } catch {
         fail(E.EIO);
       }
     }
     this.termios = next;
+  }
+
+  /**
+   * Input from the host tty in raw mode: with ISIG on in the workload's termios (line
+   * editors keep it on), ^C, ^\\ and ^Z become signals to the foreground group, as the
+   * tty driver makes them, and leave the input (flushing what came before, unless NOFLSH).
+   */
+  filterInput(chunk: Buffer): Buffer {
+    const { lflag, cc } = this.termios;
+    const raise = this.jobs.signalForeground;
+    if (!this.rawOnHost || !(lflag & LFLAG.ISIG) || !raise) return chunk;
+    let kept: number[] = [];
+    for (const byte of chunk) {
+      const sig = SIGNAL_CHARS.find(([index]) => cc[index] !== DISABLED_CC && cc[index] === byte)?.[1];
+      if (sig === undefined) {
+        kept.push(byte);
+        continue;
+      }
+      if (!(lflag & LFLAG.NOFLSH)) kept = [];
+      raise(sig);
+    }
+    return kept.length === chunk.length ? chunk : Buffer.from(kept);
   }
 
   private currentWindowSize(): Winsize {

@@ -49,7 +49,11 @@ export class HostFileInode implements Inode {
     this.type = this.hostStat().mode & S.IFMT;
     const streamed = isTty || this.type === S.IFIFO || this.type === S.IFSOCK;
     if (streamed) this.reader = new HostStreamReader(hostFd, isTty ? 'tty' : 'stream');
-    if (isTty) this.terminal = new HostTerminal(hostFd, () => this.reader?.ttyStream, jobStateOf(this.hostStat().rdev));
+    if (isTty) {
+      const terminal = new HostTerminal(hostFd, () => this.reader?.ttyStream, jobStateOf(this.hostStat().rdev));
+      this.terminal = terminal;
+      this.reader!.inputFilter = (chunk) => terminal.filterInput(chunk);
+    }
   }
 
   /** What /proc/PID/fd shows for it. */

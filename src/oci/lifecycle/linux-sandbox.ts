@@ -134,7 +134,15 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
   providers.attach(sandbox);
   const stdin = init.stdio[0];
   if (spec.process.terminal && stdin && attachControllingTerminal(stdin, INIT_PID, INIT_PID)) {
-    sandboxTerminals.set(sandbox, hostTerminalOf(stdin)!);
+    const terminal = hostTerminalOf(stdin)!;
+    // As the tty driver sends them: to every process of the group, a shell's init spared
+    // the signals it has no handler for.
+    terminal.signalForeground = (sig) => {
+      for (const group of sandbox.groups()) {
+        if (group.pgid === terminal.foreground) sandbox.signalProcess(group, sig, false);
+      }
+    };
+    sandboxTerminals.set(sandbox, terminal);
   }
   return sandbox;
 }

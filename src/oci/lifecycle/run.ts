@@ -1,7 +1,8 @@
 // `run`: a container from a bundle, in the foreground. The container is recorded in the
 // state dir while it runs (pid = this sentry process, as runsc records its sandbox), the
 // signals a terminal or `tssc kill` send to tssc are forwarded to the container's init
-// (runc's signal proxy), and the record goes when the container has exited.
+// (runc's signal proxy; with process.terminal, the keys typed go to the terminal's
+// foreground process group instead), and the record goes when the container has exited.
 
 import { SIG } from '../../sentry/signals.js';
 import { isSysError } from '../../abi/errno.js';
@@ -13,11 +14,11 @@ import { exitCodeOf } from './exit-code.js';
 import { TsscError } from '../errors.js';
 import { controllingTerminalOf, createSandbox, type AnySandbox } from './linux-sandbox.js';
 
-/** The signals runc's signal proxy forwards to a foreground container. */
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
-const NUMBERS: Record<(typeof FORWARDED)[number], number> = {
-  SIGINT: SIG.INT, SIGTERM: SIG.TERM, SIGHUP: SIG.HUP, SIGQUIT: SIG.QUIT, SIGUSR1: SIG.USR1, SIGUSR2: SIG.USR2, SIGWINCH: SIG.WINCH,
-};
+/** The signals runc's signal proxy forwards to a foreground container (SIGTSTP: with a terminal). */
+const NUMBERS = {
+  SIGINT: SIG.INT, SIGTERM: SIG.TERM, SIGHUP: SIG.HUP, SIGQUIT: SIG.QUIT, SIGUSR1: SIG.USR1, SIGUSR2: SIG.USR2, SIGWINCH: SIG.WINCH, SIGTSTP: SIG.TSTP,
+} as const satisfies Partial<Record<NodeJS.Signals, number>>;
+type ForwardedSignal = keyof typeof NUMBERS;
 
 export interface RunRequest {
   id: string;
@@ -29,19 +30,17 @@ export interface RunRequest {
 }
 
 /** The signals a terminal raises for the keys its user types (^C, ^\\, ^Z). */
-const TERMINAL_GENERATED = new Set<string>(['SIGINT', 'SIGQUIT', 'SIGTSTP']);
+const TERMINAL_GENERATED = new Set<ForwardedSignal>(['SIGINT', 'SIGQUIT', 'SIGTSTP']);
 
 /**
  * Sends sig where it belongs: a signal the terminal raised goes to the foreground process
  * group of the sandbox's controlling terminal (as the tty driver would send it, so a
  * shell's init without a handler is spared); anything else to init.
  */
-function forward(sandbox: AnySandbox, name: string, sig: number): void {
-  const foreground = controllingTerminalOf(sandbox)?.foreground;
-  if (TERMINAL_GENERATED.has(name) && foreground !== undefined) {
-    for (const group of sandbox.groups()) {
-      if (group.pgid === foreground) sandbox.signalProcess(group, sig, false);
-    }
+function forward(sandbox: AnySandbox, name: ForwardedSignal, sig: number): void {
+  const terminal = controllingTerminalOf(sandbox);
+  if (TERMINAL_GENERATED.has(name) && terminal?.signalForeground && terminal.foreground !== undefined) {
+    terminal.signalForeground(sig);
     return;
   }
   const init = sandbox.initGroup;
@@ -50,12 +49,12 @@ function forward(sandbox: AnySandbox, name: string, sig: number): void {
 
 function forwardSignals(sandbox: AnySandbox): () => void {
   // ^Z would stop tssc itself; with a controlling terminal it is the workload's.
-  const names: string[] = [...FORWARDED, ...(controllingTerminalOf(sandbox) ? ['SIGTSTP'] : [])];
+  const terminal = controllingTerminalOf(sandbox) !== undefined;
+  const names = (Object.keys(NUMBERS) as ForwardedSignal[]).filter((name) => terminal || name !== 'SIGTSTP');
   const handlers = names.map((name) => {
-    const sig = name === 'SIGTSTP' ? SIG.TSTP : NUMBERS[name as (typeof FORWARDED)[number]];
-    const handler = (): void => forward(sandbox, name, sig);
-    process.on(name as NodeJS.Signals, handler);
-    return () => process.off(name as NodeJS.Signals, handler);
+    const handler = (): void => forward(sandbox, name, NUMBERS[name]);
+    process.on(name, handler);
+    return () => process.off(name, handler);
   });
   return () => handlers.forEach((off) => off());
 }
