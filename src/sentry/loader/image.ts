@@ -3,12 +3,12 @@
 // here is the errno execve returns while the old program still runs.
 
 import { E, fail } from '../../abi/errno.js';
-import type { FileDescription, FsContext, Location, Vfs } from '../../vfs/api.js';
+import type { FsContext, Location, Vfs } from '../../vfs/api.js';
+import { readWholeProgram } from '../program-file.js';
 import { isElf, parseElf, type ElfImage } from './elf.js';
 
 const MAX_INTERPRETER_DEPTH = 4; // Linux's BINPRM_MAX_RECURSION
 const SHEBANG_LINE_MAX = 256; // BINPRM_BUF_SIZE
-const MAX_IMAGE_BYTES = 1 << 30;
 
 export interface ProgramImage {
   readonly elf: ElfImage;
@@ -21,23 +21,10 @@ export interface ProgramImage {
   readonly location: Location;
 }
 
-function readAll(file: FileDescription): Uint8Array {
-  const size = file.stat().size;
-  if (size > MAX_IMAGE_BYTES) fail(E.ENOMEM);
-  const bytes = new Uint8Array(size);
-  let done = 0;
-  while (done < size) {
-    const n = file.read(bytes.subarray(done), done);
-    if (n <= 0) break;
-    done += n;
-  }
-  return bytes.subarray(0, done);
-}
-
 function openAndRead(vfs: Vfs, ctx: FsContext, dir: Location | undefined, path: string): { bytes: Uint8Array; location: Location } {
   const file = vfs.openExecutable(ctx, dir, path, 0);
   try {
-    return { bytes: readAll(file), location: file.location };
+    return { bytes: readWholeProgram(file), location: file.location };
   } finally {
     file.unref();
   }
