@@ -1,0 +1,226 @@
+// Job control and interactive shells: bash (dynamic, from the host's Debian packages) and
+// busybox sh run as the container's init on a terminal (tmux gives `tssc run` a tty and
+// process.terminal asks for it); keys are typed into tmux and the screen is read back.
+// Also the busybox programs whose vfork child runs without exec'ing at once (tar's gzip,
+// time) and named fifos, compared with chroot where the reference needs it.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { debianRootfs } from '../fixtures/debian-rootfs.js';
+import { chrootRun, hasBusybox, makeRootfs, REPO, removeDir, scratchDir, tsscRun, writeConfig } from './busybox-bundle.js';
+
+const isRoot = process.getuid?.() === 0;
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const PROMPT = 'jc> ';
+/** How long a screen may take to show what a step expects. */
+const SCREEN_TIMEOUT_MS = 15_000;
+/**
+ * After the screen shows that a shell started a foreground job, the job still has to be
+ * forked and given the terminal before a typed ^C or ^Z is its own: nothing outside the
+ * sandbox shows that moment, so the keys wait this long.
+ */
+const JOB_SETTLE_MS = 500;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A detached tmux session running one command on a 120x30 terminal. */
+class Terminal {
+  constructor(
+    private readonly name: string,
+    command: string,
+  ) {
+    execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', command]);
+  }
+
+  screen(): string {
+    return execFileSync('tmux', ['capture-pane', '-p', '-t', this.name], { encoding: 'utf8' });
+  }
+
+  /** Types text (literally) and then the named keys (Enter, C-c, C-z). */
+  type(text: string, ...keys: string[]): void {
+    if (text) execFileSync('tmux', ['send-keys', '-t', this.name, '-l', text]);
+    if (keys.length > 0) execFileSync('tmux', ['send-keys', '-t', this.name, ...keys]);
+  }
+
+  /** Polls the screen until it matches (bounded); returns it. */
+  async waitFor(pattern: RegExp): Promise<string> {
+    const deadline = Date.now() + SCREEN_TIMEOUT_MS;
+    for (;;) {
+      const screen = this.screen();
+      if (pattern.test(screen)) return screen;
+      if (Date.now() > deadline) throw new Error(`the screen never showed ${pattern}:\n${screen}`);
+      await delay(50);
+    }
+  }
+
+  /** The number of prompts on the screen (a new one means the shell is back); tmux drops trailing blanks. */
+  prompts(): number {
+    return this.screen().split('\n').filter((line) => line.startsWith(PROMPT.trimEnd())).length;
+  }
+
+  async waitForPrompt(after: number): Promise<void> {
+    const deadline = Date.now() + SCREEN_TIMEOUT_MS;
+    while (this.prompts() <= after) {
+      if (Date.now() > deadline) throw new Error(`no new prompt:\n${this.screen()}`);
+      await delay(50);
+    }
+  }
+
+  kill(): void {
+    spawnSync('tmux', ['kill-session', '-t', this.name]);
+  }
+}
+
+/** config.json for an interactive shell on the caller's terminal. */
+function writeTerminalConfig(bundle: string, root: { path: string; readonly: boolean }, args: string[]): void {
+  const caps = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID'];
+  const config = {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: true,
+      user: { uid: 0, gid: 0 },
+      args,
+      env: ['PATH=/usr/bin:/bin', 'TERM=xterm', 'HOME=/root', `PS1=${PROMPT}`],
+      cwd: '/',
+      capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [] },
+    },
+    root,
+    hostname: 'tssc-jobs',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs' },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }] },
+  };
+  writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config, null, 2));
+}
+
+let sessions = 0;
+
+/** `tssc run` of the bundle in a tmux terminal; the pane then shows tssc's exit status. */
+function startShell(bundle: string): Terminal {
+  const tssc = path.join(REPO, 'bin', 'tssc.js');
+  const id = `jobs-${process.pid}-${sessions}`;
+  const command = `${process.execPath} ${tssc} --root ${path.join(bundle, 'state')} run --bundle ${bundle} ${id}; echo "tssc exited $?"; sleep 600`;
+  return new Terminal(`tssc-jobs-${process.pid}-${sessions++}`, command);
+}
+
+/** Runs a command line at the shell's prompt and waits for the next prompt. */
+async function command(term: Terminal, line: string): Promise<void> {
+  const prompts = term.prompts();
+  term.type(line, 'Enter');
+  await term.waitForPrompt(prompts);
+}
+
+/** The same session, step by step, for each shell. */
+async function jobControlSession(term: Terminal): Promise<void> {
+  await term.waitForPrompt(0);
+  expect(term.screen()).not.toMatch(/job control turned off|no job control/);
+
+  term.type('echo pid-$$', 'Enter');
+  await term.waitFor(/^pid-1$/m);
+
+  await command(term, 'sleep 100 &');
+  await command(term, 'jobs');
+  expect(term.screen()).toMatch(/\[1\][+ ]\s+Running\s+sleep 100/);
+
+  // ^C of a foreground job: the job ends, the shell lives on.
+  term.type('echo fg-$((1+1)); sleep 100', 'Enter');
+  await term.waitFor(/^fg-2$/m);
+  await delay(JOB_SETTLE_MS);
+  let prompts = term.prompts();
+  term.type('', 'C-c');
+  await term.waitForPrompt(prompts);
+  term.type('echo alive-$((2+3))', 'Enter');
+  await term.waitFor(/^alive-5$/m);
+
+  // ^Z stops the foreground job; fg brings it back to the foreground, where ^C ends it.
+  term.type('echo stop-$((3+3)); sleep 100', 'Enter');
+  await term.waitFor(/^stop-6$/m);
+  await delay(JOB_SETTLE_MS);
+  term.type('', 'C-z');
+  await term.waitFor(/\[2\][+ ]\s+Stopped\s+sleep 100/);
+  prompts = term.prompts();
+  term.type('fg %2', 'Enter');
+  await term.waitFor(/^sleep 100$/m);
+  await delay(JOB_SETTLE_MS);
+  term.type('', 'C-c');
+  await term.waitForPrompt(prompts);
+  term.type('echo back-$((3+4))', 'Enter');
+  await term.waitFor(/^back-7$/m);
+
+  await command(term, 'kill %1');
+  term.type('exit 7', 'Enter');
+  await term.waitFor(/^tssc exited 7$/m);
+}
+
+describe.skipIf(!hasBusybox() || !hasTmux)('interactive shells with job control under tmux', () => {
+  const dirs: string[] = [];
+  const terminals: Terminal[] = [];
+
+  afterAll(() => {
+    for (const term of terminals) term.kill();
+    for (const dir of dirs) removeDir(dir);
+  });
+
+  it('busybox sh -i: $$, &, jobs, ^C, ^Z, fg, exit status', async () => {
+    const dir = scratchDir('tssc-jobs-busybox-');
+    dirs.push(dir);
+    makeRootfs(dir);
+    writeTerminalConfig(dir, { path: 'rootfs', readonly: false }, ['sh', '-i']);
+    const term = startShell(dir);
+    terminals.push(term);
+    await jobControlSession(term);
+  }, 60_000);
+
+  it('bash -i (dynamic): $$, &, jobs, ^C, ^Z, fg, exit status', async () => {
+    const rootfs = debianRootfs({ programs: ['bash', 'sleep'], trees: [] });
+    const dir = scratchDir('tssc-jobs-bash-');
+    dirs.push(dir);
+    writeTerminalConfig(dir, { path: rootfs, readonly: true }, ['bash', '--norc', '-i']);
+    const term = startShell(dir);
+    terminals.push(term);
+    await jobControlSession(term);
+  }, 60_000);
+});
+
+describe.skipIf(!hasBusybox())('busybox vfork children and fifos', () => {
+  let dir: string;
+  let rootfs: string;
+
+  beforeAll(() => {
+    dir = scratchDir('tssc-vfork-');
+    rootfs = makeRootfs(dir);
+  });
+
+  afterAll(() => removeDir(dir));
+
+  function run(script: string): ReturnType<typeof tsscRun> {
+    writeConfig(dir, { args: ['sh', '-c', script] });
+    return tsscRun(dir);
+  }
+
+  it('a named fifo carries data from a background writer', () => {
+    const result = run('mkfifo /tmp/p; (echo hi > /tmp/p &); cat /tmp/p');
+    expect(result).toMatchObject({ status: 0, stdout: 'hi\n' });
+  });
+
+  it('time (its vfork child runs the program) reports and keeps the exit status', () => {
+    const result = run('time true; echo "status $?"; time sh -c "exit 3"; echo "status $?"');
+    expect(result.stdout).toBe('status 0\nstatus 3\n');
+    expect(result.stderr).toMatch(/^real\s/m);
+    expect(result.status).toBe(0);
+  });
+
+  it.skipIf(!isRoot)('tar czf then tar xzf (gzip in a vfork child) round-trips as under chroot', () => {
+    const script = 'cd /data && tar czf /tmp/d.tgz . && mkdir /tmp/out && cd /tmp/out && tar xzf /tmp/d.tgz && find . | sort && cat sub/notes.md && cmp fruits.txt /data/fruits.txt && echo same';
+    // tssc first: its writes stay in memory, chroot's reach the host rootfs.
+    const sandboxed = run(script);
+    const reference = chrootRun(rootfs, ['sh', '-c', script]);
+    expect(reference.status).toBe(0);
+    expect(sandboxed).toEqual(reference);
+  });
+});
