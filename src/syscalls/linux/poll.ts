@@ -15,8 +15,8 @@ import { EpollInstance, pollable } from './epoll-instance.js';
 import { eventfdSyscalls } from './eventfd.js';
 import { timerfdSyscalls } from './timerfd.js';
 import { fdLimit } from './task-files.js';
+import { NS_PER_SEC, readTimespec, writeTimespec } from './timespec.js';
 
-const NS_PER_SEC = 1_000_000_000n;
 
 /** A wait's end on the monotonic clock; undefined waits forever. */
 type Deadline = bigint | undefined;
@@ -48,21 +48,6 @@ async function waitFor<T>(task: SyscallTask, waits: readonly { file: Waitable; e
       throw e;
     }
   }
-}
-
-function readTimespecNs(task: SyscallTask, addr: bigint): bigint {
-  const b = task.mem.read(addr, 16);
-  const sec = b.readBigInt64LE(0);
-  const nsec = b.readBigInt64LE(8);
-  if (sec < 0n || nsec < 0n || nsec >= NS_PER_SEC) fail(E.EINVAL);
-  return sec * NS_PER_SEC + nsec;
-}
-
-function writeTimespecNs(task: SyscallTask, addr: bigint, ns: bigint): void {
-  const b = Buffer.alloc(16);
-  b.writeBigInt64LE(ns / NS_PER_SEC, 0);
-  b.writeBigInt64LE(ns % NS_PER_SEC, 8);
-  task.mem.write(addr, b);
 }
 
 // ---- poll -----------------------------------------------------------------------------
@@ -106,9 +91,9 @@ async function poll(task: SyscallTask, args: SyscallArgs): Promise<number> {
 
 async function ppoll(task: SyscallTask, args: SyscallArgs): Promise<number> {
   const tsAddr = pointer(args[2]);
-  const timeoutNs = tsAddr === 0n ? undefined : readTimespecNs(task, tsAddr);
+  const timeoutNs = tsAddr === 0n ? undefined : readTimespec(task, tsAddr);
   const { count, deadline } = await pollFds(task, pointer(args[0]), uint32(args[1]), timeoutNs);
-  if (tsAddr !== 0n) writeTimespecNs(task, tsAddr, remaining(task, deadline) ?? 0n);
+  if (tsAddr !== 0n) writeTimespec(task, tsAddr, remaining(task, deadline) ?? 0n);
   return count;
 }
 
@@ -182,9 +167,9 @@ async function select(task: SyscallTask, args: SyscallArgs): Promise<number> {
 
 async function pselect6(task: SyscallTask, args: SyscallArgs): Promise<number> {
   const tsAddr = pointer(args[4]);
-  const timeoutNs = tsAddr === 0n ? undefined : readTimespecNs(task, tsAddr);
+  const timeoutNs = tsAddr === 0n ? undefined : readTimespec(task, tsAddr);
   const { count, deadline } = await selectFds(task, int32(args[0]), [pointer(args[1]), pointer(args[2]), pointer(args[3])], timeoutNs);
-  if (tsAddr !== 0n) writeTimespecNs(task, tsAddr, remaining(task, deadline) ?? 0n);
+  if (tsAddr !== 0n) writeTimespec(task, tsAddr, remaining(task, deadline) ?? 0n);
   return count;
 }
 
@@ -281,7 +266,7 @@ function epoll_pwait(task: SyscallTask, args: SyscallArgs): Promise<number> {
 
 function epoll_pwait2(task: SyscallTask, args: SyscallArgs): Promise<number> {
   const tsAddr = pointer(args[3]);
-  return epollWait(task, int32(args[0]), pointer(args[1]), int32(args[2]), tsAddr === 0n ? undefined : readTimespecNs(task, tsAddr));
+  return epollWait(task, int32(args[0]), pointer(args[1]), int32(args[2]), tsAddr === 0n ? undefined : readTimespec(task, tsAddr));
 }
 
 export const pollSyscalls = {

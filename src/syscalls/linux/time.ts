@@ -4,25 +4,10 @@
 import { E, ERESTARTSYS, fail, isSysError } from '../../abi/errno.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer } from './decode.js';
+import { NS_PER_SEC, readTimespec, writeTimespec } from './timespec.js';
 
 const CLOCK = { REALTIME: 0, MONOTONIC: 1, PROCESS_CPUTIME_ID: 2, THREAD_CPUTIME_ID: 3, MONOTONIC_RAW: 4, REALTIME_COARSE: 5, MONOTONIC_COARSE: 6, BOOTTIME: 7, REALTIME_ALARM: 8, BOOTTIME_ALARM: 9, TAI: 11 } as const;
 const TIMER_ABSTIME = 1;
-const NS = 1_000_000_000n;
-
-function readTimespec(task: SyscallTask, addr: bigint): bigint {
-  const raw = task.mem.read(addr, 16);
-  const sec = raw.readBigInt64LE(0);
-  const nsec = raw.readBigInt64LE(8);
-  if (sec < 0n || nsec < 0n || nsec >= NS) fail(E.EINVAL);
-  return sec * NS + nsec;
-}
-
-function writeTimespec(task: SyscallTask, addr: bigint, ns: bigint): void {
-  const buf = Buffer.alloc(16);
-  buf.writeBigInt64LE(ns / NS, 0);
-  buf.writeBigInt64LE(ns % NS, 8);
-  task.mem.write(addr, buf);
-}
 
 /** Reads of the clocks a sleep may be measured against; undefined for CPU-time clocks. */
 function clockNow(task: SyscallTask, clock: number): bigint | undefined {
@@ -85,8 +70,8 @@ function gettimeofday(task: SyscallTask, args: SyscallArgs): number {
   const now = task.kernel.realtimeNs();
   if (pointer(args[0]) !== 0n) {
     const buf = Buffer.alloc(16);
-    buf.writeBigInt64LE(now / NS, 0);
-    buf.writeBigInt64LE((now % NS) / 1000n, 8);
+    buf.writeBigInt64LE(now / NS_PER_SEC, 0);
+    buf.writeBigInt64LE((now % NS_PER_SEC) / 1000n, 8);
     task.mem.write(pointer(args[0]), buf);
   }
   if (pointer(args[1]) !== 0n) task.mem.write(pointer(args[1]), Buffer.alloc(8));
@@ -94,7 +79,7 @@ function gettimeofday(task: SyscallTask, args: SyscallArgs): number {
 }
 
 function time(task: SyscallTask, args: SyscallArgs): bigint {
-  const sec = task.kernel.realtimeNs() / NS;
+  const sec = task.kernel.realtimeNs() / NS_PER_SEC;
   if (pointer(args[0]) !== 0n) {
     const buf = Buffer.alloc(8);
     buf.writeBigInt64LE(sec);

@@ -11,6 +11,7 @@ import type { Credentials, FileImpl, Inode, Stat, UserMemory } from '../../vfs/a
 import { WaitQueue } from '../../vfs/waiter.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { fdLimit } from './task-files.js';
+import { decodeTimespec, encodeTimespec, TIMESPEC_SIZE } from './timespec.js';
 
 const CLOCK_REALTIME = 0;
 const CLOCK_MONOTONIC = 1;
@@ -19,7 +20,6 @@ const CLOCK_REALTIME_ALARM = 8;
 const CLOCK_BOOTTIME_ALARM = 9;
 const TFD_TIMER_ABSTIME = 1;
 const TFD_TIMER_CANCEL_ON_SET = 2;
-const NS_PER_SEC = 1_000_000_000n;
 const ITIMERSPEC_SIZE = 32;
 /** setTimeout's longest delay; longer timers re-arm on the way. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
@@ -161,19 +161,10 @@ function timerOf(task: SyscallTask, fd: number): TimerFd {
   return file.inode;
 }
 
-function readTimespec(b: Buffer, offset: number): bigint {
-  const sec = b.readBigInt64LE(offset);
-  const nsec = b.readBigInt64LE(offset + 8);
-  if (sec < 0n || nsec < 0n || nsec >= NS_PER_SEC) fail(E.EINVAL);
-  return sec * NS_PER_SEC + nsec;
-}
-
 function encodeItimerspec(setting: { value: bigint; interval: bigint }): Buffer {
   const b = Buffer.alloc(ITIMERSPEC_SIZE);
-  b.writeBigInt64LE(setting.interval / NS_PER_SEC, 0);
-  b.writeBigInt64LE(setting.interval % NS_PER_SEC, 8);
-  b.writeBigInt64LE(setting.value / NS_PER_SEC, 16);
-  b.writeBigInt64LE(setting.value % NS_PER_SEC, 24);
+  encodeTimespec(b, 0, setting.interval);
+  encodeTimespec(b, TIMESPEC_SIZE, setting.value);
   return b;
 }
 
@@ -185,8 +176,8 @@ function timerfd_settime(task: SyscallTask, args: SyscallArgs): number {
   if ((flags & ~(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)) !== 0) return -E.EINVAL;
   const timer = timerOf(task, fd);
   const spec = task.mem.read(newAddr, ITIMERSPEC_SIZE);
-  const interval = readTimespec(spec, 0);
-  const value = readTimespec(spec, 16);
+  const interval = decodeTimespec(spec, 0);
+  const value = decodeTimespec(spec, TIMESPEC_SIZE);
   const previous = timer.set(value, interval, (flags & TFD_TIMER_ABSTIME) !== 0);
   if (oldAddr !== 0n) task.mem.write(oldAddr, encodeItimerspec(previous));
   return 0;
