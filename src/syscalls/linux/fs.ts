@@ -10,6 +10,7 @@ import type { FileDescription } from '../../vfs/api.js';
 import { int32, int64, pointer, size, uint32 } from './decode.js';
 import { readToMemory, writeFromMemory } from './file-io.js';
 import { gather, readIovecs, scatter, totalLength } from './iovec.js';
+import { readOffset, writeOffset } from './loff.js';
 import { spliceSyscalls } from './splice.js';
 import { fdLimit, openFile, readPath, readWaiting, startDir, writeWaiting } from './task-files.js';
 
@@ -302,18 +303,6 @@ async function copy_file_range(task: SyscallTask, args: SyscallArgs): Promise<nu
   if (inOffset !== undefined) writeOffset(task, inAddr, inOffset + n);
   if (outOffset !== undefined) writeOffset(task, outAddr, outOffset + n);
   return n;
-}
-
-function readOffset(task: SyscallTask, addr: bigint): number {
-  const offset = task.mem.read(addr, 8).readBigInt64LE();
-  if (offset < 0n) fail(E.EINVAL);
-  return Number(offset);
-}
-
-function writeOffset(task: SyscallTask, addr: bigint, offset: number): void {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64LE(BigInt(offset));
-  task.mem.write(addr, b);
 }
 
 function rangesOverlap(input: FileDescription, out: FileDescription, inOffset: number | undefined, outOffset: number | undefined, count: number): boolean {

@@ -10,6 +10,7 @@ import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/sysc
 import type { FileDescription } from '../../vfs/api.js';
 import { int32, int64, pointer, size, uint32 } from './decode.js';
 import { gather, readIovecs, scatter, totalLength } from './iovec.js';
+import { readOffset, writeOffset } from './loff.js';
 import { openFile } from './task-files.js';
 
 const SPLICE_F_MOVE = 1;
@@ -31,18 +32,6 @@ function readableFile(file: FileDescription): FileDescription {
 function writableFile(file: FileDescription): FileDescription {
   if (file.accessMode === O.RDONLY || (file.statusFlags & O.APPEND) !== 0) fail(E.EBADF);
   return file;
-}
-
-function readOffset(task: SyscallTask, addr: bigint): number {
-  const offset = task.mem.read(addr, 8).readBigInt64LE();
-  if (offset < 0n) fail(E.EINVAL);
-  return Number(offset);
-}
-
-function writeOffset(task: SyscallTask, addr: bigint, offset: number): void {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64LE(BigInt(offset));
-  task.mem.write(addr, b);
 }
 
 /**
