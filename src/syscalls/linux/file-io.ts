@@ -2,9 +2,9 @@
 // never means a huge sentry buffer.
 
 import { S } from '../../abi/linux-stat.js';
+import { readWaiting, writeWaiting } from '../../sentry/blocking-io.js';
 import type { SyscallTask } from '../../sentry/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
-import { readWaiting, writeWaiting } from './task-files.js';
 
 const CHUNK = 1 << 20;
 

@@ -5,6 +5,7 @@
 import { E, SysError, fail } from '../../abi/errno.js';
 import { AT_FDCWD, CLOSE_RANGE, FALLOC, MAX_RW_COUNT, O } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
+import { readWaiting, writeWaiting } from '../../sentry/blocking-io.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { int32, int64, pointer, size, uint32 } from './decode.js';
@@ -12,7 +13,7 @@ import { readToMemory, writeFromMemory } from './file-io.js';
 import { gather, readIovecs, scatter, totalLength } from './iovec.js';
 import { readOffset, writeOffset } from './loff.js';
 import { spliceSyscalls } from './splice.js';
-import { fdLimit, openFile, readPath, readWaiting, startDir, writeWaiting } from './task-files.js';
+import { fdLimit, openFile, readPath, startDir } from './task-files.js';
 
 /** The bits of open(2)'s mode argument that a new file's mode takes. */
 const OPEN_MODE_BITS = 0o7777;
