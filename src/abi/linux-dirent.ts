@@ -21,6 +21,14 @@ function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
+/** The head both dirent layouts share (d_ino, d_off, d_reclen), over a zeroed record. */
+function writeRecordHead(b: Buffer, offset: number, ino: bigint, off: bigint, reclen: number): void {
+  b.fill(0, offset, offset + reclen);
+  b.writeBigUInt64LE(ino, offset);
+  b.writeBigInt64LE(off, offset + 8);
+  b.writeUInt16LE(reclen, offset + 16);
+}
+
 /** The size linux_dirent64 needs for a name of `nameLength` bytes. */
 export function dirent64Size(nameLength: number): number {
   // d_ino(8) d_off(8) d_reclen(2) d_type(1) d_name[] NUL
@@ -30,10 +38,7 @@ export function dirent64Size(nameLength: number): number {
 /** Writes one linux_dirent64 at `offset`; `name` is a latin1 byte string. */
 export function writeDirent64(b: Buffer, offset: number, ino: bigint, off: bigint, type: number, name: string): number {
   const reclen = dirent64Size(name.length);
-  b.fill(0, offset, offset + reclen);
-  b.writeBigUInt64LE(ino, offset);
-  b.writeBigInt64LE(off, offset + 8);
-  b.writeUInt16LE(reclen, offset + 16);
+  writeRecordHead(b, offset, ino, off, reclen);
   b.writeUInt8(type, offset + 18);
   b.write(name, offset + 19, 'latin1');
   return reclen;
@@ -48,10 +53,7 @@ export function direntSize(nameLength: number): number {
 /** Writes one legacy linux_dirent (getdents(2)) at `offset`. */
 export function writeDirent(b: Buffer, offset: number, ino: bigint, off: bigint, type: number, name: string): number {
   const reclen = direntSize(name.length);
-  b.fill(0, offset, offset + reclen);
-  b.writeBigUInt64LE(ino, offset);
-  b.writeBigInt64LE(off, offset + 8);
-  b.writeUInt16LE(reclen, offset + 16);
+  writeRecordHead(b, offset, ino, off, reclen);
   b.write(name, offset + 18, 'latin1');
   b.writeUInt8(type, offset + reclen - 1);
   return reclen;
