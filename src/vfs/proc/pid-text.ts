@@ -3,7 +3,6 @@
 
 import type { ProcessView } from '../api.js';
 import { terminalOf, type ProcDeps } from './deps.js';
-import { usageOf } from './usage.js';
 
 const PAGE_KB = 4;
 
@@ -20,7 +19,7 @@ const STATE_NAMES: Record<string, string> = {
 /** The 52 fields of /proc/PID/stat (tid is the task shown: the pid for the process itself). */
 export function statText(deps: ProcDeps, view: ProcessView, tid: number): string {
   const { ttyNr, tpgid } = terminalOf(deps, view.sid);
-  const usage = usageOf(view);
+  const usage = view.usage?.();
   const fields: (string | number)[] = [
     tid,
     `(${view.comm})`,
@@ -112,7 +111,7 @@ export function statusText(deps: ProcDeps, view: ProcessView, tid: number): stri
 
 /** The Vm lines of status, present (as on Linux) only for tasks with a memory map. */
 function memoryLines(view: ProcessView): [string, string][] {
-  const usage = usageOf(view);
+  const usage = view.usage?.();
   if (!usage) return [];
   const kb = (n: number) => `${String(n).padStart(8)} kB`;
   const sizeKb = Math.floor(usage.vsizeBytes / 1024);
@@ -127,7 +126,7 @@ function memoryLines(view: ProcessView): [string, string][] {
 
 /** size resident shared text lib data dt, in pages. */
 export function statmText(view: ProcessView): string {
-  const usage = usageOf(view);
+  const usage = view.usage?.();
   const size = usage ? Math.ceil(usage.vsizeBytes / (PAGE_KB * 1024)) : 0;
   return `${size} ${usage?.rssPages ?? 0} 0 0 0 0 0\n`;
 }
