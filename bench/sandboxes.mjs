@@ -25,10 +25,11 @@ export function writeConfig(bundle, rootfs, args) {
   writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config, null, 2));
 }
 
-/** The end of an error output, without Node's version banner that closes an uncaught exception. */
+/** What an error output says: a JS error's own line (not its stack), else its last lines. */
 function lastLines(text) {
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !/^Node\.js v\d/.test(l));
-  return lines.slice(-4).join(' | ');
+  const thrown = lines.find((l) => /^[A-Z]\w*Error\b/.test(l));
+  return thrown ?? lines.slice(-4).join(' | ');
 }
 
 function timed(argv, options = {}) {
