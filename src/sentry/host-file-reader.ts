@@ -11,6 +11,7 @@ import { E, fail } from '../abi/errno.js';
 import { POLL } from '../abi/linux-poll.js';
 import type { Unsubscribe } from '../vfs/api.js';
 import { WaitQueue } from '../vfs/waiter.js';
+import { takeChunks } from './byte-queue.js';
 
 /** net.Socket's own option for a stream that must not read until asked. */
 interface ManualStartOptions extends net.SocketConstructorOpts {
@@ -77,15 +78,7 @@ export class HostStreamReader {
       this.want();
       fail(this.failed ? E.EIO : E.EAGAIN);
     }
-    let done = 0;
-    while (done < buf.length && this.chunks.length > 0) {
-      const chunk = this.chunks[0]!;
-      const n = Math.min(chunk.length, buf.length - done);
-      buf.set(chunk.subarray(0, n), done);
-      done += n;
-      if (n === chunk.length) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(n);
-    }
+    let done = takeChunks(this.chunks, buf);
     // The buffer may hold only the byte readiness took: the pipe may have the rest.
     if (done < buf.length && this.chunks.length === 0 && !this.ended) done += this.readDirect(buf.subarray(done)) ?? 0;
     return done;

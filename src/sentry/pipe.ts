@@ -9,6 +9,7 @@ import { POLL, S, type Credentials, type FileImpl, type FsContext, type Inode, t
 import { now } from '../vfs/time.js';
 import { WaitQueue } from '../vfs/waiter.js';
 import { PIPEFS_MAGIC, allocateIno, anonFilesystem } from './anon-fs.js';
+import { takeChunks } from './byte-queue.js';
 
 /** Writes of at most this many bytes are atomic: never split, never interleaved. */
 export const PIPE_BUF = 4096;
@@ -139,15 +140,7 @@ export class Pipe implements Inode {
       if (this.writers === 0 && met) return 0;
       fail(E.EAGAIN);
     }
-    let done = 0;
-    while (done < buf.length && this.chunks.length > 0) {
-      const chunk = this.chunks[0]!;
-      const n = Math.min(chunk.length, buf.length - done);
-      buf.set(chunk.subarray(0, n), done);
-      done += n;
-      if (n === chunk.length) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(n);
-    }
+    const done = takeChunks(this.chunks, buf);
     this.buffered -= done;
     this.queue.notify(WRITABLE);
     return done;
