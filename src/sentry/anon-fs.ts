@@ -2,8 +2,9 @@
 // their inodes need a Filesystem for st_dev and fstatfs, and nothing else.
 
 import { E, fail } from '../abi/errno.js';
-import { S, makedev, type Credentials, type Filesystem, type Inode, type Stat, type Statfs } from '../vfs/api.js';
+import { S, makedev, type Credentials, type FileImpl, type Filesystem, type Inode, type Stat, type Statfs } from '../vfs/api.js';
 import { now } from '../vfs/time.js';
+import { WaitQueue } from '../vfs/waiter.js';
 
 // Linux numbers these anonymous devices from minor 1 upwards at boot; any small unused
 // minors of major 0 do, as long as each filesystem keeps its own.
@@ -64,4 +65,25 @@ export const anonInodeFs = anonFilesystem('anon_inodefs', ANON_INODE_FS_MAGIC);
 export function anonInodeStat(ino: number, owner: Credentials): Stat {
   const t = now();
   return { dev: anonInodeFs.dev, ino, mode: 0o600, nlink: 1, uid: owner.uid, gid: owner.gid, rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: t, mtime: t, ctime: t };
+}
+
+/**
+ * An anon_inodefs file (epoll, eventfd, timerfd): a fresh inode number, the attributes
+ * anonInodeStat gives, and a wait queue for the readiness changes it announces.
+ */
+export abstract class AnonInode implements Inode {
+  readonly fs = anonInodeFs;
+  readonly ino = allocateIno();
+  protected readonly queue = new WaitQueue();
+  private readonly attrs: Stat;
+
+  constructor(owner: Credentials) {
+    this.attrs = anonInodeStat(this.ino, owner);
+  }
+
+  stat(): Stat {
+    return { ...this.attrs };
+  }
+
+  abstract open(): FileImpl;
 }

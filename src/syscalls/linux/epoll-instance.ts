@@ -3,10 +3,9 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { EPOLL, POLL } from '../../abi/linux-poll.js';
-import { allocateIno, anonInodeFs, anonInodeStat } from '../../sentry/anon-fs.js';
+import { AnonInode } from '../../sentry/anon-fs.js';
 import { isNamedByAnyFd } from '../../sentry/fd-table.js';
-import { S, type Credentials, type FileDescription, type FileImpl, type Inode, type Stat, type Unsubscribe } from '../../vfs/api.js';
-import { WaitQueue } from '../../vfs/waiter.js';
+import { S, type FileDescription, type FileImpl, type Unsubscribe } from '../../vfs/api.js';
 
 /** Events always reported whether asked for or not. */
 const ALWAYS = POLL.ERR | POLL.HUP;
@@ -28,20 +27,8 @@ export interface ReadyEvent {
   data: bigint;
 }
 
-export class EpollInstance implements Inode {
-  readonly fs = anonInodeFs;
-  readonly ino = allocateIno();
+export class EpollInstance extends AnonInode {
   private readonly interests = new Map<FileDescription, Map<number, Interest>>();
-  private readonly queue = new WaitQueue();
-  private readonly attrs: Stat;
-
-  constructor(owner: Credentials) {
-    this.attrs = anonInodeStat(this.ino, owner);
-  }
-
-  stat(): Stat {
-    return { ...this.attrs };
-  }
 
   open(): FileImpl {
     return {

@@ -4,11 +4,10 @@
 import { E, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
-import { allocateIno, anonInodeFs, anonInodeStat } from '../../sentry/anon-fs.js';
+import { AnonInode } from '../../sentry/anon-fs.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
-import type { Credentials, FileImpl, Inode, Stat, UserMemory } from '../../vfs/api.js';
+import type { Credentials, FileImpl, UserMemory } from '../../vfs/api.js';
 import { IOCTL } from '../../abi/linux-ioctl.js';
-import { WaitQueue } from '../../vfs/waiter.js';
 import { uint32 } from './decode.js';
 import { fdLimit } from './task-files.js';
 
@@ -17,20 +16,12 @@ const EFD_CLOEXEC = O.CLOEXEC;
 const EFD_NONBLOCK = O.NONBLOCK;
 const MAX_COUNT = 0xfffffffffffffffen;
 
-export class EventFd implements Inode {
-  readonly fs = anonInodeFs;
-  readonly ino = allocateIno();
+export class EventFd extends AnonInode {
   private count: bigint;
-  private readonly queue = new WaitQueue();
-  private readonly attrs: Stat;
 
   constructor(initial: number, private readonly semaphore: boolean, owner: Credentials) {
+    super(owner);
     this.count = BigInt(initial);
-    this.attrs = anonInodeStat(this.ino, owner);
-  }
-
-  stat(): Stat {
-    return { ...this.attrs };
   }
 
   open(): FileImpl {

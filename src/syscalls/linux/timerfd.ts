@@ -5,10 +5,9 @@ import { E, fail } from '../../abi/errno.js';
 import { IOCTL } from '../../abi/linux-ioctl.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
-import { allocateIno, anonInodeFs, anonInodeStat } from '../../sentry/anon-fs.js';
+import { AnonInode } from '../../sentry/anon-fs.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
-import type { Credentials, FileImpl, Inode, Stat, UserMemory } from '../../vfs/api.js';
-import { WaitQueue } from '../../vfs/waiter.js';
+import type { Credentials, FileImpl, UserMemory } from '../../vfs/api.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { fdLimit } from './task-files.js';
 import { decodeTimespec, encodeTimespec, TIMESPEC_SIZE } from './timespec.js';
@@ -24,11 +23,7 @@ const ITIMERSPEC_SIZE = 32;
 /** setTimeout's longest delay; longer timers re-arm on the way. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
-export class TimerFd implements Inode {
-  readonly fs = anonInodeFs;
-  readonly ino = allocateIno();
-  private readonly queue = new WaitQueue();
-  private readonly attrs: Stat;
+export class TimerFd extends AnonInode {
   /** Next expiry on the timer's clock; undefined when disarmed. */
   private next: bigint | undefined;
   private interval = 0n;
@@ -36,11 +31,7 @@ export class TimerFd implements Inode {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly clock: () => bigint, owner: Credentials) {
-    this.attrs = anonInodeStat(this.ino, owner);
-  }
-
-  stat(): Stat {
-    return { ...this.attrs };
+    super(owner);
   }
 
   open(): FileImpl {
