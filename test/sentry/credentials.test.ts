@@ -1,20 +1,11 @@
 // The set*id and capability rules of the sentry's credentials (credentials(7), capabilities(7)).
 import { describe, expect, it } from 'vitest';
-import { E, SysError } from '../../src/abi/errno.js';
+import { E } from '../../src/abi/errno.js';
 import { ALL_CAPS, capsFromNames, capset, makeCredentials, setgroups, setresuid, setreuid, setuid } from '../../src/sentry/credentials.js';
+import { errnoOf } from './errno-of.js';
 
 const root = makeCredentials({ uid: 0, gid: 0, groups: [], effective: ALL_CAPS, permitted: ALL_CAPS, inheritable: 0n, bounding: ALL_CAPS });
 const user = makeCredentials({ uid: 1000, gid: 1000, groups: [50], effective: 0n, permitted: 0n, inheritable: 0n, bounding: ALL_CAPS });
-
-function errnoOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return e.errno;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('credentials', () => {
   it('reads OCI capability names', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { E, SysError } from '../../src/abi/errno.js';
+import { E } from '../../src/abi/errno.js';
 import { FdTable } from '../../src/sentry/fd-table.js';
 import type { FileDescription } from '../../src/vfs/api.js';
+import { errnoOf } from './errno-of.js';
 
 /** A description that only counts references. */
 function countedFile(): FileDescription & { refs: number } {
@@ -15,16 +16,6 @@ function countedFile(): FileDescription & { refs: number } {
     },
   };
   return file as unknown as FileDescription & { refs: number };
-}
-
-function errnoOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return e.errno;
-    throw e;
-  }
-  return undefined;
 }
 
 describe('FdTable', () => {

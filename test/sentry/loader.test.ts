@@ -4,21 +4,12 @@ import { readFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { E, SysError } from '../../src/abi/errno.js';
+import { E } from '../../src/abi/errno.js';
 import { parseElf, loadSpan, phdrAddress, PT } from '../../src/sentry/loader/elf.js';
 import { prepareProgram } from '../../src/sentry/loader/image.js';
 import { AT, buildStack, findAuxv } from '../../src/sentry/loader/stack.js';
 import { createVfs, Registry, type FsContext, type SandboxProviders } from '../../src/vfs/index.js';
-
-function errnoOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return e.errno;
-    throw e;
-  }
-  return undefined;
-}
+import { errnoOf } from './errno-of.js';
 
 /** A minimal valid ELF64 header with one PT_LOAD, for mutation. */
 function tinyElf(): Uint8Array {
