@@ -20,6 +20,8 @@ export interface JobControlTerminal {
   foreground: number | undefined;
   /** Sends a signal the terminal raised (a typed ^C, ^\\, ^Z) to the foreground group. */
   signalForeground?: ((sig: number) => void) | undefined;
+  /** Job control of the calling process's read or write (throws EIO or a restart). */
+  checkAccess?: ((kind: 'read' | 'write') => void) | undefined;
 }
 
 /** The characters that raise signals while ISIG is on. */
@@ -55,6 +57,20 @@ export class HostTerminal implements JobControlTerminal {
 
   set foreground(pgid: number | undefined) {
     this.jobs.foreground = pgid;
+  }
+
+  get checkAccess(): ((kind: 'read' | 'write') => void) | undefined {
+    return this.jobs.checkAccess;
+  }
+
+  set checkAccess(check: ((kind: 'read' | 'write') => void) | undefined) {
+    this.jobs.checkAccess = check;
+  }
+
+  /** A read, or a write while TOSTOP is on, from a background process stops its group. */
+  access(kind: 'read' | 'write'): void {
+    if (kind === 'write' && !(this.termios.lflag & LFLAG.TOSTOP)) return;
+    this.jobs.checkAccess?.(kind);
   }
 
   get signalForeground(): ((sig: number) => void) | undefined {

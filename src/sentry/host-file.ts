@@ -116,6 +116,7 @@ export class HostFileInode implements Inode {
 
   private read(buf: Uint8Array): number {
     if (!this.readable) fail(E.EBADF);
+    this.terminal?.access('read');
     if (this.reader) return this.reader.read(buf);
     try {
       return fs.readSync(this.hostFd, buf, 0, buf.length, null);
@@ -145,6 +146,7 @@ export class HostFileInode implements Inode {
   }
 
   private write(buf: Uint8Array): number {
+    this.terminal?.access('write');
     if (this.writeBlocked) fail(E.EAGAIN);
     try {
       const n = fs.writeSync(this.writeFd(), buf, 0, buf.length, null);

@@ -74,3 +74,42 @@ export function waitableState(child: ThreadGroup, options: number): { status: nu
     },
   };
 }
+
+/** What the terminal access check needs of the sentry. */
+export interface TerminalCaller {
+  /** The process making the current syscall. */
+  readonly group: ThreadGroup;
+  /** Whether the calling thread blocks sig. */
+  blocks(sig: number): boolean;
+}
+
+/**
+ * Whether no process of the group has a parent in another group of the same session:
+ * nobody is left to continue it, so the terminal's stop signals would strand it.
+ */
+function isOrphaned(pgid: number, groups: readonly ThreadGroup[]): boolean {
+  return !groups.some((g) => g.pgid === pgid && !g.zombie && g.parent !== undefined && g.parent.pgid !== pgid && g.parent.sid === g.sid);
+}
+
+/**
+ * A background process touching its controlling terminal (Linux's tty_check_change and
+ * the read side of job control): 'ok', 'eio', or the signal to send its process group
+ * (SIGTTIN for a read, SIGTTOU for a write with TOSTOP or a termios change), after which
+ * the call is restarted once the group is continued in the foreground.
+ */
+export function terminalAccess(
+  caller: TerminalCaller,
+  terminal: { session: number | undefined; foreground: number | undefined },
+  kind: 'read' | 'write',
+  groups: readonly ThreadGroup[],
+): 'ok' | 'eio' | number {
+  const group = caller.group;
+  if (terminal.session === undefined || terminal.session !== group.sid) return 'ok';
+  if (terminal.foreground === undefined || terminal.foreground === group.pgid) return 'ok';
+  const sig = kind === 'read' ? SIG.TTIN : SIG.TTOU;
+  const spared = group.sigactions.effect(sig) === 'ignore' || caller.blocks(sig);
+  // A write whose SIGTTOU nobody would act on goes through; a read fails.
+  if (spared) return kind === 'read' ? 'eio' : 'ok';
+  if (isOrphaned(group.pgid, groups)) return 'eio';
+  return sig;
+}

@@ -3,12 +3,12 @@
 // trapped syscalls through the registered table, and keeps the sandbox's process tree
 // (virtual pids, zombies, reparenting to init, the end of the pid namespace).
 
-import { E, SysError, isSysError } from '../abi/errno.js';
+import { E, ERESTARTSYS, SysError, fail, isSysError } from '../abi/errno.js';
 import { loadTracer, PTRACE_EVENT, PTRACE_O, REG, RESUME, STOP, type Tracer } from '../native/ptrace.js';
 import type { FileDescription, FsContext, Vfs } from '../vfs/api.js';
 import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials.js';
 import { FdTable } from './fd-table.js';
-import { groupContinued, groupStopped, hostSignalFor } from './job-control.js';
+import { groupContinued, groupStopped, hostSignalFor, terminalAccess } from './job-control.js';
 import { prepareProgram, type ProgramImage } from './loader/image.js';
 import { loadProgram } from './loader/load.js';
 import { PtraceMemory } from './memory.js';
@@ -112,6 +112,8 @@ export class Sandbox {
   private readonly earlyExits = new Map<number, number>();
   /** The task whose syscall handler is running (for /proc/self and terminals). */
   currentTask: Task | undefined;
+  /** The task whose handler runs right now, synchronously (not a continuation after a wait). */
+  private syncCaller: Task | undefined;
   private init: ThreadGroup | undefined;
   private finish: ((status: number) => void) | undefined;
   private readonly startedAt = process.hrtime.bigint();
@@ -248,6 +250,26 @@ export class Sandbox {
     const blocked = (this.tracer.sigmask(task.hostTid) >> BigInt(sig - 1)) & 1n;
     if (blocked && sig !== SIG.KILL) return;
     if (task.group.sigactions.effect(sig) !== 'ignore') task.interrupt(sig);
+  }
+
+  /**
+   * Job control of a terminal access by the task whose handler runs (see terminalAccess):
+   * EIO, or its process group gets SIGTTIN/SIGTTOU and the call restarts once continued.
+   * Continuations after a wait are not checked: their caller is not known here.
+   */
+  checkTerminalAccess(terminal: { session: number | undefined; foreground: number | undefined }, kind: 'read' | 'write'): void {
+    const task = this.syncCaller;
+    if (!task) return;
+    const blocks = (sig: number): boolean => ((this.tracer.sigmask(task.hostTid) >> BigInt(sig - 1)) & 1n) === 1n;
+    const verdict = terminalAccess({ group: task.group, blocks }, terminal, kind, this.groups());
+    if (verdict === 'ok') return;
+    if (verdict === 'eio') fail(E.EIO);
+    const pgid = task.group.pgid;
+    for (const group of this.groups()) {
+      if (group.pgid === pgid) this.signalGroup(group, verdict);
+    }
+    task.interruptedBy = verdict;
+    throw new SysError(ERESTARTSYS);
   }
 
   get wasm(): WasmSupport | undefined {
@@ -445,9 +467,12 @@ export class Sandbox {
     else {
       try {
         this.currentTask = task;
+        this.syncCaller = task;
         result = handler(task, args);
       } catch (e) {
         result = this.errorResult(task, nr, e);
+      } finally {
+        this.syncCaller = undefined;
       }
     }
     if (result instanceof Promise) {
@@ -460,6 +485,8 @@ export class Sandbox {
       result.then(settle, (e: unknown) => settle(this.errorResult(task, nr, e)));
       return 0;
     }
+    // A handler may ask for a restart at once (a background read of the terminal).
+    if (typeof result !== 'symbol' && isRestartCode(-Number(result))) return this.answer(task, nr, args, this.restartOrInterrupt(task, nr, result));
     return this.answer(task, nr, args, result);
   }
 

@@ -35,8 +35,9 @@ class Terminal {
     execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', command]);
   }
 
+  /** What the terminal showed since it started (the scrollback too, so counts never shrink). */
   screen(): string {
-    return execFileSync('tmux', ['capture-pane', '-p', '-t', this.name], { encoding: 'utf8' });
+    return execFileSync('tmux', ['capture-pane', '-p', '-S', '-', '-t', this.name], { encoding: 'utf8' });
   }
 
   /** Types text (literally) and then the named keys (Enter, C-c, C-z). */
@@ -115,6 +116,16 @@ async function command(term: Terminal, line: string): Promise<void> {
   await term.waitForPrompt(prompts);
 }
 
+/** Runs a command line again and again until the screen shows pattern (bounded). */
+async function commandUntil(term: Terminal, line: string, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + SCREEN_TIMEOUT_MS;
+  for (;;) {
+    await command(term, line);
+    if (pattern.test(term.screen())) return;
+    if (Date.now() > deadline) throw new Error(`the screen never showed ${pattern}:\n${term.screen()}`);
+  }
+}
+
 /** The same session, step by step, for each shell. */
 async function jobControlSession(term: Terminal): Promise<void> {
   await term.waitForPrompt(0);
@@ -152,7 +163,12 @@ async function jobControlSession(term: Terminal): Promise<void> {
   term.type('echo back-$((3+4))', 'Enter');
   await term.waitFor(/^back-7$/m);
 
+  // A background job that reads the terminal is stopped (SIGTTIN), not handed the input.
+  await command(term, 'cat &');
+  await commandUntil(term, 'jobs', /Stopped.*\s+cat$/m);
+
   await command(term, 'kill %1');
+  await command(term, 'kill -9 %cat');
   term.type('exit 7', 'Enter');
   await term.waitFor(/^tssc exited 7$/m);
 }
@@ -177,7 +193,7 @@ describe.skipIf(!hasBusybox() || !hasTmux)('interactive shells with job control 
   }, 60_000);
 
   it('bash -i (dynamic): $$, &, jobs, ^C, ^Z, fg, exit status', async () => {
-    const rootfs = debianRootfs({ programs: ['bash', 'sleep'], trees: [] });
+    const rootfs = debianRootfs({ programs: ['bash', 'sleep', 'cat'], trees: [] });
     const dir = scratchDir('tssc-jobs-bash-');
     dirs.push(dir);
     writeTerminalConfig(dir, { path: rootfs, readonly: true }, ['bash', '--norc', '-i']);

@@ -142,6 +142,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         if (group.pgid === terminal.foreground) sandbox.signalProcess(group, sig, false);
       }
     };
+    if (sandbox instanceof Sandbox) terminal.checkAccess = (kind) => sandbox.checkTerminalAccess(terminal, kind);
     sandboxTerminals.set(sandbox, terminal);
   }
   return sandbox;
