@@ -334,19 +334,15 @@ static napi_value Cont(napi_env env, napi_callback_info info) {
   return num(env, ptrace(req, pid, 0, (void *)sig) == 0 ? 0 : -errno);
 }
 
-static napi_value GetRegs(napi_env env, napi_callback_info info) {
+// getRegs/setRegs(pid): moves a stopped task's registers to or from the register buffer.
+static napi_value RegsIo(napi_env env, napi_callback_info info, enum __ptrace_request request) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  return num(env, ptrace(PTRACE_GETREGS, arg_int(env, argv[0]), 0, regs) == 0 ? 0 : -errno);
+  return num(env, ptrace(request, arg_int(env, argv[0]), 0, regs) == 0 ? 0 : -errno);
 }
-
-static napi_value SetRegs(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  return num(env, ptrace(PTRACE_SETREGS, arg_int(env, argv[0]), 0, regs) == 0 ? 0 : -errno);
-}
+static napi_value GetRegs(napi_env env, napi_callback_info info) { return RegsIo(env, info, PTRACE_GETREGS); }
+static napi_value SetRegs(napi_env env, napi_callback_info info) { return RegsIo(env, info, PTRACE_SETREGS); }
 
 // inject(pid): runs the syscall described by the register buffer (rip at a `syscall`
 // instruction, rax and the arguments set) in a task stopped at a trap, by single-stepping
