@@ -89,8 +89,8 @@ const REFUSED: Record<string, number> = {
 /** Handlers that implement only part of the call, and what is missing. */
 const PARTIAL: Record<string, string> = {
   clone: 'CLONE_NEW* is EPERM; CLONE_PIDFD, CLONE_PTRACE and CLONE_UNTRACED are EINVAL',
-  wait4: 'reports exits only (no stopped/continued children); rusage is zero',
-  waitid: 'reports exits only; P_PIDFD is EINVAL',
+  wait4: 'rusage is zero',
+  waitid: 'P_PIDFD is EINVAL; rusage is zero',
   prlimit64: 'only for the caller; limits are not enforced by the host',
   setrlimit: 'limits are not enforced by the host',
   getrusage: 'RUSAGE_CHILDREN is zero',
