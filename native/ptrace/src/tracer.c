@@ -294,15 +294,20 @@ static int wait_stop(double spin_us, double block_us) {
   }
 }
 
+// wait_stop with the (spinUs, blockUs) pair a call takes from argv[first]; absent ones are 0.
+static int wait_stop_args(napi_env env, size_t argc, napi_value *argv, size_t first) {
+  double spin = 0, block = 0;
+  if (argc > first) napi_get_value_double(env, argv[first], &spin);
+  if (argc > first + 1) napi_get_value_double(env, argv[first + 1], &block);
+  return wait_stop(spin, block);
+}
+
 // waitStop(spinUs, blockUs) -> pid | 0 | -errno
 static napi_value WaitStop(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  double spin = 0, block = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc > 0) napi_get_value_double(env, argv[0], &spin);
-  if (argc > 1) napi_get_value_double(env, argv[1], &block);
-  return num(env, wait_stop(spin, block));
+  return num(env, wait_stop_args(env, argc, argv, 0));
 }
 
 // complete(pid, result, spinUs, blockUs): ends the trapped syscall at a seccomp stop with
@@ -312,13 +317,10 @@ static napi_value Complete(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int pid = arg_int(env, argv[0]);
-  double spin = 0, block = 0;
-  napi_get_value_double(env, argv[2], &spin);
-  if (argc > 3) napi_get_value_double(env, argv[3], &block);
   regs->orig_rax = (unsigned long long)-1;
   regs->rax = arg_u64(env, argv[1]);
   if (ptrace(PTRACE_SETREGS, pid, 0, regs) != 0 || ptrace(PTRACE_CONT, pid, 0, 0) != 0) return num(env, -errno - 1000);
-  return num(env, wait_stop(spin, block));
+  return num(env, wait_stop_args(env, argc, argv, 2));
 }
 
 // cont(pid, signal, mode): resumes a stopped task; mode 0 PTRACE_CONT, 1 PTRACE_SYSCALL
