@@ -27,6 +27,16 @@ function scratch(): string {
   return dir;
 }
 
+/** Both ends of a fresh host fifo, closed after the test; the write end is pushed last so a test can close it early with opened.pop(). */
+function hostFifo(): { readFd: number; writeFd: number } {
+  const fifo = path.join(scratch(), 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const readFd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const writeFd = fs.openSync(fifo, fs.constants.O_WRONLY);
+  opened.push(readFd, writeFd);
+  return { readFd, writeFd };
+}
+
 describe('host stdio files', () => {
   it('stdout and stderr over one host file write at the host offset, in order', async () => {
     const out = path.join(scratch(), 'out');
@@ -48,11 +58,7 @@ describe('host stdio files', () => {
   });
 
   it('stdin from a host pipe: EAGAIN-free blocking read, then EOF', async () => {
-    const fifo = path.join(scratch(), 'fifo');
-    execFileSync('mkfifo', [fifo]);
-    const readFd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    const writeFd = fs.openSync(fifo, fs.constants.O_WRONLY);
-    opened.push(readFd, writeFd);
+    const { readFd, writeFd } = hostFifo();
     const { vfs } = makeVfs();
     const t = fakeTask(vfs);
     t.fds.installAt(0, openHostStdio(vfs, t.fs, readFd, O.RDONLY));
@@ -69,11 +75,7 @@ describe('host stdio files', () => {
   });
 
   it('stdin from a host pipe takes no more than the workload reads', async () => {
-    const fifo = path.join(scratch(), 'fifo');
-    execFileSync('mkfifo', [fifo]);
-    const readFd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    const writeFd = fs.openSync(fifo, fs.constants.O_WRONLY);
-    opened.push(readFd, writeFd);
+    const { readFd, writeFd } = hostFifo();
     fs.writeSync(writeFd, 'a\nrest\n');
     const { vfs } = makeVfs();
     const t = fakeTask(vfs);
@@ -106,11 +108,7 @@ describe('host stdio files', () => {
 
 describe('host stdout pipes', () => {
   it('a full pipe makes the writer wait without blocking the event loop', async () => {
-    const fifo = path.join(scratch(), 'fifo');
-    execFileSync('mkfifo', [fifo]);
-    const readFd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    const writeFd = fs.openSync(fifo, fs.constants.O_WRONLY);
-    opened.push(readFd, writeFd);
+    const { readFd, writeFd } = hostFifo();
     const { vfs } = makeVfs();
     const t = fakeTask(vfs);
     t.fds.installAt(1, openHostStdio(vfs, t.fs, writeFd, O.WRONLY));
