@@ -74,7 +74,7 @@ function viewOf(group: ThreadGroup): ProcessView {
     pgid: group.pgid,
     sid: group.sid,
     tids: tasks.map((t) => t.tid),
-    state: group.zombie ? 'Z' : leader?.blocked ? 'S' : 'R',
+    state: group.zombie ? 'Z' : group.stopped ? 'T' : leader?.blocked ? 'S' : 'R',
     comm: group.comm,
     cmdline: group.zombie ? new Uint8Array() : group.cmdline,
     environ: group.environ,
