@@ -8,17 +8,11 @@
 // uid/gid the owner when it differs from what the VFS presents (the sentry's own euid
 // shows as 0:0, other host owners as they are).
 import { writeFileSync } from 'node:fs';
+import type { MetaEntry as RootfsMetaEntry } from '../../vfs/host/ownership.js';
 
-export type SpecialFileType = 'c' | 'b' | 'p';
-
-export interface RootfsMetaEntry {
-  type?: SpecialFileType;
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  major?: number;
-  minor?: number;
-}
+// One entry's fields are what the VFS reads back (vfs/host/ownership.ts), declared once there.
+export type { RootfsMetaEntry };
+export type SpecialFileType = NonNullable<RootfsMetaEntry['type']>;
 
 export interface RootfsMetaFile {
   version: 1;
