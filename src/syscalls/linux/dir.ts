@@ -6,7 +6,7 @@ import { writeDirent, writeDirent64, dirent64Size, direntSize } from '../../abi/
 import { ACCESS, AT, AT_FDCWD, RENAME } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
-import { CAP, type DirEntry, type FileDescription } from '../../vfs/api.js';
+import { CAP, type DirEntry, type FileDescription, type Location } from '../../vfs/api.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { anyFile, openFile, readPath, startDir } from './task-files.js';
 
@@ -176,12 +176,17 @@ function readlinkat(task: SyscallTask, args: SyscallArgs): number {
   return readlinkAt(task, int32(args[0]), pointer(args[1]), pointer(args[2]), int32(args[3]));
 }
 
-function chdir(task: SyscallTask, args: SyscallArgs): number {
-  const path = readPath(task, pointer(args[0]));
+/** The directory at the path argument addr, which the caller must be able to search (chdir, chroot). */
+function searchableDirectory(task: SyscallTask, addr: bigint): Location {
+  const path = readPath(task, addr);
   const vfs = task.kernel.vfs;
   const loc = vfs.resolve(task.fs, undefined, path, { follow: true, directory: true });
   vfs.access(task.fs, loc, '', ACCESS.X_OK, AT.EMPTY_PATH);
-  task.fs.cwd = loc;
+  return loc;
+}
+
+function chdir(task: SyscallTask, args: SyscallArgs): number {
+  task.fs.cwd = searchableDirectory(task, pointer(args[0]));
   return 0;
 }
 
@@ -205,10 +210,7 @@ function getcwd(task: SyscallTask, args: SyscallArgs): number {
 }
 
 function chroot(task: SyscallTask, args: SyscallArgs): number {
-  const path = readPath(task, pointer(args[0]));
-  const vfs = task.kernel.vfs;
-  const loc = vfs.resolve(task.fs, undefined, path, { follow: true, directory: true });
-  vfs.access(task.fs, loc, '', ACCESS.X_OK, AT.EMPTY_PATH);
+  const loc = searchableDirectory(task, pointer(args[0]));
   if ((task.creds.effective & (1n << BigInt(CAP.SYS_CHROOT))) === 0n) return -E.EPERM;
   task.fs.root = loc;
   return 0;
