@@ -25,24 +25,20 @@ function nullDevice(): FileImpl {
   return { seekable: true, read: () => 0, write: (buf) => buf.length };
 }
 
+/** The read of /dev/zero and /dev/full: as many zero bytes as asked for. */
+function readZeros(buf: Uint8Array): number {
+  buf.fill(0);
+  return buf.length;
+}
+
 function zeroDevice(): FileImpl {
-  return {
-    seekable: true,
-    read: (buf) => {
-      buf.fill(0);
-      return buf.length;
-    },
-    write: (buf) => buf.length,
-  };
+  return { seekable: true, read: readZeros, write: (buf) => buf.length };
 }
 
 function fullDevice(): FileImpl {
   return {
     seekable: true,
-    read: (buf) => {
-      buf.fill(0);
-      return buf.length;
-    },
+    read: readZeros,
     write: (buf) => (buf.length === 0 ? 0 : fail(E.ENOSPC)),
   };
 }
