@@ -10,6 +10,7 @@ import type { Credentials, FileImpl, UserMemory } from '../../vfs/api.js';
 import { IOCTL } from '../../abi/linux-ioctl.js';
 import { uint32 } from './decode.js';
 import { fdLimit } from './task-files.js';
+import { writeInt32 } from './user-int.js';
 
 const EFD_SEMAPHORE = 1;
 const EFD_CLOEXEC = O.CLOEXEC;
@@ -64,9 +65,7 @@ export class EventFd extends AnonInode {
 
   private ioctl(request: number, arg: bigint, memory: UserMemory): number {
     if (request !== IOCTL.FIONREAD) fail(E.ENOTTY);
-    const out = Buffer.alloc(4);
-    out.writeInt32LE(this.count > 0n ? 8 : 0);
-    memory.write(arg, out);
+    writeInt32(memory, arg, this.count > 0n ? 8 : 0);
     return 0;
   }
 }

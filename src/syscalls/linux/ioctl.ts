@@ -10,12 +10,7 @@ import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/sysc
 import { int32, pointer, uint32 } from './decode.js';
 import { openFile } from './task-files.js';
 import { JOB_CONTROL_REQUESTS, jobControlIoctl, jobControlTerminal } from './tty-job-control.js';
-
-function writeInt(task: SyscallTask, addr: bigint, value: number): void {
-  const b = Buffer.alloc(4);
-  b.writeInt32LE(value);
-  task.mem.write(addr, b);
-}
+import { writeInt32 } from './user-int.js';
 
 function ioctl(task: SyscallTask, args: SyscallArgs): number {
   const fd = int32(args[0]);
@@ -39,12 +34,12 @@ function ioctl(task: SyscallTask, args: SyscallArgs): number {
       const type = st.mode & S.IFMT;
       if (type === S.IFDIR) return -E.EINVAL;
       if (type !== S.IFREG) return file.ioctl(request, arg, task.mem);
-      writeInt(task, arg, Math.max(0, Math.min(st.size - file.offset, 0x7fffffff)));
+      writeInt32(task.mem, arg, Math.max(0, Math.min(st.size - file.offset, 0x7fffffff)));
       return 0;
     }
     case IOCTL.FIGETBSZ: {
       const st = file.stat();
-      writeInt(task, arg, st.blksize);
+      writeInt32(task.mem, arg, st.blksize);
       return 0;
     }
     default: {

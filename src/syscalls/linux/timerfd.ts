@@ -11,6 +11,7 @@ import type { Credentials, FileImpl, UserMemory } from '../../vfs/api.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { fdLimit } from './task-files.js';
 import { decodeTimespec, encodeTimespec, TIMESPEC_SIZE } from './timespec.js';
+import { writeInt32 } from './user-int.js';
 
 const CLOCK_REALTIME = 0;
 const CLOCK_MONOTONIC = 1;
@@ -113,9 +114,7 @@ export class TimerFd extends AnonInode {
 
   private ioctl(request: number, arg: bigint, memory: UserMemory): number {
     if (request !== IOCTL.FIONREAD) fail(E.ENOTTY);
-    const out = Buffer.alloc(4);
-    out.writeInt32LE(this.pending() > 0n ? 8 : 0);
-    memory.write(arg, out);
+    writeInt32(memory, arg, this.pending() > 0n ? 8 : 0);
     return 0;
   }
 }

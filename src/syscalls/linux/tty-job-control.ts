@@ -8,18 +8,13 @@ import { hostTerminalOf } from '../../sentry/host-file.js';
 import type { JobControlTerminal } from '../../sentry/host-file-termios.js';
 import type { SyscallTask } from '../../sentry/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
+import { writeInt32 } from './user-int.js';
 
 export const JOB_CONTROL_REQUESTS: ReadonlySet<number> = new Set([IOCTL.TIOCGPGRP, IOCTL.TIOCSPGRP, IOCTL.TIOCGSID, IOCTL.TIOCSCTTY, IOCTL.TIOCNOTTY]);
 
 /** The job-control state of a terminal file: host ttys for now (devpts can join). */
 export function jobControlTerminal(file: FileDescription): JobControlTerminal | undefined {
   return hostTerminalOf(file);
-}
-
-function writePid(task: SyscallTask, addr: bigint, value: number): void {
-  const b = Buffer.alloc(4);
-  b.writeInt32LE(value);
-  task.mem.write(addr, b);
 }
 
 /** A process group of the caller's session, or EPERM, as tcsetpgrp checks it. */
@@ -38,11 +33,11 @@ export function jobControlIoctl(task: SyscallTask, terminal: JobControlTerminal,
   switch (request) {
     case IOCTL.TIOCGPGRP:
       if (!controlling) return -E.ENOTTY;
-      writePid(task, arg, terminal.foreground ?? 0);
+      writeInt32(task.mem, arg, terminal.foreground ?? 0);
       return 0;
     case IOCTL.TIOCGSID:
       if (!controlling) return -E.ENOTTY;
-      writePid(task, arg, sid);
+      writeInt32(task.mem, arg, sid);
       return 0;
     case IOCTL.TIOCSPGRP: {
       if (!controlling) return -E.ENOTTY;
