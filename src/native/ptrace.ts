@@ -51,6 +51,8 @@ interface Addon {
   pokeMem(pid: number, addr: bigint, buf: Uint8Array): number;
   tgkill(tgid: number, tid: number, signal: number): number;
   sigmask(pid: number): bigint;
+  /** The siginfo (128 bytes) of a signal-delivery-stop read into buf, or replaced by it (write). */
+  siginfo(pid: number, buf: Uint8Array, write: boolean): number;
   /** Starts the stop watcher thread; onStop runs on this thread after each armWatcher(). */
   watchStops(onStop: () => void): void;
   armWatcher(): void;

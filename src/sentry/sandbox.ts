@@ -8,7 +8,8 @@ import { loadTracer, PTRACE_EVENT, PTRACE_O, REG, RESUME, STOP, type Tracer } fr
 import type { FileDescription, FsContext, Vfs } from '../vfs/api.js';
 import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials.js';
 import { FdTable } from './fd-table.js';
-import { groupContinued, groupStopped, hostSignalFor, terminalAccess } from './job-control.js';
+import { groupContinued, groupStopped, hostSignalFor, reportStatus, terminalAccess } from './job-control.js';
+import { childStateCode, OUTSIDE_SENDER, recordSender, showVirtualSender, type SignalSender } from './signal-senders.js';
 import { prepareProgram, type ProgramImage } from './loader/image.js';
 import { loadProgram } from './loader/load.js';
 import { PtraceMemory } from './memory.js';
@@ -219,18 +220,19 @@ export class Sandbox {
   }
 
   /** A process-directed signal. */
-  signalGroup(group: ThreadGroup, sig: number): void {
+  signalGroup(group: ThreadGroup, sig: number, sender: SignalSender = this.currentSender()): void {
     if (group.zombie) return;
     const wasm = [...group.tasks].find((t) => t.wasmSignal);
     if (wasm) {
-      this.signalTask(wasm, sig);
+      this.signalTask(wasm, sig, sender);
       return;
     }
     const route = routeProcessSignal(group.pid, group.tasks, sig, (t) => hostBlockedSignals(t.hostTid));
     if (route.kind === 'task') {
-      this.signalTask(route.task, sig);
+      this.signalTask(route.task, sig, sender);
       return;
     }
+    recordSender(group, sig, sender);
     try {
       process.kill(group.hostPid, hostSignalFor(group, sig));
     } catch {
@@ -239,8 +241,9 @@ export class Sandbox {
   }
 
   /** A thread-directed signal: the host delivers it; a wait it must end is ended here. */
-  signalTask(task: Task, sig: number): void {
+  signalTask(task: Task, sig: number, sender: SignalSender = this.currentSender()): void {
     if (task.exited) return;
+    recordSender(task.group, sig, sender);
     if (task.wasmSignal) {
       task.wasmSignal(sig);
       return;
@@ -270,6 +273,17 @@ export class Sandbox {
     }
     task.interruptedBy = verdict;
     throw new SysError(ERESTARTSYS);
+  }
+
+  /** Who a signal sent now comes from: the task whose handler runs, else the outside. */
+  private currentSender(): SignalSender {
+    const task = this.syncCaller;
+    return task ? { pid: task.pid, uid: task.creds.ruid } : OUTSIDE_SENDER;
+  }
+
+  /** The sender of the SIGCHLD a change of child's state (raw wait status) raises. */
+  private childSender(child: ThreadGroup, status: number): SignalSender {
+    return { pid: child.pid, uid: child.creds.ruid, child: childStateCode(status) };
   }
 
   get wasm(): WasmSupport | undefined {
@@ -404,6 +418,7 @@ export class Sandbox {
       return 0;
     }
     // A signal-delivery-stop: the signal goes on to the workload.
+    showVirtualSender(this.tracer, hostPid, task.group, sig);
     this.tracer.cont(hostPid, sig, RESUME.cont);
     return 0;
   }
@@ -443,7 +458,7 @@ export class Sandbox {
     // (PTRACE_LISTEN); any other event-stop, such as the end of one, lets it run.
     const stop = STOP_SIGNALS.has(sig);
     const group = task.group;
-    if (stop ? groupStopped(group, sig) : groupContinued(group)) this.signalGroup(group.parent!, SIG.CHLD);
+    if (stop ? groupStopped(group, sig) : groupContinued(group)) this.signalGroup(group.parent!, SIG.CHLD, this.childSender(group, group.jobReport ? reportStatus(group.jobReport) : 0xffff));
     this.tracer.cont(task.hostTid, 0, stop ? RESUME.listen : RESUME.cont);
   }
 
@@ -712,7 +727,7 @@ export class Sandbox {
       const chld = parent.sigactions.get(SIG.CHLD);
       if (chld.handler === SIG_IGN || chld.flags & SA.NOCLDWAIT) this.reap(group);
       else parent.notifyChildEvent();
-      this.signalGroup(parent, SIG.CHLD);
+      this.signalGroup(parent, SIG.CHLD, this.childSender(group, group.exitStatus!));
     } else if (group !== init) {
       this.reap(group);
     }

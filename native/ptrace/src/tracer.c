@@ -435,6 +435,22 @@ static napi_value Sigmask(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// siginfo(pid, buf, write) -> 0 or -errno: the siginfo of a tracee's signal-delivery-stop
+// read into buf (128 bytes), or replaced by it (the sentry shows virtual pids in it).
+static napi_value Siginfo(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *data;
+  size_t len;
+  CHECK(napi_get_typedarray_info(env, argv[1], NULL, &len, &data, NULL, NULL));
+  if (len < sizeof(siginfo_t)) return num(env, -EINVAL);
+  bool write;
+  CHECK(napi_get_value_bool(env, argv[2], &write));
+  long r = ptrace(write ? PTRACE_SETSIGINFO : PTRACE_GETSIGINFO, arg_int(env, argv[0]), 0, data);
+  return num(env, r == 0 ? 0 : -errno);
+}
+
 
 // The stop watcher: a thread that, when armed, sleeps in waitid(WNOWAIT) until some
 // tracee has a stop or an exit to report and then wakes the JS main thread once. It
@@ -498,6 +514,7 @@ static napi_value Module(napi_env env, napi_value exports) {
       {"init", NULL, Init, NULL, NULL, NULL, napi_default, NULL},
       {"spawn", NULL, Spawn, NULL, NULL, NULL, napi_default, NULL},
       {"waitStop", NULL, WaitStop, NULL, NULL, NULL, napi_default, NULL},
+      {"siginfo", NULL, Siginfo, NULL, NULL, NULL, napi_default, NULL},
       {"complete", NULL, Complete, NULL, NULL, NULL, napi_default, NULL},
       {"cont", NULL, Cont, NULL, NULL, NULL, napi_default, NULL},
       {"getRegs", NULL, GetRegs, NULL, NULL, NULL, napi_default, NULL},
