@@ -3,6 +3,7 @@
 
 import { E, fail, isSysError } from '../../abi/errno.js';
 import { AT, AT_FDCWD } from '../../abi/linux-fcntl.js';
+import { childStateCode } from '../../sentry/signal-senders.js';
 import { RUN_ON_HOST, type ChildState, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { anyFile, readPath, startDir } from './task-files.js';
@@ -21,7 +22,6 @@ const WCONTINUED = 8;
 const WNOWAIT = 0x01000000;
 const WAIT_FLAGS = 0x20000000 | 0x40000000 | 0x80000000; // __WNOTHREAD, __WALL, __WCLONE
 const P = { ALL: 0, PID: 1, PGID: 2, PIDFD: 3 } as const;
-const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, STOPPED: 5, CONTINUED: 6 } as const;
 
 function clone(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
   // x86-64 clone(flags, stack, parent_tid, child_tid, tls).
@@ -103,21 +103,12 @@ async function wait4(task: SyscallTask, args: SyscallArgs): Promise<number> {
   return child.pid;
 }
 
-/** A raw wait status as waitid's si_code and si_status. */
-function childCode(status: number): [number, number] {
-  if (status === 0xffff) return [CLD.CONTINUED, 18];
-  if ((status & 0xff) === 0x7f) return [CLD.STOPPED, (status >> 8) & 0xff];
-  const sig = status & 0x7f;
-  if (sig === 0) return [CLD.EXITED, (status >> 8) & 0xff];
-  return [(status & 0x80) !== 0 ? CLD.DUMPED : CLD.KILLED, sig];
-}
-
 /** siginfo_t for waitid: si_signo SIGCHLD, si_code CLD_*, si_pid, si_uid, si_status. */
 function writeChildSiginfo(task: SyscallTask, addr: bigint, child: ChildState | undefined): void {
   if (addr === 0n) return;
   const info = Buffer.alloc(128);
   if (child) {
-    const [code, status] = childCode(child.status);
+    const { code, status } = childStateCode(child.status);
     info.writeInt32LE(17, 0);
     info.writeInt32LE(code, 8);
     info.writeInt32LE(child.pid, 16);
