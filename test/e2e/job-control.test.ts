@@ -22,6 +22,8 @@ const SCREEN_TIMEOUT_MS = 15_000;
  * sandbox shows that moment, so the keys wait this long.
  */
 const JOB_SETTLE_MS = 500;
+/** How long a key that may have come too early gets before it is pressed again. */
+const KEY_RETRY_MS = 1000;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -55,6 +57,24 @@ class Terminal {
       if (pattern.test(screen)) return screen;
       if (Date.now() > deadline) throw new Error(`the screen never showed ${pattern}:\n${screen}`);
       await delay(50);
+    }
+  }
+
+  /**
+   * Presses key until the screen matches, for a key that is harmless when repeated
+   * (^Z at the shell's own prompt is ignored) and may come before the job runs.
+   */
+  async pressUntil(key: string, pattern: RegExp): Promise<string> {
+    const deadline = Date.now() + SCREEN_TIMEOUT_MS;
+    for (;;) {
+      this.type('', key);
+      const pressed = Date.now();
+      while (Date.now() - pressed < KEY_RETRY_MS) {
+        const screen = this.screen();
+        if (pattern.test(screen)) return screen;
+        await delay(50);
+      }
+      if (Date.now() > deadline) throw new Error(`the screen never showed ${pattern}:\n${this.screen()}`);
     }
   }
 
@@ -153,8 +173,7 @@ async function jobControlSession(term: Terminal): Promise<void> {
   term.type('echo stop-$((3+3)); sleep 100', 'Enter');
   await term.waitFor(/^stop-6$/m);
   await delay(JOB_SETTLE_MS);
-  term.type('', 'C-z');
-  await term.waitFor(/\[2\][+ ]\s+Stopped\s+sleep 100/);
+  await term.pressUntil('C-z', /\[2\][+ ]\s+Stopped\s+sleep 100/);
   prompts = term.prompts();
   term.type('fg %2', 'Enter');
   await term.waitFor(/^sleep 100$/m);
