@@ -4,14 +4,19 @@
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { FsContext, Vfs } from '../../src/vfs/index.js';
 import { buildVfs, makeBundle, rootCtx, tempDir, userCtx } from './helpers.js';
 import { generateOps, runAllOnVfs, snapshotHost, snapshotVfs, type Op } from './property-ops.js';
 
-const HOST_OPS = path.join(import.meta.dirname, 'fixtures', 'host-ops.mjs');
 const USER = 1000;
+/**
+ * The host side runs as uid 1000, which may not be able to read the checkout (CI clones
+ * it under a 0700 directory): it runs from a world-readable copy.
+ */
+const HOST_OPS = worldReadableCopy(path.join(import.meta.dirname, 'fixtures', 'host-ops.mjs'));
 // VFS_SEEDS=first-last widens the search (e.g. VFS_SEEDS=1-500 npx vitest run test/vfs/property.test.ts).
 const SEEDS = seedRange(process.env.VFS_SEEDS ?? '1-10');
 
@@ -20,6 +25,16 @@ function seedRange(text: string): number[] {
   return Array.from({ length: (last ?? first) - first + 1 }, (_, i) => first + i);
 }
 const OPS_PER_SEED = 300;
+
+function worldReadableCopy(file: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tssc-host-ops-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.chmodSync(dir, 0o755);
+  const copy = path.join(dir, path.basename(file));
+  fs.copyFileSync(file, copy);
+  fs.chmodSync(copy, 0o644);
+  return copy;
+}
 
 const canSetpriv = process.geteuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
 
