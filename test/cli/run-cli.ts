@@ -12,7 +12,8 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: readonly string[], options: SpawnSyncOptions = {}): CliResult {
-  const result = spawnSync(process.execPath, [TSSC, ...args], { encoding: 'utf8', ...options });
+/** tssc is the CLI to run: another user runs a world-readable copy (test/e2e/busybox-bundle.ts). */
+export function runCli(args: readonly string[], options: SpawnSyncOptions = {}, tssc = TSSC): CliResult {
+  const result = spawnSync(process.execPath, [tssc, ...args], { encoding: 'utf8', ...options });
   return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
 }

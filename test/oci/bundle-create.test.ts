@@ -1,5 +1,4 @@
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import path from 'node:path';
@@ -9,17 +8,13 @@ import { createBundle } from '../../src/oci/image/create-bundle.js';
 import { makeBusyboxRootfs, tarDirectory } from '../fixtures/busybox.js';
 import { dockerSaveFiles, filesToTar, mergeImageFiles, ociLayoutFiles, writeFiles, type ImageConfigFields } from '../fixtures/images.js';
 import { tarBuffer, tarGzBuffer, type TarItem } from '../fixtures/tar-builder.js';
-import { runCli, TSSC } from '../cli/run-cli.js';
+import { runCli } from '../cli/run-cli.js';
+import { worldReadableCopy } from '../e2e/busybox-bundle.js';
 import { RootfsMeta } from '../../src/oci/image/rootfs-meta.js';
 import { RootfsWriter } from '../../src/oci/image/rootfs-writer.js';
 
 const IS_ROOT = (process.geteuid?.() ?? 0) === 0;
 
-function nobodyCanRunTssc(): boolean {
-  if (!IS_ROOT) return false;
-  const probe = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(TSSC)}, 4)`], { uid: 65534, gid: 65534 });
-  return probe.status === 0;
-}
 
 const BASE_LAYER: TarItem[] = [
   { name: 'etc/', type: 'directory' },
@@ -446,8 +441,11 @@ describe('bundle create', () => {
       expect(statSync(path.join(rootfs, 'locked')).mode & 0o777).toBe(0o700);
     });
 
-    // Needs root to switch to nobody, and a checkout nobody may read.
-    it.runIf(IS_ROOT && nobodyCanRunTssc())('records ownership and modes when unpacked by an unprivileged user', async () => {
+    // Needs root to switch to nobody, who runs a world-readable copy of the build (the
+    // checkout may sit under a 0700 directory).
+    it.runIf(IS_ROOT)('records ownership and modes when unpacked by an unprivileged user', async () => {
+      const copy = worldReadableCopy(mkdtempSync(path.join(tmpdir(), 'tssc-nobody-')));
+      chmodSync(copy, 0o755);
       const tarFile = path.join(work, 'special.tar');
       writeFileSync(tarFile, await tarBuffer(SPECIAL));
       chmodSync(work, 0o755);
@@ -455,7 +453,8 @@ describe('bundle create', () => {
       mkdirSync(parent);
       chownSync(parent, 65534, 65534);
       const dir = path.join(parent, 'bundle');
-      const result = runCli(['bundle', 'create', dir, '--from', tarFile], { uid: 65534, gid: 65534 });
+      const result = runCli(['bundle', 'create', dir, '--from', tarFile], { uid: 65534, gid: 65534 }, path.join(copy, 'bin', 'tssc.js'));
+      rmSync(copy, { recursive: true, force: true });
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
       const meta = metaOf(dir);
