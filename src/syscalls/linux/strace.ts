@@ -79,6 +79,25 @@ const FORMATS: Record<string, readonly ArgKind[]> = {
   getcwd: ['out', 'int'],
   sethostname: ['in', 'int'],
   umask: ['oct'],
+  exit: ['int'],
+  brk: ['hex'],
+  uname: ['hex'],
+  set_tid_address: ['hex'],
+  prlimit64: ['int', 'int', 'hex', 'hex'],
+  // Calls without arguments: the registers hold whatever the caller left there.
+  getpid: [],
+  getppid: [],
+  gettid: [],
+  getuid: [],
+  geteuid: [],
+  getgid: [],
+  getegid: [],
+  getpgrp: [],
+  setsid: [],
+  fork: [],
+  vfork: [],
+  pause: [],
+  sync: [],
 };
 
 function quote(bytes: Uint8Array, limit = MAX_SHOWN): string {
