@@ -25,6 +25,7 @@ import { Task } from './task.js';
 import { hostBlockedSignals, routeProcessSignal, writeTid } from './threads.js';
 import type { WasmSyscallTable } from './wasm/process.js';
 import { ThreadGroup } from './thread-group.js';
+import { makeKernelServices } from './kernel-services.js';
 
 /**
  * After answering a syscall the next stop usually comes within microseconds: the tracer
@@ -117,7 +118,6 @@ export class Sandbox {
   private syncCaller: Task | undefined;
   private init: ThreadGroup | undefined;
   private finish: ((status: number) => void) | undefined;
-  private readonly startedAt = process.hrtime.bigint();
   private readonly onStop = (): void => this.pump(0);
   /**
    * Async handlers whose answer may come without any stop: not asleep in one of the
@@ -135,15 +135,7 @@ export class Sandbox {
 
   constructor(private readonly options: SandboxOptions) {
     this.tracer = loadTracer();
-    const startedAt = this.startedAt;
-    this.kernel = {
-      vfs: options.vfs,
-      hostname: options.hostname,
-      domainname: options.domainname,
-      realtimeNs: () => BigInt(Date.now()) * 1_000_000n,
-      monotonicNs: () => process.hrtime.bigint(),
-      uptimeNs: () => process.hrtime.bigint() - startedAt,
-    };
+    this.kernel = makeKernelServices(options.vfs, options.hostname, options.domainname);
   }
 
   /**

@@ -15,6 +15,7 @@ import { ThreadGroup } from '../thread-group.js';
 import type { WasmSyscallTable } from './process.js';
 import { readWasmProgram } from './program.js';
 import { WasmTask } from './wasm-task.js';
+import { makeKernelServices } from '../kernel-services.js';
 
 export interface WasmSandboxOptions {
   table: WasmSyscallTable;
@@ -52,18 +53,9 @@ export class WasmSandbox {
   private init: ThreadGroup | undefined;
   private initTask: Task | undefined;
   private wasm: WasmTask | undefined;
-  private readonly startedAt = process.hrtime.bigint();
 
   constructor(private readonly options: WasmSandboxOptions) {
-    const startedAt = this.startedAt;
-    this.kernel = {
-      vfs: options.vfs,
-      hostname: options.hostname,
-      domainname: options.domainname,
-      realtimeNs: () => BigInt(Date.now()) * 1_000_000n,
-      monotonicNs: () => process.hrtime.bigint(),
-      uptimeNs: () => process.hrtime.bigint() - startedAt,
-    };
+    this.kernel = makeKernelServices(options.vfs, options.hostname, options.domainname);
   }
 
   /** The init process (pid 1), for signals forwarded from the outside. */
