@@ -5,7 +5,8 @@ import type { ErrorObject } from 'ajv';
 import type { Problem } from './errors.js';
 import { describeValue, withArticle } from './describe-value.js';
 import { AJV_OPTIONS, configSchema, schemaFingerprint } from './schema.js';
-import { PRECOMPILED_VALIDATOR_MODULE } from './validator-module.js';
+import { buildOutputUrl } from '../native/build-output.js';
+import { PRECOMPILED_VALIDATOR_FILE } from './validator-module.js';
 
 interface ConfigValidator {
   (data: unknown): boolean;
@@ -16,7 +17,7 @@ const validateConfig: ConfigValidator = (await precompiledValidator()) ?? (await
 
 async function precompiledValidator(): Promise<ConfigValidator | undefined> {
   try {
-    const module = (await import(PRECOMPILED_VALIDATOR_MODULE)) as { validate: ConfigValidator; fingerprint: string };
+    const module = (await import(buildOutputUrl(PRECOMPILED_VALIDATOR_FILE).href)) as { validate: ConfigValidator; fingerprint: string };
     return module.fingerprint === schemaFingerprint() ? module.validate : undefined;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;

@@ -1,3 +1,2 @@
-// Where the build puts the precompiled config validator: beside the compiled schema-check.js.
-export const PRECOMPILED_VALIDATOR_FILE = 'config-validator.generated.js';
-export const PRECOMPILED_VALIDATOR_MODULE = `./${PRECOMPILED_VALIDATOR_FILE}`;
+// Where the build puts the precompiled config validator, relative to dist/.
+export const PRECOMPILED_VALIDATOR_FILE = 'oci/config-validator.generated.js';

@@ -6,7 +6,7 @@ import { E, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import type { SyscallTask } from '../../sentry/syscall.js';
 import type { WasmCallHandler, WasmProcessControl, WasmSyscallTable } from '../../sentry/wasm/process.js';
-import { compiledSiblingUrl } from '../../sentry/wasm/worker-url.js';
+import { buildOutputUrl } from '../../native/build-output.js';
 import { PREVIEW1_FUNCTIONS, WasiErrno } from './abi.js';
 import type { WasiCallContext, WasiHandler } from './call-context.js';
 import { wasiErrnoOfThrown } from './errno.js';
@@ -34,7 +34,7 @@ function preopenRoot(task: SyscallTask, fds: WasiFds): void {
 }
 
 export const wasiPreview1Table: WasmSyscallTable = {
-  workerUrl: compiledSiblingUrl(import.meta.url, 'worker-main'),
+  workerUrl: buildOutputUrl('syscalls/wasi/worker-main.js'),
 
   validate(module: WebAssembly.Module): void {
     for (const { module: from, name, kind } of WebAssembly.Module.imports(module)) {
