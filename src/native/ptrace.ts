@@ -17,6 +17,12 @@ export const REG_COUNT = 27;
 /** Slots of the shared stop record. */
 export const STOP = { pid: 0, status: 1, eventMsg: 2 } as const;
 
+/**
+ * The fd of every workload process on which sendFd()'s fds arrive (SCM_RIGHTS): the end of
+ * the addon's donor socket that spawn() leaves open in the workload (tracer.c mirrors it).
+ */
+export const WORKLOAD_DONOR_FD = 3;
+
 /** How cont() resumes a task. */
 export const RESUME = { cont: 0, toSyscallExit: 1, listen: 2 } as const;
 
@@ -45,7 +51,16 @@ interface Addon {
   cont(pid: number, signal: number, mode: number): number;
   getRegs(pid: number): number;
   setRegs(pid: number): number;
+  /**
+   * Runs the call the register buffer describes (rip at a `syscall` instruction) in a
+   * stopped task; a call the filter traps is let run. Returns rax, or -errno - 1000 when
+   * ptrace failed. Signals arriving meanwhile are queued again afterwards.
+   */
   inject(pid: number): number;
+  /** A new host memory file (O_RDWR, close-on-exec): its fd, or -errno. */
+  memfdCreate(name: string): number;
+  /** Queues fd for one recvmsg on WORKLOAD_DONOR_FD in a workload process: 0 or -errno. */
+  sendFd(fd: number): number;
   readMem(pid: number, addr: bigint, buf: Uint8Array): number;
   writeMem(pid: number, addr: bigint, buf: Uint8Array): number;
   pokeMem(pid: number, addr: bigint, buf: Uint8Array): number;

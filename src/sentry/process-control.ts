@@ -1,18 +1,19 @@
 // The process operations of one task (ProcessControl): ids, the process tree, clone,
 // execve, wait and signals, over the sandbox's tables. Linux semantics, virtual pids.
 
-import { E, fail } from '../abi/errno.js';
+import { E, fail, isSysError } from '../abi/errno.js';
 import { REG } from '../native/ptrace.js';
-import type { FileDescription, Location } from '../vfs/api.js';
+import { makedev, S, type FileDescription, type Location } from '../vfs/api.js';
 import { CAP_SYS_ADMIN, hasCapability, fsCredentials } from './credentials.js';
 import { prepareProgram } from './loader/image.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
+import { mapHostFile } from './shared-mappings.js';
 import { readWasmProgram, type LocatedWasmProgram } from './wasm/program.js';
 import { WasmTask } from './wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
 import { isValidSignal, SIG } from './signals.js';
-import { RUN_ON_HOST, type ChildState, type ProcessControl, type SignalDisposition, type TaskCredentials } from './syscall.js';
+import { RUN_ON_HOST, type ChildState, type ProcessControl, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
@@ -29,7 +30,10 @@ const NR_EXECVE = 59n;
 const CAP_KILL = 5;
 const PAGE = 4096n;
 const O_WRONLY = 1;
+const O_RDWR = 2;
 const PROT_WRITE = 2;
+/** /dev/zero: a shared mapping of it is shared anonymous memory. */
+const DEV_ZERO = makedev(1, 5);
 const MAP = { SHARED: 0x01, PRIVATE: 0x02, SHARED_VALIDATE: 0x03, TYPE: 0x0f, ANONYMOUS: 0x20 } as const;
 
 export class TaskProcess implements ProcessControl {
@@ -158,13 +162,49 @@ export class TaskProcess implements ProcessControl {
     setNice(this.task, priorityTargets(this.task, this.sandbox.groups(), which, who), nice);
   }
 
-  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): typeof RUN_ON_HOST {
+  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | typeof RUN_ON_HOST {
     if (length === 0n || offset % PAGE !== 0n || offset < 0n) fail(E.EINVAL);
     if (file.isPath) fail(E.EBADF);
     if (file.accessMode === O_WRONLY) fail(E.EACCES);
     const type = flags & MAP.TYPE;
     if (type !== MAP.PRIVATE && type !== MAP.SHARED && type !== MAP.SHARED_VALIDATE) fail(E.EINVAL);
-    if (type !== MAP.PRIVATE && prot & PROT_WRITE) fail(E.ENODEV);
+    const st = file.stat();
+    // Directories, fifos and sockets have no pages to map.
+    if ((st.mode & S.IFMT) !== S.IFREG && (st.mode & S.IFMT) !== S.IFCHR) fail(E.ENODEV);
+    if (type === MAP.PRIVATE) return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
+    if (prot & PROT_WRITE && file.accessMode !== O_RDWR) fail(E.EACCES);
+    if ((st.mode & S.IFMT) === S.IFCHR && st.rdev === DEV_ZERO) return this.mapSharedAnonymous();
+    const hostFd = this.sharedHostFile(file, prot);
+    if (hostFd !== undefined) return mapHostFile(this.sandbox.tracer, this.task.hostTid, hostFd, { addr, length, prot, flags, offset });
+    // Nothing on the host holds these contents (/proc, devices): a read-only copy.
+    if (prot & PROT_WRITE) fail(E.ENODEV);
+    return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
+  }
+
+  /** The host file a shared mapping of file maps; undefined when it has none. */
+  private sharedHostFile(file: FileDescription, prot: number): number | undefined {
+    try {
+      return file.sharedHostFile((name) => this.sandbox.tracer.memfdCreate(name));
+    } catch (e) {
+      if (isSysError(e) && e.errno === E.ENODEV && !(prot & PROT_WRITE)) return undefined;
+      throw e;
+    }
+  }
+
+  /** MAP_SHARED of /dev/zero: the host maps shared anonymous memory. */
+  private mapSharedAnonymous(): typeof RUN_ON_HOST {
+    const regs = this.sandbox.tracer.regs;
+    regs[REG.r10] = regs[REG.r10]! | BigInt(MAP.ANONYMOUS);
+    regs[REG.r8] = BigInt.asUintN(64, -1n);
+    regs[REG.r9] = 0n;
+    if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
+    // The hook makes the sentry put the workload's own arguments back at the syscall exit.
+    this.task.exitHook = (result) => result;
+    return RUN_ON_HOST;
+  }
+
+  /** An anonymous private mapping the sentry fills from the file at the syscall exit. */
+  private mapPrivateCopy(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): typeof RUN_ON_HOST {
     const regs = this.sandbox.tracer.regs;
     regs[REG.rdi] = addr;
     regs[REG.rsi] = length;
@@ -316,3 +356,4 @@ export class TaskProcess implements ProcessControl {
     return me.euid === them.ruid || me.euid === them.suid || me.ruid === them.ruid || me.ruid === them.suid;
   }
 }
+

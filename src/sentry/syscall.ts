@@ -163,11 +163,12 @@ export interface ProcessControl {
   getPriority(which: number, who: number): number;
   setPriority(which: number, who: number, nice: number): void;
   /**
-   * mmap of a file: the workload gets a private anonymous mapping filled from the file
-   * (MAP_SHARED read-only mappings too: later writes by others are not seen); a shared
-   * writable mapping is ENODEV.
+   * mmap of a file: MAP_PRIVATE gets an anonymous mapping filled from the file; MAP_SHARED
+   * maps for real the host file behind the contents (a bind mount's host file, the host
+   * memory file of a tmpfs or upper-layer file), so writes through it and read/write see
+   * each other; files with no host file behind them get a read-only copy (ENODEV writable).
    */
-  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): typeof RUN_ON_HOST;
+  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | typeof RUN_ON_HOST;
   /**
    * execve: loads the program from the VFS (an ELF, a `#!` script, or a wasm module when
    * the sandbox runs them); never returns to the old program on success.

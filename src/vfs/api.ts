@@ -391,7 +391,17 @@ export interface FileDescription extends Waitable {
   statfs(): Statfs;
   /** ioctl; ENOTTY unless the file implements the request. */
   ioctl(request: number, arg: bigint, memory: UserMemory): number;
+  /**
+   * The host file whose pages are this file's contents, for a real shared mmap (see
+   * FileImpl.sharedHostFile), opened for writing when the description is O_RDWR. The fd
+   * stays the VFS's: valid while the description is open, never closed by the caller.
+   * EACCES for a description not open for reading, ENODEV when the file has none.
+   */
+  sharedHostFile(createMemoryFile: MemoryFileFactory): number;
 }
+
+/** Creates an empty host memory file (memfd) and returns its O_RDWR, close-on-exec host fd. */
+export type MemoryFileFactory = (name: string) => number;
 
 /** The calling task's memory, for ioctls that read or write structs (EFAULT on a bad address). */
 export interface UserMemory {
@@ -521,6 +531,13 @@ export interface FileImpl {
   readiness?(mask: number): number;
   subscribe?(mask: number, callback: (events: number) => void): Unsubscribe;
   ioctl?(request: number, arg: bigint, memory: UserMemory): number;
+  /**
+   * A host fd whose pages are the contents, read-write when writable: a host file's own
+   * fd; a memory file's contents move into a host memory file made by createMemoryFile
+   * (once; from then on its reads, writes and size go there), so a mapping of that fd and
+   * the file's read/write see each other's changes at once.
+   */
+  sharedHostFile?(writable: boolean, createMemoryFile: MemoryFileFactory): number;
   /** Called once when the last reference to the description goes. */
   release?(): void;
 }

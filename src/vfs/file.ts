@@ -15,6 +15,7 @@ import {
   type FsContext,
   type Inode,
   type Location,
+  type MemoryFileFactory,
   type Stat,
   type Statfs,
   type Timespec,
@@ -249,6 +250,14 @@ export class OpenFile implements FileDescription {
     const impl = this.contents();
     if (!impl.ioctl) fail(E.ENOTTY);
     return impl.ioctl(request, arg, memory);
+  }
+
+  sharedHostFile(createMemoryFile: MemoryFileFactory): number {
+    if (this.isPath) fail(E.EBADF);
+    if (!this.readable) fail(E.EACCES);
+    const impl = this.contents();
+    if (!impl.sharedHostFile) fail(E.ENODEV);
+    return impl.sharedHostFile(this.accessMode === O.RDWR, createMemoryFile);
   }
 
   readiness(mask: number): number {

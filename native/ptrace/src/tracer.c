@@ -17,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -123,6 +125,13 @@ struct limit {
   struct rlimit value;
 };
 
+// Fds the sentry gives the workload (a memory file for a shared mmap) arrive by SCM_RIGHTS on
+// this fd of every workload process: the receiving end of one datagram socketpair, kept open
+// (not O_CLOEXEC) through forks and the stub's execs. The workload cannot touch it: every
+// call naming an fd stops for the sentry, which answers from its own fd table.
+#define WORKLOAD_DONOR_FD 3
+static int donor[2] = {-1, -1};  // [0] the sentry sends on it, [1] the workloads' end
+
 static void child(const char *path, int sync_fd, const int *stdio, int nstdio,
                   struct sock_fprog *prog, const struct limit *limits, int nlimits) {
   struct sigaction dfl;
@@ -136,6 +145,7 @@ static void child(const char *path, int sync_fd, const int *stdio, int nstdio,
   // Move the fds to keep out of the way before placing them at 0..n-1.
   int moved[3];
   for (int i = 0; i < nstdio; i++) moved[i] = stdio[i] >= 0 ? fcntl(stdio[i], F_DUPFD, 64) : -1;
+  int donor_moved = fcntl(donor[1], F_DUPFD, 64);
   for (int i = 0; i < nstdio; i++) {
     if (moved[i] >= 0) dup2(moved[i], i);
     else close(i);
@@ -143,7 +153,9 @@ static void child(const char *path, int sync_fd, const int *stdio, int nstdio,
   char b;
   while (read(sync_fd, &b, 1) < 0 && errno == EINTR) {
   }
-  syscall(SYS_close_range, nstdio, ~0U, 0);
+  dup2(donor_moved, WORKLOAD_DONOR_FD);
+  if (nstdio < WORKLOAD_DONOR_FD) syscall(SYS_close_range, nstdio, WORKLOAD_DONOR_FD - 1, 0);
+  syscall(SYS_close_range, WORKLOAD_DONOR_FD + 1, ~0U, 0);
   for (int i = 0; i < nlimits; i++) setrlimit(limits[i].resource, &limits[i].value);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -199,6 +211,7 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
     }
   }
   struct sock_fprog prog = {(unsigned short)(flen / sizeof(struct sock_filter)), (struct sock_filter *)filter};
+  if (donor[0] < 0 && socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, donor) != 0) return num(env, -errno);
   int sync[2];
   if (pipe2(sync, O_CLOEXEC) != 0) return num(env, -errno);
   pid_t pid = fork();
@@ -346,10 +359,38 @@ static napi_value RegsIo(napi_env env, napi_callback_info info, enum __ptrace_re
 static napi_value GetRegs(napi_env env, napi_callback_info info) { return RegsIo(env, info, PTRACE_GETREGS); }
 static napi_value SetRegs(napi_env env, napi_callback_info info) { return RegsIo(env, info, PTRACE_SETREGS); }
 
+// Signals that reach a task while the sentry runs a call in it are held back (resuming a
+// signal-delivery-stop without its signal drops it) and queued again once the call is done:
+// with their siginfo when the kernel lets a non-sender queue it, else by tkill.
+#define MAX_HELD_SIGNALS 16
+
+static pid_t tgid_of(pid_t tid) {
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%d/status", tid);
+  FILE *f = fopen(path, "re");
+  if (!f) return -1;
+  pid_t tgid = -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "Tgid: %d", &tgid) == 1) break;
+  fclose(f);
+  return tgid;
+}
+
+static void requeue_signals(pid_t tid, siginfo_t *held, int count) {
+  for (int i = 0; i < count; i++) {
+    siginfo_t *info = &held[i];
+    pid_t tgid = info->si_code < 0 && info->si_code != SI_TKILL ? tgid_of(tid) : -1;
+    if (tgid > 0 && syscall(SYS_rt_tgsigqueueinfo, tgid, tid, info->si_signo, info) == 0) continue;
+    syscall(SYS_tkill, tid, info->si_signo);
+  }
+}
+
 // inject(pid): runs the syscall described by the register buffer (rip at a `syscall`
-// instruction, rax and the arguments set) in a task stopped at a trap, by single-stepping
-// over it. Leaves the resulting registers in the buffer; returns rax or -errno - 1000 when
-// ptrace itself failed. Signals that arrive meanwhile stay pending in the task.
+// instruction, rax and the arguments set) in a stopped task (a trap, a seccomp stop, or the
+// exit stop of an earlier injected call), by single-stepping over it. A call the seccomp
+// filter traps stops again at its seccomp stop: it is let run to its syscall-exit stop.
+// Leaves the resulting registers in the buffer; returns rax or -errno - 1000 when ptrace
+// itself failed. Signals that arrive meanwhile are queued again afterwards.
 static napi_value Inject(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -357,18 +398,106 @@ static napi_value Inject(napi_env env, napi_callback_info info) {
   int pid = arg_int(env, argv[0]);
   if (ptrace(PTRACE_SETREGS, pid, 0, regs) != 0) return num(env, -errno - 1000);
   unsigned long long start = regs->rip;
+  siginfo_t held[MAX_HELD_SIGNALS];
+  int nheld = 0;
+  enum __ptrace_request request = PTRACE_SINGLESTEP;
+  long long result;
   for (;;) {
-    if (ptrace(PTRACE_SINGLESTEP, pid, 0, 0) != 0) return num(env, -errno - 1000);
+    if (ptrace(request, pid, 0, 0) != 0) {
+      result = -errno - 1000;
+      break;
+    }
     int status;
-    if (waitpid(pid, &status, __WALL) < 0) return num(env, -errno - 1000);
+    if (waitpid(pid, &status, __WALL) < 0) {
+      result = -errno - 1000;
+      break;
+    }
     if (!WIFSTOPPED(status)) {
       state[ST_PID] = pid;
       state[ST_STATUS] = status;
       return num(env, -ESRCH - 1000);
     }
-    if (ptrace(PTRACE_GETREGS, pid, 0, regs) != 0) return num(env, -errno - 1000);
-    if (regs->rip != start) return num(env, (double)(long long)regs->rax);
+    int event = status >> 16, sig = WSTOPSIG(status);
+    if (event == PTRACE_EVENT_SECCOMP) {
+      request = PTRACE_SYSCALL;
+      continue;
+    }
+    if (event != 0) continue;  // a group-stop or the like: step on
+    int done = sig == (SIGTRAP | 0x80);
+    if (!done) {
+      siginfo_t si;
+      memset(&si, 0, sizeof si);
+      int known = ptrace(PTRACE_GETSIGINFO, pid, 0, &si) == 0;
+      if (sig == SIGTRAP && known && si.si_code > 0) {
+        // The step's own trap (the kernel's codes are positive, a sender's are not).
+        if (ptrace(PTRACE_GETREGS, pid, 0, regs) != 0) {
+          result = -errno - 1000;
+          break;
+        }
+        if (regs->rip == start) continue;
+        result = (long long)regs->rax;
+        break;
+      }
+      if (!known) {
+        si.si_signo = sig;
+        si.si_code = SI_TKILL;
+      }
+      if (nheld < MAX_HELD_SIGNALS) held[nheld++] = si;
+      continue;
+    }
+    if (ptrace(PTRACE_GETREGS, pid, 0, regs) != 0) {
+      result = -errno - 1000;
+      break;
+    }
+    result = (long long)regs->rax;
+    break;
   }
+  requeue_signals(pid, held, nheld);
+  return num(env, (double)result);
+}
+
+// memfdCreate(name) -> a new host memory file (O_RDWR, close-on-exec) or -errno.
+static napi_value MemfdCreate(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char name[250];
+  size_t len;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok) name[0] = 0;
+  int fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC);
+  return num(env, fd < 0 ? -errno : fd);
+}
+
+// sendFd(fd) -> 0 or -errno: queues fd on the donor socket, for one recvmsg injected into a
+// workload process on WORKLOAD_DONOR_FD. Whatever an earlier donation left unreceived (its
+// task died first) is dropped first, so the queue holds this fd alone.
+static napi_value SendFd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (donor[0] < 0) return num(env, -EBADF);
+  int fd = arg_int(env, argv[0]);
+  char byte = 0;
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } control;
+  for (;;) {
+    struct iovec iov = {&byte, 1};
+    struct msghdr stale = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+    if (recvmsg(donor[1], &stale, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0) break;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&stale);
+    if (c && c->cmsg_type == SCM_RIGHTS) close(*(int *)CMSG_DATA(c));
+  }
+  memset(&control, 0, sizeof control);
+  struct iovec iov = {&byte, 1};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  return num(env, sendmsg(donor[0], &msg, MSG_DONTWAIT) == 1 ? 0 : -errno);
 }
 
 // Memory of a tracee: readMem/writeMem(pid, addr, buf) -> bytes moved or -errno
@@ -520,6 +649,8 @@ static napi_value Module(napi_env env, napi_value exports) {
       {"getRegs", NULL, GetRegs, NULL, NULL, NULL, napi_default, NULL},
       {"setRegs", NULL, SetRegs, NULL, NULL, NULL, napi_default, NULL},
       {"inject", NULL, Inject, NULL, NULL, NULL, napi_default, NULL},
+      {"memfdCreate", NULL, MemfdCreate, NULL, NULL, NULL, napi_default, NULL},
+      {"sendFd", NULL, SendFd, NULL, NULL, NULL, napi_default, NULL},
       {"readMem", NULL, ReadMem, NULL, NULL, NULL, napi_default, NULL},
       {"writeMem", NULL, WriteMem, NULL, NULL, NULL, napi_default, NULL},
       {"pokeMem", NULL, PokeMem, NULL, NULL, NULL, napi_default, NULL},

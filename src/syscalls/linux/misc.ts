@@ -3,7 +3,7 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { CAP_SETPCAP, hasCapability } from '../../sentry/credentials.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallResult, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 
 const PR = {
@@ -86,7 +86,7 @@ function seccomp(): typeof RUN_ON_HOST {
  * mmap of a file (anonymous mappings never stop here: the filter lets them through):
  * mmap(addr, length, prot, flags, fd, offset).
  */
-function mmap(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
+function mmap(task: SyscallTask, args: SyscallArgs): SyscallResult | typeof RUN_ON_HOST {
   const file = task.fds.get(int32(args[4]));
   return task.process.mapFile(pointer(args[0]), args[1], int32(args[2]), int32(args[3]), file, BigInt.asIntN(64, args[5]));
 }

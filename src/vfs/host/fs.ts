@@ -424,6 +424,8 @@ export class HostInode implements Inode {
         host(() => fs.ftruncateSync(fd, length));
       },
       fsync: () => host(() => fs.fsyncSync(fd)),
+      // Opened with the description's access mode: a shared mapping of it changes the host file as runc's would.
+      sharedHostFile: () => fd,
       seekData: (offset, whence) => {
         const size = host(() => fs.fstatSync(fd)).size;
         if (offset >= size) fail(E.ENXIO);

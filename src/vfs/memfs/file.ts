@@ -1,13 +1,15 @@
 // Regular files of the memory filesystem. A file that came from the lower layer reads
-// from the host until its first change, then lives in memory (copy-up).
+// from the host until its first change, then lives in memory (copy-up). A file a workload
+// maps shared moves into a host memory file (HostMemoryData) for the rest of its life.
 
 import * as fs from 'node:fs';
 import { E, fail } from '../../abi/errno.js';
 import { FALLOC, SEEK } from '../../abi/linux-fcntl.js';
-import { S, type FileImpl } from '../api.js';
+import { S, type FileImpl, type MemoryFileFactory } from '../api.js';
 import { host } from '../host-call.js';
+import { HostMemoryData } from './host-memory.js';
 import { MemNode, type Owner } from './node.js';
-import { PAGE_SIZE, SparsePages } from './pages.js';
+import { PAGE_SIZE, SparsePages, type FileData } from './pages.js';
 import type { LowerEntry } from './lower.js';
 import type { MemFs } from './fs.js';
 
@@ -19,7 +21,7 @@ const MAX_IDLE_LOWER_FDS = 128;
 const idleLowerFiles = new Set<MemFile>();
 
 export class MemFile extends MemNode {
-  private pages: SparsePages | undefined;
+  private data: FileData | undefined;
   private lower: LowerEntry | undefined;
   private lowerFd: number | undefined;
   private openCount = 0;
@@ -27,21 +29,21 @@ export class MemFile extends MemNode {
   constructor(fs: MemFs, mode: number, owner: Owner, lower?: LowerEntry) {
     super(fs, S.IFREG | (mode & 0o7777), owner, lower?.attrs);
     if (lower) this.lower = lower;
-    else this.pages = new SparsePages(fs);
+    else this.data = new SparsePages(fs);
   }
 
   get size(): number {
-    return this.pages ? this.pages.size : (this.lower as LowerEntry).attrs.size;
+    return this.data ? this.data.size : (this.lower as LowerEntry).attrs.size;
   }
 
   protected override get blocks(): number {
-    if (this.pages) return this.pages.allocatedPages * (PAGE_SIZE / 512);
+    if (this.data) return this.data.allocatedPages * (PAGE_SIZE / 512);
     return Math.ceil(this.size / 512);
   }
 
   /** Copies a lower file's contents into memory before its first change. */
-  private copyUp(): void {
-    if (this.pages) return;
+  private copyUp(): FileData {
+    if (this.data) return this.data;
     const lower = this.lower as LowerEntry;
     const pages = new SparsePages(this.fs);
     const fd = lower.openRead();
@@ -61,45 +63,63 @@ export class MemFile extends MemNode {
     } finally {
       fs.closeSync(fd);
     }
-    this.pages = pages;
+    this.data = pages;
     this.lower = undefined;
     this.closeLower();
+    return pages;
   }
 
   read(buf: Uint8Array, position: number): number {
-    if (this.pages) return this.pages.read(buf, position);
+    if (this.data) return this.data.read(buf, position);
     const size = this.size;
     if (position >= size) return 0;
+    const fd = this.openLower();
+    return host(() => fs.readSync(fd, buf, 0, Math.min(buf.length, size - position), position));
+  }
+
+  private openLower(): number {
     if (this.lowerFd === undefined) {
       this.lowerFd = (this.lower as LowerEntry).openRead();
       if (this.openCount === 0) this.parkLower();
     }
-    const fd = this.lowerFd;
-    return host(() => fs.readSync(fd, buf, 0, Math.min(buf.length, size - position), position));
+    return this.lowerFd;
   }
 
   write(buf: Uint8Array, position: number): number {
-    this.copyUp();
-    const n = (this.pages as SparsePages).write(buf, position);
+    const n = this.copyUp().write(buf, position);
     this.touch();
     return n;
   }
 
   protected override resize(size: number): void {
-    if (!this.pages && size === 0) {
+    if (!this.data && size === 0) {
       // Truncating a lower file to nothing needs none of its contents.
-      this.pages = new SparsePages(this.fs);
+      this.data = new SparsePages(this.fs);
       this.lower = undefined;
       this.closeLower();
       return;
     }
-    this.copyUp();
-    (this.pages as SparsePages).truncate(size);
+    this.copyUp().truncate(size);
+  }
+
+  /**
+   * The host fd a shared mapping maps. A lower file nobody changed gives its read-only
+   * host file, as overlayfs does (a later copy-up is not seen through such a mapping);
+   * otherwise the contents move into a host memory file, once.
+   */
+  sharedHostFile(writable: boolean, createMemoryFile: MemoryFileFactory): number {
+    if (!this.data && !writable) return this.openLower();
+    const data = this.copyUp();
+    if (data instanceof HostMemoryData) return data.hostFd(writable);
+    const fd = createMemoryFile('tssc-shared');
+    if (fd < 0) fail(-fd);
+    const moved = HostMemoryData.adopt(fd, data as SparsePages, this.fs);
+    this.data = moved;
+    return moved.hostFd(writable);
   }
 
   allocate(mode: number, offset: number, length: number): void {
-    this.copyUp();
-    const pages = this.pages as SparsePages;
+    const pages = this.copyUp();
     if (mode === (FALLOC.PUNCH_HOLE | FALLOC.KEEP_SIZE)) pages.punchHole(offset, offset + length);
     else if (mode === 0 || mode === FALLOC.KEEP_SIZE) pages.allocate(offset, offset + length, mode !== 0);
     else fail(E.EOPNOTSUPP);
@@ -107,7 +127,7 @@ export class MemFile extends MemNode {
   }
 
   seekData(offset: number, whence: number): number {
-    if (this.pages) return this.pages.seek(offset, whence === SEEK.DATA);
+    if (this.data) return this.data.seek(offset, whence === SEEK.DATA);
     if (offset >= this.size) fail(E.ENXIO);
     return whence === SEEK.DATA ? offset : this.size;
   }
@@ -123,6 +143,7 @@ export class MemFile extends MemNode {
       seekData: (offset, whence) => this.seekData(offset, whence),
       truncate: (length) => this.setattr({ size: length }),
       allocate: (mode, offset, length) => this.allocate(mode, offset, length),
+      sharedHostFile: (writable, createMemoryFile) => this.sharedHostFile(writable, createMemoryFile),
       release: () => {
         if (released) return;
         released = true;
@@ -135,7 +156,7 @@ export class MemFile extends MemNode {
 
   protected override maybeFree(): void {
     if (this.nlink === 0 && this.openCount === 0) {
-      this.pages?.release();
+      this.data?.release();
       this.closeLower();
     }
   }

@@ -12,7 +12,26 @@ export interface PageBudget {
   give(pages: number): void;
 }
 
-export class SparsePages {
+/** A memory file's contents, wherever they live (SparsePages, HostMemoryData). */
+export interface FileData {
+  readonly size: number;
+  /** Pages of the filesystem's budget the contents hold. */
+  readonly allocatedPages: number;
+  read(buf: Uint8Array, position: number): number;
+  /** Writes what the budget allows; ENOSPC when not even one byte fits. */
+  write(buf: Uint8Array, position: number): number;
+  truncate(length: number): void;
+  /** Zeroes [start, end). */
+  punchHole(start: number, end: number): void;
+  /** Allocates [start, end) (fallocate mode 0, or KEEP_SIZE); ENOSPC if it does not fit. */
+  allocate(start: number, end: number, keepSize: boolean): void;
+  /** SEEK_DATA (data=true) or SEEK_HOLE from offset; ENXIO past the end. */
+  seek(offset: number, data: boolean): number;
+  /** Frees the contents and gives their pages back to the budget. */
+  release(): void;
+}
+
+export class SparsePages implements FileData {
   private readonly pages = new Map<number, Buffer>();
   size = 0;
 
@@ -110,6 +129,17 @@ export class SparsePages {
     }
     if (data) fail(E.ENXIO);
     return this.size;
+  }
+
+  /** The pages holding data, with their file offsets. */
+  *dataPages(): Iterable<[number, Buffer]> {
+    for (const [index, page] of this.pages) yield [index * PAGE_SIZE, page];
+  }
+
+  /** Drops the contents without giving their pages back: their budget went with them elsewhere. */
+  forget(): void {
+    this.pages.clear();
+    this.size = 0;
   }
 
   release(): void {
