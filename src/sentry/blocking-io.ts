@@ -17,15 +17,35 @@ function wouldBlock(e: unknown): boolean {
   return e instanceof SysError && e.errno === E.EAGAIN;
 }
 
+/**
+ * Applies f to a result that may still be coming: at once when it is already here, so a
+ * call that needs no wait answers at its seccomp stop without a trip through the event loop.
+ */
+export function andThen<T, U>(value: T | Promise<T>, f: (v: T) => U | Promise<U>): U | Promise<U> {
+  return value instanceof Promise ? value.then(f) : f(value);
+}
+
 /** read(2) semantics: waits for data on a blocking file that has none yet. */
-export async function readWaiting(task: SyscallTask, file: FileDescription, buf: Uint8Array, position?: number): Promise<number> {
+export function readWaiting(task: SyscallTask, file: FileDescription, buf: Uint8Array, position?: number): number | Promise<number> {
+  const n = readOnce(file, buf, position);
+  return n ?? readAfterWaits(task, file, buf, position);
+}
+
+/** The count read, or undefined when a blocking reader must wait for data. */
+function readOnce(file: FileDescription, buf: Uint8Array, position?: number): number | undefined {
+  try {
+    return file.read(buf, position);
+  } catch (e) {
+    if (!wouldBlock(e) || isNonBlocking(file)) throw e;
+    return undefined;
+  }
+}
+
+async function readAfterWaits(task: SyscallTask, file: FileDescription, buf: Uint8Array, position?: number): Promise<number> {
   for (;;) {
-    try {
-      return file.read(buf, position);
-    } catch (e) {
-      if (!wouldBlock(e) || isNonBlocking(file)) throw e;
-    }
     await task.waitReady(file, POLL.IN);
+    const n = readOnce(file, buf, position);
+    if (n !== undefined) return n;
   }
 }
 
@@ -34,26 +54,37 @@ export async function readWaiting(task: SyscallTask, file: FileDescription, buf:
  * as needed; a signal that interrupts after some bytes went returns that count. EPIPE
  * also raises SIGPIPE.
  */
-export async function writeWaiting(task: SyscallTask, file: FileDescription, buf: Uint8Array, position?: number): Promise<number> {
-  let done = 0;
-  for (;;) {
-    try {
-      done += file.write(buf.subarray(done), position === undefined ? undefined : position + done);
-      if (done === buf.length || isNonBlocking(file)) return done;
-    } catch (e) {
-      if (e instanceof SysError && e.errno === E.EPIPE) task.signalSelf(SIGPIPE);
-      // A blocking writer waits for room however much went already; any other end
-      // (an error, a non-blocking file) returns what was written, or the error.
-      if (!wouldBlock(e) || isNonBlocking(file)) {
-        if (done > 0 && e instanceof SysError) return done;
-        throw e;
-      }
+export function writeWaiting(task: SyscallTask, file: FileDescription, buf: Uint8Array, position?: number): number | Promise<number> {
+  const progress = { done: 0 };
+  return writeOnce(task, file, buf, progress, position) ?? writeAfterWaits(task, file, buf, progress, position);
+}
+
+/** One write: the call's result once it is over, or undefined when a blocking writer must wait for room. */
+function writeOnce(task: SyscallTask, file: FileDescription, buf: Uint8Array, progress: { done: number }, position?: number): number | undefined {
+  try {
+    progress.done += file.write(buf.subarray(progress.done), position === undefined ? undefined : position + progress.done);
+    if (progress.done === buf.length || isNonBlocking(file)) return progress.done;
+  } catch (e) {
+    if (e instanceof SysError && e.errno === E.EPIPE) task.signalSelf(SIGPIPE);
+    // A blocking writer waits for room however much went already; any other end
+    // (an error, a non-blocking file) returns what was written, or the error.
+    if (!wouldBlock(e) || isNonBlocking(file)) {
+      if (progress.done > 0 && e instanceof SysError) return progress.done;
+      throw e;
     }
+  }
+  return undefined;
+}
+
+async function writeAfterWaits(task: SyscallTask, file: FileDescription, buf: Uint8Array, progress: { done: number }, position?: number): Promise<number> {
+  for (;;) {
     try {
       await task.waitReady(file, POLL.OUT);
     } catch (e) {
-      if (done > 0) return done;
+      if (progress.done > 0) return progress.done;
       throw e;
     }
+    const finished = writeOnce(task, file, buf, progress, position);
+    if (finished !== undefined) return finished;
   }
 }

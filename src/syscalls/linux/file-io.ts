@@ -2,7 +2,7 @@
 // never means a huge sentry buffer.
 
 import { S } from '../../abi/linux-stat.js';
-import { readWaiting, writeWaiting } from '../../sentry/blocking-io.js';
+import { andThen, readWaiting, writeWaiting } from '../../sentry/blocking-io.js';
 import type { SyscallTask } from '../../sentry/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 
@@ -16,12 +16,13 @@ function isRegular(file: FileDescription): boolean {
  * read/pread: reads up to count bytes into addr. A regular file is read chunk by chunk
  * until count or end of file; anything else gets one read (what the file has now).
  */
-export async function readToMemory(task: SyscallTask, file: FileDescription, addr: bigint, count: number, position?: number): Promise<number> {
+export function readToMemory(task: SyscallTask, file: FileDescription, addr: bigint, count: number, position?: number): number | Promise<number> {
   if (count <= CHUNK || !isRegular(file)) {
     const buf = Buffer.allocUnsafe(Math.min(count, CHUNK));
-    const n = await readWaiting(task, file, buf, position);
-    if (n > 0) task.mem.write(addr, buf.subarray(0, n));
-    return n;
+    return andThen(readWaiting(task, file, buf, position), (n) => {
+      if (n > 0) task.mem.write(addr, buf.subarray(0, n));
+      return n;
+    });
   }
   const buf = Buffer.allocUnsafe(CHUNK);
   let done = 0;
@@ -35,15 +36,13 @@ export async function readToMemory(task: SyscallTask, file: FileDescription, add
   return done;
 }
 
-/** write/pwrite: writes count bytes from addr, chunk by chunk for big counts. */
-export async function writeFromMemory(task: SyscallTask, file: FileDescription, addr: bigint, count: number, position?: number): Promise<number> {
-  let done = 0;
-  do {
-    const want = Math.min(CHUNK, count - done);
-    const data = task.mem.read(addr + BigInt(done), want);
-    const n = await writeWaiting(task, file, data, position === undefined ? undefined : position + done);
-    done += n;
-    if (n < want) break;
-  } while (done < count);
-  return done;
+/** write/pwrite: writes count bytes from addr (done of them already), chunk by chunk for big counts. */
+export function writeFromMemory(task: SyscallTask, file: FileDescription, addr: bigint, count: number, position?: number, done = 0): number | Promise<number> {
+  const want = Math.min(CHUNK, count - done);
+  const data = task.mem.read(addr + BigInt(done), want);
+  return andThen(writeWaiting(task, file, data, position === undefined ? undefined : position + done), (n) => {
+    const total = done + n;
+    if (n < want || total >= count) return total;
+    return writeFromMemory(task, file, addr, count, position, total);
+  });
 }

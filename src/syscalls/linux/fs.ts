@@ -5,7 +5,7 @@
 import { E, SysError, fail } from '../../abi/errno.js';
 import { AT_FDCWD, CLOSE_RANGE, FALLOC, MAX_RW_COUNT, O } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
-import { readWaiting, writeWaiting } from '../../sentry/blocking-io.js';
+import { andThen, readWaiting, writeWaiting } from '../../sentry/blocking-io.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { int32, int64, pointer, size, uint32 } from './decode.js';
@@ -79,21 +79,21 @@ function close_range(task: SyscallTask, args: SyscallArgs): number {
   return 0;
 }
 
-async function read(task: SyscallTask, args: SyscallArgs): Promise<number> {
+function read(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   const file = readable(task.fds.get(int32(args[0])));
   const count = clampCount(args[2]);
   if (count === 0) return 0;
   return readToMemory(task, file, pointer(args[1]), count);
 }
 
-async function write(task: SyscallTask, args: SyscallArgs): Promise<number> {
+function write(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   const file = writable(task.fds.get(int32(args[0])));
   const count = clampCount(args[2]);
   if (count === 0) return 0;
   return writeFromMemory(task, file, pointer(args[1]), count);
 }
 
-async function pread64(task: SyscallTask, args: SyscallArgs): Promise<number> {
+function pread64(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   const file = readable(task.fds.get(int32(args[0])));
   const count = clampCount(args[2]);
   const position = offsetArg(args[3]);
@@ -101,7 +101,7 @@ async function pread64(task: SyscallTask, args: SyscallArgs): Promise<number> {
   return readToMemory(task, file, pointer(args[1]), count, position);
 }
 
-async function pwrite64(task: SyscallTask, args: SyscallArgs): Promise<number> {
+function pwrite64(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   const file = writable(task.fds.get(int32(args[0])));
   const count = clampCount(args[2]);
   const position = offsetArg(args[3]);
@@ -109,37 +109,38 @@ async function pwrite64(task: SyscallTask, args: SyscallArgs): Promise<number> {
   return writeFromMemory(task, file, pointer(args[1]), count, position);
 }
 
-async function vectoredRead(task: SyscallTask, fd: number, iovAddr: bigint, iovCount: number, position?: number): Promise<number> {
+function vectoredRead(task: SyscallTask, fd: number, iovAddr: bigint, iovCount: number, position?: number): number | Promise<number> {
   const file = readable(task.fds.get(fd));
   const segments = readIovecs(task.mem, iovAddr, iovCount);
   const total = totalLength(segments);
   if (total === 0) return 0;
   const buf = Buffer.allocUnsafe(total);
-  const n = await readWaiting(task, file, buf, position);
-  scatter(task.mem, segments, buf.subarray(0, n));
-  return n;
+  return andThen(readWaiting(task, file, buf, position), (n) => {
+    scatter(task.mem, segments, buf.subarray(0, n));
+    return n;
+  });
 }
 
-async function vectoredWrite(task: SyscallTask, fd: number, iovAddr: bigint, iovCount: number, position?: number): Promise<number> {
+function vectoredWrite(task: SyscallTask, fd: number, iovAddr: bigint, iovCount: number, position?: number): number | Promise<number> {
   const file = writable(task.fds.get(fd));
   const segments = readIovecs(task.mem, iovAddr, iovCount);
   if (totalLength(segments) === 0) return 0;
   return writeWaiting(task, file, gather(task.mem, segments), position);
 }
 
-function readv(task: SyscallTask, args: SyscallArgs): Promise<number> {
+function readv(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   return vectoredRead(task, int32(args[0]), pointer(args[1]), int32(args[2]));
 }
 
-function writev(task: SyscallTask, args: SyscallArgs): Promise<number> {
+function writev(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   return vectoredWrite(task, int32(args[0]), pointer(args[1]), int32(args[2]));
 }
 
-function preadv(task: SyscallTask, args: SyscallArgs): Promise<number> {
+function preadv(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   return vectoredRead(task, int32(args[0]), pointer(args[1]), int32(args[2]), offsetArg(args[3]));
 }
 
-function pwritev(task: SyscallTask, args: SyscallArgs): Promise<number> {
+function pwritev(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   return vectoredWrite(task, int32(args[0]), pointer(args[1]), int32(args[2]), offsetArg(args[3]));
 }
 
@@ -154,12 +155,12 @@ function v2Position(reg: bigint): number | undefined {
   return Number(offset);
 }
 
-function preadv2(task: SyscallTask, args: SyscallArgs): Promise<number> | number {
+function preadv2(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   if ((uint32(args[5]) & ~RWF_HINTS) !== 0) return -E.EOPNOTSUPP;
   return vectoredRead(task, int32(args[0]), pointer(args[1]), int32(args[2]), v2Position(args[3]));
 }
 
-function pwritev2(task: SyscallTask, args: SyscallArgs): Promise<number> | number {
+function pwritev2(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   if ((uint32(args[5]) & ~RWF_HINTS) !== 0) return -E.EOPNOTSUPP;
   return vectoredWrite(task, int32(args[0]), pointer(args[1]), int32(args[2]), v2Position(args[3]));
 }
