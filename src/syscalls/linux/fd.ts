@@ -84,7 +84,7 @@ function lockRange(file: FileDescription, f: FlockStruct): { start: number; end:
   return { start: Number(start), end };
 }
 
-async function recordLock(task: SyscallTask, file: FileDescription, cmd: number, addr: bigint): Promise<number> {
+function recordLock(task: SyscallTask, file: FileDescription, cmd: number, addr: bigint): number | Promise<number> {
   const ofd = cmd === F.OFD_GETLK || cmd === F.OFD_SETLK || cmd === F.OFD_SETLKW;
   const f = readFlock(task, addr);
   checkLockType(f.type);
@@ -105,12 +105,19 @@ async function recordLock(task: SyscallTask, file: FileDescription, cmd: number,
 
   if (f.type === LOCK_TYPE.RDLCK && file.accessMode === O.WRONLY) return -E.EBADF;
   if (f.type === LOCK_TYPE.WRLCK && file.accessMode === O.RDONLY) return -E.EBADF;
-  const wait = cmd === F.SETLKW || cmd === F.OFD_SETLKW;
-  while (f.type !== LOCK_TYPE.UNLCK && conflictingRecord(file.inode, lock)) {
-    if (!wait) return -E.EAGAIN;
-    await task.waitReady(lockWait(file.inode, () => conflictingRecord(file.inode, lock) !== undefined), POLL.IN);
+  const blocked = (): boolean => f.type !== LOCK_TYPE.UNLCK && conflictingRecord(file.inode, lock) !== undefined;
+  if (blocked()) {
+    if (cmd !== F.SETLKW && cmd !== F.OFD_SETLKW) return -E.EAGAIN;
+    return waitForLock(task, file, blocked, () => setRecord(file.inode, lock));
   }
   setRecord(file.inode, lock);
+  return 0;
+}
+
+/** F_SETLKW and flock without LOCK_NB: sleeps until blocked() is over, then takes the lock. */
+async function waitForLock(task: SyscallTask, file: FileDescription, blocked: () => boolean, take: () => void): Promise<number> {
+  while (blocked()) await task.waitReady(lockWait(file.inode, blocked), POLL.IN);
+  take();
   return 0;
 }
 
@@ -119,7 +126,7 @@ function pipeOf(file: FileDescription): Pipe {
   return file.inode;
 }
 
-async function fcntl(task: SyscallTask, args: SyscallArgs): Promise<number> {
+function fcntl(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   const fd = int32(args[0]);
   const cmd = int32(args[1]);
   const file = task.fds.get(fd);
@@ -164,7 +171,7 @@ async function fcntl(task: SyscallTask, args: SyscallArgs): Promise<number> {
   }
 }
 
-async function flock(task: SyscallTask, args: SyscallArgs): Promise<number> {
+function flock(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   const file = openFile(task, int32(args[0]));
   const operation = int32(args[1]);
   const nonBlocking = (operation & LOCK.NB) !== 0;
@@ -178,11 +185,9 @@ async function flock(task: SyscallTask, args: SyscallArgs): Promise<number> {
   if (heldFlock(file) === kind) return 0;
   // A conversion drops the old lock first, as Linux does: it is not atomic.
   unlockFlock(file);
-  while (!tryFlock(file, kind)) {
-    if (nonBlocking) return -E.EWOULDBLOCK;
-    await task.waitReady(lockWait(file.inode, () => flockBlocked(file, kind)), POLL.IN);
-  }
-  return 0;
+  if (tryFlock(file, kind)) return 0;
+  if (nonBlocking) return -E.EWOULDBLOCK;
+  return waitForLock(task, file, () => flockBlocked(file, kind), () => tryFlock(file, kind));
 }
 
 export const fdSyscalls = {
