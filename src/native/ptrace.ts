@@ -52,11 +52,13 @@ interface Addon {
   getRegs(pid: number): number;
   setRegs(pid: number): number;
   /**
-   * Runs the call the register buffer describes (rip at a `syscall` instruction) in a
-   * stopped task; a call the filter traps is let run. Returns rax, or -errno - 1000 when
-   * ptrace failed. Signals arriving meanwhile are queued again afterwards.
+   * Runs the call the register buffer describes in a stopped task, to its exit: inPlace,
+   * instead of the call it is stopped at a seccomp stop in (orig_rax set); otherwise by
+   * stepping over a `syscall` instruction at rip (rax set), a call the filter traps let
+   * run. Returns rax, or -errno - 1000 when ptrace failed. Signals arriving meanwhile are
+   * queued again afterwards.
    */
-  inject(pid: number): number;
+  inject(pid: number, inPlace?: boolean): number;
   /** A new host memory file (O_RDWR, close-on-exec): its fd, or -errno. */
   memfdCreate(name: string): number;
   /** Queues fd for one recvmsg on WORKLOAD_DONOR_FD in a workload process: 0 or -errno. */

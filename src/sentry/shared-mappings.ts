@@ -89,9 +89,13 @@ function sameFile(path: string, fd: number): boolean {
   }
 }
 
-/** Makes calls in a task stopped at a syscall, through the syscall instruction it stopped at. */
+/**
+ * Makes calls in a task stopped at a syscall's seccomp stop: the first in place of that
+ * call, the others through the syscall instruction it stopped at.
+ */
 class Injector {
   private readonly syscallInsn: bigint;
+  private atSeccompStop = true;
 
   constructor(
     private readonly tracer: Tracer,
@@ -105,14 +109,16 @@ class Injector {
   call(nr: number, ...args: (bigint | number)[]): bigint {
     const regs = this.tracer.regs;
     regs.set(this.saved);
-    regs[REG.rip] = this.syscallInsn;
+    const inPlace = this.atSeccompStop;
+    this.atSeccompStop = false;
+    if (!inPlace) regs[REG.rip] = this.syscallInsn;
     regs[REG.rax] = BigInt(nr);
-    regs[REG.orig_rax] = BigInt.asUintN(64, -1n);
+    regs[REG.orig_rax] = inPlace ? BigInt(nr) : BigInt.asUintN(64, -1n);
     const order = [REG.rdi, REG.rsi, REG.rdx, REG.r10, REG.r8, REG.r9];
     args.forEach((value, i) => {
       regs[order[i]!] = BigInt.asUintN(64, BigInt(value));
     });
-    const result = this.tracer.inject(this.hostTid);
+    const result = this.tracer.inject(this.hostTid, inPlace);
     if (result <= -1000) fail(E.ESRCH);
     return BigInt.asIntN(64, regs[REG.rax]!);
   }

@@ -385,22 +385,26 @@ static void requeue_signals(pid_t tid, siginfo_t *held, int count) {
   }
 }
 
-// inject(pid): runs the syscall described by the register buffer (rip at a `syscall`
-// instruction, rax and the arguments set) in a stopped task (a trap, a seccomp stop, or the
-// exit stop of an earlier injected call), by single-stepping over it. A call the seccomp
-// filter traps stops again at its seccomp stop: it is let run to its syscall-exit stop.
-// Leaves the resulting registers in the buffer; returns rax or -errno - 1000 when ptrace
-// itself failed. Signals that arrive meanwhile are queued again afterwards.
+// inject(pid, inPlace): runs the syscall described by the register buffer in a stopped
+// task and leaves the resulting registers in the buffer; returns rax or -errno - 1000 when
+// ptrace itself failed. Either in place of the call a task is stopped at a seccomp stop in
+// (inPlace: orig_rax and the arguments set; the filter is not asked again), or, from a
+// trap or the exit stop of an earlier injected call, by single-stepping over a `syscall`
+// instruction (rip there, rax and the arguments set); a call the filter traps then stops
+// at its seccomp stop and is let run. Either way it ends at the call's exit. Signals that
+// arrive meanwhile are queued again afterwards.
 static napi_value Inject(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int pid = arg_int(env, argv[0]);
+  bool in_place = false;
+  if (argc > 1) napi_get_value_bool(env, argv[1], &in_place);
   if (ptrace(PTRACE_SETREGS, pid, 0, regs) != 0) return num(env, -errno - 1000);
   unsigned long long start = regs->rip;
   siginfo_t held[MAX_HELD_SIGNALS];
   int nheld = 0;
-  enum __ptrace_request request = PTRACE_SINGLESTEP;
+  enum __ptrace_request request = in_place ? PTRACE_SYSCALL : PTRACE_SINGLESTEP;
   long long result;
   for (;;) {
     if (ptrace(request, pid, 0, 0) != 0) {
