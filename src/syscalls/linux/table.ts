@@ -97,7 +97,7 @@ const PARTIAL: Record<string, string> = {
   times: "children's times are zero",
   sysinfo: 'load averages and process count are not the sandbox\'s',
   prctl: 'names, dumpable, no_new_privs, seccomp, capability bounding set, timer slack',
-  mmap: 'anonymous mappings pass through; file mappings are private copies of the file (shared writable ones are ENODEV)',
+  mmap: 'anonymous mappings pass through; MAP_PRIVATE file mappings are copies filled from the file; MAP_SHARED maps the host file behind the contents for real (the host file of a bind mount, a host memfd for memory files), given to the task by SCM_RIGHTS',
   brk: 'the break never moves (C libraries fall back to mmap)',
   clock_nanosleep: 'no CPU-time clocks',
   rt_sigqueueinfo: 'refused with EPERM (siginfo would carry host pids)',
