@@ -6,6 +6,9 @@ import type { Tracer } from '../native/ptrace.js';
 import type { TaskMemory } from './syscall.js';
 
 const PAGE = 4096n;
+const FIRST_READ = 256;
+/** Where C strings are read: the sentry is single-threaded and copies them out at once. */
+const scratch = Buffer.allocUnsafe(Number(PAGE));
 
 export class PtraceMemory implements TaskMemory {
   constructor(
@@ -26,24 +29,27 @@ export class PtraceMemory implements TaskMemory {
   }
 
   readCString(addr: bigint, maxLength: number): string {
-    const parts: Buffer[] = [];
+    const parts: string[] = [];
     let total = 0;
     let at = addr;
-    // Never read across a page boundary in one go: the next page may be unmapped while
-    // the string ends before it.
+    // Most strings are short paths: a small first read, then up to a page at a time. Never
+    // read across a page boundary in one go: the next page may be unmapped while the
+    // string ends before it.
+    let want = FIRST_READ;
     for (;;) {
-      const chunk = Number(PAGE - (at % PAGE));
-      const buf = Buffer.allocUnsafe(chunk);
+      const chunk = Math.min(want, Number(PAGE - (at % PAGE)));
+      const buf = scratch.subarray(0, chunk);
       const n = this.tracer.readMem(this.hostTid(), at, buf);
       if (n <= 0) fail(E.EFAULT);
       const nul = buf.subarray(0, n).indexOf(0);
       const take = nul < 0 ? n : nul;
       total += take;
       if (total >= maxLength) fail(E.ENAMETOOLONG);
-      parts.push(buf.subarray(0, take));
-      if (nul >= 0) return Buffer.concat(parts).toString('latin1');
+      parts.push(buf.toString('latin1', 0, take));
+      if (nul >= 0) return parts.length === 1 ? parts[0]! : parts.join('');
       if (n < chunk) fail(E.EFAULT);
       at += BigInt(n);
+      want = Number(PAGE);
     }
   }
 }
