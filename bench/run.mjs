@@ -65,6 +65,7 @@ const WORKLOADS = [
     argv: (sandbox) => ['/sysbench', op, String(iterations(nativeN, sandboxN)(sandbox)), ...extra],
   })),
   { name: 'mmapfile', unit: 'us/op', bundle: 'static', needs: 'file-backed mmap', argv: (s) => ['/mmapfile', String(iterations(200_000, 2_000)(s)), '/bin/busybox'] },
+  { name: 'mmapfile shared', unit: 'us/op', bundle: 'static', needs: 'MAP_SHARED file mmap', argv: (s) => ['/mmapfile', String(iterations(200_000, 2_000)(s)), '/tmp/mmapshared.dat', 'shared'] },
   { name: 'shell workload', unit: 'ms/run', bundle: 'static', argv: () => ['/bin/sh', '-c', SHELL_WORKLOAD, 'sh', '/tmp'] },
   { name: 'python3 -c pass', unit: 'ms/run', bundle: 'python', needs: 'dynamic ELF loading', argv: () => ['/usr/bin/python3', '-c', 'pass'] },
   { name: 'startup (/bin/true)', unit: 'ms/run', bundle: 'static', argv: () => ['/bin/true'] },

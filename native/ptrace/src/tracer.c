@@ -426,33 +426,28 @@ static napi_value Inject(napi_env env, napi_callback_info info) {
       request = PTRACE_SYSCALL;
       continue;
     }
-    if (event != 0) continue;  // a group-stop or the like: step on
-    int done = sig == (SIGTRAP | 0x80);
-    if (!done) {
+    if (event != 0) continue;  // a group-stop or the like: go on
+    int ended = sig == (SIGTRAP | 0x80);  // the call's syscall-exit stop
+    if (!ended) {
       siginfo_t si;
       memset(&si, 0, sizeof si);
       int known = ptrace(PTRACE_GETSIGINFO, pid, 0, &si) == 0;
-      if (sig == SIGTRAP && known && si.si_code > 0) {
-        // The step's own trap (the kernel's codes are positive, a sender's are not).
-        if (ptrace(PTRACE_GETREGS, pid, 0, regs) != 0) {
-          result = -errno - 1000;
-          break;
+      // The step's own trap has a kernel code (positive); a sender's code is not.
+      if (!(sig == SIGTRAP && known && si.si_code > 0)) {
+        if (!known) {
+          si.si_signo = sig;
+          si.si_code = SI_TKILL;
         }
-        if (regs->rip == start) continue;
-        result = (long long)regs->rax;
-        break;
+        if (nheld < MAX_HELD_SIGNALS) held[nheld++] = si;
+        continue;
       }
-      if (!known) {
-        si.si_signo = sig;
-        si.si_code = SI_TKILL;
-      }
-      if (nheld < MAX_HELD_SIGNALS) held[nheld++] = si;
-      continue;
     }
     if (ptrace(PTRACE_GETREGS, pid, 0, regs) != 0) {
       result = -errno - 1000;
       break;
     }
+    // A step that has not left the syscall instruction yet (the skipped call's exit trap).
+    if (!ended && regs->rip == start) continue;
     result = (long long)regs->rax;
     break;
   }
