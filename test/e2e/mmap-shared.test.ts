@@ -37,7 +37,7 @@ describe.skipIf(!hasBusybox() || !hasGcc())('MAP_SHARED file mappings: a C progr
     dir = scratchDir('tssc-e2e-mmap-');
     program = path.join(dir, 'mmap-shared');
     escape = path.join(dir, 'mmap-shared-escape');
-    execFileSync('gcc', ['-O1', '-static', '-o', program, path.join(FIXTURES, 'mmap-shared.c')]);
+    execFileSync('gcc', ['-O1', '-static', '-pthread', '-o', program, path.join(FIXTURES, 'mmap-shared.c')]);
     execFileSync('gcc', ['-O1', '-static', '-o', escape, path.join(FIXTURES, 'mmap-shared-escape.c')]);
     const rootfs = makeRootfs(dir);
     copyFileSync(program, path.join(rootfs, 'bin', 'mmap-shared'));
@@ -56,6 +56,7 @@ describe.skipIf(!hasBusybox() || !hasGcc())('MAP_SHARED file mappings: a C progr
   it('writes through tmpfs/upper-layer and lower-layer files as natively; the rootfs stays as it was', () => {
     const native = nativeRun('native-upper');
     expect(native).toContain("pread 14@100: 14 'from the child'");
+    expect(native).toContain('threads: all mapped, counts 100 100 100 100, alarms seen: yes');
     writeConfig(dir, { args: ['/bin/mmap-shared', '/tmp', '/data/fruits.txt'] });
     const sandboxed = tsscRun(dir);
     expect(sandboxed.stderr).toBe('');
