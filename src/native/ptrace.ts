@@ -63,6 +63,8 @@ interface Addon {
   memfdCreate(name: string): number;
   /** Queues fd for one recvmsg on WORKLOAD_DONOR_FD in a workload process: 0 or -errno. */
   sendFd(fd: number): number;
+  /** 1 when fd of tracee pid and the sentry's ownFd are one open file description, else 0; -errno (ENOSYS without kcmp). */
+  sameFile(pid: number, fd: number, ownFd: number): number;
   readMem(pid: number, addr: bigint, buf: Uint8Array): number;
   writeMem(pid: number, addr: bigint, buf: Uint8Array): number;
   pokeMem(pid: number, addr: bigint, buf: Uint8Array): number;

@@ -75,14 +75,17 @@ function receiveFd(tracer: Tracer, hostTid: number, hostFd: number, injector: In
   if (control.readInt32LE(8) !== SOL_SOCKET || control.readInt32LE(12) !== SCM_RIGHTS) fail(E.EMFILE);
   const fd = control.readInt32LE(16);
   // Another thread may have rewritten the control data: use the fd only if it is ours.
-  if (!sameFile(`/proc/${hostTid}/fd/${fd}`, hostFd)) fail(E.EIO);
+  if (!isDonatedFile(tracer, hostTid, fd, hostFd)) fail(E.EIO);
   return fd;
 }
 
-function sameFile(path: string, fd: number): boolean {
+/** Whether the task's fd is the sentry's hostFd: one open file (kcmp), or else the same inode. */
+function isDonatedFile(tracer: Tracer, hostTid: number, fd: number, hostFd: number): boolean {
+  const same = tracer.sameFile(hostTid, fd, hostFd);
+  if (same !== -E.ENOSYS) return same === 1;
   try {
-    const there = fs.statSync(path);
-    const here = fs.fstatSync(fd);
+    const there = fs.statSync(`/proc/${hostTid}/fd/${fd}`);
+    const here = fs.fstatSync(hostFd);
     return there.dev === here.dev && there.ino === here.ino;
   } catch {
     return false;

@@ -455,6 +455,17 @@ static napi_value Inject(napi_env env, napi_callback_info info) {
   return num(env, (double)result);
 }
 
+// sameFile(pid, fd, ownFd) -> 1 when the tracee's fd and the sentry's ownFd are one open
+// file description, 0 when not, -errno (ENOSYS: a kernel without kcmp).
+static napi_value SameFile(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  const int KCMP_FILE = 0;
+  long r = syscall(SYS_kcmp, arg_int(env, argv[0]), getpid(), KCMP_FILE, arg_int(env, argv[1]), arg_int(env, argv[2]));
+  return num(env, r < 0 ? -errno : r == 0);
+}
+
 // memfdCreate(name) -> a new host memory file (O_RDWR, close-on-exec) or -errno.
 static napi_value MemfdCreate(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -650,6 +661,7 @@ static napi_value Module(napi_env env, napi_value exports) {
       {"inject", NULL, Inject, NULL, NULL, NULL, napi_default, NULL},
       {"memfdCreate", NULL, MemfdCreate, NULL, NULL, NULL, napi_default, NULL},
       {"sendFd", NULL, SendFd, NULL, NULL, NULL, napi_default, NULL},
+      {"sameFile", NULL, SameFile, NULL, NULL, NULL, napi_default, NULL},
       {"readMem", NULL, ReadMem, NULL, NULL, NULL, napi_default, NULL},
       {"writeMem", NULL, WriteMem, NULL, NULL, NULL, napi_default, NULL},
       {"pokeMem", NULL, PokeMem, NULL, NULL, NULL, napi_default, NULL},
