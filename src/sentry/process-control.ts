@@ -3,7 +3,7 @@
 
 import { E, fail, isSysError } from '../abi/errno.js';
 import { REG } from '../native/ptrace.js';
-import { makedev, S, type FileDescription, type Location } from '../vfs/api.js';
+import { makedev, MS, S, type FileDescription, type Location } from '../vfs/api.js';
 import { CAP_SYS_ADMIN, hasCapability, fsCredentials } from './credentials.js';
 import { prepareProgram } from './loader/image.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
@@ -32,6 +32,7 @@ const PAGE = 4096n;
 const O_WRONLY = 1;
 const O_RDWR = 2;
 const PROT_WRITE = 2;
+const PROT_EXEC = 4;
 /** /dev/zero: a shared mapping of it is shared anonymous memory. */
 const DEV_ZERO = makedev(1, 5);
 const MAP = { SHARED: 0x01, PRIVATE: 0x02, SHARED_VALIDATE: 0x03, TYPE: 0x0f, ANONYMOUS: 0x20 } as const;
@@ -168,11 +169,12 @@ export class TaskProcess implements ProcessControl {
     if (file.accessMode === O_WRONLY) fail(E.EACCES);
     const type = flags & MAP.TYPE;
     if (type !== MAP.PRIVATE && type !== MAP.SHARED && type !== MAP.SHARED_VALIDATE) fail(E.EINVAL);
+    if (type !== MAP.PRIVATE && prot & PROT_WRITE && file.accessMode !== O_RDWR) fail(E.EACCES);
+    if (prot & PROT_EXEC && file.location.mount.flags & MS.NOEXEC) fail(E.EPERM);
     const st = file.stat();
     // Directories, fifos and sockets have no pages to map.
     if ((st.mode & S.IFMT) !== S.IFREG && (st.mode & S.IFMT) !== S.IFCHR) fail(E.ENODEV);
     if (type === MAP.PRIVATE) return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
-    if (prot & PROT_WRITE && file.accessMode !== O_RDWR) fail(E.EACCES);
     if ((st.mode & S.IFMT) === S.IFCHR && st.rdev === DEV_ZERO) return this.mapSharedAnonymous();
     const hostFd = this.sharedHostFile(file, prot);
     if (hostFd !== undefined) return mapHostFile(this.sandbox.tracer, this.task.hostTid, hostFd, { addr, length, prot, flags, offset });

@@ -93,8 +93,11 @@ describe.skipIf(!hasBusybox() || !hasGcc())('MAP_SHARED file mappings: a C progr
     writeFileSync(path.join(host, 'ro', 'ro.txt'), 'read-only file\n');
     symlinkSync('../outside/marker.txt', path.join(host, 'rw', 'link-out'));
     symlinkSync(path.join(host, 'outside', 'marker.txt'), path.join(host, 'rw', 'abs-link-out'));
-    const paths = ['/ro/ro.txt', '/rw/link-out', '/rw/abs-link-out', '/rw/../../outside/marker.txt', '/proc/self/root/../outside/marker.txt', '/proc/self/fd/1'];
+    const paths = ['/ro/ro.txt', '/rw/link-out', '/rw/abs-link-out', '/rw/../../outside/marker.txt', '/proc/self/root/../outside/marker.txt', '/proc/self/fd/1', 'exec:/noexec/f', 'exec:/tmp/f'];
     writeConfig(dir, { args: ['/bin/mmap-shared-escape', ...paths] });
+    const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as { mounts: object[] };
+    config.mounts.push({ destination: '/noexec', type: 'tmpfs', source: 'tmpfs', options: ['noexec'] });
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
     addBinds(dir, [
       { source: path.join(host, 'ro'), destination: '/ro', readonly: true },
       { source: path.join(host, 'rw'), destination: '/rw', readonly: false },
@@ -108,6 +111,8 @@ describe.skipIf(!hasBusybox() || !hasGcc())('MAP_SHARED file mappings: a C progr
     expect(out).toContain('/rw/abs-link-out\n  open O_RDWR: No such file or directory\n');
     expect(out).toContain('/rw/../../outside/marker.txt\n  open O_RDWR: No such file or directory\n');
     expect(out).toContain('/proc/self/root/../outside/marker.txt\n  open O_RDWR: No such file or directory\n');
+    expect(out).toContain('/noexec/f\n  mmap exec: Operation not permitted\n');
+    expect(out).toContain('/tmp/f\n  mmap exec: mapped\n');
     expect(readFileSync(path.join(host, 'outside', 'marker.txt'), 'utf8')).toBe('secret marker\n');
     expect(readFileSync(path.join(host, 'ro', 'ro.txt'), 'utf8')).toBe('read-only file\n');
     expect(readFileSync(path.join(dir, 'rootfs', 'data', 'fruits.txt'), 'utf8')).toBe('pear\napple\nfig\nbanana\napple\ncherry\n');
