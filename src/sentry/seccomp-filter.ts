@@ -2,18 +2,21 @@
 // pass-through calls run on the host kernel, refused calls get their errno from the filter,
 // everything else stops for the sentry (SECCOMP_RET_TRACE). The filter never trusts the
 // instruction pointer; it kills any other architecture (the i386 int 0x80 entry) and
-// refuses the x32 numbers.
+// refuses the x32 numbers. Two calls are decided by an argument: mmap (anonymous
+// mappings pass, file mappings stop) and futex (the PI operations stop, the rest pass).
 
+import { FUTEX_CMD_MASK, PI_COMMANDS } from './futex-word.js';
 import type { SyscallTable } from './syscall.js';
 
 const AUDIT_ARCH_X86_64 = 0xc000003e;
 const X32_SYSCALL_BIT = 0x40000000;
 const NR_MMAP = 9;
+const NR_FUTEX = 202;
 const MAP_ANONYMOUS = 0x20;
 const ENOSYS = 38;
 
 const RET = { KILL_PROCESS: 0x80000000, TRACE: 0x7ff00000, ERRNO: 0x00050000, ALLOW: 0x7fff0000 } as const;
-const OP = { LD_W_ABS: 0x20, JA: 0x05, JEQ_K: 0x15, JGE_K: 0x35, JSET_K: 0x45, RET_K: 0x06 } as const;
+const OP = { LD_W_ABS: 0x20, JA: 0x05, JEQ_K: 0x15, JGE_K: 0x35, JSET_K: 0x45, AND_K: 0x54, RET_K: 0x06 } as const;
 /** Offsets into struct seccomp_data. */
 const DATA = { nr: 0, arch: 4, arg0: 16 } as const;
 
@@ -31,7 +34,7 @@ export function buildSeccompFilter(table: SyscallTable): Uint8Array {
   const passthrough: number[] = [];
   const refused = new Map<number, number>();
   for (const entry of table.entries()) {
-    if (entry.nr === NR_MMAP) continue; // decided by its flags below
+    if (entry.nr === NR_MMAP || entry.nr === NR_FUTEX) continue; // decided by an argument below
     if (entry.class === 'passthrough') passthrough.push(entry.nr);
     else if (entry.class === 'refused') refused.set(entry.nr, entry.errno ?? ENOSYS);
   }
@@ -41,28 +44,39 @@ export function buildSeccompFilter(table: SyscallTable): Uint8Array {
     ...[...refused].map(([nr, errno]) => ({ nr, target: errno })),
   ];
 
-  // Layout: HEAD_LENGTH instructions (architecture, x32, mmap), one jeq per listed call,
-  // then the return slots. The header jumps over the list to reach the trace slot.
-  const HEAD_LENGTH = 11;
-  const slotOrder: Target[] = ['trace', 'allow', ...errnos];
-  const slotsStart = HEAD_LENGTH + checks.length;
-  const slotIndex = (target: Target): number => slotsStart + slotOrder.indexOf(target);
+  const ret = (k: number): Insn => ({ code: OP.RET_K, jt: 0, jf: 0, k });
+  // mmap: anonymous mappings pass, file mappings stop for the sentry.
+  const mmap: Insn[] = [
+    { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.arg0 + 3 * 8 },
+    { code: OP.JSET_K, jt: 0, jf: 1, k: MAP_ANONYMOUS },
+    ret(RET.ALLOW),
+    ret(RET.TRACE),
+  ];
+  // futex: the PI commands (op & FUTEX_CMD_MASK, op is an int) stop, every other passes.
+  const futex: Insn[] = [
+    { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.arg0 + 1 * 8 },
+    { code: OP.AND_K, jt: 0, jf: 0, k: FUTEX_CMD_MASK >>> 0 },
+    ...PI_COMMANDS.map((cmd, i) => ({ code: OP.JEQ_K, jt: PI_COMMANDS.length - i, jf: 0, k: cmd })),
+    ret(RET.ALLOW),
+    ret(RET.TRACE),
+  ];
+  // Layout: the header (architecture, x32, the two calls decided by an argument), one jeq
+  // per listed call with the number still loaded, then the return slots.
   const head: Insn[] = [
     { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.arch },
     { code: OP.JEQ_K, jt: 1, jf: 0, k: AUDIT_ARCH_X86_64 },
-    { code: OP.RET_K, jt: 0, jf: 0, k: RET.KILL_PROCESS },
+    ret(RET.KILL_PROCESS),
     { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.nr },
     { code: OP.JGE_K, jt: 0, jf: 1, k: X32_SYSCALL_BIT },
-    { code: OP.RET_K, jt: 0, jf: 0, k: RET.ERRNO | ENOSYS },
-    // mmap: anonymous mappings pass, file mappings stop for the sentry; any other call
-    // goes on to the list with its number still loaded.
-    { code: OP.JEQ_K, jt: 0, jf: HEAD_LENGTH - 7, k: NR_MMAP },
-    { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.arg0 + 3 * 8 },
-    { code: OP.JSET_K, jt: 0, jf: 1, k: MAP_ANONYMOUS },
-    { code: OP.RET_K, jt: 0, jf: 0, k: RET.ALLOW },
-    { code: OP.JA, jt: 0, jf: 0, k: slotIndex('trace') - 10 - 1 },
+    ret(RET.ERRNO | ENOSYS),
+    { code: OP.JEQ_K, jt: 0, jf: mmap.length, k: NR_MMAP },
+    ...mmap,
+    { code: OP.JEQ_K, jt: 0, jf: futex.length, k: NR_FUTEX },
+    ...futex,
   ];
-  if (head.length !== HEAD_LENGTH) throw new Error('seccomp filter header out of step');
+  const slotOrder: Target[] = ['trace', 'allow', ...errnos];
+  const slotsStart = head.length + checks.length;
+  const slotIndex = (target: Target): number => slotsStart + slotOrder.indexOf(target);
 
   const program: Insn[] = [...head];
   for (const { nr, target } of checks) {

@@ -5,9 +5,11 @@
 import { E, isSysError } from '../abi/errno.js';
 import { PTRACE_EVENT, PTRACE_O, RESUME, STOP } from '../native/ptrace.js';
 import type { FsContext } from '../vfs/api.js';
+import { releaseFutexesIfEnding, releaseFutexesOf } from './futex-exit.js';
 import { groupContinued, groupStopped, reportStatus } from './job-control.js';
 import { loadProgram } from './loader/load.js';
 import { CLONE } from './process-control.js';
+import { forgetRobustList } from './robust-futex.js';
 import type { Sandbox } from './sandbox.js';
 import { showVirtualSender } from './signal-senders.js';
 import { SIG } from './signals.js';
@@ -27,7 +29,7 @@ const SPIN_US = 5;
 const BLOCK_US = 1000;
 export const TRACE_OPTIONS =
   PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE_O.TRACEVFORK | PTRACE_O.TRACECLONE |
-  PTRACE_O.TRACEEXEC | PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL;
+  PTRACE_O.TRACEEXEC | PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL | PTRACE_O.TRACEEXIT;
 const SIGTRAP = SIG.TRAP;
 const STOP_SIGNALS = new Set<number>([SIG.STOP, SIG.TSTP, SIG.TTIN, SIG.TTOU]);
 /** What the tracer's wait gives when no tracee is left. */
@@ -71,6 +73,7 @@ export class StopDispatch {
    * at once; returns its pid, ECHILD_RESULT, or 0.
    */
   complete(task: Task, result: SyscallResult): number {
+    releaseFutexesIfEnding(this.sandbox.tracer, task);
     const next = this.sandbox.tracer.complete(task.hostTid, result, SPIN_US, this.blockUs());
     return next > 0 || next === ECHILD_RESULT ? next : 0;
   }
@@ -99,6 +102,12 @@ export class StopDispatch {
     }
     const sig = (status >> 8) & 0xff;
     const event = status >>> 16;
+    if (event === PTRACE_EVENT.EXIT) {
+      // The thread is ending (SIGKILL included): its futexes first (futex-exit.ts).
+      if (task) releaseFutexesOf(task);
+      tracer.cont(hostPid, 0, RESUME.cont);
+      return 0;
+    }
     if (!task) {
       this.earlyStops.set(hostPid, status);
       // A live thread with this tid: an end recorded under it was an older thread's.
@@ -115,6 +124,8 @@ export class StopDispatch {
         return 0;
       case PTRACE_EVENT.EXEC:
         this.onExecEvent(task, tracer.stop[STOP.eventMsg]!);
+        // The kernel dropped the robust list with the old program.
+        forgetRobustList(procs.taskOfHost(hostPid) ?? task);
         tracer.cont(hostPid, 0, RESUME.cont);
         return 0;
       case PTRACE_EVENT.STOP:

@@ -51,8 +51,7 @@ const PASSTHROUGH: Record<string, string | undefined> = {
   mlock2: undefined, pkey_mprotect: undefined, pkey_alloc: undefined, pkey_free: undefined,
   rt_sigprocmask: undefined, rt_sigreturn: undefined, sigaltstack: undefined, rt_sigpending: undefined,
   rt_sigsuspend: undefined, pause: undefined, rt_sigtimedwait: 'siginfo shows host pids',
-  futex: 'PI operations find the owner by the tid in the futex word, a virtual tid the host kernel does not know',
-  set_robust_list: "the host kernel marks a dead owner's robust mutexes by host tid: a waiter sees no EOWNERDEAD",
+  futex: 'the filter stops the PI operations for the sentry, which keeps their waiters (no priority is inherited); FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI are ENOSYS',
   futex_waitv: undefined, sched_yield: undefined, arch_prctl: undefined, rseq: undefined,
   clock_gettime: undefined, getrandom: undefined, exit: undefined, exit_group: undefined,
   restart_syscall: undefined, getcpu: undefined, membarrier: undefined, alarm: undefined,
@@ -109,7 +108,9 @@ const PARTIAL: Record<string, string> = {
 function makeEntry(nr: number, name: string): SyscallEntry {
   if (name in PASSTHROUGH) {
     const note = PASSTHROUGH[name];
-    return { nr, name, class: 'passthrough', support: note ? 'partial' : 'supported', ...(note ? { note } : {}) };
+    // A handler of a pass-through call answers what the filter stops by its arguments (futex).
+    const handler = name in handlers ? { handler: handlers[name]! } : {};
+    return { nr, name, class: 'passthrough', support: note ? 'partial' : 'supported', ...(note ? { note } : {}), ...handler };
   }
   if (name in REFUSED) return { nr, name, class: 'refused', support: 'refused', errno: REFUSED[name] };
   if (name === 'mmap') {

@@ -4,6 +4,8 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { hasCapability } from '../../sentry/credentials.js';
+import { piFutex } from '../../sentry/futex-pi.js';
+import { recordRobustList, ROBUST_LIST_HEAD_SIZE } from '../../sentry/robust-futex.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask, type TaskCredentials } from '../../sentry/syscall.js';
 import { int32 } from './decode.js';
 
@@ -46,7 +48,19 @@ function get_robust_list(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HO
   return task.process.forThread(tid, mayInspect);
 }
 
+/**
+ * set_robust_list(head, len): the host kernel keeps the list, the sentry its head, to
+ * give the thread's locks their host owner before the kernel walks it (robust-futex.ts).
+ */
+function set_robust_list(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOST {
+  if (args[1] !== BigInt(ROBUST_LIST_HEAD_SIZE)) return -E.EINVAL;
+  recordRobustList(task, args[0]);
+  return RUN_ON_HOST;
+}
+
 export const threadSyscalls = {
+  futex: piFutex,
+  set_robust_list,
   get_robust_list,
   getpriority,
   setpriority,
