@@ -392,7 +392,8 @@ static void requeue_signals(pid_t tid, siginfo_t *held, int count) {
 // trap or the exit stop of an earlier injected call, by single-stepping over a `syscall`
 // instruction (rip there, rax and the arguments set); a call the filter traps then stops
 // at its seccomp stop and is let run. Either way it ends at the call's exit. Signals that
-// arrive meanwhile are queued again afterwards.
+// arrive meanwhile are queued again afterwards. A task that dies meanwhile gives -ESRCH - 1000
+// and its exit stays for the next waitStop.
 static napi_value Inject(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -411,15 +412,18 @@ static napi_value Inject(napi_env env, napi_callback_info info) {
       result = -errno - 1000;
       break;
     }
+    // An exit is only looked at, not reaped: the sentry's own wait takes it as any other.
+    siginfo_t peek;
+    memset(&peek, 0, sizeof peek);
+    if (waitid(P_PID, pid, &peek, WEXITED | WSTOPPED | WNOWAIT | __WALL) != 0) {
+      result = -errno - 1000;
+      break;
+    }
+    if (peek.si_code != CLD_TRAPPED && peek.si_code != CLD_STOPPED) return num(env, -ESRCH - 1000);
     int status;
     if (waitpid(pid, &status, __WALL) < 0) {
       result = -errno - 1000;
       break;
-    }
-    if (!WIFSTOPPED(status)) {
-      state[ST_PID] = pid;
-      state[ST_STATUS] = status;
-      return num(env, -ESRCH - 1000);
     }
     int event = status >> 16, sig = WSTOPSIG(status);
     if (event == PTRACE_EVENT_SECCOMP) {
