@@ -21,7 +21,7 @@ import { E, ERESTARTNOINTR, ERESTARTSYS, SysError, fail, isSysError } from '../a
 import { POLL } from '../abi/linux-poll.js';
 import { loadTracer, REG } from '../native/ptrace.js';
 import type { Unsubscribe, Waitable } from '../vfs/api.js';
-import { FUTEX, FUTEX_CLOCK_REALTIME, FUTEX_CMD, FUTEX_CMD_MASK, FUTEX_PRIVATE_FLAG } from './futex-word.js';
+import { FUTEX, FUTEX_CLOCK_REALTIME, FUTEX_CMD, FUTEX_CMD_MASK, FUTEX_PRIVATE_FLAG, PI_COMMANDS } from './futex-word.js';
 import { sharedFutexKey } from './futex-key.js';
 import type { EndingThread } from './robust-futex.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallResult, type SyscallTask } from './syscall.js';
@@ -197,6 +197,9 @@ export function piFutex(caller: SyscallTask, args: SyscallArgs): SyscallResult |
   const addr = args[0];
   const op = Number(BigInt.asIntN(32, args[1]));
   const cmd = op & FUTEX_CMD_MASK;
+  // The filter lets the others run on the host; one that still stops here (a filter
+  // that stops every call) runs there as well.
+  if (!PI_COMMANDS.includes(cmd)) return RUN_ON_HOST;
   if ((op & FUTEX_CLOCK_REALTIME) && cmd !== FUTEX_CMD.LOCK_PI2) return -E.ENOSYS;
   if (cmd === FUTEX_CMD.WAIT_REQUEUE_PI || cmd === FUTEX_CMD.CMP_REQUEUE_PI) return -E.ENOSYS;
   if (addr % 4n !== 0n) return -E.EINVAL;
