@@ -1,7 +1,7 @@
 // What a thread's end means for futexes, done at its exit stop (PTRACE_EVENT_EXIT, which
 // comes before the kernel releases its memory and walks its robust list).
 
-import { PTRACE_EVENT, type Tracer } from '../native/ptrace.js';
+import { PTRACE_EVENT, REG, type Tracer } from '../native/ptrace.js';
 import { piHandOnLocksOf, piOwnerDied, piStopWaiting } from './futex-pi.js';
 import { handRobustListToKernel } from './robust-futex.js';
 import { SIG } from './signals.js';
@@ -10,6 +10,8 @@ import type { Task } from './task.js';
 /** si_code of an exit stop's siginfo. */
 const EXIT_STOP_CODE = SIG.TRAP | (PTRACE_EVENT.EXIT << 8);
 const siginfo = new Uint8Array(128);
+/** kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo: calls that may end their caller. */
+const SIGNAL_SENDING_CALLS = new Set([62, 200, 234, 129, 297]);
 
 export function releaseFutexesOf(task: Task): void {
   piStopWaiting(task);
@@ -18,11 +20,15 @@ export function releaseFutexesOf(task: Task): void {
 }
 
 /**
- * Before the sentry resumes a task it holds at a syscall stop: a SIGKILL that came
- * meanwhile (a raise(SIGKILL), a group exit) may have moved it on to its exit stop, which
- * the resume would then end unseen. Such a task has its futexes released here.
+ * Before the sentry resumes a task it holds at a syscall stop (regs hold its registers):
+ * a SIGKILL that came meanwhile (a raise(SIGKILL)) may have moved it on to its exit
+ * stop, which the resume would then end unseen. Such a task has its futexes released here.
  */
 export function releaseFutexesIfEnding(tracer: Tracer, task: Task): void {
+  // Asking the kernel costs a ptrace call: only after a call that sent a signal, or a wait
+  // a SIGKILL ended. (A group exit that races with the answer is not caught.)
+  const nr = Number(tracer.regs[REG.orig_rax]!);
+  if (!SIGNAL_SENDING_CALLS.has(nr) && task.interruptedBy !== SIG.KILL) return;
   if (tracer.siginfo(task.hostTid, siginfo, false) !== 0) return;
   const code = Buffer.from(siginfo.buffer).readInt32LE(8);
   if (code === EXIT_STOP_CODE) releaseFutexesOf(task);
