@@ -412,14 +412,16 @@ static napi_value Inject(napi_env env, napi_callback_info info) {
       result = -errno - 1000;
       break;
     }
-    // An exit is only looked at, not reaped: the sentry's own wait takes it as any other.
+    // An exit, or the exit stop before it, is only looked at, not reaped: the sentry's own
+    // wait takes it as any other.
     siginfo_t peek;
     memset(&peek, 0, sizeof peek);
     if (waitid(P_PID, pid, &peek, WEXITED | WSTOPPED | WNOWAIT | __WALL) != 0) {
       result = -errno - 1000;
       break;
     }
-    if (peek.si_code != CLD_TRAPPED && peek.si_code != CLD_STOPPED) return num(env, -ESRCH - 1000);
+    int dying = peek.si_code == CLD_TRAPPED && peek.si_status >> 8 == PTRACE_EVENT_EXIT;
+    if (dying || (peek.si_code != CLD_TRAPPED && peek.si_code != CLD_STOPPED)) return num(env, -ESRCH - 1000);
     int status;
     if (waitpid(pid, &status, __WALL) < 0) {
       result = -errno - 1000;
