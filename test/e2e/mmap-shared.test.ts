@@ -2,7 +2,8 @@
 // mappings of a tmpfs/upper-layer file, a lower-layer file and a bind-mounted host file
 // prints what it prints natively; the host file of a read-write bind mount changes as
 // under runc, the bundle's rootfs never does; nothing maps a host file for writing that
-// the spec does not grant; python3's mmap module gives chroot's output.
+// the spec does not grant; python3's mmap module and an SQLite database in WAL mode give
+// chroot's output.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -150,6 +151,28 @@ with open(p, 'rb') as f:
         print('writable map of a read-only fd:', e.errno)
 `;
 
+/** SQLite's WAL mode keeps its index in a MAP_SHARED -shm file that every connection maps. */
+const PYTHON_SQLITE_WAL = `
+import os, sqlite3
+p = '/tmp/wal.db'
+a = sqlite3.connect(p)
+print('journal', a.execute('pragma journal_mode=wal').fetchone()[0])
+a.execute('create table t (x integer)')
+a.execute('insert into t values (1), (2)')
+a.commit()
+b = sqlite3.connect(p)
+print('second connection sees', b.execute('select sum(x) from t').fetchone()[0])
+pid = os.fork()
+if pid == 0:
+    c = sqlite3.connect(p)
+    c.execute('insert into t values (40)')
+    c.commit()
+    c.close()
+    os._exit(0)
+os.waitpid(pid, 0)
+print('after the child', b.execute('select sum(x) from t').fetchone()[0])
+`;
+
 function whyNoDebian(): string | undefined {
   if (process.getuid?.() !== 0) return 'the chroot reference needs root';
   if (!hasBusybox()) return 'native/ptrace is not built';
@@ -167,6 +190,16 @@ describe.skipIf(whyNoDebian() !== undefined)("MAP_SHARED through python3's mmap 
     expect(reference.status).toBe(0);
     expect(reference.stdout).toContain("after the child b'child'");
     const sandboxed = runInTssc(bundle, rootfs, ['/usr/bin/python3', '-c', PYTHON_MMAP]);
+    expect(sandboxed.stderr).toBe(reference.stderr);
+    expect(sandboxed.stdout).toBe(reference.stdout);
+    expect(sandboxed.status).toBe(0);
+  });
+
+  it('runs an SQLite database in WAL mode (a shared -shm mapping) as under chroot', () => {
+    const rootfs = debianRootfs();
+    const reference = runInChroot(rootfs, ['/usr/bin/python3', '-c', PYTHON_SQLITE_WAL]);
+    expect(reference.stdout).toContain('after the child 43');
+    const sandboxed = runInTssc(bundle, rootfs, ['/usr/bin/python3', '-c', PYTHON_SQLITE_WAL]);
     expect(sandboxed.stderr).toBe(reference.stderr);
     expect(sandboxed.stdout).toBe(reference.stdout);
     expect(sandboxed.status).toBe(0);
