@@ -11,17 +11,17 @@ function mask(status: string, field: string): bigint {
 }
 
 /**
- * The signals pending for host thread tid and not blocked by it, lowest first; empty
- * when the thread is gone.
+ * The signals pending for host thread tid and not blocked by it (by blocked instead, when
+ * it waits under a temporary mask), lowest first; empty when the thread is gone.
  */
-export function deliverableSignals(tid: number): number[] {
+export function deliverableSignals(tid: number, blocked?: bigint): number[] {
   let status: string;
   try {
     status = readFileSync(`/proc/${tid}/status`, 'latin1');
   } catch {
     return [];
   }
-  const pending = (mask(status, 'SigPnd') | mask(status, 'ShdPnd')) & ~mask(status, 'SigBlk');
+  const pending = (mask(status, 'SigPnd') | mask(status, 'ShdPnd')) & ~(blocked ?? mask(status, 'SigBlk'));
   const signals: number[] = [];
   for (let sig = 1; sig <= 64; sig++) {
     if ((pending >> BigInt(sig - 1)) & 1n) signals.push(sig);

@@ -3,7 +3,9 @@
 // terminal access, and the end of waits a signal the host raised itself interrupts.
 
 import { E, ERESTARTSYS, SysError, fail } from '../abi/errno.js';
+import { PtraceSignalCalls } from './host-signal-calls.js';
 import { hostSignalFor, terminalAccess } from './job-control.js';
+import { holdsSignal, provideHostSignalCalls, temporaryMask } from './masked-waits.js';
 import { deliverableSignals } from './pending-signals.js';
 import type { Sandbox } from './sandbox.js';
 import { childStateCode, OUTSIDE_SENDER, recordSender, type SignalSender } from './signal-senders.js';
@@ -19,18 +21,26 @@ export class SignalDelivery {
   /** Runs while tasks sleep in blocking calls (see pending-signals.ts). */
   private pendingPoll: NodeJS.Timeout | undefined;
 
-  constructor(private readonly sandbox: Sandbox) {}
+  constructor(private readonly sandbox: Sandbox) {
+    provideHostSignalCalls(new PtraceSignalCalls(sandbox));
+  }
 
   /**
    * kill(2) of a process, from inside the sandbox or forwarded from outside. The init of
    * a pid namespace only gets the signals it handles (pid_namespaces(7)); from outside,
    * SIGKILL and SIGSTOP too. So a shell as init survives `kill -TERM 1`, as under runc.
+   * A signal init blocks or awaits (sigwaitinfo) is kept, as Linux keeps it.
    */
   signalProcess(group: ThreadGroup, sig: number, fromOutside: boolean): void {
-    if (group === this.sandbox.initGroup && group.sigactions.effect(sig) !== 'handler') {
+    if (group === this.sandbox.initGroup && group.sigactions.effect(sig) !== 'handler' && !this.held(group, sig)) {
       if (!fromOutside || (sig !== SIG.KILL && sig !== SIG.STOP)) return;
     }
     this.signalGroup(group, sig);
+  }
+
+  /** Whether a thread of group blocks or awaits sig. */
+  private held(group: ThreadGroup, sig: number): boolean {
+    return [...group.tasks].some((t) => !t.wasmSignal && holdsSignal(t, hostBlockedSignals(t.hostTid) ?? 0n, sig));
   }
 
   /** A process-directed signal. */
@@ -41,7 +51,7 @@ export class SignalDelivery {
       this.signalTask(wasm, sig, sender);
       return;
     }
-    const route = routeProcessSignal(group.pid, group.tasks, sig, (t) => hostBlockedSignals(t.hostTid));
+    const route = routeProcessSignal(group.pid, group.tasks, sig, (t) => temporaryMask(t) ?? hostBlockedSignals(t.hostTid));
     if (route.kind === 'task') {
       this.signalTask(route.task, sig, sender);
       return;
@@ -65,7 +75,8 @@ export class SignalDelivery {
     const tracer = this.sandbox.tracer;
     tracer.tgkill(task.group.hostPid, task.hostTid, hostSignalFor(task.group, sig));
     if (!task.waiting) return;
-    const blocked = (tracer.sigmask(task.hostTid) >> BigInt(sig - 1)) & 1n;
+    // A masked wait (ppoll, pselect6, epoll_pwait) blocks what its own mask says.
+    const blocked = ((temporaryMask(task) ?? tracer.sigmask(task.hostTid)) >> BigInt(sig - 1)) & 1n;
     if (blocked && sig !== SIG.KILL) return;
     if (task.group.sigactions.effect(sig) !== 'ignore') task.interrupt(sig);
   }
@@ -106,7 +117,7 @@ export class SignalDelivery {
         return;
       }
       for (const task of waiting) {
-        for (const sig of deliverableSignals(task.hostTid)) {
+        for (const sig of deliverableSignals(task.hostTid, temporaryMask(task))) {
           if (task.group.sigactions.effect(sig) !== 'ignore') {
             task.interrupt(sig);
             break;

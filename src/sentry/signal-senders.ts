@@ -1,8 +1,10 @@
 // Virtual pids in the siginfo of the signals the sentry sends. The host kernel fills
 // si_pid and si_uid with the sentry's own host pid and uid for every kill/tgkill it makes;
 // the sentry remembers who asked (a task of the sandbox, a child whose state changed for
-// SIGCHLD, or the outside: pid 0, as for a sender outside the pid namespace) and puts that
-// in at the tracee's signal-delivery-stop, as gVisor's kernel fills siginfo itself.
+// SIGCHLD, a rt_sigqueueinfo caller with its own siginfo, or the outside: pid 0, as for a
+// sender outside the pid namespace) and puts that in wherever the workload reads the
+// siginfo: at the tracee's signal-delivery-stop, or after a sigtimedwait took the signal,
+// as gVisor's kernel fills siginfo itself.
 
 import type { Tracer } from '../native/ptrace.js';
 import type { ThreadGroup } from './thread-group.js';
@@ -12,16 +14,24 @@ export interface SignalSender {
   readonly uid: number;
   /** For SIGCHLD: si_code (CLD_*) and si_status of the child's change. */
   readonly child?: { readonly code: number; readonly status: number };
+  /**
+   * For rt_sigqueueinfo/rt_tgsigqueueinfo: the siginfo the sender gave (SIGINFO_SIZE
+   * bytes), shown as it is: Linux keeps the sender's si_code, si_pid, si_uid and si_value.
+   */
+  readonly queued?: Buffer;
 }
 
 export const OUTSIDE_SENDER: SignalSender = { pid: 0, uid: 0 };
 
+export const SIGINFO_SIZE = 128;
+/** The part of a siginfo the kernel copies from a rt_sigqueueinfo caller (kernel_siginfo). */
+export const QUEUED_SIGINFO_SIZE = 48;
+export const SI_CODE = { USER: 0, QUEUE: -1, TKILL: -6 } as const;
+export const SIGINFO_OFFSET = { signo: 0, errno: 4, code: 8, pid: 16, uid: 20, status: 24 } as const;
+
 const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, STOPPED: 5, CONTINUED: 6 } as const;
 const SIGCONT = 18;
-const SI_USER = 0;
-const SI_TKILL = -6;
-const SIGINFO_SIZE = 128;
-const OFFSET = { code: 8, pid: 16, uid: 20, status: 24 } as const;
+const SIGRTMIN = 32;
 
 /** A raw wait status as SIGCHLD's and waitid's si_code and si_status. */
 export function childStateCode(status: number): { code: number; status: number } {
@@ -32,8 +42,29 @@ export function childStateCode(status: number): { code: number; status: number }
   return { code: (status & 0x80) !== 0 ? CLD.DUMPED : CLD.KILLED, status: sig };
 }
 
-/** Standard signals do not queue: the last sender of each pending signal is the one to show. */
-const senders = new WeakMap<ThreadGroup, Map<number, SignalSender>>();
+/**
+ * The senders of each group's pending signals. Standard signals do not queue: the last
+ * sender of one is the one to show. Real-time signals queue one siginfo per send, taken
+ * in order.
+ */
+const senders = new WeakMap<ThreadGroup, Map<number, SignalSender[]>>();
+
+/** The siginfo a rt_sigqueueinfo caller gave, while its send runs (see sendingQueued). */
+let queuedInfo: Buffer | undefined;
+
+/**
+ * Runs send (a kill or tgkill through the sentry's usual paths, with their permission
+ * and pid-namespace rules) so that the signal it sends carries info instead of the
+ * sender's pid and uid.
+ */
+export function sendingQueued<T>(info: Buffer, send: () => T): T {
+  queuedInfo = info;
+  try {
+    return send();
+  } finally {
+    queuedInfo = undefined;
+  }
+}
 
 export function recordSender(target: ThreadGroup, sig: number, sender: SignalSender): void {
   let bySignal = senders.get(target);
@@ -41,26 +72,49 @@ export function recordSender(target: ThreadGroup, sig: number, sender: SignalSen
     bySignal = new Map();
     senders.set(target, bySignal);
   }
-  bySignal.set(sig, sender);
+  const record = queuedInfo ? { ...sender, queued: queuedInfo } : sender;
+  const queue = bySignal.get(sig);
+  if (sig >= SIGRTMIN && queue) queue.push(record);
+  else bySignal.set(sig, [record]);
+}
+
+/** The sender of the pending sig that the workload takes now (OUTSIDE_SENDER if unknown). */
+function takeSender(group: ThreadGroup, sig: number): SignalSender {
+  const bySignal = senders.get(group);
+  const queue = bySignal?.get(sig);
+  const sender = queue?.shift() ?? OUTSIDE_SENDER;
+  if (queue?.length === 0) bySignal!.delete(sig);
+  return sender;
 }
 
 /**
- * At a signal-delivery-stop of hostTid for sig: a signal the sentry sent (si_pid is the
- * sentry's, si_code SI_USER or SI_TKILL) gets its virtual sender.
+ * Rewrites info (a siginfo of sig, as the host kernel filled it) into what the sandbox
+ * shows, when the sentry sent it (si_pid is the sentry's, si_code SI_USER or SI_TKILL).
+ * Returns whether it changed info; a signal the sentry did not send keeps its siginfo and
+ * leaves the records alone.
  */
+export function showSiginfo(info: Buffer, group: ThreadGroup, sig: number): boolean {
+  const code = info.readInt32LE(SIGINFO_OFFSET.code);
+  if (info.readInt32LE(SIGINFO_OFFSET.pid) !== process.pid || (code !== SI_CODE.USER && code !== SI_CODE.TKILL)) return false;
+  const sender = takeSender(group, sig);
+  if (sender.queued) {
+    info.fill(0);
+    sender.queued.copy(info, 0, 0, QUEUED_SIGINFO_SIZE);
+    info.writeInt32LE(sig, SIGINFO_OFFSET.signo);
+    return true;
+  }
+  info.writeInt32LE(sender.pid, SIGINFO_OFFSET.pid);
+  info.writeInt32LE(sender.uid, SIGINFO_OFFSET.uid);
+  if (sender.child) {
+    info.writeInt32LE(sender.child.code, SIGINFO_OFFSET.code);
+    info.writeInt32LE(sender.child.status, SIGINFO_OFFSET.status);
+  }
+  return true;
+}
+
+/** At a signal-delivery-stop of hostTid for sig: the siginfo the handler gets. */
 export function showVirtualSender(tracer: Tracer, hostTid: number, group: ThreadGroup, sig: number): void {
   const info = Buffer.alloc(SIGINFO_SIZE);
   if (tracer.siginfo(hostTid, info, false) !== 0) return;
-  const code = info.readInt32LE(OFFSET.code);
-  if (info.readInt32LE(OFFSET.pid) !== process.pid || (code !== SI_USER && code !== SI_TKILL)) return;
-  const bySignal = senders.get(group);
-  const sender = bySignal?.get(sig) ?? OUTSIDE_SENDER;
-  bySignal?.delete(sig);
-  info.writeInt32LE(sender.pid, OFFSET.pid);
-  info.writeInt32LE(sender.uid, OFFSET.uid);
-  if (sender.child) {
-    info.writeInt32LE(sender.child.code, OFFSET.code);
-    info.writeInt32LE(sender.child.status, OFFSET.status);
-  }
-  tracer.siginfo(hostTid, info, true);
+  if (showSiginfo(info, group, sig)) tracer.siginfo(hostTid, info, true);
 }

@@ -2,18 +2,18 @@
 // timerfd, files made for them, are exported here too). All of them ask files for
 // readiness first and wait only when nothing is ready.
 //
-// The signal mask arguments of ppoll, pselect6 and epoll_pwait are not applied: the
-// sentry's task offers no way to swap the mask for the duration of a wait.
+// The signal mask arguments of ppoll, pselect6 and epoll_pwait: see sigmask-arg.ts.
 
 import { E, ERESTARTSYS, SysError, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { EPOLL, EPOLL_CTL, EPOLL_EVENT_SIZE, POLL, POLLFD_SIZE, SELECT_EXCEPT, SELECT_READ, SELECT_WRITE } from '../../abi/linux-poll.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import type { RUN_ON_HOST, SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import type { FileDescription, Waitable } from '../../vfs/api.js';
-import { int32, pointer, uint32 } from './decode.js';
+import { int32, pointer, size, uint32 } from './decode.js';
 import { EpollInstance, pollable } from './epoll-instance.js';
 import { eventfdSyscalls } from './eventfd.js';
 import { timerfdSyscalls } from './timerfd.js';
+import { readPselectSigmask, readSigmask, waitUnderSigmask } from './sigmask-arg.js';
 import { fdLimit } from './task-files.js';
 import { NS_PER_SEC, readTimespec, writeTimespec } from './timespec.js';
 
@@ -29,6 +29,18 @@ function remaining(task: SyscallTask, deadline: Deadline): bigint | undefined {
   if (deadline === undefined) return undefined;
   const left = deadline - task.kernel.monotonicNs();
   return left > 0n ? left : 0n;
+}
+
+/**
+ * Linux writes the time left back to the caller's timeout however the wait ended, and
+ * ignores a timeout in read-only memory (poll_select_finish).
+ */
+function writeTimeLeft(task: SyscallTask, addr: bigint, deadline: Deadline): void {
+  try {
+    writeTimespec(task, addr, remaining(task, deadline) ?? 0n);
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+  }
 }
 
 /**
@@ -52,7 +64,7 @@ async function waitFor<T>(task: SyscallTask, waits: readonly { file: Waitable; e
 
 // ---- poll -----------------------------------------------------------------------------
 
-async function pollFds(task: SyscallTask, fdsAddr: bigint, nfds: number, timeoutNs: bigint | undefined): Promise<{ count: number; deadline: Deadline }> {
+async function pollFds(task: SyscallTask, fdsAddr: bigint, nfds: number, deadline: Deadline): Promise<number> {
   if (nfds < 0 || nfds > fdLimit(task)) fail(E.EINVAL);
   const raw = nfds === 0 ? Buffer.alloc(0) : task.mem.read(fdsAddr, nfds * POLLFD_SIZE);
   const entries = Array.from({ length: nfds }, (_, i) => {
@@ -68,7 +80,6 @@ async function pollFds(task: SyscallTask, fdsAddr: bigint, nfds: number, timeout
       return file.readiness(events) & events;
     });
   const waits = entries.filter((e) => e.file).map((e) => ({ file: e.file as FileDescription, events: e.events }));
-  const deadline = deadlineAfter(task, timeoutNs);
   const ready = (await waitFor(task, waits, deadline, () => {
     const r = revents();
     return r.some((v) => v !== 0) ? r : undefined;
@@ -80,26 +91,30 @@ async function pollFds(task: SyscallTask, fdsAddr: bigint, nfds: number, timeout
     if (r) count++;
   });
   if (nfds > 0) task.mem.write(fdsAddr, out);
-  return { count, deadline };
+  return count;
 }
 
 async function poll(task: SyscallTask, args: SyscallArgs): Promise<number> {
   const timeoutMs = int32(args[2]);
   const timeoutNs = timeoutMs < 0 ? undefined : BigInt(timeoutMs) * 1_000_000n;
-  return (await pollFds(task, pointer(args[0]), uint32(args[1]), timeoutNs)).count;
+  return pollFds(task, pointer(args[0]), uint32(args[1]), deadlineAfter(task, timeoutNs));
 }
 
-async function ppoll(task: SyscallTask, args: SyscallArgs): Promise<number> {
+async function ppoll(task: SyscallTask, args: SyscallArgs): Promise<number | typeof RUN_ON_HOST> {
   const tsAddr = pointer(args[2]);
   const timeoutNs = tsAddr === 0n ? undefined : readTimespec(task, tsAddr);
-  const { count, deadline } = await pollFds(task, pointer(args[0]), uint32(args[1]), timeoutNs);
-  if (tsAddr !== 0n) writeTimespec(task, tsAddr, remaining(task, deadline) ?? 0n);
-  return count;
+  const mask = readSigmask(task, pointer(args[3]), size(args[4]));
+  const deadline = deadlineAfter(task, timeoutNs);
+  try {
+    return await waitUnderSigmask(task, mask, () => pollFds(task, pointer(args[0]), uint32(args[1]), deadline));
+  } finally {
+    if (tsAddr !== 0n) writeTimeLeft(task, tsAddr, deadline);
+  }
 }
 
 // ---- select ---------------------------------------------------------------------------
 
-async function selectFds(task: SyscallTask, nfdsArg: number, setAddrs: readonly [bigint, bigint, bigint], timeoutNs: bigint | undefined): Promise<{ count: number; deadline: Deadline }> {
+async function selectFds(task: SyscallTask, nfdsArg: number, setAddrs: readonly [bigint, bigint, bigint], deadline: Deadline): Promise<number> {
   if (nfdsArg < 0) fail(E.EINVAL);
   // Linux looks no further than its fd table reaches (a multiple of 64 past the highest
   // open fd); neither do we.
@@ -132,7 +147,6 @@ async function selectFds(task: SyscallTask, nfdsArg: number, setAddrs: readonly 
     }
     return any ? out : undefined;
   };
-  const deadline = deadlineAfter(task, timeoutNs);
   const out = (await waitFor(task, [...watched.values()], deadline, results)) ?? sets.map(() => Buffer.alloc(bytes));
   let count = 0;
   out.forEach((set, i) => {
@@ -141,7 +155,7 @@ async function selectFds(task: SyscallTask, nfdsArg: number, setAddrs: readonly 
     for (const byte of set) for (let bit = 0; bit < 8; bit++) if (byte & (1 << bit)) count++;
     task.mem.write(addr, set);
   });
-  return { count, deadline };
+  return count;
 }
 
 async function select(task: SyscallTask, args: SyscallArgs): Promise<number> {
@@ -154,7 +168,8 @@ async function select(task: SyscallTask, args: SyscallArgs): Promise<number> {
     if (sec < 0n || usec < 0n) return -E.EINVAL;
     timeoutNs = sec * NS_PER_SEC + usec * 1000n;
   }
-  const { count, deadline } = await selectFds(task, int32(args[0]), [pointer(args[1]), pointer(args[2]), pointer(args[3])], timeoutNs);
+  const deadline = deadlineAfter(task, timeoutNs);
+  const count = await selectFds(task, int32(args[0]), [pointer(args[1]), pointer(args[2]), pointer(args[3])], deadline);
   if (tvAddr !== 0n) {
     const left = remaining(task, deadline) ?? 0n;
     const b = Buffer.alloc(16);
@@ -165,12 +180,16 @@ async function select(task: SyscallTask, args: SyscallArgs): Promise<number> {
   return count;
 }
 
-async function pselect6(task: SyscallTask, args: SyscallArgs): Promise<number> {
+async function pselect6(task: SyscallTask, args: SyscallArgs): Promise<number | typeof RUN_ON_HOST> {
+  const mask = readPselectSigmask(task, pointer(args[5]));
   const tsAddr = pointer(args[4]);
   const timeoutNs = tsAddr === 0n ? undefined : readTimespec(task, tsAddr);
-  const { count, deadline } = await selectFds(task, int32(args[0]), [pointer(args[1]), pointer(args[2]), pointer(args[3])], timeoutNs);
-  if (tsAddr !== 0n) writeTimespec(task, tsAddr, remaining(task, deadline) ?? 0n);
-  return count;
+  const deadline = deadlineAfter(task, timeoutNs);
+  try {
+    return await waitUnderSigmask(task, mask, () => selectFds(task, int32(args[0]), [pointer(args[1]), pointer(args[2]), pointer(args[3])], deadline));
+  } finally {
+    if (tsAddr !== 0n) writeTimeLeft(task, tsAddr, deadline);
+  }
 }
 
 // ---- epoll ----------------------------------------------------------------------------
@@ -260,13 +279,16 @@ function epoll_wait(task: SyscallTask, args: SyscallArgs): Promise<number> {
   return epollWait(task, int32(args[0]), pointer(args[1]), int32(args[2]), msTimeout(args[3]));
 }
 
-function epoll_pwait(task: SyscallTask, args: SyscallArgs): Promise<number> {
-  return epollWait(task, int32(args[0]), pointer(args[1]), int32(args[2]), msTimeout(args[3]));
+function epoll_pwait(task: SyscallTask, args: SyscallArgs): Promise<number | typeof RUN_ON_HOST> {
+  const mask = readSigmask(task, pointer(args[4]), size(args[5]));
+  return waitUnderSigmask(task, mask, () => epollWait(task, int32(args[0]), pointer(args[1]), int32(args[2]), msTimeout(args[3])));
 }
 
-function epoll_pwait2(task: SyscallTask, args: SyscallArgs): Promise<number> {
+function epoll_pwait2(task: SyscallTask, args: SyscallArgs): Promise<number | typeof RUN_ON_HOST> {
   const tsAddr = pointer(args[3]);
-  return epollWait(task, int32(args[0]), pointer(args[1]), int32(args[2]), tsAddr === 0n ? undefined : readTimespec(task, tsAddr));
+  const timeoutNs = tsAddr === 0n ? undefined : readTimespec(task, tsAddr);
+  const mask = readSigmask(task, pointer(args[4]), size(args[5]));
+  return waitUnderSigmask(task, mask, () => epollWait(task, int32(args[0]), pointer(args[1]), int32(args[2]), timeoutNs));
 }
 
 export const pollSyscalls = {

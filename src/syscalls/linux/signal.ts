@@ -3,6 +3,8 @@
 // waits a signal interrupts.
 
 import { E, fail } from '../../abi/errno.js';
+import { hostSignalCalls } from '../../sentry/masked-waits.js';
+import { QUEUED_SIGINFO_SIZE, SI_CODE, SIGINFO_OFFSET, SIGINFO_SIZE, sendingQueued } from '../../sentry/signal-senders.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, size } from './decode.js';
 
@@ -43,9 +45,47 @@ function rt_sigaction(task: SyscallTask, args: SyscallArgs): number | typeof RUN
   return RUN_ON_HOST;
 }
 
-/** rt_sigqueueinfo and friends would carry a forged siginfo with host pids: refused. */
-function rt_sigqueueinfo(): number {
-  return -E.EPERM;
+/**
+ * The siginfo a rt_sigqueueinfo caller gives. Linux takes it as it is (si_signo set to
+ * sig), except that nobody may pretend to be the kernel or a kill/tgkill (si_code >= 0
+ * or SI_TKILL) towards anyone but itself.
+ */
+function queuedSiginfo(task: SyscallTask, addr: bigint, sig: number, toSelf: boolean): Buffer {
+  const info = Buffer.alloc(SIGINFO_SIZE);
+  task.mem.read(addr, QUEUED_SIGINFO_SIZE).copy(info);
+  info.writeInt32LE(sig, SIGINFO_OFFSET.signo);
+  const code = info.readInt32LE(SIGINFO_OFFSET.code);
+  if ((code >= 0 || code === SI_CODE.TKILL) && !toSelf) fail(E.EPERM);
+  return info;
+}
+
+function rt_sigqueueinfo(task: SyscallTask, args: SyscallArgs): number {
+  const tgid = int32(args[0]);
+  const sig = int32(args[1]);
+  const info = queuedSiginfo(task, pointer(args[2]), sig, tgid === task.pid);
+  // Process groups are not POSIX.1b's business: only one process, by its pid.
+  if (tgid <= 0) return -E.ESRCH;
+  sendingQueued(info, () => task.process.kill(tgid, sig));
+  return 0;
+}
+
+function rt_tgsigqueueinfo(task: SyscallTask, args: SyscallArgs): number {
+  const tgid = int32(args[0]);
+  const tid = int32(args[1]);
+  const sig = int32(args[2]);
+  if (tgid <= 0 || tid <= 0) return -E.EINVAL;
+  const info = queuedSiginfo(task, pointer(args[3]), sig, tid === task.tid);
+  sendingQueued(info, () => task.process.tgkill(tgid, tid, sig));
+  return 0;
+}
+
+/**
+ * sigtimedwait/sigwaitinfo: the host kernel takes the signal from the task's queue (its
+ * timeout, EAGAIN and EINTR are Linux's own); the sentry shows the sender as the sandbox
+ * sees it in the siginfo.
+ */
+function rt_sigtimedwait(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOST {
+  return hostSignalCalls()?.sigtimedwait(task, args) ?? -E.ENOSYS;
 }
 
 export const signalSyscalls = {
@@ -54,5 +94,6 @@ export const signalSyscalls = {
   tgkill,
   rt_sigaction,
   rt_sigqueueinfo,
-  rt_tgsigqueueinfo: rt_sigqueueinfo,
+  rt_sigtimedwait,
+  rt_tgsigqueueinfo,
 } satisfies Record<string, SyscallHandler>;

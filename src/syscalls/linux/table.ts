@@ -50,7 +50,7 @@ const PASSTHROUGH: Record<string, string | undefined> = {
   mincore: undefined, mlock: undefined, munlock: undefined, mlockall: undefined, munlockall: undefined,
   mlock2: undefined, pkey_mprotect: undefined, pkey_alloc: undefined, pkey_free: undefined,
   rt_sigprocmask: undefined, rt_sigreturn: undefined, sigaltstack: undefined, rt_sigpending: undefined,
-  rt_sigsuspend: undefined, pause: undefined, rt_sigtimedwait: 'siginfo shows host pids',
+  rt_sigsuspend: undefined, pause: undefined,
   futex: 'the filter stops the PI operations for the sentry, which keeps their waiters (no priority is inherited); FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI are ENOSYS',
   futex_waitv: undefined, sched_yield: undefined, arch_prctl: undefined, rseq: undefined,
   clock_gettime: undefined, getrandom: undefined, exit: undefined, exit_group: undefined,
@@ -99,8 +99,6 @@ const PARTIAL: Record<string, string> = {
   mmap: 'anonymous mappings pass through; MAP_PRIVATE file mappings are copies filled from the file; MAP_SHARED maps the host file behind the contents for real (the host file of a bind mount, a host memfd for memory files), given to the task by SCM_RIGHTS',
   brk: 'the break never moves (C libraries fall back to mmap)',
   clock_nanosleep: 'no CPU-time clocks',
-  rt_sigqueueinfo: 'refused with EPERM (siginfo would carry host pids)',
-  rt_tgsigqueueinfo: 'refused with EPERM (siginfo would carry host pids)',
   sched_setparam: "real-time priorities are bounded by the host's limits, not the sandbox's RLIMIT_RTPRIO",
   sched_setscheduler: "real-time policies are bounded by the host's limits, not the sandbox's RLIMIT_RTPRIO",
 };

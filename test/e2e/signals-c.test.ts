@@ -1,0 +1,42 @@
+// C programs about signal masks and queued signals print under `tssc run` what they print
+// natively: the sigmask of ppoll/pselect/epoll_pwait in force only during the wait,
+// sigsuspend, sigqueue and rt_(tg)sigqueueinfo's rules, sigwaitinfo/sigtimedwait with the
+// sender's pid as the process sees it, in order, with Linux's timeouts and EINTR.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, scratchDir, tsscRun, writeConfig } from './busybox-bundle.js';
+
+const FIXTURES = path.resolve(import.meta.dirname, 'fixtures');
+const PROGRAMS = [
+  { name: 'signals-masks', linkage: 'static' },
+  { name: 'signals-queue', linkage: 'static' },
+  { name: 'signals-queue', linkage: 'dynamic' },
+] as const;
+
+describe.skipIf(!hasBusybox() || !hasCompiler())('signal masks and queued signals', () => {
+  let dir: string;
+  const binaries = new Map<string, string>();
+
+  beforeAll(() => {
+    dir = scratchDir('tssc-sigc-');
+    const rootfs = makeRootfs(dir);
+    for (const { name, linkage } of PROGRAMS) {
+      binaries.set(`${name}-${linkage}`, installCProgram(rootfs, path.join(FIXTURES, `${name}.c`), `${name}-${linkage}`, linkage));
+    }
+  });
+  afterAll(() => removeDir(dir));
+
+  for (const { name, linkage } of PROGRAMS) {
+    it(`${name} (${linkage}) gives the native output`, () => {
+      const program = `${name}-${linkage}`;
+      const native = spawnSync(binaries.get(program)!, [], { encoding: 'utf8', timeout: 30_000 });
+      expect(native.status).toBe(0);
+      writeConfig(dir, { args: [`/bin/${program}`] });
+      const sandboxed = tsscRun(dir);
+      expect(sandboxed.stderr).toBe('');
+      expect(sandboxed.stdout).toBe(native.stdout);
+      expect(sandboxed.status).toBe(native.status);
+    });
+  }
+});
