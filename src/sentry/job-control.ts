@@ -23,10 +23,13 @@ const TERMINAL_STOPS = new Set<number>([SIG.TSTP, SIG.TTIN, SIG.TTOU]);
  * orphaned process group on the host (their own session, their real parent the sentry's
  * outside it), where the kernel discards SIGTSTP, SIGTTIN and SIGTTOU whose action is to
  * stop: such a stop is sent as SIGSTOP, and the signal that caused it is remembered for
- * the parent's wait status.
+ * the parent's wait status. Not when Linux would not stop the group now: a signal the
+ * receiver blocks stays pending as itself, and one sent to a group orphaned in the
+ * sandbox too is discarded by the host as Linux discards it.
  */
-export function hostSignalFor(group: ThreadGroup, sig: number): number {
+export function hostSignalFor(group: ThreadGroup, sig: number, blocked: () => boolean, groups: readonly ThreadGroup[]): number {
   if (!TERMINAL_STOPS.has(sig) || group.sigactions.effect(sig) !== 'stop') return sig;
+  if (blocked() || isOrphaned(group.pgid, groups)) return sig;
   group.stopCause = sig;
   return SIG.STOP;
 }

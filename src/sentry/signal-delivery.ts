@@ -57,8 +57,9 @@ export class SignalDelivery {
       return;
     }
     recordSender(group, sig, sender);
+    const blocked = (): boolean => ![...group.tasks].some((t) => !holdsSignal(t, hostBlockedSignals(t.hostTid) ?? ~0n, sig));
     try {
-      process.kill(group.hostPid, hostSignalFor(group, sig));
+      process.kill(group.hostPid, hostSignalFor(group, sig, blocked, this.sandbox.groups()));
     } catch {
       // The host process is gone already: its exit is on its way to the tracer.
     }
@@ -73,11 +74,11 @@ export class SignalDelivery {
       return;
     }
     const tracer = this.sandbox.tracer;
-    tracer.tgkill(task.group.hostPid, task.hostTid, hostSignalFor(task.group, sig));
-    if (!task.waiting) return;
     // A masked wait (ppoll, pselect6, epoll_pwait) blocks what its own mask says.
-    const blocked = ((temporaryMask(task) ?? tracer.sigmask(task.hostTid)) >> BigInt(sig - 1)) & 1n;
-    if (blocked && sig !== SIG.KILL) return;
+    const blocked = (): boolean => holdsSignal(task, hostBlockedSignals(task.hostTid) ?? 0n, sig);
+    tracer.tgkill(task.group.hostPid, task.hostTid, hostSignalFor(task.group, sig, blocked, this.sandbox.groups()));
+    if (!task.waiting) return;
+    if (holdsSignal(task, tracer.sigmask(task.hostTid), sig) && sig !== SIG.KILL) return;
     if (task.group.sigactions.effect(sig) !== 'ignore') task.interrupt(sig);
   }
 

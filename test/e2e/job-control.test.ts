@@ -225,6 +225,45 @@ describe.skipIf(!hasBusybox() || !hasTmux)('interactive shells with job control 
   }, 60_000);
 });
 
+describe.skipIf(!hasBusybox() || !hasTmux || !hasCompiler())('terminal settings and blocked stops under tmux', () => {
+  let dir: string;
+  let term: Terminal | undefined;
+
+  beforeAll(() => {
+    dir = scratchDir('tssc-jobs-tty-');
+    const rootfs = makeRootfs(dir);
+    installCProgram(rootfs, path.join(REPO, 'test', 'e2e', 'fixtures', 'signals-tstp-blocked.c'), 'tstp-blocked', 'static');
+    writeTerminalConfig(dir, { path: 'rootfs', readonly: false }, ['sh', '-i']);
+  });
+
+  afterAll(() => {
+    term?.kill();
+    removeDir(dir);
+  });
+
+  it('a background stty is stopped by SIGTTOU unless it ignores it; ^Z leaves a program that blocks SIGTSTP running', async () => {
+    term = startShell(dir);
+    await term.waitForPrompt(0);
+
+    await command(term, 'stty -echo &');
+    await commandUntil(term, 'jobs', /Stopped.*stty -echo/);
+    await command(term, 'kill -9 %1');
+
+    await command(term, "sh -c 'trap \"\" TTOU; stty -echo; echo ttou-ignored-$?; stty echo' &");
+    await term.waitFor(/ttou-ignored-0$/m);
+
+    term.type('tstp-blocked; echo status-$?', 'Enter');
+    await term.waitFor(/^tstp-blocked-ready$/m);
+    await delay(JOB_SETTLE_MS);
+    await term.pressUntil('C-z', /TSTP pending, still running$/m);
+    await term.waitFor(/^status-0$/m);
+    expect(term.screen()).not.toMatch(/Stopped.*tstp-blocked/);
+
+    term.type('exit 3', 'Enter');
+    await term.waitFor(/^tssc exited 3$/m);
+  }, 60_000);
+});
+
 describe.skipIf(!hasBusybox())('busybox vfork children and fifos', () => {
   let dir: string;
   let rootfs: string;

@@ -51,12 +51,22 @@ describe('stopped and continued children', () => {
   it('SIGTSTP with its default action reaches the host as SIGSTOP and is reported as SIGTSTP', () => {
     const shell = group(1, undefined);
     const job = group(2, shell);
-    expect(hostSignalFor(job, SIG.TSTP)).toBe(SIG.STOP);
+    const groups = [shell, job];
+    const open = (): boolean => false;
+    expect(hostSignalFor(job, SIG.TSTP, open, groups)).toBe(SIG.STOP);
     groupStopped(job, SIG.STOP);
     expect(waitableState(job, WAIT.UNTRACED)?.status).toBe((SIG.TSTP << 8) | 0x7f);
     job.sigactions.set(SIG.TSTP, { handler: 0x1000n, flags: 0 });
-    expect(hostSignalFor(job, SIG.TSTP)).toBe(SIG.TSTP);
-    expect(hostSignalFor(job, SIG.INT)).toBe(SIG.INT);
+    expect(hostSignalFor(job, SIG.TSTP, open, groups)).toBe(SIG.TSTP);
+    expect(hostSignalFor(job, SIG.INT, open, groups)).toBe(SIG.INT);
+  });
+
+  it('a blocked SIGTSTP, or one sent to an orphaned group, stays itself: nothing stops', () => {
+    const shell = group(1, undefined);
+    const job = group(2, shell);
+    expect(hostSignalFor(job, SIG.TSTP, () => true, [shell, job])).toBe(SIG.TSTP);
+    const orphan = group(3, undefined, 3);
+    expect(hostSignalFor(orphan, SIG.TTIN, () => false, [shell, job, orphan])).toBe(SIG.TTIN);
   });
 });
 

@@ -9,7 +9,7 @@ import { S } from '../../abi/linux-stat.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { openFile } from './task-files.js';
-import { JOB_CONTROL_REQUESTS, jobControlIoctl, jobControlTerminal } from './tty-job-control.js';
+import { checkTerminalChange, JOB_CONTROL_REQUESTS, jobControlIoctl, jobControlTerminal, TERMINAL_CHANGES } from './tty-job-control.js';
 import { writeInt32 } from './user-int.js';
 
 function ioctl(task: SyscallTask, args: SyscallArgs): number {
@@ -43,8 +43,9 @@ function ioctl(task: SyscallTask, args: SyscallArgs): number {
       return 0;
     }
     default: {
-      const terminal = JOB_CONTROL_REQUESTS.has(request) ? jobControlTerminal(file) : undefined;
-      if (terminal) return jobControlIoctl(task, terminal, request, arg);
+      const terminal = JOB_CONTROL_REQUESTS.has(request) || TERMINAL_CHANGES.has(request) ? jobControlTerminal(file) : undefined;
+      if (terminal && JOB_CONTROL_REQUESTS.has(request)) return jobControlIoctl(task, terminal, request, arg);
+      if (terminal) checkTerminalChange(terminal);
       return file.ioctl(request, arg, task.mem);
     }
   }

@@ -12,6 +12,18 @@ import { writeInt32 } from './user-int.js';
 
 export const JOB_CONTROL_REQUESTS: ReadonlySet<number> = new Set([IOCTL.TIOCGPGRP, IOCTL.TIOCSPGRP, IOCTL.TIOCGSID, IOCTL.TIOCSCTTY, IOCTL.TIOCNOTTY]);
 
+/** Requests that change a terminal's state: a background process must not make them (tty_check_change). */
+export const TERMINAL_CHANGES: ReadonlySet<number> = new Set([IOCTL.TCSETS, IOCTL.TCSETSW, IOCTL.TCSETSF, IOCTL.TCSBRK, IOCTL.TCXONC, IOCTL.TCFLSH]);
+
+/**
+ * Linux's tty_check_change for the caller's controlling terminal: a process outside the
+ * foreground group gets SIGTTOU for its group and the call restarts once it is continued;
+ * it goes ahead when it blocks or ignores SIGTTOU; EIO when its group is orphaned.
+ */
+export function checkTerminalChange(terminal: JobControlTerminal): void {
+  terminal.checkAccess?.('write');
+}
+
 /** The job-control state of a terminal file: host ttys for now (devpts can join). */
 export function jobControlTerminal(file: FileDescription): JobControlTerminal | undefined {
   return hostTerminalOf(file);
@@ -41,6 +53,13 @@ export function jobControlIoctl(task: SyscallTask, terminal: JobControlTerminal,
       return 0;
     case IOCTL.TIOCSPGRP: {
       if (!controlling) return -E.ENOTTY;
+      try {
+        checkTerminalChange(terminal);
+      } catch (e) {
+        // tcsetpgrp from an orphaned background group: ENOTTY, as tiocspgrp says.
+        if (e instanceof SysError && e.errno === E.EIO) return -E.ENOTTY;
+        throw e;
+      }
       const pgrp = task.mem.read(arg, 4).readInt32LE();
       if (pgrp < 0) return -E.EINVAL;
       if (!inCallersSession(task, pgrp)) return -E.EPERM;

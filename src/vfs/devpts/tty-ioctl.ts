@@ -37,10 +37,13 @@ export function terminalIoctl(pty: Pty, side: PtySide, request: number, arg: big
       writeInt(memory, arg, side === 'slave' ? ldisc.pendingOutput : 0);
       return 0;
     case IOCTL.TCFLSH:
+      if (side === 'slave') pty.checkBackground(SIGNO.SIGTTOU);
       return flush(pty, side, Number(arg));
     case IOCTL.TCSBRK:
+      if (side === 'slave') pty.checkBackground(SIGNO.SIGTTOU);
       return 0;
     case IOCTL.TCXONC:
+      if (side === 'slave') pty.checkBackground(SIGNO.SIGTTOU);
       return flow(pty, Number(arg));
     case IOCTL.TIOCEXCL:
       pty.exclusive = true;
