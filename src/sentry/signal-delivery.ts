@@ -3,6 +3,7 @@
 // terminal access, and the end of waits a signal the host raised itself interrupts.
 
 import { E, ERESTARTSYS, SysError, fail } from '../abi/errno.js';
+import { provideTerminalAccessCheck } from '../vfs/devpts/job-control.js';
 import { PtraceSignalCalls } from './host-signal-calls.js';
 import { hostSignalFor, terminalAccess } from './job-control.js';
 import { holdsSignal, provideHostSignalCalls, temporaryMask } from './masked-waits.js';
@@ -23,6 +24,7 @@ export class SignalDelivery {
 
   constructor(private readonly sandbox: Sandbox) {
     provideHostSignalCalls(new PtraceSignalCalls(sandbox));
+    provideTerminalAccessCheck((terminal, kind) => this.checkTerminalAccess(terminal, kind));
   }
 
   /**

@@ -34,3 +34,22 @@ export function currentCaller(providers: SandboxProviders): TtyCaller | undefine
   if (!view) return undefined;
   return { pid: view.pid, pgid: view.pgid, sid: view.sid, caps: view.fsContext.creds.caps };
 }
+
+/**
+ * The sentry's job-control check of the calling task's access to a terminal (Linux's
+ * tty_check_change, and its read side): returns when the access may go on, throws EIO,
+ * or stops the caller's group with SIGTTIN/SIGTTOU and throws the restart. It knows what
+ * JobControl cannot tell: the caller's signal mask and whether its group is orphaned.
+ */
+export type TerminalAccessCheck = (terminal: { session: number | undefined; foreground: number | undefined }, kind: 'read' | 'write') => void;
+
+let accessCheck: TerminalAccessCheck | undefined;
+
+/** The sentry offers its check (one sandbox per process, as for its ptrace tracer). */
+export function provideTerminalAccessCheck(check: TerminalAccessCheck | undefined): void {
+  accessCheck = check;
+}
+
+export function terminalAccessCheck(): TerminalAccessCheck | undefined {
+  return accessCheck;
+}

@@ -9,7 +9,7 @@ import { SIGNO } from '../../abi/linux-signal.js';
 import { CAP, POLL, type FileImpl, type UserMemory } from '../api.js';
 import { WaitQueue } from '../waiter.js';
 import type { Owner } from '../synthetic/nodes.js';
-import { currentCaller, type TtyCaller } from './job-control.js';
+import { currentCaller, terminalAccessCheck, type TtyCaller } from './job-control.js';
 import { LineDiscipline } from './line-discipline.js';
 import { terminalIoctl } from './tty-ioctl.js';
 import type { PtyTable } from './table.js';
@@ -72,6 +72,20 @@ export class Pty {
     this.pgrp = undefined;
   }
 
+  /**
+   * The master closed: the session's leader gets SIGHUP and SIGCONT (a shell passes the
+   * hangup on to its jobs), as Linux's tty_signal_session_leader gives them. JobControl
+   * signals process groups: the leader's group (pgid = sid) gets them.
+   */
+  private hangUp(): void {
+    if (this.session !== undefined) {
+      this.table.jobControl.signalProcessGroup(this.session, SIGNO.SIGHUP);
+      this.table.jobControl.signalProcessGroup(this.session, SIGNO.SIGCONT);
+    }
+    this.session = undefined;
+    this.pgrp = undefined;
+  }
+
   /** Makes this the controlling terminal of session sid, pgid in the foreground (init's console). */
   attach(sid: number, pgid: number): void {
     this.session = sid;
@@ -123,7 +137,7 @@ export class Pty {
 
   private closeMaster(): void {
     this.masterOpen = false;
-    this.disassociate(true);
+    this.hangUp();
     this.ldisc.dispose();
     this.table.remove(this);
     this.slaveQueue.notify(READABLE | WRITABLE | POLL.ERR | POLL.HUP);
@@ -188,6 +202,11 @@ export class Pty {
    */
   checkBackground(signo: number): void {
     if (this.session === undefined || this.pgrp === undefined) return;
+    const sentryCheck = terminalAccessCheck();
+    if (sentryCheck) {
+      sentryCheck({ session: this.session, foreground: this.pgrp }, signo === SIGNO.SIGTTIN ? 'read' : 'write');
+      return;
+    }
     const caller = currentCaller(this.table.providers);
     if (!caller || caller.sid !== this.session || caller.pgid === this.pgrp) return;
     if (this.table.jobControl.callerIgnoresSignal?.(signo)) {
