@@ -1,7 +1,7 @@
 // What a thread's end means for futexes, done at its exit stop (PTRACE_EVENT_EXIT, which
 // comes before the kernel releases its memory and walks its robust list).
 
-import { PTRACE_EVENT, REG, type Tracer } from '../native/ptrace.js';
+import { PTRACE_EVENT, REG, STOP, type Tracer } from '../native/ptrace.js';
 import { piHandOnLocksOf, piOwnerDied, piStopWaiting } from './futex-pi.js';
 import { handRobustListToKernel } from './robust-futex.js';
 import { SIG } from './signals.js';
@@ -25,10 +25,12 @@ export function releaseFutexesOf(task: Task): void {
  * stop, which the resume would then end unseen. Such a task has its futexes released here.
  */
 export function releaseFutexesIfEnding(tracer: Tracer, task: Task): void {
-  // Asking the kernel costs a ptrace call: only after a call that sent a signal, or a wait
-  // a SIGKILL ended. (A group exit that races with the answer is not caught.)
+  // Asking the kernel costs a ptrace call (about 1 us): an answer given right at the stop
+  // asks only after a call that sent a signal; an answer after a wait always asks. (A
+  // group exit that races with an answer given right at the stop is not caught.)
+  const atTheStop = tracer.stop[STOP.pid] === task.hostTid;
   const nr = Number(tracer.regs[REG.orig_rax]!);
-  if (!SIGNAL_SENDING_CALLS.has(nr) && task.interruptedBy !== SIG.KILL) return;
+  if (atTheStop && !SIGNAL_SENDING_CALLS.has(nr)) return;
   if (tracer.siginfo(task.hostTid, siginfo, false) !== 0) return;
   const code = Buffer.from(siginfo.buffer).readInt32LE(8);
   if (code === EXIT_STOP_CODE) releaseFutexesOf(task);
