@@ -5,17 +5,20 @@
 // as gVisor's futex manager does; the host never sees a PI operation. Priorities are not
 // inherited (the sandbox's tasks are ordinary host threads): the lock's semantics are kept.
 //
-// Why the words stay consistent although other threads run freely in user space: glibc's
-// fast paths are compare-and-swaps from 0 to a tid (lock) and from exactly the caller's
-// tid to 0 (unlock). A word with FUTEX_WAITERS set matches neither, so it is "frozen":
-// only the sentry changes it. The sentry has no compare-and-swap on workload memory, so
-// before it decides anything about a word without WAITERS it makes the calling thread
-// set that bit atomically with the kernel (FUTEX_WAKE_OP with FUTEX_OP_OR, in place of
-// the call) and then makes the thread repeat its call, which finds the word frozen. The
-// sentry itself writes a frozen word in three steps, each a store of its own: the high
-// byte keeping WAITERS, the three low bytes, and the final high byte. So the word stays
-// frozen until the last store, and a lost bit (a freeze that landed in between) only
-// makes a waiter freeze the word again when its call comes back.
+// Why the words stay consistent although other threads run freely in user space: glibc
+// changes a PI word there only by a compare-and-swap from 0 to its tid (with
+// FUTEX_WAITERS when a condition variable relocks), by one from exactly its own tid to 0
+// (unlock), and, as the new owner of a dead owner's lock, by clearing FUTEX_OWNER_DIED.
+// A word with FUTEX_WAITERS set and an owner fits no swap, so it is "frozen". The sentry
+// writes a word only when no running thread owns it (no owner, or the owner is the
+// stopped caller or is ending) and only once it is frozen or the caller's own. It has no
+// compare-and-swap on workload memory, so before it decides anything about a word without
+// WAITERS it makes the calling thread set that bit atomically in the kernel (a
+// FUTEX_WAKE_OP with FUTEX_OP_OR in place of the call), then repeat its call, which finds
+// the word frozen. A store of its own goes in three writes: the high byte with WAITERS,
+// the low three bytes, the final high byte; so no swap can succeed on a half-written word,
+// and a bit set by another freeze meanwhile is at worst lost, which only makes that
+// thread freeze the word again when its call comes back.
 
 import { E, ERESTARTNOINTR, ERESTARTSYS, SysError, fail, isSysError } from '../abi/errno.js';
 import { POLL } from '../abi/linux-poll.js';
