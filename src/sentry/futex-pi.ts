@@ -9,7 +9,7 @@
 // changes a PI word there only by a compare-and-swap from 0 to its tid (with
 // FUTEX_WAITERS when a condition variable relocks), by one from exactly its own tid to 0
 // (unlock), and, as the new owner of a dead owner's lock, by clearing FUTEX_OWNER_DIED.
-// A word with FUTEX_WAITERS set and an owner fits no swap, so it is "frozen". The sentry
+// A word with FUTEX_WAITERS set fits neither swap, so it is "frozen". The sentry
 // writes a word only when no running thread owns it (no owner, or the owner is the
 // stopped caller or is ending) and only once it is frozen or the caller's own. It has no
 // compare-and-swap on workload memory, so before it decides anything about a word without
