@@ -51,6 +51,7 @@ export class PtraceSignalCalls implements HostSignalCalls {
 
   sigtimedwait(caller: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
     const task = this.stoppedTask(caller);
+    const awaited = task.mem.read(args[0], 8).readBigUInt64LE();
     const userInfo = args[1];
     // Without a siginfo pointer the host writes it to scratch: its sender is used up too.
     let infoAddr = userInfo;
@@ -59,7 +60,7 @@ export class PtraceSignalCalls implements HostSignalCalls {
       this.tracer.regs[REG.rsi] = infoAddr;
       if (this.tracer.setRegs(task.hostTid) !== 0) fail(E.ESRCH);
     }
-    setAwaitedSignals(task, task.mem.read(args[0], 8).readBigUInt64LE());
+    setAwaitedSignals(task, awaited);
     task.exitHook = (result) => {
       setAwaitedSignals(task, undefined);
       if (result <= 0n) return result;
