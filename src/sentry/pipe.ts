@@ -206,9 +206,12 @@ const fifoPipes = new WeakMap<Inode, Pipe>();
 
 /**
  * Opens a named fifo's pipe: every open of the same node shares one pipe while any end
- * of it is open (what the VFS registry's setFifo takes).
+ * of it is open (what the VFS registry's setFifo takes). A pipe reopened through
+ * /proc/PID/fd (bash's `<(...)` hands out /dev/fd/63) is that pipe, and its opens never
+ * wait for the other side, as Linux's pipefs does not.
  */
 export function openFifo(node: Inode, flags: number, ctx: FsContext): FileImpl {
+  if (node instanceof Pipe) return node.openEnd(flags, false);
   let pipe = fifoPipes.get(node);
   if (!pipe) {
     const created = new Pipe(ctx.creds);
