@@ -7,7 +7,9 @@
 // So the sentry records each thread's list head (set_robust_list is trapped) and, at the
 // thread's exit stop (PTRACE_EVENT_EXIT comes in do_exit before exit_mm walks the list),
 // walks the list as the kernel will and gives every word owned by the thread's virtual
-// tid its host tid. The kernel's own walk then does the rest.
+// tid its host tid. The kernel's own walk then does the rest. (An exec walks the list
+// too, before any stop the sentry sees: the execve path has to hand it over first, see
+// releaseFutexesOf.)
 
 import { isSysError } from '../abi/errno.js';
 import type { TaskMemory } from './syscall.js';
