@@ -47,7 +47,10 @@ export class HostFs implements Filesystem {
   readonly root: HostInode;
   readonly ownership: OwnershipMap;
   readonly exclusive: boolean;
-  private readonly inodes = new Map<number, HostInode>();
+  /** By host device and inode: a host tree may span host filesystems whose inode numbers repeat. */
+  private readonly inodes = new Map<string, HostInode>();
+  /** Host devices met under the mount, in order: the mount's own is 0. */
+  private readonly devices = new Map<number, number>();
   private readonly hostPath: string;
 
   constructor(options: HostFsOptions) {
@@ -64,19 +67,33 @@ export class HostFs implements Filesystem {
       const fd = host(() => fs.openSync(options.hostPath, O.PATH | O.CLOEXEC));
       this.root = new HostInode(this, undefined, '', st, options.sandboxPath, undefined, fd);
     }
-    this.inodes.set(st.ino, this.root);
+    this.inodes.set(hostKey(st), this.root);
   }
 
   /** The inode of a child found by lstat: the same object for the same host file. */
   inodeFor(parent: HostDir, name: string, st: fs.Stats, sandboxPath: string | undefined): HostInode {
-    const known = this.inodes.get(st.ino);
+    const known = this.inodes.get(hostKey(st));
     if (known && (known.mode & S.IFMT) === (st.mode & S.IFMT)) {
       known.relocate(parent, name, st, sandboxPath);
       return known;
     }
     const inode = new HostInode(this, parent, name, st, sandboxPath);
-    this.inodes.set(st.ino, inode);
+    this.inodes.set(hostKey(st), inode);
     return inode;
+  }
+
+  /**
+   * The inode number the sandbox sees: the host's, made distinct for files on other host
+   * filesystems below the mount (the mount shows one device), so tar, cp -a and find do
+   * not take two files for hard links of one.
+   */
+  presentedIno(st: fs.Stats): number {
+    let index = this.devices.get(st.dev);
+    if (index === undefined) {
+      index = this.devices.size;
+      this.devices.set(st.dev, index);
+    }
+    return index === 0 ? st.ino : index * FOREIGN_INO_SPAN + st.ino;
   }
 
   statfs(): Statfs {
@@ -97,8 +114,17 @@ export class HostFs implements Filesystem {
   }
 }
 
+const FOREIGN_INO_SPAN = 2 ** 32;
+
+function hostKey(st: fs.Stats): string {
+  return `${st.dev}:${st.ino}`;
+}
+
 export class HostInode implements Inode {
   readonly ino: number;
+  /** The host file's own device and inode, what every reopen is checked against. */
+  private readonly hostDev: number;
+  private readonly hostIno: number;
   mode: number;
   private last: fs.Stats;
   private lastOperation: number;
@@ -122,7 +148,9 @@ export class HostInode implements Inode {
     private dirHandle?: HostDir,
     private readonly selfFd?: number,
   ) {
-    this.ino = st.ino;
+    this.hostDev = st.dev;
+    this.hostIno = st.ino;
+    this.ino = fs.presentedIno(st);
     this.last = st;
     this.lastOperation = currentOperation();
     this.mode = this.present(st).mode;
@@ -175,7 +203,7 @@ export class HostInode implements Inode {
     if (!this.stale && (this.fs.exclusive || this.lastOperation === currentOperation())) return this.last;
     try {
       const st = fs.lstatSync(this.where, { throwIfNoEntry: false });
-      if (st && st.ino === this.ino) {
+      if (st && st.ino === this.hostIno && st.dev === this.hostDev) {
         this.remember(st);
         return st;
       }
@@ -196,7 +224,7 @@ export class HostInode implements Inode {
     const isPlaceholder = (shown.mode & S.IFMT) !== (st.mode & S.IFMT);
     this.shown = Object.freeze({
       dev: this.fs.dev,
-      ino: st.ino,
+      ino: this.ino,
       mode: shown.mode,
       nlink: st.nlink,
       uid: shown.uid,
@@ -216,7 +244,7 @@ export class HostInode implements Inode {
   private dir(): HostDir {
     if (!this.dirHandle) {
       if (!this.parent) fail(E.ENOTDIR);
-      this.dirHandle = this.parent.openDir(this.name, this.ino);
+      this.dirHandle = this.parent.openDir(this.name, this.hostIno);
     }
     return this.dirHandle;
   }
@@ -399,7 +427,7 @@ export class HostInode implements Inode {
 
   private openHost(flags: number): number {
     if (this.parent) {
-      if ((flags & O.PATH) === 0 && (this.mode & S.IFMT) === S.IFREG) return this.parent.openFile(this.name, flags, this.ino);
+      if ((flags & O.PATH) === 0 && (this.mode & S.IFMT) === S.IFREG) return this.parent.openFile(this.name, flags, this.hostIno);
       return this.parent.openChild(this.name, flags);
     }
     return host(() => fs.openSync(this.where, flags | O.CLOEXEC));
