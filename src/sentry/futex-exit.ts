@@ -15,10 +15,8 @@ const SIGNAL_SENDING_CALLS = new Set([62, 200, 234, 129, 297]);
 
 /**
  * The thread ends: it waits for no PI lock, its robust locks go to the kernel by host
- * tid, its PI locks to their waiters. An execve needs the same before the kernel drops
- * the old program (the kernel walks the robust list and releases PI state at exec too),
- * but the sentry's execve does not call it yet: a robust lock held across an exec stays
- * unmarked.
+ * tid, its PI locks to their waiters. An execve does the same before the kernel drops
+ * the old program (the kernel walks the robust list and releases PI state at exec too).
  */
 export function releaseFutexesOf(task: Task): void {
   piStopWaiting(task);

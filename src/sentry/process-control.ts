@@ -16,6 +16,7 @@ import { isValidSignal, SIG } from './signals.js';
 import { RUN_ON_HOST, type ChildState, type ProcessControl, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
+import { releaseFutexesOf } from './futex-exit.js';
 
 export const CLONE = {
   VM: 0x100n, FS: 0x200n, FILES: 0x400n, SIGHAND: 0x800n, PIDFD: 0x1000n, PTRACE: 0x2000n,
@@ -258,6 +259,8 @@ export class TaskProcess implements ProcessControl {
     regs[REG.rsi] = argvAddr;
     regs[REG.rdx] = argvAddr + 16n;
     if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
+    // The kernel drops the old program's robust list and PI state at exec: hand them over first.
+    releaseFutexesOf(this.task);
     this.task.phase = 'exec';
     this.task.pendingImage = program;
     return RUN_ON_HOST;

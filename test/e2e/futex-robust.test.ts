@@ -22,9 +22,9 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('robust futexes', () => {
 
   for (const linkage of LINKAGES) {
     it(`a dead owner's robust mutex gives EOWNERDEAD to the next locker (${linkage})`, () => {
-      const native = spawnSync(binaries.get(linkage)!, [], { encoding: 'utf8', timeout: 30_000 });
-      expect(native.stdout.split('\n').filter((l) => l.includes('lock EOWNERDEAD, consistent 0, unlock 0, lock again 0'))).toHaveLength(6);
-      writeConfig(dir, { args: [`/bin/robust-mutex-${linkage}`] });
+      const native = spawnSync(binaries.get(linkage)!, ['exec'], { encoding: 'utf8', timeout: 30_000, cwd: '/' });
+      expect(native.stdout.split('\n').filter((l) => l.includes('lock EOWNERDEAD, consistent 0, unlock 0, lock again 0'))).toHaveLength(7);
+      writeConfig(dir, { args: [`/bin/robust-mutex-${linkage}`, 'exec'] });
       const sandboxed = tsscRun(dir);
       expect(sandboxed.stderr).toBe('');
       expect(sandboxed.stdout).toBe(native.stdout);
