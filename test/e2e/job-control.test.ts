@@ -188,9 +188,11 @@ async function jobControlSession(term: Terminal): Promise<void> {
   await commandUntil(term, 'jobs', /Stopped.*\s+cat$/m);
 
   await command(term, 'kill %1');
-  // The shell must have seen the end before exit (or it would warn of a stopped job).
   term.type('kill -9 %cat; wait %cat 2>/dev/null; echo reaped-$((4+4))', 'Enter');
   await term.waitFor(/^reaped-8$/m);
+  // The shell must have seen the end before exit (or it would warn of a stopped job):
+  // busybox's wait returns at once for a stopped job, before the kill has ended it.
+  await commandUntil(term, 'jobs', /Killed\s+cat$/m);
   term.type('exit 7', 'Enter');
   await term.waitFor(/^tssc exited 7$/m);
 }
