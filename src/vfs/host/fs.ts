@@ -134,6 +134,9 @@ export class HostInode implements Inode {
   private stale = false;
   /** Host fds of this file's open descriptions: fstat still works once it is unlinked. */
   private readonly openFds = new Set<number>();
+  /** The read-only host fd O_RDONLY descriptions share, and how many use it. */
+  private readFd: number | undefined;
+  private readers = 0;
   /** Exclusive mode: children by name (null: known absent). */
   private children: Map<string, HostInode | null> | undefined;
   private cookies: Map<string, number> | undefined;
@@ -437,8 +440,10 @@ export class HostInode implements Inode {
     const type = this.mode & S.IFMT;
     if (type === S.IFDIR) return { seekable: true };
     if (type !== S.IFREG) fail(E.ENXIO);
-    const fd = this.openHost(flags & (O.ACCMODE | O.DIRECT | O.SYNC | O.DSYNC));
-    this.openFds.add(fd);
+    const hostFlags = flags & (O.ACCMODE | O.DIRECT | O.SYNC | O.DSYNC);
+    const shared = hostFlags === O.RDONLY;
+    const fd = shared ? this.acquireReadFd() : this.openHost(hostFlags);
+    if (!shared) this.openFds.add(fd);
     let released = false;
     return {
       seekable: true,
@@ -470,9 +475,46 @@ export class HostInode implements Inode {
       release: () => {
         if (released) return;
         released = true;
+        if (shared) {
+          this.releaseReadFd();
+          return;
+        }
         this.openFds.delete(fd);
         fs.closeSync(fd);
       },
     };
   }
+
+  /**
+   * One read-only host fd serves every O_RDONLY description of the file (reads are
+   * positional), and stays open a while after the last one closes: opening a rootfs file
+   * again costs no host open (one through /proc/self/fd/N is ~20 us).
+   */
+  private acquireReadFd(): number {
+    if (this.readFd === undefined) {
+      this.readFd = this.openHost(O.RDONLY);
+      this.openFds.add(this.readFd);
+    }
+    idleReadFds.delete(this);
+    this.readers++;
+    return this.readFd;
+  }
+
+  private releaseReadFd(): void {
+    if (--this.readers > 0) return;
+    idleReadFds.add(this);
+    if (idleReadFds.size > MAX_IDLE_READ_FDS) (idleReadFds.values().next().value as HostInode).closeReadFd();
+  }
+
+  private closeReadFd(): void {
+    idleReadFds.delete(this);
+    if (this.readFd === undefined) return;
+    this.openFds.delete(this.readFd);
+    fs.closeSync(this.readFd);
+    this.readFd = undefined;
+  }
 }
+
+/** Host files whose shared read fd no description uses, least recently used first. */
+const MAX_IDLE_READ_FDS = 128;
+const idleReadFds = new Set<HostInode>();
