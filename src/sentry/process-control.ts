@@ -331,6 +331,9 @@ export class TaskProcess implements ProcessControl {
     if (signal !== 0 && !isValidSignal(signal)) fail(E.EINVAL);
     const task = this.sandbox.taskByTid(tid);
     if (!task || (tgid !== -1 && task.group.pid !== tgid)) fail(E.ESRCH);
+    // A thread past its exit stop may already be joined (its tid cleared): it is gone, as
+    // the kernel has released it by the time its joiner could ask.
+    if (task.exiting && task.tid !== task.group.pid) fail(E.ESRCH);
     if (!this.maySignal(task.group, signal)) fail(E.EPERM);
     if (signal === 0) return;
     // The pid namespace's init only gets the signals it handles (see Sandbox.signalProcess).

@@ -104,7 +104,10 @@ export class StopDispatch {
     const event = status >>> 16;
     if (event === PTRACE_EVENT.EXIT) {
       // The thread is ending (SIGKILL included): its futexes first (futex-exit.ts).
-      if (task) releaseFutexesOf(task);
+      if (task) {
+        task.exiting = true;
+        releaseFutexesOf(task);
+      }
       tracer.cont(hostPid, 0, RESUME.cont);
       return 0;
     }

@@ -62,6 +62,11 @@ export class Task implements SyscallTask {
   awake = false;
   exited = false;
   /**
+   * Past its exit stop: it never runs again, though its end has not been reaped yet. A
+   * thread joined through CLONE_CHILD_CLEARTID may be in this state when its joiner runs.
+   */
+  exiting = false;
+  /**
    * Set once an execve made the task's program a wasm module: its host process is gone
    * and this sends the task its signals instead.
    */
