@@ -1,6 +1,7 @@
 // The sandbox facts the VFS's synthesized filesystems show (/proc, /dev/tty job control):
 // built before the Sandbox (the VFS needs them to mount), bound to it once it exists.
 
+import { E, fail } from '../abi/errno.js';
 import type { FileDescription, ProcessView, SandboxProviders } from '../vfs/api.js';
 import type { KernelServices } from './syscall.js';
 import type { Task } from './task.js';
@@ -76,6 +77,16 @@ function viewOf(group: ThreadGroup): ProcessView {
     tids: tasks.map((t) => t.tid),
     state: group.zombie ? 'Z' : group.stopped ? 'T' : leader?.blocked ? 'S' : 'R',
     comm: group.comm,
+    threadComm: (tid) => {
+      const task = tasks.find((t) => t.tid === tid);
+      return task?.threadComm ?? group.comm;
+    },
+    setThreadComm: (tid, name) => {
+      const task = tasks.find((t) => t.tid === tid);
+      if (!task) fail(E.ESRCH);
+      if (tid === group.pid) group.comm = name;
+      else task.threadComm = name;
+    },
     cmdline: group.zombie ? new Uint8Array() : group.cmdline,
     environ: group.environ,
     uid: creds.ruid,

@@ -573,7 +573,12 @@ export interface ProcessView {
   readonly tids: readonly number[];
   /** One of R S D Z T t X. */
   readonly state: string;
+  /** The process's name: its leader thread's. */
   readonly comm: string;
+  /** A thread's own name (pthread_setname_np), /proc/PID/task/TID/comm. */
+  threadComm(tid: number): string;
+  /** A write to a comm file: names thread tid (the leader's names the process). */
+  setThreadComm(tid: number, name: string): void;
   readonly cmdline: Uint8Array;
   readonly environ: Uint8Array;
   readonly uid: number;

@@ -71,7 +71,7 @@ export function processDir(fs: SynthFs, deps: ProcDeps, pid: number, tid?: numbe
     ['cmdline', file((v) => v.cmdline)],
     ['stat', file((v) => statText(deps, v, shownTid))],
     ['statm', file((v) => statmText(v))],
-    ['comm', file((v) => `${v.comm}\n`)],
+    ['comm', commFile(fs, deps, pid, shownTid, owner)],
   );
   const sample = deps.providers.process(pid);
   if (sample?.maps) entries.push(['maps', privateFile((v) => v.maps?.() ?? '')]);
@@ -93,4 +93,27 @@ export function processDir(fs: SynthFs, deps: ProcDeps, pid: number, tid?: numbe
     ['wchan', file(() => '0')],
   );
   return new DirNode(fs, 0o555, new FixedChildren(entries), owner, false);
+}
+
+/** Linux keeps this many bytes of a name (TASK_COMM_LEN less the NUL). */
+const COMM_MAX = 15;
+
+/**
+ * comm of a process (its leader) or of one thread: the name, and a write renames it, as
+ * pthread_setname_np does through task/TID/comm; only from the same process (EINVAL).
+ */
+function commFile(fs: SynthFs, deps: ProcDeps, pid: number, tid: number, owner: () => Owner): GeneratedFile {
+  return new GeneratedFile(
+    fs,
+    0o644,
+    () => `${processOf(deps, pid).threadComm(tid)}\n`,
+    owner,
+    (data) => {
+      const view = processOf(deps, pid);
+      if (deps.providers.currentPid() !== pid) fail(E.EINVAL);
+      const name = Buffer.from(data.subarray(0, COMM_MAX)).toString('latin1');
+      const nul = name.indexOf('\0');
+      view.setThreadComm(tid, nul < 0 ? name : name.slice(0, nul));
+    },
+  );
 }

@@ -112,19 +112,36 @@ export function snapshotFile(data: Uint8Array): FileImpl {
   };
 }
 
-/** A regular file whose contents are generated each time it is opened. */
+/**
+ * A regular file whose contents are generated each time it is opened; with accept, a
+ * write hands each buffer written to it (a tunable such as /proc/PID/comm).
+ */
 export class GeneratedFile extends SynthNode {
   constructor(
     fs: SynthFs,
     perm: number,
     private readonly generate: () => Content,
     owner?: () => Owner,
+    private readonly accept?: (data: Uint8Array) => void,
   ) {
     super(fs, S.IFREG | perm, owner);
   }
 
+  protected override acceptsWrites(): boolean {
+    return this.accept !== undefined;
+  }
+
   open(): FileImpl {
-    return snapshotFile(contentBytes(this.generate()));
+    const file = snapshotFile(contentBytes(this.generate()));
+    const accept = this.accept;
+    if (!accept) return file;
+    return {
+      ...file,
+      write(buf: Uint8Array): number {
+        accept(buf);
+        return buf.length;
+      },
+    };
   }
 }
 

@@ -114,6 +114,29 @@ describe('/proc', () => {
     expect(errnoOf(() => sb.vfs.mkdir(sb.ctx(), undefined, '/proc/newdir', 0o755))).not.toBe(0);
   });
 
+  it('names threads through task/TID/comm, from the same process only', () => {
+    const sb = sandboxWithProcesses();
+    sb.current = 7;
+    const rename = (path: string, name: string) => {
+      const file = sb.vfs.open(sb.ctx(), undefined, path, O.WRONLY, 0);
+      try {
+        return file.write(Buffer.from(name, 'latin1'));
+      } finally {
+        file.unref();
+      }
+    };
+    // As Linux keeps them: the first 15 bytes, a newline included.
+    expect(rename('/proc/self/task/8/comm', 'reader-thread-with-a-long-name')).toBe(30);
+    expect(readAll(sb.vfs, sb.ctx(), '/proc/7/task/8/comm')).toBe('reader-thread-w\n');
+    expect(readAll(sb.vfs, sb.ctx(), '/proc/7/task/9/comm')).toBe('worker thread\n');
+    expect(readAll(sb.vfs, sb.ctx(), '/proc/7/comm')).toBe('worker thread\n');
+    rename('/proc/7/comm', 'renamed\n');
+    expect(readAll(sb.vfs, sb.ctx(), '/proc/7/comm')).toBe('renamed\n\n');
+    expect(readAll(sb.vfs, sb.ctx(), '/proc/7/task/7/comm')).toBe('renamed\n\n');
+    sb.current = 1;
+    expect(errnoOf(() => rename('/proc/7/task/8/comm', 'intruder'))).toBe(E.EINVAL);
+  });
+
   it('system files describe the sandbox in the kernel formats', () => {
     const sb = sandboxWithProcesses();
     const read = (p: string) => readAll(sb.vfs, sb.ctx(), p);

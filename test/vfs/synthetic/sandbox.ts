@@ -70,6 +70,7 @@ export function makeSandbox(options: { mounts?: object[]; tree?: Record<string, 
   sandbox.ctx = (pid = sandbox.current) => (processes.get(pid) as FakeProcess).fsContext;
   sandbox.addProcess = (pid, fields = {}) => {
     const fdTable = new Map<number, FileDescription>();
+    const threadNames = new Map<number, string>();
     const proc: FakeProcess = {
       pid,
       ppid: 0,
@@ -89,6 +90,11 @@ export function makeSandbox(options: { mounts?: object[]; tree?: Record<string, 
       exe: undefined,
       fds: () => fdTable,
       fdTable,
+      threadComm: (tid) => (tid === pid ? proc.comm : threadNames.get(tid) ?? proc.comm),
+      setThreadComm: (tid, name) => {
+        if (tid === pid) proc.comm = name;
+        else threadNames.set(tid, name);
+      },
       ...fields,
     };
     processes.set(pid, proc);
