@@ -336,8 +336,7 @@ export class TaskProcess implements ProcessControl {
     if (task.exiting && task.tid !== task.group.pid) fail(E.ESRCH);
     if (!this.maySignal(task.group, signal)) fail(E.EPERM);
     if (signal === 0) return;
-    // The pid namespace's init only gets the signals it handles (see Sandbox.signalProcess).
-    if (task.group === this.sandbox.initGroup && task.group.sigactions.effect(signal) !== 'handler') return;
+    if (this.sandbox.signals.initDiscards(task.group, signal, false)) return;
     this.sandbox.signalTask(task, signal);
   }
 

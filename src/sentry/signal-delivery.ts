@@ -34,10 +34,14 @@ export class SignalDelivery {
    * A signal init blocks or awaits (sigwaitinfo) is kept, as Linux keeps it.
    */
   signalProcess(group: ThreadGroup, sig: number, fromOutside: boolean): void {
-    if (group === this.sandbox.initGroup && group.sigactions.effect(sig) !== 'handler' && !this.held(group, sig)) {
-      if (!fromOutside || (sig !== SIG.KILL && sig !== SIG.STOP)) return;
-    }
+    if (this.initDiscards(group, sig, fromOutside)) return;
     this.signalGroup(group, sig);
+  }
+
+  /** Whether sig sent to group goes nowhere by the pid-namespace init's rules (see signalProcess). */
+  initDiscards(group: ThreadGroup, sig: number, fromOutside: boolean): boolean {
+    if (group !== this.sandbox.initGroup || group.sigactions.effect(sig) === 'handler' || this.held(group, sig)) return false;
+    return !fromOutside || (sig !== SIG.KILL && sig !== SIG.STOP);
   }
 
   /** Whether a thread of group blocks or awaits sig. */
