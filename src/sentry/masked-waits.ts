@@ -8,8 +8,8 @@
 //   that.
 // - sigtimedwait takes a pending signal from the host's queue; the siginfo it hands back
 //   must show the sandbox's pids.
-// The ptrace sandbox provides these (it alone can rewrite a stopped task's call); without
-// it (wasm tasks have no such calls) a masked wait ends with a plain EINTR.
+// The ptrace sandbox provides these through ProcessControl.hostSignalCalls (it alone can
+// rewrite a stopped task's call); without them a masked wait ends with a plain EINTR.
 
 import type { RUN_ON_HOST, SyscallArgs, SyscallTask } from './syscall.js';
 
@@ -22,17 +22,6 @@ export interface HostSignalCalls {
   interruptUnderMask(task: SyscallTask, mask: bigint): typeof RUN_ON_HOST;
   /** rt_sigtimedwait(args) by the host kernel, its siginfo as the sandbox sees it. */
   sigtimedwait(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST;
-}
-
-let provider: HostSignalCalls | undefined;
-
-/** The ptrace sandbox offers its calls (one traced sandbox per process). */
-export function provideHostSignalCalls(calls: HostSignalCalls | undefined): void {
-  provider = calls;
-}
-
-export function hostSignalCalls(): HostSignalCalls | undefined {
-  return provider;
 }
 
 const temporaryMasks = new WeakMap<object, bigint>();

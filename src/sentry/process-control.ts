@@ -17,6 +17,7 @@ import { RUN_ON_HOST, type ChildState, type ProcessControl, type SignalDispositi
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import { releaseFutexesOf } from './futex-exit.js';
+import type { HostSignalCalls } from './masked-waits.js';
 
 export const CLONE = {
   VM: 0x100n, FS: 0x200n, FILES: 0x400n, SIGHAND: 0x800n, PIDFD: 0x1000n, PTRACE: 0x2000n,
@@ -62,6 +63,10 @@ export class TaskProcess implements ProcessControl {
 
   get brk(): bigint {
     return this.group.brk;
+  }
+
+  get hostSignalCalls(): HostSignalCalls {
+    return this.sandbox.hostSignalCalls;
   }
 
   get comm(): string {

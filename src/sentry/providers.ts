@@ -3,6 +3,7 @@
 
 import { E, fail } from '../abi/errno.js';
 import type { FileDescription, ProcessView, SandboxProviders } from '../vfs/api.js';
+import type { TerminalAccessCheck } from '../vfs/devpts/job-control.js';
 import type { KernelServices } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
@@ -14,6 +15,8 @@ export interface ProcessSource {
   groups(): ThreadGroup[];
   groupByPid(pid: number): ThreadGroup | undefined;
   signalGroup(group: ThreadGroup, sig: number): void;
+  /** Job control of a terminal access by the calling task (the ptrace sandbox has it). */
+  checkTerminalAccess?(terminal: { session: number | undefined; foreground: number | undefined }, kind: 'read' | 'write'): void;
 }
 
 export class SentryProviders implements SandboxProviders {
@@ -55,6 +58,13 @@ export class SentryProviders implements SandboxProviders {
 
   uptime(): number {
     return this.sandbox ? Number(this.sandbox.kernel.uptimeNs()) / 1e9 : 0;
+  }
+
+  /** JobControl for terminals: the sandbox's own check of a background access, if it has one. */
+  get checkTerminalAccess(): TerminalAccessCheck | undefined {
+    const sandbox = this.sandbox;
+    if (!sandbox?.checkTerminalAccess) return undefined;
+    return (terminal, kind) => sandbox.checkTerminalAccess!(terminal, kind);
   }
 
   /** JobControl for terminals: a signal to every process of a process group. */

@@ -9,6 +9,7 @@ import { loadTracer, type Tracer } from '../native/ptrace.js';
 import type { FileDescription, FsContext, Vfs } from '../vfs/api.js';
 import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials.js';
 import { FdTable } from './fd-table.js';
+import { PtraceSignalCalls } from './host-signal-calls.js';
 import { prepareProgram, type ProgramImage } from './loader/image.js';
 import { PtraceMemory } from './memory.js';
 import { TaskProcess } from './process-control.js';
@@ -93,6 +94,7 @@ export class Sandbox {
   readonly stops = new StopDispatch(this);
   readonly syscalls = new SyscallStops(this);
   readonly lifecycle = new TaskLifecycle(this);
+  readonly hostSignalCalls = new PtraceSignalCalls(this);
   /** The task whose syscall handler is running (for /proc/self and terminals). */
   currentTask: Task | undefined;
   /** The task whose handler runs right now, synchronously (not a continuation after a wait). */

@@ -3,10 +3,8 @@
 // terminal access, and the end of waits a signal the host raised itself interrupts.
 
 import { E, ERESTARTSYS, SysError, fail } from '../abi/errno.js';
-import { provideTerminalAccessCheck } from '../vfs/devpts/job-control.js';
-import { PtraceSignalCalls } from './host-signal-calls.js';
 import { hostSignalFor, terminalAccess } from './job-control.js';
-import { holdsSignal, provideHostSignalCalls, temporaryMask } from './masked-waits.js';
+import { holdsSignal, temporaryMask } from './masked-waits.js';
 import { deliverableSignals } from './pending-signals.js';
 import type { Sandbox } from './sandbox.js';
 import { childStateCode, OUTSIDE_SENDER, recordSender, type SignalSender } from './signal-senders.js';
@@ -22,10 +20,7 @@ export class SignalDelivery {
   /** Runs while tasks sleep in blocking calls (see pending-signals.ts). */
   private pendingPoll: NodeJS.Timeout | undefined;
 
-  constructor(private readonly sandbox: Sandbox) {
-    provideHostSignalCalls(new PtraceSignalCalls(sandbox));
-    provideTerminalAccessCheck((terminal, kind) => this.checkTerminalAccess(terminal, kind));
-  }
+  constructor(private readonly sandbox: Sandbox) {}
 
   /**
    * kill(2) of a process, from inside the sandbox or forwarded from outside. The init of

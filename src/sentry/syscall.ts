@@ -5,6 +5,7 @@
 
 import type { FileDescription, FsContext, Location, Vfs, Waitable } from '../vfs/api.js';
 import type { FdTable } from './fd-table.js';
+import type { HostSignalCalls } from './masked-waits.js';
 
 /** The six raw argument registers of a syscall (rdi, rsi, rdx, r10, r8, r9 on x86-64). */
 export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
@@ -126,6 +127,8 @@ export interface SignalDisposition {
  * SysError with the errno Linux gives.
  */
 export interface ProcessControl {
+  /** Signal calls only the host kernel can finish as Linux does (masked-waits.ts), where tasks have a host. */
+  readonly hostSignalCalls?: HostSignalCalls;
   readonly ppid: number;
   readonly pgid: number;
   readonly sid: number;

@@ -4,7 +4,7 @@
 // pselect pattern: block SIGCHLD, pselect with it unblocked). See sentry/masked-waits.ts.
 
 import { E, SysError, fail } from '../../abi/errno.js';
-import { hostSignalCalls, withTemporaryMask } from '../../sentry/masked-waits.js';
+import { withTemporaryMask } from '../../sentry/masked-waits.js';
 import type { RUN_ON_HOST, SyscallTask } from '../../sentry/syscall.js';
 
 const SIGSET_SIZE = 8n;
@@ -34,7 +34,7 @@ export async function waitUnderSigmask(task: SyscallTask, mask: bigint | undefin
   try {
     return await withTemporaryMask(task, mask, wait);
   } catch (e) {
-    const calls = hostSignalCalls();
+    const calls = task.process.hostSignalCalls;
     if (!(e instanceof SysError) || e.errno !== E.EINTR || !calls) throw e;
     return calls.interruptUnderMask(task, mask);
   }

@@ -3,7 +3,6 @@
 // waits a signal interrupts.
 
 import { E, fail } from '../../abi/errno.js';
-import { hostSignalCalls } from '../../sentry/masked-waits.js';
 import { QUEUED_SIGINFO_SIZE, SI_CODE, SIGINFO_OFFSET, SIGINFO_SIZE, sendingQueued } from '../../sentry/signal-senders.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, size } from './decode.js';
@@ -85,7 +84,7 @@ function rt_tgsigqueueinfo(task: SyscallTask, args: SyscallArgs): number {
  * sees it in the siginfo.
  */
 function rt_sigtimedwait(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOST {
-  return hostSignalCalls()?.sigtimedwait(task, args) ?? -E.ENOSYS;
+  return task.process.hostSignalCalls?.sigtimedwait(task, args) ?? -E.ENOSYS;
 }
 
 export const signalSyscalls = {

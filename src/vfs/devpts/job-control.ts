@@ -19,6 +19,11 @@ export interface JobControl {
    * host terminal handed in as stdio): a new open of it, or undefined for ENXIO.
    */
   openOtherTerminal?(sid: number, flags: number): FileImpl | undefined;
+  /**
+   * The sentry's own check of a background access (see TerminalAccessCheck); without it,
+   * the check from callerIgnoresSignal above.
+   */
+  checkTerminalAccess?: TerminalAccessCheck;
 }
 
 /** The calling process as terminal ioctls see it. */
@@ -43,13 +48,3 @@ export function currentCaller(providers: SandboxProviders): TtyCaller | undefine
  */
 export type TerminalAccessCheck = (terminal: { session: number | undefined; foreground: number | undefined }, kind: 'read' | 'write') => void;
 
-let accessCheck: TerminalAccessCheck | undefined;
-
-/** The sentry offers its check (one sandbox per process, as for its ptrace tracer). */
-export function provideTerminalAccessCheck(check: TerminalAccessCheck | undefined): void {
-  accessCheck = check;
-}
-
-export function terminalAccessCheck(): TerminalAccessCheck | undefined {
-  return accessCheck;
-}

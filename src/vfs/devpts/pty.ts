@@ -9,7 +9,7 @@ import { SIGNO } from '../../abi/linux-signal.js';
 import { CAP, POLL, type FileImpl, type UserMemory } from '../api.js';
 import { WaitQueue } from '../waiter.js';
 import type { Owner } from '../synthetic/nodes.js';
-import { currentCaller, terminalAccessCheck, type TtyCaller } from './job-control.js';
+import { currentCaller, type TtyCaller } from './job-control.js';
 import { LineDiscipline } from './line-discipline.js';
 import { terminalIoctl } from './tty-ioctl.js';
 import type { PtyTable } from './table.js';
@@ -202,18 +202,18 @@ export class Pty {
    */
   checkBackground(signo: number): void {
     if (this.session === undefined || this.pgrp === undefined) return;
-    const sentryCheck = terminalAccessCheck();
-    if (sentryCheck) {
-      sentryCheck({ session: this.session, foreground: this.pgrp }, signo === SIGNO.SIGTTIN ? 'read' : 'write');
+    const jobControl = this.table.jobControl;
+    if (jobControl.checkTerminalAccess) {
+      jobControl.checkTerminalAccess({ session: this.session, foreground: this.pgrp }, signo === SIGNO.SIGTTIN ? 'read' : 'write');
       return;
     }
     const caller = currentCaller(this.table.providers);
     if (!caller || caller.sid !== this.session || caller.pgid === this.pgrp) return;
-    if (this.table.jobControl.callerIgnoresSignal?.(signo)) {
+    if (jobControl.callerIgnoresSignal?.(signo)) {
       if (signo === SIGNO.SIGTTOU) return;
       fail(E.EIO);
     }
-    this.table.jobControl.signalProcessGroup(caller.pgid, signo);
+    jobControl.signalProcessGroup(caller.pgid, signo);
     fail(ERESTARTSYS);
   }
 
