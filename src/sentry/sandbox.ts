@@ -70,6 +70,8 @@ export interface SandboxOptions {
   domainname: string;
   init: InitProcess;
   observer?: SyscallObserver;
+  /** A session leader exited: its controlling terminal hangs up (SIGHUP to its foreground). */
+  onSessionEnd?: (sid: number) => void;
 }
 
 /**
@@ -243,6 +245,11 @@ export class Sandbox {
     task.process = new TaskProcess(task, this);
     this.procs.add(task);
     return task;
+  }
+
+  /** A session's leader is gone (see SandboxOptions.onSessionEnd). */
+  endSession(sid: number): void {
+    this.options.onSessionEnd?.(sid);
   }
 
   /** The sandbox is over (init gone, no task left): run() resolves with init's status. */

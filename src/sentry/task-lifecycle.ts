@@ -57,6 +57,7 @@ export class TaskLifecycle {
   private groupExited(group: ThreadGroup): void {
     const { procs, tracer, signals } = this.sandbox;
     const init = this.sandbox.initGroup;
+    if (group.pid === group.sid) this.sandbox.endSession(group.sid);
     if (group === init) {
       // The pid namespace ends with its init: every other task is killed.
       for (const other of procs.hostTasks()) tracer.tgkill(other.group.hostPid, other.hostTid, SIG.KILL);

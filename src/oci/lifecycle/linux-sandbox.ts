@@ -81,7 +81,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
   const domainname = spec.domainname ?? '';
   const providers = new SentryProviders(hostname, domainname);
   const registry = new Registry();
-  registerSyntheticFilesystems(registry, { providers, jobControl: providers });
+  const synthetic = registerSyntheticFilesystems(registry, { providers, jobControl: providers });
   registry.setFifo(openFifo);
   const vfs = createVfs({
     spec,
@@ -123,6 +123,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         hostname,
         domainname,
         init,
+        onSessionEnd: (sid) => synthetic.ptys.hangupSession(sid),
         ...(options.observer ? { observer: options.observer } : {}),
         ...(spec.linux?.resources?.pids?.limit ? { maxTasks: spec.linux.resources.pids.limit } : {}),
         wasm: {
