@@ -18,6 +18,7 @@ import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import { releaseFutexesOf } from './futex-exit.js';
 import type { HostSignalCalls } from './masked-waits.js';
+import { addTimes, readHostPeakRssKb, readHostStat, zeroTimes, type CpuTimes } from './cpu-times.js';
 
 export const CLONE = {
   VM: 0x100n, FS: 0x200n, FILES: 0x400n, SIGHAND: 0x800n, PIDFD: 0x1000n, PTRACE: 0x2000n,
@@ -63,6 +64,14 @@ export class TaskProcess implements ProcessControl {
 
   get brk(): bigint {
     return this.group.brk;
+  }
+
+  ownTimes(): CpuTimes {
+    return processTimes(this.group);
+  }
+
+  get childrenTimes(): CpuTimes {
+    return this.group.reapedChildren;
   }
 
   get hostSignalCalls(): HostSignalCalls {
@@ -305,11 +314,14 @@ export class TaskProcess implements ProcessControl {
       for (const child of candidates) {
         const found = waitableState(child, options);
         if (!found) continue;
+        const times = usedByChild(child);
         if (!(options & WAIT.NOWAIT)) {
-          if (child.zombie) this.sandbox.reap(child);
-          else found.consume();
+          if (child.zombie) {
+            addTimes(group.reapedChildren, times);
+            this.sandbox.reap(child);
+          } else found.consume();
         }
-        return { pid: child.pid, uid: child.creds.ruid, status: found.status };
+        return { pid: child.pid, uid: child.creds.ruid, status: found.status, times };
       }
       if (options & WAIT.NOHANG) return undefined;
       await this.task.waitReady(group.childEventWaitable, 1);
@@ -369,3 +381,20 @@ export class TaskProcess implements ProcessControl {
   }
 }
 
+
+/** CPU time of a process: its ended threads' (all of it for a zombie) and its live ones'. */
+function processTimes(group: ThreadGroup): CpuTimes {
+  if (group.zombie) return { ...group.endedThreads };
+  const live = readHostStat(group.hostPid);
+  const times = zeroTimes();
+  if (live) addTimes(times, { utimeTicks: live.utimeTicks, stimeTicks: live.stimeTicks, maxRssKb: readHostPeakRssKb(group.hostPid) });
+  else addTimes(times, group.endedThreads);
+  return times;
+}
+
+/** What wait4 reports for a child: its own time and its reaped children's. */
+function usedByChild(child: ThreadGroup): CpuTimes {
+  const times = processTimes(child);
+  addTimes(times, child.reapedChildren);
+  return times;
+}

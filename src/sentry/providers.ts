@@ -4,6 +4,7 @@
 import { E, fail } from '../abi/errno.js';
 import type { FileDescription, ProcessView, SandboxProviders } from '../vfs/api.js';
 import type { TerminalAccessCheck } from '../vfs/devpts/job-control.js';
+import { readHostStat } from './cpu-times.js';
 import type { KernelServices } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
@@ -107,5 +108,11 @@ function viewOf(group: ThreadGroup): ProcessView {
     fsContext: leader?.fs ?? group.lastFs!,
     exe: group.exe,
     fds: (): ReadonlyMap<number, FileDescription> => leader?.fds.snapshot() ?? new Map(),
+    usage: () => {
+      const stat = group.zombie || leader?.wasmSignal ? undefined : readHostStat(group.hostPid);
+      if (stat) return stat;
+      const ended = group.endedThreads;
+      return { utimeTicks: ended.utimeTicks, stimeTicks: ended.stimeTicks, vsizeBytes: 0, rssPages: 0, minorFaults: 0, majorFaults: 0 };
+    },
   };
 }

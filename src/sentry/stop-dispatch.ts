@@ -17,6 +17,7 @@ import type { SyscallResult } from './syscall.js';
 import type { Task } from './task.js';
 import { ThreadGroup } from './thread-group.js';
 import { writeTid } from './threads.js';
+import { addTimes, readHostPeakRssKb, readHostStat } from './cpu-times.js';
 
 /**
  * After answering a syscall the next stop usually comes within microseconds: the tracer
@@ -107,6 +108,7 @@ export class StopDispatch {
       if (task) {
         task.exiting = true;
         releaseFutexesOf(task);
+        accountEndedThread(task);
       }
       tracer.cont(hostPid, 0, RESUME.cont);
       return 0;
@@ -252,4 +254,12 @@ export class StopDispatch {
     }
     tracer.cont(task.hostTid, 0, RESUME.cont);
   }
+}
+
+/** At a thread's exit stop its CPU time is final: it goes to its process's ended threads. */
+function accountEndedThread(task: Task): void {
+  const group = task.group;
+  const stat = readHostStat(group.hostPid, task.hostTid);
+  if (!stat) return;
+  addTimes(group.endedThreads, { utimeTicks: stat.utimeTicks, stimeTicks: stat.stimeTicks, maxRssKb: readHostPeakRssKb(group.hostPid) });
 }

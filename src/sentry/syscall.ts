@@ -6,6 +6,7 @@
 import type { FileDescription, FsContext, Location, Vfs, Waitable } from '../vfs/api.js';
 import type { FdTable } from './fd-table.js';
 import type { HostSignalCalls } from './masked-waits.js';
+import type { CpuTimes } from './cpu-times.js';
 
 /** The six raw argument registers of a syscall (rdi, rsi, rdx, r10, r8, r9 on x86-64). */
 export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
@@ -114,6 +115,8 @@ export interface ChildState {
    * (sig << 8) | 0x7f for a stop, 0xffff for a continue.
    */
   readonly status: number;
+  /** What the child and its reaped children used (wait4's rusage). */
+  readonly times: CpuTimes;
 }
 
 /** A signal disposition as rt_sigaction sets it. */
@@ -130,6 +133,10 @@ export interface ProcessControl {
   /** Signal calls only the host kernel can finish as Linux does (masked-waits.ts), where tasks have a host. */
   readonly hostSignalCalls?: HostSignalCalls;
   readonly ppid: number;
+  /** CPU time the whole process has used so far (times' tms_utime/tms_stime). */
+  ownTimes(): CpuTimes;
+  /** CPU time of its reaped children (getrusage RUSAGE_CHILDREN, times' tms_cutime/tms_cstime). */
+  readonly childrenTimes: CpuTimes;
   readonly pgid: number;
   readonly sid: number;
   /** The program break: brk is answered, never moved (callers fall back to mmap). */

@@ -8,6 +8,7 @@ import type { RlimitTable } from './rlimits.js';
 import type { SignalActions } from './signals.js';
 import type { TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
+import { zeroTimes, type CpuTimes } from './cpu-times.js';
 
 
 export class ThreadGroup {
@@ -32,6 +33,10 @@ export class ThreadGroup {
   dumpable = true;
   /** The filesystem context of the last task, for /proc of a zombie. */
   lastFs: FsContext | undefined;
+  /** CPU time of its threads that have ended (each added at its exit stop). */
+  readonly endedThreads: CpuTimes = zeroTimes();
+  /** What its reaped children and their own reaped children used (RUSAGE_CHILDREN). */
+  readonly reapedChildren: CpuTimes = zeroTimes();
 
   constructor(
     readonly pid: number,

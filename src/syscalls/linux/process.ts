@@ -7,6 +7,7 @@ import { childStateCode } from '../../sentry/signal-senders.js';
 import { RUN_ON_HOST, type ChildState, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { anyFile, readPath, startDir } from './task-files.js';
+import { RUSAGE_SIZE, rusageBytes } from './rusage.js';
 
 const SIGCHLD = 17n;
 const CLONE_VM = 0x100n;
@@ -86,9 +87,9 @@ function writeStatus(task: SyscallTask, addr: bigint, status: number): void {
   task.mem.write(addr, buf);
 }
 
-/** struct rusage of a reaped child: zero times (the sentry does not account them yet). */
-function writeRusage(task: SyscallTask, addr: bigint): void {
-  if (addr !== 0n) task.mem.write(addr, Buffer.alloc(144));
+/** struct rusage of the child a wait reports on: its own time and its reaped children's. */
+function writeRusage(task: SyscallTask, addr: bigint, child: ChildState | undefined): void {
+  if (addr !== 0n) task.mem.write(addr, child ? rusageBytes(child.times) : Buffer.alloc(RUSAGE_SIZE));
 }
 
 async function wait4(task: SyscallTask, args: SyscallArgs): Promise<number> {
@@ -99,7 +100,7 @@ async function wait4(task: SyscallTask, args: SyscallArgs): Promise<number> {
   const child = await task.process.wait(pid, (options & (WNOHANG | WUNTRACED | WCONTINUED)) | WEXITED);
   if (!child) return 0;
   writeStatus(task, pointer(args[1]), child.status);
-  writeRusage(task, pointer(args[3]));
+  writeRusage(task, pointer(args[3]), child);
   return child.pid;
 }
 
@@ -131,7 +132,7 @@ async function waitid(task: SyscallTask, args: SyscallArgs): Promise<number> {
   else fail(E.EINVAL);
   const child = await task.process.wait(pid, options & (WNOHANG | WNOWAIT | WEXITED | WUNTRACED | WCONTINUED));
   writeChildSiginfo(task, pointer(args[2]), child);
-  writeRusage(task, pointer(args[4]));
+  writeRusage(task, pointer(args[4]), child);
   return 0;
 }
 

@@ -8,9 +8,10 @@ import { NR_OPEN } from '../../sentry/fd-table.js';
 import { RLIM_NLIMITS, RLIMIT } from '../../sentry/rlimits.js';
 import { RUN_ON_HOST, type Rlimit, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
+import { rusageBytes, tmsBytes } from './rusage.js';
 
 const RUSAGE = { SELF: 0, CHILDREN: -1, THREAD: 1 } as const;
-const RUSAGE_SIZE = 144;
+const NS_PER_TICK = 10_000_000n;
 const SYSINFO_SIZE = 112;
 
 function resourceArg(reg: bigint): number {
@@ -67,13 +68,15 @@ function getrusage(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON
   const who = int32(args[0]);
   if (who === RUSAGE.SELF || who === RUSAGE.THREAD) return RUN_ON_HOST;
   if (who !== RUSAGE.CHILDREN) fail(E.EINVAL);
-  task.mem.write(pointer(args[1]), Buffer.alloc(RUSAGE_SIZE));
+  task.mem.write(pointer(args[1]), rusageBytes(task.process.childrenTimes));
   return 0;
 }
 
-/** times(2): the caller's own times are the host's; children's are not accounted yet. */
-function times(): typeof RUN_ON_HOST {
-  return RUN_ON_HOST;
+/** times(2): the process's own CPU time and its reaped children's; returns ticks since the sandbox started. */
+function times(task: SyscallTask, args: SyscallArgs): number {
+  const buf = pointer(args[0]);
+  if (buf !== 0n) task.mem.write(buf, tmsBytes(task.process.ownTimes(), task.process.childrenTimes));
+  return Number(task.kernel.uptimeNs() / NS_PER_TICK);
 }
 
 function sysinfo(task: SyscallTask, args: SyscallArgs): number {

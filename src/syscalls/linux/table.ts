@@ -88,12 +88,11 @@ const REFUSED: Record<string, number> = {
 /** Handlers that implement only part of the call, and what is missing. */
 const PARTIAL: Record<string, string> = {
   clone: 'CLONE_NEW* is EPERM; CLONE_PIDFD, CLONE_PTRACE and CLONE_UNTRACED are EINVAL',
-  wait4: 'rusage is zero',
-  waitid: 'P_PIDFD is EINVAL; rusage is zero',
+  wait4: 'rusage has user and system time and ru_maxrss; the other counters are zero',
+  waitid: 'P_PIDFD is EINVAL; rusage has times and ru_maxrss only',
   prlimit64: 'only for the caller; limits are not enforced by the host',
   setrlimit: 'limits are not enforced by the host',
-  getrusage: 'RUSAGE_CHILDREN is zero',
-  times: "children's times are zero",
+  getrusage: 'RUSAGE_CHILDREN has times and ru_maxrss only',
   sysinfo: 'load averages and process count are not the sandbox\'s',
   prctl: 'names, dumpable, no_new_privs, seccomp, capability bounding set, timer slack',
   mmap: 'anonymous mappings pass through; MAP_PRIVATE file mappings are copies filled from the file; MAP_SHARED maps the host file behind the contents for real (the host file of a bind mount, a host memfd for memory files), given to the task by SCM_RIGHTS',
