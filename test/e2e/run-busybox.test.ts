@@ -94,6 +94,17 @@ describe.skipIf(!hasBusybox()).each(users)('tssc run with a busybox rootfs, tssc
     expect(result.status).toBe(0);
   });
 
+  it('runs a program again after it changed, whatever the sentry kept of it', () => {
+    // Same size each time: only the file's times tell the versions apart.
+    const script = [
+      'for word in one two six; do printf "#!/bin/sh\\necho $word\\n" > /tmp/prog; chmod +x /tmp/prog; /tmp/prog; /tmp/prog; done',
+      'cp /bin/busybox /tmp/echo; /tmp/echo copy; printf "#!/bin/sh\\necho replaced\\n" > /tmp/echo; /tmp/echo',
+    ].join('\n');
+    const result = run(script);
+    expect(result.stdout).toBe('one\none\ntwo\ntwo\nsix\nsix\ncopy\nreplaced\n');
+    expect(result.status).toBe(0);
+  });
+
   it('delivers signals between sandbox processes (trap, kill, wait status)', () => {
     const script = [
       'trap "echo got USR1" USR1',
