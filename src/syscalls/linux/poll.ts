@@ -7,6 +7,7 @@
 import { E, ERESTARTSYS, SysError, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { EPOLL, EPOLL_CTL, EPOLL_EVENT_SIZE, POLL, POLLFD_SIZE, SELECT_EXCEPT, SELECT_READ, SELECT_WRITE } from '../../abi/linux-poll.js';
+import { andThen } from '../../sentry/blocking-io.js';
 import type { RUN_ON_HOST, SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import type { FileDescription, Waitable } from '../../vfs/api.js';
 import { int32, pointer, size, uint32 } from './decode.js';
@@ -44,13 +45,18 @@ function writeTimeLeft(task: SyscallTask, addr: bigint, deadline: Deadline): voi
 }
 
 /**
- * Waits until check() finds something or the deadline passes. These calls are not
+ * Waits until check() finds something or the deadline passes: at once (no Promise) when
+ * check() already finds something or there is no time to wait. These calls are not
  * restarted after a signal handler: an interrupted wait is EINTR.
  */
-async function waitFor<T>(task: SyscallTask, waits: readonly { file: Waitable; events: number }[], deadline: Deadline, check: () => T | undefined): Promise<T | undefined> {
+function waitFor<T>(task: SyscallTask, waits: readonly { file: Waitable; events: number }[], deadline: Deadline, check: () => T | undefined): T | undefined | Promise<T | undefined> {
+  const found = check();
+  if (found !== undefined || remaining(task, deadline) === 0n) return found;
+  return waitThenCheck(task, waits, deadline, check);
+}
+
+async function waitThenCheck<T>(task: SyscallTask, waits: readonly { file: Waitable; events: number }[], deadline: Deadline, check: () => T | undefined): Promise<T | undefined> {
   for (;;) {
-    const found = check();
-    if (found !== undefined) return found;
     const left = remaining(task, deadline);
     if (left === 0n) return undefined;
     try {
@@ -59,12 +65,14 @@ async function waitFor<T>(task: SyscallTask, waits: readonly { file: Waitable; e
       if (e instanceof SysError && e.errno === ERESTARTSYS) fail(E.EINTR);
       throw e;
     }
+    const found = check();
+    if (found !== undefined) return found;
   }
 }
 
 // ---- poll -----------------------------------------------------------------------------
 
-async function pollFds(task: SyscallTask, fdsAddr: bigint, nfds: number, deadline: Deadline): Promise<number> {
+function pollFds(task: SyscallTask, fdsAddr: bigint, nfds: number, deadline: Deadline): number | Promise<number> {
   if (nfds < 0 || nfds > fdLimit(task)) fail(E.EINVAL);
   const raw = nfds === 0 ? Buffer.alloc(0) : task.mem.read(fdsAddr, nfds * POLLFD_SIZE);
   const entries = Array.from({ length: nfds }, (_, i) => {
@@ -80,21 +88,23 @@ async function pollFds(task: SyscallTask, fdsAddr: bigint, nfds: number, deadlin
       return file.readiness(events) & events;
     });
   const waits = entries.filter((e) => e.file).map((e) => ({ file: e.file as FileDescription, events: e.events }));
-  const ready = (await waitFor(task, waits, deadline, () => {
+  const found = waitFor(task, waits, deadline, () => {
     const r = revents();
     return r.some((v) => v !== 0) ? r : undefined;
-  })) ?? revents();
-  const out = Buffer.from(raw);
-  let count = 0;
-  ready.forEach((r, i) => {
-    out.writeUInt16LE(r & 0xffff, i * POLLFD_SIZE + 6);
-    if (r) count++;
   });
-  if (nfds > 0) task.mem.write(fdsAddr, out);
-  return count;
+  return andThen(found, (ready = revents()) => {
+    const out = Buffer.from(raw);
+    let count = 0;
+    ready.forEach((r, i) => {
+      out.writeUInt16LE(r & 0xffff, i * POLLFD_SIZE + 6);
+      if (r) count++;
+    });
+    if (nfds > 0) task.mem.write(fdsAddr, out);
+    return count;
+  });
 }
 
-async function poll(task: SyscallTask, args: SyscallArgs): Promise<number> {
+function poll(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   const timeoutMs = int32(args[2]);
   const timeoutNs = timeoutMs < 0 ? undefined : BigInt(timeoutMs) * 1_000_000n;
   return pollFds(task, pointer(args[0]), uint32(args[1]), deadlineAfter(task, timeoutNs));
@@ -106,7 +116,7 @@ async function ppoll(task: SyscallTask, args: SyscallArgs): Promise<number | typ
   const mask = readSigmask(task, pointer(args[3]), size(args[4]));
   const deadline = deadlineAfter(task, timeoutNs);
   try {
-    return await waitUnderSigmask(task, mask, () => pollFds(task, pointer(args[0]), uint32(args[1]), deadline));
+    return await waitUnderSigmask(task, mask, async () => pollFds(task, pointer(args[0]), uint32(args[1]), deadline));
   } finally {
     if (tsAddr !== 0n) writeTimeLeft(task, tsAddr, deadline);
   }
@@ -114,7 +124,7 @@ async function ppoll(task: SyscallTask, args: SyscallArgs): Promise<number | typ
 
 // ---- select ---------------------------------------------------------------------------
 
-async function selectFds(task: SyscallTask, nfdsArg: number, setAddrs: readonly [bigint, bigint, bigint], deadline: Deadline): Promise<number> {
+function selectFds(task: SyscallTask, nfdsArg: number, setAddrs: readonly [bigint, bigint, bigint], deadline: Deadline): number | Promise<number> {
   if (nfdsArg < 0) fail(E.EINVAL);
   // Linux looks no further than its fd table reaches (a multiple of 64 past the highest
   // open fd); neither do we.
@@ -147,18 +157,19 @@ async function selectFds(task: SyscallTask, nfdsArg: number, setAddrs: readonly 
     }
     return any ? out : undefined;
   };
-  const out = (await waitFor(task, [...watched.values()], deadline, results)) ?? sets.map(() => Buffer.alloc(bytes));
-  let count = 0;
-  out.forEach((set, i) => {
-    const addr = setAddrs[i]!;
-    if (addr === 0n || bytes === 0) return;
-    for (const byte of set) for (let bit = 0; bit < 8; bit++) if (byte & (1 << bit)) count++;
-    task.mem.write(addr, set);
+  return andThen(waitFor(task, [...watched.values()], deadline, results), (out = sets.map(() => Buffer.alloc(bytes))) => {
+    let count = 0;
+    out.forEach((set, i) => {
+      const addr = setAddrs[i]!;
+      if (addr === 0n || bytes === 0) return;
+      for (const byte of set) for (let bit = 0; bit < 8; bit++) if (byte & (1 << bit)) count++;
+      task.mem.write(addr, set);
+    });
+    return count;
   });
-  return count;
 }
 
-async function select(task: SyscallTask, args: SyscallArgs): Promise<number> {
+function select(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   const tvAddr = pointer(args[4]);
   let timeoutNs: bigint | undefined;
   if (tvAddr !== 0n) {
@@ -169,15 +180,16 @@ async function select(task: SyscallTask, args: SyscallArgs): Promise<number> {
     timeoutNs = sec * NS_PER_SEC + usec * 1000n;
   }
   const deadline = deadlineAfter(task, timeoutNs);
-  const count = await selectFds(task, int32(args[0]), [pointer(args[1]), pointer(args[2]), pointer(args[3])], deadline);
-  if (tvAddr !== 0n) {
-    const left = remaining(task, deadline) ?? 0n;
-    const b = Buffer.alloc(16);
-    b.writeBigInt64LE(left / NS_PER_SEC, 0);
-    b.writeBigInt64LE((left % NS_PER_SEC) / 1000n, 8);
-    task.mem.write(tvAddr, b);
-  }
-  return count;
+  return andThen(selectFds(task, int32(args[0]), [pointer(args[1]), pointer(args[2]), pointer(args[3])], deadline), (count) => {
+    if (tvAddr !== 0n) {
+      const left = remaining(task, deadline) ?? 0n;
+      const b = Buffer.alloc(16);
+      b.writeBigInt64LE(left / NS_PER_SEC, 0);
+      b.writeBigInt64LE((left % NS_PER_SEC) / 1000n, 8);
+      task.mem.write(tvAddr, b);
+    }
+    return count;
+  });
 }
 
 async function pselect6(task: SyscallTask, args: SyscallArgs): Promise<number | typeof RUN_ON_HOST> {
@@ -186,7 +198,7 @@ async function pselect6(task: SyscallTask, args: SyscallArgs): Promise<number | 
   const timeoutNs = tsAddr === 0n ? undefined : readTimespec(task, tsAddr);
   const deadline = deadlineAfter(task, timeoutNs);
   try {
-    return await waitUnderSigmask(task, mask, () => selectFds(task, int32(args[0]), [pointer(args[1]), pointer(args[2]), pointer(args[3])], deadline));
+    return await waitUnderSigmask(task, mask, async () => selectFds(task, int32(args[0]), [pointer(args[1]), pointer(args[2]), pointer(args[3])], deadline));
   } finally {
     if (tsAddr !== 0n) writeTimeLeft(task, tsAddr, deadline);
   }
@@ -252,22 +264,24 @@ function epoll_ctl(task: SyscallTask, args: SyscallArgs): number {
 
 const EPOLL_MAX_EVENTS = Math.floor(0x7fffffff / EPOLL_EVENT_SIZE);
 
-async function epollWait(task: SyscallTask, epfd: number, eventsAddr: bigint, maxEvents: number, timeoutNs: bigint | undefined): Promise<number> {
+function epollWait(task: SyscallTask, epfd: number, eventsAddr: bigint, maxEvents: number, timeoutNs: bigint | undefined): number | Promise<number> {
   if (maxEvents <= 0 || maxEvents > EPOLL_MAX_EVENTS) return -E.EINVAL;
   const { file, instance } = epollOf(task, epfd);
   const deadline = deadlineAfter(task, timeoutNs);
-  const ready = await waitFor(task, [{ file, events: POLL.IN }], deadline, () => {
-    const found = instance.collect(maxEvents);
-    return found.length > 0 ? found : undefined;
+  const found = waitFor(task, [{ file, events: POLL.IN }], deadline, () => {
+    const events = instance.collect(maxEvents);
+    return events.length > 0 ? events : undefined;
   });
-  if (!ready) return 0;
-  const out = Buffer.alloc(ready.length * EPOLL_EVENT_SIZE);
-  ready.forEach((ev, i) => {
-    out.writeUInt32LE(ev.events >>> 0, i * EPOLL_EVENT_SIZE);
-    out.writeBigUInt64LE(ev.data, i * EPOLL_EVENT_SIZE + 4);
+  return andThen(found, (ready) => {
+    if (!ready) return 0;
+    const out = Buffer.alloc(ready.length * EPOLL_EVENT_SIZE);
+    ready.forEach((ev, i) => {
+      out.writeUInt32LE(ev.events >>> 0, i * EPOLL_EVENT_SIZE);
+      out.writeBigUInt64LE(ev.data, i * EPOLL_EVENT_SIZE + 4);
+    });
+    task.mem.write(eventsAddr, out);
+    return ready.length;
   });
-  task.mem.write(eventsAddr, out);
-  return ready.length;
 }
 
 function msTimeout(reg: bigint): bigint | undefined {
@@ -275,20 +289,20 @@ function msTimeout(reg: bigint): bigint | undefined {
   return ms < 0 ? undefined : BigInt(ms) * 1_000_000n;
 }
 
-function epoll_wait(task: SyscallTask, args: SyscallArgs): Promise<number> {
+function epoll_wait(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   return epollWait(task, int32(args[0]), pointer(args[1]), int32(args[2]), msTimeout(args[3]));
 }
 
 function epoll_pwait(task: SyscallTask, args: SyscallArgs): Promise<number | typeof RUN_ON_HOST> {
   const mask = readSigmask(task, pointer(args[4]), size(args[5]));
-  return waitUnderSigmask(task, mask, () => epollWait(task, int32(args[0]), pointer(args[1]), int32(args[2]), msTimeout(args[3])));
+  return waitUnderSigmask(task, mask, async () => epollWait(task, int32(args[0]), pointer(args[1]), int32(args[2]), msTimeout(args[3])));
 }
 
 function epoll_pwait2(task: SyscallTask, args: SyscallArgs): Promise<number | typeof RUN_ON_HOST> {
   const tsAddr = pointer(args[3]);
   const timeoutNs = tsAddr === 0n ? undefined : readTimespec(task, tsAddr);
   const mask = readSigmask(task, pointer(args[4]), size(args[5]));
-  return waitUnderSigmask(task, mask, () => epollWait(task, int32(args[0]), pointer(args[1]), int32(args[2]), timeoutNs));
+  return waitUnderSigmask(task, mask, async () => epollWait(task, int32(args[0]), pointer(args[1]), int32(args[2]), timeoutNs));
 }
 
 export const pollSyscalls = {
