@@ -14,6 +14,7 @@
 import * as fs from 'node:fs';
 import { E, fail } from '../abi/errno.js';
 import { REG, WORKLOAD_DONOR_FD, type Tracer } from '../native/ptrace.js';
+import { Injector } from './injector.js';
 
 const NR = { close: 3, mmap: 9, recvmsg: 47 } as const;
 const MSG_DONTWAIT = 0x40;
@@ -42,7 +43,8 @@ export interface MapRequest {
 export function mapHostFile(tracer: Tracer, hostTid: number, hostFd: number, request: MapRequest): bigint {
   const saved = tracer.regs.slice();
   try {
-    const injector = new Injector(tracer, hostTid, saved);
+    // At a seccomp stop rip is just past the 2-byte syscall instruction.
+    const injector = new Injector(tracer, hostTid, saved, saved[REG.rip]! - 2n, true);
     const received = receiveFd(tracer, hostTid, hostFd, injector, saved[REG.rsp]!);
     try {
       return injector.call(NR.mmap, request.addr, request.length, request.prot, request.flags, received, request.offset);
@@ -89,40 +91,5 @@ function isDonatedFile(tracer: Tracer, hostTid: number, fd: number, hostFd: numb
     return there.dev === here.dev && there.ino === here.ino;
   } catch {
     return false;
-  }
-}
-
-/**
- * Makes calls in a task stopped at a syscall's seccomp stop: the first in place of that
- * call, the others through the syscall instruction it stopped at.
- */
-class Injector {
-  private readonly syscallInsn: bigint;
-  private atSeccompStop = true;
-
-  constructor(
-    private readonly tracer: Tracer,
-    private readonly hostTid: number,
-    private readonly saved: BigUint64Array,
-  ) {
-    // At a seccomp stop rip is just past the 2-byte syscall instruction.
-    this.syscallInsn = saved[REG.rip]! - 2n;
-  }
-
-  call(nr: number, ...args: (bigint | number)[]): bigint {
-    const regs = this.tracer.regs;
-    regs.set(this.saved);
-    const inPlace = this.atSeccompStop;
-    this.atSeccompStop = false;
-    if (!inPlace) regs[REG.rip] = this.syscallInsn;
-    regs[REG.rax] = BigInt(nr);
-    regs[REG.orig_rax] = inPlace ? BigInt(nr) : BigInt.asUintN(64, -1n);
-    const order = [REG.rdi, REG.rsi, REG.rdx, REG.r10, REG.r8, REG.r9];
-    args.forEach((value, i) => {
-      regs[order[i]!] = BigInt.asUintN(64, BigInt(value));
-    });
-    const result = this.tracer.inject(this.hostTid, inPlace);
-    if (result <= -1000) fail(E.ESRCH);
-    return BigInt.asIntN(64, regs[REG.rax]!);
   }
 }

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { E, fail } from '../../abi/errno.js';
 import { REG, type Tracer } from '../../native/ptrace.js';
+import { Injector } from '../injector.js';
 import type { TaskCredentials } from '../syscall.js';
 import { loadSpan, pageDown, pageUp, PF, phdrAddress, PT, type ElfImage } from './elf.js';
 import type { ProgramImage } from './image.js';
@@ -24,42 +25,6 @@ export interface LoadResult {
   brk: bigint;
 }
 
-/** Runs syscalls inside a task stopped in the stub, through the stub's syscall instruction. */
-class Injector {
-  private readonly saved: BigUint64Array;
-  readonly syscallInsn: bigint;
-
-  constructor(
-    private readonly tracer: Tracer,
-    private readonly hostTid: number,
-  ) {
-    if (tracer.getRegs(hostTid) !== 0) fail(E.ESRCH);
-    this.saved = tracer.regs.slice();
-    // At the int3 stop rip is just past the int3: on the stub's syscall instruction.
-    this.syscallInsn = this.saved[REG.rip]!;
-  }
-
-  call(nr: number, ...args: (bigint | number)[]): bigint {
-    const regs = this.tracer.regs;
-    regs.set(this.saved);
-    regs[REG.rip] = this.syscallInsn;
-    regs[REG.rax] = BigInt(nr);
-    regs[REG.orig_rax] = BigInt.asUintN(64, -1n);
-    const order = [REG.rdi, REG.rsi, REG.rdx, REG.r10, REG.r8, REG.r9];
-    args.forEach((value, i) => {
-      regs[order[i]!] = BigInt.asUintN(64, BigInt(value));
-    });
-    const result = this.tracer.inject(this.hostTid);
-    if (result <= -1000) fail(-result - 1000);
-    if (result < 0 && result > -4096) fail(-result);
-    return BigInt(result);
-  }
-
-  registers(): BigUint64Array {
-    return this.saved;
-  }
-}
-
 function protOf(flags: number): number {
   return (flags & PF.R ? PROT.READ : 0) | (flags & PF.W ? PROT.WRITE : 0) | (flags & PF.X ? PROT.EXEC : 0);
 }
@@ -76,12 +41,12 @@ function mapImage(injector: Injector, tracer: Tracer, hostTid: number, image: El
   let bias: number;
   if (!image.dynamic) {
     bias = 0;
-    injector.call(NR.mmap, span.start, length, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED, -1, 0);
+    injector.succeed(NR.mmap, span.start, length, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED, -1, 0);
   } else if (preferredBase !== undefined) {
     bias = preferredBase - span.start;
-    injector.call(NR.mmap, preferredBase, length, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED, -1, 0);
+    injector.succeed(NR.mmap, preferredBase, length, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED, -1, 0);
   } else {
-    const at = Number(injector.call(NR.mmap, 0, length, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0));
+    const at = Number(injector.succeed(NR.mmap, 0, length, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0));
     bias = at - span.start;
   }
   const loads = image.phdrs.filter((p) => p.type === PT.LOAD);
@@ -89,10 +54,10 @@ function mapImage(injector: Injector, tracer: Tracer, hostTid: number, image: El
     writeMemory(tracer, hostTid, BigInt(bias + seg.vaddr), image.bytes.subarray(seg.offset, seg.offset + seg.filesz));
   }
   // Holes between segments are not part of the program; then each segment gets its own protection.
-  injector.call(NR.mprotect, bias + span.start, length, PROT.NONE);
+  injector.succeed(NR.mprotect, bias + span.start, length, PROT.NONE);
   for (const seg of loads) {
     const start = pageDown(bias + seg.vaddr);
-    injector.call(NR.mprotect, start, pageUp(bias + seg.vaddr + seg.memsz) - start, protOf(seg.flags));
+    injector.succeed(NR.mprotect, start, pageUp(bias + seg.vaddr + seg.memsz) - start, protOf(seg.flags));
   }
   return bias;
 }
@@ -103,8 +68,10 @@ function mapImage(injector: Injector, tracer: Tracer, hostTid: number, image: El
  * caller kills it, as Linux kills a process whose exec failed past the point of no return.
  */
 export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramImage, creds: TaskCredentials): LoadResult {
-  const injector = new Injector(tracer, hostTid);
-  const stubRegs = injector.registers();
+  if (tracer.getRegs(hostTid) !== 0) fail(E.ESRCH);
+  const stubRegs = tracer.regs.slice();
+  // At the int3 stop rip is just past the int3: on the stub's syscall instruction.
+  const injector = new Injector(tracer, hostTid, stubRegs, stubRegs[REG.rip]!, false);
   const stubStack = Buffer.alloc(1024);
   if (tracer.readMem(hostTid, stubRegs[REG.rsp]!, stubStack) <= 0) fail(E.EFAULT);
   const fromStub = (key: number): bigint | undefined => findAuxv(stubStack, key);
@@ -114,7 +81,7 @@ export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramIma
   const interpBias = program.interpreter ? mapImage(injector, tracer, hostTid, program.interpreter, undefined) : 0;
   const end = Math.max(...elf.phdrs.filter((p) => p.type === PT.LOAD).map((p) => bias + p.vaddr + p.memsz));
 
-  const stackBase = injector.call(NR.mmap, 0, STACK_SIZE, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.STACK | MAP.NORESERVE, -1, 0);
+  const stackBase = injector.succeed(NR.mmap, 0, STACK_SIZE, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.STACK | MAP.NORESERVE, -1, 0);
   const auxv: [number, bigint][] = [];
   const copy = (key: number): void => {
     const value = fromStub(key);
@@ -151,7 +118,7 @@ export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramIma
   writeMemory(tracer, hostTid, stack.sp, stack.bytes);
 
   // The stub's code goes; its vDSO and (unused) stack stay.
-  injector.call(NR.munmap, pageDown(Number(injector.syscallInsn)) - 0x1000, STUB_SPAN);
+  injector.succeed(NR.munmap, pageDown(Number(injector.syscallInsn)) - 0x1000, STUB_SPAN);
 
   const regs = tracer.regs;
   regs.set(stubRegs);
