@@ -192,10 +192,21 @@ export class TaskProcess implements ProcessControl {
     if (type === MAP.PRIVATE) return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
     if ((st.mode & S.IFMT) === S.IFCHR && st.rdev === DEV_ZERO) return this.mapSharedAnonymous();
     const hostFd = this.sharedHostFile(file, prot);
-    if (hostFd !== undefined) return mapHostFile(this.sandbox.tracer, this.task.hostTid, hostFd, { addr, length, prot, flags, offset });
+    if (hostFd !== undefined) {
+      const mapped = mapHostFile(this.sandbox.tracer, this.task.hostTid, hostFd, { addr, length, prot, flags, offset });
+      if (mapped >= 0n) this.recordMapping(mapped, length, file, offset);
+      return mapped;
+    }
     // Nothing on the host holds these contents (/proc, devices): a read-only copy.
     if (prot & PROT_WRITE) fail(E.ENODEV);
     return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
+  }
+
+  /** Names a new mapping of file in /proc/PID/maps. */
+  private recordMapping(start: bigint, length: bigint, file: FileDescription, offset: bigint): void {
+    const st = file.stat();
+    const end = (start + length + PAGE - 1n) & ~(PAGE - 1n);
+    this.group.fileMappings.add({ start, end, offset, path: this.task.kernel.vfs.pathOf(this.task.fs, file.location), dev: st.dev, ino: st.ino });
   }
 
   /** The host file a shared mapping of file maps; undefined when it has none. */
@@ -245,6 +256,7 @@ export class TaskProcess implements ProcessControl {
         }
         // /proc/PID/mem writes reach the pages whatever their protection.
         if (done > 0 && this.sandbox.tracer.pokeMem(this.task.hostTid, mapped, data.subarray(0, done)) !== done) return -E.EFAULT;
+        this.recordMapping(mapped, length, file, offset);
         return mapped;
       } finally {
         file.unref();

@@ -5,6 +5,7 @@ import { E, fail } from '../abi/errno.js';
 import type { FileDescription, ProcessView, SandboxProviders } from '../vfs/api.js';
 import type { TerminalAccessCheck } from '../vfs/devpts/job-control.js';
 import { readHostStat } from './cpu-times.js';
+import { sandboxMaps } from './file-mappings.js';
 import type { KernelServices } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
@@ -108,6 +109,7 @@ function viewOf(group: ThreadGroup): ProcessView {
     fsContext: leader?.fs ?? group.lastFs!,
     exe: group.exe,
     fds: (): ReadonlyMap<number, FileDescription> => leader?.fds.snapshot() ?? new Map(),
+    maps: () => (group.zombie || leader?.wasmSignal ? '' : sandboxMaps(group.hostPid, group.fileMappings)),
     usage: () => {
       const stat = group.zombie || leader?.wasmSignal ? undefined : readHostStat(group.hostPid);
       if (stat) return stat;

@@ -7,7 +7,8 @@ import { PTRACE_EVENT, PTRACE_O, RESUME, STOP } from '../native/ptrace.js';
 import type { FsContext } from '../vfs/api.js';
 import { releaseFutexesIfEnding, releaseFutexesOf } from './futex-exit.js';
 import { groupContinued, groupStopped, reportStatus } from './job-control.js';
-import { loadProgram } from './loader/load.js';
+import { loadProgram, type LoadedSegment } from './loader/load.js';
+import type { ProgramImage } from './loader/image.js';
 import { CLONE } from './process-control.js';
 import { forgetRobustList } from './robust-futex.js';
 import type { Sandbox } from './sandbox.js';
@@ -192,6 +193,7 @@ export class StopDispatch {
         group.environ = pg.environ;
         group.exe = pg.exe;
         group.brk = pg.brk;
+        group.fileMappings = pg.fileMappings.copy();
         pg.children.add(group);
       }
       const child = sandbox.addTask(tid, childHost, group, fds, fs);
@@ -246,8 +248,9 @@ export class StopDispatch {
     task.pendingImage = undefined;
     task.phase = 'running';
     try {
-      const { brk } = loadProgram(tracer, task.hostTid, program, task.creds);
+      const { brk, segments } = loadProgram(tracer, task.hostTid, program, task.creds);
       this.sandbox.lifecycle.commitExec(task, program, brk);
+      recordProgramMappings(task, program, segments);
     } catch (e) {
       process.stderr.write(`tssc: cannot load ${program.execfn}: ${isSysError(e) ? e.message : String(e)}\n`);
       tracer.tgkill(task.group.hostPid, task.hostTid, SIG.KILL);
@@ -262,4 +265,15 @@ function accountEndedThread(task: Task): void {
   const stat = readHostStat(group.hostPid, task.hostTid);
   if (!stat) return;
   addTimes(group.endedThreads, { utimeTicks: stat.utimeTicks, stimeTicks: stat.stimeTicks, maxRssKb: readHostPeakRssKb(group.hostPid) });
+}
+
+/** The program's and its interpreter's file pages, named in /proc/PID/maps. */
+function recordProgramMappings(task: Task, program: ProgramImage, segments: readonly LoadedSegment[]): void {
+  for (const segment of segments) {
+    const location = segment.interpreter ? program.interpreterLocation : program.location;
+    if (!location) continue;
+    const st = location.dentry.inode.stat();
+    const path = task.kernel.vfs.pathOf(task.fs, location);
+    task.group.fileMappings.add({ start: segment.start, end: segment.end, offset: segment.offset, path, dev: st.dev, ino: st.ino });
+  }
 }

@@ -44,6 +44,7 @@ export class TaskLifecycle {
     group.environ = Buffer.from(program.envp.map((a) => `${a}\0`).join(''), 'latin1');
     group.exe = program.location;
     group.brk = brk;
+    group.fileMappings.clear();
   }
 
   /** waitpid said no tracee is left: whatever the tables say, the sandbox is over. */

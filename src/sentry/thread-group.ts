@@ -9,6 +9,7 @@ import type { SignalActions } from './signals.js';
 import type { TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import { zeroTimes, type CpuTimes } from './cpu-times.js';
+import { FileMappings } from './file-mappings.js';
 
 
 export class ThreadGroup {
@@ -33,6 +34,8 @@ export class ThreadGroup {
   dumpable = true;
   /** The filesystem context of the last task, for /proc of a zombie. */
   lastFs: FsContext | undefined;
+  /** What its memory maps from files of the sandbox (/proc/PID/maps). */
+  fileMappings = new FileMappings();
   /** CPU time of its threads that have ended (each added at its exit stop). */
   readonly endedThreads: CpuTimes = zeroTimes();
   /** What its reaped children and their own reaped children used (RUSAGE_CHILDREN). */

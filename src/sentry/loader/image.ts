@@ -19,6 +19,8 @@ export interface ProgramImage {
   readonly execfn: string;
   /** The program file, for /proc/PID/exe. */
   readonly location: Location;
+  /** The interpreter's file, for /proc/PID/maps. */
+  readonly interpreterLocation?: Location | undefined;
 }
 
 function openAndRead(vfs: Vfs, ctx: FsContext, dir: Location | undefined, path: string): { bytes: Uint8Array; location: Location } {
@@ -61,10 +63,12 @@ export function prepareProgram(
   if (!isElf(bytes)) fail(E.ENOEXEC);
   const elf = parseElf(bytes);
   let interpreter: ElfImage | undefined;
+  let interpreterLocation: Location | undefined;
   if (elf.interpreter !== undefined) {
     const interp = openAndRead(vfs, ctx, undefined, elf.interpreter);
     interpreter = parseElf(interp.bytes);
+    interpreterLocation = interp.location;
     if (interpreter.interpreter !== undefined) fail(E.ELIBBAD);
   }
-  return { elf, interpreter, argv, envp, execfn: path, location };
+  return { elf, interpreter, interpreterLocation, argv, envp, execfn: path, location };
 }

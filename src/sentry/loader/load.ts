@@ -20,9 +20,32 @@ const PIE_BASE = 0x555555554000;
 const STACK_SIZE = 8n << 20n;
 const STUB_SPAN = 0x2000n;
 
+/** Where a PT_LOAD segment's file pages went (its bss beyond them is anonymous memory). */
+export interface LoadedSegment {
+  start: bigint;
+  end: bigint;
+  /** The file offset at start. */
+  offset: bigint;
+  /** Of the interpreter rather than the program. */
+  interpreter: boolean;
+}
+
 export interface LoadResult {
   /** The break the program starts with (end of its bss, page aligned). */
   brk: bigint;
+  segments: LoadedSegment[];
+}
+
+/** The file pages of image's PT_LOAD segments, mapped at bias. */
+function segmentsOf(image: ElfImage, bias: number, interpreter: boolean): LoadedSegment[] {
+  return image.phdrs
+    .filter((p) => p.type === PT.LOAD && p.filesz > 0)
+    .map((seg) => ({
+      start: BigInt(pageDown(bias + seg.vaddr)),
+      end: BigInt(pageUp(bias + seg.vaddr + seg.filesz)),
+      offset: BigInt(pageDown(seg.offset)),
+      interpreter,
+    }));
 }
 
 function protOf(flags: number): number {
@@ -132,5 +155,6 @@ export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramIma
   const entry = program.interpreter ? interpBias + program.interpreter.entry : bias + elf.entry;
   regs[REG.rip] = BigInt(entry);
   if (tracer.setRegs(hostTid) !== 0) fail(E.ESRCH);
-  return { brk: BigInt(pageUp(end)) };
+  const segments = [...segmentsOf(elf, bias, false), ...(program.interpreter ? segmentsOf(program.interpreter, interpBias, true) : [])];
+  return { brk: BigInt(pageUp(end)), segments };
 }
