@@ -24,7 +24,8 @@ import { E, ERESTARTNOINTR, ERESTARTSYS, SysError, fail, isSysError } from '../a
 import { POLL } from '../abi/linux-poll.js';
 import { loadTracer, REG } from '../native/ptrace.js';
 import type { Unsubscribe, Waitable } from '../vfs/api.js';
-import { FUTEX, FUTEX_CLOCK_REALTIME, FUTEX_CMD, FUTEX_CMD_MASK, FUTEX_PRIVATE_FLAG, PI_COMMANDS } from './futex-word.js';
+import { FUTEX, FUTEX_CLOCK_REALTIME, FUTEX_CMD, FUTEX_CMD_MASK, FUTEX_PRIVATE_FLAG, PI_COMMANDS } from '../abi/linux-futex.js';
+import { readWord, storeWord } from './futex-word.js';
 import { sharedFutexKey } from './futex-key.js';
 import type { EndingThread } from './robust-futex.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallResult, type SyscallTask } from './syscall.js';
@@ -92,19 +93,6 @@ function futexKey(task: Task, addr: bigint, op: number): string {
   return sharedFutexKey(task.hostTid, addr) ?? own;
 }
 
-function readWord(task: Task, addr: bigint): number {
-  return task.mem.read(addr, 4).readUInt32LE(0);
-}
-
-/** Replaces a frozen (or the caller's own) word, WAITERS held until the final store. */
-function storeWord(mem: Task['mem'], addr: bigint, value: number): void {
-  const bytes = Buffer.alloc(4);
-  bytes.writeUInt32LE(value >>> 0);
-  mem.write(addr + 3n, Uint8Array.of(bytes[3]! | (FUTEX.WAITERS >>> 24)));
-  mem.write(addr, bytes.subarray(0, 3));
-  if ((value & FUTEX.WAITERS) === 0) mem.write(addr + 3n, bytes.subarray(3));
-}
-
 /**
  * Makes the caller's thread set FUTEX_WAITERS in the word atomically (its call becomes a
  * FUTEX_WAKE_OP), then repeat its own call, which then finds the word frozen.
@@ -169,7 +157,7 @@ async function lockPi(task: Task, addr: bigint, key: string, realtime: boolean, 
 }
 
 function unlockPi(task: Task, addr: bigint, op: number): SyscallResult {
-  const word = readWord(task, addr);
+  const word = readWord(task.mem, addr);
   if ((word & FUTEX.TID_MASK) !== task.tid) return -E.EPERM;
   const key = futexKey(task, addr, op);
   const next = queues.get(key)?.[0];
@@ -208,7 +196,7 @@ export function piFutex(caller: SyscallTask, args: SyscallArgs): SyscallResult |
   if (addr % 4n !== 0n) return -E.EINVAL;
   if (cmd === FUTEX_CMD.UNLOCK_PI) return unlockPi(task, addr, op);
 
-  const word = readWord(task, addr);
+  const word = readWord(task.mem, addr);
   if ((word & FUTEX.WAITERS) === 0) return freezeThenRetry(task, addr);
   const key = futexKey(task, addr, op);
   const taken = tryTake(task, addr, word, queues.get(key) ?? []);
@@ -232,7 +220,7 @@ export function piStopWaiting(thread: object): void {
  */
 export function piOwnerDied(thread: EndingThread, addr: bigint): void {
   if (!(thread instanceof Task)) return;
-  const word = readWord(thread, addr);
+  const word = readWord(thread.mem, addr);
   // glibc makes the calls of robust PI locks without FUTEX_PRIVATE_FLAG.
   const next = queues.get(futexKey(thread, addr, 0))?.[0];
   if (next) handOver(thread.mem, addr, next, FUTEX.OWNER_DIED);
@@ -251,7 +239,7 @@ export function piHandOnLocksOf(thread: { readonly tid: number }): void {
       continue;
     }
     try {
-      const word = readWord(first.task, first.addr);
+      const word = readWord(first.task.mem, first.addr);
       if ((word & FUTEX.TID_MASK) === thread.tid) handOver(first.task.mem, first.addr, first, word & FUTEX.OWNER_DIED);
     } catch (e) {
       if (!isSysError(e)) throw e;

@@ -1,37 +1,24 @@
-// The Linux futex ABI the sentry needs (linux/futex.h): the bits of a lock word and the
-// operations of futex(2).
+// Reading and writing a PI or robust lock word in a task's memory while other threads run
+// freely in user space, where glibc changes a word only by compare-and-swap: from 0 to a
+// tid, or from exactly a tid to 0 (see futex-pi.ts and robust-futex.ts for how each uses it).
 
-/** The parts of a PI or robust lock word. */
-export const FUTEX = {
-  WAITERS: 0x80000000,
-  OWNER_DIED: 0x40000000,
-  TID_MASK: 0x3fffffff,
-} as const;
+import { FUTEX } from '../abi/linux-futex.js';
+import type { TaskMemory } from './syscall.js';
 
-/** futex(2) commands (op & FUTEX_CMD_MASK). */
-export const FUTEX_CMD = {
-  WAIT: 0,
-  WAKE: 1,
-  WAKE_OP: 5,
-  LOCK_PI: 6,
-  UNLOCK_PI: 7,
-  TRYLOCK_PI: 8,
-  WAIT_REQUEUE_PI: 11,
-  CMP_REQUEUE_PI: 12,
-  LOCK_PI2: 13,
-} as const;
+export function readWord(mem: TaskMemory, addr: bigint): number {
+  return mem.read(addr, 4).readUInt32LE(0);
+}
 
-export const FUTEX_PRIVATE_FLAG = 128;
-export const FUTEX_CLOCK_REALTIME = 256;
-/** The command of an op: everything but the private and clock flags. */
-export const FUTEX_CMD_MASK = ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
-
-/** The commands that name a lock owner by tid: the sentry answers them (futex-pi.ts). */
-export const PI_COMMANDS: readonly number[] = [
-  FUTEX_CMD.LOCK_PI,
-  FUTEX_CMD.UNLOCK_PI,
-  FUTEX_CMD.TRYLOCK_PI,
-  FUTEX_CMD.WAIT_REQUEUE_PI,
-  FUTEX_CMD.CMP_REQUEUE_PI,
-  FUTEX_CMD.LOCK_PI2,
-];
+/**
+ * Stores value in a word no user-space swap may change midway. The sentry has no
+ * compare-and-swap, so the high byte goes first, alone, with FUTEX_WAITERS: from then on
+ * the word is never 0 or a bare tid, so no fast path matches it while the low three bytes
+ * are written; the true high byte comes last, when value lacks WAITERS.
+ */
+export function storeWord(mem: TaskMemory, addr: bigint, value: number): void {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32LE(value >>> 0);
+  mem.write(addr + 3n, Uint8Array.of(bytes[3]! | (FUTEX.WAITERS >>> 24)));
+  mem.write(addr, bytes.subarray(0, 3));
+  if ((value & FUTEX.WAITERS) === 0) mem.write(addr + 3n, bytes.subarray(3));
+}

@@ -13,7 +13,8 @@
 
 import { isSysError } from '../abi/errno.js';
 import type { TaskMemory } from './syscall.js';
-import { FUTEX } from './futex-word.js';
+import { FUTEX } from '../abi/linux-futex.js';
+import { readWord, storeWord } from './futex-word.js';
 
 /** struct robust_list_head: list.next, futex_offset, list_op_pending. */
 export const ROBUST_LIST_HEAD_SIZE = 24;
@@ -73,19 +74,14 @@ export function handRobustListToKernel(task: object & EndingThread, piOwnerDied:
 
 function giveHostOwner(thread: EndingThread, word: bigint, pi: boolean, piOwnerDied: PiOwnerDied): void {
   if (word % 4n !== 0n) return;
-  const value = thread.mem.read(word, 4).readUInt32LE(0);
+  const value = readWord(thread.mem, word);
   if ((value & FUTEX.TID_MASK) !== thread.tid) return;
   if (pi) {
     piOwnerDied(thread, word);
     return;
   }
   // Others may set FUTEX_WAITERS meanwhile (their compare-and-swap, then a futex wait);
-  // this write is no compare-and-swap, so it sets WAITERS itself: the kernel then always
-  // wakes a waiter (at worst one that is not there). The high byte goes first, alone:
-  // from then on the word is never 0 or a bare tid, so no locker's or owner's fast path
-  // can change it while the rest of the bytes are written.
-  thread.mem.write(word + 3n, Uint8Array.of(((value | FUTEX.WAITERS) >>> 24) & 0xff));
-  const rewritten = Buffer.alloc(4);
-  rewritten.writeUInt32LE(((value & ~FUTEX.TID_MASK) | FUTEX.WAITERS | thread.hostTid) >>> 0);
-  thread.mem.write(word, rewritten);
+  // this write is no compare-and-swap, so it keeps WAITERS set: the kernel then always
+  // wakes a waiter (at worst one that is not there).
+  storeWord(thread.mem, word, (value & ~FUTEX.TID_MASK) | FUTEX.WAITERS | thread.hostTid);
 }

@@ -5,7 +5,7 @@
 // refuses the x32 numbers. Two calls are decided by an argument: mmap (anonymous
 // mappings pass, file mappings stop) and futex (the PI operations stop, the rest pass).
 
-import { FUTEX_CMD_MASK, PI_COMMANDS } from './futex-word.js';
+import { FUTEX_CMD_MASK, PI_COMMANDS } from '../abi/linux-futex.js';
 import type { SyscallTable } from './syscall.js';
 
 const AUDIT_ARCH_X86_64 = 0xc000003e;
