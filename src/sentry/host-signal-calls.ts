@@ -5,14 +5,13 @@
 import { E, fail } from '../abi/errno.js';
 import { REG, type Tracer } from '../native/ptrace.js';
 import { setAwaitedSignals, type HostSignalCalls } from './masked-waits.js';
+import { scratchBelowStack } from './memory.js';
 import { showSiginfo, SIGINFO_SIZE } from './signal-senders.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallTask } from './syscall.js';
 import type { Task } from './task.js';
 
 const NR_PPOLL = 271n;
 const SIGSET_SIZE = 8n;
-/** Below the stack pointer, past the red zone: free for the sentry's scratch data, as for a signal frame. */
-const RED_ZONE = 128n;
 
 /** What the calls use of the ptrace sandbox. */
 export interface TracedTasks {
@@ -84,6 +83,6 @@ export class PtraceSignalCalls implements HostSignalCalls {
   }
 
   private scratch(length: number): bigint {
-    return (this.tracer.regs[REG.rsp]! - RED_ZONE - BigInt(length)) & ~15n;
+    return scratchBelowStack(this.tracer.regs[REG.rsp]!, length);
   }
 }

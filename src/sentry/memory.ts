@@ -6,6 +6,8 @@ import type { Tracer } from '../native/ptrace.js';
 import type { TaskMemory } from './syscall.js';
 
 const PAGE = 4096n;
+/** The 128 bytes below rsp the x86-64 ABI lets a function use without moving rsp. */
+const RED_ZONE = 128n;
 const FIRST_READ = 256;
 /** Where C strings are read: the sentry is single-threaded and copies them out at once. */
 const scratch = Buffer.allocUnsafe(Number(PAGE));
@@ -52,4 +54,13 @@ export class PtraceMemory implements TaskMemory {
       want = Number(PAGE);
     }
   }
+}
+
+/**
+ * Where the sentry may put length bytes of its own in a task stopped at a syscall (the
+ * execve stub path, a recvmsg header, a mask for ppoll): below the stack pointer, past
+ * the red zone, 16-byte aligned, where a signal frame would go.
+ */
+export function scratchBelowStack(sp: bigint, length: number): bigint {
+  return (sp - RED_ZONE - BigInt(length)) & ~15n;
 }

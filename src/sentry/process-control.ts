@@ -9,6 +9,7 @@ import { prepareProgram } from './loader/image.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
 import { mapHostFile } from './shared-mappings.js';
+import { scratchBelowStack } from './memory.js';
 import { readWasmProgram, type LocatedWasmProgram } from './wasm/program.js';
 import { WasmTask } from './wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
@@ -270,12 +271,11 @@ export class TaskProcess implements ProcessControl {
     const module = wasm ? readWasmProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp) : undefined;
     if (wasm && module) return this.execveWasm(wasm, module, path);
     const program = prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp);
-    // Make the kernel exec the stub: its path and a one-entry argv go below the red zone.
+    // Make the kernel exec the stub: a one-entry argv and its path go below the red zone.
     const stub = Buffer.from(`${this.sandbox.tracer.stubPath}\0`, 'latin1');
     const regs = this.sandbox.tracer.regs;
-    const rsp = regs[REG.rsp]!;
-    const pathAddr = (rsp - 1024n - BigInt(stub.length)) & ~15n;
-    const argvAddr = pathAddr - 32n;
+    const argvAddr = scratchBelowStack(regs[REG.rsp]!, 32 + stub.length);
+    const pathAddr = argvAddr + 32n;
     const pointers = Buffer.alloc(24);
     pointers.writeBigUInt64LE(pathAddr, 0);
     this.task.mem.write(pathAddr, stub);

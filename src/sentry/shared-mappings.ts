@@ -15,14 +15,13 @@ import * as fs from 'node:fs';
 import { E, fail } from '../abi/errno.js';
 import { REG, WORKLOAD_DONOR_FD, type Tracer } from '../native/ptrace.js';
 import { Injector } from './injector.js';
+import { scratchBelowStack } from './memory.js';
 
 const NR = { close: 3, mmap: 9, recvmsg: 47 } as const;
 const MSG_DONTWAIT = 0x40;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
-/** Below the red zone, as execve's stub path goes. */
-const SCRATCH_BELOW_SP = 1024n + 128n;
 /** struct msghdr (56 bytes), its iovec (16), the one data byte (8 with padding), cmsg space for one fd (24). */
 const LAYOUT = { msghdr: 0, iov: 56, byte: 72, control: 80, controlLength: 24, total: 104 } as const;
 
@@ -60,7 +59,7 @@ export function mapHostFile(tracer: Tracer, hostTid: number, hostFd: number, req
 function receiveFd(tracer: Tracer, hostTid: number, hostFd: number, injector: Injector, sp: bigint): number {
   const sent = tracer.sendFd(hostFd);
   if (sent < 0) fail(-sent);
-  const base = (sp - SCRATCH_BELOW_SP - BigInt(LAYOUT.total)) & ~15n;
+  const base = scratchBelowStack(sp, LAYOUT.total);
   const scratch = Buffer.alloc(LAYOUT.total);
   scratch.writeBigUInt64LE(base + BigInt(LAYOUT.iov), LAYOUT.msghdr + 16); // msg_iov
   scratch.writeBigUInt64LE(1n, LAYOUT.msghdr + 24); // msg_iovlen
