@@ -3,7 +3,7 @@
 // (RUSAGE_CHILDREN, times' cutime, wait4's rusage) the sentry adds up itself, because the
 // host reaps every task to the sentry, never to the sandboxed parent.
 
-import { readFileSync } from 'node:fs';
+import { readHostProc, statusField } from './host-proc.js';
 
 /** CPU time in clock ticks (USER_HZ = 100) and the peak resident set in KiB. */
 export interface CpuTimes {
@@ -35,12 +35,8 @@ export interface HostStat {
 
 /** /proc/hostPid/stat, or /proc/hostPid/task/hostTid/stat for one thread; undefined once gone. */
 export function readHostStat(hostPid: number, hostTid?: number): HostStat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(hostTid === undefined ? `/proc/${hostPid}/stat` : `/proc/${hostPid}/task/${hostTid}/stat`, 'latin1');
-  } catch {
-    return undefined;
-  }
+  const text = readHostProc(hostTid === undefined ? `${hostPid}/stat` : `${hostPid}/task/${hostTid}/stat`);
+  if (text === undefined) return undefined;
   // The comm in parentheses may hold spaces and parentheses: fields start after the last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const field = (n: number): number => Number(fields[n - 3] ?? 0);
@@ -56,10 +52,6 @@ export function readHostStat(hostPid: number, hostTid?: number): HostStat | unde
 
 /** The peak resident set (VmHWM) of a host process in KiB, 0 once gone. */
 export function readHostPeakRssKb(hostPid: number): number {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${hostPid}/status`, 'latin1'));
-    return match ? Number(match[1]) : 0;
-  } catch {
-    return 0;
-  }
+  const status = readHostProc(`${hostPid}/status`);
+  return status === undefined ? 0 : parseInt(statusField(status, 'VmHWM') ?? '0', 10);
 }

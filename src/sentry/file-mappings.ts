@@ -4,7 +4,7 @@
 // which file each of its mappings came from, and the host's maps are shown with those
 // names (and the files' sandbox device and inode); any other host name is blanked.
 
-import { readFileSync } from 'node:fs';
+import { hostMappings } from './host-proc.js';
 
 /** A mapping the sentry made from a file of the sandbox (mmap, or the ELF loader). */
 export interface FileMapping {
@@ -58,22 +58,11 @@ export class FileMappings {
 
 /** Names the kernel gives special mappings; they show as they are. */
 const KERNEL_NAMES = /^\[(stack|heap|vdso|vvar|vsyscall)\]$/;
-const LINE = /^([0-9a-f]+)-([0-9a-f]+) (\S+) ([0-9a-f]+) (\S+) (\d+)\s*(.*)$/;
 
 /** /proc/hostPid/maps rewritten for the sandbox ('' once the process is gone). */
 export function sandboxMaps(hostPid: number, mappings: FileMappings): string {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${hostPid}/maps`, 'latin1');
-  } catch {
-    return '';
-  }
   const lines: string[] = [];
-  for (const line of text.split('\n')) {
-    const match = LINE.exec(line);
-    if (!match) continue;
-    const [, startHex, endHex, perms, , , , name] = match as unknown as string[];
-    const start = BigInt(`0x${startHex}`);
+  for (const { start, end, perms, name } of hostMappings(hostPid) ?? []) {
     const file = mappings.covering(start);
     let offset = 0n;
     let device = '00:00';
@@ -84,13 +73,17 @@ export function sandboxMaps(hostPid: number, mappings: FileMappings): string {
       device = `${hex2((file.dev >>> 8) & 0xfff)}:${hex2((file.dev & 0xff) | ((file.dev >>> 12) & 0xfff00))}`;
       inode = file.ino;
       shown = file.path;
-    } else if (KERNEL_NAMES.test(name ?? '')) {
-      shown = name!;
+    } else if (KERNEL_NAMES.test(name)) {
+      shown = name;
     }
-    const head = `${startHex}-${endHex} ${perms} ${offset.toString(16).padStart(8, '0')} ${device} ${inode}`;
+    const head = `${hex8(start)}-${hex8(end)} ${perms} ${hex8(offset)} ${device} ${inode}`;
     lines.push(shown ? `${head.padEnd(73)}${shown}` : `${head} `);
   }
   return lines.map((l) => `${l}\n`).join('');
+}
+
+function hex8(n: bigint): string {
+  return n.toString(16).padStart(8, '0');
 }
 
 function hex2(n: number): string {

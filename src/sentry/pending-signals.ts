@@ -3,25 +3,16 @@
 // call without anyone being told: the kernel only queues them. While tasks wait, the
 // sentry looks at what is pending for them in /proc/TID/status.
 
-import { readFileSync } from 'node:fs';
-
-function mask(status: string, field: string): bigint {
-  const match = new RegExp(`^${field}:\\s*([0-9a-f]+)$`, 'm').exec(status);
-  return match ? BigInt(`0x${match[1]}`) : 0n;
-}
+import { readHostProc, signalSetField } from './host-proc.js';
 
 /**
  * The signals pending for host thread tid and not blocked by it (by blocked instead, when
  * it waits under a temporary mask), lowest first; empty when the thread is gone.
  */
 export function deliverableSignals(tid: number, blocked?: bigint): number[] {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${tid}/status`, 'latin1');
-  } catch {
-    return [];
-  }
-  const pending = (mask(status, 'SigPnd') | mask(status, 'ShdPnd')) & ~(blocked ?? mask(status, 'SigBlk'));
+  const status = readHostProc(`${tid}/status`);
+  if (status === undefined) return [];
+  const pending = (signalSetField(status, 'SigPnd') | signalSetField(status, 'ShdPnd')) & ~(blocked ?? signalSetField(status, 'SigBlk'));
   const signals: number[] = [];
   for (let sig = 1; sig <= 64; sig++) {
     if ((pending >> BigInt(sig - 1)) & 1n) signals.push(sig);

@@ -2,7 +2,7 @@
 // takes a process-directed signal, and the virtual tids the workload must find in its
 // memory where the host kernel would have written host tids.
 
-import { readFileSync } from 'node:fs';
+import { readHostProc, signalSetField, statusField } from './host-proc.js';
 import type { Task } from './task.js';
 
 /**
@@ -26,15 +26,9 @@ export function writeTid(task: Task, addr: bigint, tid: number): void {
  * no signal any more (gone, or a leader that ended with exit(2) while its threads run).
  */
 export function hostBlockedSignals(hostTid: number): bigint | undefined {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${hostTid}/status`, 'latin1');
-  } catch {
-    return undefined;
-  }
-  if (/^State:\s*[ZX]/m.test(status)) return undefined;
-  const match = /^SigBlk:\s*([0-9a-f]+)$/m.exec(status);
-  return match ? BigInt(`0x${match[1]}`) : 0n;
+  const status = readHostProc(`${hostTid}/status`);
+  if (status === undefined || /^[ZX]/.test(statusField(status, 'State') ?? '')) return undefined;
+  return signalSetField(status, 'SigBlk');
 }
 
 /** What the choice of a thread reads of a task. */
