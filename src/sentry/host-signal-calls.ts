@@ -3,15 +3,15 @@
 // back at the syscall exit (see masked-waits.ts for why these need the host kernel).
 
 import { E, fail } from '../abi/errno.js';
+import { SIGINFO_SIZE, SIGSET_SIZE } from '../abi/linux-signal.js';
 import { REG, type Tracer } from '../native/ptrace.js';
 import { setAwaitedSignals, type HostSignalCalls } from './masked-waits.js';
 import { scratchBelowStack } from './memory.js';
-import { showSiginfo, SIGINFO_SIZE } from './signal-senders.js';
+import { showSiginfo } from './signal-senders.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallTask } from './syscall.js';
 import type { Task } from './task.js';
 
 const NR_PPOLL = 271n;
-const SIGSET_SIZE = 8n;
 
 /** What the calls use of the ptrace sandbox. */
 export interface TracedTasks {

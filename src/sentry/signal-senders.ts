@@ -6,6 +6,7 @@
 // siginfo: at the tracee's signal-delivery-stop, or after a sigtimedwait took the signal,
 // as gVisor's kernel fills siginfo itself.
 
+import { QUEUED_SIGINFO_SIZE, SI_CODE, SIGINFO_OFFSET, SIGINFO_SIZE } from '../abi/linux-signal.js';
 import type { Tracer } from '../native/ptrace.js';
 import type { ThreadGroup } from './thread-group.js';
 
@@ -22,12 +23,6 @@ export interface SignalSender {
 }
 
 export const OUTSIDE_SENDER: SignalSender = { pid: 0, uid: 0 };
-
-export const SIGINFO_SIZE = 128;
-/** The part of a siginfo the kernel copies from a rt_sigqueueinfo caller (kernel_siginfo). */
-export const QUEUED_SIGINFO_SIZE = 48;
-export const SI_CODE = { USER: 0, QUEUE: -1, TKILL: -6 } as const;
-export const SIGINFO_OFFSET = { signo: 0, errno: 4, code: 8, pid: 16, uid: 20, status: 24 } as const;
 
 const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, STOPPED: 5, CONTINUED: 6 } as const;
 const SIGCONT = 18;

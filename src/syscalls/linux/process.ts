@@ -3,6 +3,7 @@
 
 import { E, fail, isSysError } from '../../abi/errno.js';
 import { AT, AT_FDCWD } from '../../abi/linux-fcntl.js';
+import { SIGINFO_OFFSET, SIGINFO_SIZE } from '../../abi/linux-signal.js';
 import { childStateCode } from '../../sentry/signal-senders.js';
 import { RUN_ON_HOST, type ChildState, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
@@ -107,14 +108,14 @@ async function wait4(task: SyscallTask, args: SyscallArgs): Promise<number> {
 /** siginfo_t for waitid: si_signo SIGCHLD, si_code CLD_*, si_pid, si_uid, si_status. */
 function writeChildSiginfo(task: SyscallTask, addr: bigint, child: ChildState | undefined): void {
   if (addr === 0n) return;
-  const info = Buffer.alloc(128);
+  const info = Buffer.alloc(SIGINFO_SIZE);
   if (child) {
     const { code, status } = childStateCode(child.status);
-    info.writeInt32LE(17, 0);
-    info.writeInt32LE(code, 8);
-    info.writeInt32LE(child.pid, 16);
-    info.writeInt32LE(child.uid, 20);
-    info.writeInt32LE(status, 24);
+    info.writeInt32LE(Number(SIGCHLD), SIGINFO_OFFSET.signo);
+    info.writeInt32LE(code, SIGINFO_OFFSET.code);
+    info.writeInt32LE(child.pid, SIGINFO_OFFSET.pid);
+    info.writeInt32LE(child.uid, SIGINFO_OFFSET.uid);
+    info.writeInt32LE(status, SIGINFO_OFFSET.status);
   }
   task.mem.write(addr, info);
 }

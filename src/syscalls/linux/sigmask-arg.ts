@@ -4,10 +4,10 @@
 // pselect pattern: block SIGCHLD, pselect with it unblocked). See sentry/masked-waits.ts.
 
 import { E, SysError, fail } from '../../abi/errno.js';
+import { SIGSET_SIZE } from '../../abi/linux-signal.js';
 import { withTemporaryMask } from '../../sentry/masked-waits.js';
 import type { RUN_ON_HOST, SyscallTask } from '../../sentry/syscall.js';
 
-const SIGSET_SIZE = 8n;
 /** SIGKILL and SIGSTOP: no mask blocks them (sigdelsetmask in set_user_sigmask). */
 const UNBLOCKABLE = (1n << 8n) | (1n << 18n);
 

@@ -3,13 +3,13 @@
 // waits a signal interrupts.
 
 import { E, fail } from '../../abi/errno.js';
-import { QUEUED_SIGINFO_SIZE, SI_CODE, SIGINFO_OFFSET, SIGINFO_SIZE, sendingQueued } from '../../sentry/signal-senders.js';
+import { QUEUED_SIGINFO_SIZE, SI_CODE, SIGINFO_OFFSET, SIGINFO_SIZE, SIGSET_SIZE } from '../../abi/linux-signal.js';
+import { sendingQueued } from '../../sentry/signal-senders.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, size } from './decode.js';
 
 const SIGKILL = 9;
 const SIGSTOP = 19;
-const SIGSET_SIZE = 8n;
 
 function kill(task: SyscallTask, args: SyscallArgs): number {
   task.process.kill(int32(args[0]), int32(args[1]));
