@@ -4,7 +4,7 @@
 import { E, fail } from '../abi/errno.js';
 import { S, makedev, type Credentials, type FileImpl, type Filesystem, type Inode, type Stat, type Statfs } from '../vfs/api.js';
 import { now } from '../vfs/time.js';
-import { WaitQueue } from '../vfs/waiter.js';
+import { WaitQueue } from '../waiter/index.js';
 
 // Linux numbers these anonymous devices from minor 1 upwards at boot; any small unused
 // minors of major 0 do, as long as each filesystem keeps its own.

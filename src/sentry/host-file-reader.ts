@@ -10,7 +10,7 @@ import * as tty from 'node:tty';
 import { E, fail } from '../abi/errno.js';
 import { POLL } from '../abi/linux-poll.js';
 import type { Unsubscribe } from '../vfs/api.js';
-import { WaitQueue } from '../vfs/waiter.js';
+import { WaitQueue } from '../waiter/index.js';
 import { takeChunks } from './byte-queue.js';
 
 /** net.Socket's own option for a stream that must not read until asked. */

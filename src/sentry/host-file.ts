@@ -10,7 +10,7 @@ import { IOCTL } from '../abi/linux-ioctl.js';
 import { O } from '../abi/linux-fcntl.js';
 import { POLL } from '../abi/linux-poll.js';
 import { S, type Credentials, type FileDescription, type FileImpl, type FsContext, type Inode, type Stat, type Unsubscribe, type UserMemory, type Vfs } from '../vfs/api.js';
-import { WaitQueue } from '../vfs/waiter.js';
+import { WaitQueue } from '../waiter/index.js';
 import { allocateIno, anonFilesystem } from './anon-fs.js';
 import { HostStreamReader } from './host-file-reader.js';
 import { HostTerminal, type JobControlTerminal } from './host-file-termios.js';

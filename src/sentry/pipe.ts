@@ -7,7 +7,7 @@ import { IOCTL } from '../abi/linux-ioctl.js';
 import { O } from '../abi/linux-fcntl.js';
 import { POLL, S, type Credentials, type FileImpl, type FsContext, type Inode, type Stat, type Unsubscribe, type UserMemory } from '../vfs/api.js';
 import { now } from '../vfs/time.js';
-import { WaitQueue } from '../vfs/waiter.js';
+import { WaitQueue } from '../waiter/index.js';
 import { PIPEFS_MAGIC, allocateIno, anonFilesystem } from './anon-fs.js';
 import { takeChunks } from './byte-queue.js';
 

@@ -3,7 +3,7 @@
 
 import type { FsContext, Location, Waitable } from '../vfs/api.js';
 import type { JobReport } from './job-control.js';
-import { WaitQueue } from '../vfs/waiter.js';
+import { WaitQueue } from '../waiter/index.js';
 import type { RlimitTable } from './rlimits.js';
 import type { SignalActions } from './signals.js';
 import type { TaskCredentials } from './syscall.js';

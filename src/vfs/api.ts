@@ -150,22 +150,10 @@ export interface DirEntry {
 }
 
 // ---------------------------------------------------------------------------------------
-// Readiness (gVisor's waiter.Queue): how non-blocking files tell the sentry when to retry.
+// Readiness lives in src/waiter (the netstack shares it); files here are Waitables.
 
-/** Undoes a WaitQueue.subscribe. */
-export type Unsubscribe = () => void;
-
-/**
- * Callbacks waiting for readiness events. A file that would block throws EAGAIN; the
- * sentry subscribes for the events it needs and retries the syscall when called back.
- * Implemented by WaitQueue in src/vfs/waiter.ts.
- */
-export interface Waitable {
-  /** The subset of mask that is ready now (POLLERR/POLLHUP are always reported). */
-  readiness(mask: number): number;
-  /** Calls back (once per notify that intersects mask) until unsubscribed. */
-  subscribe(mask: number, callback: (events: number) => void): Unsubscribe;
-}
+export type { Unsubscribe, Waitable } from '../waiter/index.js';
+import type { Unsubscribe, Waitable } from '../waiter/index.js';
 
 // ---------------------------------------------------------------------------------------
 // The tree: mounts, dentries

@@ -3,6 +3,5 @@
 export * from './api.js';
 export { createVfs, MountError } from './build.js';
 export { Registry } from './registry.js';
-export { WaitQueue } from './waiter.js';
 export { hostTestHooks, openBeneathNode } from './host/handle.js';
 export { ROOTFS_META_FILE } from './host/ownership.js';

@@ -7,7 +7,7 @@ import { LOCK_TYPE } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
 import { isNamedByAnyFd, onFdClosed, type FdTable } from '../../sentry/fd-table.js';
 import type { FileDescription, Inode, Waitable } from '../../vfs/api.js';
-import { WaitQueue } from '../../vfs/waiter.js';
+import { WaitQueue } from '../../waiter/index.js';
 
 /**
  * Who holds a record lock: for POSIX locks the fd table (Linux's fl_owner is the

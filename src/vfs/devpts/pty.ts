@@ -7,7 +7,7 @@ import { O } from '../../abi/linux-fcntl.js';
 import { LFLAG, type Winsize } from '../../abi/linux-termios.js';
 import { SIGNO } from '../../abi/linux-signal.js';
 import { CAP, POLL, type FileImpl, type UserMemory } from '../api.js';
-import { WaitQueue } from '../waiter.js';
+import { WaitQueue } from '../../waiter/index.js';
 import type { Owner } from '../synthetic/nodes.js';
 import { currentCaller, type TtyCaller } from './job-control.js';
 import { LineDiscipline } from './line-discipline.js';

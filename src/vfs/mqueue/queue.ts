@@ -5,7 +5,7 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { POLL } from '../api.js';
-import { WaitQueue } from '../waiter.js';
+import { WaitQueue } from '../../waiter/index.js';
 
 /** Priorities run from 0 to MQ_PRIO_MAX - 1. */
 export const MQ_PRIO_MAX = 32768;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { POLL, WaitQueue } from '../../src/vfs/index.js';
+import { POLL } from '../../src/vfs/index.js';
+import { WaitQueue } from '../../src/waiter/index.js';
 
 describe('WaitQueue', () => {
   it('calls back the waiters whose mask the events meet, until they unsubscribe', () => {

@@ -1,6 +1,6 @@
 // gVisor's waiter.Queue: the callbacks waiting on a file's readiness events.
 
-import type { Unsubscribe } from './api.js';
+import type { Unsubscribe } from './waitable.js';
 
 interface Waiter {
   mask: number;
