@@ -41,11 +41,24 @@ function readOnce(file: FileDescription, buf: Uint8Array, position?: number): nu
   }
 }
 
-async function readAfterWaits(task: SyscallTask, file: FileDescription, buf: Uint8Array, position?: number): Promise<number> {
-  for (;;) {
-    await task.waitReady(file, POLL.IN);
-    const n = readOnce(file, buf, position);
-    if (n !== undefined) return n;
+function readAfterWaits(task: SyscallTask, file: FileDescription, buf: Uint8Array, position?: number): Promise<number> {
+  return retryWhenReady(task, file, POLL.IN, () => readOnce(file, buf, position));
+}
+
+/**
+ * Retries attempt (undefined: it would still block) until it answers, waiting for file to
+ * be ready for events in between. A file can say it is ready and the attempt still get
+ * nowhere (an eventfd with room for 1 and a write of 2): then the next retry waits for the
+ * next change of the file's readiness, so no retry ever spins without a wait. progress
+ * counts what attempts have done so far (bytes of a write that goes in pieces).
+ */
+export async function retryWhenReady<T>(task: SyscallTask, file: FileDescription, events: number, attempt: () => T | undefined, progress: () => number = () => 0): Promise<T> {
+  for (let stalled = false; ; ) {
+    await (stalled ? task.waitChange(file, events) : task.waitReady(file, events));
+    const before = progress();
+    const result = attempt();
+    if (result !== undefined) return result;
+    stalled = progress() === before;
   }
 }
 
@@ -77,14 +90,11 @@ function writeOnce(task: SyscallTask, file: FileDescription, buf: Uint8Array, pr
 }
 
 async function writeAfterWaits(task: SyscallTask, file: FileDescription, buf: Uint8Array, progress: { done: number }, position?: number): Promise<number> {
-  for (;;) {
-    try {
-      await task.waitReady(file, POLL.OUT);
-    } catch (e) {
-      if (progress.done > 0) return progress.done;
-      throw e;
-    }
-    const finished = writeOnce(task, file, buf, progress, position);
-    if (finished !== undefined) return finished;
+  try {
+    return await retryWhenReady(task, file, POLL.OUT, () => writeOnce(task, file, buf, progress, position), () => progress.done);
+  } catch (e) {
+    // A signal ended a wait: what went already is the call's result.
+    if (progress.done > 0) return progress.done;
+    throw e;
   }
 }

@@ -96,6 +96,11 @@ export interface SyscallTask {
 
   /** Resolves with the ready events of file ∩ events (POLLERR/POLLHUP included). */
   waitReady(file: Waitable, events: number): Promise<number>;
+  /**
+   * Resolves at the next readiness notification of file that meets events, whether or not
+   * it is ready now: for a retry that would still block on a file that says it is ready.
+   */
+  waitChange(file: Waitable, events: number): Promise<number>;
   /** Waits for several files at once (poll/select): resolves with each one's ready events. */
   waitAnyReady(waits: readonly { file: Waitable; events: number }[], timeoutNs: bigint | undefined): Promise<number[]>;
   /** Sleeps ns nanoseconds of CLOCK_MONOTONIC. */

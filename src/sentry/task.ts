@@ -115,6 +115,10 @@ export class Task implements SyscallTask {
     );
   }
 
+  waitChange(file: Waitable, events: number): Promise<number> {
+    return this.block<number>((resolve) => file.subscribe(events, (notified) => resolve(notified & events || notified)));
+  }
+
   waitAnyReady(waits: readonly { file: Waitable; events: number }[], timeoutNs: bigint | undefined): Promise<number[]> {
     const poll = (): number[] => waits.map(({ file, events }) => file.readiness(events));
     const now = poll();

@@ -154,6 +154,15 @@ class HarnessTask implements SyscallTask {
     return waitFor(file, events);
   }
 
+  waitChange(file: Waitable, events: number): Promise<number> {
+    return new Promise((resolve) => {
+      const unsubscribe = file.subscribe(events, (notified) => {
+        unsubscribe();
+        resolve(notified);
+      });
+    });
+  }
+
   async waitAnyReady(waits: readonly { file: Waitable; events: number }[], timeoutNs: bigint | undefined): Promise<number[]> {
     const poll = () => waits.map((w) => w.file.readiness(w.events));
     return new Promise((resolve) => {

@@ -148,6 +148,13 @@ export function fakeTask(vfs: Vfs, creds: TaskCredentials = rootCreds(), fds = n
           }
         });
       }),
+    waitChange: (file: Waitable, events: number) =>
+      new Promise<number>((resolve) => {
+        const unsubscribe = file.subscribe(events, (notified) => {
+          unsubscribe();
+          resolve(notified);
+        });
+      }),
     waitAnyReady: (waits, timeoutNs) =>
       new Promise<number[]>((resolve) => {
         const poll = () => waits.map(({ file, events }) => file.readiness(events));
