@@ -51,6 +51,8 @@ export interface BundleOptions {
   extraCaps?: string[];
   /** linux.resources.pids.limit */
   pidsLimit?: number;
+  /** process.rlimits beyond RLIMIT_NOFILE. */
+  rlimits?: { type: string; hard: number; soft: number }[];
 }
 
 /** Writes DIR/config.json for the rootfs at DIR/rootfs. */
@@ -65,7 +67,7 @@ export function writeConfig(dir: string, options: BundleOptions): void {
       env: options.env ?? ['PATH=/bin', 'TERM=dumb'],
       cwd: options.cwd ?? '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [] },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }, ...(options.rlimits ?? [])],
     },
     root: { path: 'rootfs', readonly: options.readonly ?? false },
     hostname: options.hostname ?? 'tssc-e2e',
@@ -98,18 +100,30 @@ export interface RunOptions {
   stateDir?: string;
   /** A command tssc runs under (e.g. a seccomp wrapper). */
   wrapper?: string[];
+  /** Global options before the command (e.g. --log FILE). */
+  globals?: string[];
+  /** Added to tssc's environment. */
+  env?: Record<string, string>;
+  /** tssc's working directory. */
+  cwd?: string;
 }
 
 export function tsscRun(dir: string, extra: string[] = [], options: RunOptions = {}): RunResult {
   const tssc = path.join(options.tsscDir ?? REPO, 'bin', 'tssc.js');
   const state = options.stateDir ?? path.join(dir, 'state');
   const id = `e2e-${process.pid}-${runCounter++}`;
-  const command = [tssc, '--root', state, 'run', ...extra, '--bundle', dir, id];
+  const command = [tssc, '--root', state, ...(options.globals ?? []), 'run', ...extra, '--bundle', dir, id];
   const node = [...(options.wrapper ?? []), process.execPath, ...command];
   const argv = options.asUser === undefined
     ? node
     : ['setpriv', `--reuid=${options.asUser}`, `--regid=${options.asUser}`, '--clear-groups', ...node];
-  const result = spawnSync(argv[0]!, argv.slice(1), { input: options.input ?? '', encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(argv[0]!, argv.slice(1), {
+    input: options.input ?? '',
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ...options.env },
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

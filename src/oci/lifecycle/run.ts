@@ -27,6 +27,8 @@ export interface RunRequest {
   /** Print each trapped syscall (runsc --strace) to this sink. */
   strace?: (line: string) => void;
   overlay?: 'memory' | 'none';
+  /** The runtime log (--log): internal errors of the sentry go there too. */
+  log?: (message: string) => void;
 }
 
 /** The signals a terminal raises for the keys its user types (^C, ^\\, ^Z). */
@@ -66,6 +68,7 @@ export async function runContainer(request: RunRequest): Promise<number> {
   const sandbox = createSandbox(bundle, {
     stdioFds: [0, 1, 2],
     onTrap: (pid, reason) => process.stderr.write(`tssc: pid ${pid}: ${reason}\n`),
+    ...(request.log ? { onInternalError: request.log } : {}),
     ...(request.overlay ? { overlay: request.overlay } : {}),
     ...(strace
       ? {
