@@ -211,7 +211,7 @@ export class StopDispatch {
     if (flight) {
       const flags = flight.flags;
       const thread = (flags & CLONE.THREAD) !== 0n;
-      const fds = flags & CLONE.FILES ? parent.fds : parent.fds.fork();
+      const fds = flags & CLONE.FILES ? parent.fds.share() : parent.fds.fork();
       const fs: FsContext = flags & CLONE.FS ? parent.fs : { ...parent.fs };
       const tid = sandbox.procs.allocatePid();
       let group = parent.group;
@@ -264,6 +264,7 @@ export class StopDispatch {
     if (!execing || execing.group !== leader.group) return;
     leader.exited = true;
     leader.interrupt(SIG.KILL);
+    leader.fds.leave();
     procs.dropHost(leader);
     procs.remove(leader);
     procs.dropHost(execing);

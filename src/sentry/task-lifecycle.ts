@@ -25,8 +25,8 @@ export class TaskLifecycle {
     group.lastFs = task.fs;
     const status = group.fatalStatus ?? hostStatus;
     this.sandbox.observer?.exit?.(task, status);
+    task.fds.leave();
     if (group.tasks.size > 0) return;
-    task.fds.closeAll();
     group.exitStatus = status;
     group.stopped = false;
     group.jobReport = undefined;
@@ -50,6 +50,12 @@ export class TaskLifecycle {
   /** What an execve past its point of no return changes in the process. */
   commitExec(task: Task, program: Pick<ProgramImage, 'execfn' | 'argv' | 'envp' | 'location'>, brk: bigint): void {
     const group = task.group;
+    if (this.sharesFdsOutside(task)) {
+      // Linux's exec unshares an fd table another process uses: close-on-exec is its own.
+      const own = task.fds.fork();
+      task.fds.leave();
+      task.fds = own;
+    }
     task.fds.closeOnExec();
     group.sigactions.resetHandled();
     const base = program.execfn.slice(program.execfn.lastIndexOf('/') + 1);
@@ -62,6 +68,12 @@ export class TaskLifecycle {
     // A new program is dumpable again (setuid programs aside).
     group.dumpable = true;
     group.fileMappings.clear();
+  }
+
+  /** Whether a task of another process uses task's fd table (CLONE_FILES without CLONE_THREAD). */
+  private sharesFdsOutside(task: Task): boolean {
+    const { procs } = this.sandbox;
+    return task.fds.shared && [...procs.hostTasks(), ...procs.wasmTasks()].some((t) => t.fds === task.fds && t.group !== task.group);
   }
 
   /** waitpid said no tracee is left: whatever the tables say, the sandbox is over. */

@@ -6,14 +6,12 @@
 // on; a CLONE_FILES child's exit leaves its parent's fds alone. C fixtures print what they
 // see, compared with their native output.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, scratchDir, tsscRun, worldReadableCopy, writeConfig, type BundleOptions, type RunOptions } from './busybox-bundle.js';
+import { TSSC_USERS, hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, runAs, scratchDir, tsscRun, writeConfig, type BundleOptions, type RunOptions } from './busybox-bundle.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, 'fixtures');
-const NOBODY = 65534;
-const canSetpriv = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
 const UNLIMITED_CORE = { type: 'RLIMIT_CORE', hard: 2 ** 53 - 1, soft: 2 ** 53 - 1 };
 const CORE_FILE = /^core(\.\d+)?$/;
 /** The host's core_pattern: the native reference shows Linux's core bits only for a plain file pattern. */
@@ -40,19 +38,13 @@ function rootCoreStamp(): number | undefined {
 
 describe.skipIf(!hasBusybox() || !hasCompiler())('a dying or misbehaving task', () => {
   let dir: string;
-  let copy: string | undefined;
   const binaries = new Map<string, string>();
 
   beforeAll(() => {
     dir = scratchDir('tssc-dying-');
     const rootfs = makeRootfs(dir);
-    for (const name of ['big-ids', 'core-status', 'sentry-fault']) {
+    for (const name of ['big-ids', 'core-status', 'sentry-fault', 'clone-files']) {
       binaries.set(name, installCProgram(rootfs, path.join(FIXTURES, `${name}.c`), name, 'static'));
-    }
-    if (canSetpriv) {
-      copy = worldReadableCopy(path.join(dir, 'tssc'));
-      mkdirSync(path.join(dir, 'states'));
-      chmodSync(path.join(dir, 'states'), 0o1777);
     }
   });
   afterAll(() => removeDir(dir));
@@ -72,17 +64,11 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('a dying or misbehaving task', 
     return result.stdout;
   }
 
-  const users = [
-    { name: "tssc's own user", asUser: undefined },
-    ...(canSetpriv ? [{ name: 'nobody', asUser: NOBODY }] : []),
-  ];
-  for (const user of users) {
+  for (const user of TSSC_USERS) {
     describe(`with tssc run by ${user.name}`, () => {
-      let runs = 0;
       function run(config: BundleOptions, options: RunOptions = {}) {
         writeConfig(dir, config);
-        const asUser = user.asUser === undefined ? {} : { tsscDir: copy!, asUser: user.asUser, stateDir: path.join(dir, 'states', `s${runs++}`) };
-        return tsscRun(dir, [], { ...asUser, ...options });
+        return tsscRun(dir, [], { ...runAs(dir, user.uid), ...options });
       }
 
       it('uids and gids past 2^31 reach SIGCHLD, waitid, files, chown and getpriority as natively', () => {
@@ -137,6 +123,15 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('a dying or misbehaving task', 
           expect(logged[0]!.msg).toMatch(/\n {4}at /);
         });
       }
+
+      it('a CLONE_FILES child\'s exit, close and exec do to its parent\'s fds what they do natively', () => {
+        const expected = native('clone-files', [], dir);
+        expect(expected).toContain("after its exit: parent's own fd open, stdout open, the child's fd open\n");
+        const sandboxed = run({ args: ['/bin/clone-files'] });
+        expect(sandboxed.stderr).toBe('');
+        expect(sandboxed.stdout).toBe(expected);
+        expect(sandboxed.status).toBe(0);
+      });
 
       it('an internal error in init ends the sandbox as a SIGSYS would (exit 159)', () => {
         const sandboxed = run({ args: ['/bin/sentry-fault', 'getppid'] }, { env: { TSSC_TEST_FAULT: 'handler:clone' } });
