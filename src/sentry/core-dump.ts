@@ -12,7 +12,8 @@
 import { readHostProc, signalSetField } from './host-proc.js';
 import { RLIMIT } from './rlimits.js';
 import { SIG } from './signals.js';
-import type { TaskCredentials } from './syscall.js';
+import type { Rlimit, TaskCredentials } from './syscall.js';
+import { keepsSpecCoreLimit } from './test-faults.js';
 import type { ThreadGroup } from './thread-group.js';
 
 /** Signals whose default action is to dump core (signal(7): "Core"). */
@@ -25,8 +26,14 @@ const CORE_SIGNALS = new Set<number>([SIG.QUIT, SIG.ILL, SIG.TRAP, SIG.ABRT, SIG
  */
 const MIN_COREDUMP = 4096n;
 
-/** The host RLIMIT_CORE (soft and hard) of every workload process: no core pattern dumps at 1. */
-export const HOST_CORE_LIMIT = 1;
+/**
+ * The host RLIMIT_CORE (soft and hard) of every workload process: 1, at which no core
+ * pattern dumps. The sandbox's own limit (rlimit) never reaches the host, but for the tests
+ * that try the delivery-stop end alone (test-faults.ts).
+ */
+export function hostCoreLimit(rlimit: Rlimit): Rlimit {
+  return keepsSpecCoreLimit() ? rlimit : { cur: 1n, max: 1n };
+}
 
 /**
  * Whether sig, at its signal-delivery-stop in host thread hostTid, is about to dump core:

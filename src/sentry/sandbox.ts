@@ -16,7 +16,7 @@ import { TaskProcess } from './process-control.js';
 import { ProcessTable } from './process-table.js';
 import { RLIMIT, type RlimitTable } from './rlimits.js';
 import { buildSeccompFilter } from './seccomp-filter.js';
-import { HOST_CORE_LIMIT, killedStatus } from './core-dump.js';
+import { hostCoreLimit, killedStatus } from './core-dump.js';
 import { SignalDelivery } from './signal-delivery.js';
 import { SIG, SignalActions } from './signals.js';
 import { StopDispatch, TRACE_OPTIONS } from './stop-dispatch.js';
@@ -85,11 +85,10 @@ export interface SandboxOptions {
  */
 function hostLimits(rlimits: RlimitTable): [number, number, number][] {
   const toHost = (v: bigint): number => (v >= BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(v));
-  const limits = [RLIMIT.CPU, RLIMIT.DATA, RLIMIT.STACK, RLIMIT.MEMLOCK, RLIMIT.AS].map((resource): [number, number, number] => {
-    const { cur, max } = rlimits.get(resource);
+  return [RLIMIT.CPU, RLIMIT.DATA, RLIMIT.STACK, RLIMIT.CORE, RLIMIT.MEMLOCK, RLIMIT.AS].map((resource) => {
+    const { cur, max } = resource === RLIMIT.CORE ? hostCoreLimit(rlimits.get(resource)) : rlimits.get(resource);
     return [resource, toHost(cur), toHost(max)];
   });
-  return [...limits, [RLIMIT.CORE, HOST_CORE_LIMIT, HOST_CORE_LIMIT]];
 }
 
 export class Sandbox {

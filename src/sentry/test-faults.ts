@@ -6,11 +6,13 @@
 // - async:NAME    NAME's handler waits, then its answer fails with one;
 // - spin:NAME     NAME's handler never returns, looping in JavaScript;
 // - block:NAME    NAME's handler never returns, its thread asleep in native code;
-// - signal:N      the signal-delivery-stop of signal N fails with one, outside any handler.
+// - signal:N      the signal-delivery-stop of signal N fails with one, outside any handler;
+// - keep:core-limit  workload processes keep the spec's RLIMIT_CORE on the host, the second
+//                    line against host core dumps gone (core-dump.ts), to try the first alone.
 
 import type { SyscallHandler } from './syscall.js';
 
-const FAULT = /^(handler|async|spin|block|signal):(\w+)$/.exec(process.env['TSSC_TEST_FAULT'] ?? '');
+const FAULT = /^(handler|async|spin|block|signal|keep):([\w-]+)$/.exec(process.env['TSSC_TEST_FAULT'] ?? '');
 const kind = FAULT?.[1];
 const target = FAULT?.[2];
 
@@ -40,4 +42,9 @@ export function faultyHandler(name: string | undefined): SyscallHandler | undefi
 /** Throws when the tests asked for a fault at the signal-delivery-stop of sig. */
 export function faultAtSignalStop(sig: number): void {
   if (kind === 'signal' && Number(target) === sig) throw injected(`the delivery of signal ${sig}`);
+}
+
+/** Whether the tests took away the host RLIMIT_CORE of 1 (keep:core-limit). */
+export function keepsSpecCoreLimit(): boolean {
+  return kind === 'keep' && target === 'core-limit';
 }
