@@ -687,6 +687,9 @@ static napi_value ArmWatcher(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// watchdog.c: armWatchdog, disarmWatchdog, petWatchdog.
+void watchdog_register(napi_env env, napi_value exports);
+
 static napi_value Module(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"init", NULL, Init, NULL, NULL, NULL, napi_default, NULL},
@@ -710,6 +713,7 @@ static napi_value Module(napi_env env, napi_value exports) {
       {"armWatcher", NULL, ArmWatcher, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  watchdog_register(env, exports);
   return exports;
 }
 
