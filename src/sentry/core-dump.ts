@@ -6,8 +6,9 @@
 // the signal with the core bit by the sandbox's own RLIMIT_CORE and dumpability. No core
 // file is written, in the sandbox either. The host RLIMIT_CORE of 1 that every workload
 // process starts with (sandbox.ts) is the second line: neither a file nor a pipe pattern
-// dumps at 1 (a sibling thread could restore the default disposition between the check
-// here and the kernel's delivery).
+// dumps at 1. It alone holds where no delivery stop comes: a signal the kernel forces as
+// fatal (a workload's own seccomp filter's SECCOMP_RET_KILL_PROCESS), and a sibling thread
+// that restores the default disposition between the check here and the kernel's delivery.
 
 import { readHostProc, signalSetField } from './host-proc.js';
 import { RLIMIT } from './rlimits.js';
@@ -53,6 +54,16 @@ export function dumpsCore(hostPid: number, hostTid: number, sig: number): boolea
 export function killedStatus(group: ThreadGroup, sig: number): number {
   const dumped = CORE_SIGNALS.has(sig) && group.dumpable && group.rlimits.get(RLIMIT.CORE).cur >= MIN_COREDUMP;
   return sig | (dumped ? 0x80 : 0);
+}
+
+/**
+ * The wait status the sandbox shows for a host one: a death by a signal gets its core bit by
+ * the sandbox's rules. Signals the host kernel forces past the delivery stop (a workload's
+ * own seccomp filter's SECCOMP_RET_KILL_PROCESS) die at the host RLIMIT_CORE of 1, undumped.
+ */
+export function sandboxStatus(group: ThreadGroup, hostStatus: number): number {
+  const sig = hostStatus & 0x7f;
+  return sig === 0 || sig === 0x7f ? hostStatus : killedStatus(group, sig);
 }
 
 /**

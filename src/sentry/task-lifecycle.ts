@@ -2,6 +2,7 @@
 // process's last thread gone (zombie, SIGCHLD, reparenting to init), the end of the pid
 // namespace with its init, and what an execve resets.
 
+import { sandboxStatus } from './core-dump.js';
 import type { ProgramImage } from './loader/image.js';
 import type { Sandbox } from './sandbox.js';
 import { SA, SIG, SIG_IGN } from './signals.js';
@@ -23,7 +24,7 @@ export class TaskLifecycle {
     this.sandbox.procs.remove(task);
     const group = task.group;
     group.lastFs = task.fs;
-    const status = group.fatalStatus ?? hostStatus;
+    const status = group.fatalStatus ?? sandboxStatus(group, hostStatus);
     this.sandbox.observer?.exit?.(task, status);
     task.fds.leave();
     if (group.tasks.size > 0) return;
