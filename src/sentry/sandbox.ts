@@ -82,13 +82,17 @@ export interface SandboxOptions {
  * stack, locked memory); files and fds are the sentry's and are checked there. Lowering a
  * limit needs no privilege; a limit above tssc's own hard limit stays at it. RLIMIT_CORE is
  * the sandbox's own: on the host it is 1, at which no core pattern dumps (core-dump.ts).
+ * RLIMIT_RTPRIO and RLIMIT_NICE are the sandbox's too: on the host they are 0, so that, with
+ * no capability (tracer.c), a call the host runs for the workload never gets a real-time
+ * policy or a nice value below its own, whatever limits tssc itself has.
  */
 function hostLimits(rlimits: RlimitTable): [number, number, number][] {
   const toHost = (v: bigint): number => (v >= BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(v));
-  return [RLIMIT.CPU, RLIMIT.DATA, RLIMIT.STACK, RLIMIT.CORE, RLIMIT.MEMLOCK, RLIMIT.AS].map((resource) => {
+  const fromSpec = [RLIMIT.CPU, RLIMIT.DATA, RLIMIT.STACK, RLIMIT.CORE, RLIMIT.MEMLOCK, RLIMIT.AS].map((resource): [number, number, number] => {
     const { cur, max } = resource === RLIMIT.CORE ? hostCoreLimit(rlimits.get(resource)) : rlimits.get(resource);
     return [resource, toHost(cur), toHost(max)];
   });
+  return [...fromSpec, [RLIMIT.RTPRIO, 0, 0], [RLIMIT.NICE, 0, 0]];
 }
 
 export class Sandbox {

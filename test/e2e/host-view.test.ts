@@ -91,6 +91,8 @@ describe.skipIf(!hasBusybox())('a workload process seen from the host', () => {
         expect(readdirSync(`/proc/${pid}/fd`)).toEqual(['3']);
         expect(readlinkSync(`/proc/${pid}/fd/3`)).toMatch(/^socket:\[\d+\]$/);
         expect(limitOf(pid, 'Max core file size')).toEqual(['1', '1']);
+        expect(limitOf(pid, 'Max realtime priority')).toEqual(['0', '0']);
+        expect(limitOf(pid, 'Max nice priority')).toEqual(['0', '0']);
         expect(readlinkSync(`/proc/${pid}/cwd`)).toBe('/');
       };
       const result = await crashOnce(user.uid);
