@@ -32,7 +32,8 @@ export function priorityTargets(caller: Task, groups: readonly ThreadGroup[], wh
       return groups.filter((g) => g.pgid === pgid).flatMap((g) => live(g.tasks));
     }
     case PRIO.USER: {
-      const uid = who === 0 ? caller.creds.ruid : who;
+      // who is a uid_t here: uids past 2^31 come as negative ints.
+      const uid = who === 0 ? caller.creds.ruid : who >>> 0;
       return groups.filter((g) => g.creds.ruid === uid).flatMap((g) => live(g.tasks));
     }
     default:

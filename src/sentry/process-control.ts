@@ -5,6 +5,7 @@ import { E, fail, isSysError } from '../abi/errno.js';
 import { REG } from '../native/ptrace.js';
 import { makedev, MS, S, type FileDescription, type Location } from '../vfs/api.js';
 import { CAP_SYS_ADMIN, hasCapability, fsCredentials } from './credentials.js';
+import { losesDumpability } from './core-dump.js';
 import { prepareProgram } from './loader/image.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
@@ -379,6 +380,7 @@ export class TaskProcess implements ProcessControl {
   }
 
   setCredentials(creds: TaskCredentials): void {
+    if (losesDumpability(this.group.creds, creds)) this.group.dumpable = false;
     this.group.creds = creds;
     this.task.fs.creds = fsCredentials(creds);
   }

@@ -16,6 +16,7 @@ import { TaskProcess } from './process-control.js';
 import { ProcessTable } from './process-table.js';
 import { RLIMIT, type RlimitTable } from './rlimits.js';
 import { buildSeccompFilter } from './seccomp-filter.js';
+import { hostCoreLimit, killedStatus } from './core-dump.js';
 import { SignalDelivery } from './signal-delivery.js';
 import { SIG, SignalActions } from './signals.js';
 import { StopDispatch, TRACE_OPTIONS } from './stop-dispatch.js';
@@ -72,19 +73,26 @@ export interface SandboxOptions {
   observer?: SyscallObserver;
   /** A session leader exited: its controlling terminal hangs up (SIGHUP to its foreground). */
   onSessionEnd?: (sid: number) => void;
+  /** Also told of each internal error (the runtime's --log); stderr always is. */
+  onInternalError?: (message: string) => void;
 }
 
 /**
  * The limits the host kernel enforces on the workload's real processes (CPU time, memory,
- * stack, core dumps, locked memory); files and fds are the sentry's and are checked there.
- * Lowering a limit needs no privilege; a limit above tssc's own hard limit stays at it.
+ * stack, locked memory); files and fds are the sentry's and are checked there. Lowering a
+ * limit needs no privilege; a limit above tssc's own hard limit stays at it. RLIMIT_CORE is
+ * the sandbox's own: on the host it is 1, at which no core pattern dumps (core-dump.ts).
+ * RLIMIT_RTPRIO and RLIMIT_NICE are the sandbox's too: on the host they are 0, so that, with
+ * no capability (tracer.c), a call the host runs for the workload never gets a real-time
+ * policy or a nice value below its own, whatever limits tssc itself has.
  */
 function hostLimits(rlimits: RlimitTable): [number, number, number][] {
   const toHost = (v: bigint): number => (v >= BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(v));
-  return [RLIMIT.CPU, RLIMIT.DATA, RLIMIT.STACK, RLIMIT.CORE, RLIMIT.MEMLOCK, RLIMIT.AS].map((resource) => {
-    const { cur, max } = rlimits.get(resource);
+  const fromSpec = [RLIMIT.CPU, RLIMIT.DATA, RLIMIT.STACK, RLIMIT.CORE, RLIMIT.MEMLOCK, RLIMIT.AS].map((resource): [number, number, number] => {
+    const { cur, max } = resource === RLIMIT.CORE ? hostCoreLimit(rlimits.get(resource)) : rlimits.get(resource);
     return [resource, toHost(cur), toHost(max)];
   });
+  return [...fromSpec, [RLIMIT.RTPRIO, 0, 0], [RLIMIT.NICE, 0, 0]];
 }
 
 export class Sandbox {
@@ -104,6 +112,8 @@ export class Sandbox {
   private init: ThreadGroup | undefined;
   private finish: ((status: number) => void) | undefined;
   private readonly onStop = (): void => this.stops.pump(0);
+  /** The last guard (see internalError): an error no path of the sentry caught. */
+  private readonly onStrayError = (error: unknown): void => this.internalError(undefined, 'an event of the sentry', error);
   /**
    * The stop watcher does not keep Node's loop alive; this timer does while the sandbox
    * runs (and would take any stop the watcher missed).
@@ -145,6 +155,8 @@ export class Sandbox {
     if (this.tracer.onStop) throw new Error('one traced sandbox per process at a time');
     this.tracer.onStop = this.onStop;
     this.keepAlive = setInterval(this.onStop, 500);
+    process.on('uncaughtException', this.onStrayError);
+    process.on('unhandledRejection', this.onStrayError);
     this.stops.pump(0);
     return done;
   }
@@ -222,8 +234,38 @@ export class Sandbox {
   /** A wasm task's module is gone with this raw wait status. */
   wasmExited(task: Task, status: number): void {
     if (!this.procs.dropWasm(task)) return;
-    this.lifecycle.taskGone(task, status);
+    this.guard(task, 'the end of a wasm task', () => this.lifecycle.taskGone(task, status));
     this.stops.pump(0);
+  }
+
+  /** Runs fn for task, which an internal error in it kills (see internalError). */
+  guard(task: Task | undefined, where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.internalError(task, where, error);
+    }
+  }
+
+  /**
+   * A bug of the sentry's, hit while it served task (undefined: no task to blame): logged
+   * once with its stack, and task's process is killed as Linux kills a process whose system
+   * call a seccomp filter refuses with KILL_PROCESS: SIGSYS, "bad system call" (core bit by
+   * its RLIMIT_CORE). Its parent sees that the kernel would not serve it, not an OOM kill or
+   * an operator's SIGKILL; no half-done operation of the sentry's goes on in it. The rest of
+   * the sandbox goes on.
+   */
+  internalError(task: Task | undefined, where: string, error: unknown): void {
+    const who = task ? ` (pid ${task.pid}, tid ${task.tid})` : '';
+    const fate = task && !task.exited ? '; its process is killed with SIGSYS' : '';
+    const message = `tssc: internal error in ${where}${who}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}${fate}`;
+    process.stderr.write(`${message}\n`);
+    try {
+      this.options.onInternalError?.(message);
+    } catch {
+      // An unwritable log must not hide the error printed above.
+    }
+    if (task && !task.exited) this.lifecycle.killProcess(task.group, killedStatus(task.group, SIG.SYS));
   }
 
   /** Clock ticks since the sandbox started (a process's start time in /proc). */
@@ -259,6 +301,8 @@ export class Sandbox {
     this.finish = undefined;
     this.tracer.onStop = undefined;
     clearInterval(this.keepAlive);
+    process.off('uncaughtException', this.onStrayError);
+    process.off('unhandledRejection', this.onStrayError);
     this.signals.stopPolling();
     finish(status);
   }

@@ -119,12 +119,14 @@ export class SignalDelivery {
         return;
       }
       for (const task of waiting) {
-        for (const sig of deliverableSignals(task.hostTid, temporaryMask(task))) {
-          if (task.group.sigactions.effect(sig) !== 'ignore') {
-            task.interrupt(sig);
-            break;
+        this.sandbox.guard(task, 'the check for host-raised signals', () => {
+          for (const sig of deliverableSignals(task.hostTid, temporaryMask(task))) {
+            if (task.group.sigactions.effect(sig) !== 'ignore') {
+              task.interrupt(sig);
+              break;
+            }
           }
-        }
+        });
       }
     }, PENDING_POLL_MS);
   }

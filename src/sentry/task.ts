@@ -107,11 +107,14 @@ export class Task implements SyscallTask {
   waitReady(file: Waitable, events: number): Promise<number> {
     const ready = file.readiness(events);
     if (ready) return Promise.resolve(ready);
-    return this.block<number>((resolve) =>
-      file.subscribe(events, (notified) => {
-        const now = file.readiness(events) || notified & events;
-        if (now) resolve(now);
-      }),
+    return this.block<number>((resolve, guarded) =>
+      file.subscribe(
+        events,
+        guarded((notified: number) => {
+          const now = file.readiness(events) || notified & events;
+          if (now) resolve(now);
+        }),
+      ),
     );
   }
 
@@ -123,13 +126,13 @@ export class Task implements SyscallTask {
     const poll = (): number[] => waits.map(({ file, events }) => file.readiness(events));
     const now = poll();
     if (now.some((r) => r !== 0) || timeoutNs === 0n) return Promise.resolve(now);
-    return this.block<number[]>((resolve) => {
-      const check = (): void => {
+    return this.block<number[]>((resolve, guarded) => {
+      const check = guarded(() => {
         const ready = poll();
         if (ready.some((r) => r !== 0)) resolve(ready);
-      };
+      });
       const unsubscribes = waits.map(({ file, events }) => file.subscribe(events, check));
-      const timer = timeoutNs === undefined ? undefined : setTimeout(() => resolve(poll()), nsToMs(timeoutNs));
+      const timer = timeoutNs === undefined ? undefined : setTimeout(guarded(() => resolve(poll())), nsToMs(timeoutNs));
       return () => {
         for (const unsubscribe of unsubscribes) unsubscribe();
         if (timer) clearTimeout(timer);
@@ -162,9 +165,10 @@ export class Task implements SyscallTask {
 
   /**
    * Runs start (which subscribes and returns its cleanup) until it resolves or a signal
-   * cancels the wait.
+   * cancels the wait. Its callbacks run from other tasks' calls and from timers: wrapped in
+   * guarded, an error in one fails this wait (an internal error of this task), not theirs.
    */
-  private block<T>(start: (resolve: (value: T) => void) => () => void): Promise<T> {
+  private block<T>(start: (resolve: (value: T) => void, guarded: <A extends unknown[]>(callback: (...args: A) => void) => (...args: A) => void) => () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let cleanup: (() => void) | undefined;
@@ -181,9 +185,16 @@ export class Task implements SyscallTask {
         if (settle()) reject(new SysError(ERESTARTSYS));
       };
       this.hooks.asleep?.(this);
+      const guarded = <A extends unknown[]>(callback: (...args: A) => void) => (...args: A): void => {
+        try {
+          callback(...args);
+        } catch (error) {
+          if (settle()) reject(error);
+        }
+      };
       cleanup = start((value) => {
         if (settle()) resolve(value);
-      });
+      }, guarded);
       if (settled) cleanup();
     });
   }

@@ -29,6 +29,8 @@ export interface LinuxSandboxOptions {
   overlay?: 'memory' | 'none';
   /** Told of a wasm module's trap (the reason), for the user. */
   onTrap?: (pid: number, reason: string) => void;
+  /** Told of each internal error of the sentry (stderr always is). */
+  onInternalError?: (message: string) => void;
 }
 
 /** Either sentry, as the lifecycle drives it. */
@@ -124,6 +126,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         domainname,
         init,
         onSessionEnd: (sid) => synthetic.ptys.hangupSession(sid),
+        ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
         ...(options.observer ? { observer: options.observer } : {}),
         ...(spec.linux?.resources?.pids?.limit ? { maxTasks: spec.linux.resources.pids.limit } : {}),
         wasm: {

@@ -7,17 +7,12 @@ import {
   setresuid as applySetresuid, setreuid as applySetreuid, setuid as applySetuid,
 } from '../../sentry/credentials.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
-import { int32, pointer, uint32 } from './decode.js';
+import { id, int32, pointer, uint32 } from './decode.js';
 
 const NGROUPS_MAX = 65536;
 const LINUX_CAPABILITY_VERSION_1 = 0x19980330;
 const LINUX_CAPABILITY_VERSION_2 = 0x20071026;
 const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
-
-/** An id argument: uid_t is 32 bits; (uid_t)-1 means "unchanged" where allowed. */
-function id(reg: bigint): number {
-  return int32(reg) === -1 ? -1 : uint32(reg);
-}
 
 const getuid = (task: SyscallTask): number => task.creds.ruid;
 const geteuid = (task: SyscallTask): number => task.creds.euid;

@@ -3,7 +3,7 @@
 
 import { E, fail, isSysError } from '../../abi/errno.js';
 import { AT, AT_FDCWD } from '../../abi/linux-fcntl.js';
-import { SIGINFO_OFFSET, SIGINFO_SIZE } from '../../abi/linux-signal.js';
+import { SIGINFO_OFFSET, SIGINFO_SIZE, writeSiginfoSender } from '../../abi/linux-signal.js';
 import { childStateCode } from '../../sentry/signal-senders.js';
 import { RUN_ON_HOST, type ChildState, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
@@ -110,12 +110,8 @@ function writeChildSiginfo(task: SyscallTask, addr: bigint, child: ChildState | 
   if (addr === 0n) return;
   const info = Buffer.alloc(SIGINFO_SIZE);
   if (child) {
-    const { code, status } = childStateCode(child.status);
     info.writeInt32LE(Number(SIGCHLD), SIGINFO_OFFSET.signo);
-    info.writeInt32LE(code, SIGINFO_OFFSET.code);
-    info.writeInt32LE(child.pid, SIGINFO_OFFSET.pid);
-    info.writeInt32LE(child.uid, SIGINFO_OFFSET.uid);
-    info.writeInt32LE(status, SIGINFO_OFFSET.status);
+    writeSiginfoSender(info, { pid: child.pid, uid: child.uid, child: childStateCode(child.status) });
   }
   task.mem.write(addr, info);
 }

@@ -5,7 +5,7 @@ import { ACCESS, AT, AT_FDCWD } from '../../abi/linux-fcntl.js';
 import { STATX, UTIME_NOW, UTIME_OMIT, encodeStat, encodeStatfs, encodeStatx } from '../../abi/linux-stat.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import { statFields, type FsContext, type Stat, type Statfs, type Timespec } from '../../vfs/api.js';
-import { int32, pointer, uint32 } from './decode.js';
+import { id, int32, pointer, uint32 } from './decode.js';
 import { anyFile, openFile, readPath, startDir } from './task-files.js';
 
 const MODE_BITS = 0o7777;
@@ -161,19 +161,19 @@ function chownAt(task: SyscallTask, dirfd: number, pathAddr: bigint, uid: number
 }
 
 function chown(task: SyscallTask, args: SyscallArgs): number {
-  return chownAt(task, AT_FDCWD, pointer(args[0]), int32(args[1]), int32(args[2]), 0);
+  return chownAt(task, AT_FDCWD, pointer(args[0]), id(args[1]), id(args[2]), 0);
 }
 
 function lchown(task: SyscallTask, args: SyscallArgs): number {
-  return chownAt(task, AT_FDCWD, pointer(args[0]), int32(args[1]), int32(args[2]), AT.SYMLINK_NOFOLLOW);
+  return chownAt(task, AT_FDCWD, pointer(args[0]), id(args[1]), id(args[2]), AT.SYMLINK_NOFOLLOW);
 }
 
 function fchownat(task: SyscallTask, args: SyscallArgs): number {
-  return chownAt(task, int32(args[0]), pointer(args[1]), int32(args[2]), int32(args[3]), uint32(args[4]));
+  return chownAt(task, int32(args[0]), pointer(args[1]), id(args[2]), id(args[3]), uint32(args[4]));
 }
 
 function fchown(task: SyscallTask, args: SyscallArgs): number {
-  openFile(task, int32(args[0])).chown(task.fs, int32(args[1]), int32(args[2]));
+  openFile(task, int32(args[0])).chown(task.fs, id(args[1]), id(args[2]));
   return 0;
 }
 
