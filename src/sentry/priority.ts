@@ -5,13 +5,13 @@
 
 import { getPriority as hostNice, setPriority as setHostNice } from 'node:os';
 import { E, fail, SysError } from '../abi/errno.js';
+import { CAP } from '../abi/linux-capability.js';
 import { hasCapability } from './credentials.js';
 import { RLIMIT } from './rlimits.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
 export const PRIO = { PROCESS: 0, PGRP: 1, USER: 2 } as const;
-const CAP_SYS_NICE = 23;
 const NICE_MIN = -20;
 const NICE_MAX = 19;
 
@@ -54,7 +54,7 @@ export function setNice(caller: Task, targets: readonly Task[], requested: numbe
   let error: number | undefined;
   for (const target of targets) {
     const them = target.creds;
-    if (them.ruid !== me.euid && them.euid !== me.euid && !hasCapability(me, CAP_SYS_NICE)) {
+    if (them.ruid !== me.euid && them.euid !== me.euid && !hasCapability(me, CAP.SYS_NICE)) {
       error = E.EPERM;
       continue;
     }
@@ -74,7 +74,7 @@ export function setNice(caller: Task, targets: readonly Task[], requested: numbe
 
 /** Linux's can_nice: RLIMIT_NICE allows 20 - nice, or CAP_SYS_NICE. */
 function mayLowerNice(caller: Task, target: Task, nice: number): boolean {
-  return BigInt(20 - nice) <= target.rlimits.get(RLIMIT.NICE).cur || hasCapability(caller.creds, CAP_SYS_NICE);
+  return BigInt(20 - nice) <= target.rlimits.get(RLIMIT.NICE).cur || hasCapability(caller.creds, CAP.SYS_NICE);
 }
 
 function niceOf(task: Task): number {

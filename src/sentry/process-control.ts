@@ -4,7 +4,10 @@
 import { E, fail, isSysError } from '../abi/errno.js';
 import { REG } from '../native/ptrace.js';
 import { makedev, MS, S, type FileDescription, type Location } from '../vfs/api.js';
-import { CAP_SYS_ADMIN, hasCapability, fsCredentials } from './credentials.js';
+import { CAP } from '../abi/linux-capability.js';
+import { CLONE } from '../abi/linux-clone.js';
+import { NR } from '../abi/linux-syscalls.js';
+import { hasCapability, fsCredentials } from './credentials.js';
 import { prepareProgram } from './loader/image.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
@@ -13,7 +16,8 @@ import { scratchBelowStack } from './memory.js';
 import { readWasmProgram, type LocatedWasmProgram } from './wasm/program.js';
 import { WasmTask } from './wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
-import { isValidSignal, SIG } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
+import { isValidSignal } from './signals.js';
 import { RUN_ON_HOST, type ChildState, type ProcessControl, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
@@ -21,17 +25,7 @@ import { releaseFutexesOf } from './futex-exit.js';
 import type { HostSignalCalls } from './masked-waits.js';
 import { addTimes, readHostPeakRssKb, readHostStat, zeroTimes, type CpuTimes } from './cpu-times.js';
 
-export const CLONE = {
-  VM: 0x100n, FS: 0x200n, FILES: 0x400n, SIGHAND: 0x800n, PIDFD: 0x1000n, PTRACE: 0x2000n,
-  VFORK: 0x4000n, PARENT: 0x8000n, THREAD: 0x10000n, NEWNS: 0x20000n, SYSVSEM: 0x40000n,
-  SETTLS: 0x80000n, PARENT_SETTID: 0x100000n, CHILD_CLEARTID: 0x200000n, DETACHED: 0x400000n,
-  UNTRACED: 0x800000n, CHILD_SETTID: 0x1000000n, NEWCGROUP: 0x2000000n, NEWUTS: 0x4000000n,
-  NEWIPC: 0x8000000n, NEWUSER: 0x10000000n, NEWPID: 0x20000000n, NEWNET: 0x40000000n, IO: 0x80000000n,
-} as const;
 const CLONE_NEW_ANY = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
-const NR_CLONE = 56n;
-const NR_EXECVE = 59n;
-const CAP_KILL = 5;
 const PAGE = 4096n;
 const O_WRONLY = 1;
 const O_RDWR = 2;
@@ -130,7 +124,7 @@ export class TaskProcess implements ProcessControl {
   }
 
   clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint): typeof RUN_ON_HOST {
-    if (flags & CLONE_NEW_ANY) fail(hasCapability(this.task.creds, CAP_SYS_ADMIN) ? E.EINVAL : E.EPERM);
+    if (flags & CLONE_NEW_ANY) fail(hasCapability(this.task.creds, CAP.SYS_ADMIN) ? E.EINVAL : E.EPERM);
     if (flags & (CLONE.PIDFD | CLONE.PTRACE | CLONE.UNTRACED)) fail(E.EINVAL);
     if ((flags & CLONE.THREAD) && !(flags & CLONE.SIGHAND)) fail(E.EINVAL);
     if ((flags & CLONE.SIGHAND) && !(flags & CLONE.VM)) fail(E.EINVAL);
@@ -140,7 +134,7 @@ export class TaskProcess implements ProcessControl {
     let hostFlags = flags & ~(CLONE.CHILD_SETTID | CLONE.PARENT_SETTID);
     if (!(flags & CLONE.THREAD)) hostFlags |= CLONE.PARENT;
     const regs = this.sandbox.tracer.regs;
-    regs[REG.orig_rax] = NR_CLONE;
+    regs[REG.orig_rax] = BigInt(NR.clone);
     regs[REG.rdi] = hostFlags;
     regs[REG.rsi] = stack;
     regs[REG.rdx] = parentTid;
@@ -280,7 +274,7 @@ export class TaskProcess implements ProcessControl {
     pointers.writeBigUInt64LE(pathAddr, 0);
     this.task.mem.write(pathAddr, stub);
     this.task.mem.write(argvAddr, pointers);
-    regs[REG.orig_rax] = NR_EXECVE;
+    regs[REG.orig_rax] = BigInt(NR.execve);
     regs[REG.rdi] = pathAddr;
     regs[REG.rsi] = argvAddr;
     regs[REG.rdx] = argvAddr + 16n;
@@ -386,7 +380,7 @@ export class TaskProcess implements ProcessControl {
   /** kill(2)'s permission rule: same real or effective uid as the target's real or saved one. */
   private maySignal(target: ThreadGroup, signal: number): boolean {
     const me = this.task.creds;
-    if (hasCapability(me, CAP_KILL)) return true;
+    if (hasCapability(me, CAP.KILL)) return true;
     if (signal === SIG.CONT && target.sid === this.group.sid) return true;
     const them = target.creds;
     return me.euid === them.ruid || me.euid === them.suid || me.ruid === them.ruid || me.ruid === them.suid;

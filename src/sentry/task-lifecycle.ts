@@ -4,7 +4,8 @@
 
 import type { ProgramImage } from './loader/image.js';
 import type { Sandbox } from './sandbox.js';
-import { SA, SIG, SIG_IGN } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
+import { SA, SIG_IGN } from './signals.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 

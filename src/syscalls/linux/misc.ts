@@ -2,7 +2,8 @@
 // prctl, file-backed mmap, scheduler calls that name a pid.
 
 import { E, fail } from '../../abi/errno.js';
-import { CAP_SETPCAP, hasCapability } from '../../sentry/credentials.js';
+import { CAP, CAP_LAST_CAP } from '../../abi/linux-capability.js';
+import { hasCapability } from '../../sentry/credentials.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallResult, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 
@@ -13,7 +14,6 @@ const PR = {
   SET_NO_NEW_PRIVS: 38, GET_NO_NEW_PRIVS: 39, CAP_AMBIENT: 47,
 } as const;
 const SECCOMP_MODE_FILTER = 2;
-const CAP_LAST_CAP = 40;
 
 /** brk never moves: glibc and musl then take their heap from mmap. */
 function brk(task: SyscallTask): bigint {
@@ -65,7 +65,7 @@ function prctl(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOS
     case PR.CAPBSET_DROP: {
       const cap = Number(arg2);
       if (cap < 0 || cap > CAP_LAST_CAP) fail(E.EINVAL);
-      if (!hasCapability(task.creds, CAP_SETPCAP)) fail(E.EPERM);
+      if (!hasCapability(task.creds, CAP.SETPCAP)) fail(E.EPERM);
       task.process.setCredentials({ ...task.creds, bounding: task.creds.bounding & ~(1n << BigInt(cap)) });
       return 0;
     }

@@ -3,18 +3,16 @@
 // rules checked against the sandbox's credentials.
 
 import { E, fail } from '../../abi/errno.js';
+import { CAP } from '../../abi/linux-capability.js';
 import { hasCapability } from '../../sentry/credentials.js';
 import { piFutex } from '../../sentry/futex-pi.js';
 import { recordRobustList, ROBUST_LIST_HEAD_SIZE } from '../../sentry/robust-futex.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask, type TaskCredentials } from '../../sentry/syscall.js';
 import { int32 } from './decode.js';
 
-const CAP_SYS_PTRACE = 19;
-const CAP_SYS_NICE = 23;
-
 /** ptrace's read access (PTRACE_MODE_REALCREDS): the same real uid and gid throughout, or CAP_SYS_PTRACE. */
 function mayInspect(caller: TaskCredentials, target: TaskCredentials): boolean {
-  if (hasCapability(caller, CAP_SYS_PTRACE)) return true;
+  if (hasCapability(caller, CAP.SYS_PTRACE)) return true;
   const sameUids = [target.ruid, target.euid, target.suid].every((id) => id === caller.ruid);
   const sameGids = [target.rgid, target.egid, target.sgid].every((id) => id === caller.rgid);
   return sameUids && sameGids;
@@ -22,7 +20,7 @@ function mayInspect(caller: TaskCredentials, target: TaskCredentials): boolean {
 
 /** The scheduler's check_same_owner, or CAP_SYS_NICE. */
 function mayReschedule(caller: TaskCredentials, target: TaskCredentials): boolean {
-  return caller.euid === target.euid || caller.euid === target.ruid || hasCapability(caller, CAP_SYS_NICE);
+  return caller.euid === target.euid || caller.euid === target.ruid || hasCapability(caller, CAP.SYS_NICE);
 }
 
 const anyone = (): boolean => true;
