@@ -215,34 +215,69 @@ export type SyscallHandler = (
 ) => SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult | typeof RUN_ON_HOST>;
 
 /**
- * How the seccomp filter treats a syscall number:
- * - 'trap': the sentry answers it (handler, or -ENOSYS when the entry has none);
- * - 'passthrough': the host kernel runs it, no stop (only calls about the task's own
- *   memory and scheduling);
- * - 'refused': the filter answers -errno without any stop.
+ * What the seccomp filter does with a call, without asking the sentry:
+ * - 'trap': the task stops for the sentry (SECCOMP_RET_TRACE), which runs the row's
+ *   handler, or answers -ENOSYS when the row has none;
+ * - 'pass': the host kernel runs it, no stop (only calls about the task's own memory,
+ *   signal state and scheduling, that name no path, fd, pid, tid or uid);
+ * - { refuse: errno }: the filter answers -errno, no stop.
  */
-export type SyscallClass = 'trap' | 'passthrough' | 'refused';
+export type FilterVerdict = 'trap' | 'pass' | { readonly refuse: number };
+
+/** One case of an ArgumentRule: the argument matches it by value or by bits. */
+export type ArgumentCase = { readonly then: FilterVerdict; readonly label: string } & (
+  | { readonly oneOf: readonly number[] }
+  | { readonly anyBit: number }
+);
+
+/**
+ * A verdict decided by one argument, as data the filter builder compiles: the first case
+ * the argument matches decides, else `otherwise`. The argument is one the kernel reads
+ * as an int (mmap's flags, futex's op, madvise's advice, a clockid): only its low 32 bits
+ * count, so only those are compared, and high bits cannot hide a value.
+ */
+export interface ArgumentRule {
+  /** 0 to 5: rdi, rsi, rdx, r10, r8, r9. */
+  readonly arg: number;
+  /** The argument's name in the man page, for the docs. */
+  readonly argName: string;
+  /** Only these bits take part (futex's FUTEX_CMD_MASK). */
+  readonly mask?: number;
+  readonly cases: readonly ArgumentCase[];
+  readonly otherwise: FilterVerdict;
+}
+
+/** The seccomp filter's rule for one syscall number. */
+export type FilterRule = FilterVerdict | ArgumentRule;
 
 /** How completely the sandbox implements a syscall, for docs/syscalls.md. */
 export type SupportLevel = 'supported' | 'partial' | 'unsupported' | 'refused';
 
-/** One row of a syscall table. */
+/**
+ * One row of a syscall table: everything about one syscall. The sentry runs the handler
+ * of a trapped call; the seccomp filter, the dispatch and the docs are all built from rows.
+ */
 export interface SyscallEntry {
   readonly nr: number;
   readonly name: string;
-  readonly class: SyscallClass;
   readonly support: SupportLevel;
-  /** For 'trap': the handler; absent means the sentry answers -ENOSYS. */
+  readonly filter: FilterRule;
+  /** For what the filter traps: the handler; absent means the sentry answers -ENOSYS. */
   readonly handler?: SyscallHandler;
-  /** For 'refused': the errno the filter returns (ENOSYS or EPERM, as gVisor does). */
-  readonly errno?: number;
-  /** A short note for the docs (what is partial, why it is refused). */
+  /** A short note for the docs: what is partial, or what is refused. */
   readonly note?: string;
+  /**
+   * Why the filter decides as it does: for every row the host kernel may run, why that
+   * is safe for the host (what the call acts on, what it never names); for a call that
+   * carries a tid, a policy or a resource into the host kernel, why it is trapped.
+   */
+  readonly why?: string;
 }
 
 /**
- * What a table registers with the sentry: every syscall number of its architecture,
- * looked up by number on each trapped call.
+ * What a table registers with the sentry: a row for every syscall of its architecture,
+ * looked up by number on each trapped call. Numbers without a row are refused (ENOSYS)
+ * by the filter.
  */
 export interface SyscallTable {
   /** e.g. 'linux/x86_64'; also the AUDIT_ARCH the seccomp filter checks. */
