@@ -6,10 +6,13 @@ import { REG } from '../native/ptrace.js';
 import { makedev, MS, S, type FileDescription, type Location } from '../vfs/api.js';
 import { CAP } from '../abi/linux-capability.js';
 import { CLONE } from '../abi/linux-clone.js';
+import { MAP, PROT } from '../abi/linux-mman.js';
 import { NR } from '../abi/linux-syscalls.js';
 import { hasCapability, fsCredentials } from './credentials.js';
 import { prepareProgram } from './loader/image.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
+import { runRewritten } from './rewritten-call.js';
+import { schedulingOf, setScheduling } from './scheduling.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
 import { mapHostFile } from './shared-mappings.js';
 import { scratchBelowStack } from './memory.js';
@@ -18,7 +21,7 @@ import { WasmTask } from './wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
 import { SIG } from '../abi/linux-signal.js';
 import { isValidSignal } from './signals.js';
-import { RUN_ON_HOST, type ChildState, type ProcessControl, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
+import { RUN_ON_HOST, type ChildState, type MemoryLocks, type ProcessControl, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import { releaseFutexesOf } from './futex-exit.js';
@@ -29,11 +32,8 @@ const CLONE_NEW_ANY = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIP
 const PAGE = 4096n;
 const O_WRONLY = 1;
 const O_RDWR = 2;
-const PROT_WRITE = 2;
-const PROT_EXEC = 4;
 /** /dev/zero: a shared mapping of it is shared anonymous memory. */
 const DEV_ZERO = makedev(1, 5);
-const MAP = { SHARED: 0x01, PRIVATE: 0x02, SHARED_VALIDATE: 0x03, TYPE: 0x0f, ANONYMOUS: 0x20 } as const;
 
 export class TaskProcess implements ProcessControl {
   constructor(
@@ -153,16 +153,43 @@ export class TaskProcess implements ProcessControl {
   }
 
   forThread(tid: number, mayAccess: (caller: TaskCredentials, target: TaskCredentials) => boolean): typeof RUN_ON_HOST {
+    const target = this.thread(tid);
+    if (!mayAccess(this.task.creds, target.creds)) fail(E.EPERM);
+    return this.runRewritten([BigInt(target.hostTid)]);
+  }
+
+  runRewritten(args: readonly (bigint | Uint8Array | undefined)[], finish?: (hostResult: bigint) => SyscallResult): typeof RUN_ON_HOST {
+    return runRewritten(this.sandbox.tracer, this.task, args, finish);
+  }
+
+  /** A live task of the sandbox by virtual tid (0: the caller), as the sched_* calls find it. */
+  private thread(tid: number): Task {
     if (tid < 0) fail(E.EINVAL);
     const target = tid === 0 ? this.task : this.sandbox.taskByTid(tid);
     if (!target || target.exited || target.wasmSignal) fail(E.ESRCH);
-    if (!mayAccess(this.task.creds, target.creds)) fail(E.EPERM);
-    const regs = this.sandbox.tracer.regs;
-    regs[REG.rdi] = BigInt(target.hostTid);
-    if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
-    // The hook makes the sentry put the workload's own rdi back at the syscall exit.
-    this.task.exitHook = (result) => result;
-    return RUN_ON_HOST;
+    return target;
+  }
+
+  hostTidInProcess(tid: number): number | undefined {
+    const target = this.sandbox.taskByTid(tid);
+    return target && target.group === this.group && !target.exited && !target.wasmSignal ? target.hostTid : undefined;
+  }
+
+  hostPidOf(pid: number): number | undefined {
+    const group = this.sandbox.groupByPid(pid);
+    return group && !group.zombie && [...group.tasks].some((t) => !t.wasmSignal) ? group.hostPid : undefined;
+  }
+
+  getScheduling(tid: number): SchedPolicy & { readonly nice: number } {
+    return schedulingOf(this.thread(tid));
+  }
+
+  setScheduling(tid: number, change: SchedChange): void {
+    setScheduling(this.task, this.thread(tid), change);
+  }
+
+  get memoryLocks(): MemoryLocks {
+    return this.group.memoryLocks;
   }
 
   getPriority(which: number, who: number): number {
@@ -179,13 +206,13 @@ export class TaskProcess implements ProcessControl {
     if (file.accessMode === O_WRONLY) fail(E.EACCES);
     const type = flags & MAP.TYPE;
     if (type !== MAP.PRIVATE && type !== MAP.SHARED && type !== MAP.SHARED_VALIDATE) fail(E.EINVAL);
-    if (type !== MAP.PRIVATE && prot & PROT_WRITE && file.accessMode !== O_RDWR) fail(E.EACCES);
-    if (prot & PROT_EXEC && file.location.mount.flags & MS.NOEXEC) fail(E.EPERM);
+    if (type !== MAP.PRIVATE && prot & PROT.WRITE && file.accessMode !== O_RDWR) fail(E.EACCES);
+    if (prot & PROT.EXEC && file.location.mount.flags & MS.NOEXEC) fail(E.EPERM);
     const st = file.stat();
     // Directories, fifos and sockets have no pages to map.
     if ((st.mode & S.IFMT) !== S.IFREG && (st.mode & S.IFMT) !== S.IFCHR) fail(E.ENODEV);
     if (type === MAP.PRIVATE) return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
-    if ((st.mode & S.IFMT) === S.IFCHR && st.rdev === DEV_ZERO) return this.mapSharedAnonymous();
+    if ((st.mode & S.IFMT) === S.IFCHR && st.rdev === DEV_ZERO) return this.mapSharedAnonymous(flags);
     const hostFd = this.sharedHostFile(file, prot);
     if (hostFd !== undefined) {
       const mapped = mapHostFile(this.sandbox.tracer, this.task.hostTid, hostFd, { addr, length, prot, flags, offset });
@@ -193,7 +220,7 @@ export class TaskProcess implements ProcessControl {
       return mapped;
     }
     // Nothing on the host holds these contents (/proc, devices): a read-only copy.
-    if (prot & PROT_WRITE) fail(E.ENODEV);
+    if (prot & PROT.WRITE) fail(E.ENODEV);
     return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
   }
 
@@ -209,15 +236,15 @@ export class TaskProcess implements ProcessControl {
     try {
       return file.sharedHostFile((name) => this.sandbox.tracer.memfdCreate(name));
     } catch (e) {
-      if (isSysError(e) && e.errno === E.ENODEV && !(prot & PROT_WRITE)) return undefined;
+      if (isSysError(e) && e.errno === E.ENODEV && !(prot & PROT.WRITE)) return undefined;
       throw e;
     }
   }
 
   /** MAP_SHARED of /dev/zero: the host maps shared anonymous memory. */
-  private mapSharedAnonymous(): typeof RUN_ON_HOST {
+  private mapSharedAnonymous(flags: number): typeof RUN_ON_HOST {
     const regs = this.sandbox.tracer.regs;
-    regs[REG.r10] = regs[REG.r10]! | BigInt(MAP.ANONYMOUS);
+    regs[REG.r10] = BigInt.asUintN(64, BigInt(flags | MAP.ANONYMOUS));
     regs[REG.r8] = BigInt.asUintN(64, -1n);
     regs[REG.r9] = 0n;
     if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);

@@ -10,6 +10,7 @@ import { groupContinued, groupStopped, reportStatus } from './job-control.js';
 import { loadProgram, type LoadedSegment } from './loader/load.js';
 import type { ProgramImage } from './loader/image.js';
 import { CLONE } from '../abi/linux-clone.js';
+import { inheritScheduling } from './scheduling.js';
 import { forgetRobustList } from './robust-futex.js';
 import type { Sandbox } from './sandbox.js';
 import { showVirtualSender } from './signal-senders.js';
@@ -199,6 +200,7 @@ export class StopDispatch {
       const child = sandbox.addTask(tid, childHost, group, fds, fs);
       // A new thread starts with its creator's name (a new process too, above).
       if (thread) child.threadComm = parent.threadComm ?? group.comm;
+      inheritScheduling(parent, child);
       child.awaitingFirstStop = true;
       child.savedArgs = parent.savedArgs;
       if (flags & CLONE.CHILD_SETTID) child.childTidAddr = flight.childTidAddr;

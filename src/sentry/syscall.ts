@@ -119,6 +119,55 @@ export interface ChildState {
   readonly times: CpuTimes;
 }
 
+/**
+ * A task's scheduling policy as the sandbox keeps it: recorded and reported, never applied
+ * to its host thread (a real-time host thread would take the CPU from the host itself).
+ */
+export interface SchedPolicy {
+  /** SCHED_NORMAL, FIFO, RR, BATCH, IDLE or DEADLINE (src/abi/linux-sched.ts). */
+  readonly policy: number;
+  /** 1..99 for FIFO and RR, 0 for the others. */
+  readonly priority: number;
+  readonly resetOnFork: boolean;
+  /** SCHED_DEADLINE's runtime, deadline and period in nanoseconds. */
+  readonly deadline?: { readonly runtime: bigint; readonly deadline: bigint; readonly period: bigint };
+}
+
+/** What sched_setscheduler, sched_setparam and sched_setattr ask of a task. */
+export interface SchedChange {
+  /** undefined keeps the policy and its reset-on-fork flag (sched_setparam, SCHED_FLAG_KEEP_POLICY). */
+  readonly policy?: number;
+  readonly resetOnFork: boolean;
+  readonly priority: number;
+  /** sched_setattr's nice for a fair policy; the others keep the task's. */
+  readonly nice?: number;
+  readonly deadline?: SchedPolicy['deadline'];
+  /** sched_attr's sched_flags as given (validated with the rest). */
+  readonly flags: number;
+}
+
+/**
+ * The memory a process has locked with mlock, mlock2, mlockall and MAP_LOCKED. Locks are
+ * advisory (as gVisor's mm has them): counted against RLIMIT_MEMLOCK as Linux counts
+ * them, never pinning host memory. Addresses are page-aligned.
+ */
+export interface MemoryLocks {
+  /** Bytes locked now: the parts of the locked ranges still mapped. */
+  lockedBytes(): bigint;
+  /** Bytes of [start, end) already locked. */
+  lockedWithin(start: bigint, end: bigint): bigint;
+  /** Whether every page of [start, end) is mapped. */
+  isMapped(start: bigint, end: bigint): boolean;
+  /** Bytes of every mapping the process has (mlockall's MCL_CURRENT locks them all). */
+  mappedBytes(): bigint;
+  lock(start: bigint, end: bigint): void;
+  unlock(start: bigint, end: bigint): void;
+  lockAllMapped(): void;
+  unlockAll(): void;
+  /** mlockall's MCL_FUTURE, recorded (mappings made later are not counted). */
+  lockFuture: boolean;
+}
+
 /** A signal disposition as rt_sigaction sets it. */
 export interface SignalDisposition {
   readonly handler: bigint;
@@ -172,6 +221,27 @@ export interface ProcessControl {
    */
   getPriority(which: number, who: number): number;
   setPriority(which: number, who: number, nice: number): void;
+  /**
+   * sched_getscheduler/sched_getparam/sched_getattr: the policy of a task of the sandbox by
+   * virtual tid (0: the caller), and its nice value. EINVAL for a negative tid, ESRCH for
+   * an unknown one.
+   */
+  getScheduling(tid: number): SchedPolicy & { readonly nice: number };
+  /** sched_setscheduler/sched_setparam/sched_setattr with Linux's rules (EINVAL, EPERM). */
+  setScheduling(tid: number, change: SchedChange): void;
+  /**
+   * Lets the host kernel run the trapped call with some arguments replaced (index 0..5):
+   * a bigint goes in the register; bytes are copied below the caller's stack pointer and
+   * their address goes in it. The workload's own registers are put back at the syscall
+   * exit, where finish (if given) turns the host's result into the workload's.
+   */
+  runRewritten(args: readonly (bigint | Uint8Array | undefined)[], finish?: (hostResult: bigint) => SyscallResult): typeof RUN_ON_HOST;
+  /** The host tid of a live thread of the caller's own process by virtual tid; undefined for any other. */
+  hostTidInProcess(tid: number): number | undefined;
+  /** The host pid of a live process of the sandbox by virtual pid; undefined for any other. */
+  hostPidOf(pid: number): number | undefined;
+  /** What the process has locked (mlock and friends). */
+  readonly memoryLocks: MemoryLocks;
   /**
    * mmap of a file: MAP_PRIVATE gets an anonymous mapping filled from the file; MAP_SHARED
    * maps for real the host file behind the contents (a bind mount's host file, the host

@@ -46,6 +46,7 @@ export class TaskLifecycle {
     group.exe = program.location;
     group.brk = brk;
     group.fileMappings.clear();
+    group.memoryLocks.unlockAll();
   }
 
   /** waitpid said no tracee is left: whatever the tables say, the sandbox is over. */

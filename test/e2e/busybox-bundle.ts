@@ -51,6 +51,8 @@ export interface BundleOptions {
   extraCaps?: string[];
   /** linux.resources.pids.limit */
   pidsLimit?: number;
+  /** process.rlimits beyond RLIMIT_NOFILE. */
+  rlimits?: { type: string; hard: number; soft: number }[];
 }
 
 /** Writes DIR/config.json for the rootfs at DIR/rootfs. */
@@ -65,7 +67,7 @@ export function writeConfig(dir: string, options: BundleOptions): void {
       env: options.env ?? ['PATH=/bin', 'TERM=dumb'],
       cwd: options.cwd ?? '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [] },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }, ...(options.rlimits ?? [])],
     },
     root: { path: 'rootfs', readonly: options.readonly ?? false },
     hostname: options.hostname ?? 'tssc-e2e',
@@ -100,17 +102,28 @@ export interface RunOptions {
   wrapper?: string[];
 }
 
-export function tsscRun(dir: string, extra: string[] = [], options: RunOptions = {}): RunResult {
+/** The command line of `tssc run` for a bundle, under setpriv when asUser is set. */
+function tsscArgv(dir: string, extra: string[], options: RunOptions): string[] {
   const tssc = path.join(options.tsscDir ?? REPO, 'bin', 'tssc.js');
   const state = options.stateDir ?? path.join(dir, 'state');
   const id = `e2e-${process.pid}-${runCounter++}`;
   const command = [tssc, '--root', state, 'run', ...extra, '--bundle', dir, id];
   const node = [...(options.wrapper ?? []), process.execPath, ...command];
-  const argv = options.asUser === undefined
+  return options.asUser === undefined
     ? node
     : ['setpriv', `--reuid=${options.asUser}`, `--regid=${options.asUser}`, '--clear-groups', ...node];
+}
+
+export function tsscRun(dir: string, extra: string[] = [], options: RunOptions = {}): RunResult {
+  const argv = tsscArgv(dir, extra, options);
   const result = spawnSync(argv[0]!, argv.slice(1), { input: options.input ?? '', encoding: 'utf8', timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** `tssc run` in the background with piped stdio (setpriv execs node: the child's pid is the sentry's). */
+export function tsscSpawn(dir: string, options: RunOptions = {}) {
+  const argv = tsscArgv(dir, [], options);
+  return spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** The same command started in the background, for signal tests. */

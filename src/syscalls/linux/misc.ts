@@ -1,10 +1,10 @@
 // Calls about the task itself that the sentry answers or lets the host run: brk, umask,
-// prctl, file-backed mmap, scheduler calls that name a pid.
+// prctl, seccomp.
 
 import { E, fail } from '../../abi/errno.js';
 import { CAP, CAP_LAST_CAP } from '../../abi/linux-capability.js';
 import { hasCapability } from '../../sentry/credentials.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallResult, type SyscallTask } from '../../sentry/syscall.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 
 const PR = {
@@ -82,19 +82,9 @@ function seccomp(): typeof RUN_ON_HOST {
   return RUN_ON_HOST;
 }
 
-/**
- * mmap of a file (anonymous mappings never stop here: the filter lets them through):
- * mmap(addr, length, prot, flags, fd, offset).
- */
-function mmap(task: SyscallTask, args: SyscallArgs): SyscallResult | typeof RUN_ON_HOST {
-  const file = task.fds.get(int32(args[4]));
-  return task.process.mapFile(pointer(args[0]), args[1], int32(args[2]), int32(args[3]), file, BigInt.asIntN(64, args[5]));
-}
-
 export const miscSyscalls = {
   brk,
   umask,
   prctl,
   seccomp,
-  mmap,
 } satisfies Record<string, SyscallHandler>;

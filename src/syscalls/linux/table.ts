@@ -7,6 +7,7 @@
 
 import { E } from '../../abi/errno.js';
 import { FUTEX_CMD_MASK, PI_COMMANDS } from '../../abi/linux-futex.js';
+import { MADV, MAP } from '../../abi/linux-mman.js';
 import { NR, type SyscallName } from '../../abi/linux-syscalls.js';
 import type { SyscallEntry, SyscallTable } from '../../sentry/syscall.js';
 import { dirSyscalls as dir } from './dir.js';
@@ -15,11 +16,13 @@ import { fileSyscalls as fs } from './fs.js';
 import { idSyscalls as id } from './id.js';
 import { ioctlSyscalls as ioctl } from './ioctl.js';
 import { miscSyscalls as misc } from './misc.js';
+import { mmSyscalls as mm } from './mm.js';
 import { pipeSyscalls as pipe } from './pipe.js';
 import { pollSyscalls as poll } from './poll.js';
 import { processSyscalls as proc } from './process.js';
 import { resourceSyscalls as resource } from './resource.js';
-import { byArgument, host, partial, refused, supported, unsupported, type SyscallRow } from './row.js';
+import { byArgument, host, partial, refuse, refused, supported, unsupported, type SyscallRow } from './row.js';
+import { schedSyscalls as sched } from './sched.js';
 import { signalSyscalls as signal } from './signal.js';
 import { statSyscalls as stat } from './stat.js';
 import { threadSyscalls as threads } from './threads.js';
@@ -27,12 +30,18 @@ import { timeSyscalls as time } from './time.js';
 import { utsSyscalls as uts } from './uts.js';
 import { xattrSyscalls as xattr } from './xattr.js';
 
-const MAP = { ANONYMOUS: 0x20 } as const;
-
-// Why the host kernel may run a call, for the rows that share a reason.
+// Why the host kernel may run a call, or why the filter stops it, for the rows that share a reason.
 const OWN_MEMORY = 'acts on the task\'s own mappings only, and names no fd, path, pid or tid';
 const OWN_SIGNALS = 'the calling thread\'s own signal mask, stack, pending set or frame';
 const OWN_TIMERS = 'timers of the calling process, whose signals go to itself';
+const POLICY = 'a real-time policy on a host thread takes the CPU from the host: policies and priorities are checked (CAP_SYS_NICE, RLIMIT_RTPRIO, reset-on-fork, the same owner) and kept by the sentry over virtual tids, never applied to a host thread';
+const POLICY_RECORDED = 'real-time and deadline policies are the sandbox\'s record: the host thread stays SCHED_OTHER';
+const NICE = 'who is a virtual tid, process group or uid (the host would read it as its own); the nice value reaches the host thread once RLIMIT_NICE or CAP_SYS_NICE allow it: a fair-share weight, not a real-time policy';
+const AFFINITY = 'its virtual tid is made the host\'s after the same-owner check; an affinity only restricts the thread to CPUs its host cpuset allows';
+const LOCKS_ARE_ADVISORY = 'locked host memory is memory the host cannot reclaim, and a root tssc has CAP_IPC_LOCK: locks are checked against the sandbox\'s RLIMIT_MEMLOCK and CAP_IPC_LOCK and recorded, never made on the host';
+const LOCK_RECORDED = 'locks are advisory: counted against RLIMIT_MEMLOCK, no host page is pinned';
+const CPU_CLOCK = 'a negative clock id names the CPU clock of a pid or tid: the sentry makes it the host\'s (a thread of the caller\'s process, or a process of the sandbox), else EINVAL; an fd\'s clock is EINVAL';
+const IOPRIO = 'it names a tid, process group or user the host would read as its own';
 
 /** Every syscall of x86-64 Linux, in number order; the compiler insists on a row for each. */
 const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
@@ -49,13 +58,16 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
     {
       arg: 3,
       argName: 'flags',
-      cases: [{ anyBit: MAP.ANONYMOUS, then: 'pass', label: 'MAP_ANONYMOUS' }],
+      cases: [
+        { anyBit: MAP.LOCKED, then: 'trap', label: 'MAP_LOCKED' },
+        { anyBit: MAP.ANONYMOUS, then: 'pass', label: 'MAP_ANONYMOUS' },
+      ],
       otherwise: 'trap',
     },
     {
-      handler: misc.mmap,
-      note: 'MAP_PRIVATE file mappings are copies filled from the file; MAP_SHARED maps the host file behind the contents for real (the host file of a bind mount, a host memfd for memory files), given to the task by SCM_RIGHTS',
-      why: 'an anonymous mapping is memory of the task\'s own; a file mapping names an fd, so the sentry maps it',
+      handler: mm.mmap,
+      note: 'MAP_PRIVATE file mappings are copies filled from the file; MAP_SHARED maps the host file behind the contents for real (the host file of a bind mount, a host memfd for memory files), given to the task by SCM_RIGHTS; MAP_LOCKED is checked as mlock is and advisory (a file mapping\'s lock is not counted afterwards)',
+      why: `an anonymous mapping is memory of the task's own; a file mapping names an fd, so the sentry maps it; ${LOCKS_ARE_ADVISORY}`,
     },
   ),
   mprotect: host(OWN_MEMORY),
@@ -76,7 +88,21 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   mremap: host(OWN_MEMORY),
   msync: host('flushes the task\'s own shared mappings, whose host files the sentry chose (a bind mount\'s file it may write, or a memfd)'),
   mincore: host('reports which of the task\'s own pages are resident'),
-  madvise: host(OWN_MEMORY),
+  madvise: byArgument(
+    {
+      arg: 2,
+      argName: 'advice',
+      cases: [
+        { oneOf: [MADV.HWPOISON, MADV.SOFT_OFFLINE], then: refuse(E.EPERM), label: 'MADV_HWPOISON, MADV_SOFT_OFFLINE' },
+        { oneOf: [MADV.MERGEABLE, MADV.UNMERGEABLE], then: refuse(E.EINVAL), label: 'MADV_MERGEABLE, MADV_UNMERGEABLE' },
+      ],
+      otherwise: 'pass',
+    },
+    {
+      note: 'MADV_HWPOISON and MADV_SOFT_OFFLINE are EPERM; MADV_MERGEABLE and MADV_UNMERGEABLE are EINVAL, as without KSM',
+      why: 'advice about the task\'s own pages (MADV_REMOVE only on a shared mapping it may write); poisoning or offlining a page acts on host memory (CAP_SYS_ADMIN on the host, which a root tssc has), and KSM would merge the sandbox\'s pages with host processes\' (a side channel on their contents): those are refused',
+    },
+  ),
   shmget: unsupported(),
   shmat: unsupported(),
   shmctl: unsupported(),
@@ -188,19 +214,19 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   statfs: supported(stat.statfs),
   fstatfs: supported(stat.fstatfs),
   sysfs: refused(E.ENOSYS),
-  getpriority: supported(threads.getpriority),
-  setpriority: supported(threads.setpriority),
-  sched_setparam: partial(threads.sched_setparam, 'real-time priorities are bounded by the host\'s limits, not the sandbox\'s RLIMIT_RTPRIO'),
-  sched_getparam: supported(threads.sched_getparam),
-  sched_setscheduler: partial(threads.sched_setscheduler, 'real-time policies are bounded by the host\'s limits, not the sandbox\'s RLIMIT_RTPRIO'),
-  sched_getscheduler: supported(threads.sched_getscheduler),
-  sched_get_priority_max: unsupported(),
-  sched_get_priority_min: unsupported(),
-  sched_rr_get_interval: supported(threads.sched_rr_get_interval),
-  mlock: host(OWN_MEMORY),
-  munlock: host(OWN_MEMORY),
-  mlockall: host(OWN_MEMORY),
-  munlockall: host(OWN_MEMORY),
+  getpriority: supported(sched.getpriority, NICE),
+  setpriority: supported(sched.setpriority, NICE),
+  sched_setparam: partial(sched.sched_setparam, POLICY_RECORDED, POLICY),
+  sched_getparam: supported(sched.sched_getparam, POLICY),
+  sched_setscheduler: partial(sched.sched_setscheduler, POLICY_RECORDED, POLICY),
+  sched_getscheduler: supported(sched.sched_getscheduler, POLICY),
+  sched_get_priority_max: host('the range of priorities of a policy: constants of the kernel; no tid'),
+  sched_get_priority_min: host('the range of priorities of a policy: constants of the kernel; no tid'),
+  sched_rr_get_interval: supported(sched.sched_rr_get_interval, `${POLICY}; a fair policy's slice is the host thread's, its virtual tid made the host's`),
+  mlock: partial(mm.mlock, LOCK_RECORDED, LOCKS_ARE_ADVISORY),
+  munlock: partial(mm.munlock, LOCK_RECORDED, LOCKS_ARE_ADVISORY),
+  mlockall: partial(mm.mlockall, `${LOCK_RECORDED}; MCL_FUTURE is recorded, later mappings are not counted`, LOCKS_ARE_ADVISORY),
+  munlockall: partial(mm.munlockall, LOCK_RECORDED, LOCKS_ARE_ADVISORY),
   vhangup: refused(E.EPERM),
   modify_ldt: refused(E.EPERM),
   pivot_root: refused(E.EPERM),
@@ -264,8 +290,8 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
       why: 'waits and wakes on words of the task\'s own memory (a shared futex on a file mapping of the sandbox can only wake waiters on that file); a PI futex word holds its owner\'s tid, so the PI operations stop for the sentry',
     },
   ),
-  sched_setaffinity: supported(threads.sched_setaffinity),
-  sched_getaffinity: supported(threads.sched_getaffinity),
+  sched_setaffinity: supported(sched.sched_setaffinity, AFFINITY),
+  sched_getaffinity: supported(sched.sched_getaffinity, AFFINITY),
   set_thread_area: unsupported(),
   io_setup: unsupported(),
   io_destroy: unsupported(),
@@ -283,14 +309,25 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   restart_syscall: host('restarts the task\'s own call the host interrupted (a sleep or futex wait the host ran)'),
   semtimedop: unsupported(),
   fadvise64: supported(fs.fadvise64),
-  timer_create: host(OWN_TIMERS),
+  timer_create: supported(time.timer_create, `${OWN_TIMERS}; a SIGEV_THREAD_ID tid (of the caller's own process, else EINVAL) and a CPU clock's pid or tid are virtual: the host kernel gets a copy with the host's ids`),
   timer_settime: host(OWN_TIMERS),
   timer_gettime: host(OWN_TIMERS),
   timer_getoverrun: host(OWN_TIMERS),
   timer_delete: host(OWN_TIMERS),
   clock_settime: refused(E.EPERM),
-  clock_gettime: host('reads a clock (the vDSO answers most reads without any call)'),
-  clock_getres: supported(time.clock_getres),
+  clock_gettime: byArgument(
+    {
+      arg: 0,
+      argName: 'clockid',
+      cases: [{ anyBit: 0x80000000, then: 'trap', label: 'a negative id (the CPU clock of a pid or tid, or an fd\'s clock)' }],
+      otherwise: 'pass',
+    },
+    {
+      handler: time.clock_gettime,
+      why: `reads a clock (the vDSO answers most reads without any call); ${CPU_CLOCK}`,
+    },
+  ),
+  clock_getres: supported(time.clock_getres, CPU_CLOCK),
   clock_nanosleep: partial(time.clock_nanosleep, 'no CPU-time clocks'),
   exit_group: host('ends the calling process; the sentry sees every thread\'s exit stop'),
   epoll_wait: supported(poll.epoll_wait),
@@ -312,8 +349,8 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   add_key: refused(E.ENOSYS),
   request_key: refused(E.ENOSYS),
   keyctl: refused(E.ENOSYS),
-  ioprio_set: unsupported(),
-  ioprio_get: unsupported(),
+  ioprio_set: unsupported(IOPRIO),
+  ioprio_get: unsupported(IOPRIO),
   inotify_init: unsupported(),
   inotify_add_watch: unsupported(),
   inotify_rm_watch: unsupported(),
@@ -335,7 +372,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   ppoll: supported(poll.ppoll),
   unshare: refused(E.EPERM),
   set_robust_list: supported(threads.set_robust_list),
-  get_robust_list: supported(threads.get_robust_list),
+  get_robust_list: supported(threads.get_robust_list, 'its virtual tid is made the host\'s, after the ptrace access check, for the host to report that thread\'s list head'),
   splice: supported(fs.splice),
   tee: supported(fs.tee),
   sync_file_range: supported(fs.sync_file_range),
@@ -370,13 +407,13 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   syncfs: supported(fs.syncfs),
   sendmmsg: unsupported(),
   setns: refused(E.EPERM),
-  getcpu: host('tells the CPU and NUMA node the thread runs on'),
+  getcpu: host('tells the host CPU and NUMA node the thread runs on, as sched_getaffinity shows the CPUs; names no tid'),
   process_vm_readv: refused(E.EPERM),
   process_vm_writev: refused(E.EPERM),
   kcmp: refused(E.EPERM),
   finit_module: refused(E.EPERM),
-  sched_setattr: unsupported(),
-  sched_getattr: unsupported(),
+  sched_setattr: partial(sched.sched_setattr, `${POLICY_RECORDED}; utilization clamps are EOPNOTSUPP`, POLICY),
+  sched_getattr: partial(sched.sched_getattr, 'utilization clamps read 0', POLICY),
   renameat2: supported(dir.renameat2),
   seccomp: supported(misc.seccomp),
   getrandom: host('random bytes from the host\'s pool, which nothing in the sandbox can drain or seed'),
@@ -385,8 +422,8 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   bpf: refused(E.EPERM),
   execveat: supported(proc.execveat),
   userfaultfd: refused(E.ENOSYS),
-  membarrier: host('memory barriers on the CPUs running the task\'s own threads'),
-  mlock2: host(OWN_MEMORY),
+  membarrier: host('memory barriers for the task\'s own threads (the expedited commands interrupt only CPUs running threads that registered for them; MEMBARRIER_CMD_GLOBAL waits, at the caller\'s cost)'),
+  mlock2: partial(mm.mlock2, LOCK_RECORDED, LOCKS_ARE_ADVISORY),
   copy_file_range: supported(fs.copy_file_range),
   preadv2: supported(fs.preadv2),
   pwritev2: supported(fs.pwritev2),
