@@ -20,17 +20,17 @@ export function runRewritten(
   finish: (hostResult: bigint) => SyscallResult = (result) => result,
 ): typeof RUN_ON_HOST {
   const regs = tracer.regs;
+  // Memory first: a write that fails (EFAULT) leaves the registers as the task has them.
   let below = regs[REG.rsp]!;
-  args.forEach((value, i) => {
-    const reg = ARG_REGS[i];
-    if (value === undefined || reg === undefined) return;
-    if (typeof value === 'bigint') {
-      regs[reg] = BigInt.asUintN(64, value);
-      return;
-    }
+  const values = args.map((value) => {
+    if (value === undefined || typeof value === 'bigint') return value;
     below = scratchBelowStack(below, value.length);
     task.mem.write(below, value);
-    regs[reg] = below;
+    return below;
+  });
+  values.forEach((value, i) => {
+    const reg = ARG_REGS[i];
+    if (value !== undefined && reg !== undefined) regs[reg] = BigInt.asUintN(64, value);
   });
   if (tracer.setRegs(task.hostTid) !== 0) fail(E.ESRCH);
   task.exitHook = finish;
