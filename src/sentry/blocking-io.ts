@@ -4,10 +4,10 @@
 import { E, SysError } from '../abi/errno.js';
 import { O } from '../abi/linux-fcntl.js';
 import { POLL } from '../abi/linux-poll.js';
+import { SIG } from '../abi/linux-signal.js';
 import type { FileDescription } from '../vfs/api.js';
 import type { SyscallTask } from './syscall.js';
 
-const SIGPIPE = 13;
 
 function isNonBlocking(file: FileDescription): boolean {
   return (file.statusFlags & O.NONBLOCK) !== 0;
@@ -78,7 +78,7 @@ function writeOnce(task: SyscallTask, file: FileDescription, buf: Uint8Array, pr
     progress.done += file.write(buf.subarray(progress.done), position === undefined ? undefined : position + progress.done);
     if (progress.done === buf.length || isNonBlocking(file)) return progress.done;
   } catch (e) {
-    if (e instanceof SysError && e.errno === E.EPIPE) task.signalSelf(SIGPIPE);
+    if (e instanceof SysError && e.errno === E.EPIPE) task.signalSelf(SIG.PIPE);
     // A blocking writer waits for room however much went already; any other end
     // (an error, a non-blocking file) returns what was written, or the error.
     if (!wouldBlock(e) || isNonBlocking(file)) {

@@ -12,7 +12,7 @@
 
 import { readHostProc, signalSetField } from './host-proc.js';
 import { RLIMIT } from './rlimits.js';
-import { SIG } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
 import type { Rlimit, TaskCredentials } from './syscall.js';
 import { keepsSpecCoreLimit } from './test-faults.js';
 import type { ThreadGroup } from './thread-group.js';

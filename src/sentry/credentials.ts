@@ -2,32 +2,15 @@
 // values: a change makes a new TaskCredentials, as Linux's prepare_creds/commit_creds do.
 
 import { E, fail } from '../abi/errno.js';
+import { CAP, CAP_NAMES, capMask } from '../abi/linux-capability.js';
 import type { Credentials } from '../vfs/api.js';
 import type { TaskCredentials } from './syscall.js';
-
-export const CAP_SETGID = 6;
-export const CAP_SETUID = 7;
-export const CAP_SETPCAP = 8;
-export const CAP_SYS_ADMIN = 21;
-export const CAP_SYS_RESOURCE = 24;
-export const CAP_LAST_CAP = 40;
-export const ALL_CAPS = (1n << BigInt(CAP_LAST_CAP + 1)) - 1n;
-
-/** The capability names OCI specs use (CAP_CHOWN ...), by number. */
-const CAP_NAMES = [
-  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID',
-  'SETPCAP', 'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW',
-  'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT',
-  'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD',
-  'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG',
-  'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
-];
 
 /** A capability set from OCI names ("CAP_CHOWN"); unknown names are ignored, as runc warns. */
 export function capsFromNames(names: readonly string[] | undefined): bigint {
   let mask = 0n;
   for (const name of names ?? []) {
-    const index = CAP_NAMES.indexOf(name.replace(/^CAP_/, ''));
+    const index = (CAP_NAMES as readonly string[]).indexOf(name.replace(/^CAP_/, ''));
     if (index >= 0) mask |= 1n << BigInt(index);
   }
   return mask;
@@ -77,7 +60,7 @@ function adjustCaps(before: TaskCredentials, after: TaskCredentials): TaskCreden
   } else if (before.euid !== 0 && after.euid === 0) {
     effective = permitted;
   }
-  const FS_CAPS = 0b11111n | (1n << 9n) | (1n << 27n); // CHOWN..FSETID, LINUX_IMMUTABLE, MKNOD
+  const FS_CAPS = capMask(CAP.CHOWN, CAP.DAC_OVERRIDE, CAP.DAC_READ_SEARCH, CAP.FOWNER, CAP.FSETID, CAP.LINUX_IMMUTABLE, CAP.MKNOD);
   if (before.fsuid === 0 && after.fsuid !== 0) effective &= ~FS_CAPS;
   else if (before.fsuid !== 0 && after.fsuid === 0) effective |= permitted & FS_CAPS;
   return { ...after, permitted, effective };
@@ -87,7 +70,7 @@ const UNCHANGED = -1;
 
 /** setresuid(2): -1 keeps a value; unprivileged callers may only pick among their own ids. */
 export function setresuid(creds: TaskCredentials, r: number, e: number, s: number): TaskCredentials {
-  const privileged = hasCapability(creds, CAP_SETUID);
+  const privileged = hasCapability(creds, CAP.SETUID);
   const own = [creds.ruid, creds.euid, creds.suid];
   for (const id of [r, e, s]) {
     if (id !== UNCHANGED && !privileged && !own.includes(id)) fail(E.EPERM);
@@ -105,14 +88,14 @@ export function setresuid(creds: TaskCredentials, r: number, e: number, s: numbe
 
 /** setuid(2): privileged callers set all three ids; others only the effective one. */
 export function setuid(creds: TaskCredentials, uid: number): TaskCredentials {
-  if (hasCapability(creds, CAP_SETUID)) return setresuid(creds, uid, uid, uid);
+  if (hasCapability(creds, CAP.SETUID)) return setresuid(creds, uid, uid, uid);
   if (uid !== creds.ruid && uid !== creds.suid) fail(E.EPERM);
   return setresuid(creds, UNCHANGED, uid, UNCHANGED);
 }
 
 /** setreuid(2): a new real uid or a changed effective uid also sets the saved uid. */
 export function setreuid(creds: TaskCredentials, r: number, e: number): TaskCredentials {
-  const privileged = hasCapability(creds, CAP_SETUID);
+  const privileged = hasCapability(creds, CAP.SETUID);
   if (r !== UNCHANGED && !privileged && r !== creds.ruid && r !== creds.euid) fail(E.EPERM);
   if (e !== UNCHANGED && !privileged && ![creds.ruid, creds.euid, creds.suid].includes(e)) fail(E.EPERM);
   const newEuid = e === UNCHANGED ? creds.euid : e;
@@ -132,7 +115,7 @@ function setresuidUnchecked(creds: TaskCredentials, r: number, e: number, s: num
 }
 
 export function setresgid(creds: TaskCredentials, r: number, e: number, s: number): TaskCredentials {
-  const privileged = hasCapability(creds, CAP_SETGID);
+  const privileged = hasCapability(creds, CAP.SETGID);
   const own = [creds.rgid, creds.egid, creds.sgid];
   for (const id of [r, e, s]) {
     if (id !== UNCHANGED && !privileged && !own.includes(id)) fail(E.EPERM);
@@ -142,13 +125,13 @@ export function setresgid(creds: TaskCredentials, r: number, e: number, s: numbe
 }
 
 export function setgid(creds: TaskCredentials, gid: number): TaskCredentials {
-  if (hasCapability(creds, CAP_SETGID)) return setresgid(creds, gid, gid, gid);
+  if (hasCapability(creds, CAP.SETGID)) return setresgid(creds, gid, gid, gid);
   if (gid !== creds.rgid && gid !== creds.sgid) fail(E.EPERM);
   return setresgid(creds, UNCHANGED, gid, UNCHANGED);
 }
 
 export function setregid(creds: TaskCredentials, r: number, e: number): TaskCredentials {
-  const privileged = hasCapability(creds, CAP_SETGID);
+  const privileged = hasCapability(creds, CAP.SETGID);
   if (r !== UNCHANGED && !privileged && r !== creds.rgid && r !== creds.egid) fail(E.EPERM);
   if (e !== UNCHANGED && !privileged && ![creds.rgid, creds.egid, creds.sgid].includes(e)) fail(E.EPERM);
   const egid = e === UNCHANGED ? creds.egid : e;
@@ -158,17 +141,17 @@ export function setregid(creds: TaskCredentials, r: number, e: number): TaskCred
 
 /** setfsuid(2)/setfsgid(2) return the previous value and never fail. */
 export function setfsuid(creds: TaskCredentials, uid: number): TaskCredentials {
-  const allowed = hasCapability(creds, CAP_SETUID) || [creds.ruid, creds.euid, creds.suid, creds.fsuid].includes(uid);
+  const allowed = hasCapability(creds, CAP.SETUID) || [creds.ruid, creds.euid, creds.suid, creds.fsuid].includes(uid);
   return allowed ? adjustCaps(creds, { ...creds, fsuid: uid }) : creds;
 }
 
 export function setfsgid(creds: TaskCredentials, gid: number): TaskCredentials {
-  const allowed = hasCapability(creds, CAP_SETGID) || [creds.rgid, creds.egid, creds.sgid, creds.fsgid].includes(gid);
+  const allowed = hasCapability(creds, CAP.SETGID) || [creds.rgid, creds.egid, creds.sgid, creds.fsgid].includes(gid);
   return allowed ? { ...creds, fsgid: gid } : creds;
 }
 
 export function setgroups(creds: TaskCredentials, groups: readonly number[]): TaskCredentials {
-  if (!hasCapability(creds, CAP_SETGID)) fail(E.EPERM);
+  if (!hasCapability(creds, CAP.SETGID)) fail(E.EPERM);
   return { ...creds, groups: [...groups] };
 }
 
@@ -176,7 +159,7 @@ export function setgroups(creds: TaskCredentials, groups: readonly number[]): Ta
 export function capset(creds: TaskCredentials, effective: bigint, permitted: bigint, inheritable: bigint): TaskCredentials {
   if ((permitted & ~creds.permitted) !== 0n) fail(E.EPERM);
   if ((effective & ~permitted) !== 0n) fail(E.EPERM);
-  const inheritableCeiling = hasCapability(creds, CAP_SETPCAP) ? creds.inheritable | creds.bounding : creds.inheritable | creds.permitted;
+  const inheritableCeiling = hasCapability(creds, CAP.SETPCAP) ? creds.inheritable | creds.bounding : creds.inheritable | creds.permitted;
   if ((inheritable & ~inheritableCeiling) !== 0n) fail(E.EPERM);
   return { ...creds, effective, permitted, inheritable };
 }

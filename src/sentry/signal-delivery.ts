@@ -8,7 +8,7 @@ import { holdsSignal, temporaryMask } from './masked-waits.js';
 import { deliverableSignals } from './pending-signals.js';
 import type { Sandbox } from './sandbox.js';
 import { childStateCode, OUTSIDE_SENDER, recordSender, type SignalSender } from './signal-senders.js';
-import { SIG } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import { hostBlockedSignals, routeProcessSignal } from './threads.js';

@@ -6,7 +6,7 @@
 // siginfo: at the tracee's signal-delivery-stop, or after a sigtimedwait took the signal,
 // as gVisor's kernel fills siginfo itself.
 
-import { QUEUED_SIGINFO_SIZE, SI_CODE, SIGINFO_OFFSET, SIGINFO_SIZE, writeSiginfoSender, type SiginfoSender } from '../abi/linux-signal.js';
+import { QUEUED_SIGINFO_SIZE, SI_CODE, SIG, SIGINFO_OFFSET, SIGINFO_SIZE, SIGRTMIN, writeSiginfoSender, type SiginfoSender } from '../abi/linux-signal.js';
 import type { Tracer } from '../native/ptrace.js';
 import type { ThreadGroup } from './thread-group.js';
 
@@ -21,12 +21,10 @@ export interface SignalSender extends SiginfoSender {
 export const OUTSIDE_SENDER: SignalSender = { pid: 0, uid: 0 };
 
 const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, STOPPED: 5, CONTINUED: 6 } as const;
-const SIGCONT = 18;
-const SIGRTMIN = 32;
 
 /** A raw wait status as SIGCHLD's and waitid's si_code and si_status. */
 export function childStateCode(status: number): { code: number; status: number } {
-  if (status === 0xffff) return { code: CLD.CONTINUED, status: SIGCONT };
+  if (status === 0xffff) return { code: CLD.CONTINUED, status: SIG.CONT };
   if ((status & 0xff) === 0x7f) return { code: CLD.STOPPED, status: (status >> 8) & 0xff };
   const sig = status & 0x7f;
   if (sig === 0) return { code: CLD.EXITED, status: (status >> 8) & 0xff };

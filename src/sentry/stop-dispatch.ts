@@ -9,11 +9,12 @@ import { releaseFutexesIfEnding, releaseFutexesOf } from './futex-exit.js';
 import { groupContinued, groupStopped, reportStatus } from './job-control.js';
 import { loadProgram, type LoadedSegment } from './loader/load.js';
 import type { ProgramImage } from './loader/image.js';
-import { CLONE } from './process-control.js';
+import { CLONE } from '../abi/linux-clone.js';
+import { inheritScheduling } from './scheduling.js';
 import { forgetRobustList } from './robust-futex.js';
 import type { Sandbox } from './sandbox.js';
 import { showVirtualSender } from './signal-senders.js';
-import { SIG } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
 import type { SyscallResult } from './syscall.js';
 import type { Task } from './task.js';
 import { ThreadGroup } from './thread-group.js';
@@ -231,6 +232,7 @@ export class StopDispatch {
       const child = sandbox.addTask(tid, childHost, group, fds, fs);
       // A new thread starts with its creator's name (a new process too, above).
       if (thread) child.threadComm = parent.threadComm ?? group.comm;
+      inheritScheduling(parent, child);
       child.awaitingFirstStop = true;
       child.savedArgs = parent.savedArgs;
       if (flags & CLONE.CHILD_SETTID) child.childTidAddr = flight.childTidAddr;

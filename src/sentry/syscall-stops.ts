@@ -4,14 +4,13 @@
 // restarts and EINTR after signals as Linux gives them.
 
 import { E, isSysError } from '../abi/errno.js';
+import { NR } from '../abi/linux-syscalls.js';
 import { REG, RESUME } from '../native/ptrace.js';
 import type { Sandbox } from './sandbox.js';
 import { interruptedOutcome, isRestartCode } from './restart.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallResult } from './syscall.js';
 import { faultyHandler } from './test-faults.js';
 import type { Task } from './task.js';
-
-const NR_CLONE = 56;
 
 export class SyscallStops {
   constructor(private readonly sandbox: Sandbox) {}
@@ -22,7 +21,7 @@ export class SyscallStops {
     const tracer = sandbox.tracer;
     const regs = tracer.regs;
     const nr = Number(regs[REG.orig_rax]!);
-    if (task.phase === 'spawning' && !task.exited && nr === 59) {
+    if (task.phase === 'spawning' && !task.exited && nr === NR.execve) {
       // The helper's own execve of the stub.
       tracer.cont(task.hostTid, 0, RESUME.cont);
       return 0;
@@ -102,7 +101,7 @@ export class SyscallStops {
     task.cloneInFlight = undefined;
     if (!flight || hostResult < 0n || !flight.child) return sandbox.stops.complete(task, hostResult);
     const vtid = flight.child.tid;
-    sandbox.observer?.syscall(task, NR_CLONE, [flight.flags, 0n, 0n, 0n, 0n, 0n], vtid);
+    sandbox.observer?.syscall(task, NR.clone, [flight.flags, 0n, 0n, 0n, 0n, 0n], vtid);
     return sandbox.stops.complete(task, vtid);
   }
 

@@ -5,7 +5,8 @@
 import { sandboxStatus } from './core-dump.js';
 import type { ProgramImage } from './loader/image.js';
 import type { Sandbox } from './sandbox.js';
-import { SA, SIG, SIG_IGN } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
+import { SA, SIG_IGN } from './signals.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
@@ -69,6 +70,7 @@ export class TaskLifecycle {
     // A new program is dumpable again (setuid programs aside).
     group.dumpable = true;
     group.fileMappings.clear();
+    group.memoryLocks.unlockAll();
   }
 
   /** Whether a task of another process uses task's fd table (CLONE_FILES without CLONE_THREAD). */

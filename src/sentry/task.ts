@@ -5,7 +5,8 @@ import { ERESTARTSYS, SysError } from '../abi/errno.js';
 import type { FsContext, Waitable } from '../vfs/api.js';
 import type { FdTable } from './fd-table.js';
 import type { ProgramImage } from './loader/image.js';
-import type { KernelServices, ProcessControl, Rlimits, SyscallArgs, SyscallResult, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
+import { DEFAULT_SCHED } from './scheduling.js';
+import type { KernelServices, ProcessControl, Rlimits, SchedPolicy, SyscallArgs, SyscallResult, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
 import type { ThreadGroup } from './thread-group.js';
 
 /**
@@ -76,6 +77,8 @@ export class Task implements SyscallTask {
    * process's (ThreadGroup.comm): naming a worker thread does not rename the process.
    */
   threadComm: string | undefined;
+  /** Its scheduling policy: the sandbox's record, never the host thread's (scheduling.ts). */
+  sched: SchedPolicy = DEFAULT_SCHED;
   /** Set by the sandbox right after construction (it needs the task to exist). */
   process!: ProcessControl;
   private cancelWait: (() => void) | undefined;

@@ -10,6 +10,7 @@ import type { TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import { zeroTimes, type CpuTimes } from './cpu-times.js';
 import { FileMappings } from './file-mappings.js';
+import { LockedMemory } from './memory-locks.js';
 
 
 export class ThreadGroup {
@@ -41,6 +42,8 @@ export class ThreadGroup {
   lastFs: FsContext | undefined;
   /** What its memory maps from files of the sandbox (/proc/PID/maps). */
   fileMappings = new FileMappings();
+  /** What it has locked with mlock and friends (advisory: memory-locks.ts). */
+  readonly memoryLocks = new LockedMemory(() => this.hostPid);
   /** CPU time of its threads that have ended (each added at its exit stop). */
   readonly endedThreads: CpuTimes = zeroTimes();
   /** What its reaped children and their own reaped children used (RUSAGE_CHILDREN). */

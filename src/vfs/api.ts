@@ -12,22 +12,10 @@ import type { StatFields } from '../abi/linux-stat.js';
 export { S, UTIME_NOW, UTIME_OMIT } from '../abi/linux-stat.js';
 export { DT, direntTypeOfMode } from '../abi/linux-dirent.js';
 export { POLL } from '../abi/linux-poll.js';
+export { CAP } from '../abi/linux-capability.js';
 
 // ---------------------------------------------------------------------------------------
 // Identities and per-task filesystem state
-
-/** Capability numbers (linux/capability.h) the VFS consults; the mask is 1n << BigInt(cap). */
-export const CAP = {
-  CHOWN: 0,
-  DAC_OVERRIDE: 1,
-  DAC_READ_SEARCH: 2,
-  FOWNER: 3,
-  FSETID: 4,
-  LINUX_IMMUTABLE: 9,
-  SYS_CHROOT: 18,
-  SYS_ADMIN: 21,
-  MKNOD: 27,
-} as const;
 
 /**
  * The identity a filesystem operation is checked against: Linux's fsuid/fsgid, the

@@ -160,6 +160,12 @@ export function tsscRun(dir: string, extra: string[] = [], options: RunOptions =
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** `tssc run` in the background with piped stdio (setpriv execs node: the child's pid is the sentry's). */
+export function tsscSpawn(dir: string, options: RunOptions = {}) {
+  const argv = tsscArgv(dir, `e2e-${process.pid}-${runCounter++}`, [], options);
+  return spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOptions(options) });
+}
+
 /** The same command started in the background, for signal tests. */
 export function tsscStart(dir: string, id: string, options: RunOptions = {}) {
   const argv = tsscArgv(dir, id, [], options);

@@ -4,7 +4,7 @@
 // (runc's signal proxy; with process.terminal, the keys typed go to the terminal's
 // foreground process group instead), and the record goes when the container has exited.
 
-import { SIG } from '../../sentry/signals.js';
+import { SIG } from '../../abi/linux-signal.js';
 import { armWatchdog } from '../../sentry/watchdog.js';
 import { isSysError } from '../../abi/errno.js';
 import { formatSyscall } from '../../syscalls/linux/strace.js';

@@ -5,6 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { E, fail } from '../../abi/errno.js';
+import { NR } from '../../abi/linux-syscalls.js';
 import { REG, type Tracer } from '../../native/ptrace.js';
 import { Injector } from '../injector.js';
 import type { TaskCredentials } from '../syscall.js';
@@ -12,7 +13,6 @@ import { loadSpan, pageDown, pageUp, PF, phdrAddress, PT, type ElfImage } from '
 import type { ProgramImage } from './image.js';
 import { AT, buildStack, findAuxv } from './stack.js';
 
-const NR = { mmap: 9, mprotect: 10, munmap: 11 } as const;
 const PROT = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4 } as const;
 const MAP = { PRIVATE: 0x02, FIXED: 0x10, ANONYMOUS: 0x20, NORESERVE: 0x4000, STACK: 0x20000 } as const;
 /** Where position-independent programs go, as Linux's ELF_ET_DYN_BASE puts them. */

@@ -1,9 +1,10 @@
 // Calls about the task itself that the sentry answers or lets the host run: brk, umask,
-// prctl, file-backed mmap, scheduler calls that name a pid.
+// prctl, seccomp.
 
 import { E, fail } from '../../abi/errno.js';
-import { CAP_SETPCAP, hasCapability } from '../../sentry/credentials.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallResult, type SyscallTask } from '../../sentry/syscall.js';
+import { CAP, CAP_LAST_CAP } from '../../abi/linux-capability.js';
+import { hasCapability } from '../../sentry/credentials.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 
 const PR = {
@@ -13,7 +14,6 @@ const PR = {
   SET_NO_NEW_PRIVS: 38, GET_NO_NEW_PRIVS: 39, CAP_AMBIENT: 47,
 } as const;
 const SECCOMP_MODE_FILTER = 2;
-const CAP_LAST_CAP = 40;
 
 /** brk never moves: glibc and musl then take their heap from mmap. */
 function brk(task: SyscallTask): bigint {
@@ -65,7 +65,7 @@ function prctl(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOS
     case PR.CAPBSET_DROP: {
       const cap = Number(arg2);
       if (cap < 0 || cap > CAP_LAST_CAP) fail(E.EINVAL);
-      if (!hasCapability(task.creds, CAP_SETPCAP)) fail(E.EPERM);
+      if (!hasCapability(task.creds, CAP.SETPCAP)) fail(E.EPERM);
       task.process.setCredentials({ ...task.creds, bounding: task.creds.bounding & ~(1n << BigInt(cap)) });
       return 0;
     }
@@ -82,19 +82,9 @@ function seccomp(): typeof RUN_ON_HOST {
   return RUN_ON_HOST;
 }
 
-/**
- * mmap of a file (anonymous mappings never stop here: the filter lets them through):
- * mmap(addr, length, prot, flags, fd, offset).
- */
-function mmap(task: SyscallTask, args: SyscallArgs): SyscallResult | typeof RUN_ON_HOST {
-  const file = task.fds.get(int32(args[4]));
-  return task.process.mapFile(pointer(args[0]), args[1], int32(args[2]), int32(args[3]), file, BigInt.asIntN(64, args[5]));
-}
-
 export const miscSyscalls = {
   brk,
   umask,
   prctl,
   seccomp,
-  mmap,
 } satisfies Record<string, SyscallHandler>;
