@@ -11,6 +11,7 @@ import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials
 import { FdTable } from './fd-table.js';
 import { PtraceSignalCalls } from './host-signal-calls.js';
 import { prepareProgram, type ProgramImage } from './loader/image.js';
+import { withExecCredentials } from './exec-credentials.js';
 import { PtraceMemory } from './memory.js';
 import { TaskProcess } from './process-control.js';
 import { ProcessTable } from './process-table.js';
@@ -125,7 +126,7 @@ export class Sandbox {
     const root = this.options.vfs.root;
     const fs: FsContext = { root, cwd: root, umask: init.umask, creds: fsCredentials(creds) };
     fs.cwd = this.options.vfs.resolve(fs, undefined, init.cwd, { follow: true, directory: true });
-    const program = prepareProgram(this.options.vfs, fs, undefined, init.program, init.argv, init.envp);
+    const program = withExecCredentials(prepareProgram(this.options.vfs, fs, undefined, init.program, init.argv, init.envp), creds);
 
     const fds = new FdTable();
     init.stdio.forEach((file, fd) => fds.installAt(fd, file));

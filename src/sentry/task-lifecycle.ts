@@ -2,6 +2,7 @@
 // process's last thread gone (zombie, SIGCHLD, reparenting to init), the end of the pid
 // namespace with its init, and what an execve resets.
 
+import { commitExecCredentials } from './exec-credentials.js';
 import type { ProgramImage } from './loader/image.js';
 import type { Sandbox } from './sandbox.js';
 import { SA, SIG, SIG_IGN } from './signals.js';
@@ -33,8 +34,9 @@ export class TaskLifecycle {
   }
 
   /** What an execve past its point of no return changes in the process. */
-  commitExec(task: Task, program: Pick<ProgramImage, 'execfn' | 'argv' | 'envp' | 'location'>, brk: bigint): void {
+  commitExec(task: Task, program: Pick<ProgramImage, 'execfn' | 'argv' | 'envp' | 'location' | 'credentials'>, brk: bigint): void {
     const group = task.group;
+    commitExecCredentials(task, program.credentials);
     task.fds.closeOnExec();
     group.sigactions.resetHandled();
     const base = program.execfn.slice(program.execfn.lastIndexOf('/') + 1);

@@ -63,7 +63,7 @@ function isWasmInit(bundle: Bundle, isWasmFile: () => boolean): boolean {
 const DEFAULT_UMASK = 0o022;
 
 function identityOf(bundle: Bundle): IdentitySpec {
-  const { user, capabilities } = bundle.spec.process;
+  const { user, capabilities, noNewPrivileges } = bundle.spec.process;
   return {
     uid: user.uid,
     gid: user.gid,
@@ -72,6 +72,8 @@ function identityOf(bundle: Bundle): IdentitySpec {
     permitted: capsFromNames(capabilities?.permitted),
     inheritable: capsFromNames(capabilities?.inheritable),
     bounding: capsFromNames(capabilities?.bounding),
+    ambient: capsFromNames(capabilities?.ambient),
+    noNewPrivs: noNewPrivileges === true,
   };
 }
 
