@@ -29,8 +29,12 @@ interface Insn {
 
 type Target = 'trace' | 'allow' | number; // a number is a refusing errno
 
-/** Encodes the filter as an array of struct sock_filter for the addon's spawn(). */
-export function buildSeccompFilter(table: SyscallTable): Uint8Array {
+/**
+ * Encodes the filter as an array of struct sock_filter for the addon's spawn(). alsoTrap:
+ * numbers that stop for the sentry whatever their class (the spec's seccomp profile
+ * restricts them, and the sentry evaluates the profile at the stop).
+ */
+export function buildSeccompFilter(table: SyscallTable, alsoTrap: ReadonlySet<number> = new Set()): Uint8Array {
   const passthrough: number[] = [];
   const refused = new Map<number, number>();
   for (const entry of table.entries()) {
@@ -60,8 +64,9 @@ export function buildSeccompFilter(table: SyscallTable): Uint8Array {
     ret(RET.ALLOW),
     ret(RET.TRACE),
   ];
-  // Layout: the header (architecture, x32, the two calls decided by an argument), one jeq
-  // per listed call with the number still loaded, then the return slots.
+  // Layout: the header (architecture, x32, the calls trapped for the profile, the two calls
+  // decided by an argument), one jeq per listed call with the number still loaded, then
+  // the return slots.
   const head: Insn[] = [
     { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.arch },
     { code: OP.JEQ_K, jt: 1, jf: 0, k: AUDIT_ARCH_X86_64 },
@@ -69,6 +74,7 @@ export function buildSeccompFilter(table: SyscallTable): Uint8Array {
     { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.nr },
     { code: OP.JGE_K, jt: 0, jf: 1, k: X32_SYSCALL_BIT },
     ret(RET.ERRNO | ENOSYS),
+    ...[...alsoTrap].flatMap((nr) => [{ code: OP.JEQ_K, jt: 0, jf: 1, k: nr }, ret(RET.TRACE)]),
     { code: OP.JEQ_K, jt: 0, jf: mmap.length, k: NR_MMAP },
     ...mmap,
     { code: OP.JEQ_K, jt: 0, jf: futex.length, k: NR_FUTEX },
