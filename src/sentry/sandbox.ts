@@ -16,7 +16,9 @@ import { PtraceMemory } from './memory.js';
 import { TaskProcess } from './process-control.js';
 import { ProcessTable } from './process-table.js';
 import { RLIMIT, type RlimitTable } from './rlimits.js';
+import { ProfileEnforcement } from './profile-enforcement.js';
 import { buildSeccompFilter } from './seccomp-filter.js';
+import type { SeccompProfile } from './seccomp-profile.js';
 import { SignalDelivery } from './signal-delivery.js';
 import { SIG, SignalActions } from './signals.js';
 import { StopDispatch, TRACE_OPTIONS } from './stop-dispatch.js';
@@ -73,6 +75,8 @@ export interface SandboxOptions {
   observer?: SyscallObserver;
   /** A session leader exited: its controlling terminal hangs up (SIGHUP to its foreground). */
   onSessionEnd?: (sid: number) => void;
+  /** The spec's linux.seccomp, enforced at every seccomp stop (profile-enforcement.ts). */
+  seccompProfile?: SeccompProfile;
 }
 
 /**
@@ -102,6 +106,8 @@ export class Sandbox {
   currentTask: Task | undefined;
   /** The task whose handler runs right now, synchronously (not a continuation after a wait). */
   syncCaller: Task | undefined;
+  /** The spec's seccomp profile, when it has one. */
+  readonly profile: ProfileEnforcement | undefined;
   private init: ThreadGroup | undefined;
   private finish: ((status: number) => void) | undefined;
   private readonly onStop = (): void => this.stops.pump(0);
@@ -114,6 +120,8 @@ export class Sandbox {
   constructor(private readonly options: SandboxOptions) {
     this.tracer = loadTracer();
     this.kernel = makeKernelServices(options.vfs, options.hostname, options.domainname);
+    const profile = options.seccompProfile;
+    this.profile = profile && new ProfileEnforcement(this, profile, options.table, buildSeccompFilter(options.table));
   }
 
   /**
@@ -130,7 +138,8 @@ export class Sandbox {
 
     const fds = new FdTable();
     init.stdio.forEach((file, fd) => fds.installAt(fd, file));
-    const hostPid = this.tracer.spawn(this.tracer.stubPath, [], buildSeccompFilter(table), TRACE_OPTIONS, hostLimits(init.rlimits));
+    const filter = buildSeccompFilter(table, this.profile?.alsoTrap);
+    const hostPid = this.tracer.spawn(this.tracer.stubPath, [], filter, TRACE_OPTIONS, hostLimits(init.rlimits));
     if (hostPid < 0) throw new Error(`cannot start the workload: ${new SysError(-hostPid).message}`);
 
     const pid = this.procs.allocatePid();

@@ -10,6 +10,7 @@ import { groupContinued, groupStopped, reportStatus } from './job-control.js';
 import { loadProgram, type LoadedSegment } from './loader/load.js';
 import type { ProgramImage } from './loader/image.js';
 import { CLONE } from './process-control.js';
+import { deliverSeccompTrap } from './profile-enforcement.js';
 import { forgetRobustList } from './robust-futex.js';
 import type { Sandbox } from './sandbox.js';
 import { showVirtualSender } from './signal-senders.js';
@@ -145,7 +146,7 @@ export class StopDispatch {
       return 0;
     }
     // A signal-delivery-stop: the signal goes on to the workload.
-    showVirtualSender(tracer, hostPid, task.group, sig);
+    if (!deliverSeccompTrap(this.sandbox, task, sig)) showVirtualSender(tracer, hostPid, task.group, sig);
     tracer.cont(hostPid, sig, RESUME.cont);
     return 0;
   }

@@ -4,6 +4,7 @@
 // module (detected as runwasi and crun do: the magic, or the wasm annotations).
 
 import { TsscError } from '../errors.js';
+import { compileSeccompProfile } from '../seccomp-profile.js';
 import { capsFromNames, fsCredentials, makeCredentials, type IdentitySpec } from '../../sentry/credentials.js';
 import { SentryProviders } from '../../sentry/providers.js';
 import { RlimitTable } from '../../sentry/rlimits.js';
@@ -128,6 +129,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         onSessionEnd: (sid) => synthetic.ptys.hangupSession(sid),
         ...(options.observer ? { observer: options.observer } : {}),
         ...(spec.linux?.resources?.pids?.limit ? { maxTasks: spec.linux.resources.pids.limit } : {}),
+        ...(spec.linux?.seccomp ? { seccompProfile: compileSeccompProfile(spec.linux.seccomp) } : {}),
         wasm: {
           table: wasiPreview1Table,
           ...(memoryLimit ? { memoryLimitBytes: memoryLimit } : {}),
