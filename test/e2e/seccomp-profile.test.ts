@@ -58,4 +58,16 @@ describe.skipIf(!hasBusybox() || !hasCompiler() || !hasLibseccomp)('linux.seccom
       expect(sandboxed.status).toBe(0);
     });
   }
+
+  it('refuses SCMP_ACT_NOTIFY and a listener, naming the field', () => {
+    writeConfig(dir, {
+      args: ['/bin/true'],
+      seccomp: { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_NOTIFY' }] },
+    });
+    const run = tsscRun(dir);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('config.json: /linux/seccomp/listenerPath: is not supported: tssc enforces the profile in its sentry and has no seccomp agent to notify');
+    expect(run.stderr).toContain('config.json: /linux/seccomp/syscalls/0/action: SCMP_ACT_NOTIFY is not supported');
+    expect(run.stdout).toBe('');
+  });
 });
