@@ -48,7 +48,7 @@ export function makeCredentials(spec: IdentitySpec): TaskCredentials {
   return {
     ruid: spec.uid, euid: spec.uid, suid: spec.uid, fsuid: spec.uid,
     rgid: spec.gid, egid: spec.gid, sgid: spec.gid, fsgid: spec.gid,
-    groups: [...spec.groups],
+    groups: sortedGroups(spec.groups),
     permitted: spec.permitted, effective: spec.effective, inheritable: spec.inheritable, bounding: spec.bounding,
     ambient: (spec.ambient ?? 0n) & spec.permitted & spec.inheritable,
     securebits: 0,
@@ -184,9 +184,12 @@ export function setfsgid(creds: TaskCredentials, gid: number): TaskCredentials {
   return allowed ? { ...creds, fsgid: gid } : creds;
 }
 
+/** The kernel keeps supplementary groups sorted (groups_sort): getgroups returns them so. */
+const sortedGroups = (groups: readonly number[]): number[] => [...groups].sort((a, b) => a - b);
+
 export function setgroups(creds: TaskCredentials, groups: readonly number[]): TaskCredentials {
   if (!hasCapability(creds, CAP.SETGID)) fail(E.EPERM);
-  return { ...creds, groups: [...groups] };
+  return { ...creds, groups: sortedGroups(groups) };
 }
 
 /**
