@@ -3,35 +3,17 @@
 // (ERRNO with and without errnoRet, TRACE, LOG, TRAP with the seccomp siginfo, KILL_THREAD,
 // KILL_PROCESS, ALLOW) and argument rule prints the same, static and dynamic, for calls
 // the sentry traps and calls its filter lets through.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasBusybox, hasCompiler, installCProgram, makeRootfs, REPO, removeDir, scratchDir, tsscRun, writeConfig } from './busybox-bundle.js';
+import { hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, scratchDir, tsscRun, writeConfig } from './busybox-bundle.js';
+import { ACTIONS_PROFILE, hasLibseccomp, nativeUnderProfile } from './seccomp-reference.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, 'fixtures');
-const PROFILE = JSON.parse(readFileSync(path.join(REPO, 'test', 'fixtures', 'seccomp', 'actions.json'), 'utf8')) as SpecProfile;
-const hasLibseccomp = existsSync('/usr/include/seccomp.h');
-
-interface SpecProfile {
-  defaultAction: string;
-  defaultErrnoRet?: number;
-  syscalls?: { names: string[]; action: string; errnoRet?: number; args?: { index: number; value: number; valueTwo?: number; op: string }[] }[];
-}
-
-/** The profile in seccomp-install's line format: a word-for-word copy of the JSON. */
-function installerProfile(profile: SpecProfile): string {
-  const lines = [`default ${profile.defaultAction} ${profile.defaultErrnoRet ?? -1}`];
-  for (const rule of profile.syscalls ?? []) {
-    const args = (rule.args ?? []).map((a) => `${a.index} ${a.op} ${a.value} ${a.valueTwo ?? 0}`).join(' ');
-    for (const name of rule.names) lines.push(`rule ${name} ${rule.action} ${rule.errnoRet ?? -1} ${args}`.trimEnd());
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 describe.skipIf(!hasBusybox() || !hasCompiler() || !hasLibseccomp)('linux.seccomp profile', () => {
   let dir: string;
-  let installer: string;
+  let underProfile: string[];
   const binaries = new Map<string, string>();
 
   beforeAll(() => {
@@ -40,18 +22,16 @@ describe.skipIf(!hasBusybox() || !hasCompiler() || !hasLibseccomp)('linux.seccom
     for (const linkage of ['static', 'dynamic'] as const) {
       binaries.set(linkage, installCProgram(rootfs, path.join(FIXTURES, 'seccomp-actions.c'), `seccomp-actions-${linkage}`, linkage));
     }
-    installer = path.join(dir, 'seccomp-install');
-    execFileSync('gcc', ['-O2', '-o', installer, path.join(FIXTURES, 'seccomp-install.c'), '-lseccomp']);
-    writeFileSync(path.join(dir, 'profile.txt'), installerProfile(PROFILE));
+    underProfile = nativeUnderProfile(dir, ACTIONS_PROFILE);
   });
   afterAll(() => removeDir(dir));
 
   for (const linkage of ['static', 'dynamic'] as const) {
     it(`decides each call as libseccomp's filter does (${linkage})`, () => {
-      const native = spawnSync(installer, [path.join(dir, 'profile.txt'), binaries.get(linkage)!], { encoding: 'utf8', timeout: 30_000 });
+      const native = spawnSync(underProfile[0]!, [...underProfile.slice(1), binaries.get(linkage)!], { encoding: 'utf8', timeout: 30_000 });
       expect(native.stderr).toBe('');
       expect(native.status).toBe(0);
-      writeConfig(dir, { args: [`/bin/seccomp-actions-${linkage}`], seccomp: PROFILE });
+      writeConfig(dir, { args: [`/bin/seccomp-actions-${linkage}`], seccomp: ACTIONS_PROFILE });
       const sandboxed = tsscRun(dir);
       expect(sandboxed.stderr).toBe('');
       expect(sandboxed.stdout).toBe(native.stdout);
