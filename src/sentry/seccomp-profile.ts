@@ -44,8 +44,9 @@ export interface ProfileSpec {
 const ENOSYS = 38;
 const ENOSYS_ACTION: ProfileAction = { kind: 'errno', errno: ENOSYS };
 
+/** args are the raw registers, already unsigned 64-bit values (a BigUint64Array's). */
 function holds(condition: ArgCondition, args: readonly bigint[]): boolean {
-  const arg = BigInt.asUintN(64, args[condition.index] ?? 0n);
+  const arg = args[condition.index]!;
   const value = condition.value;
   switch (condition.op) {
     case 'NE': return arg !== value;
@@ -66,8 +67,18 @@ export class SeccompProfile {
   /** The action for call nr with these argument registers. */
   decide(nr: number, args: readonly bigint[]): ProfileAction {
     if (this.spec.enosysAbove !== undefined && nr > this.spec.enosysAbove) return ENOSYS_ACTION;
-    for (const rule of this.spec.rules.get(nr) ?? []) {
-      if (rule.conditions.every((c) => holds(c, args))) return rule.action;
+    const rules = this.spec.rules.get(nr);
+    if (rules) {
+      for (const rule of rules) {
+        let all = true;
+        for (const condition of rule.conditions) {
+          if (!holds(condition, args)) {
+            all = false;
+            break;
+          }
+        }
+        if (all) return rule.action;
+      }
     }
     return this.spec.defaultAction;
   }
