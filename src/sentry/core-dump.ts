@@ -13,7 +13,7 @@
 import { readHostProc, signalSetField } from './host-proc.js';
 import { RLIMIT } from './rlimits.js';
 import { SIG } from '../abi/linux-signal.js';
-import type { Rlimit, TaskCredentials } from './syscall.js';
+import type { Rlimit } from './syscall.js';
 import { keepsSpecCoreLimit } from './test-faults.js';
 import type { ThreadGroup } from './thread-group.js';
 
@@ -64,13 +64,4 @@ export function killedStatus(group: ThreadGroup, sig: number): number {
 export function sandboxStatus(group: ThreadGroup, hostStatus: number): number {
   const sig = hostStatus & 0x7f;
   return sig === 0 || sig === 0x7f ? hostStatus : killedStatus(group, sig);
-}
-
-/**
- * Whether a change of credentials makes the process undumpable, as Linux's commit_creds does
- * (suid_dumpable 0): another effective or fs uid or gid, or permitted capabilities it lacked.
- */
-export function losesDumpability(before: TaskCredentials, after: TaskCredentials): boolean {
-  return before.euid !== after.euid || before.egid !== after.egid || before.fsuid !== after.fsuid || before.fsgid !== after.fsgid ||
-    (after.permitted & ~before.permitted) !== 0n;
 }

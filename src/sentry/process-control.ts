@@ -8,9 +8,9 @@ import { CAP } from '../abi/linux-capability.js';
 import { CLONE } from '../abi/linux-clone.js';
 import { MAP, PROT } from '../abi/linux-mman.js';
 import { NR } from '../abi/linux-syscalls.js';
-import { hasCapability, fsCredentials } from './credentials.js';
-import { losesDumpability } from './core-dump.js';
+import { hasCapability, fsCredentials, staysDumpable } from './credentials.js';
 import { prepareProgram } from './loader/image.js';
+import { fsSharedWithAnotherProcess, withExecCredentials } from './exec-credentials.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
 import { runRewritten } from './rewritten-call.js';
 import { schedulingOf, setScheduling } from './scheduling.js';
@@ -292,7 +292,7 @@ export class TaskProcess implements ProcessControl {
     const wasm = this.sandbox.wasm;
     const module = wasm ? readWasmProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp) : undefined;
     if (wasm && module) return this.execveWasm(wasm, module, path);
-    const program = prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp);
+    const program = withExecCredentials(prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp), this.task.creds, fsSharedWithAnotherProcess(this.task, this.sandbox.groups()));
     // Make the kernel exec the stub: a one-entry argv and its path go below the red zone.
     const stub = Buffer.from(`${this.sandbox.tracer.stubPath}\0`, 'latin1');
     const regs = this.sandbox.tracer.regs;
@@ -401,9 +401,15 @@ export class TaskProcess implements ProcessControl {
   }
 
   setCredentials(creds: TaskCredentials): void {
-    if (losesDumpability(this.group.creds, creds)) this.group.dumpable = false;
+    if (!staysDumpable(this.group.creds, creds)) this.group.dumpable = false;
     this.group.creds = creds;
     this.task.fs.creds = fsCredentials(creds);
+  }
+
+  credentialsOf(tid: number): TaskCredentials {
+    const target = this.sandbox.taskByTid(tid);
+    if (!target || target.exited) fail(E.ESRCH);
+    return target.creds;
   }
 
   /** kill(2)'s permission rule: same real or effective uid as the target's real or saved one. */

@@ -11,12 +11,15 @@ import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials
 import { FdTable } from './fd-table.js';
 import { PtraceSignalCalls } from './host-signal-calls.js';
 import { prepareProgram, type ProgramImage } from './loader/image.js';
+import { withExecCredentials } from './exec-credentials.js';
 import { PtraceMemory } from './memory.js';
 import { TaskProcess } from './process-control.js';
 import { ProcessTable } from './process-table.js';
 import { RLIMIT, type RlimitTable } from './rlimits.js';
+import { ProfileEnforcement } from './profile-enforcement.js';
 import { buildSeccompFilter } from './seccomp-filter.js';
 import { hostCoreLimit, killedStatus } from './core-dump.js';
+import type { SeccompProfile } from './seccomp-profile.js';
 import { SignalDelivery } from './signal-delivery.js';
 import { SIG } from '../abi/linux-signal.js';
 import { SignalActions } from './signals.js';
@@ -76,6 +79,8 @@ export interface SandboxOptions {
   onSessionEnd?: (sid: number) => void;
   /** Also told of each internal error (the runtime's --log); stderr always is. */
   onInternalError?: (message: string) => void;
+  /** The spec's linux.seccomp, enforced at every seccomp stop (profile-enforcement.ts). */
+  seccompProfile?: SeccompProfile;
 }
 
 /**
@@ -110,6 +115,8 @@ export class Sandbox {
   currentTask: Task | undefined;
   /** The task whose handler runs right now, synchronously (not a continuation after a wait). */
   syncCaller: Task | undefined;
+  /** The spec's seccomp profile, when it has one. */
+  readonly profile: ProfileEnforcement | undefined;
   private init: ThreadGroup | undefined;
   private finish: ((status: number) => void) | undefined;
   private readonly onStop = (): void => this.stops.pump(0);
@@ -124,6 +131,8 @@ export class Sandbox {
   constructor(private readonly options: SandboxOptions) {
     this.tracer = loadTracer();
     this.kernel = makeKernelServices(options.vfs, options.hostname, options.domainname);
+    const profile = options.seccompProfile;
+    this.profile = profile && new ProfileEnforcement(this, profile, options.table, buildSeccompFilter(options.table));
   }
 
   /**
@@ -136,11 +145,12 @@ export class Sandbox {
     const root = this.options.vfs.root;
     const fs: FsContext = { root, cwd: root, umask: init.umask, creds: fsCredentials(creds) };
     fs.cwd = this.options.vfs.resolve(fs, undefined, init.cwd, { follow: true, directory: true });
-    const program = prepareProgram(this.options.vfs, fs, undefined, init.program, init.argv, init.envp);
+    const program = withExecCredentials(prepareProgram(this.options.vfs, fs, undefined, init.program, init.argv, init.envp), creds);
 
     const fds = new FdTable();
     init.stdio.forEach((file, fd) => fds.installAt(fd, file));
-    const hostPid = this.tracer.spawn(this.tracer.stubPath, [], buildSeccompFilter(table), TRACE_OPTIONS, hostLimits(init.rlimits));
+    const filter = buildSeccompFilter(table, this.profile?.alsoTrap);
+    const hostPid = this.tracer.spawn(this.tracer.stubPath, [], filter, TRACE_OPTIONS, hostLimits(init.rlimits));
     if (hostPid < 0) throw new Error(`cannot start the workload: ${new SysError(-hostPid).message}`);
 
     const pid = this.procs.allocatePid();

@@ -51,9 +51,10 @@ function sameRule(a: FilterRule, b: FilterRule): boolean {
 }
 
 /** 0 .. 2^32-1 as ranges: consecutive numbers with the same simple verdict merge. */
-function rangesOf(table: SyscallTable): Range[] {
+function rangesOf(table: SyscallTable, alsoTrap: ReadonlySet<number>): Range[] {
   const rules: FilterRule[] = [];
   for (const entry of table.entries()) rules[entry.nr] = entry.filter;
+  for (const nr of alsoTrap) rules[nr] = 'trap';
   const ranges: Range[] = [];
   const add = (nr: number, rule: FilterRule): void => {
     const last = ranges[ranges.length - 1];
@@ -111,9 +112,13 @@ function searchTree(ranges: readonly Range[], lo: number, hi: number): Insn[] {
   return [insn(OP.JGE_K, k, 0, 1), insn(OP.JA, below.length), ...below, ...above];
 }
 
-/** Encodes the filter as an array of struct sock_filter for the addon's spawn(). */
-export function buildSeccompFilter(table: SyscallTable): Uint8Array {
-  const ranges = rangesOf(table);
+/**
+ * Encodes the filter as an array of struct sock_filter for the addon's spawn(). alsoTrap:
+ * numbers that stop for the sentry whatever their row says (the spec's seccomp profile
+ * restricts them, and the sentry evaluates the profile at the stop).
+ */
+export function buildSeccompFilter(table: SyscallTable, alsoTrap: ReadonlySet<number> = new Set()): Uint8Array {
+  const ranges = rangesOf(table, alsoTrap);
   const program: Insn[] = [
     insn(OP.LD_W_ABS, DATA.arch),
     insn(OP.JEQ_K, AUDIT_ARCH_X86_64, 1, 0),

@@ -11,6 +11,7 @@ import { loadProgram, type LoadedSegment } from './loader/load.js';
 import type { ProgramImage } from './loader/image.js';
 import { CLONE } from '../abi/linux-clone.js';
 import { inheritScheduling } from './scheduling.js';
+import { deliverSeccompTrap } from './profile-enforcement.js';
 import { forgetRobustList } from './robust-futex.js';
 import type { Sandbox } from './sandbox.js';
 import { showVirtualSender } from './signal-senders.js';
@@ -177,7 +178,7 @@ export class StopDispatch {
       tracer.cont(hostPid, 0, RESUME.cont);
       return 0;
     }
-    showVirtualSender(tracer, hostPid, task.group, sig);
+    if (!deliverSeccompTrap(this.sandbox, task, sig)) showVirtualSender(tracer, hostPid, task.group, sig);
     tracer.cont(hostPid, sig, RESUME.cont);
     return 0;
   }

@@ -32,6 +32,8 @@ export class SyscallStops {
       task.pendingImage = undefined;
     }
     const args: SyscallArgs = [regs[REG.rdi]!, regs[REG.rsi]!, regs[REG.rdx]!, regs[REG.r10]!, regs[REG.r8]!, regs[REG.r9]!];
+    const profiled = sandbox.profile?.atStop(task, nr, args);
+    if (profiled !== undefined) return this.answer(task, nr, args, profiled);
     const entry = sandbox.table.entry(nr);
     const name = entry?.name ?? `syscall ${nr}`;
     const handler = faultyHandler(entry?.name) ?? entry?.handler;

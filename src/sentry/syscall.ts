@@ -56,6 +56,11 @@ export interface TaskCredentials {
   readonly effective: bigint;
   readonly inheritable: bigint;
   readonly bounding: bigint;
+  readonly ambient: bigint;
+  /** prctl(PR_SET_SECUREBITS): SECBIT_* of src/abi/linux-capability.ts (KEEP_CAPS is PR_SET_KEEPCAPS). */
+  readonly securebits: number;
+  /** prctl(PR_SET_NO_NEW_PRIVS): exec grants no setuid/setgid ids and no file capabilities. */
+  readonly noNewPrivs: boolean;
 }
 
 /** What the whole sandbox shares: its VFS, its uts namespace, its clocks. */
@@ -274,6 +279,8 @@ export interface ProcessControl {
   setDisposition(signal: number, action: SignalDisposition): void;
   /** Replaces the credentials (the set*id family computed them). */
   setCredentials(creds: TaskCredentials): void;
+  /** The credentials of the task with virtual tid (capget of another task); ESRCH for none. */
+  credentialsOf(tid: number): TaskCredentials;
 }
 
 /**

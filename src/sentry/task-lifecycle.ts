@@ -3,6 +3,7 @@
 // namespace with its init, and what an execve resets.
 
 import { sandboxStatus } from './core-dump.js';
+import { commitExecCredentials } from './exec-credentials.js';
 import type { ProgramImage } from './loader/image.js';
 import type { Sandbox } from './sandbox.js';
 import { SIG } from '../abi/linux-signal.js';
@@ -50,7 +51,7 @@ export class TaskLifecycle {
   }
 
   /** What an execve past its point of no return changes in the process. */
-  commitExec(task: Task, program: Pick<ProgramImage, 'execfn' | 'argv' | 'envp' | 'location'>, brk: bigint): void {
+  commitExec(task: Task, program: Pick<ProgramImage, 'execfn' | 'argv' | 'envp' | 'location' | 'credentials'>, brk: bigint): void {
     const group = task.group;
     if (this.sharesFdsOutside(task)) {
       // Linux's exec unshares an fd table another process uses: close-on-exec is its own.
@@ -58,6 +59,7 @@ export class TaskLifecycle {
       task.fds.leave();
       task.fds = own;
     }
+    commitExecCredentials(task, program.credentials);
     task.fds.closeOnExec();
     group.sigactions.resetHandled();
     const base = program.execfn.slice(program.execfn.lastIndexOf('/') + 1);

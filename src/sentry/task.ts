@@ -59,6 +59,8 @@ export class Task implements SyscallTask {
   interruptedBy = 0;
   /** In a handler that has not answered yet: the task stays stopped. */
   blocked = false;
+  /** The siginfo of the SIGSYS a seccomp profile's TRAP queued, for its delivery stop. */
+  seccompSiginfo: Buffer | undefined;
   /** Blocked, and its answer may come without any ptrace stop (see Sandbox.awakeAnswers). */
   awake = false;
   exited = false;

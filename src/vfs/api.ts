@@ -561,6 +561,8 @@ export interface ProcessView {
   readonly gid: number;
   readonly euid: number;
   readonly egid: number;
+  /** The rest of the identity /proc/PID/status shows (absent: derived from the fs view). */
+  readonly identity?: ProcessIdentity;
   /** Start time in clock ticks since boot (field 22 of /proc/PID/stat). */
   readonly startTicks: number;
   readonly fsContext: FsContext;
@@ -571,6 +573,18 @@ export interface ProcessView {
   maps?(): string;
   /** CPU and memory counters, when the sentry can measure the task (else /proc shows 0). */
   usage?(): ProcessUsage;
+}
+
+/** Saved ids, capability sets and no_new_privs of a process (/proc/PID/status). */
+export interface ProcessIdentity {
+  readonly suid: number;
+  readonly sgid: number;
+  readonly inheritable: bigint;
+  readonly permitted: bigint;
+  readonly effective: bigint;
+  readonly bounding: bigint;
+  readonly ambient: bigint;
+  readonly noNewPrivs: boolean;
 }
 
 /** Resource counters of a process for /proc/PID/stat, status and statm. */

@@ -53,11 +53,17 @@ export interface BundleOptions {
   pidsLimit?: number;
   /** process.rlimits beyond RLIMIT_NOFILE. */
   rlimits?: { type: string; hard: number; soft: number }[];
+  /** linux.seccomp */
+  seccomp?: unknown;
+  /** process.noNewPrivileges */
+  noNewPrivileges?: boolean;
+  /** Replaces the capability sets (bounding, effective, permitted; inheritable empty). */
+  caps?: string[];
 }
 
 /** Writes DIR/config.json for the rootfs at DIR/rootfs. */
 export function writeConfig(dir: string, options: BundleOptions): void {
-  const caps = [...(options.extraCaps ?? []), 'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_MKNOD', 'CAP_AUDIT_WRITE', 'CAP_SETFCAP'];
+  const caps = options.caps ?? [...(options.extraCaps ?? []), 'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_MKNOD', 'CAP_AUDIT_WRITE', 'CAP_SETFCAP'];
   const config = {
     ociVersion: '1.0.2',
     process: {
@@ -68,6 +74,7 @@ export function writeConfig(dir: string, options: BundleOptions): void {
       cwd: options.cwd ?? '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [] },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }, ...(options.rlimits ?? [])],
+      ...(options.noNewPrivileges === undefined ? {} : { noNewPrivileges: options.noNewPrivileges }),
     },
     root: { path: 'rootfs', readonly: options.readonly ?? false },
     hostname: options.hostname ?? 'tssc-e2e',
@@ -78,6 +85,7 @@ export function writeConfig(dir: string, options: BundleOptions): void {
     linux: {
       namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }],
       ...(options.pidsLimit ? { resources: { pids: { limit: options.pidsLimit } } } : {}),
+      ...(options.seccomp ? { seccomp: options.seccomp } : {}),
     },
   };
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));

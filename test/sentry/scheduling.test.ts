@@ -2,7 +2,7 @@
 // task's policy (no host thread is touched: these tasks have none).
 import { describe, expect, it } from 'vitest';
 import { E } from '../../src/abi/errno.js';
-import { ALL_CAPS, CAP, capMask } from '../../src/abi/linux-capability.js';
+import { ALL_CAPS, CAP, capBit } from '../../src/abi/linux-capability.js';
 import { SCHED, SCHED_FLAG } from '../../src/abi/linux-sched.js';
 import { RlimitTable } from '../../src/sentry/rlimits.js';
 import { DEFAULT_SCHED, inheritScheduling, setScheduling } from '../../src/sentry/scheduling.js';
@@ -39,7 +39,7 @@ describe('scheduling policies', () => {
     expect(t.sched).toEqual({ policy: SCHED.FIFO, priority: 5, resetOnFork: false });
     const none = task(1000);
     expect(errnoOf(() => setScheduling(none, none, change(SCHED.RR, 1)))).toBe(E.EPERM);
-    const nice = task(1000, capMask(CAP.SYS_NICE));
+    const nice = task(1000, capBit(CAP.SYS_NICE));
     setScheduling(nice, nice, change(SCHED.FIFO, 99));
     expect(nice.sched.priority).toBe(99);
   });
@@ -69,7 +69,7 @@ describe('scheduling policies', () => {
   it('lets only the same owner, or CAP_SYS_NICE, change another task', () => {
     const target = task(2000);
     expect(errnoOf(() => setScheduling(task(1000), target, change(SCHED.BATCH, 0)))).toBe(E.EPERM);
-    setScheduling(task(1000, capMask(CAP.SYS_NICE)), target, change(SCHED.BATCH, 0));
+    setScheduling(task(1000, capBit(CAP.SYS_NICE)), target, change(SCHED.BATCH, 0));
     expect(target.sched.policy).toBe(SCHED.BATCH);
   });
 
@@ -87,7 +87,7 @@ describe('scheduling policies', () => {
     const params = { runtime: 10_000_000n, deadline: 30_000_000n, period: 30_000_000n };
     const user = task(1000);
     expect(errnoOf(() => setScheduling(user, user, change(SCHED.DEADLINE, 0, { deadline: params })))).toBe(E.EPERM);
-    const t = task(0, capMask(CAP.SYS_NICE));
+    const t = task(0, capBit(CAP.SYS_NICE));
     expect(errnoOf(() => setScheduling(t, t, change(SCHED.DEADLINE, 0, { deadline: { ...params, runtime: 40_000_000n } })))).toBe(E.EINVAL);
     setScheduling(t, t, change(SCHED.DEADLINE, 0, { deadline: params }));
     expect(t.sched).toEqual({ policy: SCHED.DEADLINE, priority: 0, resetOnFork: false, deadline: params });

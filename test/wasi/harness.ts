@@ -122,7 +122,7 @@ export function makeSandbox(rootfs: string): Sandbox {
   };
   const creds: TaskCredentials = {
     ruid: 0, euid: 0, suid: 0, fsuid: 0, rgid: 0, egid: 0, sgid: 0, fsgid: 0, groups: [],
-    permitted: ALL_CAPS, effective: ALL_CAPS, inheritable: 0n, bounding: ALL_CAPS,
+    permitted: ALL_CAPS, effective: ALL_CAPS, inheritable: 0n, bounding: ALL_CAPS, ambient: 0n, securebits: 0, noNewPrivs: false,
   };
   return { vfs, kernel, creds };
 }

@@ -4,6 +4,7 @@
 // module (detected as runwasi and crun do: the magic, or the wasm annotations).
 
 import { TsscError } from '../errors.js';
+import { compileSeccompProfile } from '../seccomp-profile.js';
 import { capsFromNames, fsCredentials, makeCredentials, type IdentitySpec } from '../../sentry/credentials.js';
 import { SentryProviders } from '../../sentry/providers.js';
 import { RlimitTable } from '../../sentry/rlimits.js';
@@ -65,7 +66,7 @@ function isWasmInit(bundle: Bundle, isWasmFile: () => boolean): boolean {
 const DEFAULT_UMASK = 0o022;
 
 function identityOf(bundle: Bundle): IdentitySpec {
-  const { user, capabilities } = bundle.spec.process;
+  const { user, capabilities, noNewPrivileges } = bundle.spec.process;
   return {
     uid: user.uid,
     gid: user.gid,
@@ -74,6 +75,8 @@ function identityOf(bundle: Bundle): IdentitySpec {
     permitted: capsFromNames(capabilities?.permitted),
     inheritable: capsFromNames(capabilities?.inheritable),
     bounding: capsFromNames(capabilities?.bounding),
+    ambient: capsFromNames(capabilities?.ambient),
+    noNewPrivs: noNewPrivileges === true,
   };
 }
 
@@ -129,6 +132,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
         ...(options.observer ? { observer: options.observer } : {}),
         ...(spec.linux?.resources?.pids?.limit ? { maxTasks: spec.linux.resources.pids.limit } : {}),
+        ...(spec.linux?.seccomp ? { seccompProfile: compileSeccompProfile(spec.linux.seccomp) } : {}),
         wasm: {
           table: wasiPreview1Table,
           ...(memoryLimit ? { memoryLimitBytes: memoryLimit } : {}),

@@ -90,7 +90,8 @@ function mapImage(injector: Injector, tracer: Tracer, hostTid: number, image: El
  * ready to resume at the program's entry. Any failure leaves the task unusable: the
  * caller kills it, as Linux kills a process whose exec failed past the point of no return.
  */
-export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramImage, creds: TaskCredentials): LoadResult {
+export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramImage, callerCreds: TaskCredentials): LoadResult {
+  const creds = program.credentials?.creds ?? callerCreds;
   if (tracer.getRegs(hostTid) !== 0) fail(E.ESRCH);
   const stubRegs = tracer.regs.slice();
   // At the int3 stop rip is just past the int3: on the stub's syscall instruction.
@@ -126,7 +127,7 @@ export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramIma
     [AT.EUID, BigInt(creds.euid)],
     [AT.GID, BigInt(creds.rgid)],
     [AT.EGID, BigInt(creds.egid)],
-    [AT.SECURE, 0n],
+    [AT.SECURE, program.credentials?.secure ? 1n : 0n],
   );
   copy(AT.HWCAP2);
   const stack = buildStack({

@@ -3,6 +3,7 @@
 import { E, fail } from '../../abi/errno.js';
 import { ACCESS, AT, AT_FDCWD } from '../../abi/linux-fcntl.js';
 import { STATX, UTIME_NOW, UTIME_OMIT, encodeStat, encodeStatfs, encodeStatx } from '../../abi/linux-stat.js';
+import { accessCredentials } from '../../sentry/credentials.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import { statFields, type FsContext, type Stat, type Statfs, type Timespec } from '../../vfs/api.js';
 import { id, int32, pointer, uint32 } from './decode.js';
@@ -98,14 +99,12 @@ function fstatfs(task: SyscallTask, args: SyscallArgs): number {
 }
 
 /**
- * access(2) checks with the real uid and gid, not the effective ones; a task whose real
- * uid is not root also loses its capabilities for the check (AT_EACCESS keeps both).
+ * access(2) checks with the real uid and gid, not the effective ones, and with the
+ * capabilities of that real uid (accessCredentials); AT_EACCESS keeps the task's own.
  */
 function accessContext(task: SyscallTask, flags: number): FsContext {
-  const c = task.creds;
-  if (flags & AT.EACCESS || (c.ruid === c.fsuid && c.rgid === c.fsgid)) return task.fs;
-  const caps = c.ruid === 0 ? c.permitted : 0n;
-  return { root: task.fs.root, cwd: task.fs.cwd, umask: task.fs.umask, creds: { uid: c.ruid, gid: c.rgid, groups: c.groups, caps } };
+  const creds = flags & AT.EACCESS ? undefined : accessCredentials(task.creds);
+  return creds ? { root: task.fs.root, cwd: task.fs.cwd, umask: task.fs.umask, creds } : task.fs;
 }
 
 function accessAt(task: SyscallTask, dirfd: number, pathAddr: bigint, mode: number, flags: number): number {

@@ -231,7 +231,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   modify_ldt: refused(E.EPERM),
   pivot_root: refused(E.EPERM),
   _sysctl: refused(E.ENOSYS),
-  prctl: partial(misc.prctl, 'names, dumpable, no_new_privs, seccomp, capability bounding set, timer slack'),
+  prctl: partial(misc.prctl, 'names, dumpable, seccomp, timer slack, and the capability options (no_new_privs, keepcaps, securebits, ambient and bounding sets); other options are EINVAL'),
   arch_prctl: host('the task\'s own registers and CPU features (FS/GS base, CPUID faulting, AMX permission, its vDSO)'),
   adjtimex: refused(E.EPERM),
   setrlimit: partial(resource.setrlimit, 'limits are not enforced by the host'),

@@ -3,7 +3,8 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
-import { CAP, type Credentials, type Timespec } from '../api.js';
+import { CAP } from '../../abi/linux-capability.js';
+import type { Credentials, Timespec } from '../api.js';
 import { MAY_READ, MAY_WRITE, hasCap, modePermits } from '../creds.js';
 import { now } from '../time.js';
 import { MessageQueue, type MqAttr } from './queue.js';
