@@ -120,7 +120,11 @@ export function withExecCredentials(program: ProgramImage, creds: TaskCredential
  * when it ran with its user's own ids and the exec changed no id and added no capability.
  */
 export function commitExecCredentials(task: Task, credentials: ExecCredentials | undefined): void {
-  if (!credentials) return;
+  if (!credentials) {
+    // A program whose identity the exec does not change (a wasm module): dumpable again.
+    task.process.dumpable = true;
+    return;
+  }
   const old = task.creds;
   task.process.setCredentials(credentials.creds);
   task.process.dumpable = old.euid === old.ruid && old.egid === old.rgid && staysDumpable(old, credentials.creds);

@@ -69,8 +69,6 @@ export class TaskLifecycle {
     group.environ = Buffer.from(program.envp.map((a) => `${a}\0`).join(''), 'latin1');
     group.exe = program.location;
     group.brk = brk;
-    // A new program is dumpable again (setuid programs aside).
-    group.dumpable = true;
     group.fileMappings.clear();
     group.memoryLocks.unlockAll();
   }
