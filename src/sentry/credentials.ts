@@ -14,7 +14,7 @@ export const CAP_LAST_CAP = 40;
 export const ALL_CAPS = (1n << BigInt(CAP_LAST_CAP + 1)) - 1n;
 
 /** The capability names OCI specs use (CAP_CHOWN ...), by number. */
-const CAP_NAMES = [
+export const CAP_NAMES = [
   'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID',
   'SETPCAP', 'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW',
   'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT',

@@ -17,6 +17,7 @@ import { ProcessTable } from './process-table.js';
 import { RLIMIT, type RlimitTable } from './rlimits.js';
 import { buildSeccompFilter } from './seccomp-filter.js';
 import { SignalDelivery } from './signal-delivery.js';
+import type { StartGate } from './start-gate.js';
 import { SIG, SignalActions } from './signals.js';
 import { StopDispatch, TRACE_OPTIONS } from './stop-dispatch.js';
 import type { KernelServices, SyscallArgs, SyscallResult, SyscallTable } from './syscall.js';
@@ -72,6 +73,8 @@ export interface SandboxOptions {
   observer?: SyscallObserver;
   /** A session leader exited: its controlling terminal hangs up (SIGHUP to its foreground). */
   onSessionEnd?: (sid: number) => void;
+  /** Holds the init at the stub's first trap until it opens (OCI create, then start). */
+  startGate?: StartGate;
 }
 
 /**
@@ -157,12 +160,26 @@ export class Sandbox {
     return this.options.observer;
   }
 
+  get startGate(): StartGate | undefined {
+    return this.options.startGate;
+  }
+
   groupByPid(pid: number): ThreadGroup | undefined {
     return this.procs.group(pid);
   }
 
   taskByTid(tid: number): Task | undefined {
     return this.procs.task(tid);
+  }
+
+  /** The most tasks at once (spec linux.resources.pids, `tssc update`); undefined: the default. */
+  get maxTasks(): number | undefined {
+    return this.options.maxTasks;
+  }
+
+  setMaxTasks(limit: number | undefined): void {
+    if (limit === undefined) delete this.options.maxTasks;
+    else this.options.maxTasks = limit;
   }
 
   /** Whether one more task would exceed the sandbox's limit (spec linux.resources.pids). */
