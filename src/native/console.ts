@@ -1,5 +1,5 @@
-// The console addon (native/ptrace/src/console.c): pseudo-terminals for process.terminal.
-// Loaded on first use, so containers without a terminal never need it.
+// The console addon (native/ptrace/src/console.c): pseudo-terminals for process.terminal
+// and the live size of a terminal. Loaded on first use.
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,6 +13,8 @@ interface ConsoleAddon {
   sendConsole(path: string, fd: number, payload: string): number;
   /** The tty at fd becomes the caller's controlling terminal: 0 or -errno. */
   takeControllingTerminal(fd: number): number;
+  /** [rows, cols] of the tty at fd right now, or -errno. */
+  windowSize(fd: number): [number, number] | number;
 }
 
 const buildDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'ptrace', 'build', 'Release');

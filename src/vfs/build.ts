@@ -114,6 +114,12 @@ export function createVfs(options: VfsOptions): Vfs {
       fsys = new HostFs({ hostPath: source, dev, ownership: new OwnershipMap(), openBeneath, exclusive: false });
     } else if (type === 'tmpfs' && !(mount.destination === '/dev' && options.registry.get('dev'))) {
       fsys = makeTmpfs(where, dev, parsed.data);
+    } else if (type === 'cgroup' || type === 'cgroup2') {
+      // A sandbox has no cgroups (its limits are the sentry's): podman and CRI specs mount
+      // /sys/fs/cgroup, which shows as an empty read-only directory, as gVisor shows it
+      // without a cgroup controller.
+      fsys = makeTmpfs(where, dev, new Map());
+      parsed.flags |= MS.RDONLY;
     } else {
       const typeName = type === 'tmpfs' ? 'dev' : type;
       const fsType = options.registry.get(typeName);

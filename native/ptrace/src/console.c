@@ -1,6 +1,7 @@
 // Terminal primitives for the OCI lifecycle (process.terminal): a new pseudo-terminal, its
-// master sent over a console socket with SCM_RIGHTS as runc sends it, and the slave made
-// the sentry's controlling terminal. Node has none of these; no policy lives here.
+// master sent over a console socket with SCM_RIGHTS as runc sends it, the slave made the
+// sentry's controlling terminal, and a terminal's current size. Node has none of these;
+// no policy lives here.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -106,11 +107,29 @@ static napi_value TakeControllingTerminal(napi_env env, napi_callback_info info)
   return num(env, ioctl(fd, TIOCSCTTY, 0) == 0 ? 0 : -errno);
 }
 
+// windowSize(fd) -> [rows, cols] of the tty at fd as it is now (TIOCGWINSZ), or -errno.
+// Node's tty streams keep the size they saw when they were made.
+static napi_value WindowSize(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) return num(env, -EINVAL);
+  struct winsize size;
+  if (ioctl(fd, TIOCGWINSZ, &size) != 0) return num(env, -errno);
+  napi_value out;
+  napi_create_array_with_length(env, 2, &out);
+  napi_set_element(env, out, 0, num(env, size.ws_row));
+  napi_set_element(env, out, 1, num(env, size.ws_col));
+  return out;
+}
+
 static napi_value Module(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"openPty", NULL, OpenPty, NULL, NULL, NULL, napi_default, NULL},
       {"sendConsole", NULL, SendConsole, NULL, NULL, NULL, napi_default, NULL},
       {"takeControllingTerminal", NULL, TakeControllingTerminal, NULL, NULL, NULL, napi_default, NULL},
+      {"windowSize", NULL, WindowSize, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

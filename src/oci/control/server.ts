@@ -12,13 +12,25 @@ export type ControlHandler = (request: ControlRequest) => unknown;
 /** The longest request line accepted (an exec's process with a large environment fits). */
 const MAX_REQUEST_BYTES = 1 << 20;
 
+/** How long a closing server waits for the answers it still has to send. */
+const DRAIN_MS = 2_000;
+
 export interface ControlServer {
-  /** Stops listening and removes the socket. */
-  close(): void;
+  /**
+   * Stops listening, removes the socket, and resolves once the answers already being
+   * sent are out (a `kill 9` or `start` whose container ended meanwhile still gets its
+   * answer before the sentry exits).
+   */
+  close(): Promise<void>;
 }
 
 export async function listenControl(socketPath: string, handler: ControlHandler): Promise<ControlServer> {
-  const server = net.createServer((connection) => serve(connection, handler));
+  const open = new Set<net.Socket>();
+  const server = net.createServer((connection) => {
+    open.add(connection);
+    connection.on('close', () => open.delete(connection));
+    serve(connection, handler);
+  });
   // A socket left by a sentry that crashed would make listen fail with EADDRINUSE.
   rmSync(socketPath, { force: true });
   const umask = process.umask(0o177);
@@ -40,9 +52,14 @@ export async function listenControl(socketPath: string, handler: ControlHandler)
   // The sandbox keeps the process alive while it runs; the socket must not outlive it.
   server.unref();
   return {
-    close() {
+    async close() {
       server.close();
       rmSync(socketPath, { force: true });
+      const closed = [...open].map((connection) => new Promise((resolve) => connection.once('close', resolve)));
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_MS)));
+      await Promise.race([Promise.all(closed), deadline]);
+      clearTimeout(timer);
     },
   };
 }

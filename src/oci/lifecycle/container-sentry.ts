@@ -68,19 +68,28 @@ export async function launchSentry(request: SentryRequest): Promise<LaunchedSent
   const control = new SandboxControl(sandbox, gate);
   const server = await listenControl(request.controlSocket, (message) => control.handle(message));
   const stopForwarding = forwardSignals(sandbox);
-  const ended = (): void => {
+  const ended = (): Promise<void> => {
     stopForwarding();
-    server.close();
+    return server.close();
   };
   let status: Promise<number>;
   try {
     status = sandbox.run();
   } catch (error) {
-    ended();
+    await ended();
     throw initError(bundle, error);
   }
-  const exit = status.then(exitCodeOf, (error: unknown) => Promise.reject(initError(bundle, error)));
-  void exit.then(ended, ended);
+  // Settles once the control channel has sent its last answers.
+  const exit = status.then(
+    async (raw) => {
+      await ended();
+      return exitCodeOf(raw);
+    },
+    async (error: unknown) => {
+      await ended();
+      throw initError(bundle, error);
+    },
+  );
   const first = await Promise.race([gate.reached.then(() => 'held' as const), exit]);
   if (first !== 'held') throw new TsscError(`the container's init ended before it started: exit status ${first}`);
   return { sandbox, gate, exit };
