@@ -2,7 +2,7 @@
 // a scratch directory, optionally with the CRI plugin and a `tssc` runtime handler, as an
 // operator sets containerd up for tssc (see docs/containerd.md).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const hasContainerd = (): boolean =>
@@ -22,8 +22,10 @@ export class Containerd {
     mkdirSync(dir, { recursive: true });
     const config = path.join(dir, 'config.toml');
     writeFileSync(config, configToml(dir, this.address, options));
-    this.daemon = spawn('containerd', ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.daemon.stderr!.resume();
+    // Its log stays beside it, for a failing test's reader.
+    const log = openSync(path.join(dir, 'containerd.log'), 'w');
+    this.daemon = spawn('containerd', ['--config', config], { stdio: ['ignore', log, log] });
+    closeSync(log);
   }
 
   static async start(dir: string, options: ContainerdOptions = {}): Promise<Containerd> {
@@ -59,9 +61,11 @@ function configToml(dir: string, address: string, options: ContainerdOptions): s
   if (!options.cri) return ['disabled_plugins = ["io.containerd.grpc.v1.cri"]', ...lines].join('\n') + '\n';
   return [
     ...lines,
-    // The RuntimeClass handler `tssc`, as docs/containerd.md configures it.
+    // The RuntimeClass handler `tssc` beside the default runc, as docs/containerd.md configures it.
     '[plugins."io.containerd.grpc.v1.cri"]',
     `  sandbox_image = "${options.cri.sandboxImage}"`,
+    '  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
+    '    runtime_type = "io.containerd.runc.v2"',
     '  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.tssc]',
     '    runtime_type = "io.containerd.runc.v2"',
     '    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.tssc.options]',
