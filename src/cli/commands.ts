@@ -3,6 +3,7 @@ import type { RegisterCommand } from './context.js';
 import { registerBundle } from './bundle.js';
 import { registerCreate } from './create.js';
 import { registerDelete } from './delete.js';
+import { registerDo } from './do.js';
 import { registerEvents } from './events.js';
 import { registerExec } from './exec.js';
 import { registerFeatures } from './features.js';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerCreate,
   registerStart,
   registerRun,
+  registerDo,
   registerExec,
   registerState,
   registerList,
