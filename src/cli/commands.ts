@@ -9,6 +9,7 @@ import { registerExec } from './exec.js';
 import { registerFeatures } from './features.js';
 import { registerKill } from './kill.js';
 import { registerList } from './list.js';
+import { registerPause } from './pause.js';
 import { registerPs } from './ps.js';
 import { registerRun } from './run.js';
 import { registerSentry } from './sentry.js';
@@ -32,6 +33,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerPs,
   registerEvents,
   registerKill,
+  registerPause,
   registerUpdate,
   registerDelete,
   registerFeatures,

@@ -258,7 +258,7 @@ describe.skipIf(!hasBusybox())('hostile input to the lifecycle commands, as a us
   afterAll(cleanUp);
 
   it('names an unknown id in every command, and lets a forced delete of it succeed', () => {
-    for (const args of [['state'], ['start'], ['kill'], ['ps'], ['delete'], ['events', '--stats'], ['exec', '--cwd', '/']]) {
+    for (const args of [['state'], ['start'], ['kill'], ['ps'], ['pause'], ['resume'], ['delete'], ['events', '--stats'], ['exec', '--cwd', '/']]) {
       const result = cli([...args, 'ghost', ...(args[0] === 'exec' ? ['true'] : [])]);
       expect([args[0], result.status, result.stderr]).toEqual([args[0], 1, 'tssc: container ghost does not exist\n']);
     }

@@ -5,9 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageArchive } from '../fixtures/oci-image.js';
+import { imageArchive } from '../fixtures/oci-image.mjs';
 import { hasBusybox, makeRootfs, removeDir, scratchDir } from './busybox-bundle.js';
-import { Containerd, hasContainerd } from './containerd-daemon.js';
+import { Containerd, hasContainerd } from '../fixtures/containerd.mjs';
 import { TSSC } from '../cli/run-cli.js';
 
 const IMAGE = 'docker.io/library/tssc-busybox:e2e';

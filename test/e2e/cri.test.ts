@@ -5,10 +5,10 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageArchive } from '../fixtures/oci-image.js';
+import { imageArchive } from '../fixtures/oci-image.mjs';
 import { TSSC } from '../cli/run-cli.js';
 import { hasBusybox, makeRootfs, removeDir, scratchDir } from './busybox-bundle.js';
-import { Containerd, hasContainerd } from './containerd-daemon.js';
+import { Containerd, hasContainerd } from '../fixtures/containerd.mjs';
 import { criClient, type CriClient } from './cri-client.js';
 
 const IMAGE = 'docker.io/library/tssc-busybox:cri';

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageArchive } from '../fixtures/oci-image.js';
+import { imageArchive } from '../fixtures/oci-image.mjs';
 import { TSSC } from '../cli/run-cli.js';
 import { hasBusybox, makeRootfs, removeDir, scratchDir } from './busybox-bundle.js';
 

@@ -121,6 +121,17 @@ export class ContainerOperations {
     await this.askRunning(id, { op: 'update', resources });
   }
 
+  /** pause or resume: every task of the sandbox frozen or thawed, the record kept in step. */
+  async freeze(id: string, op: 'pause' | 'resume'): Promise<void> {
+    await this.store.withLock(id, async () => {
+      const record = this.store.read(id);
+      const from = op === 'pause' ? 'running' : 'paused';
+      if (record.status !== from) throw new TsscError(`container ${id} is ${record.status}, not ${from}`);
+      await this.askRunning(id, { op });
+      this.store.updateLocked(id, { status: op === 'pause' ? 'paused' : 'running' });
+    });
+  }
+
   /** A new process in the running container (see ExecRequest). */
   async exec(id: string, request: ExecRequest): Promise<unknown> {
     const record = this.store.read(id);

@@ -35,7 +35,8 @@ export class SandboxControl {
         return this.update(request.resources);
       case 'pause':
       case 'resume':
-        throw new Error(`${request.op} is not supported by this sentry`);
+        // Needs a freeze of every task of the sandbox (the freezer of issue 10 holds one address space).
+        throw new Error(`${request.op} is not supported yet: the sentry cannot freeze every task of a sandbox`);
       case 'exec':
         // A second process in a running sandbox needs the kernel to start one (issue 11).
         throw new Error('exec is not supported yet: the sentry cannot start another process in a running sandbox');
