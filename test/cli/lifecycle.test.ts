@@ -3,12 +3,12 @@
 // status is the container's (checked by a subreaper, as the shim is one), start releases
 // it, kill delivers inside the sandbox, ps lists host pids, a crashed sentry reads as
 // stopped, delete leaves nothing behind; terminals over a console socket; hooks.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasBusybox, makeRootfs, removeDir, scratchDir, writeConfig, type BundleOptions } from '../e2e/busybox-bundle.js';
+import { hasBusybox, makeRootfs, removeDir, scratchDir, worldReadableCopy, writeConfig, type BundleOptions } from '../e2e/busybox-bundle.js';
 import { REPO, runCli, TSSC, type CliResult } from './run-cli.js';
 
 const SUBREAPER = path.join(REPO, 'test', 'fixtures', 'subreaper.py');
@@ -195,6 +195,22 @@ describe.skipIf(!hasBusybox() || !hasPython)('the OCI lifecycle through the CLI'
     expect(stateFiles()).toEqual([]);
   });
 
+  it('kills through a sentry that does not answer: it gets the signal itself, never a hang', async () => {
+    const dir = bundle({ args: ['sleep', '1000'] });
+    const id = newId();
+    const { reports } = createUnderSubreaper(dir, id);
+    const { pid } = (await reports.next('pid')) as { pid: number };
+    expect(cli(['start', id]).status).toBe(0);
+    // A stopped sentry stands for a stuck one: its control socket accepts, nobody answers.
+    process.kill(pid, 'SIGSTOP');
+    const log = path.join(scratch, `${id}.log`);
+    const killed = runCli(['--root', root, '--log', log, '--log-format', 'json', 'kill', id, 'KILL'], { timeout: 60_000 });
+    expect(killed).toMatchObject({ status: 0, stderr: '' });
+    expect(JSON.parse(readFileSync(log, 'utf8'))).toMatchObject({ level: 'warning', msg: expect.stringMatching(/did not answer "kill" within 5s: sending signal 9 to the sentry/) });
+    expect(await reports.next('exited')).toEqual({ exited: 137 });
+    expect(cli(['delete', id]).status).toBe(0);
+  });
+
   it('gives a process.terminal container a pty whose master goes to the console socket', async () => {
     const dir = bundle({ args: ['sh', '-c', 'stty size; echo done'] }, (config) => {
       (config.process as { terminal: boolean }).terminal = true;
@@ -328,5 +344,37 @@ describe.skipIf(!hasBusybox())('hostile input to the lifecycle commands, as a us
     expect(features.linux.cgroup).toEqual({ v1: false, v2: false, systemd: false, systemdUser: false });
     expect(features.linux.capabilities).toContain('CAP_SYS_ADMIN');
     expect(features.mountOptions).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev', 'noexec', 'bind', 'size=']));
+  });
+});
+
+describe.skipIf(!hasBusybox() || process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0)('the lifecycle as an unprivileged user', () => {
+  beforeAll(() => {
+    scratch = scratchDir('tssc-lifecycle-nobody-');
+    root = path.join(scratch, 'state');
+    mkdirSync(root, { mode: 0o700 });
+    chownSync(root, 65534, 65534);
+  });
+  afterAll(cleanUp);
+
+  it('creates, starts, signals and deletes a container as nobody', async () => {
+    const copy = worldReadableCopy(path.join(scratch, 'tssc'));
+    const asNobody = (args: readonly string[], stdio: StdioOptions = 'pipe') =>
+      spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, path.join(copy, 'bin', 'tssc.js'), '--root', root, ...args], { stdio, encoding: 'utf8', timeout: 60_000 });
+    const dir = bundle({ args: ['sh', '-c', 'trap "echo got TERM; exit 0" TERM; id -u; sleep 1000 & wait $!'], uid: 1000, gid: 1000 });
+    const out = path.join(scratch, 'nobody.out');
+    const fd = openSync(out, 'w');
+    try {
+      expect(asNobody(['create', '--bundle', dir, 'mine'], ['ignore', fd, fd]).status).toBe(0);
+    } finally {
+      closeSync(fd);
+    }
+    expect(JSON.parse(asNobody(['state', 'mine']).stdout)).toMatchObject({ status: 'created', owner: 'nobody' });
+    expect(asNobody(['start', 'mine']).status).toBe(0);
+    for (let i = 0; i < 100 && !readFileSync(out, 'utf8').includes('1000'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(asNobody(['kill', 'mine', 'TERM']).status).toBe(0);
+    for (let i = 0; i < 100 && JSON.parse(asNobody(['state', 'mine']).stdout).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(readFileSync(out, 'utf8')).toBe('1000\ngot TERM\n');
+    expect(asNobody(['delete', 'mine']).status).toBe(0);
+    expect(stateFiles()).toEqual([]);
   });
 });
