@@ -35,12 +35,10 @@ export interface LaunchedSentry {
   exit: Promise<number>;
 }
 
-/** The init's stdio: the caller's fds 0-2, or the slave of a new terminal. */
+/** The init's stdio: the caller's fds 0-2, or the slave of a new terminal (see checkTerminalOptions). */
 function stdioOf(request: SentryRequest): number[] {
-  const { consoleSocket, bundle } = request;
-  if (consoleSocket === undefined) return [0, 1, 2];
-  if (!bundle.spec.process.terminal) throw new TsscError('cannot use a console socket: process.terminal is false in config.json');
-  const { slaveFd } = openConsole(consoleSocket);
+  if (request.consoleSocket === undefined) return [0, 1, 2];
+  const { slaveFd } = openConsole(request.consoleSocket);
   return [slaveFd, slaveFd, slaveFd];
 }
 
