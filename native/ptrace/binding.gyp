@@ -7,6 +7,11 @@
       "libraries": ["-pthread"]
     },
     {
+      "target_name": "tssc_console",
+      "sources": ["src/console.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    },
+    {
       "target_name": "tssc_stub",
       "type": "none",
       "actions": [

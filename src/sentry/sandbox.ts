@@ -23,6 +23,7 @@ import type { SeccompProfile } from './seccomp-profile.js';
 import { SignalDelivery } from './signal-delivery.js';
 import { SIG } from '../abi/linux-signal.js';
 import { SignalActions } from './signals.js';
+import type { StartGate } from './start-gate.js';
 import { StopDispatch, TRACE_OPTIONS } from './stop-dispatch.js';
 import type { KernelServices, SyscallArgs, SyscallResult, SyscallTable } from './syscall.js';
 import { SyscallStops } from './syscall-stops.js';
@@ -81,6 +82,8 @@ export interface SandboxOptions {
   onInternalError?: (message: string) => void;
   /** The spec's linux.seccomp, enforced at every seccomp stop (profile-enforcement.ts). */
   seccompProfile?: SeccompProfile;
+  /** Holds the init at the stub's first trap until it opens (OCI create, then start). */
+  startGate?: StartGate;
 }
 
 /**
@@ -180,12 +183,26 @@ export class Sandbox {
     return this.options.observer;
   }
 
+  get startGate(): StartGate | undefined {
+    return this.options.startGate;
+  }
+
   groupByPid(pid: number): ThreadGroup | undefined {
     return this.procs.group(pid);
   }
 
   taskByTid(tid: number): Task | undefined {
     return this.procs.task(tid);
+  }
+
+  /** The most tasks at once (spec linux.resources.pids, `tssc update`); undefined: the default. */
+  get maxTasks(): number | undefined {
+    return this.options.maxTasks;
+  }
+
+  setMaxTasks(limit: number | undefined): void {
+    if (limit === undefined) delete this.options.maxTasks;
+    else this.options.maxTasks = limit;
   }
 
   /** Whether one more task would exceed the sandbox's limit (spec linux.resources.pids). */

@@ -167,6 +167,7 @@ export class StopDispatch {
         break;
     }
     if (sig === SIGTRAP && (task.phase === 'exec' || task.phase === 'spawning') && task.pendingImage) {
+      if (task.phase === 'spawning' && this.holdAtGate(task)) return 0;
       this.onStubTrap(task);
       return 0;
     }
@@ -275,6 +276,15 @@ export class StopDispatch {
     execing.hostTid = leader.hostTid;
     execing.tid = leader.tid;
     procs.add(execing);
+  }
+
+  /** The init at its first trap waits for the start gate (OCI start), stopped; true if held. */
+  private holdAtGate(task: Task): boolean {
+    return this.sandbox.startGate?.hold(() => {
+      if (task.exited) return;
+      this.onStubTrap(task);
+      this.pump(0);
+    }) === true;
   }
 
   /** The stub's int3 after the kernel exec'd it: the program is loaded in its place. */

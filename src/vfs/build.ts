@@ -30,9 +30,14 @@ export function createVfs(options: VfsOptions): Vfs {
   const rootPath = path.resolve(options.bundleDir, options.spec.root.path);
   const ownership = OwnershipMap.fromBundle(options.bundleDir);
 
+  // A read-only root whose rootfs lacks some mount points (CRI mounts /etc/resolv.conf and
+  // /etc/hostname into images without them) gets them in a memory layer, as runc creates
+  // them before it remounts the root read-only; the host rootfs is never written.
+  const readonly = options.spec.root.readonly === true;
+  const missingMountPoints = readonly && (options.spec.mounts ?? []).some((m) => !fs.existsSync(path.join(rootPath, m.destination)));
   let rootFs: Filesystem;
   let rootFlags = 0;
-  if (options.spec.root.readonly || options.overlay === 'none') {
+  if ((readonly && !missingMountPoints) || options.overlay === 'none') {
     rootFs = new HostFs({ hostPath: rootPath, dev: allocateDev(), ownership, openBeneath, sandboxPath: '/', exclusive: true });
     if (options.spec.root.readonly) rootFlags |= MS.RDONLY;
   } else {
@@ -64,6 +69,7 @@ export function createVfs(options: VfsOptions): Vfs {
   }
   for (const target of options.spec.linux?.maskedPaths ?? []) mask(target);
   for (const target of options.spec.linux?.readonlyPaths ?? []) makeReadonly(target);
+  if (readonly) rootMount.flags |= MS.RDONLY;
   return vfs;
 
   /** The sandbox location of a spec path, or undefined when it does not exist (runc skips those). */
@@ -114,6 +120,12 @@ export function createVfs(options: VfsOptions): Vfs {
       fsys = new HostFs({ hostPath: source, dev, ownership: new OwnershipMap(), openBeneath, exclusive: false });
     } else if (type === 'tmpfs' && !(mount.destination === '/dev' && options.registry.get('dev'))) {
       fsys = makeTmpfs(where, dev, parsed.data);
+    } else if (type === 'cgroup' || type === 'cgroup2') {
+      // A sandbox has no cgroups (its limits are the sentry's): podman and CRI specs mount
+      // /sys/fs/cgroup, which shows as an empty read-only directory, as gVisor shows it
+      // without a cgroup controller.
+      fsys = makeTmpfs(where, dev, new Map());
+      parsed.flags |= MS.RDONLY;
     } else {
       const typeName = type === 'tmpfs' ? 'dev' : type;
       const fsType = options.registry.get(typeName);

@@ -9,6 +9,7 @@ import { capsFromNames, fsCredentials, makeCredentials, type IdentitySpec } from
 import { SentryProviders } from '../../sentry/providers.js';
 import { RlimitTable } from '../../sentry/rlimits.js';
 import { Sandbox, type InitProcess, type SyscallObserver } from '../../sentry/sandbox.js';
+import type { StartGate } from '../../sentry/start-gate.js';
 import { WasmSandbox } from '../../sentry/wasm/sandbox.js';
 import { readWasmProgram } from '../../sentry/wasm/program.js';
 import { wasiPreview1Table } from '../../syscalls/wasi/table.js';
@@ -32,6 +33,8 @@ export interface LinuxSandboxOptions {
   onTrap?: (pid: number, reason: string) => void;
   /** Told of each internal error of the sentry (stderr always is). */
   onInternalError?: (message: string) => void;
+  /** Holds the init before its program runs until the gate opens (OCI create/start). */
+  startGate?: StartGate;
 }
 
 /** Either sentry, as the lifecycle drives it. */
@@ -121,6 +124,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         init,
         ...(memoryLimit ? { memoryLimitBytes: memoryLimit } : {}),
         ...(options.onTrap ? { onTrap: options.onTrap } : {}),
+        ...(options.startGate ? { startGate: options.startGate } : {}),
       })
     : new Sandbox({
         table: linuxX86_64Table,
@@ -131,8 +135,10 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         onSessionEnd: (sid) => synthetic.ptys.hangupSession(sid),
         ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
         ...(options.observer ? { observer: options.observer } : {}),
-        ...(spec.linux?.resources?.pids?.limit ? { maxTasks: spec.linux.resources.pids.limit } : {}),
+        // runc reads 0 and -1 as no limit.
+        ...((spec.linux?.resources?.pids?.limit ?? 0) > 0 ? { maxTasks: spec.linux!.resources!.pids!.limit } : {}),
         ...(spec.linux?.seccomp ? { seccompProfile: compileSeccompProfile(spec.linux.seccomp) } : {}),
+        ...(options.startGate ? { startGate: options.startGate } : {}),
         wasm: {
           table: wasiPreview1Table,
           ...(memoryLimit ? { memoryLimitBytes: memoryLimit } : {}),

@@ -17,6 +17,7 @@ import type { WasmSyscallTable } from './process.js';
 import { readWasmProgram } from './program.js';
 import { WasmTask } from './wasm-task.js';
 import { makeKernelServices } from '../kernel-services.js';
+import type { StartGate } from '../start-gate.js';
 
 export interface WasmSandboxOptions {
   table: WasmSyscallTable;
@@ -28,6 +29,8 @@ export interface WasmSandboxOptions {
   memoryLimitBytes?: number;
   /** Told of a module's trap or of a sentry-side failure (the CLI logs it). */
   onTrap?: (pid: number, reason: string) => void;
+  /** Holds the module before its worker starts until it opens (OCI create, then start). */
+  startGate?: StartGate;
 }
 
 
@@ -52,6 +55,8 @@ export class WasmSandbox {
   private init: ThreadGroup | undefined;
   private initTask: Task | undefined;
   private wasm: WasmTask | undefined;
+  /** Ends a module held at the start gate (a SIGKILL before `start`). */
+  private endBeforeStart: ((sig: number) => void) | undefined;
 
   constructor(private readonly options: WasmSandboxOptions) {
     this.kernel = makeKernelServices(options.vfs, options.hostname, options.domainname);
@@ -77,7 +82,9 @@ export class WasmSandbox {
 
   /** A process-directed signal. */
   signalGroup(group: ThreadGroup, sig: number): void {
-    if (group === this.init) this.wasm?.signal(sig);
+    if (group !== this.init) return;
+    if (this.wasm) this.wasm.signal(sig);
+    else if (sig === SIG.KILL) this.endBeforeStart?.(sig);
   }
 
   /**
@@ -119,23 +126,32 @@ export class WasmSandbox {
     this.initTask = task;
 
     return new Promise<number>((resolve, reject) => {
-      WasmTask.start({
-        task,
-        program,
-        table,
-        ...(this.options.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: this.options.memoryLimitBytes }),
-        onExit: (waitStatus, status) => {
-          if (status.kind === 'signaled' && status.reason) this.options.onTrap?.(1, status.reason);
-          group.tasks.delete(task);
-          group.lastFs = task.fs;
-          fds.closeAll();
-          group.exitStatus = waitStatus;
-          resolve(waitStatus);
-        },
-      }).then((wasm) => (this.wasm = wasm), (error: unknown) => {
+      const end = (waitStatus: number): void => {
+        this.endBeforeStart = undefined;
+        group.tasks.delete(task);
+        group.lastFs = task.fs;
         fds.closeAll();
-        reject(error);
-      });
+        group.exitStatus = waitStatus;
+        resolve(waitStatus);
+      };
+      this.endBeforeStart = end;
+      const start = (): void => {
+        this.endBeforeStart = undefined;
+        void WasmTask.start({
+          task,
+          program,
+          table,
+          ...(this.options.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: this.options.memoryLimitBytes }),
+          onExit: (waitStatus, status) => {
+            if (status.kind === 'signaled' && status.reason) this.options.onTrap?.(1, status.reason);
+            end(waitStatus);
+          },
+        }).then((wasm) => (this.wasm = wasm), (error: unknown) => {
+          fds.closeAll();
+          reject(error);
+        });
+      };
+      if (!this.options.startGate?.hold(start)) start();
     });
   }
 }
