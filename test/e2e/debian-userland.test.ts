@@ -112,6 +112,13 @@ describe.skipIf(skipReason !== undefined)('a Debian userland under tssc run, com
     expect(reference.stdout).toContain('exec from a forked child\nchild exit 0\n');
   });
 
+  it('passes UTF-8 arguments as their bytes: tac and wc -m in C.UTF-8', () => {
+    const words = ['é€', 'naïve', 'Ωmega', '日本語'];
+    const count = 'printf "%s\\n" "$@" | tac; for w in "$@"; do printf %s "$w" | wc -m; done; printf %s "$1" | od -An -tx1';
+    const reference = sameAsChroot(['/usr/bin/env', 'LC_ALL=C.UTF-8', '/bin/bash', '-c', count, 'bash', ...words]);
+    expect(reference.stdout).toBe('日本語\nΩmega\nnaïve\né€\n2\n5\n5\n3\n c3 a9 e2 82 ac\n');
+  });
+
   it('streams large data through pipelines and lists big trees: sort, gzip, tee, find, xargs -P, tar', () => {
     const reference = sameAsChroot(['/bin/bash', '-c', script('pipelines.sh')], 'first line\nsecond line\n');
     expect(reference.status).toBe(0);
