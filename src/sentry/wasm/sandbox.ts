@@ -103,7 +103,7 @@ export class WasmSandbox {
     const fs: FsContext = { root: vfs.root, cwd: vfs.root, umask: init.umask, creds: fsCredentials(creds) };
     fs.cwd = vfs.resolve(fs, undefined, init.cwd, { follow: true, directory: true });
     const envp = wasmEnvironment(init.envp, init.cwd);
-    const program = readWasmProgram(vfs, fs, undefined, init.program, init.argv, envp);
+    const program = readWasmProgram(vfs, fs, undefined, init.program, init.argv, envp, 'bundle');
     if (!program) fail(E.ENOEXEC, `${init.program} is not a wasm module`);
 
     const fds = new FdTable();
