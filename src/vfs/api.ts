@@ -56,6 +56,13 @@ export interface FsContext {
   cwd: Location;
   umask: number;
   creds: Credentials;
+  /**
+   * Every path stays beneath the directory it is looked up from (WASI's rule for paths
+   * relative to a directory fd; openat2's RESOLVE_BENEATH): an absolute path, a `..` above
+   * that directory, a symlink that leads out of it or a magic link calls escaped(), which
+   * throws the caller's error.
+   */
+  beneath?: { escaped(): never };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -130,10 +130,10 @@ export class VfsImpl implements Vfs {
         if (type === S.IFLNK) {
           if (flags & O.NOFOLLOW) fail(E.ELOOP);
           const inode = existing.dentry.inode;
-          if (inode.follow) return { loc: resolver.followLink(r.parent, existing), created: false };
+          if (inode.follow) return { loc: resolver.followLink(r.parent, existing, r.within), created: false };
           // A dangling link with O_CREAT creates its target, so walk to the target's parent.
           resolver.countLink();
-          r = resolver.walkParent(r.parent, (inode.readlink as () => string)());
+          r = resolver.walkLink(r, (inode.readlink as () => string)());
           continue;
         }
         if (type === S.IFDIR) fail(E.EISDIR);
