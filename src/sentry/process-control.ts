@@ -14,12 +14,13 @@ import { readWasmProgram, type LocatedWasmProgram } from './wasm/program.js';
 import { WasmTask } from './wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
 import { isValidSignal, SIG } from './signals.js';
-import { RUN_ON_HOST, type ChildState, type ProcessControl, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
+import { RUN_ON_HOST, type ChildState, type ProcessControl, type ProcessNotifier, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import { releaseFutexesOf } from './futex-exit.js';
 import type { HostSignalCalls } from './masked-waits.js';
 import { addTimes, readHostPeakRssKb, readHostStat, zeroTimes, type CpuTimes } from './cpu-times.js';
+import { sendingQueued } from './signal-senders.js';
 
 export const CLONE = {
   VM: 0x100n, FS: 0x200n, FILES: 0x400n, SIGHAND: 0x800n, PIDFD: 0x1000n, PTRACE: 0x2000n,
@@ -381,6 +382,18 @@ export class TaskProcess implements ProcessControl {
   setCredentials(creds: TaskCredentials): void {
     this.group.creds = creds;
     this.task.fs.creds = fsCredentials(creds);
+  }
+
+  notifier(): ProcessNotifier {
+    const group = this.group;
+    const execs = group.execs;
+    const alive = (): boolean => group.exitStatus === undefined && group.execs === execs;
+    return {
+      alive,
+      signal: (sig, info) => {
+        if (alive()) sendingQueued(info, () => this.sandbox.signalProcess(group, sig, false));
+      },
+    };
   }
 
   /** kill(2)'s permission rule: same real or effective uid as the target's real or saved one. */

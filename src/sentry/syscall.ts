@@ -7,6 +7,7 @@ import type { FileDescription, FsContext, Location, Vfs, Waitable } from '../vfs
 import type { FdTable } from './fd-table.js';
 import type { HostSignalCalls } from './masked-waits.js';
 import type { CpuTimes } from './cpu-times.js';
+import type { IpcNamespace } from './ipc/namespace.js';
 
 /** The six raw argument registers of a syscall (rdi, rsi, rdx, r10, r8, r9 on x86-64). */
 export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
@@ -58,9 +59,11 @@ export interface TaskCredentials {
   readonly bounding: bigint;
 }
 
-/** What the whole sandbox shares: its VFS, its uts namespace, its clocks. */
+/** What the whole sandbox shares: its VFS, its uts and ipc namespaces, its clocks. */
 export interface KernelServices {
   readonly vfs: Vfs;
+  /** Message queues, semaphores and shared memory of the sandbox. */
+  readonly ipc: IpcNamespace;
   hostname: string;
   domainname: string;
   /** CLOCK_REALTIME / CLOCK_MONOTONIC in nanoseconds. */
@@ -117,6 +120,14 @@ export interface ChildState {
   readonly status: number;
   /** What the child and its reaped children used (wait4's rusage). */
   readonly times: CpuTimes;
+}
+
+/** A process as the kernel reaches it later, for a notification it asked for (mq_notify). */
+export interface ProcessNotifier {
+  /** False once the process has ended or exec'd another program (Linux's self_exec_id). */
+  alive(): boolean;
+  /** Sends sig with info (SIGINFO_SIZE bytes) as its siginfo, as the kernel does: no kill permission check. */
+  signal(sig: number, info: Buffer): void;
 }
 
 /** A signal disposition as rt_sigaction sets it. */
@@ -199,6 +210,8 @@ export interface ProcessControl {
   setDisposition(signal: number, action: SignalDisposition): void;
   /** Replaces the credentials (the set*id family computed them). */
   setCredentials(creds: TaskCredentials): void;
+  /** This process, for a notification the kernel sends it later (mq_notify). */
+  notifier(): ProcessNotifier;
 }
 
 /**

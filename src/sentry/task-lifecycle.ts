@@ -43,6 +43,7 @@ export class TaskLifecycle {
     group.cmdline = Buffer.from(program.argv.map((a) => `${a}\0`).join(''), 'latin1');
     group.environ = Buffer.from(program.envp.map((a) => `${a}\0`).join(''), 'latin1');
     group.exe = program.location;
+    group.execs++;
     group.brk = brk;
     group.fileMappings.clear();
   }

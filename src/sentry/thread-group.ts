@@ -32,6 +32,8 @@ export class ThreadGroup {
   /** The kernel's brk of the program (brk is answered, never moved). */
   brk = 0n;
   dumpable = true;
+  /** How many execve's have replaced its program (mq_notify stops at the next: self_exec_id). */
+  execs = 0;
   /** The filesystem context of the last task, for /proc of a zombie. */
   lastFs: FsContext | undefined;
   /** What its memory maps from files of the sandbox (/proc/PID/maps). */

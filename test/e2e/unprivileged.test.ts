@@ -31,6 +31,7 @@ describe.skipIf(!hasBusybox() || !canSetpriv)('tssc as an unprivileged user', ()
     ['robust-mutex', path.join(REPO, 'test', 'fixtures', 'threads', 'robust-mutex.c'), []],
     ['signals-queue', path.join(REPO, 'test', 'e2e', 'fixtures', 'signals-queue.c'), []],
     ['rusage', path.join(REPO, 'test', 'e2e', 'fixtures', 'rusage.c'), []],
+    ['posix-mq', path.join(REPO, 'test', 'e2e', 'fixtures', 'posix-mq.c'), []],
   ];
 
   beforeAll(() => {

@@ -9,6 +9,7 @@ import { SentryProviders } from '../../sentry/providers.js';
 import { RlimitTable } from '../../sentry/rlimits.js';
 import { Sandbox, type InitProcess, type SyscallObserver } from '../../sentry/sandbox.js';
 import { WasmSandbox } from '../../sentry/wasm/sandbox.js';
+import { IpcNamespace } from '../../sentry/ipc/namespace.js';
 import { readWasmProgram } from '../../sentry/wasm/program.js';
 import { wasiPreview1Table } from '../../syscalls/wasi/table.js';
 import { linuxX86_64Table } from '../../syscalls/linux/table.js';
@@ -108,10 +109,12 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
     stdio: options.stdioFds.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
   };
   const memoryLimit = spec.linux?.resources?.memory?.limit;
+  const ipc = new IpcNamespace(synthetic);
   const sandbox = isWasmInit(bundle, () => readWasmProgram(vfs, ctx, undefined, program, args, envp, 'bundle') !== undefined)
     ? new WasmSandbox({
         table: wasiPreview1Table,
         vfs,
+        ipc,
         hostname,
         domainname,
         init,
@@ -121,6 +124,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
     : new Sandbox({
         table: linuxX86_64Table,
         vfs,
+        ipc,
         hostname,
         domainname,
         init,

@@ -16,10 +16,13 @@ import type { WasmSyscallTable } from './process.js';
 import { readWasmProgram } from './program.js';
 import { WasmTask } from './wasm-task.js';
 import { makeKernelServices } from '../kernel-services.js';
+import type { IpcNamespace } from '../ipc/namespace.js';
 
 export interface WasmSandboxOptions {
   table: WasmSyscallTable;
   vfs: Vfs;
+  /** The sandbox's IPC namespace (message queues, System V objects). */
+  ipc: IpcNamespace;
   hostname: string;
   domainname: string;
   init: InitProcess;
@@ -55,7 +58,7 @@ export class WasmSandbox {
   private wasm: WasmTask | undefined;
 
   constructor(private readonly options: WasmSandboxOptions) {
-    this.kernel = makeKernelServices(options.vfs, options.hostname, options.domainname);
+    this.kernel = makeKernelServices(options.vfs, options.ipc, options.hostname, options.domainname);
   }
 
   /** The init process (pid 1), for signals forwarded from the outside. */

@@ -10,6 +10,7 @@ import { fileSyscalls } from './fs.js';
 import { idSyscalls } from './id.js';
 import { ioctlSyscalls } from './ioctl.js';
 import { miscSyscalls } from './misc.js';
+import { mqueueSyscalls } from './mqueue.js';
 import { pipeSyscalls } from './pipe.js';
 import { pollSyscalls } from './poll.js';
 import { processSyscalls } from './process.js';
@@ -39,6 +40,7 @@ const handlers: Record<string, SyscallHandler> = {
   ...resourceSyscalls,
   ...miscSyscalls,
   ...threadSyscalls,
+  ...mqueueSyscalls,
 };
 
 /**
@@ -100,6 +102,7 @@ const PARTIAL: Record<string, string> = {
   clock_nanosleep: 'no CPU-time clocks',
   sched_setparam: "real-time priorities are bounded by the host's limits, not the sandbox's RLIMIT_RTPRIO",
   sched_setscheduler: "real-time policies are bounded by the host's limits, not the sandbox's RLIMIT_RTPRIO",
+  mq_notify: 'SIGEV_THREAD needs a netlink socket, which the sandbox does not have (ECONNREFUSED); a close by the registered process keeps its registration until it exits or execs',
 };
 
 function makeEntry(nr: number, name: string): SyscallEntry {

@@ -1,0 +1,58 @@
+// POSIX message queues under `tssc run`: a C program (static and dynamic) prints what it
+// prints natively, and /dev/mqueue (an mqueue mount) lists the sandbox's queues.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, scratchDir, tsscRun, writeConfig } from './busybox-bundle.js';
+
+const FIXTURES = path.resolve(import.meta.dirname, 'fixtures');
+const isRoot = process.getuid?.() === 0;
+
+describe.skipIf(!hasBusybox() || !hasCompiler())('POSIX message queues', () => {
+  let dir: string;
+  const binaries = new Map<string, string>();
+
+  beforeAll(() => {
+    dir = scratchDir('tssc-mq-');
+    const rootfs = makeRootfs(dir);
+    for (const linkage of ['static', 'dynamic'] as const) {
+      binaries.set(linkage, installCProgram(rootfs, path.join(FIXTURES, 'posix-mq.c'), `posix-mq-${linkage}`, linkage));
+    }
+  });
+  afterAll(() => removeDir(dir));
+
+  /** config.json with an mqueue mount at /dev/mqueue, as runc's default spec has. */
+  function configure(args: string[]): void {
+    writeConfig(dir, { args });
+    const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    config.mounts.push({ destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] });
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  }
+
+  for (const linkage of ['static', 'dynamic'] as const) {
+    it.skipIf(!isRoot)(`the ${linkage} program gives the native output`, () => {
+      const native = spawnSync(binaries.get(linkage)!, [], { encoding: 'utf8', timeout: 30_000 });
+      expect(native.status).toBe(0);
+      configure([`/bin/posix-mq-${linkage}`]);
+      const sandboxed = tsscRun(dir);
+      expect(sandboxed.stderr).toBe('');
+      expect(sandboxed.stdout).toBe(native.stdout);
+      expect(sandboxed.status).toBe(0);
+    });
+  }
+
+  it('lists the queues in /dev/mqueue with their state', () => {
+    const script = [
+      'touch /dev/mqueue/made-by-open',
+      'ls -l /dev/mqueue | cut -c1-10',
+      'ls /dev/mqueue',
+      'cat /dev/mqueue/made-by-open',
+      'rm /dev/mqueue/made-by-open; ls /dev/mqueue | wc -l',
+    ].join('; ');
+    configure(['sh', '-c', script]);
+    const result = tsscRun(dir);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(['total 0', '-rw-r--r--', 'made-by-open', 'QSIZE:0          NOTIFY:0     SIGNO:0     NOTIFY_PID:0     ', '0', ''].join('\n'));
+  });
+});
