@@ -58,6 +58,7 @@ export class TaskLifecycle {
 
   private groupExited(group: ThreadGroup): void {
     const { procs, tracer, signals } = this.sandbox;
+    this.sandbox.kernel.ipc.processExited(group.pid);
     const init = this.sandbox.initGroup;
     if (group.pid === group.sid) this.sandbox.endSession(group.sid);
     if (group === init) {

@@ -605,6 +605,23 @@ export interface ProcessUsage {
 }
 
 /** The sandbox facts synthesized filesystems show. Filled in by the sentry. */
+/** The owner, creator and mode of a System V object, with its key and id, as /proc/sysvipc shows them. */
+export interface SysvIpcRow {
+  key: number;
+  id: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  cuid: number;
+  cgid: number;
+}
+
+/** The sandbox's System V objects for /proc/sysvipc/{sem,msg} (times in seconds). */
+export interface SysvIpcRows {
+  sem: (SysvIpcRow & { nsems: number; otime: number; ctime: number })[];
+  msg: (SysvIpcRow & { cbytes: number; qnum: number; lspid: number; lrpid: number; stime: number; rtime: number; ctime: number })[];
+}
+
 export interface SandboxProviders {
   hostname(): string;
   domainname(): string;
@@ -615,6 +632,8 @@ export interface SandboxProviders {
   process(pid: number): ProcessView | undefined;
   /** Seconds since the sandbox started (/proc/uptime). */
   uptime(): number;
+  /** The System V IPC objects (/proc/sysvipc); none where the sandbox has no IPC namespace. */
+  sysvipc?(): SysvIpcRows;
 }
 
 /** A virtual filesystem operation's error: use SysError from src/abi/errno.ts. */

@@ -166,6 +166,27 @@ export function installCProgram(rootfs: string, source: string, name: string, li
   return binary;
 }
 
+/** C fixtures of test/e2e/fixtures installed in rootfs as NAME-static and NAME-dynamic; their host paths by that name. */
+export function installFixtures(rootfs: string, names: readonly string[]): Map<string, string> {
+  const binaries = new Map<string, string>();
+  for (const name of names) {
+    for (const linkage of ['static', 'dynamic'] as const) {
+      binaries.set(`${name}-${linkage}`, installCProgram(rootfs, path.join(REPO, 'test', 'e2e', 'fixtures', `${name}.c`), `${name}-${linkage}`, linkage));
+    }
+  }
+  return binaries;
+}
+
+/**
+ * Runs an installed fixture natively (its host path) and under `tssc run` of the bundle
+ * in dir, whose config.json configure writes for the program's args.
+ */
+export function nativeAndSandboxed(dir: string, binaries: Map<string, string>, program: string, configure: (args: string[]) => void = (args) => writeConfig(dir, { args })): { native: RunResult; sandboxed: RunResult } {
+  const run = spawnSync(binaries.get(program)!, [], { encoding: 'utf8', timeout: 30_000 });
+  configure([`/bin/${program}`]);
+  return { native: { status: run.status, stdout: run.stdout, stderr: run.stderr }, sandboxed: tsscRun(dir) };
+}
+
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }

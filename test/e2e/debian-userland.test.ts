@@ -119,6 +119,21 @@ describe.skipIf(skipReason !== undefined)('a Debian userland under tssc run, com
     expect(reference.stdout).toBe('日本語\nΩmega\nnaïve\né€\n2\n5\n5\n3\n c3 a9 e2 82 ac\n');
   });
 
+  it('shows System V objects through util-linux ipcs, and removes them with ipcrm', () => {
+    // The pid column is cut: the reference's setup runs processes of its own in the pid namespace.
+    const make = [
+      '$s = semget(0x1234, 2, 01000 | 0640) // die "semget: $!";',
+      'semop($s, pack("s!3", 0, 3, 0)) or die "semop: $!";',
+      '$q = msgget(0x5678, 01000 | 0600) // die "msgget: $!";',
+      'msgsnd($q, pack("l! a*", 1, "hello"), 0) and msgsnd($q, pack("l! a*", 2, "world!"), 0) or die "msgsnd: $!";',
+    ].join(' ');
+    const script = `/usr/bin/perl -e '${make}'; ipcs; ipcs -s -i 0 | grep -v time | cut -c1-44; ipcs -l -q; ipcrm -S 0x1234 && ipcrm -q 0 && ipcs -s -q`;
+    const reference = sameAsChroot(['/bin/bash', '-c', script]);
+    expect(reference.status).toBe(0);
+    expect(reference.stdout).toContain('0x00001234 0          root       640        2');
+    expect(reference.stdout).toContain('0x00005678 0          root       600        11           2');
+  });
+
   it('streams large data through pipelines and lists big trees: sort, gzip, tee, find, xargs -P, tar', () => {
     const reference = sameAsChroot(['/bin/bash', '-c', script('pipelines.sh')], 'first line\nsecond line\n');
     expect(reference.status).toBe(0);

@@ -1,24 +1,19 @@
 // POSIX message queues under `tssc run`: a C program (static and dynamic) prints what it
 // prints natively, and /dev/mqueue (an mqueue mount) lists the sandbox's queues.
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, scratchDir, tsscRun, writeConfig } from './busybox-bundle.js';
+import { hasBusybox, hasCompiler, installFixtures, makeRootfs, nativeAndSandboxed, removeDir, scratchDir, tsscRun, writeConfig } from './busybox-bundle.js';
 
-const FIXTURES = path.resolve(import.meta.dirname, 'fixtures');
 const isRoot = process.getuid?.() === 0;
 
 describe.skipIf(!hasBusybox() || !hasCompiler())('POSIX message queues', () => {
   let dir: string;
-  const binaries = new Map<string, string>();
+  let binaries: Map<string, string>;
 
   beforeAll(() => {
     dir = scratchDir('tssc-mq-');
-    const rootfs = makeRootfs(dir);
-    for (const linkage of ['static', 'dynamic'] as const) {
-      binaries.set(linkage, installCProgram(rootfs, path.join(FIXTURES, 'posix-mq.c'), `posix-mq-${linkage}`, linkage));
-    }
+    binaries = installFixtures(makeRootfs(dir), ['posix-mq']);
   });
   afterAll(() => removeDir(dir));
 
@@ -31,14 +26,11 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('POSIX message queues', () => {
   }
 
   for (const linkage of ['static', 'dynamic'] as const) {
+    // Natively the other user's part needs root (setuid).
     it.skipIf(!isRoot)(`the ${linkage} program gives the native output`, () => {
-      const native = spawnSync(binaries.get(linkage)!, [], { encoding: 'utf8', timeout: 30_000 });
+      const { native, sandboxed } = nativeAndSandboxed(dir, binaries, `posix-mq-${linkage}`, configure);
       expect(native.status).toBe(0);
-      configure([`/bin/posix-mq-${linkage}`]);
-      const sandboxed = tsscRun(dir);
-      expect(sandboxed.stderr).toBe('');
-      expect(sandboxed.stdout).toBe(native.stdout);
-      expect(sandboxed.status).toBe(0);
+      expect(sandboxed).toEqual({ status: 0, stdout: native.stdout, stderr: '' });
     });
   }
 

@@ -11,6 +11,8 @@ import { idSyscalls } from './id.js';
 import { ioctlSyscalls } from './ioctl.js';
 import { miscSyscalls } from './misc.js';
 import { mqueueSyscalls } from './mqueue.js';
+import { msgSyscalls } from './ipc-msg.js';
+import { semSyscalls } from './ipc-sem.js';
 import { pipeSyscalls } from './pipe.js';
 import { pollSyscalls } from './poll.js';
 import { processSyscalls } from './process.js';
@@ -41,6 +43,8 @@ const handlers: Record<string, SyscallHandler> = {
   ...miscSyscalls,
   ...threadSyscalls,
   ...mqueueSyscalls,
+  ...semSyscalls,
+  ...msgSyscalls,
 };
 
 /**

@@ -3,6 +3,7 @@
 // from inside.
 
 import { randomUUID } from 'node:crypto';
+import { MSG_LIMITS, SEM_LIMITS } from '../../abi/linux-ipc.js';
 import { KERNEL_IDENTITY } from '../synthetic/machine.js';
 import { buildTree, type DirNode, type SynthFs } from '../synthetic/nodes.js';
 import { PTY_MAX } from '../devpts/table.js';
@@ -30,10 +31,10 @@ export function sysctlDir(fs: SynthFs, deps: ProcDeps): DirNode {
       shmmax: value('18446744073692774399'),
       shmall: value('18446744073692774399'),
       shmmni: value(4096),
-      msgmax: value(8192),
-      msgmnb: value(16384),
-      msgmni: value(32000),
-      sem: value('32000\t1024000000\t500\t32000'),
+      msgmax: value(MSG_LIMITS.msgmax),
+      msgmnb: value(MSG_LIMITS.msgmnb),
+      msgmni: value(MSG_LIMITS.msgmni),
+      sem: value(`${SEM_LIMITS.semmsl}\t${SEM_LIMITS.semmns}\t${SEM_LIMITS.semopm}\t${SEM_LIMITS.semmni}`),
       pty: {
         max: value(PTY_MAX),
         nr: () => `${deps.ptys.opened}\n`,
