@@ -8,6 +8,7 @@
 // - Flag arguments carry the Linux values (src/abi/linux-fcntl.ts: O, AT, RENAME, SEEK, ACCESS).
 
 import type { StatFields } from '../abi/linux-stat.js';
+import type { FsNotifier } from './notify.js';
 
 export { S, UTIME_NOW, UTIME_OMIT } from '../abi/linux-stat.js';
 export { DT, direntTypeOfMode } from '../abi/linux-dirent.js';
@@ -238,6 +239,8 @@ export interface ResolveOptions {
 export interface Vfs {
   /** The root of the mount tree (the initial FsContext.root and cwd). */
   readonly root: Location;
+  /** Tells watchers of inodes about every change the VFS makes to them (inotify). */
+  readonly notifier: FsNotifier;
 
   /** Looks a path up (chdir, chroot, execve's lookup, name_to_handle...). */
   resolve(ctx: FsContext, dir: Location | undefined, path: string, opts: ResolveOptions): Location;

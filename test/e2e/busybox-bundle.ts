@@ -177,13 +177,19 @@ export function installFixtures(rootfs: string, names: readonly string[]): Map<s
   return binaries;
 }
 
-/**
- * Runs an installed fixture natively (its host path) and under `tssc run` of the bundle
- * in dir, whose config.json configure writes for the program's args.
- */
-export function nativeAndSandboxed(dir: string, binaries: Map<string, string>, program: string, configure: (args: string[]) => void = (args) => writeConfig(dir, { args })): { native: RunResult; sandboxed: RunResult } {
-  const run = spawnSync(binaries.get(program)!, [], { encoding: 'utf8', timeout: 30_000 });
-  configure([`/bin/${program}`]);
+export interface FixtureRun {
+  /** Arguments natively and in the sandbox (host and sandbox paths differ). */
+  nativeArgs?: string[];
+  sandboxArgs?: string[];
+  /** Writes config.json for the program's args (default: writeConfig). */
+  configure?: (args: string[]) => void;
+}
+
+/** Runs an installed fixture natively (its host path) and under `tssc run` of the bundle in dir. */
+export function nativeAndSandboxed(dir: string, binaries: Map<string, string>, program: string, options: FixtureRun = {}): { native: RunResult; sandboxed: RunResult } {
+  const run = spawnSync(binaries.get(program)!, options.nativeArgs ?? [], { encoding: 'utf8', timeout: 60_000 });
+  const configure = options.configure ?? ((args: string[]) => writeConfig(dir, { args }));
+  configure([`/bin/${program}`, ...(options.sandboxArgs ?? [])]);
   return { native: { status: run.status, stdout: run.stdout, stderr: run.stderr }, sandboxed: tsscRun(dir) };
 }
 

@@ -134,6 +134,23 @@ describe.skipIf(skipReason !== undefined)('a Debian userland under tssc run, com
     expect(reference.stdout).toContain('0x00005678 0          root       600        11           2');
   });
 
+  it('follows changes through inotify: python over ctypes, and coreutils tail -F', () => {
+    const watched = sameAsChroot(['/usr/bin/python3', '-c', script('inotify.py')]);
+    expect(watched.status).toBe(0);
+    expect(watched.stdout).toContain('MOVED_FROM notes.txt cookie 1\nMOVED_TO renamed.txt cookie 1\n');
+    // With the file there from the start, tail -F waits on inotify (it polls for a missing one).
+    const tail = [
+      'echo zero > /tmp/log; tail -F /tmp/log 2>&1 & pid=$!',
+      'sleep 0.5; echo one >> /tmp/log; sleep 0.5; echo two >> /tmp/log; sleep 0.5',
+      'mv /tmp/log /tmp/log.1; sleep 0.8; echo three > /tmp/log; sleep 1',
+      'kill $pid; wait $pid 2>/dev/null; echo done',
+    ].join('\n');
+    const followed = sameAsChroot(['/bin/bash', '-c', tail]);
+    expect(followed.stdout).toBe(
+      "zero\none\ntwo\ntail: '/tmp/log' has become inaccessible: No such file or directory\ntail: '/tmp/log' has appeared;  following new file\nthree\ndone\n",
+    );
+  });
+
   it('streams large data through pipelines and lists big trees: sort, gzip, tee, find, xargs -P, tar', () => {
     const reference = sameAsChroot(['/bin/bash', '-c', script('pipelines.sh')], 'first line\nsecond line\n');
     expect(reference.status).toBe(0);

@@ -28,7 +28,7 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('POSIX message queues', () => {
   for (const linkage of ['static', 'dynamic'] as const) {
     // Natively the other user's part needs root (setuid).
     it.skipIf(!isRoot)(`the ${linkage} program gives the native output`, () => {
-      const { native, sandboxed } = nativeAndSandboxed(dir, binaries, `posix-mq-${linkage}`, configure);
+      const { native, sandboxed } = nativeAndSandboxed(dir, binaries, `posix-mq-${linkage}`, { configure });
       expect(native.status).toBe(0);
       expect(sandboxed).toEqual({ status: 0, stdout: native.stdout, stderr: '' });
     });

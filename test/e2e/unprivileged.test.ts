@@ -34,6 +34,7 @@ describe.skipIf(!hasBusybox() || !canSetpriv)('tssc as an unprivileged user', ()
     ['posix-mq', path.join(REPO, 'test', 'e2e', 'fixtures', 'posix-mq.c'), []],
     ['sysv-sem', path.join(REPO, 'test', 'e2e', 'fixtures', 'sysv-sem.c'), []],
     ['sysv-msg', path.join(REPO, 'test', 'e2e', 'fixtures', 'sysv-msg.c'), []],
+    ['inotify', path.join(REPO, 'test', 'e2e', 'fixtures', 'inotify.c'), ['/tmp']],
   ];
 
   beforeAll(() => {
@@ -55,7 +56,7 @@ describe.skipIf(!hasBusybox() || !canSetpriv)('tssc as an unprivileged user', ()
     expect(result.status).toBe(0);
   });
 
-  it('runs shared mappings, robust futexes, queued signals, children\'s CPU time and IPC as nobody, as natively', () => {
+  it('runs shared mappings, robust futexes, queued signals, children\'s CPU time, IPC and inotify as nobody, as natively', () => {
     for (const [name, , args] of PROGRAMS) {
       // Natively in a scratch directory standing for the sandbox's /tmp and /data.
       const work = path.join(dir, `native-${name}`);

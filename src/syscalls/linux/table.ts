@@ -13,6 +13,7 @@ import { miscSyscalls } from './misc.js';
 import { mqueueSyscalls } from './mqueue.js';
 import { msgSyscalls } from './ipc-msg.js';
 import { semSyscalls } from './ipc-sem.js';
+import { inotifySyscalls } from './inotify.js';
 import { pipeSyscalls } from './pipe.js';
 import { pollSyscalls } from './poll.js';
 import { processSyscalls } from './process.js';
@@ -45,6 +46,7 @@ const handlers: Record<string, SyscallHandler> = {
   ...mqueueSyscalls,
   ...semSyscalls,
   ...msgSyscalls,
+  ...inotifySyscalls,
 };
 
 /**

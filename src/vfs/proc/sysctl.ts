@@ -3,6 +3,7 @@
 // from inside.
 
 import { randomUUID } from 'node:crypto';
+import { INOTIFY_LIMITS } from '../../abi/linux-inotify.js';
 import { MSG_LIMITS, SEM_LIMITS } from '../../abi/linux-ipc.js';
 import { KERNEL_IDENTITY } from '../synthetic/machine.js';
 import { buildTree, type DirNode, type SynthFs } from '../synthetic/nodes.js';
@@ -53,9 +54,9 @@ export function sysctlDir(fs: SynthFs, deps: ProcDeps): DirNode {
       overflowuid: value(65534),
       overflowgid: value(65534),
       inotify: {
-        max_queued_events: value(16384),
-        max_user_instances: value(128),
-        max_user_watches: value(8192),
+        max_queued_events: value(INOTIFY_LIMITS.maxQueuedEvents),
+        max_user_instances: value(INOTIFY_LIMITS.maxUserInstances),
+        max_user_watches: value(INOTIFY_LIMITS.maxUserWatches),
       },
       mqueue: {
         msg_max: value(mq.msgMax),
