@@ -21,6 +21,7 @@ import { releaseFutexesOf } from './futex-exit.js';
 import type { HostSignalCalls } from './masked-waits.js';
 import { addTimes, readHostPeakRssKb, readHostStat, zeroTimes, type CpuTimes } from './cpu-times.js';
 import { sendingQueued } from './signal-senders.js';
+import { pendingSignalSource, type PendingSignalSource } from './signal-source.js';
 
 export const CLONE = {
   VM: 0x100n, FS: 0x200n, FILES: 0x400n, SIGHAND: 0x800n, PIDFD: 0x1000n, PTRACE: 0x2000n,
@@ -394,6 +395,10 @@ export class TaskProcess implements ProcessControl {
         if (alive()) sendingQueued(info, () => this.sandbox.signalProcess(group, sig, false));
       },
     };
+  }
+
+  pendingSignals(): PendingSignalSource {
+    return pendingSignalSource(this.task);
   }
 
   /** kill(2)'s permission rule: same real or effective uid as the target's real or saved one. */

@@ -8,6 +8,7 @@ import type { FdTable } from './fd-table.js';
 import type { HostSignalCalls } from './masked-waits.js';
 import type { CpuTimes } from './cpu-times.js';
 import type { IpcNamespace } from './ipc/namespace.js';
+import type { PendingSignalSource } from './signal-source.js';
 
 /** The six raw argument registers of a syscall (rdi, rsi, rdx, r10, r8, r9 on x86-64). */
 export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
@@ -212,6 +213,8 @@ export interface ProcessControl {
   setCredentials(creds: TaskCredentials): void;
   /** This process, for a notification the kernel sends it later (mq_notify). */
   notifier(): ProcessNotifier;
+  /** The signals pending for this task and its process, and a wait for more (signalfd). */
+  pendingSignals(): PendingSignalSource;
 }
 
 /**

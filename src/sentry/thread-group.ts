@@ -17,6 +17,8 @@ export class ThreadGroup {
   readonly children = new Set<ThreadGroup>();
   /** wait4/waitid callers in this process wait here for a child to change state. */
   readonly childEvents = new WaitQueue();
+  /** Told of every signal the sentry sends to the process or one of its threads (signalfd). */
+  readonly signalsSent = new WaitQueue();
   /** The raw wait status once every task has exited (a zombie until reaped). */
   exitStatus: number | undefined;
   /** In a group-stop (SIGSTOP, SIGTSTP, ...) until a SIGCONT. */

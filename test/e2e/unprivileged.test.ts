@@ -35,6 +35,7 @@ describe.skipIf(!hasBusybox() || !canSetpriv)('tssc as an unprivileged user', ()
     ['sysv-sem', path.join(REPO, 'test', 'e2e', 'fixtures', 'sysv-sem.c'), []],
     ['sysv-msg', path.join(REPO, 'test', 'e2e', 'fixtures', 'sysv-msg.c'), []],
     ['inotify', path.join(REPO, 'test', 'e2e', 'fixtures', 'inotify.c'), ['/tmp']],
+    ['signalfd', path.join(REPO, 'test', 'e2e', 'fixtures', 'signalfd.c'), []],
   ];
 
   beforeAll(() => {
@@ -56,7 +57,7 @@ describe.skipIf(!hasBusybox() || !canSetpriv)('tssc as an unprivileged user', ()
     expect(result.status).toBe(0);
   });
 
-  it('runs shared mappings, robust futexes, queued signals, children\'s CPU time, IPC and inotify as nobody, as natively', () => {
+  it('runs shared mappings, robust futexes, queued signals, children\'s CPU time, IPC, inotify and signalfd as nobody, as natively', () => {
     for (const [name, , args] of PROGRAMS) {
       // Natively in a scratch directory standing for the sandbox's /tmp and /data.
       const work = path.join(dir, `native-${name}`);

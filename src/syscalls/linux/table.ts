@@ -14,6 +14,7 @@ import { mqueueSyscalls } from './mqueue.js';
 import { msgSyscalls } from './ipc-msg.js';
 import { semSyscalls } from './ipc-sem.js';
 import { inotifySyscalls } from './inotify.js';
+import { signalfdSyscalls } from './signalfd.js';
 import { pipeSyscalls } from './pipe.js';
 import { pollSyscalls } from './poll.js';
 import { processSyscalls } from './process.js';
@@ -47,6 +48,7 @@ const handlers: Record<string, SyscallHandler> = {
   ...semSyscalls,
   ...msgSyscalls,
   ...inotifySyscalls,
+  ...signalfdSyscalls,
 };
 
 /**
@@ -108,6 +110,8 @@ const PARTIAL: Record<string, string> = {
   clock_nanosleep: 'no CPU-time clocks',
   sched_setparam: "real-time priorities are bounded by the host's limits, not the sandbox's RLIMIT_RTPRIO",
   sched_setscheduler: "real-time policies are bounded by the host's limits, not the sandbox's RLIMIT_RTPRIO",
+  signalfd4: 'a read takes one signal at a time; poll and epoll look at the creating thread\'s pending signals; readv and splice of a signalfd are EINVAL',
+  signalfd: 'as signalfd4',
   mq_notify: 'SIGEV_THREAD needs a netlink socket, which the sandbox does not have (ECONNREFUSED); a close by the registered process keeps its registration until it exits or execs',
 };
 
