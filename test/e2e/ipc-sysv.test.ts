@@ -1,6 +1,8 @@
 // System V semaphores and message queues under `tssc run`: C programs (static and
 // dynamic) print what they print natively, SEM_UNDO across a killed holder included, and
 // /proc/sysvipc and /proc/sys/kernel show the sandbox's objects and limits.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasBusybox, hasCompiler, installCProgram, installFixtures, makeRootfs, nativeAndSandboxed, removeDir, scratchDir, tsscRun, writeConfig } from './busybox-bundle.js';
@@ -31,6 +33,21 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('System V semaphores and messag
       });
     }
   }
+
+  it('never shows the host\'s objects, nor leaves its own on the host', () => {
+    // Objects of the host's IPC namespace with a key nobody else uses.
+    const key = 0x7e000000 | (process.pid & 0xffffff);
+    const make = `$s = semget(${key}, 1, 01000 | 02000 | 0666) // die "semget: $!"; $q = msgget(${key}, 01000 | 02000 | 0666) // die "msgget: $!"; print "$s $q"`;
+    const [sem, queue] = execFileSync('perl', ['-e', make], { encoding: 'utf8' }).split(' ').map(Number);
+    try {
+      writeConfig(dir, { args: ['sh', '-c', `/bin/sysv-objects ${key}; /bin/sysv-objects; cat /proc/sysvipc/sem /proc/sysvipc/msg | wc -l`] });
+      expect(tsscRun(dir)).toEqual({ status: 0, stdout: 'semget: ENOENT\nmsgget: ENOENT\n4\n', stderr: '' });
+      // The sandbox's key 0x1234 set is nowhere on the host.
+      expect(readFileSync('/proc/sysvipc/sem', 'utf8')).not.toMatch(/^\s+4660\s/m);
+    } finally {
+      execFileSync('perl', ['-e', `semctl(${sem}, 0, 0, 0); msgctl(${queue}, 0, 0)`]);
+    }
+  });
 
   it('shows the objects in /proc/sysvipc and the limits in /proc/sys/kernel', () => {
     const script = [
