@@ -22,12 +22,14 @@ import { WasmTask } from './wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
 import { SIG } from '../abi/linux-signal.js';
 import { isValidSignal } from './signals.js';
-import { RUN_ON_HOST, type ChildState, type MemoryLocks, type ProcessControl, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
+import { RUN_ON_HOST, type ChildState, type MemoryLocks, type ProcessControl, type ProcessNotifier, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import { releaseFutexesOf } from './futex-exit.js';
 import type { HostSignalCalls } from './masked-waits.js';
 import { addTimes, readHostPeakRssKb, readHostStat, zeroTimes, type CpuTimes } from './cpu-times.js';
+import { sendingQueued } from './signal-senders.js';
+import { pendingSignalSource, type PendingSignalSource } from './signal-source.js';
 
 const CLONE_NEW_ANY = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
 const PAGE = 4096n;
@@ -410,6 +412,22 @@ export class TaskProcess implements ProcessControl {
     const target = this.sandbox.taskByTid(tid);
     if (!target || target.exited) fail(E.ESRCH);
     return target.creds;
+  }
+
+  notifier(): ProcessNotifier {
+    const group = this.group;
+    const execs = group.execs;
+    const alive = (): boolean => group.exitStatus === undefined && group.execs === execs;
+    return {
+      alive,
+      signal: (sig, info) => {
+        if (alive()) sendingQueued(info, () => this.sandbox.signalProcess(group, sig, false));
+      },
+    };
+  }
+
+  pendingSignals(): PendingSignalSource {
+    return pendingSignalSource(this.task);
   }
 
   /** kill(2)'s permission rule: same real or effective uid as the target's real or saved one. */

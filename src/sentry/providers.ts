@@ -2,7 +2,7 @@
 // built before the Sandbox (the VFS needs them to mount), bound to it once it exists.
 
 import { E, fail } from '../abi/errno.js';
-import type { FileDescription, ProcessView, SandboxProviders } from '../vfs/api.js';
+import type { FileDescription, ProcessView, SandboxProviders, SysvIpcRows } from '../vfs/api.js';
 import type { TerminalAccessCheck } from '../vfs/devpts/job-control.js';
 import { readHostStat } from './cpu-times.js';
 import { sandboxMaps } from './file-mappings.js';
@@ -60,6 +60,10 @@ export class SentryProviders implements SandboxProviders {
 
   uptime(): number {
     return this.sandbox ? Number(this.sandbox.kernel.uptimeNs()) / 1e9 : 0;
+  }
+
+  sysvipc(): SysvIpcRows {
+    return this.sandbox?.kernel.ipc.rows() ?? { sem: [], msg: [] };
   }
 
   /** JobControl for terminals: the sandbox's own check of a background access, if it has one. */

@@ -32,6 +32,7 @@ import { TaskLifecycle } from './task-lifecycle.js';
 import type { WasmSyscallTable } from './wasm/process.js';
 import { ThreadGroup } from './thread-group.js';
 import { makeKernelServices } from './kernel-services.js';
+import type { IpcNamespace } from './ipc/namespace.js';
 
 export interface InitProcess {
   /** The program's path inside the sandbox (args[0] after the PATH lookup). */
@@ -72,6 +73,8 @@ export interface SandboxOptions {
   /** Lets execve run wasm modules; without it they are ENOEXEC. */
   wasm?: WasmSupport;
   vfs: Vfs;
+  /** The sandbox's IPC namespace (message queues, System V objects). */
+  ipc: IpcNamespace;
   hostname: string;
   domainname: string;
   init: InitProcess;
@@ -133,7 +136,7 @@ export class Sandbox {
 
   constructor(private readonly options: SandboxOptions) {
     this.tracer = loadTracer();
-    this.kernel = makeKernelServices(options.vfs, options.hostname, options.domainname);
+    this.kernel = makeKernelServices(options.vfs, options.ipc, options.hostname, options.domainname);
     const profile = options.seccompProfile;
     this.profile = profile && new ProfileEnforcement(this, profile, options.table, buildSeccompFilter(options.table));
   }

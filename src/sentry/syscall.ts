@@ -7,6 +7,8 @@ import type { FileDescription, FsContext, Location, Vfs, Waitable } from '../vfs
 import type { FdTable } from './fd-table.js';
 import type { HostSignalCalls } from './masked-waits.js';
 import type { CpuTimes } from './cpu-times.js';
+import type { IpcNamespace } from './ipc/namespace.js';
+import type { PendingSignalSource } from './signal-source.js';
 
 /** The six raw argument registers of a syscall (rdi, rsi, rdx, r10, r8, r9 on x86-64). */
 export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
@@ -63,9 +65,11 @@ export interface TaskCredentials {
   readonly noNewPrivs: boolean;
 }
 
-/** What the whole sandbox shares: its VFS, its uts namespace, its clocks. */
+/** What the whole sandbox shares: its VFS, its uts and ipc namespaces, its clocks. */
 export interface KernelServices {
   readonly vfs: Vfs;
+  /** Message queues, semaphores and shared memory of the sandbox. */
+  readonly ipc: IpcNamespace;
   hostname: string;
   domainname: string;
   /** CLOCK_REALTIME / CLOCK_MONOTONIC in nanoseconds. */
@@ -178,6 +182,14 @@ export interface MemoryLocks {
   lockFuture: boolean;
 }
 
+/** A process as the kernel reaches it later, for a notification it asked for (mq_notify). */
+export interface ProcessNotifier {
+  /** False once the process has ended or exec'd another program (Linux's self_exec_id). */
+  alive(): boolean;
+  /** Sends sig with info (SIGINFO_SIZE bytes) as its siginfo, as the kernel does: no kill permission check. */
+  signal(sig: number, info: Buffer): void;
+}
+
 /** A signal disposition as rt_sigaction sets it. */
 export interface SignalDisposition {
   readonly handler: bigint;
@@ -281,6 +293,10 @@ export interface ProcessControl {
   setCredentials(creds: TaskCredentials): void;
   /** The credentials of the task with virtual tid (capget of another task); ESRCH for none. */
   credentialsOf(tid: number): TaskCredentials;
+  /** This process, for a notification the kernel sends it later (mq_notify). */
+  notifier(): ProcessNotifier;
+  /** The signals pending for this task and its process, and a wait for more (signalfd). */
+  pendingSignals(): PendingSignalSource;
 }
 
 /**

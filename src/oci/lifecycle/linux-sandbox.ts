@@ -11,6 +11,7 @@ import { RlimitTable } from '../../sentry/rlimits.js';
 import { Sandbox, type InitProcess, type SyscallObserver } from '../../sentry/sandbox.js';
 import type { StartGate } from '../../sentry/start-gate.js';
 import { WasmSandbox } from '../../sentry/wasm/sandbox.js';
+import { IpcNamespace } from '../../sentry/ipc/namespace.js';
 import { readWasmProgram } from '../../sentry/wasm/program.js';
 import { wasiPreview1Table } from '../../syscalls/wasi/table.js';
 import { linuxX86_64Table } from '../../syscalls/linux/table.js';
@@ -18,7 +19,7 @@ import { O } from '../../abi/linux-fcntl.js';
 import { attachControllingTerminal, hostTerminalOf, openHostStdio } from '../../sentry/host-file.js';
 import type { JobControlTerminal } from '../../sentry/host-file-termios.js';
 import { openFifo } from '../../sentry/pipe.js';
-import { createVfs, Registry, type FsContext } from '../../vfs/index.js';
+import { byteString, createVfs, Registry, type FsContext } from '../../vfs/index.js';
 import { registerSyntheticFilesystems } from '../../vfs/synthetic/index.js';
 import type { Bundle } from '../bundle.js';
 import { findProgram, homeOf, withHome } from './process-env.js';
@@ -100,25 +101,28 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
   });
   const identity = identityOf(bundle);
   const ctx: FsContext = { root: vfs.root, cwd: vfs.root, umask: DEFAULT_UMASK, creds: fsCredentials(makeCredentials(identity)) };
-  const envp = withHome(spec.process.env ?? [], () => homeOf(vfs, ctx, identity.uid));
-  const args = spec.process.args;
+  // The workload gets the UTF-8 bytes of the spec's strings, as under runc.
+  const envp = withHome((spec.process.env ?? []).map(byteString), () => homeOf(vfs, ctx, identity.uid));
+  const args = spec.process.args.map(byteString);
   const program = findProgram(vfs, ctx, args[0] ?? '', envp);
-  if (program === undefined) throw new TsscError(`${args[0]}: executable file not found in $PATH`);
+  if (program === undefined) throw new TsscError(`${spec.process.args[0]}: executable file not found in $PATH`);
   const init: InitProcess = {
     program,
     argv: args,
     envp,
-    cwd: spec.process.cwd,
+    cwd: byteString(spec.process.cwd),
     identity,
     umask: spec.process.user.umask ?? DEFAULT_UMASK,
     rlimits: RlimitTable.fromSpec(spec.process.rlimits),
     stdio: options.stdioFds.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
   };
   const memoryLimit = spec.linux?.resources?.memory?.limit;
-  const sandbox = isWasmInit(bundle, () => readWasmProgram(vfs, ctx, undefined, program, args, envp) !== undefined)
+  const ipc = new IpcNamespace(synthetic);
+  const sandbox = isWasmInit(bundle, () => readWasmProgram(vfs, ctx, undefined, program, args, envp, 'bundle') !== undefined)
     ? new WasmSandbox({
         table: wasiPreview1Table,
         vfs,
+        ipc,
         hostname,
         domainname,
         init,
@@ -129,6 +133,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
     : new Sandbox({
         table: linuxX86_64Table,
         vfs,
+        ipc,
         hostname,
         domainname,
         init,

@@ -18,10 +18,13 @@ import { readWasmProgram } from './program.js';
 import { WasmTask } from './wasm-task.js';
 import { makeKernelServices } from '../kernel-services.js';
 import type { StartGate } from '../start-gate.js';
+import type { IpcNamespace } from '../ipc/namespace.js';
 
 export interface WasmSandboxOptions {
   table: WasmSyscallTable;
   vfs: Vfs;
+  /** The sandbox's IPC namespace (message queues, System V objects). */
+  ipc: IpcNamespace;
   hostname: string;
   domainname: string;
   init: InitProcess;
@@ -59,7 +62,7 @@ export class WasmSandbox {
   private endBeforeStart: ((sig: number) => void) | undefined;
 
   constructor(private readonly options: WasmSandboxOptions) {
-    this.kernel = makeKernelServices(options.vfs, options.hostname, options.domainname);
+    this.kernel = makeKernelServices(options.vfs, options.ipc, options.hostname, options.domainname);
   }
 
   /** The init process (pid 1), for signals forwarded from the outside. */
@@ -109,7 +112,7 @@ export class WasmSandbox {
     const fs: FsContext = { root: vfs.root, cwd: vfs.root, umask: init.umask, creds: fsCredentials(creds) };
     fs.cwd = vfs.resolve(fs, undefined, init.cwd, { follow: true, directory: true });
     const envp = wasmEnvironment(init.envp, init.cwd);
-    const program = readWasmProgram(vfs, fs, undefined, init.program, init.argv, envp);
+    const program = readWasmProgram(vfs, fs, undefined, init.program, init.argv, envp, 'bundle');
     if (!program) fail(E.ENOEXEC, `${init.program} is not a wasm module`);
 
     const fds = new FdTable();

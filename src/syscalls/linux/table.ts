@@ -14,9 +14,13 @@ import { dirSyscalls as dir } from './dir.js';
 import { fdSyscalls as fd } from './fd.js';
 import { fileSyscalls as fs } from './fs.js';
 import { idSyscalls as id } from './id.js';
+import { inotifySyscalls as inotify } from './inotify.js';
 import { ioctlSyscalls as ioctl } from './ioctl.js';
+import { msgSyscalls as msg } from './ipc-msg.js';
+import { semSyscalls as sem } from './ipc-sem.js';
 import { miscSyscalls as misc } from './misc.js';
 import { mmSyscalls as mm } from './mm.js';
+import { mqueueSyscalls as mq } from './mqueue.js';
 import { pipeSyscalls as pipe } from './pipe.js';
 import { pollSyscalls as poll } from './poll.js';
 import { processSyscalls as proc } from './process.js';
@@ -24,6 +28,7 @@ import { resourceSyscalls as resource } from './resource.js';
 import { byArgument, host, partial, refuse, refused, supported, unsupported, type SyscallRow } from './row.js';
 import { schedSyscalls as sched } from './sched.js';
 import { signalSyscalls as signal } from './signal.js';
+import { signalfdSyscalls as sigfd } from './signalfd.js';
 import { statSyscalls as stat } from './stat.js';
 import { threadSyscalls as threads } from './threads.js';
 import { timeSyscalls as time } from './time.js';
@@ -138,14 +143,14 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   wait4: partial(proc.wait4, 'rusage has user and system time and ru_maxrss; the other counters are zero'),
   kill: supported(signal.kill),
   uname: supported(uts.uname),
-  semget: unsupported(),
-  semop: unsupported(),
-  semctl: unsupported(),
+  semget: supported(sem.semget),
+  semop: supported(sem.semop),
+  semctl: supported(sem.semctl),
   shmdt: unsupported(),
-  msgget: unsupported(),
-  msgsnd: unsupported(),
-  msgrcv: unsupported(),
-  msgctl: unsupported(),
+  msgget: supported(msg.msgget),
+  msgsnd: supported(msg.msgsnd),
+  msgrcv: supported(msg.msgrcv),
+  msgctl: supported(msg.msgctl),
   fcntl: supported(fd.fcntl),
   flock: supported(fd.flock),
   fsync: supported(fs.fsync),
@@ -307,7 +312,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   getdents64: supported(dir.getdents64),
   set_tid_address: supported(proc.set_tid_address),
   restart_syscall: host('restarts the task\'s own call the host interrupted (a sleep or futex wait the host ran)'),
-  semtimedop: unsupported(),
+  semtimedop: supported(sem.semtimedop),
   fadvise64: supported(fs.fadvise64),
   timer_create: supported(time.timer_create, `${OWN_TIMERS}; a SIGEV_THREAD_ID tid (of the caller's own process, else EINVAL) and a CPU clock's pid or tid are virtual: the host kernel gets a copy with the host's ids`),
   timer_settime: host(OWN_TIMERS),
@@ -338,12 +343,12 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   mbind: refused(E.EPERM),
   set_mempolicy: refused(E.EPERM),
   get_mempolicy: refused(E.ENOSYS),
-  mq_open: unsupported(),
-  mq_unlink: unsupported(),
-  mq_timedsend: unsupported(),
-  mq_timedreceive: unsupported(),
-  mq_notify: unsupported(),
-  mq_getsetattr: unsupported(),
+  mq_open: supported(mq.mq_open),
+  mq_unlink: supported(mq.mq_unlink),
+  mq_timedsend: supported(mq.mq_timedsend),
+  mq_timedreceive: supported(mq.mq_timedreceive),
+  mq_notify: partial(mq.mq_notify, 'SIGEV_THREAD needs a netlink socket, which the sandbox does not have (ECONNREFUSED); a close by the registered process keeps its registration until it exits or execs'),
+  mq_getsetattr: supported(mq.mq_getsetattr),
   kexec_load: refused(E.EPERM),
   waitid: partial(proc.waitid, 'P_PIDFD is EINVAL; rusage has times and ru_maxrss only'),
   add_key: refused(E.ENOSYS),
@@ -351,9 +356,9 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   keyctl: refused(E.ENOSYS),
   ioprio_set: unsupported(IOPRIO),
   ioprio_get: unsupported(IOPRIO),
-  inotify_init: unsupported(),
-  inotify_add_watch: unsupported(),
-  inotify_rm_watch: unsupported(),
+  inotify_init: supported(inotify.inotify_init),
+  inotify_add_watch: supported(inotify.inotify_add_watch),
+  inotify_rm_watch: supported(inotify.inotify_rm_watch),
   migrate_pages: refused(E.EPERM),
   openat: supported(fs.openat),
   mkdirat: supported(dir.mkdirat),
@@ -380,19 +385,19 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   move_pages: refused(E.EPERM),
   utimensat: supported(stat.utimensat),
   epoll_pwait: supported(poll.epoll_pwait),
-  signalfd: unsupported(),
+  signalfd: partial(sigfd.signalfd, 'as signalfd4'),
   timerfd_create: supported(poll.timerfd_create),
   eventfd: supported(poll.eventfd),
   fallocate: supported(fs.fallocate),
   timerfd_settime: supported(poll.timerfd_settime),
   timerfd_gettime: supported(poll.timerfd_gettime),
   accept4: unsupported(),
-  signalfd4: unsupported(),
+  signalfd4: partial(sigfd.signalfd4, 'a read takes one signal at a time; poll and epoll look at the creating thread\'s pending signals; readv and splice of a signalfd are EINVAL'),
   eventfd2: supported(poll.eventfd2),
   epoll_create1: supported(poll.epoll_create1),
   dup3: supported(fd.dup3),
   pipe2: supported(pipe.pipe2),
-  inotify_init1: unsupported(),
+  inotify_init1: supported(inotify.inotify_init1),
   preadv: supported(fs.preadv),
   pwritev: supported(fs.pwritev),
   rt_tgsigqueueinfo: supported(signal.rt_tgsigqueueinfo),

@@ -14,6 +14,7 @@ export class MqueueInode extends SynthNode {
   constructor(
     fs: SynthFs,
     readonly entry: MqueueEntry,
+    private readonly namespace: MqueueNamespace,
   ) {
     super(fs, S.IFREG, () => ({ uid: entry.uid, gid: entry.gid }));
   }
@@ -37,10 +38,12 @@ export class MqueueInode extends SynthNode {
 
   open(): FileImpl {
     const queue = this.entry.queue;
+    this.entry.opens++;
     return {
       ...snapshotFile(Buffer.from(queue.describe(), 'latin1')),
       readiness: (mask) => queue.readiness(mask),
       subscribe: (mask, callback) => queue.subscribe(mask, callback),
+      release: () => this.namespace.closed(this.entry),
     };
   }
 }
@@ -59,7 +62,7 @@ export class MqueueRoot extends SynthNode {
   inodeFor(entry: MqueueEntry): MqueueInode {
     let inode = this.inodes.get(entry);
     if (!inode) {
-      inode = new MqueueInode(this.fs, entry);
+      inode = new MqueueInode(this.fs, entry, this.namespace);
       this.inodes.set(entry, inode);
     }
     return inode;

@@ -3,6 +3,8 @@
 // from inside.
 
 import { randomUUID } from 'node:crypto';
+import { INOTIFY_LIMITS } from '../../abi/linux-inotify.js';
+import { MSG_LIMITS, SEM_LIMITS } from '../../abi/linux-ipc.js';
 import { KERNEL_IDENTITY } from '../synthetic/machine.js';
 import { buildTree, type DirNode, type SynthFs } from '../synthetic/nodes.js';
 import { PTY_MAX } from '../devpts/table.js';
@@ -30,10 +32,10 @@ export function sysctlDir(fs: SynthFs, deps: ProcDeps): DirNode {
       shmmax: value('18446744073692774399'),
       shmall: value('18446744073692774399'),
       shmmni: value(4096),
-      msgmax: value(8192),
-      msgmnb: value(16384),
-      msgmni: value(32000),
-      sem: value('32000\t1024000000\t500\t32000'),
+      msgmax: value(MSG_LIMITS.msgmax),
+      msgmnb: value(MSG_LIMITS.msgmnb),
+      msgmni: value(MSG_LIMITS.msgmni),
+      sem: value(`${SEM_LIMITS.semmsl}\t${SEM_LIMITS.semmns}\t${SEM_LIMITS.semopm}\t${SEM_LIMITS.semmni}`),
       pty: {
         max: value(PTY_MAX),
         nr: () => `${deps.ptys.opened}\n`,
@@ -52,9 +54,9 @@ export function sysctlDir(fs: SynthFs, deps: ProcDeps): DirNode {
       overflowuid: value(65534),
       overflowgid: value(65534),
       inotify: {
-        max_queued_events: value(16384),
-        max_user_instances: value(128),
-        max_user_watches: value(8192),
+        max_queued_events: value(INOTIFY_LIMITS.maxQueuedEvents),
+        max_user_instances: value(INOTIFY_LIMITS.maxUserInstances),
+        max_user_watches: value(INOTIFY_LIMITS.maxUserWatches),
       },
       mqueue: {
         msg_max: value(mq.msgMax),
