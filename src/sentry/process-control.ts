@@ -2,14 +2,16 @@
 // execve, wait and signals, over the sandbox's tables. Linux semantics, virtual pids.
 
 import { E, fail, isSysError } from '../abi/errno.js';
+import { CLONE } from '../abi/linux-clone.js';
 import { REG } from '../native/ptrace.js';
 import { makedev, MS, S, type FileDescription, type Location } from '../vfs/api.js';
 import { CAP_SYS_ADMIN, hasCapability, fsCredentials } from './credentials.js';
 import { prepareProgram } from './loader/image.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
-import { mapHostFile } from './shared-mappings.js';
-import { scratchBelowStack } from './memory.js';
+import { mapHostFile, type MapRequest } from './shared-mappings.js';
+import { afterFreeze } from './freezer.js';
+import { execStub } from './stub-exec.js';
 import { readWasmProgram, type LocatedWasmProgram } from './wasm/program.js';
 import { WasmTask } from './wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
@@ -17,20 +19,11 @@ import { isValidSignal, SIG } from './signals.js';
 import { RUN_ON_HOST, type ChildState, type ProcessControl, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
-import { releaseFutexesOf } from './futex-exit.js';
 import type { HostSignalCalls } from './masked-waits.js';
 import { addTimes, readHostPeakRssKb, readHostStat, zeroTimes, type CpuTimes } from './cpu-times.js';
 
-export const CLONE = {
-  VM: 0x100n, FS: 0x200n, FILES: 0x400n, SIGHAND: 0x800n, PIDFD: 0x1000n, PTRACE: 0x2000n,
-  VFORK: 0x4000n, PARENT: 0x8000n, THREAD: 0x10000n, NEWNS: 0x20000n, SYSVSEM: 0x40000n,
-  SETTLS: 0x80000n, PARENT_SETTID: 0x100000n, CHILD_CLEARTID: 0x200000n, DETACHED: 0x400000n,
-  UNTRACED: 0x800000n, CHILD_SETTID: 0x1000000n, NEWCGROUP: 0x2000000n, NEWUTS: 0x4000000n,
-  NEWIPC: 0x8000000n, NEWUSER: 0x10000000n, NEWPID: 0x20000000n, NEWNET: 0x40000000n, IO: 0x80000000n,
-} as const;
 const CLONE_NEW_ANY = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
 const NR_CLONE = 56n;
-const NR_EXECVE = 59n;
 const CAP_KILL = 5;
 const PAGE = 4096n;
 const O_WRONLY = 1;
@@ -179,7 +172,7 @@ export class TaskProcess implements ProcessControl {
     setNice(this.task, priorityTargets(this.task, this.sandbox.groups(), which, who), nice);
   }
 
-  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | typeof RUN_ON_HOST {
+  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult> {
     if (length === 0n || offset % PAGE !== 0n || offset < 0n) fail(E.EINVAL);
     if (file.isPath) fail(E.EBADF);
     if (file.accessMode === O_WRONLY) fail(E.EACCES);
@@ -193,14 +186,32 @@ export class TaskProcess implements ProcessControl {
     if (type === MAP.PRIVATE) return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
     if ((st.mode & S.IFMT) === S.IFCHR && st.rdev === DEV_ZERO) return this.mapSharedAnonymous();
     const hostFd = this.sharedHostFile(file, prot);
-    if (hostFd !== undefined) {
-      const mapped = mapHostFile(this.sandbox.tracer, this.task.hostTid, hostFd, { addr, length, prot, flags, offset });
-      if (mapped >= 0n) this.recordMapping(mapped, length, file, offset);
-      return mapped;
-    }
+    if (hostFd !== undefined) return this.mapShared(file, hostFd, { addr, length, prot, flags, offset });
     // Nothing on the host holds these contents (/proc, devices): a read-only copy.
     if (prot & PROT_WRITE) fail(E.ENODEV);
     return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
+  }
+
+  /**
+   * A shared mapping of the host file hostFd behind file, with the other tasks of the
+   * address space frozen (file keeps hostFd open meanwhile).
+   */
+  private mapShared(file: FileDescription, hostFd: number, request: MapRequest): SyscallResult | Promise<SyscallResult> {
+    file.ref();
+    const task = this.task;
+    const mapped = afterFreeze(this.sandbox.freezer.freezeOthers(task), (freeze) => {
+      try {
+        if (task.exited) fail(E.ESRCH);
+        const address = mapHostFile(this.sandbox.tracer, task.hostTid, hostFd, request);
+        if (address >= 0n) this.recordMapping(address, request.length, file, request.offset);
+        return address;
+      } finally {
+        freeze.release();
+      }
+    });
+    if (mapped instanceof Promise) return mapped.finally(() => file.unref());
+    file.unref();
+    return mapped;
   }
 
   /** Names a new mapping of file in /proc/PID/maps. */
@@ -270,26 +281,8 @@ export class TaskProcess implements ProcessControl {
     const wasm = this.sandbox.wasm;
     const module = wasm ? readWasmProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp) : undefined;
     if (wasm && module) return this.execveWasm(wasm, module, path);
-    const program = prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp);
-    // Make the kernel exec the stub: a one-entry argv and its path go below the red zone.
-    const stub = Buffer.from(`${this.sandbox.tracer.stubPath}\0`, 'latin1');
-    const regs = this.sandbox.tracer.regs;
-    const argvAddr = scratchBelowStack(regs[REG.rsp]!, 32 + stub.length);
-    const pathAddr = argvAddr + 32n;
-    const pointers = Buffer.alloc(24);
-    pointers.writeBigUInt64LE(pathAddr, 0);
-    this.task.mem.write(pathAddr, stub);
-    this.task.mem.write(argvAddr, pointers);
-    regs[REG.orig_rax] = NR_EXECVE;
-    regs[REG.rdi] = pathAddr;
-    regs[REG.rsi] = argvAddr;
-    regs[REG.rdx] = argvAddr + 16n;
-    if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
-    // The kernel drops the old program's robust list and PI state at exec: hand them over first.
-    releaseFutexesOf(this.task);
-    this.task.phase = 'exec';
-    this.task.pendingImage = program;
-    return RUN_ON_HOST;
+    const program = prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp, this.sandbox.stub);
+    return execStub(this.sandbox, this.task, program);
   }
 
   /**

@@ -9,7 +9,9 @@ import { releaseFutexesIfEnding, releaseFutexesOf } from './futex-exit.js';
 import { groupContinued, groupStopped, reportStatus } from './job-control.js';
 import { loadProgram, type LoadedSegment } from './loader/load.js';
 import type { ProgramImage } from './loader/image.js';
-import { CLONE } from './process-control.js';
+import { stubLayout } from './loader/stub.js';
+import { BAD_EXEC_STATUS, endStubExec, stubExecFailed, stubExecuted } from './stub-exec.js';
+import { CLONE } from '../abi/linux-clone.js';
 import { forgetRobustList } from './robust-futex.js';
 import type { Sandbox } from './sandbox.js';
 import { showVirtualSender } from './signal-senders.js';
@@ -97,7 +99,9 @@ export class StopDispatch {
     const status = tracer.stop[STOP.status]!;
     const task = procs.taskOfHost(hostPid);
     const stopped = (status & 0xff) === 0x7f;
+    this.sandbox.freezer.sawStop(hostPid);
     if (!stopped) {
+      if (task) endStubExec(task);
       if (task) this.sandbox.lifecycle.onTaskExit(task, status);
       else this.earlyExits.set(hostPid, status);
       return 0;
@@ -108,6 +112,7 @@ export class StopDispatch {
       // The thread is ending (SIGKILL included): its futexes first (futex-exit.ts).
       if (task) {
         task.exiting = true;
+        endStubExec(task);
         releaseFutexesOf(task);
         accountEndedThread(task);
       }
@@ -128,19 +133,28 @@ export class StopDispatch {
       case PTRACE_EVENT.CLONE:
         this.onCloneEvent(task, tracer.stop[STOP.eventMsg]!);
         return 0;
-      case PTRACE_EVENT.EXEC:
+      case PTRACE_EVENT.EXEC: {
         this.onExecEvent(task, tracer.stop[STOP.eventMsg]!);
+        const execing = procs.taskOfHost(hostPid) ?? task;
         // The kernel dropped the robust list with the old program.
-        forgetRobustList(procs.taskOfHost(hostPid) ?? task);
+        forgetRobustList(execing);
+        stubExecuted(this.sandbox, execing);
         tracer.cont(hostPid, 0, RESUME.cont);
         return 0;
+      }
       case PTRACE_EVENT.STOP:
         this.onEventStop(task, sig);
         return 0;
       default:
         break;
     }
-    if (sig === SIGTRAP && (task.phase === 'exec' || task.phase === 'spawning') && task.pendingImage) {
+    if (task.phase === 'exec') {
+      // Back from the stub's exec without it: the exec failed.
+      stubExecFailed(this.sandbox, task);
+      tracer.cont(hostPid, 0, RESUME.cont);
+      return 0;
+    }
+    if (sig === SIGTRAP && task.phase === 'stub' && task.pendingImage) {
       this.onStubTrap(task);
       return 0;
     }
@@ -197,6 +211,11 @@ export class StopDispatch {
         pg.children.add(group);
       }
       const child = sandbox.addTask(tid, childHost, group, fds, fs);
+      if (flags & CLONE.VM) {
+        child.mm = parent.mm;
+        // Cloned while its address space was frozen: it stays stopped too.
+        child.mm.freeze?.adopt(child);
+      }
       // A new thread starts with its creator's name (a new process too, above).
       if (thread) child.threadComm = parent.threadComm ?? group.comm;
       child.awaitingFirstStop = true;
@@ -248,12 +267,12 @@ export class StopDispatch {
     task.pendingImage = undefined;
     task.phase = 'running';
     try {
-      const { brk, segments } = loadProgram(tracer, task.hostTid, program, task.creds);
+      const { brk, segments } = loadProgram(tracer, task.hostTid, program, task.creds, stubLayout(tracer.stubPath));
       this.sandbox.lifecycle.commitExec(task, program, brk);
       recordProgramMappings(task, program, segments);
     } catch (e) {
       process.stderr.write(`tssc: cannot load ${program.execfn}: ${isSysError(e) ? e.message : String(e)}\n`);
-      tracer.tgkill(task.group.hostPid, task.hostTid, SIG.KILL);
+      this.sandbox.lifecycle.killProcess(task.group, BAD_EXEC_STATUS);
     }
     tracer.cont(task.hostTid, 0, RESUME.cont);
   }

@@ -17,12 +17,13 @@ export class TaskLifecycle {
     if (this.sandbox.procs.dropHost(task)) this.taskGone(task, status);
   }
 
-  taskGone(task: Task, status: number): void {
+  taskGone(task: Task, hostStatus: number): void {
     task.exited = true;
     task.interrupt(SIG.KILL);
     this.sandbox.procs.remove(task);
     const group = task.group;
     group.lastFs = task.fs;
+    const status = group.fatalStatus ?? hostStatus;
     this.sandbox.observer?.exit?.(task, status);
     if (group.tasks.size > 0) return;
     task.fds.closeAll();
@@ -30,6 +31,20 @@ export class TaskLifecycle {
     group.stopped = false;
     group.jobReport = undefined;
     this.groupExited(group);
+  }
+
+  /**
+   * Ends group as a fatal signal does, with every thread (Linux's group exit): the host
+   * kills it with SIGKILL, and its parent sees status (the first such end counts).
+   */
+  killProcess(group: ThreadGroup, status: number): void {
+    if (group.zombie) return;
+    group.fatalStatus ??= status;
+    for (const task of group.tasks) task.wasmSignal?.(SIG.KILL);
+    // A SIGKILL to one thread ends them all; tgkill names a thread that is still there, so
+    // no reused host pid is hit.
+    const onHost = [...group.tasks].find((t) => !t.exited && !t.wasmSignal);
+    if (onHost) this.sandbox.tracer.tgkill(group.hostPid, onHost.hostTid, SIG.KILL);
   }
 
   /** What an execve past its point of no return changes in the process. */

@@ -19,6 +19,11 @@ export class ThreadGroup {
   readonly childEvents = new WaitQueue();
   /** The raw wait status once every task has exited (a zombie until reaped). */
   exitStatus: number | undefined;
+  /**
+   * The wait status of the fatal signal the sentry ended it with (a core dump, an internal
+   * error): its parent sees this, not the SIGKILL the host killed it with.
+   */
+  fatalStatus: number | undefined;
   /** In a group-stop (SIGSTOP, SIGTSTP, ...) until a SIGCONT. */
   stopped = false;
   /** A stop or continue the parent's wait has not collected yet. */

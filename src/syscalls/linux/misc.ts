@@ -86,7 +86,7 @@ function seccomp(): typeof RUN_ON_HOST {
  * mmap of a file (anonymous mappings never stop here: the filter lets them through):
  * mmap(addr, length, prot, flags, fd, offset).
  */
-function mmap(task: SyscallTask, args: SyscallArgs): SyscallResult | typeof RUN_ON_HOST {
+function mmap(task: SyscallTask, args: SyscallArgs): SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult> {
   const file = task.fds.get(int32(args[4]));
   return task.process.mapFile(pointer(args[0]), args[1], int32(args[2]), int32(args[3]), file, BigInt.asIntN(64, args[5]));
 }
