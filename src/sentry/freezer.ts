@@ -6,6 +6,7 @@
 // stops are handled as usual) until it is released. One freeze per address space at a
 // time. A task alone in its address space needs none: the common fork+exec pays nothing.
 
+import { E, fail } from '../abi/errno.js';
 import type { Tracer } from '../native/ptrace.js';
 import { CLONE } from '../abi/linux-clone.js';
 import type { Task } from './task.js';
@@ -71,6 +72,18 @@ export class Freezer {
     if (!space.freeze) return this.begin(task);
     return new Promise<Freeze>((resolve) => {
       space.waiting.push(() => resolve(this.begin(task)));
+    });
+  }
+
+  /** Runs work (on a live task) with the other tasks of task's address space frozen, then thaws them. */
+  whileFrozen<T>(task: Task, work: () => T): T | Promise<Awaited<T>> {
+    return afterFreeze(this.freezeOthers(task), (freeze) => {
+      try {
+        if (task.exited) fail(E.ESRCH);
+        return work();
+      } finally {
+        freeze.release();
+      }
     });
   }
 

@@ -10,8 +10,8 @@ import { prepareProgram } from './loader/image.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
 import { mapHostFile, type MapRequest } from './shared-mappings.js';
-import { afterFreeze } from './freezer.js';
 import { execStub } from './stub-exec.js';
+import { installFilter } from './workload-filter.js';
 import { readWasmProgram, type LocatedWasmProgram } from './wasm/program.js';
 import { WasmTask } from './wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
@@ -199,15 +199,10 @@ export class TaskProcess implements ProcessControl {
   private mapShared(file: FileDescription, hostFd: number, request: MapRequest): SyscallResult | Promise<SyscallResult> {
     file.ref();
     const task = this.task;
-    const mapped = afterFreeze(this.sandbox.freezer.freezeOthers(task), (freeze) => {
-      try {
-        if (task.exited) fail(E.ESRCH);
-        const address = mapHostFile(this.sandbox.tracer, task.hostTid, hostFd, request);
-        if (address >= 0n) this.recordMapping(address, request.length, file, request.offset);
-        return address;
-      } finally {
-        freeze.release();
-      }
+    const mapped = this.sandbox.freezer.whileFrozen(task, () => {
+      const address = mapHostFile(this.sandbox.tracer, task.hostTid, hostFd, request);
+      if (address >= 0n) this.recordMapping(address, request.length, file, request.offset);
+      return address;
     });
     if (mapped instanceof Promise) return mapped.finally(() => file.unref());
     file.unref();
@@ -275,6 +270,15 @@ export class TaskProcess implements ProcessControl {
       }
     };
     return RUN_ON_HOST;
+  }
+
+  addSeccompFilter(program: Uint8Array, flags: number): SyscallResult | Promise<SyscallResult> {
+    const task = this.task;
+    return this.sandbox.freezer.whileFrozen(task, () => {
+      const result = installFilter(this.sandbox.tracer, task.hostTid, program, flags);
+      // TSYNC names the host thread that could not take the filter.
+      return result <= 0n ? result : (this.sandbox.procs.taskOfHost(Number(result))?.tid ?? -E.ESRCH);
+    });
   }
 
   execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): typeof RUN_ON_HOST | Promise<typeof RUN_ON_HOST> {
