@@ -95,6 +95,7 @@ const PARTIAL: Record<string, string> = {
   getrusage: 'RUSAGE_CHILDREN has times and ru_maxrss only',
   sysinfo: 'load averages and process count are not the sandbox\'s',
   prctl: 'names, dumpable, no_new_privs, seccomp, capability bounding set, timer slack',
+  seccomp: 'filters only, checked: no listener, TRACE or USER_NOTIF action (EINVAL, as gVisor); LOG acts as ALLOW; strict mode and GET_NOTIF_SIZES are EINVAL',
   mmap: 'anonymous mappings pass through; MAP_PRIVATE file mappings are copies filled from the file; MAP_SHARED maps the host file behind the contents for real (the host file of a bind mount, a host memfd for memory files), given to the task by SCM_RIGHTS',
   brk: 'the break never moves (C libraries fall back to mmap)',
   clock_nanosleep: 'no CPU-time clocks',
