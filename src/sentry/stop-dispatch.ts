@@ -9,7 +9,6 @@ import { releaseFutexesIfEnding, releaseFutexesOf } from './futex-exit.js';
 import { groupContinued, groupStopped, reportStatus } from './job-control.js';
 import { loadProgram, type LoadedSegment } from './loader/load.js';
 import type { ProgramImage } from './loader/image.js';
-import { stubLayout } from './loader/stub.js';
 import { BAD_EXEC_STATUS, endStubExec, stubExecFailed, stubExecuted } from './stub-exec.js';
 import { CLONE } from '../abi/linux-clone.js';
 import { forgetRobustList } from './robust-futex.js';
@@ -101,9 +100,10 @@ export class StopDispatch {
     const stopped = (status & 0xff) === 0x7f;
     this.sandbox.freezer.sawStop(hostPid);
     if (!stopped) {
-      if (task) endStubExec(task);
-      if (task) this.sandbox.lifecycle.onTaskExit(task, status);
-      else this.earlyExits.set(hostPid, status);
+      if (task) {
+        endStubExec(task);
+        this.sandbox.lifecycle.onTaskExit(task, status);
+      } else this.earlyExits.set(hostPid, status);
       return 0;
     }
     const sig = (status >> 8) & 0xff;
@@ -267,7 +267,7 @@ export class StopDispatch {
     task.pendingImage = undefined;
     task.phase = 'running';
     try {
-      const { brk, segments } = loadProgram(tracer, task.hostTid, program, task.creds, stubLayout(tracer.stubPath));
+      const { brk, segments } = loadProgram(tracer, task.hostTid, program, task.creds, this.sandbox.stub);
       this.sandbox.lifecycle.commitExec(task, program, brk);
       recordProgramMappings(task, program, segments);
     } catch (e) {
