@@ -13,10 +13,22 @@ import type { Task } from './task.js';
 
 /** An address space (Linux's mm): shared by the tasks CLONE_VM put in it. */
 export class AddressSpace {
+  /**
+   * The stub's sealed exec page in it (stub-exec.ts), when the kernel could seal it: a
+   * fork's copy of the address space has it too (a seal survives fork; nothing removes it).
+   */
+  execPage: bigint | undefined;
   /** The freeze in force on it, if any. */
   freeze: ActiveFreeze | undefined;
   /** Who waits to freeze it next. */
   readonly waiting: (() => void)[] = [];
+
+  /** The copy a fork makes. */
+  copy(): AddressSpace {
+    const copy = new AddressSpace();
+    copy.execPage = this.execPage;
+    return copy;
+  }
 }
 
 export interface Freeze {

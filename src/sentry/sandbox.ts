@@ -128,7 +128,7 @@ export class Sandbox {
     const root = this.options.vfs.root;
     const fs: FsContext = { root, cwd: root, umask: init.umask, creds: fsCredentials(creds) };
     fs.cwd = this.options.vfs.resolve(fs, undefined, init.cwd, { follow: true, directory: true });
-    const program = prepareProgram(this.options.vfs, fs, undefined, init.program, init.argv, init.envp, this.stub);
+    const program = prepareProgram(this.options.vfs, fs, undefined, init.program, init.argv, init.envp, this.stub.reserved);
 
     const fds = new FdTable();
     init.stdio.forEach((file, fd) => fds.installAt(fd, file));

@@ -211,11 +211,9 @@ export class StopDispatch {
         pg.children.add(group);
       }
       const child = sandbox.addTask(tid, childHost, group, fds, fs);
-      if (flags & CLONE.VM) {
-        child.mm = parent.mm;
-        // Cloned while its address space was frozen: it stays stopped too.
-        child.mm.freeze?.adopt(child);
-      }
+      child.mm = flags & CLONE.VM ? parent.mm : parent.mm.copy();
+      // Cloned while its address space was frozen: it stays stopped too.
+      child.mm.freeze?.adopt(child);
       // A new thread starts with its creator's name (a new process too, above).
       if (thread) child.threadComm = parent.threadComm ?? group.comm;
       child.awaitingFirstStop = true;
@@ -267,7 +265,8 @@ export class StopDispatch {
     task.pendingImage = undefined;
     task.phase = 'running';
     try {
-      const { brk, segments } = loadProgram(tracer, task.hostTid, program, task.creds, this.sandbox.stub);
+      const { brk, segments, execPage } = loadProgram(tracer, task.hostTid, program, task.creds, this.sandbox.stub);
+      task.mm.execPage = execPage;
       this.sandbox.lifecycle.commitExec(task, program, brk);
       recordProgramMappings(task, program, segments);
     } catch (e) {

@@ -17,9 +17,10 @@ const canSetpriv = process.getuid?.() === 0 && spawnSync('setpriv', ['--version'
 const EXEC_ATTEMPTS = 30;
 const MAPPINGS = 300;
 const FILTER_RACES = 60;
-/** Where the stub sits (native/ptrace/binding.gyp): on it, on its second page, just below it. */
+/** Where the stub sits (native/ptrace/binding.gyp): on it, on its code page, on its exec page, just below it. */
 const AT_STUB = '7e0000000000';
 const ON_STUB = '7e0000001000';
+const ON_EXEC_PAGE = '7e0000002000';
 const BELOW_STUB = '7dffffffe000';
 
 interface Runner {
@@ -99,7 +100,7 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('exec and the calls the sentry 
     for (const name of ['exec-race', 'inject-race', 'seccomp-filters', 'exec-errno']) {
       installCProgram(rootfs, path.join(FIXTURES, `${name}.c`), name, 'static');
     }
-    for (const address of [AT_STUB, ON_STUB, BELOW_STUB]) {
+    for (const address of [AT_STUB, ON_STUB, ON_EXEC_PAGE, BELOW_STUB]) {
       execFileSync('gcc', ['-static', '-nostdlib', `-Wl,-Ttext-segment=0x${address}`, '-Wl,--build-id=none', '-o', path.join(rootfs, 'bin', `at-${address}`), path.join(FIXTURES, 'at-address.S')]);
     }
     // A host executable outside the rootfs: if the host kernel ever ran it, it would exit 77.
@@ -119,16 +120,19 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('exec and the calls the sentry 
   for (const [index, user] of users.entries()) {
     const runner = (): Runner => runners(dir)[index]!;
 
-    it(`never lets the host kernel exec a path a sibling rewrites (thread, vfork, shared stack) as ${user}`, () => {
-      writeConfig(dir, { args: ['/bin/exec-race', marker, String(EXEC_ATTEMPTS)] });
-      const result = runner().run(dir);
-      expect(result.stderr).toBe('');
-      expect(result.stdout).toBe(['thread', 'vfork', 'shared'].map((mode) => `${mode}: true ${EXEC_ATTEMPTS}, marker 0, other 0\n`).join(''));
-      expect(result.status).toBe(0);
-    });
+    for (const [how, flags, page] of [['sealed exec page', [], 'yes'], ['frozen address space (no mseal)', ['--no-seal'], 'no']] as const) {
+      it(`never lets the host kernel exec a path a sibling rewrites (thread, vfork, shared stack), ${how}, as ${user}`, () => {
+        writeConfig(dir, { args: ['/bin/exec-race', ...flags, marker, String(EXEC_ATTEMPTS)] });
+        const result = runner().run(dir);
+        expect(result.stderr).toBe('');
+        const attacks = ['thread', 'vfork', 'shared'].map((mode) => `${mode}: true ${EXEC_ATTEMPTS}, marker 0, other 0\n`);
+        expect(result.stdout).toBe([`exec page: ${page}\n`, ...attacks].join(''));
+        expect(result.status).toBe(0);
+      });
+    }
 
     it(`refuses a program loaded over the stub with ENOEXEC, runs one just below it, as ${user}`, () => {
-      for (const [address, expected] of [[AT_STUB, 'Exec format error'], [ON_STUB, 'Exec format error'], [BELOW_STUB, '']] as const) {
+      for (const [address, expected] of [[AT_STUB, 'Exec format error'], [ON_STUB, 'Exec format error'], [ON_EXEC_PAGE, 'Exec format error'], [BELOW_STUB, '']] as const) {
         const program = `/bin/at-${address}`;
         writeConfig(dir, { args: ['/bin/exec-errno', program] });
         const result = runner().run(dir);

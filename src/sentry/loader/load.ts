@@ -39,6 +39,8 @@ export interface LoadResult {
   /** The break the program starts with (end of its bss, page aligned). */
   brk: bigint;
   segments: LoadedSegment[];
+  /** The stub's sealed exec page, when the kernel could seal it (stub-exec.ts). */
+  execPage: bigint | undefined;
 }
 
 /** The file pages of image's PT_LOAD segments, mapped at bias. */
@@ -85,7 +87,7 @@ function mapImage(injector: Injector, tracer: Tracer, hostTid: number, image: El
   const length = span.end - span.start;
   const fixed = fixedRange(image, preferredBase);
   // A MAP_FIXED over the stub's code would take away the instruction the calls run through.
-  if (fixed && fixed.start < stub.end && stub.start < fixed.end) fail(E.ENOEXEC, 'a loadable segment overlaps the sandbox stub');
+  if (fixed && fixed.start < stub.reserved.end && stub.reserved.start < fixed.end) fail(E.ENOEXEC, 'a loadable segment overlaps the sandbox stub');
   let bias: number;
   if (fixed) {
     bias = fixed.start - span.start;
@@ -116,7 +118,7 @@ export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramIma
   if (tracer.getRegs(hostTid) !== 0) fail(E.ESRCH);
   const stubRegs = tracer.regs.slice();
   // At the int3 stop rip is just past the int3: on the stub's syscall instruction.
-  if (stubRegs[REG.rip] !== stub.syscallInsn) fail(E.EFAULT, 'the task is not at the stub\'s first trap');
+  if (stubRegs[REG.rip] !== stub.firstTrap) fail(E.EFAULT, 'the task is not at the stub\'s first trap');
   const injector = new Injector(tracer, hostTid, stubRegs, stub.syscallInsn);
   const stubStack = Buffer.alloc(1024);
   if (tracer.readMem(hostTid, stubRegs[REG.rsp]!, stubStack) <= 0) fail(E.EFAULT);
@@ -163,7 +165,10 @@ export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramIma
   if (stack.bytes.length > Number(STACK_SIZE) / 4) fail(E.E2BIG);
   writeMemory(tracer, hostTid, stack.sp, stack.bytes);
 
-  // The stub's code goes; its vDSO and (unused) stack stay.
+  // A page the stub could not seal is no use: the next exec makes its own (stub-exec.ts).
+  const execPage = sealedExecPage(stubRegs, stub);
+  if (execPage === undefined && stubRegs[REG.r12] === stub.execPage) injector.succeed(NR.munmap, stub.execPage, 4096);
+  // The stub's code goes (the instruction last); its vDSO, (unused) stack and sealed exec page stay.
   injector.succeed(NR.munmap, stub.start, stub.end - stub.start);
 
   const regs = tracer.regs;
@@ -179,5 +184,10 @@ export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramIma
   regs[REG.rip] = BigInt(entry);
   if (tracer.setRegs(hostTid) !== 0) fail(E.ESRCH);
   const segments = [...segmentsOf(elf, bias, false), ...(program.interpreter ? segmentsOf(program.interpreter, interpBias, true) : [])];
-  return { brk: BigInt(pageUp(end)), segments };
+  return { brk: BigInt(pageUp(end)), segments, execPage };
+}
+
+/** The stub's exec page, when it made and sealed it (r12 its address, r13 mseal's result). */
+function sealedExecPage(stubRegs: BigUint64Array, stub: StubLayout): bigint | undefined {
+  return stubRegs[REG.r12] === stub.execPage && stubRegs[REG.r13] === 0n ? stub.execPage : undefined;
 }

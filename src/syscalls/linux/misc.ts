@@ -83,6 +83,14 @@ function seccomp(task: SyscallTask, args: SyscallArgs): SyscallResult | Promise<
 }
 
 /**
+ * mseal(addr, len, flags): the host kernel seals the task's own mappings (it checks the
+ * arguments); the sandbox's exec page is sealed the same way (sentry/stub-exec.ts).
+ */
+function mseal(): typeof RUN_ON_HOST {
+  return RUN_ON_HOST;
+}
+
+/**
  * mmap of a file (anonymous mappings never stop here: the filter lets them through):
  * mmap(addr, length, prot, flags, fd, offset).
  */
@@ -96,5 +104,6 @@ export const miscSyscalls = {
   umask,
   prctl,
   seccomp,
+  mseal,
   mmap,
 } satisfies Record<string, SyscallHandler>;
