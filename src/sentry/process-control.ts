@@ -10,7 +10,7 @@ import { prepareProgram } from './loader/image.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
 import { mapHostFile, type MapRequest } from './shared-mappings.js';
-import { execStub } from './stub-exec.js';
+import { execStub, sealedSyscall } from './stub-exec.js';
 import { installFilter } from './workload-filter.js';
 import { readWasmProgram, type LocatedWasmProgram } from './wasm/program.js';
 import { WasmTask } from './wasm/wasm-task.js';
@@ -200,7 +200,7 @@ export class TaskProcess implements ProcessControl {
     file.ref();
     const task = this.task;
     const mapped = this.sandbox.freezer.whileFrozen(task, () => {
-      const address = mapHostFile(this.sandbox.tracer, task.hostTid, hostFd, request);
+      const address = mapHostFile(this.sandbox.tracer, task.hostTid, hostFd, request, sealedSyscall(task));
       if (address >= 0n) this.recordMapping(address, request.length, file, request.offset);
       return address;
     });
@@ -275,7 +275,7 @@ export class TaskProcess implements ProcessControl {
   addSeccompFilter(program: Uint8Array, flags: number): SyscallResult | Promise<SyscallResult> {
     const task = this.task;
     return this.sandbox.freezer.whileFrozen(task, () => {
-      const result = installFilter(this.sandbox.tracer, task.hostTid, program, flags);
+      const result = installFilter(this.sandbox.tracer, task.hostTid, program, flags, sealedSyscall(task));
       // TSYNC names the host thread that could not take the filter.
       return result <= 0n ? result : (this.sandbox.procs.taskOfHost(Number(result))?.tid ?? -E.ESRCH);
     });

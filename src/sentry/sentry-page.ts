@@ -38,18 +38,27 @@ export interface PageLayout {
   writable?: number;
   /** A range the pages must stay out of (one a MAP_FIXED call of the workload's will map). */
   avoid?: AddressRange;
+  /**
+   * A `syscall` instruction nothing can change (the sealed exec page's, stub-exec.ts): the
+   * pages then need none of their own, and are all writable (two calls fewer).
+   */
+  instruction?: bigint;
 }
 
 export class SentryPage {
   private constructor(
     private readonly tracer: Tracer,
     private readonly hostTid: number,
-    /** Runs calls through the pages' syscall instruction. */
+    /** Runs calls through the pages' syscall instruction (or the one the layout named). */
     readonly injector: Injector,
     readonly address: bigint,
     private readonly size: bigint,
+    /** Where the data the kernel only reads goes. */
+    readonly dataAddress: bigint,
     /** Where the writable part starts (the end when there is none). */
     readonly writableAddress: bigint,
+    /** Whether the whole of it is writable (else the code and read-only data are not). */
+    private readonly allWritable: boolean,
   ) {}
 
   /**
@@ -58,19 +67,25 @@ export class SentryPage {
    * task's own call can then return.
    */
   static open(tracer: Tracer, hostTid: number, saved: BigUint64Array, layout: PageLayout): SentryPage {
-    const readOnlySize = pageUp(DATA_OFFSET + BigInt(layout.readOnly));
+    const own = layout.instruction === undefined;
+    const readOnlySize = pageUp((own ? DATA_OFFSET : 0n) + BigInt(layout.readOnly));
     const size = readOnlySize + pageUp(BigInt(layout.writable ?? 0));
     const injector = new Injector(tracer, hostTid, saved);
     const place = layout.avoid ? freePlace(hostTid, size, layout.avoid) : 0n;
     const flags = MAP.PRIVATE | MAP.ANONYMOUS | (layout.avoid ? MAP.FIXED_NOREPLACE : 0);
     let address: bigint;
     try {
-      address = injector.succeed(NR.mmap, place, size, PROT.READ | PROT.EXEC, flags, -1, 0);
+      address = injector.succeed(NR.mmap, place, size, own ? PROT.READ | PROT.EXEC : PROT.READ | PROT.WRITE, flags, -1, 0);
     } catch (e) {
       injector.restore();
       throw e;
     }
-    const page = new SentryPage(tracer, hostTid, injector, address, size, address + readOnlySize);
+    const data = own ? address + DATA_OFFSET : address;
+    const page = new SentryPage(tracer, hostTid, injector, address, size, data, address + readOnlySize, !own);
+    if (!own) {
+      injector.useInstruction(layout.instruction!);
+      return page;
+    }
     try {
       page.poke(address, CODE);
       injector.useInstruction(address);
@@ -82,14 +97,10 @@ export class SentryPage {
     }
   }
 
-  /** Where the read-only data goes. */
-  get dataAddress(): bigint {
-    return this.address + DATA_OFFSET;
-  }
-
-  /** Writes into the pages (/proc/PID/mem reaches the read-only part). */
+  /** Writes into the pages (through /proc/PID/mem where they are read-only). */
   poke(address: bigint, data: Uint8Array): void {
-    if (this.tracer.pokeMem(this.hostTid, address, data) !== data.length) fail(E.EFAULT);
+    const written = this.allWritable ? this.tracer.writeMem(this.hostTid, address, data) : this.tracer.pokeMem(this.hostTid, address, data);
+    if (written !== data.length) fail(E.EFAULT);
   }
 
   read(address: bigint, length: number): Buffer {
@@ -98,7 +109,7 @@ export class SentryPage {
     return out;
   }
 
-  /** Unmaps the pages (through their own instruction) and puts the task's registers back. */
+  /** Unmaps the pages (through the injector's instruction) and puts the task's registers back. */
   close(): void {
     try {
       if (this.injector.syscallInsn !== undefined) this.injector.call(NR.munmap, this.address, this.size);

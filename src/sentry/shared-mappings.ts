@@ -46,14 +46,15 @@ export interface MapRequest {
 /**
  * Maps hostFd into the task stopped at its mmap's seccomp stop: returns mmap's result (an
  * address or -errno). The task has its own registers again afterwards, for the answer.
- * Every other task of its address space must be frozen.
+ * Every other task of its address space must be frozen. instruction: a sealed syscall
+ * instruction of the task's, if it has one.
  */
-export function mapHostFile(tracer: Tracer, hostTid: number, hostFd: number, request: MapRequest): bigint {
+export function mapHostFile(tracer: Tracer, hostTid: number, hostFd: number, request: MapRequest, instruction: bigint | undefined): bigint {
   if (tracer.getRegs(hostTid) !== 0) fail(E.ESRCH);
   // A MAP_FIXED mapping must not take away the pages the calls run through.
   const fixed = (request.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
   const avoid = fixed ? { avoid: { start: request.addr, end: request.addr + request.length } } : {};
-  const page = SentryPage.open(tracer, hostTid, tracer.regs.slice(), { readOnly: 0, writable: LAYOUT.total, ...avoid });
+  const page = SentryPage.open(tracer, hostTid, tracer.regs.slice(), { readOnly: 0, writable: LAYOUT.total, ...avoid, ...(instruction === undefined ? {} : { instruction }) });
   try {
     const received = receiveFd(tracer, hostTid, hostFd, page);
     try {

@@ -112,6 +112,15 @@ function execThroughSentryPage(host: StubExecHost, task: Task, freeze: Freeze): 
   task.execFreeze = freeze;
 }
 
+/**
+ * The syscall instruction of the task's sealed exec page: the sentry's other calls in the
+ * task can run through it (sentry-page.ts); undefined without one.
+ */
+export function sealedSyscall(task: Task): bigint | undefined {
+  const page = task.mm.execPage;
+  return page === undefined ? undefined : page + EXEC_PAGE.syscall;
+}
+
 /** The exec is over for the task (done, failed, or the task is ending): its address space thaws. */
 export function endStubExec(task: Task): void {
   task.execFreeze?.release();

@@ -13,10 +13,13 @@ const SECCOMP_SET_MODE_FILTER = 1;
 /** struct sock_fprog: u16 len, padding, the filter's address. */
 const FPROG_SIZE = 16;
 
-/** Installs program (struct sock_filter[]) in the task stopped at its seccomp call: its result. */
-export function installFilter(tracer: Tracer, hostTid: number, program: Uint8Array, flags: number): bigint {
+/**
+ * Installs program (struct sock_filter[]) in the task stopped at its seccomp call: its
+ * result. instruction: a sealed syscall instruction of the task's, if it has one.
+ */
+export function installFilter(tracer: Tracer, hostTid: number, program: Uint8Array, flags: number, instruction: bigint | undefined): bigint {
   if (tracer.getRegs(hostTid) !== 0) fail(E.ESRCH);
-  const page = SentryPage.open(tracer, hostTid, tracer.regs.slice(), { readOnly: FPROG_SIZE + program.length });
+  const page = SentryPage.open(tracer, hostTid, tracer.regs.slice(), { readOnly: FPROG_SIZE + program.length, ...(instruction === undefined ? {} : { instruction }) });
   try {
     const data = Buffer.alloc(FPROG_SIZE + program.length);
     data.writeUInt16LE(program.length / 8, 0);

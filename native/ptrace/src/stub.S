@@ -3,7 +3,8 @@
  * space, and in it the exec page, one page of the sandbox's sealed with mseal (nothing
  * can unmap, move, remap, reprotect or discard it, and it is private: no other process
  * shares it) that holds what the stub's next execveat reads: argv ("tssc-stub", as host
- * tools show it), envp and the empty path, and an int3 for a failed execveat to return to. Then the sentry takes over at the
+ * tools show it), envp and the empty path, an int3 for a failed execveat to return to,
+ * and a syscall instruction for the calls the sentry makes in the task. Then the sentry takes over at the
  * int3 at stub_trap, injects its calls through stub_syscall (the int3 after it stops the
  * task after each one), maps the workload's ELF and jumps to it.
  * Linked far above where programs load (binding.gyp). src/sentry/loader/stub.ts mirrors
@@ -54,6 +55,8 @@ setup:
   movabs $0x7574732d63737374, %rax
   mov %rax, 40(%r12)
   movb $0x62, 48(%r12)
+  /* syscall; int3 at +56: the sentry's calls in the task's later programs run through it */
+  movl $0xcc050f, 56(%r12)
   /* mprotect(page, 4096, PROT_READ | PROT_EXEC) */
   mov %r12, %rdi
   mov $4096, %esi

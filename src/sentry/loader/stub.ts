@@ -12,8 +12,11 @@ const STUB_SYSCALL = 8n;
 const STUB_FIRST_TRAP = 17n;
 const PAGE = 4096;
 
-/** What the exec page holds (stub.S): argv, envp, the empty path, an int3 (argv[0] at +40). */
-export const EXEC_PAGE = { argv: 0n, envp: 8n, path: 24n, trap: 32n } as const;
+/**
+ * What the exec page holds (stub.S): argv, envp, the empty path, an int3 (argv[0] at
+ * +40), and `syscall; int3`.
+ */
+export const EXEC_PAGE = { argv: 0n, envp: 8n, path: 24n, trap: 32n, syscall: 56n } as const;
 
 export interface StubLayout {
   /** [start, end) of its loaded segments, page aligned (the loader unmaps them). */
