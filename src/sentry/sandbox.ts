@@ -9,9 +9,11 @@ import { loadTracer, type Tracer } from '../native/ptrace.js';
 import type { FileDescription, FsContext, Vfs } from '../vfs/api.js';
 import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials.js';
 import { FdTable } from './fd-table.js';
+import { Freezer } from './freezer.js';
 import { PtraceSignalCalls } from './host-signal-calls.js';
 import { prepareProgram, type ProgramImage } from './loader/image.js';
 import { withExecCredentials } from './exec-credentials.js';
+import { stubLayout, type StubLayout } from './loader/stub.js';
 import { PtraceMemory } from './memory.js';
 import { TaskProcess } from './process-control.js';
 import { ProcessTable } from './process-table.js';
@@ -117,6 +119,7 @@ export class Sandbox {
   readonly syscalls = new SyscallStops(this);
   readonly lifecycle = new TaskLifecycle(this);
   readonly hostSignalCalls = new PtraceSignalCalls(this);
+  readonly freezer = new Freezer({ tracer: loadTracer(), hostTasks: () => this.procs.hostTasks() });
   /** The task whose syscall handler is running (for /proc/self and terminals). */
   currentTask: Task | undefined;
   /** The task whose handler runs right now, synchronously (not a continuation after a wait). */
@@ -151,12 +154,12 @@ export class Sandbox {
     const root = this.options.vfs.root;
     const fs: FsContext = { root, cwd: root, umask: init.umask, creds: fsCredentials(creds) };
     fs.cwd = this.options.vfs.resolve(fs, undefined, init.cwd, { follow: true, directory: true });
-    const program = withExecCredentials(prepareProgram(this.options.vfs, fs, undefined, init.program, init.argv, init.envp), creds);
+    const program = withExecCredentials(prepareProgram(this.options.vfs, fs, undefined, init.program, init.argv, init.envp, this.stub.reserved), creds);
 
     const fds = new FdTable();
     init.stdio.forEach((file, fd) => fds.installAt(fd, file));
     const filter = buildSeccompFilter(table, this.profile?.alsoTrap);
-    const hostPid = this.tracer.spawn(this.tracer.stubPath, [], filter, TRACE_OPTIONS, hostLimits(init.rlimits));
+    const hostPid = this.tracer.spawn(this.tracer.stubFd, [], filter, TRACE_OPTIONS, hostLimits(init.rlimits));
     if (hostPid < 0) throw new Error(`cannot start the workload: ${new SysError(-hostPid).message}`);
 
     const pid = this.procs.allocatePid();
@@ -180,6 +183,16 @@ export class Sandbox {
 
   get table(): SyscallTable {
     return this.options.table;
+  }
+
+  /** Where the stub's code sits in a task that exec'd it (no program is loaded over it). */
+  get stub(): StubLayout {
+    return stubLayout(this.tracer.stubPath);
+  }
+
+  /** Ends task's process as a fatal signal does; its parent sees status (see TaskLifecycle.killProcess). */
+  killProcess(task: Task, status: number): void {
+    this.lifecycle.killProcess(task.group, status);
   }
 
   get observer(): SyscallObserver | undefined {

@@ -270,7 +270,13 @@ export interface ProcessControl {
    * memory file of a tmpfs or upper-layer file), so writes through it and read/write see
    * each other; files with no host file behind them get a read-only copy (ENODEV writable).
    */
-  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | typeof RUN_ON_HOST;
+  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult>;
+  /**
+   * seccomp(SECCOMP_SET_MODE_FILTER): the host kernel stacks program (a filter the sentry
+   * has checked and copied) on the task's, with flags (TSYNC, TSYNC_ESRCH). 0, or with
+   * TSYNC the tid of a thread that could not take it; -errno.
+   */
+  addSeccompFilter(program: Uint8Array, flags: number): SyscallResult | Promise<SyscallResult>;
   /**
    * execve: loads the program from the VFS (an ELF, a `#!` script, or a wasm module when
    * the sandbox runs them); never returns to the old program on success.

@@ -1,6 +1,6 @@
 // struct kern_ipc_perm of a System V object and Linux's rules over it: access by the
 // mode's owner, group and other bits (ipcperms, CAP_IPC_OWNER), and who may change or
-// remove it (the owner or creator, or CAP.SYS_ADMIN).
+// remove it (the owner or creator, or CAP_SYS_ADMIN).
 
 import { E, fail } from '../../abi/errno.js';
 import { IPC64_PERM_OFFSET, IPC64_PERM_SIZE } from '../../abi/linux-ipc.js';
@@ -9,7 +9,6 @@ import { hasCapability } from '../credentials.js';
 import type { TaskCredentials } from '../syscall.js';
 import { WaitQueue } from '../../waiter/index.js';
 
-const CAP_IPC_OWNER = 15;
 
 export class IpcPerm {
   uid: number;
@@ -34,7 +33,7 @@ export class IpcPerm {
     let granted = this.mode;
     if (creds.euid === this.cuid || creds.euid === this.uid) granted >>= 6;
     else if (inGroup(creds, this.cgid) || inGroup(creds, this.gid)) granted >>= 3;
-    return (requested & ~granted & 7) === 0 || hasCapability(creds, CAP_IPC_OWNER);
+    return (requested & ~granted & 7) === 0 || hasCapability(creds, CAP.IPC_OWNER);
   }
 
   /** EACCES unless permits(creds, flag). */

@@ -2,6 +2,8 @@
 // namespace (the queues /dev/mqueue lists), and the calls on a queue descriptor. A queue
 // descriptor is an fd of the queue's file, so poll, epoll, dup and fork work on it.
 
+import { CAP } from '../../abi/linux-capability.js';
+import { hasCapability } from '../../sentry/credentials.js';
 import { E, fail } from '../../abi/errno.js';
 import { O, PATH_MAX } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
@@ -24,7 +26,6 @@ const NSIG = 64;
 /** mq_open with CAP_SYS_RESOURCE still stops at these (HARD_MSGMAX, HARD_MSGSIZEMAX). */
 const HARD_MSGMAX = 65536;
 const HARD_MSGSIZEMAX = 16 << 20;
-const CAP_SYS_RESOURCE = 24;
 const RLIMIT_MSGQUEUE = 12;
 /** What of mq_open's oflag the descriptor keeps. */
 const OPEN_FLAGS = O.ACCMODE | O.NONBLOCK;
@@ -52,7 +53,7 @@ function creationAttr(task: SyscallTask, addr: bigint): MqAttr | undefined {
   const { maxmsg, msgsize } = readAttr(task, addr);
   if (maxmsg <= 0n || msgsize <= 0n) fail(E.EINVAL);
   const limits = task.kernel.ipc.posix.mqueues.limits;
-  const privileged = (task.creds.effective & (1n << BigInt(CAP_SYS_RESOURCE))) !== 0n;
+  const privileged = hasCapability(task.creds, CAP.SYS_RESOURCE);
   const [maxMsgs, maxSize] = privileged ? [HARD_MSGMAX, HARD_MSGSIZEMAX] : [limits.msgMax, limits.msgsizeMax];
   if (maxmsg > BigInt(maxMsgs) || msgsize > BigInt(maxSize)) fail(E.EINVAL);
   return { maxmsg: Number(maxmsg), msgsize: Number(msgsize) };
