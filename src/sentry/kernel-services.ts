@@ -1,13 +1,15 @@
 // What every sandbox, ptrace or wasm, gives its tasks as the shared kernel: its VFS, its
-// uts names, and clocks whose boot time is the sandbox's start.
+// network stack, its uts names, and clocks whose boot time is the sandbox's start.
 
+import type { NetworkStack } from '../netstack/stack.js';
 import type { Vfs } from '../vfs/api.js';
 import type { KernelServices } from './syscall.js';
 
-export function makeKernelServices(vfs: Vfs, hostname: string, domainname: string): KernelServices {
+export function makeKernelServices(vfs: Vfs, net: NetworkStack, hostname: string, domainname: string): KernelServices {
   const startedAt = process.hrtime.bigint();
   return {
     vfs,
+    net,
     hostname,
     domainname,
     realtimeNs: () => BigInt(Date.now()) * 1_000_000n,

@@ -6,6 +6,7 @@
 
 import { SysError } from '../abi/errno.js';
 import { loadTracer, type Tracer } from '../native/ptrace.js';
+import type { NetworkStack } from '../netstack/stack.js';
 import type { FileDescription, FsContext, Vfs } from '../vfs/api.js';
 import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials.js';
 import { FdTable } from './fd-table.js';
@@ -66,6 +67,8 @@ export interface SandboxOptions {
   /** Lets execve run wasm modules; without it they are ENOEXEC. */
   wasm?: WasmSupport;
   vfs: Vfs;
+  /** The sandbox's network stack (src/netstack). */
+  net: NetworkStack;
   hostname: string;
   domainname: string;
   init: InitProcess;
@@ -112,7 +115,7 @@ export class Sandbox {
 
   constructor(private readonly options: SandboxOptions) {
     this.tracer = loadTracer();
-    this.kernel = makeKernelServices(options.vfs, options.hostname, options.domainname);
+    this.kernel = makeKernelServices(options.vfs, options.net, options.hostname, options.domainname);
   }
 
   /**

@@ -20,6 +20,7 @@ import { createVfs, Registry, type FsContext } from '../../vfs/index.js';
 import { registerSyntheticFilesystems } from '../../vfs/synthetic/index.js';
 import type { Bundle } from '../bundle.js';
 import { findProgram, homeOf, withHome } from './process-env.js';
+import { createNetworkStack } from '../../netstack/index.js';
 
 export interface LinuxSandboxOptions {
   /** tssc's own host fds the workload gets as its fds 0, 1, 2 (stdin read-only). */
@@ -107,10 +108,13 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
     stdio: options.stdioFds.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
   };
   const memoryLimit = spec.linux?.resources?.memory?.limit;
+  // Its own network namespace, whatever the spec says: the workload never shares the host's.
+  const net = createNetworkStack();
   const sandbox = isWasmInit(bundle, () => readWasmProgram(vfs, ctx, undefined, program, args, envp) !== undefined)
     ? new WasmSandbox({
         table: wasiPreview1Table,
         vfs,
+        net,
         hostname,
         domainname,
         init,
@@ -120,6 +124,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
     : new Sandbox({
         table: linuxX86_64Table,
         vfs,
+        net,
         hostname,
         domainname,
         init,

@@ -4,6 +4,7 @@
 // processes, so the module stays the sandbox's only process (pid 1).
 
 import { E, fail } from '../../abi/errno.js';
+import type { NetworkStack } from '../../netstack/stack.js';
 import type { FsContext, Vfs } from '../../vfs/api.js';
 import { fsCredentials, makeCredentials } from '../credentials.js';
 import { FdTable } from '../fd-table.js';
@@ -20,6 +21,8 @@ import { makeKernelServices } from '../kernel-services.js';
 export interface WasmSandboxOptions {
   table: WasmSyscallTable;
   vfs: Vfs;
+  /** The sandbox's network stack (src/netstack). */
+  net: NetworkStack;
   hostname: string;
   domainname: string;
   init: InitProcess;
@@ -55,7 +58,7 @@ export class WasmSandbox {
   private wasm: WasmTask | undefined;
 
   constructor(private readonly options: WasmSandboxOptions) {
-    this.kernel = makeKernelServices(options.vfs, options.hostname, options.domainname);
+    this.kernel = makeKernelServices(options.vfs, options.net, options.hostname, options.domainname);
   }
 
   /** The init process (pid 1), for signals forwarded from the outside. */

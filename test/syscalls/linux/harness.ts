@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
 import { E, SysError, fail } from '../../../src/abi/errno.js';
+import { createNetworkStack } from '../../../src/netstack/index.js';
 import { FdTable } from '../../../src/sentry/fd-table.js';
 import { openFifo } from '../../../src/sentry/pipe.js';
 import type { ProcessControl, Rlimit, SyscallArgs, SyscallHandler, SyscallTask, TaskCredentials, TaskMemory } from '../../../src/sentry/syscall.js';
@@ -125,6 +126,7 @@ export function fakeTask(vfs: Vfs, creds: TaskCredentials = rootCreds(), fds = n
     },
     kernel: {
       vfs,
+      net: createNetworkStack(),
       hostname: 'sandbox',
       domainname: '(none)',
       realtimeNs: () => BigInt(Date.now()) * 1_000_000n,
