@@ -15,6 +15,7 @@ import { pollSyscalls } from './poll.js';
 import { processSyscalls } from './process.js';
 import { resourceSyscalls } from './resource.js';
 import { signalSyscalls } from './signal.js';
+import { socketSyscalls } from './socket.js';
 import { statSyscalls } from './stat.js';
 import { threadSyscalls } from './threads.js';
 import { timeSyscalls } from './time.js';
@@ -39,6 +40,7 @@ const handlers: Record<string, SyscallHandler> = {
   ...resourceSyscalls,
   ...miscSyscalls,
   ...threadSyscalls,
+  ...socketSyscalls,
 };
 
 /**
@@ -100,6 +102,8 @@ const PARTIAL: Record<string, string> = {
   clock_nanosleep: 'no CPU-time clocks',
   sched_setparam: "real-time priorities are bounded by the host's limits, not the sandbox's RLIMIT_RTPRIO",
   sched_setscheduler: "real-time policies are bounded by the host's limits, not the sandbox's RLIMIT_RTPRIO",
+  socket: 'the sandbox\'s own stack: AF_UNIX (stream, datagram, seqpacket); other families are EAFNOSUPPORT',
+  socketpair: 'AF_UNIX',
 };
 
 function makeEntry(nr: number, name: string): SyscallEntry {
