@@ -55,7 +55,17 @@ export interface SocketCaller {
    * RLIMIT_NOFILE, unbounded with CAP_SYS_RESOURCE or CAP_SYS_ADMIN.
    */
   readonly maxFilesInFlight: number;
+  /** The caller's effective capabilities (CAP_NET_BIND_SERVICE, CAP_NET_RAW, CAP_NET_ADMIN), a bit mask. */
+  readonly capabilities: bigint;
   readonly names: UnixPathNames;
+}
+
+export const CAP_NET_BIND_SERVICE = 10;
+export const CAP_NET_ADMIN = 12;
+export const CAP_NET_RAW = 13;
+
+export function hasCapability(caller: SocketCaller, cap: number): boolean {
+  return (caller.capabilities & (1n << BigInt(cap))) !== 0n;
 }
 
 export interface OutgoingMessage {

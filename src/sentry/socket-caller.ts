@@ -49,6 +49,7 @@ export function socketCaller(task: SyscallTask): SocketCaller {
     cred: { pid: task.pid, uid: creds.euid, gid: creds.egid },
     messageCred: { pid: task.pid, uid: creds.ruid, gid: creds.rgid },
     maxFilesInFlight: exempt ? Infinity : Number(nofile > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : nofile),
+    capabilities: creds.effective,
     names: vfsUnixNames(task.kernel.vfs, task.fs),
   };
 }

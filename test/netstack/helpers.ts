@@ -25,8 +25,8 @@ export class MapNames implements UnixPathNames {
   }
 }
 
-export function caller(pid = 1, uid = 0, gid = 0, names = new MapNames(), maxFilesInFlight = 1024): SocketCaller {
-  return { cred: { pid, uid, gid }, messageCred: { pid, uid, gid }, maxFilesInFlight, names };
+export function caller(pid = 1, uid = 0, gid = 0, names = new MapNames(), maxFilesInFlight = 1024, capabilities = uid === 0 ? (1n << 41n) - 1n : 0n): SocketCaller {
+  return { cred: { pid, uid, gid }, messageCred: { pid, uid, gid }, maxFilesInFlight, capabilities, names };
 }
 
 export function stack() {
