@@ -402,7 +402,8 @@ function receiveHeader(task: SyscallTask, file: FileDescription, socket: Socket,
     out.writeBigUInt64LE(BigInt(control.length), 0);
     task.mem.write(hdrAddr + 40n, out);
     const flagsOut = Buffer.alloc(4);
-    flagsOut.writeInt32LE(message.flags | control.flags, 0);
+    // Linux reports MSG_CMSG_CLOEXEC back in msg_flags.
+    flagsOut.writeInt32LE(message.flags | control.flags | (flags & MSG.CMSG_CLOEXEC), 0);
     task.mem.write(hdrAddr + 48n, flagsOut);
     return result;
   });

@@ -1,0 +1,143 @@
+// Sockets under `tssc run`: C programs about AF_UNIX and TCP/UDP print what they print
+// natively (the reference runs in a network namespace of its own, so it reaches nothing
+// but its loopback), busybox's nc, httpd and wget talk over the sandbox's loopback, and
+// the sandbox's network is its own: host servers, host unix sockets (path and abstract)
+// and host ports are out of reach, and its ports are not the host's.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, scratchDir, tsscRun, writeConfig } from './busybox-bundle.js';
+import { nativeIsolated } from './native-network.js';
+
+const FIXTURES = path.join(REPO, 'test', 'e2e', 'fixtures');
+const PROGRAMS = [
+  { name: 'unix-sockets', linkage: 'static' },
+  { name: 'unix-sockets', linkage: 'dynamic' },
+  { name: 'tcp-edges', linkage: 'static' },
+  { name: 'tcp-edges', linkage: 'dynamic' },
+] as const;
+
+describe.skipIf(!hasBusybox() || !hasCompiler())('sockets under tssc', () => {
+  let dir: string;
+  const binaries = new Map<string, string>();
+
+  beforeAll(() => {
+    dir = scratchDir('tssc-sockets-');
+    const rootfs = makeRootfs(dir);
+    for (const { name, linkage } of PROGRAMS) {
+      binaries.set(`${name}-${linkage}`, installCProgram(rootfs, path.join(FIXTURES, `${name}.c`), `${name}-${linkage}`, linkage));
+    }
+    installCProgram(rootfs, path.join(FIXTURES, 'net-probe.c'), 'net-probe', 'static');
+  });
+  afterAll(() => removeDir(dir));
+
+  for (const { name, linkage } of PROGRAMS) {
+    it(`${name} (${linkage}) gives the native output`, () => {
+      const program = `${name}-${linkage}`;
+      const scratch = path.join(dir, `native-${program}`);
+      mkdirSync(scratch);
+      const args = name === 'unix-sockets' ? ['/tmp'] : [];
+      const native = nativeIsolated(binaries.get(program)!, name === 'unix-sockets' ? [scratch] : []);
+      expect(native.status).toBe(0);
+      writeConfig(dir, { args: [`/bin/${program}`, ...args] });
+      const sandboxed = tsscRun(dir);
+      expect(sandboxed.stderr).toBe('');
+      expect(sandboxed.stdout).toBe(native.stdout);
+      expect(sandboxed.status).toBe(native.status);
+    });
+  }
+
+  it('busybox nc, httpd and wget talk over the sandbox\'s loopback', () => {
+    const script = [
+      'mkdir -p /tmp/www && echo "served by httpd" > /tmp/www/index.html',
+      'httpd -f -p 127.0.0.1:8080 -h /tmp/www & httpd=$!',
+      'echo "through nc" | nc -l -p 9000 & listener=$!',
+      'for i in $(seq 50); do wget -q -O - http://127.0.0.1:8080/ 2>/dev/null && break; sleep 0.1; done',
+      'for i in $(seq 50); do nc 127.0.0.1 9000 </dev/null 2>/dev/null && break; sleep 0.1; done',
+      'kill $httpd; wait $listener; echo "nc listener done $?"',
+    ].join('\n');
+    writeConfig(dir, { args: ['sh', '-c', script] });
+    const result = tsscRun(dir);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('served by httpd\nthrough nc\nnc listener done 0\n');
+    expect(result.status).toBe(0);
+  });
+
+  it('cannot reach a host server on 127.0.0.1, nor host unix sockets by path or abstract name', async () => {
+    const shared = path.join(dir, 'shared');
+    mkdirSync(shared, { recursive: true });
+    const servers = [0, 1, 2].map(() => net.createServer((c) => c.end('host secret\n')));
+    const abstractName = `tssc-host-${process.pid}`;
+    await new Promise<void>((resolve) => servers[0]!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => servers[1]!.listen(path.join(shared, 'host.sock'), resolve));
+    await new Promise<void>((resolve) => servers[2]!.listen(`\0${abstractName}`, resolve));
+    const port = (servers[0]!.address() as net.AddressInfo).port;
+    try {
+      const script = [`net-probe tcp 127.0.0.1 ${port}`, 'net-probe unix /shared/host.sock', `net-probe abstract ${abstractName}`, 'ls -l /shared/host.sock | cut -c1'].join('\n');
+      writeConfig(dir, { args: ['sh', '-c', script] });
+      addMount(dir, { destination: '/shared', type: 'bind', source: shared, options: ['rbind', 'rw'] });
+      // In the background: the host servers answer from this process's event loop.
+      const result = await runAsync(dir);
+      expect(result.stdout).toBe('tcp: ECONNREFUSED\nunix: ECONNREFUSED\nabstract: ECONNREFUSED\ns\n');
+      // The host's own clients still reach them.
+      expect(await readFrom(port)).toBe('host secret\n');
+    } finally {
+      for (const server of servers) server.close();
+    }
+  });
+
+  it('holds its ports apart from the host\'s: one port listened on inside and on the host at once', async () => {
+    const host = net.createServer((c) => c.end('host\n'));
+    await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+    const port = (host.address() as net.AddressInfo).port;
+    try {
+      const script = [
+        `echo "inside" | nc -l -p ${port} & listener=$!`,
+        `for i in $(seq 50); do net-probe tcp 127.0.0.1 ${port} | grep -q connected && break; sleep 0.1; done`,
+        'wait $listener; echo "listener $?"',
+        `echo "inside again" | nc -l -p ${port} & sleep 2; net-probe tcp 127.0.0.1 ${port}`,
+      ].join('\n');
+      writeConfig(dir, { args: ['sh', '-c', script] });
+      const running = runAsync(dir);
+      // While the sandbox listens on the port, a host client still reaches the host's server.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const fromHost = await readFrom(port);
+      const result = await running;
+      expect(fromHost).toBe('host\n');
+      expect(result.stdout).toBe('listener 0\ntcp: connected, read: inside again\n');
+    } finally {
+      host.close();
+    }
+  });
+});
+
+function addMount(dir: string, mount: object): void {
+  const file = path.join(dir, 'config.json');
+  const config = JSON.parse(readFileSync(file, 'utf8')) as { mounts: object[] };
+  config.mounts.push(mount);
+  writeFileSync(file, JSON.stringify(config));
+}
+
+function readFrom(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('data', (d: Buffer) => (text += d));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+/** tsscRun without blocking this process's event loop (for servers the test itself runs). */
+function runAsync(dir: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(REPO, 'bin', 'tssc.js'), '--root', path.join(dir, 'state'), 'run', '--bundle', dir, `sockets-${process.pid}-${Date.now()}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
