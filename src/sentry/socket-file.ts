@@ -10,6 +10,8 @@ import type { Socket, SocketCaller } from '../netstack/socket.js';
 import { S, type Credentials, type FileDescription, type FileImpl, type FsContext, type Inode, type Stat, type UserMemory, type Vfs } from '../vfs/api.js';
 import { now } from '../vfs/time.js';
 import { allocateIno, anonFilesystem } from './anon-fs.js';
+import { HostFileInode } from './host-file.js';
+import { HostStdioSocket } from './host-stdio-socket.js';
 
 const SOCKFS_MAGIC = 0x534f434b;
 const sockfs = anonFilesystem('sockfs', SOCKFS_MAGIC);
@@ -89,7 +91,18 @@ export function socketOf(file: FileDescription): Socket | undefined {
   return file.inode instanceof SocketInode ? file.inode.socket : undefined;
 }
 
-/** The socket behind a file description; ENOTSOCK for any other file. */
+/** What socket calls on host stdio that is a host socket see, one per description. */
+const hostStdioSockets = new WeakMap<FileDescription, Socket>();
+
+/**
+ * The socket behind a file description for the socket syscalls: a sandbox socket, or
+ * tssc's own stdio when it is a host socket (host-stdio-socket.ts); ENOTSOCK otherwise.
+ */
 export function requireSocket(file: FileDescription): Socket {
-  return socketOf(file) ?? fail(E.ENOTSOCK);
+  const socket = socketOf(file);
+  if (socket) return socket;
+  if (!(file.inode instanceof HostFileInode) || !file.inode.isSocket) fail(E.ENOTSOCK);
+  let stdio = hostStdioSockets.get(file);
+  if (!stdio) hostStdioSockets.set(file, (stdio = new HostStdioSocket(file)));
+  return stdio;
 }
