@@ -3,15 +3,17 @@
 // but its loopback), busybox's nc, httpd and wget talk over the sandbox's loopback, and
 // the sandbox's network is its own: host servers, host unix sockets (path and abstract)
 // and host ports are out of reach, and its ports are not the host's.
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, scratchDir, tsscRun, writeConfig } from './busybox-bundle.js';
+import { REPO, hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, scratchDir, tsscRun, worldReadableCopy, writeConfig } from './busybox-bundle.js';
 import { nativeIsolated } from './native-network.js';
 
 const FIXTURES = path.join(REPO, 'test', 'e2e', 'fixtures');
+const NOBODY = 65534;
+const canSetpriv = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
 const PROGRAMS = [
   { name: 'unix-sockets', linkage: 'static' },
   { name: 'unix-sockets', linkage: 'dynamic' },
@@ -48,6 +50,22 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('sockets under tssc', () => {
       expect(sandboxed.status).toBe(native.status);
     });
   }
+
+  it.skipIf(!canSetpriv)('gives the native output with tssc run as nobody', () => {
+    const copy = worldReadableCopy(path.join(dir, 'tssc-copy'));
+    mkdirSync(path.join(dir, 'states'), { mode: 0o1777 });
+    chmodSync(path.join(dir, 'states'), 0o1777);
+    for (const program of ['unix-sockets-static', 'tcp-edges-static']) {
+      const args = program.startsWith('unix') ? ['/tmp'] : [];
+      const scratch = path.join(dir, `native-nobody-${program}`);
+      mkdirSync(scratch);
+      const native = nativeIsolated(binaries.get(program)!, program.startsWith('unix') ? [scratch] : []);
+      writeConfig(dir, { args: [`/bin/${program}`, ...args] });
+      const sandboxed = tsscRun(dir, [], { tsscDir: copy, asUser: NOBODY, stateDir: path.join(dir, 'states', program) });
+      expect(sandboxed.stderr, program).toBe('');
+      expect(sandboxed.stdout, program).toBe(native.stdout);
+    }
+  });
 
   it('busybox nc, httpd and wget talk over the sandbox\'s loopback', () => {
     const script = [
