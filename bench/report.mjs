@@ -64,8 +64,12 @@ export function errorNotes(results) {
   );
 }
 
-/** Replaces the results block of FILE (between the markers) with MARKDOWN; appends it if absent. */
-export function writeResults(file, markdown) {
+/**
+ * Replaces the results block of FILE (between the markers: bench/run.mjs's by default)
+ * with MARKDOWN; appends it if absent.
+ */
+export function writeResults(file, markdown, markers = { begin: BEGIN, end: END }) {
+  const { begin: BEGIN, end: END } = markers;
   const block = `${BEGIN}\n${markdown}\n${END}`;
   let text;
   try {

@@ -39,6 +39,7 @@ export function flag(value: OptionValue): boolean {
 
 export abstract class SocketBase implements Socket {
   readonly queue = new WaitQueue();
+  inodeNumber = 0;
   /** SO_ERROR: reported once, by the next call that looks (or getsockopt). */
   protected error = 0;
   /** RCV_SHUTDOWN | SEND_SHUTDOWN. */

@@ -22,6 +22,14 @@ export interface InterfaceAddress {
   readonly prefixLength: number;
 }
 
+/** Traffic through an interface, for /proc/net/dev and netlink's link statistics. */
+export interface InterfaceCounters {
+  rxBytes: number;
+  rxPackets: number;
+  txBytes: number;
+  txPackets: number;
+}
+
 export interface NetworkInterface {
   readonly index: number;
   readonly name: string;

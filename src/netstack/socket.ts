@@ -159,6 +159,8 @@ export interface Socket extends Waitable {
   readonly sendTimeoutNs: bigint;
   /** The last reference went (close of the last fd naming it). */
   release(): void;
+  /** The inode number of the socket's file (sockfs), as /proc/net/* and /proc/PID/fd name it. */
+  inodeNumber: number;
 }
 
 /** One address family (AF_UNIX, AF_INET, ...), registered with a NetworkStack. */

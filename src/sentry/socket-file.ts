@@ -31,6 +31,7 @@ export class SocketInode implements Inode {
     private readonly opener: SocketCaller,
     private readonly familyIoctl: SocketIoctl | undefined,
   ) {
+    socket.inodeNumber = this.ino;
     const t = now();
     // Linux's sock_alloc: mode S_IFSOCK | 0777, owned by the creator's fs ids.
     this.attrs = { dev: sockfs.dev, ino: this.ino, mode: S.IFSOCK | 0o777, nlink: 1, uid: owner.uid, gid: owner.gid, rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: t, mtime: t, ctime: t };

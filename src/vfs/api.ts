@@ -608,6 +608,9 @@ export interface SandboxProviders {
   process(pid: number): ProcessView | undefined;
   /** Seconds since the sandbox started (/proc/uptime). */
   uptime(): number;
+  /** /proc/net: the files the sandbox's network stack describes, and the text of one. */
+  networkFiles?(): readonly string[];
+  networkFile?(name: string): string | undefined;
 }
 
 /** A virtual filesystem operation's error: use SysError from src/abi/errno.ts. */

@@ -14,6 +14,7 @@ import { nativeIsolated } from './native-network.js';
 const FIXTURES = path.join(REPO, 'test', 'e2e', 'fixtures');
 const NOBODY = 65534;
 const canSetpriv = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['-n', '-m', 'true']).status === 0;
 const PROGRAMS = [
   { name: 'unix-sockets', linkage: 'static' },
   { name: 'unix-sockets', linkage: 'dynamic' },
@@ -81,6 +82,23 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('sockets under tssc', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('served by httpd\nthrough nc\nnc listener done 0\n');
     expect(result.status).toBe(0);
+  });
+
+  it.skipIf(!canUnshare)('describes its network as a namespace with only lo: ifconfig, ip, netstat, /proc/net', () => {
+    const script = [
+      'ifconfig; ip addr; ip link; ip route; ip route show table local; ip -6 route show table local',
+      'nc -l -p 8080 & listener=$!; sleep 0.5',
+      'netstat -ltn; cut -c1-100 /proc/net/tcp6; cat /proc/net/dev /proc/net/if_inet6 /proc/net/route',
+      'kill $listener',
+      'cat /proc/sys/net/core/somaxconn /proc/sys/net/ipv4/ip_local_port_range',
+    ].join('\n');
+    const rootfs = path.join(dir, 'rootfs');
+    const native = spawnSync('unshare', ['-n', '-m', 'sh', '-c', 'ip link set lo up && mount -t proc proc "$1/proc" && touch "$1/dev/null" && mount --bind /dev/null "$1/dev/null" && exec chroot "$1" /bin/sh -c "$2"', 'native', rootfs, script], { encoding: 'utf8', timeout: 60_000 });
+    expect(native.status).toBe(0);
+    writeConfig(dir, { args: ['sh', '-c', script] });
+    const sandboxed = tsscRun(dir);
+    expect(sandboxed.stderr).toBe('');
+    expect(sandboxed.stdout).toBe(native.stdout);
   });
 
   it('cannot reach a host server on 127.0.0.1, nor host unix sockets by path or abstract name', async () => {

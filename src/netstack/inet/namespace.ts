@@ -12,6 +12,8 @@ import { PortTable, type PortHolder } from './ports.js';
 export class InetNamespace<Tcp extends PortHolder = PortHolder, Udp extends PortHolder = PortHolder> {
   readonly tcp = new PortTable<Tcp>(true, NET_LIMITS.localPortRange);
   readonly udp = new PortTable<Udp>(false, NET_LIMITS.localPortRange);
+  /** Bytes and packets (a TCP send, a UDP datagram) through lo, for its counters. */
+  readonly loopbackTraffic = { bytes: 0, packets: 0 };
 
   constructor(readonly interfaces: readonly NetworkInterface[] = [LOOPBACK_INTERFACE]) {}
 

@@ -136,6 +136,12 @@ export abstract class InetSocket extends SocketBase implements PortHolder {
     this.boundByUser = false;
   }
 
+  /**
+   * What /proc/net/{tcp,udp}[6] show of the socket: Linux's state number, the queues
+   * (unsent, unread), or undefined for one they do not list.
+   */
+  abstract procState(): { state: number; txQueue: number; rxQueue: number } | undefined;
+
   localAddress(): InetAddress {
     return addressOf(this.family, this.localIp, this.localPort);
   }

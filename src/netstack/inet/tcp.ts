@@ -250,6 +250,8 @@ export class TcpSocket extends InetSocket {
     if (room <= 0) fail(E.EAGAIN);
     const n = Math.min(room, data.length);
     peer.received.push(data.subarray(0, n));
+    this.ns.loopbackTraffic.bytes += n;
+    this.ns.loopbackTraffic.packets++;
     peer.queue.notify(POLL.IN | POLL.RDNORM);
     return n;
   }
@@ -369,6 +371,22 @@ export class TcpSocket extends InetSocket {
     this.received.clear();
     this.state = 'closed';
     this.unbind();
+  }
+
+  procState(): { state: number; txQueue: number; rxQueue: number } | undefined {
+    switch (this.state) {
+      case 'listen':
+        return { state: 0x0a, txQueue: 0, rxQueue: this.acceptQueue.length };
+      case 'connecting':
+        return { state: 0x02, txQueue: 0, rxQueue: 0 };
+      case 'established': {
+        // CLOSE_WAIT once the peer's FIN came, FIN_WAIT2 once ours went.
+        const state = this.finReceived ? 0x08 : this.shutdownState & SEND_SHUTDOWN ? 0x05 : 0x01;
+        return { state, txQueue: this.outQueue, rxQueue: this.received.length };
+      }
+      default:
+        return undefined;
+    }
   }
 
   // ---- readiness and queues -----------------------------------------------------------

@@ -105,6 +105,8 @@ export class UdpSocket extends InetSocket {
     if (this.datagrams.length > 0 && this.queuedCharge + charge > this.receiveBufferSize) return;
     this.datagrams.push(datagram);
     this.queuedCharge += charge;
+    this.ns.loopbackTraffic.bytes += datagram.data.length;
+    this.ns.loopbackTraffic.packets++;
     this.queue.notify(POLL.IN | POLL.RDNORM);
   }
 
@@ -140,6 +142,10 @@ export class UdpSocket extends InetSocket {
     this.shutdownState |= how + 1;
     this.queue.notify(EVERYTHING);
     if (!this.connected) fail(E.ENOTCONN);
+  }
+
+  procState(): { state: number; txQueue: number; rxQueue: number } {
+    return { state: this.connected ? 0x01 : 0x07, txQueue: 0, rxQueue: this.queuedCharge };
   }
 
   override get inQueue(): number {

@@ -47,6 +47,10 @@ export class ConnectedUnixSocket extends UnixSocket {
     this.state = 'connected';
   }
 
+  get connectionState(): 'unconnected' | 'listening' | 'connected' {
+    return this.state;
+  }
+
   protected override get listening(): boolean {
     return this.state === 'listening';
   }
@@ -250,7 +254,7 @@ export class ConnectedUnixSocket extends UnixSocket {
   release(): void {
     if (this.released) return;
     this.released = true;
-    this.unbind();
+    this.leaveNames();
     // Connections nobody accepted die with the listener: their clients see a reset.
     for (const embryo of this.pending.splice(0)) embryo.close(true);
     this.close(false);

@@ -44,6 +44,10 @@ export class DatagramUnixSocket extends UnixSocket {
     peer?.waitingSenders.add(this);
   }
 
+  get connectionState(): 'unconnected' | 'connected' {
+    return this.peer ? 'connected' : 'unconnected';
+  }
+
   protected override peerCred(): Ucred {
     return this.peerCredential;
   }
@@ -178,7 +182,7 @@ export class DatagramUnixSocket extends UnixSocket {
   release(): void {
     if (this.released) return;
     this.released = true;
-    this.unbind();
+    this.leaveNames();
     this.associate(undefined, NO_CRED);
     this.blockedOn?.waitingSenders.delete(this);
     this.dropReceived();

@@ -13,6 +13,8 @@ export interface NamedSocket {
 const AUTOBIND_NAMES = 1 << 20;
 
 export class UnixNames<S extends NamedSocket> {
+  /** Every socket of the family that is open, for /proc/net/unix. */
+  readonly live = new Set<S>();
   private readonly byNode = new WeakMap<object, S>();
   private readonly abstract = new Map<string, S>();
   /** Files in flight (SCM_RIGHTS) by the sender's real uid: too_many_unix_fds. */

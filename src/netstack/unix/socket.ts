@@ -44,6 +44,7 @@ export abstract class UnixSocket extends SocketBase {
     type: number,
   ) {
     super(AF.UNIX, type, 0);
+    names.live.add(this);
   }
 
   bind(address: SocketAddress, caller: SocketCaller): void {
@@ -174,8 +175,12 @@ export abstract class UnixSocket extends SocketBase {
     }
   }
 
-  /** The name goes with the socket (a path's node stays in the filesystem, as on Linux). */
-  protected unbind(): void {
+  /** Whether it listens, is connected (or associated), or neither: for /proc/net/unix. */
+  abstract get connectionState(): 'unconnected' | 'listening' | 'connected';
+
+  /** The socket leaves its names and the family's list (a path's node stays in the filesystem, as on Linux). */
+  protected leaveNames(): void {
+    this.names.live.delete(this);
     if (this.node) this.names.unbindNode(this.node, this);
     else if (isAbstract(this.address)) this.names.unbindAbstract(this.address.name, this);
   }

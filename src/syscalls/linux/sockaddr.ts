@@ -206,3 +206,42 @@ export function writeSockaddr(mem: TaskMemory, address: SocketAddress | undefine
   length.writeInt32LE(encoded.length, 0);
   mem.write(lengthAddr, length);
 }
+
+const FAMILY_NAMES: Record<number, string> = { [AF.UNSPEC]: 'AF_UNSPEC', [AF.UNIX]: 'AF_UNIX', [AF.INET]: 'AF_INET', [AF.INET6]: 'AF_INET6', [AF.NETLINK]: 'AF_NETLINK', [AF.PACKET]: 'AF_PACKET' };
+
+export function familyName(family: number): string {
+  return FAMILY_NAMES[family] ?? String(family);
+}
+
+function ipText(bytes: Uint8Array): string {
+  if (bytes.length === 4) return [...bytes].join('.');
+  const words = Array.from({ length: 8 }, (_, i) => ((bytes[i * 2]! << 8) | bytes[i * 2 + 1]!).toString(16));
+  // The longest run of zero words becomes "::", as inet_ntop writes it.
+  let best = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && words[j] === '0') j++;
+    if (j - i > bestLength) [best, bestLength] = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  if (best < 0) return words.join(':');
+  return `${words.slice(0, best).join(':')}::${words.slice(best + bestLength).join(':')}`;
+}
+
+/** A sockaddr for people (--strace), in strace's manner; raw bytes for a family it does not know. */
+export function describeSockaddr(raw: Buffer): string {
+  if (raw.length < 2) return '{}';
+  const family = raw.readUInt16LE(0);
+  const head = `sa_family=${familyName(family)}`;
+  if (family === AF.UNIX) {
+    if (raw.length === SUN_PATH_OFFSET) return `{${head}}`;
+    const path = raw.subarray(SUN_PATH_OFFSET);
+    const text = path[0] === 0 ? `@${path.toString('latin1', 1)}` : path.toString('latin1', 0, path.indexOf(0) < 0 ? path.length : path.indexOf(0));
+    return `{${head}, sun_path=${JSON.stringify(text)}}`;
+  }
+  if (family === AF.INET && raw.length >= SOCKADDR_IN_SIZE) return `{${head}, sin_port=htons(${raw.readUInt16BE(2)}), sin_addr=inet_addr("${ipText(raw.subarray(4, 8))}")}`;
+  if (family === AF.INET6 && raw.length >= SOCKADDR_IN6_MIN) return `{${head}, sin6_port=htons(${raw.readUInt16BE(2)}), sin6_addr="${ipText(raw.subarray(8, 24))}"}`;
+  if (family === AF.NETLINK && raw.length >= SOCKADDR_NL_SIZE) return `{${head}, nl_pid=${raw.readUInt32LE(4)}, nl_groups=${raw.readUInt32LE(8).toString(16).padStart(8, '0')}}`;
+  return `{${head}, ${raw.length} bytes}`;
+}

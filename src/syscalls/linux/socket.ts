@@ -19,6 +19,7 @@ import { int32, pointer, size, uint32 } from './decode.js';
 import { gather, scatter, totalLength, type IoSegment } from './iovec.js';
 import { readMsghdr, readSendControl, writeReceiveControl, type Msghdr, type SendControl } from './msghdr.js';
 import { bindAddress, connectAddress, encodeSockaddr, readSockaddr, sendAddress, writeSockaddr } from './sockaddr.js';
+import { interfaceIoctl } from './socket-ioctl.js';
 import { decodeOption, encodeOption, optionReadLength } from './sockopt.js';
 import { fdLimit, installPair, openFile } from './task-files.js';
 import { readTimespec } from './timespec.js';
@@ -40,9 +41,15 @@ function socketArg(task: SyscallTask, reg: bigint): Socket {
   return socketFile(task, int32(reg)).socket;
 }
 
+/** A socket's file, answering the interface ioctls from the sandbox's stack. */
+function socketFileFor(task: SyscallTask, socket: Socket, nonBlocking: boolean, caller: SocketCaller): FileDescription {
+  const stack = task.kernel.net;
+  return openSocketFile(task.kernel.vfs, task.fs, socket, nonBlocking, caller, (_socket, request, arg, memory) => interfaceIoctl(stack, request, arg, memory));
+}
+
 /** A new socket's fd (SOCK_NONBLOCK, SOCK_CLOEXEC in flags); EMFILE closes the socket. */
 function installSocket(task: SyscallTask, socket: Socket, flags: number, caller: SocketCaller): number {
-  const file = openSocketFile(task.kernel.vfs, task.fs, socket, (flags & SOCK.NONBLOCK) !== 0, caller);
+  const file = socketFileFor(task, socket, (flags & SOCK.NONBLOCK) !== 0, caller);
   return task.fds.install(file, { cloexec: (flags & SOCK.CLOEXEC) !== 0, limit: fdLimit(task) });
 }
 
@@ -69,7 +76,7 @@ function socketpair(task: SyscallTask, args: SyscallArgs): number {
   const caller = socketCaller(task);
   const [a, b] = task.kernel.net.socketPair(domain, type, int32(args[2]), caller);
   const nonBlocking = (flags & SOCK.NONBLOCK) !== 0;
-  const files = [a, b].map((socket) => openSocketFile(task.kernel.vfs, task.fs, socket, nonBlocking, caller));
+  const files = [a, b].map((socket) => socketFileFor(task, socket, nonBlocking, caller));
   installPair(task, pointer(args[3]), files[0]!, files[1]!, (flags & SOCK.CLOEXEC) !== 0);
   return 0;
 }

@@ -102,7 +102,7 @@ const PARTIAL: Record<string, string> = {
   clock_nanosleep: 'no CPU-time clocks',
   sched_setparam: "real-time priorities are bounded by the host's limits, not the sandbox's RLIMIT_RTPRIO",
   sched_setscheduler: "real-time policies are bounded by the host's limits, not the sandbox's RLIMIT_RTPRIO",
-  socket: 'the sandbox\'s own stack: AF_UNIX (stream, datagram, seqpacket), AF_INET and AF_INET6 TCP and UDP on its own loopback; no raw or ping sockets; other families are EAFNOSUPPORT',
+  socket: 'the sandbox\'s own stack: AF_UNIX (stream, datagram, seqpacket), AF_INET and AF_INET6 TCP and UDP on its own loopback, AF_NETLINK NETLINK_ROUTE (dumps of links, addresses, routes); no raw or ping sockets; other families are EAFNOSUPPORT',
   socketpair: 'AF_UNIX',
 };
 

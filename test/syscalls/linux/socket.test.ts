@@ -12,7 +12,9 @@ import { fileSyscalls as f } from '../../../src/syscalls/linux/fs.js';
 import { ioctlSyscalls } from '../../../src/syscalls/linux/ioctl.js';
 import { pipeSyscalls } from '../../../src/syscalls/linux/pipe.js';
 import { socketSyscalls as n } from '../../../src/syscalls/linux/socket.js';
-import { statSyscalls } from '../../../src/syscalls/linux/stat.js';
+import { formatSyscall } from '../../../src/syscalls/linux/strace.js';
+import { linuxX86_64Table } from '../../../src/syscalls/linux/table.js';
+import type { SyscallArgs } from '../../../src/sentry/syscall.js';
 import { call, fakeTask, makeVfs, rootCreds, type FakeTask } from './harness.js';
 
 const SIGPIPE = 13;
@@ -320,5 +322,27 @@ describe('socket options', () => {
     const short = t.mem.put(ints(2));
     expect(await call(t, n.getsockopt, a, SOL.SOCKET, SO.TYPE, t.mem.alloc(4), short)).toBe(0);
     expect(t.mem.read(short, 4).readInt32LE(0)).toBe(2);
+  });
+});
+
+describe('--strace of socket calls', () => {
+  it('decodes addresses, families and types', async () => {
+    const t = fakeTask(makeVfs().vfs);
+    const sin = Buffer.alloc(16);
+    sin.writeUInt16LE(AF.INET, 0);
+    sin.writeUInt16BE(8080, 2);
+    sin.set([127, 0, 0, 1], 4);
+    const sin6 = Buffer.alloc(28);
+    sin6.writeUInt16LE(AF.INET6, 0);
+    sin6.writeUInt16BE(443, 2);
+    sin6[23] = 1;
+    const un = Buffer.from('\x01\x00\x00abstract', 'latin1');
+    const line = (nr: number, args: (number | bigint)[], result: number) =>
+      formatSyscall(linuxX86_64Table, t, nr, args.concat([0, 0, 0, 0, 0, 0]).slice(0, 6).map((a) => BigInt.asUintN(64, BigInt(a))) as unknown as SyscallArgs, result);
+    expect(line(41, [AF.INET6, SOCK.STREAM | SOCK.NONBLOCK | SOCK.CLOEXEC, 0], 3)).toMatch(/socket\(AF_INET6, SOCK_STREAM\|SOCK_NONBLOCK\|SOCK_CLOEXEC, 0\) = 3$/);
+    expect(line(42, [3, t.mem.put(sin), 16], 0)).toContain('connect(3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}, 16) = 0');
+    expect(line(49, [3, t.mem.put(sin6), 28], 0)).toContain('bind(3, {sa_family=AF_INET6, sin6_port=htons(443), sin6_addr="::1"}, 28)');
+    expect(line(49, [3, t.mem.put(un), un.length], 0)).toContain('{sa_family=AF_UNIX, sun_path="@abstract"}');
+    expect(line(42, [3, 0x20n, 16], -E.EFAULT)).toContain('connect(3, 0x20, 16) = -1 EFAULT');
   });
 });
