@@ -4,7 +4,7 @@
 // the sandbox's network is its own: host servers, host unix sockets (path and abstract)
 // and host ports are out of reach, and its ports are not the host's.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,6 +124,20 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('sockets under tssc', () => {
     }
   });
 
+  it('binds nothing on the host: no listener of tssc\'s process tree holds the port it listens on inside', async () => {
+    writeConfig(dir, { args: ['net-probe', 'listen', '3'] });
+    const child = spawn(process.execPath, [path.join(REPO, 'bin', 'tssc.js'), '--root', path.join(dir, 'state'), 'run', '--bundle', dir, `listen-${process.pid}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+      child.once('close', () => reject(new Error('tssc ended before it listened')));
+    });
+    const mine = socketInodesOfTree(child.pid!);
+    const listeners = hostListenersOn(port);
+    await new Promise((resolve) => child.once('close', resolve));
+    expect(port).toBeGreaterThanOrEqual(32768);
+    expect(listeners.filter((inode) => mine.has(inode))).toEqual([]);
+  });
+
   it('holds its ports apart from the host\'s: one port listened on inside and on the host at once', async () => {
     const host = net.createServer((c) => c.end('host\n'));
     await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
@@ -148,6 +162,48 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('sockets under tssc', () => {
     }
   });
 });
+
+/** Socket inodes of pid and every process below it, from /proc/PID/fd. */
+function socketInodesOfTree(root: number): Set<string> {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const inodes = new Set<string>();
+  const visit = (pid: number): void => {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (match) inodes.add(match[1]!);
+      }
+    } catch {
+      // Gone meanwhile.
+    }
+    for (const child of children.get(pid) ?? []) visit(child);
+  };
+  visit(root);
+  return inodes;
+}
+
+/** Inodes of the host's listening TCP sockets on port. */
+function hostListenersOn(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A')
+      .map((f) => f[9]!),
+  );
+}
 
 function addMount(dir: string, mount: object): void {
   const file = path.join(dir, 'config.json');
