@@ -3,7 +3,6 @@
 
 export class ByteQueue {
   private readonly pieces: Uint8Array[] = [];
-  private head = 0;
   private bytes = 0;
 
   get length(): number {
@@ -17,28 +16,44 @@ export class ByteQueue {
     this.bytes += data.length;
   }
 
-  /** Up to n bytes from the front; take removes them, a peek leaves them. */
+  /**
+   * Up to n bytes from the front; take removes them, a peek leaves them. Pieces are never
+   * written once queued, so what lies within the first one comes back as a view of it.
+   */
   read(n: number, take: boolean): Uint8Array {
+    const first = this.pieces[0];
+    if (!first || n <= 0) return new Uint8Array();
+    if (n <= first.length || this.pieces.length === 1) {
+      const view = first.subarray(0, Math.min(n, first.length));
+      if (take) this.drop(view.length);
+      return view;
+    }
     const out = new Uint8Array(Math.min(n, this.bytes));
     let done = 0;
-    let index = this.head;
-    let offset = 0;
-    while (done < out.length) {
-      const piece = this.pieces[index]!;
-      const count = Math.min(piece.length - offset, out.length - done);
-      out.set(piece.subarray(offset, offset + count), done);
+    for (const piece of this.pieces) {
+      if (done === out.length) break;
+      const count = Math.min(piece.length, out.length - done);
+      out.set(piece.subarray(0, count), done);
       done += count;
-      if (offset + count === piece.length) {
-        index++;
-        offset = 0;
-      } else offset += count;
     }
-    if (take) {
-      this.bytes -= done;
-      if (offset > 0) this.pieces[index] = this.pieces[index]!.subarray(offset);
-      this.pieces.splice(this.head, index - this.head);
-    }
+    if (take) this.drop(done);
     return out;
+  }
+
+  /** Removes n bytes from the front. */
+  private drop(n: number): void {
+    this.bytes -= n;
+    let left = n;
+    while (left > 0) {
+      const piece = this.pieces[0]!;
+      if (piece.length <= left) {
+        left -= piece.length;
+        this.pieces.shift();
+      } else {
+        this.pieces[0] = piece.subarray(left);
+        left = 0;
+      }
+    }
   }
 
   clear(): void {

@@ -198,14 +198,15 @@ export class ConnectedUnixSocket extends UnixSocket {
       } else record.data = record.data.subarray(n);
       if (carried) break;
     }
-    const data = parts.length === 1 ? Uint8Array.prototype.slice.call(parts[0]!) : Buffer.concat(parts);
+    // A record's bytes never change once queued: a view of them is as good as a copy.
+    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     return { data, size: data.length, eof: false, flags: 0, ...(rights ? { rights } : {}), ...this.credentialsField(first) };
   }
 
   private receiveRecord(length: number, peek: boolean): IncomingMessage {
     const record = this.received[0]!;
     const size = record.data.length;
-    const data = Uint8Array.prototype.slice.call(record.data, 0, Math.min(length, size));
+    const data = record.data.subarray(0, Math.min(length, size));
     const rights = this.takeRecordRights(record, peek);
     if (!peek) {
       this.received.shift();

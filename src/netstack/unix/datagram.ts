@@ -118,7 +118,7 @@ export class DatagramUnixSocket extends UnixSocket {
     }
     const peek = (request.flags & MSG.PEEK) !== 0;
     const size = record.data.length;
-    const data = Uint8Array.prototype.slice.call(record.data, 0, Math.min(request.length, size));
+    const data = record.data.subarray(0, Math.min(request.length, size));
     const rights = this.takeRecordRights(record, peek);
     if (!peek) {
       const wasFull = this.queueFull;

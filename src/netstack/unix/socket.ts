@@ -18,7 +18,7 @@ const RECORD_OVERHEAD = 512;
 
 /** One sent message (datagram, seqpacket record, or a piece of a stream). */
 export interface UnixRecord {
-  /** The unread bytes (a stream record shrinks as it is read). */
+  /** The unread bytes (a stream record shrinks as it is read); never written once queued. */
   data: Uint8Array;
   readonly sender: UnixSocket;
   /** The sender's name when it sent. */
