@@ -84,6 +84,17 @@ describe('NETLINK_ROUTE', () => {
     expect(nl.send({ data: lying, flags: 0 }, who)).toBe(lying.length);
     expect(replies(nl)).toEqual([]);
   });
+
+  it('drops replies past its receive buffer, and says ENOBUFS once', () => {
+    const nl = stack().socket(AF.NETLINK, SOCK.RAW, 0, who);
+    for (let i = 0; i < 2000; i++) nl.send({ data: request(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, i), flags: 0 }, who);
+    expect(nl.readiness(8)).toBe(8);
+    expect(errnoOf(() => receive(nl, 65536))).toBe(E.ENOBUFS);
+    let queued = 0;
+    while (errnoOf(() => receive(nl, 65536)) === 0) queued++;
+    expect(queued).toBeGreaterThan(0);
+    expect(queued).toBeLessThan(2000);
+  });
 });
 
 describe('/proc/net', () => {

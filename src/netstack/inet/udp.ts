@@ -117,9 +117,10 @@ export class UdpSocket extends InetSocket {
 
   receive(request: ReceiveRequest): IncomingMessage {
     if (request.flags & MSG.OOB) fail(E.EOPNOTSUPP);
+    // A pending error (a port-unreachable) comes before queued datagrams, as __skb_recv_udp has it.
+    this.takeError();
     const datagram = this.datagrams[0];
     if (!datagram) {
-      this.takeError();
       if (this.shutdownState & RCV_SHUTDOWN && !(request.flags & MSG.DONTWAIT)) return { data: new Uint8Array(), size: 0, eof: true, flags: 0 };
       fail(E.EAGAIN);
     }

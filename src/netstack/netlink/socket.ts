@@ -57,6 +57,7 @@ export class NetlinkSocket extends SocketBase {
   private portId = 0;
   private groups = 0;
   private readonly datagrams: Uint8Array[] = [];
+  private queuedBytes = 0;
   private readonly netlinkOptions = new Map<number, number>();
 
   constructor(
@@ -207,18 +208,29 @@ export class NetlinkSocket extends SocketBase {
     this.queueDatagram(message(NLMSG.ERROR, capped ? NLM_F_CAPPED : 0, request.readUInt32LE(8), this.portId, body));
   }
 
+  /**
+   * Queues a reply; past the receive buffer it is dropped and the next receive fails with
+   * ENOBUFS, as Linux's netlink does (a workload asking and never reading cannot make the
+   * sentry hold its answers without end).
+   */
   private queueDatagram(data: Uint8Array): void {
+    if (this.datagrams.length > 0 && this.queuedBytes + data.length > this.receiveBufferSize) {
+      this.setError(E.ENOBUFS);
+      return;
+    }
     this.datagrams.push(data);
+    this.queuedBytes += data.length;
     this.queue.notify(POLL.IN | POLL.RDNORM);
   }
 
   receive(request: ReceiveRequest): IncomingMessage {
     const datagram = this.datagrams[0];
-    if (!datagram) {
-      this.takeError();
-      fail(E.EAGAIN);
+    this.takeError();
+    if (!datagram) fail(E.EAGAIN);
+    if (!(request.flags & MSG.PEEK)) {
+      this.datagrams.shift();
+      this.queuedBytes -= datagram.length;
     }
-    if (!(request.flags & MSG.PEEK)) this.datagrams.shift();
     const size = datagram.length;
     return { data: datagram.subarray(0, Math.min(size, request.length)), size, eof: false, flags: size > request.length ? MSG.TRUNC : 0, from: KERNEL };
   }
@@ -258,5 +270,6 @@ export class NetlinkSocket extends SocketBase {
   release(): void {
     if (this.portId !== 0) this.ports.release(this.portId);
     this.datagrams.length = 0;
+    this.queuedBytes = 0;
   }
 }

@@ -109,9 +109,9 @@ export class DatagramUnixSocket extends UnixSocket {
 
   receive(request: ReceiveRequest): IncomingMessage {
     if (request.flags & MSG.OOB) fail(E.EOPNOTSUPP);
+    this.takeError();
     const record = this.received[0];
     if (!record) {
-      this.takeError();
       // Shut for reading, a blocking receive ends at once; a non-blocking one still fails.
       if (this.shutdownState & RCV_SHUTDOWN && !(request.flags & MSG.DONTWAIT)) return { data: new Uint8Array(), size: 0, eof: true, flags: 0 };
       fail(E.EAGAIN);
