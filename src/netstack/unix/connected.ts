@@ -200,7 +200,9 @@ export class ConnectedUnixSocket extends UnixSocket {
     }
     // A record's bytes never change once queued: a view of them is as good as a copy.
     const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    return { data, size: data.length, eof: false, flags: 0, ...(rights ? { rights } : {}), ...this.credentialsField(first) };
+    // recvfrom names the sender, when it has a name (unix_copy_addr).
+    const from = first.from.name !== '' ? { from: first.from } : {};
+    return { data, size: data.length, eof: false, flags: 0, ...from, ...(rights ? { rights } : {}), ...this.credentialsField(first) };
   }
 
   private receiveRecord(length: number, peek: boolean): IncomingMessage {
@@ -212,7 +214,8 @@ export class ConnectedUnixSocket extends UnixSocket {
       this.received.shift();
       this.consumed(record);
     }
-    return { data, size, eof: false, flags: size > length ? MSG.TRUNC : 0, ...(rights ? { rights } : {}), ...this.credentialsField(record) };
+    const from = record.from.name !== '' ? { from: record.from } : {};
+    return { data, size, eof: false, flags: size > length ? MSG.TRUNC : 0, ...from, ...(rights ? { rights } : {}), ...this.credentialsField(record) };
   }
 
   override shutdown(how: number): void {
