@@ -251,6 +251,23 @@ describe('sendmsg and recvmsg', () => {
     expect(t.fds.count).toBe(3);
   });
 
+  it('receives no more fds than RLIMIT_NOFILE leaves room for: MSG_CTRUNC, the rest closed', async () => {
+    const t = fakeTask(makeVfs().vfs);
+    const [a, b] = await pair(t);
+    const [r, w] = await pipe(t);
+    const control = cmsg(SOL.SOCKET, SCM.RIGHTS, ints(r, w, r));
+    await call(t, n.sendmsg, a, msghdr(t, t.mem.cstring('f'), 1, { addr: t.mem.put(control), length: control.length }), 0);
+    await call(t, f.close, r);
+    await call(t, f.close, w);
+    t.nofile = 3n;
+    const inbox = t.mem.alloc(64);
+    const hdr = msghdr(t, t.mem.alloc(8), 8, { addr: inbox, length: 64 });
+    expect(await call(t, n.recvmsg, b, hdr, 0)).toBe(1);
+    expect(t.mem.read(hdr + 48n, 4).readInt32LE(0)).toBe(MSG.CTRUNC);
+    expect(t.mem.read(inbox, 8).readBigUInt64LE(0)).toBe(20n);
+    expect(t.fds.count).toBe(3);
+  });
+
   it('hostile control data: lying lengths, too many fds, closed fds, unmapped buffers', async () => {
     const t = fakeTask(makeVfs().vfs);
     // Only pid 1 exists; root may claim another pid, which must exist.
