@@ -57,6 +57,19 @@ export async function waitSocket(task: SyscallTask, waitable: Waitable, events: 
   }
 }
 
+/**
+ * Runs a wait with a reference to file held, as the kernel holds the file of a call in
+ * progress: another thread closing the last fd does not release the socket under it.
+ */
+export async function holding<T>(file: FileDescription, wait: () => Promise<T>): Promise<T> {
+  file.ref();
+  try {
+    return await wait();
+  } finally {
+    file.unref();
+  }
+}
+
 /** How many bytes a blocking stream receive waits for (Linux's sock_rcvlowat). */
 function receiveTarget(socket: Socket, length: number, flags: number): number {
   if (flags & MSG.WAITALL) return Math.max(length, 1);
@@ -82,10 +95,10 @@ export function receiveWaiting(task: SyscallTask, file: FileDescription, socket:
   };
   const stream = socket.type === SOCK.STREAM;
   const target = stream && !nonBlocking ? receiveTarget(socket, length, flags) : 1;
-  if (target > 1 && flags & MSG.PEEK) return peekWaiting(task, socket, request, target);
+  if (target > 1 && flags & MSG.PEEK) return holding(file, () => peekWaiting(task, socket, request, target));
   const first = attempt(length);
   if (first && (!stream || length === 0 || first.data.length >= target || !continues(first))) return first;
-  return receiveAfterWaits(task, socket, length, target, first, attempt);
+  return holding(file, () => receiveAfterWaits(task, socket, length, target, first, attempt));
 }
 
 /** Whether a stream receive that has first may take more after it. */
@@ -176,7 +189,7 @@ export function sendWaiting(task: SyscallTask, file: FileDescription, socket: So
     }
     return undefined;
   };
-  return attempt() ?? sendAfterWaits(task, socket, progress, attempt);
+  return attempt() ?? holding(file, () => sendAfterWaits(task, socket, progress, attempt));
 }
 
 async function sendAfterWaits(task: SyscallTask, socket: Socket, progress: { done: number }, attempt: () => number | undefined): Promise<number> {

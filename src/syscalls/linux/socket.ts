@@ -12,7 +12,7 @@ import type { IncomingMessage, OutgoingMessage, PendingConnect, Socket, SocketAd
 import { andThen } from '../../sentry/blocking-io.js';
 import { socketCaller } from '../../sentry/socket-caller.js';
 import { openSocketFile, requireSocket } from '../../sentry/socket-file.js';
-import { deadlineOf, receiveWaiting, sendWaiting, waitSocket } from '../../sentry/socket-io.js';
+import { deadlineOf, holding, receiveWaiting, sendWaiting, waitSocket } from '../../sentry/socket-io.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { int32, pointer, size, uint32 } from './decode.js';
@@ -101,7 +101,7 @@ function connect(task: SyscallTask, args: SyscallArgs): number | Promise<number>
   const address = connectAddress(socket, readSockaddr(task.mem, pointer(args[1]), int32(args[2])));
   const caller = socketCaller(task);
   const pending = socket.connect(address, caller, (file.statusFlags & O.NONBLOCK) !== 0);
-  return pending ? connectAfterWaits(task, socket, address, caller, pending) : 0;
+  return pending ? holding(file, () => connectAfterWaits(task, socket, address, caller, pending)) : 0;
 }
 
 /** A blocking connect's wait, bounded by SO_SNDTIMEO (then EINPROGRESS or EAGAIN, as Linux). */
@@ -156,7 +156,7 @@ function acceptOn(task: SyscallTask, fd: number, addrAddr: bigint, lengthAddr: b
   } catch (e) {
     if (!(e instanceof SysError) || e.errno !== E.EAGAIN || file.statusFlags & O.NONBLOCK) throw e;
   }
-  return acceptAfterWaits(task, socket, caller, finish);
+  return holding(file, () => acceptAfterWaits(task, socket, caller, finish));
 }
 
 async function acceptAfterWaits(task: SyscallTask, socket: Socket, caller: SocketCaller, finish: (connection: Socket) => number): Promise<number> {

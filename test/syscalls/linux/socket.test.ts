@@ -136,6 +136,16 @@ describe('sockets as files', () => {
     expect(await call(t, n.setsockopt, b, SOL.SOCKET, SO.RCVTIMEO_OLD, t.mem.put(tv), 16)).toBe(-E.EDOM);
   });
 
+  it('a recv in progress keeps its socket when another thread closes the fd', async () => {
+    const t = fakeTask(makeVfs().vfs);
+    const [a, b] = await pair(t);
+    const buf = t.mem.alloc(8);
+    const pending = call(t, n.recvfrom, b, buf, 8, 0, 0, 0);
+    expect(await call(t, f.close, b)).toBe(0);
+    expect(await call(t, f.write, a, t.mem.cstring('still'), 5)).toBe(5);
+    expect(await pending).toBe(5);
+  });
+
   it('MSG_WAITALL gathers a stream until all came', async () => {
     const t = fakeTask(makeVfs().vfs);
     const [a, b] = await pair(t);
