@@ -3,7 +3,7 @@
 // each (sock_setsockopt, sk_getsockopt). Families extend it and answer the rest.
 
 import { E, fail } from '../abi/errno.js';
-import { SHUT, SO, SOL } from '../abi/linux-socket.js';
+import { MSG, SHUT, SO, SOL } from '../abi/linux-socket.js';
 import { POLL } from '../abi/linux-poll.js';
 import { WaitQueue, type Unsubscribe } from '../waiter/index.js';
 import type { SocketAddress } from './address.js';
@@ -127,6 +127,15 @@ export abstract class SocketBase implements Socket {
   protected setError(errno: number): void {
     this.error = errno;
     this.queue.notify(POLL.ERR | POLL.IN | POLL.OUT);
+  }
+
+  /**
+   * A datagram receive with nothing queued: a socket shut for reading ends a blocking
+   * receive at once (datagram_poll says readable), while a non-blocking one still fails.
+   */
+  protected nothingQueued(request: ReceiveRequest): IncomingMessage {
+    if (this.shutdownState & RCV_SHUTDOWN && !(request.flags & MSG.DONTWAIT)) return { data: new Uint8Array(), size: 0, eof: true, flags: 0 };
+    return fail(E.EAGAIN);
   }
 
   /** SO_PEERCRED; families with peers override it. */

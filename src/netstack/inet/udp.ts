@@ -120,10 +120,7 @@ export class UdpSocket extends InetSocket {
     // A pending error (a port-unreachable) comes before queued datagrams, as __skb_recv_udp has it.
     this.takeError();
     const datagram = this.datagrams[0];
-    if (!datagram) {
-      if (this.shutdownState & RCV_SHUTDOWN && !(request.flags & MSG.DONTWAIT)) return { data: new Uint8Array(), size: 0, eof: true, flags: 0 };
-      fail(E.EAGAIN);
-    }
+    if (!datagram) return this.nothingQueued(request);
     const size = datagram.data.length;
     if (!(request.flags & MSG.PEEK)) {
       this.datagrams.shift();

@@ -111,11 +111,7 @@ export class DatagramUnixSocket extends UnixSocket {
     if (request.flags & MSG.OOB) fail(E.EOPNOTSUPP);
     this.takeError();
     const record = this.received[0];
-    if (!record) {
-      // Shut for reading, a blocking receive ends at once; a non-blocking one still fails.
-      if (this.shutdownState & RCV_SHUTDOWN && !(request.flags & MSG.DONTWAIT)) return { data: new Uint8Array(), size: 0, eof: true, flags: 0 };
-      fail(E.EAGAIN);
-    }
+    if (!record) return this.nothingQueued(request);
     const peek = (request.flags & MSG.PEEK) !== 0;
     const size = record.data.length;
     const data = record.data.subarray(0, Math.min(request.length, size));
