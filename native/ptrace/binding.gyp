@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tssc_ptrace",
-      "sources": ["src/tracer.c"],
+      "sources": ["src/tracer.c", "src/watchdog.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-pthread"],
       "libraries": ["-pthread"]
     },

@@ -19,6 +19,7 @@ export function registerRun(program: Command, context: CliContext): void {
         bundleDir: options.bundle,
         store: context.store(),
         overlay,
+        ...(context.globals().log !== undefined ? { log: (message: string) => context.log().error(message) } : {}),
         ...(options.strace ? { strace: (line: string) => context.stderr(`${line}\n`) } : {}),
       });
       context.setExitCode(code);

@@ -6,7 +6,7 @@
 import * as tty from 'node:tty';
 import { E, fail } from '../abi/errno.js';
 import { IOCTL, TERMIOS_SIZE, WINSIZE_SIZE } from '../abi/linux-ioctl.js';
-import { SIG } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
 import { LFLAG, VC, decodeTermios, decodeWinsize, defaultTermios, encodeTermios, encodeWinsize, type Termios, type Winsize } from '../abi/linux-termios.js';
 import type { UserMemory } from '../vfs/api.js';
 

@@ -9,16 +9,20 @@ import { releaseFutexesIfEnding, releaseFutexesOf } from './futex-exit.js';
 import { groupContinued, groupStopped, reportStatus } from './job-control.js';
 import { loadProgram, type LoadedSegment } from './loader/load.js';
 import type { ProgramImage } from './loader/image.js';
-import { CLONE } from './process-control.js';
+import { CLONE } from '../abi/linux-clone.js';
+import { inheritScheduling } from './scheduling.js';
+import { deliverSeccompTrap } from './profile-enforcement.js';
 import { forgetRobustList } from './robust-futex.js';
 import type { Sandbox } from './sandbox.js';
 import { showVirtualSender } from './signal-senders.js';
-import { SIG } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
 import type { SyscallResult } from './syscall.js';
 import type { Task } from './task.js';
 import { ThreadGroup } from './thread-group.js';
 import { writeTid } from './threads.js';
 import { addTimes, readHostPeakRssKb, readHostStat } from './cpu-times.js';
+import { dumpsCore, killedStatus } from './core-dump.js';
+import { faultAtSignalStop } from './test-faults.js';
 
 /**
  * After answering a syscall the next stop usually comes within microseconds: the tracer
@@ -51,14 +55,19 @@ export class StopDispatch {
 
   constructor(private readonly sandbox: Sandbox) {}
 
-  /** Takes stops until none is pending; pid is a stop already reaped (0: none yet). */
+  /**
+   * Takes stops until none is pending; pid is a stop already reaped (0: none yet). An
+   * internal error while handling one kills the task it was for (Sandbox.internalError),
+   * and the others' stops go on being taken.
+   */
   pump(pid: number): void {
-    const tracer = this.sandbox.tracer;
+    const sandbox = this.sandbox;
+    const tracer = sandbox.tracer;
     let next = pid;
     for (;;) {
       if (next <= 0) next = tracer.waitStop(SPIN_US, this.blockUs());
       if (next === ECHILD_RESULT) {
-        this.sandbox.lifecycle.allGone();
+        this.allGone();
         return;
       }
       if (next <= 0) {
@@ -66,7 +75,24 @@ export class StopDispatch {
         tracer.armWatcher();
         return;
       }
-      next = this.handleStop(next);
+      const hostPid = next;
+      try {
+        next = this.handleStop(hostPid);
+      } catch (error) {
+        sandbox.internalError(sandbox.procs.taskOfHost(hostPid), 'a stop of the tracer', error);
+        next = 0;
+      }
+    }
+  }
+
+  /** No tracee is left: the sandbox ends, even if an internal error breaks its ending. */
+  private allGone(): void {
+    const sandbox = this.sandbox;
+    try {
+      sandbox.lifecycle.allGone();
+    } catch (error) {
+      sandbox.internalError(undefined, 'the end of the sandbox', error);
+      sandbox.end(sandbox.initGroup?.exitStatus ?? SIG.KILL);
     }
   }
 
@@ -144,8 +170,15 @@ export class StopDispatch {
       this.onStubTrap(task);
       return 0;
     }
-    // A signal-delivery-stop: the signal goes on to the workload.
-    showVirtualSender(tracer, hostPid, task.group, sig);
+    faultAtSignalStop(sig);
+    // A signal-delivery-stop: the signal goes on to the workload, unless it would dump core
+    // on the host (core-dump.ts): then the sentry ends the process, the signal never goes on.
+    if (dumpsCore(task.group.hostPid, hostPid, sig)) {
+      this.sandbox.lifecycle.killProcess(task.group, killedStatus(task.group, sig));
+      tracer.cont(hostPid, 0, RESUME.cont);
+      return 0;
+    }
+    if (!deliverSeccompTrap(this.sandbox, task, sig)) showVirtualSender(tracer, hostPid, task.group, sig);
     tracer.cont(hostPid, sig, RESUME.cont);
     return 0;
   }
@@ -180,7 +213,7 @@ export class StopDispatch {
     if (flight) {
       const flags = flight.flags;
       const thread = (flags & CLONE.THREAD) !== 0n;
-      const fds = flags & CLONE.FILES ? parent.fds : parent.fds.fork();
+      const fds = flags & CLONE.FILES ? parent.fds.share() : parent.fds.fork();
       const fs: FsContext = flags & CLONE.FS ? parent.fs : { ...parent.fs };
       const tid = sandbox.procs.allocatePid();
       let group = parent.group;
@@ -193,12 +226,14 @@ export class StopDispatch {
         group.environ = pg.environ;
         group.exe = pg.exe;
         group.brk = pg.brk;
+        group.dumpable = pg.dumpable;
         group.fileMappings = pg.fileMappings.copy();
         pg.children.add(group);
       }
       const child = sandbox.addTask(tid, childHost, group, fds, fs);
       // A new thread starts with its creator's name (a new process too, above).
       if (thread) child.threadComm = parent.threadComm ?? group.comm;
+      inheritScheduling(parent, child);
       child.awaitingFirstStop = true;
       child.savedArgs = parent.savedArgs;
       if (flags & CLONE.CHILD_SETTID) child.childTidAddr = flight.childTidAddr;
@@ -232,6 +267,7 @@ export class StopDispatch {
     if (!execing || execing.group !== leader.group) return;
     leader.exited = true;
     leader.interrupt(SIG.KILL);
+    leader.fds.leave();
     procs.dropHost(leader);
     procs.remove(leader);
     procs.dropHost(execing);

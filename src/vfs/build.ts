@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { E, fail, isSysError } from '../abi/errno.js';
+import { ALL_CAPS } from '../abi/linux-capability.js';
 import { O } from '../abi/linux-fcntl.js';
 import { MS, S, makedev, type Filesystem, type FsContext, type Location, type Vfs, type VfsOptions } from './api.js';
 import { HostFs } from './host/fs.js';
@@ -20,7 +21,6 @@ type SpecMount = NonNullable<VfsOptions['spec']['mounts']>[number];
 /** A mount the config asks for that cannot be made; names the mount. */
 export class MountError extends Error {}
 
-const ALL_CAPS = (1n << 41n) - 1n;
 
 export function createVfs(options: VfsOptions): Vfs {
   let nextMinor = 1;

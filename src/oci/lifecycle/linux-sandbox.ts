@@ -4,6 +4,7 @@
 // module (detected as runwasi and crun do: the magic, or the wasm annotations).
 
 import { TsscError } from '../errors.js';
+import { compileSeccompProfile } from '../seccomp-profile.js';
 import { capsFromNames, fsCredentials, makeCredentials, type IdentitySpec } from '../../sentry/credentials.js';
 import { SentryProviders } from '../../sentry/providers.js';
 import { RlimitTable } from '../../sentry/rlimits.js';
@@ -30,6 +31,8 @@ export interface LinuxSandboxOptions {
   overlay?: 'memory' | 'none';
   /** Told of a wasm module's trap (the reason), for the user. */
   onTrap?: (pid: number, reason: string) => void;
+  /** Told of each internal error of the sentry (stderr always is). */
+  onInternalError?: (message: string) => void;
 }
 
 /** Either sentry, as the lifecycle drives it. */
@@ -64,7 +67,7 @@ function isWasmInit(bundle: Bundle, isWasmFile: () => boolean): boolean {
 const DEFAULT_UMASK = 0o022;
 
 function identityOf(bundle: Bundle): IdentitySpec {
-  const { user, capabilities } = bundle.spec.process;
+  const { user, capabilities, noNewPrivileges } = bundle.spec.process;
   return {
     uid: user.uid,
     gid: user.gid,
@@ -73,6 +76,8 @@ function identityOf(bundle: Bundle): IdentitySpec {
     permitted: capsFromNames(capabilities?.permitted),
     inheritable: capsFromNames(capabilities?.inheritable),
     bounding: capsFromNames(capabilities?.bounding),
+    ambient: capsFromNames(capabilities?.ambient),
+    noNewPrivs: noNewPrivileges === true,
   };
 }
 
@@ -129,8 +134,10 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         domainname,
         init,
         onSessionEnd: (sid) => synthetic.ptys.hangupSession(sid),
+        ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
         ...(options.observer ? { observer: options.observer } : {}),
         ...(spec.linux?.resources?.pids?.limit ? { maxTasks: spec.linux.resources.pids.limit } : {}),
+        ...(spec.linux?.seccomp ? { seccompProfile: compileSeccompProfile(spec.linux.seccomp) } : {}),
         wasm: {
           table: wasiPreview1Table,
           ...(memoryLimit ? { memoryLimitBytes: memoryLimit } : {}),

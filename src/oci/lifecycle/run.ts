@@ -4,7 +4,8 @@
 // (runc's signal proxy; with process.terminal, the keys typed go to the terminal's
 // foreground process group instead), and the record goes when the container has exited.
 
-import { SIG } from '../../sentry/signals.js';
+import { SIG } from '../../abi/linux-signal.js';
+import { armWatchdog } from '../../sentry/watchdog.js';
 import { isSysError } from '../../abi/errno.js';
 import { formatSyscall } from '../../syscalls/linux/strace.js';
 import { linuxX86_64Table } from '../../syscalls/linux/table.js';
@@ -27,7 +28,12 @@ export interface RunRequest {
   /** Print each trapped syscall (runsc --strace) to this sink. */
   strace?: (line: string) => void;
   overlay?: 'memory' | 'none';
+  /** The runtime log (--log): internal errors of the sentry go there too. */
+  log?: (message: string) => void;
 }
+
+/** The forwarded signals whose default action ends a process: a stuck sentry dies of them (watchdog.ts). */
+const ENDING: ForwardedSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 /** The signals a terminal raises for the keys its user types (^C, ^\\, ^Z). */
 const TERMINAL_GENERATED = new Set<ForwardedSignal>(['SIGINT', 'SIGQUIT', 'SIGTSTP']);
@@ -66,6 +72,7 @@ export async function runContainer(request: RunRequest): Promise<number> {
   const sandbox = createSandbox(bundle, {
     stdioFds: [0, 1, 2],
     onTrap: (pid, reason) => process.stderr.write(`tssc: pid ${pid}: ${reason}\n`),
+    ...(request.log ? { onInternalError: request.log } : {}),
     ...(request.overlay ? { overlay: request.overlay } : {}),
     ...(strace
       ? {
@@ -85,6 +92,7 @@ export async function runContainer(request: RunRequest): Promise<number> {
     pid: process.pid,
   });
   const stopForwarding = forwardSignals(sandbox);
+  const stopWatchdog = armWatchdog(ENDING);
   try {
     return exitCodeOf(await sandbox.run());
   } catch (error) {
@@ -92,6 +100,7 @@ export async function runContainer(request: RunRequest): Promise<number> {
     if (isSysError(error)) throw new TsscError(`${bundle.spec.process.args[0]}: ${error.message}`);
     throw error;
   } finally {
+    stopWatchdog();
     stopForwarding();
     // The recorded pid is this process: mark the container stopped rather than have
     // remove() kill it.

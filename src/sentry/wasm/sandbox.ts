@@ -4,6 +4,7 @@
 // processes, so the module stays the sandbox's only process (pid 1).
 
 import { E, fail } from '../../abi/errno.js';
+import { SIG } from '../../abi/linux-signal.js';
 import type { NetworkStack } from '../../netstack/stack.js';
 import type { FsContext, Vfs } from '../../vfs/api.js';
 import { fsCredentials, makeCredentials } from '../credentials.js';
@@ -32,8 +33,6 @@ export interface WasmSandboxOptions {
   onTrap?: (pid: number, reason: string) => void;
 }
 
-const SIGKILL = 9;
-const SIGSTOP = 19;
 
 /** A wasm task has no Linux address space: nothing may read or write "its memory". */
 const NO_MEMORY: TaskMemory = {
@@ -91,7 +90,7 @@ export class WasmSandbox {
    */
   signalProcess(group: ThreadGroup, sig: number, fromOutside: boolean): void {
     if (group === this.init && group.sigactions.effect(sig) !== 'handler') {
-      if (!fromOutside || (sig !== SIGKILL && sig !== SIGSTOP)) return;
+      if (!fromOutside || (sig !== SIG.KILL && sig !== SIG.STOP)) return;
     }
     this.signalGroup(group, sig);
   }
