@@ -4,6 +4,7 @@
 import { E, fail } from '../abi/errno.js';
 import type { FileDescription, ProcessView, SandboxProviders, SysvIpcRows } from '../vfs/api.js';
 import type { TerminalAccessCheck } from '../vfs/devpts/job-control.js';
+import { PROC_NET_FILES, procNetText } from '../netstack/proc-net.js';
 import { readHostStat } from './cpu-times.js';
 import { sandboxMaps } from './file-mappings.js';
 import type { KernelServices } from './syscall.js';
@@ -64,6 +65,14 @@ export class SentryProviders implements SandboxProviders {
 
   sysvipc(): SysvIpcRows {
     return this.sandbox?.kernel.ipc.rows() ?? { sem: [], msg: [] };
+  }
+
+  networkFiles(): readonly string[] {
+    return PROC_NET_FILES;
+  }
+
+  networkFile(name: string): string | undefined {
+    return this.sandbox ? procNetText(this.sandbox.kernel.net, name) : undefined;
   }
 
   /** JobControl for terminals: the sandbox's own check of a background access, if it has one. */

@@ -6,6 +6,7 @@
 
 import { SysError } from '../abi/errno.js';
 import { loadTracer, type Tracer } from '../native/ptrace.js';
+import type { NetworkStack } from '../netstack/stack.js';
 import type { FileDescription, FsContext, Vfs } from '../vfs/api.js';
 import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials.js';
 import { FdTable } from './fd-table.js';
@@ -77,6 +78,8 @@ export interface SandboxOptions {
   vfs: Vfs;
   /** The sandbox's IPC namespace (message queues, System V objects). */
   ipc: IpcNamespace;
+  /** The sandbox's network stack (src/netstack). */
+  net: NetworkStack;
   hostname: string;
   domainname: string;
   init: InitProcess;
@@ -139,7 +142,7 @@ export class Sandbox {
 
   constructor(private readonly options: SandboxOptions) {
     this.tracer = loadTracer();
-    this.kernel = makeKernelServices(options.vfs, options.ipc, options.hostname, options.domainname);
+    this.kernel = makeKernelServices(options.vfs, options.ipc, options.net, options.hostname, options.domainname);
     const profile = options.seccompProfile;
     this.profile = profile && new ProfileEnforcement(this, profile, options.table, buildSeccompFilter(options.table));
   }

@@ -3,6 +3,7 @@
 // The sentry never imports a table: tables import these types and the composer
 // (src/oci/lifecycle) hands a table to the Sandbox it builds.
 
+import type { NetworkStack } from '../netstack/stack.js';
 import type { FileDescription, FsContext, Location, Vfs, Waitable } from '../vfs/api.js';
 import type { FdTable } from './fd-table.js';
 import type { HostSignalCalls } from './masked-waits.js';
@@ -65,11 +66,13 @@ export interface TaskCredentials {
   readonly noNewPrivs: boolean;
 }
 
-/** What the whole sandbox shares: its VFS, its uts and ipc namespaces, its clocks. */
+/** What the whole sandbox shares: its VFS, its uts, ipc and network namespaces, its clocks. */
 export interface KernelServices {
   readonly vfs: Vfs;
   /** Message queues, semaphores and shared memory of the sandbox. */
   readonly ipc: IpcNamespace;
+  /** The sandbox's own network stack (its network namespace): every socket comes from it. */
+  readonly net: NetworkStack;
   hostname: string;
   domainname: string;
   /** CLOCK_REALTIME / CLOCK_MONOTONIC in nanoseconds. */

@@ -639,6 +639,9 @@ export interface SandboxProviders {
   uptime(): number;
   /** The System V IPC objects (/proc/sysvipc); none where the sandbox has no IPC namespace. */
   sysvipc?(): SysvIpcRows;
+  /** /proc/net: the files the sandbox's network stack describes, and the text of one. */
+  networkFiles?(): readonly string[];
+  networkFile?(name: string): string | undefined;
 }
 
 /** A virtual filesystem operation's error: use SysError from src/abi/errno.ts. */

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { E, SysError, fail } from '../../src/abi/errno.js';
+import { createNetworkStack } from '../../src/netstack/index.js';
 import { O } from '../../src/abi/linux-fcntl.js';
 import { POLL } from '../../src/abi/linux-poll.js';
 import { FdTable } from '../../src/sentry/fd-table.js';
@@ -114,6 +115,7 @@ export function makeSandbox(rootfs: string): Sandbox {
   const started = process.hrtime.bigint();
   const kernel: KernelServices = {
     vfs,
+    net: createNetworkStack(),
     hostname: 'tssc',
     domainname: '',
     realtimeNs: () => BigInt(Date.now()) * 1_000_000n,

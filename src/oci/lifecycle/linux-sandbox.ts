@@ -23,6 +23,7 @@ import { byteString, createVfs, Registry, type FsContext } from '../../vfs/index
 import { registerSyntheticFilesystems } from '../../vfs/synthetic/index.js';
 import type { Bundle } from '../bundle.js';
 import { findProgram, homeOf, withHome } from './process-env.js';
+import { createNetworkStack } from '../../netstack/index.js';
 
 export interface LinuxSandboxOptions {
   /** tssc's own host fds the workload gets as its fds 0, 1, 2 (stdin read-only). */
@@ -118,11 +119,14 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
   };
   const memoryLimit = spec.linux?.resources?.memory?.limit;
   const ipc = new IpcNamespace(synthetic);
+  // Its own network namespace, whatever the spec says: the workload never shares the host's.
+  const net = createNetworkStack();
   const sandbox = isWasmInit(bundle, () => readWasmProgram(vfs, ctx, undefined, program, args, envp, 'bundle') !== undefined)
     ? new WasmSandbox({
         table: wasiPreview1Table,
         vfs,
         ipc,
+        net,
         hostname,
         domainname,
         init,
@@ -134,6 +138,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         table: linuxX86_64Table,
         vfs,
         ipc,
+        net,
         hostname,
         domainname,
         init,

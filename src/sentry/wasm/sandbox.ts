@@ -5,6 +5,7 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { SIG } from '../../abi/linux-signal.js';
+import type { NetworkStack } from '../../netstack/stack.js';
 import type { FsContext, Vfs } from '../../vfs/api.js';
 import { fsCredentials, makeCredentials } from '../credentials.js';
 import { FdTable } from '../fd-table.js';
@@ -25,6 +26,8 @@ export interface WasmSandboxOptions {
   vfs: Vfs;
   /** The sandbox's IPC namespace (message queues, System V objects). */
   ipc: IpcNamespace;
+  /** The sandbox's network stack (src/netstack). */
+  net: NetworkStack;
   hostname: string;
   domainname: string;
   init: InitProcess;
@@ -62,7 +65,7 @@ export class WasmSandbox {
   private endBeforeStart: ((sig: number) => void) | undefined;
 
   constructor(private readonly options: WasmSandboxOptions) {
-    this.kernel = makeKernelServices(options.vfs, options.ipc, options.hostname, options.domainname);
+    this.kernel = makeKernelServices(options.vfs, options.ipc, options.net, options.hostname, options.domainname);
   }
 
   /** The init process (pid 1), for signals forwarded from the outside. */

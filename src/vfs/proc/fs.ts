@@ -6,6 +6,7 @@ import type { FilesystemType, MountRequest } from '../api.js';
 import { buildTree, DirNode, FixedChildren, GeneratedFile, MergedChildren, NumberedChildren, SymlinkNode, SynthFs, type Content, type SynthNode } from '../synthetic/nodes.js';
 import type { ProcDeps } from './deps.js';
 import { processDir } from './pid-dir.js';
+import { netDir } from './net.js';
 import { sysctlDir } from './sysctl.js';
 import { msgText, semText, shmText } from './sysvipc.js';
 import { cpuinfoText, filesystemsText, loadavgText, meminfoText, statText, uptimeText, versionText } from './system-text.js';
@@ -33,6 +34,7 @@ function procRoot(fs: SynthFs, deps: ProcDeps): DirNode {
     ['thread-self', new SymlinkNode(fs, () => `${providers.currentPid()}/task/${providers.currentTid()}`)],
     ['mounts', new SymlinkNode(fs, () => 'self/mounts')],
     ['sys', sysctlDir(fs, deps)],
+    ['net', netDir(fs, deps)],
     ['uptime', text(() => uptimeText(deps))],
     ['loadavg', text(() => loadavgText(deps))],
     ['meminfo', text(() => meminfoText(deps))],

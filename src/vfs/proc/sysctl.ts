@@ -73,12 +73,40 @@ export function sysctlDir(fs: SynthFs, deps: ProcDeps): DirNode {
       mmap_min_addr: value(65536),
       swappiness: value(60),
     },
+    // The sandbox's own stack has a stock kernel's values (src/netstack/limits.ts).
     net: {
       core: {
         somaxconn: value(4096),
+        rmem_default: value(212992),
+        wmem_default: value(212992),
+        rmem_max: value(212992),
+        wmem_max: value(212992),
+        optmem_max: value(131072),
       },
       ipv4: {
         ip_local_port_range: value('32768\t60999'),
+        ip_unprivileged_port_start: value(1024),
+        ping_group_range: value('1\t0'),
+        ip_forward: value(0),
+        tcp_rmem: value('4096\t131072\t6291456'),
+        tcp_wmem: value('4096\t16384\t4194304'),
+        tcp_fin_timeout: value(60),
+        tcp_keepalive_time: value(7200),
+        tcp_keepalive_intvl: value(75),
+        tcp_keepalive_probes: value(9),
+        tcp_syncookies: value(1),
+        tcp_max_syn_backlog: value(4096),
+      },
+      ipv6: {
+        bindv6only: value(0),
+        conf: {
+          all: { disable_ipv6: value(0) },
+          default: { disable_ipv6: value(0) },
+          lo: { disable_ipv6: value(0) },
+        },
+      },
+      unix: {
+        max_dgram_qlen: value(10),
       },
     },
   });

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
 import { E, SysError, fail } from '../../../src/abi/errno.js';
+import { createNetworkStack } from '../../../src/netstack/index.js';
 import { FdTable } from '../../../src/sentry/fd-table.js';
 import { IpcNamespace } from '../../../src/sentry/ipc/namespace.js';
 import { openFifo } from '../../../src/sentry/pipe.js';
@@ -135,6 +136,7 @@ export function fakeTask(vfs: Vfs, creds: TaskCredentials = rootCreds(), fds = n
     kernel: {
       vfs,
       ipc: ipcOf.get(vfs) ?? newIpc(new Registry()),
+      net: createNetworkStack(),
       hostname: 'sandbox',
       domainname: '(none)',
       realtimeNs: () => BigInt(Date.now()) * 1_000_000n,
