@@ -5,8 +5,8 @@
 import { E, SysError, fail } from '../../abi/errno.js';
 import { AT_FDCWD, CLOSE_RANGE, FALLOC, MAX_RW_COUNT, O } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
-import { andThen, readWaiting, writeWaiting } from '../../sentry/blocking-io.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { andThen, readWaiting, writeWaiting } from '../../sentry/kernel/files/blocking-io.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { int32, int64, pointer, size, uint32 } from './decode.js';
 import { readToMemory, writeFromMemory } from './file-io.js';

@@ -2,7 +2,7 @@
 // prctl, seccomp.
 
 import { E, fail } from '../../abi/errno.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallResult, type SyscallTask } from '../../sentry/syscall.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallResult, type SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { credentialPrctl } from './id.js';
 import { seccompOperation, setSeccompMode } from './seccomp.js';

@@ -6,9 +6,9 @@
 import { E, fail } from '../../abi/errno.js';
 import { CAP } from '../../abi/linux-capability.js';
 import { MAP, MCL, MLOCK_ONFAULT, PAGE_SIZE } from '../../abi/linux-mman.js';
-import { hasCapability } from '../../sentry/credentials.js';
-import { RLIMIT } from '../../sentry/rlimits.js';
-import type { RUN_ON_HOST, SyscallArgs, SyscallHandler, SyscallResult, SyscallTask } from '../../sentry/syscall.js';
+import { hasCapability } from '../../sentry/kernel/credentials.js';
+import { RLIMIT } from '../../sentry/kernel/rlimits.js';
+import type { RUN_ON_HOST, SyscallArgs, SyscallHandler, SyscallResult, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, size, uint32 } from './decode.js';
 
 const ADDRESS_END = 1n << 64n;

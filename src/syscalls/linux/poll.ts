@@ -7,8 +7,8 @@
 import { E, ERESTARTSYS, SysError, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { EPOLL, EPOLL_CTL, EPOLL_EVENT_SIZE, POLL, POLLFD_SIZE, SELECT_EXCEPT, SELECT_READ, SELECT_WRITE } from '../../abi/linux-poll.js';
-import { andThen } from '../../sentry/blocking-io.js';
-import type { RUN_ON_HOST, SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { andThen } from '../../sentry/kernel/files/blocking-io.js';
+import type { RUN_ON_HOST, SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription, Waitable } from '../../vfs/api.js';
 import { int32, pointer, size, uint32 } from './decode.js';
 import { EpollInstance, pollable } from './epoll-instance.js';

@@ -4,10 +4,10 @@
 import { freemem, totalmem } from 'node:os';
 import { E, fail } from '../../abi/errno.js';
 import { CAP } from '../../abi/linux-capability.js';
-import { hasCapability } from '../../sentry/credentials.js';
-import { NR_OPEN } from '../../sentry/fd-table.js';
-import { RLIM_NLIMITS, RLIMIT } from '../../sentry/rlimits.js';
-import { RUN_ON_HOST, type Rlimit, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
+import { hasCapability } from '../../sentry/kernel/credentials.js';
+import { NR_OPEN } from '../../sentry/kernel/fd-table.js';
+import { RLIM_NLIMITS, RLIMIT } from '../../sentry/kernel/rlimits.js';
+import { RUN_ON_HOST, type Rlimit, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { rusageBytes, tmsBytes } from './rusage.js';
 

@@ -5,8 +5,8 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { isRealTime, RR_TIMESLICE_NS, SCHED, SCHED_ATTR_OFFSET as OFF, SCHED_ATTR_SIZE_VER0, SCHED_ATTR_SIZE_VER1, SCHED_FLAG, SCHED_FLAG_UTIL_CLAMP, SCHED_RESET_ON_FORK } from '../../abi/linux-sched.js';
-import { mayReschedule } from '../../sentry/scheduling.js';
-import type { RUN_ON_HOST, SchedChange, SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { mayReschedule } from '../../sentry/kernel/scheduling.js';
+import type { RUN_ON_HOST, SchedChange, SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { writeTimespec } from './timespec.js';
 

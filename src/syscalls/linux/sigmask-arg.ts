@@ -5,8 +5,8 @@
 
 import { E, SysError, fail } from '../../abi/errno.js';
 import { SIGSET_SIZE } from '../../abi/linux-signal.js';
-import { withTemporaryMask } from '../../sentry/masked-waits.js';
-import type { RUN_ON_HOST, SyscallTask } from '../../sentry/syscall.js';
+import { withTemporaryMask } from '../../sentry/kernel/masked-waits.js';
+import type { RUN_ON_HOST, SyscallTask } from '../../sentry/kernel/syscall.js';
 
 /** SIGKILL and SIGSTOP: no mask blocks them (sigdelsetmask in set_user_sigmask). */
 const UNBLOCKABLE = (1n << 8n) | (1n << 18n);

@@ -4,8 +4,8 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { QUEUED_SIGINFO_SIZE, SI_CODE, SIG, SIGINFO_OFFSET, SIGINFO_SIZE, SIGSET_SIZE } from '../../abi/linux-signal.js';
-import { sendingQueued } from '../../sentry/signal-senders.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
+import { sendingQueued } from '../../sentry/kernel/signal-senders.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, size } from './decode.js';
 
 

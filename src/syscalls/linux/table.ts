@@ -9,7 +9,7 @@ import { E } from '../../abi/errno.js';
 import { FUTEX_CMD_MASK, PI_COMMANDS } from '../../abi/linux-futex.js';
 import { MADV, MAP } from '../../abi/linux-mman.js';
 import { NR, type SyscallName } from '../../abi/linux-syscalls.js';
-import type { SyscallEntry, SyscallTable } from '../../sentry/syscall.js';
+import type { SyscallEntry, SyscallTable } from '../../sentry/kernel/syscall.js';
 import { dirSyscalls as dir } from './dir.js';
 import { fdSyscalls as fd } from './fd.js';
 import { fileSyscalls as fs } from './fs.js';

@@ -4,10 +4,10 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { CAP } from '../../abi/linux-capability.js';
-import { hasCapability } from '../../sentry/credentials.js';
-import { piFutex } from '../../sentry/futex-pi.js';
-import { recordRobustList, ROBUST_LIST_HEAD_SIZE } from '../../sentry/robust-futex.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask, type TaskCredentials } from '../../sentry/syscall.js';
+import { hasCapability } from '../../sentry/kernel/credentials.js';
+import { piFutex } from '../../sentry/kernel/futex/pi.js';
+import { recordRobustList, ROBUST_LIST_HEAD_SIZE } from '../../sentry/kernel/futex/robust.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask, type TaskCredentials } from '../../sentry/kernel/syscall.js';
 import { int32 } from './decode.js';
 
 /** ptrace's read access (PTRACE_MODE_REALCREDS): the same real uid and gid throughout, or CAP_SYS_PTRACE. */

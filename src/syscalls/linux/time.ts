@@ -6,7 +6,7 @@
 
 import { E, ERESTARTSYS, fail, isSysError } from '../../abi/errno.js';
 import { CLOCK, CLOCKFD, CPUCLOCK_MASK, CPUCLOCK_PERTHREAD, cpuClockId, SIGEV, SIGEVENT_OFFSET, SIGEVENT_SIZE, withCpuClockId } from '../../abi/linux-clock.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer } from './decode.js';
 import { NS_PER_SEC, readTimespec, writeTimespec } from './timespec.js';
 

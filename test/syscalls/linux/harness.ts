@@ -7,12 +7,12 @@ import * as path from 'node:path';
 import { afterEach } from 'vitest';
 import { E, SysError, fail } from '../../../src/abi/errno.js';
 import { createNetworkStack } from '../../../src/netstack/index.js';
-import { FdTable } from '../../../src/sentry/fd-table.js';
-import { IpcNamespace } from '../../../src/sentry/ipc/namespace.js';
-import { openFifo } from '../../../src/sentry/pipe.js';
+import { FdTable } from '../../../src/sentry/kernel/fd-table.js';
+import { IpcNamespace } from '../../../src/sentry/kernel/ipc/namespace.js';
+import { openFifo } from '../../../src/sentry/kernel/files/pipe.js';
 import { registerSyntheticFilesystems } from '../../../src/vfs/synthetic/index.js';
-import type { ProcessControl, Rlimit, SyscallArgs, SyscallHandler, SyscallTask, TaskCredentials, TaskMemory } from '../../../src/sentry/syscall.js';
-import { RUN_ON_HOST } from '../../../src/sentry/syscall.js';
+import type { ProcessControl, Rlimit, SyscallArgs, SyscallHandler, SyscallTask, TaskCredentials, TaskMemory } from '../../../src/sentry/kernel/syscall.js';
+import { RUN_ON_HOST } from '../../../src/sentry/kernel/syscall.js';
 import { createVfs, Registry, type FsContext, type Vfs, type Waitable } from '../../../src/vfs/index.js';
 
 export const ALL_CAPS = (1n << 41n) - 1n;

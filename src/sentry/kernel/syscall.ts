@@ -1,0 +1,394 @@
+// The contract between the sentry and the syscall tables that register with it.
+// A table (src/syscalls/linux, src/syscalls/wasi) knows the ABI; the sentry knows tasks.
+// The sentry never imports a table: tables import these types and the composer
+// (src/oci/lifecycle) hands a table to the Sandbox it builds.
+
+import type { NetworkStack } from '../../netstack/stack.js';
+import type { FileDescription, FsContext, Location, Vfs, Waitable } from '../../vfs/api.js';
+import type { FdTable } from './fd-table.js';
+import type { HostSignalCalls } from './masked-waits.js';
+import type { CpuTimes } from './cpu-times.js';
+import type { IpcNamespace } from './ipc/namespace.js';
+import type { PendingSignalSource } from './signal-source.js';
+
+/** The six raw argument registers of a syscall (rdi, rsi, rdx, r10, r8, r9 on x86-64). */
+export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
+
+/** A syscall result: >= 0 on success, -errno on failure (as the kernel leaves it in rax). */
+export type SyscallResult = number | bigint;
+
+/**
+ * The memory of the calling task. Every address the workload passes may be unmapped or
+ * hostile: a failed access throws SysError(EFAULT), never anything else. Each argument
+ * is copied once and the handler decides from its copy.
+ */
+export interface TaskMemory {
+  read(addr: bigint, length: number): Buffer;
+  write(addr: bigint, data: Uint8Array): void;
+  /** A NUL-terminated string as a latin1 byte string; ENAMETOOLONG past maxLength bytes. */
+  readCString(addr: bigint, maxLength: number): string;
+}
+
+/** getrlimit/setrlimit values; RLIM_INFINITY is 2^64-1. */
+export interface Rlimit {
+  cur: bigint;
+  max: bigint;
+}
+
+/** The resource limits of a thread group, indexed by RLIMIT_* number (0..15). */
+export interface Rlimits {
+  get(resource: number): Rlimit;
+  set(resource: number, limit: Rlimit): void;
+}
+
+/**
+ * The full identity of a task (Linux's struct cred). FsContext.creds is the fs view of it
+ * (fsuid/fsgid, groups, effective caps) that the VFS checks against.
+ */
+export interface TaskCredentials {
+  readonly ruid: number;
+  readonly euid: number;
+  readonly suid: number;
+  readonly fsuid: number;
+  readonly rgid: number;
+  readonly egid: number;
+  readonly sgid: number;
+  readonly fsgid: number;
+  readonly groups: readonly number[];
+  readonly permitted: bigint;
+  readonly effective: bigint;
+  readonly inheritable: bigint;
+  readonly bounding: bigint;
+  readonly ambient: bigint;
+  /** prctl(PR_SET_SECUREBITS): SECBIT_* of src/abi/linux-capability.ts (KEEP_CAPS is PR_SET_KEEPCAPS). */
+  readonly securebits: number;
+  /** prctl(PR_SET_NO_NEW_PRIVS): exec grants no setuid/setgid ids and no file capabilities. */
+  readonly noNewPrivs: boolean;
+}
+
+/** What the whole sandbox shares: its VFS, its uts, ipc and network namespaces, its clocks. */
+export interface KernelServices {
+  readonly vfs: Vfs;
+  /** Message queues, semaphores and shared memory of the sandbox. */
+  readonly ipc: IpcNamespace;
+  /** The sandbox's own network stack (its network namespace): every socket comes from it. */
+  readonly net: NetworkStack;
+  hostname: string;
+  domainname: string;
+  /** CLOCK_REALTIME / CLOCK_MONOTONIC in nanoseconds. */
+  realtimeNs(): bigint;
+  monotonicNs(): bigint;
+  /** Nanoseconds since the sandbox started (CLOCK_BOOTTIME as the sandbox sees it). */
+  uptimeNs(): bigint;
+}
+
+/**
+ * What a syscall handler may use of the task that made the call.
+ *
+ * Blocking: a handler that must wait (empty pipe, wait4, nanosleep) awaits one of the
+ * waits below; the task stays stopped, other tasks go on. A signal that must interrupt
+ * the wait makes it throw SysError(ERESTARTSYS) (src/abi/errno.ts). Handlers let that
+ * propagate: the sentry then restarts the call or returns EINTR, as the signal's
+ * SA_RESTART flag says. A handler that must never restart (poll, nanosleep) may catch it
+ * and return -EINTR itself.
+ */
+export interface SyscallTask {
+  /** Virtual thread id and thread group id, in the sandbox's pid namespace. */
+  readonly tid: number;
+  readonly pid: number;
+  readonly mem: TaskMemory;
+  /** The fd table (shared by CLONE_FILES tasks). */
+  readonly fds: FdTable;
+  /** root, cwd, umask, fs credentials (shared by CLONE_FS tasks). */
+  readonly fs: FsContext;
+  readonly creds: TaskCredentials;
+  /** The thread group's resource limits (RLIMIT_NOFILE bounds the fd table). */
+  readonly rlimits: Rlimits;
+  readonly kernel: KernelServices;
+
+  /** Resolves with the ready events of file ∩ events (POLLERR/POLLHUP included). */
+  waitReady(file: Waitable, events: number): Promise<number>;
+  /**
+   * Resolves at the next readiness notification of file that meets events, whether or not
+   * it is ready now: for a retry that would still block on a file that says it is ready.
+   */
+  waitChange(file: Waitable, events: number): Promise<number>;
+  /** Waits for several files at once (poll/select): resolves with each one's ready events. */
+  waitAnyReady(waits: readonly { file: Waitable; events: number }[], timeoutNs: bigint | undefined): Promise<number[]>;
+  /** Sleeps ns nanoseconds of CLOCK_MONOTONIC. */
+  sleep(ns: bigint): Promise<void>;
+  /** Queues a signal to this task, e.g. SIGPIPE after EPIPE, SIGXFSZ after EFBIG. */
+  signalSelf(signal: number): void;
+  /** The process-level operations (ids, tree, clone/exec/wait, signals). */
+  readonly process: ProcessControl;
+}
+
+/** What wait4/waitid report about a child. */
+export interface ChildState {
+  readonly pid: number;
+  readonly uid: number;
+  /**
+   * The raw wait status: exit code << 8, or the terminating signal (| 0x80 for a core);
+   * (sig << 8) | 0x7f for a stop, 0xffff for a continue.
+   */
+  readonly status: number;
+  /** What the child and its reaped children used (wait4's rusage). */
+  readonly times: CpuTimes;
+}
+
+/**
+ * A task's scheduling policy as the sandbox keeps it: recorded and reported, never applied
+ * to its host thread (a real-time host thread would take the CPU from the host itself).
+ */
+export interface SchedPolicy {
+  /** SCHED_NORMAL, FIFO, RR, BATCH, IDLE or DEADLINE (src/abi/linux-sched.ts). */
+  readonly policy: number;
+  /** 1..99 for FIFO and RR, 0 for the others. */
+  readonly priority: number;
+  readonly resetOnFork: boolean;
+  /** SCHED_DEADLINE's runtime, deadline and period in nanoseconds. */
+  readonly deadline?: { readonly runtime: bigint; readonly deadline: bigint; readonly period: bigint };
+}
+
+/** What sched_setscheduler, sched_setparam and sched_setattr ask of a task. */
+export interface SchedChange {
+  /** undefined keeps the policy and its reset-on-fork flag (sched_setparam, SCHED_FLAG_KEEP_POLICY). */
+  readonly policy?: number;
+  readonly resetOnFork: boolean;
+  readonly priority: number;
+  /** sched_setattr's nice for a fair policy; the others keep the task's. */
+  readonly nice?: number;
+  readonly deadline?: SchedPolicy['deadline'];
+  /** sched_attr's sched_flags as given (validated with the rest). */
+  readonly flags: number;
+}
+
+/**
+ * The memory a process has locked with mlock, mlock2, mlockall and MAP_LOCKED. Locks are
+ * advisory (as gVisor's mm has them): counted against RLIMIT_MEMLOCK as Linux counts
+ * them, never pinning host memory. Addresses are page-aligned.
+ */
+export interface MemoryLocks {
+  /** Bytes locked now: the parts of the locked ranges still mapped. */
+  lockedBytes(): bigint;
+  /** Bytes of [start, end) already locked. */
+  lockedWithin(start: bigint, end: bigint): bigint;
+  /** Whether every page of [start, end) is mapped. */
+  isMapped(start: bigint, end: bigint): boolean;
+  /** Bytes of every mapping the process has (mlockall's MCL_CURRENT locks them all). */
+  mappedBytes(): bigint;
+  lock(start: bigint, end: bigint): void;
+  unlock(start: bigint, end: bigint): void;
+  lockAllMapped(): void;
+  unlockAll(): void;
+  /** mlockall's MCL_FUTURE, recorded (mappings made later are not counted). */
+  lockFuture: boolean;
+}
+
+/** A process as the kernel reaches it later, for a notification it asked for (mq_notify). */
+export interface ProcessNotifier {
+  /** False once the process has ended or exec'd another program (Linux's self_exec_id). */
+  alive(): boolean;
+  /** Sends sig with info (SIGINFO_SIZE bytes) as its siginfo, as the kernel does: no kill permission check. */
+  signal(sig: number, info: Buffer): void;
+}
+
+/** A signal disposition as rt_sigaction sets it. */
+export interface SignalDisposition {
+  readonly handler: bigint;
+  readonly flags: number;
+}
+
+/**
+ * The process model behind the process, signal and id families. Errors are thrown as
+ * SysError with the errno Linux gives.
+ */
+export interface ProcessControl {
+  /** Signal calls only the host kernel can finish as Linux does (masked-waits.ts), where tasks have a host. */
+  readonly hostSignalCalls?: HostSignalCalls;
+  readonly ppid: number;
+  /** CPU time the whole process has used so far (times' tms_utime/tms_stime). */
+  ownTimes(): CpuTimes;
+  /** CPU time of its reaped children (getrusage RUSAGE_CHILDREN, times' tms_cutime/tms_cstime). */
+  readonly childrenTimes: CpuTimes;
+  readonly pgid: number;
+  readonly sid: number;
+  /** The program break: brk is answered, never moved (callers fall back to mmap). */
+  readonly brk: bigint;
+  /** The process name (PR_SET_NAME, /proc/PID/comm), at most 15 bytes. */
+  comm: string;
+  /** PR_SET_DUMPABLE, kept by the sentry (the host process must stay traceable). */
+  dumpable: boolean;
+  getpgid(pid: number): number;
+  getsid(pid: number): number;
+  setpgid(pid: number, pgid: number): void;
+  setsid(): number;
+  /**
+   * clone/fork/vfork (fork and vfork as their clone flags): the host kernel runs it and
+   * the caller gets the child's virtual tid. CLONE_NEW* flags are EPERM.
+   */
+  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint): typeof RUN_ON_HOST;
+  /**
+   * set_tid_address: the host kernel takes the call's address as it is (it zeroes the word
+   * and wakes a futex there when the thread ends, for pthread_join); the caller gets its
+   * virtual tid.
+   */
+  setTidAddress(): typeof RUN_ON_HOST;
+  /**
+   * Lets the host kernel run the trapped call with its first argument, a tid (0: the
+   * caller), changed to the host thread of that task. ESRCH for an unknown tid, EPERM
+   * when mayAccess(the caller's credentials, the target's) says no.
+   */
+  forThread(tid: number, mayAccess: (caller: TaskCredentials, target: TaskCredentials) => boolean): typeof RUN_ON_HOST;
+  /**
+   * getpriority/setpriority over the sandbox's tasks ("which" is PRIO_PROCESS, PRIO_PGRP
+   * or PRIO_USER, "who" a virtual tid, pgid or uid): the raw result is 20 - nice.
+   */
+  getPriority(which: number, who: number): number;
+  setPriority(which: number, who: number, nice: number): void;
+  /**
+   * sched_getscheduler/sched_getparam/sched_getattr: the policy of a task of the sandbox by
+   * virtual tid (0: the caller), and its nice value. EINVAL for a negative tid, ESRCH for
+   * an unknown one.
+   */
+  getScheduling(tid: number): SchedPolicy & { readonly nice: number };
+  /** sched_setscheduler/sched_setparam/sched_setattr with Linux's rules (EINVAL, EPERM). */
+  setScheduling(tid: number, change: SchedChange): void;
+  /**
+   * Lets the host kernel run the trapped call with some arguments replaced (index 0..5):
+   * a bigint goes in the register; bytes are copied below the caller's stack pointer and
+   * their address goes in it. The workload's own registers are put back at the syscall
+   * exit, where finish (if given) turns the host's result into the workload's.
+   */
+  runRewritten(args: readonly (bigint | Uint8Array | undefined)[], finish?: (hostResult: bigint) => SyscallResult): typeof RUN_ON_HOST;
+  /** The host tid of a live thread of the caller's own process by virtual tid; undefined for any other. */
+  hostTidInProcess(tid: number): number | undefined;
+  /** The host pid of a live process of the sandbox by virtual pid; undefined for any other. */
+  hostPidOf(pid: number): number | undefined;
+  /** What the process has locked (mlock and friends). */
+  readonly memoryLocks: MemoryLocks;
+  /**
+   * mmap of a file: MAP_PRIVATE gets an anonymous mapping filled from the file; MAP_SHARED
+   * maps for real the host file behind the contents (a bind mount's host file, the host
+   * memory file of a tmpfs or upper-layer file), so writes through it and read/write see
+   * each other; files with no host file behind them get a read-only copy (ENODEV writable).
+   */
+  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult>;
+  /**
+   * seccomp(SECCOMP_SET_MODE_FILTER): the host kernel stacks program (a filter the sentry
+   * has checked and copied) on the task's, with flags (TSYNC, TSYNC_ESRCH). 0, or with
+   * TSYNC the tid of a thread that could not take it; -errno.
+   */
+  addSeccompFilter(program: Uint8Array, flags: number): SyscallResult | Promise<SyscallResult>;
+  /**
+   * execve: loads the program from the VFS (an ELF, a `#!` script, or a wasm module when
+   * the sandbox runs them); never returns to the old program on success.
+   */
+  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): typeof RUN_ON_HOST | Promise<typeof RUN_ON_HOST>;
+  /**
+   * wait4/waitid: a child that matches pid (> 0: that one, 0: the caller's group, -1: any,
+   * < -1: group -pid) and has exited (WEXITED), stopped (WUNTRACED) or continued
+   * (WCONTINUED) in options; undefined with WNOHANG when none has yet. WNOWAIT leaves it
+   * waitable.
+   */
+  wait(pid: number, options: number): Promise<ChildState | undefined>;
+  /** kill(2) with Linux's pid conventions and permission rules. */
+  kill(pid: number, signal: number): void;
+  tgkill(tgid: number, tid: number, signal: number): void;
+  disposition(signal: number): SignalDisposition;
+  /** Records a new disposition (the host kernel installs it). */
+  setDisposition(signal: number, action: SignalDisposition): void;
+  /** Replaces the credentials (the set*id family computed them). */
+  setCredentials(creds: TaskCredentials): void;
+  /** The credentials of the task with virtual tid (capget of another task); ESRCH for none. */
+  credentialsOf(tid: number): TaskCredentials;
+  /** This process, for a notification the kernel sends it later (mq_notify). */
+  notifier(): ProcessNotifier;
+  /** The signals pending for this task and its process, and a wait for more (signalfd). */
+  pendingSignals(): PendingSignalSource;
+}
+
+/**
+ * A handler's answer that lets the host kernel run the trapped call as the workload made
+ * it, for calls the sentry must see but not answer (rt_sigaction: it records the
+ * disposition; the kernel installs it).
+ */
+export const RUN_ON_HOST: unique symbol = Symbol('run on host');
+
+/** A syscall's implementation: returns the result or -errno; may throw SysError. */
+export type SyscallHandler = (
+  task: SyscallTask,
+  args: SyscallArgs,
+) => SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult | typeof RUN_ON_HOST>;
+
+/**
+ * What the seccomp filter does with a call, without asking the sentry:
+ * - 'trap': the task stops for the sentry (SECCOMP_RET_TRACE), which runs the row's
+ *   handler, or answers -ENOSYS when the row has none;
+ * - 'pass': the host kernel runs it, no stop (only calls about the task's own memory,
+ *   signal state and scheduling, that name no path, fd, pid, tid or uid);
+ * - { refuse: errno }: the filter answers -errno, no stop.
+ */
+export type FilterVerdict = 'trap' | 'pass' | { readonly refuse: number };
+
+/** One case of an ArgumentRule: the argument matches it by value or by bits. */
+export type ArgumentCase = { readonly then: FilterVerdict; readonly label: string } & (
+  | { readonly oneOf: readonly number[] }
+  | { readonly anyBit: number }
+);
+
+/**
+ * A verdict decided by one argument, as data the filter builder compiles: the first case
+ * the argument matches decides, else `otherwise`. The argument is one the kernel reads
+ * as an int (mmap's flags, futex's op, madvise's advice, a clockid): only its low 32 bits
+ * count, so only those are compared, and high bits cannot hide a value.
+ */
+export interface ArgumentRule {
+  /** 0 to 5: rdi, rsi, rdx, r10, r8, r9. */
+  readonly arg: number;
+  /** The argument's name in the man page, for the docs. */
+  readonly argName: string;
+  /** Only these bits take part (futex's FUTEX_CMD_MASK). */
+  readonly mask?: number;
+  readonly cases: readonly ArgumentCase[];
+  readonly otherwise: FilterVerdict;
+}
+
+/** The seccomp filter's rule for one syscall number. */
+export type FilterRule = FilterVerdict | ArgumentRule;
+
+/** How completely the sandbox implements a syscall, for docs/syscalls.md. */
+export type SupportLevel = 'supported' | 'partial' | 'unsupported' | 'refused';
+
+/**
+ * One row of a syscall table: everything about one syscall. The sentry runs the handler
+ * of a trapped call; the seccomp filter, the dispatch and the docs are all built from rows.
+ */
+export interface SyscallEntry {
+  readonly nr: number;
+  readonly name: string;
+  readonly support: SupportLevel;
+  readonly filter: FilterRule;
+  /** For what the filter traps: the handler; absent means the sentry answers -ENOSYS. */
+  readonly handler?: SyscallHandler;
+  /** A short note for the docs: what is partial, or what is refused. */
+  readonly note?: string;
+  /**
+   * Why the filter decides as it does: for every row the host kernel may run, why that
+   * is safe for the host (what the call acts on, what it never names); for a call that
+   * carries a tid, a policy or a resource into the host kernel, why it is trapped.
+   */
+  readonly why?: string;
+}
+
+/**
+ * What a table registers with the sentry: a row for every syscall of its architecture,
+ * looked up by number on each trapped call. Numbers without a row are refused (ENOSYS)
+ * by the filter.
+ */
+export interface SyscallTable {
+  /** e.g. 'linux/x86_64'; also the AUDIT_ARCH the seccomp filter checks. */
+  readonly arch: 'linux/x86_64';
+  entry(nr: number): SyscallEntry | undefined;
+  entries(): Iterable<SyscallEntry>;
+}
