@@ -11,7 +11,7 @@
 // The ptrace sandbox provides these through ProcessControl.hostSignalCalls (it alone can
 // rewrite a stopped task's call); without them a masked wait ends with a plain EINTR.
 
-import type { RUN_ON_HOST, SyscallArgs, SyscallResult, SyscallTask } from './syscall.js';
+import type { SyscallArgs, SyscallResult, SyscallTask, HostCall } from './syscall.js';
 
 export interface HostSignalCalls {
   /**
@@ -19,15 +19,15 @@ export interface HostSignalCalls {
    * mask in force and restores the task's own mask after the handler; the call answers
    * EINTR, or is made again after a stop, as Linux's ERESTARTNOHAND.
    */
-  interruptUnderMask(task: SyscallTask, mask: bigint): typeof RUN_ON_HOST;
+  interruptUnderMask(task: SyscallTask, mask: bigint): HostCall;
   /** rt_sigtimedwait(args) by the host kernel, its siginfo as the sandbox sees it. */
-  sigtimedwait(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST;
+  sigtimedwait(task: SyscallTask, args: SyscallArgs): HostCall;
   /**
    * The task's call becomes a host rt_sigtimedwait that takes one pending signal of set
    * (waiting for one when block, else -EAGAIN); the call answers what taken makes of its
    * siginfo, as the sandbox sees it (a signalfd read).
    */
-  takeSignal(task: SyscallTask, set: bigint, block: boolean, taken: (info: Buffer, sig: number) => SyscallResult): typeof RUN_ON_HOST;
+  takeSignal(task: SyscallTask, set: bigint, block: boolean, taken: (info: Buffer, sig: number) => SyscallResult): HostCall;
 }
 
 const temporaryMasks = new WeakMap<object, bigint>();

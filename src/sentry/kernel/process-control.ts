@@ -3,7 +3,6 @@
 
 import { E, fail, isSysError } from '../../abi/errno.js';
 import { CLONE } from '../../abi/linux-clone.js';
-import { REG } from '../../native/ptrace.js';
 import { makedev, MS, S, type FileDescription, type Location } from '../../vfs/api.js';
 import { CAP } from '../../abi/linux-capability.js';
 import { MAP, PROT } from '../../abi/linux-mman.js';
@@ -12,18 +11,17 @@ import { hasCapability, fsCredentials, staysDumpable } from './credentials.js';
 import { prepareProgram } from '../loader/image.js';
 import { fsSharedWithAnotherProcess, withExecCredentials } from './exec-credentials.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
-import { runRewritten } from '../platform/ptrace/rewritten-call.js';
 import { schedulingOf, setScheduling } from './scheduling.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
 import { mapHostFile, type MapRequest } from '../platform/ptrace/shared-mappings.js';
-import { execStub, sealedSyscall } from '../platform/ptrace/stub-exec.js';
+import { sealedSyscall } from '../platform/ptrace/stub-exec.js';
 import { installFilter } from '../platform/ptrace/workload-filter.js';
 import { readWasmProgram, type LocatedWasmProgram } from '../wasm/program.js';
 import { WasmTask } from '../wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
 import { SIG } from '../../abi/linux-signal.js';
 import { isValidSignal } from './signals.js';
-import { RUN_ON_HOST, type ChildState, type MemoryLocks, type ProcessControl, type ProcessNotifier, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
+import { hostCall, type ChildState, type ExecProgram, type HostCall, type NoReturn, type MemoryLocks, type ProcessControl, type ProcessNotifier, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import type { HostSignalCalls } from './masked-waits.js';
@@ -126,7 +124,7 @@ export class TaskProcess implements ProcessControl {
     return this.group.pid;
   }
 
-  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint): typeof RUN_ON_HOST {
+  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint): HostCall {
     if (flags & CLONE_NEW_ANY) fail(hasCapability(this.task.creds, CAP.SYS_ADMIN) ? E.EINVAL : E.EPERM);
     if (flags & (CLONE.PIDFD | CLONE.PTRACE | CLONE.UNTRACED)) fail(E.EINVAL);
     if ((flags & CLONE.THREAD) && !(flags & CLONE.SIGHAND)) fail(E.EINVAL);
@@ -136,33 +134,24 @@ export class TaskProcess implements ProcessControl {
     // host process and keeps the tree itself; the sentry writes virtual tids itself.
     let hostFlags = flags & ~(CLONE.CHILD_SETTID | CLONE.PARENT_SETTID);
     if (!(flags & CLONE.THREAD)) hostFlags |= CLONE.PARENT;
-    const regs = this.sandbox.tracer.regs;
-    regs[REG.orig_rax] = BigInt(NR.clone);
-    regs[REG.rdi] = hostFlags;
-    regs[REG.rsi] = stack;
-    regs[REG.rdx] = parentTid;
-    regs[REG.r10] = childTid;
-    regs[REG.r8] = tls;
-    if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
-    this.task.cloneInFlight = { flags, parentTidAddr: parentTid, childTidAddr: childTid };
-    return RUN_ON_HOST;
+    return {
+      kind: 'host',
+      nr: NR.clone,
+      args: [hostFlags, stack, parentTid, childTid, tls],
+      clone: { flags, parentTidAddr: parentTid, childTidAddr: childTid },
+    };
   }
 
-  setTidAddress(): typeof RUN_ON_HOST {
+  setTidAddress(): HostCall {
     const task = this.task;
     // The host returns the host tid: the workload sees its virtual one.
-    task.exitHook = () => task.tid;
-    return RUN_ON_HOST;
+    return { kind: 'host', complete: () => task.tid };
   }
 
-  forThread(tid: number, mayAccess: (caller: TaskCredentials, target: TaskCredentials) => boolean): typeof RUN_ON_HOST {
+  forThread(tid: number, mayAccess: (caller: TaskCredentials, target: TaskCredentials) => boolean): HostCall {
     const target = this.thread(tid);
     if (!mayAccess(this.task.creds, target.creds)) fail(E.EPERM);
-    return this.runRewritten([BigInt(target.hostTid)]);
-  }
-
-  runRewritten(args: readonly (bigint | Uint8Array | undefined)[], finish?: (hostResult: bigint) => SyscallResult): typeof RUN_ON_HOST {
-    return runRewritten(this.sandbox.tracer, this.task, args, finish);
+    return hostCall([BigInt(target.hostTid)]);
   }
 
   /** A live task of the sandbox by virtual tid (0: the caller), as the sched_* calls find it. */
@@ -203,7 +192,7 @@ export class TaskProcess implements ProcessControl {
     setNice(this.task, priorityTargets(this.task, this.sandbox.groups(), which, who), nice);
   }
 
-  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult> {
+  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | HostCall | Promise<SyscallResult> {
     if (length === 0n || offset % PAGE !== 0n || offset < 0n) fail(E.EINVAL);
     if (file.isPath) fail(E.EBADF);
     if (file.accessMode === O_WRONLY) fail(E.EACCES);
@@ -258,29 +247,15 @@ export class TaskProcess implements ProcessControl {
   }
 
   /** MAP_SHARED of /dev/zero: the host maps shared anonymous memory. */
-  private mapSharedAnonymous(flags: number): typeof RUN_ON_HOST {
-    const regs = this.sandbox.tracer.regs;
-    regs[REG.r10] = BigInt.asUintN(64, BigInt(flags | MAP.ANONYMOUS));
-    regs[REG.r8] = BigInt.asUintN(64, -1n);
-    regs[REG.r9] = 0n;
-    if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
-    // The hook makes the sentry put the workload's own arguments back at the syscall exit.
-    this.task.exitHook = (result) => result;
-    return RUN_ON_HOST;
+  private mapSharedAnonymous(flags: number): HostCall {
+    return hostCall([undefined, undefined, undefined, BigInt.asUintN(64, BigInt(flags | MAP.ANONYMOUS)), BigInt.asUintN(64, -1n), 0n]);
   }
 
   /** An anonymous private mapping the sentry fills from the file at the syscall exit. */
-  private mapPrivateCopy(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): typeof RUN_ON_HOST {
-    const regs = this.sandbox.tracer.regs;
-    regs[REG.rdi] = addr;
-    regs[REG.rsi] = length;
-    regs[REG.rdx] = BigInt(prot);
-    regs[REG.r10] = BigInt((flags & ~MAP.TYPE) | MAP.PRIVATE | MAP.ANONYMOUS);
-    regs[REG.r8] = BigInt.asUintN(64, -1n);
-    regs[REG.r9] = 0n;
-    if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
+  private mapPrivateCopy(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): HostCall {
     file.ref();
-    this.task.exitHook = (mapped) => {
+    const anonymous = BigInt((flags & ~MAP.TYPE) | MAP.PRIVATE | MAP.ANONYMOUS);
+    return hostCall([addr, length, BigInt(prot), anonymous, BigInt.asUintN(64, -1n), 0n], (mapped) => {
       try {
         if (mapped < 0n) return mapped;
         const available = BigInt(Math.max(0, file.stat().size)) - offset;
@@ -299,8 +274,7 @@ export class TaskProcess implements ProcessControl {
       } finally {
         file.unref();
       }
-    };
-    return RUN_ON_HOST;
+    });
   }
 
   addSeccompFilter(program: Uint8Array, flags: number): SyscallResult | Promise<SyscallResult> {
@@ -312,13 +286,12 @@ export class TaskProcess implements ProcessControl {
     });
   }
 
-  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): typeof RUN_ON_HOST | Promise<typeof RUN_ON_HOST> {
+  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): ExecProgram | Promise<NoReturn> {
     const wasm = this.sandbox.wasm;
     const module = wasm ? readWasmProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp) : undefined;
     if (wasm && module) return this.execveWasm(wasm, module, path);
     const prepared = prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp, this.sandbox.stub.reserved);
-    const program = withExecCredentials(prepared, this.task.creds, fsSharedWithAnotherProcess(this.task, this.sandbox.groups()));
-    return execStub(this.sandbox, this.task, program);
+    return { kind: 'exec', image: withExecCredentials(prepared, this.task.creds, fsSharedWithAnotherProcess(this.task, this.sandbox.groups())) };
   }
 
   /**
@@ -326,7 +299,7 @@ export class TaskProcess implements ProcessControl {
    * are execve's), then the task's host process is replaced by a worker running the module.
    * The call never returns to the old program.
    */
-  private async execveWasm(wasm: WasmSupport, module: LocatedWasmProgram, path: string): Promise<typeof RUN_ON_HOST> {
+  private async execveWasm(wasm: WasmSupport, module: LocatedWasmProgram, path: string): Promise<NoReturn> {
     const task = this.task;
     const prepared = await WasmTask.prepare({
       task,
@@ -342,7 +315,7 @@ export class TaskProcess implements ProcessControl {
       const running = prepared.start();
       return (sig) => running.signal(sig);
     });
-    return RUN_ON_HOST;
+    return { kind: 'exit', scope: 'process' };
   }
 
   async wait(pid: number, options: number): Promise<ChildState | undefined> {

@@ -8,7 +8,6 @@
 // profile restricts, stop too (alsoTrap); once the profile lets one run, the sentry does
 // what its filter would have done.
 
-import { NR } from '../../abi/linux-syscalls.js';
 import { E } from '../../abi/errno.js';
 import { SIGINFO_OFFSET, SIGINFO_SIZE } from '../../abi/linux-signal.js';
 import { REG } from '../../native/ptrace.js';
@@ -17,7 +16,7 @@ import type { Sandbox } from './sandbox.js';
 import type { SeccompProfile } from './seccomp-profile.js';
 import { SIG } from '../../abi/linux-signal.js';
 import { SIG_DFL, SIG_IGN } from './signals.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallResult, type SyscallTable } from './syscall.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallResult, type SyscallTable, type HostCall, type NoReturn } from './syscall.js';
 import type { Task } from './task.js';
 
 const AUDIT_ARCH_X86_64 = 0xc000003e;
@@ -44,7 +43,7 @@ export class ProfileEnforcement {
    * At a seccomp stop (registers loaded), before the handler: the profile's answer, or
    * undefined when the call goes on to the sentry's own handling.
    */
-  atStop(task: Task, nr: number, args: SyscallArgs): SyscallResult | typeof RUN_ON_HOST | undefined {
+  atStop(task: Task, nr: number, args: SyscallArgs): SyscallResult | HostCall | NoReturn | undefined {
     const action = this.profile.decide(nr, args);
     switch (action.kind) {
       case 'allow':
@@ -57,7 +56,7 @@ export class ProfileEnforcement {
       case 'trap':
         return this.trap(task, nr);
       case 'kill-thread':
-        if ([...task.group.tasks].some((t) => t !== task && !t.exited && !t.exiting)) return this.exitThread(task);
+        if ([...task.group.tasks].some((t) => t !== task && !t.exited && !t.exiting)) return this.exitThread();
         return this.killProcess(task);
       case 'kill-process':
         return this.killProcess(task);
@@ -65,7 +64,7 @@ export class ProfileEnforcement {
   }
 
   /** What the sentry's filter would have answered for a call it let stop only for the profile. */
-  private filterAnswer(nr: number, args: SyscallArgs): SyscallResult | typeof RUN_ON_HOST | undefined {
+  private filterAnswer(nr: number, args: SyscallArgs): SyscallResult | HostCall | undefined {
     const ret = runSeccompFilter(this.baseFilter, { nr, arch: AUDIT_ARCH_X86_64, instructionPointer: 0n, args });
     const action = (ret & SECCOMP_RET.ACTION) >>> 0;
     if (action === SECCOMP_RET.ALLOW) return RUN_ON_HOST;
@@ -94,12 +93,8 @@ export class ProfileEnforcement {
   }
 
   /** KILL_THREAD of one thread among others: it ends as by exit(2), the others go on. */
-  private exitThread(task: Task): typeof RUN_ON_HOST {
-    const regs = this.sandbox.tracer.regs;
-    regs[REG.orig_rax] = BigInt(NR.exit);
-    regs[REG.rdi] = 0n;
-    this.sandbox.tracer.setRegs(task.hostTid);
-    return RUN_ON_HOST;
+  private exitThread(): NoReturn {
+    return { kind: 'exit', scope: 'thread' };
   }
 
   /**

@@ -4,14 +4,14 @@
 // syscall-stops.ts answers trapped syscalls through the registered table,
 // signal-delivery.ts sends signals, task-lifecycle.ts ends tasks and processes.
 
-import { SysError } from '../../abi/errno.js';
+import { E, fail, SysError } from '../../abi/errno.js';
 import { loadTracer, type Tracer } from '../../native/ptrace.js';
 import type { NetworkStack } from '../../netstack/stack.js';
 import type { FileDescription, FsContext, Vfs } from '../../vfs/api.js';
 import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials.js';
 import { FdTable } from './fd-table.js';
 import { Freezer } from '../platform/ptrace/freezer.js';
-import { PtraceSignalCalls } from './host-signal-calls.js';
+import { HostThreadSignalCalls } from './host-signal-calls.js';
 import { prepareProgram, type ProgramImage } from '../loader/image.js';
 import { withExecCredentials } from './exec-credentials.js';
 import { stubLayout, type StubLayout } from '../platform/ptrace/stub.js';
@@ -121,7 +121,7 @@ export class Sandbox {
   readonly stops = new StopDispatch(this);
   readonly syscalls = new SyscallStops(this);
   readonly lifecycle = new TaskLifecycle(this);
-  readonly hostSignalCalls = new PtraceSignalCalls(this);
+  readonly hostSignalCalls = new HostThreadSignalCalls((task) => this.taskByTid(task.tid)?.group ?? fail(E.ESRCH));
   readonly freezer = new Freezer({ tracer: loadTracer(), hostTasks: () => this.procs.hostTasks() });
   /** The task whose syscall handler is running (for /proc/self and terminals). */
   currentTask: Task | undefined;

@@ -3,13 +3,14 @@
 // run a rewritten call and finishing at the syscall-exit stop) goes back to the task, with
 // restarts and EINTR after signals as Linux gives them.
 
-import { E, isSysError } from '../../abi/errno.js';
+import { E, ERESTARTNOINTR, isSysError } from '../../abi/errno.js';
 import { NR } from '../../abi/linux-syscalls.js';
 import { REG, RESUME } from '../../native/ptrace.js';
 import type { Sandbox } from './sandbox.js';
-import { stubExecFailed } from '../platform/ptrace/stub-exec.js';
+import { applyHostCall } from '../platform/ptrace/rewritten-call.js';
+import { execStub, stubExecFailed } from '../platform/ptrace/stub-exec.js';
 import { interruptedOutcome, isRestartCode } from './restart.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallResult } from './syscall.js';
+import type { HostCall, SyscallArgs, SyscallOutcome, SyscallResult } from './syscall.js';
 import { faultyHandler } from './test-faults.js';
 import type { Task } from './task.js';
 
@@ -34,47 +35,34 @@ export class SyscallStops {
       return 0;
     }
     const args: SyscallArgs = [regs[REG.rdi]!, regs[REG.rsi]!, regs[REG.rdx]!, regs[REG.r10]!, regs[REG.r8]!, regs[REG.r9]!];
-    const profiled = sandbox.profile?.atStop(task, nr, args);
-    if (profiled !== undefined) return this.answer(task, nr, args, profiled);
     const entry = sandbox.table.entry(nr);
     const name = entry?.name ?? `syscall ${nr}`;
-    const handler = faultyHandler(entry?.name) ?? entry?.handler;
-    let result: ReturnType<NonNullable<typeof handler>>;
-    if (!handler) result = -E.ENOSYS;
-    else {
-      try {
-        sandbox.currentTask = task;
-        sandbox.syncCaller = task;
-        result = handler(task, args);
-      } catch (e) {
-        if (!isSysError(e)) {
-          // The task stays stopped at this seccomp stop until the SIGKILL takes it.
-          sandbox.internalError(task, name, e);
-          return 0;
+    try {
+      const profiled = sandbox.profile?.atStop(task, nr, args);
+      if (profiled !== undefined) return this.answer(task, nr, args, name, profiled);
+      const handler = faultyHandler(entry?.name) ?? entry?.handler;
+      let result: SyscallOutcome | Promise<SyscallOutcome>;
+      if (!handler) result = -E.ENOSYS;
+      else {
+        try {
+          sandbox.currentTask = task;
+          sandbox.syncCaller = task;
+          result = handler(task, args);
+        } catch (e) {
+          if (!isSysError(e)) throw e;
+          result = -e.errno;
+        } finally {
+          sandbox.syncCaller = undefined;
         }
-        result = -e.errno;
-      } finally {
-        sandbox.syncCaller = undefined;
       }
-    }
-    if (result instanceof Promise) {
-      task.blocked = true;
-      sandbox.stops.setAwake(task, true);
-      // Settles from the event loop: an internal error there kills the task (sandbox.guard).
-      const settle = (answer: () => SyscallResult | typeof RUN_ON_HOST): void => {
-        sandbox.stops.setAwake(task, false);
-        task.blocked = false;
-        sandbox.guard(task, name, () => this.finishBlocked(task, nr, args, answer()));
-      };
-      result.then(
-        (value) => settle(() => value),
-        (e: unknown) => settle(() => errnoResult(e)),
-      );
+      // A handler may ask for a restart at once (a background read of the terminal).
+      if (typeof result !== 'object' && isRestartCode(-Number(result))) result = this.restartOrInterrupt(task, nr, result);
+      return this.answer(task, nr, args, name, result);
+    } catch (e) {
+      // The task stays stopped at this seccomp stop until the SIGKILL takes it.
+      sandbox.internalError(task, name, e);
       return 0;
     }
-    // A handler may ask for a restart at once (a background read of the terminal).
-    if (typeof result !== 'symbol' && isRestartCode(-Number(result))) return this.answer(task, nr, args, this.restartOrInterrupt(task, nr, result));
-    return this.answer(task, nr, args, result);
   }
 
   /** A syscall-exit stop of a call the host ran for the sentry (clone, a rewritten mmap). */
@@ -99,7 +87,10 @@ export class SyscallStops {
     this.restoreArgs(task);
     if (hook) {
       task.exitHook = undefined;
-      return sandbox.stops.complete(task, hook(hostResult));
+      const result = hook(hostResult);
+      // The completion asks for the workload's own call again (see HostCall.complete).
+      if (BigInt(result) === -BigInt(ERESTARTNOINTR)) return sandbox.stops.complete(task, this.restartCall(task.savedNr));
+      return sandbox.stops.complete(task, result);
     }
     const flight = task.cloneInFlight;
     task.cloneInFlight = undefined;
@@ -120,29 +111,79 @@ export class SyscallStops {
     });
   }
 
-  private answer(task: Task, nr: number, args: SyscallArgs, result: SyscallResult | typeof RUN_ON_HOST): number {
-    const sandbox = this.sandbox;
-    if (result === RUN_ON_HOST) {
-      sandbox.observer?.syscall(task, nr, args, undefined);
-      const rewritten = task.cloneInFlight !== undefined || task.exitHook !== undefined;
-      if (rewritten) {
-        task.savedArgs = args;
-        task.savedNr = nr;
-      }
-      sandbox.tracer.cont(task.hostTid, 0, rewritten ? RESUME.toSyscallExit : RESUME.cont);
+  /**
+   * The one place a handler's outcome is acted on (the task is at the call's seccomp stop,
+   * its registers in the tracer's buffer): returns the next stop's pid if answering took one.
+   */
+  private answer(task: Task, nr: number, args: SyscallArgs, name: string, outcome: SyscallOutcome | Promise<SyscallOutcome>): number {
+    if (outcome instanceof Promise) {
+      this.awaitOutcome(task, nr, args, name, outcome);
       return 0;
     }
-    sandbox.observer?.syscall(task, nr, args, result);
-    return sandbox.stops.complete(task, result);
+    const sandbox = this.sandbox;
+    if (typeof outcome !== 'object') {
+      sandbox.observer?.syscall(task, nr, args, outcome);
+      return sandbox.stops.complete(task, outcome);
+    }
+    try {
+      switch (outcome.kind) {
+        case 'host':
+          return this.runOnHost(task, nr, args, outcome);
+        case 'exec':
+          return this.answer(task, nr, args, name, execStub(sandbox, task, outcome.image));
+        case 'exit':
+          if (outcome.scope === 'thread') return this.runOnHost(task, nr, args, { kind: 'host', nr: NR.exit, args: [0n] });
+          // The process is ending, or runs elsewhere now: its thread has no call to answer.
+          return 0;
+      }
+    } catch (e) {
+      if (!isSysError(e)) throw e;
+      sandbox.observer?.syscall(task, nr, args, -e.errno);
+      return sandbox.stops.complete(task, -e.errno);
+    }
+  }
+
+  /** The host kernel runs call in the task; a completion, a clone or a rewrite is finished at its syscall exit. */
+  private runOnHost(task: Task, nr: number, args: SyscallArgs, call: HostCall): number {
+    const sandbox = this.sandbox;
+    const ran = applyHostCall(sandbox.tracer, task, call);
+    sandbox.observer?.syscall(task, nr, args, undefined);
+    // exit(2) has no syscall exit: nothing of the task's to put back.
+    const rewritten = call.nr !== NR.exit && (call.complete !== undefined || call.clone !== undefined || call.args !== undefined || call.nr !== undefined);
+    if (rewritten) {
+      task.savedArgs = args;
+      task.savedNr = nr;
+      const complete = call.complete;
+      if (complete) task.exitHook = (hostResult) => complete(hostResult, ran);
+      if (call.clone) task.cloneInFlight = { ...call.clone };
+    }
+    sandbox.tracer.cont(task.hostTid, 0, rewritten ? RESUME.toSyscallExit : RESUME.cont);
+    return 0;
+  }
+
+  /** A handler (or an exec) waits: the task stays stopped at its seccomp stop until outcome settles. */
+  private awaitOutcome(task: Task, nr: number, args: SyscallArgs, name: string, outcome: Promise<SyscallOutcome>): void {
+    const sandbox = this.sandbox;
+    task.blocked = true;
+    sandbox.stops.setAwake(task, true);
+    // Settles from the event loop: an internal error there kills the task (sandbox.guard).
+    const settle = (value: () => SyscallOutcome): void => {
+      sandbox.stops.setAwake(task, false);
+      task.blocked = false;
+      sandbox.guard(task, name, () => this.finishBlocked(task, nr, args, name, value()));
+    };
+    outcome.then(
+      (value) => settle(() => value),
+      (e: unknown) => settle(() => errnoResult(e)),
+    );
   }
 
   /** A handler's Promise settled: the task is still stopped at its seccomp stop. */
-  private finishBlocked(task: Task, nr: number, args: SyscallArgs, value: SyscallResult | typeof RUN_ON_HOST): void {
+  private finishBlocked(task: Task, nr: number, args: SyscallArgs, name: string, value: SyscallOutcome): void {
     if (task.exited || task.wasmSignal) return;
     if (this.sandbox.tracer.getRegs(task.hostTid) !== 0) return;
-    let result = value;
-    if (typeof result !== 'symbol') result = this.restartOrInterrupt(task, nr, result);
-    this.sandbox.stops.pump(this.answer(task, nr, args, result));
+    const result = typeof value === 'object' ? value : this.restartOrInterrupt(task, nr, value);
+    this.sandbox.stops.pump(this.answer(task, nr, args, name, result));
   }
 
   /** A wait a signal ended: restart the call after the handler, or fail it with EINTR. */

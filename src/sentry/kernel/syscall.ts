@@ -10,6 +10,7 @@ import type { HostSignalCalls } from './masked-waits.js';
 import type { CpuTimes } from './cpu-times.js';
 import type { IpcNamespace } from './ipc/namespace.js';
 import type { PendingSignalSource } from './signal-source.js';
+import type { ProgramImage } from '../loader/image.js';
 
 /** The six raw argument registers of a syscall (rdi, rsi, rdx, r10, r8, r9 on x86-64). */
 export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
@@ -227,19 +228,19 @@ export interface ProcessControl {
    * clone/fork/vfork (fork and vfork as their clone flags): the host kernel runs it and
    * the caller gets the child's virtual tid. CLONE_NEW* flags are EPERM.
    */
-  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint): typeof RUN_ON_HOST;
+  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint): HostCall;
   /**
    * set_tid_address: the host kernel takes the call's address as it is (it zeroes the word
    * and wakes a futex there when the thread ends, for pthread_join); the caller gets its
    * virtual tid.
    */
-  setTidAddress(): typeof RUN_ON_HOST;
+  setTidAddress(): HostCall;
   /**
    * Lets the host kernel run the trapped call with its first argument, a tid (0: the
    * caller), changed to the host thread of that task. ESRCH for an unknown tid, EPERM
    * when mayAccess(the caller's credentials, the target's) says no.
    */
-  forThread(tid: number, mayAccess: (caller: TaskCredentials, target: TaskCredentials) => boolean): typeof RUN_ON_HOST;
+  forThread(tid: number, mayAccess: (caller: TaskCredentials, target: TaskCredentials) => boolean): HostCall;
   /**
    * getpriority/setpriority over the sandbox's tasks ("which" is PRIO_PROCESS, PRIO_PGRP
    * or PRIO_USER, "who" a virtual tid, pgid or uid): the raw result is 20 - nice.
@@ -254,13 +255,6 @@ export interface ProcessControl {
   getScheduling(tid: number): SchedPolicy & { readonly nice: number };
   /** sched_setscheduler/sched_setparam/sched_setattr with Linux's rules (EINVAL, EPERM). */
   setScheduling(tid: number, change: SchedChange): void;
-  /**
-   * Lets the host kernel run the trapped call with some arguments replaced (index 0..5):
-   * a bigint goes in the register; bytes are copied below the caller's stack pointer and
-   * their address goes in it. The workload's own registers are put back at the syscall
-   * exit, where finish (if given) turns the host's result into the workload's.
-   */
-  runRewritten(args: readonly (bigint | Uint8Array | undefined)[], finish?: (hostResult: bigint) => SyscallResult): typeof RUN_ON_HOST;
   /** The host tid of a live thread of the caller's own process by virtual tid; undefined for any other. */
   hostTidInProcess(tid: number): number | undefined;
   /** The host pid of a live process of the sandbox by virtual pid; undefined for any other. */
@@ -273,7 +267,7 @@ export interface ProcessControl {
    * memory file of a tmpfs or upper-layer file), so writes through it and read/write see
    * each other; files with no host file behind them get a read-only copy (ENODEV writable).
    */
-  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult>;
+  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | HostCall | Promise<SyscallResult>;
   /**
    * seccomp(SECCOMP_SET_MODE_FILTER): the host kernel stacks program (a filter the sentry
    * has checked and copied) on the task's, with flags (TSYNC, TSYNC_ESRCH). 0, or with
@@ -284,7 +278,7 @@ export interface ProcessControl {
    * execve: loads the program from the VFS (an ELF, a `#!` script, or a wasm module when
    * the sandbox runs them); never returns to the old program on success.
    */
-  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): typeof RUN_ON_HOST | Promise<typeof RUN_ON_HOST>;
+  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): ExecProgram | Promise<NoReturn>;
   /**
    * wait4/waitid: a child that matches pid (> 0: that one, 0: the caller's group, -1: any,
    * < -1: group -pid) and has exited (WEXITED), stopped (WUNTRACED) or continued
@@ -309,17 +303,69 @@ export interface ProcessControl {
 }
 
 /**
- * A handler's answer that lets the host kernel run the trapped call as the workload made
- * it, for calls the sentry must see but not answer (rt_sigaction: it records the
- * disposition; the kernel installs it).
+ * A handler's answer that lets the host kernel run the trapped call: as the workload made
+ * it (RUN_ON_HOST, for calls the sentry must see but not answer: rt_sigaction records the
+ * disposition, the kernel installs it), or with its number or arguments replaced by the
+ * sentry's (a virtual tid made a host tid, a struct rewritten). The workload's own argument
+ * registers come back at the call's end, as the syscall ABI keeps them, where complete (if
+ * given) turns the host's result into the workload's: a result, or -ERESTARTNOINTR to make
+ * the workload's call again.
  */
-export const RUN_ON_HOST: unique symbol = Symbol('run on host');
+export interface HostCall {
+  readonly kind: 'host';
+  /** The call the host runs in place of the trapped one; undefined: the trapped one. */
+  readonly nr?: number | undefined;
+  /**
+   * Replaced arguments by index (0..5): a bigint goes in the register; bytes are copied
+   * below the caller's stack pointer and their address goes in it; undefined keeps the
+   * workload's.
+   */
+  readonly args?: readonly HostArg[] | undefined;
+  /** ran: the argument registers the host ran the call with (where copied bytes went). */
+  readonly complete?: ((hostResult: bigint, ran: SyscallArgs) => SyscallResult) | undefined;
+  /** A clone/fork/vfork the host runs: the sentry makes the child's task as the host makes its thread. */
+  readonly clone?: CloneRequest | undefined;
+}
 
-/** A syscall's implementation: returns the result or -errno; may throw SysError. */
-export type SyscallHandler = (
-  task: SyscallTask,
-  args: SyscallArgs,
-) => SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult | typeof RUN_ON_HOST>;
+/** An argument of a call the host runs for the workload (see HostCall.args). */
+export type HostArg = bigint | Uint8Array | undefined;
+
+/** What the sentry needs of a clone the host runs: the workload's flags and tid addresses. */
+export interface CloneRequest {
+  readonly flags: bigint;
+  readonly parentTidAddr: bigint;
+  readonly childTidAddr: bigint;
+}
+
+/** The host kernel runs the trapped call as the workload made it. */
+export const RUN_ON_HOST: HostCall = Object.freeze({ kind: 'host' });
+
+/** The host kernel runs the trapped call with args replaced (see HostCall), complete making its result. */
+export function hostCall(args: readonly HostArg[], complete?: (hostResult: bigint, ran: SyscallArgs) => SyscallResult): HostCall {
+  return { kind: 'host', args, complete };
+}
+
+/** execve past its checks: the task's program is replaced by image (the call never returns on success). */
+export interface ExecProgram {
+  readonly kind: 'exec';
+  readonly image: ProgramImage;
+}
+
+/**
+ * The call never returns to the workload: its thread ends as by exit(2) ('thread', a seccomp
+ * profile's KILL_THREAD), or its process is ending or has left the host ('process': killed by
+ * the sentry, or its program became a wasm module that runs elsewhere).
+ */
+export interface NoReturn {
+  readonly kind: 'exit';
+  readonly scope: 'thread' | 'process';
+}
+
+/** What a handler answers: the result (-ERESTART* codes restart as Linux does), or what must happen instead. */
+export type SyscallOutcome = SyscallResult | HostCall | ExecProgram | NoReturn;
+
+/** A syscall's implementation: its outcome, at once or once it has waited (a Promise); may throw SysError. */
+export type SyscallHandler = (task: SyscallTask, args: SyscallArgs) => SyscallOutcome | Promise<SyscallOutcome>;
 
 /**
  * What the seccomp filter does with a call, without asking the sentry:

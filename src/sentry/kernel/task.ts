@@ -46,8 +46,9 @@ export class Task implements SyscallTask {
   execFreeze: Freeze | undefined;
   cloneInFlight: CloneInFlight | undefined;
   /**
-   * For a call the host kernel runs in a rewritten form: computes the workload's result
-   * from the host's at the syscall-exit stop (file mmap fills the anonymous mapping).
+   * For a call the host kernel runs in a rewritten form (set by SyscallStops from a
+   * HostCall's completion): computes the workload's result from the host's at the
+   * syscall-exit stop (file mmap fills the anonymous mapping).
    */
   exitHook: ((hostResult: bigint) => SyscallResult) | undefined;
   /**

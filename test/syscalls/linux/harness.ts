@@ -12,7 +12,6 @@ import { IpcNamespace } from '../../../src/sentry/kernel/ipc/namespace.js';
 import { openFifo } from '../../../src/sentry/kernel/files/pipe.js';
 import { registerSyntheticFilesystems } from '../../../src/vfs/synthetic/index.js';
 import type { ProcessControl, Rlimit, SyscallArgs, SyscallHandler, SyscallTask, TaskCredentials, TaskMemory } from '../../../src/sentry/kernel/syscall.js';
-import { RUN_ON_HOST } from '../../../src/sentry/kernel/syscall.js';
 import { createVfs, Registry, type FsContext, type Vfs, type Waitable } from '../../../src/vfs/index.js';
 
 export const ALL_CAPS = (1n << 41n) - 1n;
@@ -199,7 +198,7 @@ export async function call(task: SyscallTask, handler: SyscallHandler, ...args: 
   const regs = [0, 1, 2, 3, 4, 5].map((i) => BigInt.asUintN(64, BigInt(args[i] ?? 0))) as unknown as SyscallArgs;
   try {
     const result = await handler(task, regs);
-    if (result === RUN_ON_HOST) throw new Error('handler asked to run on host');
+    if (typeof result === 'object') throw new Error(`handler answered ${result.kind === 'host' ? 'run on host' : result.kind}`);
     return Number(result);
   } catch (e) {
     if (e instanceof SysError) return -e.errno;

@@ -22,14 +22,12 @@
 
 import { E, ERESTARTNOINTR, ERESTARTSYS, SysError, fail, isSysError } from '../../../abi/errno.js';
 import { POLL } from '../../../abi/linux-poll.js';
-import { NR } from '../../../abi/linux-syscalls.js';
-import { loadTracer, REG } from '../../../native/ptrace.js';
 import type { Unsubscribe, Waitable } from '../../../vfs/api.js';
 import { FUTEX, FUTEX_CLOCK_REALTIME, FUTEX_CMD, FUTEX_CMD_MASK, FUTEX_PRIVATE_FLAG, PI_COMMANDS } from '../../../abi/linux-futex.js';
 import { readWord, storeWord } from './word.js';
 import { sharedFutexKey } from './key.js';
 import type { EndingThread } from './robust.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallResult, type SyscallTask } from '../syscall.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallResult, type SyscallTask, type HostCall } from '../syscall.js';
 import { Task } from '../task.js';
 
 /** FUTEX_WAKE_OP's encoded operation: *uaddr2 |= 1 << 31 (FUTEX_OP_OR with FUTEX_OP_OPARG_SHIFT). */
@@ -97,24 +95,13 @@ function futexKey(task: Task, addr: bigint, op: number): string {
  * Makes the caller's thread set FUTEX_WAITERS in the word atomically (its call becomes a
  * FUTEX_WAKE_OP), then repeat its own call, which then finds the word frozen.
  */
-function freezeThenRetry(task: Task, addr: bigint): typeof RUN_ON_HOST {
-  const tracer = loadTracer();
-  const regs = tracer.regs;
-  regs[REG.rdi] = addr;
-  regs[REG.rsi] = BigInt(FUTEX_CMD.WAKE_OP | FUTEX_PRIVATE_FLAG);
-  regs[REG.rdx] = 0n;
-  regs[REG.r10] = 0n;
-  regs[REG.r8] = addr;
-  regs[REG.r9] = SET_WAITERS_OP;
-  if (tracer.setRegs(task.hostTid) !== 0) fail(E.ESRCH);
-  task.exitHook = (result) => {
-    if (result < 0n) return result;
-    // The argument registers are the workload's again: back over the syscall
-    // instruction with the call's number, so the thread makes the same call.
-    regs[REG.rip] = regs[REG.rip]! - 2n;
-    return BigInt(NR.futex);
+function freezeThenRetry(addr: bigint): HostCall {
+  return {
+    kind: 'host',
+    args: [addr, BigInt(FUTEX_CMD.WAKE_OP | FUTEX_PRIVATE_FLAG), 0n, 0n, addr, SET_WAITERS_OP],
+    // The thread makes the same call again, which then finds the word frozen.
+    complete: (result) => (result < 0n ? result : -ERESTARTNOINTR),
   };
-  return RUN_ON_HOST;
 }
 
 /** Takes a frozen word without owner for the caller; undefined when it has an owner. */
@@ -182,7 +169,7 @@ function handOver(mem: Task['mem'], addr: bigint, next: PiWaiter, keep: number):
  * pair, which glibc's condition variables stopped using in 2.25, is ENOSYS, as on a
  * kernel without PI support.
  */
-export function piFutex(caller: SyscallTask, args: SyscallArgs): SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult> {
+export function piFutex(caller: SyscallTask, args: SyscallArgs): SyscallResult | HostCall | Promise<SyscallResult> {
   if (!(caller instanceof Task)) return -E.ENOSYS;
   const task = caller;
   const addr = args[0];
@@ -197,7 +184,7 @@ export function piFutex(caller: SyscallTask, args: SyscallArgs): SyscallResult |
   if (cmd === FUTEX_CMD.UNLOCK_PI) return unlockPi(task, addr, op);
 
   const word = readWord(task.mem, addr);
-  if ((word & FUTEX.WAITERS) === 0) return freezeThenRetry(task, addr);
+  if ((word & FUTEX.WAITERS) === 0) return freezeThenRetry(addr);
   const key = futexKey(task, addr, op);
   const taken = tryTake(task, addr, word, queues.get(key) ?? []);
   if (taken !== undefined) return taken;

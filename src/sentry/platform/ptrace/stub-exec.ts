@@ -28,7 +28,7 @@ import type { ProgramImage } from '../../loader/image.js';
 import { EXEC_PAGE } from './stub.js';
 import { SentryPage } from './sentry-page.js';
 import { SIG } from '../../../abi/linux-signal.js';
-import { RUN_ON_HOST } from '../../kernel/syscall.js';
+import { RUN_ON_HOST, type HostCall } from '../../kernel/syscall.js';
 import type { Task } from '../../kernel/task.js';
 
 const AT_EMPTY_PATH = 0x1000;
@@ -51,7 +51,7 @@ export interface StubExecHost {
  * (its own call rewritten, or, through a sentry page, a later one). Without an exec page
  * it first waits for the other tasks of its address space to stop.
  */
-export function execStub(host: StubExecHost, task: Task, program: ProgramImage): typeof RUN_ON_HOST | Promise<typeof RUN_ON_HOST> {
+export function execStub(host: StubExecHost, task: Task, program: ProgramImage): HostCall | Promise<HostCall> {
   const execPage = task.mm.execPage;
   if (execPage !== undefined) {
     execThroughSealedPage(host.tracer, task, execPage);
@@ -68,7 +68,7 @@ export function execStub(host: StubExecHost, task: Task, program: ProgramImage):
   });
 }
 
-function execStarted(task: Task, program: ProgramImage): typeof RUN_ON_HOST {
+function execStarted(task: Task, program: ProgramImage): HostCall {
   // The kernel drops the old program's robust list and PI state at exec: hand them over first.
   releaseFutexesOf(task);
   task.phase = 'exec';
