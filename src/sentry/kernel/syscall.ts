@@ -11,6 +11,11 @@ import type { CpuTimes } from './cpu-times.js';
 import type { IpcNamespace } from './ipc/namespace.js';
 import type { PendingSignalSource } from './signal-source.js';
 import type { ProgramImage } from '../loader/image.js';
+import type { TaskMemory } from '../platform/task-memory.js';
+import type { ArgumentCase, ArgumentRule, FilterRule, FilterVerdict } from '../platform/seccomp-filter.js';
+
+// Parts of the contract the platform defines: a task's memory, the seccomp filter's rules.
+export type { TaskMemory, ArgumentCase, ArgumentRule, FilterRule, FilterVerdict };
 
 /** The six raw argument registers of a syscall (rdi, rsi, rdx, r10, r8, r9 on x86-64). */
 export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
@@ -18,17 +23,6 @@ export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigi
 /** A syscall result: >= 0 on success, -errno on failure (as the kernel leaves it in rax). */
 export type SyscallResult = number | bigint;
 
-/**
- * The memory of the calling task. Every address the workload passes may be unmapped or
- * hostile: a failed access throws SysError(EFAULT), never anything else. Each argument
- * is copied once and the handler decides from its copy.
- */
-export interface TaskMemory {
-  read(addr: bigint, length: number): Buffer;
-  write(addr: bigint, data: Uint8Array): void;
-  /** A NUL-terminated string as a latin1 byte string; ENAMETOOLONG past maxLength bytes. */
-  readCString(addr: bigint, maxLength: number): string;
-}
 
 /** getrlimit/setrlimit values; RLIM_INFINITY is 2^64-1. */
 export interface Rlimit {
@@ -366,42 +360,6 @@ export type SyscallOutcome = SyscallResult | HostCall | ExecProgram | NoReturn;
 
 /** A syscall's implementation: its outcome, at once or once it has waited (a Promise); may throw SysError. */
 export type SyscallHandler = (task: SyscallTask, args: SyscallArgs) => SyscallOutcome | Promise<SyscallOutcome>;
-
-/**
- * What the seccomp filter does with a call, without asking the sentry:
- * - 'trap': the task stops for the sentry (SECCOMP_RET_TRACE), which runs the row's
- *   handler, or answers -ENOSYS when the row has none;
- * - 'pass': the host kernel runs it, no stop (only calls about the task's own memory,
- *   signal state and scheduling, that name no path, fd, pid, tid or uid);
- * - { refuse: errno }: the filter answers -errno, no stop.
- */
-export type FilterVerdict = 'trap' | 'pass' | { readonly refuse: number };
-
-/** One case of an ArgumentRule: the argument matches it by value or by bits. */
-export type ArgumentCase = { readonly then: FilterVerdict; readonly label: string } & (
-  | { readonly oneOf: readonly number[] }
-  | { readonly anyBit: number }
-);
-
-/**
- * A verdict decided by one argument, as data the filter builder compiles: the first case
- * the argument matches decides, else `otherwise`. The argument is one the kernel reads
- * as an int (mmap's flags, futex's op, madvise's advice, a clockid): only its low 32 bits
- * count, so only those are compared, and high bits cannot hide a value.
- */
-export interface ArgumentRule {
-  /** 0 to 5: rdi, rsi, rdx, r10, r8, r9. */
-  readonly arg: number;
-  /** The argument's name in the man page, for the docs. */
-  readonly argName: string;
-  /** Only these bits take part (futex's FUTEX_CMD_MASK). */
-  readonly mask?: number;
-  readonly cases: readonly ArgumentCase[];
-  readonly otherwise: FilterVerdict;
-}
-
-/** The seccomp filter's rule for one syscall number. */
-export type FilterRule = FilterVerdict | ArgumentRule;
 
 /** How completely the sandbox implements a syscall, for docs/syscalls.md. */
 export type SupportLevel = 'supported' | 'partial' | 'unsupported' | 'refused';

@@ -10,7 +10,47 @@
 
 import { E } from '../../abi/errno.js';
 import { AUDIT_ARCH_X86_64 } from '../../abi/linux-syscalls.js';
-import type { ArgumentRule, FilterRule, FilterVerdict, SyscallTable } from '../kernel/syscall.js';
+
+/**
+ * What the seccomp filter does with a call, without asking the sentry:
+ * - 'trap': the task stops for the sentry (SECCOMP_RET_TRACE), which runs the row's
+ *   handler, or answers -ENOSYS when the row has none;
+ * - 'pass': the host kernel runs it, no stop (only calls about the task's own memory,
+ *   signal state and scheduling, that name no path, fd, pid, tid or uid);
+ * - { refuse: errno }: the filter answers -errno, no stop.
+ */
+export type FilterVerdict = 'trap' | 'pass' | { readonly refuse: number };
+
+/** One case of an ArgumentRule: the argument matches it by value or by bits. */
+export type ArgumentCase = { readonly then: FilterVerdict; readonly label: string } & (
+  | { readonly oneOf: readonly number[] }
+  | { readonly anyBit: number }
+);
+
+/**
+ * A verdict decided by one argument, as data the filter builder compiles: the first case
+ * the argument matches decides, else `otherwise`. The argument is one the kernel reads
+ * as an int (mmap's flags, futex's op, madvise's advice, a clockid): only its low 32 bits
+ * count, so only those are compared, and high bits cannot hide a value.
+ */
+export interface ArgumentRule {
+  /** 0 to 5: rdi, rsi, rdx, r10, r8, r9. */
+  readonly arg: number;
+  /** The argument's name in the man page, for the docs. */
+  readonly argName: string;
+  /** Only these bits take part (futex's FUTEX_CMD_MASK). */
+  readonly mask?: number;
+  readonly cases: readonly ArgumentCase[];
+  readonly otherwise: FilterVerdict;
+}
+
+/** The seccomp filter's rule for one syscall number. */
+export type FilterRule = FilterVerdict | ArgumentRule;
+
+/** The rows of a syscall table, as far as the filter reads them. */
+export interface FilterRows {
+  entries(): Iterable<{ readonly nr: number; readonly filter: FilterRule }>;
+}
 
 const RET = { KILL_PROCESS: 0x80000000, TRACE: 0x7ff00000, ERRNO: 0x00050000, ALLOW: 0x7fff0000 } as const;
 const OP = { LD_W_ABS: 0x20, JA: 0x05, JEQ_K: 0x15, JGE_K: 0x35, JSET_K: 0x45, AND_K: 0x54, RET_K: 0x06 } as const;
@@ -51,7 +91,7 @@ function sameRule(a: FilterRule, b: FilterRule): boolean {
 }
 
 /** 0 .. 2^32-1 as ranges: consecutive numbers with the same simple verdict merge. */
-function rangesOf(table: SyscallTable, alsoTrap: ReadonlySet<number>): Range[] {
+function rangesOf(table: FilterRows, alsoTrap: ReadonlySet<number>): Range[] {
   const rules: FilterRule[] = [];
   for (const entry of table.entries()) rules[entry.nr] = entry.filter;
   for (const nr of alsoTrap) rules[nr] = 'trap';
@@ -117,7 +157,7 @@ function searchTree(ranges: readonly Range[], lo: number, hi: number): Insn[] {
  * numbers that stop for the sentry whatever their row says (the spec's seccomp profile
  * restricts them, and the sentry evaluates the profile at the stop).
  */
-export function buildSeccompFilter(table: SyscallTable, alsoTrap: ReadonlySet<number> = new Set()): Uint8Array {
+export function buildSeccompFilter(table: FilterRows, alsoTrap: ReadonlySet<number> = new Set()): Uint8Array {
   const ranges = rangesOf(table, alsoTrap);
   const program: Insn[] = [
     insn(OP.LD_W_ABS, DATA.arch),

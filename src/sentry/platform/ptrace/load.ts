@@ -8,7 +8,6 @@ import { E, fail } from '../../../abi/errno.js';
 import { NR } from '../../../abi/linux-syscalls.js';
 import { REG, type Tracer } from '../../../native/ptrace.js';
 import { Injector } from './injector.js';
-import type { TaskCredentials } from '../../kernel/syscall.js';
 import { loadSpan, pageDown, pageUp, PF, phdrAddress, PT, type ElfImage } from '../../loader/elf.js';
 import type { ProgramImage } from '../../loader/image.js';
 import type { StubLayout } from './stub.js';
@@ -19,6 +18,14 @@ const MAP = { PRIVATE: 0x02, FIXED: 0x10, ANONYMOUS: 0x20, NORESERVE: 0x4000, ST
 /** Where position-independent programs go, as Linux's ELF_ET_DYN_BASE puts them. */
 const PIE_BASE = 0x555555554000;
 const STACK_SIZE = 8n << 20n;
+
+/** The ids a program's auxiliary vector shows it (AT_UID and its kin). */
+export interface ProgramIds {
+  readonly ruid: number;
+  readonly euid: number;
+  readonly rgid: number;
+  readonly egid: number;
+}
 
 export interface AddressRange {
   start: number;
@@ -114,7 +121,7 @@ function mapImage(injector: Injector, tracer: Tracer, hostTid: number, image: El
  * ready to resume at the program's entry. Any failure leaves the task unusable: the
  * caller kills it, as Linux kills a process whose exec failed past the point of no return.
  */
-export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramImage, callerCreds: TaskCredentials, stub: StubLayout): LoadResult {
+export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramImage, callerCreds: ProgramIds, stub: StubLayout): LoadResult {
   const creds = program.credentials?.creds ?? callerCreds;
   if (tracer.getRegs(hostTid) !== 0) fail(E.ESRCH);
   const stubRegs = tracer.regs.slice();

@@ -3,7 +3,7 @@
 
 import { E, fail } from '../../../abi/errno.js';
 import type { Tracer } from '../../../native/ptrace.js';
-import type { TaskMemory } from '../../kernel/syscall.js';
+import type { TaskMemory } from '../task-memory.js';
 
 const PAGE = 4096n;
 /** The 128 bytes below rsp the x86-64 ABI lets a function use without moving rsp. */
