@@ -120,7 +120,17 @@ export class Sandbox {
   readonly signals = new SignalDelivery(this);
   readonly stops = new StopDispatch(this);
   readonly syscalls = new SyscallStops(this);
-  readonly lifecycle = new TaskLifecycle(this);
+  readonly lifecycle = new TaskLifecycle({
+    procs: this.procs,
+    signals: this.signals,
+    initGroup: () => this.init,
+    killHostThread: (task) => this.tracer.tgkill(task.group.hostPid, task.hostTid, SIG.KILL),
+    processExited: (pid) => this.kernel.ipc.processExited(pid),
+    taskExited: (task, status) => this.observer?.exit?.(task, status),
+    // See SandboxOptions.onSessionEnd.
+    endSession: (sid) => this.options.onSessionEnd?.(sid),
+    end: (status) => this.end(status),
+  });
   readonly hostSignalCalls = new HostThreadSignalCalls((task) => this.taskByTid(task.tid)?.group ?? fail(E.ESRCH));
   readonly freezer = new Freezer({ tracer: loadTracer(), hostTasks: () => this.procs.hostTasks() });
   /** The task whose syscall handler is running (for /proc/self and terminals). */
@@ -334,11 +344,6 @@ export class Sandbox {
     task.process = new TaskProcess(task, this);
     this.procs.add(task);
     return task;
-  }
-
-  /** A session's leader is gone (see SandboxOptions.onSessionEnd). */
-  endSession(sid: number): void {
-    this.options.onSessionEnd?.(sid);
   }
 
   /** The sandbox is over (init gone, no task left): run() resolves with init's status. */

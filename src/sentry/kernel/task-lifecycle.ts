@@ -5,29 +5,50 @@
 import { sandboxStatus } from './core-dump.js';
 import { commitExecCredentials } from './exec-credentials.js';
 import type { ProgramImage } from '../loader/image.js';
-import type { Sandbox } from './sandbox.js';
 import { SIG } from '../../abi/linux-signal.js';
+import type { ProcessTable } from './process-table.js';
+import type { SignalDelivery } from './signal-delivery.js';
 import { SA, SIG_IGN } from './signals.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
+/** What the lifecycle acts on besides the tasks and processes themselves. */
+export interface LifecycleHost {
+  /** The sandbox's pid namespace. */
+  readonly procs: ProcessTable;
+  /** SIGCHLD to a parent. */
+  readonly signals: Pick<SignalDelivery, 'signalGroup' | 'childSender'>;
+  /** The init process (pid 1); undefined before it starts. */
+  initGroup(): ThreadGroup | undefined;
+  /** SIGKILL to task's host thread: its end comes back as onTaskExit. */
+  killHostThread(task: Task): void;
+  /** A process's IPC state (semaphore undo, message queue registrations) ends with it. */
+  processExited(pid: number): void;
+  /** A task ended with the wait status its parent sees (the syscall observer's). */
+  taskExited(task: Task, status: number): void;
+  /** A session's leader is gone. */
+  endSession(sid: number): void;
+  /** The sandbox is over (init gone, no task left), with init's status. */
+  end(status: number): void;
+}
+
 export class TaskLifecycle {
-  constructor(private readonly sandbox: Sandbox) {}
+  constructor(private readonly host: LifecycleHost) {}
 
   /** The host thread of task ended with this raw wait status. */
   onTaskExit(task: Task, status: number): void {
     // The host process of a task that became wasm: the task itself lives on.
-    if (this.sandbox.procs.dropHost(task)) this.taskGone(task, status);
+    if (this.host.procs.dropHost(task)) this.taskGone(task, status);
   }
 
   taskGone(task: Task, hostStatus: number): void {
     task.exited = true;
     task.interrupt(SIG.KILL);
-    this.sandbox.procs.remove(task);
+    this.host.procs.remove(task);
     const group = task.group;
     group.lastFs = task.fs;
     const status = group.fatalStatus ?? sandboxStatus(group, hostStatus);
-    this.sandbox.observer?.exit?.(task, status);
+    this.host.taskExited(task, status);
     task.fds.leave();
     if (group.tasks.size > 0) return;
     group.exitStatus = status;
@@ -47,7 +68,7 @@ export class TaskLifecycle {
     // A SIGKILL to one thread ends them all; tgkill names a thread that is still there, so
     // no reused host pid is hit.
     const onHost = [...group.tasks].find((t) => !t.exited && !t.wasmSignal);
-    if (onHost) this.sandbox.tracer.tgkill(group.hostPid, onHost.hostTid, SIG.KILL);
+    if (onHost) this.host.killHostThread(onHost);
   }
 
   /** What an execve past its point of no return changes in the process. */
@@ -76,26 +97,26 @@ export class TaskLifecycle {
 
   /** Whether a task of another process uses task's fd table (CLONE_FILES without CLONE_THREAD). */
   private sharesFdsOutside(task: Task): boolean {
-    const { procs } = this.sandbox;
+    const { procs } = this.host;
     return task.fds.shared && [...procs.hostTasks(), ...procs.wasmTasks()].some((t) => t.fds === task.fds && t.group !== task.group);
   }
 
   /** waitpid said no tracee is left: whatever the tables say, the sandbox is over. */
   allGone(): void {
-    const procs = this.sandbox.procs;
+    const procs = this.host.procs;
     for (const task of procs.hostTasks()) this.onTaskExit(task, SIG.KILL);
     if (procs.liveCount > 0) return;
     this.maybeFinish();
   }
 
   private groupExited(group: ThreadGroup): void {
-    const { procs, tracer, signals } = this.sandbox;
-    this.sandbox.kernel.ipc.processExited(group.pid);
-    const init = this.sandbox.initGroup;
-    if (group.pid === group.sid) this.sandbox.endSession(group.sid);
+    const { procs, signals } = this.host;
+    this.host.processExited(group.pid);
+    const init = this.host.initGroup();
+    if (group.pid === group.sid) this.host.endSession(group.sid);
     if (group === init) {
       // The pid namespace ends with its init: every other task is killed.
-      for (const other of procs.hostTasks()) tracer.tgkill(other.group.hostPid, other.hostTid, SIG.KILL);
+      for (const other of procs.hostTasks()) this.host.killHostThread(other);
       for (const other of procs.wasmTasks()) other.wasmSignal?.(SIG.KILL);
     } else if (init) {
       for (const child of group.children) {
@@ -108,18 +129,18 @@ export class TaskLifecycle {
     const parent = group.parent;
     if (parent && !parent.zombie) {
       const chld = parent.sigactions.get(SIG.CHLD);
-      if (chld.handler === SIG_IGN || chld.flags & SA.NOCLDWAIT) this.sandbox.reap(group);
+      if (chld.handler === SIG_IGN || chld.flags & SA.NOCLDWAIT) procs.reap(group);
       else parent.notifyChildEvent();
       signals.signalGroup(parent, SIG.CHLD, signals.childSender(group, group.exitStatus!));
     } else if (group !== init) {
-      this.sandbox.reap(group);
+      procs.reap(group);
     }
     this.maybeFinish();
   }
 
   private maybeFinish(): void {
-    const init = this.sandbox.initGroup;
-    if (!init?.zombie || this.sandbox.procs.liveCount > 0) return;
-    this.sandbox.end(init.exitStatus!);
+    const init = this.host.initGroup();
+    if (!init?.zombie || this.host.procs.liveCount > 0) return;
+    this.host.end(init.exitStatus!);
   }
 }
