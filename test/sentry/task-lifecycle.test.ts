@@ -2,37 +2,25 @@
 // the lifecycle kills and reports their ends back as the ptrace platform does.
 import { describe, expect, it } from 'vitest';
 import { SIG } from '../../src/abi/linux-signal.js';
-import { makeCredentials } from '../../src/sentry/kernel/credentials.js';
-import { FdTable } from '../../src/sentry/kernel/fd-table.js';
-import { ProcessTable } from '../../src/sentry/kernel/process-table.js';
-import { RlimitTable } from '../../src/sentry/kernel/rlimits.js';
 import { childStateCode } from '../../src/sentry/kernel/signal-senders.js';
-import { SA, SIG_IGN, SignalActions } from '../../src/sentry/kernel/signals.js';
-import type { KernelServices, TaskMemory } from '../../src/sentry/kernel/syscall.js';
-import { Task } from '../../src/sentry/kernel/task.js';
+import { SA, SIG_IGN } from '../../src/sentry/kernel/signals.js';
+import type { Task } from '../../src/sentry/kernel/task.js';
 import { TaskLifecycle } from '../../src/sentry/kernel/task-lifecycle.js';
-import { ThreadGroup } from '../../src/sentry/kernel/thread-group.js';
-import type { FsContext } from '../../src/vfs/api.js';
+import { fakeTasks } from './fake-tasks.js';
 
-const creds = makeCredentials({ uid: 0, gid: 0, groups: [], effective: 0n, permitted: 0n, inheritable: 0n, bounding: 0n });
-const noMemory: TaskMemory = {
-  read: () => Buffer.alloc(0),
-  write: () => undefined,
-  readCString: () => '',
-};
 /** An exit(2) with code as the host reports it (WEXITSTATUS in bits 8-15). */
 const exited = (code: number): number => code << 8;
 
 /** A sandbox's process tree over a fake platform. */
 function sandbox() {
-  const procs = new ProcessTable();
+  const tasks = fakeTasks();
+  const { procs, spawn, addThread } = tasks;
   const killed: Task[] = [];
   const sigchld: { parent: number; child: number }[] = [];
   const exits: { tid: number; status: number }[] = [];
   const sessionsEnded: number[] = [];
   let ended: number | undefined;
   let endings = 0;
-  let init: ThreadGroup | undefined;
   const lifecycle = new TaskLifecycle({
     procs,
     signals: {
@@ -41,7 +29,7 @@ function sandbox() {
       },
       childSender: (child, status) => ({ pid: child.pid, uid: child.creds.ruid, child: childStateCode(status) }),
     },
-    initGroup: () => init,
+    initGroup: tasks.init,
     killHostThread: (task) => killed.push(task),
     processExited: () => undefined,
     taskExited: (task, status) => exits.push({ tid: task.tid, status }),
@@ -52,18 +40,6 @@ function sandbox() {
     },
   });
 
-  let nextHost = 1000;
-  const spawn = (parent: ThreadGroup | undefined, pid = procs.allocatePid()): Task => {
-    const group = new ThreadGroup(pid, ++nextHost, parent, parent?.pgid ?? pid, parent?.sid ?? pid, new SignalActions(), RlimitTable.fromSpec(undefined), creds, 0);
-    parent?.children.add(group);
-    init ??= group;
-    return addThread(group, pid, group.hostPid);
-  };
-  const addThread = (group: ThreadGroup, tid = procs.allocatePid(), hostTid = ++nextHost): Task => {
-    const task = new Task(tid, hostTid, group, new FdTable(), {} as FsContext, {} as KernelServices, noMemory, { signal: () => undefined });
-    procs.add(task);
-    return task;
-  };
   /** The platform reports the ends of the host threads the lifecycle killed, as ptrace would. */
   const reapKilled = (): void => {
     for (const task of killed.splice(0)) lifecycle.onTaskExit(task, SIG.KILL);

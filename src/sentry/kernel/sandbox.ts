@@ -16,6 +16,7 @@ import { prepareProgram, type ProgramImage } from '../loader/image.js';
 import { withExecCredentials } from './exec-credentials.js';
 import { stubLayout, type StubLayout } from '../platform/ptrace/stub.js';
 import { PtraceMemory } from '../platform/ptrace/memory.js';
+import { ptraceHostSignals } from '../platform/ptrace/host-signals.js';
 import { TaskProcess } from './process-control.js';
 import { ProcessTable } from './process-table.js';
 import { RLIMIT, type RlimitTable } from './rlimits.js';
@@ -117,7 +118,13 @@ export class Sandbox {
   readonly kernel: KernelServices;
   /** The sandbox's pid namespace (shared with the sentry's parts below). */
   readonly procs = new ProcessTable();
-  readonly signals = new SignalDelivery(this);
+  readonly signals = new SignalDelivery({
+    procs: this.procs,
+    host: ptraceHostSignals(loadTracer()),
+    initGroup: () => this.init,
+    syncCaller: () => this.syncCaller,
+    guard: (task, where, fn) => this.guard(task, where, fn),
+  });
   readonly stops = new StopDispatch(this);
   readonly syscalls = new SyscallStops(this);
   readonly lifecycle = new TaskLifecycle({

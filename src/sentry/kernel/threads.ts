@@ -2,7 +2,6 @@
 // takes a process-directed signal, and the virtual tids the workload must find in its
 // memory where the host kernel would have written host tids.
 
-import { readHostProc, signalSetField, statusField } from '../platform/host/host-proc.js';
 import type { Task } from './task.js';
 
 /**
@@ -18,17 +17,6 @@ export function writeTid(task: Task, addr: bigint, tid: number): void {
   } catch {
     // Not mapped or not writable: Linux leaves it unwritten too.
   }
-}
-
-/**
- * The signals a host thread blocks, from /proc (it answers for running and stopped threads
- * alike; ptrace's GETSIGMASK only for stopped ones); undefined for a thread that can take
- * no signal any more (gone, or a leader that ended with exit(2) while its threads run).
- */
-export function hostBlockedSignals(hostTid: number): bigint | undefined {
-  const status = readHostProc(`${hostTid}/status`);
-  if (status === undefined || /^[ZX]/.test(statusField(status, 'State') ?? '')) return undefined;
-  return signalSetField(status, 'SigBlk');
 }
 
 /** What the choice of a thread reads of a task. */
