@@ -157,7 +157,7 @@ export class SyscallStops {
       if (complete) task.exitHook = (hostResult) => complete(hostResult, ran);
       if (call.clone) task.cloneInFlight = { ...call.clone };
     }
-    sandbox.tracer.cont(task.hostTid, 0, rewritten ? RESUME.toSyscallExit : RESUME.cont);
+    sandbox.tracer.cont(task.hostTid, 0, rewritten ? RESUME.toSyscallExit : RESUME.cont, true);
     return 0;
   }
 
