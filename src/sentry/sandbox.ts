@@ -5,6 +5,7 @@
 // signal-delivery.ts sends signals, task-lifecycle.ts ends tasks and processes.
 
 import { SysError } from '../abi/errno.js';
+import { MemoryAccount } from '../accounting/memory-account.js';
 import { loadTracer, type Tracer } from '../native/ptrace.js';
 import type { FileDescription, FsContext, Vfs } from '../vfs/api.js';
 import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials.js';
@@ -63,6 +64,8 @@ export interface SandboxOptions {
   table: SyscallTable;
   /** The most tasks (threads included) at once: clone fails with EAGAIN beyond it. */
   maxTasks?: number;
+  /** The sandbox's memory and its limit, shared with its VFS (unlimited when absent). */
+  memory?: MemoryAccount;
   /** Lets execve run wasm modules; without it they are ENOEXEC. */
   wasm?: WasmSupport;
   vfs: Vfs;
@@ -112,7 +115,7 @@ export class Sandbox {
 
   constructor(private readonly options: SandboxOptions) {
     this.tracer = loadTracer();
-    this.kernel = makeKernelServices(options.vfs, options.hostname, options.domainname);
+    this.kernel = makeKernelServices(options.vfs, options.memory ?? new MemoryAccount(), options.hostname, options.domainname);
   }
 
   /**

@@ -3,6 +3,7 @@
 // The sentry never imports a table: tables import these types and the composer
 // (src/oci/lifecycle) hands a table to the Sandbox it builds.
 
+import type { MemoryAccount } from '../accounting/memory-account.js';
 import type { FileDescription, FsContext, Location, Vfs, Waitable } from '../vfs/api.js';
 import type { FdTable } from './fd-table.js';
 import type { HostSignalCalls } from './masked-waits.js';
@@ -58,9 +59,11 @@ export interface TaskCredentials {
   readonly bounding: bigint;
 }
 
-/** What the whole sandbox shares: its VFS, its uts namespace, its clocks. */
+/** What the whole sandbox shares: its VFS, its uts namespace, its clocks, its memory. */
 export interface KernelServices {
   readonly vfs: Vfs;
+  /** linux.resources.memory.limit and what counts against it (buffers charge it; sysinfo shows it). */
+  readonly memory: MemoryAccount;
   hostname: string;
   domainname: string;
   /** CLOCK_REALTIME / CLOCK_MONOTONIC in nanoseconds. */

@@ -8,6 +8,7 @@
 // - Flag arguments carry the Linux values (src/abi/linux-fcntl.ts: O, AT, RENAME, SEEK, ACCESS).
 
 import type { StatFields } from '../abi/linux-stat.js';
+import type { MemoryCharge } from '../accounting/memory-account.js';
 
 export { S, UTIME_NOW, UTIME_OMIT } from '../abi/linux-stat.js';
 export { DT, direntTypeOfMode } from '../abi/linux-dirent.js';
@@ -319,6 +320,9 @@ export interface VfsOptions {
   /** Replaces the pure-Node component-by-component open beneath a host directory (e.g.
    *  the native helper's openat2 with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS). */
   openBeneath?: OpenBeneath;
+  /** The sandbox's memory, charged for every page and name of its memory filesystems
+   *  (unlimited when absent). */
+  account?: MemoryCharge;
 }
 
 /**
@@ -410,6 +414,8 @@ export interface MountRequest {
   readonly dev: number;
   readonly providers: SandboxProviders;
   readonly vfs: Vfs;
+  /** The sandbox's memory, for filesystems that keep the workload's data in memory. */
+  readonly account: MemoryCharge;
 }
 
 /** A filesystem type (proc, sysfs, devpts, mqueue, the synthesized /dev ...). */

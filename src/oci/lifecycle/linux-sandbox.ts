@@ -4,6 +4,7 @@
 // module (detected as runwasi and crun do: the magic, or the wasm annotations).
 
 import { TsscError } from '../errors.js';
+import { MemoryAccount } from '../../accounting/memory-account.js';
 import { capsFromNames, fsCredentials, makeCredentials, type IdentitySpec } from '../../sentry/credentials.js';
 import { SentryProviders } from '../../sentry/providers.js';
 import { RlimitTable } from '../../sentry/rlimits.js';
@@ -80,14 +81,18 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
   const hostname = spec.hostname ?? '';
   const domainname = spec.domainname ?? '';
   const providers = new SentryProviders(hostname, domainname);
+  const memoryLimit = spec.linux?.resources?.memory?.limit;
+  // One account for everything the sandbox's memory limit covers.
+  const memory = new MemoryAccount(memoryLimit && memoryLimit > 0 ? memoryLimit : Infinity);
   const registry = new Registry();
-  const synthetic = registerSyntheticFilesystems(registry, { providers, jobControl: providers });
-  registry.setFifo(openFifo);
+  const synthetic = registerSyntheticFilesystems(registry, { providers, jobControl: providers, memory });
+  registry.setFifo((node, flags, ctx) => openFifo(node, flags, ctx, memory));
   const vfs = createVfs({
     spec,
     bundleDir: bundle.dir,
     registry,
     providers,
+    account: memory,
     ...(options.overlay ? { overlay: options.overlay } : {}),
   });
   const identity = identityOf(bundle);
@@ -106,7 +111,6 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
     rlimits: RlimitTable.fromSpec(spec.process.rlimits),
     stdio: options.stdioFds.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
   };
-  const memoryLimit = spec.linux?.resources?.memory?.limit;
   const sandbox = isWasmInit(bundle, () => readWasmProgram(vfs, ctx, undefined, program, args, envp) !== undefined)
     ? new WasmSandbox({
         table: wasiPreview1Table,
@@ -114,6 +118,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         hostname,
         domainname,
         init,
+        memory,
         ...(memoryLimit ? { memoryLimitBytes: memoryLimit } : {}),
         ...(options.onTrap ? { onTrap: options.onTrap } : {}),
       })
@@ -123,6 +128,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         hostname,
         domainname,
         init,
+        memory,
         onSessionEnd: (sid) => synthetic.ptys.hangupSession(sid),
         ...(options.observer ? { observer: options.observer } : {}),
         ...(spec.linux?.resources?.pids?.limit ? { maxTasks: spec.linux.resources.pids.limit } : {}),

@@ -16,6 +16,7 @@ import type { WasmSyscallTable } from './process.js';
 import { readWasmProgram } from './program.js';
 import { WasmTask } from './wasm-task.js';
 import { makeKernelServices } from '../kernel-services.js';
+import { MemoryAccount } from '../../accounting/memory-account.js';
 
 export interface WasmSandboxOptions {
   table: WasmSyscallTable;
@@ -25,6 +26,8 @@ export interface WasmSandboxOptions {
   init: InitProcess;
   /** linux.resources.memory.limit, in bytes. */
   memoryLimitBytes?: number;
+  /** The sandbox's memory account, shared with its VFS (unlimited when absent). */
+  memory?: MemoryAccount;
   /** Told of a module's trap or of a sentry-side failure (the CLI logs it). */
   onTrap?: (pid: number, reason: string) => void;
 }
@@ -55,7 +58,7 @@ export class WasmSandbox {
   private wasm: WasmTask | undefined;
 
   constructor(private readonly options: WasmSandboxOptions) {
-    this.kernel = makeKernelServices(options.vfs, options.hostname, options.domainname);
+    this.kernel = makeKernelServices(options.vfs, options.memory ?? new MemoryAccount(), options.hostname, options.domainname);
   }
 
   /** The init process (pid 1), for signals forwarded from the outside. */

@@ -1,8 +1,8 @@
 // Resource syscalls: limits are the sentry's per process; usage of the caller itself is
 // the host kernel's (the task is a real process), of its children the sentry's.
 
-import { freemem, totalmem } from 'node:os';
 import { E, fail } from '../../abi/errno.js';
+import { memoryAsSeen } from '../../accounting/memory-account.js';
 import { CAP_SYS_RESOURCE, hasCapability } from '../../sentry/credentials.js';
 import { NR_OPEN } from '../../sentry/fd-table.js';
 import { RLIM_NLIMITS, RLIMIT } from '../../sentry/rlimits.js';
@@ -79,11 +79,13 @@ function times(task: SyscallTask, args: SyscallArgs): number {
   return Number(task.kernel.uptimeNs() / NS_PER_TICK);
 }
 
+/** sysinfo(2): memory as the sandbox sees it (its limit as totalram, what is left of it free). */
 function sysinfo(task: SyscallTask, args: SyscallArgs): number {
   const buf = Buffer.alloc(SYSINFO_SIZE);
+  const memory = memoryAsSeen(task.kernel.memory);
   buf.writeBigInt64LE(task.kernel.uptimeNs() / 1_000_000_000n, 0);
-  buf.writeBigUInt64LE(BigInt(totalmem()), 32);
-  buf.writeBigUInt64LE(BigInt(freemem()), 40);
+  buf.writeBigUInt64LE(BigInt(memory.totalBytes), 32);
+  buf.writeBigUInt64LE(BigInt(memory.freeBytes), 40);
   buf.writeUInt16LE(1, 80); // procs: only the caller is known here
   buf.writeUInt32LE(1, 104); // mem_unit
   task.mem.write(pointer(args[0]), buf);

@@ -36,11 +36,19 @@ export class MqueueInode extends SynthNode {
   }
 
   open(): FileImpl {
-    const queue = this.entry.queue;
+    const entry = this.entry;
+    const queue = entry.queue;
+    entry.opened();
+    let released = false;
     return {
       ...snapshotFile(Buffer.from(queue.describe(), 'latin1')),
       readiness: (mask) => queue.readiness(mask),
       subscribe: (mask, callback) => queue.subscribe(mask, callback),
+      release: () => {
+        if (released) return;
+        released = true;
+        entry.closed();
+      },
     };
   }
 }

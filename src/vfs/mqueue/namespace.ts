@@ -2,6 +2,7 @@
 // and every mqueue mount see. Limits as /proc/sys/fs/mqueue shows them.
 
 import { E, fail } from '../../abi/errno.js';
+import type { MemoryCharge } from '../../accounting/memory-account.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { CAP, type Credentials, type Timespec } from '../api.js';
 import { MAY_READ, MAY_WRITE, hasCap, modePermits } from '../creds.js';
@@ -25,6 +26,8 @@ const CAP_SYS_RESOURCE = 24;
 export class MqueueEntry {
   readonly queue: MessageQueue;
   readonly created: Timespec = now();
+  private openDescriptions = 0;
+  private unlinked = false;
 
   constructor(
     readonly name: string,
@@ -34,8 +37,29 @@ export class MqueueEntry {
     attr: MqAttr,
     /** getdents cookie in the mqueue directory. */
     readonly cookie: number,
+    account: MemoryCharge,
   ) {
-    this.queue = new MessageQueue(attr);
+    this.queue = new MessageQueue(attr, account);
+  }
+
+  /** A description of the queue was opened / released: the last one of an unlinked queue frees it. */
+  opened(): void {
+    this.openDescriptions++;
+  }
+
+  closed(): void {
+    this.openDescriptions--;
+    this.discardIfGone();
+  }
+
+  /** Its name went (mq_unlink): open descriptions keep it. */
+  removed(): void {
+    this.unlinked = true;
+    this.discardIfGone();
+  }
+
+  private discardIfGone(): void {
+    if (this.unlinked && this.openDescriptions === 0) this.queue.discard();
   }
 }
 
@@ -43,7 +67,10 @@ export class MqueueNamespace {
   private readonly entries = new Map<string, MqueueEntry>();
   private nextCookie = 3;
 
-  constructor(readonly limits: MqLimits = DEFAULT_MQ_LIMITS) {}
+  constructor(
+    private readonly account: MemoryCharge,
+    readonly limits: MqLimits = DEFAULT_MQ_LIMITS,
+  ) {}
 
   get(name: string): MqueueEntry | undefined {
     return this.entries.get(name);
@@ -80,7 +107,7 @@ export class MqueueNamespace {
     const chosen = attr ?? { maxmsg: this.limits.msgDefault, msgsize: this.limits.msgsizeDefault };
     if (chosen.maxmsg <= 0 || chosen.msgsize <= 0) fail(E.EINVAL);
     if (!hasCap(creds, CAP_SYS_RESOURCE) && (chosen.maxmsg > this.limits.msgMax || chosen.msgsize > this.limits.msgsizeMax)) fail(E.EINVAL);
-    const entry = new MqueueEntry(name, mode & 0o777, creds.uid, creds.gid, { ...chosen }, this.nextCookie++);
+    const entry = new MqueueEntry(name, mode & 0o777, creds.uid, creds.gid, { ...chosen }, this.nextCookie++, this.account);
     this.entries.set(name, entry);
     return entry;
   }
@@ -94,6 +121,7 @@ export class MqueueNamespace {
     // owner of the queue or CAP_FOWNER, as in a sticky directory.
     if (creds && creds.uid !== entry.uid && !hasCap(creds, CAP.FOWNER)) fail(E.EACCES);
     this.entries.delete(name);
+    entry.removed();
   }
 }
 

@@ -18,6 +18,7 @@ import { MqueueNamespace, type MqLimits, type MqueueEntry } from '../mqueue/name
 import { procType } from '../proc/fs.js';
 import { sysfsType } from '../sys/fs.js';
 import { hostMachineFacts, type MachineFacts } from './machine.js';
+import { MemoryAccount } from '../../accounting/memory-account.js';
 import { SynthFs } from './nodes.js';
 
 export interface SyntheticOptions {
@@ -25,8 +26,10 @@ export interface SyntheticOptions {
   providers: SandboxProviders;
   /** Signals for terminal job control (SIGINT from ^C, SIGWINCH, SIGHUP on hangup...). */
   jobControl: JobControl;
-  /** CPUs and memory the sandbox is shown; defaults to the machine it runs on. */
+  /** CPUs and memory the sandbox is shown; defaults to the machine it runs on, with memory's limit. */
   machine?: MachineFacts;
+  /** The sandbox's memory: its limit for /proc/meminfo, and what queued messages charge. */
+  memory?: MemoryAccount;
   mqueueLimits?: MqLimits;
 }
 
@@ -52,9 +55,10 @@ export interface Console {
 }
 
 export function registerSyntheticFilesystems(registry: FilesystemRegistry, options: SyntheticOptions): SyntheticFilesystems {
-  const machine = options.machine ?? hostMachineFacts();
+  const memory = options.memory ?? new MemoryAccount();
+  const machine = options.machine ?? hostMachineFacts(memory);
   const ptys = new PtyTable(options.providers, options.jobControl, registry);
-  const mqueues = new MqueueNamespace(options.mqueueLimits);
+  const mqueues = new MqueueNamespace(memory, options.mqueueLimits);
   registerDevices(registry, ptys);
   registry.register(procType({ providers: options.providers, machine, ptys, mqueues, bootId: randomUUID() }));
   registry.register(sysfsType(machine));

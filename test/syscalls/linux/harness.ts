@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
 import { E, SysError, fail } from '../../../src/abi/errno.js';
+import { MemoryAccount } from '../../../src/accounting/memory-account.js';
 import { FdTable } from '../../../src/sentry/fd-table.js';
 import { openFifo } from '../../../src/sentry/pipe.js';
 import type { ProcessControl, Rlimit, SyscallArgs, SyscallHandler, SyscallTask, TaskCredentials, TaskMemory } from '../../../src/sentry/syscall.js';
@@ -80,8 +81,11 @@ afterEach(() => {
   for (const dir of scratch.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** A bundle whose rootfs holds `tree` (string: file contents, null: directory). */
-export function makeVfs(tree: Record<string, string | null> = {}): { vfs: Vfs; rootfs: string } {
+/** The memory account of each VFS makeVfs made, for the tasks fakeTask makes on it. */
+const accounts = new WeakMap<Vfs, MemoryAccount>();
+
+/** A bundle whose rootfs holds `tree` (string: file contents, null: directory); memory is the sandbox's account. */
+export function makeVfs(tree: Record<string, string | null> = {}, memory = new MemoryAccount()): { vfs: Vfs; rootfs: string } {
   const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'tssc-sys-'));
   scratch.push(bundle);
   const rootfs = path.join(bundle, 'rootfs');
@@ -93,13 +97,15 @@ export function makeVfs(tree: Record<string, string | null> = {}): { vfs: Vfs; r
     else fs.writeFileSync(full, content);
   }
   const registry = new Registry();
-  registry.setFifo(openFifo);
+  registry.setFifo((node, flags, ctx) => openFifo(node, flags, ctx, memory));
   const vfs = createVfs({
     spec: { root: { path: 'rootfs', readonly: false } },
     bundleDir: bundle,
     registry,
+    account: memory,
     providers: { hostname: () => 'sandbox', domainname: () => '(none)', currentPid: () => 1, currentTid: () => 1, processes: () => [1], process: () => undefined, uptime: () => 0 },
   });
+  accounts.set(vfs, memory);
   return { vfs, rootfs };
 }
 
@@ -125,6 +131,7 @@ export function fakeTask(vfs: Vfs, creds: TaskCredentials = rootCreds(), fds = n
     },
     kernel: {
       vfs,
+      memory: accounts.get(vfs) ?? new MemoryAccount(),
       hostname: 'sandbox',
       domainname: '(none)',
       realtimeNs: () => BigInt(Date.now()) * 1_000_000n,

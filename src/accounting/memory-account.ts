@@ -1,0 +1,63 @@
+// The memory of one sandbox against its linux.resources.memory.limit, as a memory cgroup
+// counts it: what the sentry holds for the workload (tmpfs and overlay pages, the host
+// memory files behind shared mappings, pipe and message buffers, later socket buffers)
+// is charged here when it is allocated; the tasks' own anonymous memory lives in their
+// host processes and is measured (the sentry's memory monitor sets tasksBytes).
+
+import { freemem, totalmem } from 'node:os';
+
+/**
+ * What a holder of sandbox memory charges against: a filesystem's pages, a pipe's or a
+ * socket's buffer. A failed charge is the caller's error to report: ENOSPC for tmpfs,
+ * ENOMEM for buffers, ENOBUFS for sockets, as Linux gives them.
+ */
+export interface MemoryCharge {
+  /** Takes bytes of the sandbox's memory; false (and nothing taken) when they would pass its limit. */
+  tryCharge(bytes: number): boolean;
+  /** Gives back bytes a tryCharge took. */
+  uncharge(bytes: number): void;
+}
+
+export class MemoryAccount implements MemoryCharge {
+  private chargedBytes = 0;
+  /** The tasks' anonymous and shared memory, as last measured. */
+  tasksBytes = 0;
+
+  /** limit: bytes (Infinity when the spec sets none). */
+  constructor(readonly limit: number = Infinity) {
+    if (!(limit > 0)) throw new RangeError(`memory limit must be positive, got ${limit}`);
+  }
+
+  get limited(): boolean {
+    return Number.isFinite(this.limit);
+  }
+
+  /** What the sentry holds for the sandbox. */
+  get charged(): number {
+    return this.chargedBytes;
+  }
+
+  /** Everything counted against the limit (memory.current). */
+  get usage(): number {
+    return this.chargedBytes + this.tasksBytes;
+  }
+
+  tryCharge(bytes: number): boolean {
+    if (this.usage + bytes > this.limit) return false;
+    this.chargedBytes += bytes;
+    return true;
+  }
+
+  uncharge(bytes: number): void {
+    this.chargedBytes = Math.max(0, this.chargedBytes - bytes);
+  }
+}
+
+/**
+ * MemTotal and MemFree as the sandbox sees them (/proc/meminfo, sysinfo), as gVisor and
+ * lxcfs show a container: its limit, and what is left of it, never more than the host has.
+ */
+export function memoryAsSeen(account: MemoryAccount): { totalBytes: number; freeBytes: number } {
+  const totalBytes = Math.min(account.limit, totalmem());
+  return { totalBytes, freeBytes: Math.max(0, Math.min(freemem(), totalBytes - account.usage)) };
+}
