@@ -4,7 +4,7 @@
 import { E, fail, isSysError } from '../abi/errno.js';
 import { REG } from '../native/ptrace.js';
 import { makedev, MS, S, type FileDescription, type Location } from '../vfs/api.js';
-import { CAP_SYS_ADMIN, hasCapability, fsCredentials } from './credentials.js';
+import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE, hasCapability, fsCredentials } from './credentials.js';
 import { prepareProgram } from './loader/image.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
@@ -14,7 +14,7 @@ import { readWasmProgram, type LocatedWasmProgram } from './wasm/program.js';
 import { WasmTask } from './wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
 import { isValidSignal, SIG } from './signals.js';
-import { RUN_ON_HOST, type ChildState, type ProcessControl, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
+import { RUN_ON_HOST, type ChildState, type ProcessControl, type Rlimits, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import { releaseFutexesOf } from './futex-exit.js';
@@ -381,6 +381,16 @@ export class TaskProcess implements ProcessControl {
   setCredentials(creds: TaskCredentials): void {
     this.group.creds = creds;
     this.task.fs.creds = fsCredentials(creds);
+  }
+
+  rlimitsOf(pid: number): Rlimits {
+    const target = this.lookup(pid);
+    if (target === this.group) return this.task.rlimits;
+    const me = this.task.creds;
+    const them = target.creds;
+    const sameIds = me.ruid === them.ruid && me.ruid === them.euid && me.ruid === them.suid && me.rgid === them.rgid && me.rgid === them.egid && me.rgid === them.sgid;
+    if (!sameIds && !hasCapability(me, CAP_SYS_RESOURCE)) fail(E.EPERM);
+    return this.sandbox.hostRlimits.of(target);
   }
 
   /** kill(2)'s permission rule: same real or effective uid as the target's real or saved one. */

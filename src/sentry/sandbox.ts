@@ -15,7 +15,8 @@ import { prepareProgram, type ProgramImage } from './loader/image.js';
 import { PtraceMemory } from './memory.js';
 import { TaskProcess } from './process-control.js';
 import { ProcessTable } from './process-table.js';
-import { RLIMIT, type RlimitTable } from './rlimits.js';
+import { RLIM_INFINITY, type RlimitTable } from './rlimits.js';
+import { HostRlimits } from './host-rlimits.js';
 import { buildSeccompFilter } from './seccomp-filter.js';
 import { SignalDelivery } from './signal-delivery.js';
 import { SIG, SignalActions } from './signals.js';
@@ -77,19 +78,6 @@ export interface SandboxOptions {
   onSessionEnd?: (sid: number) => void;
 }
 
-/**
- * The limits the host kernel enforces on the workload's real processes (CPU time, memory,
- * stack, core dumps, locked memory); files and fds are the sentry's and are checked there.
- * Lowering a limit needs no privilege; a limit above tssc's own hard limit stays at it.
- */
-function hostLimits(rlimits: RlimitTable): [number, number, number][] {
-  const toHost = (v: bigint): number => (v >= BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(v));
-  return [RLIMIT.CPU, RLIMIT.DATA, RLIMIT.STACK, RLIMIT.CORE, RLIMIT.MEMLOCK, RLIMIT.AS].map((resource) => {
-    const { cur, max } = rlimits.get(resource);
-    return [resource, toHost(cur), toHost(max)];
-  });
-}
-
 export class Sandbox {
   readonly tracer: Tracer;
   readonly kernel: KernelServices;
@@ -100,6 +88,9 @@ export class Sandbox {
   readonly syscalls = new SyscallStops(this);
   readonly lifecycle = new TaskLifecycle(this);
   readonly hostSignalCalls = new PtraceSignalCalls(this);
+  /** The limits the host enforces on the tasks' processes. */
+  readonly hostRlimits: HostRlimits;
+  readonly memory: MemoryAccount;
   /** The task whose syscall handler is running (for /proc/self and terminals). */
   currentTask: Task | undefined;
   /** The task whose handler runs right now, synchronously (not a continuation after a wait). */
@@ -115,7 +106,9 @@ export class Sandbox {
 
   constructor(private readonly options: SandboxOptions) {
     this.tracer = loadTracer();
-    this.kernel = makeKernelServices(options.vfs, options.memory ?? new MemoryAccount(), options.hostname, options.domainname);
+    this.memory = options.memory ?? new MemoryAccount();
+    this.kernel = makeKernelServices(options.vfs, this.memory, options.hostname, options.domainname);
+    this.hostRlimits = new HostRlimits(this.tracer, this.memory.limited ? BigInt(Math.floor(this.memory.limit)) : RLIM_INFINITY);
   }
 
   /**
@@ -132,7 +125,7 @@ export class Sandbox {
 
     const fds = new FdTable();
     init.stdio.forEach((file, fd) => fds.installAt(fd, file));
-    const hostPid = this.tracer.spawn(this.tracer.stubPath, [], buildSeccompFilter(table), TRACE_OPTIONS, hostLimits(init.rlimits));
+    const hostPid = this.tracer.spawn(this.tracer.stubPath, [], buildSeccompFilter(table), TRACE_OPTIONS, this.hostRlimits.initial(init.rlimits));
     if (hostPid < 0) throw new Error(`cannot start the workload: ${new SysError(-hostPid).message}`);
 
     const pid = this.procs.allocatePid();
@@ -244,6 +237,7 @@ export class Sandbox {
         this.signals.pollPendingSignals();
       },
       woken: (t) => this.stops.setAwake(t, t.blocked),
+      rlimits: (g) => this.hostRlimits.of(g),
     });
     task.process = new TaskProcess(task, this);
     this.procs.add(task);

@@ -202,6 +202,12 @@ export interface ProcessControl {
   setDisposition(signal: number, action: SignalDisposition): void;
   /** Replaces the credentials (the set*id family computed them). */
   setCredentials(creds: TaskCredentials): void;
+  /**
+   * prlimit64's target: the limits of process pid (0: the caller's), set where the host
+   * must enforce them too. ESRCH for an unknown pid; EPERM for another process unless the
+   * caller's real uid and gid are its real, effective and saved ones, or it has CAP_SYS_RESOURCE.
+   */
+  rlimitsOf(pid: number): Rlimits;
 }
 
 /**

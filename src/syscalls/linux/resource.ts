@@ -6,7 +6,7 @@ import { memoryAsSeen } from '../../accounting/memory-account.js';
 import { CAP_SYS_RESOURCE, hasCapability } from '../../sentry/credentials.js';
 import { NR_OPEN } from '../../sentry/fd-table.js';
 import { RLIM_NLIMITS, RLIMIT } from '../../sentry/rlimits.js';
-import { RUN_ON_HOST, type Rlimit, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
+import { RUN_ON_HOST, type Rlimit, type Rlimits, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { rusageBytes, tmsBytes } from './rusage.js';
 
@@ -32,12 +32,13 @@ function writeRlimit(task: SyscallTask, addr: bigint, limit: Rlimit): void {
   task.mem.write(addr, buf);
 }
 
-function setLimit(task: SyscallTask, resource: number, limit: Rlimit): void {
+/** Sets a limit of limits (the caller's or prlimit64's target) as the caller may. */
+function setLimit(task: SyscallTask, limits: Rlimits, resource: number, limit: Rlimit): void {
   if (limit.cur > limit.max) fail(E.EINVAL);
-  const old = task.rlimits.get(resource);
+  const old = limits.get(resource);
   if (limit.max > old.max && !hasCapability(task.creds, CAP_SYS_RESOURCE)) fail(E.EPERM);
   if (resource === RLIMIT.NOFILE && limit.max > BigInt(NR_OPEN)) fail(E.EPERM);
-  task.rlimits.set(resource, limit);
+  limits.set(resource, limit);
 }
 
 function getrlimit(task: SyscallTask, args: SyscallArgs): number {
@@ -47,20 +48,21 @@ function getrlimit(task: SyscallTask, args: SyscallArgs): number {
 
 function setrlimit(task: SyscallTask, args: SyscallArgs): number {
   const resource = resourceArg(args[0]);
-  setLimit(task, resource, readRlimit(task, pointer(args[1])));
+  setLimit(task, task.rlimits, resource, readRlimit(task, pointer(args[1])));
   return 0;
 }
 
-/** prlimit64 on the caller (pid 0 or its own pid); other processes are not reachable yet. */
+/** prlimit64 on the caller (pid 0) or another process of the sandbox. */
 function prlimit64(task: SyscallTask, args: SyscallArgs): number {
-  const pid = int32(args[0]);
-  if (pid !== 0 && pid !== task.pid) fail(E.ESRCH);
+  const limits = task.process.rlimitsOf(int32(args[0]));
   const resource = resourceArg(args[1]);
   const newAddr = pointer(args[2]);
   const oldAddr = pointer(args[3]);
   const next = newAddr !== 0n ? readRlimit(task, newAddr) : undefined;
-  if (oldAddr !== 0n) writeRlimit(task, oldAddr, task.rlimits.get(resource));
-  if (next) setLimit(task, resource, next);
+  // As Linux: the old value is copied out once the new one is in place.
+  const old = limits.get(resource);
+  if (next) setLimit(task, limits, resource, next);
+  if (oldAddr !== 0n) writeRlimit(task, oldAddr, old);
   return 0;
 }
 
