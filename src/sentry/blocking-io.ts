@@ -5,6 +5,7 @@ import { E, SysError } from '../abi/errno.js';
 import { O } from '../abi/linux-fcntl.js';
 import { POLL } from '../abi/linux-poll.js';
 import type { FileDescription } from '../vfs/api.js';
+import { withinFileSizeLimit } from './file-size-limit.js';
 import type { SyscallTask } from './syscall.js';
 
 const SIGPIPE = 13;
@@ -52,11 +53,12 @@ async function readAfterWaits(task: SyscallTask, file: FileDescription, buf: Uin
 /**
  * write(2) semantics: a blocking file takes the whole buffer, waiting for room as often
  * as needed; a signal that interrupts after some bytes went returns that count. EPIPE
- * also raises SIGPIPE.
+ * also raises SIGPIPE; a regular file takes no more than RLIMIT_FSIZE allows.
  */
 export function writeWaiting(task: SyscallTask, file: FileDescription, buf: Uint8Array, position?: number): number | Promise<number> {
+  const data = withinFileSizeLimit(task, file, buf, position);
   const progress = { done: 0 };
-  return writeOnce(task, file, buf, progress, position) ?? writeAfterWaits(task, file, buf, progress, position);
+  return writeOnce(task, file, data, progress, position) ?? writeAfterWaits(task, file, data, progress, position);
 }
 
 /** One write: the call's result once it is over, or undefined when a blocking writer must wait for room. */
