@@ -7,9 +7,10 @@
 import { freemem, totalmem } from 'node:os';
 
 /**
- * What a holder of sandbox memory charges against: a filesystem's pages, a pipe's or a
- * socket's buffer. A failed charge is the caller's error to report: ENOSPC for tmpfs,
- * ENOMEM for buffers, ENOBUFS for sockets, as Linux gives them.
+ * What a holder of sandbox memory charges against: a filesystem's pages (the account
+ * itself), a pipe's or a socket's buffer (its `buffers`). A failed charge is the caller's
+ * error to report: ENOSPC for tmpfs, ENOMEM for buffers, ENOBUFS for sockets, as Linux
+ * gives them.
  */
 export interface MemoryCharge {
   /** Takes bytes of the sandbox's memory; false (and nothing taken) when they would pass its limit. */
@@ -22,6 +23,28 @@ export class MemoryAccount implements MemoryCharge {
   private chargedBytes = 0;
   /** The tasks' anonymous and shared memory, as last measured. */
   tasksBytes = 0;
+  /**
+   * The sandbox is at its limit (the sentry's memory monitor answers): measure the tasks'
+   * memory exactly now, and with reclaim, end the task using the most if it is still past
+   * the limit, as a memory cgroup's OOM killer would.
+   */
+  pressure: ((reclaim: boolean) => void) | undefined;
+
+  /**
+   * What the sentry keeps for the tasks in flight (pipe, message and socket buffers),
+   * taken as a memory cgroup takes kernel memory: when the tasks' memory is in the way,
+   * the task using the most is killed and the buffer is taken; it is refused only when
+   * the sentry's own charges would pass the limit.
+   */
+  readonly buffers: MemoryCharge = {
+    tryCharge: (bytes) => {
+      if (this.chargedBytes + bytes > this.limit) return false;
+      if (this.usage + bytes > this.limit) this.pressure?.(true);
+      this.chargedBytes += bytes;
+      return true;
+    },
+    uncharge: (bytes) => this.uncharge(bytes),
+  };
 
   /** limit: bytes (Infinity when the spec sets none). */
   constructor(readonly limit: number = Infinity) {
@@ -42,8 +65,12 @@ export class MemoryAccount implements MemoryCharge {
     return this.chargedBytes + this.tasksBytes;
   }
 
+  /** Pages of the memory filesystems: past the limit they fail, as a full tmpfs does. */
   tryCharge(bytes: number): boolean {
-    if (this.usage + bytes > this.limit) return false;
+    if (this.usage + bytes > this.limit) {
+      this.pressure?.(false);
+      if (this.usage + bytes > this.limit) return false;
+    }
     this.chargedBytes += bytes;
     return true;
   }

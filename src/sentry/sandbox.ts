@@ -17,8 +17,11 @@ import { TaskProcess } from './process-control.js';
 import { ProcessTable } from './process-table.js';
 import { RLIM_INFINITY, type RlimitTable } from './rlimits.js';
 import { HostRlimits } from './host-rlimits.js';
+import { MemoryMonitor } from './memory-monitor.js';
+import { availableParallelism } from 'node:os';
 import { buildSeccompFilter } from './seccomp-filter.js';
 import { SignalDelivery } from './signal-delivery.js';
+import type { SignalSender } from './signal-senders.js';
 import { SIG, SignalActions } from './signals.js';
 import { StopDispatch, TRACE_OPTIONS } from './stop-dispatch.js';
 import type { KernelServices, SyscallArgs, SyscallResult, SyscallTable } from './syscall.js';
@@ -91,6 +94,8 @@ export class Sandbox {
   /** The limits the host enforces on the tasks' processes. */
   readonly hostRlimits: HostRlimits;
   readonly memory: MemoryAccount;
+  /** Reads the tasks' memory against the limit, when the spec sets one. */
+  readonly memoryMonitor: MemoryMonitor | undefined;
   /** The task whose syscall handler is running (for /proc/self and terminals). */
   currentTask: Task | undefined;
   /** The task whose handler runs right now, synchronously (not a continuation after a wait). */
@@ -109,6 +114,7 @@ export class Sandbox {
     this.memory = options.memory ?? new MemoryAccount();
     this.kernel = makeKernelServices(options.vfs, this.memory, options.hostname, options.domainname);
     this.hostRlimits = new HostRlimits(this.tracer, this.memory.limited ? BigInt(Math.floor(this.memory.limit)) : RLIM_INFINITY);
+    this.memoryMonitor = this.memory.limited ? new MemoryMonitor(this, this.memory, availableParallelism()) : undefined;
   }
 
   /**
@@ -141,6 +147,7 @@ export class Sandbox {
     if (this.tracer.onStop) throw new Error('one traced sandbox per process at a time');
     this.tracer.onStop = this.onStop;
     this.keepAlive = setInterval(this.onStop, 500);
+    this.memoryMonitor?.start();
     this.stops.pump(0);
     return done;
   }
@@ -186,8 +193,8 @@ export class Sandbox {
   }
 
   /** A process-directed signal (see SignalDelivery.signalGroup). */
-  signalGroup(group: ThreadGroup, sig: number): void {
-    this.signals.signalGroup(group, sig);
+  signalGroup(group: ThreadGroup, sig: number, sender?: SignalSender): void {
+    this.signals.signalGroup(group, sig, sender);
   }
 
   /** A thread-directed signal (see SignalDelivery.signalTask). */
@@ -256,6 +263,7 @@ export class Sandbox {
     this.finish = undefined;
     this.tracer.onStop = undefined;
     clearInterval(this.keepAlive);
+    this.memoryMonitor?.stop();
     this.signals.stopPolling();
     finish(status);
   }

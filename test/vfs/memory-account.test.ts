@@ -95,7 +95,7 @@ describe('the memory account', () => {
 
   it('fails a pipe write that the limit cannot hold with ENOMEM and frees what the pipe held when it closes', () => {
     const account = new MemoryAccount(8192);
-    const pipe = new Pipe({ uid: 0, gid: 0, groups: [], caps: 0n }, account);
+    const pipe = new Pipe({ uid: 0, gid: 0, groups: [], caps: 0n }, account.buffers);
     const reader = pipe.open(O.RDONLY);
     const writer = pipe.open(O.WRONLY);
     expect(writer.write!(Buffer.alloc(6000), -1, O.WRONLY)).toBe(6000);
@@ -106,6 +106,20 @@ describe('the memory account', () => {
     reader.release!();
     writer.release!();
     expect(account.charged).toBe(0);
+  });
+
+  it('takes a buffer past the tasks\' memory after asking for room, as a memory cgroup takes kernel memory', () => {
+    const account = new MemoryAccount(64 * MiB);
+    const asked: boolean[] = [];
+    account.pressure = (reclaim) => {
+      asked.push(reclaim);
+      if (reclaim) account.tasksBytes = 0;
+    };
+    account.tasksBytes = 64 * MiB;
+    expect(account.tryCharge(PAGE_SIZE)).toBe(false);
+    expect(account.buffers.tryCharge(PAGE_SIZE)).toBe(true);
+    expect(asked).toEqual([false, true]);
+    expect(account.buffers.tryCharge(64 * MiB)).toBe(false);
   });
 
   it('shows the limit as the memory the sandbox has, and what is left of it as free', () => {

@@ -199,7 +199,7 @@ export function waitFor(file: Waitable, events: number): Promise<number> {
 /** A pipe as (read end, write end) descriptions. */
 export function makePipe(sandbox: Sandbox, ctx?: FsContext): [FileDescription, FileDescription] {
   const fsctx = ctx ?? { root: sandbox.vfs.root, cwd: sandbox.vfs.root, umask: 0o022, creds: { uid: 0, gid: 0, groups: [], caps: ALL_CAPS } };
-  const pipe = new Pipe(fsctx.creds, sandbox.kernel.memory);
+  const pipe = new Pipe(fsctx.creds, sandbox.kernel.memory.buffers);
   return [sandbox.vfs.openAnonymous(pipe, 'pipe:[w]', O.RDONLY, fsctx), sandbox.vfs.openAnonymous(pipe, 'pipe:[w]', O.WRONLY, fsctx)];
 }
 

@@ -86,7 +86,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
   const memory = new MemoryAccount(memoryLimit && memoryLimit > 0 ? memoryLimit : Infinity);
   const registry = new Registry();
   const synthetic = registerSyntheticFilesystems(registry, { providers, jobControl: providers, memory });
-  registry.setFifo((node, flags, ctx) => openFifo(node, flags, ctx, memory));
+  registry.setFifo((node, flags, ctx) => openFifo(node, flags, ctx, memory.buffers));
   const vfs = createVfs({
     spec,
     bundleDir: bundle.dir,

@@ -58,7 +58,7 @@ export function registerSyntheticFilesystems(registry: FilesystemRegistry, optio
   const memory = options.memory ?? new MemoryAccount();
   const machine = options.machine ?? hostMachineFacts(memory);
   const ptys = new PtyTable(options.providers, options.jobControl, registry);
-  const mqueues = new MqueueNamespace(memory, options.mqueueLimits);
+  const mqueues = new MqueueNamespace(memory.buffers, options.mqueueLimits);
   registerDevices(registry, ptys);
   registry.register(procType({ providers: options.providers, machine, ptys, mqueues, bootId: randomUUID() }));
   registry.register(sysfsType(machine));

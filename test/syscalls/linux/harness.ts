@@ -97,7 +97,7 @@ export function makeVfs(tree: Record<string, string | null> = {}, memory = new M
     else fs.writeFileSync(full, content);
   }
   const registry = new Registry();
-  registry.setFifo((node, flags, ctx) => openFifo(node, flags, ctx, memory));
+  registry.setFifo((node, flags, ctx) => openFifo(node, flags, ctx, memory.buffers));
   const vfs = createVfs({
     spec: { root: { path: 'rootfs', readonly: false } },
     bundleDir: bundle,
