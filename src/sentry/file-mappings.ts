@@ -56,11 +56,17 @@ export class FileMappings {
   }
 }
 
-/** Names the kernel gives special mappings; they show as they are. */
-const KERNEL_NAMES = /^\[(stack|heap|vdso|vvar|vsyscall)\]$/;
+/**
+ * Names the kernel gives special mappings; they show as they are. Its [heap] is the
+ * stub's: the sandbox's heap is the sentry's program break.
+ */
+const KERNEL_NAMES = /^\[(stack|vdso|vvar|vsyscall)\]$/;
 
-/** /proc/hostPid/maps rewritten for the sandbox ('' once the process is gone). */
-export function sandboxMaps(hostPid: number, mappings: FileMappings): string {
+/**
+ * /proc/hostPid/maps rewritten for the sandbox ('' once the process is gone); heap is the
+ * program break, whose anonymous mappings show as [heap] by Linux's rule.
+ */
+export function sandboxMaps(hostPid: number, mappings: FileMappings, heap: { readonly start: bigint; readonly current: bigint } | undefined): string {
   const lines: string[] = [];
   for (const { start, end, perms, name } of hostMappings(hostPid) ?? []) {
     const file = mappings.covering(start);
@@ -73,6 +79,8 @@ export function sandboxMaps(hostPid: number, mappings: FileMappings): string {
       device = `${hex2((file.dev >>> 8) & 0xfff)}:${hex2((file.dev & 0xff) | ((file.dev >>> 12) & 0xfff00))}`;
       inode = file.ino;
       shown = file.path;
+    } else if (heap && start <= heap.current && end >= heap.start) {
+      shown = '[heap]';
     } else if (KERNEL_NAMES.test(name)) {
       shown = name;
     }

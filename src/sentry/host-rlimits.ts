@@ -9,6 +9,7 @@
 // dumps never reach the host.
 
 import type { Tracer } from '../native/ptrace.js';
+import { STACK_SIZE } from './loader/load.js';
 import { RLIM_INFINITY, RLIMIT, type RlimitTable } from './rlimits.js';
 import type { Rlimit, Rlimits } from './syscall.js';
 import type { ThreadGroup } from './thread-group.js';
@@ -56,9 +57,14 @@ export class HostRlimits {
   }
 
   private hostValue(resource: number, limit: Rlimit): Rlimit {
-    let ceiling = this.ceilings.get(resource) ?? RLIM_INFINITY;
-    if (resource === RLIMIT.DATA) ceiling = min(ceiling, this.memoryLimit);
-    return { cur: min(limit.cur, ceiling), max: min(limit.max, ceiling) };
+    const ceiling = this.ceilings.get(resource) ?? RLIM_INFINITY;
+    if (resource !== RLIMIT.DATA) return { cur: min(limit.cur, ceiling), max: min(limit.max, ceiling) };
+    // The host counts the loader's stack where Linux counts none of a program's stack.
+    const data = (v: bigint): bigint => {
+      const bounded = min(v, this.memoryLimit);
+      return bounded === RLIM_INFINITY ? min(v, ceiling) : min(bounded + STACK_SIZE, ceiling);
+    };
+    return { cur: data(limit.cur), max: data(limit.max) };
   }
 
   private apply(hostPid: number, resource: number, limit: Rlimit): void {

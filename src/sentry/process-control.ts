@@ -6,6 +6,7 @@ import { REG } from '../native/ptrace.js';
 import { makedev, MS, S, type FileDescription, type Location } from '../vfs/api.js';
 import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE, hasCapability, fsCredentials } from './credentials.js';
 import { prepareProgram } from './loader/image.js';
+import { RLIMIT } from './rlimits.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
 import { mapHostFile } from './shared-mappings.js';
@@ -63,8 +64,11 @@ export class TaskProcess implements ProcessControl {
     return this.group.sid;
   }
 
-  get brk(): bigint {
-    return this.group.brk;
+  brk(addr: bigint): SyscallResult | typeof RUN_ON_HOST {
+    const programBreak = this.group.brk;
+    if (!programBreak) return 0n;
+    const monitor = this.sandbox.memoryMonitor;
+    return programBreak.move(this.sandbox.tracer, this.task, addr, this.task.rlimits.get(RLIMIT.DATA).cur, (bytes) => monitor?.grew(bytes));
   }
 
   ownTimes(): CpuTimes {

@@ -218,7 +218,7 @@ export class Sandbox {
   becomeWasm(task: Task, program: { execfn: string; argv: readonly string[]; envp: readonly string[]; location: ProgramImage['location'] }, start: () => (sig: number) => void): void {
     this.tracer.tgkill(task.group.hostPid, task.hostTid, SIG.KILL);
     this.procs.moveToWasm(task);
-    this.lifecycle.commitExec(task, program, 0n);
+    this.lifecycle.commitExec(task, program, undefined);
     task.wasmSignal = start();
   }
 

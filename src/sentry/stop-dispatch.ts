@@ -10,6 +10,7 @@ import { groupContinued, groupStopped, reportStatus } from './job-control.js';
 import { loadProgram, type LoadedSegment } from './loader/load.js';
 import type { ProgramImage } from './loader/image.js';
 import { CLONE } from './process-control.js';
+import { ProgramBreak } from './program-break.js';
 import { forgetRobustList } from './robust-futex.js';
 import type { Sandbox } from './sandbox.js';
 import { showVirtualSender } from './signal-senders.js';
@@ -192,7 +193,8 @@ export class StopDispatch {
         group.cmdline = pg.cmdline;
         group.environ = pg.environ;
         group.exe = pg.exe;
-        group.brk = pg.brk;
+        // CLONE_VM without CLONE_THREAD (vfork) shares the address space, break included.
+        group.brk = flags & CLONE.VM ? pg.brk : pg.brk?.copy();
         group.fileMappings = pg.fileMappings.copy();
         pg.children.add(group);
       }
@@ -248,9 +250,9 @@ export class StopDispatch {
     task.pendingImage = undefined;
     task.phase = 'running';
     try {
-      const { brk, segments } = loadProgram(tracer, task.hostTid, program, task.creds);
-      this.sandbox.lifecycle.commitExec(task, program, brk);
-      recordProgramMappings(task, program, segments);
+      const loaded = loadProgram(tracer, task.hostTid, program, task.creds);
+      this.sandbox.lifecycle.commitExec(task, program, ProgramBreak.afterExec(loaded, task.group.hostPid));
+      recordProgramMappings(task, program, loaded.segments);
     } catch (e) {
       process.stderr.write(`tssc: cannot load ${program.execfn}: ${isSysError(e) ? e.message : String(e)}\n`);
       tracer.tgkill(task.group.hostPid, task.hostTid, SIG.KILL);

@@ -142,8 +142,11 @@ export interface ProcessControl {
   readonly childrenTimes: CpuTimes;
   readonly pgid: number;
   readonly sid: number;
-  /** The program break: brk is answered, never moved (callers fall back to mmap). */
-  readonly brk: bigint;
+  /**
+   * brk(2): moves the program break to addr (0 asks where it is) and answers the break as
+   * it is then; RUN_ON_HOST when the host process maps or unmaps the pages first.
+   */
+  brk(addr: bigint): SyscallResult | typeof RUN_ON_HOST;
   /** The process name (PR_SET_NAME, /proc/PID/comm), at most 15 bytes. */
   comm: string;
   /** PR_SET_DUMPABLE, kept by the sentry (the host process must stay traceable). */

@@ -3,6 +3,7 @@
 // namespace with its init, and what an execve resets.
 
 import type { ProgramImage } from './loader/image.js';
+import type { ProgramBreak } from './program-break.js';
 import type { Sandbox } from './sandbox.js';
 import { SA, SIG, SIG_IGN } from './signals.js';
 import type { Task } from './task.js';
@@ -33,7 +34,7 @@ export class TaskLifecycle {
   }
 
   /** What an execve past its point of no return changes in the process. */
-  commitExec(task: Task, program: Pick<ProgramImage, 'execfn' | 'argv' | 'envp' | 'location'>, brk: bigint): void {
+  commitExec(task: Task, program: Pick<ProgramImage, 'execfn' | 'argv' | 'envp' | 'location'>, brk: ProgramBreak | undefined): void {
     const group = task.group;
     task.fds.closeOnExec();
     group.sigactions.resetHandled();

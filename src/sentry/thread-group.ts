@@ -10,6 +10,7 @@ import type { TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import { zeroTimes, type CpuTimes } from './cpu-times.js';
 import { FileMappings } from './file-mappings.js';
+import type { ProgramBreak } from './program-break.js';
 
 
 export class ThreadGroup {
@@ -29,8 +30,8 @@ export class ThreadGroup {
   cmdline: Uint8Array;
   environ: Uint8Array;
   exe: Location | undefined;
-  /** The kernel's brk of the program (brk is answered, never moved). */
-  brk = 0n;
+  /** The program break of its address space (shared with CLONE_VM children); none for wasm. */
+  brk: ProgramBreak | undefined;
   dumpable = true;
   /** The filesystem context of the last task, for /proc of a zombie. */
   lastFs: FsContext | undefined;

@@ -589,6 +589,8 @@ export interface ProcessView {
   maps?(): string;
   /** CPU and memory counters, when the sentry can measure the task (else /proc shows 0). */
   usage?(): ProcessUsage;
+  /** Where its data and its heap start (stat's start_data, end_data, start_brk), for programs with a break. */
+  readonly dataLayout?: { readonly startData: bigint; readonly endData: bigint; readonly startBrk: bigint };
 }
 
 /** Resource counters of a process for /proc/PID/stat, status and statm. */

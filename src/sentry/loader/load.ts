@@ -17,7 +17,8 @@ const PROT = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4 } as const;
 const MAP = { PRIVATE: 0x02, FIXED: 0x10, ANONYMOUS: 0x20, NORESERVE: 0x4000, STACK: 0x20000 } as const;
 /** Where position-independent programs go, as Linux's ELF_ET_DYN_BASE puts them. */
 const PIE_BASE = 0x555555554000;
-const STACK_SIZE = 8n << 20n;
+/** The program's stack: a private writable mapping (the host counts it in RLIMIT_DATA, Linux's own stack not). */
+export const STACK_SIZE = 8n << 20n;
 const STUB_SPAN = 0x2000n;
 
 /** Where a PT_LOAD segment's file pages went (its bss beyond them is anonymous memory). */
@@ -31,8 +32,11 @@ export interface LoadedSegment {
 }
 
 export interface LoadResult {
-  /** The break the program starts with (end of its bss, page aligned). */
+  /** The end of its bss, page aligned (where its program break goes). */
   brk: bigint;
+  /** start_data and end_data as Linux's load_elf_binary sets them (for RLIMIT_DATA). */
+  startData: bigint;
+  endData: bigint;
   segments: LoadedSegment[];
 }
 
@@ -102,7 +106,8 @@ export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramIma
   const elf = program.elf;
   const bias = mapImage(injector, tracer, hostTid, elf, elf.dynamic ? PIE_BASE : undefined);
   const interpBias = program.interpreter ? mapImage(injector, tracer, hostTid, program.interpreter, undefined) : 0;
-  const end = Math.max(...elf.phdrs.filter((p) => p.type === PT.LOAD).map((p) => bias + p.vaddr + p.memsz));
+  const programLoads = elf.phdrs.filter((p) => p.type === PT.LOAD);
+  const end = Math.max(...programLoads.map((p) => bias + p.vaddr + p.memsz));
 
   const stackBase = injector.succeed(NR.mmap, 0, STACK_SIZE, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.STACK | MAP.NORESERVE, -1, 0);
   const auxv: [number, bigint][] = [];
@@ -156,5 +161,10 @@ export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramIma
   regs[REG.rip] = BigInt(entry);
   if (tracer.setRegs(hostTid) !== 0) fail(E.ESRCH);
   const segments = [...segmentsOf(elf, bias, false), ...(program.interpreter ? segmentsOf(program.interpreter, interpBias, true) : [])];
-  return { brk: BigInt(pageUp(end)), segments };
+  return {
+    brk: BigInt(pageUp(end)),
+    startData: BigInt(bias + Math.max(...programLoads.map((p) => p.vaddr))),
+    endData: BigInt(bias + Math.max(...programLoads.map((p) => p.vaddr + p.filesz))),
+    segments,
+  };
 }
