@@ -19,6 +19,14 @@ export interface MemoryCharge {
   uncharge(bytes: number): void;
 }
 
+/**
+ * Pages of the memory filesystems stop this far below the limit (an eighth of it, at most
+ * 8 MiB), so the tasks still running can exec and allocate once tmpfs is full: under tssc
+ * their programs' pages are copies of their own, where natively they are page cache that a
+ * memory cgroup reclaims before it refuses anything.
+ */
+const MAX_TASK_RESERVE = 8 << 20;
+
 export class MemoryAccount implements MemoryCharge {
   private chargedBytes = 0;
   /** The tasks' anonymous and shared memory, as last measured. */
@@ -65,11 +73,12 @@ export class MemoryAccount implements MemoryCharge {
     return this.chargedBytes + this.tasksBytes;
   }
 
-  /** Pages of the memory filesystems: past the limit they fail, as a full tmpfs does. */
+  /** Pages of the memory filesystems: past the limit (less the tasks' reserve) they fail, as a full tmpfs does. */
   tryCharge(bytes: number): boolean {
-    if (this.usage + bytes > this.limit) {
+    const room = this.limit - Math.min(this.limit / 8, MAX_TASK_RESERVE);
+    if (this.usage + bytes > room) {
       this.pressure?.(false);
-      if (this.usage + bytes > this.limit) return false;
+      if (this.usage + bytes > room) return false;
     }
     this.chargedBytes += bytes;
     return true;
