@@ -51,6 +51,10 @@ export interface BundleOptions {
   extraCaps?: string[];
   /** linux.resources.pids.limit */
   pidsLimit?: number;
+  /** linux.resources.memory.limit, in bytes */
+  memoryLimit?: number;
+  /** process.rlimits beyond RLIMIT_NOFILE */
+  rlimits?: { type: string; hard: number; soft: number }[];
 }
 
 /** Writes DIR/config.json for the rootfs at DIR/rootfs. */
@@ -65,7 +69,7 @@ export function writeConfig(dir: string, options: BundleOptions): void {
       env: options.env ?? ['PATH=/bin', 'TERM=dumb'],
       cwd: options.cwd ?? '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [] },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }, ...(options.rlimits ?? [])],
     },
     root: { path: 'rootfs', readonly: options.readonly ?? false },
     hostname: options.hostname ?? 'tssc-e2e',
@@ -75,7 +79,10 @@ export function writeConfig(dir: string, options: BundleOptions): void {
     ],
     linux: {
       namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }],
-      ...(options.pidsLimit ? { resources: { pids: { limit: options.pidsLimit } } } : {}),
+      resources: {
+        ...(options.pidsLimit ? { pids: { limit: options.pidsLimit } } : {}),
+        ...(options.memoryLimit ? { memory: { limit: options.memoryLimit } } : {}),
+      },
     },
   };
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
