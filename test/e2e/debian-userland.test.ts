@@ -112,6 +112,14 @@ describe.skipIf(skipReason !== undefined)('a Debian userland under tssc run, com
     expect(reference.stdout).toContain('exec from a forked child\nchild exit 0\n');
   });
 
+  it('enforces bash\'s ulimit -v, -d, -f and -t as the kernel does: MemoryError, SIGXFSZ and EFBIG, SIGXCPU', () => {
+    const reference = sameAsChroot(['/bin/bash', '-c', script('ulimit.sh')]);
+    expect(reference.status).toBe(0);
+    expect(reference.stdout).toContain('MemoryError\n104857600\nMemoryError\nhead 153\nf: 10240 bytes\n');
+    expect(reference.stdout).toContain('OSError: [Errno 27] File too large: \'g\'\ng: 10240 bytes\n');
+    expect(reference.stdout).toContain('cpu 152\n');
+  });
+
   it('streams large data through pipelines and lists big trees: sort, gzip, tee, find, xargs -P, tar', () => {
     const reference = sameAsChroot(['/bin/bash', '-c', script('pipelines.sh')], 'first line\nsecond line\n');
     expect(reference.status).toBe(0);
