@@ -90,6 +90,13 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('linux.resources.memory.limit',
     });
   }
 
+  it('keeps linux.resources.pids.limit: a fork past it fails with EAGAIN', () => {
+    const result = run('for i in 1 2 3 4 5 6; do sleep 1 & done; wait; echo unreachable', 'root', { pidsLimit: 4 });
+    expect(result.stderr).toBe("sh: can't fork: Resource temporarily unavailable\n");
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(2);
+  });
+
   it('shows the limit as the memory of the machine (/proc/meminfo, sysinfo)', () => {
     const result = run('head -1 /proc/meminfo; free | sed -n 2p', 'root');
     const [meminfo, free] = result.stdout.split('\n');

@@ -70,6 +70,11 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('resource limits and brk', () =
     });
   }
 
+  it('the spec\'s RLIMIT_CPU ends a spinning init with SIGXCPU (exit 152, as under runc)', () => {
+    writeConfig(dir, { args: ['sh', '-c', 'while :; do :; done'], rlimits: [{ type: 'RLIMIT_CPU', soft: 1, hard: 2 }] });
+    expect(tsscRun(dir)).toEqual({ status: 152, stdout: '', stderr: '' });
+  });
+
   it('busybox tac, and ulimit -v, -f and -t in busybox sh, as on the host', () => {
     const script = [
       'seq 1 200000 > numbers; tac numbers | head -2; echo "tac $?"',
