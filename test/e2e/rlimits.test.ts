@@ -2,8 +2,8 @@
 // run natively: brk and sbrk, RLIMIT_AS, RLIMIT_DATA, RLIMIT_FSIZE (SIGXFSZ, EFBIG, the
 // partial write), RLIMIT_CPU and prlimit on a child, static and dynamic, as root and as
 // nobody; busybox sh's tac and ulimit as on the host.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX, REPO, hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, scratchDir, tsscRun, worldReadableCopy, writeConfig } from './busybox-bundle.js';
@@ -69,6 +69,30 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('resource limits and brk', () =
       expect(tsscRun(dir, [], { tsscDir: copy!, asUser: NOBODY, stateDir: path.join(dir, 'states', name) })).toEqual(reference);
     });
   }
+
+  it('sets what the sandbox sets on the host process, never above tssc\'s own hard limits', async () => {
+    // The sandbox sets its CPU limit to 1000 s, past tssc's hard 100 s, and lowers its
+    // address space; the host keeps 100 s (tssc runs as root here: the host would take
+    // more), takes the lower AS, and holds RLIMIT_DATA at the memory limit (plus the
+    // loader's 8 MiB stack).
+    writeConfig(dir, {
+      args: ['sh', '-c', 'ulimit -t 1000 && ulimit -v 500000 && echo "$(ulimit -t) $(ulimit -v)" && read line'],
+      memoryLimit: 64 << 20,
+    });
+    const tssc = spawn('prlimit', ['--cpu=100:100', process.execPath, path.join(REPO, 'bin', 'tssc.js'), '--root', path.join(dir, 'state'), 'run', '--bundle', dir, `rlimits-host-${process.pid}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const seen = await new Promise<string>((resolve) => tssc.stdout.once('data', (data: Buffer) => resolve(data.toString())));
+    const limits = execFileSync('pgrep', ['-P', String(tssc.pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((pid) => readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    tssc.stdin.end('go\n');
+    await new Promise((resolve) => tssc.once('exit', resolve));
+    expect(seen).toBe('1000 500000\n');
+    expect(limits).toHaveLength(1);
+    expect(limits[0]).toMatch(/^Max cpu time +100 +100 +seconds/m);
+    expect(limits[0]).toMatch(new RegExp(`^Max address space +${500000 * 1024} +${500000 * 1024} +bytes`, 'm'));
+    expect(limits[0]).toMatch(new RegExp(`^Max data size +${72 << 20} +${72 << 20} +bytes`, 'm'));
+  });
 
   it('the spec\'s RLIMIT_CPU ends a spinning init with SIGXCPU (exit 152, as under runc)', () => {
     writeConfig(dir, { args: ['sh', '-c', 'while :; do :; done'], rlimits: [{ type: 'RLIMIT_CPU', soft: 1, hard: 2 }] });
