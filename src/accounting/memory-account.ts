@@ -31,6 +31,8 @@ export class MemoryAccount implements MemoryCharge {
   private chargedBytes = 0;
   /** The tasks' anonymous and shared memory, as last measured. */
   tasksBytes = 0;
+  /** Processes the limit's OOM killer ended (memory.events' oom_kill). */
+  oomKills = 0;
   /**
    * The sandbox is at its limit (the sentry's memory monitor answers): measure the tasks'
    * memory exactly now, and with reclaim, end the task using the most if it is still past

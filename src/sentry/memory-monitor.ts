@@ -203,6 +203,7 @@ export class MemoryMonitor {
     if (!victim) return;
     this.victim = victim;
     this.victims.add(victim);
+    this.account.oomKills++;
     this.account.tasksBytes -= most;
     this.sandbox.signalGroup(victim, SIG.KILL, OUTSIDE_SENDER);
   }

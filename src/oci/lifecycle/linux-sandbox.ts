@@ -85,7 +85,8 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
   // One account for everything the sandbox's memory limit covers.
   const memory = new MemoryAccount(memoryLimit && memoryLimit > 0 ? memoryLimit : Infinity);
   const registry = new Registry();
-  const synthetic = registerSyntheticFilesystems(registry, { providers, jobControl: providers, memory });
+  const pidsLimit = spec.linux?.resources?.pids?.limit;
+  const synthetic = registerSyntheticFilesystems(registry, { providers, jobControl: providers, memory, ...(pidsLimit ? { pidsLimit } : {}) });
   registry.setFifo((node, flags, ctx) => openFifo(node, flags, ctx, memory.buffers));
   const vfs = createVfs({
     spec,
@@ -131,7 +132,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         memory,
         onSessionEnd: (sid) => synthetic.ptys.hangupSession(sid),
         ...(options.observer ? { observer: options.observer } : {}),
-        ...(spec.linux?.resources?.pids?.limit ? { maxTasks: spec.linux.resources.pids.limit } : {}),
+        ...(pidsLimit ? { maxTasks: pidsLimit } : {}),
         wasm: {
           table: wasiPreview1Table,
           ...(memoryLimit ? { memoryLimitBytes: memoryLimit } : {}),
