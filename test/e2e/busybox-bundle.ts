@@ -55,6 +55,8 @@ export interface BundleOptions {
   memoryLimit?: number;
   /** process.rlimits beyond RLIMIT_NOFILE */
   rlimits?: { type: string; hard: number; soft: number }[];
+  /** Mounts after /proc and /dev. */
+  mounts?: { destination: string; type: string; source: string; options?: string[] }[];
 }
 
 /** Writes DIR/config.json for the rootfs at DIR/rootfs. */
@@ -76,6 +78,7 @@ export function writeConfig(dir: string, options: BundleOptions): void {
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      ...(options.mounts ?? []),
     ],
     linux: {
       namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }],

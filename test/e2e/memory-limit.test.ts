@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, scratchDir, tsscRun, worldReadableCopy, writeConfig, type RunResult } from './busybox-bundle.js';
+import { REPO, hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, scratchDir, tsscRun, worldReadableCopy, writeConfig, type BundleOptions, type RunResult } from './busybox-bundle.js';
 
 const FIXTURES = path.join(REPO, 'test', 'e2e', 'fixtures');
 const LIMIT_MIB = 64;
@@ -35,7 +35,7 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('linux.resources.memory.limit',
   afterAll(() => removeDir(dir));
 
   /** Runs script under a 64 MiB limit as user; the result and the sentry's peak resident set in KiB. */
-  function run(script: string, user: 'root' | 'nobody', extra: { pidsLimit?: number } = {}): RunResult & { sentryKb: number } {
+  function run(script: string, user: 'root' | 'nobody', extra: Pick<BundleOptions, 'pidsLimit' | 'mounts'> = {}): RunResult & { sentryKb: number } {
     writeConfig(dir, { args: ['sh', '-c', script], memoryLimit: LIMIT_MIB << 20, ...extra });
     const out = path.join(dir, 'out', `peak-${runs++}`);
     const result = tsscRun(dir, [], {
@@ -102,5 +102,20 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('linux.resources.memory.limit',
     const [meminfo, free] = result.stdout.split('\n');
     expect(meminfo).toBe(`MemTotal:       ${String(LIMIT_MIB * 1024).padStart(8)} kB`);
     expect(free?.split(/\s+/)[1]).toBe(String(LIMIT_MIB * 1024));
+  });
+
+  it('shows its limits, usage and OOM kills in a spec\'s cgroup mount, as cgroup2', () => {
+    const script = [
+      'cd /sys/fs/cgroup; cat cgroup.controllers memory.max pids.max cgroup.procs',
+      'memfill bomb 24 8 64',
+      'grep oom_kill memory.events',
+      'grep " /sys/fs/cgroup " /proc/self/mountinfo | cut -d" " -f5,8',
+      'test "$(cat memory.current)" -lt $((64 << 20)) && echo "memory.current under the limit"',
+    ].join('\n');
+    const result = run(script, 'root', { pidsLimit: 64, mounts: [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro'] }] });
+    const killed = /^killed (\d+) /m.exec(result.stdout)?.[1];
+    expect(result.stdout).toBe(
+      `memory pids\n${LIMIT_MIB << 20}\n64\n1\n2\nkilled ${killed} refused 0 alive ${24 - Number(killed)}\noom_kill ${killed}\n/sys/fs/cgroup cgroup2\nmemory.current under the limit\n`,
+    );
   });
 });
