@@ -70,6 +70,14 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('resource limits and brk', () =
     });
   }
 
+  it('brk (static) starts right after the bss under setarch -R (ADDR_NO_RANDOMIZE), as natively', () => {
+    const binary = path.join(rootfs, 'bin', 'brk-static');
+    const native = spawnSync('setarch', ['x86_64', '-R', binary], { encoding: 'utf8' });
+    expect(native.stdout).toContain('start_brk right after the bss: yes\n');
+    writeConfig(dir, { args: ['/bin/brk-static'] });
+    expect(tsscRun(dir, [], { wrapper: ['setarch', 'x86_64', '-R'] })).toEqual({ status: native.status, stdout: native.stdout, stderr: native.stderr });
+  });
+
   it('sets what the sandbox sets on the host process, never above tssc\'s own hard limits', async () => {
     // The sandbox sets its CPU limit to 1000 s, past tssc's hard 100 s, and lowers its
     // address space; the host keeps 100 s (tssc runs as root here: the host would take
