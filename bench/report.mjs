@@ -2,8 +2,11 @@
 // intercepted syscall, as plain text for the terminal and as Markdown for docs/benchmarks.md.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const BEGIN = '<!-- bench:begin (written by bench/run.mjs --write) -->';
-const END = '<!-- bench:end -->';
+/** The markers of a results block written by SCRIPT (bench/run.mjs, bench/containerd.mjs ...). */
+const markers = (script) => {
+  const name = script === 'run.mjs' ? 'bench' : `bench-${script.replace(/\.mjs$/, '')}`;
+  return { begin: `<!-- ${name}:begin (written by bench/${script} --write) -->`, end: `<!-- ${name}:end -->` };
+};
 
 export const median = (xs) => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -64,8 +67,9 @@ export function errorNotes(results) {
   );
 }
 
-/** Replaces the results block of FILE (between the markers) with MARKDOWN; appends it if absent. */
-export function writeResults(file, markdown) {
+/** Replaces the results block of FILE written by SCRIPT (between its markers) with MARKDOWN; appends it if absent. */
+export function writeResults(file, markdown, script = 'run.mjs') {
+  const { begin: BEGIN, end: END } = markers(script);
   const block = `${BEGIN}\n${markdown}\n${END}`;
   let text;
   try {

@@ -4,7 +4,9 @@
 // syscall (../shared/bench/traceloop.c). Medians of N rounds, sandboxes interleaved inside
 // each round so that load on the (shared) machine hits them alike.
 //
-// usage: node bench/run.mjs [--rounds N] [--quick] [--only tssc,native] [--write docs/benchmarks.md]
+// usage: node bench/run.mjs [--rounds N] [--quick] [--only tssc,native] [--workloads getppid,open]
+//                           [--baseline DIR]... [--shared-bench DIR] [--write docs/benchmarks.md]
+//   --baseline DIR: another built checkout (an older commit), run as `tssc@DIR's name` beside this one
 // needs: `npm run build`, gcc, busybox-static; proot and runsc where installed; root for runsc.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,17 +20,21 @@ import { sandboxes } from './sandboxes.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(benchDir, '..');
-const sharedBench = path.resolve(repo, '..', 'shared', 'bench');
 
 const { values: options } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
+    workloads: { type: 'string' },
     write: { type: 'string' },
+    baseline: { type: 'string', multiple: true, default: [] },
+    // ../shared/bench beside the checkout (sysbench.c, traceloop.c); a worktree elsewhere names it.
+    'shared-bench': { type: 'string', default: path.resolve(repo, '..', 'shared', 'bench') },
   },
 });
 const rounds = Number(options.rounds);
+const sharedBench = path.resolve(options['shared-bench']);
 // Iterations per run: sandboxed runs trap every call, so they get fewer than native.
 const scale = options.quick ? 0.1 : 1;
 const iterations = (native, sandboxed) => (name) => Math.max(1, Math.round((name === 'native' ? native : sandboxed) * scale));
@@ -49,7 +55,7 @@ const SHELL_WORKLOAD = [
  * @typedef {{name: string, unit: 'us/op'|'ms/run', bundle: 'static'|'python', needs?: string, argv(sandbox: string): string[]}} Workload
  */
 /** @type {Workload[]} */
-const WORKLOADS = [
+const ALL_WORKLOADS = [
   ...[
     ['getppid', 2_000_000, 20_000, []],
     ['open', 200_000, 5_000, ['/bin/busybox']],
@@ -70,6 +76,8 @@ const WORKLOADS = [
   { name: 'python3 -c pass', unit: 'ms/run', bundle: 'python', needs: 'dynamic ELF loading', argv: () => ['/usr/bin/python3', '-c', 'pass'] },
   { name: 'startup (/bin/true)', unit: 'ms/run', bundle: 'static', argv: () => ['/bin/true'] },
 ];
+const chosenWorkloads = options.workloads?.split(',');
+const WORKLOADS = ALL_WORKLOADS.filter((w) => !chosenWorkloads || chosenWorkloads.includes(w.name));
 
 /** ns per op from sysbench's "MODE N NS" line, or the wall time of the whole run in ms. */
 function metric(workload, outcome) {
@@ -103,12 +111,11 @@ try {
   const startedAt = new Date();
   const loadBefore = load();
   const staticB = staticBundle(work, sharedBench, benchDir);
-  const pythonB = await pythonBundle(work, repo);
-  const bundles = { static: staticB, python: pythonB };
+  const bundles = { static: staticB, python: WORKLOADS.some((w) => w.bundle === 'python') ? await pythonBundle(work, repo) : undefined };
   const traceloop = path.join(work, 'traceloop');
   execFileSync('gcc', ['-O2', '-o', traceloop, path.join(sharedBench, 'traceloop.c')]);
 
-  const all = sandboxes({ repo, stateDir: path.join(work, 'state') });
+  const all = sandboxes({ repo, stateDir: path.join(work, 'state'), baselines: options.baseline.map((dir) => path.resolve(dir)) });
   const only = options.only?.split(',');
   const chosen = all.filter((s) => !only || only.includes(s.name));
   for (const s of chosen.filter((s) => s.unavailable)) console.error(`${s.name}: ${s.unavailable}`);

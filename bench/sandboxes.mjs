@@ -40,9 +40,20 @@ function timed(argv, options = {}) {
   return { ms, stdout: result.stdout ?? '', error };
 }
 
-/** @returns {{name: string, unavailable?: string, run(bundle: {dir: string, rootfs: string}, argv: string[]): {ms: number, stdout: string, error?: string}}[]} */
-export function sandboxes({ repo, stateDir }) {
-  const tssc = path.join(repo, 'bin', 'tssc.js');
+/**
+ * baselines: other built checkouts of tssc (`--baseline DIR`), run side by side with this
+ * one as `tssc@NAME` to compare two commits in one run.
+ * @returns {{name: string, unavailable?: string, run(bundle: {dir: string, rootfs: string}, argv: string[]): {ms: number, stdout: string, error?: string}}[]}
+ */
+export function sandboxes({ repo, stateDir, baselines = [] }) {
+  const tsscOf = (checkout, name) => ({
+    name,
+    unavailable: existsSync(path.join(checkout, 'dist', 'cli', 'main.js')) ? undefined : `${checkout} is not built (npm run build)`,
+    run: (bundle, argv) => {
+      writeConfig(bundle.dir, bundle.rootfs, argv);
+      return timed([process.execPath, path.join(checkout, 'bin', 'tssc.js'), '--root', path.join(stateDir, name), 'run', '--bundle', bundle.dir, `bench-${process.pid}-${runCounter++}`]);
+    },
+  });
   const which = (program) => ['/usr/bin', '/usr/sbin', '/bin'].map((d) => path.join(d, program)).find((p) => existsSync(p));
   const inRootfs = (rootfs, argv) => argv.map((a) => (a.startsWith('/') ? path.join(rootfs, a) : a));
   return [
@@ -51,14 +62,8 @@ export function sandboxes({ repo, stateDir }) {
       // Same binaries, host kernel; sandbox paths are rewritten to the rootfs copy.
       run: (bundle, argv) => timed(inRootfs(bundle.rootfs, argv), { env: Object.fromEntries(ENV.map((e) => e.split('='))) }),
     },
-    {
-      name: 'tssc',
-      unavailable: existsSync(path.join(repo, 'dist', 'cli', 'main.js')) ? undefined : 'not built (npm run build)',
-      run: (bundle, argv) => {
-        writeConfig(bundle.dir, bundle.rootfs, argv);
-        return timed([process.execPath, tssc, '--root', path.join(stateDir, 'tssc'), 'run', '--bundle', bundle.dir, `bench-${process.pid}-${runCounter++}`]);
-      },
-    },
+    tsscOf(repo, 'tssc'),
+    ...baselines.map((checkout) => tsscOf(checkout, `tssc@${path.basename(checkout)}`)),
     {
       name: 'proot',
       unavailable: which('proot') ? undefined : 'proot is not installed (apt-get install proot)',

@@ -2,9 +2,14 @@
   "targets": [
     {
       "target_name": "tssc_ptrace",
-      "sources": ["src/tracer.c"],
+      "sources": ["src/tracer.c", "src/watchdog.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-pthread"],
       "libraries": ["-pthread"]
+    },
+    {
+      "target_name": "tssc_console",
+      "sources": ["src/console.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     },
     {
       "target_name": "tssc_stub",

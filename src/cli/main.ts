@@ -1,15 +1,16 @@
 // The tssc command line: global options as runc and runsc take them (containerd passes
 // --root, --log and --log-format before the command), then one command from COMMANDS.
-// Every failure ends as `tssc: <message>` on stderr and exit code 1, usage errors included,
-// as with runc.
+// Every failure ends as `tssc: <message>` on stderr, an error entry in --log, and exit
+// code 1, usage errors included, as with runc.
 import { Command, CommanderError, Option } from 'commander';
 import { isSysError } from '../abi/errno.js';
 import { TsscError } from '../oci/errors.js';
 import { COMMANDS } from './commands.js';
 import { storeFor, type CliContext, type GlobalOptions } from './context.js';
+import { scanLogOptions, touchLog } from './global-log-options.js';
 import { createLogger, type Logger } from './logger.js';
+import { VERSION } from './version.js';
 
-export const VERSION = '0.1.0';
 export const EXIT_FAILURE = 1;
 
 export interface MainIo {
@@ -25,29 +26,41 @@ const processIo: MainIo = {
 /** Runs tssc with a full argv (node, script, args...) and returns the exit code. */
 export async function main(argv: readonly string[], io: MainIo = processIo): Promise<number> {
   const program = buildProgram(io);
+  const logOptions = scanLogOptions(argv.slice(2));
   let exitCode = 0;
   let logger: Logger | undefined;
   const context: CliContext = {
     globals: () => globalOptions(program),
     stdout: io.stdout,
     stderr: io.stderr,
-    log: () => (logger ??= loggerFor(globalOptions(program), io)),
+    log: () =>
+      (logger ??= createLogger({
+        ...(logOptions.file !== undefined && { file: logOptions.file }),
+        format: logOptions.format,
+        debug: program.opts<{ debug?: boolean }>().debug === true,
+        stderr: io.stderr,
+      })),
     store: () => storeFor(globalOptions(program)),
     setExitCode: (code) => {
       exitCode = code;
     },
+    self: [process.execPath, ...process.execArgv, argv[1] ?? ''],
   };
   for (const register of COMMANDS) register(program, context);
 
   try {
+    if (logOptions.file !== undefined) touchLog(logOptions.file);
     await program.parseAsync([...argv]);
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version end here too, with their own exit code 0.
-      return error.exitCode === 0 ? 0 : EXIT_FAILURE;
+      // Help and version end here too, with their own exit code 0; commander has already
+      // printed a usage error on stderr.
+      if (error.exitCode === 0) return 0;
+      logFailure(error.message.replace(/^error: /, ''), context, logOptions.file);
+      return EXIT_FAILURE;
     }
-    report(error, context, io);
+    report(error, context, io, logOptions.file);
     return EXIT_FAILURE;
   }
 }
@@ -61,6 +74,10 @@ function buildProgram(io: MainIo): Command {
     .addOption(new Option('--log <file>', 'log file (default: stderr)'))
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
     .option('--debug', 'log debug messages')
+    // Accepted as runc accepts them: tssc uses no cgroups and needs no privilege anyway.
+    .option('--systemd-cgroup', 'accepted for runc compatibility (tssc uses no cgroups)')
+    .addOption(new Option('--rootless <value>', 'accepted for runc compatibility (tssc needs no privilege)').choices(['true', 'false', 'auto']))
+    .addOption(new Option('--criu <path>', 'accepted for runc compatibility (no checkpoints)').hideHelp())
     .enablePositionalOptions()
     .exitOverride()
     .showSuggestionAfterError(true)
@@ -84,32 +101,26 @@ function globalOptions(program: Command): GlobalOptions {
   };
 }
 
-function loggerFor(globals: GlobalOptions, io: MainIo): Logger {
-  return createLogger({
-    ...(globals.log !== undefined && { file: globals.log }),
-    format: globals.logFormat,
-    debug: globals.debug,
-    stderr: io.stderr,
-  });
-}
-
 /** What failed, in words: Errors and the sentry's SysErrors (not Errors: stackless) carry a message. */
 function messageOf(error: unknown): string {
   if (error instanceof Error || isSysError(error)) return error.message;
   return String(error);
 }
 
-function report(error: unknown, context: CliContext, io: MainIo): void {
+function report(error: unknown, context: CliContext, io: MainIo, logFile: string | undefined): void {
   const message = messageOf(error);
-  const globals = context.globals();
   // A TsscError is meant for users; anything else is a tssc bug and shows its stack with --debug.
-  const detail = !(error instanceof TsscError) && globals.debug && error instanceof Error ? `\n${error.stack ?? ''}` : '';
+  const detail = !(error instanceof TsscError) && context.globals().debug && error instanceof Error ? `\n${error.stack ?? ''}` : '';
   io.stderr(`tssc: ${message}${detail}\n`);
-  if (globals.log !== undefined) {
-    try {
-      context.log().error(message);
-    } catch {
-      // An unwritable log file must not hide the error already printed.
-    }
+  logFailure(message, context, logFile);
+}
+
+/** The failure's entry in --log (the message is already on stderr). */
+function logFailure(message: string, context: CliContext, logFile: string | undefined): void {
+  if (logFile === undefined) return;
+  try {
+    context.log().error(message);
+  } catch {
+    // An unwritable log file must not hide the error already printed.
   }
 }

@@ -77,6 +77,13 @@ interface Addon {
   /** Starts the stop watcher thread; onStop runs on this thread after each armWatcher(). */
   watchStops(onStop: () => void): void;
   armWatcher(): void;
+  /**
+   * The watchdog (watchdog.c) watches those of signals that have a Node listener: once one
+   * came, graceMs without petWatchdog() ends the process with 128 + its number. 0 or -errno.
+   */
+  armWatchdog(signals: number[], graceMs: number): number;
+  disarmWatchdog(): void;
+  petWatchdog(): void;
 }
 
 /** The tracer: the addon plus the shared register buffer and stop record it fills. */

@@ -5,6 +5,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Problem } from './errors.js';
 import { describeValue } from './describe-value.js';
+import { seccompProblems } from './seccomp-profile.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -41,6 +42,7 @@ export function checkSemantics(file: string, config: unknown, bundleDir: string)
     }
   }
   checkNamespaces(config, add, requireAbsolute);
+  if (isObject(config.linux)) problems.push(...seccompProblems(file, config.linux.seccomp));
   return problems;
 }
 

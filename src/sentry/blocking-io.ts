@@ -4,11 +4,11 @@
 import { E, SysError } from '../abi/errno.js';
 import { O } from '../abi/linux-fcntl.js';
 import { POLL } from '../abi/linux-poll.js';
+import { SIG } from '../abi/linux-signal.js';
 import type { FileDescription } from '../vfs/api.js';
 import { withinFileSizeLimit } from './file-size-limit.js';
 import type { SyscallTask } from './syscall.js';
 
-const SIGPIPE = 13;
 
 function isNonBlocking(file: FileDescription): boolean {
   return (file.statusFlags & O.NONBLOCK) !== 0;
@@ -42,11 +42,24 @@ function readOnce(file: FileDescription, buf: Uint8Array, position?: number): nu
   }
 }
 
-async function readAfterWaits(task: SyscallTask, file: FileDescription, buf: Uint8Array, position?: number): Promise<number> {
-  for (;;) {
-    await task.waitReady(file, POLL.IN);
-    const n = readOnce(file, buf, position);
-    if (n !== undefined) return n;
+function readAfterWaits(task: SyscallTask, file: FileDescription, buf: Uint8Array, position?: number): Promise<number> {
+  return retryWhenReady(task, file, POLL.IN, () => readOnce(file, buf, position));
+}
+
+/**
+ * Retries attempt (undefined: it would still block) until it answers, waiting for file to
+ * be ready for events in between. A file can say it is ready and the attempt still get
+ * nowhere (an eventfd with room for 1 and a write of 2): then the next retry waits for the
+ * next change of the file's readiness, so no retry ever spins without a wait. progress
+ * counts what attempts have done so far (bytes of a write that goes in pieces).
+ */
+export async function retryWhenReady<T>(task: SyscallTask, file: FileDescription, events: number, attempt: () => T | undefined, progress: () => number = () => 0): Promise<T> {
+  for (let stalled = false; ; ) {
+    await (stalled ? task.waitChange(file, events) : task.waitReady(file, events));
+    const before = progress();
+    const result = attempt();
+    if (result !== undefined) return result;
+    stalled = progress() === before;
   }
 }
 
@@ -67,7 +80,7 @@ function writeOnce(task: SyscallTask, file: FileDescription, buf: Uint8Array, pr
     progress.done += file.write(buf.subarray(progress.done), position === undefined ? undefined : position + progress.done);
     if (progress.done === buf.length || isNonBlocking(file)) return progress.done;
   } catch (e) {
-    if (e instanceof SysError && e.errno === E.EPIPE) task.signalSelf(SIGPIPE);
+    if (e instanceof SysError && e.errno === E.EPIPE) task.signalSelf(SIG.PIPE);
     // A blocking writer waits for room however much went already; any other end
     // (an error, a non-blocking file) returns what was written, or the error.
     if (!wouldBlock(e) || isNonBlocking(file)) {
@@ -79,14 +92,11 @@ function writeOnce(task: SyscallTask, file: FileDescription, buf: Uint8Array, pr
 }
 
 async function writeAfterWaits(task: SyscallTask, file: FileDescription, buf: Uint8Array, progress: { done: number }, position?: number): Promise<number> {
-  for (;;) {
-    try {
-      await task.waitReady(file, POLL.OUT);
-    } catch (e) {
-      if (progress.done > 0) return progress.done;
-      throw e;
-    }
-    const finished = writeOnce(task, file, buf, progress, position);
-    if (finished !== undefined) return finished;
+  try {
+    return await retryWhenReady(task, file, POLL.OUT, () => writeOnce(task, file, buf, progress, position), () => progress.done);
+  } catch (e) {
+    // A signal ended a wait: what went already is the call's result.
+    if (progress.done > 0) return progress.done;
+    throw e;
   }
 }

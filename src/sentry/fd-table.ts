@@ -56,6 +56,8 @@ export class FdTable {
   private readonly entries = new Map<number, FdEntry>();
   /** No fd below this is free: where the lowest-free search starts. */
   private freeHint = 0;
+  /** Tasks using the table (clone with CLONE_FILES shares it); the last one to go closes every fd. */
+  private users = 1;
 
   /** The description behind fd, or EBADF. */
   get(fd: number): FileDescription {
@@ -138,6 +140,22 @@ export class FdTable {
     return copy;
   }
 
+  /** One more task uses the table (clone with CLONE_FILES): it is shared, not copied. */
+  share(): this {
+    this.users++;
+    return this;
+  }
+
+  /** A task using the table is gone (or has a copy of its own): the last one closes every fd. */
+  leave(): void {
+    if (--this.users === 0) this.closeAll();
+  }
+
+  /** Whether more than one task uses it. */
+  get shared(): boolean {
+    return this.users > 1;
+  }
+
   /** execve: closes every close-on-exec fd. */
   closeOnExec(): void {
     for (const [fd, entry] of [...this.entries]) {
@@ -145,7 +163,7 @@ export class FdTable {
     }
   }
 
-  /** The last task using the table went away: every fd is closed. */
+  /** Closes every fd (the end of a table's last user). */
   closeAll(): void {
     for (const [fd, entry] of [...this.entries]) this.remove(fd, entry);
   }

@@ -4,7 +4,7 @@
 import { PTRACE_EVENT, REG, STOP, type Tracer } from '../native/ptrace.js';
 import { piHandOnLocksOf, piOwnerDied, piStopWaiting } from './futex-pi.js';
 import { handRobustListToKernel } from './robust-futex.js';
-import { SIG } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
 import type { Task } from './task.js';
 
 /** si_code of an exit stop's siginfo. */

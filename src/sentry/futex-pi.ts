@@ -22,6 +22,7 @@
 
 import { E, ERESTARTNOINTR, ERESTARTSYS, SysError, fail, isSysError } from '../abi/errno.js';
 import { POLL } from '../abi/linux-poll.js';
+import { NR } from '../abi/linux-syscalls.js';
 import { loadTracer, REG } from '../native/ptrace.js';
 import type { Unsubscribe, Waitable } from '../vfs/api.js';
 import { FUTEX, FUTEX_CLOCK_REALTIME, FUTEX_CMD, FUTEX_CMD_MASK, FUTEX_PRIVATE_FLAG, PI_COMMANDS } from '../abi/linux-futex.js';
@@ -31,7 +32,6 @@ import type { EndingThread } from './robust-futex.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallResult, type SyscallTask } from './syscall.js';
 import { Task } from './task.js';
 
-const NR_FUTEX = 202n;
 /** FUTEX_WAKE_OP's encoded operation: *uaddr2 |= 1 << 31 (FUTEX_OP_OR with FUTEX_OP_OPARG_SHIFT). */
 const SET_WAITERS_OP = BigInt(((2 | 8) << 28) | (31 << 12)) & 0xffffffffn;
 
@@ -112,7 +112,7 @@ function freezeThenRetry(task: Task, addr: bigint): typeof RUN_ON_HOST {
     // The argument registers are the workload's again: back over the syscall
     // instruction with the call's number, so the thread makes the same call.
     regs[REG.rip] = regs[REG.rip]! - 2n;
-    return NR_FUTEX;
+    return BigInt(NR.futex);
   };
   return RUN_ON_HOST;
 }

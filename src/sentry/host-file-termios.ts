@@ -6,9 +6,10 @@
 import * as tty from 'node:tty';
 import { E, fail } from '../abi/errno.js';
 import { IOCTL, TERMIOS_SIZE, WINSIZE_SIZE } from '../abi/linux-ioctl.js';
-import { SIG } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
 import { LFLAG, VC, decodeTermios, decodeWinsize, defaultTermios, encodeTermios, encodeWinsize, type Termios, type Winsize } from '../abi/linux-termios.js';
 import type { UserMemory } from '../vfs/api.js';
+import { loadConsole } from '../native/console.js';
 
 /**
  * A terminal's job-control state: the session it is the controlling terminal of, and
@@ -34,7 +35,6 @@ export class HostTerminal implements JobControlTerminal {
   /** The host tty is in raw mode: its own ISIG is off, so the sentry raises the signals. */
   private rawOnHost = false;
   private windowSize: Winsize | undefined;
-  private sizeSource: tty.WriteStream | undefined;
 
   constructor(
     private readonly hostFd: number,
@@ -139,15 +139,13 @@ export class HostTerminal implements JobControlTerminal {
     return kept.length === chunk.length ? chunk : Buffer.from(kept);
   }
 
+  /** The size the sandbox set, else the host terminal's as it is now (it follows resizes). */
   private currentWindowSize(): Winsize {
     if (this.windowSize) return this.windowSize;
-    try {
-      this.sizeSource ??= new tty.WriteStream(this.hostFd);
-      const [cols, rows] = this.sizeSource.getWindowSize();
-      return { rows, cols, xpixel: 0, ypixel: 0 };
-    } catch {
-      // libuv could not open the terminal (it went away): no size to report.
-      fail(E.ENOTTY);
-    }
+    const size = loadConsole().windowSize(this.hostFd);
+    // The terminal went away: no size to report.
+    if (typeof size === 'number') fail(E.ENOTTY);
+    const [rows, cols] = size;
+    return { rows, cols, xpixel: 0, ypixel: 0 };
   }
 }

@@ -5,10 +5,14 @@
 // hard limits, so a sandbox with CAP_SYS_RESOURCE cannot raise what tssc itself was given;
 // RLIMIT_DATA never goes above the sandbox's memory limit either, a hard per-process bound
 // on the anonymous memory a task can have (the memory monitor bounds the sum). Files,
-// fds and everything else are the sentry's own to check. RLIMIT_CORE stays virtual: core
-// dumps never reach the host.
+// fds and everything else are the sentry's own to check. RLIMIT_CORE stays the sandbox's:
+// on the host it is 1, at which no core pattern dumps (core-dump.ts). RLIMIT_RTPRIO and
+// RLIMIT_NICE are the sandbox's too: on the host they are 0, so that, with no capability
+// (tracer.c), a call the host runs for the workload never gets a real-time policy or a nice
+// value below its own, whatever limits tssc itself has.
 
 import type { Tracer } from '../native/ptrace.js';
+import { hostCoreLimit } from './core-dump.js';
 import { STACK_SIZE } from './loader/load.js';
 import { RLIM_INFINITY, RLIMIT, type RlimitTable } from './rlimits.js';
 import type { Rlimit, Rlimits } from './syscall.js';
@@ -39,10 +43,12 @@ export class HostRlimits {
   /** The limits the sandbox's first process starts with: [resource, soft, hard] (-1 unlimited) for spawn. */
   initial(rlimits: RlimitTable): [number, number, number][] {
     const toHost = (v: bigint): number => (v >= BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(v));
-    return HOST_ENFORCED.map((resource) => {
+    const enforced = HOST_ENFORCED.map((resource): [number, number, number] => {
       const { cur, max } = this.hostValue(resource, rlimits.get(resource));
       return [resource, toHost(cur), toHost(max)];
     });
+    const core = hostCoreLimit(rlimits.get(RLIMIT.CORE));
+    return [...enforced, [RLIMIT.CORE, toHost(core.cur), toHost(core.max)], [RLIMIT.RTPRIO, 0, 0], [RLIMIT.NICE, 0, 0]];
   }
 
   /** group's limits as its tasks and prlimit64 see them: setting one also sets it on its host process. */

@@ -4,6 +4,7 @@
 
 import { E, fail } from '../abi/errno.js';
 import { SIGINFO_SIZE, SIGSET_SIZE } from '../abi/linux-signal.js';
+import { NR } from '../abi/linux-syscalls.js';
 import { REG, type Tracer } from '../native/ptrace.js';
 import { setAwaitedSignals, type HostSignalCalls } from './masked-waits.js';
 import { scratchBelowStack } from './memory.js';
@@ -11,7 +12,6 @@ import { showSiginfo } from './signal-senders.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallTask } from './syscall.js';
 import type { Task } from './task.js';
 
-const NR_PPOLL = 271n;
 
 /** What the calls use of the ptrace sandbox. */
 export interface TracedTasks {
@@ -36,7 +36,7 @@ export class PtraceSignalCalls implements HostSignalCalls {
     const data = Buffer.alloc(24);
     data.writeBigUInt64LE(BigInt.asUintN(64, mask), 16);
     task.mem.write(scratch, data);
-    regs[REG.orig_rax] = NR_PPOLL;
+    regs[REG.orig_rax] = BigInt(NR.ppoll);
     regs[REG.rdi] = 0n;
     regs[REG.rsi] = 0n;
     regs[REG.rdx] = scratch;

@@ -3,7 +3,8 @@
 // kernel stops and resumes the real processes; their real parent is the sentry, so the
 // virtual parent is told here.
 
-import { SA, SIG } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
+import { SA } from './signals.js';
 import type { ThreadGroup } from './thread-group.js';
 
 export const WAIT = { NOHANG: 1, UNTRACED: 2, EXITED: 4, CONTINUED: 8, NOWAIT: 0x01000000 } as const;

@@ -24,7 +24,7 @@ import { performance } from 'node:perf_hooks';
 import type { MemoryAccount } from '../accounting/memory-account.js';
 import { readHostProc } from './host-proc.js';
 import { OUTSIDE_SENDER, type SignalSender } from './signal-senders.js';
-import { SIG } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
 import type { ThreadGroup } from './thread-group.js';
 
 const PAGE_BYTES = 4096;

@@ -1,19 +1,21 @@
 // getpriority/setpriority over the sandbox's tasks. The host kernel would read "who" as a
 // host pid, process group or uid and reach processes outside the sandbox (PRIO_USER 0 of
 // a root sentry is every root process), so the sentry picks the tasks itself and sets
-// the nice value of their host threads.
+// the nice value of their host threads. Unlike a real-time policy (scheduling.ts), a nice
+// value is a fair-share weight that leaves every host task its share, so it reaches the
+// host thread once the sandbox's rules (RLIMIT_NICE, CAP_SYS_NICE) allow it; a host that
+// refuses it (tssc unprivileged) makes the call fail with EACCES.
 
 import { getPriority as hostNice, setPriority as setHostNice } from 'node:os';
 import { E, fail, SysError } from '../abi/errno.js';
+import { CAP } from '../abi/linux-capability.js';
+import { NICE_MAX, NICE_MIN } from '../abi/linux-sched.js';
 import { hasCapability } from './credentials.js';
 import { RLIMIT } from './rlimits.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
 export const PRIO = { PROCESS: 0, PGRP: 1, USER: 2 } as const;
-const CAP_SYS_NICE = 23;
-const NICE_MIN = -20;
-const NICE_MAX = 19;
 
 /** The tasks (threads) "which" and "who" name, as Linux's getpriority/setpriority read them. */
 export function priorityTargets(caller: Task, groups: readonly ThreadGroup[], which: number, who: number): Task[] {
@@ -32,7 +34,8 @@ export function priorityTargets(caller: Task, groups: readonly ThreadGroup[], wh
       return groups.filter((g) => g.pgid === pgid).flatMap((g) => live(g.tasks));
     }
     case PRIO.USER: {
-      const uid = who === 0 ? caller.creds.ruid : who;
+      // who is a uid_t here: uids past 2^31 come as negative ints.
+      const uid = who === 0 ? caller.creds.ruid : who >>> 0;
       return groups.filter((g) => g.creds.ruid === uid).flatMap((g) => live(g.tasks));
     }
     default:
@@ -54,30 +57,40 @@ export function setNice(caller: Task, targets: readonly Task[], requested: numbe
   let error: number | undefined;
   for (const target of targets) {
     const them = target.creds;
-    if (them.ruid !== me.euid && them.euid !== me.euid && !hasCapability(me, CAP_SYS_NICE)) {
+    if (them.ruid !== me.euid && them.euid !== me.euid && !hasCapability(me, CAP.SYS_NICE)) {
       error = E.EPERM;
       continue;
     }
-    if (nice < niceOf(target) && !mayLowerNice(caller, target, nice)) {
+    // Linux's can_nice: RLIMIT_NICE allows it, or CAP_SYS_NICE.
+    if (nice < niceOf(target) && !isNiceReduction(target, nice) && !hasCapability(me, CAP.SYS_NICE)) {
       error = E.EACCES;
       continue;
     }
     try {
-      setHostNice(target.hostTid, nice);
-    } catch {
-      // The thread ended meanwhile, or the host refuses a nice value the sandbox allows.
-      error = E.EACCES;
+      applyNice(target, nice);
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      error = e.errno;
     }
   }
   if (error !== undefined) throw new SysError(error);
 }
 
-/** Linux's can_nice: RLIMIT_NICE allows 20 - nice, or CAP_SYS_NICE. */
-function mayLowerNice(caller: Task, target: Task, nice: number): boolean {
-  return BigInt(20 - nice) <= target.rlimits.get(RLIMIT.NICE).cur || hasCapability(caller.creds, CAP_SYS_NICE);
+/** Linux's is_nice_reduction: the target's RLIMIT_NICE allows nice (as 20 - nice). */
+export function isNiceReduction(target: Task, nice: number): boolean {
+  return BigInt(20 - nice) <= target.rlimits.get(RLIMIT.NICE).cur;
 }
 
-function niceOf(task: Task): number {
+/** Sets the host thread's nice value; EACCES when it ended or the host refuses one the sandbox allows. */
+export function applyNice(task: Task, nice: number): void {
+  try {
+    setHostNice(task.hostTid, nice);
+  } catch {
+    fail(E.EACCES);
+  }
+}
+
+export function niceOf(task: Task): number {
   try {
     return hostNice(task.hostTid);
   } catch {

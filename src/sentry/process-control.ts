@@ -4,43 +4,38 @@
 import { E, fail, isSysError } from '../abi/errno.js';
 import { REG } from '../native/ptrace.js';
 import { makedev, MS, S, type FileDescription, type Location } from '../vfs/api.js';
-import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE, hasCapability, fsCredentials } from './credentials.js';
+import { CAP } from '../abi/linux-capability.js';
+import { CLONE } from '../abi/linux-clone.js';
+import { MAP, PROT } from '../abi/linux-mman.js';
+import { NR } from '../abi/linux-syscalls.js';
+import { hasCapability, fsCredentials, staysDumpable } from './credentials.js';
 import { prepareProgram } from './loader/image.js';
+import { fsSharedWithAnotherProcess, withExecCredentials } from './exec-credentials.js';
 import { RLIMIT } from './rlimits.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
+import { runRewritten } from './rewritten-call.js';
+import { schedulingOf, setScheduling } from './scheduling.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
 import { mapHostFile } from './shared-mappings.js';
 import { scratchBelowStack } from './memory.js';
 import { readWasmProgram, type LocatedWasmProgram } from './wasm/program.js';
 import { WasmTask } from './wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
-import { isValidSignal, SIG } from './signals.js';
-import { RUN_ON_HOST, type ChildState, type ProcessControl, type Rlimits, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
+import { SIG } from '../abi/linux-signal.js';
+import { isValidSignal } from './signals.js';
+import { RUN_ON_HOST, type ChildState, type MemoryLocks, type ProcessControl, type Rlimits, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import { releaseFutexesOf } from './futex-exit.js';
 import type { HostSignalCalls } from './masked-waits.js';
 import { addTimes, readHostPeakRssKb, readHostStat, zeroTimes, type CpuTimes } from './cpu-times.js';
 
-export const CLONE = {
-  VM: 0x100n, FS: 0x200n, FILES: 0x400n, SIGHAND: 0x800n, PIDFD: 0x1000n, PTRACE: 0x2000n,
-  VFORK: 0x4000n, PARENT: 0x8000n, THREAD: 0x10000n, NEWNS: 0x20000n, SYSVSEM: 0x40000n,
-  SETTLS: 0x80000n, PARENT_SETTID: 0x100000n, CHILD_CLEARTID: 0x200000n, DETACHED: 0x400000n,
-  UNTRACED: 0x800000n, CHILD_SETTID: 0x1000000n, NEWCGROUP: 0x2000000n, NEWUTS: 0x4000000n,
-  NEWIPC: 0x8000000n, NEWUSER: 0x10000000n, NEWPID: 0x20000000n, NEWNET: 0x40000000n, IO: 0x80000000n,
-} as const;
 const CLONE_NEW_ANY = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
-const NR_CLONE = 56n;
-const NR_EXECVE = 59n;
-const CAP_KILL = 5;
 const PAGE = 4096n;
 const O_WRONLY = 1;
 const O_RDWR = 2;
-const PROT_WRITE = 2;
-const PROT_EXEC = 4;
 /** /dev/zero: a shared mapping of it is shared anonymous memory. */
 const DEV_ZERO = makedev(1, 5);
-const MAP = { SHARED: 0x01, PRIVATE: 0x02, SHARED_VALIDATE: 0x03, TYPE: 0x0f, ANONYMOUS: 0x20 } as const;
 
 export class TaskProcess implements ProcessControl {
   constructor(
@@ -134,7 +129,7 @@ export class TaskProcess implements ProcessControl {
   }
 
   clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint): typeof RUN_ON_HOST {
-    if (flags & CLONE_NEW_ANY) fail(hasCapability(this.task.creds, CAP_SYS_ADMIN) ? E.EINVAL : E.EPERM);
+    if (flags & CLONE_NEW_ANY) fail(hasCapability(this.task.creds, CAP.SYS_ADMIN) ? E.EINVAL : E.EPERM);
     if (flags & (CLONE.PIDFD | CLONE.PTRACE | CLONE.UNTRACED)) fail(E.EINVAL);
     if ((flags & CLONE.THREAD) && !(flags & CLONE.SIGHAND)) fail(E.EINVAL);
     if ((flags & CLONE.SIGHAND) && !(flags & CLONE.VM)) fail(E.EINVAL);
@@ -144,7 +139,7 @@ export class TaskProcess implements ProcessControl {
     let hostFlags = flags & ~(CLONE.CHILD_SETTID | CLONE.PARENT_SETTID);
     if (!(flags & CLONE.THREAD)) hostFlags |= CLONE.PARENT;
     const regs = this.sandbox.tracer.regs;
-    regs[REG.orig_rax] = NR_CLONE;
+    regs[REG.orig_rax] = BigInt(NR.clone);
     regs[REG.rdi] = hostFlags;
     regs[REG.rsi] = stack;
     regs[REG.rdx] = parentTid;
@@ -163,16 +158,43 @@ export class TaskProcess implements ProcessControl {
   }
 
   forThread(tid: number, mayAccess: (caller: TaskCredentials, target: TaskCredentials) => boolean): typeof RUN_ON_HOST {
+    const target = this.thread(tid);
+    if (!mayAccess(this.task.creds, target.creds)) fail(E.EPERM);
+    return this.runRewritten([BigInt(target.hostTid)]);
+  }
+
+  runRewritten(args: readonly (bigint | Uint8Array | undefined)[], finish?: (hostResult: bigint) => SyscallResult): typeof RUN_ON_HOST {
+    return runRewritten(this.sandbox.tracer, this.task, args, finish);
+  }
+
+  /** A live task of the sandbox by virtual tid (0: the caller), as the sched_* calls find it. */
+  private thread(tid: number): Task {
     if (tid < 0) fail(E.EINVAL);
     const target = tid === 0 ? this.task : this.sandbox.taskByTid(tid);
     if (!target || target.exited || target.wasmSignal) fail(E.ESRCH);
-    if (!mayAccess(this.task.creds, target.creds)) fail(E.EPERM);
-    const regs = this.sandbox.tracer.regs;
-    regs[REG.rdi] = BigInt(target.hostTid);
-    if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
-    // The hook makes the sentry put the workload's own rdi back at the syscall exit.
-    this.task.exitHook = (result) => result;
-    return RUN_ON_HOST;
+    return target;
+  }
+
+  hostTidInProcess(tid: number): number | undefined {
+    const target = this.sandbox.taskByTid(tid);
+    return target && target.group === this.group && !target.exited && !target.wasmSignal ? target.hostTid : undefined;
+  }
+
+  hostPidOf(pid: number): number | undefined {
+    const group = this.sandbox.groupByPid(pid);
+    return group && !group.zombie && [...group.tasks].some((t) => !t.wasmSignal) ? group.hostPid : undefined;
+  }
+
+  getScheduling(tid: number): SchedPolicy & { readonly nice: number } {
+    return schedulingOf(this.thread(tid));
+  }
+
+  setScheduling(tid: number, change: SchedChange): void {
+    setScheduling(this.task, this.thread(tid), change);
+  }
+
+  get memoryLocks(): MemoryLocks {
+    return this.group.memoryLocks;
   }
 
   getPriority(which: number, who: number): number {
@@ -189,13 +211,13 @@ export class TaskProcess implements ProcessControl {
     if (file.accessMode === O_WRONLY) fail(E.EACCES);
     const type = flags & MAP.TYPE;
     if (type !== MAP.PRIVATE && type !== MAP.SHARED && type !== MAP.SHARED_VALIDATE) fail(E.EINVAL);
-    if (type !== MAP.PRIVATE && prot & PROT_WRITE && file.accessMode !== O_RDWR) fail(E.EACCES);
-    if (prot & PROT_EXEC && file.location.mount.flags & MS.NOEXEC) fail(E.EPERM);
+    if (type !== MAP.PRIVATE && prot & PROT.WRITE && file.accessMode !== O_RDWR) fail(E.EACCES);
+    if (prot & PROT.EXEC && file.location.mount.flags & MS.NOEXEC) fail(E.EPERM);
     const st = file.stat();
     // Directories, fifos and sockets have no pages to map.
     if ((st.mode & S.IFMT) !== S.IFREG && (st.mode & S.IFMT) !== S.IFCHR) fail(E.ENODEV);
     if (type === MAP.PRIVATE) return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
-    if ((st.mode & S.IFMT) === S.IFCHR && st.rdev === DEV_ZERO) return this.mapSharedAnonymous();
+    if ((st.mode & S.IFMT) === S.IFCHR && st.rdev === DEV_ZERO) return this.mapSharedAnonymous(flags);
     const hostFd = this.sharedHostFile(file, prot);
     if (hostFd !== undefined) {
       const mapped = mapHostFile(this.sandbox.tracer, this.task.hostTid, hostFd, { addr, length, prot, flags, offset });
@@ -203,7 +225,7 @@ export class TaskProcess implements ProcessControl {
       return mapped;
     }
     // Nothing on the host holds these contents (/proc, devices): a read-only copy.
-    if (prot & PROT_WRITE) fail(E.ENODEV);
+    if (prot & PROT.WRITE) fail(E.ENODEV);
     return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
   }
 
@@ -219,15 +241,15 @@ export class TaskProcess implements ProcessControl {
     try {
       return file.sharedHostFile((name) => this.sandbox.tracer.memfdCreate(name));
     } catch (e) {
-      if (isSysError(e) && e.errno === E.ENODEV && !(prot & PROT_WRITE)) return undefined;
+      if (isSysError(e) && e.errno === E.ENODEV && !(prot & PROT.WRITE)) return undefined;
       throw e;
     }
   }
 
   /** MAP_SHARED of /dev/zero: the host maps shared anonymous memory. */
-  private mapSharedAnonymous(): typeof RUN_ON_HOST {
+  private mapSharedAnonymous(flags: number): typeof RUN_ON_HOST {
     const regs = this.sandbox.tracer.regs;
-    regs[REG.r10] = regs[REG.r10]! | BigInt(MAP.ANONYMOUS);
+    regs[REG.r10] = BigInt.asUintN(64, BigInt(flags | MAP.ANONYMOUS));
     regs[REG.r8] = BigInt.asUintN(64, -1n);
     regs[REG.r9] = 0n;
     if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
@@ -274,7 +296,7 @@ export class TaskProcess implements ProcessControl {
     const wasm = this.sandbox.wasm;
     const module = wasm ? readWasmProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp) : undefined;
     if (wasm && module) return this.execveWasm(wasm, module, path);
-    const program = prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp);
+    const program = withExecCredentials(prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp), this.task.creds, fsSharedWithAnotherProcess(this.task, this.sandbox.groups()));
     // Make the kernel exec the stub: a one-entry argv and its path go below the red zone.
     const stub = Buffer.from(`${this.sandbox.tracer.stubPath}\0`, 'latin1');
     const regs = this.sandbox.tracer.regs;
@@ -284,7 +306,7 @@ export class TaskProcess implements ProcessControl {
     pointers.writeBigUInt64LE(pathAddr, 0);
     this.task.mem.write(pathAddr, stub);
     this.task.mem.write(argvAddr, pointers);
-    regs[REG.orig_rax] = NR_EXECVE;
+    regs[REG.orig_rax] = BigInt(NR.execve);
     regs[REG.rdi] = pathAddr;
     regs[REG.rsi] = argvAddr;
     regs[REG.rdx] = argvAddr + 16n;
@@ -383,8 +405,15 @@ export class TaskProcess implements ProcessControl {
   }
 
   setCredentials(creds: TaskCredentials): void {
+    if (!staysDumpable(this.group.creds, creds)) this.group.dumpable = false;
     this.group.creds = creds;
     this.task.fs.creds = fsCredentials(creds);
+  }
+
+  credentialsOf(tid: number): TaskCredentials {
+    const target = this.sandbox.taskByTid(tid);
+    if (!target || target.exited) fail(E.ESRCH);
+    return target.creds;
   }
 
   rlimitsOf(pid: number): Rlimits {
@@ -393,14 +422,14 @@ export class TaskProcess implements ProcessControl {
     const me = this.task.creds;
     const them = target.creds;
     const sameIds = me.ruid === them.ruid && me.ruid === them.euid && me.ruid === them.suid && me.rgid === them.rgid && me.rgid === them.egid && me.rgid === them.sgid;
-    if (!sameIds && !hasCapability(me, CAP_SYS_RESOURCE)) fail(E.EPERM);
+    if (!sameIds && !hasCapability(me, CAP.SYS_RESOURCE)) fail(E.EPERM);
     return this.sandbox.hostRlimits.of(target);
   }
 
   /** kill(2)'s permission rule: same real or effective uid as the target's real or saved one. */
   private maySignal(target: ThreadGroup, signal: number): boolean {
     const me = this.task.creds;
-    if (hasCapability(me, CAP_KILL)) return true;
+    if (hasCapability(me, CAP.KILL)) return true;
     if (signal === SIG.CONT && target.sid === this.group.sid) return true;
     const them = target.creds;
     return me.euid === them.ruid || me.euid === them.suid || me.ruid === them.ruid || me.ruid === them.suid;

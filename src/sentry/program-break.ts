@@ -8,15 +8,14 @@
 // exit; RLIMIT_DATA is applied as Linux's check_data_rlimit applies it.
 
 import { randomInt } from 'node:crypto';
+import { MAP, PAGE_SIZE as PAGE, PROT } from '../abi/linux-mman.js';
+import { NR } from '../abi/linux-syscalls.js';
 import { REG, type Tracer } from '../native/ptrace.js';
 import { readHostProc } from './host-proc.js';
-import { RUN_ON_HOST, type SyscallResult } from './syscall.js';
+import { runRewritten } from './rewritten-call.js';
+import type { RUN_ON_HOST, SyscallResult } from './syscall.js';
 import type { Task } from './task.js';
 
-const PAGE = 4096n;
-const NR = { mmap: 9n, munmap: 11n } as const;
-const PROT_READ_WRITE = 3n;
-const MAP_PRIVATE_ANONYMOUS_NOREPLACE = 0x02n | 0x20n | 0x100000n;
 /** x86-64's arch_randomize_brk: the break starts up to 1 GiB past the program. */
 const RANDOM_RANGE_PAGES = (1 << 30) / 4096;
 const ADDR_NO_RANDOMIZE = 0x0040000;
@@ -86,31 +85,21 @@ export class ProgramBreak {
       this.current = addr;
       return addr;
     }
-    const regs = tracer.regs;
-    if (newEnd < oldEnd) {
-      regs[REG.orig_rax] = NR.munmap;
-      regs[REG.rdi] = newEnd;
-      regs[REG.rsi] = oldEnd - newEnd;
-    } else {
-      regs[REG.orig_rax] = NR.mmap;
-      regs[REG.rdi] = oldEnd;
-      regs[REG.rsi] = newEnd - oldEnd;
-      regs[REG.rdx] = PROT_READ_WRITE;
-      regs[REG.r10] = MAP_PRIVATE_ANONYMOUS_NOREPLACE;
-      regs[REG.r8] = BigInt.asUintN(64, -1n);
-      regs[REG.r9] = 0n;
-    }
-    if (tracer.setRegs(task.hostTid) !== 0) return old;
-    this.moving = true;
-    task.exitHook = (result) => {
+    const growing = newEnd > oldEnd;
+    tracer.regs[REG.orig_rax] = BigInt(growing ? NR.mmap : NR.munmap);
+    const args = growing
+      ? [oldEnd, newEnd - oldEnd, BigInt(PROT.READ | PROT.WRITE), BigInt(MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED_NOREPLACE), -1n, 0n]
+      : [newEnd, oldEnd - newEnd];
+    const rewritten: typeof RUN_ON_HOST = runRewritten(tracer, task, args, (result) => {
       this.moving = false;
       // mmap answers the address it mapped at, munmap 0; anything else (EEXIST: another
       // mapping is in the way, ENOMEM: the host's RLIMIT_DATA or AS) leaves the break.
-      if (result !== (newEnd > oldEnd ? oldEnd : 0n)) return old;
+      if (result !== (growing ? oldEnd : 0n)) return old;
       this.current = addr;
-      if (newEnd > oldEnd) grew(newEnd - oldEnd);
+      if (growing) grew(newEnd - oldEnd);
       return addr;
-    };
-    return RUN_ON_HOST;
+    });
+    this.moving = true;
+    return rewritten;
   }
 }

@@ -105,6 +105,7 @@ function viewOf(group: ThreadGroup): ProcessView {
     gid: creds.rgid,
     euid: creds.euid,
     egid: creds.egid,
+    identity: creds,
     startTicks: group.startTicks,
     fsContext: leader?.fs ?? group.lastFs!,
     exe: group.exe,

@@ -12,6 +12,7 @@ import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials
 import { FdTable } from './fd-table.js';
 import { PtraceSignalCalls } from './host-signal-calls.js';
 import { prepareProgram, type ProgramImage } from './loader/image.js';
+import { withExecCredentials } from './exec-credentials.js';
 import { PtraceMemory } from './memory.js';
 import { TaskProcess } from './process-control.js';
 import { ProcessTable } from './process-table.js';
@@ -19,10 +20,15 @@ import { RLIM_INFINITY, type RlimitTable } from './rlimits.js';
 import { HostRlimits } from './host-rlimits.js';
 import { MemoryMonitor } from './memory-monitor.js';
 import { availableParallelism } from 'node:os';
+import { ProfileEnforcement } from './profile-enforcement.js';
 import { buildSeccompFilter } from './seccomp-filter.js';
+import { killedStatus } from './core-dump.js';
+import type { SeccompProfile } from './seccomp-profile.js';
 import { SignalDelivery } from './signal-delivery.js';
 import type { SignalSender } from './signal-senders.js';
-import { SIG, SignalActions } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
+import { SignalActions } from './signals.js';
+import type { StartGate } from './start-gate.js';
 import { StopDispatch, TRACE_OPTIONS } from './stop-dispatch.js';
 import type { KernelServices, SyscallArgs, SyscallResult, SyscallTable } from './syscall.js';
 import { SyscallStops } from './syscall-stops.js';
@@ -79,6 +85,12 @@ export interface SandboxOptions {
   observer?: SyscallObserver;
   /** A session leader exited: its controlling terminal hangs up (SIGHUP to its foreground). */
   onSessionEnd?: (sid: number) => void;
+  /** Also told of each internal error (the runtime's --log); stderr always is. */
+  onInternalError?: (message: string) => void;
+  /** The spec's linux.seccomp, enforced at every seccomp stop (profile-enforcement.ts). */
+  seccompProfile?: SeccompProfile;
+  /** Holds the init at the stub's first trap until it opens (OCI create, then start). */
+  startGate?: StartGate;
 }
 
 export class Sandbox {
@@ -100,9 +112,13 @@ export class Sandbox {
   currentTask: Task | undefined;
   /** The task whose handler runs right now, synchronously (not a continuation after a wait). */
   syncCaller: Task | undefined;
+  /** The spec's seccomp profile, when it has one. */
+  readonly profile: ProfileEnforcement | undefined;
   private init: ThreadGroup | undefined;
   private finish: ((status: number) => void) | undefined;
   private readonly onStop = (): void => this.stops.pump(0);
+  /** The last guard (see internalError): an error no path of the sentry caught. */
+  private readonly onStrayError = (error: unknown): void => this.internalError(undefined, 'an event of the sentry', error);
   /**
    * The stop watcher does not keep Node's loop alive; this timer does while the sandbox
    * runs (and would take any stop the watcher missed).
@@ -115,6 +131,8 @@ export class Sandbox {
     this.kernel = makeKernelServices(options.vfs, this.memory, options.hostname, options.domainname);
     this.hostRlimits = new HostRlimits(this.tracer, this.memory.limited ? BigInt(Math.floor(this.memory.limit)) : RLIM_INFINITY);
     this.memoryMonitor = this.memory.limited ? new MemoryMonitor(this, this.memory, availableParallelism()) : undefined;
+    const profile = options.seccompProfile;
+    this.profile = profile && new ProfileEnforcement(this, profile, options.table, buildSeccompFilter(options.table));
   }
 
   /**
@@ -127,11 +145,12 @@ export class Sandbox {
     const root = this.options.vfs.root;
     const fs: FsContext = { root, cwd: root, umask: init.umask, creds: fsCredentials(creds) };
     fs.cwd = this.options.vfs.resolve(fs, undefined, init.cwd, { follow: true, directory: true });
-    const program = prepareProgram(this.options.vfs, fs, undefined, init.program, init.argv, init.envp);
+    const program = withExecCredentials(prepareProgram(this.options.vfs, fs, undefined, init.program, init.argv, init.envp), creds);
 
     const fds = new FdTable();
     init.stdio.forEach((file, fd) => fds.installAt(fd, file));
-    const hostPid = this.tracer.spawn(this.tracer.stubPath, [], buildSeccompFilter(table), TRACE_OPTIONS, this.hostRlimits.initial(init.rlimits));
+    const filter = buildSeccompFilter(table, this.profile?.alsoTrap);
+    const hostPid = this.tracer.spawn(this.tracer.stubPath, [], filter, TRACE_OPTIONS, this.hostRlimits.initial(init.rlimits));
     if (hostPid < 0) throw new Error(`cannot start the workload: ${new SysError(-hostPid).message}`);
 
     const pid = this.procs.allocatePid();
@@ -148,6 +167,8 @@ export class Sandbox {
     this.tracer.onStop = this.onStop;
     this.keepAlive = setInterval(this.onStop, 500);
     this.memoryMonitor?.start();
+    process.on('uncaughtException', this.onStrayError);
+    process.on('unhandledRejection', this.onStrayError);
     this.stops.pump(0);
     return done;
   }
@@ -160,12 +181,26 @@ export class Sandbox {
     return this.options.observer;
   }
 
+  get startGate(): StartGate | undefined {
+    return this.options.startGate;
+  }
+
   groupByPid(pid: number): ThreadGroup | undefined {
     return this.procs.group(pid);
   }
 
   taskByTid(tid: number): Task | undefined {
     return this.procs.task(tid);
+  }
+
+  /** The most tasks at once (spec linux.resources.pids, `tssc update`); undefined: the default. */
+  get maxTasks(): number | undefined {
+    return this.options.maxTasks;
+  }
+
+  setMaxTasks(limit: number | undefined): void {
+    if (limit === undefined) delete this.options.maxTasks;
+    else this.options.maxTasks = limit;
   }
 
   /** Whether one more task would exceed the sandbox's limit (spec linux.resources.pids). */
@@ -225,8 +260,38 @@ export class Sandbox {
   /** A wasm task's module is gone with this raw wait status. */
   wasmExited(task: Task, status: number): void {
     if (!this.procs.dropWasm(task)) return;
-    this.lifecycle.taskGone(task, status);
+    this.guard(task, 'the end of a wasm task', () => this.lifecycle.taskGone(task, status));
     this.stops.pump(0);
+  }
+
+  /** Runs fn for task, which an internal error in it kills (see internalError). */
+  guard(task: Task | undefined, where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.internalError(task, where, error);
+    }
+  }
+
+  /**
+   * A bug of the sentry's, hit while it served task (undefined: no task to blame): logged
+   * once with its stack, and task's process is killed as Linux kills a process whose system
+   * call a seccomp filter refuses with KILL_PROCESS: SIGSYS, "bad system call" (core bit by
+   * its RLIMIT_CORE). Its parent sees that the kernel would not serve it, not an OOM kill or
+   * an operator's SIGKILL; no half-done operation of the sentry's goes on in it. The rest of
+   * the sandbox goes on.
+   */
+  internalError(task: Task | undefined, where: string, error: unknown): void {
+    const who = task ? ` (pid ${task.pid}, tid ${task.tid})` : '';
+    const fate = task && !task.exited ? '; its process is killed with SIGSYS' : '';
+    const message = `tssc: internal error in ${where}${who}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}${fate}`;
+    process.stderr.write(`${message}\n`);
+    try {
+      this.options.onInternalError?.(message);
+    } catch {
+      // An unwritable log must not hide the error printed above.
+    }
+    if (task && !task.exited) this.lifecycle.killProcess(task.group, killedStatus(task.group, SIG.SYS));
   }
 
   /** Clock ticks since the sandbox started (a process's start time in /proc). */
@@ -264,6 +329,8 @@ export class Sandbox {
     this.tracer.onStop = undefined;
     clearInterval(this.keepAlive);
     this.memoryMonitor?.stop();
+    process.off('uncaughtException', this.onStrayError);
+    process.off('unhandledRejection', this.onStrayError);
     this.signals.stopPolling();
     finish(status);
   }

@@ -1,24 +1,24 @@
-// The seccomp-bpf program the workload runs under, built from a syscall table's classes:
-// pass-through calls run on the host kernel, refused calls get their errno from the filter,
-// everything else stops for the sentry (SECCOMP_RET_TRACE). The filter never trusts the
-// instruction pointer; it kills any other architecture (the i386 int 0x80 entry) and
-// refuses the x32 numbers. Two calls are decided by an argument: mmap (anonymous
-// mappings pass, file mappings stop) and futex (the PI operations stop, the rest pass).
+// The seccomp-bpf program the workload runs under, compiled from the filter rules of a
+// syscall table's rows: 'pass' runs on the host kernel, { refuse } gets its errno from the
+// filter, 'trap' stops for the sentry (SECCOMP_RET_TRACE), and an ArgumentRule is decided
+// by one argument. The filter never trusts the instruction pointer; it kills any other
+// architecture (the i386 int 0x80 entry). Numbers without a row, the x32 numbers (bit 30)
+// and high-bit numbers included, are ENOSYS.
+//
+// The numbers are searched as a binary tree over ranges of numbers with the same rule,
+// so every call costs about 2 log2(ranges) instructions, whatever its place in the table.
 
-import { FUTEX_CMD_MASK, PI_COMMANDS } from '../abi/linux-futex.js';
-import type { SyscallTable } from './syscall.js';
-
-const AUDIT_ARCH_X86_64 = 0xc000003e;
-const X32_SYSCALL_BIT = 0x40000000;
-const NR_MMAP = 9;
-const NR_FUTEX = 202;
-const MAP_ANONYMOUS = 0x20;
-const ENOSYS = 38;
+import { E } from '../abi/errno.js';
+import { AUDIT_ARCH_X86_64 } from '../abi/linux-syscalls.js';
+import type { ArgumentRule, FilterRule, FilterVerdict, SyscallTable } from './syscall.js';
 
 const RET = { KILL_PROCESS: 0x80000000, TRACE: 0x7ff00000, ERRNO: 0x00050000, ALLOW: 0x7fff0000 } as const;
 const OP = { LD_W_ABS: 0x20, JA: 0x05, JEQ_K: 0x15, JGE_K: 0x35, JSET_K: 0x45, AND_K: 0x54, RET_K: 0x06 } as const;
-/** Offsets into struct seccomp_data. */
+/** Offsets into struct seccomp_data (the low word of an argument: x86-64 is little-endian). */
 const DATA = { nr: 0, arch: 4, arg0: 16 } as const;
+/** BPF_MAXINSNS. */
+const MAX_INSNS = 4096;
+const NO_ROW: FilterVerdict = { refuse: E.ENOSYS };
 
 interface Insn {
   code: number;
@@ -27,76 +27,113 @@ interface Insn {
   k: number;
 }
 
-type Target = 'trace' | 'allow' | number; // a number is a refusing errno
+/** Numbers from..to (inclusive) share rule. */
+interface Range {
+  from: number;
+  to: number;
+  rule: FilterRule;
+}
 
-/** Encodes the filter as an array of struct sock_filter for the addon's spawn(). */
-export function buildSeccompFilter(table: SyscallTable): Uint8Array {
-  const passthrough: number[] = [];
-  const refused = new Map<number, number>();
-  for (const entry of table.entries()) {
-    if (entry.nr === NR_MMAP || entry.nr === NR_FUTEX) continue; // decided by an argument below
-    if (entry.class === 'passthrough') passthrough.push(entry.nr);
-    else if (entry.class === 'refused') refused.set(entry.nr, entry.errno ?? ENOSYS);
+function insn(code: number, k: number, jt = 0, jf = 0): Insn {
+  return { code, jt, jf, k };
+}
+
+function retOf(verdict: FilterVerdict): Insn {
+  if (verdict === 'trap') return insn(OP.RET_K, RET.TRACE);
+  if (verdict === 'pass') return insn(OP.RET_K, RET.ALLOW);
+  if (!Number.isInteger(verdict.refuse) || verdict.refuse <= 0 || verdict.refuse > 0xfff) throw new Error(`seccomp filter: no errno ${verdict.refuse}`);
+  return insn(OP.RET_K, RET.ERRNO | verdict.refuse);
+}
+
+function sameRule(a: FilterRule, b: FilterRule): boolean {
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  return 'refuse' in a && 'refuse' in b && a.refuse === b.refuse;
+}
+
+/** 0 .. 2^32-1 as ranges: consecutive numbers with the same simple verdict merge. */
+function rangesOf(table: SyscallTable, alsoTrap: ReadonlySet<number>): Range[] {
+  const rules: FilterRule[] = [];
+  for (const entry of table.entries()) rules[entry.nr] = entry.filter;
+  for (const nr of alsoTrap) rules[nr] = 'trap';
+  const ranges: Range[] = [];
+  const add = (nr: number, rule: FilterRule): void => {
+    const last = ranges[ranges.length - 1];
+    if (last && last.to === nr - 1 && sameRule(last.rule, rule)) last.to = nr;
+    else ranges.push({ from: nr, to: nr, rule });
+  };
+  for (let nr = 0; nr < rules.length; nr++) add(nr, rules[nr] ?? NO_ROW);
+  const past = ranges[ranges.length - 1]!;
+  if (sameRule(past.rule, NO_ROW)) past.to = 0xffffffff;
+  else ranges.push({ from: rules.length, to: 0xffffffff, rule: NO_ROW });
+  return ranges;
+}
+
+/** An argument rule: load the argument's low word, try the cases, return a verdict. */
+function argumentBlock(rule: ArgumentRule): Insn[] {
+  if (!Number.isInteger(rule.arg) || rule.arg < 0 || rule.arg > 5) throw new Error(`seccomp filter: no argument ${rule.arg}`);
+  const verdicts: FilterVerdict[] = [];
+  const slot = (v: FilterVerdict): number => {
+    const found = verdicts.findIndex((seen) => sameRule(seen, v));
+    if (found >= 0) return found;
+    verdicts.push(v);
+    return verdicts.length - 1;
+  };
+  // Tests with the index of the verdict slot they jump to when they match.
+  const tests: { code: number; k: number; slot: number }[] = [];
+  for (const c of rule.cases) {
+    const target = slot(c.then);
+    if ('oneOf' in c) for (const value of c.oneOf) tests.push({ code: OP.JEQ_K, k: value >>> 0, slot: target });
+    else tests.push({ code: OP.JSET_K, k: c.anyBit >>> 0, slot: target });
   }
-  const errnos = [...new Set(refused.values())];
-  const checks: { nr: number; target: Target }[] = [
-    ...passthrough.map((nr) => ({ nr, target: 'allow' as const })),
-    ...[...refused].map(([nr, errno]) => ({ nr, target: errno })),
-  ];
+  const head = [insn(OP.LD_W_ABS, DATA.arg0 + 8 * rule.arg), ...(rule.mask === undefined ? [] : [insn(OP.AND_K, rule.mask >>> 0)])];
+  // Layout: the tests, the `otherwise` return, then one return per verdict slot.
+  const slotsStart = tests.length + 1;
+  const body = tests.map((t, i) => {
+    const jump = slotsStart + t.slot - i - 1;
+    if (jump > 255) throw new Error('seccomp filter: an argument rule with too many cases');
+    return insn(t.code, t.k, jump, 0);
+  });
+  return [...head, ...body, retOf(rule.otherwise), ...verdicts.map(retOf)];
+}
 
-  const ret = (k: number): Insn => ({ code: OP.RET_K, jt: 0, jf: 0, k });
-  // mmap: anonymous mappings pass, file mappings stop for the sentry.
-  const mmap: Insn[] = [
-    { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.arg0 + 3 * 8 },
-    { code: OP.JSET_K, jt: 0, jf: 1, k: MAP_ANONYMOUS },
-    ret(RET.ALLOW),
-    ret(RET.TRACE),
-  ];
-  // futex: the PI commands (op & FUTEX_CMD_MASK, op is an int) stop, every other passes.
-  const futex: Insn[] = [
-    { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.arg0 + 1 * 8 },
-    { code: OP.AND_K, jt: 0, jf: 0, k: FUTEX_CMD_MASK >>> 0 },
-    ...PI_COMMANDS.map((cmd, i) => ({ code: OP.JEQ_K, jt: PI_COMMANDS.length - i, jf: 0, k: cmd })),
-    ret(RET.ALLOW),
-    ret(RET.TRACE),
-  ];
-  // Layout: the header (architecture, x32, the two calls decided by an argument), one jeq
-  // per listed call with the number still loaded, then the return slots.
-  const head: Insn[] = [
-    { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.arch },
-    { code: OP.JEQ_K, jt: 1, jf: 0, k: AUDIT_ARCH_X86_64 },
-    ret(RET.KILL_PROCESS),
-    { code: OP.LD_W_ABS, jt: 0, jf: 0, k: DATA.nr },
-    { code: OP.JGE_K, jt: 0, jf: 1, k: X32_SYSCALL_BIT },
-    ret(RET.ERRNO | ENOSYS),
-    { code: OP.JEQ_K, jt: 0, jf: mmap.length, k: NR_MMAP },
-    ...mmap,
-    { code: OP.JEQ_K, jt: 0, jf: futex.length, k: NR_FUTEX },
-    ...futex,
-  ];
-  const slotOrder: Target[] = ['trace', 'allow', ...errnos];
-  const slotsStart = head.length + checks.length;
-  const slotIndex = (target: Target): number => slotsStart + slotOrder.indexOf(target);
+function leaf(rule: FilterRule): Insn[] {
+  return typeof rule === 'string' || 'refuse' in rule ? [retOf(rule)] : argumentBlock(rule);
+}
 
-  const program: Insn[] = [...head];
-  for (const { nr, target } of checks) {
-    const here = program.length;
-    const jump = slotIndex(target) - here - 1;
-    if (jump > 255) throw new Error('seccomp filter too long for 8-bit jumps');
-    program.push({ code: OP.JEQ_K, jt: jump, jf: 0, k: nr });
-  }
-  for (const target of slotOrder) {
-    const k = target === 'trace' ? RET.TRACE : target === 'allow' ? RET.ALLOW : RET.ERRNO | target;
-    program.push({ code: OP.RET_K, jt: 0, jf: 0, k });
-  }
+/** A binary search of the loaded number over ranges[lo..hi]. */
+function searchTree(ranges: readonly Range[], lo: number, hi: number): Insn[] {
+  if (lo === hi) return leaf(ranges[lo]!.rule);
+  const mid = (lo + hi + 1) >> 1;
+  const below = searchTree(ranges, lo, mid - 1);
+  const above = searchTree(ranges, mid, hi);
+  const k = ranges[mid]!.from;
+  // nr >= k goes above; a jump past `below` longer than 8 bits goes through a ja.
+  if (below.length <= 255) return [insn(OP.JGE_K, k, below.length, 0), ...below, ...above];
+  return [insn(OP.JGE_K, k, 0, 1), insn(OP.JA, below.length), ...below, ...above];
+}
 
+/**
+ * Encodes the filter as an array of struct sock_filter for the addon's spawn(). alsoTrap:
+ * numbers that stop for the sentry whatever their row says (the spec's seccomp profile
+ * restricts them, and the sentry evaluates the profile at the stop).
+ */
+export function buildSeccompFilter(table: SyscallTable, alsoTrap: ReadonlySet<number> = new Set()): Uint8Array {
+  const ranges = rangesOf(table, alsoTrap);
+  const program: Insn[] = [
+    insn(OP.LD_W_ABS, DATA.arch),
+    insn(OP.JEQ_K, AUDIT_ARCH_X86_64, 1, 0),
+    insn(OP.RET_K, RET.KILL_PROCESS),
+    insn(OP.LD_W_ABS, DATA.nr),
+    ...searchTree(ranges, 0, ranges.length - 1),
+  ];
+  if (program.length > MAX_INSNS) throw new Error(`seccomp filter: ${program.length} instructions, the kernel takes ${MAX_INSNS}`);
   const out = new Uint8Array(program.length * 8);
   const view = new DataView(out.buffer);
-  program.forEach((insn, i) => {
-    view.setUint16(i * 8, insn.code, true);
-    view.setUint8(i * 8 + 2, insn.jt);
-    view.setUint8(i * 8 + 3, insn.jf);
-    view.setUint32(i * 8 + 4, insn.k >>> 0, true);
+  program.forEach((ins, i) => {
+    view.setUint16(i * 8, ins.code, true);
+    view.setUint8(i * 8 + 2, ins.jt);
+    view.setUint8(i * 8 + 3, ins.jf);
+    view.setUint32(i * 8 + 4, ins.k >>> 0, true);
   });
   return out;
 }

@@ -13,11 +13,11 @@
 
 import * as fs from 'node:fs';
 import { E, fail } from '../abi/errno.js';
+import { NR } from '../abi/linux-syscalls.js';
 import { REG, WORKLOAD_DONOR_FD, type Tracer } from '../native/ptrace.js';
 import { Injector } from './injector.js';
 import { scratchBelowStack } from './memory.js';
 
-const NR = { close: 3, mmap: 9, recvmsg: 47 } as const;
 const MSG_DONTWAIT = 0x40;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const SOL_SOCKET = 1;

@@ -8,7 +8,7 @@ import { holdsSignal, temporaryMask } from './masked-waits.js';
 import { deliverableSignals } from './pending-signals.js';
 import type { Sandbox } from './sandbox.js';
 import { childStateCode, OUTSIDE_SENDER, recordSender, type SignalSender } from './signal-senders.js';
-import { SIG } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import { hostBlockedSignals, routeProcessSignal } from './threads.js';
@@ -119,12 +119,14 @@ export class SignalDelivery {
         return;
       }
       for (const task of waiting) {
-        for (const sig of deliverableSignals(task.hostTid, temporaryMask(task))) {
-          if (task.group.sigactions.effect(sig) !== 'ignore') {
-            task.interrupt(sig);
-            break;
+        this.sandbox.guard(task, 'the check for host-raised signals', () => {
+          for (const sig of deliverableSignals(task.hostTid, temporaryMask(task))) {
+            if (task.group.sigactions.effect(sig) !== 'ignore') {
+              task.interrupt(sig);
+              break;
+            }
           }
-        }
+        });
       }
     }, PENDING_POLL_MS);
   }

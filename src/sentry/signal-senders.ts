@@ -6,15 +6,11 @@
 // siginfo: at the tracee's signal-delivery-stop, or after a sigtimedwait took the signal,
 // as gVisor's kernel fills siginfo itself.
 
-import { QUEUED_SIGINFO_SIZE, SI_CODE, SIGINFO_OFFSET, SIGINFO_SIZE } from '../abi/linux-signal.js';
+import { QUEUED_SIGINFO_SIZE, SI_CODE, SIG, SIGINFO_OFFSET, SIGINFO_SIZE, SIGRTMIN, writeSiginfoSender, type SiginfoSender } from '../abi/linux-signal.js';
 import type { Tracer } from '../native/ptrace.js';
 import type { ThreadGroup } from './thread-group.js';
 
-export interface SignalSender {
-  readonly pid: number;
-  readonly uid: number;
-  /** For SIGCHLD: si_code (CLD_*) and si_status of the child's change. */
-  readonly child?: { readonly code: number; readonly status: number };
+export interface SignalSender extends SiginfoSender {
   /**
    * For rt_sigqueueinfo/rt_tgsigqueueinfo: the siginfo the sender gave (SIGINFO_SIZE
    * bytes), shown as it is: Linux keeps the sender's si_code, si_pid, si_uid and si_value.
@@ -25,12 +21,10 @@ export interface SignalSender {
 export const OUTSIDE_SENDER: SignalSender = { pid: 0, uid: 0 };
 
 const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, STOPPED: 5, CONTINUED: 6 } as const;
-const SIGCONT = 18;
-const SIGRTMIN = 32;
 
 /** A raw wait status as SIGCHLD's and waitid's si_code and si_status. */
 export function childStateCode(status: number): { code: number; status: number } {
-  if (status === 0xffff) return { code: CLD.CONTINUED, status: SIGCONT };
+  if (status === 0xffff) return { code: CLD.CONTINUED, status: SIG.CONT };
   if ((status & 0xff) === 0x7f) return { code: CLD.STOPPED, status: (status >> 8) & 0xff };
   const sig = status & 0x7f;
   if (sig === 0) return { code: CLD.EXITED, status: (status >> 8) & 0xff };
@@ -98,12 +92,7 @@ export function showSiginfo(info: Buffer, group: ThreadGroup, sig: number): bool
     info.writeInt32LE(sig, SIGINFO_OFFSET.signo);
     return true;
   }
-  info.writeInt32LE(sender.pid, SIGINFO_OFFSET.pid);
-  info.writeInt32LE(sender.uid, SIGINFO_OFFSET.uid);
-  if (sender.child) {
-    info.writeInt32LE(sender.child.code, SIGINFO_OFFSET.code);
-    info.writeInt32LE(sender.child.status, SIGINFO_OFFSET.status);
-  }
+  writeSiginfoSender(info, sender);
   return true;
 }
 

@@ -1,13 +1,8 @@
-// Signal numbers and the per-process dispositions the sentry must know: the host kernel
-// delivers signals (rt_sigaction runs on the host), the sentry mirrors the dispositions to
-// decide whether a signal ends a blocking wait and whether the call restarts.
+// The per-process signal dispositions the sentry must know: the host kernel delivers
+// signals (rt_sigaction runs on the host), the sentry mirrors the dispositions to decide
+// whether a signal ends a blocking wait and whether the call restarts.
 
-export const SIG = {
-  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10,
-  SEGV: 11, USR2: 12, PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18,
-  STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23, XCPU: 24, XFSZ: 25, VTALRM: 26,
-  PROF: 27, WINCH: 28, IO: 29, PWR: 30, SYS: 31,
-} as const;
+import { SIG } from '../abi/linux-signal.js';
 
 export const NSIG = 64;
 

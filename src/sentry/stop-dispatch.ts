@@ -9,17 +9,21 @@ import { releaseFutexesIfEnding, releaseFutexesOf } from './futex-exit.js';
 import { groupContinued, groupStopped, reportStatus } from './job-control.js';
 import { loadProgram, type LoadedSegment } from './loader/load.js';
 import type { ProgramImage } from './loader/image.js';
-import { CLONE } from './process-control.js';
+import { CLONE } from '../abi/linux-clone.js';
 import { ProgramBreak } from './program-break.js';
+import { inheritScheduling } from './scheduling.js';
+import { deliverSeccompTrap } from './profile-enforcement.js';
 import { forgetRobustList } from './robust-futex.js';
 import type { Sandbox } from './sandbox.js';
 import { showVirtualSender } from './signal-senders.js';
-import { SIG } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
 import type { SyscallResult } from './syscall.js';
 import type { Task } from './task.js';
 import { ThreadGroup } from './thread-group.js';
 import { writeTid } from './threads.js';
 import { addTimes, readHostPeakRssKb, readHostStat } from './cpu-times.js';
+import { dumpsCore, killedStatus } from './core-dump.js';
+import { faultAtSignalStop } from './test-faults.js';
 
 /**
  * After answering a syscall the next stop usually comes within microseconds: the tracer
@@ -52,14 +56,19 @@ export class StopDispatch {
 
   constructor(private readonly sandbox: Sandbox) {}
 
-  /** Takes stops until none is pending; pid is a stop already reaped (0: none yet). */
+  /**
+   * Takes stops until none is pending; pid is a stop already reaped (0: none yet). An
+   * internal error while handling one kills the task it was for (Sandbox.internalError),
+   * and the others' stops go on being taken.
+   */
   pump(pid: number): void {
-    const tracer = this.sandbox.tracer;
+    const sandbox = this.sandbox;
+    const tracer = sandbox.tracer;
     let next = pid;
     for (;;) {
       if (next <= 0) next = tracer.waitStop(SPIN_US, this.blockUs());
       if (next === ECHILD_RESULT) {
-        this.sandbox.lifecycle.allGone();
+        this.allGone();
         return;
       }
       if (next <= 0) {
@@ -67,7 +76,24 @@ export class StopDispatch {
         tracer.armWatcher();
         return;
       }
-      next = this.handleStop(next);
+      const hostPid = next;
+      try {
+        next = this.handleStop(hostPid);
+      } catch (error) {
+        sandbox.internalError(sandbox.procs.taskOfHost(hostPid), 'a stop of the tracer', error);
+        next = 0;
+      }
+    }
+  }
+
+  /** No tracee is left: the sandbox ends, even if an internal error breaks its ending. */
+  private allGone(): void {
+    const sandbox = this.sandbox;
+    try {
+      sandbox.lifecycle.allGone();
+    } catch (error) {
+      sandbox.internalError(undefined, 'the end of the sandbox', error);
+      sandbox.end(sandbox.initGroup?.exitStatus ?? SIG.KILL);
     }
   }
 
@@ -142,11 +168,19 @@ export class StopDispatch {
         break;
     }
     if (sig === SIGTRAP && (task.phase === 'exec' || task.phase === 'spawning') && task.pendingImage) {
+      if (task.phase === 'spawning' && this.holdAtGate(task)) return 0;
       this.onStubTrap(task);
       return 0;
     }
-    // A signal-delivery-stop: the signal goes on to the workload.
-    showVirtualSender(tracer, hostPid, task.group, sig);
+    faultAtSignalStop(sig);
+    // A signal-delivery-stop: the signal goes on to the workload, unless it would dump core
+    // on the host (core-dump.ts): then the sentry ends the process, the signal never goes on.
+    if (dumpsCore(task.group.hostPid, hostPid, sig)) {
+      this.sandbox.lifecycle.killProcess(task.group, killedStatus(task.group, sig));
+      tracer.cont(hostPid, 0, RESUME.cont);
+      return 0;
+    }
+    if (!deliverSeccompTrap(this.sandbox, task, sig)) showVirtualSender(tracer, hostPid, task.group, sig);
     tracer.cont(hostPid, sig, RESUME.cont);
     return 0;
   }
@@ -181,7 +215,7 @@ export class StopDispatch {
     if (flight) {
       const flags = flight.flags;
       const thread = (flags & CLONE.THREAD) !== 0n;
-      const fds = flags & CLONE.FILES ? parent.fds : parent.fds.fork();
+      const fds = flags & CLONE.FILES ? parent.fds.share() : parent.fds.fork();
       const fs: FsContext = flags & CLONE.FS ? parent.fs : { ...parent.fs };
       const tid = sandbox.procs.allocatePid();
       let group = parent.group;
@@ -195,12 +229,14 @@ export class StopDispatch {
         group.exe = pg.exe;
         // CLONE_VM without CLONE_THREAD (vfork) shares the address space, break included.
         group.brk = flags & CLONE.VM ? pg.brk : pg.brk?.copy();
+        group.dumpable = pg.dumpable;
         group.fileMappings = pg.fileMappings.copy();
         pg.children.add(group);
       }
       const child = sandbox.addTask(tid, childHost, group, fds, fs);
       // A new thread starts with its creator's name (a new process too, above).
       if (thread) child.threadComm = parent.threadComm ?? group.comm;
+      inheritScheduling(parent, child);
       child.awaitingFirstStop = true;
       child.savedArgs = parent.savedArgs;
       if (flags & CLONE.CHILD_SETTID) child.childTidAddr = flight.childTidAddr;
@@ -234,6 +270,7 @@ export class StopDispatch {
     if (!execing || execing.group !== leader.group) return;
     leader.exited = true;
     leader.interrupt(SIG.KILL);
+    leader.fds.leave();
     procs.dropHost(leader);
     procs.remove(leader);
     procs.dropHost(execing);
@@ -241,6 +278,15 @@ export class StopDispatch {
     execing.hostTid = leader.hostTid;
     execing.tid = leader.tid;
     procs.add(execing);
+  }
+
+  /** The init at its first trap waits for the start gate (OCI start), stopped; true if held. */
+  private holdAtGate(task: Task): boolean {
+    return this.sandbox.startGate?.hold(() => {
+      if (task.exited) return;
+      this.onStubTrap(task);
+      this.pump(0);
+    }) === true;
   }
 
   /** The stub's int3 after the kernel exec'd it: the program is loaded in its place. */

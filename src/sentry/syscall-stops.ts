@@ -4,13 +4,13 @@
 // restarts and EINTR after signals as Linux gives them.
 
 import { E, isSysError } from '../abi/errno.js';
+import { NR } from '../abi/linux-syscalls.js';
 import { REG, RESUME } from '../native/ptrace.js';
 import type { Sandbox } from './sandbox.js';
 import { interruptedOutcome, isRestartCode } from './restart.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallResult } from './syscall.js';
+import { faultyHandler } from './test-faults.js';
 import type { Task } from './task.js';
-
-const NR_CLONE = 56;
 
 export class SyscallStops {
   constructor(private readonly sandbox: Sandbox) {}
@@ -21,7 +21,7 @@ export class SyscallStops {
     const tracer = sandbox.tracer;
     const regs = tracer.regs;
     const nr = Number(regs[REG.orig_rax]!);
-    if (task.phase === 'spawning' && !task.exited && nr === 59) {
+    if (task.phase === 'spawning' && !task.exited && nr === NR.execve) {
       // The helper's own execve of the stub.
       tracer.cont(task.hostTid, 0, RESUME.cont);
       return 0;
@@ -32,7 +32,11 @@ export class SyscallStops {
       task.pendingImage = undefined;
     }
     const args: SyscallArgs = [regs[REG.rdi]!, regs[REG.rsi]!, regs[REG.rdx]!, regs[REG.r10]!, regs[REG.r8]!, regs[REG.r9]!];
-    const handler = sandbox.table.entry(nr)?.handler;
+    const profiled = sandbox.profile?.atStop(task, nr, args);
+    if (profiled !== undefined) return this.answer(task, nr, args, profiled);
+    const entry = sandbox.table.entry(nr);
+    const name = entry?.name ?? `syscall ${nr}`;
+    const handler = faultyHandler(entry?.name) ?? entry?.handler;
     let result: ReturnType<NonNullable<typeof handler>>;
     if (!handler) result = -E.ENOSYS;
     else {
@@ -41,7 +45,12 @@ export class SyscallStops {
         sandbox.syncCaller = task;
         result = handler(task, args);
       } catch (e) {
-        result = this.errorResult(task, nr, e);
+        if (!isSysError(e)) {
+          // The task stays stopped at this seccomp stop until the SIGKILL takes it.
+          sandbox.internalError(task, name, e);
+          return 0;
+        }
+        result = -e.errno;
       } finally {
         sandbox.syncCaller = undefined;
       }
@@ -49,11 +58,16 @@ export class SyscallStops {
     if (result instanceof Promise) {
       task.blocked = true;
       sandbox.stops.setAwake(task, true);
-      const settle = (value: SyscallResult | typeof RUN_ON_HOST): void => {
+      // Settles from the event loop: an internal error there kills the task (sandbox.guard).
+      const settle = (answer: () => SyscallResult | typeof RUN_ON_HOST): void => {
         sandbox.stops.setAwake(task, false);
-        this.finishBlocked(task, nr, args, value);
+        task.blocked = false;
+        sandbox.guard(task, name, () => this.finishBlocked(task, nr, args, answer()));
       };
-      result.then(settle, (e: unknown) => settle(this.errorResult(task, nr, e)));
+      result.then(
+        (value) => settle(() => value),
+        (e: unknown) => settle(() => errnoResult(e)),
+      );
       return 0;
     }
     // A handler may ask for a restart at once (a background read of the terminal).
@@ -89,7 +103,7 @@ export class SyscallStops {
     task.cloneInFlight = undefined;
     if (!flight || hostResult < 0n || !flight.child) return sandbox.stops.complete(task, hostResult);
     const vtid = flight.child.tid;
-    sandbox.observer?.syscall(task, NR_CLONE, [flight.flags, 0n, 0n, 0n, 0n, 0n], vtid);
+    sandbox.observer?.syscall(task, NR.clone, [flight.flags, 0n, 0n, 0n, 0n, 0n], vtid);
     return sandbox.stops.complete(task, vtid);
   }
 
@@ -122,7 +136,6 @@ export class SyscallStops {
 
   /** A handler's Promise settled: the task is still stopped at its seccomp stop. */
   private finishBlocked(task: Task, nr: number, args: SyscallArgs, value: SyscallResult | typeof RUN_ON_HOST): void {
-    task.blocked = false;
     if (task.exited || task.wasmSignal) return;
     if (this.sandbox.tracer.getRegs(task.hostTid) !== 0) return;
     let result = value;
@@ -151,11 +164,10 @@ export class SyscallStops {
     regs[REG.rip] = regs[REG.rip]! - 2n;
     return nr;
   }
+}
 
-  private errorResult(task: Task, nr: number, e: unknown): SyscallResult {
-    if (isSysError(e)) return -e.errno;
-    const name = this.sandbox.table.entry(nr)?.name ?? `syscall ${nr}`;
-    process.stderr.write(`tssc: internal error in ${name} of pid ${task.pid}: ${e instanceof Error ? e.stack : String(e)}\n`);
-    return -E.EIO;
-  }
+/** A handler's failure as its -errno; anything but a SysError is an internal error, thrown on. */
+function errnoResult(e: unknown): SyscallResult {
+  if (isSysError(e)) return -e.errno;
+  throw e;
 }

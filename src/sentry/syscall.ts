@@ -57,6 +57,11 @@ export interface TaskCredentials {
   readonly effective: bigint;
   readonly inheritable: bigint;
   readonly bounding: bigint;
+  readonly ambient: bigint;
+  /** prctl(PR_SET_SECUREBITS): SECBIT_* of src/abi/linux-capability.ts (KEEP_CAPS is PR_SET_KEEPCAPS). */
+  readonly securebits: number;
+  /** prctl(PR_SET_NO_NEW_PRIVS): exec grants no setuid/setgid ids and no file capabilities. */
+  readonly noNewPrivs: boolean;
 }
 
 /** What the whole sandbox shares: its VFS, its uts namespace, its clocks, its memory. */
@@ -99,6 +104,11 @@ export interface SyscallTask {
 
   /** Resolves with the ready events of file ∩ events (POLLERR/POLLHUP included). */
   waitReady(file: Waitable, events: number): Promise<number>;
+  /**
+   * Resolves at the next readiness notification of file that meets events, whether or not
+   * it is ready now: for a retry that would still block on a file that says it is ready.
+   */
+  waitChange(file: Waitable, events: number): Promise<number>;
   /** Waits for several files at once (poll/select): resolves with each one's ready events. */
   waitAnyReady(waits: readonly { file: Waitable; events: number }[], timeoutNs: bigint | undefined): Promise<number[]>;
   /** Sleeps ns nanoseconds of CLOCK_MONOTONIC. */
@@ -120,6 +130,55 @@ export interface ChildState {
   readonly status: number;
   /** What the child and its reaped children used (wait4's rusage). */
   readonly times: CpuTimes;
+}
+
+/**
+ * A task's scheduling policy as the sandbox keeps it: recorded and reported, never applied
+ * to its host thread (a real-time host thread would take the CPU from the host itself).
+ */
+export interface SchedPolicy {
+  /** SCHED_NORMAL, FIFO, RR, BATCH, IDLE or DEADLINE (src/abi/linux-sched.ts). */
+  readonly policy: number;
+  /** 1..99 for FIFO and RR, 0 for the others. */
+  readonly priority: number;
+  readonly resetOnFork: boolean;
+  /** SCHED_DEADLINE's runtime, deadline and period in nanoseconds. */
+  readonly deadline?: { readonly runtime: bigint; readonly deadline: bigint; readonly period: bigint };
+}
+
+/** What sched_setscheduler, sched_setparam and sched_setattr ask of a task. */
+export interface SchedChange {
+  /** undefined keeps the policy and its reset-on-fork flag (sched_setparam, SCHED_FLAG_KEEP_POLICY). */
+  readonly policy?: number;
+  readonly resetOnFork: boolean;
+  readonly priority: number;
+  /** sched_setattr's nice for a fair policy; the others keep the task's. */
+  readonly nice?: number;
+  readonly deadline?: SchedPolicy['deadline'];
+  /** sched_attr's sched_flags as given (validated with the rest). */
+  readonly flags: number;
+}
+
+/**
+ * The memory a process has locked with mlock, mlock2, mlockall and MAP_LOCKED. Locks are
+ * advisory (as gVisor's mm has them): counted against RLIMIT_MEMLOCK as Linux counts
+ * them, never pinning host memory. Addresses are page-aligned.
+ */
+export interface MemoryLocks {
+  /** Bytes locked now: the parts of the locked ranges still mapped. */
+  lockedBytes(): bigint;
+  /** Bytes of [start, end) already locked. */
+  lockedWithin(start: bigint, end: bigint): bigint;
+  /** Whether every page of [start, end) is mapped. */
+  isMapped(start: bigint, end: bigint): boolean;
+  /** Bytes of every mapping the process has (mlockall's MCL_CURRENT locks them all). */
+  mappedBytes(): bigint;
+  lock(start: bigint, end: bigint): void;
+  unlock(start: bigint, end: bigint): void;
+  lockAllMapped(): void;
+  unlockAll(): void;
+  /** mlockall's MCL_FUTURE, recorded (mappings made later are not counted). */
+  lockFuture: boolean;
 }
 
 /** A signal disposition as rt_sigaction sets it. */
@@ -179,6 +238,27 @@ export interface ProcessControl {
   getPriority(which: number, who: number): number;
   setPriority(which: number, who: number, nice: number): void;
   /**
+   * sched_getscheduler/sched_getparam/sched_getattr: the policy of a task of the sandbox by
+   * virtual tid (0: the caller), and its nice value. EINVAL for a negative tid, ESRCH for
+   * an unknown one.
+   */
+  getScheduling(tid: number): SchedPolicy & { readonly nice: number };
+  /** sched_setscheduler/sched_setparam/sched_setattr with Linux's rules (EINVAL, EPERM). */
+  setScheduling(tid: number, change: SchedChange): void;
+  /**
+   * Lets the host kernel run the trapped call with some arguments replaced (index 0..5):
+   * a bigint goes in the register; bytes are copied below the caller's stack pointer and
+   * their address goes in it. The workload's own registers are put back at the syscall
+   * exit, where finish (if given) turns the host's result into the workload's.
+   */
+  runRewritten(args: readonly (bigint | Uint8Array | undefined)[], finish?: (hostResult: bigint) => SyscallResult): typeof RUN_ON_HOST;
+  /** The host tid of a live thread of the caller's own process by virtual tid; undefined for any other. */
+  hostTidInProcess(tid: number): number | undefined;
+  /** The host pid of a live process of the sandbox by virtual pid; undefined for any other. */
+  hostPidOf(pid: number): number | undefined;
+  /** What the process has locked (mlock and friends). */
+  readonly memoryLocks: MemoryLocks;
+  /**
    * mmap of a file: MAP_PRIVATE gets an anonymous mapping filled from the file; MAP_SHARED
    * maps for real the host file behind the contents (a bind mount's host file, the host
    * memory file of a tmpfs or upper-layer file), so writes through it and read/write see
@@ -205,6 +285,8 @@ export interface ProcessControl {
   setDisposition(signal: number, action: SignalDisposition): void;
   /** Replaces the credentials (the set*id family computed them). */
   setCredentials(creds: TaskCredentials): void;
+  /** The credentials of the task with virtual tid (capget of another task); ESRCH for none. */
+  credentialsOf(tid: number): TaskCredentials;
   /**
    * prlimit64's target: the limits of process pid (0: the caller's), set where the host
    * must enforce them too. ESRCH for an unknown pid; EPERM for another process unless the
@@ -227,34 +309,69 @@ export type SyscallHandler = (
 ) => SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult | typeof RUN_ON_HOST>;
 
 /**
- * How the seccomp filter treats a syscall number:
- * - 'trap': the sentry answers it (handler, or -ENOSYS when the entry has none);
- * - 'passthrough': the host kernel runs it, no stop (only calls about the task's own
- *   memory and scheduling);
- * - 'refused': the filter answers -errno without any stop.
+ * What the seccomp filter does with a call, without asking the sentry:
+ * - 'trap': the task stops for the sentry (SECCOMP_RET_TRACE), which runs the row's
+ *   handler, or answers -ENOSYS when the row has none;
+ * - 'pass': the host kernel runs it, no stop (only calls about the task's own memory,
+ *   signal state and scheduling, that name no path, fd, pid, tid or uid);
+ * - { refuse: errno }: the filter answers -errno, no stop.
  */
-export type SyscallClass = 'trap' | 'passthrough' | 'refused';
+export type FilterVerdict = 'trap' | 'pass' | { readonly refuse: number };
+
+/** One case of an ArgumentRule: the argument matches it by value or by bits. */
+export type ArgumentCase = { readonly then: FilterVerdict; readonly label: string } & (
+  | { readonly oneOf: readonly number[] }
+  | { readonly anyBit: number }
+);
+
+/**
+ * A verdict decided by one argument, as data the filter builder compiles: the first case
+ * the argument matches decides, else `otherwise`. The argument is one the kernel reads
+ * as an int (mmap's flags, futex's op, madvise's advice, a clockid): only its low 32 bits
+ * count, so only those are compared, and high bits cannot hide a value.
+ */
+export interface ArgumentRule {
+  /** 0 to 5: rdi, rsi, rdx, r10, r8, r9. */
+  readonly arg: number;
+  /** The argument's name in the man page, for the docs. */
+  readonly argName: string;
+  /** Only these bits take part (futex's FUTEX_CMD_MASK). */
+  readonly mask?: number;
+  readonly cases: readonly ArgumentCase[];
+  readonly otherwise: FilterVerdict;
+}
+
+/** The seccomp filter's rule for one syscall number. */
+export type FilterRule = FilterVerdict | ArgumentRule;
 
 /** How completely the sandbox implements a syscall, for docs/syscalls.md. */
 export type SupportLevel = 'supported' | 'partial' | 'unsupported' | 'refused';
 
-/** One row of a syscall table. */
+/**
+ * One row of a syscall table: everything about one syscall. The sentry runs the handler
+ * of a trapped call; the seccomp filter, the dispatch and the docs are all built from rows.
+ */
 export interface SyscallEntry {
   readonly nr: number;
   readonly name: string;
-  readonly class: SyscallClass;
   readonly support: SupportLevel;
-  /** For 'trap': the handler; absent means the sentry answers -ENOSYS. */
+  readonly filter: FilterRule;
+  /** For what the filter traps: the handler; absent means the sentry answers -ENOSYS. */
   readonly handler?: SyscallHandler;
-  /** For 'refused': the errno the filter returns (ENOSYS or EPERM, as gVisor does). */
-  readonly errno?: number;
-  /** A short note for the docs (what is partial, why it is refused). */
+  /** A short note for the docs: what is partial, or what is refused. */
   readonly note?: string;
+  /**
+   * Why the filter decides as it does: for every row the host kernel may run, why that
+   * is safe for the host (what the call acts on, what it never names); for a call that
+   * carries a tid, a policy or a resource into the host kernel, why it is trapped.
+   */
+  readonly why?: string;
 }
 
 /**
- * What a table registers with the sentry: every syscall number of its architecture,
- * looked up by number on each trapped call.
+ * What a table registers with the sentry: a row for every syscall of its architecture,
+ * looked up by number on each trapped call. Numbers without a row are refused (ENOSYS)
+ * by the filter.
  */
 export interface SyscallTable {
   /** e.g. 'linux/x86_64'; also the AUDIT_ARCH the seccomp filter checks. */

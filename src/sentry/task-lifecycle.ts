@@ -2,10 +2,13 @@
 // process's last thread gone (zombie, SIGCHLD, reparenting to init), the end of the pid
 // namespace with its init, and what an execve resets.
 
+import { sandboxStatus } from './core-dump.js';
+import { commitExecCredentials } from './exec-credentials.js';
 import type { ProgramImage } from './loader/image.js';
 import type { ProgramBreak } from './program-break.js';
 import type { Sandbox } from './sandbox.js';
-import { SA, SIG, SIG_IGN } from './signals.js';
+import { SIG } from '../abi/linux-signal.js';
+import { SA, SIG_IGN } from './signals.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
@@ -18,24 +21,46 @@ export class TaskLifecycle {
     if (this.sandbox.procs.dropHost(task)) this.taskGone(task, status);
   }
 
-  taskGone(task: Task, status: number): void {
+  taskGone(task: Task, hostStatus: number): void {
     task.exited = true;
     task.interrupt(SIG.KILL);
     this.sandbox.procs.remove(task);
     const group = task.group;
     group.lastFs = task.fs;
+    const status = group.fatalStatus ?? sandboxStatus(group, hostStatus);
     this.sandbox.observer?.exit?.(task, status);
+    task.fds.leave();
     if (group.tasks.size > 0) return;
-    task.fds.closeAll();
     group.exitStatus = status;
     group.stopped = false;
     group.jobReport = undefined;
     this.groupExited(group);
   }
 
+  /**
+   * Ends group as a fatal signal does, with every thread (Linux's group exit): the host
+   * kills it with SIGKILL, and its parent sees status (the first such end counts).
+   */
+  killProcess(group: ThreadGroup, status: number): void {
+    if (group.zombie) return;
+    group.fatalStatus ??= status;
+    for (const task of group.tasks) task.wasmSignal?.(SIG.KILL);
+    // A SIGKILL to one thread ends them all; tgkill names a thread that is still there, so
+    // no reused host pid is hit.
+    const onHost = [...group.tasks].find((t) => !t.exited && !t.wasmSignal);
+    if (onHost) this.sandbox.tracer.tgkill(group.hostPid, onHost.hostTid, SIG.KILL);
+  }
+
   /** What an execve past its point of no return changes in the process. */
-  commitExec(task: Task, program: Pick<ProgramImage, 'execfn' | 'argv' | 'envp' | 'location'>, brk: ProgramBreak | undefined): void {
+  commitExec(task: Task, program: Pick<ProgramImage, 'execfn' | 'argv' | 'envp' | 'location' | 'credentials'>, brk: ProgramBreak | undefined): void {
     const group = task.group;
+    if (this.sharesFdsOutside(task)) {
+      // Linux's exec unshares an fd table another process uses: close-on-exec is its own.
+      const own = task.fds.fork();
+      task.fds.leave();
+      task.fds = own;
+    }
+    commitExecCredentials(task, program.credentials);
     task.fds.closeOnExec();
     group.sigactions.resetHandled();
     const base = program.execfn.slice(program.execfn.lastIndexOf('/') + 1);
@@ -46,6 +71,13 @@ export class TaskLifecycle {
     group.exe = program.location;
     group.brk = brk;
     group.fileMappings.clear();
+    group.memoryLocks.unlockAll();
+  }
+
+  /** Whether a task of another process uses task's fd table (CLONE_FILES without CLONE_THREAD). */
+  private sharesFdsOutside(task: Task): boolean {
+    const { procs } = this.sandbox;
+    return task.fds.shared && [...procs.hostTasks(), ...procs.wasmTasks()].some((t) => t.fds === task.fds && t.group !== task.group);
   }
 
   /** waitpid said no tracee is left: whatever the tables say, the sandbox is over. */

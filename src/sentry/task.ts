@@ -5,7 +5,8 @@ import { ERESTARTSYS, SysError } from '../abi/errno.js';
 import type { FsContext, Waitable } from '../vfs/api.js';
 import type { FdTable } from './fd-table.js';
 import type { ProgramImage } from './loader/image.js';
-import type { KernelServices, ProcessControl, Rlimits, SyscallArgs, SyscallResult, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
+import { DEFAULT_SCHED } from './scheduling.js';
+import type { KernelServices, ProcessControl, Rlimits, SchedPolicy, SyscallArgs, SyscallResult, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
 import type { ThreadGroup } from './thread-group.js';
 
 /**
@@ -60,6 +61,8 @@ export class Task implements SyscallTask {
   interruptedBy = 0;
   /** In a handler that has not answered yet: the task stays stopped. */
   blocked = false;
+  /** The siginfo of the SIGSYS a seccomp profile's TRAP queued, for its delivery stop. */
+  seccompSiginfo: Buffer | undefined;
   /** Blocked, and its answer may come without any ptrace stop (see Sandbox.awakeAnswers). */
   awake = false;
   exited = false;
@@ -78,6 +81,8 @@ export class Task implements SyscallTask {
    * process's (ThreadGroup.comm): naming a worker thread does not rename the process.
    */
   threadComm: string | undefined;
+  /** Its scheduling policy: the sandbox's record, never the host thread's (scheduling.ts). */
+  sched: SchedPolicy = DEFAULT_SCHED;
   /** Set by the sandbox right after construction (it needs the task to exist). */
   process!: ProcessControl;
   private cancelWait: (() => void) | undefined;
@@ -110,25 +115,32 @@ export class Task implements SyscallTask {
   waitReady(file: Waitable, events: number): Promise<number> {
     const ready = file.readiness(events);
     if (ready) return Promise.resolve(ready);
-    return this.block<number>((resolve) =>
-      file.subscribe(events, (notified) => {
-        const now = file.readiness(events) || notified & events;
-        if (now) resolve(now);
-      }),
+    return this.block<number>((resolve, guarded) =>
+      file.subscribe(
+        events,
+        guarded((notified: number) => {
+          const now = file.readiness(events) || notified & events;
+          if (now) resolve(now);
+        }),
+      ),
     );
+  }
+
+  waitChange(file: Waitable, events: number): Promise<number> {
+    return this.block<number>((resolve) => file.subscribe(events, (notified) => resolve(notified & events || notified)));
   }
 
   waitAnyReady(waits: readonly { file: Waitable; events: number }[], timeoutNs: bigint | undefined): Promise<number[]> {
     const poll = (): number[] => waits.map(({ file, events }) => file.readiness(events));
     const now = poll();
     if (now.some((r) => r !== 0) || timeoutNs === 0n) return Promise.resolve(now);
-    return this.block<number[]>((resolve) => {
-      const check = (): void => {
+    return this.block<number[]>((resolve, guarded) => {
+      const check = guarded(() => {
         const ready = poll();
         if (ready.some((r) => r !== 0)) resolve(ready);
-      };
+      });
       const unsubscribes = waits.map(({ file, events }) => file.subscribe(events, check));
-      const timer = timeoutNs === undefined ? undefined : setTimeout(() => resolve(poll()), nsToMs(timeoutNs));
+      const timer = timeoutNs === undefined ? undefined : setTimeout(guarded(() => resolve(poll())), nsToMs(timeoutNs));
       return () => {
         for (const unsubscribe of unsubscribes) unsubscribe();
         if (timer) clearTimeout(timer);
@@ -161,9 +173,10 @@ export class Task implements SyscallTask {
 
   /**
    * Runs start (which subscribes and returns its cleanup) until it resolves or a signal
-   * cancels the wait.
+   * cancels the wait. Its callbacks run from other tasks' calls and from timers: wrapped in
+   * guarded, an error in one fails this wait (an internal error of this task), not theirs.
    */
-  private block<T>(start: (resolve: (value: T) => void) => () => void): Promise<T> {
+  private block<T>(start: (resolve: (value: T) => void, guarded: <A extends unknown[]>(callback: (...args: A) => void) => (...args: A) => void) => () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let cleanup: (() => void) | undefined;
@@ -180,9 +193,16 @@ export class Task implements SyscallTask {
         if (settle()) reject(new SysError(ERESTARTSYS));
       };
       this.hooks.asleep?.(this);
+      const guarded = <A extends unknown[]>(callback: (...args: A) => void) => (...args: A): void => {
+        try {
+          callback(...args);
+        } catch (error) {
+          if (settle()) reject(error);
+        }
+      };
       cleanup = start((value) => {
         if (settle()) resolve(value);
-      });
+      }, guarded);
       if (settled) cleanup();
     });
   }

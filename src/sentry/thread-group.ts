@@ -10,6 +10,7 @@ import type { TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import { zeroTimes, type CpuTimes } from './cpu-times.js';
 import { FileMappings } from './file-mappings.js';
+import { LockedMemory } from './memory-locks.js';
 import type { ProgramBreak } from './program-break.js';
 
 
@@ -20,6 +21,11 @@ export class ThreadGroup {
   readonly childEvents = new WaitQueue();
   /** The raw wait status once every task has exited (a zombie until reaped). */
   exitStatus: number | undefined;
+  /**
+   * The wait status of the fatal signal the sentry ended it with (a core dump, an internal
+   * error): its parent sees this, not the SIGKILL the host killed it with.
+   */
+  fatalStatus: number | undefined;
   /** In a group-stop (SIGSTOP, SIGTSTP, ...) until a SIGCONT. */
   stopped = false;
   /** A stop or continue the parent's wait has not collected yet. */
@@ -37,6 +43,8 @@ export class ThreadGroup {
   lastFs: FsContext | undefined;
   /** What its memory maps from files of the sandbox (/proc/PID/maps). */
   fileMappings = new FileMappings();
+  /** What it has locked with mlock and friends (advisory: memory-locks.ts). */
+  readonly memoryLocks = new LockedMemory(() => this.hostPid);
   /** CPU time of its threads that have ended (each added at its exit stop). */
   readonly endedThreads: CpuTimes = zeroTimes();
   /** What its reaped children and their own reaped children used (RUSAGE_CHILDREN). */

@@ -13,22 +13,10 @@ import type { MemoryCharge } from '../accounting/memory-account.js';
 export { S, UTIME_NOW, UTIME_OMIT } from '../abi/linux-stat.js';
 export { DT, direntTypeOfMode } from '../abi/linux-dirent.js';
 export { POLL } from '../abi/linux-poll.js';
+export { CAP } from '../abi/linux-capability.js';
 
 // ---------------------------------------------------------------------------------------
 // Identities and per-task filesystem state
-
-/** Capability numbers (linux/capability.h) the VFS consults; the mask is 1n << BigInt(cap). */
-export const CAP = {
-  CHOWN: 0,
-  DAC_OVERRIDE: 1,
-  DAC_READ_SEARCH: 2,
-  FOWNER: 3,
-  FSETID: 4,
-  LINUX_IMMUTABLE: 9,
-  SYS_CHROOT: 18,
-  SYS_ADMIN: 21,
-  MKNOD: 27,
-} as const;
 
 /**
  * The identity a filesystem operation is checked against: Linux's fsuid/fsgid, the
@@ -579,6 +567,8 @@ export interface ProcessView {
   readonly gid: number;
   readonly euid: number;
   readonly egid: number;
+  /** The rest of the identity /proc/PID/status shows (absent: derived from the fs view). */
+  readonly identity?: ProcessIdentity;
   /** Start time in clock ticks since boot (field 22 of /proc/PID/stat). */
   readonly startTicks: number;
   readonly fsContext: FsContext;
@@ -591,6 +581,18 @@ export interface ProcessView {
   usage?(): ProcessUsage;
   /** Where its data and its heap start (stat's start_data, end_data, start_brk), for programs with a break. */
   readonly dataLayout?: { readonly startData: bigint; readonly endData: bigint; readonly startBrk: bigint };
+}
+
+/** Saved ids, capability sets and no_new_privs of a process (/proc/PID/status). */
+export interface ProcessIdentity {
+  readonly suid: number;
+  readonly sgid: number;
+  readonly inheritable: bigint;
+  readonly permitted: bigint;
+  readonly effective: bigint;
+  readonly bounding: bigint;
+  readonly ambient: bigint;
+  readonly noNewPrivs: boolean;
 }
 
 /** Resource counters of a process for /proc/PID/stat, status and statm. */

@@ -3,6 +3,7 @@
 // which setuid/setgid bits a change drops. The VFS adds the mount checks (EROFS).
 
 import { E, fail } from '../abi/errno.js';
+import { XATTR_NAME_CAPS, storedFileCapabilities } from '../abi/linux-capability.js';
 import { CAP, S, UTIME_NOW, UTIME_OMIT, type AttrChange, type Credentials, type Inode, type Stat, type Timespec } from './api.js';
 import { MAY_WRITE, checkOwnerOrFowner, checkPermission, hasCap, inGroup, modePermits } from './creds.js';
 import { now } from './time.js';
@@ -81,17 +82,28 @@ export function utimensChange(creds: Credentials, inode: Inode, st: Stat, [a, m]
 
 /**
  * xattr access for mask (MAY_READ or MAY_WRITE): known namespaces only, trusted.* for
- * CAP_SYS_ADMIN, user.* on regular files and directories with the file's permissions.
+ * CAP_SYS_ADMIN, user.* on regular files and directories with the file's permissions;
+ * changing security.capability needs CAP_SETFCAP, any other security.* CAP_SYS_ADMIN.
  */
 export function checkXattrAccess(creds: Credentials, inode: Inode, st: Stat, name: string, mask: number): void {
   if (name.length === 0 || name.length > 255) fail(E.ERANGE);
   if (!XATTR_NAMESPACES.some((prefix) => name.startsWith(prefix))) fail(E.EOPNOTSUPP);
   const writing = (mask & MAY_WRITE) !== 0;
   if (name.startsWith('trusted.') && !hasCap(creds, CAP.SYS_ADMIN)) fail(writing ? E.EPERM : E.ENODATA);
+  if (writing && name.startsWith('security.') && !hasCap(creds, name === XATTR_NAME_CAPS ? CAP.SETFCAP : CAP.SYS_ADMIN)) fail(E.EPERM);
   if (name.startsWith('user.')) {
     const type = st.mode & S.IFMT;
     if (type !== S.IFREG && type !== S.IFDIR) fail(writing ? E.EPERM : E.ENODATA);
     if (type === S.IFDIR && st.mode & S.ISVTX && writing && creds.uid !== st.uid && !hasCap(creds, CAP.FOWNER)) fail(E.EPERM);
     checkPermission(creds, inode, mask, st);
   }
+}
+
+/**
+ * The value setxattr stores: security.capability is checked and normalised as the kernel
+ * does (only v2/v3 headers, EINVAL otherwise), so exec reads what a host would.
+ */
+export function xattrValueToStore(name: string, value: Uint8Array): Uint8Array {
+  if (name !== XATTR_NAME_CAPS) return value;
+  return storedFileCapabilities(value) ?? fail(E.EINVAL);
 }

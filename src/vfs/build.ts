@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { E, fail, isSysError } from '../abi/errno.js';
 import { MemoryAccount } from '../accounting/memory-account.js';
+import { ALL_CAPS } from '../abi/linux-capability.js';
 import { O } from '../abi/linux-fcntl.js';
 import { MS, S, makedev, type Filesystem, type FsContext, type Location, type Vfs, type VfsOptions } from './api.js';
 import { HostFs } from './host/fs.js';
@@ -21,7 +22,6 @@ type SpecMount = NonNullable<VfsOptions['spec']['mounts']>[number];
 /** A mount the config asks for that cannot be made; names the mount. */
 export class MountError extends Error {}
 
-const ALL_CAPS = (1n << 41n) - 1n;
 
 export function createVfs(options: VfsOptions): Vfs {
   let nextMinor = 1;
@@ -32,9 +32,14 @@ export function createVfs(options: VfsOptions): Vfs {
   const ownership = OwnershipMap.fromBundle(options.bundleDir);
   const account = options.account ?? new MemoryAccount();
 
+  // A read-only root whose rootfs lacks some mount points (CRI mounts /etc/resolv.conf and
+  // /etc/hostname into images without them) gets them in a memory layer, as runc creates
+  // them before it remounts the root read-only; the host rootfs is never written.
+  const readonly = options.spec.root.readonly === true;
+  const missingMountPoints = readonly && (options.spec.mounts ?? []).some((m) => !fs.existsSync(path.join(rootPath, m.destination)));
   let rootFs: Filesystem;
   let rootFlags = 0;
-  if (options.spec.root.readonly || options.overlay === 'none') {
+  if ((readonly && !missingMountPoints) || options.overlay === 'none') {
     rootFs = new HostFs({ hostPath: rootPath, dev: allocateDev(), ownership, openBeneath, sandboxPath: '/', exclusive: true });
     if (options.spec.root.readonly) rootFlags |= MS.RDONLY;
   } else {
@@ -67,6 +72,7 @@ export function createVfs(options: VfsOptions): Vfs {
   }
   for (const target of options.spec.linux?.maskedPaths ?? []) mask(target);
   for (const target of options.spec.linux?.readonlyPaths ?? []) makeReadonly(target);
+  if (readonly) rootMount.flags |= MS.RDONLY;
   return vfs;
 
   /** The sandbox location of a spec path, or undefined when it does not exist (runc skips those). */
@@ -122,6 +128,9 @@ export function createVfs(options: VfsOptions): Vfs {
       const fsType = options.registry.get(typeName);
       if (!fsType) throw new MountError(`${where}: unsupported filesystem type "${type}"`);
       fsys = fsType.mount({ source: mount.source ?? type, options: mountOptions, destination: mount.destination, dev, providers: options.providers, vfs, account });
+      // A sandbox has no host cgroups: podman's, runc's and CRI's specs mount /sys/fs/cgroup,
+      // which shows the sandbox's own limits (vfs/cgroup), read-only as in an unprivileged container.
+      if (type === 'cgroup' || type === 'cgroup2') parsed.flags |= MS.RDONLY;
     }
     const point = mountPoint(where, mount.destination, isFile);
     tree.add(fsys, parsed.flags, point, fsys.root, mount.source ?? type, mountOptions);

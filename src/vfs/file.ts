@@ -123,7 +123,7 @@ export class OpenFile implements FileDescription {
     // Linux appends even for pwrite on an O_APPEND file.
     const at = this.flags & O.APPEND ? this.inode.stat().size : (position ?? this.position);
     if (buf.length > 0 && at >= MAX_OFFSET) fail(E.EFBIG);
-    this.vfs.dropSetid(this.location, this.creds);
+    if (buf.length > 0) this.vfs.dropSetid(this.location, this.creds);
     const n = impl.write(buf, at, this.flags);
     if (position === undefined) this.position = at + n;
     return n;

@@ -21,6 +21,12 @@ const FLAG_OPTIONS: Record<string, [set: number, clear: number]> = {
 /** Options that say how to mount, not what: accepted and without effect here. */
 const NEUTRAL_OPTIONS = new Set(['bind', 'rbind', 'private', 'rprivate', 'slave', 'rslave', 'shared', 'rshared', 'unbindable', 'runbindable', 'strictatime', 'atime', 'sync', 'async', 'defaults']);
 
+/** Every mount option tssc takes (flags, neutral ones, and the data options its filesystems read). */
+export function knownMountOptions(): string[] {
+  const data = ['size', 'mode', 'uid', 'gid', 'ptmxmode'].map((key) => `${key}=`);
+  return [...Object.keys(FLAG_OPTIONS), ...NEUTRAL_OPTIONS, ...data].sort();
+}
+
 export interface ParsedOptions {
   flags: number;
   isBind: boolean;

@@ -22,7 +22,8 @@ import {
   type Vfs,
 } from './api.js';
 import { MAY_EXEC, MAY_READ, MAY_WRITE, checkPermission, checkSticky, hasCap, inGroup, modePermits } from './creds.js';
-import { chmodChange, checkXattrAccess, chownChange, dropSetidChange, requestedTimes, utimensChange } from './attr-rules.js';
+import { chmodChange, checkXattrAccess, chownChange, dropSetidChange, requestedTimes, utimensChange, xattrValueToStore } from './attr-rules.js';
+import { XATTR_NAME_CAPS } from '../abi/linux-capability.js';
 import { OpenFile } from './file.js';
 import { Resolver, isDir, type ParentResult } from './resolve.js';
 import { beginOperation } from './epoch.js';
@@ -421,10 +422,20 @@ export class VfsImpl implements Vfs {
 
   // ---- attributes -----------------------------------------------------------------
 
-  /** Drops setuid, and setgid-with-group-exec, before a write or truncate (file_remove_privs). */
+  /**
+   * Before a write or truncate (file_remove_privs): drops setuid, and setgid-with-group-exec,
+   * unless CAP_FSETID, and the file's capabilities whoever writes.
+   */
   dropSetid(loc: Location, creds: Credentials): void {
     const change = dropSetidChange(creds, loc.dentry.inode.stat());
     if (change) this.setattr(loc, change);
+    this.dropFileCapabilities(loc);
+  }
+
+  /** A changed program is no longer the one its capabilities were given to (ATTR_KILL_PRIV). */
+  private dropFileCapabilities(loc: Location): void {
+    const inode = loc.dentry.inode;
+    if (inode.listxattr?.().includes(XATTR_NAME_CAPS)) inode.removexattr?.(XATTR_NAME_CAPS);
   }
 
   checkWritableMount(loc: Location): void {
@@ -457,6 +468,7 @@ export class VfsImpl implements Vfs {
     const st = loc.dentry.inode.stat();
     this.checkWritableMount(loc);
     this.setattr(loc, chownChange(ctx.creds, st, uid, gid));
+    if ((st.mode & S.IFMT) !== S.IFDIR) this.dropFileCapabilities(loc);
   }
 
   utimens(ctx: FsContext, dir: Location | undefined, path: string, atime: Timespec | undefined, mtime: Timespec | undefined, flags: number): void {
@@ -534,9 +546,10 @@ export class VfsImpl implements Vfs {
 
   setxattrAt(ctx: FsContext, loc: Location, name: string, value: Uint8Array, xflags: number): void {
     if (xflags & ~3) fail(E.EINVAL);
+    const stored = xattrValueToStore(name, value);
     const inode = this.checkXattr(ctx, loc, name, MAY_WRITE);
     if (!inode.setxattr) fail(E.EOPNOTSUPP);
-    inode.setxattr(name, value, xflags);
+    inode.setxattr(name, stored, xflags);
   }
 
   listxattr(ctx: FsContext, dir: Location | undefined, path: string, flags: number): string[] {

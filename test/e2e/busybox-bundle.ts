@@ -2,7 +2,7 @@
 // (/bin/busybox, every applet as a symlink), OCI bundles around it, and `tssc run` as a
 // user would run it.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -53,15 +53,21 @@ export interface BundleOptions {
   pidsLimit?: number;
   /** linux.resources.memory.limit, in bytes */
   memoryLimit?: number;
-  /** process.rlimits beyond RLIMIT_NOFILE */
+  /** process.rlimits beyond RLIMIT_NOFILE. */
   rlimits?: { type: string; hard: number; soft: number }[];
   /** Mounts after /proc and /dev. */
   mounts?: { destination: string; type: string; source: string; options?: string[] }[];
+  /** linux.seccomp */
+  seccomp?: unknown;
+  /** process.noNewPrivileges */
+  noNewPrivileges?: boolean;
+  /** Replaces the capability sets (bounding, effective, permitted; inheritable empty). */
+  caps?: string[];
 }
 
 /** Writes DIR/config.json for the rootfs at DIR/rootfs. */
 export function writeConfig(dir: string, options: BundleOptions): void {
-  const caps = [...(options.extraCaps ?? []), 'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_MKNOD', 'CAP_AUDIT_WRITE', 'CAP_SETFCAP'];
+  const caps = options.caps ?? [...(options.extraCaps ?? []), 'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_MKNOD', 'CAP_AUDIT_WRITE', 'CAP_SETFCAP'];
   const config = {
     ociVersion: '1.0.2',
     process: {
@@ -72,6 +78,7 @@ export function writeConfig(dir: string, options: BundleOptions): void {
       cwd: options.cwd ?? '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [] },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }, ...(options.rlimits ?? [])],
+      ...(options.noNewPrivileges === undefined ? {} : { noNewPrivileges: options.noNewPrivileges }),
     },
     root: { path: 'rootfs', readonly: options.readonly ?? false },
     hostname: options.hostname ?? 'tssc-e2e',
@@ -86,6 +93,7 @@ export function writeConfig(dir: string, options: BundleOptions): void {
         ...(options.pidsLimit ? { pids: { limit: options.pidsLimit } } : {}),
         ...(options.memoryLimit ? { memory: { limit: options.memoryLimit } } : {}),
       },
+      ...(options.seccomp ? { seccomp: options.seccomp } : {}),
     },
   };
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
@@ -108,25 +116,126 @@ export interface RunOptions {
   stateDir?: string;
   /** A command tssc runs under (e.g. a seccomp wrapper). */
   wrapper?: string[];
+  /** Global options before the command (e.g. --log FILE). */
+  globals?: string[];
+  /** Added to tssc's environment. */
+  env?: Record<string, string>;
+  /** tssc's working directory. */
+  cwd?: string;
+}
+
+/** argv run as the user uid (setpriv, without groups), or as it is. */
+export function asUser(uid: number | undefined, argv: string[]): string[] {
+  return uid === undefined ? argv : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...argv];
+}
+
+/** The argv of `node bin/tssc.js --root STATE [globals] run [extra] --bundle DIR ID` as options say. */
+function tsscArgv(dir: string, id: string, extra: string[], options: RunOptions): string[] {
+  const tssc = path.join(options.tsscDir ?? REPO, 'bin', 'tssc.js');
+  const state = options.stateDir ?? path.join(dir, 'state');
+  const command = [tssc, '--root', state, ...(options.globals ?? []), 'run', ...extra, '--bundle', dir, id];
+  return asUser(options.asUser, [...(options.wrapper ?? []), process.execPath, ...command]);
+}
+
+export const NOBODY = 65534;
+/** Whether tests may run tssc as nobody: they run as root, and setpriv is there. */
+export const canSetpriv = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+/** Who tests that try both run tssc as: its own user, and nobody where they can. */
+export const TSSC_USERS: readonly { name: string; uid: number | undefined }[] = [
+  { name: "tssc's own user", uid: undefined },
+  ...(canSetpriv ? [{ name: 'nobody', uid: NOBODY }] : []),
+];
+
+const copies = new Map<string, string>();
+let stateDirs = 0;
+
+/**
+ * How to run tssc as uid: as it is for tssc's own user; for another, from a world-readable
+ * copy of the build (made once, below dir) with a state dir of its own.
+ */
+export function runAs(dir: string, uid: number | undefined): RunOptions {
+  if (uid === undefined) return {};
+  let copy = copies.get(dir);
+  if (!copy) {
+    copy = worldReadableCopy(path.join(dir, 'tssc'));
+    // A state root nobody may create its directory in.
+    mkdirSync(path.join(dir, 'states'));
+    chmodSync(path.join(dir, 'states'), 0o1777);
+    copies.set(dir, copy);
+  }
+  return { tsscDir: copy, asUser: uid, stateDir: path.join(dir, 'states', `s${stateDirs++}`) };
+}
+
+function spawnOptions(options: RunOptions) {
+  return { env: { ...process.env, ...options.env }, ...(options.cwd ? { cwd: options.cwd } : {}) };
 }
 
 export function tsscRun(dir: string, extra: string[] = [], options: RunOptions = {}): RunResult {
-  const tssc = path.join(options.tsscDir ?? REPO, 'bin', 'tssc.js');
-  const state = options.stateDir ?? path.join(dir, 'state');
-  const id = `e2e-${process.pid}-${runCounter++}`;
-  const command = [tssc, '--root', state, 'run', ...extra, '--bundle', dir, id];
-  const node = [...(options.wrapper ?? []), process.execPath, ...command];
-  const argv = options.asUser === undefined
-    ? node
-    : ['setpriv', `--reuid=${options.asUser}`, `--regid=${options.asUser}`, '--clear-groups', ...node];
-  const result = spawnSync(argv[0]!, argv.slice(1), { input: options.input ?? '', encoding: 'utf8', timeout: 60_000 });
+  const argv = tsscArgv(dir, `e2e-${process.pid}-${runCounter++}`, extra, options);
+  const result = spawnSync(argv[0]!, argv.slice(1), { input: options.input ?? '', encoding: 'utf8', timeout: 60_000, ...spawnOptions(options) });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** `tssc run` in the background with piped stdio (setpriv execs node: the child's pid is the sentry's). */
+export function tsscSpawn(dir: string, options: RunOptions = {}) {
+  const argv = tsscArgv(dir, `e2e-${process.pid}-${runCounter++}`, [], options);
+  return spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOptions(options) });
+}
+
 /** The same command started in the background, for signal tests. */
-export function tsscStart(dir: string, id: string) {
-  const state = path.join(dir, 'state');
-  return spawn('node', [path.join(REPO, 'bin', 'tssc.js'), '--root', state, 'run', '--bundle', dir, id], { stdio: ['pipe', 'pipe', 'pipe'] });
+export function tsscStart(dir: string, id: string, options: RunOptions = {}) {
+  const argv = tsscArgv(dir, id, [], options);
+  return spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOptions(options) });
+}
+
+/** Resolves once the child's stdout contains text. */
+export function waitForOutput(child: ReturnType<typeof tsscStart>, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${text}", got "${seen}"`)), 45_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+/** Resolves when the child has ended, with its exit and what it wrote. */
+export function finished(child: ReturnType<typeof tsscStart>): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+/** Host children of the process ppid (every workload task is a child of its sentry). */
+export function childrenOf(ppid: number): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = readFileSync(path.join('/proc', name, 'status'), 'latin1');
+      if (new RegExp(`^PPid:\\s+${ppid}$`, 'm').test(status)) pids.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+/** Those of pids that still run (not gone, not zombies). */
+export function alive(pids: number[]): number[] {
+  return pids.filter((pid) => {
+    try {
+      return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** The reference: the same command under chroot on the host (needs root). */
@@ -141,7 +250,7 @@ export function worldReadableCopy(dest: string): string {
     .split('\n')
     .filter((p) => p.startsWith(path.join(REPO, 'node_modules')))
     .map((p) => path.relative(REPO, p));
-  for (const part of ['bin', 'dist', 'package.json', ...production, 'native/ptrace/build/Release/tssc_ptrace.node', 'native/ptrace/build/Release/tssc-stub']) {
+  for (const part of ['bin', 'dist', 'package.json', ...production, 'native/ptrace/build/Release/tssc_ptrace.node', 'native/ptrace/build/Release/tssc_console.node', 'native/ptrace/build/Release/tssc-stub']) {
     const from = path.join(REPO, part);
     if (existsSync(from)) cpSync(from, path.join(dest, part), { recursive: true, dereference: true });
   }

@@ -32,7 +32,7 @@ function delay(ms: number): Promise<void> {
 /** A detached tmux session running one command on a 120x30 terminal. */
 class Terminal {
   constructor(
-    private readonly name: string,
+    readonly name: string,
     command: string,
   ) {
     execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', command]);
@@ -263,6 +263,20 @@ describe.skipIf(!hasBusybox() || !hasTmux || !hasCompiler())('terminal settings 
 
     term.type('exit 3', 'Enter');
     await term.waitFor(/^tssc exited 3$/m);
+  }, 60_000);
+
+  it('a window resize reaches the foreground job as SIGWINCH, and stty size follows it', async () => {
+    term?.kill();
+    term = startShell(dir);
+    await term.waitForPrompt(0);
+    await command(term, 'stty size');
+    await term.waitFor(/^30 120$/m);
+    term.type('sh -c \'trap "stty size; exit 0" WINCH; echo winch-ready; while true; do sleep 1; done\'; echo job-$?', 'Enter');
+    await term.waitFor(/^winch-ready$/m);
+    execFileSync('tmux', ['resize-window', '-t', `${term.name}`, '-x', '100', '-y', '25']);
+    await term.waitFor(/^25 100\njob-0$/m);
+    term.type('exit 4', 'Enter');
+    await term.waitFor(/^tssc exited 4$/m);
   }, 60_000);
 });
 

@@ -1,56 +1,9 @@
 // Signals from outside reach the container's init as runc's signal proxy delivers them;
 // a crashing or forking workload never takes the sentry down.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, hasBusybox, makeRootfs, removeDir, scratchDir, tsscRun, tsscStart, writeConfig } from './busybox-bundle.js';
-
-/** Resolves once the child's stdout contains text. */
-function waitForOutput(child: ReturnType<typeof tsscStart>, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${text}", got "${seen}"`)), 45_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes(text)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-}
-
-function finished(child: ReturnType<typeof tsscStart>): Promise<{ code: number | null; signal: string | null; stdout: string }> {
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout })));
-}
-
-/** Host children of the process ppid (every workload task is a child of its sentry). */
-function childrenOf(ppid: number): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const status = readFileSync(path.join('/proc', name, 'status'), 'latin1');
-      if (new RegExp(`^PPid:\\s+${ppid}$`, 'm').test(status)) pids.push(Number(name));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
-}
-
-function alive(pids: number[]): number[] {
-  return pids.filter((pid) => {
-    try {
-      return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'latin1'));
-    } catch {
-      return false;
-    }
-  });
-}
+import { REPO, alive, childrenOf, finished, hasBusybox, makeRootfs, removeDir, scratchDir, tsscRun, tsscStart, waitForOutput, writeConfig } from './busybox-bundle.js';
 
 describe.skipIf(!hasBusybox())('signals and robustness', () => {
   let dir: string;

@@ -81,7 +81,7 @@ describe('container store', () => {
     await store.create({ id: 'live', bundle: '/b', rootfs: '/b/rootfs', status: 'running', pid });
     await expect(store.remove('live')).rejects.toThrow('cannot delete container live that is not stopped: running');
     await store.remove('live', { force: true });
-    expect(existsSync(path.join(root, 'live'))).toBe(false);
+    expect(existsSync(path.join(root, 'live.tssc-state'))).toBe(false);
     expect(await exit).toBe('SIGKILL');
   });
 
@@ -98,15 +98,15 @@ describe('container store', () => {
     await store.create({ id: 'b', bundle: '/b', rootfs: '/b/rootfs' });
     await store.create({ id: 'a', bundle: '/a', rootfs: '/a/rootfs' });
     writeFileSync(path.join(root, 'stray'), '');
-    mkdirSync(path.join(root, 'broken'));
-    writeFileSync(path.join(root, 'broken', 'state.json'), '{"id":');
+    mkdirSync(path.join(root, 'runc-container'));
+    writeFileSync(path.join(root, 'runc-container', 'state.json'), '{}');
+    writeFileSync(path.join(root, 'broken.tssc-state'), '{"id":');
     expect(store.list().map((r) => r.id)).toEqual(['a', 'b']);
-    expect(() => store.read('broken')).toThrow(/^container broken: unreadable state file .*broken\/state\.json: /);
+    expect(() => store.read('broken')).toThrow(/^container broken: unreadable state file .*broken\.tssc-state: /);
   });
 
   it('breaks a lock left by a dead process', async () => {
-    mkdirSync(path.join(root, '@locks'));
-    writeFileSync(path.join(root, '@locks', 'x'), `${deadPid()} 1\n`);
+    writeFileSync(path.join(root, 'x.tssc-lock'), `${deadPid()} 1\n`);
     await store.create({ id: 'x', bundle: '/b', rootfs: '/b/rootfs' });
     expect(store.read('x').id).toBe('x');
   });
@@ -136,7 +136,7 @@ describe('container store', () => {
     await store.create({ id: 'hot', bundle: '/b', rootfs: '/b/rootfs' });
     await Promise.all([runWorkers(root, 'hot', 'rewrite', 4, 25), runWorkers(root, 'hot', 'read', 2, 300)]);
     expect(store.read('hot').status).toBe('creating');
-    expect(readFileSync(path.join(root, 'hot', 'state.json'), 'utf8')).toMatch(/^\{.*\}\n$/);
+    expect(readFileSync(path.join(root, 'hot.tssc-state'), 'utf8')).toMatch(/^\{.*\}\n$/);
   });
 
   it('lets exactly one of many concurrent creates win', async () => {

@@ -80,6 +80,21 @@ describe('FdTable', () => {
     expect(child.count).toBe(0);
   });
 
+  it('a table shared by CLONE_FILES closes its fds when its last user leaves, not before', () => {
+    const t = new FdTable();
+    const f = countedFile();
+    t.install(f);
+    expect(t.share()).toBe(t);
+    expect(t.shared).toBe(true);
+    t.leave();
+    expect(t.shared).toBe(false);
+    expect(f.refs).toBe(1);
+    expect(t.get(0)).toBe(f);
+    t.leave();
+    expect(f.refs).toBe(0);
+    expect(t.count).toBe(0);
+  });
+
   it('close_range closes or marks a range', () => {
     const t = new FdTable();
     for (let i = 0; i < 5; i++) t.install(countedFile());

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { makeCredentials } from '../../src/sentry/credentials.js';
 import { groupContinued, groupStopped, hostSignalFor, terminalAccess, WAIT, waitableState } from '../../src/sentry/job-control.js';
 import { RlimitTable } from '../../src/sentry/rlimits.js';
-import { SA, SIG, SIG_IGN, SignalActions } from '../../src/sentry/signals.js';
+import { SIG } from '../../src/abi/linux-signal.js';
+import { SA, SIG_IGN, SignalActions } from '../../src/sentry/signals.js';
 import { ThreadGroup } from '../../src/sentry/thread-group.js';
 
 const creds = makeCredentials({ uid: 0, gid: 0, groups: [], effective: 0n, permitted: 0n, inheritable: 0n, bounding: 0n });

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { E, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK } from '../../src/abi/errno.js';
 import { interruptedOutcome } from '../../src/sentry/restart.js';
-import { SA, SIG, SignalActions } from '../../src/sentry/signals.js';
+import { SIG } from '../../src/abi/linux-signal.js';
+import { SA, SignalActions } from '../../src/sentry/signals.js';
 
 function actions(flags: number | undefined): SignalActions {
   const a = new SignalActions();

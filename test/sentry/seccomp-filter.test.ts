@@ -3,42 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import { buildSeccompFilter } from '../../src/sentry/seccomp-filter.js';
 import { linuxX86_64Table } from '../../src/syscalls/linux/table.js';
+import { RET, runFilter } from './cbpf.js';
 
-const RET = { KILL_PROCESS: 0x80000000, TRACE: 0x7ff00000, ALLOW: 0x7fff0000, ERRNO: 0x00050000 } as const;
-const AUDIT_ARCH_X86_64 = 0xc000003e;
 const NR = { getpid: 39, mmap: 9, futex: 202, bpf: 321 } as const;
 const FUTEX = { WAIT: 0, WAKE: 1, WAKE_OP: 5, LOCK_PI: 6, UNLOCK_PI: 7, TRYLOCK_PI: 8, WAIT_BITSET: 9, WAIT_REQUEUE_PI: 11, CMP_REQUEUE_PI: 12, LOCK_PI2: 13 } as const;
 const PRIVATE = 128;
 const CLOCK_REALTIME = 256;
 
 const program = buildSeccompFilter(linuxX86_64Table);
-
-/** Runs the filter as the kernel would for one call; returns its SECCOMP_RET_* value. */
-function run(nr: number, args: readonly number[] = [], arch = AUDIT_ARCH_X86_64): number {
-  const data = Buffer.alloc(64);
-  data.writeInt32LE(nr, 0);
-  data.writeUInt32LE(arch, 4);
-  args.forEach((arg, i) => data.writeBigUInt64LE(BigInt.asUintN(64, BigInt(arg)), 16 + 8 * i));
-  const view = new DataView(program.buffer, program.byteOffset, program.byteLength);
-  let a = 0;
-  for (let pc = 0; pc * 8 < program.length; pc++) {
-    const code = view.getUint16(pc * 8, true);
-    const jt = view.getUint8(pc * 8 + 2);
-    const jf = view.getUint8(pc * 8 + 3);
-    const k = view.getUint32(pc * 8 + 4, true);
-    switch (code) {
-      case 0x20: a = data.readUInt32LE(k); break; // ld [k]
-      case 0x54: a = (a & k) >>> 0; break; // and #k
-      case 0x05: pc += k; break; // ja
-      case 0x15: pc += a === k ? jt : jf; break; // jeq
-      case 0x35: pc += a >= k ? jt : jf; break; // jge
-      case 0x45: pc += (a & k) !== 0 ? jt : jf; break; // jset
-      case 0x06: return k; // ret
-      default: throw new Error(`unexpected BPF instruction ${code.toString(16)}`);
-    }
-  }
-  throw new Error('the filter fell off its end');
-}
+const run = (nr: number, args: readonly number[] = [], arch?: number): number => runFilter(program, nr, args, arch);
 
 describe('the seccomp filter', () => {
   it('lets every futex operation but the PI ones run on the host', () => {

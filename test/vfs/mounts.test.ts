@@ -118,7 +118,15 @@ describe('devices and registered filesystem types', () => {
     expect(() => buildVfs(bundle, { mounts: [{ destination: '/sys', type: 'sysfs', source: 'sysfs', options: [] }] })).toThrow(/mount \/sys: unsupported filesystem type "sysfs"/);
     expect(() => buildVfs(bundle, { mounts: [{ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['size=lots'] }] })).toThrow(/mount \/t: invalid size "lots"/);
     expect(() => buildVfs(bundle, { mounts: [{ destination: '/b', type: 'bind', source: '/nonexistent-source', options: ['bind'] }] })).toThrow(/mount \/b: bind source/);
-    expect(() => buildVfs(bundle, { root: { path: 'rootfs', readonly: true }, mounts: [{ destination: '/missing', type: 'tmpfs', source: 'tmpfs', options: [] }] })).toThrow(/mount \/missing: cannot create the mount point: EROFS/);
+  });
+
+  it('makes a missing mount point of a read-only root in memory, as runc does before its read-only remount', () => {
+    const { bundle, rootfs } = makeBundle();
+    const vfs = buildVfs(bundle, { root: { path: 'rootfs', readonly: true }, mounts: [{ destination: '/etc/missing', type: 'tmpfs', source: 'tmpfs', options: [] }] });
+    expect(vfs.stat(rootCtx(vfs), undefined, '/etc/missing', 0).mode & S.IFMT).toBe(S.IFDIR);
+    expect(() => vfs.mkdir(rootCtx(vfs), undefined, '/elsewhere', 0o755)).toThrow(/EROFS/);
+    vfs.mkdir(rootCtx(vfs), undefined, '/etc/missing/inside', 0o755);
+    expect(fs.existsSync(path.join(rootfs, 'etc', 'missing'))).toBe(false);
   });
 
   it('tmpfs mode=, uid=, gid= set the root directory', () => {

@@ -124,7 +124,7 @@ export function makeSandbox(rootfs: string): Sandbox {
   };
   const creds: TaskCredentials = {
     ruid: 0, euid: 0, suid: 0, fsuid: 0, rgid: 0, egid: 0, sgid: 0, fsgid: 0, groups: [],
-    permitted: ALL_CAPS, effective: ALL_CAPS, inheritable: 0n, bounding: ALL_CAPS,
+    permitted: ALL_CAPS, effective: ALL_CAPS, inheritable: 0n, bounding: ALL_CAPS, ambient: 0n, securebits: 0, noNewPrivs: false,
   };
   return { vfs, kernel, creds };
 }
@@ -154,6 +154,15 @@ class HarnessTask implements SyscallTask {
 
   waitReady(file: Waitable, events: number): Promise<number> {
     return waitFor(file, events);
+  }
+
+  waitChange(file: Waitable, events: number): Promise<number> {
+    return new Promise((resolve) => {
+      const unsubscribe = file.subscribe(events, (notified) => {
+        unsubscribe();
+        resolve(notified);
+      });
+    });
   }
 
   async waitAnyReady(waits: readonly { file: Waitable; events: number }[], timeoutNs: bigint | undefined): Promise<number[]> {

@@ -5,8 +5,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <linux/securebits.h>
 #include <node_api.h>
 #include <pthread.h>
 #include <sched.h>
@@ -132,6 +134,34 @@ struct limit {
 #define WORKLOAD_DONOR_FD 3
 static int donor[2] = {-1, -1};  // [0] the sentry sends on it, [1] the workloads' end
 
+// Sets a limit; one above tssc's own hard limit (raising that needs privilege) is set as
+// high as that hard limit goes, not left at tssc's.
+static void set_limit(const struct limit *limit) {
+  struct rlimit want = limit->value, have;
+  if (setrlimit(limit->resource, &want) == 0 || getrlimit(limit->resource, &have) != 0) return;
+  if (want.rlim_max > have.rlim_max) want.rlim_max = have.rlim_max;
+  if (want.rlim_cur > want.rlim_max) want.rlim_cur = want.rlim_max;
+  setrlimit(limit->resource, &want);
+}
+
+// No host privilege in the workload: run by root, its processes would be host root, and every
+// call the host kernel runs for them without the sentry (mlock, sched_setscheduler, madvise,
+// setrlimit...) would pass the host's capability checks. Securebits and the bounding set
+// first (both need CAP_SETPCAP), then every set empties; SECBIT_NOROOT keeps uid 0 from
+// getting capabilities back at exec (no_new_privs does too). An unprivileged tssc has none to
+// drop: its bounding set stays (dropping needs CAP_SETPCAP), worthless with nothing permitted
+// and no_new_privs. The sentry keeps its own: it traces and reads its children with them.
+static void drop_capabilities(void) {
+  prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
+                               SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED);
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++) prctl(PR_CAPBSET_DROP, cap);
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3];
+  memset(none, 0, sizeof none);
+  syscall(SYS_capset, &header, none);
+}
+
 static void child(const char *path, int sync_fd, const int *stdio, int nstdio,
                   struct sock_fprog *prog, const struct limit *limits, int nlimits) {
   struct sigaction dfl;
@@ -142,6 +172,8 @@ static void child(const char *path, int sync_fd, const int *stdio, int nstdio,
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   setsid();
+  // Nothing of the host's tree is its business, and tssc's working directory stays free.
+  if (chdir("/") != 0) _exit(126);
   // Move the fds to keep out of the way before placing them at 0..n-1.
   int moved[3];
   for (int i = 0; i < nstdio; i++) moved[i] = stdio[i] >= 0 ? fcntl(stdio[i], F_DUPFD, 64) : -1;
@@ -156,7 +188,8 @@ static void child(const char *path, int sync_fd, const int *stdio, int nstdio,
   dup2(donor_moved, WORKLOAD_DONOR_FD);
   if (nstdio < WORKLOAD_DONOR_FD) syscall(SYS_close_range, nstdio, WORKLOAD_DONOR_FD - 1, 0);
   syscall(SYS_close_range, WORKLOAD_DONOR_FD + 1, ~0U, 0);
-  for (int i = 0; i < nlimits; i++) setrlimit(limits[i].resource, &limits[i].value);
+  for (int i = 0; i < nlimits; i++) set_limit(&limits[i]);
+  drop_capabilities();
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) != 0) _exit(126);
@@ -688,6 +721,8 @@ static napi_value Prlimit(napi_env env, napi_callback_info info) {
   }
   return num(env, 0);
 }
+// watchdog.c: armWatchdog, disarmWatchdog, petWatchdog.
+void watchdog_register(napi_env env, napi_value exports);
 
 static napi_value Module(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -713,6 +748,7 @@ static napi_value Module(napi_env env, napi_value exports) {
       {"armWatcher", NULL, ArmWatcher, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  watchdog_register(env, exports);
   return exports;
 }
 

@@ -5,10 +5,12 @@
 
 import { TsscError } from '../errors.js';
 import { MemoryAccount } from '../../accounting/memory-account.js';
+import { compileSeccompProfile } from '../seccomp-profile.js';
 import { capsFromNames, fsCredentials, makeCredentials, type IdentitySpec } from '../../sentry/credentials.js';
 import { SentryProviders } from '../../sentry/providers.js';
 import { RlimitTable } from '../../sentry/rlimits.js';
 import { Sandbox, type InitProcess, type SyscallObserver } from '../../sentry/sandbox.js';
+import type { StartGate } from '../../sentry/start-gate.js';
 import { WasmSandbox } from '../../sentry/wasm/sandbox.js';
 import { readWasmProgram } from '../../sentry/wasm/program.js';
 import { wasiPreview1Table } from '../../syscalls/wasi/table.js';
@@ -30,6 +32,10 @@ export interface LinuxSandboxOptions {
   overlay?: 'memory' | 'none';
   /** Told of a wasm module's trap (the reason), for the user. */
   onTrap?: (pid: number, reason: string) => void;
+  /** Told of each internal error of the sentry (stderr always is). */
+  onInternalError?: (message: string) => void;
+  /** Holds the init before its program runs until the gate opens (OCI create/start). */
+  startGate?: StartGate;
 }
 
 /** Either sentry, as the lifecycle drives it. */
@@ -64,7 +70,7 @@ function isWasmInit(bundle: Bundle, isWasmFile: () => boolean): boolean {
 const DEFAULT_UMASK = 0o022;
 
 function identityOf(bundle: Bundle): IdentitySpec {
-  const { user, capabilities } = bundle.spec.process;
+  const { user, capabilities, noNewPrivileges } = bundle.spec.process;
   return {
     uid: user.uid,
     gid: user.gid,
@@ -73,6 +79,8 @@ function identityOf(bundle: Bundle): IdentitySpec {
     permitted: capsFromNames(capabilities?.permitted),
     inheritable: capsFromNames(capabilities?.inheritable),
     bounding: capsFromNames(capabilities?.bounding),
+    ambient: capsFromNames(capabilities?.ambient),
+    noNewPrivs: noNewPrivileges === true,
   };
 }
 
@@ -85,7 +93,9 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
   // One account for everything the sandbox's memory limit covers.
   const memory = new MemoryAccount(memoryLimit && memoryLimit > 0 ? memoryLimit : Infinity);
   const registry = new Registry();
-  const pidsLimit = spec.linux?.resources?.pids?.limit;
+  // runc reads 0 and -1 as no limit.
+  const specPids = spec.linux?.resources?.pids?.limit ?? 0;
+  const pidsLimit = specPids > 0 ? specPids : undefined;
   const synthetic = registerSyntheticFilesystems(registry, { providers, jobControl: providers, memory, ...(pidsLimit ? { pidsLimit } : {}) });
   registry.setFifo((node, flags, ctx) => openFifo(node, flags, ctx, memory.buffers));
   const vfs = createVfs({
@@ -122,6 +132,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         memory,
         ...(memoryLimit ? { memoryLimitBytes: memoryLimit } : {}),
         ...(options.onTrap ? { onTrap: options.onTrap } : {}),
+        ...(options.startGate ? { startGate: options.startGate } : {}),
       })
     : new Sandbox({
         table: linuxX86_64Table,
@@ -131,8 +142,11 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         init,
         memory,
         onSessionEnd: (sid) => synthetic.ptys.hangupSession(sid),
+        ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
         ...(options.observer ? { observer: options.observer } : {}),
         ...(pidsLimit ? { maxTasks: pidsLimit } : {}),
+        ...(spec.linux?.seccomp ? { seccompProfile: compileSeccompProfile(spec.linux.seccomp) } : {}),
+        ...(options.startGate ? { startGate: options.startGate } : {}),
         wasm: {
           table: wasiPreview1Table,
           ...(memoryLimit ? { memoryLimitBytes: memoryLimit } : {}),

@@ -1,24 +1,18 @@
-// `run`: a container from a bundle, in the foreground. The container is recorded in the
-// state dir while it runs (pid = this sentry process, as runsc records its sandbox), the
-// signals a terminal or `tssc kill` send to tssc are forwarded to the container's init
-// (runc's signal proxy; with process.terminal, the keys typed go to the terminal's
-// foreground process group instead), and the record goes when the container has exited.
+// `run`: a container from a bundle, in the foreground. This tssc process is the sentry: it
+// is recorded in the state dir while the container runs (pid = this process, whose exit
+// status is the container's), it serves the control socket (`tssc kill`, `ps`, `state`
+// reach it there), and its signal proxy sends the signals a terminal or a `kill` of tssc
+// raise to the container's init. The record goes when the container has exited.
 
-import { SIG } from '../../sentry/signals.js';
-import { isSysError } from '../../abi/errno.js';
-import { formatSyscall } from '../../syscalls/linux/strace.js';
-import { linuxX86_64Table } from '../../syscalls/linux/table.js';
 import { loadBundle } from '../bundle.js';
 import type { ContainerStore } from '../state/store.js';
-import { exitCodeOf } from './exit-code.js';
-import { TsscError } from '../errors.js';
-import { controllingTerminalOf, createSandbox, type AnySandbox } from './linux-sandbox.js';
+import { toOciState } from '../state/record.js';
+import { launchSentry, type LaunchedSentry } from './container-sentry.js';
+import { checkTerminalOptions } from './create.js';
+import { runHooks, runHooksLogged } from './hooks.js';
+import { checkPidFile, writePidFile } from './pid-file.js';
 
-/** The signals runc's signal proxy forwards to a foreground container (SIGTSTP: with a terminal). */
-const NUMBERS = {
-  SIGINT: SIG.INT, SIGTERM: SIG.TERM, SIGHUP: SIG.HUP, SIGQUIT: SIG.QUIT, SIGUSR1: SIG.USR1, SIGUSR2: SIG.USR2, SIGWINCH: SIG.WINCH, SIGTSTP: SIG.TSTP,
-} as const satisfies Partial<Record<NodeJS.Signals, number>>;
-type ForwardedSignal = keyof typeof NUMBERS;
+const SIGKILL = 9;
 
 export interface RunRequest {
   id: string;
@@ -27,75 +21,64 @@ export interface RunRequest {
   /** Print each trapped syscall (runsc --strace) to this sink. */
   strace?: (line: string) => void;
   overlay?: 'memory' | 'none';
-}
-
-/** The signals a terminal raises for the keys its user types (^C, ^\\, ^Z). */
-const TERMINAL_GENERATED = new Set<ForwardedSignal>(['SIGINT', 'SIGQUIT', 'SIGTSTP']);
-
-/**
- * Sends sig where it belongs: a signal the terminal raised goes to the foreground process
- * group of the sandbox's controlling terminal (as the tty driver would send it, so a
- * shell's init without a handler is spared); anything else to init.
- */
-function forward(sandbox: AnySandbox, name: ForwardedSignal, sig: number): void {
-  const terminal = controllingTerminalOf(sandbox);
-  if (TERMINAL_GENERATED.has(name) && terminal?.signalForeground && terminal.foreground !== undefined) {
-    terminal.signalForeground(sig);
-    return;
-  }
-  const init = sandbox.initGroup;
-  if (init) sandbox.signalProcess(init, sig, true);
-}
-
-function forwardSignals(sandbox: AnySandbox): () => void {
-  // ^Z would stop tssc itself; with a controlling terminal it is the workload's.
-  const terminal = controllingTerminalOf(sandbox) !== undefined;
-  const names = (Object.keys(NUMBERS) as ForwardedSignal[]).filter((name) => terminal || name !== 'SIGTSTP');
-  const handlers = names.map((name) => {
-    const handler = (): void => forward(sandbox, name, NUMBERS[name]);
-    process.on(name, handler);
-    return () => process.off(name, handler);
-  });
-  return () => handlers.forEach((off) => off());
+  pidFile?: string;
+  /** With process.terminal: the pty master goes there instead of using tssc's own terminal. */
+  consoleSocket?: string;
+  /** Messages for the operator (a failed poststart hook, a wasm trap). */
+  warn: (message: string) => void;
+  /** The runtime log (--log): internal errors of the sentry go there too. */
+  log?: (message: string) => void;
 }
 
 /** Runs the container to its end; resolves with tssc's exit code (init's, or 128 + signal). */
 export async function runContainer(request: RunRequest): Promise<number> {
+  const { id, store } = request;
   const bundle = loadBundle(request.bundleDir);
-  const strace = request.strace;
-  const sandbox = createSandbox(bundle, {
-    stdioFds: [0, 1, 2],
-    onTrap: (pid, reason) => process.stderr.write(`tssc: pid ${pid}: ${reason}\n`),
-    ...(request.overlay ? { overlay: request.overlay } : {}),
-    ...(strace
-      ? {
-          observer: {
-            syscall: (task, nr, args, result) => strace(formatSyscall(linuxX86_64Table, task, nr, args, result)),
-            exit: (task, status) => strace(`[${String(task.pid).padStart(4)}:${String(task.tid).padStart(4)}] exited: status ${exitCodeOf(status)}`),
-          },
-        }
-      : {}),
-  });
-  await request.store.create({
-    id: request.id,
+  checkTerminalOptions(bundle, request.consoleSocket, false);
+  if (request.pidFile !== undefined) checkPidFile(request.pidFile);
+  const hooks = bundle.spec.hooks;
+  const created = await store.create({
+    id,
     bundle: bundle.dir,
     rootfs: bundle.rootfs,
-    ...(bundle.spec.annotations ? { annotations: bundle.spec.annotations } : {}),
-    status: 'running',
+    ...(bundle.spec.annotations && { annotations: bundle.spec.annotations }),
+    ...(hooks && { hooks }),
     pid: process.pid,
   });
-  const stopForwarding = forwardSignals(sandbox);
+  let launched: LaunchedSentry | undefined;
   try {
-    return exitCodeOf(await sandbox.run());
+    launched = await launchSentry({
+      bundle,
+      controlSocket: store.files(id).socket,
+      warn: request.warn,
+      ...(request.log && { log: request.log }),
+      ...(request.consoleSocket !== undefined && { consoleSocket: request.consoleSocket }),
+      ...(request.overlay && { overlay: request.overlay }),
+      ...(request.strace && { strace: request.strace }),
+    });
+    const state = toOciState(created);
+    for (const phase of ['prestart', 'createRuntime', 'createContainer'] as const) runHooks(hooks, phase, state);
+    await store.update(id, { status: 'created' });
+    if (request.pidFile !== undefined) writePidFile(request.pidFile, process.pid);
+    runHooks(hooks, 'startContainer', state);
+    launched.gate.open();
+    const running = await store.update(id, { status: 'running' });
+    for (const failure of runHooksLogged(hooks, 'poststart', toOciState(running))) request.warn(failure);
+    return await launched.exit;
   } catch (error) {
-    // The init program itself could not start (ENOENT, EACCES, ENOEXEC ...).
-    if (isSysError(error)) throw new TsscError(`${bundle.spec.process.args[0]}: ${error.message}`);
+    const init = launched?.sandbox.initGroup;
+    if (launched && init) {
+      launched.sandbox.signalProcess(init, SIGKILL, true);
+      await launched.exit.catch(() => undefined);
+    }
     throw error;
   } finally {
-    stopForwarding();
     // The recorded pid is this process: mark the container stopped rather than have
     // remove() kill it.
-    await request.store.update(request.id, { status: 'stopped' });
-    await request.store.remove(request.id);
+    await store.update(id, { status: 'stopped' });
+    const record = await store.remove(id);
+    if (launched) {
+      for (const failure of runHooksLogged(hooks, 'poststop', { ...toOciState(record), pid: 0 })) request.warn(failure);
+    }
   }
 }

@@ -1,12 +1,13 @@
 // A container's record in the state root, and the OCI state JSON printed from it.
-import type { ContainerStatus } from './lifecycle.js';
+import type { Hooks } from '../spec.js';
+import { hasProcess, type ContainerStatus } from './lifecycle.js';
 
-/** What tssc keeps about a container (STATE_ROOT/ID/state.json). */
+/** What tssc keeps about a container (STATE_ROOT/ID.tssc-state). */
 export interface ContainerRecord {
   ociVersion: string;
   id: string;
   status: ContainerStatus;
-  /** Host pid of the container's process; 0 while there is none. */
+  /** Host pid of the container's sentry (its exit status is the container's); 0 while there is none. */
   pid: number;
   /** Start time of that pid (see process-identity.ts), so a reused pid is not mistaken for it. */
   pidStartTime?: string;
@@ -19,6 +20,8 @@ export interface ContainerRecord {
   /** User name (or #uid) of whoever created the container. */
   owner: string;
   annotations: Record<string, string>;
+  /** The spec's hooks, for the commands after create (start, delete) that run them. */
+  hooks?: Hooks;
 }
 
 /** The state of a container as `state` and `list --format json` print it (OCI plus runc's extras). */
@@ -38,7 +41,7 @@ export const OCI_STATE_VERSION = '1.2.0';
 
 export function toOciState(record: ContainerRecord): OciState {
   // The runtime-spec requires pid while created or running; runc prints 0 once stopped.
-  const live = record.status === 'created' || record.status === 'running';
+  const live = hasProcess(record.status);
   const state: OciState = {
     ociVersion: record.ociVersion,
     id: record.id,

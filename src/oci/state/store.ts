@@ -1,27 +1,26 @@
-// The container records of one state root: STATE_ROOT/ID/state.json, one lock per ID
-// (STATE_ROOT/@locks/ID; "@" cannot appear in an ID). Every change happens under the
-// lock and lands with an atomic rename, so concurrent tssc processes never see or leave
-// a torn record. Reads take no lock.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import path from 'node:path';
+// The container records of one state root: ROOT/ID.tssc-state, one lock per ID
+// (ROOT/ID.tssc-lock), and the sentry's control socket (ROOT/ID.tssc-sock); see
+// state-files.ts for why they are files, never directories. Every change happens under
+// the lock and lands with an atomic rename, so concurrent tssc processes never see or
+// leave a torn record. Reads take no lock.
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { Hooks } from '../spec.js';
 import { TsscError } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { checkContainerId } from './container-id.js';
-import { assertMove, type ContainerStatus } from './lifecycle.js';
+import { assertMove, hasProcess, type ContainerStatus } from './lifecycle.js';
 import { acquireLock } from './lock.js';
 import { ContainerNotFoundError } from './not-found.js';
 import { ownerName } from './owner-name.js';
 import { identify, isAlive } from './process-identity.js';
 import { OCI_STATE_VERSION, toOciState, type ContainerRecord, type OciState } from './record.js';
-
-const RECORD_FILE = 'state.json';
-const LOCK_DIR = '@locks';
+import { recordId, stateFiles, type StateFiles } from './state-files.js';
 
 export interface NewContainer {
   id: string;
   bundle: string;
   rootfs: string;
   annotations?: Record<string, string>;
+  hooks?: Hooks;
   /** 'creating' unless the caller already has a process to record. */
   status?: ContainerStatus;
   pid?: number;
@@ -41,18 +40,14 @@ export class ContainerStore {
     this.root = root;
   }
 
-  /** The container's own directory; `run` may keep its sockets and logs there. */
-  containerDir(id: string): string {
-    checkContainerId(id);
-    return path.join(this.root, id);
+  /** The container's files in the state root (record, lock, control socket). */
+  files(id: string): StateFiles {
+    return stateFiles(this.root, id);
   }
 
   /** Runs `action` while holding the container's lock. */
   async withLock<T>(id: string, action: () => T | Promise<T>): Promise<T> {
-    checkContainerId(id);
-    const lockDir = path.join(this.root, LOCK_DIR);
-    mkdirSync(lockDir, { recursive: true, mode: 0o700 });
-    const lock = await acquireLock(path.join(lockDir, id), `container ${id}`);
+    const lock = await acquireLock(this.files(id).lock, `container ${id}`);
     try {
       return await action();
     } finally {
@@ -62,12 +57,9 @@ export class ContainerStore {
 
   async create(spec: NewContainer): Promise<ContainerRecord> {
     return this.withLock(spec.id, () => {
-      const dir = this.containerDir(spec.id);
-      // A directory without a record is what a create that crashed half-way leaves: reuse it.
-      if (existsSync(path.join(dir, RECORD_FILE))) {
+      if (existsSync(this.files(spec.id).record)) {
         throw new TsscError(`container with id ${spec.id} already exists`);
       }
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
       const pid = spec.pid ?? 0;
       const record: ContainerRecord = {
         ociVersion: OCI_STATE_VERSION,
@@ -79,6 +71,7 @@ export class ContainerStore {
         created: new Date().toISOString(),
         owner: ownerName(process.geteuid?.() ?? 0),
         annotations: { ...(spec.annotations ?? {}) },
+        ...(spec.hooks !== undefined && { hooks: spec.hooks }),
       };
       withPidIdentity(record, pid);
       this.write(record);
@@ -88,17 +81,20 @@ export class ContainerStore {
 
   /** Moves the container to a new status; refuses moves the lifecycle forbids. */
   async update(id: string, change: StatusChange): Promise<ContainerRecord> {
-    return this.withLock(id, () => {
-      const record = this.readLive(id);
-      if (record.status !== change.status) assertMove(id, record.status, change.status);
-      record.status = change.status;
-      if (change.pid !== undefined) withPidIdentity(record, change.pid);
-      this.write(record);
-      return record;
-    });
+    return this.withLock(id, () => this.updateLocked(id, change));
   }
 
-  /** The record with its live status: a created or running container whose process died is stopped. */
+  /** update() for a caller that already holds the container's lock. */
+  updateLocked(id: string, change: StatusChange): ContainerRecord {
+    const record = this.readLive(id);
+    if (record.status !== change.status) assertMove(id, record.status, change.status);
+    record.status = change.status;
+    if (change.pid !== undefined) withPidIdentity(record, change.pid);
+    this.write(record);
+    return record;
+  }
+
+  /** The record with its live status: a container whose sentry died is stopped. */
   read(id: string): ContainerRecord {
     return this.readLive(id);
   }
@@ -110,10 +106,13 @@ export class ContainerStore {
   /** Every container of the root, sorted by id; records being created or removed are skipped. */
   list(): ContainerRecord[] {
     const records: ContainerRecord[] = [];
-    for (const name of readdirSync(this.root).sort()) {
-      if (name === LOCK_DIR) continue;
+    const ids = readdirSync(this.root)
+      .map(recordId)
+      .filter((id): id is string => id !== undefined)
+      .sort();
+    for (const id of ids) {
       try {
-        records.push(this.readLive(name));
+        records.push(this.readLive(id));
       } catch (error) {
         if (!(error instanceof TsscError)) throw error;
       }
@@ -121,23 +120,32 @@ export class ContainerStore {
     return records;
   }
 
-  /** Forgets a container: a stopped or created one, or with `force` any, killing its process first. */
-  async remove(id: string, options: { force?: boolean } = {}): Promise<void> {
-    await this.withLock(id, async () => {
-      const record = this.readLive(id);
-      // As runc: a created container (never started) goes without --force; a running one needs it.
-      if (record.status !== 'stopped') {
-        if (record.status !== 'created' && options.force !== true) {
-          throw new TsscError(`cannot delete container ${id} that is not stopped: ${record.status}`);
-        }
-        await killAndWait(record);
+  /**
+   * Forgets a container: a stopped or created one, or with `force` any, killing its
+   * sentry first (its death ends every task of the sandbox). Returns the record as it was.
+   */
+  async remove(id: string, options: { force?: boolean } = {}): Promise<ContainerRecord> {
+    return this.withLock(id, () => this.removeLocked(id, options));
+  }
+
+  /** remove() for a caller that already holds the container's lock. */
+  async removeLocked(id: string, options: { force?: boolean } = {}): Promise<ContainerRecord> {
+    const record = this.readLive(id);
+    // As runc: a created container (never started) goes without --force; a running one needs it.
+    if (record.status !== 'stopped') {
+      if (record.status !== 'created' && options.force !== true) {
+        throw new TsscError(`cannot delete container ${id} that is not stopped: ${record.status}`);
       }
-      rmSync(this.containerDir(id), { recursive: true, force: true });
-    });
+      await killAndWait(record);
+    }
+    const files = this.files(id);
+    rmSync(files.socket, { force: true });
+    rmSync(files.record, { force: true });
+    return record;
   }
 
   private readLive(id: string): ContainerRecord {
-    const file = path.join(this.containerDir(id), RECORD_FILE);
+    const file = this.files(id).record;
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -152,14 +160,12 @@ export class ContainerStore {
     } catch (error) {
       throw new TsscError(`container ${id}: unreadable state file ${file}: ${(error as Error).message}`);
     }
-    if ((record.status === 'created' || record.status === 'running') && !isAlive(pidIdentity(record))) {
-      record.status = 'stopped';
-    }
+    if (hasProcess(record.status) && !isAlive(pidIdentity(record))) record.status = 'stopped';
     return record;
   }
 
   private write(record: ContainerRecord): void {
-    writeFileAtomic(path.join(this.containerDir(record.id), RECORD_FILE), JSON.stringify(record) + '\n');
+    writeFileAtomic(this.files(record.id).record, JSON.stringify(record) + '\n');
   }
 }
 
@@ -172,7 +178,8 @@ function withPidIdentity(record: ContainerRecord, pid: number): void {
   }
 }
 
-function pidIdentity(record: ContainerRecord): { pid: number; startTime?: string } {
+/** The record's process, named for good (pid and start time). */
+export function pidIdentity(record: ContainerRecord): { pid: number; startTime?: string } {
   return record.pidStartTime === undefined ? { pid: record.pid } : { pid: record.pid, startTime: record.pidStartTime };
 }
 

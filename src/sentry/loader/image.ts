@@ -4,6 +4,7 @@
 
 import { E, fail } from '../../abi/errno.js';
 import type { FsContext, Location, Vfs } from '../../vfs/api.js';
+import type { ExecCredentials } from '../exec-credentials.js';
 import { readWholeProgram } from '../program-file.js';
 import { isElf, parseElf, type ElfImage } from './elf.js';
 
@@ -21,6 +22,8 @@ export interface ProgramImage {
   readonly location: Location;
   /** The interpreter's file, for /proc/PID/maps. */
   readonly interpreterLocation?: Location | undefined;
+  /** The identity the program runs with (exec-credentials.ts); absent: the caller's. */
+  readonly credentials?: ExecCredentials | undefined;
 }
 
 function openAndRead(vfs: Vfs, ctx: FsContext, dir: Location | undefined, path: string): { bytes: Uint8Array; location: Location } {

@@ -5,6 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { E, fail } from '../../abi/errno.js';
+import { NR } from '../../abi/linux-syscalls.js';
 import { REG, type Tracer } from '../../native/ptrace.js';
 import { Injector } from '../injector.js';
 import type { TaskCredentials } from '../syscall.js';
@@ -12,7 +13,6 @@ import { loadSpan, pageDown, pageUp, PF, phdrAddress, PT, type ElfImage } from '
 import type { ProgramImage } from './image.js';
 import { AT, buildStack, findAuxv } from './stack.js';
 
-const NR = { mmap: 9, mprotect: 10, munmap: 11 } as const;
 const PROT = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4 } as const;
 const MAP = { PRIVATE: 0x02, FIXED: 0x10, ANONYMOUS: 0x20, NORESERVE: 0x4000, STACK: 0x20000 } as const;
 /** Where position-independent programs go, as Linux's ELF_ET_DYN_BASE puts them. */
@@ -94,7 +94,8 @@ function mapImage(injector: Injector, tracer: Tracer, hostTid: number, image: El
  * ready to resume at the program's entry. Any failure leaves the task unusable: the
  * caller kills it, as Linux kills a process whose exec failed past the point of no return.
  */
-export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramImage, creds: TaskCredentials): LoadResult {
+export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramImage, callerCreds: TaskCredentials): LoadResult {
+  const creds = program.credentials?.creds ?? callerCreds;
   if (tracer.getRegs(hostTid) !== 0) fail(E.ESRCH);
   const stubRegs = tracer.regs.slice();
   // At the int3 stop rip is just past the int3: on the stub's syscall instruction.
@@ -131,7 +132,7 @@ export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramIma
     [AT.EUID, BigInt(creds.euid)],
     [AT.GID, BigInt(creds.rgid)],
     [AT.EGID, BigInt(creds.egid)],
-    [AT.SECURE, 0n],
+    [AT.SECURE, program.credentials?.secure ? 1n : 0n],
   );
   copy(AT.HWCAP2);
   const stack = buildStack({

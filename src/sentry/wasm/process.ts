@@ -4,6 +4,7 @@
 // sentry's event loop; kill terminates the worker wherever it is.
 
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { SIG } from '../../abi/linux-signal.js';
 import type { SyscallTask } from '../syscall.js';
 import { CallBuffer, reply, type CallArg, type WorkerMessage } from './channel.js';
 import type { WasmExitStatus } from './exit-status.js';
@@ -11,8 +12,6 @@ import { limitModuleMemory } from './memory-limit.js';
 import { compileCached } from './module-cache.js';
 import type { WasmWorkerData } from './worker-data.js';
 
-const SIGKILL = 9;
-const SIGXCPU = 24;
 
 /** What the WASI table gives a running process to end it (proc_exit). */
 export interface WasmProcessControl {
@@ -113,7 +112,7 @@ class RunningWasmProcess implements WasmProcess {
     };
     this.worker = new Worker(table.workerUrl, { workerData, transferList: [port2] });
     port1.on('message', (message: WorkerMessage) => this.onMessage(message));
-    this.worker.on('error', (error) => this.end({ kind: 'signaled', signal: SIGKILL, reason: `wasm worker failed: ${error.message}` }));
+    this.worker.on('error', (error) => this.end({ kind: 'signaled', signal: SIG.KILL, reason: `wasm worker failed: ${error.message}` }));
     this.worker.on('exit', () => {
       // The worker's last message (returned, trapped) and its exit travel separately:
       // take what it said before concluding it died without a word.
@@ -121,7 +120,7 @@ class RunningWasmProcess implements WasmProcess {
         this.onMessage(left.message as WorkerMessage);
       }
       port1.close();
-      this.end({ kind: 'signaled', signal: SIGKILL, reason: 'wasm worker exited unexpectedly' });
+      this.end({ kind: 'signaled', signal: SIG.KILL, reason: 'wasm worker exited unexpectedly' });
     });
     this.resumeRunning();
   }
@@ -149,7 +148,7 @@ class RunningWasmProcess implements WasmProcess {
       errno = await this.handle(op, args, this.buffer);
     } catch (error) {
       // A handler bug must not take the sentry down: the module dies, the sentry goes on.
-      this.end({ kind: 'signaled', signal: SIGKILL, reason: `sentry error in ${op}: ${error instanceof Error ? error.stack : String(error)}` });
+      this.end({ kind: 'signaled', signal: SIG.KILL, reason: `sentry error in ${op}: ${error instanceof Error ? error.stack : String(error)}` });
       return;
     }
     if (this.status) return;
@@ -168,7 +167,7 @@ class RunningWasmProcess implements WasmProcess {
     const { cpuSoftSeconds, cpuHardSeconds } = this.limits;
     const limit = cpuSoftSeconds ?? cpuHardSeconds;
     if (limit === undefined) return;
-    const signal = cpuSoftSeconds !== undefined ? SIGXCPU : SIGKILL;
+    const signal = cpuSoftSeconds !== undefined ? SIG.XCPU : SIG.KILL;
     const remainingMs = Number((BigInt(Math.round(limit * 1e9)) - this.usedNs) / 1_000_000n);
     this.cpuTimer = setTimeout(() => this.kill(signal), Math.max(remainingMs, 0));
   }

@@ -4,6 +4,7 @@
 // processes, so the module stays the sandbox's only process (pid 1).
 
 import { E, fail } from '../../abi/errno.js';
+import { SIG } from '../../abi/linux-signal.js';
 import type { FsContext, Vfs } from '../../vfs/api.js';
 import { fsCredentials, makeCredentials } from '../credentials.js';
 import { FdTable } from '../fd-table.js';
@@ -17,6 +18,7 @@ import { readWasmProgram } from './program.js';
 import { WasmTask } from './wasm-task.js';
 import { makeKernelServices } from '../kernel-services.js';
 import { MemoryAccount } from '../../accounting/memory-account.js';
+import type { StartGate } from '../start-gate.js';
 
 export interface WasmSandboxOptions {
   table: WasmSyscallTable;
@@ -30,10 +32,10 @@ export interface WasmSandboxOptions {
   memory?: MemoryAccount;
   /** Told of a module's trap or of a sentry-side failure (the CLI logs it). */
   onTrap?: (pid: number, reason: string) => void;
+  /** Holds the module before its worker starts until it opens (OCI create, then start). */
+  startGate?: StartGate;
 }
 
-const SIGKILL = 9;
-const SIGSTOP = 19;
 
 /** A wasm task has no Linux address space: nothing may read or write "its memory". */
 const NO_MEMORY: TaskMemory = {
@@ -56,6 +58,8 @@ export class WasmSandbox {
   private init: ThreadGroup | undefined;
   private initTask: Task | undefined;
   private wasm: WasmTask | undefined;
+  /** Ends a module held at the start gate (a SIGKILL before `start`). */
+  private endBeforeStart: ((sig: number) => void) | undefined;
 
   constructor(private readonly options: WasmSandboxOptions) {
     this.kernel = makeKernelServices(options.vfs, options.memory ?? new MemoryAccount(), options.hostname, options.domainname);
@@ -81,7 +85,9 @@ export class WasmSandbox {
 
   /** A process-directed signal. */
   signalGroup(group: ThreadGroup, sig: number): void {
-    if (group === this.init) this.wasm?.signal(sig);
+    if (group !== this.init) return;
+    if (this.wasm) this.wasm.signal(sig);
+    else if (sig === SIG.KILL) this.endBeforeStart?.(sig);
   }
 
   /**
@@ -91,7 +97,7 @@ export class WasmSandbox {
    */
   signalProcess(group: ThreadGroup, sig: number, fromOutside: boolean): void {
     if (group === this.init && group.sigactions.effect(sig) !== 'handler') {
-      if (!fromOutside || (sig !== SIGKILL && sig !== SIGSTOP)) return;
+      if (!fromOutside || (sig !== SIG.KILL && sig !== SIG.STOP)) return;
     }
     this.signalGroup(group, sig);
   }
@@ -123,23 +129,32 @@ export class WasmSandbox {
     this.initTask = task;
 
     return new Promise<number>((resolve, reject) => {
-      WasmTask.start({
-        task,
-        program,
-        table,
-        ...(this.options.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: this.options.memoryLimitBytes }),
-        onExit: (waitStatus, status) => {
-          if (status.kind === 'signaled' && status.reason) this.options.onTrap?.(1, status.reason);
-          group.tasks.delete(task);
-          group.lastFs = task.fs;
-          fds.closeAll();
-          group.exitStatus = waitStatus;
-          resolve(waitStatus);
-        },
-      }).then((wasm) => (this.wasm = wasm), (error: unknown) => {
+      const end = (waitStatus: number): void => {
+        this.endBeforeStart = undefined;
+        group.tasks.delete(task);
+        group.lastFs = task.fs;
         fds.closeAll();
-        reject(error);
-      });
+        group.exitStatus = waitStatus;
+        resolve(waitStatus);
+      };
+      this.endBeforeStart = end;
+      const start = (): void => {
+        this.endBeforeStart = undefined;
+        void WasmTask.start({
+          task,
+          program,
+          table,
+          ...(this.options.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: this.options.memoryLimitBytes }),
+          onExit: (waitStatus, status) => {
+            if (status.kind === 'signaled' && status.reason) this.options.onTrap?.(1, status.reason);
+            end(waitStatus);
+          },
+        }).then((wasm) => (this.wasm = wasm), (error: unknown) => {
+          fds.closeAll();
+          reject(error);
+        });
+      };
+      if (!this.options.startGate?.hold(start)) start();
     });
   }
 }

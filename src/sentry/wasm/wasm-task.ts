@@ -3,12 +3,12 @@
 // a worker thread in place of a host thread. What a Sandbox calls when init or an
 // execve turns out to be wasm.
 
+import { SIG } from '../../abi/linux-signal.js';
 import type { Task } from '../task.js';
 import { RLIMIT, RLIM_INFINITY } from '../rlimits.js';
 import { waitStatusOf, type WasmExitStatus } from './exit-status.js';
 import { prepareWasmProcess, type WasmLimits, type WasmProcess, type WasmProgram, type WasmSyscallTable } from './process.js';
 
-const SIGKILL = 9;
 
 export interface WasmTaskOptions {
   readonly task: Task;
@@ -60,7 +60,7 @@ export class WasmTask {
         const wasm = prepared.start(task);
         void wasm.exited.then((status) => {
           task.exited = true;
-          task.interrupt(SIGKILL);
+          task.interrupt(SIG.KILL);
           options.onExit(waitStatusOf(status), status);
         });
         return new WasmTask(task, wasm);

@@ -12,6 +12,15 @@ export function uint32(reg: bigint): number {
   return Number(BigInt.asUintN(32, reg));
 }
 
+/**
+ * A `uid_t`/`gid_t` argument: unsigned 32 bits (uids past 2^31 are ordinary), with
+ * (uid_t)-1 as -1, the "leave it unchanged" of set*id and chown.
+ */
+export function id(reg: bigint): number {
+  const value = uint32(reg);
+  return value === 0xffffffff ? -1 : value;
+}
+
 /** A pointer argument; 0n is NULL. */
 export function pointer(reg: bigint): bigint {
   return BigInt.asUintN(64, reg);

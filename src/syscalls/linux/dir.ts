@@ -6,7 +6,8 @@ import { writeDirent, writeDirent64, dirent64Size, direntSize } from '../../abi/
 import { ACCESS, AT, AT_FDCWD, RENAME } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
-import { CAP, type DirEntry, type FileDescription, type Location } from '../../vfs/api.js';
+import { CAP } from '../../abi/linux-capability.js';
+import type { DirEntry, FileDescription, Location } from '../../vfs/api.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { anyFile, openFile, readPath, startDir } from './task-files.js';
 

@@ -1,23 +1,17 @@
 // Identity syscalls: the task's uids, gids, groups and capabilities are the sentry's.
 
 import { E, fail } from '../../abi/errno.js';
+import { isValidCap, LINUX_CAPABILITY_VERSION, SECBIT } from '../../abi/linux-capability.js';
 import {
-  capset as applyCapset, setfsgid as applyFsgid, setfsuid as applyFsuid, setgid as applySetgid,
-  setgroups as applySetgroups, setregid as applySetregid, setresgid as applySetresgid,
-  setresuid as applySetresuid, setreuid as applySetreuid, setuid as applySetuid,
+  capset as applyCapset, dropBounding, lowerAmbient, raiseAmbient, setfsgid as applyFsgid,
+  setfsuid as applyFsuid, setgid as applySetgid, setgroups as applySetgroups, setKeepCaps,
+  setregid as applySetregid, setresgid as applySetresgid, setresuid as applySetresuid,
+  setreuid as applySetreuid, setSecurebits, setuid as applySetuid,
 } from '../../sentry/credentials.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
-import { int32, pointer, uint32 } from './decode.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask, TaskCredentials } from '../../sentry/syscall.js';
+import { id, int32, pointer, uint32 } from './decode.js';
 
 const NGROUPS_MAX = 65536;
-const LINUX_CAPABILITY_VERSION_1 = 0x19980330;
-const LINUX_CAPABILITY_VERSION_2 = 0x20071026;
-const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
-
-/** An id argument: uid_t is 32 bits; (uid_t)-1 means "unchanged" where allowed. */
-function id(reg: bigint): number {
-  return int32(reg) === -1 ? -1 : uint32(reg);
-}
 
 const getuid = (task: SyscallTask): number => task.creds.ruid;
 const geteuid = (task: SyscallTask): number => task.creds.euid;
@@ -44,13 +38,11 @@ function getresgid(task: SyscallTask, args: SyscallArgs): number {
 }
 
 function setuid(task: SyscallTask, args: SyscallArgs): number {
-  if (id(args[0]) === -1) fail(E.EINVAL);
   task.process.setCredentials(applySetuid(task.creds, id(args[0])));
   return 0;
 }
 
 function setgid(task: SyscallTask, args: SyscallArgs): number {
-  if (id(args[0]) === -1) fail(E.EINVAL);
   task.process.setCredentials(applySetgid(task.creds, id(args[0])));
   return 0;
 }
@@ -108,26 +100,31 @@ function setgroups(task: SyscallTask, args: SyscallArgs): number {
   return 0;
 }
 
-/** The version field decides how many 32-bit halves the data has (v1: one, v2/v3: two). */
-function capVersion(task: SyscallTask, header: bigint): { words: number; pid: number } {
+/**
+ * The capget/capset header: the version decides how many 32-bit words each set has (v1:
+ * one, v2/v3: two); any other version is EINVAL, with the kernel's own version written back.
+ */
+function capHeader(task: SyscallTask, header: bigint): { words: number; pid: number } | undefined {
   const raw = task.mem.read(header, 8);
   const version = raw.readUInt32LE(0);
   const pid = raw.readInt32LE(4);
-  if (version === LINUX_CAPABILITY_VERSION_1) return { words: 1, pid };
-  if (version === LINUX_CAPABILITY_VERSION_2 || version === LINUX_CAPABILITY_VERSION_3) return { words: 2, pid };
+  if (version === LINUX_CAPABILITY_VERSION.V1) return { words: 1, pid };
+  if (version === LINUX_CAPABILITY_VERSION.V2 || version === LINUX_CAPABILITY_VERSION.V3) return { words: 2, pid };
   const fix = Buffer.alloc(4);
-  fix.writeUInt32LE(LINUX_CAPABILITY_VERSION_3);
+  fix.writeUInt32LE(LINUX_CAPABILITY_VERSION.V3);
   task.mem.write(header, fix);
-  fail(E.EINVAL);
+  return undefined;
 }
 
+/** capget(2): any task's sets, by tid; a NULL data pointer only probes the version. */
 function capget(task: SyscallTask, args: SyscallArgs): number {
-  const { words, pid } = capVersion(task, pointer(args[0]));
-  if (pid < 0) fail(E.EINVAL);
-  if (pid !== 0 && pid !== task.pid) fail(E.ESRCH);
+  const header = capHeader(task, pointer(args[0]));
   const data = pointer(args[1]);
   if (data === 0n) return 0;
-  const c = task.creds;
+  if (!header) fail(E.EINVAL);
+  const { words, pid } = header;
+  if (pid < 0) fail(E.EINVAL);
+  const c = pid === 0 || pid === task.tid ? task.creds : task.process.credentialsOf(pid);
   const out = Buffer.alloc(12 * words);
   for (let w = 0; w < words; w++) {
     const shift = BigInt(32 * w);
@@ -139,9 +136,12 @@ function capget(task: SyscallTask, args: SyscallArgs): number {
   return 0;
 }
 
+/** capset(2): only the calling thread's own sets (pid 0 or its tid); v1 clears the upper half. */
 function capset(task: SyscallTask, args: SyscallArgs): number {
-  const { words, pid } = capVersion(task, pointer(args[0]));
-  if (pid !== 0 && pid !== task.pid) fail(E.EPERM);
+  const header = capHeader(task, pointer(args[0]));
+  if (!header) fail(E.EINVAL);
+  const { words, pid } = header;
+  if (pid !== 0 && pid !== task.tid) fail(E.EPERM);
   const raw = task.mem.read(pointer(args[1]), 12 * words);
   let effective = 0n;
   let permitted = 0n;
@@ -154,6 +154,74 @@ function capset(task: SyscallTask, args: SyscallArgs): number {
   }
   task.process.setCredentials(applyCapset(task.creds, effective, permitted, inheritable));
   return 0;
+}
+
+const PR = {
+  GET_KEEPCAPS: 7, SET_KEEPCAPS: 8, CAPBSET_READ: 23, CAPBSET_DROP: 24, GET_SECUREBITS: 27,
+  SET_SECUREBITS: 28, SET_NO_NEW_PRIVS: 38, GET_NO_NEW_PRIVS: 39, CAP_AMBIENT: 47,
+} as const;
+const PR_CAP_AMBIENT = { IS_SET: 1, RAISE: 2, LOWER: 3, CLEAR_ALL: 4 } as const;
+
+/**
+ * The prctl options about the task's identity (cap_task_prctl and no_new_privs), or
+ * undefined for any other option.
+ */
+export function credentialPrctl(task: SyscallTask, option: number, args: SyscallArgs): number | undefined {
+  const [, arg2, arg3, arg4, arg5] = args;
+  const c = task.creds;
+  const set = (next: TaskCredentials): number => {
+    task.process.setCredentials(next);
+    return 0;
+  };
+  switch (option) {
+    case PR.GET_KEEPCAPS:
+      return c.securebits & SECBIT.KEEP_CAPS ? 1 : 0;
+    case PR.SET_KEEPCAPS:
+      return set(setKeepCaps(c, arg2));
+    case PR.GET_SECUREBITS:
+      return c.securebits;
+    case PR.SET_SECUREBITS:
+      return set(setSecurebits(c, arg2));
+    case PR.CAPBSET_READ:
+      if (!isValidCap(arg2)) fail(E.EINVAL);
+      return (c.bounding >> arg2) & 1n ? 1 : 0;
+    case PR.CAPBSET_DROP:
+      return set(dropBounding(c, arg2));
+    case PR.GET_NO_NEW_PRIVS:
+      if (arg2 | arg3 | arg4 | arg5) fail(E.EINVAL);
+      return c.noNewPrivs ? 1 : 0;
+    case PR.SET_NO_NEW_PRIVS:
+      if (arg2 !== 1n || arg3 | arg4 | arg5) fail(E.EINVAL);
+      return set({ ...c, noNewPrivs: true });
+    case PR.CAP_AMBIENT:
+      return capAmbient(task, arg2, arg3, arg4 | arg5);
+    default:
+      return undefined;
+  }
+}
+
+/** PR_CAP_AMBIENT and its four sub-options. */
+function capAmbient(task: SyscallTask, op: bigint, cap: bigint, rest: bigint): number {
+  const c = task.creds;
+  if (op === BigInt(PR_CAP_AMBIENT.CLEAR_ALL)) {
+    if (cap | rest) fail(E.EINVAL);
+    task.process.setCredentials({ ...c, ambient: 0n });
+    return 0;
+  }
+  if (!isValidCap(cap) || rest) fail(E.EINVAL);
+  const n = Number(cap);
+  switch (Number(op)) {
+    case PR_CAP_AMBIENT.IS_SET:
+      return (c.ambient >> cap) & 1n ? 1 : 0;
+    case PR_CAP_AMBIENT.RAISE:
+      task.process.setCredentials(raiseAmbient(c, n));
+      return 0;
+    case PR_CAP_AMBIENT.LOWER:
+      task.process.setCredentials(lowerAmbient(c, n));
+      return 0;
+    default:
+      fail(E.EINVAL);
+  }
 }
 
 export const idSyscalls = {

@@ -3,16 +3,14 @@
 
 import { E, fail, isSysError } from '../../abi/errno.js';
 import { AT, AT_FDCWD } from '../../abi/linux-fcntl.js';
-import { SIGINFO_OFFSET, SIGINFO_SIZE } from '../../abi/linux-signal.js';
+import { CLONE } from '../../abi/linux-clone.js';
+import { SIG, SIGINFO_OFFSET, SIGINFO_SIZE, writeSiginfoSender } from '../../abi/linux-signal.js';
 import { childStateCode } from '../../sentry/signal-senders.js';
 import { RUN_ON_HOST, type ChildState, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { anyFile, readPath, startDir } from './task-files.js';
 import { RUSAGE_SIZE, rusageBytes } from './rusage.js';
 
-const SIGCHLD = 17n;
-const CLONE_VM = 0x100n;
-const CLONE_VFORK = 0x4000n;
 /** Linux's MAX_ARG_STRINGS and MAX_ARG_STRLEN. */
 const MAX_ARG_STRINGS = 0x7fffffff;
 const MAX_ARG_STRLEN = 32 * 4096;
@@ -31,11 +29,11 @@ function clone(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
 }
 
 function fork(task: SyscallTask): typeof RUN_ON_HOST {
-  return task.process.clone(SIGCHLD, 0n, 0n, 0n, 0n);
+  return task.process.clone(BigInt(SIG.CHLD), 0n, 0n, 0n, 0n);
 }
 
 function vfork(task: SyscallTask): typeof RUN_ON_HOST {
-  return task.process.clone(CLONE_VM | CLONE_VFORK | SIGCHLD, 0n, 0n, 0n, 0n);
+  return task.process.clone(CLONE.VM | CLONE.VFORK | BigInt(SIG.CHLD), 0n, 0n, 0n, 0n);
 }
 
 /** A NULL-terminated array of string pointers (argv, envp). */
@@ -110,12 +108,8 @@ function writeChildSiginfo(task: SyscallTask, addr: bigint, child: ChildState | 
   if (addr === 0n) return;
   const info = Buffer.alloc(SIGINFO_SIZE);
   if (child) {
-    const { code, status } = childStateCode(child.status);
-    info.writeInt32LE(Number(SIGCHLD), SIGINFO_OFFSET.signo);
-    info.writeInt32LE(code, SIGINFO_OFFSET.code);
-    info.writeInt32LE(child.pid, SIGINFO_OFFSET.pid);
-    info.writeInt32LE(child.uid, SIGINFO_OFFSET.uid);
-    info.writeInt32LE(status, SIGINFO_OFFSET.status);
+    info.writeInt32LE(SIG.CHLD, SIGINFO_OFFSET.signo);
+    writeSiginfoSender(info, { pid: child.pid, uid: child.uid, child: childStateCode(child.status) });
   }
   task.mem.write(addr, info);
 }

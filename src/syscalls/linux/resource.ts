@@ -3,7 +3,8 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { memoryAsSeen } from '../../accounting/memory-account.js';
-import { CAP_SYS_RESOURCE, hasCapability } from '../../sentry/credentials.js';
+import { CAP } from '../../abi/linux-capability.js';
+import { hasCapability } from '../../sentry/credentials.js';
 import { NR_OPEN } from '../../sentry/fd-table.js';
 import { RLIM_NLIMITS, RLIMIT } from '../../sentry/rlimits.js';
 import { RUN_ON_HOST, type Rlimit, type Rlimits, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
@@ -36,7 +37,7 @@ function writeRlimit(task: SyscallTask, addr: bigint, limit: Rlimit): void {
 function setLimit(task: SyscallTask, limits: Rlimits, resource: number, limit: Rlimit): void {
   if (limit.cur > limit.max) fail(E.EINVAL);
   const old = limits.get(resource);
-  if (limit.max > old.max && !hasCapability(task.creds, CAP_SYS_RESOURCE)) fail(E.EPERM);
+  if (limit.max > old.max && !hasCapability(task.creds, CAP.SYS_RESOURCE)) fail(E.EPERM);
   if (resource === RLIMIT.NOFILE && limit.max > BigInt(NR_OPEN)) fail(E.EPERM);
   limits.set(resource, limit);
 }

@@ -3,13 +3,11 @@
 // waits a signal interrupts.
 
 import { E, fail } from '../../abi/errno.js';
-import { QUEUED_SIGINFO_SIZE, SI_CODE, SIGINFO_OFFSET, SIGINFO_SIZE, SIGSET_SIZE } from '../../abi/linux-signal.js';
+import { QUEUED_SIGINFO_SIZE, SI_CODE, SIG, SIGINFO_OFFSET, SIGINFO_SIZE, SIGSET_SIZE } from '../../abi/linux-signal.js';
 import { sendingQueued } from '../../sentry/signal-senders.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, size } from './decode.js';
 
-const SIGKILL = 9;
-const SIGSTOP = 19;
 
 function kill(task: SyscallTask, args: SyscallArgs): number {
   task.process.kill(int32(args[0]), int32(args[1]));
@@ -36,7 +34,7 @@ function rt_sigaction(task: SyscallTask, args: SyscallArgs): number | typeof RUN
   if (size(args[3]) !== SIGSET_SIZE) fail(E.EINVAL);
   if (sig < 1 || sig > 64) fail(E.EINVAL);
   if (act !== 0n) {
-    if (sig === SIGKILL || sig === SIGSTOP) fail(E.EINVAL);
+    if (sig === SIG.KILL || sig === SIG.STOP) fail(E.EINVAL);
     // struct kernel_sigaction: handler, flags, restorer, mask.
     const raw = task.mem.read(act, 32);
     task.process.setDisposition(sig, { handler: raw.readBigUInt64LE(0), flags: Number(raw.readBigUInt64LE(8) & 0xffffffffn) });

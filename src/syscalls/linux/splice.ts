@@ -5,6 +5,7 @@ import { E, SysError, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
 import { S } from '../../abi/linux-stat.js';
+import { retryWhenReady } from '../../sentry/blocking-io.js';
 import { fileSizeRoom } from '../../sentry/file-size-limit.js';
 import { Pipe } from '../../sentry/pipe.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
@@ -39,16 +40,17 @@ function writableFile(file: FileDescription): FileDescription {
  * Waits as a blocking splice does: until the pipe can be read (or written), unless the
  * call or a file is non-blocking.
  */
-async function retrying<T>(task: SyscallTask, file: FileDescription, events: number, nonBlocking: boolean, attempt: () => T): Promise<T> {
-  for (;;) {
+function retrying<T>(task: SyscallTask, file: FileDescription, events: number, nonBlocking: boolean, attempt: () => T): T | Promise<T> {
+  const once = (): T | undefined => {
     try {
       return attempt();
     } catch (e) {
       const again = e instanceof SysError && e.errno === E.EAGAIN;
       if (!again || nonBlocking || (file.statusFlags & O.NONBLOCK) !== 0) throw e;
+      return undefined;
     }
-    await task.waitReady(file, events);
-  }
+  };
+  return once() ?? retryWhenReady(task, file, events, once);
 }
 
 async function splice(task: SyscallTask, args: SyscallArgs): Promise<number> {

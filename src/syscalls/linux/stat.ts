@@ -3,9 +3,10 @@
 import { E, fail } from '../../abi/errno.js';
 import { ACCESS, AT, AT_FDCWD } from '../../abi/linux-fcntl.js';
 import { STATX, UTIME_NOW, UTIME_OMIT, encodeStat, encodeStatfs, encodeStatx } from '../../abi/linux-stat.js';
+import { accessCredentials } from '../../sentry/credentials.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import { statFields, type FsContext, type Stat, type Statfs, type Timespec } from '../../vfs/api.js';
-import { int32, pointer, uint32 } from './decode.js';
+import { id, int32, pointer, uint32 } from './decode.js';
 import { anyFile, openFile, readPath, startDir } from './task-files.js';
 
 const MODE_BITS = 0o7777;
@@ -98,14 +99,12 @@ function fstatfs(task: SyscallTask, args: SyscallArgs): number {
 }
 
 /**
- * access(2) checks with the real uid and gid, not the effective ones; a task whose real
- * uid is not root also loses its capabilities for the check (AT_EACCESS keeps both).
+ * access(2) checks with the real uid and gid, not the effective ones, and with the
+ * capabilities of that real uid (accessCredentials); AT_EACCESS keeps the task's own.
  */
 function accessContext(task: SyscallTask, flags: number): FsContext {
-  const c = task.creds;
-  if (flags & AT.EACCESS || (c.ruid === c.fsuid && c.rgid === c.fsgid)) return task.fs;
-  const caps = c.ruid === 0 ? c.permitted : 0n;
-  return { root: task.fs.root, cwd: task.fs.cwd, umask: task.fs.umask, creds: { uid: c.ruid, gid: c.rgid, groups: c.groups, caps } };
+  const creds = flags & AT.EACCESS ? undefined : accessCredentials(task.creds);
+  return creds ? { root: task.fs.root, cwd: task.fs.cwd, umask: task.fs.umask, creds } : task.fs;
 }
 
 function accessAt(task: SyscallTask, dirfd: number, pathAddr: bigint, mode: number, flags: number): number {
@@ -161,19 +160,19 @@ function chownAt(task: SyscallTask, dirfd: number, pathAddr: bigint, uid: number
 }
 
 function chown(task: SyscallTask, args: SyscallArgs): number {
-  return chownAt(task, AT_FDCWD, pointer(args[0]), int32(args[1]), int32(args[2]), 0);
+  return chownAt(task, AT_FDCWD, pointer(args[0]), id(args[1]), id(args[2]), 0);
 }
 
 function lchown(task: SyscallTask, args: SyscallArgs): number {
-  return chownAt(task, AT_FDCWD, pointer(args[0]), int32(args[1]), int32(args[2]), AT.SYMLINK_NOFOLLOW);
+  return chownAt(task, AT_FDCWD, pointer(args[0]), id(args[1]), id(args[2]), AT.SYMLINK_NOFOLLOW);
 }
 
 function fchownat(task: SyscallTask, args: SyscallArgs): number {
-  return chownAt(task, int32(args[0]), pointer(args[1]), int32(args[2]), int32(args[3]), uint32(args[4]));
+  return chownAt(task, int32(args[0]), pointer(args[1]), id(args[2]), id(args[3]), uint32(args[4]));
 }
 
 function fchown(task: SyscallTask, args: SyscallArgs): number {
-  openFile(task, int32(args[0])).chown(task.fs, int32(args[1]), int32(args[2]));
+  openFile(task, int32(args[0])).chown(task.fs, id(args[1]), id(args[2]));
   return 0;
 }
 

@@ -1,128 +1,488 @@
-// The x86-64 Linux syscall table: every number named, each either answered by a family's
-// handler, run by the host kernel (pass-through, decided in the seccomp filter), refused
-// by the filter, or answered ENOSYS by the sentry. docs/syscalls.md is generated from it.
+// The x86-64 Linux syscall table: one row per syscall, with everything the sandbox does
+// with it: the support level, the handler the sentry runs, the seccomp filter's rule
+// (trap, pass to the host kernel, refuse with an errno, or decided by an argument) and the
+// notes. The filter (src/sentry/seccomp-filter.ts), the dispatch by number and
+// docs/syscalls.md are built from these rows; the numbers are src/abi/linux-syscalls.ts's.
+// How to add a syscall or a family: README.md beside this file.
 
 import { E } from '../../abi/errno.js';
-import type { SupportLevel, SyscallClass, SyscallEntry, SyscallHandler, SyscallTable } from '../../sentry/syscall.js';
-import { dirSyscalls } from './dir.js';
-import { fdSyscalls } from './fd.js';
-import { fileSyscalls } from './fs.js';
-import { idSyscalls } from './id.js';
-import { ioctlSyscalls } from './ioctl.js';
-import { miscSyscalls } from './misc.js';
-import { pipeSyscalls } from './pipe.js';
-import { pollSyscalls } from './poll.js';
-import { processSyscalls } from './process.js';
-import { resourceSyscalls } from './resource.js';
-import { signalSyscalls } from './signal.js';
-import { statSyscalls } from './stat.js';
-import { threadSyscalls } from './threads.js';
-import { timeSyscalls } from './time.js';
-import { utsSyscalls } from './uts.js';
-import { X86_64_SYSCALL_NAMES } from './x86-64-names.js';
-import { xattrSyscalls } from './xattr.js';
+import { FUTEX_CMD_MASK, PI_COMMANDS } from '../../abi/linux-futex.js';
+import { MADV, MAP } from '../../abi/linux-mman.js';
+import { NR, type SyscallName } from '../../abi/linux-syscalls.js';
+import type { SyscallEntry, SyscallTable } from '../../sentry/syscall.js';
+import { dirSyscalls as dir } from './dir.js';
+import { fdSyscalls as fd } from './fd.js';
+import { fileSyscalls as fs } from './fs.js';
+import { idSyscalls as id } from './id.js';
+import { ioctlSyscalls as ioctl } from './ioctl.js';
+import { miscSyscalls as misc } from './misc.js';
+import { mmSyscalls as mm } from './mm.js';
+import { pipeSyscalls as pipe } from './pipe.js';
+import { pollSyscalls as poll } from './poll.js';
+import { processSyscalls as proc } from './process.js';
+import { resourceSyscalls as resource } from './resource.js';
+import { byArgument, host, partial, refuse, refused, supported, unsupported, type SyscallRow } from './row.js';
+import { schedSyscalls as sched } from './sched.js';
+import { signalSyscalls as signal } from './signal.js';
+import { statSyscalls as stat } from './stat.js';
+import { threadSyscalls as threads } from './threads.js';
+import { timeSyscalls as time } from './time.js';
+import { utsSyscalls as uts } from './uts.js';
+import { xattrSyscalls as xattr } from './xattr.js';
 
-const handlers: Record<string, SyscallHandler> = {
-  ...fileSyscalls,
-  ...fdSyscalls,
-  ...dirSyscalls,
-  ...statSyscalls,
-  ...pipeSyscalls,
-  ...pollSyscalls,
-  ...ioctlSyscalls,
-  ...xattrSyscalls,
-  ...processSyscalls,
-  ...signalSyscalls,
-  ...idSyscalls,
-  ...utsSyscalls,
-  ...timeSyscalls,
-  ...resourceSyscalls,
-  ...miscSyscalls,
-  ...threadSyscalls,
+// Why the host kernel may run a call, or why the filter stops it, for the rows that share a reason.
+const OWN_MEMORY = 'acts on the task\'s own mappings only, and names no fd, path, pid or tid';
+const OWN_SIGNALS = 'the calling thread\'s own signal mask, stack, pending set or frame';
+const OWN_TIMERS = 'timers of the calling process, whose signals go to itself';
+const POLICY = 'a real-time policy on a host thread takes the CPU from the host: policies and priorities are checked (CAP_SYS_NICE, RLIMIT_RTPRIO, reset-on-fork, the same owner) and kept by the sentry over virtual tids, never applied to a host thread';
+const POLICY_RECORDED = 'real-time and deadline policies are the sandbox\'s record: the host thread stays SCHED_OTHER';
+const NICE = 'who is a virtual tid, process group or uid (the host would read it as its own); the nice value reaches the host thread once RLIMIT_NICE or CAP_SYS_NICE allow it: a fair-share weight, not a real-time policy';
+const AFFINITY = 'its virtual tid is made the host\'s after the same-owner check; an affinity only restricts the thread to CPUs its host cpuset allows';
+const LOCKS_ARE_ADVISORY = 'locked host memory is memory the host cannot reclaim, and a root tssc has CAP_IPC_LOCK: locks are checked against the sandbox\'s RLIMIT_MEMLOCK and CAP_IPC_LOCK and recorded, never made on the host';
+const LOCK_RECORDED = 'locks are advisory: counted against RLIMIT_MEMLOCK, no host page is pinned';
+const CPU_CLOCK = 'a negative clock id names the CPU clock of a pid or tid: the sentry makes it the host\'s (a thread of the caller\'s process, or a process of the sandbox), else EINVAL; an fd\'s clock is EINVAL';
+const IOPRIO = 'it names a tid, process group or user the host would read as its own';
+
+/** Every syscall of x86-64 Linux, in number order; the compiler insists on a row for each. */
+const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
+  read: supported(fs.read),
+  write: supported(fs.write),
+  open: supported(fs.open),
+  close: supported(fs.close),
+  stat: supported(stat.stat),
+  fstat: supported(stat.fstat),
+  lstat: supported(stat.lstat),
+  poll: supported(poll.poll),
+  lseek: supported(fs.lseek),
+  mmap: byArgument(
+    {
+      arg: 3,
+      argName: 'flags',
+      cases: [
+        { anyBit: MAP.LOCKED, then: 'trap', label: 'MAP_LOCKED' },
+        { anyBit: MAP.ANONYMOUS, then: 'pass', label: 'MAP_ANONYMOUS' },
+      ],
+      otherwise: 'trap',
+    },
+    {
+      handler: mm.mmap,
+      note: 'MAP_PRIVATE file mappings are copies filled from the file; MAP_SHARED maps the host file behind the contents for real (the host file of a bind mount, a host memfd for memory files), given to the task by SCM_RIGHTS; MAP_LOCKED is checked as mlock is and advisory (a file mapping\'s lock is not counted afterwards)',
+      why: `an anonymous mapping is memory of the task's own; a file mapping names an fd, so the sentry maps it; ${LOCKS_ARE_ADVISORY}`,
+    },
+  ),
+  mprotect: host(OWN_MEMORY),
+  munmap: host(OWN_MEMORY),
+  brk: supported(misc.brk),
+  rt_sigaction: supported(signal.rt_sigaction),
+  rt_sigprocmask: host(OWN_SIGNALS),
+  rt_sigreturn: host(OWN_SIGNALS),
+  ioctl: supported(ioctl.ioctl),
+  pread64: supported(fs.pread64),
+  pwrite64: supported(fs.pwrite64),
+  readv: supported(fs.readv),
+  writev: supported(fs.writev),
+  access: supported(stat.access),
+  pipe: supported(pipe.pipe),
+  select: supported(poll.select),
+  sched_yield: host('gives up the CPU: no policy or priority changes'),
+  mremap: host(OWN_MEMORY),
+  msync: host('flushes the task\'s own shared mappings, whose host files the sentry chose (a bind mount\'s file it may write, or a memfd)'),
+  mincore: host('reports which of the task\'s own pages are resident'),
+  madvise: byArgument(
+    {
+      arg: 2,
+      argName: 'advice',
+      cases: [
+        { oneOf: [MADV.HWPOISON, MADV.SOFT_OFFLINE], then: refuse(E.EPERM), label: 'MADV_HWPOISON, MADV_SOFT_OFFLINE' },
+        { oneOf: [MADV.MERGEABLE, MADV.UNMERGEABLE], then: refuse(E.EINVAL), label: 'MADV_MERGEABLE, MADV_UNMERGEABLE' },
+      ],
+      otherwise: 'pass',
+    },
+    {
+      note: 'MADV_HWPOISON and MADV_SOFT_OFFLINE are EPERM; MADV_MERGEABLE and MADV_UNMERGEABLE are EINVAL, as without KSM',
+      why: 'advice about the task\'s own pages (MADV_REMOVE only on a shared mapping it may write); poisoning or offlining a page acts on host memory (CAP_SYS_ADMIN on the host, which a root tssc has), and KSM would merge the sandbox\'s pages with host processes\' (a side channel on their contents): those are refused',
+    },
+  ),
+  shmget: unsupported(),
+  shmat: unsupported(),
+  shmctl: unsupported(),
+  dup: supported(fd.dup),
+  dup2: supported(fd.dup2),
+  pause: host(OWN_SIGNALS),
+  nanosleep: supported(time.nanosleep),
+  getitimer: host(OWN_TIMERS),
+  alarm: host(OWN_TIMERS),
+  setitimer: host(OWN_TIMERS),
+  getpid: supported(proc.getpid),
+  sendfile: supported(fs.sendfile),
+  socket: unsupported(),
+  connect: unsupported(),
+  accept: unsupported(),
+  sendto: unsupported(),
+  recvfrom: unsupported(),
+  sendmsg: unsupported(),
+  recvmsg: unsupported(),
+  shutdown: unsupported(),
+  bind: unsupported(),
+  listen: unsupported(),
+  getsockname: unsupported(),
+  getpeername: unsupported(),
+  socketpair: unsupported(),
+  setsockopt: unsupported(),
+  getsockopt: unsupported(),
+  clone: partial(proc.clone, 'CLONE_NEW* is EPERM; CLONE_PIDFD, CLONE_PTRACE and CLONE_UNTRACED are EINVAL'),
+  fork: supported(proc.fork),
+  vfork: supported(proc.vfork),
+  execve: supported(proc.execve),
+  exit: host('ends the calling thread; the sentry sees its exit stop'),
+  wait4: partial(proc.wait4, 'rusage has user and system time and ru_maxrss; the other counters are zero'),
+  kill: supported(signal.kill),
+  uname: supported(uts.uname),
+  semget: unsupported(),
+  semop: unsupported(),
+  semctl: unsupported(),
+  shmdt: unsupported(),
+  msgget: unsupported(),
+  msgsnd: unsupported(),
+  msgrcv: unsupported(),
+  msgctl: unsupported(),
+  fcntl: supported(fd.fcntl),
+  flock: supported(fd.flock),
+  fsync: supported(fs.fsync),
+  fdatasync: supported(fs.fdatasync),
+  truncate: supported(fs.truncate),
+  ftruncate: supported(fs.ftruncate),
+  getdents: supported(dir.getdents),
+  getcwd: supported(dir.getcwd),
+  chdir: supported(dir.chdir),
+  fchdir: supported(dir.fchdir),
+  rename: supported(dir.rename),
+  mkdir: supported(dir.mkdir),
+  rmdir: supported(dir.rmdir),
+  creat: supported(fs.creat),
+  link: supported(dir.link),
+  unlink: supported(dir.unlink),
+  symlink: supported(dir.symlink),
+  readlink: supported(dir.readlink),
+  chmod: supported(stat.chmod),
+  fchmod: supported(stat.fchmod),
+  chown: supported(stat.chown),
+  fchown: supported(stat.fchown),
+  lchown: supported(stat.lchown),
+  umask: supported(misc.umask),
+  gettimeofday: supported(time.gettimeofday),
+  getrlimit: supported(resource.getrlimit),
+  getrusage: partial(resource.getrusage, 'RUSAGE_CHILDREN has times and ru_maxrss only'),
+  sysinfo: partial(resource.sysinfo, 'load averages and process count are not the sandbox\'s'),
+  times: supported(resource.times),
+  ptrace: refused(E.EPERM),
+  getuid: supported(id.getuid),
+  syslog: refused(E.EPERM),
+  getgid: supported(id.getgid),
+  setuid: supported(id.setuid),
+  setgid: supported(id.setgid),
+  geteuid: supported(id.geteuid),
+  getegid: supported(id.getegid),
+  setpgid: supported(proc.setpgid),
+  getppid: supported(proc.getppid),
+  getpgrp: supported(proc.getpgrp),
+  setsid: supported(proc.setsid),
+  setreuid: supported(id.setreuid),
+  setregid: supported(id.setregid),
+  getgroups: supported(id.getgroups),
+  setgroups: supported(id.setgroups),
+  setresuid: supported(id.setresuid),
+  getresuid: supported(id.getresuid),
+  setresgid: supported(id.setresgid),
+  getresgid: supported(id.getresgid),
+  getpgid: supported(proc.getpgid),
+  setfsuid: supported(id.setfsuid),
+  setfsgid: supported(id.setfsgid),
+  getsid: supported(proc.getsid),
+  capget: supported(id.capget),
+  capset: supported(id.capset),
+  rt_sigpending: host(OWN_SIGNALS),
+  rt_sigtimedwait: supported(signal.rt_sigtimedwait),
+  rt_sigqueueinfo: supported(signal.rt_sigqueueinfo),
+  rt_sigsuspend: host(OWN_SIGNALS),
+  sigaltstack: host(OWN_SIGNALS),
+  utime: supported(stat.utime),
+  mknod: supported(dir.mknod),
+  uselib: refused(E.ENOSYS),
+  personality: refused(E.EPERM),
+  ustat: refused(E.ENOSYS),
+  statfs: supported(stat.statfs),
+  fstatfs: supported(stat.fstatfs),
+  sysfs: refused(E.ENOSYS),
+  getpriority: supported(sched.getpriority, NICE),
+  setpriority: supported(sched.setpriority, NICE),
+  sched_setparam: partial(sched.sched_setparam, POLICY_RECORDED, POLICY),
+  sched_getparam: supported(sched.sched_getparam, POLICY),
+  sched_setscheduler: partial(sched.sched_setscheduler, POLICY_RECORDED, POLICY),
+  sched_getscheduler: supported(sched.sched_getscheduler, POLICY),
+  sched_get_priority_max: host('the range of priorities of a policy: constants of the kernel; no tid'),
+  sched_get_priority_min: host('the range of priorities of a policy: constants of the kernel; no tid'),
+  sched_rr_get_interval: supported(sched.sched_rr_get_interval, `${POLICY}; a fair policy's slice is the host thread's, its virtual tid made the host's`),
+  mlock: partial(mm.mlock, LOCK_RECORDED, LOCKS_ARE_ADVISORY),
+  munlock: partial(mm.munlock, LOCK_RECORDED, LOCKS_ARE_ADVISORY),
+  mlockall: partial(mm.mlockall, `${LOCK_RECORDED}; MCL_FUTURE is recorded, later mappings are not counted`, LOCKS_ARE_ADVISORY),
+  munlockall: partial(mm.munlockall, LOCK_RECORDED, LOCKS_ARE_ADVISORY),
+  vhangup: refused(E.EPERM),
+  modify_ldt: refused(E.EPERM),
+  pivot_root: refused(E.EPERM),
+  _sysctl: refused(E.ENOSYS),
+  prctl: partial(misc.prctl, 'names, dumpable, seccomp, timer slack, and the capability options (no_new_privs, keepcaps, securebits, ambient and bounding sets); other options are EINVAL'),
+  arch_prctl: host('the task\'s own registers and CPU features (FS/GS base, CPUID faulting, AMX permission, its vDSO)'),
+  adjtimex: refused(E.EPERM),
+  setrlimit: supported(resource.setrlimit),
+  chroot: supported(dir.chroot),
+  sync: supported(fs.sync),
+  acct: refused(E.EPERM),
+  settimeofday: refused(E.EPERM),
+  mount: refused(E.EPERM),
+  umount2: refused(E.EPERM),
+  swapon: refused(E.EPERM),
+  swapoff: refused(E.EPERM),
+  reboot: refused(E.EPERM),
+  sethostname: supported(uts.sethostname),
+  setdomainname: supported(uts.setdomainname),
+  iopl: refused(E.EPERM),
+  ioperm: refused(E.EPERM),
+  create_module: refused(E.ENOSYS),
+  init_module: refused(E.EPERM),
+  delete_module: refused(E.EPERM),
+  get_kernel_syms: refused(E.ENOSYS),
+  query_module: refused(E.ENOSYS),
+  quotactl: refused(E.EPERM),
+  nfsservctl: refused(E.ENOSYS),
+  getpmsg: refused(E.ENOSYS),
+  putpmsg: refused(E.ENOSYS),
+  afs_syscall: refused(E.ENOSYS),
+  tuxcall: refused(E.ENOSYS),
+  security: refused(E.ENOSYS),
+  gettid: supported(proc.gettid),
+  readahead: supported(fs.readahead),
+  setxattr: supported(xattr.setxattr),
+  lsetxattr: supported(xattr.lsetxattr),
+  fsetxattr: supported(xattr.fsetxattr),
+  getxattr: supported(xattr.getxattr),
+  lgetxattr: supported(xattr.lgetxattr),
+  fgetxattr: supported(xattr.fgetxattr),
+  listxattr: supported(xattr.listxattr),
+  llistxattr: supported(xattr.llistxattr),
+  flistxattr: supported(xattr.flistxattr),
+  removexattr: supported(xattr.removexattr),
+  lremovexattr: supported(xattr.lremovexattr),
+  fremovexattr: supported(xattr.fremovexattr),
+  tkill: supported(signal.tkill),
+  time: supported(time.time),
+  futex: byArgument(
+    {
+      arg: 1,
+      argName: 'op',
+      mask: FUTEX_CMD_MASK,
+      cases: [{ oneOf: PI_COMMANDS, then: 'trap', label: 'the PI operations' }],
+      otherwise: 'pass',
+    },
+    {
+      handler: threads.futex,
+      note: 'the sentry keeps the waiters of the PI operations (no priority is inherited); FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI are ENOSYS',
+      why: 'waits and wakes on words of the task\'s own memory (a shared futex on a file mapping of the sandbox can only wake waiters on that file); a PI futex word holds its owner\'s tid, so the PI operations stop for the sentry',
+    },
+  ),
+  sched_setaffinity: supported(sched.sched_setaffinity, AFFINITY),
+  sched_getaffinity: supported(sched.sched_getaffinity, AFFINITY),
+  set_thread_area: unsupported(),
+  io_setup: unsupported(),
+  io_destroy: unsupported(),
+  io_getevents: unsupported(),
+  io_submit: unsupported(),
+  io_cancel: unsupported(),
+  get_thread_area: unsupported(),
+  lookup_dcookie: refused(E.EPERM),
+  epoll_create: supported(poll.epoll_create),
+  epoll_ctl_old: unsupported(),
+  epoll_wait_old: unsupported(),
+  remap_file_pages: unsupported(),
+  getdents64: supported(dir.getdents64),
+  set_tid_address: supported(proc.set_tid_address),
+  restart_syscall: host('restarts the task\'s own call the host interrupted (a sleep or futex wait the host ran)'),
+  semtimedop: unsupported(),
+  fadvise64: supported(fs.fadvise64),
+  timer_create: supported(time.timer_create, `${OWN_TIMERS}; a SIGEV_THREAD_ID tid (of the caller's own process, else EINVAL) and a CPU clock's pid or tid are virtual: the host kernel gets a copy with the host's ids`),
+  timer_settime: host(OWN_TIMERS),
+  timer_gettime: host(OWN_TIMERS),
+  timer_getoverrun: host(OWN_TIMERS),
+  timer_delete: host(OWN_TIMERS),
+  clock_settime: refused(E.EPERM),
+  clock_gettime: byArgument(
+    {
+      arg: 0,
+      argName: 'clockid',
+      cases: [{ anyBit: 0x80000000, then: 'trap', label: 'a negative id (the CPU clock of a pid or tid, or an fd\'s clock)' }],
+      otherwise: 'pass',
+    },
+    {
+      handler: time.clock_gettime,
+      why: `reads a clock (the vDSO answers most reads without any call); ${CPU_CLOCK}`,
+    },
+  ),
+  clock_getres: supported(time.clock_getres, CPU_CLOCK),
+  clock_nanosleep: partial(time.clock_nanosleep, 'no CPU-time clocks'),
+  exit_group: host('ends the calling process; the sentry sees every thread\'s exit stop'),
+  epoll_wait: supported(poll.epoll_wait),
+  epoll_ctl: supported(poll.epoll_ctl),
+  tgkill: supported(signal.tgkill),
+  utimes: supported(stat.utimes),
+  vserver: refused(E.ENOSYS),
+  mbind: refused(E.EPERM),
+  set_mempolicy: refused(E.EPERM),
+  get_mempolicy: refused(E.ENOSYS),
+  mq_open: unsupported(),
+  mq_unlink: unsupported(),
+  mq_timedsend: unsupported(),
+  mq_timedreceive: unsupported(),
+  mq_notify: unsupported(),
+  mq_getsetattr: unsupported(),
+  kexec_load: refused(E.EPERM),
+  waitid: partial(proc.waitid, 'P_PIDFD is EINVAL; rusage has times and ru_maxrss only'),
+  add_key: refused(E.ENOSYS),
+  request_key: refused(E.ENOSYS),
+  keyctl: refused(E.ENOSYS),
+  ioprio_set: unsupported(IOPRIO),
+  ioprio_get: unsupported(IOPRIO),
+  inotify_init: unsupported(),
+  inotify_add_watch: unsupported(),
+  inotify_rm_watch: unsupported(),
+  migrate_pages: refused(E.EPERM),
+  openat: supported(fs.openat),
+  mkdirat: supported(dir.mkdirat),
+  mknodat: supported(dir.mknodat),
+  fchownat: supported(stat.fchownat),
+  futimesat: supported(stat.futimesat),
+  newfstatat: supported(stat.newfstatat),
+  unlinkat: supported(dir.unlinkat),
+  renameat: supported(dir.renameat),
+  linkat: supported(dir.linkat),
+  symlinkat: supported(dir.symlinkat),
+  readlinkat: supported(dir.readlinkat),
+  fchmodat: supported(stat.fchmodat),
+  faccessat: supported(stat.faccessat),
+  pselect6: supported(poll.pselect6),
+  ppoll: supported(poll.ppoll),
+  unshare: refused(E.EPERM),
+  set_robust_list: supported(threads.set_robust_list),
+  get_robust_list: supported(threads.get_robust_list, 'its virtual tid is made the host\'s, after the ptrace access check, for the host to report that thread\'s list head'),
+  splice: supported(fs.splice),
+  tee: supported(fs.tee),
+  sync_file_range: supported(fs.sync_file_range),
+  vmsplice: supported(fs.vmsplice),
+  move_pages: refused(E.EPERM),
+  utimensat: supported(stat.utimensat),
+  epoll_pwait: supported(poll.epoll_pwait),
+  signalfd: unsupported(),
+  timerfd_create: supported(poll.timerfd_create),
+  eventfd: supported(poll.eventfd),
+  fallocate: supported(fs.fallocate),
+  timerfd_settime: supported(poll.timerfd_settime),
+  timerfd_gettime: supported(poll.timerfd_gettime),
+  accept4: unsupported(),
+  signalfd4: unsupported(),
+  eventfd2: supported(poll.eventfd2),
+  epoll_create1: supported(poll.epoll_create1),
+  dup3: supported(fd.dup3),
+  pipe2: supported(pipe.pipe2),
+  inotify_init1: unsupported(),
+  preadv: supported(fs.preadv),
+  pwritev: supported(fs.pwritev),
+  rt_tgsigqueueinfo: supported(signal.rt_tgsigqueueinfo),
+  perf_event_open: refused(E.ENODEV),
+  recvmmsg: unsupported(),
+  fanotify_init: refused(E.ENOSYS),
+  fanotify_mark: refused(E.ENOSYS),
+  prlimit64: supported(resource.prlimit64),
+  name_to_handle_at: refused(E.EOPNOTSUPP),
+  open_by_handle_at: refused(E.EPERM),
+  clock_adjtime: refused(E.EPERM),
+  syncfs: supported(fs.syncfs),
+  sendmmsg: unsupported(),
+  setns: refused(E.EPERM),
+  getcpu: host('tells the host CPU and NUMA node the thread runs on, as sched_getaffinity shows the CPUs; names no tid'),
+  process_vm_readv: refused(E.EPERM),
+  process_vm_writev: refused(E.EPERM),
+  kcmp: refused(E.EPERM),
+  finit_module: refused(E.EPERM),
+  sched_setattr: partial(sched.sched_setattr, `${POLICY_RECORDED}; utilization clamps are EOPNOTSUPP`, POLICY),
+  sched_getattr: partial(sched.sched_getattr, 'utilization clamps read 0', POLICY),
+  renameat2: supported(dir.renameat2),
+  seccomp: supported(misc.seccomp),
+  getrandom: host('random bytes from the host\'s pool, which nothing in the sandbox can drain or seed'),
+  memfd_create: supported(fs.memfd_create),
+  kexec_file_load: refused(E.EPERM),
+  bpf: refused(E.EPERM),
+  execveat: supported(proc.execveat),
+  userfaultfd: refused(E.ENOSYS),
+  membarrier: host('memory barriers for the task\'s own threads (the expedited commands interrupt only CPUs running threads that registered for them; MEMBARRIER_CMD_GLOBAL waits, at the caller\'s cost)'),
+  mlock2: partial(mm.mlock2, LOCK_RECORDED, LOCKS_ARE_ADVISORY),
+  copy_file_range: supported(fs.copy_file_range),
+  preadv2: supported(fs.preadv2),
+  pwritev2: supported(fs.pwritev2),
+  pkey_mprotect: host(OWN_MEMORY),
+  pkey_alloc: host(OWN_MEMORY),
+  pkey_free: host(OWN_MEMORY),
+  statx: supported(stat.statx),
+  io_pgetevents: unsupported(),
+  rseq: host('registers the thread\'s own restartable-sequence area'),
+  pidfd_send_signal: unsupported(),
+  io_uring_setup: refused(E.ENOSYS),
+  io_uring_enter: refused(E.ENOSYS),
+  io_uring_register: refused(E.ENOSYS),
+  open_tree: refused(E.EPERM),
+  move_mount: refused(E.EPERM),
+  fsopen: refused(E.EPERM),
+  fsconfig: refused(E.EPERM),
+  fsmount: refused(E.EPERM),
+  fspick: refused(E.EPERM),
+  pidfd_open: unsupported(),
+  clone3: refused(E.ENOSYS),
+  close_range: supported(fs.close_range),
+  openat2: unsupported(),
+  pidfd_getfd: refused(E.EPERM),
+  faccessat2: supported(stat.faccessat2),
+  process_madvise: refused(E.EPERM),
+  epoll_pwait2: supported(poll.epoll_pwait2),
+  mount_setattr: refused(E.EPERM),
+  quotactl_fd: refused(E.EPERM),
+  landlock_create_ruleset: refused(E.ENOSYS),
+  landlock_add_rule: refused(E.ENOSYS),
+  landlock_restrict_self: refused(E.ENOSYS),
+  memfd_secret: unsupported(),
+  process_mrelease: refused(E.EPERM),
+  futex_waitv: host('waits on words of the task\'s own memory (no PI: no owner tid)'),
+  set_mempolicy_home_node: refused(E.EPERM),
+  cachestat: unsupported(),
+  fchmodat2: supported(stat.fchmodat2),
+  map_shadow_stack: refused(E.ENOSYS),
+  futex_wake: unsupported(),
+  futex_wait: unsupported(),
+  futex_requeue: unsupported(),
+  statmount: refused(E.ENOSYS),
+  listmount: refused(E.ENOSYS),
+  lsm_get_self_attr: refused(E.ENOSYS),
+  lsm_set_self_attr: refused(E.ENOSYS),
+  lsm_list_modules: refused(E.ENOSYS),
+  mseal: unsupported(),
+  setxattrat: unsupported(),
+  getxattrat: unsupported(),
+  listxattrat: unsupported(),
+  removexattrat: unsupported(),
+  open_tree_attr: refused(E.EPERM),
+  file_getattr: unsupported(),
+  file_setattr: unsupported(),
 };
-
-/**
- * Run by the host kernel without a stop: they act on the task's own memory, signal
- * state and scheduling, and name no path, fd, pid or uid.
- */
-const PASSTHROUGH: Record<string, string | undefined> = {
-  mprotect: undefined, munmap: undefined, madvise: undefined, mremap: undefined, msync: undefined,
-  mincore: undefined, mlock: undefined, munlock: undefined, mlockall: undefined, munlockall: undefined,
-  mlock2: undefined, pkey_mprotect: undefined, pkey_alloc: undefined, pkey_free: undefined,
-  rt_sigprocmask: undefined, rt_sigreturn: undefined, sigaltstack: undefined, rt_sigpending: undefined,
-  rt_sigsuspend: undefined, pause: undefined,
-  futex: 'the filter stops the PI operations for the sentry, which keeps their waiters (no priority is inherited); FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI are ENOSYS',
-  futex_waitv: undefined, sched_yield: undefined, arch_prctl: undefined, rseq: undefined,
-  clock_gettime: undefined, getrandom: undefined, exit: undefined, exit_group: undefined,
-  restart_syscall: undefined, getcpu: undefined, membarrier: undefined, alarm: undefined,
-  getitimer: undefined, setitimer: undefined, timer_create: undefined, timer_settime: undefined,
-  timer_gettime: undefined, timer_getoverrun: undefined, timer_delete: undefined,
-};
-
-/** Refused by the filter, as gVisor refuses them: the errno they get. */
-const REFUSED: Record<string, number> = {
-  ptrace: E.EPERM, process_vm_readv: E.EPERM, process_vm_writev: E.EPERM, kcmp: E.EPERM,
-  bpf: E.EPERM, perf_event_open: E.ENODEV, io_uring_setup: E.ENOSYS, io_uring_enter: E.ENOSYS,
-  io_uring_register: E.ENOSYS, keyctl: E.ENOSYS, add_key: E.ENOSYS, request_key: E.ENOSYS,
-  kexec_load: E.EPERM, kexec_file_load: E.EPERM, init_module: E.EPERM, finit_module: E.EPERM,
-  delete_module: E.EPERM, create_module: E.ENOSYS, get_kernel_syms: E.ENOSYS, query_module: E.ENOSYS,
-  reboot: E.EPERM, swapon: E.EPERM, swapoff: E.EPERM, acct: E.EPERM, quotactl: E.EPERM,
-  quotactl_fd: E.EPERM, iopl: E.EPERM, ioperm: E.EPERM, modify_ldt: E.EPERM, vhangup: E.EPERM,
-  settimeofday: E.EPERM, clock_settime: E.EPERM, adjtimex: E.EPERM, clock_adjtime: E.EPERM,
-  syslog: E.EPERM, uselib: E.ENOSYS, nfsservctl: E.ENOSYS, lookup_dcookie: E.EPERM,
-  userfaultfd: E.ENOSYS, fanotify_init: E.ENOSYS, fanotify_mark: E.ENOSYS,
-  open_by_handle_at: E.EPERM, name_to_handle_at: E.EOPNOTSUPP, mount: E.EPERM, umount2: E.EPERM,
-  pivot_root: E.EPERM, unshare: E.EPERM, setns: E.EPERM,
-  fsopen: E.EPERM, fsmount: E.EPERM, fsconfig: E.EPERM, fspick: E.EPERM, move_mount: E.EPERM,
-  open_tree: E.EPERM, open_tree_attr: E.EPERM, mount_setattr: E.EPERM, statmount: E.ENOSYS,
-  listmount: E.ENOSYS, pidfd_getfd: E.EPERM, process_madvise: E.EPERM, process_mrelease: E.EPERM,
-  move_pages: E.EPERM, migrate_pages: E.EPERM, mbind: E.EPERM, set_mempolicy: E.EPERM,
-  set_mempolicy_home_node: E.EPERM, get_mempolicy: E.ENOSYS, lsm_get_self_attr: E.ENOSYS,
-  lsm_set_self_attr: E.ENOSYS, lsm_list_modules: E.ENOSYS, landlock_create_ruleset: E.ENOSYS,
-  landlock_add_rule: E.ENOSYS, landlock_restrict_self: E.ENOSYS, map_shadow_stack: E.ENOSYS,
-  clone3: E.ENOSYS, vserver: E.ENOSYS, afs_syscall: E.ENOSYS, tuxcall: E.ENOSYS,
-  security: E.ENOSYS, getpmsg: E.ENOSYS, putpmsg: E.ENOSYS, _sysctl: E.ENOSYS,
-  personality: E.EPERM, ustat: E.ENOSYS, sysfs: E.ENOSYS,
-};
-
-/** Handlers that implement only part of the call, and what is missing. */
-const PARTIAL: Record<string, string> = {
-  clone: 'CLONE_NEW* is EPERM; CLONE_PIDFD, CLONE_PTRACE and CLONE_UNTRACED are EINVAL',
-  wait4: 'rusage has user and system time and ru_maxrss; the other counters are zero',
-  waitid: 'P_PIDFD is EINVAL; rusage has times and ru_maxrss only',
-  getrusage: 'RUSAGE_CHILDREN has times and ru_maxrss only',
-  sysinfo: 'load averages and process count are not the sandbox\'s',
-  prctl: 'names, dumpable, no_new_privs, seccomp, capability bounding set, timer slack',
-  mmap: 'anonymous mappings pass through; MAP_PRIVATE file mappings are copies filled from the file; MAP_SHARED maps the host file behind the contents for real (the host file of a bind mount, a host memfd for memory files), given to the task by SCM_RIGHTS',
-  clock_nanosleep: 'no CPU-time clocks',
-  sched_setparam: "real-time priorities are bounded by the host's limits, not the sandbox's RLIMIT_RTPRIO",
-  sched_setscheduler: "real-time policies are bounded by the host's limits, not the sandbox's RLIMIT_RTPRIO",
-};
-
-function makeEntry(nr: number, name: string): SyscallEntry {
-  if (name in PASSTHROUGH) {
-    const note = PASSTHROUGH[name];
-    // A handler of a pass-through call answers what the filter stops by its arguments (futex).
-    const handler = name in handlers ? { handler: handlers[name]! } : {};
-    return { nr, name, class: 'passthrough', support: note ? 'partial' : 'supported', ...(note ? { note } : {}), ...handler };
-  }
-  if (name in REFUSED) return { nr, name, class: 'refused', support: 'refused', errno: REFUSED[name] };
-  if (name === 'mmap') {
-    // The filter lets anonymous mmap through by its flags; file mappings stop here.
-    return { nr, name, class: 'trap', support: 'partial', handler: handlers.mmap!, note: PARTIAL.mmap! };
-  }
-  const handler = handlers[name];
-  if (!handler) return { nr, name, class: 'trap', support: 'unsupported' };
-  const note = PARTIAL[name];
-  const support: SupportLevel = note ? 'partial' : 'supported';
-  const cls: SyscallClass = 'trap';
-  return { nr, name, class: cls, support, handler, ...(note ? { note } : {}) };
-}
 
 const entries: SyscallEntry[] = [];
-X86_64_SYSCALL_NAMES.forEach((name, nr) => {
-  if (name) entries[nr] = makeEntry(nr, name);
-});
+for (const [name, row] of Object.entries(ROWS) as [SyscallName, SyscallRow][]) entries[NR[name]] = { nr: NR[name], name, ...row };
 
 export const linuxX86_64Table: SyscallTable = {
   arch: 'linux/x86_64',

@@ -1,44 +1,21 @@
-// Calls whose arguments name a tid (or a process group or user): the sandbox's virtual
-// ids become host threads before the host kernel acts on them, under Linux's permission
-// rules checked against the sandbox's credentials.
+// Futexes and robust lists: calls about a thread's locks, whose words hold tids. The
+// sandbox's virtual tids become host threads before the host kernel acts on them, under
+// Linux's permission rules checked against the sandbox's credentials.
 
 import { E, fail } from '../../abi/errno.js';
+import { CAP } from '../../abi/linux-capability.js';
 import { hasCapability } from '../../sentry/credentials.js';
 import { piFutex } from '../../sentry/futex-pi.js';
 import { recordRobustList, ROBUST_LIST_HEAD_SIZE } from '../../sentry/robust-futex.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask, type TaskCredentials } from '../../sentry/syscall.js';
 import { int32 } from './decode.js';
 
-const CAP_SYS_PTRACE = 19;
-const CAP_SYS_NICE = 23;
-
 /** ptrace's read access (PTRACE_MODE_REALCREDS): the same real uid and gid throughout, or CAP_SYS_PTRACE. */
 function mayInspect(caller: TaskCredentials, target: TaskCredentials): boolean {
-  if (hasCapability(caller, CAP_SYS_PTRACE)) return true;
+  if (hasCapability(caller, CAP.SYS_PTRACE)) return true;
   const sameUids = [target.ruid, target.euid, target.suid].every((id) => id === caller.ruid);
   const sameGids = [target.rgid, target.egid, target.sgid].every((id) => id === caller.rgid);
   return sameUids && sameGids;
-}
-
-/** The scheduler's check_same_owner, or CAP_SYS_NICE. */
-function mayReschedule(caller: TaskCredentials, target: TaskCredentials): boolean {
-  return caller.euid === target.euid || caller.euid === target.ruid || hasCapability(caller, CAP_SYS_NICE);
-}
-
-const anyone = (): boolean => true;
-
-/** A call whose first argument is a tid (0: the caller). */
-function onThread(mayAccess: (caller: TaskCredentials, target: TaskCredentials) => boolean): SyscallHandler {
-  return (task: SyscallTask, args: SyscallArgs) => task.process.forThread(int32(args[0]), mayAccess);
-}
-
-function getpriority(task: SyscallTask, args: SyscallArgs): number {
-  return task.process.getPriority(int32(args[0]), int32(args[1]));
-}
-
-function setpriority(task: SyscallTask, args: SyscallArgs): number {
-  task.process.setPriority(int32(args[0]), int32(args[1]), int32(args[2]));
-  return 0;
 }
 
 /** get_robust_list(pid, head_ptr, len_ptr): another thread's list needs ptrace access. */
@@ -62,13 +39,4 @@ export const threadSyscalls = {
   futex: piFutex,
   set_robust_list,
   get_robust_list,
-  getpriority,
-  setpriority,
-  sched_getaffinity: onThread(anyone),
-  sched_setaffinity: onThread(mayReschedule),
-  sched_getparam: onThread(anyone),
-  sched_setparam: onThread(mayReschedule),
-  sched_getscheduler: onThread(anyone),
-  sched_setscheduler: onThread(mayReschedule),
-  sched_rr_get_interval: onThread(anyone),
 } satisfies Record<string, SyscallHandler>;

@@ -1,12 +1,15 @@
 // Time syscalls the sentry answers: sleeps are async waits a signal interrupts; clock
 // reads use the sentry's clocks (clock_gettime itself runs in the vDSO or on the host).
+// A negative clock id names the CPU clock of a pid or tid: the sentry makes it the host's
+// before the host kernel reads it (clock_gettime, clock_getres, timer_create), as it does
+// the thread a SIGEV_THREAD_ID timer signals.
 
 import { E, ERESTARTSYS, fail, isSysError } from '../../abi/errno.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { CLOCK, CLOCKFD, CPUCLOCK_MASK, CPUCLOCK_PERTHREAD, cpuClockId, SIGEV, SIGEVENT_OFFSET, SIGEVENT_SIZE, withCpuClockId } from '../../abi/linux-clock.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer } from './decode.js';
 import { NS_PER_SEC, readTimespec, writeTimespec } from './timespec.js';
 
-const CLOCK = { REALTIME: 0, MONOTONIC: 1, PROCESS_CPUTIME_ID: 2, THREAD_CPUTIME_ID: 3, MONOTONIC_RAW: 4, REALTIME_COARSE: 5, MONOTONIC_COARSE: 6, BOOTTIME: 7, REALTIME_ALARM: 8, BOOTTIME_ALARM: 9, TAI: 11 } as const;
 const TIMER_ABSTIME = 1;
 
 /** Reads of the clocks a sleep may be measured against; undefined for CPU-time clocks. */
@@ -58,8 +61,56 @@ function clock_nanosleep(task: SyscallTask, args: SyscallArgs): Promise<number> 
   return sleepFor(task, request, pointer(args[3]));
 }
 
-function clock_getres(task: SyscallTask, args: SyscallArgs): number {
+/**
+ * The host's id of a negative clock id: a CPU clock of a thread of the caller's process,
+ * or of any process of the sandbox (for clock_gettime also the caller's own thread as a
+ * process clock, as lookup_task allows). EINVAL for another id, or an fd's clock: the
+ * sandbox has no posix clock devices.
+ */
+function hostCpuClock(task: SyscallTask, clock: number, use: 'read' | 'timer'): number {
+  if ((clock & CPUCLOCK_MASK) === CLOCKFD) fail(E.EINVAL);
+  const id = cpuClockId(clock);
+  if (id === 0) return clock;
+  const process = task.process;
+  const ownThread = (clock & CPUCLOCK_PERTHREAD) !== 0 || (use === 'read' && id === task.tid);
+  const host = ownThread ? process.hostTidInProcess(id) : process.hostPidOf(id);
+  if (host === undefined) fail(E.EINVAL);
+  return withCpuClockId(clock, host);
+}
+
+/** A read of a negative clock id, run on the host with the host's id. */
+function readHostCpuClock(task: SyscallTask, clock: number): typeof RUN_ON_HOST {
+  const host = hostCpuClock(task, clock, 'read');
+  return host === clock ? RUN_ON_HOST : task.process.runRewritten([BigInt(host)]);
+}
+
+/** clock_gettime of a negative clock id (the filter lets the others run on the host). */
+function clock_gettime(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
+  return readHostCpuClock(task, int32(args[0]));
+}
+
+/**
+ * timer_create(clockid, sevp, timerid): the host kernel keeps the timer (its ids, overrun
+ * and settings are per process), with the clock's and SIGEV_THREAD_ID's virtual ids made
+ * host ones; it reads the sentry's copy of the sigevent, never the caller's.
+ */
+function timer_create(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
   const clock = int32(args[0]);
+  const host = clock < 0 ? hostCpuClock(task, clock, 'timer') : clock;
+  const sevp = pointer(args[1]);
+  const event = sevp === 0n ? undefined : task.mem.read(sevp, SIGEVENT_SIZE);
+  if (event && event.readInt32LE(SIGEVENT_OFFSET.notify) === SIGEV.THREAD_ID) {
+    const thread = task.process.hostTidInProcess(event.readInt32LE(SIGEVENT_OFFSET.threadId));
+    if (thread === undefined) fail(E.EINVAL);
+    event.writeInt32LE(thread, SIGEVENT_OFFSET.threadId);
+  }
+  if (host === clock && !event) return RUN_ON_HOST;
+  return task.process.runRewritten([BigInt(host), event]);
+}
+
+function clock_getres(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOST {
+  const clock = int32(args[0]);
+  if (clock < 0) return readHostCpuClock(task, clock);
   if (clockNow(task, clock) === undefined && clock !== CLOCK.PROCESS_CPUTIME_ID && clock !== CLOCK.THREAD_CPUTIME_ID) fail(E.EINVAL);
   const coarse = clock === CLOCK.REALTIME_COARSE || clock === CLOCK.MONOTONIC_COARSE;
   if (pointer(args[1]) !== 0n) writeTimespec(task, pointer(args[1]), coarse ? 4_000_000n : 1n);
@@ -88,4 +139,4 @@ function time(task: SyscallTask, args: SyscallArgs): bigint {
   return sec;
 }
 
-export const timeSyscalls = { nanosleep, clock_nanosleep, clock_getres, gettimeofday, time } satisfies Record<string, SyscallHandler>;
+export const timeSyscalls = { nanosleep, clock_nanosleep, clock_gettime, clock_getres, timer_create, gettimeofday, time } satisfies Record<string, SyscallHandler>;

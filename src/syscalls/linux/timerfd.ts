@@ -2,6 +2,7 @@
 // read; it is readable while that count is non-zero.
 
 import { E, fail } from '../../abi/errno.js';
+import { CLOCK } from '../../abi/linux-clock.js';
 import { IOCTL } from '../../abi/linux-ioctl.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
@@ -13,11 +14,6 @@ import { fdLimit } from './task-files.js';
 import { decodeTimespec, encodeTimespec, TIMESPEC_SIZE } from './timespec.js';
 import { writeInt32 } from './user-int.js';
 
-const CLOCK_REALTIME = 0;
-const CLOCK_MONOTONIC = 1;
-const CLOCK_BOOTTIME = 7;
-const CLOCK_REALTIME_ALARM = 8;
-const CLOCK_BOOTTIME_ALARM = 9;
 const TFD_TIMER_ABSTIME = 1;
 const TFD_TIMER_CANCEL_ON_SET = 2;
 const ITIMERSPEC_SIZE = 32;
@@ -121,11 +117,11 @@ export class TimerFd extends AnonInode {
 
 function clockOf(task: SyscallTask, clockid: number): (() => bigint) | undefined {
   switch (clockid) {
-    case CLOCK_REALTIME:
+    case CLOCK.REALTIME:
       return () => task.kernel.realtimeNs();
-    case CLOCK_MONOTONIC:
+    case CLOCK.MONOTONIC:
       return () => task.kernel.monotonicNs();
-    case CLOCK_BOOTTIME:
+    case CLOCK.BOOTTIME:
       return () => task.kernel.uptimeNs();
     default:
       return undefined;
@@ -137,7 +133,7 @@ function timerfd_create(task: SyscallTask, args: SyscallArgs): number {
   const flags = uint32(args[1]);
   if ((flags & ~(O.NONBLOCK | O.CLOEXEC)) !== 0) return -E.EINVAL;
   // The alarm clocks wake a suspended machine: CAP_WAKE_ALARM, which no sandbox has.
-  if (clockid === CLOCK_REALTIME_ALARM || clockid === CLOCK_BOOTTIME_ALARM) return -E.EPERM;
+  if (clockid === CLOCK.REALTIME_ALARM || clockid === CLOCK.BOOTTIME_ALARM) return -E.EPERM;
   const clock = clockOf(task, clockid);
   if (!clock) return -E.EINVAL;
   const inode = new TimerFd(clock, task.fs.creds);

@@ -1,7 +1,8 @@
 // uts namespace syscalls: the sandbox's own hostname and domain name.
 
 import { E, fail } from '../../abi/errno.js';
-import { CAP_SYS_ADMIN, hasCapability } from '../../sentry/credentials.js';
+import { CAP } from '../../abi/linux-capability.js';
+import { hasCapability } from '../../sentry/credentials.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer } from './decode.js';
 
@@ -20,7 +21,7 @@ function uname(task: SyscallTask, args: SyscallArgs): number {
 }
 
 function readName(task: SyscallTask, args: SyscallArgs): string {
-  if (!hasCapability(task.creds, CAP_SYS_ADMIN)) fail(E.EPERM);
+  if (!hasCapability(task.creds, CAP.SYS_ADMIN)) fail(E.EPERM);
   const length = int32(args[1]);
   if (length < 0 || length > HOST_NAME_MAX) fail(E.EINVAL);
   return task.mem.read(pointer(args[0]), length).toString('latin1');

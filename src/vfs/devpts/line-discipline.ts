@@ -5,7 +5,7 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { IFLAG, LFLAG, OFLAG, VC, type Termios, defaultTermios } from '../../abi/linux-termios.js';
-import { SIGNO } from '../../abi/linux-signal.js';
+import { SIG } from '../../abi/linux-signal.js';
 
 /** Input the slave has not read yet, at most (the kernel's N_TTY_BUF_SIZE). */
 export const INPUT_LIMIT = 4096;
@@ -104,7 +104,7 @@ export class LineDiscipline {
       c = CR;
     }
     if (lflag & LFLAG.ISIG) {
-      const signo = this.is(c, VC.VINTR) ? SIGNO.SIGINT : this.is(c, VC.VQUIT) ? SIGNO.SIGQUIT : this.is(c, VC.VSUSP) ? SIGNO.SIGTSTP : 0;
+      const signo = this.is(c, VC.VINTR) ? SIG.INT : this.is(c, VC.VQUIT) ? SIG.QUIT : this.is(c, VC.VSUSP) ? SIG.TSTP : 0;
       if (signo) {
         if (!(lflag & LFLAG.NOFLSH)) {
           this.flushInput();

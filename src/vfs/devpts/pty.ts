@@ -5,8 +5,9 @@
 import { E, ERESTARTSYS, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { LFLAG, type Winsize } from '../../abi/linux-termios.js';
-import { SIGNO } from '../../abi/linux-signal.js';
-import { CAP, POLL, type FileImpl, type UserMemory } from '../api.js';
+import { SIG } from '../../abi/linux-signal.js';
+import { CAP } from '../../abi/linux-capability.js';
+import { POLL, type FileImpl, type UserMemory } from '../api.js';
 import { WaitQueue } from '../../waiter/index.js';
 import type { Owner } from '../synthetic/nodes.js';
 import { currentCaller, type TtyCaller } from './job-control.js';
@@ -65,8 +66,8 @@ export class Pty {
   /** Leaves the session it controls (session leader exit, TIOCNOTTY, hangup). */
   disassociate(hangup: boolean): void {
     if (hangup && this.pgrp !== undefined) {
-      this.signalForeground(SIGNO.SIGHUP);
-      this.signalForeground(SIGNO.SIGCONT);
+      this.signalForeground(SIG.HUP);
+      this.signalForeground(SIG.CONT);
     }
     this.session = undefined;
     this.pgrp = undefined;
@@ -79,8 +80,8 @@ export class Pty {
    */
   private hangUp(): void {
     if (this.session !== undefined) {
-      this.table.jobControl.signalProcessGroup(this.session, SIGNO.SIGHUP);
-      this.table.jobControl.signalProcessGroup(this.session, SIGNO.SIGCONT);
+      this.table.jobControl.signalProcessGroup(this.session, SIG.HUP);
+      this.table.jobControl.signalProcessGroup(this.session, SIG.CONT);
     }
     this.session = undefined;
     this.pgrp = undefined;
@@ -97,7 +98,7 @@ export class Pty {
     const old = this.winsize;
     this.winsize = { ...next };
     if (old.rows !== next.rows || old.cols !== next.cols || old.xpixel !== next.xpixel || old.ypixel !== next.ypixel) {
-      this.signalForeground(SIGNO.SIGWINCH);
+      this.signalForeground(SIG.WINCH);
     }
   }
 
@@ -167,12 +168,12 @@ export class Pty {
       seekable: false,
       read: (buf) => {
         if (!this.masterOpen) return 0;
-        this.checkBackground(SIGNO.SIGTTIN);
+        this.checkBackground(SIG.TTIN);
         return this.ldisc.read(buf);
       },
       write: (buf) => {
         if (!this.masterOpen) fail(E.EIO);
-        if (this.ldisc.termios.lflag & LFLAG.TOSTOP) this.checkBackground(SIGNO.SIGTTOU);
+        if (this.ldisc.termios.lflag & LFLAG.TOSTOP) this.checkBackground(SIG.TTOU);
         return this.ldisc.write(buf);
       },
       readiness: (mask) => this.slaveReadiness() & (mask | POLL.ERR | POLL.HUP),
@@ -204,13 +205,13 @@ export class Pty {
     if (this.session === undefined || this.pgrp === undefined) return;
     const jobControl = this.table.jobControl;
     if (jobControl.checkTerminalAccess) {
-      jobControl.checkTerminalAccess({ session: this.session, foreground: this.pgrp }, signo === SIGNO.SIGTTIN ? 'read' : 'write');
+      jobControl.checkTerminalAccess({ session: this.session, foreground: this.pgrp }, signo === SIG.TTIN ? 'read' : 'write');
       return;
     }
     const caller = currentCaller(this.table.providers);
     if (!caller || caller.sid !== this.session || caller.pgid === this.pgrp) return;
     if (jobControl.callerIgnoresSignal?.(signo)) {
-      if (signo === SIGNO.SIGTTOU) return;
+      if (signo === SIG.TTOU) return;
       fail(E.EIO);
     }
     jobControl.signalProcessGroup(caller.pgid, signo);

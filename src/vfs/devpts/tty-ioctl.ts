@@ -3,7 +3,7 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { IOCTL, TERMIOS_SIZE, WINSIZE_SIZE } from '../../abi/linux-ioctl.js';
-import { SIGNO } from '../../abi/linux-signal.js';
+import { SIG } from '../../abi/linux-signal.js';
 import { TCFLOW, TCFLUSH, decodeTermios, decodeWinsize, encodeTermios, encodeWinsize } from '../../abi/linux-termios.js';
 import type { UserMemory } from '../api.js';
 import { currentCaller, type TtyCaller } from './job-control.js';
@@ -19,7 +19,7 @@ export function terminalIoctl(pty: Pty, side: PtySide, request: number, arg: big
     case IOCTL.TCSETSW:
     case IOCTL.TCSETSF: {
       const termios = decodeTermios(memory.read(arg, TERMIOS_SIZE));
-      if (side === 'slave') pty.checkBackground(SIGNO.SIGTTOU);
+      if (side === 'slave') pty.checkBackground(SIG.TTOU);
       if (request === IOCTL.TCSETSF) ldisc.flushInput();
       ldisc.setTermios(termios);
       return 0;
@@ -37,13 +37,13 @@ export function terminalIoctl(pty: Pty, side: PtySide, request: number, arg: big
       writeInt(memory, arg, side === 'slave' ? ldisc.pendingOutput : 0);
       return 0;
     case IOCTL.TCFLSH:
-      if (side === 'slave') pty.checkBackground(SIGNO.SIGTTOU);
+      if (side === 'slave') pty.checkBackground(SIG.TTOU);
       return flush(pty, side, Number(arg));
     case IOCTL.TCSBRK:
-      if (side === 'slave') pty.checkBackground(SIGNO.SIGTTOU);
+      if (side === 'slave') pty.checkBackground(SIG.TTOU);
       return 0;
     case IOCTL.TCXONC:
-      if (side === 'slave') pty.checkBackground(SIGNO.SIGTTOU);
+      if (side === 'slave') pty.checkBackground(SIG.TTOU);
       return flow(pty, Number(arg));
     case IOCTL.TIOCEXCL:
       pty.exclusive = true;
@@ -92,7 +92,7 @@ function controlledBy(pty: Pty, side: PtySide, who: TtyCaller | undefined): void
 function setForeground(pty: Pty, pgrp: number): number {
   const who = caller(pty);
   if (!who || pty.session !== who.sid) fail(E.ENOTTY);
-  pty.checkBackground(SIGNO.SIGTTOU);
+  pty.checkBackground(SIG.TTOU);
   if (pgrp < 0) fail(E.EINVAL);
   const providers = pty.table.providers;
   const members = providers.processes().map((pid) => providers.process(pid)).filter((p) => p?.pgid === pgrp);

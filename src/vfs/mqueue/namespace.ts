@@ -4,7 +4,8 @@
 import { E, fail } from '../../abi/errno.js';
 import type { MemoryCharge } from '../../accounting/memory-account.js';
 import { O } from '../../abi/linux-fcntl.js';
-import { CAP, type Credentials, type Timespec } from '../api.js';
+import { CAP } from '../../abi/linux-capability.js';
+import type { Credentials, Timespec } from '../api.js';
 import { MAY_READ, MAY_WRITE, hasCap, modePermits } from '../creds.js';
 import { now } from '../time.js';
 import { MessageQueue, type MqAttr } from './queue.js';
@@ -20,7 +21,6 @@ export interface MqLimits {
 export const DEFAULT_MQ_LIMITS: MqLimits = { msgMax: 10, msgsizeMax: 8192, msgDefault: 10, msgsizeDefault: 8192, queuesMax: 256 };
 
 const NAME_MAX = 255;
-const CAP_SYS_RESOURCE = 24;
 
 /** A named queue and its attributes as a file. */
 export class MqueueEntry {
@@ -103,10 +103,10 @@ export class MqueueNamespace {
   create(name: string, mode: number, attr: MqAttr | undefined, creds: Credentials): MqueueEntry {
     checkName(name);
     if (this.entries.has(name)) fail(E.EEXIST);
-    if (this.entries.size >= this.limits.queuesMax && !hasCap(creds, CAP_SYS_RESOURCE)) fail(E.ENOSPC);
+    if (this.entries.size >= this.limits.queuesMax && !hasCap(creds, CAP.SYS_RESOURCE)) fail(E.ENOSPC);
     const chosen = attr ?? { maxmsg: this.limits.msgDefault, msgsize: this.limits.msgsizeDefault };
     if (chosen.maxmsg <= 0 || chosen.msgsize <= 0) fail(E.EINVAL);
-    if (!hasCap(creds, CAP_SYS_RESOURCE) && (chosen.maxmsg > this.limits.msgMax || chosen.msgsize > this.limits.msgsizeMax)) fail(E.EINVAL);
+    if (!hasCap(creds, CAP.SYS_RESOURCE) && (chosen.maxmsg > this.limits.msgMax || chosen.msgsize > this.limits.msgsizeMax)) fail(E.EINVAL);
     const entry = new MqueueEntry(name, mode & 0o777, creds.uid, creds.gid, { ...chosen }, this.nextCookie++, this.account);
     this.entries.set(name, entry);
     return entry;

@@ -2,7 +2,9 @@
 // the mount table), the machine facts and the sandbox's terminals.
 
 import { E, fail } from '../../abi/errno.js';
+import { CAP } from '../../abi/linux-capability.js';
 import type { FsContext, ProcessView, SandboxProviders, Vfs } from '../api.js';
+import { hasCap } from '../creds.js';
 import type { PtyTable } from '../devpts/table.js';
 import type { MachineFacts } from '../synthetic/machine.js';
 import type { MqueueNamespace } from '../mqueue/namespace.js';
@@ -17,7 +19,6 @@ export interface ProcDeps {
   readonly bootId: string;
 }
 
-const CAP_SYS_PTRACE = 19;
 
 /** The process, or ESRCH once it is gone (an open /proc/PID directory outliving it). */
 export function processOf(deps: ProcDeps, pid: number): ProcessView {
@@ -38,7 +39,7 @@ export function readerContext(deps: ProcDeps): FsContext | undefined {
 export function checkInspect(reader: FsContext | undefined, target: ProcessView): void {
   if (!reader) return;
   const creds = reader.creds;
-  if ((creds.caps & (1n << BigInt(CAP_SYS_PTRACE))) !== 0n) return;
+  if (hasCap(creds, CAP.SYS_PTRACE)) return;
   if (creds.uid === target.uid && creds.uid === target.euid && creds.gid === target.gid && creds.gid === target.egid) return;
   fail(E.EACCES);
 }

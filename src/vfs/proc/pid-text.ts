@@ -69,6 +69,7 @@ function hex16(value: bigint): string {
 
 export function statusText(deps: ProcDeps, view: ProcessView, tid: number): string {
   const creds = view.fsContext.creds;
+  const id = view.identity;
   const cpus = deps.machine.cpus;
   const cpuMask = ((1n << BigInt(cpus)) - 1n).toString(16);
   const lines: [string, string | number][] = [
@@ -80,8 +81,8 @@ export function statusText(deps: ProcDeps, view: ProcessView, tid: number): stri
     ['Pid', tid],
     ['PPid', view.ppid],
     ['TracerPid', 0],
-    ['Uid', [view.uid, view.euid, view.euid, creds.uid].join('\t')],
-    ['Gid', [view.gid, view.egid, view.egid, creds.gid].join('\t')],
+    ['Uid', [view.uid, view.euid, id?.suid ?? view.euid, creds.uid].join('\t')],
+    ['Gid', [view.gid, view.egid, id?.sgid ?? view.egid, creds.gid].join('\t')],
     ['FDSize', Math.max(64, 2 ** Math.ceil(Math.log2(Math.max(1, ...view.fds().keys()) + 1)))],
     ['Groups', creds.groups.map((g) => `${g} `).join('')],
     ['NStgid', view.pid],
@@ -96,12 +97,12 @@ export function statusText(deps: ProcDeps, view: ProcessView, tid: number): stri
     ['SigBlk', hex16(0n)],
     ['SigIgn', hex16(0n)],
     ['SigCgt', hex16(0n)],
-    ['CapInh', hex16(0n)],
-    ['CapPrm', hex16(creds.caps)],
-    ['CapEff', hex16(creds.caps)],
-    ['CapBnd', hex16(creds.caps)],
-    ['CapAmb', hex16(0n)],
-    ['NoNewPrivs', 0],
+    ['CapInh', hex16(id?.inheritable ?? 0n)],
+    ['CapPrm', hex16(id?.permitted ?? creds.caps)],
+    ['CapEff', hex16(id?.effective ?? creds.caps)],
+    ['CapBnd', hex16(id?.bounding ?? creds.caps)],
+    ['CapAmb', hex16(id?.ambient ?? 0n)],
+    ['NoNewPrivs', id?.noNewPrivs ? 1 : 0],
     ['Seccomp', 0],
     ['Seccomp_filters', 0],
     ['Cpus_allowed', cpuMask],

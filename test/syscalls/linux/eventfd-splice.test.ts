@@ -53,6 +53,22 @@ describe('eventfd', () => {
     expect(await pending).toBe(8);
     expect(t.mem.read(out, 8).readBigUInt64LE()).toBe(1n);
   });
+
+  it('a blocking write bigger than the room left waits for a read, though the eventfd is writable', async () => {
+    const t = fakeTask(makeVfs().vfs);
+    const efd = await call(t, s.eventfd2, 0, 0);
+    expect(await call(t, f.write, efd, u64(t, 0xfffffffffffffffdn), 8)).toBe(8);
+    // Room for 1: POLLOUT, yet a write of 2 must wait (it used to retry without end).
+    let written: number | bigint | undefined;
+    const pending = call(t, f.write, efd, u64(t, 2n), 8).then((n) => (written = n));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(written).toBeUndefined();
+    const out = t.mem.alloc(8);
+    expect(await call(t, f.read, efd, out, 8)).toBe(8);
+    expect(await pending).toBe(8);
+    expect(await call(t, f.read, efd, out, 8)).toBe(8);
+    expect(t.mem.read(out, 8).readBigUInt64LE()).toBe(2n);
+  });
 });
 
 describe('splice, tee, vmsplice and memfd_create', () => {

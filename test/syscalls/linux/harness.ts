@@ -111,7 +111,7 @@ export function makeVfs(tree: Record<string, string | null> = {}, memory = new M
 
 export function rootCreds(uid = 0, gid = 0): TaskCredentials {
   const caps = uid === 0 ? ALL_CAPS : 0n;
-  return { ruid: uid, euid: uid, suid: uid, fsuid: uid, rgid: gid, egid: gid, sgid: gid, fsgid: gid, groups: [], permitted: caps, effective: caps, inheritable: 0n, bounding: ALL_CAPS };
+  return { ruid: uid, euid: uid, suid: uid, fsuid: uid, rgid: gid, egid: gid, sgid: gid, fsgid: gid, groups: [], permitted: caps, effective: caps, inheritable: 0n, bounding: ALL_CAPS, ambient: 0n, securebits: 0, noNewPrivs: false };
 }
 
 export function fakeTask(vfs: Vfs, creds: TaskCredentials = rootCreds(), fds = new FdTable()): FakeTask {
@@ -153,6 +153,13 @@ export function fakeTask(vfs: Vfs, creds: TaskCredentials = rootCreds(), fds = n
             unsubscribe();
             resolve(ready);
           }
+        });
+      }),
+    waitChange: (file: Waitable, events: number) =>
+      new Promise<number>((resolve) => {
+        const unsubscribe = file.subscribe(events, (notified) => {
+          unsubscribe();
+          resolve(notified);
         });
       }),
     waitAnyReady: (waits, timeoutNs) =>

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { E, ERESTARTSYS } from '../../../src/abi/errno.js';
 import { O } from '../../../src/abi/linux-fcntl.js';
 import { IOCTL } from '../../../src/abi/linux-ioctl.js';
-import { SIGNO } from '../../../src/abi/linux-signal.js';
+import { SIG } from '../../../src/abi/linux-signal.js';
 import { LFLAG, OFLAG, VC, decodeTermios, encodeTermios, encodeWinsize, decodeWinsize } from '../../../src/abi/linux-termios.js';
 import { POLL, S, makedev, type FileDescription } from '../../../src/vfs/index.js';
 import { errnoOf, listDir } from '../helpers.js';
@@ -163,14 +163,14 @@ describe('devpts', () => {
     control(pair);
     drain(pair.master);
     type(pair, 'partial\x03');
-    expect(pair.sb.signals).toEqual([[1, SIGNO.SIGINT]]);
+    expect(pair.sb.signals).toEqual([[1, SIG.INT]]);
     expect(drain(pair.master)).toBe('^C');
     type(pair, '\n');
     expect(drain(pair.slave)).toBe('\n');
     type(pair, '\x1c\x1a');
     expect(pair.sb.signals.slice(1)).toEqual([
-      [1, SIGNO.SIGQUIT],
-      [1, SIGNO.SIGTSTP],
+      [1, SIG.QUIT],
+      [1, SIG.TSTP],
     ]);
     setLflag(pair, (l) => l & ~LFLAG.ISIG);
     type(pair, '\x03\n');
@@ -184,7 +184,7 @@ describe('devpts', () => {
     pair.mem.write(ARG, encodeWinsize({ rows: 24, cols: 80, xpixel: 0, ypixel: 0 }));
     pair.master.ioctl(IOCTL.TIOCSWINSZ, ARG, pair.mem);
     pair.master.ioctl(IOCTL.TIOCSWINSZ, ARG, pair.mem);
-    expect(pair.sb.signals).toEqual([[1, SIGNO.SIGWINCH]]);
+    expect(pair.sb.signals).toEqual([[1, SIG.WINCH]]);
     pair.mem.write(ARG, new Uint8Array(8));
     pair.slave.ioctl(IOCTL.TIOCGWINSZ, ARG, pair.mem);
     expect(decodeWinsize(pair.mem.read(ARG, 8))).toEqual({ rows: 24, cols: 80, xpixel: 0, ypixel: 0 });
@@ -207,7 +207,7 @@ describe('devpts', () => {
     expect(mem.int(ARG)).toBe(7);
     // Process 1 is in the background now: changing the foreground group stops it.
     expect(errnoOf(() => slave.ioctl(IOCTL.TIOCSPGRP, ARG, mem))).toBe(ERESTARTSYS);
-    expect(sb.signals.splice(0)).toEqual([[1, SIGNO.SIGTTOU]]);
+    expect(sb.signals.splice(0)).toEqual([[1, SIG.TTOU]]);
     sb.current = 7;
     mem.setInt(ARG, 99);
     expect(errnoOf(() => slave.ioctl(IOCTL.TIOCSPGRP, ARG, mem))).toBe(E.ESRCH);
@@ -226,8 +226,8 @@ describe('devpts', () => {
     sb.current = 1;
     slave.ioctl(IOCTL.TIOCNOTTY, 0n, mem);
     expect(sb.signals).toEqual([
-      [7, SIGNO.SIGHUP],
-      [7, SIGNO.SIGCONT],
+      [7, SIG.HUP],
+      [7, SIG.CONT],
     ]);
     expect(errnoOf(() => sb.vfs.open(sb.ctx(), undefined, '/dev/tty', O.RDWR, 0))).toBe(E.ENXIO);
   });
@@ -245,7 +245,7 @@ describe('devpts', () => {
     type(pair, 'x\n');
     pair.sb.current = 7;
     expect(errnoOf(() => pair.slave.read(new Uint8Array(4)))).toBe(ERESTARTSYS);
-    expect(pair.sb.signals).toEqual([[7, SIGNO.SIGTTIN]]);
+    expect(pair.sb.signals).toEqual([[7, SIG.TTIN]]);
     pair.sb.current = 1;
     expect(drain(pair.slave)).toBe('x\n');
   });
@@ -295,7 +295,7 @@ describe('devpts', () => {
     expect(drain(master)).toBe('booting\r\n$ ');
     expect(drain(sb.vfs.open(sb.ctx(), undefined, '/dev/tty', O.RDONLY | O.NONBLOCK, 0))).toBe('');
     pty.resize({ rows: 50, cols: 132, xpixel: 0, ypixel: 0 });
-    expect(sb.signals).toEqual([[1, SIGNO.SIGWINCH]]);
+    expect(sb.signals).toEqual([[1, SIG.WINCH]]);
     master.unref();
     expect(errnoOf(() => sb.vfs.open(sb.ctx(), undefined, '/dev/console', O.WRONLY, 0))).toBe(E.ENXIO);
   });

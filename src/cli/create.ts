@@ -1,0 +1,52 @@
+// `tssc create --bundle DIR [--pid-file F] [--console-socket SOCK] ID`: a container held
+// before its first instruction, as runc creates one; `tssc start ID` lets it run.
+import type { Command } from 'commander';
+import path from 'node:path';
+import { TsscError } from '../oci/errors.js';
+import { createContainer } from '../oci/lifecycle/create.js';
+import { selfCommand, type CliContext } from './context.js';
+
+export interface CreateOptions {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+}
+
+/** The options create and run share, named as runc names them. */
+export function addCreateOptions(command: Command): Command {
+  return command
+    .option('-b, --bundle <dir>', 'path to the root of the bundle directory', '.')
+    .option('--pid-file <file>', 'file to write the pid of the container\'s process to (its exit status is the container\'s)')
+    .option('--console-socket <path>', 'unix socket to send the pty master of a process.terminal container to')
+    .option('--no-pivot', 'accepted for runc compatibility (the sandbox root is the sentry\'s own)')
+    .option('--no-new-keyring', 'accepted for runc compatibility (keyctl is refused in the sandbox)')
+    .option('--preserve-fds <n>', 'accepted for runc compatibility; only 0 is supported', '0');
+}
+
+export function registerCreate(program: Command, context: CliContext): void {
+  addCreateOptions(program.command('create').summary('create a container, held before its first instruction'))
+    .argument('<container-id>')
+    .action(async (id: string, options: CreateOptions & { preserveFds: string }) => {
+      checkPreserveFds(options.preserveFds);
+      const bundle = path.resolve(options.bundle);
+      const pid = await createContainer({
+        id,
+        bundleDir: bundle,
+        store: context.store(),
+        ...(options.pidFile !== undefined && { pidFile: options.pidFile }),
+        ...(options.consoleSocket !== undefined && { consoleSocket: path.resolve(options.consoleSocket) }),
+        sentryCommand: selfCommand(context, [
+          'sentry',
+          '--bundle',
+          bundle,
+          ...(options.consoleSocket !== undefined ? ['--console-socket', path.resolve(options.consoleSocket)] : []),
+          id,
+        ]),
+      });
+      context.log().debug(`created container ${id}: sentry pid ${pid}`);
+    });
+}
+
+export function checkPreserveFds(value: string): void {
+  if (value !== '0') throw new TsscError(`--preserve-fds ${value}: tssc passes only stdin, stdout and stderr to a container`);
+}

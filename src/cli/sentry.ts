@@ -1,0 +1,52 @@
+// `tssc sentry` (internal, started by `create`): the container's detached sentry. It holds
+// the init at the start gate, reports on fd 3 that it did (or why it could not), serves
+// the control socket, and exits with the container's exit status once every task is gone.
+import { writeSync, closeSync } from 'node:fs';
+import type { Command } from 'commander';
+import { isSysError } from '../abi/errno.js';
+import { loadBundle } from '../oci/bundle.js';
+import { launchSentry } from '../oci/lifecycle/container-sentry.js';
+import { READY_FD, type SentryReadiness } from '../oci/lifecycle/create.js';
+import type { CliContext } from './context.js';
+
+export function registerSentry(program: Command, context: CliContext): void {
+  program
+    .command('sentry', { hidden: true })
+    .requiredOption('-b, --bundle <dir>')
+    .option('--console-socket <path>')
+    .option('--overlay <mode>', '', 'memory')
+    .argument('<container-id>')
+    .action(async (id: string, options: { bundle: string; consoleSocket?: string; overlay: string }) => {
+      const log = context.log();
+      let launched;
+      try {
+        launched = await launchSentry({
+          bundle: loadBundle(options.bundle),
+          controlSocket: context.store().files(id).socket,
+          warn: (message) => log.warn(message),
+          ...(context.globals().log !== undefined && { log: (message: string) => log.error(message) }),
+          overlay: options.overlay === 'none' ? 'none' : 'memory',
+          ...(options.consoleSocket !== undefined && { consoleSocket: options.consoleSocket }),
+        });
+      } catch (error) {
+        // `create` reports it (on its stderr and in --log): this process's stderr is the container's.
+        report({ ok: false, error: error instanceof Error || isSysError(error) ? error.message : String(error) });
+        context.setExitCode(1);
+        return;
+      }
+      report({ ok: true });
+      const code = await launched.exit;
+      log.debug(`container ${id} exited: ${code}`);
+      // Nothing may keep a dead container's sentry alive (its pid says "running").
+      process.exit(code);
+    });
+}
+
+function report(readiness: SentryReadiness): void {
+  try {
+    writeSync(READY_FD, JSON.stringify(readiness) + '\n');
+    closeSync(READY_FD);
+  } catch {
+    // Started by hand, without the report channel: nobody is waiting.
+  }
+}

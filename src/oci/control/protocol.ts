@@ -1,0 +1,55 @@
+// The control channel between tssc commands and a container's sentry: one request per
+// connection on the unix socket ROOT/ID.tssc-sock, one JSON line each way.
+import type { LinuxResources, Process } from '../spec.js';
+
+/** A process for `exec`, as runc's --process file or its command line describe it. */
+export interface ExecRequest {
+  op: 'exec';
+  process: Process & { args: string[] };
+  /** Where the pty master of a process.terminal goes (SCM_RIGHTS), as with create. */
+  consoleSocket?: string;
+  /** Keep running after the call returns: the pid-file process reports its exit. */
+  detach: boolean;
+}
+
+export type ControlRequest =
+  | { op: 'start' }
+  | { op: 'kill'; signal: number; all: boolean }
+  | { op: 'ps' }
+  | { op: 'pause' }
+  | { op: 'resume' }
+  | { op: 'state' }
+  | { op: 'stats' }
+  | { op: 'update'; resources: LinuxResources }
+  | ExecRequest;
+
+export type ControlOp = ControlRequest['op'];
+
+export type ControlReply = { ok: true; value?: unknown } | { ok: false; error: string };
+
+/** What the sentry knows of its container right now (`state` asks before trusting the record). */
+export interface SentryState {
+  status: 'created' | 'running' | 'paused' | 'stopped';
+}
+
+/** One sample of `events` (runc's stats event data, the fields tssc can tell). */
+export interface ContainerStats {
+  cpu: { usage: { total: number; kernel: number; user: number } };
+  memory: { usage: { usage: number } };
+  pids: { current: number; limit?: number };
+}
+
+export const CONTROL_OPS: readonly ControlOp[] = ['start', 'kill', 'ps', 'pause', 'resume', 'state', 'stats', 'update', 'exec'];
+
+/** A request line from the wire, or undefined when it is not one. */
+export function parseRequest(line: string): ControlRequest | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const op = (value as { op?: unknown }).op;
+  return typeof op === 'string' && (CONTROL_OPS as readonly string[]).includes(op) ? (value as ControlRequest) : undefined;
+}
