@@ -18,8 +18,8 @@ export const SIGSET_SIZE = 8n;
 export const SIGINFO_SIZE = 128;
 /** The part of a siginfo the kernel copies from a rt_sigqueueinfo caller (kernel_siginfo). */
 export const QUEUED_SIGINFO_SIZE = 48;
-export const SI_CODE = { USER: 0, QUEUE: -1, TKILL: -6 } as const;
-export const SIGINFO_OFFSET = { signo: 0, errno: 4, code: 8, pid: 16, uid: 20, status: 24 } as const;
+export const SI_CODE = { USER: 0, QUEUE: -1, MESGQ: -3, TKILL: -6 } as const;
+export const SIGINFO_OFFSET = { signo: 0, errno: 4, code: 8, pid: 16, uid: 20, status: 24, value: 24 } as const;
 
 /** Who a siginfo says sent it, and for SIGCHLD what happened to the child (CLD_* and status). */
 export interface SiginfoSender {

@@ -1,7 +1,7 @@
 // The ptrace addon (native/ptrace) as the sentry sees it: typed primitives, no policy.
 // Every call must come from the process's main thread (the tracer).
 
-import { existsSync } from 'node:fs';
+import { existsSync, fstatSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,24 @@ export const STOP = { pid: 0, status: 1, eventMsg: 2 } as const;
  * the addon's donor socket that spawn() leaves open in the workload (tracer.c mirrors it).
  */
 export const WORKLOAD_DONOR_FD = 3;
+
+/**
+ * The fd of every workload process through which the stub is exec'd (execveat with
+ * AT_EMPTY_PATH): the sentry's own open file of it, which spawn() leaves open in the
+ * workload (tracer.c mirrors it). No exec makes the host kernel look a path up.
+ */
+export const WORKLOAD_STUB_FD = 4;
+
+/** How inject() runs a call (tracer.c's INJECT_*). */
+export const INJECT = {
+  /** Single steps over the `syscall` instruction at rip, to the call's exit. */
+  step: 0,
+  /** In place of the call the task is stopped at a seccomp stop in (no instruction runs). */
+  inPlace: 1,
+  /** Single steps over the instruction only to the call's seccomp stop, where the task stays. */
+  toSeccomp: 2,
+} as const;
+export type InjectMode = (typeof INJECT)[keyof typeof INJECT];
 
 /** How cont() resumes a task. */
 export const RESUME = { cont: 0, toSyscallExit: 1, listen: 2 } as const;
@@ -44,21 +62,34 @@ export const PTRACE_EVENT = { FORK: 1, VFORK: 2, CLONE: 3, EXEC: 4, VFORK_DONE: 
 
 interface Addon {
   init(regs: BigUint64Array, stop: Int32Array): void;
-  /** limits: [resource, soft, hard] set on the host process before its first exec (-1 = unlimited). */
-  spawn(path: string, stdio: number[], filter: Uint8Array, options: number, limits?: [number, number, number][]): number;
+  /**
+   * Starts the workload's first host process: it execs the stub through stubFd (left open
+   * in it as WORKLOAD_STUB_FD). limits: [resource, soft, hard] set on it before that exec
+   * (-1 = unlimited).
+   */
+  spawn(stubFd: number, stdio: number[], filter: Uint8Array, options: number, limits?: [number, number, number][]): number;
   waitStop(spinUs: number, blockUs: number): number;
   complete(pid: number, result: bigint | number, spinUs: number, blockUs: number): number;
   cont(pid: number, signal: number, mode: number): number;
   getRegs(pid: number): number;
   setRegs(pid: number): number;
   /**
-   * Runs the call the register buffer describes in a stopped task, to its exit: inPlace,
-   * instead of the call it is stopped at a seccomp stop in (orig_rax set); otherwise by
-   * stepping over a `syscall` instruction at rip (rax set), a call the filter traps let
-   * run. Returns rax, or -errno - 1000 when ptrace failed. Signals arriving meanwhile are
-   * queued again afterwards.
+   * Runs the call the register buffer describes in a stopped task (see INJECT), within a
+   * bounded number of stops and time: 0 when it ended (its result in the buffer's rax), 1
+   * when it stopped at its seccomp stop (INJECT.toSeccomp), else -errno: ESRCH when the
+   * task died; EFAULT (the step faulted or was no syscall), ELOOP or ETIMEDOUT when the
+   * sentry could not drive it, and then the task is killed. Signals arriving meanwhile
+   * are queued again afterwards.
    */
-  inject(pid: number, inPlace?: boolean): number;
+  inject(pid: number, mode: InjectMode): number;
+  /**
+   * Keeps a task from running until thaw(): 1 when it is already stopped under the tracer,
+   * 0 when it was interrupted (it reports a stop before it runs an instruction), -errno.
+   * Resuming a frozen task (cont, complete) is deferred to its thaw.
+   */
+  freeze(tid: number): number;
+  /** Lets a frozen task run again (a resume deferred meanwhile is made now): 0 or -errno. */
+  thaw(tid: number): number;
   /** A new host memory file (O_RDWR, close-on-exec): its fd, or -errno. */
   memfdCreate(name: string): number;
   /** Queues fd for one recvmsg on WORKLOAD_DONOR_FD in a workload process: 0 or -errno. */
@@ -92,6 +123,10 @@ export interface Tracer extends Addon {
   readonly stop: Int32Array;
   /** The static stub every sandboxed execve really runs. */
   readonly stubPath: string;
+  /** The sentry's open file of it (close-on-exec), given to spawn(). */
+  readonly stubFd: number;
+  /** Its device and inode, to recognise it as what a task exec'd (/proc/PID/exe). */
+  readonly stubFile: { dev: bigint; ino: bigint };
   /**
    * Called on the main thread when a stop or exit is pending after armWatcher(); one
    * listener at a time (one traced sandbox per process: waitpid(-1) takes every tracee's
@@ -116,7 +151,10 @@ export function loadTracer(): Tracer {
   const regs = new BigUint64Array(REG_COUNT);
   const stop = new Int32Array(3);
   addon.init(regs, stop);
-  const loaded = Object.assign(Object.create(addon) as Addon, { regs, stop, stubPath, onStop: undefined }) as Tracer;
+  // Node opens it close-on-exec: only spawn()'s dup reaches the workload.
+  const stubFd = openSync(stubPath, 'r');
+  const { dev, ino } = fstatSync(stubFd, { bigint: true });
+  const loaded = Object.assign(Object.create(addon) as Addon, { regs, stop, stubPath, stubFd, stubFile: { dev, ino }, onStop: undefined }) as Tracer;
   addon.watchStops(() => loaded.onStop?.());
   tracer = loaded;
   return tracer;

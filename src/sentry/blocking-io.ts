@@ -1,12 +1,14 @@
 // I/O on a file description that may have to wait, as a blocking read(2)/write(2) does:
 // the one behaviour both syscall tables (Linux and WASI) give their reads and writes.
 
-import { E, SysError } from '../abi/errno.js';
+import { E, SysError, fail } from '../abi/errno.js';
 import { O } from '../abi/linux-fcntl.js';
 import { POLL } from '../abi/linux-poll.js';
 import { SIG } from '../abi/linux-signal.js';
 import type { FileDescription } from '../vfs/api.js';
 import { withinFileSizeLimit } from './file-size-limit.js';
+import { socketOf } from './socket-file.js';
+import { receiveWaiting, sendWaiting } from './socket-io.js';
 import type { SyscallTask } from './syscall.js';
 
 
@@ -28,6 +30,16 @@ export function andThen<T, U>(value: T | Promise<T>, f: (v: T) => U | Promise<U>
 
 /** read(2) semantics: waits for data on a blocking file that has none yet. */
 export function readWaiting(task: SyscallTask, file: FileDescription, buf: Uint8Array, position?: number): number | Promise<number> {
+  const socket = socketOf(file);
+  if (socket) {
+    // recv(2) without flags, with the socket's timeouts; passed files have nowhere to go.
+    if (position !== undefined) fail(E.ESPIPE);
+    return andThen(receiveWaiting(task, file, socket, buf.length, 0), (message) => {
+      message.rights?.discard();
+      buf.set(message.data);
+      return message.data.length;
+    });
+  }
   const n = readOnce(file, buf, position);
   return n ?? readAfterWaits(task, file, buf, position);
 }
@@ -69,6 +81,12 @@ export async function retryWhenReady<T>(task: SyscallTask, file: FileDescription
  * also raises SIGPIPE; a regular file takes no more than RLIMIT_FSIZE allows.
  */
 export function writeWaiting(task: SyscallTask, file: FileDescription, buf: Uint8Array, position?: number): number | Promise<number> {
+  const socket = socketOf(file);
+  if (socket) {
+    // send(2) without flags, as the calling task (SCM_CREDENTIALS name it).
+    if (position !== undefined) fail(E.ESPIPE);
+    return sendWaiting(task, file, socket, { data: buf, flags: 0 }, 0);
+  }
   const data = withinFileSizeLimit(task, file, buf, position);
   const progress = { done: 0 };
   return writeOnce(task, file, data, progress, position) ?? writeAfterWaits(task, file, data, progress, position);

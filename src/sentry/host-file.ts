@@ -56,6 +56,11 @@ export class HostFileInode implements Inode {
     }
   }
 
+  /** Whether the host fd is a socket (Node's child_process hands out socketpairs as stdio). */
+  get isSocket(): boolean {
+    return this.type === S.IFSOCK;
+  }
+
   /** What /proc/PID/fd shows for it. */
   get displayName(): string {
     if (this.type === S.IFIFO) return `pipe:[${this.ino}]`;

@@ -9,7 +9,7 @@ import { REG, type Tracer } from '../native/ptrace.js';
 import { setAwaitedSignals, type HostSignalCalls } from './masked-waits.js';
 import { scratchBelowStack } from './memory.js';
 import { showSiginfo } from './signal-senders.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallTask } from './syscall.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallResult, type SyscallTask } from './syscall.js';
 import type { Task } from './task.js';
 
 
@@ -70,6 +70,36 @@ export class PtraceSignalCalls implements HostSignalCalls {
         // The host kernel has just written there: only an unmapping thread could fail us.
       }
       return result;
+    };
+    return RUN_ON_HOST;
+  }
+
+  takeSignal(caller: SyscallTask, set: bigint, block: boolean, taken: (info: Buffer, sig: number) => SyscallResult): typeof RUN_ON_HOST {
+    const task = this.stoppedTask(caller);
+    const regs = this.tracer.regs;
+    // set (8 bytes), a zero timeout (16), then the siginfo the host fills (128).
+    const scratch = this.scratch(24 + SIGINFO_SIZE);
+    const data = Buffer.alloc(24);
+    data.writeBigUInt64LE(BigInt.asUintN(64, set), 0);
+    task.mem.write(scratch, data);
+    regs[REG.orig_rax] = BigInt(NR.rt_sigtimedwait);
+    regs[REG.rdi] = scratch;
+    regs[REG.rsi] = scratch + 24n;
+    regs[REG.rdx] = block ? 0n : scratch + 8n;
+    regs[REG.r10] = SIGSET_SIZE;
+    if (this.tracer.setRegs(task.hostTid) !== 0) fail(E.ESRCH);
+    setAwaitedSignals(task, set);
+    task.exitHook = (result) => {
+      setAwaitedSignals(task, undefined);
+      if (result <= 0n) return result;
+      try {
+        const info = task.mem.read(scratch + 24n, SIGINFO_SIZE);
+        showSiginfo(info, task.group, Number(result));
+        return taken(info, Number(result));
+      } catch {
+        // A buffer another thread unmapped meanwhile: the signal is gone, as Linux's EFAULT leaves it.
+        return -E.EFAULT;
+      }
     };
     return RUN_ON_HOST;
   }

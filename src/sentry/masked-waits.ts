@@ -11,7 +11,7 @@
 // The ptrace sandbox provides these through ProcessControl.hostSignalCalls (it alone can
 // rewrite a stopped task's call); without them a masked wait ends with a plain EINTR.
 
-import type { RUN_ON_HOST, SyscallArgs, SyscallTask } from './syscall.js';
+import type { RUN_ON_HOST, SyscallArgs, SyscallResult, SyscallTask } from './syscall.js';
 
 export interface HostSignalCalls {
   /**
@@ -22,6 +22,12 @@ export interface HostSignalCalls {
   interruptUnderMask(task: SyscallTask, mask: bigint): typeof RUN_ON_HOST;
   /** rt_sigtimedwait(args) by the host kernel, its siginfo as the sandbox sees it. */
   sigtimedwait(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST;
+  /**
+   * The task's call becomes a host rt_sigtimedwait that takes one pending signal of set
+   * (waiting for one when block, else -EAGAIN); the call answers what taken makes of its
+   * siginfo, as the sandbox sees it (a signalfd read).
+   */
+  takeSignal(task: SyscallTask, set: bigint, block: boolean, taken: (info: Buffer, sig: number) => SyscallResult): typeof RUN_ON_HOST;
 }
 
 const temporaryMasks = new WeakMap<object, bigint>();

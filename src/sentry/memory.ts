@@ -58,8 +58,10 @@ export class PtraceMemory implements TaskMemory {
 
 /**
  * Where the sentry may put length bytes of its own in a task stopped at a syscall (the
- * execve stub path, a recvmsg header, a mask for ppoll): below the stack pointer, past
- * the red zone, 16-byte aligned, where a signal frame would go.
+ * timeout and mask of the ppoll a masked wait ends with): below the stack pointer, past
+ * the red zone, 16-byte aligned, where a signal frame would go. Memory the workload can
+ * rewrite while the host kernel reads it: only for calls whose arguments concern the
+ * calling task alone (docs/security.md); anything else goes through a sentry page.
  */
 export function scratchBelowStack(sp: bigint, length: number): bigint {
   return (sp - RED_ZONE - BigInt(length)) & ~15n;

@@ -5,6 +5,12 @@
 
 import { readHostProc, signalSetField } from './host-proc.js';
 
+/** The signals pending for host thread tid, its own and its process's (0 when it is gone). */
+export function pendingSignals(tid: number): bigint {
+  const status = readHostProc(`${tid}/status`);
+  return status === undefined ? 0n : signalSetField(status, 'SigPnd') | signalSetField(status, 'ShdPnd');
+}
+
 /**
  * The signals pending for host thread tid and not blocked by it (by blocked instead, when
  * it waits under a temporary mask), lowest first; empty when the thread is gone.

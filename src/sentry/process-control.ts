@@ -2,10 +2,10 @@
 // execve, wait and signals, over the sandbox's tables. Linux semantics, virtual pids.
 
 import { E, fail, isSysError } from '../abi/errno.js';
+import { CLONE } from '../abi/linux-clone.js';
 import { REG } from '../native/ptrace.js';
 import { makedev, MS, S, type FileDescription, type Location } from '../vfs/api.js';
 import { CAP } from '../abi/linux-capability.js';
-import { CLONE } from '../abi/linux-clone.js';
 import { MAP, PROT } from '../abi/linux-mman.js';
 import { NR } from '../abi/linux-syscalls.js';
 import { hasCapability, fsCredentials, staysDumpable } from './credentials.js';
@@ -16,19 +16,21 @@ import { highestPriority, priorityTargets, setNice } from './priority.js';
 import { runRewritten } from './rewritten-call.js';
 import { schedulingOf, setScheduling } from './scheduling.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
-import { mapHostFile } from './shared-mappings.js';
-import { scratchBelowStack } from './memory.js';
+import { mapHostFile, type MapRequest } from './shared-mappings.js';
+import { execStub, sealedSyscall } from './stub-exec.js';
+import { installFilter } from './workload-filter.js';
 import { readWasmProgram, type LocatedWasmProgram } from './wasm/program.js';
 import { WasmTask } from './wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
 import { SIG } from '../abi/linux-signal.js';
 import { isValidSignal } from './signals.js';
-import { RUN_ON_HOST, type ChildState, type MemoryLocks, type ProcessControl, type Rlimits, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
+import { RUN_ON_HOST, type ChildState, type MemoryLocks, type ProcessControl, type ProcessNotifier, type Rlimits, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
-import { releaseFutexesOf } from './futex-exit.js';
 import type { HostSignalCalls } from './masked-waits.js';
 import { addTimes, readHostPeakRssKb, readHostStat, zeroTimes, type CpuTimes } from './cpu-times.js';
+import { sendingQueued } from './signal-senders.js';
+import { pendingSignalSource, type PendingSignalSource } from './signal-source.js';
 
 const CLONE_NEW_ANY = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
 const PAGE = 4096n;
@@ -205,7 +207,7 @@ export class TaskProcess implements ProcessControl {
     setNice(this.task, priorityTargets(this.task, this.sandbox.groups(), which, who), nice);
   }
 
-  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | typeof RUN_ON_HOST {
+  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult> {
     if (length === 0n || offset % PAGE !== 0n || offset < 0n) fail(E.EINVAL);
     if (file.isPath) fail(E.EBADF);
     if (file.accessMode === O_WRONLY) fail(E.EACCES);
@@ -219,14 +221,27 @@ export class TaskProcess implements ProcessControl {
     if (type === MAP.PRIVATE) return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
     if ((st.mode & S.IFMT) === S.IFCHR && st.rdev === DEV_ZERO) return this.mapSharedAnonymous(flags);
     const hostFd = this.sharedHostFile(file, prot);
-    if (hostFd !== undefined) {
-      const mapped = mapHostFile(this.sandbox.tracer, this.task.hostTid, hostFd, { addr, length, prot, flags, offset });
-      if (mapped >= 0n) this.recordMapping(mapped, length, file, offset);
-      return mapped;
-    }
+    if (hostFd !== undefined) return this.mapShared(file, hostFd, { addr, length, prot, flags, offset });
     // Nothing on the host holds these contents (/proc, devices): a read-only copy.
     if (prot & PROT.WRITE) fail(E.ENODEV);
     return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
+  }
+
+  /**
+   * A shared mapping of the host file hostFd behind file, with the other tasks of the
+   * address space frozen (file keeps hostFd open meanwhile).
+   */
+  private mapShared(file: FileDescription, hostFd: number, request: MapRequest): SyscallResult | Promise<SyscallResult> {
+    file.ref();
+    const task = this.task;
+    const mapped = this.sandbox.freezer.whileFrozen(task, () => {
+      const address = mapHostFile(this.sandbox.tracer, task.hostTid, hostFd, request, sealedSyscall(task));
+      if (address >= 0n) this.recordMapping(address, request.length, file, request.offset);
+      return address;
+    });
+    if (mapped instanceof Promise) return mapped.finally(() => file.unref());
+    file.unref();
+    return mapped;
   }
 
   /** Names a new mapping of file in /proc/PID/maps. */
@@ -292,30 +307,22 @@ export class TaskProcess implements ProcessControl {
     return RUN_ON_HOST;
   }
 
+  addSeccompFilter(program: Uint8Array, flags: number): SyscallResult | Promise<SyscallResult> {
+    const task = this.task;
+    return this.sandbox.freezer.whileFrozen(task, () => {
+      const result = installFilter(this.sandbox.tracer, task.hostTid, program, flags, sealedSyscall(task));
+      // TSYNC names the host thread that could not take the filter.
+      return result <= 0n ? result : (this.sandbox.procs.taskOfHost(Number(result))?.tid ?? -E.ESRCH);
+    });
+  }
+
   execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): typeof RUN_ON_HOST | Promise<typeof RUN_ON_HOST> {
     const wasm = this.sandbox.wasm;
     const module = wasm ? readWasmProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp) : undefined;
     if (wasm && module) return this.execveWasm(wasm, module, path);
-    const program = withExecCredentials(prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp), this.task.creds, fsSharedWithAnotherProcess(this.task, this.sandbox.groups()));
-    // Make the kernel exec the stub: a one-entry argv and its path go below the red zone.
-    const stub = Buffer.from(`${this.sandbox.tracer.stubPath}\0`, 'latin1');
-    const regs = this.sandbox.tracer.regs;
-    const argvAddr = scratchBelowStack(regs[REG.rsp]!, 32 + stub.length);
-    const pathAddr = argvAddr + 32n;
-    const pointers = Buffer.alloc(24);
-    pointers.writeBigUInt64LE(pathAddr, 0);
-    this.task.mem.write(pathAddr, stub);
-    this.task.mem.write(argvAddr, pointers);
-    regs[REG.orig_rax] = BigInt(NR.execve);
-    regs[REG.rdi] = pathAddr;
-    regs[REG.rsi] = argvAddr;
-    regs[REG.rdx] = argvAddr + 16n;
-    if (this.sandbox.tracer.setRegs(this.task.hostTid) !== 0) fail(E.ESRCH);
-    // The kernel drops the old program's robust list and PI state at exec: hand them over first.
-    releaseFutexesOf(this.task);
-    this.task.phase = 'exec';
-    this.task.pendingImage = program;
-    return RUN_ON_HOST;
+    const prepared = prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp, this.sandbox.stub.reserved);
+    const program = withExecCredentials(prepared, this.task.creds, fsSharedWithAnotherProcess(this.task, this.sandbox.groups()));
+    return execStub(this.sandbox, this.task, program);
   }
 
   /**
@@ -424,6 +431,22 @@ export class TaskProcess implements ProcessControl {
     const sameIds = me.ruid === them.ruid && me.ruid === them.euid && me.ruid === them.suid && me.rgid === them.rgid && me.rgid === them.egid && me.rgid === them.sgid;
     if (!sameIds && !hasCapability(me, CAP.SYS_RESOURCE)) fail(E.EPERM);
     return this.sandbox.hostRlimits.of(target);
+  }
+
+  notifier(): ProcessNotifier {
+    const group = this.group;
+    const execs = group.execs;
+    const alive = (): boolean => group.exitStatus === undefined && group.execs === execs;
+    return {
+      alive,
+      signal: (sig, info) => {
+        if (alive()) sendingQueued(info, () => this.sandbox.signalProcess(group, sig, false));
+      },
+    };
+  }
+
+  pendingSignals(): PendingSignalSource {
+    return pendingSignalSource(this.task);
   }
 
   /** kill(2)'s permission rule: same real or effective uid as the target's real or saved one. */

@@ -8,6 +8,7 @@
 // profile restricts, stop too (alsoTrap); once the profile lets one run, the sentry does
 // what its filter would have done.
 
+import { NR } from '../abi/linux-syscalls.js';
 import { E } from '../abi/errno.js';
 import { SIGINFO_OFFSET, SIGINFO_SIZE } from '../abi/linux-signal.js';
 import { REG } from '../native/ptrace.js';
@@ -21,7 +22,6 @@ import type { Task } from './task.js';
 
 const AUDIT_ARCH_X86_64 = 0xc000003e;
 const SYS_SECCOMP = 1;
-const NR_EXIT = 60n;
 const SECCOMP_RET = { ACTION: 0xffff0000, DATA: 0x0000ffff, ALLOW: 0x7fff0000, ERRNO: 0x00050000 } as const;
 /** siginfo's _sigsys fields (after signo, errno, code). */
 const SIGSYS_OFFSET = { callAddr: 16, syscall: 24, arch: 28 } as const;
@@ -96,7 +96,7 @@ export class ProfileEnforcement {
   /** KILL_THREAD of one thread among others: it ends as by exit(2), the others go on. */
   private exitThread(task: Task): typeof RUN_ON_HOST {
     const regs = this.sandbox.tracer.regs;
-    regs[REG.orig_rax] = NR_EXIT;
+    regs[REG.orig_rax] = BigInt(NR.exit);
     regs[REG.rdi] = 0n;
     this.sandbox.tracer.setRegs(task.hostTid);
     return RUN_ON_HOST;

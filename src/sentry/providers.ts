@@ -2,8 +2,9 @@
 // built before the Sandbox (the VFS needs them to mount), bound to it once it exists.
 
 import { E, fail } from '../abi/errno.js';
-import type { FileDescription, ProcessView, SandboxProviders } from '../vfs/api.js';
+import type { FileDescription, ProcessView, SandboxProviders, SysvIpcRows } from '../vfs/api.js';
 import type { TerminalAccessCheck } from '../vfs/devpts/job-control.js';
+import { PROC_NET_FILES, procNetText } from '../netstack/proc-net.js';
 import { readHostStat } from './cpu-times.js';
 import { sandboxMaps } from './file-mappings.js';
 import type { KernelServices } from './syscall.js';
@@ -60,6 +61,18 @@ export class SentryProviders implements SandboxProviders {
 
   uptime(): number {
     return this.sandbox ? Number(this.sandbox.kernel.uptimeNs()) / 1e9 : 0;
+  }
+
+  sysvipc(): SysvIpcRows {
+    return this.sandbox?.kernel.ipc.rows() ?? { sem: [], msg: [] };
+  }
+
+  networkFiles(): readonly string[] {
+    return PROC_NET_FILES;
+  }
+
+  networkFile(name: string): string | undefined {
+    return this.sandbox ? procNetText(this.sandbox.kernel.net, name) : undefined;
   }
 
   /** JobControl for terminals: the sandbox's own check of a background access, if it has one. */

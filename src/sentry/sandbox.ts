@@ -7,12 +7,15 @@
 import { SysError } from '../abi/errno.js';
 import { MemoryAccount } from '../accounting/memory-account.js';
 import { loadTracer, type Tracer } from '../native/ptrace.js';
+import type { NetworkStack } from '../netstack/stack.js';
 import type { FileDescription, FsContext, Vfs } from '../vfs/api.js';
 import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials.js';
 import { FdTable } from './fd-table.js';
+import { Freezer } from './freezer.js';
 import { PtraceSignalCalls } from './host-signal-calls.js';
 import { prepareProgram, type ProgramImage } from './loader/image.js';
 import { withExecCredentials } from './exec-credentials.js';
+import { stubLayout, type StubLayout } from './loader/stub.js';
 import { PtraceMemory } from './memory.js';
 import { TaskProcess } from './process-control.js';
 import { ProcessTable } from './process-table.js';
@@ -37,6 +40,7 @@ import { TaskLifecycle } from './task-lifecycle.js';
 import type { WasmSyscallTable } from './wasm/process.js';
 import { ThreadGroup } from './thread-group.js';
 import { makeKernelServices } from './kernel-services.js';
+import type { IpcNamespace } from './ipc/namespace.js';
 
 export interface InitProcess {
   /** The program's path inside the sandbox (args[0] after the PATH lookup). */
@@ -79,6 +83,10 @@ export interface SandboxOptions {
   /** Lets execve run wasm modules; without it they are ENOEXEC. */
   wasm?: WasmSupport;
   vfs: Vfs;
+  /** The sandbox's IPC namespace (message queues, System V objects). */
+  ipc: IpcNamespace;
+  /** The sandbox's network stack (src/netstack). */
+  net: NetworkStack;
   hostname: string;
   domainname: string;
   init: InitProcess;
@@ -108,6 +116,7 @@ export class Sandbox {
   readonly memory: MemoryAccount;
   /** Reads the tasks' memory against the limit, when the spec sets one. */
   readonly memoryMonitor: MemoryMonitor | undefined;
+  readonly freezer = new Freezer({ tracer: loadTracer(), hostTasks: () => this.procs.hostTasks() });
   /** The task whose syscall handler is running (for /proc/self and terminals). */
   currentTask: Task | undefined;
   /** The task whose handler runs right now, synchronously (not a continuation after a wait). */
@@ -128,7 +137,7 @@ export class Sandbox {
   constructor(private readonly options: SandboxOptions) {
     this.tracer = loadTracer();
     this.memory = options.memory ?? new MemoryAccount();
-    this.kernel = makeKernelServices(options.vfs, this.memory, options.hostname, options.domainname);
+    this.kernel = makeKernelServices(options.vfs, this.memory, options.ipc, options.net, options.hostname, options.domainname);
     this.hostRlimits = new HostRlimits(this.tracer, this.memory.limited ? BigInt(Math.floor(this.memory.limit)) : RLIM_INFINITY);
     this.memoryMonitor = this.memory.limited ? new MemoryMonitor(this, this.memory, availableParallelism()) : undefined;
     const profile = options.seccompProfile;
@@ -145,12 +154,12 @@ export class Sandbox {
     const root = this.options.vfs.root;
     const fs: FsContext = { root, cwd: root, umask: init.umask, creds: fsCredentials(creds) };
     fs.cwd = this.options.vfs.resolve(fs, undefined, init.cwd, { follow: true, directory: true });
-    const program = withExecCredentials(prepareProgram(this.options.vfs, fs, undefined, init.program, init.argv, init.envp), creds);
+    const program = withExecCredentials(prepareProgram(this.options.vfs, fs, undefined, init.program, init.argv, init.envp, this.stub.reserved), creds);
 
     const fds = new FdTable();
     init.stdio.forEach((file, fd) => fds.installAt(fd, file));
     const filter = buildSeccompFilter(table, this.profile?.alsoTrap);
-    const hostPid = this.tracer.spawn(this.tracer.stubPath, [], filter, TRACE_OPTIONS, this.hostRlimits.initial(init.rlimits));
+    const hostPid = this.tracer.spawn(this.tracer.stubFd, [], filter, TRACE_OPTIONS, this.hostRlimits.initial(init.rlimits));
     if (hostPid < 0) throw new Error(`cannot start the workload: ${new SysError(-hostPid).message}`);
 
     const pid = this.procs.allocatePid();
@@ -175,6 +184,16 @@ export class Sandbox {
 
   get table(): SyscallTable {
     return this.options.table;
+  }
+
+  /** Where the stub's code sits in a task that exec'd it (no program is loaded over it). */
+  get stub(): StubLayout {
+    return stubLayout(this.tracer.stubPath);
+  }
+
+  /** Ends task's process as a fatal signal does; its parent sees status (see TaskLifecycle.killProcess). */
+  killProcess(task: Task, status: number): void {
+    this.lifecycle.killProcess(task.group, status);
   }
 
   get observer(): SyscallObserver | undefined {

@@ -64,6 +64,7 @@ export class SignalDelivery {
     } catch {
       // The host process is gone already: its exit is on its way to the tracer.
     }
+    group.signalsSent.notify(1);
   }
 
   /** A thread-directed signal: the host delivers it; a wait it must end is ended here. */
@@ -78,6 +79,7 @@ export class SignalDelivery {
     // A masked wait (ppoll, pselect6, epoll_pwait) blocks what its own mask says.
     const blocked = (): boolean => holdsSignal(task, hostBlockedSignals(task.hostTid) ?? 0n, sig);
     tracer.tgkill(task.group.hostPid, task.hostTid, hostSignalFor(task.group, sig, blocked, this.sandbox.groups()));
+    task.group.signalsSent.notify(1);
     if (!task.waiting) return;
     if (holdsSignal(task, tracer.sigmask(task.hostTid), sig) && sig !== SIG.KILL) return;
     if (task.group.sigactions.effect(sig) !== 'ignore') task.interrupt(sig);

@@ -13,6 +13,7 @@ import { CLONE } from '../abi/linux-clone.js';
 import { ProgramBreak } from './program-break.js';
 import { inheritScheduling } from './scheduling.js';
 import { deliverSeccompTrap } from './profile-enforcement.js';
+import { BAD_EXEC_STATUS, endStubExec, stubExecFailed, stubExecuted } from './stub-exec.js';
 import { forgetRobustList } from './robust-futex.js';
 import type { Sandbox } from './sandbox.js';
 import { showVirtualSender } from './signal-senders.js';
@@ -124,9 +125,12 @@ export class StopDispatch {
     const status = tracer.stop[STOP.status]!;
     const task = procs.taskOfHost(hostPid);
     const stopped = (status & 0xff) === 0x7f;
+    this.sandbox.freezer.sawStop(hostPid);
     if (!stopped) {
-      if (task) this.sandbox.lifecycle.onTaskExit(task, status);
-      else this.earlyExits.set(hostPid, status);
+      if (task) {
+        endStubExec(task);
+        this.sandbox.lifecycle.onTaskExit(task, status);
+      } else this.earlyExits.set(hostPid, status);
       return 0;
     }
     const sig = (status >> 8) & 0xff;
@@ -135,6 +139,7 @@ export class StopDispatch {
       // The thread is ending (SIGKILL included): its futexes first (futex-exit.ts).
       if (task) {
         task.exiting = true;
+        endStubExec(task);
         releaseFutexesOf(task);
         accountEndedThread(task);
       }
@@ -155,20 +160,30 @@ export class StopDispatch {
       case PTRACE_EVENT.CLONE:
         this.onCloneEvent(task, tracer.stop[STOP.eventMsg]!);
         return 0;
-      case PTRACE_EVENT.EXEC:
+      case PTRACE_EVENT.EXEC: {
         this.onExecEvent(task, tracer.stop[STOP.eventMsg]!);
+        const execing = procs.taskOfHost(hostPid) ?? task;
         // The kernel dropped the robust list with the old program.
-        forgetRobustList(procs.taskOfHost(hostPid) ?? task);
+        forgetRobustList(execing);
+        stubExecuted(this.sandbox, execing);
         tracer.cont(hostPid, 0, RESUME.cont);
         return 0;
+      }
       case PTRACE_EVENT.STOP:
         this.onEventStop(task, sig);
         return 0;
       default:
         break;
     }
-    if (sig === SIGTRAP && (task.phase === 'exec' || task.phase === 'spawning') && task.pendingImage) {
-      if (task.phase === 'spawning' && this.holdAtGate(task)) return 0;
+    if (task.phase === 'exec') {
+      // Back from the stub's exec without it: the exec failed.
+      stubExecFailed(this.sandbox, task);
+      tracer.cont(hostPid, 0, RESUME.cont);
+      return 0;
+    }
+    if (sig === SIGTRAP && task.phase === 'stub' && task.pendingImage) {
+      // The init's first program waits at the start gate (OCI create) until start opens it.
+      if (this.holdAtGate(task)) return 0;
       this.onStubTrap(task);
       return 0;
     }
@@ -234,6 +249,9 @@ export class StopDispatch {
         pg.children.add(group);
       }
       const child = sandbox.addTask(tid, childHost, group, fds, fs);
+      child.mm = flags & CLONE.VM ? parent.mm : parent.mm.copy();
+      // Cloned while its address space was frozen: it stays stopped too.
+      child.mm.freeze?.adopt(child);
       // A new thread starts with its creator's name (a new process too, above).
       if (thread) child.threadComm = parent.threadComm ?? group.comm;
       inheritScheduling(parent, child);
@@ -296,12 +314,13 @@ export class StopDispatch {
     task.pendingImage = undefined;
     task.phase = 'running';
     try {
-      const loaded = loadProgram(tracer, task.hostTid, program, task.creds);
+      const loaded = loadProgram(tracer, task.hostTid, program, task.creds, this.sandbox.stub);
+      task.mm.execPage = loaded.execPage;
       this.sandbox.lifecycle.commitExec(task, program, ProgramBreak.afterExec(loaded, task.group.hostPid));
       recordProgramMappings(task, program, loaded.segments);
     } catch (e) {
       process.stderr.write(`tssc: cannot load ${program.execfn}: ${isSysError(e) ? e.message : String(e)}\n`);
-      tracer.tgkill(task.group.hostPid, task.hostTid, SIG.KILL);
+      this.sandbox.lifecycle.killProcess(task.group, BAD_EXEC_STATUS);
     }
     tracer.cont(task.hostTid, 0, RESUME.cont);
   }

@@ -7,6 +7,7 @@ import { E, isSysError } from '../abi/errno.js';
 import { NR } from '../abi/linux-syscalls.js';
 import { REG, RESUME } from '../native/ptrace.js';
 import type { Sandbox } from './sandbox.js';
+import { stubExecFailed } from './stub-exec.js';
 import { interruptedOutcome, isRestartCode } from './restart.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallResult } from './syscall.js';
 import { faultyHandler } from './test-faults.js';
@@ -21,15 +22,16 @@ export class SyscallStops {
     const tracer = sandbox.tracer;
     const regs = tracer.regs;
     const nr = Number(regs[REG.orig_rax]!);
-    if (task.phase === 'spawning' && !task.exited && nr === NR.execve) {
-      // The helper's own execve of the stub.
+    if (task.phase === 'spawning' && !task.exited && nr === NR.execveat) {
+      // The helper's own exec of the stub, before any code of the workload's has run.
       tracer.cont(task.hostTid, 0, RESUME.cont);
       return 0;
     }
     if (task.phase === 'exec') {
-      // The kernel could not exec the stub: the task is back in its old program.
-      task.phase = 'running';
-      task.pendingImage = undefined;
+      // Back from the stub's exec without it: the exec failed.
+      stubExecFailed(sandbox, task);
+      tracer.cont(task.hostTid, 0, RESUME.cont);
+      return 0;
     }
     const args: SyscallArgs = [regs[REG.rdi]!, regs[REG.rsi]!, regs[REG.rdx]!, regs[REG.r10]!, regs[REG.r8]!, regs[REG.r9]!];
     const profiled = sandbox.profile?.atStop(task, nr, args);

@@ -4,10 +4,13 @@
 // (src/oci/lifecycle) hands a table to the Sandbox it builds.
 
 import type { MemoryAccount } from '../accounting/memory-account.js';
+import type { NetworkStack } from '../netstack/stack.js';
 import type { FileDescription, FsContext, Location, Vfs, Waitable } from '../vfs/api.js';
 import type { FdTable } from './fd-table.js';
 import type { HostSignalCalls } from './masked-waits.js';
 import type { CpuTimes } from './cpu-times.js';
+import type { IpcNamespace } from './ipc/namespace.js';
+import type { PendingSignalSource } from './signal-source.js';
 
 /** The six raw argument registers of a syscall (rdi, rsi, rdx, r10, r8, r9 on x86-64). */
 export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
@@ -64,11 +67,15 @@ export interface TaskCredentials {
   readonly noNewPrivs: boolean;
 }
 
-/** What the whole sandbox shares: its VFS, its uts namespace, its clocks, its memory. */
+/** What the whole sandbox shares: its VFS, its uts, ipc and network namespaces, its clocks, its memory. */
 export interface KernelServices {
   readonly vfs: Vfs;
   /** linux.resources.memory.limit and what counts against it (buffers charge it; sysinfo shows it). */
   readonly memory: MemoryAccount;
+  /** Message queues, semaphores and shared memory of the sandbox. */
+  readonly ipc: IpcNamespace;
+  /** The sandbox's own network stack (its network namespace): every socket comes from it. */
+  readonly net: NetworkStack;
   hostname: string;
   domainname: string;
   /** CLOCK_REALTIME / CLOCK_MONOTONIC in nanoseconds. */
@@ -181,6 +188,14 @@ export interface MemoryLocks {
   lockFuture: boolean;
 }
 
+/** A process as the kernel reaches it later, for a notification it asked for (mq_notify). */
+export interface ProcessNotifier {
+  /** False once the process has ended or exec'd another program (Linux's self_exec_id). */
+  alive(): boolean;
+  /** Sends sig with info (SIGINFO_SIZE bytes) as its siginfo, as the kernel does: no kill permission check. */
+  signal(sig: number, info: Buffer): void;
+}
+
 /** A signal disposition as rt_sigaction sets it. */
 export interface SignalDisposition {
   readonly handler: bigint;
@@ -264,7 +279,13 @@ export interface ProcessControl {
    * memory file of a tmpfs or upper-layer file), so writes through it and read/write see
    * each other; files with no host file behind them get a read-only copy (ENODEV writable).
    */
-  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | typeof RUN_ON_HOST;
+  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult>;
+  /**
+   * seccomp(SECCOMP_SET_MODE_FILTER): the host kernel stacks program (a filter the sentry
+   * has checked and copied) on the task's, with flags (TSYNC, TSYNC_ESRCH). 0, or with
+   * TSYNC the tid of a thread that could not take it; -errno.
+   */
+  addSeccompFilter(program: Uint8Array, flags: number): SyscallResult | Promise<SyscallResult>;
   /**
    * execve: loads the program from the VFS (an ELF, a `#!` script, or a wasm module when
    * the sandbox runs them); never returns to the old program on success.
@@ -293,6 +314,10 @@ export interface ProcessControl {
    * caller's real uid and gid are its real, effective and saved ones, or it has CAP_SYS_RESOURCE.
    */
   rlimitsOf(pid: number): Rlimits;
+  /** This process, for a notification the kernel sends it later (mq_notify). */
+  notifier(): ProcessNotifier;
+  /** The signals pending for this task and its process, and a wait for more (signalfd). */
+  pendingSignals(): PendingSignalSource;
 }
 
 /**

@@ -69,6 +69,7 @@ export class TaskLifecycle {
     group.cmdline = Buffer.from(program.argv.map((a) => `${a}\0`).join(''), 'latin1');
     group.environ = Buffer.from(program.envp.map((a) => `${a}\0`).join(''), 'latin1');
     group.exe = program.location;
+    group.execs++;
     group.brk = brk;
     group.fileMappings.clear();
     group.memoryLocks.unlockAll();
@@ -90,6 +91,7 @@ export class TaskLifecycle {
 
   private groupExited(group: ThreadGroup): void {
     const { procs, tracer, signals } = this.sandbox;
+    this.sandbox.kernel.ipc.processExited(group.pid);
     const init = this.sandbox.initGroup;
     if (group.pid === group.sid) this.sandbox.endSession(group.sid);
     if (group === init) {

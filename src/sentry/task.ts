@@ -4,6 +4,7 @@
 import { ERESTARTSYS, SysError } from '../abi/errno.js';
 import type { FsContext, Waitable } from '../vfs/api.js';
 import type { FdTable } from './fd-table.js';
+import { AddressSpace, type Freeze } from './freezer.js';
 import type { ProgramImage } from './loader/image.js';
 import { DEFAULT_SCHED } from './scheduling.js';
 import type { KernelServices, ProcessControl, Rlimits, SchedPolicy, SyscallArgs, SyscallResult, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
@@ -11,11 +12,13 @@ import type { ThreadGroup } from './thread-group.js';
 
 /**
  * Where the host thread is:
- * - 'spawning': forked by the helper, its own execve of the stub is still to come;
- * - 'exec': exec'ing the stub for a sandboxed execve; the stub's int3 starts the load;
+ * - 'spawning': forked by the helper, its own exec of the stub is still to come;
+ * - 'exec': at the seccomp stop of the stub's exec for a sandboxed execve (stub-exec.ts),
+ *   which the kernel runs next;
+ * - 'stub': the kernel exec'd the stub; its first trap starts the load;
  * - 'running': running the workload.
  */
-export type TaskPhase = 'spawning' | 'exec' | 'running';
+export type TaskPhase = 'spawning' | 'exec' | 'stub' | 'running';
 
 /** A clone/fork/vfork the host kernel is running for the task. */
 export interface CloneInFlight {
@@ -39,6 +42,10 @@ export class Task implements SyscallTask {
   phase: TaskPhase = 'running';
   /** The program to load at the stub's first trap. */
   pendingImage: ProgramImage | undefined;
+  /** Its address space: its own, or shared with the tasks CLONE_VM shares it with. */
+  mm = new AddressSpace();
+  /** The other tasks of its address space, frozen until its exec of the stub is over. */
+  execFreeze: Freeze | undefined;
   cloneInFlight: CloneInFlight | undefined;
   /**
    * For a call the host kernel runs in a rewritten form: computes the workload's result

@@ -19,6 +19,8 @@ export class ThreadGroup {
   readonly children = new Set<ThreadGroup>();
   /** wait4/waitid callers in this process wait here for a child to change state. */
   readonly childEvents = new WaitQueue();
+  /** Told of every signal the sentry sends to the process or one of its threads (signalfd). */
+  readonly signalsSent = new WaitQueue();
   /** The raw wait status once every task has exited (a zombie until reaped). */
   exitStatus: number | undefined;
   /**
@@ -39,6 +41,8 @@ export class ThreadGroup {
   /** The program break of its address space (shared with CLONE_VM children); none for wasm. */
   brk: ProgramBreak | undefined;
   dumpable = true;
+  /** How many execve's have replaced its program (mq_notify stops at the next: self_exec_id). */
+  execs = 0;
   /** The filesystem context of the last task, for /proc of a zombie. */
   lastFs: FsContext | undefined;
   /** What its memory maps from files of the sandbox (/proc/PID/maps). */

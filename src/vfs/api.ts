@@ -9,6 +9,7 @@
 
 import type { StatFields } from '../abi/linux-stat.js';
 import type { MemoryCharge } from '../accounting/memory-account.js';
+import type { FsNotifier } from './notify.js';
 
 export { S, UTIME_NOW, UTIME_OMIT } from '../abi/linux-stat.js';
 export { DT, direntTypeOfMode } from '../abi/linux-dirent.js';
@@ -45,6 +46,13 @@ export interface FsContext {
   cwd: Location;
   umask: number;
   creds: Credentials;
+  /**
+   * Every path stays beneath the directory it is looked up from (WASI's rule for paths
+   * relative to a directory fd; openat2's RESOLVE_BENEATH): an absolute path, a `..` above
+   * that directory, a symlink that leads out of it or a magic link calls escaped(), which
+   * throws the caller's error.
+   */
+  beneath?: { escaped(): never };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -220,6 +228,8 @@ export interface ResolveOptions {
 export interface Vfs {
   /** The root of the mount tree (the initial FsContext.root and cwd). */
   readonly root: Location;
+  /** Tells watchers of inodes about every change the VFS makes to them (inotify). */
+  readonly notifier: FsNotifier;
 
   /** Looks a path up (chdir, chroot, execve's lookup, name_to_handle...). */
   resolve(ctx: FsContext, dir: Location | undefined, path: string, opts: ResolveOptions): Location;
@@ -608,6 +618,23 @@ export interface ProcessUsage {
 }
 
 /** The sandbox facts synthesized filesystems show. Filled in by the sentry. */
+/** The owner, creator and mode of a System V object, with its key and id, as /proc/sysvipc shows them. */
+export interface SysvIpcRow {
+  key: number;
+  id: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  cuid: number;
+  cgid: number;
+}
+
+/** The sandbox's System V objects for /proc/sysvipc/{sem,msg} (times in seconds). */
+export interface SysvIpcRows {
+  sem: (SysvIpcRow & { nsems: number; otime: number; ctime: number })[];
+  msg: (SysvIpcRow & { cbytes: number; qnum: number; lspid: number; lrpid: number; stime: number; rtime: number; ctime: number })[];
+}
+
 export interface SandboxProviders {
   hostname(): string;
   domainname(): string;
@@ -618,6 +645,11 @@ export interface SandboxProviders {
   process(pid: number): ProcessView | undefined;
   /** Seconds since the sandbox started (/proc/uptime). */
   uptime(): number;
+  /** The System V IPC objects (/proc/sysvipc); none where the sandbox has no IPC namespace. */
+  sysvipc?(): SysvIpcRows;
+  /** /proc/net: the files the sandbox's network stack describes, and the text of one. */
+  networkFiles?(): readonly string[];
+  networkFile?(name: string): string | undefined;
 }
 
 /** A virtual filesystem operation's error: use SysError from src/abi/errno.ts. */

@@ -8,6 +8,7 @@ import { MemoryAccount } from '../accounting/memory-account.js';
 import { ALL_CAPS } from '../abi/linux-capability.js';
 import { O } from '../abi/linux-fcntl.js';
 import { MS, S, makedev, type Filesystem, type FsContext, type Location, type Vfs, type VfsOptions } from './api.js';
+import { byteString } from './byte-string.js';
 import { HostFs } from './host/fs.js';
 import { HostDir, openBeneathNode } from './host/handle.js';
 import { HostLowerDir, lowerAttrs } from './host/lower.js';
@@ -78,7 +79,7 @@ export function createVfs(options: VfsOptions): Vfs {
   /** The sandbox location of a spec path, or undefined when it does not exist (runc skips those). */
   function existing(target: string): Location | undefined {
     try {
-      return vfs.resolve(setupCtx, undefined, Buffer.from(target, 'utf8').toString('latin1'), { follow: true });
+      return vfs.resolve(setupCtx, undefined, byteString(target), { follow: true });
     } catch (error) {
       if (isSysError(error) && (error.errno === E.ENOENT || error.errno === E.ENOTDIR)) return undefined;
       throw describe(`masked or read-only path ${target}`, error);
@@ -155,7 +156,7 @@ export function createVfs(options: VfsOptions): Vfs {
   /** Finds (or creates, as runc does) the mount point inside the sandbox tree. */
   function mountPoint(where: string, destination: string, isFile: boolean): Location {
     if (!destination.startsWith('/')) throw new MountError(`${where}: destination must be an absolute path`);
-    const latin1 = Buffer.from(destination, 'utf8').toString('latin1');
+    const latin1 = byteString(destination);
     try {
       return vfs.resolve(setupCtx, undefined, latin1, { follow: true });
     } catch (error) {

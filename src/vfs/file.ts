@@ -23,6 +23,7 @@ import {
   type UserMemory,
 } from './api.js';
 import { beginOperation } from './epoch.js';
+import { FS_EVENT } from './notify.js';
 import type { VfsImpl } from './vfs.js';
 
 /** Largest file offset (Linux's MAX_LFS_FILESIZE, bounded by what a double holds exactly). */
@@ -75,7 +76,9 @@ export class OpenFile implements FileDescription {
   }
 
   unref(): void {
-    if (--this.refs === 0) this.impl?.release?.();
+    if (--this.refs > 0) return;
+    this.impl?.release?.();
+    if (!this.isPath) this.vfs.notifier.changed(this.location, this.writable ? FS_EVENT.CLOSE_WRITE : FS_EVENT.CLOSE_NOWRITE);
   }
 
   private contents(): FileImpl {
@@ -100,14 +103,16 @@ export class OpenFile implements FileDescription {
     const impl = this.contents();
     if (this.isDirectory()) fail(E.EISDIR);
     if (!impl.read) fail(E.EINVAL);
+    let n: number;
     if (!impl.seekable) {
       if (position !== undefined) fail(E.ESPIPE);
-      return impl.read(buf, -1, this.flags);
+      n = impl.read(buf, -1, this.flags);
+    } else {
+      if (position !== undefined && position < 0) fail(E.EINVAL);
+      n = impl.read(buf, position ?? this.position, this.flags);
+      if (position === undefined) this.position += n;
     }
-    if (position !== undefined && position < 0) fail(E.EINVAL);
-    const at = position ?? this.position;
-    const n = impl.read(buf, at, this.flags);
-    if (position === undefined) this.position += n;
+    if (n > 0) this.vfs.notifier.changed(this.location, FS_EVENT.ACCESS);
     return n;
   }
 
@@ -115,17 +120,20 @@ export class OpenFile implements FileDescription {
     if (!this.writable) fail(E.EBADF);
     const impl = this.contents();
     if (!impl.write) fail(E.EINVAL);
+    let n: number;
     if (!impl.seekable) {
       if (position !== undefined) fail(E.ESPIPE);
-      return impl.write(buf, -1, this.flags);
+      n = impl.write(buf, -1, this.flags);
+    } else {
+      if (position !== undefined && position < 0) fail(E.EINVAL);
+      // Linux appends even for pwrite on an O_APPEND file.
+      const at = this.flags & O.APPEND ? this.inode.stat().size : (position ?? this.position);
+      if (buf.length > 0 && at >= MAX_OFFSET) fail(E.EFBIG);
+      if (buf.length > 0) this.vfs.dropSetid(this.location, this.creds);
+      n = impl.write(buf, at, this.flags);
+      if (position === undefined) this.position = at + n;
     }
-    if (position !== undefined && position < 0) fail(E.EINVAL);
-    // Linux appends even for pwrite on an O_APPEND file.
-    const at = this.flags & O.APPEND ? this.inode.stat().size : (position ?? this.position);
-    if (buf.length > 0 && at >= MAX_OFFSET) fail(E.EFBIG);
-    if (buf.length > 0) this.vfs.dropSetid(this.location, this.creds);
-    const n = impl.write(buf, at, this.flags);
-    if (position === undefined) this.position = at + n;
+    if (n > 0) this.vfs.notifier.changed(this.location, FS_EVENT.MODIFY);
     return n;
   }
 
@@ -170,6 +178,7 @@ export class OpenFile implements FileDescription {
       { ino: parent.ino, type: direntTypeOfMode(S.IFDIR), name: '..', offset: 2 },
     ];
     const entries = [own, inode.readdir()];
+    this.vfs.notifier.changed(this.location, FS_EVENT.ACCESS);
     for (const list of entries) {
       for (const entry of list) {
         if (entry.offset < this.position) continue;
@@ -192,8 +201,9 @@ export class OpenFile implements FileDescription {
     this.vfs.checkWritableMount(this.location);
     this.vfs.dropSetid(this.location, this.creds);
     const impl = this.contents();
-    if (impl.truncate) impl.truncate(length);
-    else this.vfs.setattr(this.location, { size: length });
+    if (!impl.truncate) return this.vfs.setattr(this.location, { size: length });
+    impl.truncate(length);
+    this.vfs.notifier.changed(this.location, FS_EVENT.MODIFY);
   }
 
   fsync(): void {

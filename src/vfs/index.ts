@@ -2,6 +2,8 @@
 
 export * from './api.js';
 export { createVfs, MountError } from './build.js';
+export { byteString } from './byte-string.js';
+export { FS_EVENT, FsNotifier, type FsEvent, type FsWatcher } from './notify.js';
 export { Registry } from './registry.js';
 export { hostTestHooks, openBeneathNode } from './host/handle.js';
 export { ROOTFS_META_FILE } from './host/ownership.js';

@@ -1,6 +1,7 @@
 // Path resolution, component by component, as Linux's namei does it: search permission
 // on each directory, `..` stopping at the caller's root, symlinks read and interpreted
-// inside the sandbox (40 in one resolution, then ELOOP), mount crossing both ways.
+// inside the sandbox (40 in one resolution, then ELOOP), mount crossing both ways. With
+// FsContext.beneath, each path stays beneath the directory it starts from.
 
 import { E, fail } from '../abi/errno.js';
 import { PATH_MAX } from '../abi/linux-fcntl.js';
@@ -18,6 +19,8 @@ export interface ParentResult {
   name: string;
   kind: 'normal' | 'dot' | 'dotdot' | 'root';
   trailingSlash: boolean;
+  /** With FsContext.beneath: the directory the walk may not leave. */
+  within?: Location;
 }
 
 export class Resolver {
@@ -30,18 +33,33 @@ export class Resolver {
 
   /** Walks every component but the last. */
   walkParent(start: Location | undefined, path: string): ParentResult {
+    const from = start ?? this.ctx.cwd;
+    return this.walk(from, path, this.ctx.beneath ? from : undefined);
+  }
+
+  /**
+   * Walks the target of a symlink found as r's last component, from the directory holding
+   * it and within the bounds of the walk that found it (O_CREAT through a dangling link).
+   */
+  walkLink(r: ParentResult, target: string): ParentResult {
+    return this.walk(r.parent, target, r.within);
+  }
+
+  private walk(start: Location, path: string, within: Location | undefined): ParentResult {
     if (path.length === 0) fail(E.ENOENT);
     if (path.length >= PATH_MAX) fail(E.ENAMETOOLONG);
-    let loc = path.charCodeAt(0) === 47 ? this.ctx.root : (start ?? this.ctx.cwd);
+    const absolute = path.charCodeAt(0) === 47;
+    if (absolute && within) this.escaped();
+    let loc = absolute ? this.ctx.root : start;
     const parts = path.split('/');
     let last = parts.length - 1;
     while (last >= 0 && parts[last] === '') last--;
     const trailingSlash = last < parts.length - 1;
-    if (last < 0) return { parent: loc, name: '', kind: 'root', trailingSlash };
+    if (last < 0) return { parent: loc, name: '', kind: 'root', trailingSlash, ...(within ? { within } : {}) };
     for (let i = 0; i < last; i++) {
       const part = parts[i] as string;
       if (part === '') continue;
-      loc = this.step(loc, part, true);
+      loc = this.step(loc, part, true, within);
       if (!isDir(loc)) fail(E.ENOTDIR);
     }
     // Linux checks search permission on the directory holding the last component too.
@@ -50,7 +68,7 @@ export class Resolver {
     const name = parts[last] as string;
     if (name.length > NAME_MAX) fail(E.ENAMETOOLONG);
     const kind = name === '.' ? 'dot' : name === '..' ? 'dotdot' : 'normal';
-    return { parent: loc, name, kind, trailingSlash };
+    return { parent: loc, name, kind, trailingSlash, ...(within ? { within } : {}) };
   }
 
   /** Resolves a whole path; follow says whether a final symlink is followed. */
@@ -63,7 +81,7 @@ export class Resolver {
   last(r: ParentResult, follow: boolean): Location {
     if (r.kind === 'root') return r.parent;
     if (!isDir(r.parent)) fail(E.ENOTDIR);
-    const loc = this.step(r.parent, r.name, follow || r.trailingSlash);
+    const loc = this.step(r.parent, r.name, follow || r.trailingSlash, r.within);
     if (r.trailingSlash && !isDir(loc)) fail(E.ENOTDIR);
     return loc;
   }
@@ -80,13 +98,16 @@ export class Resolver {
   }
 
   /** One component from dir: permission, `.`/`..`, lookup, mounts, symlinks. */
-  step(dir: Location, name: string, follow: boolean): Location {
+  private step(dir: Location, name: string, follow: boolean, within: Location | undefined): Location {
     if (name.length > NAME_MAX) fail(E.ENAMETOOLONG);
     this.checkSearch(dir);
     if (name === '.') return dir;
-    if (name === '..') return this.tree.parentOf(dir, this.ctx.root);
+    if (name === '..') {
+      if (within && sameLocation(dir, within)) this.escaped();
+      return this.tree.parentOf(dir, this.ctx.root);
+    }
     const loc = this.child(dir, name);
-    return follow && isSymlink(loc) ? this.followLink(dir, loc) : loc;
+    return follow && isSymlink(loc) ? this.followLink(dir, loc, within) : loc;
   }
 
   /** Counts one symlink traversal against the limit. */
@@ -94,14 +115,22 @@ export class Resolver {
     if (++this.links > MAX_SYMLINKS) fail(E.ELOOP);
   }
 
-  followLink(dir: Location, link: Location): Location {
+  followLink(dir: Location, link: Location, within?: Location): Location {
     this.countLink();
     const inode = link.dentry.inode;
-    if (inode.follow) return inode.follow(this.ctx);
+    if (inode.follow) {
+      // A magic link (/proc/PID/fd/N) may lead anywhere.
+      if (within) this.escaped();
+      return inode.follow(this.ctx);
+    }
     if (!inode.readlink) fail(E.EINVAL);
     const target = inode.readlink();
     if (target.length === 0) fail(E.ENOENT);
-    return this.resolve(dir, target, true);
+    return this.last(this.walk(dir, target, within), true);
+  }
+
+  private escaped(): never {
+    return this.ctx.beneath!.escaped();
   }
 
   private checkSearch(dir: Location): void {
@@ -118,6 +147,10 @@ export class Resolver {
 
 function fileType(loc: Location): number {
   return loc.dentry.inode.stat().mode & S.IFMT;
+}
+
+function sameLocation(a: Location, b: Location): boolean {
+  return a.mount === b.mount && a.dentry.inode === b.dentry.inode;
 }
 
 export function isDir(loc: Location): boolean {

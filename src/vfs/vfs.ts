@@ -25,6 +25,7 @@ import { MAY_EXEC, MAY_READ, MAY_WRITE, checkPermission, checkSticky, hasCap, in
 import { chmodChange, checkXattrAccess, chownChange, dropSetidChange, requestedTimes, utimensChange, xattrValueToStore } from './attr-rules.js';
 import { XATTR_NAME_CAPS } from '../abi/linux-capability.js';
 import { OpenFile } from './file.js';
+import { attrChangeEvents, FS_EVENT, FsNotifier } from './notify.js';
 import { Resolver, isDir, type ParentResult } from './resolve.js';
 import { beginOperation } from './epoch.js';
 import { DentryImpl, sameLocation, type MountImpl, type MountTree } from './tree.js';
@@ -43,6 +44,7 @@ function statfsFlags(mountFlags: number): number {
 
 export class VfsImpl implements Vfs {
   readonly root: Location;
+  readonly notifier = new FsNotifier();
 
   constructor(
     readonly tree: MountTree,
@@ -131,10 +133,10 @@ export class VfsImpl implements Vfs {
         if (type === S.IFLNK) {
           if (flags & O.NOFOLLOW) fail(E.ELOOP);
           const inode = existing.dentry.inode;
-          if (inode.follow) return { loc: resolver.followLink(r.parent, existing), created: false };
+          if (inode.follow) return { loc: resolver.followLink(r.parent, existing, r.within), created: false };
           // A dangling link with O_CREAT creates its target, so walk to the target's parent.
           resolver.countLink();
-          r = resolver.walkParent(r.parent, (inode.readlink as () => string)());
+          r = resolver.walkLink(r, (inode.readlink as () => string)());
           continue;
         }
         if (type === S.IFDIR) fail(E.EISDIR);
@@ -145,11 +147,18 @@ export class VfsImpl implements Vfs {
       if (!parentInode.mknod) fail(E.EPERM);
       const owner = this.newOwner(ctx, r.parent);
       const inode = parentInode.mknod(r.name, S.IFREG | this.createMode(ctx, r.parent, mode & 0o7777, owner), 0, owner);
+      this.notifier.entry(parentInode, FS_EVENT.CREATE, r.name, inode);
       return { loc: { mount: r.parent.mount, dentry: new DentryImpl(r.name, r.parent.dentry, inode) }, created: true };
     }
   }
 
   private openLocation(ctx: FsContext, loc: Location, flags: number, created: boolean): FileDescription {
+    const file = this.openContents(ctx, loc, flags, created);
+    this.notifier.changed(loc, FS_EVENT.OPEN);
+    return file;
+  }
+
+  private openContents(ctx: FsContext, loc: Location, flags: number, created: boolean): FileDescription {
     const inode = loc.dentry.inode;
     const st = inode.stat();
     const type = st.mode & S.IFMT;
@@ -274,7 +283,8 @@ export class VfsImpl implements Vfs {
     const inode = parent.dentry.inode;
     if (!inode.mkdir) fail(E.EPERM);
     const owner = this.newOwner(ctx, parent);
-    inode.mkdir(name, S.IFDIR | this.createMode(ctx, parent, mode & 0o1777, owner, true), owner);
+    const made = inode.mkdir(name, S.IFDIR | this.createMode(ctx, parent, mode & 0o1777, owner, true), owner);
+    this.notifier.entry(inode, FS_EVENT.CREATE, name, made);
   }
 
   mknod(ctx: FsContext, dir: Location | undefined, path: string, mode: number, rdev: number): void {
@@ -285,7 +295,8 @@ export class VfsImpl implements Vfs {
     const inode = parent.dentry.inode;
     if (!inode.mknod) fail(E.EPERM);
     const owner = this.newOwner(ctx, parent);
-    inode.mknod(name, (type || S.IFREG) | this.createMode(ctx, parent, mode & 0o7777, owner), type === S.IFCHR || type === S.IFBLK ? rdev : 0, owner);
+    const made = inode.mknod(name, (type || S.IFREG) | this.createMode(ctx, parent, mode & 0o7777, owner), type === S.IFCHR || type === S.IFBLK ? rdev : 0, owner);
+    this.notifier.entry(inode, FS_EVENT.CREATE, name, made);
   }
 
   symlink(ctx: FsContext, target: string, dir: Location | undefined, path: string): void {
@@ -294,7 +305,8 @@ export class VfsImpl implements Vfs {
     const { parent, name } = this.createTarget(ctx, dir, path, false);
     const inode = parent.dentry.inode;
     if (!inode.symlink) fail(E.EPERM);
-    inode.symlink(name, target, this.newOwner(ctx, parent));
+    const made = inode.symlink(name, target, this.newOwner(ctx, parent));
+    this.notifier.entry(inode, FS_EVENT.CREATE, name, made);
   }
 
   link(ctx: FsContext, oldDir: Location | undefined, oldPath: string, newDir: Location | undefined, newPath: string, flags: number): void {
@@ -319,6 +331,8 @@ export class VfsImpl implements Vfs {
     const inode = r.parent.dentry.inode;
     if (!inode.link) fail(E.EPERM);
     inode.link(r.name, target);
+    this.notifier.self(target, FS_EVENT.ATTRIB);
+    this.notifier.entry(inode, FS_EVENT.CREATE, r.name, target);
   }
 
   /** fs.protected_hardlinks=1, Linux's default: only linking what one owns or could write. */
@@ -358,6 +372,15 @@ export class VfsImpl implements Vfs {
     const remove = rmdir ? parentInode.rmdir : parentInode.unlink;
     if (!remove) fail(E.EPERM);
     remove.call(parentInode, r.name);
+    this.removed(parentInode, r.name, victim.dentry.inode);
+  }
+
+  /** The events of a name gone from dir, in Linux's order: the file's link count, the file once it has no link, the entry. */
+  private removed(dir: Inode, name: string, inode: Inode): void {
+    const isDir = (inode.stat().mode & S.IFMT) === S.IFDIR;
+    if (!isDir) this.notifier.self(inode, FS_EVENT.ATTRIB);
+    if (isDir || inode.stat().nlink === 0) this.notifier.self(inode, FS_EVENT.DELETE_SELF);
+    this.notifier.entry(dir, FS_EVENT.DELETE, name, inode);
   }
 
   /** may_delete: write+search on the directory, then the sticky bit. */
@@ -410,6 +433,24 @@ export class VfsImpl implements Vfs {
     const fromInode = from.parent.dentry.inode;
     if (!fromInode.rename) fail(E.EPERM);
     fromInode.rename(from.name, to.parent.dentry.inode, to.name, exchange);
+    this.moved(fromInode, from.name, to.parent.dentry.inode, to.name, source.dentry.inode);
+    if (exchange && target) this.moved(to.parent.dentry.inode, to.name, fromInode, from.name, target.dentry.inode);
+    else if (target && isDir(target)) this.notifier.self(target.dentry.inode, FS_EVENT.DELETE_SELF);
+    else if (target) this.removedByRename(target.dentry.inode);
+  }
+
+  /** A rename's events: MOVED_FROM and MOVED_TO with one cookie, then MOVE_SELF. */
+  private moved(fromDir: Inode, fromName: string, toDir: Inode, toName: string, inode: Inode): void {
+    const cookie = this.notifier.nextCookie();
+    this.notifier.entry(fromDir, FS_EVENT.MOVED_FROM, fromName, inode, cookie);
+    this.notifier.entry(toDir, FS_EVENT.MOVED_TO, toName, inode, cookie);
+    this.notifier.self(inode, FS_EVENT.MOVE_SELF);
+  }
+
+  /** A file a rename replaced lost a link; with none left, it is gone. */
+  private removedByRename(inode: Inode): void {
+    this.notifier.self(inode, FS_EVENT.ATTRIB);
+    if (inode.stat().nlink === 0) this.notifier.self(inode, FS_EVENT.DELETE_SELF);
   }
 
   /** Whether ancestor's inode is loc or one of loc's parents within loc's mount. */
@@ -446,6 +487,7 @@ export class VfsImpl implements Vfs {
     const inode = loc.dentry.inode;
     if (!inode.setattr) fail(E.EPERM);
     inode.setattr(change);
+    this.notifier.changed(loc, attrChangeEvents(change));
   }
 
   chmod(ctx: FsContext, dir: Location | undefined, path: string, mode: number, flags: number): void {
@@ -550,6 +592,7 @@ export class VfsImpl implements Vfs {
     const inode = this.checkXattr(ctx, loc, name, MAY_WRITE);
     if (!inode.setxattr) fail(E.EOPNOTSUPP);
     inode.setxattr(name, stored, xflags);
+    this.notifier.changed(loc, FS_EVENT.ATTRIB);
   }
 
   listxattr(ctx: FsContext, dir: Location | undefined, path: string, flags: number): string[] {
@@ -570,6 +613,7 @@ export class VfsImpl implements Vfs {
     const inode = this.checkXattr(ctx, loc, name, MAY_WRITE);
     if (!inode.removexattr) fail(E.EOPNOTSUPP);
     inode.removexattr(name);
+    this.notifier.changed(loc, FS_EVENT.ATTRIB);
   }
 
   // ---- paths and the mount table ---------------------------------------------------

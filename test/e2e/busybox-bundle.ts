@@ -285,6 +285,33 @@ export function installCProgram(rootfs: string, source: string, name: string, li
   return binary;
 }
 
+/** C fixtures of test/e2e/fixtures installed in rootfs as NAME-static and NAME-dynamic; their host paths by that name. */
+export function installFixtures(rootfs: string, names: readonly string[]): Map<string, string> {
+  const binaries = new Map<string, string>();
+  for (const name of names) {
+    for (const linkage of ['static', 'dynamic'] as const) {
+      binaries.set(`${name}-${linkage}`, installCProgram(rootfs, path.join(REPO, 'test', 'e2e', 'fixtures', `${name}.c`), `${name}-${linkage}`, linkage));
+    }
+  }
+  return binaries;
+}
+
+export interface FixtureRun {
+  /** Arguments natively and in the sandbox (host and sandbox paths differ). */
+  nativeArgs?: string[];
+  sandboxArgs?: string[];
+  /** Writes config.json for the program's args (default: writeConfig). */
+  configure?: (args: string[]) => void;
+}
+
+/** Runs an installed fixture natively (its host path) and under `tssc run` of the bundle in dir. */
+export function nativeAndSandboxed(dir: string, binaries: Map<string, string>, program: string, options: FixtureRun = {}): { native: RunResult; sandboxed: RunResult } {
+  const run = spawnSync(binaries.get(program)!, options.nativeArgs ?? [], { encoding: 'utf8', timeout: 60_000 });
+  const configure = options.configure ?? ((args: string[]) => writeConfig(dir, { args }));
+  configure([`/bin/${program}`, ...(options.sandboxArgs ?? [])]);
+  return { native: { status: run.status, stdout: run.stdout, stderr: run.stderr }, sandboxed: tsscRun(dir) };
+}
+
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }

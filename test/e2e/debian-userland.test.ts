@@ -120,6 +120,45 @@ describe.skipIf(skipReason !== undefined)('a Debian userland under tssc run, com
     expect(reference.stdout).toContain('cpu 152\n');
   });
 
+  it('passes UTF-8 arguments as their bytes: tac and wc -m in C.UTF-8', () => {
+    const words = ['é€', 'naïve', 'Ωmega', '日本語'];
+    const count = 'printf "%s\\n" "$@" | tac; for w in "$@"; do printf %s "$w" | wc -m; done; printf %s "$1" | od -An -tx1';
+    const reference = sameAsChroot(['/usr/bin/env', 'LC_ALL=C.UTF-8', '/bin/bash', '-c', count, 'bash', ...words]);
+    expect(reference.stdout).toBe('日本語\nΩmega\nnaïve\né€\n2\n5\n5\n3\n c3 a9 e2 82 ac\n');
+  });
+
+  it('shows System V objects through util-linux ipcs, and removes them with ipcrm', () => {
+    // The pid column is cut: the reference's setup runs processes of its own in the pid namespace.
+    const make = [
+      '$s = semget(0x1234, 2, 01000 | 0640) // die "semget: $!";',
+      'semop($s, pack("s!3", 0, 3, 0)) or die "semop: $!";',
+      '$q = msgget(0x5678, 01000 | 0600) // die "msgget: $!";',
+      'msgsnd($q, pack("l! a*", 1, "hello"), 0) and msgsnd($q, pack("l! a*", 2, "world!"), 0) or die "msgsnd: $!";',
+    ].join(' ');
+    const script = `/usr/bin/perl -e '${make}'; ipcs; ipcs -s -i 0 | grep -v time | cut -c1-44; ipcs -l -q; ipcrm -S 0x1234 && ipcrm -q 0 && ipcs -s -q`;
+    const reference = sameAsChroot(['/bin/bash', '-c', script]);
+    expect(reference.status).toBe(0);
+    expect(reference.stdout).toContain('0x00001234 0          root       640        2');
+    expect(reference.stdout).toContain('0x00005678 0          root       600        11           2');
+  });
+
+  it('follows changes through inotify: python over ctypes, and coreutils tail -F', () => {
+    const watched = sameAsChroot(['/usr/bin/python3', '-c', script('inotify.py')]);
+    expect(watched.status).toBe(0);
+    expect(watched.stdout).toContain('MOVED_FROM notes.txt cookie 1\nMOVED_TO renamed.txt cookie 1\n');
+    // With the file there from the start, tail -F waits on inotify (it polls for a missing one).
+    const tail = [
+      'echo zero > /tmp/log; tail -F /tmp/log 2>&1 & pid=$!',
+      'sleep 0.5; echo one >> /tmp/log; sleep 0.5; echo two >> /tmp/log; sleep 0.5',
+      'mv /tmp/log /tmp/log.1; sleep 0.8; echo three > /tmp/log; sleep 1',
+      'kill $pid; wait $pid 2>/dev/null; echo done',
+    ].join('\n');
+    const followed = sameAsChroot(['/bin/bash', '-c', tail]);
+    expect(followed.stdout).toBe(
+      "zero\none\ntwo\ntail: '/tmp/log' has become inaccessible: No such file or directory\ntail: '/tmp/log' has appeared;  following new file\nthree\ndone\n",
+    );
+  });
+
   it('streams large data through pipelines and lists big trees: sort, gzip, tee, find, xargs -P, tar', () => {
     const reference = sameAsChroot(['/bin/bash', '-c', script('pipelines.sh')], 'first line\nsecond line\n');
     expect(reference.status).toBe(0);

@@ -80,7 +80,7 @@ describe.skipIf(!hasBusybox())('a workload process seen from the host', () => {
   let look: (pid: number) => void = () => {};
 
   for (const user of TSSC_USERS) {
-    it(`with tssc run by ${user.name}: no privilege, no fd but the donor socket, no core`, async () => {
+    it(`with tssc run by ${user.name}: no privilege, no fd but the donor socket and the stub, no core`, async () => {
       look = (pid) => {
         const status = statusOf(pid);
         for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapAmb']) expect(status[set], set).toBe('0000000000000000');
@@ -88,8 +88,9 @@ describe.skipIf(!hasBusybox())('a workload process seen from the host', () => {
         if (isRoot && user.uid === undefined) expect(status['CapBnd']).toBe('0000000000000000');
         expect(status['NoNewPrivs']).toBe('1');
         expect(status['Seccomp']).toBe('2');
-        expect(readdirSync(`/proc/${pid}/fd`)).toEqual(['3']);
+        expect(readdirSync(`/proc/${pid}/fd`)).toEqual(['3', '4']);
         expect(readlinkSync(`/proc/${pid}/fd/3`)).toMatch(/^socket:\[\d+\]$/);
+        expect(readlinkSync(`/proc/${pid}/fd/4`)).toMatch(/tssc-stub$/);
         expect(limitOf(pid, 'Max core file size')).toEqual(['1', '1']);
         expect(limitOf(pid, 'Max realtime priority')).toEqual(['0', '0']);
         expect(limitOf(pid, 'Max nice priority')).toEqual(['0', '0']);

@@ -31,6 +31,11 @@ describe.skipIf(!hasBusybox() || !canSetpriv)('tssc as an unprivileged user', ()
     ['robust-mutex', path.join(REPO, 'test', 'fixtures', 'threads', 'robust-mutex.c'), []],
     ['signals-queue', path.join(REPO, 'test', 'e2e', 'fixtures', 'signals-queue.c'), []],
     ['rusage', path.join(REPO, 'test', 'e2e', 'fixtures', 'rusage.c'), []],
+    ['posix-mq', path.join(REPO, 'test', 'e2e', 'fixtures', 'posix-mq.c'), []],
+    ['sysv-sem', path.join(REPO, 'test', 'e2e', 'fixtures', 'sysv-sem.c'), []],
+    ['sysv-msg', path.join(REPO, 'test', 'e2e', 'fixtures', 'sysv-msg.c'), []],
+    ['inotify', path.join(REPO, 'test', 'e2e', 'fixtures', 'inotify.c'), ['/tmp']],
+    ['signalfd', path.join(REPO, 'test', 'e2e', 'fixtures', 'signalfd.c'), []],
   ];
 
   beforeAll(() => {
@@ -52,7 +57,7 @@ describe.skipIf(!hasBusybox() || !canSetpriv)('tssc as an unprivileged user', ()
     expect(result.status).toBe(0);
   });
 
-  it('runs shared mappings, robust futexes, queued signals and children\'s CPU time as nobody, as natively', () => {
+  it('runs shared mappings, robust futexes, queued signals, children\'s CPU time, IPC, inotify and signalfd as nobody, as natively', () => {
     for (const [name, , args] of PROGRAMS) {
       // Natively in a scratch directory standing for the sandbox's /tmp and /data.
       const work = path.join(dir, `native-${name}`);

@@ -109,17 +109,19 @@ describe.skipIf(!existsSync('/bin/busybox'))('finding the program through the VF
   };
   const vfs = createVfs({ spec: { root: { path: 'rootfs' } }, bundleDir: bundle, registry: new Registry(), providers });
   const ctx: FsContext = { root: vfs.root, cwd: vfs.root, umask: 0o22, creds: { uid: 0, gid: 0, groups: [], caps: 0n } };
+  /** Where the stub's code is in a task (no segment may be loaded over it). */
+  const STUB = { start: 0x7e0000000000, end: 0x7e0000002000 };
 
   it('follows `#!` with its one argument, then the script path and the arguments', () => {
-    const program = prepareProgram(vfs, ctx, undefined, '/script', ['script', 'a1'], ['X=1']);
+    const program = prepareProgram(vfs, ctx, undefined, '/script', ['script', 'a1'], ['X=1'], STUB);
     expect(program.argv).toEqual(['/bin/busybox', 'sh  -e', '/script', 'a1']);
     expect(program.elf.dynamic).toBe(false);
   });
 
   it('answers ELOOP, ENOEXEC, EACCES and ENOENT', () => {
-    expect(errnoOf(() => prepareProgram(vfs, ctx, undefined, '/loop1', ['x'], []))).toBe(E.ELOOP);
-    expect(errnoOf(() => prepareProgram(vfs, ctx, undefined, '/plain', ['x'], []))).toBe(E.ENOEXEC);
-    expect(errnoOf(() => prepareProgram(vfs, ctx, undefined, '/noexec', ['x'], []))).toBe(E.EACCES);
-    expect(errnoOf(() => prepareProgram(vfs, ctx, undefined, '/missing', ['x'], []))).toBe(E.ENOENT);
+    expect(errnoOf(() => prepareProgram(vfs, ctx, undefined, '/loop1', ['x'], [], STUB))).toBe(E.ELOOP);
+    expect(errnoOf(() => prepareProgram(vfs, ctx, undefined, '/plain', ['x'], [], STUB))).toBe(E.ENOEXEC);
+    expect(errnoOf(() => prepareProgram(vfs, ctx, undefined, '/noexec', ['x'], [], STUB))).toBe(E.EACCES);
+    expect(errnoOf(() => prepareProgram(vfs, ctx, undefined, '/missing', ['x'], [], STUB))).toBe(E.ENOENT);
   });
 });

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { E, SysError, fail } from '../../src/abi/errno.js';
+import { createNetworkStack } from '../../src/netstack/index.js';
 import { O } from '../../src/abi/linux-fcntl.js';
 import { POLL } from '../../src/abi/linux-poll.js';
 import { MemoryAccount } from '../../src/accounting/memory-account.js';
@@ -116,6 +117,7 @@ export function makeSandbox(rootfs: string): Sandbox {
   const kernel: KernelServices = {
     vfs,
     memory: new MemoryAccount(),
+    net: createNetworkStack(),
     hostname: 'tssc',
     domainname: '',
     realtimeNs: () => BigInt(Date.now()) * 1_000_000n,

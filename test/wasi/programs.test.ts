@@ -52,6 +52,35 @@ describe('wasm programs match their native builds', () => {
     expect(wasm.status).toEqual({ kind: 'exited', code: 7 });
   });
 
+  it('keeps each path beneath its directory fd, as preview1 requires', async () => {
+    const { rootfs, sandbox } = freshSandbox();
+    fs.symlinkSync('/data/hello.txt', path.join(rootfs, 'data/abslink'));
+    fs.symlinkSync('../work', path.join(rootfs, 'data/uplink'));
+    const wasm = await runWasm(sandbox, await compileFixture('beneath', 'wasm'), []);
+    expect(wasm.stderr).toBe('');
+    expect(wasm.stdout.split('\n')).toEqual([
+      'open data: 0',
+      'absolute from the root fd: 76',
+      'dot-dot above the root fd: 76',
+      'dot-dot above data: 76',
+      'dot-dot back inside data: 0',
+      'relative link inside data: 0',
+      'absolute link: 76',
+      'absolute link not followed: 0',
+      'link out of data, from data: 76',
+      'the same link from the root fd: 0',
+      'symlink to /: 76',
+      'symlink above the root fd: 76',
+      'symlink that stays inside: 0',
+      'through it: 0',
+      'mkdir with an absolute path: 76',
+      'unlink above data: 76',
+      'rename out of data: 76',
+      '',
+    ]);
+    expect(wasm.status).toEqual({ kind: 'exited', code: 0 });
+  });
+
   it('abort() ends the process with SIGABRT', async () => {
     const { sandbox } = freshSandbox();
     const native = await nativeRun('args-env', ['abort']);

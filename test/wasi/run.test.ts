@@ -1,7 +1,7 @@
 // `tssc run` of wasm bundles, end to end: a wasm init (no ptrace needed), and a mixed
 // pipeline where busybox's sh execs wasm programs between Linux ones in one sandbox.
 
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasBusybox, makeRootfs, removeDir, scratchDir, tsscRun, writeConfig } from '../e2e/busybox-bundle.js';
@@ -63,6 +63,21 @@ describe('tssc run of a wasm bundle', () => {
     expect(result.stderr).toMatch(/^tssc: \/bin\/broken\.wasm: ENOEXEC: Exec format error \(.+\)\n$/);
   });
 
+  it('runs the init module without the execute bit, as crun and runwasi do', () => {
+    copyFileSync(path.join(dir, 'rootfs', 'bin', 'args-env.wasm'), path.join(dir, 'rootfs', 'bin', 'readable.wasm'));
+    chmodSync(path.join(dir, 'rootfs', 'bin', 'readable.wasm'), 0o644);
+    expect(run(['/bin/readable.wasm', '4']).status).toBe(4);
+    // Read permission still counts: a user without capabilities may not load it.
+    chmodSync(path.join(dir, 'rootfs', 'bin', 'readable.wasm'), 0o200);
+    writeConfig(dir, { args: ['/bin/readable.wasm', '4'], uid: 1000, gid: 1000 });
+    const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    config.process.capabilities = { bounding: [], effective: [], permitted: [], inheritable: [] };
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+    const unreadable = tsscRun(dir, [], tsscDir ? { tsscDir } : {});
+    expect(unreadable.status).toBe(1);
+    expect(unreadable.stderr).toMatch(/EACCES/);
+  });
+
   it('runs an annotated module even under a name that says nothing', () => {
     copyFileSync(path.join(dir, 'rootfs', 'bin', 'args-env.wasm'), path.join(dir, 'rootfs', 'bin', 'plain'));
     const result = run(['/bin/plain', '3'], { annotations: { 'module.wasm.image/variant': 'compat' } });
@@ -92,6 +107,14 @@ describe.skipIf(!hasBusybox())('wasm and Linux processes in one sandbox', () => 
     expect(result.status).toBe(0);
     expect(result.stdout).toBe('      2 apple\n      1 banana\n      1 cherry\n      1 fig\n      1 pear\nargc 2\nargv[1] = [9]\nGREETING=from the spec\nEMPTY=(unset)\nUNSET=(unset)\nPWD=/\nTSSC_ vars 0\nstatus 9\n');
     expect(result.stderr).toBe('copied 35 bytes\ncopied 69 bytes\n');
+  });
+
+  it('a module a process execs still needs the execute bit, as execve does', () => {
+    copyFileSync(path.join(dir, 'rootfs', 'bin', 'args-env.wasm'), path.join(dir, 'rootfs', 'bin', 'plain.wasm'));
+    chmodSync(path.join(dir, 'rootfs', 'bin', 'plain.wasm'), 0o644);
+    const result = run(['sh', '-c', '/bin/plain.wasm 3; echo "status $?"']);
+    expect(result.stdout).toBe('status 126\n');
+    expect(result.stderr).toMatch(/Permission denied/);
   });
 
   it('a wasm process has a pid in /proc and dies of a signal from sh', () => {

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { E, SysError } from '../../src/abi/errno.js';
 import { RlimitTable } from '../../src/sentry/rlimits.js';
+import { createNetworkStack } from '../../src/netstack/index.js';
 import { WasmSandbox } from '../../src/sentry/wasm/sandbox.js';
 import { wasiPreview1Table } from '../../src/syscalls/wasi/table.js';
 import type { FileDescription } from '../../src/vfs/api.js';
@@ -39,6 +40,7 @@ async function start(program: string, options: { args?: string[]; cwd?: string; 
   const sandbox = new WasmSandbox({
     table: wasiPreview1Table,
     vfs: base.vfs,
+    net: createNetworkStack(),
     hostname: 'tssc',
     domainname: '',
     ...(options.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: options.memoryLimitBytes }),

@@ -46,6 +46,81 @@ static napi_ref regs_ref, state_ref;   // keep both buffers alive
 static int wait_timer_ok;
 static void setup_wait_timer(void);
 
+// Which tracees are stopped under the tracer: a stop of theirs was reaped and they have not
+// been resumed since (a group-stop kept by PTRACE_LISTEN counts). One bit per possible tid
+// (PID_MAX_LIMIT on 64-bit); only the pages for tids in use are ever touched.
+#define TID_LIMIT (1 << 22)
+static uint8_t held_bits[TID_LIMIT / 8];
+
+static int in_range(pid_t tid) { return tid > 0 && tid < TID_LIMIT; }
+static int is_held(pid_t tid) { return in_range(tid) && (held_bits[tid / 8] >> (tid % 8)) & 1; }
+static void set_held(pid_t tid, int on) {
+  if (!in_range(tid)) return;
+  if (on) held_bits[tid / 8] |= (uint8_t)(1 << (tid % 8));
+  else held_bits[tid / 8] &= (uint8_t)~(1 << (tid % 8));
+}
+
+// Frozen tracees: while the sentry has the host kernel read memory of an address space
+// (an exec's path, a filter program), no other task of that address space may run. A
+// frozen task is stopped; resuming it is deferred (the request and signal kept) until
+// it is thawed, so the sentry handles its stops as usual and nothing lets it run.
+struct frozen {
+  pid_t tid;
+  int deferred;  // a resume is waiting for the thaw
+  enum __ptrace_request request;
+  long sig;
+};
+static struct frozen *frozen_tasks;
+static size_t frozen_count, frozen_capacity;
+
+static struct frozen *find_frozen(pid_t tid) {
+  for (size_t i = 0; i < frozen_count; i++)
+    if (frozen_tasks[i].tid == tid) return &frozen_tasks[i];
+  return NULL;
+}
+
+static void forget_frozen(pid_t tid) {
+  struct frozen *f = find_frozen(tid);
+  if (f) *f = frozen_tasks[--frozen_count];
+}
+
+// Resumes a stopped tracee with request (PTRACE_CONT, PTRACE_SYSCALL, PTRACE_LISTEN), or
+// keeps the request for its thaw when it is frozen.
+static int resume(pid_t tid, enum __ptrace_request request, long sig) {
+  struct frozen *f = frozen_count ? find_frozen(tid) : NULL;
+  if (f) {
+    f->deferred = 1;
+    f->request = request;
+    f->sig = sig;
+    return 0;
+  }
+  if (ptrace(request, tid, 0, (void *)sig) != 0) return -errno;
+  if (request != PTRACE_LISTEN) set_held(tid, 0);
+  return 0;
+}
+
+// What a reaped wait status says about the tracee's stop bookkeeping. At an exec by a
+// thread that is not the leader, the execing thread took the leader's tid (former is its
+// own): neither tid stands for the task that was frozen under it any more.
+static void note_reaped(pid_t pid, int status, unsigned long former) {
+  if (!WIFSTOPPED(status)) {
+    set_held(pid, 0);
+    forget_frozen(pid);
+    return;
+  }
+  set_held(pid, 1);
+  // A thread at its exit stop runs no instruction of the workload's again, and an exec
+  // waits for the other threads it killed to be through theirs: it may go on.
+  if (status >> 16 == PTRACE_EVENT_EXIT) forget_frozen(pid);
+  if (status >> 16 == PTRACE_EVENT_EXEC) {
+    forget_frozen(pid);
+    if ((pid_t)former != pid) {
+      forget_frozen((pid_t)former);
+      set_held((pid_t)former, 0);
+    }
+  }
+}
+
 #define CHECK(call)                                                   \
   do {                                                                \
     if ((call) != napi_ok) {                                          \
@@ -162,7 +237,13 @@ static void drop_capabilities(void) {
   syscall(SYS_capset, &header, none);
 }
 
-static void child(const char *path, int sync_fd, const int *stdio, int nstdio,
+// The stub every sandboxed execve really runs is exec'd through this fd of every workload
+// process (execveat AT_EMPTY_PATH): an open file of the sentry's, kept (not O_CLOEXEC)
+// through forks and the stub's execs, and as unreachable for the workload as the donor fd.
+// The host kernel never looks a path up for an exec.
+#define WORKLOAD_STUB_FD 4
+
+static void child(int stub_fd, int sync_fd, const int *stdio, int nstdio,
                   struct sock_fprog *prog, const struct limit *limits, int nlimits) {
   struct sigaction dfl;
   memset(&dfl, 0, sizeof dfl);
@@ -178,6 +259,7 @@ static void child(const char *path, int sync_fd, const int *stdio, int nstdio,
   int moved[3];
   for (int i = 0; i < nstdio; i++) moved[i] = stdio[i] >= 0 ? fcntl(stdio[i], F_DUPFD, 64) : -1;
   int donor_moved = fcntl(donor[1], F_DUPFD, 64);
+  int stub_moved = fcntl(stub_fd, F_DUPFD, 64);
   for (int i = 0; i < nstdio; i++) {
     if (moved[i] >= 0) dup2(moved[i], i);
     else close(i);
@@ -186,37 +268,37 @@ static void child(const char *path, int sync_fd, const int *stdio, int nstdio,
   while (read(sync_fd, &b, 1) < 0 && errno == EINTR) {
   }
   dup2(donor_moved, WORKLOAD_DONOR_FD);
+  dup2(stub_moved, WORKLOAD_STUB_FD);
   if (nstdio < WORKLOAD_DONOR_FD) syscall(SYS_close_range, nstdio, WORKLOAD_DONOR_FD - 1, 0);
-  syscall(SYS_close_range, WORKLOAD_DONOR_FD + 1, ~0U, 0);
+  syscall(SYS_close_range, WORKLOAD_STUB_FD + 1, ~0U, 0);
   for (int i = 0; i < nlimits; i++) set_limit(&limits[i]);
   drop_capabilities();
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) != 0) _exit(126);
-  char *argv[] = {(char *)path, NULL};
+  char *argv[] = {"tssc-stub", NULL};
   char *envp[] = {NULL};
-  execve(path, argv, envp);
+  syscall(SYS_execveat, WORKLOAD_STUB_FD, "", argv, envp, AT_EMPTY_PATH);
   _exit(127);
 }
 
-// spawn(stubPath, stdioFds: number[] (max 3, -1 = closed), filter: Buffer of sock_filter,
+// spawn(stubFd, stdioFds: number[] (max 3, -1 = closed), filter: Buffer of sock_filter,
 //       ptraceOptions, limits?: [resource, soft, hard][] (-1 = unlimited)) -> host pid.
 //       The child waits until it is seized, sets the limits, installs the filter and execs
-//       the stub (that execve is the first trapped call the sentry sees).
+//       the stub through stubFd (that execveat is the first trapped call the sentry sees).
 #define MAX_LIMITS 16
 static napi_value Spawn(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char path[4096];
-  size_t plen;
+  int32_t stub_fd = -1;
   uint8_t *filter;
   size_t flen;
   uint32_t nstdio = 0;
-  if (argc < 4 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &plen) != napi_ok ||
+  if (argc < 4 || napi_get_value_int32(env, argv[0], &stub_fd) != napi_ok || stub_fd < 0 ||
       napi_get_array_length(env, argv[1], &nstdio) != napi_ok || nstdio > 3 ||
       arg_bytes(env, argv[2], &filter, &flen) || flen % sizeof(struct sock_filter) != 0) {
-    napi_throw_type_error(env, NULL, "spawn(path, stdio: number[], filter: Buffer, options: number)");
+    napi_throw_type_error(env, NULL, "spawn(stubFd, stdio: number[], filter: Buffer, options: number)");
     return NULL;
   }
   int stdio[3] = {-1, -1, -1};
@@ -250,9 +332,10 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   pid_t pid = fork();
   if (pid == 0) {
     close(sync[1]);
-    child(path, sync[0], stdio, (int)nstdio, &prog, limits, (int)nlimits);
+    child(stub_fd, sync[0], stdio, (int)nstdio, &prog, limits, (int)nlimits);
   }
   int err = pid < 0 ? errno : 0;
+  if (pid > 0) set_held(pid, 0);
   close(sync[0]);
   if (pid > 0 && ptrace(PTRACE_SEIZE, pid, 0, (void *)(long)options) != 0) {
     err = errno;
@@ -324,16 +407,17 @@ static int wait_stop(double spin_us, double block_us) {
       state[ST_PID] = pid;
       state[ST_STATUS] = status;
       state[ST_EVENTMSG] = 0;
+      unsigned long msg = (unsigned long)pid;
       if (WIFSTOPPED(status)) {
         int event = status >> 16;
         if (event == PTRACE_EVENT_SECCOMP || WSTOPSIG(status) == (SIGTRAP | 0x80)) {
           if (ptrace(PTRACE_GETREGS, pid, 0, regs) != 0) state[ST_EVENTMSG] = -errno;
         } else if (event != 0 && event != PTRACE_EVENT_STOP) {
-          unsigned long msg = 0;
           ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg);
           state[ST_EVENTMSG] = (int32_t)msg;
         }
       }
+      note_reaped(pid, status, msg);
       return pid;
     }
     if (!deadline || now_us() >= deadline) return 0;
@@ -365,7 +449,9 @@ static napi_value Complete(napi_env env, napi_callback_info info) {
   int pid = arg_int(env, argv[0]);
   regs->orig_rax = (unsigned long long)-1;
   regs->rax = arg_u64(env, argv[1]);
-  if (ptrace(PTRACE_SETREGS, pid, 0, regs) != 0 || ptrace(PTRACE_CONT, pid, 0, 0) != 0) return num(env, -errno - 1000);
+  if (ptrace(PTRACE_SETREGS, pid, 0, regs) != 0) return num(env, -errno - 1000);
+  int resumed = resume(pid, PTRACE_CONT, 0);
+  if (resumed < 0) return num(env, resumed - 1000);
   return num(env, wait_stop_args(env, argc, argv, 2));
 }
 
@@ -378,8 +464,44 @@ static napi_value Cont(napi_env env, napi_callback_info info) {
   int pid = arg_int(env, argv[0]);
   long sig = argc > 1 ? arg_int(env, argv[1]) : 0;
   int mode = argc > 2 ? arg_int(env, argv[2]) : 0;
-  int req = mode == 1 ? PTRACE_SYSCALL : mode == 2 ? PTRACE_LISTEN : PTRACE_CONT;
-  return num(env, ptrace(req, pid, 0, (void *)sig) == 0 ? 0 : -errno);
+  enum __ptrace_request req = mode == 1 ? PTRACE_SYSCALL : mode == 2 ? PTRACE_LISTEN : PTRACE_CONT;
+  return num(env, resume(pid, req, sig));
+}
+
+// freeze(tid) -> 1 when the task is already stopped under the tracer, 0 when it was
+// interrupted (its stop is still to come: it reports one before it runs any instruction),
+// -errno (ESRCH: gone). Either way, until thaw(tid) every resume of it is deferred.
+static napi_value Freeze(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  pid_t tid = arg_int(env, argv[0]);
+  int stopped = is_held(tid);
+  if (!stopped && ptrace(PTRACE_INTERRUPT, tid, 0, 0) != 0) return num(env, -errno);
+  if (!find_frozen(tid)) {
+    if (frozen_count == frozen_capacity) {
+      size_t capacity = frozen_capacity ? frozen_capacity * 2 : 16;
+      struct frozen *grown = realloc(frozen_tasks, capacity * sizeof *grown);
+      if (!grown) return num(env, -ENOMEM);
+      frozen_tasks = grown;
+      frozen_capacity = capacity;
+    }
+    frozen_tasks[frozen_count++] = (struct frozen){tid, 0, PTRACE_CONT, 0};
+  }
+  return num(env, stopped);
+}
+
+// thaw(tid) -> 0 or -errno: lets the task run again; a resume deferred meanwhile is made now.
+static napi_value Thaw(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  pid_t tid = arg_int(env, argv[0]);
+  struct frozen *f = find_frozen(tid);
+  if (!f) return num(env, 0);
+  struct frozen was = *f;
+  forget_frozen(tid);
+  return num(env, was.deferred ? resume(tid, was.request, was.sig) : 0);
 }
 
 // getRegs/setRegs(pid): moves a stopped task's registers to or from the register buffer.
@@ -418,51 +540,95 @@ static void requeue_signals(pid_t tid, siginfo_t *held, int count) {
   }
 }
 
-// inject(pid, inPlace): runs the syscall described by the register buffer in a stopped
-// task and leaves the resulting registers in the buffer; returns rax or -errno - 1000 when
-// ptrace itself failed. Either in place of the call a task is stopped at a seccomp stop in
-// (inPlace: orig_rax and the arguments set; the filter is not asked again), or, from a
-// trap or the exit stop of an earlier injected call, by single-stepping over a `syscall`
-// instruction (rip there, rax and the arguments set); a call the filter traps then stops
-// at its seccomp stop and is let run. Either way it ends at the call's exit. Signals that
-// arrive meanwhile are queued again afterwards. A task that dies meanwhile gives -ESRCH - 1000
-// and its exit stays for the next waitStop.
+// How inject() runs a call: over the `syscall` instruction at rip by single steps, to the
+// call's exit or only to its seccomp stop (a call the sentry's filter traps: the task stays
+// in that stop, for the sentry to let the kernel run it), or in place of the call a task is
+// stopped at a seccomp stop in (orig_rax and the arguments set; no instruction runs).
+enum { INJECT_STEP, INJECT_IN_PLACE, INJECT_TO_SECCOMP };
+// Every injected call ends: within this many stops and this much time, or the task dies.
+#define INJECT_MAX_STOPS 64
+#define INJECT_LIMIT_US 5e6
+
+// Ends a task the sentry can no longer drive: its whole process, as an exec past its
+// point of no return. Its exit reaches the tracer's wait like any other.
+static int kill_task(pid_t tid, int err) {
+  syscall(SYS_tkill, tid, SIGKILL);
+  return -err;
+}
+
+// Waits until tid stops (1, the stop reaped into *status), is dying or gone (0, left for the
+// tracer's wait), or the deadline passes (-ETIMEDOUT); -errno when waiting fails.
+static int wait_injected(pid_t tid, double deadline, int *status) {
+  for (;;) {
+    siginfo_t peek;
+    memset(&peek, 0, sizeof peek);
+    double left = deadline - now_us();
+    if (left <= 0) return -ETIMEDOUT;
+    int timed = wait_timer_ok;
+    if (timed) arm_wait_timer(left);
+    int r = waitid(P_PID, tid, &peek, WEXITED | WSTOPPED | WNOWAIT | __WALL);
+    int err = errno;
+    if (timed) disarm_wait_timer();
+    if (r != 0) {
+      if (err == EINTR) continue;
+      return -err;
+    }
+    // An exit, or the exit stop before it, is only looked at: the tracer's wait takes it.
+    if (peek.si_code != CLD_TRAPPED && peek.si_code != CLD_STOPPED) return 0;
+    if (peek.si_code == CLD_TRAPPED && peek.si_status >> 8 == PTRACE_EVENT_EXIT) return 0;
+    if (waitpid(tid, status, WNOHANG | __WALL) != tid) return -ECHILD;
+    return 1;
+  }
+}
+
+// A signal the kernel raised for the instruction the task just ran (a fault, a trap), as
+// opposed to one sent to it: the injected step did not do what it was meant to.
+static int raised_by_step(int sig, const siginfo_t *si) {
+  if (si->si_code <= 0) return 0;
+  return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS;
+}
+
+static int is_restart(long long rax) { return rax <= -512 && rax >= -516; }
+
+// inject(pid, mode): runs the syscall the register buffer describes in a stopped task (see
+// the modes above); the registers it ends with are in the buffer. Returns 0 when the call
+// ended (its result in rax), 1 when it is at its seccomp stop (INJECT_TO_SECCOMP), or
+// -errno: ESRCH when the task died or is dying; EFAULT when the step faulted or ran
+// something other than a syscall, ELOOP after too many stops, ETIMEDOUT after too long:
+// then the task is killed. Signals sent to the task meanwhile are held back (resuming a
+// signal-delivery-stop without its signal drops it) and queued again once the call is done.
 static napi_value Inject(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int pid = arg_int(env, argv[0]);
-  bool in_place = false;
-  if (argc > 1) napi_get_value_bool(env, argv[1], &in_place);
-  if (ptrace(PTRACE_SETREGS, pid, 0, regs) != 0) return num(env, -errno - 1000);
-  unsigned long long start = regs->rip;
+  int mode = argc > 1 ? arg_int(env, argv[1]) : INJECT_STEP;
+  unsigned long long start = regs->rip, nr = regs->rax;
+  if (mode != INJECT_IN_PLACE) regs->orig_rax = (unsigned long long)-1;
+  if (ptrace(PTRACE_SETREGS, pid, 0, regs) != 0) return num(env, -errno);
   siginfo_t held[MAX_HELD_SIGNALS];
   int nheld = 0;
-  enum __ptrace_request request = in_place ? PTRACE_SYSCALL : PTRACE_SINGLESTEP;
-  long long result;
-  for (;;) {
+  enum __ptrace_request request = mode == INJECT_IN_PLACE ? PTRACE_SYSCALL : PTRACE_SINGLESTEP;
+  double deadline = now_us() + INJECT_LIMIT_US;
+  int outcome = -ELOOP, stops = 0;
+  while (++stops <= INJECT_MAX_STOPS) {
     if (ptrace(request, pid, 0, 0) != 0) {
-      result = -errno - 1000;
+      outcome = -errno;
       break;
     }
-    // An exit, or the exit stop before it, is only looked at, not reaped: the sentry's own
-    // wait takes it as any other.
-    siginfo_t peek;
-    memset(&peek, 0, sizeof peek);
-    if (waitid(P_PID, pid, &peek, WEXITED | WSTOPPED | WNOWAIT | __WALL) != 0) {
-      result = -errno - 1000;
-      break;
-    }
-    int dying = peek.si_code == CLD_TRAPPED && peek.si_status >> 8 == PTRACE_EVENT_EXIT;
-    if (dying || (peek.si_code != CLD_TRAPPED && peek.si_code != CLD_STOPPED)) return num(env, -ESRCH - 1000);
-    int status;
-    if (waitpid(pid, &status, __WALL) < 0) {
-      result = -errno - 1000;
+    int status = 0;
+    int waited = wait_injected(pid, deadline, &status);
+    if (waited <= 0) {
+      outcome = waited == 0 ? -ESRCH : waited == -ETIMEDOUT ? kill_task(pid, ETIMEDOUT) : waited;
       break;
     }
     int event = status >> 16, sig = WSTOPSIG(status);
     if (event == PTRACE_EVENT_SECCOMP) {
-      request = PTRACE_SYSCALL;
+      if (mode == INJECT_TO_SECCOMP) {
+        outcome = ptrace(PTRACE_GETREGS, pid, 0, regs) == 0 ? 1 : -errno;
+        break;
+      }
+      request = PTRACE_SYSCALL;  // the filter trapped the call: let the kernel run it
       continue;
     }
     if (event != 0) continue;  // a group-stop or the like: go on
@@ -470,28 +636,46 @@ static napi_value Inject(napi_env env, napi_callback_info info) {
     if (!ended) {
       siginfo_t si;
       memset(&si, 0, sizeof si);
-      int known = ptrace(PTRACE_GETSIGINFO, pid, 0, &si) == 0;
-      // The step's own trap has a kernel code (positive); a sender's code is not.
-      if (!(sig == SIGTRAP && known && si.si_code > 0)) {
-        if (!known) {
-          si.si_signo = sig;
-          si.si_code = SI_TKILL;
-        }
+      if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si) != 0) {
+        si.si_signo = sig;
+        si.si_code = SI_TKILL;
+      }
+      if (!raised_by_step(sig, &si)) {
         if (nheld < MAX_HELD_SIGNALS) held[nheld++] = si;
         continue;
       }
     }
     if (ptrace(PTRACE_GETREGS, pid, 0, regs) != 0) {
-      result = -errno - 1000;
+      outcome = -errno;
       break;
     }
-    // A step that has not left the syscall instruction yet (the skipped call's exit trap).
-    if (!ended && regs->rip == start) continue;
-    result = (long long)regs->rax;
+    // A step's trap with no syscall in it (orig_rax is -1 but inside one): the instruction
+    // at rip was not the syscall (its page unmapped, not executable, or replaced), or the
+    // kernel refused it (SIGSYS of a filter's SECCOMP_RET_TRAP). Stepping again would fault
+    // again: the task cannot be driven.
+    if (!ended && (sig != SIGTRAP || regs->orig_rax == (unsigned long long)-1)) {
+      outcome = kill_task(pid, EFAULT);
+      break;
+    }
+    // Interrupted by a signal the task will see later: make the call again.
+    if (mode != INJECT_IN_PLACE && is_restart((long long)regs->rax)) {
+      regs->rip = start;
+      regs->rax = nr;
+      regs->orig_rax = (unsigned long long)-1;
+      request = PTRACE_SINGLESTEP;
+      if (ptrace(PTRACE_SETREGS, pid, 0, regs) != 0) {
+        outcome = -errno;
+        break;
+      }
+      continue;
+    }
+    if (mode == INJECT_IN_PLACE && is_restart((long long)regs->rax)) regs->rax = (unsigned long long)-EINTR;
+    outcome = 0;
     break;
   }
+  if (outcome == -ELOOP) kill_task(pid, ELOOP);
   requeue_signals(pid, held, nheld);
-  return num(env, (double)result);
+  return num(env, outcome);
 }
 
 // sameFile(pid, fd, ownFd) -> 1 when the tracee's fd and the sentry's ownFd are one open
@@ -732,6 +916,8 @@ static napi_value Module(napi_env env, napi_value exports) {
       {"siginfo", NULL, Siginfo, NULL, NULL, NULL, napi_default, NULL},
       {"complete", NULL, Complete, NULL, NULL, NULL, napi_default, NULL},
       {"cont", NULL, Cont, NULL, NULL, NULL, napi_default, NULL},
+      {"freeze", NULL, Freeze, NULL, NULL, NULL, napi_default, NULL},
+      {"thaw", NULL, Thaw, NULL, NULL, NULL, napi_default, NULL},
       {"getRegs", NULL, GetRegs, NULL, NULL, NULL, napi_default, NULL},
       {"setRegs", NULL, SetRegs, NULL, NULL, NULL, napi_default, NULL},
       {"inject", NULL, Inject, NULL, NULL, NULL, napi_default, NULL},

@@ -45,8 +45,9 @@ function runHook(hook: Hook, phase: HookPhase, index: number, state: OciState): 
     ...(hook.timeout !== undefined && { timeout: hook.timeout * 1000 }),
   });
   const what = `${phase} hook #${index} (${hook.path})`;
-  if (result.error) {
-    const code = (result.error as NodeJS.ErrnoException).code;
+  const code = (result.error as NodeJS.ErrnoException | undefined)?.code;
+  // A hook may end without reading the state (EPIPE on its stdin): its exit status decides.
+  if (result.error && code !== 'EPIPE') {
     if (code === 'ETIMEDOUT') throw new TsscError(`${what}: timed out after ${hook.timeout}s`);
     throw new TsscError(`${what}: cannot run: ${code ?? result.error.message}`);
   }

@@ -12,6 +12,7 @@ import { RlimitTable } from '../../sentry/rlimits.js';
 import { Sandbox, type InitProcess, type SyscallObserver } from '../../sentry/sandbox.js';
 import type { StartGate } from '../../sentry/start-gate.js';
 import { WasmSandbox } from '../../sentry/wasm/sandbox.js';
+import { IpcNamespace } from '../../sentry/ipc/namespace.js';
 import { readWasmProgram } from '../../sentry/wasm/program.js';
 import { wasiPreview1Table } from '../../syscalls/wasi/table.js';
 import { linuxX86_64Table } from '../../syscalls/linux/table.js';
@@ -19,10 +20,11 @@ import { O } from '../../abi/linux-fcntl.js';
 import { attachControllingTerminal, hostTerminalOf, openHostStdio } from '../../sentry/host-file.js';
 import type { JobControlTerminal } from '../../sentry/host-file-termios.js';
 import { openFifo } from '../../sentry/pipe.js';
-import { createVfs, Registry, type FsContext } from '../../vfs/index.js';
+import { byteString, createVfs, Registry, type FsContext } from '../../vfs/index.js';
 import { registerSyntheticFilesystems } from '../../vfs/synthetic/index.js';
 import type { Bundle } from '../bundle.js';
 import { findProgram, homeOf, withHome } from './process-env.js';
+import { createNetworkStack } from '../../netstack/index.js';
 
 export interface LinuxSandboxOptions {
   /** tssc's own host fds the workload gets as its fds 0, 1, 2 (stdin read-only). */
@@ -108,24 +110,30 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
   });
   const identity = identityOf(bundle);
   const ctx: FsContext = { root: vfs.root, cwd: vfs.root, umask: DEFAULT_UMASK, creds: fsCredentials(makeCredentials(identity)) };
-  const envp = withHome(spec.process.env ?? [], () => homeOf(vfs, ctx, identity.uid));
-  const args = spec.process.args;
+  // The workload gets the UTF-8 bytes of the spec's strings, as under runc.
+  const envp = withHome((spec.process.env ?? []).map(byteString), () => homeOf(vfs, ctx, identity.uid));
+  const args = spec.process.args.map(byteString);
   const program = findProgram(vfs, ctx, args[0] ?? '', envp);
-  if (program === undefined) throw new TsscError(`${args[0]}: executable file not found in $PATH`);
+  if (program === undefined) throw new TsscError(`${spec.process.args[0]}: executable file not found in $PATH`);
   const init: InitProcess = {
     program,
     argv: args,
     envp,
-    cwd: spec.process.cwd,
+    cwd: byteString(spec.process.cwd),
     identity,
     umask: spec.process.user.umask ?? DEFAULT_UMASK,
     rlimits: RlimitTable.fromSpec(spec.process.rlimits),
     stdio: options.stdioFds.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
   };
-  const sandbox = isWasmInit(bundle, () => readWasmProgram(vfs, ctx, undefined, program, args, envp) !== undefined)
+  const ipc = new IpcNamespace(synthetic);
+  // Its own network namespace, whatever the spec says: the workload never shares the host's.
+  const net = createNetworkStack();
+  const sandbox = isWasmInit(bundle, () => readWasmProgram(vfs, ctx, undefined, program, args, envp, 'bundle') !== undefined)
     ? new WasmSandbox({
         table: wasiPreview1Table,
         vfs,
+        ipc,
+        net,
         hostname,
         domainname,
         init,
@@ -137,6 +145,8 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
     : new Sandbox({
         table: linuxX86_64Table,
         vfs,
+        ipc,
+        net,
         hostname,
         domainname,
         init,

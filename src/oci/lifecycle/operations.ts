@@ -3,6 +3,7 @@
 // delete. Errors read as runc's do where containerd and podman match on the words
 // ("does not exist", "container not running").
 
+import { SIG } from '../../abi/linux-signal.js';
 import { TsscError } from '../errors.js';
 import { callSentry, SentryUnreachableError } from '../control/client.js';
 import type { ContainerStats, ControlRequest, ExecRequest, SentryState } from '../control/protocol.js';
@@ -18,7 +19,6 @@ export const SENTRY_TIMEOUT_MS = 5_000;
 /** `state` asks the sentry only briefly, then trusts the record (podman polls it). */
 const STATE_TIMEOUT_MS = 1_000;
 
-const SIGKILL = 9;
 /** Signals the sentry's signal proxy forwards to init when they are sent to its process. */
 const PROXIED = new Set([1, 2, 3, 10, 12, 15, 28]);
 
@@ -65,7 +65,7 @@ export class ContainerOperations {
   /**
    * Delivers sig inside the sandbox: to init, or with `all` to every process. A sentry
    * that does not answer gets the signal itself, if its proxy forwards it (a stuck sentry
-   * dies of SIGTERM through its watchdog), or SIGKILL for SIGKILL: its death ends every
+   * dies of SIGTERM through its watchdog), or SIG.KILL for SIG.KILL: its death ends every
    * task of the sandbox.
    */
   async kill(id: string, sig: number, all: boolean): Promise<void> {
@@ -83,7 +83,7 @@ export class ContainerOperations {
         if (all) return;
         throw new TsscError('container not running');
       }
-      if (sig !== SIGKILL && !PROXIED.has(sig)) throw error;
+      if (sig !== SIG.KILL && !PROXIED.has(sig)) throw error;
       this.warn(`${error.message}: sending signal ${sig} to the sentry, pid ${record.pid}`);
       process.kill(record.pid, sig);
     }

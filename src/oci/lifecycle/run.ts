@@ -4,6 +4,7 @@
 // reach it there), and its signal proxy sends the signals a terminal or a `kill` of tssc
 // raise to the container's init. The record goes when the container has exited.
 
+import { SIG } from '../../abi/linux-signal.js';
 import { loadBundle } from '../bundle.js';
 import type { ContainerStore } from '../state/store.js';
 import { toOciState } from '../state/record.js';
@@ -12,7 +13,6 @@ import { checkTerminalOptions } from './create.js';
 import { runHooks, runHooksLogged } from './hooks.js';
 import { checkPidFile, writePidFile } from './pid-file.js';
 
-const SIGKILL = 9;
 
 export interface RunRequest {
   id: string;
@@ -68,7 +68,7 @@ export async function runContainer(request: RunRequest): Promise<number> {
   } catch (error) {
     const init = launched?.sandbox.initGroup;
     if (launched && init) {
-      launched.sandbox.signalProcess(init, SIGKILL, true);
+      launched.sandbox.signalProcess(init, SIG.KILL, true);
       await launched.exit.catch(() => undefined);
     }
     throw error;

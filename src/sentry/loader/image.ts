@@ -7,6 +7,7 @@ import type { FsContext, Location, Vfs } from '../../vfs/api.js';
 import type { ExecCredentials } from '../exec-credentials.js';
 import { readWholeProgram } from '../program-file.js';
 import { isElf, parseElf, type ElfImage } from './elf.js';
+import { fixedRanges, type AddressRange } from './load.js';
 
 const MAX_INTERPRETER_DEPTH = 4; // Linux's BINPRM_MAX_RECURSION
 const SHEBANG_LINE_MAX = 256; // BINPRM_BUF_SIZE
@@ -47,6 +48,10 @@ function parseShebang(bytes: Uint8Array): { interpreter: string; argument: strin
   return { interpreter: line.slice(0, split), argument: argument === '' ? undefined : argument };
 }
 
+/**
+ * The program execve of path would run. reserved: where the stub's code sits, which no
+ * segment may be loaded over (ENOEXEC, before the point of no return).
+ */
 export function prepareProgram(
   vfs: Vfs,
   ctx: FsContext,
@@ -54,6 +59,7 @@ export function prepareProgram(
   path: string,
   argv: readonly string[],
   envp: readonly string[],
+  reserved: AddressRange,
   depth = 0,
 ): ProgramImage {
   if (depth > MAX_INTERPRETER_DEPTH) fail(E.ELOOP);
@@ -61,7 +67,7 @@ export function prepareProgram(
   if (bytes.length >= 2 && bytes[0] === 0x23 && bytes[1] === 0x21) {
     const { interpreter, argument } = parseShebang(bytes);
     const newArgv = [interpreter, ...(argument === undefined ? [] : [argument]), path, ...argv.slice(1)];
-    return prepareProgram(vfs, ctx, undefined, interpreter, newArgv, envp, depth + 1);
+    return prepareProgram(vfs, ctx, undefined, interpreter, newArgv, envp, reserved, depth + 1);
   }
   if (!isElf(bytes)) fail(E.ENOEXEC);
   const elf = parseElf(bytes);
@@ -72,6 +78,9 @@ export function prepareProgram(
     interpreter = parseElf(interp.bytes);
     interpreterLocation = interp.location;
     if (interpreter.interpreter !== undefined) fail(E.ELIBBAD);
+  }
+  if (fixedRanges(elf, interpreter).some((r) => r.start < reserved.end && reserved.start < r.end)) {
+    fail(E.ENOEXEC, 'a loadable segment overlaps the sandbox stub');
   }
   return { elf, interpreter, interpreterLocation, argv, envp, execfn: path, location };
 }

@@ -11,6 +11,7 @@ import { Injector } from '../injector.js';
 import type { TaskCredentials } from '../syscall.js';
 import { loadSpan, pageDown, pageUp, PF, phdrAddress, PT, type ElfImage } from './elf.js';
 import type { ProgramImage } from './image.js';
+import type { StubLayout } from './stub.js';
 import { AT, buildStack, findAuxv } from './stack.js';
 
 const PROT = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4 } as const;
@@ -19,7 +20,11 @@ const MAP = { PRIVATE: 0x02, FIXED: 0x10, ANONYMOUS: 0x20, NORESERVE: 0x4000, ST
 const PIE_BASE = 0x555555554000;
 /** The program's stack: a private writable mapping (the host counts it in RLIMIT_DATA, Linux's own stack not). */
 export const STACK_SIZE = 8n << 20n;
-const STUB_SPAN = 0x2000n;
+
+export interface AddressRange {
+  start: number;
+  end: number;
+}
 
 /** Where a PT_LOAD segment's file pages went (its bss beyond them is anonymous memory). */
 export interface LoadedSegment {
@@ -38,6 +43,8 @@ export interface LoadResult {
   startData: bigint;
   endData: bigint;
   segments: LoadedSegment[];
+  /** The stub's sealed exec page, when the kernel could seal it (stub-exec.ts). */
+  execPage: bigint | undefined;
 }
 
 /** The file pages of image's PT_LOAD segments, mapped at bias. */
@@ -61,17 +68,34 @@ function writeMemory(tracer: Tracer, hostTid: number, addr: bigint, data: Uint8A
   if (tracer.writeMem(hostTid, addr, data) !== data.length) fail(E.EFAULT);
 }
 
+/**
+ * Where the loader maps image at a fixed address (MAP_FIXED): all of an ET_EXEC, a
+ * position-independent program at PIE_BASE; preferredBase says which (an interpreter that
+ * is position independent goes where the kernel finds room, next to nothing).
+ */
+function fixedRange(image: ElfImage, preferredBase: number | undefined): AddressRange | undefined {
+  const span = loadSpan(image);
+  if (!image.dynamic) return span;
+  if (preferredBase !== undefined) return { start: preferredBase, end: preferredBase + span.end - span.start };
+  return undefined;
+}
+
+/** The ranges a program and its interpreter are loaded at with MAP_FIXED. */
+export function fixedRanges(elf: ElfImage, interpreter: ElfImage | undefined): AddressRange[] {
+  return [fixedRange(elf, PIE_BASE), interpreter && fixedRange(interpreter, undefined)].filter((r): r is AddressRange => r !== undefined);
+}
+
 /** Maps image at bias (a fixed bias for ET_EXEC, a chosen one for ET_DYN); returns the bias. */
-function mapImage(injector: Injector, tracer: Tracer, hostTid: number, image: ElfImage, preferredBase: number | undefined): number {
+function mapImage(injector: Injector, tracer: Tracer, hostTid: number, image: ElfImage, preferredBase: number | undefined, stub: StubLayout): number {
   const span = loadSpan(image);
   const length = span.end - span.start;
+  const fixed = fixedRange(image, preferredBase);
+  // A MAP_FIXED over the stub's code would take away the instruction the calls run through.
+  if (fixed && fixed.start < stub.reserved.end && stub.reserved.start < fixed.end) fail(E.ENOEXEC, 'a loadable segment overlaps the sandbox stub');
   let bias: number;
-  if (!image.dynamic) {
-    bias = 0;
-    injector.succeed(NR.mmap, span.start, length, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED, -1, 0);
-  } else if (preferredBase !== undefined) {
-    bias = preferredBase - span.start;
-    injector.succeed(NR.mmap, preferredBase, length, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED, -1, 0);
+  if (fixed) {
+    bias = fixed.start - span.start;
+    injector.succeed(NR.mmap, fixed.start, length, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED, -1, 0);
   } else {
     const at = Number(injector.succeed(NR.mmap, 0, length, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0));
     bias = at - span.start;
@@ -94,19 +118,20 @@ function mapImage(injector: Injector, tracer: Tracer, hostTid: number, image: El
  * ready to resume at the program's entry. Any failure leaves the task unusable: the
  * caller kills it, as Linux kills a process whose exec failed past the point of no return.
  */
-export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramImage, callerCreds: TaskCredentials): LoadResult {
+export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramImage, callerCreds: TaskCredentials, stub: StubLayout): LoadResult {
   const creds = program.credentials?.creds ?? callerCreds;
   if (tracer.getRegs(hostTid) !== 0) fail(E.ESRCH);
   const stubRegs = tracer.regs.slice();
   // At the int3 stop rip is just past the int3: on the stub's syscall instruction.
-  const injector = new Injector(tracer, hostTid, stubRegs, stubRegs[REG.rip]!, false);
+  if (stubRegs[REG.rip] !== stub.firstTrap) fail(E.EFAULT, 'the task is not at the stub\'s first trap');
+  const injector = new Injector(tracer, hostTid, stubRegs, stub.syscallInsn);
   const stubStack = Buffer.alloc(1024);
   if (tracer.readMem(hostTid, stubRegs[REG.rsp]!, stubStack) <= 0) fail(E.EFAULT);
   const fromStub = (key: number): bigint | undefined => findAuxv(stubStack, key);
 
   const elf = program.elf;
-  const bias = mapImage(injector, tracer, hostTid, elf, elf.dynamic ? PIE_BASE : undefined);
-  const interpBias = program.interpreter ? mapImage(injector, tracer, hostTid, program.interpreter, undefined) : 0;
+  const bias = mapImage(injector, tracer, hostTid, elf, PIE_BASE, stub);
+  const interpBias = program.interpreter ? mapImage(injector, tracer, hostTid, program.interpreter, undefined, stub) : 0;
   const programLoads = elf.phdrs.filter((p) => p.type === PT.LOAD);
   const end = Math.max(...programLoads.map((p) => bias + p.vaddr + p.memsz));
 
@@ -146,8 +171,11 @@ export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramIma
   if (stack.bytes.length > Number(STACK_SIZE) / 4) fail(E.E2BIG);
   writeMemory(tracer, hostTid, stack.sp, stack.bytes);
 
-  // The stub's code goes; its vDSO and (unused) stack stay.
-  injector.succeed(NR.munmap, pageDown(Number(injector.syscallInsn)) - 0x1000, STUB_SPAN);
+  // A page the stub could not seal is no use: the next exec makes its own (stub-exec.ts).
+  const execPage = sealedExecPage(stubRegs, stub);
+  if (execPage === undefined && stubRegs[REG.r12] === stub.execPage) injector.succeed(NR.munmap, stub.execPage, 4096);
+  // The stub's code goes (the instruction last); its vDSO, (unused) stack and sealed exec page stay.
+  injector.succeed(NR.munmap, stub.start, stub.end - stub.start);
 
   const regs = tracer.regs;
   regs.set(stubRegs);
@@ -167,5 +195,11 @@ export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramIma
     startData: BigInt(bias + Math.max(...programLoads.map((p) => p.vaddr))),
     endData: BigInt(bias + Math.max(...programLoads.map((p) => p.vaddr + p.filesz))),
     segments,
+    execPage,
   };
+}
+
+/** The stub's exec page, when it made and sealed it (r12 its address, r13 mseal's result). */
+function sealedExecPage(stubRegs: BigUint64Array, stub: StubLayout): bigint | undefined {
+  return stubRegs[REG.r12] === stub.execPage && stubRegs[REG.r13] === 0n ? stub.execPage : undefined;
 }

@@ -5,6 +5,7 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { SIG } from '../../abi/linux-signal.js';
+import type { NetworkStack } from '../../netstack/stack.js';
 import type { FsContext, Vfs } from '../../vfs/api.js';
 import { fsCredentials, makeCredentials } from '../credentials.js';
 import { FdTable } from '../fd-table.js';
@@ -19,10 +20,15 @@ import { WasmTask } from './wasm-task.js';
 import { makeKernelServices } from '../kernel-services.js';
 import { MemoryAccount } from '../../accounting/memory-account.js';
 import type { StartGate } from '../start-gate.js';
+import type { IpcNamespace } from '../ipc/namespace.js';
 
 export interface WasmSandboxOptions {
   table: WasmSyscallTable;
   vfs: Vfs;
+  /** The sandbox's IPC namespace (message queues, System V objects). */
+  ipc: IpcNamespace;
+  /** The sandbox's network stack (src/netstack). */
+  net: NetworkStack;
   hostname: string;
   domainname: string;
   init: InitProcess;
@@ -62,7 +68,7 @@ export class WasmSandbox {
   private endBeforeStart: ((sig: number) => void) | undefined;
 
   constructor(private readonly options: WasmSandboxOptions) {
-    this.kernel = makeKernelServices(options.vfs, options.memory ?? new MemoryAccount(), options.hostname, options.domainname);
+    this.kernel = makeKernelServices(options.vfs, options.memory ?? new MemoryAccount(), options.ipc, options.net, options.hostname, options.domainname);
   }
 
   /** The init process (pid 1), for signals forwarded from the outside. */
@@ -112,7 +118,7 @@ export class WasmSandbox {
     const fs: FsContext = { root: vfs.root, cwd: vfs.root, umask: init.umask, creds: fsCredentials(creds) };
     fs.cwd = vfs.resolve(fs, undefined, init.cwd, { follow: true, directory: true });
     const envp = wasmEnvironment(init.envp, init.cwd);
-    const program = readWasmProgram(vfs, fs, undefined, init.program, init.argv, envp);
+    const program = readWasmProgram(vfs, fs, undefined, init.program, init.argv, envp, 'bundle');
     if (!program) fail(E.ENOEXEC, `${init.program} is not a wasm module`);
 
     const fds = new FdTable();

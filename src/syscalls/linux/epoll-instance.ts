@@ -6,6 +6,7 @@ import { EPOLL, POLL } from '../../abi/linux-poll.js';
 import { AnonInode } from '../../sentry/anon-fs.js';
 import { isNamedByAnyFd } from '../../sentry/fd-table.js';
 import { S, type FileDescription, type FileImpl, type Unsubscribe } from '../../vfs/api.js';
+import { MqueueInode } from '../../vfs/mqueue/fs.js';
 
 /** Events always reported whether asked for or not. */
 const ALWAYS = POLL.ERR | POLL.HUP;
@@ -122,8 +123,11 @@ export class EpollInstance extends AnonInode {
   }
 }
 
-/** Whether a file can be watched: regular files and directories cannot (EPERM). */
+/**
+ * Whether a file can be watched: regular files and directories cannot (EPERM), except a
+ * message queue's, which Linux polls.
+ */
 export function pollable(file: FileDescription): boolean {
   const type = file.stat().mode & S.IFMT;
-  return type !== S.IFREG && type !== S.IFDIR;
+  return (type !== S.IFREG && type !== S.IFDIR) || file.inode instanceof MqueueInode;
 }

@@ -13,6 +13,7 @@ import { int32, int64, pointer, size, uint32 } from './decode.js';
 import { readToMemory, writeFromMemory } from './file-io.js';
 import { gather, readIovecs, scatter, totalLength } from './iovec.js';
 import { readOffset, writeOffset } from './loff.js';
+import { isSignalfd, readSignalfd } from './signalfd.js';
 import { spliceSyscalls } from './splice.js';
 import { fdLimit, openFile, readPath, startDir } from './task-files.js';
 
@@ -80,9 +81,10 @@ function close_range(task: SyscallTask, args: SyscallArgs): number {
   return 0;
 }
 
-function read(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
+function read(task: SyscallTask, args: SyscallArgs): ReturnType<SyscallHandler> {
   const file = readable(task.fds.get(int32(args[0])));
   const count = clampCount(args[2]);
+  if (isSignalfd(file)) return readSignalfd(task, file, pointer(args[1]), count);
   if (count === 0) return 0;
   return readToMemory(task, file, pointer(args[1]), count);
 }

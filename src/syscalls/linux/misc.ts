@@ -5,6 +5,7 @@ import { E, fail } from '../../abi/errno.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallResult, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { credentialPrctl } from './id.js';
+import { seccompOperation, setSeccompMode } from './seccomp.js';
 
 const PR = {
   SET_PDEATHSIG: 1, GET_PDEATHSIG: 2, GET_DUMPABLE: 3, SET_DUMPABLE: 4, SET_NAME: 15,
@@ -22,7 +23,7 @@ function umask(task: SyscallTask, args: SyscallArgs): number {
   return old;
 }
 
-function prctl(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOST {
+function prctl(task: SyscallTask, args: SyscallArgs): SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult> {
   const option = int32(args[0]);
   const arg2 = args[1];
   switch (option) {
@@ -47,8 +48,7 @@ function prctl(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOS
     case PR.GET_SECCOMP:
       return SECCOMP_MODE_FILTER;
     case PR.SET_SECCOMP:
-      // A filter of the workload's own stacks under the sandbox's: it can only restrict.
-      return RUN_ON_HOST;
+      return setSeccompMode(task, arg2, args[2]);
     case PR.GET_TIMERSLACK:
     case PR.SET_TIMERSLACK:
       return RUN_ON_HOST;
@@ -57,9 +57,9 @@ function prctl(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOS
   }
 }
 
-/** seccomp(2): the workload may add filters of its own (they only restrict). */
-function seccomp(): typeof RUN_ON_HOST {
-  return RUN_ON_HOST;
+/** seccomp(operation, flags, args): filters of the workload's own (seccomp.ts). */
+function seccomp(task: SyscallTask, args: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  return seccompOperation(task, uint32(args[0]), uint32(args[1]), pointer(args[2]));
 }
 
 export const miscSyscalls = {

@@ -84,7 +84,7 @@ function munlockall(task: SyscallTask): number {
  * checked as do_mmap checks it (EPERM, EAGAIN) and the mapping made without it; an
  * anonymous one is counted as locked once the host has placed it.
  */
-function mmap(task: SyscallTask, args: SyscallArgs): SyscallResult | typeof RUN_ON_HOST {
+function mmap(task: SyscallTask, args: SyscallArgs): SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult | typeof RUN_ON_HOST> {
   let flags = int32(args[3]);
   const length = size(args[1]);
   const locked = (flags & MAP.LOCKED) !== 0 && length !== 0n;

@@ -5,7 +5,7 @@ import { O } from '../../abi/linux-fcntl.js';
 import { Pipe } from '../../sentry/pipe.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import { pointer, uint32 } from './decode.js';
-import { fdLimit } from './task-files.js';
+import { installPair } from './task-files.js';
 
 function makePipe(task: SyscallTask, fdsAddr: bigint, flags: number): number {
   // O_DIRECT (packet mode) is not implemented: EINVAL, as kernels before 3.4 answered.
@@ -15,28 +15,9 @@ function makePipe(task: SyscallTask, fdsAddr: bigint, flags: number): number {
   const vfs = task.kernel.vfs;
   const status = flags & O.NONBLOCK;
   const cloexec = (flags & O.CLOEXEC) !== 0;
-  const limit = fdLimit(task);
   const readEnd = vfs.openAnonymous(pipe, name, O.RDONLY | status, task.fs);
   const writeEnd = vfs.openAnonymous(pipe, name, O.WRONLY | status, task.fs);
-  let readFd: number;
-  try {
-    readFd = task.fds.install(readEnd, { cloexec, limit });
-  } catch (e) {
-    writeEnd.unref();
-    throw e;
-  }
-  const writeFd = task.fds.install(writeEnd, { cloexec, limit });
-  const out = Buffer.alloc(8);
-  out.writeInt32LE(readFd, 0);
-  out.writeInt32LE(writeFd, 4);
-  try {
-    task.mem.write(fdsAddr, out);
-  } catch (e) {
-    // Linux takes both fds back when it cannot hand them over.
-    task.fds.close(readFd);
-    task.fds.close(writeFd);
-    throw e;
-  }
+  installPair(task, fdsAddr, readEnd, writeEnd, cloexec);
   return 0;
 }
 

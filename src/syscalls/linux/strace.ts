@@ -3,6 +3,8 @@
 
 import { errnoMessage, errnoName } from '../../abi/errno.js';
 import type { SyscallArgs, SyscallResult, SyscallTable, SyscallTask } from '../../sentry/syscall.js';
+import { SOCK } from '../../abi/linux-socket.js';
+import { describeSockaddr, familyName } from './sockaddr.js';
 
 /** How to show one argument. */
 type ArgKind =
@@ -15,7 +17,11 @@ type ArgKind =
   | 'in' // buffer the caller passes in, length in the next argument
   | 'out' // buffer the call fills, length = result
   | 'argv' // NULL-terminated string array
-  | 'sig';
+  | 'sig'
+  | 'af' // an address family
+  | 'socktype' // a socket type with SOCK_NONBLOCK/SOCK_CLOEXEC
+  | 'sockaddr' // a sockaddr the caller passes, length in the next argument
+  | 'sockaddr-out'; // a sockaddr the call fills, its length behind the pointer in the next argument
 
 const AT_FDCWD = -100;
 const MAX_SHOWN = 64;
@@ -84,6 +90,22 @@ const FORMATS: Record<string, readonly ArgKind[]> = {
   uname: ['hex'],
   set_tid_address: ['hex'],
   prlimit64: ['int', 'int', 'hex', 'hex'],
+  socket: ['af', 'socktype', 'int'],
+  socketpair: ['af', 'socktype', 'int', 'hex'],
+  bind: ['fd', 'sockaddr', 'int'],
+  connect: ['fd', 'sockaddr', 'int'],
+  listen: ['fd', 'int'],
+  accept: ['fd', 'sockaddr-out', 'hex'],
+  accept4: ['fd', 'sockaddr-out', 'hex', 'hex'],
+  getsockname: ['fd', 'sockaddr-out', 'hex'],
+  getpeername: ['fd', 'sockaddr-out', 'hex'],
+  shutdown: ['fd', 'int'],
+  sendto: ['fd', 'in', 'long', 'hex', 'sockaddr', 'int'],
+  recvfrom: ['fd', 'out', 'long', 'hex', 'sockaddr-out', 'hex'],
+  sendmsg: ['fd', 'hex', 'hex'],
+  recvmsg: ['fd', 'hex', 'hex'],
+  setsockopt: ['fd', 'int', 'int', 'hex', 'int'],
+  getsockopt: ['fd', 'int', 'int', 'hex', 'hex'],
   // Calls without arguments: the registers hold whatever the caller left there.
   getpid: [],
   getppid: [],
@@ -148,6 +170,24 @@ function formatArg(task: SyscallTask, kind: ArgKind, value: bigint, next: bigint
       const n = result === undefined ? 0 : Number(result);
       if (n <= 0) return hex(value);
       return safely(value, () => quote(task.mem.read(value, Math.min(n, MAX_SHOWN + 1))));
+    }
+    case 'af':
+      return familyName(int);
+    case 'socktype': {
+      const names = ['', 'SOCK_STREAM', 'SOCK_DGRAM', 'SOCK_RAW', 'SOCK_RDM', 'SOCK_SEQPACKET'];
+      const parts = [names[int & 0xf] || String(int & 0xf)];
+      if (int & SOCK.NONBLOCK) parts.push('SOCK_NONBLOCK');
+      if (int & SOCK.CLOEXEC) parts.push('SOCK_CLOEXEC');
+      return parts.join('|');
+    }
+    case 'sockaddr': {
+      const length = Number(BigInt.asIntN(32, next));
+      if (value === 0n) return 'NULL';
+      return safely(value, () => describeSockaddr(task.mem.read(value, Math.max(0, Math.min(length, 128)))));
+    }
+    case 'sockaddr-out': {
+      if (value === 0n || next === 0n || result === undefined || BigInt(result) < 0n) return hex(value);
+      return safely(value, () => describeSockaddr(task.mem.read(value, Math.max(0, Math.min(task.mem.read(next, 4).readInt32LE(0), 128)))));
     }
     case 'argv':
       return value === 0n

@@ -27,6 +27,39 @@ export function fdLimit(task: SyscallTask): number {
   return cur > BigInt(NR_OPEN) ? NR_OPEN : Number(cur);
 }
 
+/**
+ * pipe2 and socketpair: installs two new descriptions (taking over a reference to each)
+ * and writes their fds to addr as two ints. Linux hands over both or neither: when a
+ * step fails, nothing is left behind.
+ */
+export function installPair(task: SyscallTask, addr: bigint, first: FileDescription, second: FileDescription, cloexec: boolean): void {
+  const limit = fdLimit(task);
+  let firstFd: number;
+  try {
+    firstFd = task.fds.install(first, { cloexec, limit });
+  } catch (e) {
+    second.unref();
+    throw e;
+  }
+  let secondFd: number;
+  try {
+    secondFd = task.fds.install(second, { cloexec, limit });
+  } catch (e) {
+    task.fds.close(firstFd);
+    throw e;
+  }
+  const out = Buffer.alloc(8);
+  out.writeInt32LE(firstFd, 0);
+  out.writeInt32LE(secondFd, 4);
+  try {
+    task.mem.write(addr, out);
+  } catch (e) {
+    task.fds.close(firstFd);
+    task.fds.close(secondFd);
+    throw e;
+  }
+}
+
 /** A path argument; ENOENT for "" unless the call allows AT_EMPTY_PATH. */
 export function readPath(task: SyscallTask, addr: bigint, allowEmpty = false): string {
   const path = task.mem.readCString(addr, PATH_MAX);

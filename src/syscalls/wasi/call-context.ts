@@ -5,8 +5,9 @@ import { UTIME_NOW, UTIME_OMIT } from '../../abi/linux-stat.js';
 import type { CallArg, CallBuffer } from '../../sentry/wasm/channel.js';
 import type { WasmProcessControl } from '../../sentry/wasm/process.js';
 import type { SyscallTask } from '../../sentry/syscall.js';
-import type { Stat, Timespec } from '../../vfs/api.js';
+import type { FsContext, Stat, Timespec } from '../../vfs/api.js';
 import { FstFlags, WasiErrno } from './abi.js';
+import { WasiError } from './errno.js';
 import type { WasiFds } from './wasi-fds.js';
 import { filetypeOfMode } from './wasi-fds.js';
 
@@ -21,6 +22,21 @@ export interface WasiCallContext {
 export type WasiHandler = (ctx: WasiCallContext, args: readonly CallArg[]) => number | Promise<number>;
 
 export const OK = WasiErrno.SUCCESS;
+
+const NOT_CAPABLE = {
+  escaped(): never {
+    throw new WasiError(WasiErrno.NOTCAPABLE);
+  },
+};
+
+/**
+ * The task's fs context for a path relative to a directory fd: preview1 grants a path
+ * only what lies beneath that directory, so an absolute path, a `..` above it or a
+ * symlink out of it is ENOTCAPABLE (as wasmtime answers).
+ */
+export function pathContext(ctx: WasiCallContext): FsContext {
+  return { ...ctx.task.fs, beneath: NOT_CAPABLE };
+}
 
 /** A u64 file size or offset as the VFS takes it (a number): EINVAL beyond 2^53. */
 export function fileOffset(value: bigint): number {

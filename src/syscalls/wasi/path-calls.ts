@@ -4,7 +4,7 @@
 import { AT, O } from '../../abi/linux-fcntl.js';
 import type { Location } from '../../vfs/api.js';
 import { FdFlags, Filetype, LookupFlags, OFlags, WasiErrno } from './abi.js';
-import { OK, putData, putFilestat, utimesOf, type WasiCallContext, type WasiHandler } from './call-context.js';
+import { OK, pathContext, putData, putFilestat, utimesOf, type WasiCallContext, type WasiHandler } from './call-context.js';
 import { defaultRights, DIRECTORY_RIGHTS, Right } from './rights.js';
 import { WasiError } from './errno.js';
 import { filetypeOf } from './wasi-fds.js';
@@ -26,16 +26,34 @@ function noFollowFlag(lookupFlags: number): number {
   return lookupFlags & LookupFlags.SYMLINK_FOLLOW ? 0 : AT.SYMLINK_NOFOLLOW;
 }
 
+/**
+ * Whether a symlink at linkPath with this target, both read from the directory fd, leads
+ * out of it: an absolute target, or more `..` than the link sits deep. Following such a
+ * link is refused anyway (pathContext); preview1 refuses to create one.
+ */
+function leadsOut(linkPath: string, target: string): boolean {
+  if (target.startsWith('/')) return true;
+  const parent = linkPath.split('/').filter((part) => part !== '');
+  parent.pop();
+  let depth = 0;
+  for (const part of [...parent, ...target.split('/')]) {
+    if (part === '..') depth--;
+    else if (part !== '' && part !== '.') depth++;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+
 export const pathCalls: Record<string, WasiHandler> = {
   path_create_directory(ctx, args) {
     const [fd, path] = args as [Fd, string];
-    ctx.task.kernel.vfs.mkdir(ctx.task.fs, dirOf(ctx, fd, Right.PATH_CREATE_DIRECTORY), path, DIRECTORY_MODE);
+    ctx.task.kernel.vfs.mkdir(pathContext(ctx), dirOf(ctx, fd, Right.PATH_CREATE_DIRECTORY), path, DIRECTORY_MODE);
     return OK;
   },
 
   path_filestat_get(ctx, args) {
     const [fd, lookupFlags, path] = args as [Fd, number, string];
-    const st = ctx.task.kernel.vfs.stat(ctx.task.fs, dirOf(ctx, fd, Right.PATH_FILESTAT_GET), path, noFollowFlag(lookupFlags));
+    const st = ctx.task.kernel.vfs.stat(pathContext(ctx), dirOf(ctx, fd, Right.PATH_FILESTAT_GET), path, noFollowFlag(lookupFlags));
     putFilestat(ctx.buffer, st);
     return OK;
   },
@@ -44,7 +62,7 @@ export const pathCalls: Record<string, WasiHandler> = {
     const [fd, lookupFlags, path, atim, mtim, fstFlags] = args as [Fd, number, string, bigint, bigint, number];
     const { atime, mtime } = utimesOf(atim, mtim, fstFlags);
     const dir = dirOf(ctx, fd, Right.PATH_FILESTAT_SET_TIMES);
-    ctx.task.kernel.vfs.utimens(ctx.task.fs, dir, path, atime, mtime, noFollowFlag(lookupFlags));
+    ctx.task.kernel.vfs.utimens(pathContext(ctx), dir, path, atime, mtime, noFollowFlag(lookupFlags));
     return OK;
   },
 
@@ -53,7 +71,7 @@ export const pathCalls: Record<string, WasiHandler> = {
     const oldDir = dirOf(ctx, oldFd, Right.PATH_LINK_SOURCE);
     const newDir = dirOf(ctx, newFd, Right.PATH_LINK_TARGET);
     const follow = lookupFlags & LookupFlags.SYMLINK_FOLLOW ? AT.SYMLINK_FOLLOW : 0;
-    ctx.task.kernel.vfs.link(ctx.task.fs, oldDir, oldPath, newDir, newPath, follow);
+    ctx.task.kernel.vfs.link(pathContext(ctx), oldDir, oldPath, newDir, newPath, follow);
     return OK;
   },
 
@@ -84,7 +102,7 @@ export const pathCalls: Record<string, WasiHandler> = {
     if (fdFlags & (FdFlags.SYNC | FdFlags.RSYNC)) flags |= O.SYNC;
     else if (fdFlags & FdFlags.DSYNC) flags |= O.DSYNC;
 
-    const file = ctx.task.kernel.vfs.open(ctx.task.fs, dirFile.location, path, flags, FILE_MODE);
+    const file = ctx.task.kernel.vfs.open(pathContext(ctx), dirFile.location, path, flags, FILE_MODE);
     const type = filetypeOf(file);
     const possible = type === Filetype.DIRECTORY ? DIRECTORY_RIGHTS : defaultRights(type, reads, writes).base;
     ctx.buffer.values[0] = BigInt(ctx.fds.install(file, { base: base & possible, inheriting }));
@@ -93,14 +111,14 @@ export const pathCalls: Record<string, WasiHandler> = {
 
   path_readlink(ctx, args) {
     const [fd, path] = args as [Fd, string];
-    const target = ctx.task.kernel.vfs.readlink(ctx.task.fs, dirOf(ctx, fd, Right.PATH_READLINK), path);
+    const target = ctx.task.kernel.vfs.readlink(pathContext(ctx), dirOf(ctx, fd, Right.PATH_READLINK), path);
     ctx.buffer.values[0] = BigInt(putData(ctx.buffer, Buffer.from(target, 'latin1')));
     return OK;
   },
 
   path_remove_directory(ctx, args) {
     const [fd, path] = args as [Fd, string];
-    ctx.task.kernel.vfs.unlink(ctx.task.fs, dirOf(ctx, fd, Right.PATH_REMOVE_DIRECTORY), path, AT.REMOVEDIR);
+    ctx.task.kernel.vfs.unlink(pathContext(ctx), dirOf(ctx, fd, Right.PATH_REMOVE_DIRECTORY), path, AT.REMOVEDIR);
     return OK;
   },
 
@@ -108,19 +126,20 @@ export const pathCalls: Record<string, WasiHandler> = {
     const [oldFd, oldPath, newFd, newPath] = args as [Fd, string, Fd, string];
     const oldDir = dirOf(ctx, oldFd, Right.PATH_RENAME_SOURCE);
     const newDir = dirOf(ctx, newFd, Right.PATH_RENAME_TARGET);
-    ctx.task.kernel.vfs.rename(ctx.task.fs, oldDir, oldPath, newDir, newPath, 0);
+    ctx.task.kernel.vfs.rename(pathContext(ctx), oldDir, oldPath, newDir, newPath, 0);
     return OK;
   },
 
   path_symlink(ctx, args) {
     const [target, fd, path] = args as [string, Fd, string];
-    ctx.task.kernel.vfs.symlink(ctx.task.fs, target, dirOf(ctx, fd, Right.PATH_SYMLINK), path);
+    if (leadsOut(path, target)) throw new WasiError(WasiErrno.NOTCAPABLE);
+    ctx.task.kernel.vfs.symlink(pathContext(ctx), target, dirOf(ctx, fd, Right.PATH_SYMLINK), path);
     return OK;
   },
 
   path_unlink_file(ctx, args) {
     const [fd, path] = args as [Fd, string];
-    ctx.task.kernel.vfs.unlink(ctx.task.fs, dirOf(ctx, fd, Right.PATH_UNLINK_FILE), path, 0);
+    ctx.task.kernel.vfs.unlink(pathContext(ctx), dirOf(ctx, fd, Right.PATH_UNLINK_FILE), path, 0);
     return OK;
   },
 };

@@ -14,6 +14,7 @@ export class MqueueInode extends SynthNode {
   constructor(
     fs: SynthFs,
     readonly entry: MqueueEntry,
+    private readonly namespace: MqueueNamespace,
   ) {
     super(fs, S.IFREG, () => ({ uid: entry.uid, gid: entry.gid }));
   }
@@ -38,7 +39,7 @@ export class MqueueInode extends SynthNode {
   open(): FileImpl {
     const entry = this.entry;
     const queue = entry.queue;
-    entry.opened();
+    entry.opens++;
     let released = false;
     return {
       ...snapshotFile(Buffer.from(queue.describe(), 'latin1')),
@@ -47,7 +48,7 @@ export class MqueueInode extends SynthNode {
       release: () => {
         if (released) return;
         released = true;
-        entry.closed();
+        this.namespace.closed(entry);
       },
     };
   }
@@ -67,7 +68,7 @@ export class MqueueRoot extends SynthNode {
   inodeFor(entry: MqueueEntry): MqueueInode {
     let inode = this.inodes.get(entry);
     if (!inode) {
-      inode = new MqueueInode(this.fs, entry);
+      inode = new MqueueInode(this.fs, entry, this.namespace);
       this.inodes.set(entry, inode);
     }
     return inode;

@@ -17,14 +17,22 @@ export interface MqAttr {
   msgsize: number;
 }
 
+/** Who sent the message that triggers a notification (the siginfo's si_pid and si_uid). */
+export interface MqSender {
+  pid: number;
+  uid: number;
+}
+
 /** What mq_notify registered: a signal for a process, shown in the queue's file. */
 export interface MqNotification {
   pid: number;
   /** SIGEV_SIGNAL (0), SIGEV_NONE (1), SIGEV_THREAD (2). */
   notify: number;
   signo: number;
+  /** False once the registering process is gone: the registration no longer holds. */
+  alive(): boolean;
   /** Called once when a message arrives in an empty queue with nobody waiting to receive. */
-  deliver(): void;
+  deliver(sender: MqSender): void;
 }
 
 interface Message {
@@ -36,7 +44,9 @@ export class MessageQueue {
   private readonly messages: Message[] = [];
   private bytes = 0;
   private readonly queue = new WaitQueue();
-  private notification: MqNotification | undefined;
+  private registration: MqNotification | undefined;
+  /** mq_timedreceive callers waiting for a message (not poll or epoll). */
+  private receivers = 0;
 
   constructor(
     readonly attr: Readonly<MqAttr>,
@@ -52,7 +62,13 @@ export class MessageQueue {
     return this.bytes;
   }
 
-  send(data: Uint8Array, priority: number): void {
+  /** The registration of mq_notify, unless its process is gone. */
+  private get notification(): MqNotification | undefined {
+    if (this.registration && !this.registration.alive()) this.registration = undefined;
+    return this.registration;
+  }
+
+  send(data: Uint8Array, priority: number, sender: MqSender = { pid: 0, uid: 0 }): void {
     if (!Number.isInteger(priority) || priority < 0 || priority >= MQ_PRIO_MAX) fail(E.EINVAL);
     if (data.length > this.attr.msgsize) fail(E.EMSGSIZE);
     if (this.messages.length >= this.attr.maxmsg) fail(E.EAGAIN);
@@ -62,13 +78,23 @@ export class MessageQueue {
     while (at > 0 && (this.messages[at - 1] as Message).priority < priority) at--;
     this.messages.splice(at, 0, { data: Uint8Array.from(data), priority });
     this.bytes += data.length;
-    const wasEmpty = this.messages.length === 1;
-    if (wasEmpty && this.notification && this.queue.empty) {
-      const note = this.notification;
-      this.notification = undefined;
-      note.deliver();
+    // Linux hands the message to a waiting receiver instead; pollers do not count.
+    const note = this.notification;
+    if (this.messages.length === 1 && note && this.receivers === 0) {
+      this.registration = undefined;
+      note.deliver(sender);
     }
     this.queue.notify(POLL.IN | POLL.RDNORM);
+  }
+
+  /** Runs a receiver's wait for a message: a message sent meanwhile goes to it, not to mq_notify. */
+  async receiving<T>(wait: () => Promise<T>): Promise<T> {
+    this.receivers++;
+    try {
+      return await wait();
+    } finally {
+      this.receivers--;
+    }
   }
 
   /** Takes the oldest message of the highest priority into buf (EMSGSIZE if buf < msgsize). */
@@ -104,11 +130,11 @@ export class MessageQueue {
   /** mq_notify: one registration at a time (EBUSY); undefined removes the caller's. */
   setNotification(note: MqNotification | undefined, callerPid: number): void {
     if (!note) {
-      if (this.notification?.pid === callerPid) this.notification = undefined;
+      if (this.notification?.pid === callerPid) this.registration = undefined;
       return;
     }
     if (this.notification) fail(E.EBUSY);
-    this.notification = note;
+    this.registration = note;
   }
 
   /** The text a read of the queue's file gives (Linux's mqueue_read_file format). */

@@ -3,10 +3,12 @@
 // does, and reads at offsets within it.
 
 import type { FilesystemType, MountRequest } from '../api.js';
-import { DirNode, FixedChildren, GeneratedFile, MergedChildren, NumberedChildren, SymlinkNode, SynthFs, type Content, type SynthNode } from '../synthetic/nodes.js';
+import { buildTree, DirNode, FixedChildren, GeneratedFile, MergedChildren, NumberedChildren, SymlinkNode, SynthFs, type Content, type SynthNode } from '../synthetic/nodes.js';
 import type { ProcDeps } from './deps.js';
 import { processDir } from './pid-dir.js';
+import { netDir } from './net.js';
 import { sysctlDir } from './sysctl.js';
+import { msgText, semText, shmText } from './sysvipc.js';
 import { cpuinfoText, filesystemsText, loadavgText, meminfoText, statText, uptimeText, versionText } from './system-text.js';
 
 export const PROC_SUPER_MAGIC = 0x9fa0;
@@ -32,6 +34,7 @@ function procRoot(fs: SynthFs, deps: ProcDeps): DirNode {
     ['thread-self', new SymlinkNode(fs, () => `${providers.currentPid()}/task/${providers.currentTid()}`)],
     ['mounts', new SymlinkNode(fs, () => 'self/mounts')],
     ['sys', sysctlDir(fs, deps)],
+    ['net', netDir(fs, deps)],
     ['uptime', text(() => uptimeText(deps))],
     ['loadavg', text(() => loadavgText(deps))],
     ['meminfo', text(() => meminfoText(deps))],
@@ -41,6 +44,7 @@ function procRoot(fs: SynthFs, deps: ProcDeps): DirNode {
     ['filesystems', text(() => filesystemsText())],
     ['cmdline', text(() => 'BOOT_IMAGE=/vmlinuz quiet\n')],
     ['swaps', text(() => 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n')],
+    ['sysvipc', buildTree(fs, { sem: () => semText(deps), msg: () => msgText(deps), shm: () => shmText() })],
   ];
   // A thread's id resolves under /proc without being listed, as on Linux.
   const isThread = (id: number) => providers.processes().some((pid) => providers.process(pid)?.tids.includes(id) ?? false);

@@ -3,6 +3,8 @@
 // from inside.
 
 import { randomUUID } from 'node:crypto';
+import { INOTIFY_LIMITS } from '../../abi/linux-inotify.js';
+import { MSG_LIMITS, SEM_LIMITS } from '../../abi/linux-ipc.js';
 import { KERNEL_IDENTITY } from '../synthetic/machine.js';
 import { buildTree, type DirNode, type SynthFs } from '../synthetic/nodes.js';
 import { PTY_MAX } from '../devpts/table.js';
@@ -30,10 +32,10 @@ export function sysctlDir(fs: SynthFs, deps: ProcDeps): DirNode {
       shmmax: value('18446744073692774399'),
       shmall: value('18446744073692774399'),
       shmmni: value(4096),
-      msgmax: value(8192),
-      msgmnb: value(16384),
-      msgmni: value(32000),
-      sem: value('32000\t1024000000\t500\t32000'),
+      msgmax: value(MSG_LIMITS.msgmax),
+      msgmnb: value(MSG_LIMITS.msgmnb),
+      msgmni: value(MSG_LIMITS.msgmni),
+      sem: value(`${SEM_LIMITS.semmsl}\t${SEM_LIMITS.semmns}\t${SEM_LIMITS.semopm}\t${SEM_LIMITS.semmni}`),
       pty: {
         max: value(PTY_MAX),
         nr: () => `${deps.ptys.opened}\n`,
@@ -52,9 +54,9 @@ export function sysctlDir(fs: SynthFs, deps: ProcDeps): DirNode {
       overflowuid: value(65534),
       overflowgid: value(65534),
       inotify: {
-        max_queued_events: value(16384),
-        max_user_instances: value(128),
-        max_user_watches: value(8192),
+        max_queued_events: value(INOTIFY_LIMITS.maxQueuedEvents),
+        max_user_instances: value(INOTIFY_LIMITS.maxUserInstances),
+        max_user_watches: value(INOTIFY_LIMITS.maxUserWatches),
       },
       mqueue: {
         msg_max: value(mq.msgMax),
@@ -71,12 +73,40 @@ export function sysctlDir(fs: SynthFs, deps: ProcDeps): DirNode {
       mmap_min_addr: value(65536),
       swappiness: value(60),
     },
+    // The sandbox's own stack has a stock kernel's values (src/netstack/limits.ts).
     net: {
       core: {
         somaxconn: value(4096),
+        rmem_default: value(212992),
+        wmem_default: value(212992),
+        rmem_max: value(212992),
+        wmem_max: value(212992),
+        optmem_max: value(131072),
       },
       ipv4: {
         ip_local_port_range: value('32768\t60999'),
+        ip_unprivileged_port_start: value(1024),
+        ping_group_range: value('1\t0'),
+        ip_forward: value(0),
+        tcp_rmem: value('4096\t131072\t6291456'),
+        tcp_wmem: value('4096\t16384\t4194304'),
+        tcp_fin_timeout: value(60),
+        tcp_keepalive_time: value(7200),
+        tcp_keepalive_intvl: value(75),
+        tcp_keepalive_probes: value(9),
+        tcp_syncookies: value(1),
+        tcp_max_syn_backlog: value(4096),
+      },
+      ipv6: {
+        bindv6only: value(0),
+        conf: {
+          all: { disable_ipv6: value(0) },
+          default: { disable_ipv6: value(0) },
+          lo: { disable_ipv6: value(0) },
+        },
+      },
+      unix: {
+        max_dgram_qlen: value(10),
       },
     },
   });

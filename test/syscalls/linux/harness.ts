@@ -7,8 +7,11 @@ import * as path from 'node:path';
 import { afterEach } from 'vitest';
 import { E, SysError, fail } from '../../../src/abi/errno.js';
 import { MemoryAccount } from '../../../src/accounting/memory-account.js';
+import { createNetworkStack } from '../../../src/netstack/index.js';
 import { FdTable } from '../../../src/sentry/fd-table.js';
+import { IpcNamespace } from '../../../src/sentry/ipc/namespace.js';
 import { openFifo } from '../../../src/sentry/pipe.js';
+import { registerSyntheticFilesystems } from '../../../src/vfs/synthetic/index.js';
 import type { ProcessControl, Rlimit, SyscallArgs, SyscallHandler, SyscallTask, TaskCredentials, TaskMemory } from '../../../src/sentry/syscall.js';
 import { RUN_ON_HOST } from '../../../src/sentry/syscall.js';
 import { createVfs, Registry, type FsContext, type Vfs, type Waitable } from '../../../src/vfs/index.js';
@@ -98,16 +101,22 @@ export function makeVfs(tree: Record<string, string | null> = {}, memory = new M
   }
   const registry = new Registry();
   registry.setFifo((node, flags, ctx) => openFifo(node, flags, ctx, memory.buffers));
-  const vfs = createVfs({
-    spec: { root: { path: 'rootfs', readonly: false } },
-    bundleDir: bundle,
-    registry,
-    account: memory,
-    providers: { hostname: () => 'sandbox', domainname: () => '(none)', currentPid: () => 1, currentTid: () => 1, processes: () => [1], process: () => undefined, uptime: () => 0 },
-  });
+  const ipc = newIpc(registry, memory);
+  const vfs = createVfs({ spec: { root: { path: 'rootfs', readonly: false } }, bundleDir: bundle, registry, account: memory, providers: PROVIDERS });
   accounts.set(vfs, memory);
+  ipcOf.set(vfs, ipc);
   return { vfs, rootfs };
 }
+
+const PROVIDERS = { hostname: () => 'sandbox', domainname: () => '(none)', currentPid: () => 1, currentTid: () => 1, processes: () => [1], process: () => undefined, uptime: () => 0 };
+
+/** An IPC namespace whose message queues are those of registry's mqueue filesystems. */
+function newIpc(registry: Registry, memory = new MemoryAccount()): IpcNamespace {
+  return new IpcNamespace(registerSyntheticFilesystems(registry, { providers: PROVIDERS, jobControl: { signalProcessGroup: () => {} }, memory }));
+}
+
+/** The IPC namespace of each VFS makeVfs made (message queues, System V objects). */
+const ipcOf = new WeakMap<Vfs, IpcNamespace>();
 
 export function rootCreds(uid = 0, gid = 0): TaskCredentials {
   const caps = uid === 0 ? ALL_CAPS : 0n;
@@ -132,6 +141,8 @@ export function fakeTask(vfs: Vfs, creds: TaskCredentials = rootCreds(), fds = n
     kernel: {
       vfs,
       memory: accounts.get(vfs) ?? new MemoryAccount(),
+      ipc: ipcOf.get(vfs) ?? newIpc(new Registry()),
+      net: createNetworkStack(),
       hostname: 'sandbox',
       domainname: '(none)',
       realtimeNs: () => BigInt(Date.now()) * 1_000_000n,

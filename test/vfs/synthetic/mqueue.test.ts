@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { E } from '../../../src/abi/errno.js';
 import { O } from '../../../src/abi/linux-fcntl.js';
 import { POLL, S } from '../../../src/vfs/index.js';
-import { MqueueNamespace } from '../../../src/vfs/mqueue/namespace.js';
+import { MqueueNamespace, queueBytes } from '../../../src/vfs/mqueue/namespace.js';
 import { MemoryAccount } from '../../../src/accounting/memory-account.js';
 import { errnoOf, listDir, readAll, userCtx } from '../helpers.js';
 import { ALL_CAPS } from '../helpers.js';
@@ -83,7 +83,7 @@ describe('POSIX message queues', () => {
     expect(sb.vfs.stat(ctx, undefined, '/dev/mqueue', 0).mode).toBe(S.IFDIR | 0o1777);
     expect(sb.vfs.stat(ctx, undefined, '/dev/mqueue/jobs', 0).mode).toBe(S.IFREG | 0o644);
     expect(readAll(sb.vfs, ctx, '/dev/mqueue/jobs')).toBe('QSIZE:6          NOTIFY:0     SIGNO:0     NOTIFY_PID:0     \n');
-    entry.queue.setNotification({ pid: 1, notify: 0, signo: 10, deliver: () => {} }, 1);
+    entry.queue.setNotification({ pid: 1, notify: 0, signo: 10, alive: () => true, deliver: () => {} }, 1);
     expect(readAll(sb.vfs, ctx, '/dev/mqueue/jobs')).toBe('QSIZE:6          NOTIFY:0     SIGNO:10    NOTIFY_PID:1     \n');
     const file = sb.vfs.open(ctx, undefined, '/dev/mqueue/jobs', O.RDONLY, 0);
     expect(file.readiness(POLL.IN)).toBe(POLL.IN);
@@ -103,12 +103,42 @@ describe('POSIX message queues', () => {
     const ns = new MqueueNamespace(new MemoryAccount());
     const q = ns.open('q', O.CREAT | O.RDWR, 0o600, undefined, root).queue;
     let delivered = 0;
-    q.setNotification({ pid: 1, notify: 0, signo: 10, deliver: () => delivered++ }, 1);
-    expect(errnoOf(() => q.setNotification({ pid: 2, notify: 0, signo: 10, deliver: () => {} }, 2))).toBe(E.EBUSY);
+    q.setNotification({ pid: 1, notify: 0, signo: 10, alive: () => true, deliver: () => delivered++ }, 1);
+    expect(errnoOf(() => q.setNotification({ pid: 2, notify: 0, signo: 10, alive: () => true, deliver: () => {} }, 2))).toBe(E.EBUSY);
     q.send(bytes('a'), 0);
     q.send(bytes('b'), 0);
     expect(delivered).toBe(1);
     expect(q.describe()).toContain('NOTIFY_PID:0 ');
+  });
+
+  it('drops the registration of a process that is gone, and notifies nobody while a receiver waits', async () => {
+    const ns = new MqueueNamespace(new MemoryAccount());
+    const q = ns.open('q', O.CREAT | O.RDWR, 0o600, undefined, root).queue;
+    let alive = true;
+    let delivered = 0;
+    q.setNotification({ pid: 1, notify: 0, signo: 10, alive: () => alive, deliver: () => delivered++ }, 1);
+    alive = false;
+    q.setNotification({ pid: 2, notify: 0, signo: 10, alive: () => true, deliver: () => delivered++ }, 2);
+    expect(q.describe()).toContain('NOTIFY_PID:2 ');
+    let wake: () => void = () => {};
+    const waiting = q.receiving(() => new Promise<void>((resolve) => (wake = resolve)));
+    q.send(bytes('a'), 0);
+    expect(delivered).toBe(0);
+    wake();
+    await waiting;
+  });
+
+  it('charges a queue to its creator until it is unlinked and closed (RLIMIT_MSGQUEUE)', () => {
+    const ns = new MqueueNamespace(new MemoryAccount());
+    const attr = { maxmsg: 10, msgsize: 8192 };
+    const limit = BigInt(queueBytes(attr) + 1000);
+    const first = ns.open('a', O.CREAT | O.RDWR, 0o600, attr, root, limit);
+    expect(errnoOf(() => ns.open('b', O.CREAT | O.RDWR, 0o600, attr, root, limit))).toBe(E.EMFILE);
+    first.opens++;
+    ns.unlink('a');
+    expect(errnoOf(() => ns.open('b', O.CREAT | O.RDWR, 0o600, attr, root, limit))).toBe(E.EMFILE);
+    ns.closed(first);
+    expect(ns.open('b', O.CREAT | O.RDWR, 0o600, attr, root, limit).name).toBe('b');
   });
 
   it('gives mq_open a file through Vfs.openAnonymous', () => {

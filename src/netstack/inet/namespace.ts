@@ -1,0 +1,40 @@
+// What AF_INET and AF_INET6 sockets of one stack share: the TCP and UDP port spaces, the
+// interfaces, and routing: which destinations are this host (127.0.0.0/8, ::1, the
+// addresses of the interfaces), and that nothing else is reachable. A mode with a way
+// out (the host bridge of --network=sandbox) is where routes to other destinations go.
+
+import { E, fail } from '../../abi/errno.js';
+import { NET_LIMITS } from '../limits.js';
+import { LOOPBACK_INTERFACE, type NetworkInterface } from '../interfaces.js';
+import { isAny, isLoopback, isV4, sameIp, V4_LOOPBACK, V6_LOOPBACK, type Ip } from './ip.js';
+import { PortTable, type PortHolder } from './ports.js';
+
+export class InetNamespace<Tcp extends PortHolder = PortHolder, Udp extends PortHolder = PortHolder> {
+  readonly tcp = new PortTable<Tcp>(true, NET_LIMITS.localPortRange);
+  readonly udp = new PortTable<Udp>(false, NET_LIMITS.localPortRange);
+  /** Bytes and packets (a TCP send, a UDP datagram) through lo, for its counters. */
+  readonly loopbackTraffic = { bytes: 0, packets: 0 };
+
+  constructor(readonly interfaces: readonly NetworkInterface[] = [LOOPBACK_INTERFACE]) {}
+
+  /** Whether ip is an address of this host (what a socket may bind to). */
+  isLocal(ip: Ip): boolean {
+    return isLoopback(ip) || this.interfaces.some((i) => i.addresses.some((a) => sameIp(a.ip, ip)));
+  }
+
+  /**
+   * Where traffic to destination goes: the address it reaches (a connect to 0.0.0.0 or
+   * :: reaches this host's loopback, as on Linux); ENETUNREACH where there is no route.
+   */
+  route(destination: Ip): Ip {
+    if (isAny(destination)) return isV4(destination) ? V4_LOOPBACK : V6_LOOPBACK;
+    if (this.isLocal(destination)) return destination;
+    return fail(E.ENETUNREACH);
+  }
+
+  /** The source address for traffic to a local destination: itself, but 127.0.0.1 for all of 127/8. */
+  sourceFor(destination: Ip): Ip {
+    if (isV4(destination) && destination[12] === 127) return V4_LOOPBACK;
+    return destination;
+  }
+}

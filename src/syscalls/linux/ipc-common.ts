@@ -1,0 +1,49 @@
+// What the System V IPC families share: the time their objects record, and waiting on an
+// object until an operation can go on, its removal (EIDRM), a signal or the timeout.
+
+import { E, ERESTARTSYS, SysError, fail } from '../../abi/errno.js';
+import type { IpcObject } from '../../sentry/ipc/perm.js';
+import type { SyscallTask } from '../../sentry/syscall.js';
+
+/** Seconds of CLOCK_REALTIME, as sem_otime, msg_stime... record them. */
+export function nowSeconds(task: SyscallTask): number {
+  return Number(task.kernel.realtimeNs() / 1_000_000_000n);
+}
+
+/** Waits for the next change of object: false when timeoutNs passes first. */
+async function nextChange(task: SyscallTask, object: IpcObject, timeoutNs: bigint | undefined): Promise<boolean> {
+  let changed = false;
+  const waitable = {
+    readiness: (mask: number) => (changed || object.removed ? mask : 0),
+    subscribe: (mask: number, callback: (events: number) => void) =>
+      object.changes.subscribe(mask, (events) => {
+        changed = true;
+        callback(events);
+      }),
+  };
+  const [ready] = await task.waitAnyReady([{ file: waitable, events: 1 }], timeoutNs);
+  return ready !== 0;
+}
+
+/**
+ * attempt's result, trying again after each change of object while it gives undefined:
+ * EIDRM once the object is removed, timedOut after timeoutNs, and for a signal
+ * interrupted, the family's errno (semop's EINTR, msgsnd/msgrcv's ERESTARTNOHAND).
+ */
+export async function retryOnChange<T>(task: SyscallTask, object: IpcObject, attempt: () => T | undefined, timeoutNs: bigint | undefined, interrupted: number, timedOut: number): Promise<T> {
+  const deadline = timeoutNs === undefined ? undefined : task.kernel.monotonicNs() + timeoutNs;
+  for (;;) {
+    const left = deadline === undefined ? undefined : deadline - task.kernel.monotonicNs();
+    let changed: boolean;
+    try {
+      changed = left !== undefined && left <= 0n ? false : await nextChange(task, object, left);
+    } catch (error) {
+      if (error instanceof SysError && error.errno === ERESTARTSYS) fail(interrupted);
+      throw error;
+    }
+    if (object.removed) fail(E.EIDRM);
+    if (!changed) fail(timedOut);
+    const result = attempt();
+    if (result !== undefined) return result;
+  }
+}

@@ -1,0 +1,118 @@
+// NETLINK_ROUTE and /proc/net, in the netstack alone: what getifaddrs, iproute2 and
+// netstat read about a stack that has only lo.
+import { describe, expect, it } from 'vitest';
+import { E } from '../../src/abi/errno.js';
+import { AF, SOCK } from '../../src/abi/linux-socket.js';
+import type { Socket } from '../../src/netstack/index.js';
+import { NLM_F, RTM } from '../../src/netstack/netlink/route.js';
+import { procNetText } from '../../src/netstack/proc-net.js';
+import { caller, errnoOf, receive, stack } from './helpers.js';
+
+const { GETLINK: RTM_GETLINK, GETADDR: RTM_GETADDR, NEWADDR: RTM_NEWADDR, GETROUTE: RTM_GETROUTE } = RTM;
+const { REQUEST: NLM_F_REQUEST, ACK: NLM_F_ACK, DUMP: NLM_F_DUMP } = NLM_F;
+
+function request(type: number, flags: number, seq: number, body: number[] = [0]): Buffer {
+  const length = 16 + body.length;
+  const out = Buffer.alloc((length + 3) & ~3);
+  out.writeUInt32LE(length, 0);
+  out.writeUInt16LE(type, 4);
+  out.writeUInt16LE(flags, 6);
+  out.writeUInt32LE(seq, 8);
+  Buffer.from(body).copy(out, 16);
+  return out;
+}
+
+/** Every message of every reply datagram: [type, flags, seq, pid, body]. */
+function replies(socket: Socket): [number, number, number, number, Buffer][] {
+  const out: [number, number, number, number, Buffer][] = [];
+  for (;;) {
+    if (errnoOf(() => socket.inQueue) !== 0 || socket.inQueue === 0) return out;
+    const data = Buffer.from(receive(socket, 65536).data);
+    for (let at = 0; at < data.length; ) {
+      const length = data.readUInt32LE(at);
+      out.push([data.readUInt16LE(at + 4), data.readUInt16LE(at + 6), data.readUInt32LE(at + 8), data.readUInt32LE(at + 12), data.subarray(at + 16, at + length)]);
+      at += (length + 3) & ~3;
+    }
+  }
+}
+
+const who = caller(42, 0, 0);
+
+describe('NETLINK_ROUTE', () => {
+  it('binds to the process\'s pid, then to negative ids', () => {
+    const s = stack();
+    const a = s.socket(AF.NETLINK, SOCK.RAW, 0, who);
+    a.bind({ family: AF.NETLINK, portId: 0, groups: 0 }, who);
+    const b = s.socket(AF.NETLINK, SOCK.RAW, 0, who);
+    b.bind({ family: AF.NETLINK, portId: 0, groups: 0 }, who);
+    expect((a.localAddress() as { portId: number }).portId).toBe(42);
+    expect((b.localAddress() as { portId: number }).portId).toBeLessThan(0);
+    expect(errnoOf(() => s.socket(AF.NETLINK, SOCK.RAW, 9, who))).toBe(E.EPROTONOSUPPORT);
+  });
+
+  it('dumps lo as a link, its two addresses, and its local routes, each ending in NLMSG_DONE', () => {
+    const nl = stack().socket(AF.NETLINK, SOCK.RAW, 0, who);
+    nl.send({ data: request(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 7), flags: 0 }, who);
+    const links = replies(nl);
+    expect(links.map(([type, flags, seq, pid]) => [type, flags, seq, pid])).toEqual([
+      [16, 2, 7, 42],
+      [3, 2, 7, 42],
+    ]);
+    const link = links[0]![4];
+    expect([link.readUInt16LE(2), link.readInt32LE(4), link.readUInt32LE(8)]).toEqual([772, 1, 0x10049]);
+    expect(link.includes(Buffer.from('lo\0'))).toBe(true);
+    nl.send({ data: request(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 8, [AF.INET]), flags: 0 }, who);
+    const addresses = replies(nl);
+    expect(addresses.map(([type]) => type)).toEqual([20, 3]);
+    expect([...addresses[0]![4].subarray(0, 4)]).toEqual([AF.INET, 8, 0x80, 254]);
+    nl.send({ data: request(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 9, [AF.UNSPEC]), flags: 0 }, who);
+    expect(replies(nl).map(([type]) => type)).toEqual([20, 20, 3]);
+    nl.send({ data: request(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, 10, [AF.UNSPEC]), flags: 0 }, who);
+    expect(replies(nl).map(([type, , , , body]) => (type === 24 ? `${body[0]}/${body[1]}/${body[7]}` : 'done'))).toEqual(['2/8/2', '2/32/2', '2/32/3', '10/128/2', 'done']);
+  });
+
+  it('answers a change with EPERM, an ACK with 0, and skips a header that lies', () => {
+    const nl = stack().socket(AF.NETLINK, SOCK.RAW, 0, who);
+    nl.send({ data: request(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK, 1, new Array(8).fill(0)), flags: 0 }, caller(42, 1000, 1000));
+    const [error] = replies(nl);
+    expect(error![0]).toBe(2);
+    expect(error![4].readInt32LE(0)).toBe(-E.EPERM);
+    nl.send({ data: request(RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, 2, [0, 0, 0, 0, 1, 0, 0, 0]), flags: 0 }, who);
+    expect(replies(nl).map(([type, , , , body]) => (type === 2 ? body.readInt32LE(0) : type))).toEqual([16, 0]);
+    const lying = request(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 3);
+    lying.writeUInt32LE(4096, 0);
+    expect(nl.send({ data: lying, flags: 0 }, who)).toBe(lying.length);
+    expect(replies(nl)).toEqual([]);
+  });
+
+  it('drops replies past its receive buffer, and says ENOBUFS once', () => {
+    const nl = stack().socket(AF.NETLINK, SOCK.RAW, 0, who);
+    for (let i = 0; i < 2000; i++) nl.send({ data: request(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, i), flags: 0 }, who);
+    expect(nl.readiness(8)).toBe(8);
+    expect(errnoOf(() => receive(nl, 65536))).toBe(E.ENOBUFS);
+    let queued = 0;
+    while (errnoOf(() => receive(nl, 65536)) === 0) queued++;
+    expect(queued).toBeGreaterThan(0);
+    expect(queued).toBeLessThan(2000);
+  });
+});
+
+describe('/proc/net', () => {
+  it('lists listeners in tcp and tcp6, sockets in unix, and lo in dev and if_inet6', () => {
+    const s = stack();
+    const listener = s.socket(AF.INET, SOCK.STREAM, 0, who);
+    listener.bind({ family: AF.INET, ip: Uint8Array.from([127, 0, 0, 1]), port: 8080 }, who);
+    listener.listen(5, who);
+    listener.inodeNumber = 4242;
+    const tcp = procNetText(s, 'tcp')!.split('\n');
+    expect(tcp[0]!.length).toBe(149);
+    expect(tcp[1]).toMatch(/^ {3}0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000 {5}0 {8}0 4242 1 0{16} 100 0 0 10 0 +$/);
+    const unix = s.socket(AF.UNIX, SOCK.STREAM, 0, who);
+    unix.bind({ family: AF.UNIX, name: '\0bus' }, who);
+    unix.listen(1, who);
+    expect(procNetText(s, 'unix')).toContain('0000000000000000: 00000002 00000000 00010000 0001 01     0 @bus');
+    expect(procNetText(s, 'dev')).toContain('    lo:       0       0');
+    expect(procNetText(s, 'if_inet6')).toBe('00000000000000000000000000000001 01 80 10 80       lo\n');
+    expect(procNetText(s, 'nothing')).toBeUndefined();
+  });
+});
