@@ -250,8 +250,8 @@ export class StopDispatch {
       }
       const child = sandbox.addTask(tid, childHost, group, fds, fs);
       child.mm = flags & CLONE.VM ? parent.mm : parent.mm.copy();
-      // Cloned while its address space was frozen: it stays stopped too.
-      child.mm.freeze?.adopt(child);
+      // Cloned while its address space was frozen or the sandbox paused: it stays stopped too.
+      sandbox.freezer.adopt(child);
       // A new thread starts with its creator's name (a new process too, above).
       if (thread) child.threadComm = parent.threadComm ?? group.comm;
       inheritScheduling(parent, child);
