@@ -1,9 +1,9 @@
 // The layers of src/ and the way imports flow between them, as src/sentry/README.md
 // states them: cli -> oci -> syscalls -> sentry/kernel (and the wasm runner) ->
-// sentry/platform (and the ELF loader it starts images with) -> vfs, netstack -> waiter
-// -> abi, native. Nothing imports a layer above its own, so the kernel never imports a
-// syscall table (tables register with it), and the tracer's binding (src/native/ptrace.ts)
-// belongs to the ptrace platform.
+// sentry/platform (and the ELF loader it starts images with) -> vfs, netstack -> waiter,
+// accounting -> abi, native. Nothing imports a layer above its own, so the kernel never
+// imports a syscall table (tables register with it), and the tracer's binding
+// (src/native/ptrace.ts) belongs to the ptrace platform.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['sentry/kernel', 'sentry/wasm'],
   ['sentry/platform', 'sentry/loader'],
   ['vfs', 'netstack'],
-  ['waiter'],
+  ['waiter', 'accounting'],
   ['abi', 'native'],
 ];
 

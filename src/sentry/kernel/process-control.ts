@@ -10,6 +10,7 @@ import { NR } from '../../abi/linux-syscalls.js';
 import { hasCapability, fsCredentials, staysDumpable } from './credentials.js';
 import { prepareProgram } from '../loader/image.js';
 import { fsSharedWithAnotherProcess, withExecCredentials } from './exec-credentials.js';
+import { RLIMIT } from './rlimits.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
 import { schedulingOf, setScheduling } from './scheduling.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
@@ -21,7 +22,7 @@ import { WasmTask } from '../wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
 import { SIG } from '../../abi/linux-signal.js';
 import { isValidSignal } from './signals.js';
-import { hostCall, type ChildState, type ExecProgram, type HostCall, type NoReturn, type MemoryLocks, type ProcessControl, type ProcessNotifier, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
+import { hostCall, type ChildState, type ExecProgram, type HostCall, type NoReturn, type MemoryLocks, type ProcessControl, type ProcessNotifier, type Rlimits, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import type { HostSignalCalls } from './masked-waits.js';
@@ -58,8 +59,11 @@ export class TaskProcess implements ProcessControl {
     return this.group.sid;
   }
 
-  get brk(): bigint {
-    return this.group.brk;
+  brk(addr: bigint): SyscallResult | HostCall {
+    const programBreak = this.group.brk;
+    if (!programBreak) return 0n;
+    const monitor = this.sandbox.memoryMonitor;
+    return programBreak.move(addr, this.task.rlimits.get(RLIMIT.DATA).cur, (bytes) => monitor?.grew(bytes));
   }
 
   ownTimes(): CpuTimes {
@@ -390,6 +394,16 @@ export class TaskProcess implements ProcessControl {
     const target = this.sandbox.taskByTid(tid);
     if (!target || target.exited) fail(E.ESRCH);
     return target.creds;
+  }
+
+  rlimitsOf(pid: number): Rlimits {
+    const target = this.lookup(pid);
+    if (target === this.group) return this.task.rlimits;
+    const me = this.task.creds;
+    const them = target.creds;
+    const sameIds = me.ruid === them.ruid && me.ruid === them.euid && me.ruid === them.suid && me.rgid === them.rgid && me.rgid === them.egid && me.rgid === them.sgid;
+    if (!sameIds && !hasCapability(me, CAP.SYS_RESOURCE)) fail(E.EPERM);
+    return this.sandbox.hostRlimits.of(target);
   }
 
   notifier(): ProcessNotifier {

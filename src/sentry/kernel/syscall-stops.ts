@@ -146,7 +146,15 @@ export class SyscallStops {
   /** The host kernel runs call in the task; a completion, a clone or a rewrite is finished at its syscall exit. */
   private runOnHost(task: Task, nr: number, args: SyscallArgs, call: HostCall): number {
     const sandbox = this.sandbox;
-    const ran = applyHostCall(sandbox.tracer, task, call);
+    let ran: SyscallArgs;
+    try {
+      ran = applyHostCall(sandbox.tracer, task, call);
+    } catch (e) {
+      // The call never ran: its completion still hears of it, to let go of what it holds
+      // (a break in motion, a file reference).
+      if (isSysError(e)) call.complete?.(-BigInt(e.errno), args);
+      throw e;
+    }
     sandbox.observer?.syscall(task, nr, args, undefined);
     // exit(2) has no syscall exit: nothing of the task's to put back.
     const rewritten = call.nr !== NR.exit && (call.complete !== undefined || call.clone !== undefined || call.args !== undefined || call.nr !== undefined);

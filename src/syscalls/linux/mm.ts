@@ -1,6 +1,6 @@
 // Memory calls the filter stops: mmap of a file or with MAP_LOCKED (anonymous mappings
 // pass to the host), and the memory locks. Locks are the sandbox's and advisory
-// (src/sentry/memory-locks.ts): checked against its RLIMIT_MEMLOCK and CAP_IPC_LOCK as
+// (src/sentry/kernel/memory-locks.ts): checked against its RLIMIT_MEMLOCK and CAP_IPC_LOCK as
 // Linux checks them (mm/mlock.c), recorded, and never pinning a host page.
 
 import { E, fail } from '../../abi/errno.js';

@@ -1,5 +1,5 @@
 // Scheduling calls over the sandbox's virtual tids. Policies and real-time priorities are
-// the sandbox's record (src/sentry/scheduling.ts), never the host thread's; the nice
+// the sandbox's record (src/sentry/kernel/scheduling.ts), never the host thread's; the nice
 // value and the CPU affinity reach the host thread, the one a fair-share weight, the
 // other only a restriction. Every pid here is a virtual tid (0: the caller).
 

@@ -1,7 +1,7 @@
 // The x86-64 Linux syscall table: one row per syscall, with everything the sandbox does
 // with it: the support level, the handler the sentry runs, the seccomp filter's rule
 // (trap, pass to the host kernel, refuse with an errno, or decided by an argument) and the
-// notes. The filter (src/sentry/seccomp-filter.ts), the dispatch by number and
+// notes. The filter (src/sentry/platform/seccomp-filter.ts), the dispatch by number and
 // docs/syscalls.md are built from these rows; the numbers are src/abi/linux-syscalls.ts's.
 // How to add a syscall or a family: README.md beside this file.
 
@@ -78,7 +78,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   ),
   mprotect: host(OWN_MEMORY),
   munmap: host(OWN_MEMORY),
-  brk: partial(misc.brk, 'the break never moves (C libraries fall back to mmap)'),
+  brk: supported(misc.brk),
   rt_sigaction: supported(signal.rt_sigaction),
   rt_sigprocmask: host(OWN_SIGNALS),
   rt_sigreturn: host(OWN_SIGNALS),
@@ -240,7 +240,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   prctl: partial(misc.prctl, 'names, dumpable, seccomp, timer slack, and the capability options (no_new_privs, keepcaps, securebits, ambient and bounding sets); other options are EINVAL'),
   arch_prctl: host('the task\'s own registers and CPU features (FS/GS base, CPUID faulting, AMX permission, its vDSO)'),
   adjtimex: refused(E.EPERM),
-  setrlimit: partial(resource.setrlimit, 'limits are not enforced by the host'),
+  setrlimit: supported(resource.setrlimit),
   chroot: supported(dir.chroot),
   sync: supported(fs.sync),
   acct: refused(E.EPERM),
@@ -406,7 +406,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   recvmmsg: supported(net.recvmmsg),
   fanotify_init: refused(E.ENOSYS),
   fanotify_mark: refused(E.ENOSYS),
-  prlimit64: partial(resource.prlimit64, 'only for the caller; limits are not enforced by the host'),
+  prlimit64: supported(resource.prlimit64),
   name_to_handle_at: refused(E.EOPNOTSUPP),
   open_by_handle_at: refused(E.EPERM),
   clock_adjtime: refused(E.EPERM),
