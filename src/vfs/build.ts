@@ -6,12 +6,13 @@ import * as path from 'node:path';
 import { E, fail, isSysError } from '../abi/errno.js';
 import { ALL_CAPS } from '../abi/linux-capability.js';
 import { O } from '../abi/linux-fcntl.js';
-import { MS, S, makedev, type Filesystem, type FsContext, type Location, type Vfs, type VfsOptions } from './api.js';
+import { MS, S, makedev, type Filesystem, type FsContext, type Location, type OpenBeneath, type Vfs, type VfsOptions } from './api.js';
 import { byteString } from './byte-string.js';
+import { fstat } from './host/calls.js';
 import { HostFs } from './host/fs.js';
-import { HostDir, openBeneathNode } from './host/handle.js';
+import { HostDir, openBeneathHost } from './host/handle.js';
 import { HostLowerDir, lowerAttrs } from './host/lower.js';
-import { OwnershipMap } from './host/ownership.js';
+import { OwnershipMap, ROOTFS_META_FILE } from './host/ownership.js';
 import { MemFs, OVERLAYFS_SUPER_MAGIC, TMPFS_MAGIC } from './memfs/fs.js';
 import { parseId, parseMountOptions, parseOctal, parseSize } from './options.js';
 import { MountImpl, MountTree } from './tree.js';
@@ -26,25 +27,25 @@ export class MountError extends Error {}
 export function createVfs(options: VfsOptions): Vfs {
   let nextMinor = 1;
   const allocateDev = () => makedev(0, nextMinor++);
-  const openBeneath = options.openBeneath ?? openBeneathNode;
+  const openBeneath = options.openBeneath ?? openBeneathHost;
   const tree = new MountTree();
   const rootPath = path.resolve(options.bundleDir, options.spec.root.path);
-  const ownership = OwnershipMap.fromBundle(options.bundleDir);
+  const ownership = readOwnership(options.bundleDir);
 
   // A read-only root whose rootfs lacks some mount points (CRI mounts /etc/resolv.conf and
   // /etc/hostname into images without them) gets them in a memory layer, as runc creates
   // them before it remounts the root read-only; the host rootfs is never written.
   const readonly = options.spec.root.readonly === true;
-  const missingMountPoints = readonly && (options.spec.mounts ?? []).some((m) => !fs.existsSync(path.join(rootPath, m.destination)));
+  const rootFd = openMountSource(rootPath, 'root.path');
+  const missingMountPoints = readonly && (options.spec.mounts ?? []).some((m) => !existsBeneath(rootFd, m.destination, openBeneath));
   let rootFs: Filesystem;
   let rootFlags = 0;
   if ((readonly && !missingMountPoints) || options.overlay === 'none') {
-    rootFs = new HostFs({ hostPath: rootPath, dev: allocateDev(), ownership, openBeneath, sandboxPath: '/', exclusive: true });
+    rootFs = new HostFs({ rootFd, dev: allocateDev(), ownership, openBeneath, sandboxPath: '/', exclusive: true });
     if (options.spec.root.readonly) rootFlags |= MS.RDONLY;
   } else {
-    const rootStat = fs.statSync(rootPath);
-    const rootEntryAttrs = lowerAttrs(rootStat, ownership, '/');
-    const lowerRoot = new HostLowerDir(() => HostDir.open(rootPath, openBeneath), '/', ownership);
+    const rootEntryAttrs = lowerAttrs(fstat(rootFd), ownership, '/');
+    const lowerRoot = new HostLowerDir(() => HostDir.pinned(rootFd, openBeneath), '/', ownership);
     rootFs = new MemFs({
       type: 'overlay',
       magic: OVERLAYFS_SUPER_MAGIC,
@@ -111,14 +112,9 @@ export function createVfs(options: VfsOptions): Vfs {
     if (type === 'bind' || parsed.isBind) {
       if (!mount.source) throw new MountError(`${where}: a bind mount needs a source`);
       const source = path.resolve(options.bundleDir, mount.source);
-      let st: fs.Stats;
-      try {
-        st = fs.statSync(source);
-      } catch {
-        throw new MountError(`${where}: bind source ${source} does not exist`);
-      }
-      isFile = !st.isDirectory();
-      fsys = new HostFs({ hostPath: source, dev, ownership: new OwnershipMap(), openBeneath, exclusive: false });
+      const sourceFd = openMountSource(source, `${where}: bind source`);
+      isFile = (fstat(sourceFd).mode & S.IFMT) !== S.IFDIR;
+      fsys = new HostFs({ rootFd: sourceFd, dev, ownership: new OwnershipMap(), openBeneath, exclusive: false });
     } else if (type === 'tmpfs' && !(mount.destination === '/dev' && options.registry.get('dev'))) {
       fsys = makeTmpfs(where, dev, parsed.data);
     } else if (type === 'cgroup' || type === 'cgroup2') {
@@ -175,6 +171,36 @@ export function createVfs(options: VfsOptions): Vfs {
     }
     return vfs.resolve(setupCtx, undefined, latin1, { follow: true });
   }
+}
+
+/**
+ * An O_PATH fd of a mount's host source, the one host path resolved as the host resolves
+ * it (it is the user's, as runc takes it); everything below it is reached through it.
+ */
+function openMountSource(source: string, what: string): number {
+  try {
+    return fs.openSync(source, O.PATH | O.CLOEXEC);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new MountError(code === 'ENOENT' ? `${what} ${source} does not exist` : `${what} ${source}: ${code ?? String(error)}`);
+  }
+}
+
+/** Whether path names something beneath dirFd without a symlink on the way (else a mount point may be missing). */
+function existsBeneath(dirFd: number, path: string, openBeneath: OpenBeneath): boolean {
+  try {
+    fs.closeSync(openBeneath(dirFd, path, O.PATH, 0));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** BUNDLE/tssc-rootfs-meta.json when present: modes, owners and node types of the rootfs. */
+function readOwnership(bundleDir: string): OwnershipMap {
+  const file = path.join(bundleDir, ROOTFS_META_FILE);
+  if (!fs.existsSync(file)) return new OwnershipMap();
+  return OwnershipMap.parse(file, fs.readFileSync(file, 'utf8'));
 }
 
 function describe(where: string, error: unknown, what = 'cannot resolve the mount point'): Error {
