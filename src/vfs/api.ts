@@ -45,13 +45,34 @@ export interface FsContext {
   cwd: Location;
   umask: number;
   creds: Credentials;
+  /** Limits on the resolutions of one call (openat2's RESOLVE_*, WASI's rule for paths). */
+  limits?: ResolveLimits;
+}
+
+/**
+ * How one call's paths may be resolved, on a copy of the task's FsContext: openat2's
+ * RESOLVE_* flags, and WASI's rule that a path relative to a directory fd stays beneath it.
+ * RESOLVE_IN_ROOT is the caller's FsContext.root set to the starting directory, with
+ * inRoot.
+ */
+export interface ResolveLimits {
   /**
-   * Every path stays beneath the directory it is looked up from (WASI's rule for paths
-   * relative to a directory fd; openat2's RESOLVE_BENEATH): an absolute path, a `..` above
-   * that directory, a symlink that leads out of it or a magic link calls escaped(), which
-   * throws the caller's error.
+   * Every path stays beneath the directory it is looked up from: an absolute path, a `..`
+   * above that directory, a symlink that leads out of it or a magic link calls escaped().
    */
-  beneath?: { escaped(): never };
+  beneath?: boolean;
+  /** The root is the starting directory (RESOLVE_IN_ROOT): a magic link calls escaped(). */
+  inRoot?: boolean;
+  /** Any symlink to follow is ELOOP (RESOLVE_NO_SYMLINKS). */
+  noSymlinks?: boolean;
+  /** Any magic link to follow (/proc/PID/fd/N, cwd, root, exe) is ELOOP (RESOLVE_NO_MAGICLINKS). */
+  noMagicLinks?: boolean;
+  /** Crossing a mount, either way, is EXDEV (RESOLVE_NO_XDEV). */
+  noXdev?: boolean;
+  /** A lookup the VFS cannot answer from what it holds is EAGAIN (RESOLVE_CACHED). */
+  cached?: boolean;
+  /** Throws the caller's error for a path that leaves where it may go (EXDEV; WASI's ENOTCAPABLE). */
+  escaped(): never;
 }
 
 // ---------------------------------------------------------------------------------------

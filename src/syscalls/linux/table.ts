@@ -452,7 +452,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   pidfd_open: unsupported(),
   clone3: refused(E.ENOSYS),
   close_range: supported(fs.close_range),
-  openat2: unsupported(),
+  openat2: supported(fs.openat2),
   pidfd_getfd: refused(E.EPERM),
   faccessat2: supported(stat.faccessat2),
   process_madvise: refused(E.EPERM),

@@ -260,6 +260,11 @@ export class HostInode implements Inode {
     return this.sandboxPath === '/' ? `/${name}` : `${this.sandboxPath}/${name}`;
   }
 
+  /** Only the sandbox's own tree (exclusive) answers lookups from what it holds; a bind asks the host. */
+  get cacheable(): boolean {
+    return this.fs.exclusive;
+  }
+
   lookup(name: string): Inode {
     return this.child(name) ?? fail(E.ENOENT);
   }
