@@ -181,6 +181,7 @@ export const MS = {
   NOSUID: 2,
   NODEV: 4,
   NOEXEC: 8,
+  NOSYMFOLLOW: 256,
   NOATIME: 1024,
   NODIRATIME: 2048,
   RELATIME: 1 << 21,
@@ -224,6 +225,10 @@ export interface MountInfo {
   source: string;
   flags: number;
   options: readonly string[];
+  /** The filesystem is read-only as a whole (mountinfo's super options say ro). */
+  superReadonly: boolean;
+  /** mountinfo's optional fields: "shared:N", "unbindable" or nothing. */
+  propagation: string;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -304,8 +309,30 @@ export interface Vfs {
    */
   pathOf(ctx: FsContext | undefined, loc: Location): string;
 
-  /** The mount table in mount order, as /proc/mounts lists it. */
-  mounts(): MountInfo[];
+  /** The mount table of ctx's mount namespace (the sandbox's first one without ctx) in mount order, as /proc/mounts lists it. */
+  mounts(ctx?: FsContext): MountInfo[];
+
+  /**
+   * mount(2) of a new filesystem of type (tmpfs, proc, sysfs, mqueue, devpts; ENODEV for
+   * others) at target, with mountflags' per-mount flags and data's options (EINVAL for one
+   * the type does not take). The caller checked CAP_SYS_ADMIN.
+   */
+  mountNew(ctx: FsContext, target: Location, type: string, source: string, mountflags: number, data: string): void;
+  /** MS_BIND of source (a sandbox location) at target; recursive (MS_REC) takes the mounts below it too. */
+  mountBind(ctx: FsContext, source: Location, target: Location, recursive: boolean): void;
+  /** MS_REMOUNT of the mount whose root target is: bind changes its own flags only, else its filesystem's too (with data). */
+  remount(ctx: FsContext, target: Location, mountflags: number, data: string, bind: boolean): void;
+  /** MS_MOVE of the mount whose root source is (with the mounts below it) to target. */
+  moveMount(ctx: FsContext, source: Location, target: Location): void;
+  /** MS_SHARED, MS_SLAVE, MS_PRIVATE or MS_UNBINDABLE (flag) of the mount at target, and below it when recursive. */
+  setPropagation(ctx: FsContext, target: Location, flag: number, recursive: boolean): void;
+  /** umount2 of the mount whose root target is; flags MNT_DETACH, MNT_FORCE, MNT_EXPIRE. EBUSY while in use. */
+  unmount(ctx: FsContext, target: Location, flags: number): void;
+  /**
+   * unshare(CLONE_NEWNS)'s VFS half: a copy of ctx's mount namespace, private to whoever
+   * holds the returned context (ctx with its root and cwd moved into the copy).
+   */
+  unshareMounts(ctx: FsContext): FsContext;
 
   /**
    * A description for a file that has no name in the tree (pipes, sockets, eventfd,

@@ -14,8 +14,9 @@ import { HostDir, openBeneathHost } from './host/handle.js';
 import { HostLowerDir, lowerAttrs } from './host/lower.js';
 import { OwnershipMap, ROOTFS_META_FILE } from './host/ownership.js';
 import { MemFs, OVERLAYFS_SUPER_MAGIC, TMPFS_MAGIC } from './memfs/fs.js';
-import { parseId, parseMountOptions, parseOctal, parseSize } from './options.js';
-import { MountImpl, MountTree } from './tree.js';
+import { parseMountOptions } from './options.js';
+import { makeTmpfs } from './tmpfs.js';
+import { MountIds, MountImpl, MountTree } from './tree.js';
 import { VfsImpl } from './vfs.js';
 
 type SpecMount = NonNullable<VfsOptions['spec']['mounts']>[number];
@@ -28,7 +29,8 @@ export function createVfs(options: VfsOptions): Vfs {
   let nextMinor = 1;
   const allocateDev = () => makedev(0, nextMinor++);
   const openBeneath = options.openBeneath ?? openBeneathHost;
-  const tree = new MountTree();
+  const tree = new MountTree(new MountIds());
+  const readonlyFs = new WeakSet<Filesystem>();
   const rootPath = path.resolve(options.bundleDir, options.spec.root.path);
   const ownership = readOwnership(options.bundleDir);
 
@@ -59,11 +61,11 @@ export function createVfs(options: VfsOptions): Vfs {
       },
     });
   }
-  const rootMount = tree.add(rootFs, rootFlags, undefined, rootFs.root, rootPath, options.spec.root.readonly ? ['ro'] : ['rw']);
+  const rootMount = tree.add(rootFs, withAtime(rootFlags), undefined, rootFs.root, shownSource(rootPath), options.spec.root.readonly ? ['ro'] : ['rw']);
 
   const anonymousFs = new MemFs({ type: 'anon_inodefs', magic: TMPFS_MAGIC, dev: allocateDev(), sizeLimit: Infinity, rootMode: 0o700, rootOwner: { uid: 0, gid: 0 } });
   const anonymousMount = new MountImpl(0, anonymousFs, 0, undefined, anonymousFs.root, 'anon', []);
-  const vfs = new VfsImpl(tree, rootMount, options.registry, { mount: anonymousMount, memfs: anonymousFs });
+  const vfs = new VfsImpl({ tree, registry: options.registry, providers: options.providers, anonymous: { mount: anonymousMount, memfs: anonymousFs }, readonlyFs, allocateDev });
 
   const setupCtx: FsContext = { root: vfs.root, cwd: vfs.root, umask: 0o022, creds: { uid: 0, gid: 0, groups: [], caps: ALL_CAPS } };
   for (const mount of options.spec.mounts ?? []) {
@@ -71,7 +73,13 @@ export function createVfs(options: VfsOptions): Vfs {
   }
   for (const target of options.spec.linux?.maskedPaths ?? []) mask(target);
   for (const target of options.spec.linux?.readonlyPaths ?? []) makeReadonly(target);
-  if (readonly) rootMount.flags |= MS.RDONLY;
+  if (readonly) {
+    rootMount.flags |= MS.RDONLY;
+    readonlyFs.add(rootFs);
+  }
+  // What the spec mounted is the sandbox's boundary: a sandbox process may mount over it,
+  // never unmount it or make it writable, suid, dev or exec again.
+  for (const mount of tree.mounts) mount.lock();
   return vfs;
 
   /** The sandbox location of a spec path, or undefined when it does not exist (runc skips those). */
@@ -91,7 +99,8 @@ export function createVfs(options: VfsOptions): Vfs {
     const maskFs = new MemFs({ type: 'tmpfs', magic: TMPFS_MAGIC, dev: allocateDev(), sizeLimit: 0, rootMode: 0o555, rootOwner: { uid: 0, gid: 0 } });
     const isDirectory = (point.dentry.inode.stat().mode & S.IFMT) === S.IFDIR;
     const root = isDirectory ? maskFs.root : maskFs.root.mknod('null', S.IFCHR | 0o666, makedev(1, 3), setupCtx.creds);
-    tree.add(maskFs, MS.RDONLY, point, root, isDirectory ? 'tmpfs' : '/dev/null', ['ro']);
+    readonlyFs.add(maskFs);
+    tree.add(maskFs, withAtime(MS.RDONLY), point, root, isDirectory ? 'tmpfs' : shownSource('/dev/null'), ['ro']);
   }
 
   /** linux.readonlyPaths: the same files again, mounted read-only over themselves. */
@@ -116,12 +125,12 @@ export function createVfs(options: VfsOptions): Vfs {
       isFile = (fstat(sourceFd).mode & S.IFMT) !== S.IFDIR;
       fsys = new HostFs({ rootFd: sourceFd, dev, ownership: new OwnershipMap(), openBeneath, exclusive: false });
     } else if (type === 'tmpfs' && !(mount.destination === '/dev' && options.registry.get('dev'))) {
-      fsys = makeTmpfs(where, dev, parsed.data);
+      fsys = makeTmpfs(dev, parsed.data, where, Infinity).fs;
     } else if (type === 'cgroup' || type === 'cgroup2') {
       // A sandbox has no cgroups (its limits are the sentry's): podman and CRI specs mount
       // /sys/fs/cgroup, which shows as an empty read-only directory, as gVisor shows it
       // without a cgroup controller.
-      fsys = makeTmpfs(where, dev, new Map());
+      fsys = makeTmpfs(dev, new Map(), where, Infinity).fs;
       parsed.flags |= MS.RDONLY;
     } else {
       const typeName = type === 'tmpfs' ? 'dev' : type;
@@ -130,22 +139,8 @@ export function createVfs(options: VfsOptions): Vfs {
       fsys = fsType.mount({ source: mount.source ?? type, options: mountOptions, destination: mount.destination, dev, providers: options.providers, vfs });
     }
     const point = mountPoint(where, mount.destination, isFile);
-    tree.add(fsys, parsed.flags, point, fsys.root, mount.source ?? type, mountOptions);
-  }
-
-  function makeTmpfs(where: string, dev: number, data: Map<string, string>): MemFs {
-    const size = data.get('size');
-    const mode = data.get('mode');
-    const uid = data.get('uid');
-    const gid = data.get('gid');
-    return new MemFs({
-      type: 'tmpfs',
-      magic: TMPFS_MAGIC,
-      dev,
-      sizeLimit: size === undefined ? Infinity : parseSize(size, where),
-      rootMode: mode === undefined ? 0o1777 : parseOctal(mode, where),
-      rootOwner: { uid: uid === undefined ? 0 : parseId(uid, where), gid: gid === undefined ? 0 : parseId(gid, where) },
-    });
+    if (parsed.flags & MS.RDONLY) readonlyFs.add(fsys);
+    tree.add(fsys, withAtime(parsed.flags), point, fsys.root, shownSource(mount.source ?? type), mountOptions);
   }
 
   /** Finds (or creates, as runc does) the mount point inside the sandbox tree. */
@@ -171,6 +166,19 @@ export function createVfs(options: VfsOptions): Vfs {
     }
     return vfs.resolve(setupCtx, undefined, latin1, { follow: true });
   }
+}
+
+/**
+ * A spec mount's source as the sandbox may see it: names such as "proc" or "tmpfs" as
+ * given, host paths (the rootfs, bind sources) as "none", so no host path shows inside.
+ */
+function shownSource(source: string): string {
+  return source.startsWith('/') ? 'none' : source;
+}
+
+/** A spec mount's atime flags: relatime, unless it asks for noatime (as Linux defaults it). */
+function withAtime(flags: number): number {
+  return flags & MS.NOATIME ? flags : flags | MS.RELATIME;
 }
 
 /**

@@ -5,9 +5,9 @@
 
 import { E, fail } from '../abi/errno.js';
 import { PATH_MAX } from '../abi/linux-fcntl.js';
-import { S, type FsContext, type Location, type ResolveLimits } from './api.js';
+import { MS, S, type FsContext, type Location, type ResolveLimits } from './api.js';
 import { MAY_EXEC, checkPermission } from './creds.js';
-import { DentryImpl, type MountTree } from './tree.js';
+import { DentryImpl, crossInto, parentOf } from './tree.js';
 
 const NAME_MAX = 255;
 const MAX_SYMLINKS = 40;
@@ -27,10 +27,7 @@ export class Resolver {
   private links = 0;
   private readonly limits: ResolveLimits | undefined;
 
-  constructor(
-    private readonly tree: MountTree,
-    private readonly ctx: FsContext,
-  ) {
+  constructor(private readonly ctx: FsContext) {
     this.limits = ctx.limits;
   }
 
@@ -113,7 +110,7 @@ export class Resolver {
     if (name === '.') return dir;
     if (name === '..') {
       if (within && sameLocation(dir, within)) this.escaped();
-      const up = this.tree.parentOf(dir, this.ctx.root);
+      const up = parentOf(dir, this.ctx.root);
       if (this.limits?.noXdev && up.mount !== dir.mount) fail(E.EXDEV);
       return up;
     }
@@ -128,6 +125,7 @@ export class Resolver {
 
   followLink(dir: Location, link: Location, within?: Location): Location {
     this.countLink();
+    if (link.mount.flags & MS.NOSYMFOLLOW) fail(E.ELOOP);
     const inode = link.dentry.inode;
     if (inode.follow) {
       // A magic link (/proc/PID/fd/N) may lead anywhere: nd_jump_link's checks, in its order.
@@ -157,7 +155,7 @@ export class Resolver {
     if (!inode.lookup) fail(E.ENOTDIR);
     if (this.limits?.cached && inode.cacheable === false) fail(E.EAGAIN);
     const child = inode.lookup(name);
-    const loc = this.tree.crossInto({ mount: dir.mount, dentry: new DentryImpl(name, dir.dentry, child) });
+    const loc = crossInto({ mount: dir.mount, dentry: new DentryImpl(name, dir.dentry, child) });
     if (this.limits?.noXdev && loc.mount !== dir.mount) fail(E.EXDEV);
     return loc;
   }

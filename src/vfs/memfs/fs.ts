@@ -27,7 +27,7 @@ export class MemFs implements Filesystem, PageBudget {
   readonly dev: number;
   readonly root: MemDir;
   private readonly magic: number;
-  private readonly pageLimit: number;
+  private pageLimit: number;
   private usedPages = 0;
   private nextIno = 1;
   /** Lower non-directories already shown, by identity: hard links stay one inode. */
@@ -48,6 +48,14 @@ export class MemFs implements Filesystem, PageBudget {
 
   allocateIno(): number {
     return this.nextIno++;
+  }
+
+  /** A remount's new size= (tmpfs): false when the contents already take more. */
+  resize(sizeLimit: number): boolean {
+    const pages = Math.floor(sizeLimit / PAGE_SIZE);
+    if (pages < this.usedPages) return false;
+    this.pageLimit = pages;
+    return true;
   }
 
   tryReserve(): boolean {
