@@ -102,6 +102,8 @@ interface Addon {
   writeMem(pid: number, addr: bigint, buf: Uint8Array): number;
   pokeMem(pid: number, addr: bigint, buf: Uint8Array): number;
   tgkill(tgid: number, tid: number, signal: number): number;
+  /** Sets limit ([cur, max]) and/or reads old of a host process's resource (pid 0: the sentry): 0 or -errno. */
+  prlimit(pid: number, resource: number, limit?: BigUint64Array, old?: BigUint64Array): number;
   sigmask(pid: number): bigint;
   /** The siginfo (128 bytes) of a signal-delivery-stop read into buf, or replaced by it (write). */
   siginfo(pid: number, buf: Uint8Array, write: boolean): number;

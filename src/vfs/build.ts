@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { E, fail, isSysError } from '../abi/errno.js';
+import { MemoryAccount } from '../accounting/memory-account.js';
 import { ALL_CAPS } from '../abi/linux-capability.js';
 import { O } from '../abi/linux-fcntl.js';
 import { MS, S, makedev, type Filesystem, type FsContext, type Location, type OpenBeneath, type Vfs, type VfsOptions } from './api.js';
@@ -33,6 +34,7 @@ export function createVfs(options: VfsOptions): Vfs {
   const readonlyFs = new WeakSet<Filesystem>();
   const rootPath = path.resolve(options.bundleDir, options.spec.root.path);
   const ownership = readOwnership(options.bundleDir);
+  const account = options.account ?? new MemoryAccount();
 
   // A read-only root whose rootfs lacks some mount points (CRI mounts /etc/resolv.conf and
   // /etc/hostname into images without them) gets them in a memory layer, as runc creates
@@ -53,6 +55,7 @@ export function createVfs(options: VfsOptions): Vfs {
       magic: OVERLAYFS_SUPER_MAGIC,
       dev: allocateDev(),
       sizeLimit: Infinity,
+      account,
       rootMode: rootEntryAttrs.mode,
       rootOwner: rootEntryAttrs,
       lower: {
@@ -63,9 +66,9 @@ export function createVfs(options: VfsOptions): Vfs {
   }
   const rootMount = tree.add(rootFs, withAtime(rootFlags), undefined, rootFs.root, shownSource(rootPath), options.spec.root.readonly ? ['ro'] : ['rw']);
 
-  const anonymousFs = new MemFs({ type: 'anon_inodefs', magic: TMPFS_MAGIC, dev: allocateDev(), sizeLimit: Infinity, rootMode: 0o700, rootOwner: { uid: 0, gid: 0 } });
+  const anonymousFs = new MemFs({ type: 'anon_inodefs', magic: TMPFS_MAGIC, dev: allocateDev(), sizeLimit: Infinity, account, rootMode: 0o700, rootOwner: { uid: 0, gid: 0 } });
   const anonymousMount = new MountImpl(0, anonymousFs, 0, undefined, anonymousFs.root, 'anon', []);
-  const vfs = new VfsImpl({ tree, registry: options.registry, providers: options.providers, anonymous: { mount: anonymousMount, memfs: anonymousFs }, readonlyFs, allocateDev });
+  const vfs = new VfsImpl({ tree, registry: options.registry, providers: options.providers, anonymous: { mount: anonymousMount, memfs: anonymousFs }, readonlyFs, allocateDev, account });
 
   const setupCtx: FsContext = { root: vfs.root, cwd: vfs.root, umask: 0o022, creds: { uid: 0, gid: 0, groups: [], caps: ALL_CAPS } };
   for (const mount of options.spec.mounts ?? []) {
@@ -96,7 +99,7 @@ export function createVfs(options: VfsOptions): Vfs {
   function mask(target: string): void {
     const point = existing(target);
     if (!point) return;
-    const maskFs = new MemFs({ type: 'tmpfs', magic: TMPFS_MAGIC, dev: allocateDev(), sizeLimit: 0, rootMode: 0o555, rootOwner: { uid: 0, gid: 0 } });
+    const maskFs = new MemFs({ type: 'tmpfs', magic: TMPFS_MAGIC, dev: allocateDev(), sizeLimit: 0, account, rootMode: 0o555, rootOwner: { uid: 0, gid: 0 } });
     const isDirectory = (point.dentry.inode.stat().mode & S.IFMT) === S.IFDIR;
     const root = isDirectory ? maskFs.root : maskFs.root.mknod('null', S.IFCHR | 0o666, makedev(1, 3), setupCtx.creds);
     readonlyFs.add(maskFs);
@@ -125,18 +128,15 @@ export function createVfs(options: VfsOptions): Vfs {
       isFile = (fstat(sourceFd).mode & S.IFMT) !== S.IFDIR;
       fsys = new HostFs({ rootFd: sourceFd, dev, ownership: new OwnershipMap(), openBeneath, exclusive: false });
     } else if (type === 'tmpfs' && !(mount.destination === '/dev' && options.registry.get('dev'))) {
-      fsys = makeTmpfs(dev, parsed.data, where, Infinity).fs;
-    } else if (type === 'cgroup' || type === 'cgroup2') {
-      // A sandbox has no cgroups (its limits are the sentry's): podman and CRI specs mount
-      // /sys/fs/cgroup, which shows as an empty read-only directory, as gVisor shows it
-      // without a cgroup controller.
-      fsys = makeTmpfs(dev, new Map(), where, Infinity).fs;
-      parsed.flags |= MS.RDONLY;
+      fsys = makeTmpfs(dev, parsed.data, where, account).fs;
     } else {
       const typeName = type === 'tmpfs' ? 'dev' : type;
       const fsType = options.registry.get(typeName);
       if (!fsType) throw new MountError(`${where}: unsupported filesystem type "${type}"`);
-      fsys = fsType.mount({ source: mount.source ?? type, options: mountOptions, destination: mount.destination, dev, providers: options.providers, vfs });
+      fsys = fsType.mount({ source: mount.source ?? type, options: mountOptions, destination: mount.destination, dev, providers: options.providers, vfs, account });
+      // A sandbox has no host cgroups: podman's, runc's and CRI's specs mount /sys/fs/cgroup,
+      // which shows the sandbox's own limits (vfs/cgroup), read-only as in an unprivileged container.
+      if (type === 'cgroup' || type === 'cgroup2') parsed.flags |= MS.RDONLY;
     }
     const point = mountPoint(where, mount.destination, isFile);
     if (parsed.flags & MS.RDONLY) readonlyFs.add(fsys);

@@ -7,10 +7,11 @@
 // (CAP_SYS_ADMIN) is the syscall's to check.
 
 import { E, fail, isSysError } from '../abi/errno.js';
+import type { MemoryCharge } from '../accounting/memory-account.js';
 import { MNT, MS as MOUNT_FLAGS } from '../abi/linux-mount.js';
 import { MS, S, type Filesystem, type FilesystemRegistry, type FsContext, type Location, type SandboxProviders, type Vfs } from './api.js';
 import { parseMountOptions, parseOctal, parseSize } from './options.js';
-import { defaultTmpfsSize, makeTmpfs } from './tmpfs.js';
+import { makeTmpfs } from './tmpfs.js';
 import { treeOf, type MountImpl, type MountTree } from './tree.js';
 import type { MemFs } from './memfs/fs.js';
 
@@ -53,6 +54,8 @@ export interface MountingDeps {
   readonly namespaces: Set<MountTree>;
   /** Filesystems remounted or mounted read-only as a whole (their superblock's SB_RDONLY). */
   readonly readonlyFs: WeakSet<Filesystem>;
+  /** The sandbox's memory: a new tmpfs charges it as the spec's do. */
+  readonly account: MemoryCharge;
   allocateDev(): number;
   pathOf(loc: Location): string;
 }
@@ -123,8 +126,8 @@ export class Mounting {
     const where = `mount ${destination}`;
     const dev = this.deps.allocateDev();
     try {
-      if (type === 'tmpfs') return makeTmpfs(dev, parseMountOptions(options).data, where, defaultTmpfsSize());
-      const fs = (fsType as NonNullable<typeof fsType>).mount({ source, options, destination, dev, providers: this.deps.providers, vfs: this.deps.vfs });
+      if (type === 'tmpfs') return makeTmpfs(dev, parseMountOptions(options).data, where, this.deps.account);
+      const fs = (fsType as NonNullable<typeof fsType>).mount({ source, options, destination, dev, providers: this.deps.providers, vfs: this.deps.vfs, account: this.deps.account });
       return { fs, shown: shownOptions(type, parseMountOptions(options).data) };
     } catch (error) {
       if (isSysError(error)) throw error;

@@ -1,6 +1,7 @@
 // The VFS of one sandbox: the namespace operations of the *at syscalls over the mount
 // tree, with Linux's permission rules and errno order.
 
+import type { MemoryCharge } from '../accounting/memory-account.js';
 import { E, fail } from '../abi/errno.js';
 import { ACCESS, AT, O, PATH_MAX, RENAME } from '../abi/linux-fcntl.js';
 import {
@@ -53,6 +54,8 @@ export interface VfsParts {
   anonymous: { mount: MountImpl; memfs: MemFs };
   /** Filesystems read-only as a whole (a superblock's SB_RDONLY). */
   readonlyFs: WeakSet<Filesystem>;
+  /** The sandbox's memory, charged by every memory filesystem (the tmpfs mounts made inside too). */
+  account: MemoryCharge;
   allocateDev(): number;
 }
 
@@ -78,6 +81,7 @@ export class VfsImpl implements Vfs {
       providers: parts.providers,
       namespaces: this.namespaces,
       readonlyFs: parts.readonlyFs,
+      account: parts.account,
       allocateDev: parts.allocateDev,
       pathOf: (loc) => this.pathOf(undefined, loc),
     });

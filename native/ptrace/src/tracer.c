@@ -890,6 +890,40 @@ static napi_value ArmWatcher(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// The [cur, max] slots of a BigUint64Array(2) argument; NULL when undefined or malformed.
+static uint64_t *arg_rlimit(napi_env env, napi_value v) {
+  bool is_typed;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return NULL;
+  napi_typedarray_type type;
+  size_t length, offset;
+  napi_value ab;
+  void *p;
+  if (napi_get_typedarray_info(env, v, &type, &length, &p, &ab, &offset) != napi_ok) return NULL;
+  return type == napi_biguint64_array && length >= 2 ? p : NULL;
+}
+
+// prlimit(pid, resource, limit?: BigUint64Array [cur, max], old?: BigUint64Array) -> 0 or
+// -errno: sets (and reads) a resource limit of a host process (0: the sentry itself), as
+// the host kernel enforces it on a task.
+static napi_value Prlimit(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "prlimit(pid, resource, limit?, old?)");
+    return NULL;
+  }
+  uint64_t *next_slots = argc > 2 ? arg_rlimit(env, argv[2]) : NULL;
+  uint64_t *old_slots = argc > 3 ? arg_rlimit(env, argv[3]) : NULL;
+  struct rlimit next, old;
+  if (next_slots) next = (struct rlimit){next_slots[0], next_slots[1]};
+  if (prlimit(arg_int(env, argv[0]), arg_int(env, argv[1]), next_slots ? &next : NULL, old_slots ? &old : NULL) != 0) return num(env, -errno);
+  if (old_slots) {
+    old_slots[0] = old.rlim_cur;
+    old_slots[1] = old.rlim_max;
+  }
+  return num(env, 0);
+}
 // watchdog.c: armWatchdog, disarmWatchdog, petWatchdog.
 void watchdog_register(napi_env env, napi_value exports);
 
@@ -913,6 +947,7 @@ static napi_value Module(napi_env env, napi_value exports) {
       {"writeMem", NULL, WriteMem, NULL, NULL, NULL, napi_default, NULL},
       {"pokeMem", NULL, PokeMem, NULL, NULL, NULL, napi_default, NULL},
       {"tgkill", NULL, Kill, NULL, NULL, NULL, napi_default, NULL},
+      {"prlimit", NULL, Prlimit, NULL, NULL, NULL, napi_default, NULL},
       {"sigmask", NULL, Sigmask, NULL, NULL, NULL, napi_default, NULL},
       {"watchStops", NULL, WatchStops, NULL, NULL, NULL, napi_default, NULL},
       {"armWatcher", NULL, ArmWatcher, NULL, NULL, NULL, napi_default, NULL},
