@@ -8,7 +8,7 @@ import type { ProgramImage } from './loader/image.js';
 import type { ProgramBreak } from './program-break.js';
 import type { Sandbox } from './sandbox.js';
 import { SIG } from '../abi/linux-signal.js';
-import { SA, SIG_IGN } from './signals.js';
+import { SA, SIG_IGN, isValidSignal } from './signals.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
@@ -109,10 +109,11 @@ export class TaskLifecycle {
     const parent = group.parent;
     if (parent && !parent.zombie) {
       const chld = parent.sigactions.get(SIG.CHLD);
-      // Ignoring SIGCHLD reaps the child at once; a wait blocked for it then finds none left (ECHILD).
-      if (chld.handler === SIG_IGN || chld.flags & SA.NOCLDWAIT) this.sandbox.reap(group);
+      // Ignoring SIGCHLD reaps a child that ends with it at once; a wait blocked for it then
+      // finds none left (ECHILD). A child cloned with another exit signal stays a zombie.
+      if (group.exitSignal === SIG.CHLD && (chld.handler === SIG_IGN || chld.flags & SA.NOCLDWAIT)) this.sandbox.reap(group);
       parent.notifyChildEvent();
-      signals.signalGroup(parent, SIG.CHLD, signals.childSender(group, group.exitStatus!));
+      if (isValidSignal(group.exitSignal)) signals.signalGroup(parent, group.exitSignal, signals.childSender(group, group.exitStatus!));
     } else if (group !== init) {
       this.sandbox.reap(group);
     }
