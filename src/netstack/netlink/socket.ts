@@ -12,7 +12,7 @@ import { SocketBase, int, intOf } from '../base.js';
 import { isV4 } from '../inet/ip.js';
 import type { InterfaceCounters, NetworkInterface } from '../interfaces.js';
 import { CAP_NET_ADMIN, hasCapability, type IncomingMessage, type OptionValue, type OutgoingMessage, type PendingConnect, type ReceiveRequest, type SocketCaller } from '../socket.js';
-import { NLM_F, NLMSG, NLMSG_HDRLEN, NLMSG_MIN_TYPE, RTM, addressBody, linkBody, message, routeBody, routesOf } from './route.js';
+import { NLM_F, NLMSG, NLMSG_HDRLEN, NLMSG_MIN_TYPE, RTM, addressBody, inDumpOrder, linkBody, message, routeBody, routesOf } from './route.js';
 
 /** What a netlink socket reads of its stack. */
 export interface NetlinkHost {
@@ -135,14 +135,15 @@ export class NetlinkSocket extends SocketBase {
       }
       case RTM.GETADDR: {
         if (!dump) return this.acknowledge(request, flags | NLM_F.ACK, E.EOPNOTSUPP);
-        const replies = this.host.interfaces.flatMap((link) =>
-          link.addresses.filter((a) => family === AF.UNSPEC || (family === AF.INET) === isV4(a.ip)).map((a) => reply(RTM.NEWADDR, NLM_F.MULTI, addressBody(link, a.ip, a.prefixLength))),
-        );
+        // IPv4 addresses of every link, then IPv6 ones, as inet_dump_ifaddr and inet6_dump_addr follow each other.
+        const ofFamily = (v4: boolean) =>
+          this.host.interfaces.flatMap((link) => link.addresses.filter((a) => isV4(a.ip) === v4).map((a) => reply(RTM.NEWADDR, NLM_F.MULTI, addressBody(link, a.ip, a.prefixLength))));
+        const replies = [...(family !== AF.INET6 ? ofFamily(true) : []), ...(family !== AF.INET ? ofFamily(false) : [])];
         return this.multipart(replies, reply);
       }
       case RTM.GETROUTE: {
         if (!dump) return this.acknowledge(request, flags | NLM_F.ACK, E.EOPNOTSUPP);
-        const routes = this.host.interfaces.flatMap(routesOf).filter((r) => family === AF.UNSPEC || r.family === family);
+        const routes = inDumpOrder(this.host.interfaces.flatMap(routesOf)).filter((r) => family === AF.UNSPEC || r.family === family);
         return this.multipart(routes.map((r) => reply(RTM.NEWROUTE, NLM_F.MULTI, routeBody(r))), reply);
       }
       case RTM.GETNEIGH:
