@@ -75,6 +75,11 @@ export class TcpSocket extends InetSocket {
   private maxSegment = 0;
   /** The host socket carrying a connection whose far end is outside. */
   private outside: OutsideStream | undefined;
+  /**
+   * A non-blocking connect said EINPROGRESS and no connect has seen it done since (Linux's
+   * SS_CONNECTING): the next connect once it is established answers 0, the ones after EISCONN.
+   */
+  private connectPending = false;
 
   constructor(ns: InetTraffic, family: number, ownerUid: number) {
     super(ns, family, SOCK.STREAM, 6, ownerUid);
@@ -118,8 +123,13 @@ export class TcpSocket extends InetSocket {
       this.disconnect();
       return undefined;
     }
+    this.settle();
     switch (this.state) {
       case 'established':
+        if (this.connectPending) {
+          this.connectPending = false;
+          return undefined;
+        }
         return fail(E.EISCONN);
       case 'listen':
         return fail(E.EISCONN);
@@ -157,13 +167,19 @@ export class TcpSocket extends InetSocket {
       this.state = 'connecting';
       this.waitingOn = listener;
       listener.waitingConnects.push({ socket: this, destination });
-      if (nonBlocking) fail(E.EINPROGRESS);
+      if (nonBlocking) this.inProgress();
       return { kind: 'finish', wait: this, events: POLL.OUT };
     }
     this.establish(listener, destination);
     // Linux answers every non-blocking connect so, loopback or not: the socket is writable next.
-    if (nonBlocking) fail(E.EINPROGRESS);
+    if (nonBlocking) this.inProgress();
     return undefined;
+  }
+
+  /** A non-blocking connect's EINPROGRESS. */
+  private inProgress(): never {
+    this.connectPending = true;
+    return fail(E.EINPROGRESS);
   }
 
   /** A connect to an address outside: the host's handshake, through the bridge. */
@@ -189,7 +205,7 @@ export class TcpSocket extends InetSocket {
       return undefined;
     }
     this.state = 'connecting';
-    if (nonBlocking) fail(E.EINPROGRESS);
+    if (nonBlocking) this.inProgress();
     return { kind: 'finish', wait: this, events: POLL.OUT };
   }
 
@@ -289,6 +305,7 @@ export class TcpSocket extends InetSocket {
 
   /** A non-blocking connect nobody answered: the error waits for SO_ERROR or the next call. */
   private refuse(errno: number): void {
+    this.connectPending = false;
     this.state = 'refused';
     this.shutdownState = SHUTDOWN_MASK;
     this.setError(errno);
@@ -428,6 +445,7 @@ export class TcpSocket extends InetSocket {
     if (this.state === 'established' && !this.peerGone) this.peer?.reset(this.peer.finReceived ? E.EPIPE : E.ECONNRESET);
     this.state = 'closed';
     this.everConnected = false;
+    this.connectPending = false;
     this.peer = undefined;
     this.peerGone = false;
     this.remotePort = 0;
