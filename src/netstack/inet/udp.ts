@@ -74,8 +74,11 @@ export class UdpSocket extends InetSocket {
       else this.take(source, 0);
     }
     const bridge = this.ns.bridge;
-    // Connected on the host too, so the host's errors for the peer (ECONNREFUSED) come back.
-    if (bridge && this.goesOutside(bridge, destination, port)) this.carrier(bridge, domainOf(destination)).connect(hostSockaddr(domainOf(destination), destination, port));
+    // Connected on the host too, so the host's errors for the peer (ECONNREFUSED) come back;
+    // a published port's client is answered through the published socket instead.
+    if (bridge && this.goesOutside(bridge, destination, port) && !bridge.replyRoute(this.localPort, destination, port)) {
+      this.carrier(bridge, domainOf(destination)).connect(hostSockaddr(domainOf(destination), destination, port));
+    }
     this.remoteIp = destination;
     this.remotePort = port;
     this.connected = true;
