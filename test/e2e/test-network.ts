@@ -23,6 +23,8 @@ export interface TestNetwork {
   readonly farFromHost: string;
   readonly hostAddress: string;
   readonly farFromHostV6: string;
+  /** The host's end of the veth toward the far end (a link only the host's namespace has). */
+  readonly hostLink: string;
   /** The far end's address from the pod, and the pod's own. */
   readonly farFromPod: string;
   readonly podAddress: string;
@@ -99,6 +101,7 @@ export async function makeTestNetwork(): Promise<TestNetwork> {
     farFromHost: `10.201.${k}.2`,
     hostAddress: `10.201.${k}.1`,
     farFromHostV6: `fd20:${k}::2`,
+    hostLink,
     farFromPod: `10.202.${k}.2`,
     podAddress: `10.202.${k}.1`,
     absentOnPodLink: `10.202.${k}.99`,
