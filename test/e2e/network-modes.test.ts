@@ -6,16 +6,17 @@
 // through the bundle's resolv.conf; published ports (TCP and UDP, as root and as nobody);
 // --network=host on the host's port space; no host fd in any workload process; hostile
 // traffic leaves the sentry running within bounded memory.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import dgram from 'node:dgram';
-import net from 'node:net';
+import net, { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debianRootfs, type DebianRootfsSpec } from '../fixtures/debian-rootfs.js';
 import { writeDebianBundle } from '../fixtures/debian-sandbox.js';
 import { NOBODY, REPO, TSSC_USERS, canSetpriv, childrenOf, finished, hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, scratchDir, tsscRun, tsscSpawn, waitForOutput, worldReadableCopy, writeConfig, type RunOptions } from './busybox-bundle.js';
-import { canMakeNetworks, makeTestNetwork, type TestNetwork } from './test-network.js';
+import { PYTHON, canMakeNetworks, makeTestNetwork, type TestNetwork } from './test-network.js';
 
 const FIXTURES = path.join(REPO, 'test', 'e2e', 'fixtures');
 
@@ -273,17 +274,42 @@ describe.skipIf(!canMakeNetworks || !hasBusybox() || !hasCompiler())('the networ
     expect(peak).toBeLessThan(320 << 20);
   }, 120_000);
 
-  it('resolves names through the bundle\'s resolv.conf: getent hosts and python getaddrinfo', () => {
-    const rootfs = debianRootfs(DNS_USERLAND);
+  /** `tssc run` of script in a Debian userland (sh, getent, python3) whose /etc/resolv.conf names nameserver. */
+  function runWithResolver(nameserver: string, script: string) {
     const bundle = path.join(dir, 'debian');
     const resolv = path.join(dir, 'resolv.conf');
-    writeFileSync(resolv, `nameserver ${net.farFromHost}\noptions timeout:2 attempts:1\n`);
-    const script = "getent hosts app.test; getent hosts missing.test || echo \"missing: $?\"; python3 -c \"import socket; print(socket.getaddrinfo('other.test', 80, socket.AF_INET, socket.SOCK_STREAM)[0][4])\"";
-    writeDebianBundle(bundle, rootfs, ['/bin/sh', '-c', script]);
+    writeFileSync(resolv, `nameserver ${nameserver}\noptions timeout:2 attempts:1\n`);
+    writeDebianBundle(bundle, debianRootfs(DNS_USERLAND), ['/bin/sh', '-c', script]);
     editConfig(bundle, (config) => config.mounts.push({ destination: '/etc/resolv.conf', type: 'bind', source: resolv, options: ['rbind', 'ro'] }));
-    const result = tsscRun(bundle);
+    return tsscRun(bundle);
+  }
+
+  it('resolves names through the bundle\'s resolv.conf: getent hosts and python getaddrinfo', () => {
+    const script = "getent hosts app.test; getent hosts missing.test || echo \"missing: $?\"; python3 -c \"import socket; print(socket.getaddrinfo('other.test', 80, socket.AF_INET, socket.SOCK_STREAM)[0][4])\"";
+    const result = runWithResolver(net.farFromHost, script);
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe("10.9.8.7        app.test\nmissing: 2\n('10.9.8.8', 80)\n");
+  });
+
+  it("reaches a nameserver on the host's loopback that resolv.conf names, on port 53 alone", async () => {
+    // An address of the host's loopback no other test uses, for a resolver and a host service beside it.
+    const resolver = `127.${1 + randomInt(250)}.${randomInt(256)}.${1 + randomInt(250)}`;
+    const dns = spawn(PYTHON, [path.join(FIXTURES, 'far-end.py'), '--dns', resolver], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const service = createServer((c) => c.end('host secret\n'));
+    try {
+      await new Promise((resolve) => dns.stdout.once('data', resolve));
+      await new Promise<void>((resolve) => service.listen(0, resolver, resolve));
+      const port = (service.address() as AddressInfo).port;
+      const connect = (p: number) => `print(errno.errorcode.get(socket.socket().connect_ex(('${resolver}', ${p})), 'connected'))`;
+      const probe = `python3 -c "import errno, socket; ${connect(53)}; ${connect(port)}"`;
+      // The resolver over UDP (getent) and TCP port 53; the host's service on another port of its address stays out of reach.
+      const result = runWithResolver(resolver, `getent hosts app.test; ${probe}`);
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe('10.9.8.7        app.test\nconnected\nECONNREFUSED\n');
+    } finally {
+      dns.kill('SIGKILL');
+      service.close();
+    }
   });
 });
 
