@@ -69,8 +69,10 @@ interface Addon {
    */
   spawn(stubFd: number, stdio: number[], filter: Uint8Array, options: number, limits?: [number, number, number][]): number;
   waitStop(spinUs: number, blockUs: number): number;
+  /** Answers the call the task is stopped in (-ESRCH-1000 once a kill took it to its exit stop) and waits for the next stop. */
   complete(pid: number, result: bigint | number, spinUs: number, blockUs: number): number;
-  cont(pid: number, signal: number, mode: number): number;
+  /** fromSyscall: only from the stop of the call being answered (-ESRCH once a kill took the task to its exit stop). */
+  cont(pid: number, signal: number, mode: number, fromSyscall?: boolean): number;
   getRegs(pid: number): number;
   setRegs(pid: number): number;
   /**
@@ -100,6 +102,8 @@ interface Addon {
   writeMem(pid: number, addr: bigint, buf: Uint8Array): number;
   pokeMem(pid: number, addr: bigint, buf: Uint8Array): number;
   tgkill(tgid: number, tid: number, signal: number): number;
+  /** Sets limit ([cur, max]) and/or reads old of a host process's resource (pid 0: the sentry): 0 or -errno. */
+  prlimit(pid: number, resource: number, limit?: BigUint64Array, old?: BigUint64Array): number;
   sigmask(pid: number): bigint;
   /** The siginfo (128 bytes) of a signal-delivery-stop read into buf, or replaced by it (write). */
   siginfo(pid: number, buf: Uint8Array, write: boolean): number;

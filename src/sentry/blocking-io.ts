@@ -6,6 +6,7 @@ import { O } from '../abi/linux-fcntl.js';
 import { POLL } from '../abi/linux-poll.js';
 import { SIG } from '../abi/linux-signal.js';
 import type { FileDescription } from '../vfs/api.js';
+import { withinFileSizeLimit } from './file-size-limit.js';
 import { socketOf } from './socket-file.js';
 import { receiveWaiting, sendWaiting } from './socket-io.js';
 import type { SyscallTask } from './syscall.js';
@@ -77,7 +78,7 @@ export async function retryWhenReady<T>(task: SyscallTask, file: FileDescription
 /**
  * write(2) semantics: a blocking file takes the whole buffer, waiting for room as often
  * as needed; a signal that interrupts after some bytes went returns that count. EPIPE
- * also raises SIGPIPE.
+ * also raises SIGPIPE; a regular file takes no more than RLIMIT_FSIZE allows.
  */
 export function writeWaiting(task: SyscallTask, file: FileDescription, buf: Uint8Array, position?: number): number | Promise<number> {
   const socket = socketOf(file);
@@ -86,8 +87,9 @@ export function writeWaiting(task: SyscallTask, file: FileDescription, buf: Uint
     if (position !== undefined) fail(E.ESPIPE);
     return sendWaiting(task, file, socket, { data: buf, flags: 0 }, 0);
   }
+  const data = withinFileSizeLimit(task, file, buf, position);
   const progress = { done: 0 };
-  return writeOnce(task, file, buf, progress, position) ?? writeAfterWaits(task, file, buf, progress, position);
+  return writeOnce(task, file, data, progress, position) ?? writeAfterWaits(task, file, data, progress, position);
 }
 
 /** One write: the call's result once it is over, or undefined when a blocking writer must wait for room. */

@@ -5,6 +5,10 @@
 // has stopped, and keeps them stopped (the tracer defers every resume of theirs, so their
 // stops are handled as usual) until it is released. One freeze per address space at a
 // time. A task alone in its address space needs none: the common fork+exec pays nothing.
+//
+// A pause (`tssc pause`, a cgroup freezer's FROZEN) holds every task of the sandbox the
+// same way, those cloned meanwhile too, until the resume; a freeze of one address space
+// released during a pause leaves its tasks to the pause.
 
 import { E, fail } from '../abi/errno.js';
 import type { Tracer } from '../native/ptrace.js';
@@ -51,6 +55,7 @@ export class ActiveFreeze implements Freeze {
     private readonly tracer: Tracer,
     private readonly space: AddressSpace,
     private readonly tids: number[],
+    private readonly paused: (tid: number) => boolean,
   ) {
     space.freeze = this;
   }
@@ -60,20 +65,67 @@ export class ActiveFreeze implements Freeze {
     if (this.tracer.freeze(task.hostTid) >= 0) this.tids.push(task.hostTid);
   }
 
+  /** Whether it keeps host task tid stopped. */
+  holds(tid: number): boolean {
+    return !this.released && this.tids.includes(tid);
+  }
+
   release(): void {
     if (this.released) return;
     this.released = true;
-    for (const tid of this.tids) this.tracer.thaw(tid);
+    for (const tid of this.tids) if (!this.paused(tid)) this.tracer.thaw(tid);
     this.space.freeze = undefined;
     this.space.waiting.shift()?.();
   }
 }
 
 export class Freezer {
-  /** The interrupted tasks whose stop a freeze still waits for, by host tid. */
-  private readonly awaited = new Map<number, () => void>();
+  /** The interrupted tasks whose stop a freeze or the pause still waits for, by host tid. */
+  private readonly awaited = new Map<number, (() => void)[]>();
+  /** The host tasks the pause holds, while the sandbox is paused. */
+  private pausedTids: Set<number> | undefined;
 
   constructor(private readonly tasks: FrozenTasks) {}
+
+  get paused(): boolean {
+    return this.pausedTids !== undefined;
+  }
+
+  /**
+   * Holds every task of the sandbox stopped: settles once each one has stopped (or ended).
+   * Their stops are handled as usual meanwhile; only their resumes wait for resumeAll.
+   */
+  async pauseAll(): Promise<void> {
+    if (this.pausedTids) return;
+    const held = new Set<number>();
+    this.pausedTids = held;
+    const stopsToCome: number[] = [];
+    for (const task of this.tasks.hostTasks()) {
+      if (task.exited) continue;
+      const state = this.tasks.tracer.freeze(task.hostTid);
+      if (state < 0) continue; // gone: its end is on its way to the tracer
+      held.add(task.hostTid);
+      if (state === 0) stopsToCome.push(task.hostTid);
+    }
+    await this.stopsOf(stopsToCome);
+  }
+
+  /** Lets every task the pause holds run again, but those a freeze of their address space still holds. */
+  resumeAll(): void {
+    const held = this.pausedTids;
+    if (!held) return;
+    this.pausedTids = undefined;
+    const tasks = new Map(this.tasks.hostTasks().map((task) => [task.hostTid, task]));
+    for (const tid of held) {
+      if (!tasks.get(tid)?.mm.freeze?.holds(tid)) this.tasks.tracer.thaw(tid);
+    }
+  }
+
+  /** A task new to the sandbox: stopped with its address space's freeze, and by the pause. */
+  adopt(task: Task): void {
+    task.mm.freeze?.adopt(task);
+    if (this.pausedTids && this.tasks.tracer.freeze(task.hostTid) >= 0) this.pausedTids.add(task.hostTid);
+  }
 
   /**
    * Freezes every other task of task's address space: at once when none has to stop
@@ -104,7 +156,22 @@ export class Freezer {
     const arrived = this.awaited.get(hostTid);
     if (!arrived) return;
     this.awaited.delete(hostTid);
-    arrived();
+    for (const wake of arrived) wake();
+  }
+
+  /** Settles once each of tids has reported a stop (or its end). */
+  private stopsOf(tids: number[]): Promise<void> {
+    if (tids.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let remaining = tids.length;
+      for (const tid of tids) {
+        const waiters = this.awaited.get(tid) ?? [];
+        waiters.push(() => {
+          if (--remaining === 0) resolve();
+        });
+        this.awaited.set(tid, waiters);
+      }
+    });
   }
 
   private begin(task: Task): Freeze | Promise<Freeze> {
@@ -129,16 +196,9 @@ export class Freezer {
       // interrupt stops it before its first instruction if that child ever lets it go.
       if (state === 0 && !vforkChild) stopsToCome.push(other.hostTid);
     }
-    const freeze = new ActiveFreeze(tracer, space, frozen);
+    const freeze = new ActiveFreeze(tracer, space, frozen, (tid) => this.pausedTids?.has(tid) === true);
     if (stopsToCome.length === 0) return freeze;
-    return new Promise<Freeze>((resolve) => {
-      let remaining = stopsToCome.length;
-      for (const tid of stopsToCome) {
-        this.awaited.set(tid, () => {
-          if (--remaining === 0) resolve(freeze);
-        });
-      }
-    });
+    return this.stopsOf(stopsToCome).then(() => freeze);
   }
 }
 

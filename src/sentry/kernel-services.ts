@@ -1,15 +1,18 @@
 // What every sandbox, ptrace or wasm, gives its tasks as the shared kernel: its VFS, its
-// uts names, its IPC namespace, its network stack, and clocks whose boot time is the sandbox's start.
+// uts names, its memory account, its IPC namespace, its network stack, and clocks whose boot
+// time is the sandbox's start.
 
+import type { MemoryAccount } from '../accounting/memory-account.js';
 import type { NetworkStack } from '../netstack/stack.js';
 import type { Vfs } from '../vfs/api.js';
 import type { IpcNamespace } from './ipc/namespace.js';
 import type { KernelServices } from './syscall.js';
 
-export function makeKernelServices(vfs: Vfs, ipc: IpcNamespace, net: NetworkStack, hostname: string, domainname: string): KernelServices {
+export function makeKernelServices(vfs: Vfs, memory: MemoryAccount, ipc: IpcNamespace, net: NetworkStack, hostname: string, domainname: string): KernelServices {
   const startedAt = process.hrtime.bigint();
   return {
     vfs,
+    memory,
     ipc,
     net,
     hostname,

@@ -1,8 +1,10 @@
 // Pipes (pipe(7)): a bounded byte queue with a read end and a write end. Non-blocking at
 // this level: an empty or full pipe throws EAGAIN and the syscall layer waits for the
 // readiness this file reports, so the same object serves blocking and O_NONBLOCK fds.
+// What a pipe holds is charged to the sandbox's memory while it is buffered.
 
 import { E, fail } from '../abi/errno.js';
+import type { MemoryCharge } from '../accounting/memory-account.js';
 import { IOCTL } from '../abi/linux-ioctl.js';
 import { O } from '../abi/linux-fcntl.js';
 import { POLL, S, type Credentials, type FileImpl, type FsContext, type Inode, type Stat, type Unsubscribe, type UserMemory } from '../vfs/api.js';
@@ -38,7 +40,10 @@ export class Pipe implements Inode {
   private readonly queue = new WaitQueue();
   private readonly attrs: Stat;
 
-  constructor(owner: Credentials) {
+  constructor(
+    owner: Credentials,
+    private readonly account: MemoryCharge,
+  ) {
     const t = now();
     this.attrs = {
       dev: pipefs.dev,
@@ -125,13 +130,21 @@ export class Pipe implements Inode {
         if (writes) this.writers--;
         if (reads && this.readers === 0) this.queue.notify(POLL.ERR | WRITABLE);
         if (writes && this.writers === 0) this.queue.notify(POLL.HUP | READABLE);
-        if (this.readers === 0 && this.writers === 0) this.onIdle?.();
+        if (this.readers === 0 && this.writers === 0) this.idle();
       },
     };
   }
 
   /** Called when the last end closes (a fifo's buffer goes then). */
   onIdle: (() => void) | undefined;
+
+  /** No end is open: nobody can read what is buffered, so it goes, as Linux frees it. */
+  private idle(): void {
+    this.account.uncharge(this.buffered);
+    this.chunks.length = 0;
+    this.buffered = 0;
+    this.onIdle?.();
+  }
 
   /** met: the other side has shown up (always, but for a blocking fifo end still waiting). */
   private read(buf: Uint8Array, met: boolean): number {
@@ -142,6 +155,7 @@ export class Pipe implements Inode {
     }
     const done = takeChunks(this.chunks, buf);
     this.buffered -= done;
+    this.account.uncharge(done);
     this.queue.notify(WRITABLE);
     return done;
   }
@@ -169,6 +183,8 @@ export class Pipe implements Inode {
     // A small write goes in whole or not at all; a large one takes what room there is.
     if (room === 0 || (buf.length <= PIPE_BUF && room < buf.length)) fail(E.EAGAIN);
     const n = Math.min(room, buf.length);
+    // A buffer page Linux cannot allocate within the memory limit: ENOMEM.
+    if (!this.account.tryCharge(n)) fail(E.ENOMEM);
     this.chunks.push(Uint8Array.prototype.slice.call(buf, 0, n));
     this.buffered += n;
     this.queue.notify(READABLE);
@@ -206,15 +222,15 @@ const fifoPipes = new WeakMap<Inode, Pipe>();
 
 /**
  * Opens a named fifo's pipe: every open of the same node shares one pipe while any end
- * of it is open (what the VFS registry's setFifo takes). A pipe reopened through
+ * of it is open (what the VFS registry's setFifo takes, with the sandbox's account bound). A pipe reopened through
  * /proc/PID/fd (bash's `<(...)` hands out /dev/fd/63) is that pipe, and its opens never
  * wait for the other side, as Linux's pipefs does not.
  */
-export function openFifo(node: Inode, flags: number, ctx: FsContext): FileImpl {
+export function openFifo(node: Inode, flags: number, ctx: FsContext, account: MemoryCharge): FileImpl {
   if (node instanceof Pipe) return node.openEnd(flags, false);
   let pipe = fifoPipes.get(node);
   if (!pipe) {
-    const created = new Pipe(ctx.creds);
+    const created = new Pipe(ctx.creds, account);
     created.onIdle = () => fifoPipes.delete(node);
     fifoPipes.set(node, created);
     pipe = created;

@@ -11,6 +11,7 @@ import { NR } from '../abi/linux-syscalls.js';
 import { hasCapability, fsCredentials, staysDumpable } from './credentials.js';
 import { prepareProgram } from './loader/image.js';
 import { fsSharedWithAnotherProcess, withExecCredentials } from './exec-credentials.js';
+import { RLIMIT } from './rlimits.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
 import { runRewritten } from './rewritten-call.js';
 import { schedulingOf, setScheduling } from './scheduling.js';
@@ -23,7 +24,7 @@ import { WasmTask } from './wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
 import { SIG } from '../abi/linux-signal.js';
 import { isValidSignal } from './signals.js';
-import { RUN_ON_HOST, type ChildState, type MemoryLocks, type ProcessControl, type ProcessNotifier, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
+import { RUN_ON_HOST, type ChildState, type MemoryLocks, type ProcessControl, type ProcessNotifier, type Rlimits, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import type { HostSignalCalls } from './masked-waits.js';
@@ -60,8 +61,11 @@ export class TaskProcess implements ProcessControl {
     return this.group.sid;
   }
 
-  get brk(): bigint {
-    return this.group.brk;
+  brk(addr: bigint): SyscallResult | typeof RUN_ON_HOST {
+    const programBreak = this.group.brk;
+    if (!programBreak) return 0n;
+    const monitor = this.sandbox.memoryMonitor;
+    return programBreak.move(this.sandbox.tracer, this.task, addr, this.task.rlimits.get(RLIMIT.DATA).cur, (bytes) => monitor?.grew(bytes));
   }
 
   ownTimes(): CpuTimes {
@@ -417,6 +421,16 @@ export class TaskProcess implements ProcessControl {
     const target = this.sandbox.taskByTid(tid);
     if (!target || target.exited) fail(E.ESRCH);
     return target.creds;
+  }
+
+  rlimitsOf(pid: number): Rlimits {
+    const target = this.lookup(pid);
+    if (target === this.group) return this.task.rlimits;
+    const me = this.task.creds;
+    const them = target.creds;
+    const sameIds = me.ruid === them.ruid && me.ruid === them.euid && me.ruid === them.suid && me.rgid === them.rgid && me.rgid === them.egid && me.rgid === them.sgid;
+    if (!sameIds && !hasCapability(me, CAP.SYS_RESOURCE)) fail(E.EPERM);
+    return this.sandbox.hostRlimits.of(target);
   }
 
   notifier(): ProcessNotifier {

@@ -123,7 +123,8 @@ function viewOf(group: ThreadGroup): ProcessView {
     fsContext: leader?.fs ?? group.lastFs!,
     exe: group.exe,
     fds: (): ReadonlyMap<number, FileDescription> => leader?.fds.snapshot() ?? new Map(),
-    maps: () => (group.zombie || leader?.wasmSignal ? '' : sandboxMaps(group.hostPid, group.fileMappings)),
+    ...(group.brk ? { dataLayout: { startData: group.brk.startData, endData: group.brk.endData, startBrk: group.brk.start } } : {}),
+    maps: () => (group.zombie || leader?.wasmSignal ? '' : sandboxMaps(group.hostPid, group.fileMappings, group.brk)),
     usage: () => {
       const stat = group.zombie || leader?.wasmSignal ? undefined : readHostStat(group.hostPid);
       if (stat) return stat;

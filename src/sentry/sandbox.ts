@@ -5,6 +5,7 @@
 // signal-delivery.ts sends signals, task-lifecycle.ts ends tasks and processes.
 
 import { SysError } from '../abi/errno.js';
+import { MemoryAccount } from '../accounting/memory-account.js';
 import { loadTracer, type Tracer } from '../native/ptrace.js';
 import type { NetworkStack } from '../netstack/stack.js';
 import type { FileDescription, FsContext, Vfs } from '../vfs/api.js';
@@ -18,12 +19,16 @@ import { stubLayout, type StubLayout } from './loader/stub.js';
 import { PtraceMemory } from './memory.js';
 import { TaskProcess } from './process-control.js';
 import { ProcessTable } from './process-table.js';
-import { RLIMIT, type RlimitTable } from './rlimits.js';
+import { RLIM_INFINITY, type RlimitTable } from './rlimits.js';
+import { HostRlimits } from './host-rlimits.js';
+import { MemoryMonitor } from './memory-monitor.js';
+import { availableParallelism } from 'node:os';
 import { ProfileEnforcement } from './profile-enforcement.js';
 import { buildSeccompFilter } from './seccomp-filter.js';
-import { hostCoreLimit, killedStatus } from './core-dump.js';
+import { killedStatus } from './core-dump.js';
 import type { SeccompProfile } from './seccomp-profile.js';
 import { SignalDelivery } from './signal-delivery.js';
+import type { SignalSender } from './signal-senders.js';
 import { SIG } from '../abi/linux-signal.js';
 import { SignalActions } from './signals.js';
 import type { StartGate } from './start-gate.js';
@@ -73,6 +78,8 @@ export interface SandboxOptions {
   table: SyscallTable;
   /** The most tasks (threads included) at once: clone fails with EAGAIN beyond it. */
   maxTasks?: number;
+  /** The sandbox's memory and its limit, shared with its VFS (unlimited when absent). */
+  memory?: MemoryAccount;
   /** Lets execve run wasm modules; without it they are ENOEXEC. */
   wasm?: WasmSupport;
   vfs: Vfs;
@@ -94,24 +101,6 @@ export interface SandboxOptions {
   startGate?: StartGate;
 }
 
-/**
- * The limits the host kernel enforces on the workload's real processes (CPU time, memory,
- * stack, locked memory); files and fds are the sentry's and are checked there. Lowering a
- * limit needs no privilege; a limit above tssc's own hard limit stays at it. RLIMIT_CORE is
- * the sandbox's own: on the host it is 1, at which no core pattern dumps (core-dump.ts).
- * RLIMIT_RTPRIO and RLIMIT_NICE are the sandbox's too: on the host they are 0, so that, with
- * no capability (tracer.c), a call the host runs for the workload never gets a real-time
- * policy or a nice value below its own, whatever limits tssc itself has.
- */
-function hostLimits(rlimits: RlimitTable): [number, number, number][] {
-  const toHost = (v: bigint): number => (v >= BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(v));
-  const fromSpec = [RLIMIT.CPU, RLIMIT.DATA, RLIMIT.STACK, RLIMIT.CORE, RLIMIT.MEMLOCK, RLIMIT.AS].map((resource): [number, number, number] => {
-    const { cur, max } = resource === RLIMIT.CORE ? hostCoreLimit(rlimits.get(resource)) : rlimits.get(resource);
-    return [resource, toHost(cur), toHost(max)];
-  });
-  return [...fromSpec, [RLIMIT.RTPRIO, 0, 0], [RLIMIT.NICE, 0, 0]];
-}
-
 export class Sandbox {
   readonly tracer: Tracer;
   readonly kernel: KernelServices;
@@ -122,6 +111,11 @@ export class Sandbox {
   readonly syscalls = new SyscallStops(this);
   readonly lifecycle = new TaskLifecycle(this);
   readonly hostSignalCalls = new PtraceSignalCalls(this);
+  /** The limits the host enforces on the tasks' processes. */
+  readonly hostRlimits: HostRlimits;
+  readonly memory: MemoryAccount;
+  /** Reads the tasks' memory against the limit, when the spec sets one. */
+  readonly memoryMonitor: MemoryMonitor | undefined;
   readonly freezer = new Freezer({ tracer: loadTracer(), hostTasks: () => this.procs.hostTasks() });
   /** The task whose syscall handler is running (for /proc/self and terminals). */
   currentTask: Task | undefined;
@@ -142,7 +136,10 @@ export class Sandbox {
 
   constructor(private readonly options: SandboxOptions) {
     this.tracer = loadTracer();
-    this.kernel = makeKernelServices(options.vfs, options.ipc, options.net, options.hostname, options.domainname);
+    this.memory = options.memory ?? new MemoryAccount();
+    this.kernel = makeKernelServices(options.vfs, this.memory, options.ipc, options.net, options.hostname, options.domainname);
+    this.hostRlimits = new HostRlimits(this.tracer, this.memory.limited ? BigInt(Math.floor(this.memory.limit)) : RLIM_INFINITY);
+    this.memoryMonitor = this.memory.limited ? new MemoryMonitor(this, this.memory, availableParallelism()) : undefined;
     const profile = options.seccompProfile;
     this.profile = profile && new ProfileEnforcement(this, profile, options.table, buildSeccompFilter(options.table));
   }
@@ -162,7 +159,7 @@ export class Sandbox {
     const fds = new FdTable();
     init.stdio.forEach((file, fd) => fds.installAt(fd, file));
     const filter = buildSeccompFilter(table, this.profile?.alsoTrap);
-    const hostPid = this.tracer.spawn(this.tracer.stubFd, [], filter, TRACE_OPTIONS, hostLimits(init.rlimits));
+    const hostPid = this.tracer.spawn(this.tracer.stubFd, [], filter, TRACE_OPTIONS, this.hostRlimits.initial(init.rlimits));
     if (hostPid < 0) throw new Error(`cannot start the workload: ${new SysError(-hostPid).message}`);
 
     const pid = this.procs.allocatePid();
@@ -178,6 +175,7 @@ export class Sandbox {
     if (this.tracer.onStop) throw new Error('one traced sandbox per process at a time');
     this.tracer.onStop = this.onStop;
     this.keepAlive = setInterval(this.onStop, 500);
+    this.memoryMonitor?.start();
     process.on('uncaughtException', this.onStrayError);
     process.on('unhandledRejection', this.onStrayError);
     this.stops.pump(0);
@@ -249,8 +247,8 @@ export class Sandbox {
   }
 
   /** A process-directed signal (see SignalDelivery.signalGroup). */
-  signalGroup(group: ThreadGroup, sig: number): void {
-    this.signals.signalGroup(group, sig);
+  signalGroup(group: ThreadGroup, sig: number, sender?: SignalSender): void {
+    this.signals.signalGroup(group, sig, sender);
   }
 
   /** A thread-directed signal (see SignalDelivery.signalTask). */
@@ -274,7 +272,7 @@ export class Sandbox {
   becomeWasm(task: Task, program: { execfn: string; argv: readonly string[]; envp: readonly string[]; location: ProgramImage['location'] }, start: () => (sig: number) => void): void {
     this.tracer.tgkill(task.group.hostPid, task.hostTid, SIG.KILL);
     this.procs.moveToWasm(task);
-    this.lifecycle.commitExec(task, program, 0n);
+    this.lifecycle.commitExec(task, program, undefined);
     task.wasmSignal = start();
   }
 
@@ -330,6 +328,7 @@ export class Sandbox {
         this.signals.pollPendingSignals();
       },
       woken: (t) => this.stops.setAwake(t, t.blocked),
+      rlimits: (g) => this.hostRlimits.of(g),
     });
     task.process = new TaskProcess(task, this);
     this.procs.add(task);
@@ -348,6 +347,7 @@ export class Sandbox {
     this.finish = undefined;
     this.tracer.onStop = undefined;
     clearInterval(this.keepAlive);
+    this.memoryMonitor?.stop();
     process.off('uncaughtException', this.onStrayError);
     process.off('unhandledRejection', this.onStrayError);
     this.signals.stopPolling();

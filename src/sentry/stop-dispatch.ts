@@ -10,6 +10,7 @@ import { groupContinued, groupStopped, reportStatus } from './job-control.js';
 import { loadProgram, type LoadedSegment } from './loader/load.js';
 import type { ProgramImage } from './loader/image.js';
 import { CLONE } from '../abi/linux-clone.js';
+import { ProgramBreak } from './program-break.js';
 import { inheritScheduling } from './scheduling.js';
 import { deliverSeccompTrap } from './profile-enforcement.js';
 import { BAD_EXEC_STATUS, endStubExec, stubExecFailed, stubExecuted } from './stub-exec.js';
@@ -241,15 +242,16 @@ export class StopDispatch {
         group.cmdline = pg.cmdline;
         group.environ = pg.environ;
         group.exe = pg.exe;
-        group.brk = pg.brk;
+        // CLONE_VM without CLONE_THREAD (vfork) shares the address space, break included.
+        group.brk = flags & CLONE.VM ? pg.brk : pg.brk?.copy();
         group.dumpable = pg.dumpable;
         group.fileMappings = pg.fileMappings.copy();
         pg.children.add(group);
       }
       const child = sandbox.addTask(tid, childHost, group, fds, fs);
       child.mm = flags & CLONE.VM ? parent.mm : parent.mm.copy();
-      // Cloned while its address space was frozen: it stays stopped too.
-      child.mm.freeze?.adopt(child);
+      // Cloned while its address space was frozen or the sandbox paused: it stays stopped too.
+      sandbox.freezer.adopt(child);
       // A new thread starts with its creator's name (a new process too, above).
       if (thread) child.threadComm = parent.threadComm ?? group.comm;
       inheritScheduling(parent, child);
@@ -312,10 +314,10 @@ export class StopDispatch {
     task.pendingImage = undefined;
     task.phase = 'running';
     try {
-      const { brk, segments, execPage } = loadProgram(tracer, task.hostTid, program, task.creds, this.sandbox.stub);
-      task.mm.execPage = execPage;
-      this.sandbox.lifecycle.commitExec(task, program, brk);
-      recordProgramMappings(task, program, segments);
+      const loaded = loadProgram(tracer, task.hostTid, program, task.creds, this.sandbox.stub);
+      task.mm.execPage = loaded.execPage;
+      this.sandbox.lifecycle.commitExec(task, program, ProgramBreak.afterExec(loaded, task.group.hostPid));
+      recordProgramMappings(task, program, loaded.segments);
     } catch (e) {
       process.stderr.write(`tssc: cannot load ${program.execfn}: ${isSysError(e) ? e.message : String(e)}\n`);
       this.sandbox.lifecycle.killProcess(task.group, BAD_EXEC_STATUS);

@@ -129,7 +129,7 @@ export class SyscallStops {
         task.savedArgs = args;
         task.savedNr = nr;
       }
-      sandbox.tracer.cont(task.hostTid, 0, rewritten ? RESUME.toSyscallExit : RESUME.cont);
+      sandbox.tracer.cont(task.hostTid, 0, rewritten ? RESUME.toSyscallExit : RESUME.cont, true);
       return 0;
     }
     sandbox.observer?.syscall(task, nr, args, result);

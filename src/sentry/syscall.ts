@@ -3,6 +3,7 @@
 // The sentry never imports a table: tables import these types and the composer
 // (src/oci/lifecycle) hands a table to the Sandbox it builds.
 
+import type { MemoryAccount } from '../accounting/memory-account.js';
 import type { NetworkStack } from '../netstack/stack.js';
 import type { FileDescription, FsContext, Location, Vfs, Waitable } from '../vfs/api.js';
 import type { FdTable } from './fd-table.js';
@@ -66,9 +67,11 @@ export interface TaskCredentials {
   readonly noNewPrivs: boolean;
 }
 
-/** What the whole sandbox shares: its VFS, its uts, ipc and network namespaces, its clocks. */
+/** What the whole sandbox shares: its VFS, its uts, ipc and network namespaces, its clocks, its memory. */
 export interface KernelServices {
   readonly vfs: Vfs;
+  /** linux.resources.memory.limit and what counts against it (buffers charge it; sysinfo shows it). */
+  readonly memory: MemoryAccount;
   /** Message queues, semaphores and shared memory of the sandbox. */
   readonly ipc: IpcNamespace;
   /** The sandbox's own network stack (its network namespace): every socket comes from it. */
@@ -213,8 +216,11 @@ export interface ProcessControl {
   readonly childrenTimes: CpuTimes;
   readonly pgid: number;
   readonly sid: number;
-  /** The program break: brk is answered, never moved (callers fall back to mmap). */
-  readonly brk: bigint;
+  /**
+   * brk(2): moves the program break to addr (0 asks where it is) and answers the break as
+   * it is then; RUN_ON_HOST when the host process maps or unmaps the pages first.
+   */
+  brk(addr: bigint): SyscallResult | typeof RUN_ON_HOST;
   /** The process name (PR_SET_NAME, /proc/PID/comm), at most 15 bytes. */
   comm: string;
   /** PR_SET_DUMPABLE, kept by the sentry (the host process must stay traceable). */
@@ -302,6 +308,12 @@ export interface ProcessControl {
   setCredentials(creds: TaskCredentials): void;
   /** The credentials of the task with virtual tid (capget of another task); ESRCH for none. */
   credentialsOf(tid: number): TaskCredentials;
+  /**
+   * prlimit64's target: the limits of process pid (0: the caller's), set where the host
+   * must enforce them too. ESRCH for an unknown pid; EPERM for another process unless the
+   * caller's real uid and gid are its real, effective and saved ones, or it has CAP_SYS_RESOURCE.
+   */
+  rlimitsOf(pid: number): Rlimits;
   /** This process, for a notification the kernel sends it later (mq_notify). */
   notifier(): ProcessNotifier;
   /** The signals pending for this task and its process, and a wait for more (signalfd). */

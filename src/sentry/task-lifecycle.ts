@@ -5,6 +5,7 @@
 import { sandboxStatus } from './core-dump.js';
 import { commitExecCredentials } from './exec-credentials.js';
 import type { ProgramImage } from './loader/image.js';
+import type { ProgramBreak } from './program-break.js';
 import type { Sandbox } from './sandbox.js';
 import { SIG } from '../abi/linux-signal.js';
 import { SA, SIG_IGN } from './signals.js';
@@ -51,7 +52,7 @@ export class TaskLifecycle {
   }
 
   /** What an execve past its point of no return changes in the process. */
-  commitExec(task: Task, program: Pick<ProgramImage, 'execfn' | 'argv' | 'envp' | 'location' | 'credentials'>, brk: bigint): void {
+  commitExec(task: Task, program: Pick<ProgramImage, 'execfn' | 'argv' | 'envp' | 'location' | 'credentials'>, brk: ProgramBreak | undefined): void {
     const group = task.group;
     if (this.sharesFdsOutside(task)) {
       // Linux's exec unshares an fd table another process uses: close-on-exec is its own.

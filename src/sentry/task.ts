@@ -34,6 +34,8 @@ export interface TaskHooks {
   /** The task went to sleep in one of its waits / its wait just ended. */
   asleep?(task: Task): void;
   woken?(task: Task): void;
+  /** Its process's limits as its calls see them (the ptrace sandbox also sets them on the host). */
+  rlimits?(group: ThreadGroup): Rlimits;
 }
 
 export class Task implements SyscallTask {
@@ -91,6 +93,7 @@ export class Task implements SyscallTask {
   /** Set by the sandbox right after construction (it needs the task to exist). */
   process!: ProcessControl;
   private cancelWait: (() => void) | undefined;
+  private limits: Rlimits | undefined;
 
   constructor(
     /** Changes once if the thread calls execve while it is not the leader: it takes the leader's. */
@@ -113,7 +116,7 @@ export class Task implements SyscallTask {
   }
 
   get rlimits(): Rlimits {
-    return this.group.rlimits;
+    return (this.limits ??= this.hooks.rlimits?.(this.group) ?? this.group.rlimits);
   }
 
   waitReady(file: Waitable, events: number): Promise<number> {

@@ -11,6 +11,7 @@ import type { Task } from './task.js';
 import { zeroTimes, type CpuTimes } from './cpu-times.js';
 import { FileMappings } from './file-mappings.js';
 import { LockedMemory } from './memory-locks.js';
+import type { ProgramBreak } from './program-break.js';
 
 
 export class ThreadGroup {
@@ -37,8 +38,8 @@ export class ThreadGroup {
   cmdline: Uint8Array;
   environ: Uint8Array;
   exe: Location | undefined;
-  /** The kernel's brk of the program (brk is answered, never moved). */
-  brk = 0n;
+  /** The program break of its address space (shared with CLONE_VM children); none for wasm. */
+  brk: ProgramBreak | undefined;
   dumpable = true;
   /** How many execve's have replaced its program (mq_notify stops at the next: self_exec_id). */
   execs = 0;

@@ -8,6 +8,7 @@
 // - Flag arguments carry the Linux values (src/abi/linux-fcntl.ts: O, AT, RENAME, SEEK, ACCESS).
 
 import type { StatFields } from '../abi/linux-stat.js';
+import type { MemoryCharge } from '../accounting/memory-account.js';
 import type { FsNotifier } from './notify.js';
 
 export { S, UTIME_NOW, UTIME_OMIT } from '../abi/linux-stat.js';
@@ -317,6 +318,9 @@ export interface VfsOptions {
   /** Replaces the pure-Node component-by-component open beneath a host directory (e.g.
    *  the native helper's openat2 with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS). */
   openBeneath?: OpenBeneath;
+  /** The sandbox's memory, charged for every page and name of its memory filesystems
+   *  (unlimited when absent). */
+  account?: MemoryCharge;
 }
 
 /**
@@ -408,6 +412,8 @@ export interface MountRequest {
   readonly dev: number;
   readonly providers: SandboxProviders;
   readonly vfs: Vfs;
+  /** The sandbox's memory, for filesystems that keep the workload's data in memory. */
+  readonly account: MemoryCharge;
 }
 
 /** A filesystem type (proc, sysfs, devpts, mqueue, the synthesized /dev ...). */
@@ -583,6 +589,8 @@ export interface ProcessView {
   maps?(): string;
   /** CPU and memory counters, when the sentry can measure the task (else /proc shows 0). */
   usage?(): ProcessUsage;
+  /** Where its data and its heap start (stat's start_data, end_data, start_brk), for programs with a break. */
+  readonly dataLayout?: { readonly startData: bigint; readonly endData: bigint; readonly startBrk: bigint };
 }
 
 /** Saved ids, capability sets and no_new_privs of a process (/proc/PID/status). */

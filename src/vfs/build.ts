@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { E, fail, isSysError } from '../abi/errno.js';
+import { MemoryAccount } from '../accounting/memory-account.js';
 import { ALL_CAPS } from '../abi/linux-capability.js';
 import { O } from '../abi/linux-fcntl.js';
 import { MS, S, makedev, type Filesystem, type FsContext, type Location, type Vfs, type VfsOptions } from './api.js';
@@ -13,7 +14,7 @@ import { HostDir, openBeneathNode } from './host/handle.js';
 import { HostLowerDir, lowerAttrs } from './host/lower.js';
 import { OwnershipMap } from './host/ownership.js';
 import { MemFs, OVERLAYFS_SUPER_MAGIC, TMPFS_MAGIC } from './memfs/fs.js';
-import { parseId, parseMountOptions, parseOctal, parseSize } from './options.js';
+import { defaultTmpfsSize, parseId, parseMountOptions, parseOctal, parseSize } from './options.js';
 import { MountImpl, MountTree } from './tree.js';
 import { VfsImpl } from './vfs.js';
 
@@ -30,6 +31,7 @@ export function createVfs(options: VfsOptions): Vfs {
   const tree = new MountTree();
   const rootPath = path.resolve(options.bundleDir, options.spec.root.path);
   const ownership = OwnershipMap.fromBundle(options.bundleDir);
+  const account = options.account ?? new MemoryAccount();
 
   // A read-only root whose rootfs lacks some mount points (CRI mounts /etc/resolv.conf and
   // /etc/hostname into images without them) gets them in a memory layer, as runc creates
@@ -50,6 +52,7 @@ export function createVfs(options: VfsOptions): Vfs {
       magic: OVERLAYFS_SUPER_MAGIC,
       dev: allocateDev(),
       sizeLimit: Infinity,
+      account,
       rootMode: rootEntryAttrs.mode,
       rootOwner: rootEntryAttrs,
       lower: {
@@ -60,7 +63,7 @@ export function createVfs(options: VfsOptions): Vfs {
   }
   const rootMount = tree.add(rootFs, rootFlags, undefined, rootFs.root, rootPath, options.spec.root.readonly ? ['ro'] : ['rw']);
 
-  const anonymousFs = new MemFs({ type: 'anon_inodefs', magic: TMPFS_MAGIC, dev: allocateDev(), sizeLimit: Infinity, rootMode: 0o700, rootOwner: { uid: 0, gid: 0 } });
+  const anonymousFs = new MemFs({ type: 'anon_inodefs', magic: TMPFS_MAGIC, dev: allocateDev(), sizeLimit: Infinity, account, rootMode: 0o700, rootOwner: { uid: 0, gid: 0 } });
   const anonymousMount = new MountImpl(0, anonymousFs, 0, undefined, anonymousFs.root, 'anon', []);
   const vfs = new VfsImpl(tree, rootMount, options.registry, { mount: anonymousMount, memfs: anonymousFs });
 
@@ -87,7 +90,7 @@ export function createVfs(options: VfsOptions): Vfs {
   function mask(target: string): void {
     const point = existing(target);
     if (!point) return;
-    const maskFs = new MemFs({ type: 'tmpfs', magic: TMPFS_MAGIC, dev: allocateDev(), sizeLimit: 0, rootMode: 0o555, rootOwner: { uid: 0, gid: 0 } });
+    const maskFs = new MemFs({ type: 'tmpfs', magic: TMPFS_MAGIC, dev: allocateDev(), sizeLimit: 0, account, rootMode: 0o555, rootOwner: { uid: 0, gid: 0 } });
     const isDirectory = (point.dentry.inode.stat().mode & S.IFMT) === S.IFDIR;
     const root = isDirectory ? maskFs.root : maskFs.root.mknod('null', S.IFCHR | 0o666, makedev(1, 3), setupCtx.creds);
     tree.add(maskFs, MS.RDONLY, point, root, isDirectory ? 'tmpfs' : '/dev/null', ['ro']);
@@ -121,17 +124,14 @@ export function createVfs(options: VfsOptions): Vfs {
       fsys = new HostFs({ hostPath: source, dev, ownership: new OwnershipMap(), openBeneath, exclusive: false });
     } else if (type === 'tmpfs' && !(mount.destination === '/dev' && options.registry.get('dev'))) {
       fsys = makeTmpfs(where, dev, parsed.data);
-    } else if (type === 'cgroup' || type === 'cgroup2') {
-      // A sandbox has no cgroups (its limits are the sentry's): podman and CRI specs mount
-      // /sys/fs/cgroup, which shows as an empty read-only directory, as gVisor shows it
-      // without a cgroup controller.
-      fsys = makeTmpfs(where, dev, new Map());
-      parsed.flags |= MS.RDONLY;
     } else {
       const typeName = type === 'tmpfs' ? 'dev' : type;
       const fsType = options.registry.get(typeName);
       if (!fsType) throw new MountError(`${where}: unsupported filesystem type "${type}"`);
-      fsys = fsType.mount({ source: mount.source ?? type, options: mountOptions, destination: mount.destination, dev, providers: options.providers, vfs });
+      fsys = fsType.mount({ source: mount.source ?? type, options: mountOptions, destination: mount.destination, dev, providers: options.providers, vfs, account });
+      // A sandbox has no host cgroups: podman's, runc's and CRI's specs mount /sys/fs/cgroup,
+      // which shows the sandbox's own limits (vfs/cgroup), read-only as in an unprivileged container.
+      if (type === 'cgroup' || type === 'cgroup2') parsed.flags |= MS.RDONLY;
     }
     const point = mountPoint(where, mount.destination, isFile);
     tree.add(fsys, parsed.flags, point, fsys.root, mount.source ?? type, mountOptions);
@@ -146,7 +146,8 @@ export function createVfs(options: VfsOptions): Vfs {
       type: 'tmpfs',
       magic: TMPFS_MAGIC,
       dev,
-      sizeLimit: size === undefined ? Infinity : parseSize(size, where),
+      sizeLimit: size === undefined ? defaultTmpfsSize() : parseSize(size, where),
+      account,
       rootMode: mode === undefined ? 0o1777 : parseOctal(mode, where),
       rootOwner: { uid: uid === undefined ? 0 : parseId(uid, where), gid: gid === undefined ? 0 : parseId(gid, where) },
     });

@@ -50,6 +50,11 @@ export function parseMountOptions(options: readonly string[]): ParsedOptions {
   return { flags, isBind: options.includes('bind') || options.includes('rbind'), data };
 }
 
+/** A tmpfs without size= may hold half of the machine's memory, as Linux's does. */
+export function defaultTmpfsSize(): number {
+  return Math.floor(os.totalmem() / 2);
+}
+
 /** tmpfs size=: bytes with k/m/g suffix or a percentage of memory. */
 export function parseSize(text: string, what: string): number {
   const match = /^(\d+)([kKmMgGtT%]?)$/.exec(text);

@@ -103,6 +103,11 @@ function state(id: string): Record<string, unknown> {
   return JSON.parse(result.stdout) as Record<string, unknown>;
 }
 
+/** Waits until done() holds (bounded by the test's timeout). */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((r) => setTimeout(r, 50));
+}
+
 /** The files tssc keeps in the state root (its own only: the log of a test may sit beside them). */
 function stateFiles(): string[] {
   return readdirSync(root).filter((name) => name.includes('.tssc-'));
@@ -177,6 +182,48 @@ describe.skipIf(!hasBusybox() || !hasPython)('the OCI lifecycle through the CLI'
     expect(cli(['kill', id, '9']).stderr).toBe('tssc: container not running\n');
     expect(cli(['delete', id]).status).toBe(0);
     expect(cli(['delete', '--force', id]).status).toBe(0);
+    expect(stateFiles()).toEqual([]);
+  });
+
+  it('pauses every process until resume: output stops, a signal waits for the resume, SIGKILL does not', async () => {
+    const loop = 'while :; do echo $1; sleep 0.05; done';
+    const dir = bundle({ args: ['sh', '-c', `trap "echo got TERM; exit 7" TERM; sh -c '${loop}' - child & ${loop.replace('$1', 'init')}`] });
+    const id = newId();
+    const { reports, output } = createUnderSubreaper(dir, id);
+    await reports.next('pid');
+    expect(cli(['start', id]).status).toBe(0);
+    await until(() => output().includes('child\n') && output().includes('init\n'));
+
+    expect(cli(['pause', id])).toMatchObject({ status: 0, stderr: '' });
+    expect(state(id).status).toBe('paused');
+    const pids = JSON.parse(cli(['ps', '--format', 'json', id]).stdout) as number[];
+    expect(pids.length).toBeGreaterThanOrEqual(2);
+    // Every thread of every process is stopped under the tracer on the host.
+    for (const pid of pids) {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) expect(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]![0]).toBe('t');
+    }
+    const frozen = output();
+    expect(cli(['kill', id, 'TERM']).status).toBe(0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(output()).toBe(frozen);
+    expect(cli(['pause', id]).stderr).toBe(`tssc: container ${id} is paused, not running\n`);
+
+    expect(cli(['resume', id])).toMatchObject({ status: 0, stderr: '' });
+    expect(await reports.next('exited')).toEqual({ exited: 7 });
+    expect(output().slice(frozen.length)).toContain('got TERM\n');
+    expect(cli(['resume', id]).stderr).toBe(`tssc: container ${id} is stopped, not paused\n`);
+    expect(cli(['delete', '--force', id]).status).toBe(0);
+
+    const again = newId();
+    const second = createUnderSubreaper(bundle({ args: ['sh', '-c', `trap "" TERM; ${loop.replace('$1', 'on')}`] }), again);
+    await second.reports.next('pid');
+    expect(cli(['start', again]).status).toBe(0);
+    await until(() => second.output().includes('on\n'));
+    expect(cli(['pause', again]).status).toBe(0);
+    expect(cli(['kill', '--all', again, 'KILL']).status).toBe(0);
+    expect(await second.reports.next('exited')).toEqual({ exited: 137 });
+    expect(await second.reports.next('done')).toMatchObject({ others: [] });
+    expect(cli(['delete', '--force', again]).status).toBe(0);
     expect(stateFiles()).toEqual([]);
   });
 
@@ -371,6 +418,9 @@ describe.skipIf(!hasBusybox() || process.getuid?.() !== 0 || spawnSync('setpriv'
     expect(JSON.parse(asNobody(['state', 'mine']).stdout)).toMatchObject({ status: 'created', owner: 'nobody' });
     expect(asNobody(['start', 'mine']).status).toBe(0);
     for (let i = 0; i < 100 && !readFileSync(out, 'utf8').includes('1000'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(asNobody(['pause', 'mine']).status).toBe(0);
+    expect(JSON.parse(asNobody(['state', 'mine']).stdout)).toMatchObject({ status: 'paused' });
+    expect(asNobody(['resume', 'mine']).status).toBe(0);
     expect(asNobody(['kill', 'mine', 'TERM']).status).toBe(0);
     for (let i = 0; i < 100 && JSON.parse(asNobody(['state', 'mine']).stdout).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 100));
     expect(readFileSync(out, 'utf8')).toBe('1000\ngot TERM\n');

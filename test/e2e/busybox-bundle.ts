@@ -51,8 +51,12 @@ export interface BundleOptions {
   extraCaps?: string[];
   /** linux.resources.pids.limit */
   pidsLimit?: number;
+  /** linux.resources.memory.limit, in bytes */
+  memoryLimit?: number;
   /** process.rlimits beyond RLIMIT_NOFILE. */
   rlimits?: { type: string; hard: number; soft: number }[];
+  /** Mounts after /proc and /dev. */
+  mounts?: { destination: string; type: string; source: string; options?: string[] }[];
   /** linux.seccomp */
   seccomp?: unknown;
   /** process.noNewPrivileges */
@@ -81,10 +85,14 @@ export function writeConfig(dir: string, options: BundleOptions): void {
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      ...(options.mounts ?? []),
     ],
     linux: {
       namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }],
-      ...(options.pidsLimit ? { resources: { pids: { limit: options.pidsLimit } } } : {}),
+      resources: {
+        ...(options.pidsLimit ? { pids: { limit: options.pidsLimit } } : {}),
+        ...(options.memoryLimit ? { memory: { limit: options.memoryLimit } } : {}),
+      },
       ...(options.seccomp ? { seccomp: options.seccomp } : {}),
     },
   };

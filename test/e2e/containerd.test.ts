@@ -64,13 +64,16 @@ describe.skipIf(!hasContainerd() || !hasBusybox())('containerd drives tssc throu
     expect(result.status).toBe(5);
   });
 
-  it('runs a detached task: ps, kill with a handler, SIGKILL, delete', async () => {
+  it('runs a detached task: ps, pause and resume, kill with a handler, SIGKILL, delete', async () => {
     const id = `d${counter++}`;
     const started = ctr(['run', '-d', '--runc-binary', TSSC, IMAGE, id, 'sh', '-c', 'trap "echo term" TERM; sleep 1000 & while true; do wait $!; done']);
     expect(started).toMatchObject({ status: 0, stderr: '' });
     const ps = ctr(['tasks', 'ps', id]);
     expect(ps.stdout.split('\n')[0]).toMatch(/^PID\s+INFO/);
     expect(ps.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(3);
+    expect(ctr(['tasks', 'pause', id])).toMatchObject({ status: 0, stderr: '' });
+    expect(ctr(['tasks', 'ls']).stdout).toMatch(new RegExp(`${id}\\s+\\d+\\s+PAUSED`));
+    expect(ctr(['tasks', 'resume', id])).toMatchObject({ status: 0, stderr: '' });
     expect(ctr(['tasks', 'kill', '--signal', 'SIGTERM', id]).status).toBe(0);
     expect(ctr(['tasks', 'ls']).stdout).toMatch(new RegExp(`${id}\\s+\\d+\\s+RUNNING`));
     expect(ctr(['tasks', 'kill', '--signal', 'SIGKILL', id]).status).toBe(0);

@@ -112,6 +112,14 @@ describe.skipIf(skipReason !== undefined)('a Debian userland under tssc run, com
     expect(reference.stdout).toContain('exec from a forked child\nchild exit 0\n');
   });
 
+  it('enforces bash\'s ulimit -v, -d, -f and -t as the kernel does: MemoryError, SIGXFSZ and EFBIG, SIGXCPU', () => {
+    const reference = sameAsChroot(['/bin/bash', '-c', script('ulimit.sh')]);
+    expect(reference.status).toBe(0);
+    expect(reference.stdout).toContain('MemoryError\n104857600\nMemoryError\nhead 153\nf: 10240 bytes\n');
+    expect(reference.stdout).toContain('OSError: [Errno 27] File too large: \'g\'\ng: 10240 bytes\n');
+    expect(reference.stdout).toContain('cpu 152\n');
+  });
+
   it('passes UTF-8 arguments as their bytes: tac and wc -m in C.UTF-8', () => {
     const words = ['é€', 'naïve', 'Ωmega', '日本語'];
     const count = 'printf "%s\\n" "$@" | tac; for w in "$@"; do printf %s "$w" | wc -m; done; printf %s "$1" | od -An -tx1';

@@ -93,7 +93,7 @@ describe('devices and registered filesystem types', () => {
         name,
         mount: (request) => {
           seen.push(`${name} ${request.destination} ${request.options.join(',')}`);
-          return new MemFs({ type: name, magic: TMPFS_MAGIC, dev: request.dev, sizeLimit: Infinity, rootMode: 0o555, rootOwner: { uid: 0, gid: 0 } });
+          return new MemFs({ type: name, magic: TMPFS_MAGIC, dev: request.dev, sizeLimit: Infinity, account: request.account, rootMode: 0o555, rootOwner: { uid: 0, gid: 0 } });
         },
       });
     }

@@ -11,6 +11,7 @@ import { E, SysError, fail } from '../../src/abi/errno.js';
 import { createNetworkStack } from '../../src/netstack/index.js';
 import { O } from '../../src/abi/linux-fcntl.js';
 import { POLL } from '../../src/abi/linux-poll.js';
+import { MemoryAccount } from '../../src/accounting/memory-account.js';
 import { FdTable } from '../../src/sentry/fd-table.js';
 import { Pipe } from '../../src/sentry/pipe.js';
 import type { KernelServices, Rlimit, SyscallTask, TaskCredentials } from '../../src/sentry/syscall.js';
@@ -115,6 +116,7 @@ export function makeSandbox(rootfs: string): Sandbox {
   const started = process.hrtime.bigint();
   const kernel: KernelServices = {
     vfs,
+    memory: new MemoryAccount(),
     net: createNetworkStack(),
     hostname: 'tssc',
     domainname: '',
@@ -208,7 +210,7 @@ export function waitFor(file: Waitable, events: number): Promise<number> {
 /** A pipe as (read end, write end) descriptions. */
 export function makePipe(sandbox: Sandbox, ctx?: FsContext): [FileDescription, FileDescription] {
   const fsctx = ctx ?? { root: sandbox.vfs.root, cwd: sandbox.vfs.root, umask: 0o022, creds: { uid: 0, gid: 0, groups: [], caps: ALL_CAPS } };
-  const pipe = new Pipe(fsctx.creds);
+  const pipe = new Pipe(fsctx.creds, sandbox.kernel.memory.buffers);
   return [sandbox.vfs.openAnonymous(pipe, 'pipe:[w]', O.RDONLY, fsctx), sandbox.vfs.openAnonymous(pipe, 'pipe:[w]', O.WRONLY, fsctx)];
 }
 

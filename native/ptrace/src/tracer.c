@@ -440,6 +440,19 @@ static napi_value WaitStop(napi_env env, napi_callback_info info) {
   return num(env, wait_stop_args(env, argc, argv, 0));
 }
 
+// Whether a task is still stopped where the sentry left it to answer its call, rather than
+// at its PTRACE_EVENT_EXIT stop or on the way there. A SIGKILL the sentry sent it (its own
+// raise(SIGKILL), a kill from another task) ends any stop at once, and the task may already
+// sit at its exit stop when the answer comes: resuming that stop as if it were the call's
+// would skip the sentry's work at the exit stop (robust futexes), so the answer is dropped
+// and the exit stop, still unreaped, goes through the loop as any other. (The stop being
+// answered is not always a syscall stop: after an injected step it is the step's SIGTRAP.)
+static int still_stopped(pid_t pid) {
+  siginfo_t si;
+  if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si) != 0) return 0;
+  return si.si_code != (SIGTRAP | (PTRACE_EVENT_EXIT << 8));
+}
+
 // complete(pid, result, spinUs, blockUs): ends the trapped syscall at a seccomp stop with
 // result (skipping the kernel's run of it), resumes the task and waits for the next stop.
 static napi_value Complete(napi_env env, napi_callback_info info) {
@@ -447,6 +460,7 @@ static napi_value Complete(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int pid = arg_int(env, argv[0]);
+  if (!still_stopped(pid)) return num(env, -ESRCH - 1000);
   regs->orig_rax = (unsigned long long)-1;
   regs->rax = arg_u64(env, argv[1]);
   if (ptrace(PTRACE_SETREGS, pid, 0, regs) != 0) return num(env, -errno - 1000);
@@ -455,15 +469,20 @@ static napi_value Complete(napi_env env, napi_callback_info info) {
   return num(env, wait_stop_args(env, argc, argv, 2));
 }
 
-// cont(pid, signal, mode): resumes a stopped task; mode 0 PTRACE_CONT, 1 PTRACE_SYSCALL
-// (to see the exit of the current call), 2 PTRACE_LISTEN (keep a group-stop).
+// cont(pid, signal, mode, fromSyscall): resumes a stopped task; mode 0 PTRACE_CONT, 1
+// PTRACE_SYSCALL (to see the exit of the current call), 2 PTRACE_LISTEN (keep a group-stop).
+// With fromSyscall, only from the stop of the call being answered (-ESRCH when the task has
+// left it for its exit: see still_stopped).
 static napi_value Cont(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int pid = arg_int(env, argv[0]);
   long sig = argc > 1 ? arg_int(env, argv[1]) : 0;
   int mode = argc > 2 ? arg_int(env, argv[2]) : 0;
+  bool from_syscall = false;
+  if (argc > 3) napi_get_value_bool(env, argv[3], &from_syscall);
+  if (from_syscall && !still_stopped(pid)) return num(env, -ESRCH);
   enum __ptrace_request req = mode == 1 ? PTRACE_SYSCALL : mode == 2 ? PTRACE_LISTEN : PTRACE_CONT;
   return num(env, resume(pid, req, sig));
 }
@@ -871,6 +890,40 @@ static napi_value ArmWatcher(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// The [cur, max] slots of a BigUint64Array(2) argument; NULL when undefined or malformed.
+static uint64_t *arg_rlimit(napi_env env, napi_value v) {
+  bool is_typed;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return NULL;
+  napi_typedarray_type type;
+  size_t length, offset;
+  napi_value ab;
+  void *p;
+  if (napi_get_typedarray_info(env, v, &type, &length, &p, &ab, &offset) != napi_ok) return NULL;
+  return type == napi_biguint64_array && length >= 2 ? p : NULL;
+}
+
+// prlimit(pid, resource, limit?: BigUint64Array [cur, max], old?: BigUint64Array) -> 0 or
+// -errno: sets (and reads) a resource limit of a host process (0: the sentry itself), as
+// the host kernel enforces it on a task.
+static napi_value Prlimit(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "prlimit(pid, resource, limit?, old?)");
+    return NULL;
+  }
+  uint64_t *next_slots = argc > 2 ? arg_rlimit(env, argv[2]) : NULL;
+  uint64_t *old_slots = argc > 3 ? arg_rlimit(env, argv[3]) : NULL;
+  struct rlimit next, old;
+  if (next_slots) next = (struct rlimit){next_slots[0], next_slots[1]};
+  if (prlimit(arg_int(env, argv[0]), arg_int(env, argv[1]), next_slots ? &next : NULL, old_slots ? &old : NULL) != 0) return num(env, -errno);
+  if (old_slots) {
+    old_slots[0] = old.rlim_cur;
+    old_slots[1] = old.rlim_max;
+  }
+  return num(env, 0);
+}
 // watchdog.c: armWatchdog, disarmWatchdog, petWatchdog.
 void watchdog_register(napi_env env, napi_value exports);
 
@@ -894,6 +947,7 @@ static napi_value Module(napi_env env, napi_value exports) {
       {"writeMem", NULL, WriteMem, NULL, NULL, NULL, napi_default, NULL},
       {"pokeMem", NULL, PokeMem, NULL, NULL, NULL, napi_default, NULL},
       {"tgkill", NULL, Kill, NULL, NULL, NULL, napi_default, NULL},
+      {"prlimit", NULL, Prlimit, NULL, NULL, NULL, napi_default, NULL},
       {"sigmask", NULL, Sigmask, NULL, NULL, NULL, napi_default, NULL},
       {"watchStops", NULL, WatchStops, NULL, NULL, NULL, napi_default, NULL},
       {"armWatcher", NULL, ArmWatcher, NULL, NULL, NULL, napi_default, NULL},

@@ -4,6 +4,7 @@
 // module (detected as runwasi and crun do: the magic, or the wasm annotations).
 
 import { TsscError } from '../errors.js';
+import { MemoryAccount } from '../../accounting/memory-account.js';
 import { compileSeccompProfile } from '../seccomp-profile.js';
 import { capsFromNames, fsCredentials, makeCredentials, type IdentitySpec } from '../../sentry/credentials.js';
 import { SentryProviders } from '../../sentry/providers.js';
@@ -103,14 +104,21 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
   const hostname = spec.hostname ?? '';
   const domainname = spec.domainname ?? '';
   const providers = new SentryProviders(hostname, domainname);
+  const memoryLimit = spec.linux?.resources?.memory?.limit;
+  // One account for everything the sandbox's memory limit covers.
+  const memory = new MemoryAccount(memoryLimit && memoryLimit > 0 ? memoryLimit : Infinity);
   const registry = new Registry();
-  const synthetic = registerSyntheticFilesystems(registry, { providers, jobControl: providers });
-  registry.setFifo(openFifo);
+  // runc reads 0 and -1 as no limit.
+  const specPids = spec.linux?.resources?.pids?.limit ?? 0;
+  const pidsLimit = specPids > 0 ? specPids : undefined;
+  const synthetic = registerSyntheticFilesystems(registry, { providers, jobControl: providers, memory, ...(pidsLimit ? { pidsLimit } : {}) });
+  registry.setFifo((node, flags, ctx) => openFifo(node, flags, ctx, memory.buffers));
   const vfs = createVfs({
     spec,
     bundleDir: bundle.dir,
     registry,
     providers,
+    account: memory,
     ...(options.overlay ? { overlay: options.overlay } : {}),
   });
   const identity = identityOf(bundle);
@@ -130,7 +138,6 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
     rlimits: RlimitTable.fromSpec(spec.process.rlimits),
     stdio: options.stdioFds.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
   };
-  const memoryLimit = spec.linux?.resources?.memory?.limit;
   const ipc = new IpcNamespace(synthetic);
   const net = networkOf(bundle, options.network, readSandboxFile(vfs, ctx, '/etc/resolv.conf') ?? '');
   const sandbox = isWasmInit(bundle, () => readWasmProgram(vfs, ctx, undefined, program, args, envp, 'bundle') !== undefined)
@@ -142,6 +149,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         hostname,
         domainname,
         init,
+        memory,
         ...(memoryLimit ? { memoryLimitBytes: memoryLimit } : {}),
         ...(options.onTrap ? { onTrap: options.onTrap } : {}),
         ...(options.startGate ? { startGate: options.startGate } : {}),
@@ -154,11 +162,11 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         hostname,
         domainname,
         init,
+        memory,
         onSessionEnd: (sid) => synthetic.ptys.hangupSession(sid),
         ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
         ...(options.observer ? { observer: options.observer } : {}),
-        // runc reads 0 and -1 as no limit.
-        ...((spec.linux?.resources?.pids?.limit ?? 0) > 0 ? { maxTasks: spec.linux!.resources!.pids!.limit } : {}),
+        ...(pidsLimit ? { maxTasks: pidsLimit } : {}),
         ...(spec.linux?.seccomp ? { seccompProfile: compileSeccompProfile(spec.linux.seccomp) } : {}),
         ...(options.startGate ? { startGate: options.startGate } : {}),
         wasm: {

@@ -34,9 +34,9 @@ export class SandboxControl {
       case 'update':
         return this.update(request.resources);
       case 'pause':
+        return this.pause();
       case 'resume':
-        // Needs a freeze of every task of the sandbox (the freezer of issue 10 holds one address space).
-        throw new Error(`${request.op} is not supported yet: the sentry cannot freeze every task of a sandbox`);
+        return this.resume();
       case 'exec':
         // A second process in a running sandbox needs the kernel to start one (issue 11).
         throw new Error('exec is not supported yet: the sentry cannot start another process in a running sandbox');
@@ -58,6 +58,29 @@ export class SandboxControl {
     const init = this.sandbox.initGroup;
     if (!init || init.zombie) throw new Error('container not running');
     for (const group of all ? this.sandbox.groups() : [init]) this.sandbox.signalProcess(group, sig, true);
+  }
+
+  /**
+   * Every task held stopped until resume, as a cgroup freezer holds them: signals wait
+   * for the resume, SIGKILL still ends them. A wasm module runs in the sentry's own
+   * threads, between system calls the sentry cannot stop it: such a sandbox is refused.
+   */
+  private async pause(): Promise<void> {
+    const sandbox = this.linuxSandbox('pause');
+    if (!this.live()) throw new Error('container not running');
+    await sandbox.freezer.pauseAll();
+  }
+
+  private resume(): void {
+    this.linuxSandbox('resume').freezer.resumeAll();
+  }
+
+  private linuxSandbox(op: string): Sandbox {
+    const sandbox = this.sandbox;
+    if (!(sandbox instanceof Sandbox) || sandbox.procs.wasmTasks().length > 0) {
+      throw new Error(`cannot ${op} a container running a wasm module: it runs in the sentry's own threads, which tssc does not freeze`);
+    }
+    return sandbox;
   }
 
   /** The host pids of the sandbox's processes; a wasm module runs in the sentry itself. */

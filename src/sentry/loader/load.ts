@@ -18,7 +18,8 @@ const PROT = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4 } as const;
 const MAP = { PRIVATE: 0x02, FIXED: 0x10, ANONYMOUS: 0x20, NORESERVE: 0x4000, STACK: 0x20000 } as const;
 /** Where position-independent programs go, as Linux's ELF_ET_DYN_BASE puts them. */
 const PIE_BASE = 0x555555554000;
-const STACK_SIZE = 8n << 20n;
+/** The program's stack: a private writable mapping (the host counts it in RLIMIT_DATA, Linux's own stack not). */
+export const STACK_SIZE = 8n << 20n;
 
 export interface AddressRange {
   start: number;
@@ -36,8 +37,11 @@ export interface LoadedSegment {
 }
 
 export interface LoadResult {
-  /** The break the program starts with (end of its bss, page aligned). */
+  /** The end of its bss, page aligned (where its program break goes). */
   brk: bigint;
+  /** start_data and end_data as Linux's load_elf_binary sets them (for RLIMIT_DATA). */
+  startData: bigint;
+  endData: bigint;
   segments: LoadedSegment[];
   /** The stub's sealed exec page, when the kernel could seal it (stub-exec.ts). */
   execPage: bigint | undefined;
@@ -128,7 +132,8 @@ export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramIma
   const elf = program.elf;
   const bias = mapImage(injector, tracer, hostTid, elf, PIE_BASE, stub);
   const interpBias = program.interpreter ? mapImage(injector, tracer, hostTid, program.interpreter, undefined, stub) : 0;
-  const end = Math.max(...elf.phdrs.filter((p) => p.type === PT.LOAD).map((p) => bias + p.vaddr + p.memsz));
+  const programLoads = elf.phdrs.filter((p) => p.type === PT.LOAD);
+  const end = Math.max(...programLoads.map((p) => bias + p.vaddr + p.memsz));
 
   const stackBase = injector.succeed(NR.mmap, 0, STACK_SIZE, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.STACK | MAP.NORESERVE, -1, 0);
   const auxv: [number, bigint][] = [];
@@ -185,7 +190,13 @@ export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramIma
   regs[REG.rip] = BigInt(entry);
   if (tracer.setRegs(hostTid) !== 0) fail(E.ESRCH);
   const segments = [...segmentsOf(elf, bias, false), ...(program.interpreter ? segmentsOf(program.interpreter, interpBias, true) : [])];
-  return { brk: BigInt(pageUp(end)), segments, execPage };
+  return {
+    brk: BigInt(pageUp(end)),
+    startData: BigInt(bias + Math.max(...programLoads.map((p) => p.vaddr))),
+    endData: BigInt(bias + Math.max(...programLoads.map((p) => p.vaddr + p.filesz))),
+    segments,
+    execPage,
+  };
 }
 
 /** The stub's exec page, when it made and sealed it (r12 its address, r13 mseal's result). */

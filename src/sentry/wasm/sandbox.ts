@@ -18,6 +18,7 @@ import type { WasmSyscallTable } from './process.js';
 import { readWasmProgram } from './program.js';
 import { WasmTask } from './wasm-task.js';
 import { makeKernelServices } from '../kernel-services.js';
+import { MemoryAccount } from '../../accounting/memory-account.js';
 import type { StartGate } from '../start-gate.js';
 import type { IpcNamespace } from '../ipc/namespace.js';
 
@@ -33,6 +34,8 @@ export interface WasmSandboxOptions {
   init: InitProcess;
   /** linux.resources.memory.limit, in bytes. */
   memoryLimitBytes?: number;
+  /** The sandbox's memory account, shared with its VFS (unlimited when absent). */
+  memory?: MemoryAccount;
   /** Told of a module's trap or of a sentry-side failure (the CLI logs it). */
   onTrap?: (pid: number, reason: string) => void;
   /** Holds the module before its worker starts until it opens (OCI create, then start). */
@@ -65,7 +68,7 @@ export class WasmSandbox {
   private endBeforeStart: ((sig: number) => void) | undefined;
 
   constructor(private readonly options: WasmSandboxOptions) {
-    this.kernel = makeKernelServices(options.vfs, options.ipc, options.net, options.hostname, options.domainname);
+    this.kernel = makeKernelServices(options.vfs, options.memory ?? new MemoryAccount(), options.ipc, options.net, options.hostname, options.domainname);
   }
 
   /** The init process (pid 1), for signals forwarded from the outside. */

@@ -3,9 +3,10 @@
 // and the splice family (splice.ts) exported with them.
 
 import { E, SysError, fail } from '../../abi/errno.js';
-import { AT_FDCWD, CLOSE_RANGE, FALLOC, MAX_RW_COUNT, O } from '../../abi/linux-fcntl.js';
+import { ACCESS, AT, AT_FDCWD, CLOSE_RANGE, FALLOC, MAX_RW_COUNT, O } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
 import { andThen, readWaiting, writeWaiting } from '../../sentry/blocking-io.js';
+import { checkFileGrowth, fileSizeRoom, growsPastFileSizeLimit } from '../../sentry/file-size-limit.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { int32, int64, pointer, size, uint32 } from './decode.js';
@@ -177,7 +178,14 @@ function truncate(task: SyscallTask, args: SyscallArgs): number {
   const path = readPath(task, pointer(args[0]));
   const length = int64(args[1]);
   if (length < 0n) return -E.EINVAL;
-  task.kernel.vfs.truncate(task.fs, undefined, path, Number(length));
+  const vfs = task.kernel.vfs;
+  const st = vfs.stat(task.fs, undefined, path, 0);
+  if ((st.mode & S.IFMT) === S.IFREG && growsPastFileSizeLimit(task, st.size, Number(length))) {
+    // What forbids the truncate at all comes first, as in Linux, then RLIMIT_FSIZE.
+    vfs.access(task.fs, undefined, path, ACCESS.W_OK, AT.EACCESS);
+    checkFileGrowth(task, st.size, Number(length));
+  }
+  vfs.truncate(task.fs, undefined, path, Number(length));
   return 0;
 }
 
@@ -186,6 +194,8 @@ function ftruncate(task: SyscallTask, args: SyscallArgs): number {
   const length = int64(args[1]);
   if (length < 0n) return -E.EINVAL;
   if (file.accessMode === O.RDONLY) return -E.EINVAL;
+  const st = file.stat();
+  if ((st.mode & S.IFMT) === S.IFREG) checkFileGrowth(task, st.size, Number(length));
   file.truncate(Number(length));
   return 0;
 }
@@ -219,6 +229,7 @@ function fallocate(task: SyscallTask, args: SyscallArgs): number {
   if (type === S.IFDIR) return -E.EISDIR;
   if (type === S.IFIFO) return -E.ESPIPE;
   if (type !== S.IFREG) return -E.ENODEV;
+  if (!(mode & FALLOC.KEEP_SIZE)) checkFileGrowth(task, file.stat().size, Number(offset + length));
   file.allocate(mode, Number(offset), Number(length));
   return 0;
 }
@@ -239,7 +250,9 @@ const COPY_CHUNK = 1 << 16;
  * Copies up to count bytes from `from` to `to` through the sentry. inPosition/outPosition
  * undefined: the files' own offsets. Stops at end of input or a short write.
  */
-async function copyBetween(task: SyscallTask, from: FileDescription, to: FileDescription, count: number, inPosition?: number, outPosition?: number): Promise<number> {
+async function copyBetween(task: SyscallTask, from: FileDescription, to: FileDescription, wanted: number, inPosition?: number, outPosition?: number): Promise<number> {
+  // Nothing is taken from the input that RLIMIT_FSIZE would not let the output take.
+  const count = fileSizeRoom(task, to, wanted, outPosition);
   const buf = Buffer.allocUnsafe(Math.min(count, COPY_CHUNK));
   let done = 0;
   while (done < count) {

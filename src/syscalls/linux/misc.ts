@@ -13,9 +13,8 @@ const PR = {
 } as const;
 const SECCOMP_MODE_FILTER = 2;
 
-/** brk never moves: glibc and musl then take their heap from mmap. */
-function brk(task: SyscallTask): bigint {
-  return task.process.brk;
+function brk(task: SyscallTask, args: SyscallArgs): SyscallResult | typeof RUN_ON_HOST {
+  return task.process.brk(pointer(args[0]));
 }
 
 function umask(task: SyscallTask, args: SyscallArgs): number {

@@ -10,7 +10,7 @@ import { installPair } from './task-files.js';
 function makePipe(task: SyscallTask, fdsAddr: bigint, flags: number): number {
   // O_DIRECT (packet mode) is not implemented: EINVAL, as kernels before 3.4 answered.
   if ((flags & ~(O.CLOEXEC | O.NONBLOCK)) !== 0) return -E.EINVAL;
-  const pipe = new Pipe(task.fs.creds);
+  const pipe = new Pipe(task.fs.creds, task.kernel.memory.buffers);
   const name = `pipe:[${pipe.ino}]`;
   const vfs = task.kernel.vfs;
   const status = flags & O.NONBLOCK;

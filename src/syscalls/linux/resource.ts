@@ -1,13 +1,13 @@
 // Resource syscalls: limits are the sentry's per process; usage of the caller itself is
 // the host kernel's (the task is a real process), of its children the sentry's.
 
-import { freemem, totalmem } from 'node:os';
 import { E, fail } from '../../abi/errno.js';
+import { memoryAsSeen } from '../../accounting/memory-account.js';
 import { CAP } from '../../abi/linux-capability.js';
 import { hasCapability } from '../../sentry/credentials.js';
 import { NR_OPEN } from '../../sentry/fd-table.js';
 import { RLIM_NLIMITS, RLIMIT } from '../../sentry/rlimits.js';
-import { RUN_ON_HOST, type Rlimit, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
+import { RUN_ON_HOST, type Rlimit, type Rlimits, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { rusageBytes, tmsBytes } from './rusage.js';
 
@@ -33,12 +33,13 @@ function writeRlimit(task: SyscallTask, addr: bigint, limit: Rlimit): void {
   task.mem.write(addr, buf);
 }
 
-function setLimit(task: SyscallTask, resource: number, limit: Rlimit): void {
+/** Sets a limit of limits (the caller's or prlimit64's target) as the caller may. */
+function setLimit(task: SyscallTask, limits: Rlimits, resource: number, limit: Rlimit): void {
   if (limit.cur > limit.max) fail(E.EINVAL);
-  const old = task.rlimits.get(resource);
+  const old = limits.get(resource);
   if (limit.max > old.max && !hasCapability(task.creds, CAP.SYS_RESOURCE)) fail(E.EPERM);
   if (resource === RLIMIT.NOFILE && limit.max > BigInt(NR_OPEN)) fail(E.EPERM);
-  task.rlimits.set(resource, limit);
+  limits.set(resource, limit);
 }
 
 function getrlimit(task: SyscallTask, args: SyscallArgs): number {
@@ -48,20 +49,21 @@ function getrlimit(task: SyscallTask, args: SyscallArgs): number {
 
 function setrlimit(task: SyscallTask, args: SyscallArgs): number {
   const resource = resourceArg(args[0]);
-  setLimit(task, resource, readRlimit(task, pointer(args[1])));
+  setLimit(task, task.rlimits, resource, readRlimit(task, pointer(args[1])));
   return 0;
 }
 
-/** prlimit64 on the caller (pid 0 or its own pid); other processes are not reachable yet. */
+/** prlimit64 on the caller (pid 0) or another process of the sandbox. */
 function prlimit64(task: SyscallTask, args: SyscallArgs): number {
-  const pid = int32(args[0]);
-  if (pid !== 0 && pid !== task.pid) fail(E.ESRCH);
+  const limits = task.process.rlimitsOf(int32(args[0]));
   const resource = resourceArg(args[1]);
   const newAddr = pointer(args[2]);
   const oldAddr = pointer(args[3]);
   const next = newAddr !== 0n ? readRlimit(task, newAddr) : undefined;
-  if (oldAddr !== 0n) writeRlimit(task, oldAddr, task.rlimits.get(resource));
-  if (next) setLimit(task, resource, next);
+  // As Linux: the old value is copied out once the new one is in place.
+  const old = limits.get(resource);
+  if (next) setLimit(task, limits, resource, next);
+  if (oldAddr !== 0n) writeRlimit(task, oldAddr, old);
   return 0;
 }
 
@@ -80,11 +82,13 @@ function times(task: SyscallTask, args: SyscallArgs): number {
   return Number(task.kernel.uptimeNs() / NS_PER_TICK);
 }
 
+/** sysinfo(2): memory as the sandbox sees it (its limit as totalram, what is left of it free). */
 function sysinfo(task: SyscallTask, args: SyscallArgs): number {
   const buf = Buffer.alloc(SYSINFO_SIZE);
+  const memory = memoryAsSeen(task.kernel.memory);
   buf.writeBigInt64LE(task.kernel.uptimeNs() / 1_000_000_000n, 0);
-  buf.writeBigUInt64LE(BigInt(totalmem()), 32);
-  buf.writeBigUInt64LE(BigInt(freemem()), 40);
+  buf.writeBigUInt64LE(BigInt(memory.totalBytes), 32);
+  buf.writeBigUInt64LE(BigInt(memory.freeBytes), 40);
   buf.writeUInt16LE(1, 80); // procs: only the caller is known here
   buf.writeUInt32LE(1, 104); // mem_unit
   task.mem.write(pointer(args[0]), buf);

@@ -6,6 +6,7 @@ import { O } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
 import { S } from '../../abi/linux-stat.js';
 import { retryWhenReady } from '../../sentry/blocking-io.js';
+import { fileSizeRoom } from '../../sentry/file-size-limit.js';
 import { Pipe } from '../../sentry/pipe.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
@@ -66,7 +67,9 @@ async function splice(task: SyscallTask, args: SyscallArgs): Promise<number> {
   const nonBlocking = (flags & SPLICE_F_NONBLOCK) !== 0;
   const inPosition = inAddr === 0n ? undefined : readOffset(task, inAddr);
   const outPosition = outAddr === 0n ? undefined : readOffset(task, outAddr);
-  const buf = Buffer.allocUnsafe(Number(length < BigInt(SPLICE_CHUNK) ? length : BigInt(SPLICE_CHUNK)));
+  // Nothing is taken from the input that RLIMIT_FSIZE would not let the output take.
+  const chunk = fileSizeRoom(task, out, Number(length < BigInt(SPLICE_CHUNK) ? length : BigInt(SPLICE_CHUNK)), outPosition);
+  const buf = Buffer.allocUnsafe(chunk);
   const got = await retrying(task, input, POLL.IN, nonBlocking, () => input.read(buf, inPosition));
   if (got === 0) return 0;
   const put = await retrying(task, out, POLL.OUT, nonBlocking, () => out.write(buf.subarray(0, got), outPosition));

@@ -8,7 +8,7 @@ import type { MemDir } from '../memfs/dir.js';
 import { MemFs, TMPFS_MAGIC } from '../memfs/fs.js';
 import type { Pty } from '../devpts/pty.js';
 import { PTY_SLAVE_MAJOR, type PtyTable } from '../devpts/table.js';
-import { parseMountOptions, parseOctal, parseSize } from '../options.js';
+import { defaultTmpfsSize, parseMountOptions, parseOctal, parseSize } from '../options.js';
 import { DEVICES } from './devices.js';
 
 const ROOT: Credentials = { uid: 0, gid: 0, groups: [], caps: 0n };
@@ -40,7 +40,8 @@ function mountDev(request: MountRequest, ptys: PtyTable): MemFs {
     type: 'tmpfs',
     magic: TMPFS_MAGIC,
     dev: request.dev,
-    sizeLimit: size === undefined ? Infinity : parseSize(size, where),
+    sizeLimit: size === undefined ? defaultTmpfsSize() : parseSize(size, where),
+    account: request.account,
     rootMode: mode === undefined ? 0o755 : parseOctal(mode, where),
     rootOwner: { uid: 0, gid: 0 },
   });

@@ -158,6 +158,7 @@ export class MemFile extends MemNode {
     if (this.nlink === 0 && this.openCount === 0) {
       this.data?.release();
       this.closeLower();
+      this.releaseXattrs();
     }
   }
 

@@ -1,5 +1,7 @@
 // A memory filesystem: tmpfs, and the overlay root whose lower layer is the host rootfs.
 
+import { E, fail } from '../../abi/errno.js';
+import type { MemoryCharge } from '../../accounting/memory-account.js';
 import { S, type Filesystem, type Statfs } from '../api.js';
 import { MemDir } from './dir.js';
 import { MemFile } from './file.js';
@@ -20,7 +22,16 @@ export interface MemFsOptions {
   rootOwner: { uid: number; gid: number };
   /** The read-only layer below (the overlay root). */
   lower?: { root: LowerDir; rootEntry: LowerEntry };
+  /** The sandbox's memory: every page, name and attribute the workload adds is charged to it. */
+  account: MemoryCharge;
 }
+
+/**
+ * What a name the workload adds costs the sentry, charged as Linux charges a memory cgroup
+ * for a shmem inode and its dentry (about 1 KiB), so a workload creating millions of
+ * empty files runs into its memory limit, not the sentry's heap.
+ */
+export const NAME_BYTES = 1024;
 
 export class MemFs implements Filesystem, PageBudget {
   readonly type: string;
@@ -28,6 +39,7 @@ export class MemFs implements Filesystem, PageBudget {
   readonly root: MemDir;
   private readonly magic: number;
   private readonly pageLimit: number;
+  private readonly account: MemoryCharge;
   private usedPages = 0;
   private nextIno = 1;
   /** Lower non-directories already shown, by identity: hard links stay one inode. */
@@ -38,6 +50,7 @@ export class MemFs implements Filesystem, PageBudget {
     this.magic = options.magic;
     this.dev = options.dev;
     this.pageLimit = Math.floor(options.sizeLimit / PAGE_SIZE);
+    this.account = options.account;
     const lower = options.lower;
     this.root = new MemDir(this, S.IFDIR | options.rootMode, options.rootOwner, lower?.root, lower?.rootEntry);
     if (lower) {
@@ -51,13 +64,23 @@ export class MemFs implements Filesystem, PageBudget {
   }
 
   tryReserve(): boolean {
-    if (this.usedPages >= this.pageLimit) return false;
+    if (this.usedPages >= this.pageLimit || !this.account.tryCharge(PAGE_SIZE)) return false;
     this.usedPages++;
     return true;
   }
 
   give(pages: number): void {
     this.usedPages -= pages;
+    this.account.uncharge(pages * PAGE_SIZE);
+  }
+
+  /** Charges bytes of names or attributes the workload adds; ENOSPC, as a full tmpfs gives, past the limit. */
+  chargeMetadata(bytes: number): void {
+    if (!this.account.tryCharge(bytes)) fail(E.ENOSPC);
+  }
+
+  releaseMetadata(bytes: number): void {
+    this.account.uncharge(bytes);
   }
 
   nodeForLower(entry: LowerEntry): MemNode {

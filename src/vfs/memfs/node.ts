@@ -96,9 +96,11 @@ export abstract class MemNode implements Inode {
 
   setxattr(name: string, value: Uint8Array, xflags: number): void {
     if (value.length > XATTR_SIZE_MAX) fail(E.E2BIG);
-    const exists = this.xattrs?.has(name) ?? false;
-    if (xflags & XATTR_CREATE && exists) fail(E.EEXIST);
-    if (xflags & XATTR_REPLACE && !exists) fail(E.ENODATA);
+    const old = this.xattrs?.get(name);
+    if (xflags & XATTR_CREATE && old) fail(E.EEXIST);
+    if (xflags & XATTR_REPLACE && !old) fail(E.ENODATA);
+    this.fs.chargeMetadata(name.length + value.length);
+    if (old) this.fs.releaseMetadata(name.length + old.length);
     (this.xattrs ??= new Map()).set(name, Uint8Array.from(value));
     this.ctime = now();
   }
@@ -108,7 +110,10 @@ export abstract class MemNode implements Inode {
   }
 
   removexattr(name: string): void {
-    if (!this.xattrs?.delete(name)) fail(E.ENODATA);
+    const old = this.xattrs?.get(name);
+    if (!old) fail(E.ENODATA);
+    this.xattrs!.delete(name);
+    this.fs.releaseMetadata(name.length + old.length);
     this.ctime = now();
   }
 
@@ -119,7 +124,16 @@ export abstract class MemNode implements Inode {
     this.maybeFree();
   }
 
-  protected maybeFree(): void {}
+  /** Frees what a node with no name left holds (a file also waits for its last close). */
+  protected maybeFree(): void {
+    if (this.nlink === 0) this.releaseXattrs();
+  }
+
+  /** Gives the attributes' bytes back to the sandbox's memory. */
+  protected releaseXattrs(): void {
+    for (const [name, value] of this.xattrs ?? []) this.fs.releaseMetadata(name.length + value.length);
+    this.xattrs = undefined;
+  }
 
   abstract open(flags: number): FileImpl;
 }

@@ -37,13 +37,19 @@ export class MqueueInode extends SynthNode {
   }
 
   open(): FileImpl {
-    const queue = this.entry.queue;
-    this.entry.opens++;
+    const entry = this.entry;
+    const queue = entry.queue;
+    entry.opens++;
+    let released = false;
     return {
       ...snapshotFile(Buffer.from(queue.describe(), 'latin1')),
       readiness: (mask) => queue.readiness(mask),
       subscribe: (mask, callback) => queue.subscribe(mask, callback),
-      release: () => this.namespace.closed(this.entry),
+      release: () => {
+        if (released) return;
+        released = true;
+        this.namespace.closed(entry);
+      },
     };
   }
 }

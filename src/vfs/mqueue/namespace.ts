@@ -2,6 +2,7 @@
 // and every mqueue mount see. Limits as /proc/sys/fs/mqueue shows them.
 
 import { E, fail } from '../../abi/errno.js';
+import type { MemoryCharge } from '../../accounting/memory-account.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { CAP } from '../../abi/linux-capability.js';
 import type { Credentials, Timespec } from '../api.js';
@@ -49,8 +50,9 @@ export class MqueueEntry {
     attr: MqAttr,
     /** getdents cookie in the mqueue directory. */
     readonly cookie: number,
+    account: MemoryCharge,
   ) {
-    this.queue = new MessageQueue(attr);
+    this.queue = new MessageQueue(attr, account);
     this.creator = uid;
   }
 }
@@ -61,7 +63,10 @@ export class MqueueNamespace {
   /** Bytes each uid's live queues charge (queueBytes), against its RLIMIT_MSGQUEUE. */
   private readonly charged = new Map<number, number>();
 
-  constructor(readonly limits: MqLimits = DEFAULT_MQ_LIMITS) {}
+  constructor(
+    private readonly account: MemoryCharge,
+    readonly limits: MqLimits = DEFAULT_MQ_LIMITS,
+  ) {}
 
   get(name: string): MqueueEntry | undefined {
     return this.entries.get(name);
@@ -105,7 +110,7 @@ export class MqueueNamespace {
     const charged = this.charged.get(creds.uid) ?? 0;
     if (byteLimit !== undefined && BigInt(charged + bytes) > byteLimit) fail(E.EMFILE);
     this.charged.set(creds.uid, charged + bytes);
-    const entry = new MqueueEntry(name, mode & 0o777, creds.uid, creds.gid, { ...chosen }, this.nextCookie++);
+    const entry = new MqueueEntry(name, mode & 0o777, creds.uid, creds.gid, { ...chosen }, this.nextCookie++, this.account);
     this.entries.set(name, entry);
     return entry;
   }
@@ -116,9 +121,10 @@ export class MqueueNamespace {
     this.release(entry);
   }
 
-  /** Gives an unlinked, closed queue's charge back to its creator. */
+  /** Frees an unlinked, closed queue: its messages leave the memory account, its charge goes back to its creator. */
   private release(entry: MqueueEntry): void {
     if (entry.linked || entry.opens > 0) return;
+    entry.queue.discard();
     const bytes = queueBytes(entry.queue.attr);
     this.charged.set(entry.creator, (this.charged.get(entry.creator) ?? 0) - bytes);
   }

@@ -1,9 +1,11 @@
 // A POSIX message queue (mq_overview(7)): messages ordered by priority, first in first
 // out within a priority, bounded by mq_maxmsg and mq_msgsize. Non-blocking at this level:
 // a full or empty queue throws EAGAIN and the syscall layer waits on its readiness
-// (or returns EAGAIN itself for O_NONBLOCK descriptions), as for pipes.
+// (or returns EAGAIN itself for O_NONBLOCK descriptions), as for pipes. Queued messages
+// are charged to the sandbox's memory.
 
 import { E, fail } from '../../abi/errno.js';
+import type { MemoryCharge } from '../../accounting/memory-account.js';
 import { POLL } from '../api.js';
 import { WaitQueue } from '../../waiter/index.js';
 
@@ -46,7 +48,10 @@ export class MessageQueue {
   /** mq_timedreceive callers waiting for a message (not poll or epoll). */
   private receivers = 0;
 
-  constructor(readonly attr: Readonly<MqAttr>) {}
+  constructor(
+    readonly attr: Readonly<MqAttr>,
+    private readonly account: MemoryCharge,
+  ) {}
 
   get count(): number {
     return this.messages.length;
@@ -67,6 +72,7 @@ export class MessageQueue {
     if (!Number.isInteger(priority) || priority < 0 || priority >= MQ_PRIO_MAX) fail(E.EINVAL);
     if (data.length > this.attr.msgsize) fail(E.EMSGSIZE);
     if (this.messages.length >= this.attr.maxmsg) fail(E.EAGAIN);
+    if (!this.account.tryCharge(data.length)) fail(E.ENOMEM);
     // After the last message of the same or higher priority.
     let at = this.messages.length;
     while (at > 0 && (this.messages[at - 1] as Message).priority < priority) at--;
@@ -98,8 +104,16 @@ export class MessageQueue {
     if (!message) fail(E.EAGAIN);
     buf.set(message.data);
     this.bytes -= message.data.length;
+    this.account.uncharge(message.data.length);
     this.queue.notify(POLL.OUT | POLL.WRNORM);
     return { length: message.data.length, priority: message.priority };
+  }
+
+  /** The queue is gone (unlinked, no description open): its messages go with it. */
+  discard(): void {
+    this.account.uncharge(this.bytes);
+    this.messages.length = 0;
+    this.bytes = 0;
   }
 
   readiness(mask: number): number {

@@ -44,6 +44,16 @@ export function checkInspect(reader: FsContext | undefined, target: ProcessView)
   fail(E.EACCES);
 }
 
+/** checkInspect as a question. */
+export function mayInspect(reader: FsContext | undefined, target: ProcessView): boolean {
+  try {
+    checkInspect(reader, target);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The controlling terminal of a session, as stat's tty_nr and tpgid show it. */
 export function terminalOf(deps: ProcDeps, sid: number): { ttyNr: number; tpgid: number } {
   const pty = deps.ptys.controllingTerminal(sid);

@@ -2,7 +2,7 @@
 // busybox), top and Python's readers parse field by field.
 
 import type { ProcessView } from '../api.js';
-import { terminalOf, type ProcDeps } from './deps.js';
+import { mayInspect, readerContext, terminalOf, type ProcDeps } from './deps.js';
 
 const PAGE_KB = 4;
 
@@ -20,7 +20,9 @@ const STATE_NAMES: Record<string, string> = {
 export function statText(deps: ProcDeps, view: ProcessView, tid: number): string {
   const { ttyNr, tpgid } = terminalOf(deps, view.sid);
   const usage = view.usage?.();
-  const fields: (string | number)[] = [
+  // Linux shows where a process's memory lies only to a reader that may inspect it.
+  const layout = mayInspect(readerContext(deps), view) ? view.dataLayout : undefined;
+  const fields: (string | number | bigint)[] = [
     tid,
     `(${view.comm})`,
     view.state,
@@ -52,7 +54,10 @@ export function statText(deps: ProcDeps, view: ProcessView, tid: number): string
     17, // exit_signal: SIGCHLD
     0, 0, 0, // processor rt_priority policy
     0, 0, 0, // delayacct_blkio_ticks guest_time cguest_time
-    0, 0, 0, 0, 0, 0, 0, // start_data end_data start_brk arg_start arg_end env_start env_end
+    layout?.startData ?? 0,
+    layout?.endData ?? 0,
+    layout?.startBrk ?? 0,
+    0, 0, 0, 0, // arg_start arg_end env_start env_end
     0, // exit_code
   ];
   return `${fields.join(' ')}\n`;

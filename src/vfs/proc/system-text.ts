@@ -138,6 +138,8 @@ const FILESYSTEMS: readonly [string, boolean][] = [
   ['proc', true],
   ['devpts', true],
   ['mqueue', true],
+  ['cgroup', true],
+  ['cgroup2', true],
   ['overlay', true],
   ['pipefs', true],
   ['anon_inodefs', true],

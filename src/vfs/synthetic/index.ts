@@ -1,4 +1,4 @@
-// Registers the synthesized filesystems (proc, sysfs, devpts, mqueue, the /dev tree) and
+// Registers the synthesized filesystems (proc, sysfs, devpts, mqueue, cgroup, the /dev tree) and
 // the character devices of one sandbox with its FilesystemRegistry. The sentry calls
 // registerSyntheticFilesystems once per sandbox, before createVfs, and keeps the
 // returned handle for the terminal and message-queue syscalls.
@@ -18,6 +18,8 @@ import { MqueueNamespace, type MqLimits, type MqueueEntry } from '../mqueue/name
 import { procType } from '../proc/fs.js';
 import { sysfsType } from '../sys/fs.js';
 import { hostMachineFacts, type MachineFacts } from './machine.js';
+import { cgroupTypes } from '../cgroup/fs.js';
+import { MemoryAccount } from '../../accounting/memory-account.js';
 import { SynthFs } from './nodes.js';
 
 export interface SyntheticOptions {
@@ -25,8 +27,12 @@ export interface SyntheticOptions {
   providers: SandboxProviders;
   /** Signals for terminal job control (SIGINT from ^C, SIGWINCH, SIGHUP on hangup...). */
   jobControl: JobControl;
-  /** CPUs and memory the sandbox is shown; defaults to the machine it runs on. */
+  /** CPUs and memory the sandbox is shown; defaults to the machine it runs on, with memory's limit. */
   machine?: MachineFacts;
+  /** The sandbox's memory: its limit for /proc/meminfo and cgroup mounts, and what queued messages charge. */
+  memory?: MemoryAccount;
+  /** linux.resources.pids.limit, for cgroup mounts. */
+  pidsLimit?: number;
   mqueueLimits?: MqLimits;
 }
 
@@ -52,15 +58,17 @@ export interface Console {
 }
 
 export function registerSyntheticFilesystems(registry: FilesystemRegistry, options: SyntheticOptions): SyntheticFilesystems {
-  const machine = options.machine ?? hostMachineFacts();
+  const memory = options.memory ?? new MemoryAccount();
+  const machine = options.machine ?? hostMachineFacts(memory);
   const ptys = new PtyTable(options.providers, options.jobControl, registry);
-  const mqueues = new MqueueNamespace(options.mqueueLimits);
+  const mqueues = new MqueueNamespace(memory.buffers, options.mqueueLimits);
   registerDevices(registry, ptys);
   registry.register(procType({ providers: options.providers, machine, ptys, mqueues, bootId: randomUUID() }));
   registry.register(sysfsType(machine));
   registry.register(devptsType(ptys));
   registry.register(mqueueType(mqueues));
   registry.register(devType(ptys));
+  for (const type of cgroupTypes({ memory, pidsLimit: options.pidsLimit })) registry.register(type);
 
   // mq_open reaches queues without a mount, as Linux does through its internal one; its
   // anonymous-device minor sits far above the ones createVfs hands out to mounts.

@@ -3,6 +3,7 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { MemoryAccount, memoryAsSeen } from '../../accounting/memory-account.js';
 
 /** The kernel the sandbox presents (uname -r / -v, /proc/version, /proc/sys/kernel/os*). */
 export const KERNEL_IDENTITY = {
@@ -26,14 +27,14 @@ export interface MachineFacts {
 /**
  * Facts taken from where the workload really runs: its CPUs execute the code natively and
  * its memory comes from the host, so these are what programs sizing thread pools and
- * caches need. The sentry may pass narrower ones (spec CPU and memory limits).
+ * caches need; the memory is the sandbox's (its limit and what is left of it).
  */
-export function hostMachineFacts(): MachineFacts {
+export function hostMachineFacts(memory: MemoryAccount = new MemoryAccount()): MachineFacts {
   const cpus = os.cpus();
   return {
     cpus: Math.max(1, os.availableParallelism()),
-    memTotalBytes: os.totalmem(),
-    memFreeBytes: () => os.freemem(),
+    memTotalBytes: memoryAsSeen(memory).totalBytes,
+    memFreeBytes: () => memoryAsSeen(memory).freeBytes,
     cpuModel: cpus[0]?.model ?? 'unknown',
     cpuMHz: cpus[0]?.speed ?? 0,
     cpuFlags: readCpuFlags(),

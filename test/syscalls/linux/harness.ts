@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
 import { E, SysError, fail } from '../../../src/abi/errno.js';
+import { MemoryAccount } from '../../../src/accounting/memory-account.js';
 import { createNetworkStack } from '../../../src/netstack/index.js';
 import { FdTable } from '../../../src/sentry/fd-table.js';
 import { IpcNamespace } from '../../../src/sentry/ipc/namespace.js';
@@ -83,8 +84,11 @@ afterEach(() => {
   for (const dir of scratch.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** A bundle whose rootfs holds `tree` (string: file contents, null: directory). */
-export function makeVfs(tree: Record<string, string | null> = {}): { vfs: Vfs; rootfs: string } {
+/** The memory account of each VFS makeVfs made, for the tasks fakeTask makes on it. */
+const accounts = new WeakMap<Vfs, MemoryAccount>();
+
+/** A bundle whose rootfs holds `tree` (string: file contents, null: directory); memory is the sandbox's account. */
+export function makeVfs(tree: Record<string, string | null> = {}, memory = new MemoryAccount()): { vfs: Vfs; rootfs: string } {
   const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'tssc-sys-'));
   scratch.push(bundle);
   const rootfs = path.join(bundle, 'rootfs');
@@ -96,9 +100,10 @@ export function makeVfs(tree: Record<string, string | null> = {}): { vfs: Vfs; r
     else fs.writeFileSync(full, content);
   }
   const registry = new Registry();
-  registry.setFifo(openFifo);
-  const ipc = newIpc(registry);
-  const vfs = createVfs({ spec: { root: { path: 'rootfs', readonly: false } }, bundleDir: bundle, registry, providers: PROVIDERS });
+  registry.setFifo((node, flags, ctx) => openFifo(node, flags, ctx, memory.buffers));
+  const ipc = newIpc(registry, memory);
+  const vfs = createVfs({ spec: { root: { path: 'rootfs', readonly: false } }, bundleDir: bundle, registry, account: memory, providers: PROVIDERS });
+  accounts.set(vfs, memory);
   ipcOf.set(vfs, ipc);
   return { vfs, rootfs };
 }
@@ -106,8 +111,8 @@ export function makeVfs(tree: Record<string, string | null> = {}): { vfs: Vfs; r
 const PROVIDERS = { hostname: () => 'sandbox', domainname: () => '(none)', currentPid: () => 1, currentTid: () => 1, processes: () => [1], process: () => undefined, uptime: () => 0 };
 
 /** An IPC namespace whose message queues are those of registry's mqueue filesystems. */
-function newIpc(registry: Registry): IpcNamespace {
-  return new IpcNamespace(registerSyntheticFilesystems(registry, { providers: PROVIDERS, jobControl: { signalProcessGroup: () => {} } }));
+function newIpc(registry: Registry, memory = new MemoryAccount()): IpcNamespace {
+  return new IpcNamespace(registerSyntheticFilesystems(registry, { providers: PROVIDERS, jobControl: { signalProcessGroup: () => {} }, memory }));
 }
 
 /** The IPC namespace of each VFS makeVfs made (message queues, System V objects). */
@@ -135,6 +140,7 @@ export function fakeTask(vfs: Vfs, creds: TaskCredentials = rootCreds(), fds = n
     },
     kernel: {
       vfs,
+      memory: accounts.get(vfs) ?? new MemoryAccount(),
       ipc: ipcOf.get(vfs) ?? newIpc(new Registry()),
       net: createNetworkStack(),
       hostname: 'sandbox',

@@ -3,6 +3,7 @@ import { E } from '../../../src/abi/errno.js';
 import { O } from '../../../src/abi/linux-fcntl.js';
 import { POLL, S } from '../../../src/vfs/index.js';
 import { MqueueNamespace, queueBytes } from '../../../src/vfs/mqueue/namespace.js';
+import { MemoryAccount } from '../../../src/accounting/memory-account.js';
 import { errnoOf, listDir, readAll, userCtx } from '../helpers.js';
 import { ALL_CAPS } from '../helpers.js';
 import { MQUEUE_MOUNT, SPEC_MOUNTS, bytes, makeSandbox, text } from './sandbox.js';
@@ -18,7 +19,7 @@ function receive(ns: MqueueNamespace, name: string, size = 8192): [string, numbe
 
 describe('POSIX message queues', () => {
   it('deliver by priority, first in first out within one', () => {
-    const ns = new MqueueNamespace();
+    const ns = new MqueueNamespace(new MemoryAccount());
     const q = ns.open('q', O.CREAT | O.RDWR, 0o600, undefined, root).queue;
     q.send(bytes('low-1'), 1);
     q.send(bytes('high'), 9);
@@ -33,7 +34,7 @@ describe('POSIX message queues', () => {
   });
 
   it('say EAGAIN when empty or full, EMSGSIZE and EINVAL on bad sizes and priorities', () => {
-    const ns = new MqueueNamespace();
+    const ns = new MqueueNamespace(new MemoryAccount());
     const q = ns.open('q', O.CREAT | O.RDWR, 0o600, { maxmsg: 2, msgsize: 4 }, root).queue;
     expect(errnoOf(() => q.receive(new Uint8Array(4)))).toBe(E.EAGAIN);
     expect(errnoOf(() => q.receive(new Uint8Array(3)))).toBe(E.EMSGSIZE);
@@ -45,7 +46,7 @@ describe('POSIX message queues', () => {
   });
 
   it('report readiness and wake waiters', () => {
-    const ns = new MqueueNamespace();
+    const ns = new MqueueNamespace(new MemoryAccount());
     const q = ns.open('q', O.CREAT | O.RDWR, 0o600, { maxmsg: 1, msgsize: 8 }, root).queue;
     const both = POLL.IN | POLL.OUT;
     expect(q.readiness(both)).toBe(POLL.OUT);
@@ -57,7 +58,7 @@ describe('POSIX message queues', () => {
   });
 
   it('check names, flags, limits and permissions like mq_open', () => {
-    const ns = new MqueueNamespace();
+    const ns = new MqueueNamespace(new MemoryAccount());
     expect(errnoOf(() => ns.open('q', O.RDWR, 0, undefined, root))).toBe(E.ENOENT);
     expect(errnoOf(() => ns.open('a/b', O.CREAT | O.RDWR, 0o600, undefined, root))).toBe(E.EACCES);
     expect(errnoOf(() => ns.open('q', O.CREAT | O.RDWR, 0o600, { maxmsg: 11, msgsize: 8 }, user))).toBe(E.EINVAL);
@@ -99,7 +100,7 @@ describe('POSIX message queues', () => {
   });
 
   it('notify once when a message reaches an empty queue nobody waits on', () => {
-    const ns = new MqueueNamespace();
+    const ns = new MqueueNamespace(new MemoryAccount());
     const q = ns.open('q', O.CREAT | O.RDWR, 0o600, undefined, root).queue;
     let delivered = 0;
     q.setNotification({ pid: 1, notify: 0, signo: 10, alive: () => true, deliver: () => delivered++ }, 1);
@@ -111,7 +112,7 @@ describe('POSIX message queues', () => {
   });
 
   it('drops the registration of a process that is gone, and notifies nobody while a receiver waits', async () => {
-    const ns = new MqueueNamespace();
+    const ns = new MqueueNamespace(new MemoryAccount());
     const q = ns.open('q', O.CREAT | O.RDWR, 0o600, undefined, root).queue;
     let alive = true;
     let delivered = 0;
@@ -128,7 +129,7 @@ describe('POSIX message queues', () => {
   });
 
   it('charges a queue to its creator until it is unlinked and closed (RLIMIT_MSGQUEUE)', () => {
-    const ns = new MqueueNamespace();
+    const ns = new MqueueNamespace(new MemoryAccount());
     const attr = { maxmsg: 10, msgsize: 8192 };
     const limit = BigInt(queueBytes(attr) + 1000);
     const first = ns.open('a', O.CREAT | O.RDWR, 0o600, attr, root, limit);
