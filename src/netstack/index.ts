@@ -2,6 +2,7 @@
 // sandbox with createNetworkStack; syscall tables reach it through KernelServices.net.
 
 import { AF } from '../abi/linux-socket.js';
+import type { MemoryCharge } from '../accounting/memory-account.js';
 import { Bridge } from './host/bridge.js';
 import { hostInterfaces } from './host/host-interfaces.js';
 import { HostNetwork } from './host/host-network.js';
@@ -30,6 +31,8 @@ export interface NetworkConfig {
   readonly publish?: readonly PublishedPort[];
   /** The nameservers of the sandbox's resolv.conf (a loopback one is forwarded, host/bridge.ts). */
   readonly nameservers?: readonly Ip[];
+  /** What the host sockets of the sandbox's traffic charge their buffers to (its memory account). */
+  readonly memory?: MemoryCharge;
 }
 
 /**
@@ -41,7 +44,7 @@ export interface NetworkConfig {
  */
 export function createNetworkStack(config: NetworkConfig = { mode: 'none' }): NetworkStack {
   if (config.mode === 'none') return new NetworkStack();
-  const network = config.namespacePath === undefined ? HostNetwork.own() : HostNetwork.at(config.namespacePath);
+  const network = config.namespacePath === undefined ? HostNetwork.own(config.memory) : HostNetwork.at(config.namespacePath, config.memory);
   if (config.mode === 'host') {
     const stack = new NetworkStack({ interfaces: hostInterfaces(network) });
     stack.register(AF.INET, new HostInetFamily(AF.INET, network));
@@ -56,7 +59,7 @@ export function createNetworkStack(config: NetworkConfig = { mode: 'none' }): Ne
   });
   const stack = new NetworkStack({ interfaces: [LOOPBACK_INTERFACE, SANDBOX_LINK], bridge });
   if (config.publish && config.publish.length > 0) {
-    const publisher = new Publisher(bridge, stack.inet, HostNetwork.own());
+    const publisher = new Publisher(bridge, stack.inet, HostNetwork.own(config.memory));
     publisher.publish(config.publish);
     bridge.replies = (port, peer, peerPort) => publisher.replyRoute(port, peer, peerPort);
     stack.onClose(() => publisher.close());

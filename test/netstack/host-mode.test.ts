@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { E } from '../../src/abi/errno.js';
 import { POLL } from '../../src/abi/linux-poll.js';
 import { AF, SOCK } from '../../src/abi/linux-socket.js';
+import { MemoryAccount } from '../../src/accounting/memory-account.js';
 import { createNetworkStack, type InetAddress, type Socket } from '../../src/netstack/index.js';
 import { caller, errnoOf, receive, send, text } from './helpers.js';
 
@@ -90,5 +91,23 @@ describe('--network=host', () => {
     await ready(client, POLL.OUT);
     expect(errnoOf(() => client.finishConnect())).toBe(E.ECONNREFUSED);
     client.release();
+  });
+
+  it("charges each host socket's buffers to the memory account: ENOBUFS at the limit, all back on close", () => {
+    const account = new MemoryAccount(4 << 20);
+    const stack = createNetworkStack({ mode: 'host', memory: account.buffers });
+    const held: Socket[] = [];
+    let refused = 0;
+    while (held.length < 1000 && refused === 0) refused = errnoOf(() => held.push(stack.socket(AF.INET, SOCK.STREAM, 0, root)));
+    // A TCP socket takes its SO_SNDBUF + SO_RCVBUF (tcp_wmem[1] + tcp_rmem[1]), well over 4 KiB.
+    expect(refused).toBe(E.ENOBUFS);
+    expect(held.length).toBeGreaterThan(0);
+    expect(held.length).toBeLessThan(1000);
+    expect(account.charged).toBeLessThanOrEqual(4 << 20);
+    expect(account.charged).toBeGreaterThan((4 << 20) - (account.charged / held.length) * 2);
+    for (const s of held) s.release();
+    expect(account.charged).toBe(0);
+    stack.socket(AF.INET, SOCK.STREAM, 0, root).release();
+    expect(account.charged).toBe(0);
   });
 });

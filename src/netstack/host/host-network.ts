@@ -1,10 +1,14 @@
 // The host network a sandbox's host sockets live in: the sentry's own network namespace,
 // or the one a spec names by path (a pod's, made by CNI), entered by a helper thread for
 // each socket (Node's main thread stays where it is). It also bounds how many host
-// sockets one sandbox holds at once, so no workload makes the sentry hold without end.
+// sockets one sandbox holds at once, so no workload makes the sentry hold without end,
+// and charges each to the sandbox's memory account for the buffers the host kernel gives
+// it (SO_SNDBUF + SO_RCVBUF as it opens: the bytes the host may queue for it before TCP
+// autotuning grows them), as a memory cgroup counts socket memory; past the limit, ENOBUFS.
 
 import { E, SysError, errnoMessage, fail } from '../../abi/errno.js';
 import { AF, SO, SOCK, SOL } from '../../abi/linux-socket.js';
+import type { MemoryCharge } from '../../accounting/memory-account.js';
 import { loadHostnet, type InterfaceRow } from '../../native/hostnet.js';
 import type { WaitQueue } from '../../waiter/index.js';
 import { HostFd } from './host-fd.js';
@@ -23,11 +27,12 @@ export class HostNetwork {
     /** -1: the sentry's own namespace. */
     readonly nsFd: number,
     readonly namespacePath: string | undefined,
+    private readonly memory: MemoryCharge | undefined,
   ) {}
 
-  /** The sentry's own network namespace. */
-  static own(): HostNetwork {
-    return new HostNetwork(-1, undefined);
+  /** The sentry's own network namespace; sockets charge memory when given. */
+  static own(memory?: MemoryCharge): HostNetwork {
+    return new HostNetwork(-1, undefined, memory);
   }
 
   /**
@@ -35,7 +40,7 @@ export class HostNetwork {
    * no namespace, or one the sentry may not enter (setns needs CAP_SYS_ADMIN over it),
    * fails here with the path named, before the workload starts.
    */
-  static at(path: string): HostNetwork {
+  static at(path: string, memory?: MemoryCharge): HostNetwork {
     const hostnet = loadHostnet();
     const nsFd = hostnet.openNamespace(path);
     if (nsFd < 0) throw new NamespaceError(`network namespace ${path}: ${errnoMessage(-nsFd)}`);
@@ -46,18 +51,22 @@ export class HostNetwork {
       throw new NamespaceError(`network namespace ${path}: ${why}`);
     }
     hostnet.close(trial);
-    return new HostNetwork(nsFd, path);
+    return new HostNetwork(nsFd, path, memory);
   }
 
-  /** A host socket whose readiness goes to queue; ENOBUFS past MAX_HOST_SOCKETS. */
+  /** A host socket whose readiness goes to queue; ENOBUFS past MAX_HOST_SOCKETS or the memory limit. */
   open(domain: number, type: number, protocol: number, queue: WaitQueue): HostFd {
     this.take();
+    let charged = 0;
+    let host: HostFd;
     try {
-      return HostFd.open(domain, type, protocol, this.nsFd, queue, () => this.live--);
+      host = HostFd.open(domain, type, protocol, this.nsFd, queue, () => this.release(charged));
     } catch (e) {
       this.live--;
       throw e;
     }
+    charged = this.charge(host);
+    return host;
   }
 
   /** A connection a host listener accepted, now a socket of the sandbox's (ENOBUFS: closed). */
@@ -68,7 +77,24 @@ export class HostNetwork {
       loadHostnet().close(fd);
       throw e;
     }
-    return HostFd.wrap(fd, queue, () => this.live--);
+    let charged = 0;
+    const host = HostFd.wrap(fd, queue, () => this.release(charged));
+    charged = this.charge(host);
+    return host;
+  }
+
+  /** Charges host's buffers to the memory account: what it took, or ENOBUFS (host closed) past the limit. */
+  private charge(host: HostFd): number {
+    if (!this.memory) return 0;
+    const bytes = host.getInt(SOL.SOCKET, SO.SNDBUF) + host.getInt(SOL.SOCKET, SO.RCVBUF);
+    if (this.memory.tryCharge(bytes)) return bytes;
+    host.close();
+    return fail(E.ENOBUFS);
+  }
+
+  private release(charged: number): void {
+    this.live--;
+    this.memory?.uncharge(charged);
   }
 
   /** Turns away a connection accept() gave that nobody takes: closed with a reset. */

@@ -89,10 +89,10 @@ function identityOf(bundle: Bundle): IdentitySpec {
   };
 }
 
-/** The sandbox's network stack: none, its own with a way out, or the host's (src/oci/network.ts). */
-function networkOf(bundle: Bundle, request: NetworkRequest | undefined, resolvConf: string) {
+/** The sandbox's network stack: none, its own with a way out, or the host's (src/oci/network.ts); host sockets charge memory. */
+function networkOf(bundle: Bundle, request: NetworkRequest | undefined, resolvConf: string, memory: MemoryAccount) {
   try {
-    return createNetworkStack(networkConfigOf(bundle.spec, request, nameserversOf(resolvConf)));
+    return createNetworkStack({ ...networkConfigOf(bundle.spec, request, nameserversOf(resolvConf)), memory: memory.buffers });
   } catch (e) {
     if (e instanceof NamespaceError || e instanceof PublishError) throw new TsscError(e.message);
     throw e;
@@ -139,7 +139,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
     stdio: options.stdioFds.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
   };
   const ipc = new IpcNamespace(synthetic);
-  const net = networkOf(bundle, options.network, readSandboxFile(vfs, ctx, '/etc/resolv.conf') ?? '');
+  const net = networkOf(bundle, options.network, readSandboxFile(vfs, ctx, '/etc/resolv.conf') ?? '', memory);
   const sandbox = isWasmInit(bundle, () => readWasmProgram(vfs, ctx, undefined, program, args, envp, 'bundle') !== undefined)
     ? new WasmSandbox({
         table: wasiPreview1Table,
