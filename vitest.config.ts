@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/host-devices-guard.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,

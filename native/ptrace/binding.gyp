@@ -18,6 +18,11 @@
       "libraries": ["-pthread"]
     },
     {
+      "target_name": "tssc_hostfs",
+      "sources": ["src/hostfs.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    },
+    {
       "target_name": "tssc_stub",
       "type": "none",
       "actions": [

@@ -109,8 +109,9 @@ export class TaskLifecycle {
     const parent = group.parent;
     if (parent && !parent.zombie) {
       const chld = parent.sigactions.get(SIG.CHLD);
+      // Ignoring SIGCHLD reaps the child at once; a wait blocked for it then finds none left (ECHILD).
       if (chld.handler === SIG_IGN || chld.flags & SA.NOCLDWAIT) this.sandbox.reap(group);
-      else parent.notifyChildEvent();
+      parent.notifyChildEvent();
       signals.signalGroup(parent, SIG.CHLD, signals.childSender(group, group.exitStatus!));
     } else if (group !== init) {
       this.sandbox.reap(group);

@@ -46,13 +46,34 @@ export interface FsContext {
   cwd: Location;
   umask: number;
   creds: Credentials;
+  /** Limits on the resolutions of one call (openat2's RESOLVE_*, WASI's rule for paths). */
+  limits?: ResolveLimits;
+}
+
+/**
+ * How one call's paths may be resolved, on a copy of the task's FsContext: openat2's
+ * RESOLVE_* flags, and WASI's rule that a path relative to a directory fd stays beneath it.
+ * RESOLVE_IN_ROOT is the caller's FsContext.root set to the starting directory, with
+ * inRoot.
+ */
+export interface ResolveLimits {
   /**
-   * Every path stays beneath the directory it is looked up from (WASI's rule for paths
-   * relative to a directory fd; openat2's RESOLVE_BENEATH): an absolute path, a `..` above
-   * that directory, a symlink that leads out of it or a magic link calls escaped(), which
-   * throws the caller's error.
+   * Every path stays beneath the directory it is looked up from: an absolute path, a `..`
+   * above that directory, a symlink that leads out of it or a magic link calls escaped().
    */
-  beneath?: { escaped(): never };
+  beneath?: boolean;
+  /** The root is the starting directory (RESOLVE_IN_ROOT): a magic link calls escaped(). */
+  inRoot?: boolean;
+  /** Any symlink to follow is ELOOP (RESOLVE_NO_SYMLINKS). */
+  noSymlinks?: boolean;
+  /** Any magic link to follow (/proc/PID/fd/N, cwd, root, exe) is ELOOP (RESOLVE_NO_MAGICLINKS). */
+  noMagicLinks?: boolean;
+  /** Crossing a mount, either way, is EXDEV (RESOLVE_NO_XDEV). */
+  noXdev?: boolean;
+  /** A lookup the VFS cannot answer from what it holds is EAGAIN (RESOLVE_CACHED). */
+  cached?: boolean;
+  /** Throws the caller's error for a path that leaves where it may go (EXDEV; WASI's ENOTCAPABLE). */
+  escaped(): never;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -161,6 +182,7 @@ export const MS = {
   NOSUID: 2,
   NODEV: 4,
   NOEXEC: 8,
+  NOSYMFOLLOW: 256,
   NOATIME: 1024,
   NODIRATIME: 2048,
   RELATIME: 1 << 21,
@@ -204,6 +226,10 @@ export interface MountInfo {
   source: string;
   flags: number;
   options: readonly string[];
+  /** The filesystem is read-only as a whole (mountinfo's super options say ro). */
+  superReadonly: boolean;
+  /** mountinfo's optional fields: "shared:N", "unbindable" or nothing. */
+  propagation: string;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -284,8 +310,30 @@ export interface Vfs {
    */
   pathOf(ctx: FsContext | undefined, loc: Location): string;
 
-  /** The mount table in mount order, as /proc/mounts lists it. */
-  mounts(): MountInfo[];
+  /** The mount table of ctx's mount namespace (the sandbox's first one without ctx) in mount order, as /proc/mounts lists it. */
+  mounts(ctx?: FsContext): MountInfo[];
+
+  /**
+   * mount(2) of a new filesystem of type (tmpfs, proc, sysfs, mqueue, devpts; ENODEV for
+   * others) at target, with mountflags' per-mount flags and data's options (EINVAL for one
+   * the type does not take). The caller checked CAP_SYS_ADMIN.
+   */
+  mountNew(ctx: FsContext, target: Location, type: string, source: string, mountflags: number, data: string): void;
+  /** MS_BIND of source (a sandbox location) at target; recursive (MS_REC) takes the mounts below it too. */
+  mountBind(ctx: FsContext, source: Location, target: Location, recursive: boolean): void;
+  /** MS_REMOUNT of the mount whose root target is: bind changes its own flags only, else its filesystem's too (with data). */
+  remount(ctx: FsContext, target: Location, mountflags: number, data: string, bind: boolean): void;
+  /** MS_MOVE of the mount whose root source is (with the mounts below it) to target. */
+  moveMount(ctx: FsContext, source: Location, target: Location): void;
+  /** MS_SHARED, MS_SLAVE, MS_PRIVATE or MS_UNBINDABLE (flag) of the mount at target, and below it when recursive. */
+  setPropagation(ctx: FsContext, target: Location, flag: number, recursive: boolean): void;
+  /** umount2 of the mount whose root target is; flags MNT_DETACH, MNT_FORCE, MNT_EXPIRE. EBUSY while in use. */
+  unmount(ctx: FsContext, target: Location, flags: number): void;
+  /**
+   * unshare(CLONE_NEWNS)'s VFS half: a copy of ctx's mount namespace, private to whoever
+   * holds the returned context (ctx with its root and cwd moved into the copy).
+   */
+  unshareMounts(ctx: FsContext): FsContext;
 
   /**
    * A description for a file that has no name in the tree (pipes, sockets, eventfd,

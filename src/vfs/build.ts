@@ -7,15 +7,17 @@ import { E, fail, isSysError } from '../abi/errno.js';
 import { MemoryAccount } from '../accounting/memory-account.js';
 import { ALL_CAPS } from '../abi/linux-capability.js';
 import { O } from '../abi/linux-fcntl.js';
-import { MS, S, makedev, type Filesystem, type FsContext, type Location, type Vfs, type VfsOptions } from './api.js';
+import { MS, S, makedev, type Filesystem, type FsContext, type Location, type OpenBeneath, type Vfs, type VfsOptions } from './api.js';
 import { byteString } from './byte-string.js';
+import { fstat } from './host/calls.js';
 import { HostFs } from './host/fs.js';
-import { HostDir, openBeneathNode } from './host/handle.js';
+import { HostDir, openBeneathHost } from './host/handle.js';
 import { HostLowerDir, lowerAttrs } from './host/lower.js';
-import { OwnershipMap } from './host/ownership.js';
+import { OwnershipMap, ROOTFS_META_FILE } from './host/ownership.js';
 import { MemFs, OVERLAYFS_SUPER_MAGIC, TMPFS_MAGIC } from './memfs/fs.js';
-import { defaultTmpfsSize, parseId, parseMountOptions, parseOctal, parseSize } from './options.js';
-import { MountImpl, MountTree } from './tree.js';
+import { parseMountOptions } from './options.js';
+import { makeTmpfs } from './tmpfs.js';
+import { MountIds, MountImpl, MountTree } from './tree.js';
 import { VfsImpl } from './vfs.js';
 
 type SpecMount = NonNullable<VfsOptions['spec']['mounts']>[number];
@@ -27,26 +29,27 @@ export class MountError extends Error {}
 export function createVfs(options: VfsOptions): Vfs {
   let nextMinor = 1;
   const allocateDev = () => makedev(0, nextMinor++);
-  const openBeneath = options.openBeneath ?? openBeneathNode;
-  const tree = new MountTree();
+  const openBeneath = options.openBeneath ?? openBeneathHost;
+  const tree = new MountTree(new MountIds());
+  const readonlyFs = new WeakSet<Filesystem>();
   const rootPath = path.resolve(options.bundleDir, options.spec.root.path);
-  const ownership = OwnershipMap.fromBundle(options.bundleDir);
+  const ownership = readOwnership(options.bundleDir);
   const account = options.account ?? new MemoryAccount();
 
   // A read-only root whose rootfs lacks some mount points (CRI mounts /etc/resolv.conf and
   // /etc/hostname into images without them) gets them in a memory layer, as runc creates
   // them before it remounts the root read-only; the host rootfs is never written.
   const readonly = options.spec.root.readonly === true;
-  const missingMountPoints = readonly && (options.spec.mounts ?? []).some((m) => !fs.existsSync(path.join(rootPath, m.destination)));
+  const rootFd = openMountSource(rootPath, 'root.path');
+  const missingMountPoints = readonly && (options.spec.mounts ?? []).some((m) => !existsBeneath(rootFd, m.destination, openBeneath));
   let rootFs: Filesystem;
   let rootFlags = 0;
   if ((readonly && !missingMountPoints) || options.overlay === 'none') {
-    rootFs = new HostFs({ hostPath: rootPath, dev: allocateDev(), ownership, openBeneath, sandboxPath: '/', exclusive: true });
+    rootFs = new HostFs({ rootFd, dev: allocateDev(), ownership, openBeneath, sandboxPath: '/', exclusive: true });
     if (options.spec.root.readonly) rootFlags |= MS.RDONLY;
   } else {
-    const rootStat = fs.statSync(rootPath);
-    const rootEntryAttrs = lowerAttrs(rootStat, ownership, '/');
-    const lowerRoot = new HostLowerDir(() => HostDir.open(rootPath, openBeneath), '/', ownership);
+    const rootEntryAttrs = lowerAttrs(fstat(rootFd), ownership, '/');
+    const lowerRoot = new HostLowerDir(() => HostDir.pinned(rootFd, openBeneath), '/', ownership);
     rootFs = new MemFs({
       type: 'overlay',
       magic: OVERLAYFS_SUPER_MAGIC,
@@ -61,11 +64,11 @@ export function createVfs(options: VfsOptions): Vfs {
       },
     });
   }
-  const rootMount = tree.add(rootFs, rootFlags, undefined, rootFs.root, rootPath, options.spec.root.readonly ? ['ro'] : ['rw']);
+  const rootMount = tree.add(rootFs, withAtime(rootFlags), undefined, rootFs.root, shownSource(rootPath), options.spec.root.readonly ? ['ro'] : ['rw']);
 
   const anonymousFs = new MemFs({ type: 'anon_inodefs', magic: TMPFS_MAGIC, dev: allocateDev(), sizeLimit: Infinity, account, rootMode: 0o700, rootOwner: { uid: 0, gid: 0 } });
   const anonymousMount = new MountImpl(0, anonymousFs, 0, undefined, anonymousFs.root, 'anon', []);
-  const vfs = new VfsImpl(tree, rootMount, options.registry, { mount: anonymousMount, memfs: anonymousFs });
+  const vfs = new VfsImpl({ tree, registry: options.registry, providers: options.providers, anonymous: { mount: anonymousMount, memfs: anonymousFs }, readonlyFs, allocateDev, account });
 
   const setupCtx: FsContext = { root: vfs.root, cwd: vfs.root, umask: 0o022, creds: { uid: 0, gid: 0, groups: [], caps: ALL_CAPS } };
   for (const mount of options.spec.mounts ?? []) {
@@ -73,7 +76,13 @@ export function createVfs(options: VfsOptions): Vfs {
   }
   for (const target of options.spec.linux?.maskedPaths ?? []) mask(target);
   for (const target of options.spec.linux?.readonlyPaths ?? []) makeReadonly(target);
-  if (readonly) rootMount.flags |= MS.RDONLY;
+  if (readonly) {
+    rootMount.flags |= MS.RDONLY;
+    readonlyFs.add(rootFs);
+  }
+  // What the spec mounted is the sandbox's boundary: a sandbox process may mount over it,
+  // never unmount it or make it writable, suid, dev or exec again.
+  for (const mount of tree.mounts) mount.lock();
   return vfs;
 
   /** The sandbox location of a spec path, or undefined when it does not exist (runc skips those). */
@@ -93,7 +102,8 @@ export function createVfs(options: VfsOptions): Vfs {
     const maskFs = new MemFs({ type: 'tmpfs', magic: TMPFS_MAGIC, dev: allocateDev(), sizeLimit: 0, account, rootMode: 0o555, rootOwner: { uid: 0, gid: 0 } });
     const isDirectory = (point.dentry.inode.stat().mode & S.IFMT) === S.IFDIR;
     const root = isDirectory ? maskFs.root : maskFs.root.mknod('null', S.IFCHR | 0o666, makedev(1, 3), setupCtx.creds);
-    tree.add(maskFs, MS.RDONLY, point, root, isDirectory ? 'tmpfs' : '/dev/null', ['ro']);
+    readonlyFs.add(maskFs);
+    tree.add(maskFs, withAtime(MS.RDONLY), point, root, isDirectory ? 'tmpfs' : shownSource('/dev/null'), ['ro']);
   }
 
   /** linux.readonlyPaths: the same files again, mounted read-only over themselves. */
@@ -114,16 +124,11 @@ export function createVfs(options: VfsOptions): Vfs {
     if (type === 'bind' || parsed.isBind) {
       if (!mount.source) throw new MountError(`${where}: a bind mount needs a source`);
       const source = path.resolve(options.bundleDir, mount.source);
-      let st: fs.Stats;
-      try {
-        st = fs.statSync(source);
-      } catch {
-        throw new MountError(`${where}: bind source ${source} does not exist`);
-      }
-      isFile = !st.isDirectory();
-      fsys = new HostFs({ hostPath: source, dev, ownership: new OwnershipMap(), openBeneath, exclusive: false });
+      const sourceFd = openMountSource(source, `${where}: bind source`);
+      isFile = (fstat(sourceFd).mode & S.IFMT) !== S.IFDIR;
+      fsys = new HostFs({ rootFd: sourceFd, dev, ownership: new OwnershipMap(), openBeneath, exclusive: false });
     } else if (type === 'tmpfs' && !(mount.destination === '/dev' && options.registry.get('dev'))) {
-      fsys = makeTmpfs(where, dev, parsed.data);
+      fsys = makeTmpfs(dev, parsed.data, where, account).fs;
     } else {
       const typeName = type === 'tmpfs' ? 'dev' : type;
       const fsType = options.registry.get(typeName);
@@ -134,23 +139,8 @@ export function createVfs(options: VfsOptions): Vfs {
       if (type === 'cgroup' || type === 'cgroup2') parsed.flags |= MS.RDONLY;
     }
     const point = mountPoint(where, mount.destination, isFile);
-    tree.add(fsys, parsed.flags, point, fsys.root, mount.source ?? type, mountOptions);
-  }
-
-  function makeTmpfs(where: string, dev: number, data: Map<string, string>): MemFs {
-    const size = data.get('size');
-    const mode = data.get('mode');
-    const uid = data.get('uid');
-    const gid = data.get('gid');
-    return new MemFs({
-      type: 'tmpfs',
-      magic: TMPFS_MAGIC,
-      dev,
-      sizeLimit: size === undefined ? defaultTmpfsSize() : parseSize(size, where),
-      account,
-      rootMode: mode === undefined ? 0o1777 : parseOctal(mode, where),
-      rootOwner: { uid: uid === undefined ? 0 : parseId(uid, where), gid: gid === undefined ? 0 : parseId(gid, where) },
-    });
+    if (parsed.flags & MS.RDONLY) readonlyFs.add(fsys);
+    tree.add(fsys, withAtime(parsed.flags), point, fsys.root, shownSource(mount.source ?? type), mountOptions);
   }
 
   /** Finds (or creates, as runc does) the mount point inside the sandbox tree. */
@@ -176,6 +166,49 @@ export function createVfs(options: VfsOptions): Vfs {
     }
     return vfs.resolve(setupCtx, undefined, latin1, { follow: true });
   }
+}
+
+/**
+ * A spec mount's source as the sandbox may see it: names such as "proc" or "tmpfs" as
+ * given, host paths (the rootfs, bind sources) as "none", so no host path shows inside.
+ */
+function shownSource(source: string): string {
+  return source.startsWith('/') ? 'none' : source;
+}
+
+/** A spec mount's atime flags: relatime, unless it asks for noatime (as Linux defaults it). */
+function withAtime(flags: number): number {
+  return flags & MS.NOATIME ? flags : flags | MS.RELATIME;
+}
+
+/**
+ * An O_PATH fd of a mount's host source, the one host path resolved as the host resolves
+ * it (it is the user's, as runc takes it); everything below it is reached through it.
+ */
+function openMountSource(source: string, what: string): number {
+  try {
+    return fs.openSync(source, O.PATH | O.CLOEXEC);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new MountError(code === 'ENOENT' ? `${what} ${source} does not exist` : `${what} ${source}: ${code ?? String(error)}`);
+  }
+}
+
+/** Whether path names something beneath dirFd without a symlink on the way (else a mount point may be missing). */
+function existsBeneath(dirFd: number, path: string, openBeneath: OpenBeneath): boolean {
+  try {
+    fs.closeSync(openBeneath(dirFd, path, O.PATH, 0));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** BUNDLE/tssc-rootfs-meta.json when present: modes, owners and node types of the rootfs. */
+function readOwnership(bundleDir: string): OwnershipMap {
+  const file = path.join(bundleDir, ROOTFS_META_FILE);
+  if (!fs.existsSync(file)) return new OwnershipMap();
+  return OwnershipMap.parse(file, fs.readFileSync(file, 'utf8'));
 }
 
 function describe(where: string, error: unknown, what = 'cannot resolve the mount point'): Error {

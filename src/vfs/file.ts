@@ -24,6 +24,7 @@ import {
 } from './api.js';
 import { beginOperation } from './epoch.js';
 import { FS_EVENT } from './notify.js';
+import { parentOf, type MountImpl } from './tree.js';
 import type { VfsImpl } from './vfs.js';
 
 /** Largest file offset (Linux's MAX_LFS_FILESIZE, bounded by what a double holds exactly). */
@@ -45,6 +46,8 @@ export class OpenFile implements FileDescription {
     private readonly openerRoot: Location,
   ) {
     this.flags = flags & ~(O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.CLOEXEC);
+    // An open file keeps its mount busy (umount2 says EBUSY) and, open for writing, writable.
+    (location.mount as MountImpl).hold(this.writable);
   }
 
   get inode(): Inode {
@@ -77,6 +80,7 @@ export class OpenFile implements FileDescription {
 
   unref(): void {
     if (--this.refs > 0) return;
+    (this.location.mount as MountImpl).release(this.writable);
     this.impl?.release?.();
     if (!this.isPath) this.vfs.notifier.changed(this.location, this.writable ? FS_EVENT.CLOSE_WRITE : FS_EVENT.CLOSE_NOWRITE);
   }
@@ -172,7 +176,7 @@ export class OpenFile implements FileDescription {
     const inode = this.inode;
     if (!this.isDirectory() || !inode.readdir) fail(E.ENOTDIR);
     if (inode.stat().nlink === 0) return;
-    const parent = this.vfs.tree.parentOf(this.location, this.openerRoot).dentry.inode;
+    const parent = parentOf(this.location, this.openerRoot).dentry.inode;
     const own: DirEntry[] = [
       { ino: inode.ino, type: direntTypeOfMode(S.IFDIR), name: '.', offset: 1 },
       { ino: parent.ino, type: direntTypeOfMode(S.IFDIR), name: '..', offset: 2 },

@@ -1,13 +1,13 @@
 // Path resolution, component by component, as Linux's namei does it: search permission
 // on each directory, `..` stopping at the caller's root, symlinks read and interpreted
 // inside the sandbox (40 in one resolution, then ELOOP), mount crossing both ways. With
-// FsContext.beneath, each path stays beneath the directory it starts from.
+// FsContext.limits, openat2's RESOLVE_* rules (and WASI's, which is RESOLVE_BENEATH's).
 
 import { E, fail } from '../abi/errno.js';
 import { PATH_MAX } from '../abi/linux-fcntl.js';
-import { S, type FsContext, type Location } from './api.js';
+import { MS, S, type FsContext, type Location, type ResolveLimits } from './api.js';
 import { MAY_EXEC, checkPermission } from './creds.js';
-import { DentryImpl, type MountTree } from './tree.js';
+import { DentryImpl, crossInto, parentOf } from './tree.js';
 
 const NAME_MAX = 255;
 const MAX_SYMLINKS = 40;
@@ -19,22 +19,22 @@ export interface ParentResult {
   name: string;
   kind: 'normal' | 'dot' | 'dotdot' | 'root';
   trailingSlash: boolean;
-  /** With FsContext.beneath: the directory the walk may not leave. */
+  /** With FsContext.limits.beneath: the directory the walk may not leave. */
   within?: Location;
 }
 
 export class Resolver {
   private links = 0;
+  private readonly limits: ResolveLimits | undefined;
 
-  constructor(
-    private readonly tree: MountTree,
-    private readonly ctx: FsContext,
-  ) {}
+  constructor(private readonly ctx: FsContext) {
+    this.limits = ctx.limits;
+  }
 
   /** Walks every component but the last. */
   walkParent(start: Location | undefined, path: string): ParentResult {
     const from = start ?? this.ctx.cwd;
-    return this.walk(from, path, this.ctx.beneath ? from : undefined);
+    return this.walk(from, path, this.limits?.beneath ? from : undefined);
   }
 
   /**
@@ -42,7 +42,13 @@ export class Resolver {
    * it and within the bounds of the walk that found it (O_CREAT through a dangling link).
    */
   walkLink(r: ParentResult, target: string): ParentResult {
+    this.checkLinkTarget(r.parent, target);
     return this.walk(r.parent, target, r.within);
+  }
+
+  /** An absolute symlink jumps to the root: a mount crossing when the root is on another mount. */
+  private checkLinkTarget(dir: Location, target: string): void {
+    if (this.limits?.noXdev && target.charCodeAt(0) === 47 && dir.mount !== this.ctx.root.mount) fail(E.EXDEV);
   }
 
   private walk(start: Location, path: string, within: Location | undefined): ParentResult {
@@ -104,33 +110,40 @@ export class Resolver {
     if (name === '.') return dir;
     if (name === '..') {
       if (within && sameLocation(dir, within)) this.escaped();
-      return this.tree.parentOf(dir, this.ctx.root);
+      const up = parentOf(dir, this.ctx.root);
+      if (this.limits?.noXdev && up.mount !== dir.mount) fail(E.EXDEV);
+      return up;
     }
     const loc = this.child(dir, name);
     return follow && isSymlink(loc) ? this.followLink(dir, loc, within) : loc;
   }
 
-  /** Counts one symlink traversal against the limit. */
+  /** Counts one symlink traversal against the limits (ELOOP past 40, or any with noSymlinks). */
   countLink(): void {
-    if (++this.links > MAX_SYMLINKS) fail(E.ELOOP);
+    if (this.limits?.noSymlinks || ++this.links > MAX_SYMLINKS) fail(E.ELOOP);
   }
 
   followLink(dir: Location, link: Location, within?: Location): Location {
     this.countLink();
+    if (link.mount.flags & MS.NOSYMFOLLOW) fail(E.ELOOP);
     const inode = link.dentry.inode;
     if (inode.follow) {
-      // A magic link (/proc/PID/fd/N) may lead anywhere.
-      if (within) this.escaped();
-      return inode.follow(this.ctx);
+      // A magic link (/proc/PID/fd/N) may lead anywhere: nd_jump_link's checks, in its order.
+      if (this.limits?.noMagicLinks) fail(E.ELOOP);
+      const target = inode.follow(this.ctx);
+      if (this.limits?.noXdev && target.mount !== dir.mount) fail(E.EXDEV);
+      if (within || this.limits?.inRoot) this.escaped();
+      return target;
     }
     if (!inode.readlink) fail(E.EINVAL);
     const target = inode.readlink();
     if (target.length === 0) fail(E.ENOENT);
+    this.checkLinkTarget(dir, target);
     return this.last(this.walk(dir, target, within), true);
   }
 
   private escaped(): never {
-    return this.ctx.beneath!.escaped();
+    return (this.limits as ResolveLimits).escaped();
   }
 
   private checkSearch(dir: Location): void {
@@ -140,8 +153,11 @@ export class Resolver {
   private child(dir: Location, name: string): Location {
     const inode = dir.dentry.inode;
     if (!inode.lookup) fail(E.ENOTDIR);
+    if (this.limits?.cached && inode.cacheable === false) fail(E.EAGAIN);
     const child = inode.lookup(name);
-    return this.tree.crossInto({ mount: dir.mount, dentry: new DentryImpl(name, dir.dentry, child) });
+    const loc = crossInto({ mount: dir.mount, dentry: new DentryImpl(name, dir.dentry, child) });
+    if (this.limits?.noXdev && loc.mount !== dir.mount) fail(E.EXDEV);
+    return loc;
   }
 }
 

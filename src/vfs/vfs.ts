@@ -1,6 +1,7 @@
 // The VFS of one sandbox: the namespace operations of the *at syscalls over the mount
 // tree, with Linux's permission rules and errno order.
 
+import type { MemoryCharge } from '../accounting/memory-account.js';
 import { E, fail } from '../abi/errno.js';
 import { ACCESS, AT, O, PATH_MAX, RENAME } from '../abi/linux-fcntl.js';
 import {
@@ -10,12 +11,14 @@ import {
   type AttrChange,
   type Credentials,
   type FileDescription,
+  type Filesystem,
   type FilesystemRegistry,
   type FsContext,
   type Inode,
   type Location,
   type MountInfo,
   type ResolveOptions,
+  type SandboxProviders,
   type Stat,
   type Statfs,
   type Timespec,
@@ -28,7 +31,8 @@ import { OpenFile } from './file.js';
 import { attrChangeEvents, FS_EVENT, FsNotifier } from './notify.js';
 import { Resolver, isDir, type ParentResult } from './resolve.js';
 import { beginOperation } from './epoch.js';
-import { DentryImpl, sameLocation, type MountImpl, type MountTree } from './tree.js';
+import { DentryImpl, sameLocation, treeOf, type MountImpl, type MountTree } from './tree.js';
+import { Mounting } from './mounting.js';
 import type { MemFs } from './memfs/fs.js';
 
 /** statfs f_flags (ST_*) for mount flags: the same values except ST_RELATIME. */
@@ -42,23 +46,57 @@ function statfsFlags(mountFlags: number): number {
   return (mountFlags & ST_SAME_AS_MS) | (mountFlags & MS.RELATIME ? ST_RELATIME : 0);
 }
 
+/** What a VfsImpl is made of (build.ts). */
+export interface VfsParts {
+  tree: MountTree;
+  registry: FilesystemRegistry;
+  providers: SandboxProviders;
+  anonymous: { mount: MountImpl; memfs: MemFs };
+  /** Filesystems read-only as a whole (a superblock's SB_RDONLY). */
+  readonlyFs: WeakSet<Filesystem>;
+  /** The sandbox's memory, charged by every memory filesystem (the tmpfs mounts made inside too). */
+  account: MemoryCharge;
+  allocateDev(): number;
+}
+
 export class VfsImpl implements Vfs {
   readonly root: Location;
   readonly notifier = new FsNotifier();
+  private readonly registry: FilesystemRegistry;
+  private readonly anonymous: { mount: MountImpl; memfs: MemFs };
+  private readonly readonlyFs: WeakSet<Filesystem>;
+  /** Every mount namespace of the sandbox: the first, and the copies unshare made. */
+  private readonly namespaces: Set<MountTree>;
+  private readonly mounting: Mounting;
 
-  constructor(
-    readonly tree: MountTree,
-    rootMount: MountImpl,
-    private readonly registry: FilesystemRegistry,
-    private readonly anonymous: { mount: MountImpl; memfs: MemFs },
-  ) {
-    this.root = { mount: rootMount, dentry: rootMount.root };
+  constructor(parts: VfsParts) {
+    this.registry = parts.registry;
+    this.anonymous = parts.anonymous;
+    this.readonlyFs = parts.readonlyFs;
+    this.namespaces = new Set([parts.tree]);
+    this.root = { mount: parts.tree.root, dentry: parts.tree.root.root };
+    this.mounting = new Mounting({
+      vfs: this,
+      registry: parts.registry,
+      providers: parts.providers,
+      namespaces: this.namespaces,
+      readonlyFs: parts.readonlyFs,
+      account: parts.account,
+      allocateDev: parts.allocateDev,
+      pathOf: (loc) => this.pathOf(undefined, loc),
+    });
   }
 
   /** Every path operation starts here, so host attributes are read afresh once per operation. */
   private resolver(ctx: FsContext): Resolver {
     beginOperation();
-    return new Resolver(this.tree, ctx);
+    return new Resolver(ctx);
+  }
+
+  /** Whether something is mounted on inode in any namespace (rename and unlink of it are EBUSY). */
+  private isMountPoint(inode: Inode): boolean {
+    for (const tree of this.namespaces) if (tree.isMountPoint(inode)) return true;
+    return false;
   }
 
   // ---- lookups --------------------------------------------------------------------
@@ -367,7 +405,7 @@ export class VfsImpl implements Vfs {
     this.checkDelete(ctx, r.parent, victim);
     if (rmdir && !victimIsDir) fail(E.ENOTDIR);
     if (!rmdir && victimIsDir) fail(E.EISDIR);
-    if (victim.mount !== r.parent.mount || this.tree.isMountPoint(victim.dentry.inode)) fail(E.EBUSY);
+    if (victim.mount !== r.parent.mount || this.isMountPoint(victim.dentry.inode)) fail(E.EBUSY);
     const parentInode = r.parent.dentry.inode;
     const remove = rmdir ? parentInode.rmdir : parentInode.unlink;
     if (!remove) fail(E.EPERM);
@@ -428,7 +466,7 @@ export class VfsImpl implements Vfs {
       if (exchange && target && targetIsDir) checkPermission(ctx.creds, target.dentry.inode, MAY_WRITE);
     }
     for (const loc of [source, target]) {
-      if (loc && (loc.mount !== from.parent.mount || this.tree.isMountPoint(loc.dentry.inode))) fail(E.EBUSY);
+      if (loc && (loc.mount !== from.parent.mount || this.isMountPoint(loc.dentry.inode))) fail(E.EBUSY);
     }
     const fromInode = from.parent.dentry.inode;
     if (!fromInode.rename) fail(E.EPERM);
@@ -480,7 +518,7 @@ export class VfsImpl implements Vfs {
   }
 
   checkWritableMount(loc: Location): void {
-    if (loc.mount.flags & MS.RDONLY) fail(E.EROFS);
+    if (loc.mount.flags & MS.RDONLY || this.readonlyFs.has(loc.mount.fs)) fail(E.EROFS);
   }
 
   setattr(loc: Location, change: AttrChange): void {
@@ -620,38 +658,77 @@ export class VfsImpl implements Vfs {
 
   pathOf(ctx: FsContext | undefined, loc: Location): string {
     if (loc.mount === this.anonymous.mount) return loc.dentry.name;
-    const root = ctx?.root ?? this.root;
-    const names: string[] = [];
-    let current = loc;
-    for (;;) {
-      if (sameLocation(current, root)) break;
-      if (current.dentry.inode === current.mount.root.inode) {
-        if (!current.mount.parent) break;
-        current = current.mount.parent;
-        continue;
-      }
-      const parent = current.dentry.parent;
-      if (!parent) break;
-      names.push(current.dentry.name);
-      current = { mount: current.mount, dentry: parent };
-    }
-    const path = '/' + names.reverse().join('/');
+    const path = pathFrom(ctx?.root ?? this.root, loc);
     return loc.dentry.inode.stat().nlink === 0 ? `${path} (deleted)` : path;
   }
 
-  mounts(): MountInfo[] {
-    return this.tree.mounts.map((mount) => ({
+  mounts(ctx?: FsContext): MountInfo[] {
+    const tree = (ctx && treeOf(ctx.root)) ?? (this.root.mount as MountImpl).tree;
+    if (!tree) return [];
+    const root = { mount: tree.root, dentry: tree.root.root };
+    return tree.mounts.map((mount) => ({
       id: mount.id,
       parentId: mount.parent ? mount.parent.mount.id : mount.id,
       dev: mount.fs.dev,
       root: mount.fsRootPath,
-      mountPoint: mount.parent ? this.pathOf(undefined, mount.parent) : '/',
+      mountPoint: mount.parent ? pathFrom(root, mount.parent) : '/',
       fsType: mount.fs.type,
       source: mount.source,
       flags: mount.flags,
       options: mount.options,
+      superReadonly: this.readonlyFs.has(mount.fs),
+      propagation: mount.propagation === 'shared' ? `shared:${mount.peerGroup}` : mount.propagation === 'unbindable' ? 'unbindable' : '',
     }));
   }
+
+  // ---- mounts made inside (mounting.ts) ---------------------------------------------
+
+  mountNew(ctx: FsContext, target: Location, type: string, source: string, mountflags: number, data: string): void {
+    this.mounting.mountNew(ctx, target, type, source, mountflags, data);
+  }
+
+  mountBind(ctx: FsContext, source: Location, target: Location, recursive: boolean): void {
+    this.mounting.mountBind(ctx, source, target, recursive);
+  }
+
+  remount(ctx: FsContext, target: Location, mountflags: number, data: string, bind: boolean): void {
+    this.mounting.remount(ctx, target, mountflags, data, bind);
+  }
+
+  moveMount(ctx: FsContext, source: Location, target: Location): void {
+    this.mounting.moveMount(ctx, source, target);
+  }
+
+  setPropagation(ctx: FsContext, target: Location, flag: number, recursive: boolean): void {
+    this.mounting.setPropagation(ctx, target, flag, recursive);
+  }
+
+  unmount(ctx: FsContext, target: Location, flags: number): void {
+    this.mounting.unmount(ctx, target, flags);
+  }
+
+  unshareMounts(ctx: FsContext): FsContext {
+    return this.mounting.unshare(ctx);
+  }
+}
+
+/** The path of loc as seen from root (a location outside it shows from its namespace's root). */
+function pathFrom(root: Location, loc: Location): string {
+  const names: string[] = [];
+  let current = loc;
+  for (;;) {
+    if (sameLocation(current, root)) break;
+    if (current.dentry.inode === current.mount.root.inode) {
+      if (!current.mount.parent) break;
+      current = current.mount.parent;
+      continue;
+    }
+    const parent = current.dentry.parent;
+    if (!parent) break;
+    names.push(current.dentry.name);
+    current = { mount: current.mount, dentry: parent };
+  }
+  return '/' + names.reverse().join('/');
 }
 
 function isLinkableTmpfile(loc: Location): boolean {

@@ -1,7 +1,8 @@
 // C programs about signal masks and queued signals print under `tssc run` what they print
 // natively: the sigmask of ppoll/pselect/epoll_pwait in force only during the wait,
 // sigsuspend, sigqueue and rt_(tg)sigqueueinfo's rules, sigwaitinfo/sigtimedwait with the
-// sender's pid as the process sees it, in order, with Linux's timeouts and EINTR.
+// sender's pid as the process sees it, in order, with Linux's timeouts and EINTR; children
+// of a parent ignoring SIGCHLD reaped at once, a blocked wait ending with ECHILD.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ const PROGRAMS = [
   { name: 'signals-masks', linkage: 'static' },
   { name: 'signals-queue', linkage: 'static' },
   { name: 'signals-queue', linkage: 'dynamic' },
+  { name: 'sigchld-ignored', linkage: 'static' },
 ] as const;
 
 describe.skipIf(!hasBusybox() || !hasCompiler())('signal masks and queued signals', () => {

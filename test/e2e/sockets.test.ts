@@ -94,7 +94,7 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('sockets under tssc', () => {
       'cat /proc/sys/net/core/somaxconn /proc/sys/net/ipv4/ip_local_port_range',
     ].join('\n');
     const rootfs = path.join(dir, 'rootfs');
-    const native = spawnSync('unshare', ['-n', '-m', 'sh', '-c', 'ip link set lo up && mount -t proc proc "$1/proc" && touch "$1/dev/null" && mount --bind /dev/null "$1/dev/null" && exec chroot "$1" /bin/sh -c "$2"', 'native', rootfs, script], { encoding: 'utf8', timeout: 60_000 });
+    const native = spawnSync('unshare', ['-n', '-m', 'sh', '-c', 'ip link set lo up && mount -t proc proc "$1/proc" && touch "$1/dev/null" && mount --bind /dev/null "$1/dev/null" && mount -o remount,bind,ro "$1/dev/null" && exec chroot "$1" /bin/sh -c "$2"', 'native', rootfs, script], { encoding: 'utf8', timeout: 60_000 });
     expect(native.status).toBe(0);
     writeConfig(dir, { args: ['sh', '-c', script] });
     const sandboxed = tsscRun(dir, ['--network=none']);

@@ -35,7 +35,7 @@ describe('the x86-64 syscall table', () => {
   });
 
   it('refuses what no sandbox should reach', () => {
-    for (const name of ['ptrace', 'bpf', 'kexec_load', 'init_module', 'io_uring_setup', 'mount', 'unshare', 'setns']) {
+    for (const name of ['ptrace', 'bpf', 'kexec_load', 'init_module', 'io_uring_setup', 'pivot_root', 'fsopen', 'unshare', 'setns']) {
       expect(byName.get(name)?.filter, name).toHaveProperty('refuse');
     }
     expect(byName.get('clone3')?.filter).toEqual({ refuse: 38 }); // ENOSYS: glibc falls back to clone

@@ -55,6 +55,22 @@ describe('the memory account', () => {
     expect(readAll(vfs, ctx, '/etc/motd')).toBe('hello world changed');
   });
 
+  it('charges a tmpfs mounted inside the sandbox to the same account as the spec\'s', () => {
+    const { vfs, ctx, account } = setup(MiB);
+    writeFile(vfs, ctx, '/tmp/half', 'x'.repeat(MiB / 2));
+    vfs.mountNew(ctx, vfs.resolve(ctx, undefined, '/data', { follow: true }), 'tmpfs', 'inside', 0, 'size=1g');
+    // Its own size= is far above the limit: the account stops it first.
+    writeFile(vfs, ctx, '/data/more', 'y'.repeat(MiB / 2));
+    const more = readAll(vfs, ctx, '/data/more').length;
+    expect(more).toBeGreaterThan(0);
+    expect(more).toBeLessThan(MiB / 2);
+    expect(account.usage).toBeLessThanOrEqual(MiB);
+    expect(errnoOf(() => writeFile(vfs, ctx, '/data/again', 'z'.repeat(PAGE_SIZE)))).toBe(E.ENOSPC);
+    vfs.unlink(ctx, undefined, '/data/more', 0);
+    vfs.unlink(ctx, undefined, '/tmp/half', 0);
+    expect(account.charged).toBeLessThan(16 * 1024);
+  });
+
   it('charges names, symlinks and extended attributes, and gives them back when they go', () => {
     const { vfs, ctx, account } = setup(64 * 1024);
     let created = 0;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { E, SysError } from '../../src/abi/errno.js';
 import { ACCESS, AT, O } from '../../src/abi/linux-fcntl.js';
 import { MemFs, TMPFS_MAGIC } from '../../src/vfs/memfs/fs.js';
-import { MS, Registry, S, makedev, openBeneathNode, type FileImpl, type OpenBeneath } from '../../src/vfs/index.js';
+import { MS, Registry, S, makedev, openBeneathHost, type FileImpl, type OpenBeneath } from '../../src/vfs/index.js';
 import { buildVfs, errnoOf, listDir, makeBundle, providers, readAll, rootCtx, tempDir, writeFile } from './helpers.js';
 import { createVfs } from '../../src/vfs/index.js';
 
@@ -194,12 +194,12 @@ describe('host files', () => {
     const calls: string[] = [];
     const openBeneath: OpenBeneath = (dirFd, name, flags, mode) => {
       calls.push(name);
-      return openBeneathNode(dirFd, name, flags, mode);
+      return openBeneathHost(dirFd, name, flags, mode);
     };
     const vfs = createVfs({ spec: { root: { path: 'rootfs' } }, bundleDir: bundle, registry: new Registry(), providers, openBeneath });
     expect(readAll(vfs, rootCtx(vfs), '/a/b/c')).toBe('deep');
     expect(calls).toEqual(['a', 'b', 'c']);
-    expect(() => openBeneathNode(0, '../x', 0, 0)).toThrow(SysError);
+    expect(() => openBeneathHost(0, '../x', 0, 0)).toThrow(SysError);
   });
 });
 
@@ -239,7 +239,7 @@ describe('overlay copy-up', () => {
     const opened: string[] = [];
     const openBeneath: OpenBeneath = (dirFd, name, flags, mode) => {
       opened.push(name);
-      return openBeneathNode(dirFd, name, flags, mode);
+      return openBeneathHost(dirFd, name, flags, mode);
     };
     const vfs = createVfs({ spec: { root: { path: 'rootfs' } }, bundleDir: bundle, registry: new Registry(), providers, openBeneath });
     const ctx = rootCtx(vfs);

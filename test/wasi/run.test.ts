@@ -88,12 +88,13 @@ describe('tssc run of a wasm bundle', () => {
 
 describe('tssc run of a wasm bundle on a host without the native helper', () => {
   it('never needs the ptrace addon', () => {
-    // A copy of tssc without native/: loading the addon would fail there.
+    // A copy of tssc whose native/ has only the host file calls of the VFS (hostfs.c): loading
+    // the ptrace addon would fail there.
     const copy = scratchDir('tssc-no-native-');
     const source = tsscDir ?? path.resolve(import.meta.dirname, '../..');
-    for (const entry of ['bin', 'dist', 'package.json']) cpSync(path.join(source, entry), path.join(copy, entry), { recursive: true });
+    for (const entry of ['bin', 'dist', 'package.json', 'native/ptrace/build/Release/tssc_hostfs.node']) cpSync(path.join(source, entry), path.join(copy, entry), { recursive: true });
     symlinkSync(path.join(source, 'node_modules'), path.join(copy, 'node_modules'));
-    expect(existsSync(path.join(copy, 'native'))).toBe(false);
+    expect(existsSync(path.join(copy, 'native/ptrace/build/Release/tssc_ptrace.node'))).toBe(false);
     writeConfig(dir, { args: ['/bin/args-env.wasm', '5'] });
     const result = tsscRun(dir, [], { tsscDir: copy });
     expect(result.stderr).toBe('');

@@ -8,14 +8,16 @@ import { S } from '../../abi/linux-stat.js';
 import { andThen, readWaiting, writeWaiting } from '../../sentry/blocking-io.js';
 import { checkFileGrowth, fileSizeRoom, growsPastFileSizeLimit } from '../../sentry/file-size-limit.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
-import type { FileDescription } from '../../vfs/api.js';
+import type { FileDescription, FsContext, Location } from '../../vfs/api.js';
+import { RESOLVE } from '../../abi/linux-openat2.js';
 import { int32, int64, pointer, size, uint32 } from './decode.js';
 import { readToMemory, writeFromMemory } from './file-io.js';
 import { gather, readIovecs, scatter, totalLength } from './iovec.js';
 import { readOffset, writeOffset } from './loff.js';
 import { isSignalfd, readSignalfd } from './signalfd.js';
 import { spliceSyscalls } from './splice.js';
-import { fdLimit, openFile, readPath, startDir } from './task-files.js';
+import { checkOpenHow, readOpenHow, resolveContext } from './open-how.js';
+import { anyFile, fdLimit, openFile, readPath, startDir } from './task-files.js';
 
 /** The bits of open(2)'s mode argument that a new file's mode takes. */
 const OPEN_MODE_BITS = 0o7777;
@@ -44,12 +46,24 @@ function offsetArg(reg: bigint): number {
 
 function doOpen(task: SyscallTask, dirfd: number, pathAddr: bigint, flags: number, mode: number): number {
   const path = readPath(task, pathAddr);
-  const dir = startDir(task, dirfd, path);
   const needsMode = (flags & O.CREAT) !== 0 || (flags & O.TMPFILE) === O.TMPFILE;
   // A 64-bit kernel opens everything O_LARGEFILE; F_GETFL shows it.
-  const vfsFlags = (flags & ~O.CLOEXEC) | O.LARGEFILE;
-  const file = task.kernel.vfs.open(task.fs, dir, path, vfsFlags, needsMode ? mode & OPEN_MODE_BITS : 0);
+  return install(task, task.fs, startDir(task, dirfd, path), path, flags | O.LARGEFILE, needsMode ? mode & OPEN_MODE_BITS : 0);
+}
+
+function install(task: SyscallTask, ctx: FsContext, dir: Location | undefined, path: string, flags: number, mode: number): number {
+  const file = task.kernel.vfs.open(ctx, dir, path, flags & ~O.CLOEXEC, mode);
   return task.fds.install(file, { cloexec: (flags & O.CLOEXEC) !== 0, limit: fdLimit(task) });
+}
+
+/** openat2: openat with every flag checked, and RESOLVE_* limits on the resolution. */
+function openat2(task: SyscallTask, args: SyscallArgs): number {
+  const dirfd = int32(args[0]);
+  const how = checkOpenHow(readOpenHow(task.mem, pointer(args[2]), size(args[3])));
+  const path = readPath(task, pointer(args[1]));
+  // With RESOLVE_IN_ROOT an absolute path starts at dirfd too.
+  const dir = how.resolve & RESOLVE.IN_ROOT && dirfd !== AT_FDCWD ? anyFile(task, dirfd).location : startDir(task, dirfd, path);
+  return install(task, resolveContext(task.fs, dir, how.resolve), dir, path, how.flags, how.mode);
 }
 
 function openat(task: SyscallTask, args: SyscallArgs): number {
@@ -353,6 +367,7 @@ export const fileSyscalls = {
   write,
   open,
   openat,
+  openat2,
   creat,
   close,
   close_range,

@@ -20,6 +20,7 @@ import { msgSyscalls as msg } from './ipc-msg.js';
 import { semSyscalls as sem } from './ipc-sem.js';
 import { miscSyscalls as misc } from './misc.js';
 import { mmSyscalls as mm } from './mm.js';
+import { mountSyscalls as mnt } from './mount.js';
 import { mqueueSyscalls as mq } from './mqueue.js';
 import { pipeSyscalls as pipe } from './pipe.js';
 import { pollSyscalls as poll } from './poll.js';
@@ -47,6 +48,7 @@ const AFFINITY = 'its virtual tid is made the host\'s after the same-owner check
 const LOCKS_ARE_ADVISORY = 'locked host memory is memory the host cannot reclaim, and a root tssc has CAP_IPC_LOCK: locks are checked against the sandbox\'s RLIMIT_MEMLOCK and CAP_IPC_LOCK and recorded, never made on the host';
 const LOCK_RECORDED = 'locks are advisory: counted against RLIMIT_MEMLOCK, no host page is pinned';
 const CPU_CLOCK = 'a negative clock id names the CPU clock of a pid or tid: the sentry makes it the host\'s (a thread of the caller\'s process, or a process of the sandbox), else EINVAL; an fd\'s clock is EINVAL';
+const NEW_MOUNT_API = 'the new mount API is not offered: mount(2) does it all, and libmount falls back to it on ENOSYS';
 const IOPRIO = 'it names a tid, process group or user the host would read as its own';
 
 /** Every syscall of x86-64 Linux, in number order; the compiler insists on a row for each. */
@@ -245,8 +247,8 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   sync: supported(fs.sync),
   acct: refused(E.EPERM),
   settimeofday: refused(E.EPERM),
-  mount: refused(E.EPERM),
-  umount2: refused(E.EPERM),
+  mount: partial(mnt.mount, 'for a task with CAP_SYS_ADMIN, in the sandbox\'s mount namespace: new tmpfs, proc, sysfs, mqueue and devpts instances (other types ENODEV), bind mounts of sandbox paths (MS_REC), MS_REMOUNT (with MS_BIND: the mount\'s flags), MS_MOVE; propagation types are recorded and nothing propagates (a sandbox has no peers); the spec\'s mounts are locked as in a user namespace (not unmounted, not made writable, suid, dev or exec)'),
+  umount2: supported(mnt.umount2),
   swapon: refused(E.EPERM),
   swapoff: refused(E.EPERM),
   reboot: refused(E.EPERM),
@@ -443,21 +445,21 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   io_uring_setup: refused(E.ENOSYS),
   io_uring_enter: refused(E.ENOSYS),
   io_uring_register: refused(E.ENOSYS),
-  open_tree: refused(E.EPERM),
-  move_mount: refused(E.EPERM),
-  fsopen: refused(E.EPERM),
-  fsconfig: refused(E.EPERM),
-  fsmount: refused(E.EPERM),
-  fspick: refused(E.EPERM),
+  open_tree: refused(E.ENOSYS, NEW_MOUNT_API),
+  move_mount: refused(E.ENOSYS, NEW_MOUNT_API),
+  fsopen: refused(E.ENOSYS, NEW_MOUNT_API),
+  fsconfig: refused(E.ENOSYS, NEW_MOUNT_API),
+  fsmount: refused(E.ENOSYS, NEW_MOUNT_API),
+  fspick: refused(E.ENOSYS, NEW_MOUNT_API),
   pidfd_open: unsupported(),
   clone3: refused(E.ENOSYS),
   close_range: supported(fs.close_range),
-  openat2: unsupported(),
+  openat2: supported(fs.openat2),
   pidfd_getfd: refused(E.EPERM),
   faccessat2: supported(stat.faccessat2),
   process_madvise: refused(E.EPERM),
   epoll_pwait2: supported(poll.epoll_pwait2),
-  mount_setattr: refused(E.EPERM),
+  mount_setattr: refused(E.ENOSYS, NEW_MOUNT_API),
   quotactl_fd: refused(E.EPERM),
   landlock_create_ruleset: refused(E.ENOSYS),
   landlock_add_rule: refused(E.ENOSYS),
@@ -482,7 +484,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   getxattrat: unsupported(),
   listxattrat: unsupported(),
   removexattrat: unsupported(),
-  open_tree_attr: refused(E.EPERM),
+  open_tree_attr: refused(E.ENOSYS, NEW_MOUNT_API),
   file_getattr: unsupported(),
   file_setattr: unsupported(),
 };

@@ -5,7 +5,7 @@ import { UTIME_NOW, UTIME_OMIT } from '../../abi/linux-stat.js';
 import type { CallArg, CallBuffer } from '../../sentry/wasm/channel.js';
 import type { WasmProcessControl } from '../../sentry/wasm/process.js';
 import type { SyscallTask } from '../../sentry/syscall.js';
-import type { FsContext, Stat, Timespec } from '../../vfs/api.js';
+import type { FsContext, ResolveLimits, Stat, Timespec } from '../../vfs/api.js';
 import { FstFlags, WasiErrno } from './abi.js';
 import { WasiError } from './errno.js';
 import type { WasiFds } from './wasi-fds.js';
@@ -23,7 +23,8 @@ export type WasiHandler = (ctx: WasiCallContext, args: readonly CallArg[]) => nu
 
 export const OK = WasiErrno.SUCCESS;
 
-const NOT_CAPABLE = {
+const BENEATH_THE_FD: ResolveLimits = {
+  beneath: true,
   escaped(): never {
     throw new WasiError(WasiErrno.NOTCAPABLE);
   },
@@ -35,7 +36,7 @@ const NOT_CAPABLE = {
  * symlink out of it is ENOTCAPABLE (as wasmtime answers).
  */
 export function pathContext(ctx: WasiCallContext): FsContext {
-  return { ...ctx.task.fs, beneath: NOT_CAPABLE };
+  return { ...ctx.task.fs, limits: BENEATH_THE_FD };
 }
 
 /** A u64 file size or offset as the VFS takes it (a number): EINVAL beyond 2^53. */

@@ -1,10 +1,11 @@
 // A host directory (or file) mounted in the sandbox with writes going through to the
 // host: bind mounts, and the root with --overlay=none or root.readonly. Every host call
-// names a file as /proc/self/fd/<dirfd>/<name> (see handle.ts), never by a host path.
+// names a file by the fd of its directory and its one name, never followed, or by an
+// O_PATH fd of the file itself (calls.ts, handle.ts): never by a host path.
 
 import * as fs from 'node:fs';
 import { E, fail } from '../../abi/errno.js';
-import { FALLOC, O, SEEK } from '../../abi/linux-fcntl.js';
+import { AT, FALLOC, O, RENAME, SEEK } from '../../abi/linux-fcntl.js';
 import {
   S,
   direntTypeOfMode,
@@ -17,17 +18,17 @@ import {
   type OpenBeneath,
   type Stat,
   type Statfs,
-  type Timespec,
 } from '../api.js';
 // Any change we make outdates every cached lstat: a new operation starts.
 import { beginOperation, currentOperation } from '../epoch.js';
-import { fromMs } from '../time.js';
 import { host } from '../host-call.js';
-import { HostDir, fdPath } from './handle.js';
+import { chmodFd, chownFd, fileType, fstat, linkAt, mkdirAt, renameAt, reopen, statfs, symlinkAt, unlinkAt, utimensFd, type HostStat } from './calls.js';
+import { HostDir, sameHostFile } from './handle.js';
 import type { OwnershipMap } from './ownership.js';
 
 export interface HostFsOptions {
-  hostPath: string;
+  /** An O_PATH fd of the mounted host directory or file: the mount holds it for good. */
+  rootFd: number;
   dev: number;
   ownership: OwnershipMap;
   openBeneath: OpenBeneath;
@@ -41,6 +42,13 @@ export interface HostFsOptions {
   exclusive: boolean;
 }
 
+/**
+ * Host file types whose attributes the sandbox never changes: a host device node, fifo or
+ * socket reached through a mount (a bind of /dev/null, a host /dev) is the host's own,
+ * shared with everything else on it, whatever the mount allows for regular files.
+ */
+const HOST_ONLY_TYPES = new Set<number>([S.IFCHR, S.IFBLK, S.IFIFO, S.IFSOCK]);
+
 export class HostFs implements Filesystem {
   readonly type = 'hostfs';
   readonly dev: number;
@@ -51,29 +59,28 @@ export class HostFs implements Filesystem {
   private readonly inodes = new Map<string, HostInode>();
   /** Host devices met under the mount, in order: the mount's own is 0. */
   private readonly devices = new Map<number, number>();
-  private readonly hostPath: string;
+  private readonly rootFd: number;
 
   constructor(options: HostFsOptions) {
     this.dev = options.dev;
     this.ownership = options.ownership;
-    this.hostPath = options.hostPath;
+    this.rootFd = options.rootFd;
     this.exclusive = options.exclusive;
-    const st = host(() => fs.statSync(options.hostPath));
-    if (st.isDirectory()) {
-      const dir = HostDir.open(options.hostPath, options.openBeneath);
+    const st = fstat(options.rootFd);
+    if (fileType(st) === S.IFDIR) {
+      const dir = HostDir.pinned(options.rootFd, options.openBeneath);
       this.root = new HostInode(this, undefined, '', st, options.sandboxPath, dir);
     } else {
-      // A bind-mounted file: held by an O_PATH fd, reached through its magic link.
-      const fd = host(() => fs.openSync(options.hostPath, O.PATH | O.CLOEXEC));
-      this.root = new HostInode(this, undefined, '', st, options.sandboxPath, undefined, fd);
+      // A bind-mounted file: held by its O_PATH fd.
+      this.root = new HostInode(this, undefined, '', st, options.sandboxPath, undefined, options.rootFd);
     }
     this.inodes.set(hostKey(st), this.root);
   }
 
   /** The inode of a child found by lstat: the same object for the same host file. */
-  inodeFor(parent: HostDir, name: string, st: fs.Stats, sandboxPath: string | undefined): HostInode {
+  inodeFor(parent: HostDir, name: string, st: HostStat, sandboxPath: string | undefined): HostInode {
     const known = this.inodes.get(hostKey(st));
-    if (known && (known.mode & S.IFMT) === (st.mode & S.IFMT)) {
+    if (known && (known.mode & S.IFMT) === fileType(st)) {
       known.relocate(parent, name, st, sandboxPath);
       return known;
     }
@@ -87,7 +94,7 @@ export class HostFs implements Filesystem {
    * filesystems below the mount (the mount shows one device), so tar, cp -a and find do
    * not take two files for hard links of one.
    */
-  presentedIno(st: fs.Stats): number {
+  presentedIno(st: HostStat): number {
     let index = this.devices.get(st.dev);
     if (index === undefined) {
       index = this.devices.size;
@@ -97,7 +104,7 @@ export class HostFs implements Filesystem {
   }
 
   statfs(): Statfs {
-    const s = host(() => fs.statfsSync(this.hostPath));
+    const s = statfs(this.rootFd);
     return {
       type: s.type,
       bsize: s.bsize,
@@ -107,7 +114,7 @@ export class HostFs implements Filesystem {
       files: s.files,
       ffree: s.ffree,
       fsid: [0, 0],
-      namelen: 255,
+      namelen: s.namelen,
       frsize: s.bsize,
       flags: 0,
     };
@@ -116,7 +123,7 @@ export class HostFs implements Filesystem {
 
 const FOREIGN_INO_SPAN = 2 ** 32;
 
-function hostKey(st: fs.Stats): string {
+function hostKey(st: HostStat): string {
   return `${st.dev}:${st.ino}`;
 }
 
@@ -126,7 +133,7 @@ export class HostInode implements Inode {
   private readonly hostDev: number;
   private readonly hostIno: number;
   mode: number;
-  private last: fs.Stats;
+  private last: HostStat;
   private lastOperation: number;
   /** The sandbox's view of last, built once per change (resolution asks many times). */
   private shown: Stat | undefined;
@@ -146,20 +153,20 @@ export class HostInode implements Inode {
     readonly fs: HostFs,
     private parent: HostDir | undefined,
     private name: string,
-    st: fs.Stats,
+    st: HostStat,
     private sandboxPath: string | undefined,
     private dirHandle?: HostDir,
     private readonly selfFd?: number,
   ) {
     this.hostDev = st.dev;
     this.hostIno = st.ino;
-    this.ino = fs.presentedIno(st);
+    this.ino = this.fs.presentedIno(st);
     this.last = st;
     this.lastOperation = currentOperation();
     this.mode = this.present(st).mode;
   }
 
-  relocate(parent: HostDir, name: string, st: fs.Stats, sandboxPath: string | undefined): void {
+  relocate(parent: HostDir, name: string, st: HostStat, sandboxPath: string | undefined): void {
     this.moveTo(parent, name, sandboxPath);
     this.remember(st);
   }
@@ -172,7 +179,7 @@ export class HostInode implements Inode {
     this.dirHandle?.moveTo(parent, name);
   }
 
-  private remember(st: fs.Stats): void {
+  private remember(st: HostStat): void {
     this.last = st;
     this.shown = undefined;
     this.lastOperation = currentOperation();
@@ -193,20 +200,16 @@ export class HostInode implements Inode {
     this.children?.delete(name);
   }
 
-  /** The host path naming this file without following it. */
-  private get where(): Buffer | string {
-    return this.parent ? this.parent.path(this.name) : fdPath(this.selfFd ?? (this.dirHandle as HostDir).fd);
-  }
-
-  private present(st: fs.Stats) {
+  private present(st: HostStat) {
     return this.fs.ownership.present(st, this.sandboxPath);
   }
 
-  private refresh(): fs.Stats {
+  private refresh(): HostStat {
     if (!this.stale && (this.fs.exclusive || this.lastOperation === currentOperation())) return this.last;
     try {
-      const st = fs.lstatSync(this.where, { throwIfNoEntry: false });
-      if (st && st.ino === this.hostIno && st.dev === this.hostDev) {
+      const ownFd = this.selfFd ?? (this.parent ? undefined : this.dirHandle?.fd);
+      const st = ownFd !== undefined ? fstat(ownFd) : this.parent?.lstat(this.name);
+      if (st && sameHostFile(st, this.hostDev, this.hostIno)) {
         this.remember(st);
         return st;
       }
@@ -214,7 +217,7 @@ export class HostInode implements Inode {
       // Our name for it is gone: an open fd may still tell.
     }
     const [openFd] = this.openFds;
-    if (openFd !== undefined) this.remember(fs.fstatSync(openFd));
+    if (openFd !== undefined) this.remember(fstat(openFd));
     // Otherwise unlinked or moved on the host: keep the last attributes we saw.
     return this.last;
   }
@@ -224,7 +227,7 @@ export class HostInode implements Inode {
     if (this.shown) return this.shown;
     const shown = this.present(st);
     this.mode = shown.mode;
-    const isPlaceholder = (shown.mode & S.IFMT) !== (st.mode & S.IFMT);
+    const isPlaceholder = (shown.mode & S.IFMT) !== fileType(st);
     this.shown = Object.freeze({
       dev: this.fs.dev,
       ino: this.ino,
@@ -236,10 +239,10 @@ export class HostInode implements Inode {
       size: isPlaceholder ? 0 : st.size,
       blksize: st.blksize,
       blocks: st.blocks,
-      atime: fromMs(st.atimeMs),
-      mtime: fromMs(st.mtimeMs),
-      ctime: fromMs(st.ctimeMs),
-      btime: fromMs(st.birthtimeMs),
+      atime: st.atime,
+      mtime: st.mtime,
+      ctime: st.ctime,
+      ...(st.btime ? { btime: st.btime } : {}),
     });
     return this.shown;
   }
@@ -255,6 +258,11 @@ export class HostInode implements Inode {
   private childPath(name: string): string | undefined {
     if (this.sandboxPath === undefined) return undefined;
     return this.sandboxPath === '/' ? `/${name}` : `${this.sandboxPath}/${name}`;
+  }
+
+  /** Only the sandbox's own tree (exclusive) answers lookups from what it holds; a bind asks the host. */
+  get cacheable(): boolean {
+    return this.fs.exclusive;
   }
 
   lookup(name: string): Inode {
@@ -291,26 +299,29 @@ export class HostInode implements Inode {
     yield* listed;
   }
 
-  private created(name: string, mode: number, creds: Credentials): Inode {
+  /**
+   * A file the sandbox just made, held by fd (its own open fd or an O_PATH one): it gets
+   * the creator's ids on the host when the host lets us, and the mode asked for.
+   */
+  private created(name: string, fd: number, type: number, mode: number, creds: Credentials): Inode {
     this.entryChanged(name);
-    const dir = this.dir();
-    const st = dir.lstat(name);
-    if (!st) fail(E.ENOENT);
-    const path = dir.path(name);
+    const st = fstat(fd);
+    // Whatever the host put at the name meanwhile, only a file of the type made is changed.
+    if (fileType(st) !== type) fail(E.ENOENT, 'host file changed while creating it');
     // Owner first: a host chown clears setuid bits, which the chmod then restores.
-    const chowned = this.tryHostChown(path, st, creds.uid, creds.gid);
+    const chowned = this.tryHostChown(fd, st, creds.uid, creds.gid);
     const wanted = mode & 0o7777;
-    const inode = this.fs.inodeFor(dir, name, dir.lstat(name) ?? st, this.childPath(name));
-    if (!st.isSymbolicLink() && (chowned || (st.mode & 0o7777) !== wanted)) inode.setattr({ mode: wanted });
-    return inode;
+    if (type !== S.IFLNK && (chowned || (st.mode & 0o7777) !== wanted)) chmodFd(fd, wanted);
+    const dir = this.dir();
+    return this.fs.inodeFor(dir, name, fstat(fd), this.childPath(name));
   }
 
   /** Gives a new file the creator's ids on the host when the host lets us; else it stays ours. */
-  private tryHostChown(path: Buffer, st: fs.Stats, uid: number, gid: number): boolean {
+  private tryHostChown(fd: number, st: HostStat, uid: number, gid: number): boolean {
     const ids = this.fs.ownership.toHost(uid, gid);
     if (st.uid === ids.uid && st.gid === ids.gid) return false;
     try {
-      fs.lchownSync(path, ids.uid, ids.gid);
+      chownFd(fd, ids.uid, ids.gid);
       return true;
     } catch {
       // An unprivileged sentry cannot give files away: they stay the sentry's (shown as root).
@@ -318,22 +329,35 @@ export class HostInode implements Inode {
     }
   }
 
+  /** Runs call with an O_PATH fd of the child name just made (closed afterwards). */
+  private withNewChild<T>(name: string, call: (fd: number) => T): T {
+    const fd = this.dir().openChild(name, O.PATH);
+    try {
+      return call(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   mknod(name: string, mode: number, _rdev: number, creds: Credentials): Inode {
     const type = mode & S.IFMT;
     if (type !== S.IFREG && type !== 0) fail(E.EPERM, 'device, fifo and socket nodes cannot be created on a host mount');
     const fd = this.dir().openChild(name, O.CREAT | O.EXCL | O.WRONLY, mode & 0o7777);
-    fs.closeSync(fd);
-    return this.created(name, mode, creds);
+    try {
+      return this.created(name, fd, S.IFREG, mode, creds);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   mkdir(name: string, mode: number, creds: Credentials): Inode {
-    host(() => fs.mkdirSync(this.dir().path(name), mode & 0o7777));
-    return this.created(name, mode, creds);
+    mkdirAt(this.dir().fd, name, mode & 0o7777);
+    return this.withNewChild(name, (fd) => this.created(name, fd, S.IFDIR, mode, creds));
   }
 
   symlink(name: string, target: string, creds: Credentials): Inode {
-    host(() => fs.symlinkSync(Buffer.from(target, 'latin1'), this.dir().path(name)));
-    return this.created(name, 0, creds);
+    symlinkAt(target, this.dir().fd, name);
+    return this.withNewChild(name, (fd) => this.created(name, fd, S.IFLNK, 0, creds));
   }
 
   link(name: string, target: Inode): void {
@@ -341,41 +365,33 @@ export class HostInode implements Inode {
     if (!target.parent) fail(E.EXDEV);
     this.entryChanged(name);
     target.touched();
-    const from = target.parent.path(target.name);
-    host(() => fs.linkSync(from, this.dir().path(name)));
+    target.linkAs(this.dir(), name);
+  }
+
+  /** Gives this file a new name (linkat without following, from the name it was found by). */
+  private linkAs(dir: HostDir, name: string): void {
+    const from = this.parent as HostDir;
+    const st = from.lstat(this.name);
+    if (!st || !sameHostFile(st, this.hostDev, this.hostIno)) fail(E.ENOENT, 'host file changed while linking it');
+    linkAt(from.fd, this.name, dir.fd, name);
   }
 
   unlink(name: string): void {
     this.entryChanged(name);
-    host(() => fs.unlinkSync(this.dir().path(name)));
+    unlinkAt(this.dir().fd, name, 0);
   }
 
   rmdir(name: string): void {
     this.entryChanged(name);
-    host(() => fs.rmdirSync(this.dir().path(name)));
+    unlinkAt(this.dir().fd, name, AT.REMOVEDIR);
   }
 
   rename(oldName: string, newDir: Inode, newName: string, exchange: boolean): void {
     if (!(newDir instanceof HostInode) || newDir.fs !== this.fs) fail(E.EXDEV);
-    const from = this.dir().path(oldName);
-    const to = newDir.dir().path(newName);
     this.entryChanged(oldName);
     newDir.entryChanged(newName);
-    if (exchange) {
-      // Node has no renameat2: exchange through a temporary name in the source directory.
-      const temporary = this.dir().path(`.tssc-exchange-${process.pid}-${this.nextCookie++}`);
-      host(() => fs.renameSync(from, temporary));
-      try {
-        host(() => fs.renameSync(to, from));
-      } catch (error) {
-        fs.renameSync(temporary, from);
-        throw error;
-      }
-      host(() => fs.renameSync(temporary, to));
-      this.track(oldName);
-    } else {
-      host(() => fs.renameSync(from, to));
-    }
+    renameAt(this.dir().fd, oldName, newDir.dir().fd, newName, exchange ? RENAME.EXCHANGE : 0);
+    if (exchange) this.track(oldName);
     newDir.track(newName);
   }
 
@@ -391,16 +407,19 @@ export class HostInode implements Inode {
 
   setattr(change: AttrChange): void {
     this.touched();
-    const where = this.where;
-    const isLink = (this.mode & S.IFMT) === S.IFLNK;
+    const hostType = fileType(this.last);
+    if (HOST_ONLY_TYPES.has(hostType) && (change.mode !== undefined || change.uid !== undefined || change.gid !== undefined || change.atime || change.mtime)) {
+      fail(E.EPERM, 'a host device node, fifo or socket is never changed from the sandbox');
+    }
     if (change.mode !== undefined) {
-      if (isLink) fail(E.EOPNOTSUPP);
-      this.withPathFd((path) => fs.chmodSync(path, change.mode as number));
+      if (hostType === S.IFLNK) fail(E.EOPNOTSUPP);
+      const mode = change.mode;
+      this.withOwnFd((fd) => chmodFd(fd, mode));
     }
     if (change.uid !== undefined || change.gid !== undefined) {
       const st = this.stat();
       const ids = this.fs.ownership.toHost(change.uid ?? st.uid, change.gid ?? st.gid);
-      host(() => fs.lchownSync(where, ids.uid, ids.gid));
+      this.withOwnFd((fd) => chownFd(fd, ids.uid, ids.gid));
     }
     if (change.size !== undefined) {
       const size = change.size;
@@ -412,28 +431,35 @@ export class HostInode implements Inode {
       }
     }
     if (change.atime || change.mtime) {
-      const st = this.refresh();
-      const seconds = (t: Timespec | undefined, fallbackMs: number) => (t ? t.sec + t.nsec / 1e9 : fallbackMs / 1000);
-      host(() => fs.lutimesSync(where, seconds(change.atime, st.atimeMs), seconds(change.mtime, st.mtimeMs)));
+      const { atime, mtime } = change;
+      this.withOwnFd((fd) => utimensFd(fd, atime, mtime));
     }
   }
 
-  /** Runs a call on /proc/self/fd/N of an O_PATH fd of this file (chmod follows the magic link to it). */
-  private withPathFd(call: (path: string) => void): void {
-    const fd = this.openHost(O.PATH);
+  /**
+   * Runs call on an O_PATH fd of this very host file (a directory's own, the mount's, or
+   * one opened beneath the parent and checked by device and inode), never on a name.
+   */
+  private withOwnFd(call: (fd: number) => void): void {
+    const own = this.selfFd ?? this.dirHandle?.fd;
+    if (own !== undefined) {
+      call(own);
+      return;
+    }
+    if (!this.parent) fail(E.ENOENT);
+    const fd = this.parent.openSelf(this.name, this.hostDev, this.hostIno);
     try {
-      host(() => call(fdPath(fd)));
+      call(fd);
     } finally {
       fs.closeSync(fd);
     }
   }
 
+  /** Opens this regular file's contents on the host (O_NOFOLLOW, checked by inode). */
   private openHost(flags: number): number {
-    if (this.parent) {
-      if ((flags & O.PATH) === 0 && (this.mode & S.IFMT) === S.IFREG) return this.parent.openFile(this.name, flags, this.hostIno);
-      return this.parent.openChild(this.name, flags);
-    }
-    return host(() => fs.openSync(this.where, flags | O.CLOEXEC));
+    if (this.parent) return this.parent.openFile(this.name, flags, this.hostIno);
+    if (this.selfFd === undefined || fileType(this.last) !== S.IFREG) fail(E.ENXIO);
+    return reopen(this.selfFd, flags);
   }
 
   open(flags: number): FileImpl {
@@ -460,13 +486,13 @@ export class HostInode implements Inode {
       // Opened with the description's access mode: a shared mapping of it changes the host file as runc's would.
       sharedHostFile: () => fd,
       seekData: (offset, whence) => {
-        const size = host(() => fs.fstatSync(fd)).size;
+        const size = fstat(fd).size;
         if (offset >= size) fail(E.ENXIO);
         return whence === SEEK.DATA ? offset : size;
       },
       allocate: (mode, offset, length) => {
         if (mode !== 0 && mode !== FALLOC.KEEP_SIZE) fail(E.EOPNOTSUPP);
-        const size = host(() => fs.fstatSync(fd)).size;
+        const size = fstat(fd).size;
         if (mode === 0 && offset + length > size) {
           this.touched();
           host(() => fs.ftruncateSync(fd, offset + length));
@@ -488,7 +514,7 @@ export class HostInode implements Inode {
   /**
    * One read-only host fd serves every O_RDONLY description of the file (reads are
    * positional), and stays open a while after the last one closes: opening a rootfs file
-   * again costs no host open (one through /proc/self/fd/N is ~20 us).
+   * again costs no host open.
    */
   private acquireReadFd(): number {
     if (this.readFd === undefined) {

@@ -1,28 +1,20 @@
-// Host directories held open, and opens beneath them that the host kernel resolves one
-// component at a time without following symlinks: every path handed to the host is
-// /proc/self/fd/<dirfd>/<name>, where <dirfd> pins the directory (a racing rename cannot
-// move us elsewhere) and <name> has no slash and is opened O_NOFOLLOW.
+// Host directories held open, and the files beneath them: every host call names a file by
+// the fd of the directory holding it and one name, never followed (calls.ts), so a
+// racing rename on the host cannot move a lookup outside and no symlink the host plants
+// is ever followed by the host kernel.
 
 import * as fs from 'node:fs';
 import { E, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
+import { S } from '../../abi/linux-stat.js';
 import type { OpenBeneath } from '../api.js';
-import { host } from '../host-call.js';
+import { fileType, fstat, lstatAt, openAt, readDir, readlinkAt, type HostStat } from './calls.js';
 
 /** Lets tests act between the decision about a component and the open of it. */
 export const hostTestHooks: { beforeOpen?: (dirFd: number, name: string) => void } = {};
 
-/** A path the host kernel resolves to name inside the directory open as dirFd. */
-export function beneath(dirFd: number, name: string): Buffer {
-  return Buffer.concat([Buffer.from(`/proc/self/fd/${dirFd}/`), Buffer.from(name, 'latin1')]);
-}
-
-export function fdPath(fd: number): string {
-  return `/proc/self/fd/${fd}`;
-}
-
-/** The pure-Node OpenBeneath: O_NOFOLLOW per component, each directory checked with fstat. */
-export const openBeneathNode: OpenBeneath = (dirFd, path, flags, mode) => {
+/** The default OpenBeneath: one openat per component, each with O_NOFOLLOW, from dirFd down. */
+export const openBeneathHost: OpenBeneath = (dirFd, path, flags, mode) => {
   const names = path.split('/').filter((name) => name !== '' && name !== '.');
   if (names.length === 0 || names.includes('..')) fail(E.EXDEV);
   let current = dirFd;
@@ -31,7 +23,6 @@ export const openBeneathNode: OpenBeneath = (dirFd, path, flags, mode) => {
       const next = openOne(current, names[i] as string, O.PATH | O.DIRECTORY, 0);
       if (current !== dirFd) fs.closeSync(current);
       current = next;
-      if (!host(() => fs.fstatSync(current)).isDirectory()) fail(E.ENOTDIR);
     }
     return openOne(current, names[names.length - 1] as string, flags, mode);
   } finally {
@@ -41,7 +32,12 @@ export const openBeneathNode: OpenBeneath = (dirFd, path, flags, mode) => {
 
 function openOne(dirFd: number, name: string, flags: number, mode: number): number {
   hostTestHooks.beforeOpen?.(dirFd, name);
-  return host(() => fs.openSync(beneath(dirFd, name), flags | O.NOFOLLOW | O.CLOEXEC, mode));
+  return openAt(dirFd, name, flags | O.NOFOLLOW | O.CLOEXEC, mode);
+}
+
+/** Whether st is the host file known by (dev, ino). */
+export function sameHostFile(st: HostStat, dev: number, ino: number): boolean {
+  return st.ino === ino && st.dev === dev;
 }
 
 /**
@@ -69,10 +65,9 @@ export class HostDir {
     this.openFd = pinnedFd;
   }
 
-  /** Opens a mount's host directory (the one path the host resolves normally: it is the user's). */
-  static open(hostPath: string, openBeneath: OpenBeneath): HostDir {
-    const fd = host(() => fs.openSync(hostPath, O.PATH | O.DIRECTORY | O.CLOEXEC));
-    return new HostDir(undefined, '', fs.fstatSync(fd).ino, openBeneath, fd);
+  /** A mount's host directory, by the O_PATH fd the mount holds for good. */
+  static pinned(fd: number, openBeneath: OpenBeneath): HostDir {
+    return new HostDir(undefined, '', fstat(fd).ino, openBeneath, fd);
   }
 
   /** The directory's fd, reopened if it was closed to stay under MAX_OPEN_DIRS. */
@@ -106,8 +101,8 @@ export class HostDir {
 
   private openDirFd(name: string, expectedIno: number): number {
     const fd = this.openChild(name, O.PATH | O.DIRECTORY);
-    const st = fs.fstatSync(fd);
-    if (!st.isDirectory() || st.ino !== expectedIno) {
+    const st = fstat(fd);
+    if (fileType(st) !== S.IFDIR || st.ino !== expectedIno) {
       fs.closeSync(fd);
       fail(E.ENOENT, 'host directory changed while opening it');
     }
@@ -115,8 +110,8 @@ export class HostDir {
   }
 
   /** lstat of a child; undefined when it does not exist. */
-  lstat(name: string): fs.Stats | undefined {
-    return host(() => fs.lstatSync(beneath(this.fd, name), { throwIfNoEntry: false }));
+  lstat(name: string): HostStat | undefined {
+    return lstatAt(this.fd, name);
   }
 
   /** Opens a child without following it; flags gain O_NOFOLLOW|O_CLOEXEC. */
@@ -124,11 +119,24 @@ export class HostDir {
     return this.openBeneath(this.fd, name, flags | O.NOFOLLOW | O.CLOEXEC, mode);
   }
 
+  /**
+   * An O_PATH fd of the child that is the host file (dev, ino), never followed: what
+   * attribute changes act on, so they reach that file and nothing a rename put there.
+   */
+  openSelf(name: string, dev: number, ino: number): number {
+    const fd = this.openChild(name, O.PATH);
+    if (!sameHostFile(fstat(fd), dev, ino)) {
+      fs.closeSync(fd);
+      fail(E.ENOENT, 'host file changed while opening it');
+    }
+    return fd;
+  }
+
   /** Opens a child regular file, checking it is the one lstat saw (a fifo swapped in would block). */
   openFile(name: string, flags: number, expectedIno: number, mode = 0): number {
     const fd = this.openChild(name, flags | O.NONBLOCK, mode);
-    const st = fs.fstatSync(fd);
-    if (!st.isFile() || (expectedIno >= 0 && st.ino !== expectedIno)) {
+    const st = fstat(fd);
+    if (fileType(st) !== S.IFREG || (expectedIno >= 0 && st.ino !== expectedIno)) {
       fs.closeSync(fd);
       fail(E.ENOENT, 'host file changed while opening it');
     }
@@ -136,15 +144,11 @@ export class HostDir {
   }
 
   names(): string[] {
-    return host(() => fs.readdirSync(fdPath(this.fd), { encoding: 'buffer' })).map((name) => name.toString('latin1'));
+    return readDir(this.fd);
   }
 
   readlink(name: string): string {
-    return host(() => fs.readlinkSync(beneath(this.fd, name), { encoding: 'buffer' })).toString('latin1');
-  }
-
-  path(name: string): Buffer {
-    return beneath(this.fd, name);
+    return readlinkAt(this.fd, name);
   }
 
   /** Closes the fd of a non-pinned directory; it reopens on next use. */

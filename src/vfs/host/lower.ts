@@ -1,9 +1,11 @@
 // The host rootfs as the overlay's read-only lower layer.
 
-import type * as fs from 'node:fs';
 import { O } from '../../abi/linux-fcntl.js';
+import { S } from '../../abi/linux-stat.js';
+import type { Timespec } from '../api.js';
 import type { LowerAttrs, LowerDir, LowerEntry } from '../memfs/lower.js';
-import { HostDir } from './handle.js';
+import { fileType, type HostStat } from './calls.js';
+import type { HostDir } from './handle.js';
 import type { OwnershipMap } from './ownership.js';
 
 export class HostLowerDir implements LowerDir {
@@ -38,15 +40,19 @@ export class HostLowerDir implements LowerDir {
   }
 }
 
-export function lowerAttrs(st: fs.Stats, ownership: OwnershipMap, sandboxPath: string): LowerAttrs {
+export function lowerAttrs(st: HostStat, ownership: OwnershipMap, sandboxPath: string): LowerAttrs {
   const shown = ownership.present(st, sandboxPath);
   return {
     ...shown,
-    size: st.isFile() && shown.mode !== st.mode && (shown.mode & 0o170000) !== 0o100000 ? 0 : st.size,
+    size: fileType(st) === S.IFREG && (shown.mode & S.IFMT) !== S.IFREG ? 0 : st.size,
     nlink: st.nlink,
     key: `${st.dev}:${st.ino}`,
-    atimeMs: st.atimeMs,
-    mtimeMs: st.mtimeMs,
-    ctimeMs: st.ctimeMs,
+    atimeMs: toMs(st.atime),
+    mtimeMs: toMs(st.mtime),
+    ctimeMs: toMs(st.ctime),
   };
+}
+
+function toMs(t: Timespec): number {
+  return t.sec * 1000 + t.nsec / 1e6;
 }

@@ -3,9 +3,8 @@
 // side file tssc-rootfs-meta.json overrides what a tar extraction without privileges
 // could not record (owners, setuid bits, device nodes and fifos).
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { S, makedev } from '../api.js';
+import { fileType, type HostStat } from './calls.js';
 
 export const ROOTFS_META_FILE = 'tssc-rootfs-meta.json';
 
@@ -31,13 +30,11 @@ export class OwnershipMap {
 
   constructor(private readonly meta: ReadonlyMap<string, MetaEntry> = new Map()) {}
 
-  /** Reads BUNDLE/tssc-rootfs-meta.json when present; a malformed file is an error. */
-  static fromBundle(bundleDir: string): OwnershipMap {
-    const file = path.join(bundleDir, ROOTFS_META_FILE);
-    if (!fs.existsSync(file)) return new OwnershipMap();
+  /** The side file's text (file names it in errors); a malformed one is an error. */
+  static parse(file: string, text: string): OwnershipMap {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+      parsed = JSON.parse(text);
     } catch (error) {
       throw new Error(`${file}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -54,7 +51,7 @@ export class OwnershipMap {
   }
 
   /** The sandbox's view of a host file at sandboxPath (undefined: outside the rootfs). */
-  present(st: fs.Stats, sandboxPath: string | undefined): Presentation {
+  present(st: HostStat, sandboxPath: string | undefined): Presentation {
     let mode = st.mode;
     let uid = st.uid === this.hostUid ? 0 : st.uid;
     let gid = st.gid === this.hostGid ? 0 : st.gid;
@@ -64,7 +61,7 @@ export class OwnershipMap {
       if (entry.uid !== undefined) uid = entry.uid;
       if (entry.gid !== undefined) gid = entry.gid;
       if (entry.mode !== undefined) mode = (mode & S.IFMT) | (entry.mode & 0o7777);
-      if (entry.type && st.isFile()) {
+      if (entry.type && fileType(st) === S.IFREG) {
         const type = entry.type === 'c' ? S.IFCHR : entry.type === 'b' ? S.IFBLK : S.IFIFO;
         mode = type | (mode & 0o7777);
         rdev = entry.type === 'p' ? 0 : makedev(entry.major ?? 0, entry.minor ?? 0);

@@ -38,7 +38,7 @@ export class MemFs implements Filesystem, PageBudget {
   readonly dev: number;
   readonly root: MemDir;
   private readonly magic: number;
-  private readonly pageLimit: number;
+  private pageLimit: number;
   private readonly account: MemoryCharge;
   private usedPages = 0;
   private nextIno = 1;
@@ -61,6 +61,14 @@ export class MemFs implements Filesystem, PageBudget {
 
   allocateIno(): number {
     return this.nextIno++;
+  }
+
+  /** A remount's new size= (tmpfs): false when the contents already take more. */
+  resize(sizeLimit: number): boolean {
+    const pages = Math.floor(sizeLimit / PAGE_SIZE);
+    if (pages < this.usedPages) return false;
+    this.pageLimit = pages;
+    return true;
   }
 
   tryReserve(): boolean {

@@ -12,23 +12,24 @@ function escapePath(text: string): string {
   return text.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
+/** The per-mount flags, in the order show_mnt_opts prints them. */
+const FLAG_WORDS: readonly [number, string][] = [
+  [MS.NOSUID, 'nosuid'],
+  [MS.NODEV, 'nodev'],
+  [MS.NOEXEC, 'noexec'],
+  [MS.NOATIME, 'noatime'],
+  [MS.NODIRATIME, 'nodiratime'],
+  [MS.RELATIME, 'relatime'],
+  [MS.NOSYMFOLLOW, 'nosymfollow'],
+];
+
 function flagText(flags: number): string {
-  const parts = [flags & MS.RDONLY ? 'ro' : 'rw'];
-  if (flags & MS.NOSUID) parts.push('nosuid');
-  if (flags & MS.NODEV) parts.push('nodev');
-  if (flags & MS.NOEXEC) parts.push('noexec');
-  if (flags & MS.NOATIME) parts.push('noatime');
-  else if (flags & MS.NODIRATIME) parts.push('nodiratime');
-  else parts.push('relatime');
-  return parts.join(',');
+  return [flags & MS.RDONLY ? 'ro' : 'rw', ...FLAG_WORDS.filter(([flag]) => flags & flag).map(([, word]) => word)].join(',');
 }
 
-/**
- * The mount's source as the sandbox may see it: names such as "proc" or "tmpfs" as given,
- * host paths (the rootfs, bind sources) as "none", so no host path shows inside.
- */
+/** The mount's source (host paths were made "none" when the spec's mounts were made). */
 function sourceText(source: string): string {
-  return source.startsWith('/') ? 'none' : escapePath(source);
+  return escapePath(source);
 }
 
 function dataOptions(options: readonly string[]): string[] {
@@ -40,7 +41,7 @@ function visibleMounts(deps: ProcDeps, view: ProcessView): MountInfo[] {
   const rootPath = deps.vfs.pathOf(undefined, view.fsContext.root);
   const prefix = rootPath === '/' ? '' : rootPath;
   const shown: MountInfo[] = [];
-  for (const mount of deps.vfs.mounts()) {
+  for (const mount of deps.vfs.mounts(view.fsContext)) {
     const point = mount.mountPoint;
     if (prefix && point !== prefix && !point.startsWith(`${prefix}/`)) continue;
     shown.push({ ...mount, mountPoint: point.slice(prefix.length) || '/' });
@@ -62,8 +63,9 @@ export function mountinfoText(deps: ProcDeps, view: ProcessView): string {
     .map((m) => {
       const major = (m.dev >>> 8) & 0xfff;
       const minor = (m.dev & 0xff) | ((m.dev >>> 12) & 0xfff00);
-      const superOptions = [m.flags & MS.RDONLY ? 'ro' : 'rw', ...dataOptions(m.options)].join(',');
-      return `${m.id} ${m.parentId} ${major}:${minor} ${escapePath(m.root)} ${escapePath(m.mountPoint)} ${flagText(m.flags)} - ${m.fsType} ${sourceText(m.source)} ${superOptions}\n`;
+      const superOptions = [m.superReadonly ? 'ro' : 'rw', ...dataOptions(m.options)].join(',');
+      const optional = m.propagation === '' ? '' : ` ${m.propagation}`;
+      return `${m.id} ${m.parentId} ${major}:${minor} ${escapePath(m.root)} ${escapePath(m.mountPoint)} ${flagText(m.flags)}${optional} - ${m.fsType} ${sourceText(m.source)} ${superOptions}\n`;
     })
     .join('');
 }

@@ -1,0 +1,91 @@
+// Mount syscalls: mount(2) and umount2(2) in the sandbox's mount namespace, for a task
+// with CAP_SYS_ADMIN. Paths (the target, a bind's source) are the sandbox's, resolved by
+// the VFS from the caller's root: no host path is ever reachable. The VFS does the rest
+// with Linux's rules (src/vfs/mounting.ts).
+
+import { E, SysError, fail } from '../../abi/errno.js';
+import { CAP } from '../../abi/linux-capability.js';
+import { PATH_MAX } from '../../abi/linux-fcntl.js';
+import { MNT, MS, MS_MGC_MSK, MS_MGC_VAL, MS_PROPAGATION, UMOUNT_NOFOLLOW } from '../../abi/linux-mount.js';
+import { hasCapability } from '../../sentry/credentials.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { int32, pointer } from './decode.js';
+import { readPath } from './task-files.js';
+
+/** copy_mount_options: up to a page of data, the last byte a NUL. */
+const DATA_MAX = 4096;
+
+/** copy_mount_string: a NULL pointer is no string; a longer one than PATH_MAX is EINVAL. */
+function optionalString(task: SyscallTask, addr: bigint): string | undefined {
+  if (addr === 0n) return undefined;
+  try {
+    return task.mem.readCString(addr, PATH_MAX);
+  } catch (error) {
+    if (error instanceof SysError && error.errno === E.ENAMETOOLONG) fail(E.EINVAL);
+    throw error;
+  }
+}
+
+function mountData(task: SyscallTask, addr: bigint): string {
+  if (addr === 0n) return '';
+  try {
+    return task.mem.readCString(addr, DATA_MAX);
+  } catch (error) {
+    if (!(error instanceof SysError) || error.errno !== E.ENAMETOOLONG) throw error;
+    return task.mem.read(addr, DATA_MAX - 1).toString('latin1');
+  }
+}
+
+function mayMount(task: SyscallTask): void {
+  if (!hasCapability(task.creds, CAP.SYS_ADMIN)) fail(E.EPERM);
+}
+
+/** The propagation flag of a change of type: exactly one, with MS_REC and MS_SILENT at most. */
+function propagationFlag(flags: number): number {
+  const type = flags & ~(MS.REC | MS.SILENT);
+  if (type & ~MS_PROPAGATION || (type & (type - 1)) !== 0) fail(E.EINVAL);
+  return type;
+}
+
+function mount(task: SyscallTask, args: SyscallArgs): number {
+  const type = optionalString(task, pointer(args[2]));
+  const source = optionalString(task, pointer(args[0]));
+  const data = mountData(task, pointer(args[4]));
+  let flags = Number(args[3] & 0xffffffffn);
+  if ((flags & MS_MGC_MSK) >>> 0 === MS_MGC_VAL) flags &= ~MS_MGC_MSK;
+  const { vfs } = task.kernel;
+  const target = vfs.resolve(task.fs, undefined, readPath(task, pointer(args[1])), { follow: true });
+  if (flags & MS.NOUSER) fail(E.EINVAL);
+  mayMount(task);
+  const recursive = (flags & MS.REC) !== 0;
+  if (flags & MS.REMOUNT) {
+    vfs.remount(task.fs, target, flags, data, (flags & MS.BIND) !== 0);
+  } else if (flags & MS.BIND) {
+    if (!source) fail(E.EINVAL);
+    vfs.mountBind(task.fs, vfs.resolve(task.fs, undefined, source, { follow: true }), target, recursive);
+  } else if (flags & MS_PROPAGATION) {
+    vfs.setPropagation(task.fs, target, propagationFlag(flags), recursive);
+  } else if (flags & MS.MOVE) {
+    if (!source) fail(E.EINVAL);
+    vfs.moveMount(task.fs, vfs.resolve(task.fs, undefined, source, { follow: true }), target);
+  } else {
+    if (type === undefined) fail(E.EINVAL);
+    vfs.mountNew(task.fs, target, type, source ?? '', flags, data);
+  }
+  return 0;
+}
+
+function umount2(task: SyscallTask, args: SyscallArgs): number {
+  const flags = int32(args[1]);
+  if (flags & ~(MNT.FORCE | MNT.DETACH | MNT.EXPIRE | UMOUNT_NOFOLLOW)) fail(E.EINVAL);
+  const path = readPath(task, pointer(args[0]));
+  const target = task.kernel.vfs.resolve(task.fs, undefined, path, { follow: (flags & UMOUNT_NOFOLLOW) === 0 });
+  mayMount(task);
+  task.kernel.vfs.unmount(task.fs, target, flags & ~UMOUNT_NOFOLLOW);
+  return 0;
+}
+
+export const mountSyscalls = {
+  mount,
+  umount2,
+} satisfies Record<string, SyscallHandler>;
