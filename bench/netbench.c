@@ -1,9 +1,12 @@
 // Socket benchmarks, run natively and inside each sandbox: request/response latency (one
 // byte each way, a forked peer echoing) and throughput (64 KiB writes, the peer reading
-// everything), over an AF_UNIX socketpair and over TCP on 127.0.0.1.
+// everything), over an AF_UNIX socketpair and over TCP on 127.0.0.1; or, with HOST, to a
+// server outside (through a sandbox's bridge): an echo server on HOST:7 for round trips, and
+// one on HOST:9 that reads until EOF and then closes, for throughput (timed to that close).
 //
 // usage: netbench unix-rr|tcp-rr N   -> "MODE N NS" (ns per round trip)
 //        netbench unix-stream|tcp-stream MIB -> "MODE MIB NS" (ns per 64 KiB write)
+//        netbench out-rr N HOST, netbench out-stream MIB HOST (IPv4 HOST) -> the same
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -49,6 +52,17 @@ static void connect_pair(int tcp, int fds[2]) {
   setsockopt(fds[1], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/** A TCP connection to host:port outside. */
+static int connect_out(const char *host, int port) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {AF_INET, htons(port), {0}, {0}};
+  if (inet_pton(AF_INET, host, &a.sin_addr) != 1) die("address");
+  if (connect(s, (void *)&a, sizeof a)) die("connect");
+  int one = 1;
+  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return s;
+}
+
 static void read_full(int fd, char *buf, size_t n) {
   while (n > 0) {
     ssize_t r = read(fd, buf, n);
@@ -58,20 +72,50 @@ static void read_full(int fd, char *buf, size_t n) {
   }
 }
 
+/** Round trips of one byte, or MiB in 64 KiB writes, on fd; ns per op. */
+static double exercise(int fd, int stream, long n) {
+  static char buf[CHUNK];
+  long ops = stream ? n * (1048576 / CHUNK) : n;
+  long long start = now_ns();
+  for (long i = 0; i < ops; i++) {
+    if (stream) {
+      size_t done = 0;
+      while (done < CHUNK) {
+        ssize_t w = write(fd, buf + done, CHUNK - done);
+        if (w <= 0) die("write");
+        done += w;
+      }
+    } else {
+      if (write(fd, "x", 1) != 1) die("write");
+      read_full(fd, buf, 1);
+    }
+  }
+  if (stream) {
+    shutdown(fd, SHUT_WR);
+    // Until the peer has read everything and closed (a local peer exits, an outside one closes).
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
+  }
+  return (double)(now_ns() - start) / ops;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s unix-rr|tcp-rr|unix-stream|tcp-stream N\n", argv[0]);
+  if (argc < 3 || argc > 4 || (argc == 4) != (strncmp(argv[1], "out", 3) == 0)) {
+    fprintf(stderr, "usage: %s unix-rr|tcp-rr|unix-stream|tcp-stream N, or out-rr|out-stream N HOST\n", argv[0]);
     return 2;
   }
   const char *mode = argv[1];
   long n = atol(argv[2]);
-  int tcp = strncmp(mode, "tcp", 3) == 0;
   int stream = strstr(mode, "stream") != NULL;
+  if (argc == 4) {
+    printf("%s %ld %.1f\n", mode, n, exercise(connect_out(argv[3], stream ? 9 : 7), stream, n));
+    return 0;
+  }
   int fds[2];
-  connect_pair(tcp, fds);
-  static char buf[CHUNK];
+  connect_pair(strncmp(mode, "tcp", 3) == 0, fds);
   pid_t child = fork();
   if (child == 0) {
+    static char buf[CHUNK];
     close(fds[0]);
     if (stream) {
       ssize_t r;
@@ -86,25 +130,9 @@ int main(int argc, char **argv) {
     _exit(0);
   }
   close(fds[1]);
-  long ops = stream ? n * (1048576 / CHUNK) : n;
-  long long start = now_ns();
-  for (long i = 0; i < ops; i++) {
-    if (stream) {
-      size_t done = 0;
-      while (done < CHUNK) {
-        ssize_t w = write(fds[0], buf + done, CHUNK - done);
-        if (w <= 0) die("write");
-        done += w;
-      }
-    } else {
-      if (write(fds[0], "x", 1) != 1) die("write");
-      read_full(fds[0], buf, 1);
-    }
-  }
-  if (stream) shutdown(fds[0], SHUT_WR);
+  double ns = exercise(fds[0], stream, n);
   int status;
   waitpid(child, &status, 0);
-  long long elapsed = now_ns() - start;
-  printf("%s %ld %.1f\n", mode, n, (double)elapsed / ops);
+  printf("%s %ld %.1f\n", mode, n, ns);
   return 0;
 }

@@ -1,6 +1,9 @@
 // The benchmark table: medians per sandbox, ratios to native and to the C floor of one
 // intercepted syscall, as plain text for the terminal and as Markdown for docs/benchmarks.md.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 /** The markers of a results block written by SCRIPT (bench/run.mjs, bench/containerd.mjs ...). */
 const markers = (script) => {
@@ -82,3 +85,29 @@ export function writeResults(file, markdown, script = 'run.mjs') {
   text = start >= 0 && end > start ? text.slice(0, start) + block + text.slice(end + END.length) : `${text}\n${block}\n`;
   writeFileSync(file, text);
 }
+
+/**
+ * Writes a run's table into FILE as SCRIPT's results block, saying how it was measured: the
+ * command, the machine, the commit, the load before (loadBefore) and after, then notes.
+ */
+export function writeMeasured({ repo, file, script, startedAt, rounds, loadBefore, table, notes }) {
+  const command = `node bench/${script} ${process.argv.slice(2).join(' ')}`.trim();
+  const tssc = execFileSync('git', ['-C', repo, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim();
+  const markdown = [
+    `Measured ${startedAt.toISOString()} with \`${command}\` (median of ${rounds} round${rounds === 1 ? '' : 's'}).`,
+    '',
+    `- machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.type()} ${os.release()}, node ${process.version}`,
+    `- tssc at commit ${tssc}; load average before: ${loadBefore}; after: ${loadAverage()}`,
+    '',
+    table,
+    '',
+    ...notes.map((e) => `- ${e}`),
+  ].join('\n');
+  writeResults(path.resolve(repo, file), markdown, script);
+}
+
+/** The load averages, as the results blocks show them. */
+export const loadAverage = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+
+/** A Markdown table of strings: the first two columns left-aligned, the values right. */
+export const pipeTable = (header, body) => [header, header.map((_, i) => (i < 2 ? '---' : '---:')), ...body].map((r) => `| ${r.join(' | ')} |`).join('\n');

@@ -12,6 +12,12 @@
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     },
     {
+      "target_name": "tssc_hostnet",
+      "sources": ["src/hostnet.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-pthread"],
+      "libraries": ["-pthread"]
+    },
+    {
       "target_name": "tssc_hostfs",
       "sources": ["src/hostfs.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]

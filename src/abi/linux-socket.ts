@@ -186,6 +186,8 @@ export const SHUT = {
 /** Netlink protocols. */
 export const NETLINK = {
   ROUTE: 0,
+  AUDIT: 9,
+  KOBJECT_UEVENT: 15,
 } as const;
 
 /** struct sockaddr_storage: the most bytes an address may have (move_addr_to_kernel). */

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import path from 'node:path';
 import { TsscError } from '../oci/errors.js';
+import { parseNetworkMode, type NetworkRequest } from '../oci/network.js';
 import { createContainer } from '../oci/lifecycle/create.js';
 import { selfCommand, type CliContext } from './context.js';
 
@@ -10,6 +11,22 @@ export interface CreateOptions {
   bundle: string;
   pidFile?: string;
   consoleSocket?: string;
+  network?: string;
+  publish: string[];
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** --network and -p as the lifecycle takes them (undefined: the spec decides). */
+export function networkRequestOf(options: { network?: string; publish: string[] }): NetworkRequest | undefined {
+  const mode = options.network === undefined ? undefined : parseNetworkMode(options.network);
+  if (mode === undefined && options.publish.length === 0) return undefined;
+  return { ...(mode ? { mode } : {}), ...(options.publish.length > 0 ? { publish: options.publish } : {}) };
+}
+
+/** The same request as arguments of the detached `tssc sentry`. */
+export function networkArguments(options: { network?: string; publish: string[] }): string[] {
+  return [...(options.network !== undefined ? ['--network', options.network] : []), ...options.publish.flatMap((p) => ['--publish', p])];
 }
 
 /** The options create and run share, named as runc names them. */
@@ -20,7 +37,9 @@ export function addCreateOptions(command: Command): Command {
     .option('--console-socket <path>', 'unix socket to send the pty master of a process.terminal container to')
     .option('--no-pivot', 'accepted for runc compatibility (the sandbox root is the sentry\'s own)')
     .option('--no-new-keyring', 'accepted for runc compatibility (keyctl is refused in the sandbox)')
-    .option('--preserve-fds <n>', 'accepted for runc compatibility; only 0 is supported', '0');
+    .option('--preserve-fds <n>', 'accepted for runc compatibility; only 0 is supported', '0')
+    .option('--network <mode>', "none: loopback only; sandbox: its own stack, out through the sentry (default with a network namespace in the spec); host: the host's sockets (default without one)")
+    .option('-p, --publish <[ip:]hostport:port[/udp]>', 'listen on the host and forward into the sandbox (repeatable; needs --network=sandbox)', collect, []);
 }
 
 export function registerCreate(program: Command, context: CliContext): void {
@@ -28,6 +47,7 @@ export function registerCreate(program: Command, context: CliContext): void {
     .argument('<container-id>')
     .action(async (id: string, options: CreateOptions & { preserveFds: string }) => {
       checkPreserveFds(options.preserveFds);
+      networkRequestOf(options);
       const bundle = path.resolve(options.bundle);
       const pid = await createContainer({
         id,
@@ -40,6 +60,7 @@ export function registerCreate(program: Command, context: CliContext): void {
           '--bundle',
           bundle,
           ...(options.consoleSocket !== undefined ? ['--console-socket', path.resolve(options.consoleSocket)] : []),
+          ...networkArguments(options),
           id,
         ]),
       });

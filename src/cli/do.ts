@@ -9,7 +9,8 @@ import { isatty } from 'node:tty';
 import type { Command } from 'commander';
 import { CONFIG_FILE } from '../oci/bundle-files.js';
 import { formatSpec } from '../oci/default-spec.js';
-import { doSpec, parseNetworkMode } from '../oci/lifecycle/do-spec.js';
+import { doSpec } from '../oci/lifecycle/do-spec.js';
+import { parseNetworkMode } from '../oci/network.js';
 import { runContainer } from '../oci/lifecycle/run.js';
 import type { CliContext } from './context.js';
 

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { createContainer } from '../oci/lifecycle/create.js';
 import { runContainer } from '../oci/lifecycle/run.js';
 import { selfCommand, type CliContext } from './context.js';
-import { addCreateOptions, checkPreserveFds, type CreateOptions } from './create.js';
+import { addCreateOptions, checkPreserveFds, networkArguments, networkRequestOf, type CreateOptions } from './create.js';
 import { operationsOf } from './operations.js';
 
 interface RunOptions extends CreateOptions {
@@ -23,6 +23,7 @@ export function registerRun(program: Command, context: CliContext): void {
     .argument('<container-id>')
     .action(async (id: string, options: RunOptions) => {
       checkPreserveFds(options.preserveFds);
+      const network = networkRequestOf(options);
       const overlay = options.overlay === 'none' ? 'none' : 'memory';
       const consoleSocket = options.consoleSocket === undefined ? undefined : path.resolve(options.consoleSocket);
       const shared = {
@@ -41,6 +42,7 @@ export function registerRun(program: Command, context: CliContext): void {
             shared.bundleDir,
             ...(consoleSocket !== undefined ? ['--console-socket', consoleSocket] : []),
             ...(overlay === 'none' ? ['--overlay', 'none'] : []),
+            ...networkArguments(options),
             id,
           ]),
         });
@@ -50,6 +52,7 @@ export function registerRun(program: Command, context: CliContext): void {
       const code = await runContainer({
         ...shared,
         overlay,
+        ...(network && { network }),
         ...(context.globals().log !== undefined ? { log: (message: string) => context.log().error(message) } : {}),
         warn: (message) => context.log().warn(message),
         ...(options.strace ? { strace: (line: string) => context.stderr(`${line}\n`) } : {}),

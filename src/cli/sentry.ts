@@ -8,6 +8,7 @@ import { loadBundle } from '../oci/bundle.js';
 import { launchSentry } from '../oci/lifecycle/container-sentry.js';
 import { READY_FD, type SentryReadiness } from '../oci/lifecycle/create.js';
 import type { CliContext } from './context.js';
+import { networkRequestOf } from './create.js';
 
 export function registerSentry(program: Command, context: CliContext): void {
   program
@@ -15,17 +16,21 @@ export function registerSentry(program: Command, context: CliContext): void {
     .requiredOption('-b, --bundle <dir>')
     .option('--console-socket <path>')
     .option('--overlay <mode>', '', 'memory')
+    .option('--network <mode>')
+    .option('--publish <port>', '', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .argument('<container-id>')
-    .action(async (id: string, options: { bundle: string; consoleSocket?: string; overlay: string }) => {
+    .action(async (id: string, options: { bundle: string; consoleSocket?: string; overlay: string; network?: string; publish: string[] }) => {
       const log = context.log();
       let launched;
       try {
+        const network = networkRequestOf(options);
         launched = await launchSentry({
           bundle: loadBundle(options.bundle),
           controlSocket: context.store().files(id).socket,
           warn: (message) => log.warn(message),
           ...(context.globals().log !== undefined && { log: (message: string) => log.error(message) }),
           overlay: options.overlay === 'none' ? 'none' : 'memory',
+          ...(network && { network }),
           ...(options.consoleSocket !== undefined && { consoleSocket: options.consoleSocket }),
         });
       } catch (error) {

@@ -1,6 +1,7 @@
 // The network interfaces a stack has: lo always (127.0.0.1/8, ::1/128), and the
-// interfaces a network mode adds. What netlink dumps, the SIOCGIF* ioctls and
-// /proc/net/dev describe, and where a destination is local.
+// interfaces a network mode adds (eth0 of --network=sandbox, the host's under
+// --network=host). What netlink dumps, the SIOCGIF* ioctls and /proc/net describe, and
+// where a destination is local.
 
 import { mapV4, V6_LOOPBACK, type Ip } from './inet/ip.js';
 
@@ -39,6 +40,8 @@ export interface NetworkInterface {
   /** The hardware address (all zero for lo). */
   readonly hardware: Uint8Array;
   readonly addresses: readonly InterfaceAddress[];
+  /** Default routes through this interface: a gateway of each family it has. */
+  readonly gateways?: readonly Ip[];
 }
 
 export const LOOPBACK_INTERFACE: NetworkInterface = {
@@ -53,3 +56,12 @@ export const LOOPBACK_INTERFACE: NetworkInterface = {
     { ip: V6_LOOPBACK, prefixLength: 128 },
   ],
 };
+
+/** The link-local IPv6 address (fe80::/64) the kernel gives an Ethernet interface from its address (EUI-64). */
+export function linkLocalOf(hardware: Uint8Array): Ip {
+  const ip = new Uint8Array(16);
+  ip[0] = 0xfe;
+  ip[1] = 0x80;
+  ip.set([hardware[0]! ^ 0x02, hardware[1]!, hardware[2]!, 0xff, 0xfe, hardware[3]!, hardware[4]!, hardware[5]!], 8);
+  return ip;
+}

@@ -4,7 +4,8 @@
 // to a reader without CAP_SYSLOG.
 
 import { AF } from '../abi/linux-socket.js';
-import { isV4, type Ip } from './inet/ip.js';
+import { isV4, v4Of, type Ip } from './inet/ip.js';
+import { addressScope, inDumpOrder, routesOf } from './netlink/route.js';
 import type { InetSocket } from './inet/socket.js';
 import type { NetworkStack } from './stack.js';
 
@@ -80,11 +81,33 @@ function ifInet6(stack: NetworkStack): string {
     for (const { ip, prefixLength } of link.addresses) {
       if (isV4(ip)) continue;
       const address = [...ip].map((b) => b.toString(16).padStart(2, '0')).join('');
-      const scope = link.type === 772 ? 0x10 : 0x00;
+      // IPV6_ADDR_LOOPBACK, _LINKLOCAL, or global, from the address's route scope.
+      const scope = ({ 254: 0x10, 253: 0x20 } as Record<number, number>)[addressScope(link, ip)] ?? 0x00;
       out += `${address} ${hex(link.index, 2).toLowerCase()} ${hex(prefixLength, 2).toLowerCase()} ${hex(scope, 2).toLowerCase()} 80 ${link.name.padStart(8)}\n`;
     }
   }
   return out;
+}
+
+/** An IPv4 address as /proc/net/route prints it: its 32 bits read little-endian, in hex. */
+function hexV4(bytes: Uint8Array | undefined): string {
+  const b = bytes ?? new Uint8Array(4);
+  return hex(b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24), 8);
+}
+
+/** /proc/net/route: the main table's IPv4 routes (fib_route_seq_show); a loopback-only stack has none. */
+function routeTable(stack: NetworkStack): string {
+  const main = inDumpOrder(stack.interfaces.flatMap(routesOf)).filter((r) => r.family === 2 && r.table === 254);
+  const lines = ['Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT'];
+  for (const route of main) {
+    const name = stack.interfaces.find((l) => l.index === route.link)?.name ?? '*';
+    const mask = route.prefixLength === 0 ? 0 : (0xffffffff << (32 - route.prefixLength)) >>> 0;
+    const maskBytes = Uint8Array.from([mask >>> 24, (mask >>> 16) & 255, (mask >>> 8) & 255, mask & 255]);
+    // RTF_UP, and RTF_GATEWAY for a route through one.
+    const flags = route.gateway ? 0x3 : 0x1;
+    lines.push(`${name}\t${hexV4(route.destination)}\t${hexV4(route.gateway ? v4Of(route.gateway) : undefined)}\t${hex(flags, 4)}\t0\t0\t0\t${hexV4(maskBytes)}\t0\t0\t0`);
+  }
+  return padded(lines, 127);
 }
 
 /** The text of /proc/net/NAME, or undefined for a file the stack does not have. */
@@ -107,8 +130,7 @@ export function procNetText(stack: NetworkStack, name: string): string | undefin
     case 'if_inet6':
       return ifInet6(stack);
     case 'route':
-      // Only the main table shows here; a loopback-only stack has nothing in it.
-      return `${'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT'.padEnd(127)}\n`;
+      return routeTable(stack);
     default:
       return undefined;
   }

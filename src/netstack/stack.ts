@@ -5,6 +5,7 @@
 
 import { E, fail } from '../abi/errno.js';
 import { AF } from '../abi/linux-socket.js';
+import type { Bridge } from './host/bridge.js';
 import { InetFamily } from './inet/family.js';
 import { InetNamespace } from './inet/namespace.js';
 import { LOOPBACK_INTERFACE, type InterfaceCounters, type NetworkInterface } from './interfaces.js';
@@ -16,22 +17,41 @@ import { UnixFamily } from './unix/family.js';
 /** Linux's AF_MAX: families at or above it are EAFNOSUPPORT without a lookup. */
 const AF_MAX = 46;
 
+export interface StackParts {
+  readonly interfaces?: readonly NetworkInterface[];
+  /** The way out of --network=sandbox. */
+  readonly bridge?: Bridge;
+}
+
 export class NetworkStack implements NetlinkHost {
   private readonly families = new Map<number, SocketFamily>();
+  private readonly closers: (() => void)[] = [];
   readonly unix = new UnixFamily();
   readonly inet: InetNamespace;
+  readonly interfaces: readonly NetworkInterface[];
 
-  constructor(readonly interfaces: readonly NetworkInterface[] = [LOOPBACK_INTERFACE]) {
-    this.inet = new InetNamespace(interfaces);
+  constructor(parts: StackParts = {}) {
+    this.interfaces = parts.interfaces ?? [LOOPBACK_INTERFACE];
+    this.inet = new InetNamespace(this.interfaces, parts.bridge);
     this.register(AF.UNIX, this.unix);
     this.register(AF.INET, new InetFamily(AF.INET, this.inet));
     this.register(AF.INET6, new InetFamily(AF.INET6, this.inet));
     this.register(AF.NETLINK, new NetlinkFamily(this));
   }
 
-  /** Adds (or replaces: a host-backed family for --network=host) the family behind domain. */
+  /** Adds (or replaces: the host sockets of --network=host) the family behind domain. */
   register(domain: number, family: SocketFamily): void {
     this.families.set(domain, family);
+  }
+
+  /** Something to undo when the sandbox ends (a published port's listener). */
+  onClose(closer: () => void): void {
+    this.closers.push(closer);
+  }
+
+  /** The sandbox ended: what the stack holds on the host goes. */
+  close(): void {
+    for (const closer of this.closers.splice(0)) closer();
   }
 
   private family(domain: number): SocketFamily {
@@ -48,8 +68,10 @@ export class NetworkStack implements NetlinkHost {
     return this.family(domain).pair(type, protocol, caller);
   }
 
-  /** What went through an interface: on lo, every TCP send and UDP datagram of the stack. */
+  /** What went through an interface: on lo, every TCP send and UDP datagram of the stack; on eth0, the bridge's. */
   countersOf(link: NetworkInterface): InterfaceCounters {
+    const bridge = this.inet.bridge;
+    if (bridge && link === bridge.link) return { ...bridge.traffic };
     if (link !== LOOPBACK_INTERFACE) return { rxBytes: 0, rxPackets: 0, txBytes: 0, txPackets: 0 };
     const { bytes, packets } = this.inet.loopbackTraffic;
     return { rxBytes: bytes, rxPackets: packets, txBytes: bytes, txPackets: packets };

@@ -25,6 +25,13 @@ export class WaitQueue {
     }
   }
 
+  /** Every event some waiter asks for (a host fd watches for these alone). */
+  get mask(): number {
+    let mask = 0;
+    for (const waiter of this.waiters) mask |= waiter.mask;
+    return mask;
+  }
+
   get empty(): boolean {
     return this.waiters.size === 0;
   }

@@ -122,6 +122,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** tssc's working directory. */
   cwd?: string;
+  /** Options of `run` itself (e.g. --network=none). */
+  runArgs?: string[];
 }
 
 /** argv run as the user uid (setpriv, without groups), or as it is. */
@@ -133,7 +135,7 @@ export function asUser(uid: number | undefined, argv: string[]): string[] {
 function tsscArgv(dir: string, id: string, extra: string[], options: RunOptions): string[] {
   const tssc = path.join(options.tsscDir ?? REPO, 'bin', 'tssc.js');
   const state = options.stateDir ?? path.join(dir, 'state');
-  const command = [tssc, '--root', state, ...(options.globals ?? []), 'run', ...extra, '--bundle', dir, id];
+  const command = [tssc, '--root', state, ...(options.globals ?? []), 'run', ...extra, ...(options.runArgs ?? []), '--bundle', dir, id];
   return asUser(options.asUser, [...(options.wrapper ?? []), process.execPath, ...command]);
 }
 
@@ -250,7 +252,7 @@ export function worldReadableCopy(dest: string): string {
     .split('\n')
     .filter((p) => p.startsWith(path.join(REPO, 'node_modules')))
     .map((p) => path.relative(REPO, p));
-  for (const part of ['bin', 'dist', 'package.json', ...production, 'native/ptrace/build/Release/tssc_ptrace.node', 'native/ptrace/build/Release/tssc_console.node', 'native/ptrace/build/Release/tssc_hostfs.node', 'native/ptrace/build/Release/tssc-stub']) {
+  for (const part of ['bin', 'dist', 'package.json', ...production, 'native/ptrace/build/Release/tssc_ptrace.node', 'native/ptrace/build/Release/tssc_console.node', 'native/ptrace/build/Release/tssc_hostnet.node', 'native/ptrace/build/Release/tssc_hostfs.node', 'native/ptrace/build/Release/tssc-stub']) {
     const from = path.join(REPO, part);
     if (existsSync(from)) cpSync(from, path.join(dest, part), { recursive: true, dereference: true });
   }

@@ -2,7 +2,8 @@
 // natively: the sigmask of ppoll/pselect/epoll_pwait in force only during the wait,
 // sigsuspend, sigqueue and rt_(tg)sigqueueinfo's rules, sigwaitinfo/sigtimedwait with the
 // sender's pid as the process sees it, in order, with Linux's timeouts and EINTR; children
-// of a parent ignoring SIGCHLD reaped at once, a blocked wait ending with ECHILD.
+// of a parent ignoring SIGCHLD reaped at once, a blocked wait ending with ECHILD; clone's
+// exit signal reaching the sandbox's parent (SIGKILL and SIGSTOP ones too), never the sentry.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ const PROGRAMS = [
   { name: 'signals-queue', linkage: 'static' },
   { name: 'signals-queue', linkage: 'dynamic' },
   { name: 'sigchld-ignored', linkage: 'static' },
+  { name: 'exit-signals', linkage: 'static' },
 ] as const;
 
 describe.skipIf(!hasBusybox() || !hasCompiler())('signal masks and queued signals', () => {

@@ -1,8 +1,9 @@
 // Sockets under `tssc run`: C programs about AF_UNIX and TCP/UDP print what they print
 // natively (the reference runs in a network namespace of its own, so it reaches nothing
-// but its loopback), busybox's nc, httpd and wget talk over the sandbox's loopback, and
-// the sandbox's network is its own: host servers, host unix sockets (path and abstract)
-// and host ports are out of reach, and its ports are not the host's.
+// but its loopback: the sandbox runs with --network=none to match), busybox's nc, httpd
+// and wget talk over the sandbox's loopback, and the sandbox's network is its own under
+// none and sandbox alike: host servers on the host's loopback, host unix sockets (path and
+// abstract) and host ports are out of reach, and its ports are not the host's.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -45,7 +46,7 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('sockets under tssc', () => {
       const native = nativeIsolated(binaries.get(program)!, name === 'unix-sockets' ? [scratch] : []);
       expect(native.status).toBe(0);
       writeConfig(dir, { args: [`/bin/${program}`, ...args] });
-      const sandboxed = tsscRun(dir);
+      const sandboxed = tsscRun(dir, ['--network=none']);
       expect(sandboxed.stderr).toBe('');
       expect(sandboxed.stdout).toBe(native.stdout);
       expect(sandboxed.status).toBe(native.status);
@@ -62,7 +63,7 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('sockets under tssc', () => {
       mkdirSync(scratch);
       const native = nativeIsolated(binaries.get(program)!, program.startsWith('unix') ? [scratch] : []);
       writeConfig(dir, { args: [`/bin/${program}`, ...args] });
-      const sandboxed = tsscRun(dir, [], { tsscDir: copy, asUser: NOBODY, stateDir: path.join(dir, 'states', program) });
+      const sandboxed = tsscRun(dir, ['--network=none'], { tsscDir: copy, asUser: NOBODY, stateDir: path.join(dir, 'states', program) });
       expect(sandboxed.stderr, program).toBe('');
       expect(sandboxed.stdout, program).toBe(native.stdout);
     }
@@ -96,12 +97,12 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('sockets under tssc', () => {
     const native = spawnSync('unshare', ['-n', '-m', 'sh', '-c', 'ip link set lo up && mount -t proc proc "$1/proc" && touch "$1/dev/null" && mount --bind /dev/null "$1/dev/null" && mount -o remount,bind,ro "$1/dev/null" && exec chroot "$1" /bin/sh -c "$2"', 'native', rootfs, script], { encoding: 'utf8', timeout: 60_000 });
     expect(native.status).toBe(0);
     writeConfig(dir, { args: ['sh', '-c', script] });
-    const sandboxed = tsscRun(dir);
+    const sandboxed = tsscRun(dir, ['--network=none']);
     expect(sandboxed.stderr).toBe('');
     expect(sandboxed.stdout).toBe(native.stdout);
   });
 
-  it('cannot reach a host server on 127.0.0.1, nor host unix sockets by path or abstract name', async () => {
+  it.each(['none', 'sandbox'])('cannot reach a host server on 127.0.0.1, nor host unix sockets by path or abstract name (--network=%s)', async (mode) => {
     const shared = path.join(dir, 'shared');
     mkdirSync(shared, { recursive: true });
     const servers = [0, 1, 2].map(() => net.createServer((c) => c.end('host secret\n')));
@@ -115,7 +116,7 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('sockets under tssc', () => {
       writeConfig(dir, { args: ['sh', '-c', script] });
       addMount(dir, { destination: '/shared', type: 'bind', source: shared, options: ['rbind', 'rw'] });
       // In the background: the host servers answer from this process's event loop.
-      const result = await runAsync(dir);
+      const result = await runAsync(dir, [`--network=${mode}`]);
       expect(result.stdout).toBe('tcp: ECONNREFUSED\nunix: ECONNREFUSED\nabstract: ECONNREFUSED\ns\n');
       // The host's own clients still reach them.
       expect(await readFrom(port)).toBe('host secret\n');
@@ -223,9 +224,9 @@ function readFrom(port: number): Promise<string> {
 }
 
 /** tsscRun without blocking this process's event loop (for servers the test itself runs). */
-function runAsync(dir: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function runAsync(dir: string, extra: string[] = []): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO, 'bin', 'tssc.js'), '--root', path.join(dir, 'state'), 'run', '--bundle', dir, `sockets-${process.pid}-${Date.now()}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(REPO, 'bin', 'tssc.js'), '--root', path.join(dir, 'state'), 'run', ...extra, '--bundle', dir, `sockets-${process.pid}-${Date.now()}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));

@@ -47,7 +47,7 @@ describe('NETLINK_ROUTE', () => {
     b.bind({ family: AF.NETLINK, portId: 0, groups: 0 }, who);
     expect((a.localAddress() as { portId: number }).portId).toBe(42);
     expect((b.localAddress() as { portId: number }).portId).toBeLessThan(0);
-    expect(errnoOf(() => s.socket(AF.NETLINK, SOCK.RAW, 9, who))).toBe(E.EPROTONOSUPPORT);
+    expect(errnoOf(() => s.socket(AF.NETLINK, SOCK.RAW, 4, who))).toBe(E.EPROTONOSUPPORT);
   });
 
   it('dumps lo as a link, its two addresses, and its local routes, each ending in NLMSG_DONE', () => {
@@ -94,6 +94,37 @@ describe('NETLINK_ROUTE', () => {
     while (errnoOf(() => receive(nl, 65536)) === 0) queued++;
     expect(queued).toBeGreaterThan(0);
     expect(queued).toBeLessThan(2000);
+  });
+});
+
+describe('the netlink protocols programs probe', () => {
+  const AUDIT_USER_AUTH = 1100;
+
+  it('NETLINK_AUDIT refuses every message with ECONNREFUSED, as outside the initial user namespace', () => {
+    const audit = stack().socket(AF.NETLINK, SOCK.RAW, 9, who);
+    audit.bind({ family: AF.NETLINK, portId: 0, groups: 0 }, who);
+    // libaudit's audit_send: a user message with NLM_F_REQUEST | NLM_F_ACK, then its ack.
+    audit.send({ data: request(AUDIT_USER_AUTH, NLM_F_REQUEST | NLM_F_ACK, 7, [...Buffer.from('op=PAM:authentication\0')]), flags: 0 }, who);
+    const [ack] = replies(audit);
+    expect(ack![0]).toBe(2);
+    expect(ack![2]).toBe(7);
+    expect(ack![4].readInt32LE(0)).toBe(-E.ECONNREFUSED);
+    // Without NLM_F_ACK too: audit_receive answers every error.
+    audit.send({ data: request(AUDIT_USER_AUTH, NLM_F_REQUEST, 8, [0]), flags: 0 }, who);
+    expect(replies(audit).map(([type, , seq, , body]) => [type, seq, body.readInt32LE(0)])).toEqual([[2, 8, -E.ECONNREFUSED]]);
+  });
+
+  it('NETLINK_KOBJECT_UEVENT binds to its group, hears nothing, refuses what an unprivileged caller sends', () => {
+    const uevent = stack().socket(AF.NETLINK, SOCK.DGRAM, 15, who);
+    uevent.bind({ family: AF.NETLINK, portId: 0, groups: 1 }, who);
+    expect(uevent.readiness(1)).toBe(0);
+    const user = caller(43, 1000, 1000);
+    uevent.send({ data: request(16, NLM_F_REQUEST, 1), flags: 0 }, user);
+    expect(replies(uevent).map(([type, , , , body]) => [type, body.readInt32LE(0)])).toEqual([[2, -E.EPERM]]);
+  });
+
+  it('has no sock_diag, generic or netfilter netlink (EPROTONOSUPPORT), so ss reads /proc/net', () => {
+    for (const protocol of [4, 12, 16]) expect(errnoOf(() => stack().socket(AF.NETLINK, SOCK.RAW, protocol, who))).toBe(E.EPROTONOSUPPORT);
   });
 });
 

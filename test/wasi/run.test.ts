@@ -1,10 +1,11 @@
 // `tssc run` of wasm bundles, end to end: a wasm init (no ptrace needed), and a mixed
-// pipeline where busybox's sh execs wasm programs between Linux ones in one sandbox.
+// pipeline where busybox's sh execs wasm programs between Linux ones in one sandbox, and
+// wasm servers on sockets Linux processes hand them.
 
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasBusybox, makeRootfs, removeDir, scratchDir, tsscRun, writeConfig } from '../e2e/busybox-bundle.js';
+import { REPO, hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, scratchDir, tsscRun, writeConfig } from '../e2e/busybox-bundle.js';
 import { compileFixture, ensureCompiled } from './harness.js';
 
 /** Where bin/tssc.js lives: this tree, or another (TSSC_DIR) to try wiring before it lands. */
@@ -16,7 +17,7 @@ beforeAll(async () => {
   ensureCompiled();
   dir = scratchDir('tssc-wasi-run-');
   const rootfs = makeRootfs(dir);
-  for (const name of ['args-env', 'cat', 'files']) {
+  for (const name of ['args-env', 'cat', 'files', 'sock-serve']) {
     copyFileSync(await compileFixture(name, 'wasm'), path.join(rootfs, 'bin', `${name}.wasm`));
   }
   mkdirSync(path.join(rootfs, 'work'));
@@ -122,5 +123,46 @@ describe.skipIf(!hasBusybox())('wasm and Linux processes in one sandbox', () => 
     const script = 'sleep 2 | cat.wasm & pid=$!; sleep 0.5; ls /proc | grep -c "^$pid$"; cat /proc/$pid/comm; kill $pid; wait $pid; echo "status $?"';
     const result = run(['sh', '-c', script]);
     expect(result.stdout).toBe('1\ncat.wasm\nstatus 143\n');
+  });
+});
+
+describe.skipIf(!hasBusybox() || !hasCompiler())('wasm servers on sockets Linux processes hand them', () => {
+  // Every wait is bounded (timeout), so a server that fails to answer fails the test, never hangs it.
+  /** Busybox nc as the client, once the shell command ready succeeds; what it got goes to /tmp/got. */
+  const clientWhen = (ready: string, port: number) => `for i in $(seq 100); do ${ready} && break; sleep 0.1; done; echo hello | timeout 20 nc 127.0.0.1 ${port} > /tmp/got`;
+
+  it('serves the connection it has as stdio, inetd-style (nc -l -e)', () => {
+    const script = ['timeout 30 nc -l -p 7001 -e /bin/sock-serve.wasm stdio & server=$!', clientWhen('netstat -ltn | grep -q :7001', 7001), 'wait $server; echo "status $?"', 'cat /tmp/got'];
+    const result = run(['sh', '-c', script.join('\n')]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('status 0\nwasm got hello\n');
+  });
+
+  it('accepts on a listening socket a native parent handed it: sock_accept, sock_recv, sock_send, sock_shutdown', () => {
+    installCProgram(path.join(dir, 'rootfs'), path.join(REPO, 'test', 'e2e', 'fixtures', 'listen-exec.c'), 'listen-exec', 'static');
+    // The client comes once the module has seen nobody there.
+    const script = ['timeout 30 listen-exec 7002 /bin/sock-serve.wasm accept > /tmp/server & server=$!', clientWhen('grep -q "nobody there" /tmp/server', 7002), 'wait $server; echo "status $?"', 'cat /tmp/server /tmp/got'].join('\n');
+    const result = run(['sh', '-c', script]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(
+      [
+        'status 0',
+        'accept on a file: ENOTSOCK',
+        'recv on a file: ENOTSOCK',
+        'accept on a closed fd: EBADF',
+        'recv on the listener: ENOTCONN',
+        'accept on a non-blocking listener, nobody there: EAGAIN',
+        'accept4: ok',
+        'the connection is a socket: yes; non-blocking: yes',
+        'peeked 3: hel',
+        'shutdown with a bad how: EINVAL',
+        'after the client left: recv 0',
+        // An error, not SIGPIPE: preview1 gives a module no way to ignore the signal.
+        'send after shutdown: EPIPE',
+        'served: 0',
+        'wasm got hello',
+        '',
+      ].join('\n'),
+    );
   });
 });

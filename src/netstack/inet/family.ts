@@ -9,32 +9,37 @@ import type { InetTraffic } from './socket.js';
 import { TcpSocket } from './tcp.js';
 import { UdpSocket } from './udp.js';
 
+/** inet_create's choice by type and protocol, with its errnos: TCP or UDP, nothing else. */
+export function inetProtocolOf(type: number, protocol: number, caller: SocketCaller): 'tcp' | 'udp' {
+  switch (type) {
+    case SOCK.STREAM:
+      if (protocol !== 0 && protocol !== IPPROTO.TCP) fail(E.EPROTONOSUPPORT);
+      return 'tcp';
+    case SOCK.DGRAM:
+      if (protocol === IPPROTO.ICMP || protocol === IPPROTO.ICMPV6) {
+        // Ping sockets need a group in net.ipv4.ping_group_range, empty by default.
+        fail(E.EACCES);
+      }
+      if (protocol !== 0 && protocol !== IPPROTO.UDP) fail(E.EPROTONOSUPPORT);
+      return 'udp';
+    case SOCK.RAW:
+      if (!hasCapability(caller, CAP_NET_RAW)) fail(E.EPERM);
+      return fail(E.EPROTONOSUPPORT);
+    default:
+      return fail(E.ESOCKTNOSUPPORT);
+  }
+}
+
 export class InetFamily implements SocketFamily {
   constructor(
     private readonly domain: number,
     private readonly ns: InetNamespace,
   ) {}
 
-  /** inet_create's choice by type and protocol, with its errnos. */
   create(type: number, protocol: number, caller: SocketCaller): Socket {
     const ns = this.ns as InetTraffic;
-    switch (type) {
-      case SOCK.STREAM:
-        if (protocol !== 0 && protocol !== IPPROTO.TCP) fail(E.EPROTONOSUPPORT);
-        return new TcpSocket(ns, this.domain, caller.cred.uid);
-      case SOCK.DGRAM:
-        if (protocol === IPPROTO.ICMP || protocol === IPPROTO.ICMPV6) {
-          // Ping sockets need a group in net.ipv4.ping_group_range, empty by default.
-          fail(E.EACCES);
-        }
-        if (protocol !== 0 && protocol !== IPPROTO.UDP) fail(E.EPROTONOSUPPORT);
-        return new UdpSocket(ns, this.domain, caller.cred.uid);
-      case SOCK.RAW:
-        if (!hasCapability(caller, CAP_NET_RAW)) fail(E.EPERM);
-        return fail(E.EPROTONOSUPPORT);
-      default:
-        return fail(E.ESOCKTNOSUPPORT);
-    }
+    if (inetProtocolOf(type, protocol, caller) === 'tcp') return new TcpSocket(ns, this.domain, caller.cred.uid);
+    return new UdpSocket(ns, this.domain, caller.cred.uid);
   }
 
   pair(): [Socket, Socket] {

@@ -64,3 +64,44 @@ export function addressOf(family: number, ip: Ip, port: number): InetAddress {
   if (family === AF.INET) return { family: AF.INET, ip: v4Of(ip), port };
   return { family: AF.INET6, ip: Uint8Array.from(ip), port, flowinfo: 0, scopeId: 0 };
 }
+
+/** An address in text (dotted IPv4, or IPv6 with `::` and an embedded IPv4 tail) in the 16-byte form; undefined if it is neither. */
+export function parseIp(text: string): Ip | undefined {
+  const v4 = parseV4(text);
+  if (v4) return mapV4(v4);
+  const halves = text.split('::');
+  if (halves.length > 2 || text === '') return undefined;
+  const words = (part: string): number[] | undefined => {
+    if (part === '') return [];
+    const out: number[] = [];
+    const pieces = part.split(':');
+    for (const [i, piece] of pieces.entries()) {
+      const tail = i === pieces.length - 1 ? parseV4(piece) : undefined;
+      if (tail) {
+        out.push((tail[0]! << 8) | tail[1]!, (tail[2]! << 8) | tail[3]!);
+        continue;
+      }
+      if (!/^[0-9a-fA-F]{1,4}$/.test(piece)) return undefined;
+      out.push(parseInt(piece, 16));
+    }
+    return out;
+  };
+  const head = words(halves[0]!);
+  const rest = halves.length === 2 ? words(halves[1]!) : [];
+  if (!head || !rest) return undefined;
+  const fill = 8 - head.length - rest.length;
+  if (halves.length === 2 ? fill < 1 : fill !== 0) return undefined;
+  const all = [...head, ...new Array<number>(halves.length === 2 ? fill : 0).fill(0), ...rest];
+  const ip = new Uint8Array(16);
+  all.forEach((w, i) => {
+    ip[i * 2] = w >> 8;
+    ip[i * 2 + 1] = w & 0xff;
+  });
+  return ip;
+}
+
+function parseV4(text: string): Uint8Array | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255)) return undefined;
+  return Uint8Array.from(parts.map(Number));
+}

@@ -1,9 +1,10 @@
 // What AF_INET and AF_INET6 sockets of one stack share: the TCP and UDP port spaces, the
 // interfaces, and routing: which destinations are this host (127.0.0.0/8, ::1, the
-// addresses of the interfaces), and that nothing else is reachable. A mode with a way
-// out (the host bridge of --network=sandbox) is where routes to other destinations go.
+// addresses of the interfaces), and where the rest goes: out through the bridge under
+// --network=sandbox (host/bridge.ts), nowhere (ENETUNREACH) under --network=none.
 
 import { E, fail } from '../../abi/errno.js';
+import type { Bridge } from '../host/bridge.js';
 import { NET_LIMITS } from '../limits.js';
 import { LOOPBACK_INTERFACE, type NetworkInterface } from '../interfaces.js';
 import { isAny, isLoopback, isV4, sameIp, V4_LOOPBACK, V6_LOOPBACK, type Ip } from './ip.js';
@@ -15,7 +16,11 @@ export class InetNamespace<Tcp extends PortHolder = PortHolder, Udp extends Port
   /** Bytes and packets (a TCP send, a UDP datagram) through lo, for its counters. */
   readonly loopbackTraffic = { bytes: 0, packets: 0 };
 
-  constructor(readonly interfaces: readonly NetworkInterface[] = [LOOPBACK_INTERFACE]) {}
+  constructor(
+    readonly interfaces: readonly NetworkInterface[] = [LOOPBACK_INTERFACE],
+    /** The way out, when the stack has one. */
+    readonly bridge?: Bridge,
+  ) {}
 
   /** Whether ip is an address of this host (what a socket may bind to). */
   isLocal(ip: Ip): boolean {
@@ -28,12 +33,13 @@ export class InetNamespace<Tcp extends PortHolder = PortHolder, Udp extends Port
    */
   route(destination: Ip): Ip {
     if (isAny(destination)) return isV4(destination) ? V4_LOOPBACK : V6_LOOPBACK;
-    if (this.isLocal(destination)) return destination;
+    if (this.isLocal(destination) || this.bridge) return destination;
     return fail(E.ENETUNREACH);
   }
 
-  /** The source address for traffic to a local destination: itself, but 127.0.0.1 for all of 127/8. */
+  /** The source address toward destination: itself when local (127.0.0.1 for all of 127/8), eth0's when outside. */
   sourceFor(destination: Ip): Ip {
+    if (!this.isLocal(destination)) return this.bridge ? this.bridge.sourceFor(destination) : fail(E.ENETUNREACH);
     if (isV4(destination) && destination[12] === 127) return V4_LOOPBACK;
     return destination;
   }

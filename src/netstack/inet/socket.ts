@@ -7,6 +7,8 @@ import { E, fail } from '../../abi/errno.js';
 import { AF, IPV6_OPT, IP_OPT, SOL } from '../../abi/linux-socket.js';
 import type { InetAddress, SocketAddress } from '../address.js';
 import { SocketBase, flag, int, intOf } from '../base.js';
+import type { HostFd } from '../host/host-fd.js';
+import { hostOptionBytes, passesToHost } from '../host/host-options.js';
 import { CAP_NET_BIND_SERVICE, hasCapability, type OptionValue, type SocketCaller } from '../socket.js';
 import { addressOf, endpointOf, isAny, isMulticastOrBroadcast, isV4, V4_ANY, V6_ANY, type Ip } from './ip.js';
 import type { InetNamespace } from './namespace.js';
@@ -52,6 +54,8 @@ export abstract class InetSocket extends SocketBase implements PortHolder {
   private ttl = DEFAULT_TTL;
   private readonly ipOptions = new Map(IP_DEFAULTS);
   private readonly ipv6Options = new Map(IPV6_DEFAULTS);
+  /** Options set that a host socket carrying this one's traffic takes too, by level and name. */
+  private readonly hostOptions = new Map<string, { level: number; name: number; value: Buffer }>();
 
   constructor(
     protected readonly ns: InetTraffic,
@@ -150,6 +154,30 @@ export abstract class InetSocket extends SocketBase implements PortHolder {
     return addressOf(this.family, this.remoteIp, this.remotePort);
   }
 
+  /** The stack's rules answer first; a value they take also goes to the host sockets carrying the traffic. */
+  override setOption(level: number, name: number, value: OptionValue): void {
+    super.setOption(level, name, value);
+    const bytes = passesToHost(level, name) ? hostOptionBytes(value) : undefined;
+    if (!bytes) return;
+    this.hostOptions.set(`${level}:${name}`, { level, name, value: bytes });
+    for (const fd of this.carriers()) setQuietly(fd, level, name, bytes);
+  }
+
+  /** The host sockets carrying this socket's traffic now (the bridge's), none by default. */
+  protected carriers(): HostFd[] {
+    return [];
+  }
+
+  /** A new carrier takes the options set so far. */
+  protected equip(fd: HostFd): void {
+    for (const { level, name, value } of this.hostOptions.values()) setQuietly(fd, level, name, value);
+  }
+
+  /** An accepted connection inherits the listener's, as Linux clones the listening socket. */
+  protected copyHostOptionsTo(child: InetSocket): void {
+    for (const [key, option] of this.hostOptions) child.hostOptions.set(key, option);
+  }
+
   protected override getProtocolOption(level: number, name: number): OptionValue {
     if (level === SOL.IP) {
       if (name === IP_OPT.TTL) return int(this.ttl);
@@ -193,5 +221,18 @@ export abstract class InetSocket extends SocketBase implements PortHolder {
     if (value === -1) this.ttl = DEFAULT_TTL;
     else if (value < 1 || value > 255) fail(E.EINVAL);
     else this.ttl = value;
+  }
+}
+
+/**
+ * Sets an option on a carrier, ignoring the host's refusal: the sandbox socket's own
+ * answer was given, and an option of the other family (IPV6_V6ONLY on an IPv4 carrier)
+ * has no meaning there.
+ */
+function setQuietly(fd: HostFd, level: number, name: number, value: Buffer): void {
+  try {
+    fd.setOption(level, name, value);
+  } catch {
+    // Kept by the sandbox socket all the same.
   }
 }

@@ -3,16 +3,23 @@
 // accept (backlog + 1 connections wait, a connect past that waits until accept makes
 // room), EINPROGRESS for every non-blocking connect, ECONNREFUSED for a port nobody
 // listens on, FIN as EOF after the data, RST (close with unread data, SO_LINGER 0) as
-// ECONNRESET or EPIPE, and tcp_poll's answers in each state.
+// ECONNRESET or EPIPE, and tcp_poll's answers in each state. A connection whose far end
+// is outside the sandbox (through the bridge of --network=sandbox) is carried by a host
+// socket instead (host/outside-stream.ts): the socket keeps its addresses, port and
+// options, and hands the handshake and the data to the host's TCP.
 
 import { E, fail } from '../../abi/errno.js';
-import { AF, MSG, SHUT, SOCK, SOL, TCP_OPT } from '../../abi/linux-socket.js';
+import { AF, MSG, SHUT, SO, SOCK, SOL, TCP_OPT } from '../../abi/linux-socket.js';
 import { POLL } from '../../abi/linux-poll.js';
 import type { InetAddress, SocketAddress } from '../address.js';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, flag, int, intOf } from '../base.js';
 import { NET_LIMITS } from '../limits.js';
 import type { IncomingMessage, OptionValue, OutgoingMessage, PendingConnect, ReceiveRequest, SocketCaller } from '../socket.js';
 import { ByteQueue } from '../byte-queue.js';
+import type { Bridge } from '../host/bridge.js';
+import type { HostFd } from '../host/host-fd.js';
+import { OutsideStream } from '../host/outside-stream.js';
+import type { Unsubscribe, WaitQueue } from '../../waiter/index.js';
 import { isAny, type Ip } from './ip.js';
 import type { PortHolder, PortTable } from './ports.js';
 import { InetSocket, type InetTraffic } from './socket.js';
@@ -66,6 +73,13 @@ export class TcpSocket extends InetSocket {
   private congestion = 'cubic';
   private readonly tcpInts = new Map([...TCP_INTS].map(([name, [initial]]) => [name, initial]));
   private maxSegment = 0;
+  /** The host socket carrying a connection whose far end is outside. */
+  private outside: OutsideStream | undefined;
+  /**
+   * A non-blocking connect said EINPROGRESS and no connect has seen it done since (Linux's
+   * SS_CONNECTING): the next connect once it is established answers 0, the ones after EISCONN.
+   */
+  private connectPending = false;
 
   constructor(ns: InetTraffic, family: number, ownerUid: number) {
     super(ns, family, SOCK.STREAM, 6, ownerUid);
@@ -109,8 +123,13 @@ export class TcpSocket extends InetSocket {
       this.disconnect();
       return undefined;
     }
+    this.settle();
     switch (this.state) {
       case 'established':
+        if (this.connectPending) {
+          this.connectPending = false;
+          return undefined;
+        }
         return fail(E.EISCONN);
       case 'listen':
         return fail(E.EISCONN);
@@ -128,11 +147,14 @@ export class TcpSocket extends InetSocket {
     const { ip, port } = this.endpoint(address);
     const destination = this.ns.route(ip);
     if (port === 0) fail(E.ECONNREFUSED);
+    const local = this.ns.isLocal(destination);
+    const listener = local ? (this.ns.tcp.find(destination, port, (s) => ((s as TcpSocket).state === 'listen' ? 0 : undefined)) as TcpSocket | undefined) : undefined;
+    const bridge = this.ns.bridge;
+    if (!listener && bridge && (!local || bridge.forwardsResolver(destination, port))) return this.connectOutside(bridge, destination, port, nonBlocking);
     if (isAny(this.localIp)) this.localIp = this.ns.sourceFor(destination);
     this.autobind();
     this.remoteIp = destination;
     this.remotePort = port;
-    const listener = this.ns.tcp.find(destination, port, (s) => ((s as TcpSocket).state === 'listen' ? 0 : undefined)) as TcpSocket | undefined;
     if (!listener) {
       if (!nonBlocking) {
         this.remotePort = 0;
@@ -145,16 +167,98 @@ export class TcpSocket extends InetSocket {
       this.state = 'connecting';
       this.waitingOn = listener;
       listener.waitingConnects.push({ socket: this, destination });
-      if (nonBlocking) fail(E.EINPROGRESS);
+      if (nonBlocking) this.inProgress();
       return { kind: 'finish', wait: this, events: POLL.OUT };
     }
     this.establish(listener, destination);
     // Linux answers every non-blocking connect so, loopback or not: the socket is writable next.
-    if (nonBlocking) fail(E.EINPROGRESS);
+    if (nonBlocking) this.inProgress();
     return undefined;
   }
 
+  /** A non-blocking connect's EINPROGRESS. */
+  private inProgress(): never {
+    this.connectPending = true;
+    return fail(E.EINPROGRESS);
+  }
+
+  /** A connect to an address outside: the host's handshake, through the bridge. */
+  private connectOutside(bridge: Bridge, destination: Ip, port: number, nonBlocking: boolean): PendingConnect | undefined {
+    if (isAny(this.localIp)) this.localIp = this.ns.sourceFor(destination);
+    this.autobind();
+    const stream = new OutsideStream(bridge.openStream(destination, this.queue), bridge);
+    this.equip(stream.fd);
+    let connected: boolean;
+    try {
+      connected = stream.start(destination, port);
+    } catch (e) {
+      stream.close(false);
+      throw e;
+    }
+    stream.fd.onEvent = () => this.settle();
+    this.outside = stream;
+    this.remoteIp = destination;
+    this.remotePort = port;
+    if (connected) {
+      this.state = 'established';
+      this.everConnected = true;
+      return undefined;
+    }
+    this.state = 'connecting';
+    if (nonBlocking) this.inProgress();
+    return { kind: 'finish', wait: this, events: POLL.OUT };
+  }
+
+  /** A handshake through the bridge that ended: connected, or refused with the host's error. */
+  private settle(): void {
+    if (this.state !== 'connecting' || !this.outside) return;
+    const outcome = this.outside.outcome();
+    if (outcome === undefined) return;
+    if (outcome === 0) {
+      this.state = 'established';
+      this.everConnected = true;
+      return;
+    }
+    this.outside.close(false);
+    this.outside = undefined;
+    this.refuse(outcome);
+  }
+
+  /**
+   * A client of a published port, connected on the host, joins the accept queue as an
+   * established connection to local:port from peer (false: not listening, or no room).
+   */
+  acceptOutside(bridge: Bridge, adopt: (queue: WaitQueue) => HostFd, local: Ip, peer: Ip, peerPort: number): boolean {
+    if (this.state !== 'listen' || this.backlogFull) return false;
+    const server = new TcpSocket(this.ns, this.family, this.ownerUid);
+    this.copyOptionsTo(server);
+    server.outside = new OutsideStream(adopt(server.queue), bridge);
+    this.copyHostOptionsTo(server);
+    server.equip(server.outside.fd);
+    server.localIp = local;
+    server.localPort = this.localPort;
+    server.remoteIp = peer;
+    server.remotePort = peerPort;
+    server.ports.add(server, server.localPort);
+    server.state = 'established';
+    server.everConnected = true;
+    this.acceptQueue.push(server);
+    this.queue.notify(POLL.IN | POLL.RDNORM);
+    return true;
+  }
+
+  protected override carriers(): HostFd[] {
+    return this.outside ? [this.outside.fd] : [];
+  }
+
+  override subscribe(mask: number, callback: (events: number) => void): Unsubscribe {
+    const unsubscribe = super.subscribe(mask, callback);
+    this.outside?.fd.rearm();
+    return unsubscribe;
+  }
+
   override finishConnect(): void {
+    this.settle();
     if (this.state === 'refused') {
       this.state = 'closed';
       this.shutdownState = 0;
@@ -201,6 +305,7 @@ export class TcpSocket extends InetSocket {
 
   /** A non-blocking connect nobody answered: the error waits for SO_ERROR or the next call. */
   private refuse(errno: number): void {
+    this.connectPending = false;
     this.state = 'refused';
     this.shutdownState = SHUTDOWN_MASK;
     this.setError(errno);
@@ -231,7 +336,12 @@ export class TcpSocket extends InetSocket {
   // ---- data ---------------------------------------------------------------------------
 
   send(message: OutgoingMessage): number {
+    this.settle();
     if (this.state === 'connecting') fail(E.EAGAIN);
+    if (this.outside) {
+      this.takeError();
+      return this.outside.send(message);
+    }
     if (this.state !== 'established') {
       this.takeError();
       fail(E.EPIPE);
@@ -257,6 +367,11 @@ export class TcpSocket extends InetSocket {
   }
 
   receive(request: ReceiveRequest): IncomingMessage {
+    this.settle();
+    if (this.outside && this.state === 'established') {
+      this.takeError();
+      return this.outside.receive(request);
+    }
     if (request.flags & MSG.OOB) fail(E.EINVAL);
     if (this.state === 'listen') fail(E.ENOTCONN);
     if (request.length === 0) return { data: new Uint8Array(), size: 0, eof: false, flags: 0 };
@@ -295,6 +410,7 @@ export class TcpSocket extends InetSocket {
         this.disconnect();
         return;
       case 'established':
+        this.outside?.shutdown(how);
         this.shutdownState |= mode;
         if (mode & SEND_SHUTDOWN && !this.peerGone) this.peer?.receiveFin();
         this.queue.notify(EVERYTHING);
@@ -323,11 +439,13 @@ export class TcpSocket extends InetSocket {
 
   /** connect(AF_UNSPEC), or a shutdown that ends listening or connecting: back to closed. */
   private disconnect(): void {
+    this.dropOutside(true);
     if (this.state === 'listen') this.abortQueued();
     if (this.state === 'connecting') this.stopWaiting();
     if (this.state === 'established' && !this.peerGone) this.peer?.reset(this.peer.finReceived ? E.EPIPE : E.ECONNRESET);
     this.state = 'closed';
     this.everConnected = false;
+    this.connectPending = false;
     this.peer = undefined;
     this.peerGone = false;
     this.remotePort = 0;
@@ -351,14 +469,22 @@ export class TcpSocket extends InetSocket {
     }
   }
 
+  /** Closes the host socket of a carried connection (with a reset, or as a close does). */
+  private dropOutside(reset: boolean): void {
+    this.outside?.close(reset);
+    this.outside = undefined;
+  }
+
   /** Closes with a reset whatever is unread. */
   private abort(): void {
+    this.dropOutside(true);
     if (this.state === 'established' && this.peer && !this.peerGone) this.peer.reset(this.peer.finReceived ? E.EPIPE : E.ECONNRESET);
     this.peerGone = true;
     this.release();
   }
 
   release(): void {
+    this.dropOutside(this.lingerOn && this.lingerSeconds === 0);
     if (this.state === 'listen') this.abortQueued();
     if (this.state === 'connecting') this.stopWaiting();
     if (this.state === 'established' && this.peer && !this.peerGone) {
@@ -374,6 +500,7 @@ export class TcpSocket extends InetSocket {
   }
 
   procState(): { state: number; txQueue: number; rxQueue: number } | undefined {
+    if (this.outside) return { state: this.outside.linuxState, txQueue: this.outside.outQueue, rxQueue: this.outside.inQueue };
     switch (this.state) {
       case 'listen':
         return { state: 0x0a, txQueue: 0, rxQueue: this.acceptQueue.length };
@@ -392,6 +519,9 @@ export class TcpSocket extends InetSocket {
   // ---- readiness and queues -----------------------------------------------------------
 
   readiness(mask: number): number {
+    this.settle();
+    if (this.state === 'connecting' && this.outside) return 0;
+    if (this.outside) return (this.outside.readiness(mask) | (this.error ? POLL.ERR : 0)) & (mask | POLL.ERR | POLL.HUP);
     if (this.state === 'listen') return this.acceptQueue.length > 0 ? mask & (POLL.IN | POLL.RDNORM) : 0;
     let ready = 0;
     const closed = this.state === 'closed' || this.state === 'refused';
@@ -414,11 +544,13 @@ export class TcpSocket extends InetSocket {
 
   override get inQueue(): number {
     if (this.state === 'listen') fail(E.EINVAL);
+    if (this.outside) return this.outside.inQueue;
     return this.received.length;
   }
 
   override get outQueue(): number {
     if (this.state === 'listen') fail(E.EINVAL);
+    if (this.outside) return this.outside.outQueue;
     // Bytes the peer has not read past its own receive buffer (what is still "in flight").
     const peer = this.peer;
     if (!peer || this.peerGone) return 0;
@@ -427,8 +559,20 @@ export class TcpSocket extends InetSocket {
 
   // ---- options ------------------------------------------------------------------------
 
+  override getOption(level: number, name: number): OptionValue {
+    if (level === SOL.SOCKET && name === SO.ERROR && this.outside) {
+      this.settle();
+      const local = super.getOption(level, name);
+      return local.kind === 'int' && local.value !== 0 ? local : int(this.outside?.takeError() ?? 0);
+    }
+    return super.getOption(level, name);
+  }
+
   protected override getProtocolOption(level: number, name: number): OptionValue {
     if (level !== SOL.TCP) return super.getProtocolOption(level, name);
+    if (this.outside && (name === TCP_OPT.INFO || name === TCP_OPT.MAXSEG)) {
+      return name === TCP_OPT.INFO ? { kind: 'bytes', bytes: this.outside.info() } : int(this.outside.getInt(SOL.TCP, name));
+    }
     switch (name) {
       case TCP_OPT.NODELAY:
         return int(this.noDelay ? 1 : 0);

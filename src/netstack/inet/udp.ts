@@ -1,14 +1,21 @@
 // UDP over the stack's loopback: datagrams to the socket that takes the destination
 // address and port (a connected socket only from its peer), dropped when nobody does
 // (a connected sender then sees ECONNREFUSED, as the ICMP error tells Linux's) or when
-// the receive buffer is full.
+// the receive buffer is full. Under --network=sandbox, datagrams to an address outside
+// go out on host datagram sockets the socket holds (one per address family, opened at its
+// first datagram out), and what comes back to them is received as the host gives it; a
+// published UDP port's clients are delivered here and answered through it (host/publish.ts).
 
 import { E, fail } from '../../abi/errno.js';
 import { AF, MSG, SHUT, SO, SOCK, SOL } from '../../abi/linux-socket.js';
 import { POLL } from '../../abi/linux-poll.js';
 import type { InetAddress, SocketAddress } from '../address.js';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK } from '../base.js';
-import type { IncomingMessage, OutgoingMessage, PendingConnect, ReceiveRequest, SocketCaller } from '../socket.js';
+import type { IncomingMessage, OptionValue, OutgoingMessage, PendingConnect, ReceiveRequest, SocketCaller } from '../socket.js';
+import type { Bridge } from '../host/bridge.js';
+import { domainOf, hostSockaddr } from '../host/host-address.js';
+import { isEagain, type HostFd } from '../host/host-fd.js';
+import type { Unsubscribe } from '../../waiter/index.js';
 import { addressOf, isAny, isLimitedBroadcast, isV4, sameIp, type Ip } from './ip.js';
 import type { PortHolder, PortTable } from './ports.js';
 import { InetSocket, type InetTraffic } from './socket.js';
@@ -19,6 +26,11 @@ const MAX_PAYLOAD_V6 = 65527;
 /** What a queued datagram costs the receive buffer beyond its bytes (its sk_buff). */
 const DATAGRAM_OVERHEAD = 256;
 const EVERYTHING = POLL.IN | POLL.RDNORM | POLL.OUT | POLL.WRNORM | POLL.HUP | POLL.RDHUP | POLL.ERR;
+const WRITABLE = POLL.OUT | POLL.WRNORM | POLL.WRBAND;
+/** The receive flags a host datagram socket acts on itself. */
+const HOST_RECEIVE_FLAGS = MSG.PEEK | MSG.TRUNC;
+/** AF_UNSPEC: what dissolves a host datagram socket's association. */
+const UNSPEC_SOCKADDR = Buffer.alloc(16);
 
 interface Datagram {
   readonly data: Uint8Array;
@@ -30,6 +42,8 @@ export class UdpSocket extends InetSocket {
   private connected = false;
   private readonly datagrams: Datagram[] = [];
   private queuedCharge = 0;
+  /** Host datagram sockets carrying traffic outside, by host address family. */
+  private readonly outside = new Map<number, HostFd>();
 
   constructor(ns: InetTraffic, family: number, ownerUid: number) {
     super(ns, family, SOCK.DGRAM, 17, ownerUid);
@@ -47,6 +61,7 @@ export class UdpSocket extends InetSocket {
     if (address.family === AF.UNSPEC) {
       this.connected = false;
       this.remotePort = 0;
+      for (const fd of this.outside.values()) fd.connect(UNSPEC_SOCKADDR);
       // An implicit bind goes with the association; a bind(2) stays.
       if (!this.boundByUser) this.unbind();
       return undefined;
@@ -58,10 +73,43 @@ export class UdpSocket extends InetSocket {
       if (this.localPort !== 0) this.localIp = source;
       else this.take(source, 0);
     }
+    const bridge = this.ns.bridge;
+    // Connected on the host too, so the host's errors for the peer (ECONNREFUSED) come back;
+    // a published port's client is answered through the published socket instead.
+    if (bridge && this.goesOutside(bridge, destination, port) && !bridge.replyRoute(this.localPort, destination, port)) {
+      this.carrier(bridge, domainOf(destination)).connect(hostSockaddr(domainOf(destination), destination, port));
+    }
     this.remoteIp = destination;
     this.remotePort = port;
     this.connected = true;
     return undefined;
+  }
+
+  /** Whether datagrams to destination:port leave through the bridge (a forwarded nameserver only while no socket here takes them). */
+  private goesOutside(bridge: Bridge, destination: Ip, port: number): boolean {
+    if (!this.ns.isLocal(destination)) return true;
+    return bridge.forwardsResolver(destination, port) && !this.ns.udp.find(destination, port, () => 0);
+  }
+
+  /** The host datagram socket of domain, opened on first use. */
+  private carrier(bridge: Bridge, domain: number): HostFd {
+    let fd = this.outside.get(domain);
+    if (!fd) {
+      fd = bridge.openDatagram(domain, this.queue);
+      this.equip(fd);
+      this.outside.set(domain, fd);
+    }
+    return fd;
+  }
+
+  protected override carriers(): HostFd[] {
+    return [...this.outside.values()];
+  }
+
+  override subscribe(mask: number, callback: (events: number) => void): Unsubscribe {
+    const unsubscribe = super.subscribe(mask, callback);
+    for (const fd of this.outside.values()) fd.rearm();
+    return unsubscribe;
   }
 
   peerAddress(): InetAddress {
@@ -82,6 +130,8 @@ export class UdpSocket extends InetSocket {
     if (isLimitedBroadcast(targetIp) && !this.inertFlag(SO.BROADCAST)) fail(E.EACCES);
     const destination = this.ns.route(targetIp);
     this.autobind();
+    const bridge = this.ns.bridge;
+    if (bridge && this.goesOutside(bridge, destination, port)) return this.sendOutside(bridge, data, destination, port);
     const source = isAny(this.localIp) ? this.ns.sourceFor(destination) : this.localIp;
     const receiver = this.ns.udp.find(destination, port, (s) => (s as UdpSocket).admits(source, this.localPort)) as UdpSocket | undefined;
     if (!receiver) {
@@ -93,20 +143,35 @@ export class UdpSocket extends InetSocket {
     return data.length;
   }
 
+  /** A datagram out through the bridge: an answer to a published port's client goes back the way it came. */
+  private sendOutside(bridge: Bridge, data: Uint8Array, destination: Ip, port: number): number {
+    const reply = bridge.replyRoute(this.localPort, destination, port);
+    const n = reply ? reply(data) : this.carrier(bridge, domainOf(destination)).send(data, 0, hostSockaddr(domainOf(destination), destination, port));
+    bridge.count(n, true);
+    return n;
+  }
+
+  /** A published port's client sent this (the bridge names it as the sandbox sees it). */
+  deliverFromOutside(data: Uint8Array, fromIp: Ip, fromPort: number): void {
+    this.deliver({ data, fromIp, fromPort }, false);
+  }
+
   /** How well this socket matches a datagram from source:port (undefined: it takes none). */
-  private admits(source: Ip, port: number): number | undefined {
+  admits(source: Ip, port: number): number | undefined {
     if (!this.connected) return 0;
     return sameIp(this.remoteIp, source) && this.remotePort === port ? 1 : undefined;
   }
 
-  private deliver(datagram: Datagram): void {
+  private deliver(datagram: Datagram, loopback = true): void {
     const charge = datagram.data.length + DATAGRAM_OVERHEAD;
     // A full receive buffer drops the datagram, as Linux does (a first one always fits).
     if (this.datagrams.length > 0 && this.queuedCharge + charge > this.receiveBufferSize) return;
     this.datagrams.push(datagram);
     this.queuedCharge += charge;
-    this.ns.loopbackTraffic.bytes += datagram.data.length;
-    this.ns.loopbackTraffic.packets++;
+    if (loopback) {
+      this.ns.loopbackTraffic.bytes += datagram.data.length;
+      this.ns.loopbackTraffic.packets++;
+    }
     this.queue.notify(POLL.IN | POLL.RDNORM);
   }
 
@@ -120,7 +185,7 @@ export class UdpSocket extends InetSocket {
     // A pending error (a port-unreachable) comes before queued datagrams, as __skb_recv_udp has it.
     this.takeError();
     const datagram = this.datagrams[0];
-    if (!datagram) return this.nothingQueued(request);
+    if (!datagram) return this.receiveOutside(request) ?? this.nothingQueued(request);
     const size = datagram.data.length;
     if (!(request.flags & MSG.PEEK)) {
       this.datagrams.shift();
@@ -135,6 +200,33 @@ export class UdpSocket extends InetSocket {
     };
   }
 
+  /** A datagram one of the host sockets has, as the host gives it (its errors too). */
+  private receiveOutside(request: ReceiveRequest): IncomingMessage | undefined {
+    for (const fd of this.outside.values()) {
+      let got;
+      try {
+        got = fd.receive(request.length, request.flags & HOST_RECEIVE_FLAGS, true);
+      } catch (e) {
+        if (isEagain(e)) continue;
+        throw e;
+      }
+      if (!(request.flags & MSG.PEEK)) this.ns.bridge?.count(got.size, false);
+      const from = got.from ? addressOf(this.family, got.from.ip, got.from.port) : undefined;
+      return { data: got.data, size: got.size, eof: false, flags: got.flags & MSG.TRUNC, ...(from ? { from } : {}) };
+    }
+    return undefined;
+  }
+
+  override getOption(level: number, name: number): OptionValue {
+    const own = super.getOption(level, name);
+    if (level !== SOL.SOCKET || name !== SO.ERROR || (own.kind === 'int' && own.value !== 0)) return own;
+    for (const fd of this.outside.values()) {
+      const error = fd.getInt(SOL.SOCKET, SO.ERROR);
+      if (error !== 0) return { kind: 'int', value: error };
+    }
+    return own;
+  }
+
   override shutdown(how: number): void {
     if (how !== SHUT.RD && how !== SHUT.WR && how !== SHUT.RDWR) fail(E.EINVAL);
     this.shutdownState |= how + 1;
@@ -147,7 +239,13 @@ export class UdpSocket extends InetSocket {
   }
 
   override get inQueue(): number {
-    return this.datagrams[0]?.data.length ?? 0;
+    const own = this.datagrams[0];
+    if (own) return own.data.length;
+    for (const fd of this.outside.values()) {
+      const n = fd.queued(false);
+      if (n > 0) return n;
+    }
+    return 0;
   }
 
   readiness(mask: number): number {
@@ -156,10 +254,18 @@ export class UdpSocket extends InetSocket {
     if (this.shutdownState & RCV_SHUTDOWN) ready |= POLL.RDHUP | POLL.IN | POLL.RDNORM;
     if (this.shutdownState === SHUTDOWN_MASK) ready |= POLL.HUP;
     if (this.datagrams.length > 0) ready |= POLL.IN | POLL.RDNORM;
+    // Writable while every host socket is; readable when one has a datagram.
+    for (const fd of this.outside.values()) {
+      const host = fd.readiness(POLL.IN | POLL.RDNORM | POLL.OUT);
+      if (!(host & POLL.OUT)) ready &= ~WRITABLE;
+      ready |= host & (POLL.IN | POLL.RDNORM | POLL.ERR);
+    }
     return ready & (mask | POLL.ERR | POLL.HUP);
   }
 
   release(): void {
+    for (const fd of this.outside.values()) fd.close();
+    this.outside.clear();
     this.datagrams.length = 0;
     this.queuedCharge = 0;
     this.unbind();

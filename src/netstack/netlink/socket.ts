@@ -1,18 +1,18 @@
-// AF_NETLINK sockets of protocol NETLINK_ROUTE: a request goes to the "kernel" (port 0),
-// which answers it from the stack's interfaces and routes (route.ts): dumps of links,
+// AF_NETLINK sockets (family.ts says which protocols): a request goes to the "kernel"
+// (port 0). NETLINK_ROUTE's answers come from the stack's interfaces and routes (route.ts): dumps of links,
 // addresses and routes as multipart messages ending in NLMSG_DONE, one link by index or
 // name, and NLMSG_ERROR for what the stack does not do (changing interfaces: EPERM without
 // CAP_NET_ADMIN, as in a container; EOPNOTSUPP with it, since the stack's are fixed).
 
 import { E, fail } from '../../abi/errno.js';
-import { AF, MSG, SOL } from '../../abi/linux-socket.js';
+import { AF, MSG, NETLINK, SOL } from '../../abi/linux-socket.js';
 import { POLL } from '../../abi/linux-poll.js';
 import type { NetlinkAddress, SocketAddress } from '../address.js';
 import { SocketBase, int, intOf } from '../base.js';
 import { isV4 } from '../inet/ip.js';
 import type { InterfaceCounters, NetworkInterface } from '../interfaces.js';
 import { CAP_NET_ADMIN, hasCapability, type IncomingMessage, type OptionValue, type OutgoingMessage, type PendingConnect, type ReceiveRequest, type SocketCaller } from '../socket.js';
-import { NLM_F, NLMSG, NLMSG_HDRLEN, NLMSG_MIN_TYPE, RTM, addressBody, linkBody, message, routeBody, routesOf } from './route.js';
+import { NLM_F, NLMSG, NLMSG_HDRLEN, NLMSG_MIN_TYPE, RTM, addressBody, inDumpOrder, linkBody, message, routeBody, routesOf } from './route.js';
 
 /** What a netlink socket reads of its stack. */
 export interface NetlinkHost {
@@ -52,6 +52,7 @@ const NETLINK_DROP_MEMBERSHIP = 2;
 const NETLINK_CAP_ACK = 10;
 const NLM_F_CAPPED = 0x100;
 const KERNEL: NetlinkAddress = { family: AF.NETLINK, portId: 0, groups: 0 };
+const CAP_SYS_ADMIN = 21;
 
 export class NetlinkSocket extends SocketBase {
   private portId = 0;
@@ -115,8 +116,24 @@ export class NetlinkSocket extends SocketBase {
     return outgoing.data.length;
   }
 
-  /** rtnetlink_rcv_msg for one request. */
+  /** The kernel's answer to one message, by protocol. */
   private answer(request: Buffer, caller: SocketCaller): void {
+    const flags = request.readUInt16LE(6);
+    switch (this.protocol) {
+      case NETLINK.AUDIT:
+        // audit_receive: every message, request or not, and audit_netlink_ok's answer outside init_user_ns.
+        return this.acknowledge(request, flags | NLM_F.ACK, E.ECONNREFUSED);
+      case NETLINK.KOBJECT_UEVENT:
+        // uevent_net_rcv_skb: only CAP_SYS_ADMIN may send uevents, and none are made here.
+        if (!(flags & NLM_F.REQUEST)) return this.acknowledge(request, flags, 0);
+        return this.acknowledge(request, flags | NLM_F.ACK, hasCapability(caller, CAP_SYS_ADMIN) ? E.EOPNOTSUPP : E.EPERM);
+      default:
+        return this.answerRoute(request, caller);
+    }
+  }
+
+  /** rtnetlink_rcv_msg for one request. */
+  private answerRoute(request: Buffer, caller: SocketCaller): void {
     const type = request.readUInt16LE(4);
     const flags = request.readUInt16LE(6);
     const seq = request.readUInt32LE(8);
@@ -135,14 +152,15 @@ export class NetlinkSocket extends SocketBase {
       }
       case RTM.GETADDR: {
         if (!dump) return this.acknowledge(request, flags | NLM_F.ACK, E.EOPNOTSUPP);
-        const replies = this.host.interfaces.flatMap((link) =>
-          link.addresses.filter((a) => family === AF.UNSPEC || (family === AF.INET) === isV4(a.ip)).map((a) => reply(RTM.NEWADDR, NLM_F.MULTI, addressBody(link, a.ip, a.prefixLength))),
-        );
+        // IPv4 addresses of every link, then IPv6 ones, as inet_dump_ifaddr and inet6_dump_addr follow each other.
+        const ofFamily = (v4: boolean) =>
+          this.host.interfaces.flatMap((link) => link.addresses.filter((a) => isV4(a.ip) === v4).map((a) => reply(RTM.NEWADDR, NLM_F.MULTI, addressBody(link, a.ip, a.prefixLength))));
+        const replies = [...(family !== AF.INET6 ? ofFamily(true) : []), ...(family !== AF.INET ? ofFamily(false) : [])];
         return this.multipart(replies, reply);
       }
       case RTM.GETROUTE: {
         if (!dump) return this.acknowledge(request, flags | NLM_F.ACK, E.EOPNOTSUPP);
-        const routes = this.host.interfaces.flatMap(routesOf).filter((r) => family === AF.UNSPEC || r.family === family);
+        const routes = inDumpOrder(this.host.interfaces.flatMap(routesOf)).filter((r) => family === AF.UNSPEC || r.family === family);
         return this.multipart(routes.map((r) => reply(RTM.NEWROUTE, NLM_F.MULTI, routeBody(r))), reply);
       }
       case RTM.GETNEIGH:

@@ -9,6 +9,7 @@ import { linuxX86_64Table } from '../../syscalls/linux/table.js';
 import type { Bundle } from '../bundle.js';
 import { listenControl } from '../control/server.js';
 import { TsscError } from '../errors.js';
+import type { NetworkRequest } from '../network.js';
 import { openConsole } from './console.js';
 import { exitCodeOf } from './exit-code.js';
 import { createSandbox, type AnySandbox } from './linux-sandbox.js';
@@ -22,6 +23,8 @@ export interface SentryRequest {
   /** With process.terminal: where the pty master goes; without it, stdio is the caller's (a tty). */
   consoleSocket?: string;
   overlay?: 'memory' | 'none';
+  /** --network and -p as given. */
+  network?: NetworkRequest;
   /** Every trapped syscall, formatted as strace prints it (runsc --strace). */
   strace?: (line: string) => void;
   /** Messages of the sandbox for its operator (a wasm trap). */
@@ -57,6 +60,7 @@ export async function launchSentry(request: SentryRequest): Promise<LaunchedSent
     onTrap: (pid, reason) => request.warn(`pid ${pid}: ${reason}`),
     ...(request.log ? { onInternalError: request.log } : {}),
     ...(request.overlay ? { overlay: request.overlay } : {}),
+    ...(request.network ? { network: request.network } : {}),
     ...(strace
       ? {
           observer: {
@@ -71,6 +75,7 @@ export async function launchSentry(request: SentryRequest): Promise<LaunchedSent
   const stopForwarding = forwardSignals(sandbox);
   const ended = (): Promise<void> => {
     stopForwarding();
+    sandbox.kernel.net.close();
     return server.close();
   };
   let status: Promise<number>;

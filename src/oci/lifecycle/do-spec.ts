@@ -2,12 +2,10 @@
 // under an in-memory upper layer (writes vanish with the sandbox), synthesized /proc, /dev
 // and /sys, the caller's working directory, user, groups, environment and terminal.
 import { hostname } from 'node:os';
+import type { NetworkMode } from '../../netstack/index.js';
 import { defaultSpec } from '../default-spec.js';
-import { TsscError } from '../errors.js';
+import { NETWORK_ANNOTATION } from '../network.js';
 import type { LinuxNamespace, RunnableSpec } from '../spec.js';
-
-export const NETWORK_MODES = ['none', 'sandbox', 'host'] as const;
-export type NetworkMode = (typeof NETWORK_MODES)[number];
 
 export interface DoOptions {
   args: readonly string[];
@@ -47,12 +45,7 @@ export function doSpec(options: DoOptions): RunnableSpec {
       { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
       { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777'] },
     ],
-    annotations: { 'dev.tssc.network': options.network },
+    annotations: { [NETWORK_ANNOTATION]: options.network },
     linux: { ...spec.linux, namespaces },
   };
-}
-
-export function parseNetworkMode(text: string): NetworkMode {
-  if ((NETWORK_MODES as readonly string[]).includes(text)) return text as NetworkMode;
-  throw new TsscError(`--network ${text}: expected one of ${NETWORK_MODES.join(', ')}`);
 }

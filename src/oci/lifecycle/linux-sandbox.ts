@@ -23,8 +23,9 @@ import { openFifo } from '../../sentry/kernel/files/pipe.js';
 import { byteString, createVfs, Registry, type FsContext } from '../../vfs/index.js';
 import { registerSyntheticFilesystems } from '../../vfs/synthetic/index.js';
 import type { Bundle } from '../bundle.js';
-import { findProgram, homeOf, withHome } from './process-env.js';
-import { createNetworkStack } from '../../netstack/index.js';
+import { findProgram, homeOf, readSandboxFile, withHome } from './process-env.js';
+import { createNetworkStack, NamespaceError, PublishError } from '../../netstack/index.js';
+import { nameserversOf, networkConfigOf, type NetworkRequest } from '../network.js';
 
 export interface LinuxSandboxOptions {
   /** tssc's own host fds the workload gets as its fds 0, 1, 2 (stdin read-only). */
@@ -38,6 +39,8 @@ export interface LinuxSandboxOptions {
   onInternalError?: (message: string) => void;
   /** Holds the init before its program runs until the gate opens (OCI create/start). */
   startGate?: StartGate;
+  /** --network and -p as given (the spec decides what they leave out). */
+  network?: NetworkRequest;
 }
 
 /** Either sentry, as the lifecycle drives it. */
@@ -86,6 +89,16 @@ function identityOf(bundle: Bundle): IdentitySpec {
   };
 }
 
+/** The sandbox's network stack: none, its own with a way out, or the host's (src/oci/network.ts); host sockets charge memory. */
+function networkOf(bundle: Bundle, request: NetworkRequest | undefined, resolvConf: string, memory: MemoryAccount) {
+  try {
+    return createNetworkStack({ ...networkConfigOf(bundle.spec, request, nameserversOf(resolvConf)), memory: memory.buffers });
+  } catch (e) {
+    if (e instanceof NamespaceError || e instanceof PublishError) throw new TsscError(e.message);
+    throw e;
+  }
+}
+
 export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): AnySandbox {
   const spec = bundle.spec;
   const hostname = spec.hostname ?? '';
@@ -126,8 +139,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
     stdio: options.stdioFds.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
   };
   const ipc = new IpcNamespace(synthetic);
-  // Its own network namespace, whatever the spec says: the workload never shares the host's.
-  const net = createNetworkStack();
+  const net = networkOf(bundle, options.network, readSandboxFile(vfs, ctx, '/etc/resolv.conf') ?? '', memory);
   const sandbox = isWasmInit(bundle, () => readWasmProgram(vfs, ctx, undefined, program, args, envp, 'bundle') !== undefined)
     ? new WasmSandbox({
         table: wasiPreview1Table,

@@ -7,7 +7,8 @@ import type { FsContext, Vfs } from '../../vfs/api.js';
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const PASSWD_MAX = 1 << 20;
 
-function readSandboxFile(vfs: Vfs, ctx: FsContext, path: string): string | undefined {
+/** A file of the sandbox as the init would read it (at most 1 MiB), or undefined. */
+export function readSandboxFile(vfs: Vfs, ctx: FsContext, path: string): string | undefined {
   try {
     const file = vfs.open(ctx, undefined, path, O.RDONLY, 0);
     try {

@@ -6,6 +6,7 @@
 
 import { SIG } from '../../abi/linux-signal.js';
 import { loadBundle } from '../bundle.js';
+import type { NetworkRequest } from '../network.js';
 import type { ContainerStore } from '../state/store.js';
 import { toOciState } from '../state/record.js';
 import { launchSentry, type LaunchedSentry } from './container-sentry.js';
@@ -21,6 +22,8 @@ export interface RunRequest {
   /** Print each trapped syscall (runsc --strace) to this sink. */
   strace?: (line: string) => void;
   overlay?: 'memory' | 'none';
+  /** --network and -p as given. */
+  network?: NetworkRequest;
   pidFile?: string;
   /** With process.terminal: the pty master goes there instead of using tssc's own terminal. */
   consoleSocket?: string;
@@ -54,6 +57,7 @@ export async function runContainer(request: RunRequest): Promise<number> {
       ...(request.log && { log: request.log }),
       ...(request.consoleSocket !== undefined && { consoleSocket: request.consoleSocket }),
       ...(request.overlay && { overlay: request.overlay }),
+      ...(request.network && { network: request.network }),
       ...(request.strace && { strace: request.strace }),
     });
     const state = toOciState(created);

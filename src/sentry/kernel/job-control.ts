@@ -7,7 +7,7 @@ import { SIG } from '../../abi/linux-signal.js';
 import { SA } from './signals.js';
 import type { ThreadGroup } from './thread-group.js';
 
-export const WAIT = { NOHANG: 1, UNTRACED: 2, EXITED: 4, CONTINUED: 8, NOWAIT: 0x01000000 } as const;
+export const WAIT = { NOHANG: 1, UNTRACED: 2, EXITED: 4, CONTINUED: 8, NOWAIT: 0x01000000, ALL: 0x40000000, CLONE: 0x80000000 } as const;
 
 /** A stop or continue of a child that its parent has not collected with wait yet. */
 export type JobReport = { readonly kind: 'stopped'; readonly sig: number } | { readonly kind: 'continued' };

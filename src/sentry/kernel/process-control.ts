@@ -2,7 +2,7 @@
 // execve, wait and signals, over the sandbox's tables. Linux semantics, virtual pids.
 
 import { E, fail, isSysError } from '../../abi/errno.js';
-import { CLONE } from '../../abi/linux-clone.js';
+import { CLONE, CSIGNAL } from '../../abi/linux-clone.js';
 import { makedev, MS, S, type FileDescription, type Location } from '../../vfs/api.js';
 import { CAP } from '../../abi/linux-capability.js';
 import { MAP, PROT } from '../../abi/linux-mman.js';
@@ -135,9 +135,11 @@ export class TaskProcess implements ProcessControl {
     if ((flags & CLONE.SIGHAND) && !(flags & CLONE.VM)) fail(E.EINVAL);
     if (this.sandbox.atTaskLimit()) fail(E.EAGAIN);
     // Every task becomes the sentry's child (CLONE_PARENT), so the sentry reaps every
-    // host process and keeps the tree itself; the sentry writes virtual tids itself.
-    let hostFlags = flags & ~(CLONE.CHILD_SETTID | CLONE.PARENT_SETTID);
-    if (!(flags & CLONE.THREAD)) hostFlags |= CLONE.PARENT;
+    // host process and keeps the tree itself; the sentry writes virtual tids itself. The
+    // host sends the exit signal to that parent, the sentry: always SIGCHLD, whatever the
+    // workload asked (the sandbox's parent gets its own, see ThreadGroup.exitSignal).
+    let hostFlags = flags & ~(CLONE.CHILD_SETTID | CLONE.PARENT_SETTID | CSIGNAL);
+    if (!(flags & CLONE.THREAD)) hostFlags |= CLONE.PARENT | BigInt(SIG.CHLD);
     return {
       kind: 'host',
       nr: NR.clone,
@@ -324,8 +326,11 @@ export class TaskProcess implements ProcessControl {
 
   async wait(pid: number, options: number): Promise<ChildState | undefined> {
     const group = this.group;
+    // A child that ends with another signal than SIGCHLD is a "clone" child: only __WCLONE
+    // waits for those (and only those), __WALL for both.
+    const kindMatches = (child: ThreadGroup): boolean => (options & WAIT.ALL) !== 0 || (child.exitSignal !== SIG.CHLD) === ((options & WAIT.CLONE) !== 0);
     const matches = (child: ThreadGroup): boolean =>
-      pid > 0 ? child.pid === pid : pid === 0 ? child.pgid === group.pgid : pid === -1 ? true : child.pgid === -pid;
+      kindMatches(child) && (pid > 0 ? child.pid === pid : pid === 0 ? child.pgid === group.pgid : pid === -1 ? true : child.pgid === -pid);
     for (;;) {
       const candidates = [...group.children].filter(matches);
       if (candidates.length === 0) fail(E.ECHILD);

@@ -9,7 +9,7 @@ import type { ProgramBreak } from './program-break.js';
 import { SIG } from '../../abi/linux-signal.js';
 import type { ProcessTable } from './process-table.js';
 import type { SignalDelivery } from './signal-delivery.js';
-import { SA, SIG_IGN } from './signals.js';
+import { SA, SIG_IGN, isValidSignal } from './signals.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
@@ -130,10 +130,11 @@ export class TaskLifecycle {
     const parent = group.parent;
     if (parent && !parent.zombie) {
       const chld = parent.sigactions.get(SIG.CHLD);
-      // Ignoring SIGCHLD reaps the child at once; a wait blocked for it then finds none left (ECHILD).
-      if (chld.handler === SIG_IGN || chld.flags & SA.NOCLDWAIT) procs.reap(group);
+      // Ignoring SIGCHLD reaps a child that ends with it at once; a wait blocked for it then
+      // finds none left (ECHILD). A child cloned with another exit signal stays a zombie.
+      if (group.exitSignal === SIG.CHLD && (chld.handler === SIG_IGN || chld.flags & SA.NOCLDWAIT)) procs.reap(group);
       parent.notifyChildEvent();
-      signals.signalGroup(parent, SIG.CHLD, signals.childSender(group, group.exitStatus!));
+      if (isValidSignal(group.exitSignal)) signals.signalGroup(parent, group.exitSignal, signals.childSender(group, group.exitStatus!));
     } else if (group !== init) {
       procs.reap(group);
     }

@@ -1,6 +1,7 @@
 // A process (Linux's thread group / signal_struct): its virtual pid, its place in the
 // sandbox's process tree, its dispositions, limits and identity, and its exit status.
 
+import { SIG } from '../../abi/linux-signal.js';
 import type { FsContext, Location, Waitable } from '../../vfs/api.js';
 import type { JobReport } from './job-control.js';
 import { WaitQueue } from '../../waiter/index.js';
@@ -40,6 +41,8 @@ export class ThreadGroup {
   exe: Location | undefined;
   /** The program break of its address space (shared with CLONE_VM children); none for wasm. */
   brk: ProgramBreak | undefined;
+  /** The signal its parent gets when it ends (clone's low byte; 0: none): SIGCHLD unless cloned otherwise. */
+  exitSignal: number = SIG.CHLD;
   dumpable = true;
   /** How many execve's have replaced its program (mq_notify stops at the next: self_exec_id). */
   execs = 0;

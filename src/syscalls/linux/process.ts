@@ -20,7 +20,9 @@ const WUNTRACED = 2;
 const WEXITED = 4;
 const WCONTINUED = 8;
 const WNOWAIT = 0x01000000;
-const WAIT_FLAGS = 0x20000000 | 0x40000000 | 0x80000000; // __WNOTHREAD, __WALL, __WCLONE
+/** __WALL and __WCLONE: which children a wait is for, by their exit signal. */
+const WAIT_KIND = 0x40000000 | 0x80000000;
+const WAIT_FLAGS = 0x20000000 | WAIT_KIND; // __WNOTHREAD too
 const P = { ALL: 0, PID: 1, PGID: 2, PIDFD: 3 } as const;
 
 function clone(task: SyscallTask, args: SyscallArgs): HostCall {
@@ -96,7 +98,7 @@ async function wait4(task: SyscallTask, args: SyscallArgs): Promise<number> {
   const options = uint32(args[2]);
   if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | WAIT_FLAGS)) fail(E.EINVAL);
   if (pid === -2147483648) fail(E.ESRCH);
-  const child = await task.process.wait(pid, (options & (WNOHANG | WUNTRACED | WCONTINUED)) | WEXITED);
+  const child = await task.process.wait(pid, (options & (WNOHANG | WUNTRACED | WCONTINUED | WAIT_KIND)) | WEXITED);
   if (!child) return 0;
   writeStatus(task, pointer(args[1]), child.status);
   writeRusage(task, pointer(args[3]), child);
@@ -125,7 +127,7 @@ async function waitid(task: SyscallTask, args: SyscallArgs): Promise<number> {
   else if (idtype === P.PID) pid = id > 0 ? id : fail(E.EINVAL);
   else if (idtype === P.PGID) pid = id > 0 ? -id : 0;
   else fail(E.EINVAL);
-  const child = await task.process.wait(pid, options & (WNOHANG | WNOWAIT | WEXITED | WUNTRACED | WCONTINUED));
+  const child = await task.process.wait(pid, options & (WNOHANG | WNOWAIT | WEXITED | WUNTRACED | WCONTINUED | WAIT_KIND));
   writeChildSiginfo(task, pointer(args[2]), child);
   writeRusage(task, pointer(args[4]), child);
   return 0;

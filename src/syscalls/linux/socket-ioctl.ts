@@ -6,7 +6,7 @@
 import { E, fail } from '../../abi/errno.js';
 import { AF, SIOC } from '../../abi/linux-socket.js';
 import { isV4, v4Of } from '../../netstack/inet/ip.js';
-import type { NetworkInterface } from '../../netstack/interfaces.js';
+import { IFF, type NetworkInterface } from '../../netstack/interfaces.js';
 import type { NetworkStack } from '../../netstack/stack.js';
 import type { UserMemory } from '../../vfs/api.js';
 
@@ -32,6 +32,13 @@ function v4AddressOf(link: NetworkInterface): { ip: Uint8Array; prefixLength: nu
 function netmask(prefixLength: number): Uint8Array {
   const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
   return Uint8Array.from([mask >>> 24, (mask >>> 16) & 255, (mask >>> 8) & 255, mask & 255]);
+}
+
+/** SIOCGIFBRDADDR: the broadcast address of a broadcast link's subnet, 0.0.0.0 elsewhere (lo). */
+function broadcastOf(link: NetworkInterface, v4: { ip: Uint8Array; prefixLength: number }): Uint8Array {
+  if (!(link.flags & IFF.BROADCAST)) return new Uint8Array(4);
+  const mask = netmask(v4.prefixLength);
+  return v4.ip.map((b, i) => b | (~mask[i]! & 0xff));
 }
 
 /** SIOCGIFCONF: one ifreq per IPv4 address, as many as the buffer holds (its size alone for NULL). */
@@ -101,7 +108,7 @@ export function interfaceIoctl(stack: NetworkStack, request: number, arg: bigint
       // The IPv4 address requests (devinet_ioctl): EADDRNOTAVAIL without one.
       const v4 = v4AddressOf(link);
       if (!v4) fail(E.EADDRNOTAVAIL);
-      const value = request === SIOC.GIFNETMASK ? netmask(v4.prefixLength) : request === SIOC.GIFBRDADDR ? new Uint8Array(4) : v4.ip;
+      const value = request === SIOC.GIFNETMASK ? netmask(v4.prefixLength) : request === SIOC.GIFBRDADDR ? broadcastOf(link, v4) : v4.ip;
       sockaddrIn(value).copy(union, 0);
     }
   }

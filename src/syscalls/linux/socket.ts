@@ -5,14 +5,13 @@
 
 import { E, SysError, fail } from '../../abi/errno.js';
 import { MAX_RW_COUNT, O, UIO_MAXIOV } from '../../abi/linux-fcntl.js';
-import { POLL } from '../../abi/linux-poll.js';
 import { MMSGHDR_SIZE, MSG, SO, SOCK, SOL } from '../../abi/linux-socket.js';
 import { NET_LIMITS } from '../../netstack/limits.js';
 import type { IncomingMessage, OutgoingMessage, PendingConnect, Socket, SocketAddress, SocketCaller } from '../../netstack/index.js';
 import { andThen } from '../../sentry/kernel/files/blocking-io.js';
 import { socketCaller } from '../../sentry/kernel/socket/socket-caller.js';
 import { openSocketFile, requireSocket } from '../../sentry/kernel/socket/socket-file.js';
-import { deadlineOf, holding, receiveWaiting, sendWaiting, waitSocket } from '../../sentry/kernel/socket/socket-io.js';
+import { acceptWaiting, deadlineOf, holding, receiveWaiting, sendWaiting, waitSocket } from '../../sentry/kernel/socket/socket-io.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { int32, pointer, size, uint32 } from './decode.js';
@@ -151,24 +150,7 @@ function acceptOn(task: SyscallTask, fd: number, addrAddr: bigint, lengthAddr: b
     }
     return newFd;
   };
-  try {
-    return finish(socket.accept(caller));
-  } catch (e) {
-    if (!(e instanceof SysError) || e.errno !== E.EAGAIN || file.statusFlags & O.NONBLOCK) throw e;
-  }
-  return holding(file, () => acceptAfterWaits(task, socket, caller, finish));
-}
-
-async function acceptAfterWaits(task: SyscallTask, socket: Socket, caller: SocketCaller, finish: (connection: Socket) => number): Promise<number> {
-  const deadline = deadlineOf(task, socket.receiveTimeoutNs);
-  for (;;) {
-    if (!(await waitSocket(task, socket, POLL.IN, deadline))) fail(E.EAGAIN);
-    try {
-      return finish(socket.accept(caller));
-    } catch (e) {
-      if (!(e instanceof SysError) || e.errno !== E.EAGAIN) throw e;
-    }
-  }
+  return andThen(acceptWaiting(task, file, socket, caller), finish);
 }
 
 function accept(task: SyscallTask, args: SyscallArgs): number | Promise<number> {

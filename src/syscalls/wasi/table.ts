@@ -14,13 +14,14 @@ import { fdCalls } from './fd-calls.js';
 import { pathCalls } from './path-calls.js';
 import { pollCalls } from './poll-calls.js';
 import { processCalls } from './process-calls.js';
+import { socketCalls } from './socket-calls.js';
 import { WasiFds } from './wasi-fds.js';
 
 /** preview1 has no cwd: every relative path starts at the one preopen, the sandbox root. */
 export const PREOPEN_FD = 3;
 export const PREOPEN_NAME = '/';
 
-const handlers: Record<string, WasiHandler> = { ...fdCalls, ...pathCalls, ...pollCalls, ...processCalls };
+const handlers: Record<string, WasiHandler> = { ...fdCalls, ...pathCalls, ...pollCalls, ...processCalls, ...socketCalls };
 
 /** Puts the sandbox root at fd 3; an fd 3 the process inherited moves to the lowest free fd. */
 function preopenRoot(task: SyscallTask, fds: WasiFds): void {

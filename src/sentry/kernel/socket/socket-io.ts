@@ -1,5 +1,5 @@
-// Sending and receiving on a socket for a task, as the blocking calls do (sendmsg, recvmsg,
-// and read/write on a socket): waits for readiness on a blocking socket, bounded by
+// Sending, receiving and accepting on a socket for a task, as the blocking calls do
+// (sendmsg, recvmsg, accept4, and read/write on a socket): waits for readiness on a blocking socket, bounded by
 // SO_SNDTIMEO/SO_RCVTIMEO, MSG_WAITALL and SO_RCVLOWAT on streams, SIGPIPE after EPIPE.
 // The netstack itself never waits (src/netstack/socket.ts).
 
@@ -209,4 +209,24 @@ async function sendAfterWaits(task: SyscallTask, socket: Socket, progress: { don
     const finished = attempt();
     if (finished !== undefined) return finished;
   }
+}
+
+/** accept4(2): a connection; a blocking socket waits for one (bounded by SO_RCVTIMEO). */
+export function acceptWaiting(task: SyscallTask, file: FileDescription, socket: Socket, caller: SocketCaller): Socket | Promise<Socket> {
+  try {
+    return socket.accept(caller);
+  } catch (e) {
+    if (!wouldBlock(e) || file.statusFlags & O.NONBLOCK) throw e;
+  }
+  return holding(file, async () => {
+    const deadline = deadlineOf(task, socket.receiveTimeoutNs);
+    for (;;) {
+      if (!(await waitSocket(task, socket, POLL.IN, deadline))) fail(E.EAGAIN);
+      try {
+        return socket.accept(caller);
+      } catch (e) {
+        if (!wouldBlock(e)) throw e;
+      }
+    }
+  });
 }

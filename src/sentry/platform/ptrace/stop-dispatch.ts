@@ -9,7 +9,7 @@ import { releaseFutexesIfEnding, releaseFutexesOf } from '../../kernel/futex/exi
 import { groupContinued, groupStopped, reportStatus } from '../../kernel/job-control.js';
 import { loadProgram, type LoadedSegment } from './load.js';
 import type { ProgramImage } from '../../loader/image.js';
-import { CLONE } from '../../../abi/linux-clone.js';
+import { CLONE, CSIGNAL } from '../../../abi/linux-clone.js';
 import { ProgramBreak } from '../../kernel/program-break.js';
 import { inheritScheduling } from '../../kernel/scheduling.js';
 import { deliverSeccompTrap } from '../../kernel/profile-enforcement.js';
@@ -238,6 +238,7 @@ export class StopDispatch {
         const pg = parent.group;
         const actions = flags & CLONE.SIGHAND ? pg.sigactions : pg.sigactions.copy();
         group = new ThreadGroup(tid, childHost, pg, pg.pgid, pg.sid, actions, pg.rlimits.copy(), pg.creds, sandbox.ticks());
+        group.exitSignal = Number(flags & CSIGNAL);
         group.comm = parent.threadComm ?? pg.comm;
         group.cmdline = pg.cmdline;
         group.environ = pg.environ;
