@@ -3,8 +3,8 @@
 // Usage: node bench/wasi-run-tssc.mjs BUNDLE /path/in/rootfs.wasm [args...]
 import { WasmSandbox } from '../dist/sentry/wasm/sandbox.js';
 import { wasiPreview1Table } from '../dist/syscalls/wasi/table.js';
-import { RlimitTable } from '../dist/sentry/rlimits.js';
-import { openHostStdio } from '../dist/sentry/host-file.js';
+import { RlimitTable } from '../dist/sentry/kernel/rlimits.js';
+import { openHostStdio } from '../dist/sentry/kernel/files/host-file.js';
 import { createVfs, Registry } from '../dist/vfs/index.js';
 
 const [bundle, program, ...args] = process.argv.slice(2);

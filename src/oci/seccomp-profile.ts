@@ -6,7 +6,7 @@
 // conditions on the same argument become separate rules (ORed), others are ANDed; and
 // unless the default allows, numbers above the highest the profile names get ENOSYS.
 import { NR } from '../abi/linux-syscalls.js';
-import { SeccompProfile, type ArgCondition, type ComparisonOp, type ProfileAction, type ProfileRule } from '../sentry/seccomp-profile.js';
+import { SeccompProfile, type ArgCondition, type ComparisonOp, type ProfileAction, type ProfileRule } from '../sentry/kernel/seccomp-profile.js';
 import { formatProblem, TsscError, type Problem } from './errors.js';
 import { describeValue } from './describe-value.js';
 import type { LinuxSeccomp } from './spec.js';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WATCHDOG_GRACE_MS } from '../../src/sentry/watchdog.js';
+import { WATCHDOG_GRACE_MS } from '../../src/sentry/platform/ptrace/watchdog.js';
 import { REPO, TSSC_USERS, alive, asUser, childrenOf, finished, hasBusybox, hasCompiler, installCProgram, makeRootfs, removeDir, runAs, scratchDir, tsscStart, waitForOutput, writeConfig, type RunOptions } from './busybox-bundle.js';
 const NR_GETPPID = 110;
 

@@ -1,8 +1,8 @@
 // The classic-BPF interpreter answers what the sentry's own filter answers, so a call
 // trapped only for the profile gets what the filter would have done with it.
 import { describe, expect, it } from 'vitest';
-import { runSeccompFilter } from '../../src/sentry/bpf.js';
-import { buildSeccompFilter } from '../../src/sentry/seccomp-filter.js';
+import { runSeccompFilter } from '../../src/sentry/kernel/bpf.js';
+import { buildSeccompFilter } from '../../src/sentry/platform/seccomp-filter.js';
 import { linuxX86_64Table } from '../../src/syscalls/linux/table.js';
 
 const X86_64 = 0xc000003e;

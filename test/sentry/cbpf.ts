@@ -1,6 +1,6 @@
 // A seccomp program run as the kernel would run it for one call, through the sentry's own
-// interpreter (src/sentry/bpf.ts): the tests compare its verdicts with the table's rows.
-import { runSeccompFilter } from '../../src/sentry/bpf.js';
+// interpreter (src/sentry/kernel/bpf.ts): the tests compare its verdicts with the table's rows.
+import { runSeccompFilter } from '../../src/sentry/kernel/bpf.js';
 
 export const RET = { KILL_PROCESS: 0x80000000, TRACE: 0x7ff00000, ALLOW: 0x7fff0000, ERRNO: 0x00050000 } as const;
 export const AUDIT_ARCH = { X86_64: 0xc000003e, I386: 0x40000003 } as const;

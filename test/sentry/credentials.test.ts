@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { E } from '../../src/abi/errno.js';
 import { ALL_CAPS } from '../../src/abi/linux-capability.js';
-import { capsFromNames, capset, makeCredentials, setgroups, setresuid, setreuid, setuid } from '../../src/sentry/credentials.js';
+import { capsFromNames, capset, makeCredentials, setgroups, setresuid, setreuid, setuid } from '../../src/sentry/kernel/credentials.js';
 import { errnoOf } from './errno-of.js';
 
 const root = makeCredentials({ uid: 0, gid: 0, groups: [], effective: ALL_CAPS, permitted: ALL_CAPS, inheritable: 0n, bounding: ALL_CAPS });

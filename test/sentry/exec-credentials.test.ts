@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { E } from '../../src/abi/errno.js';
 import { CAP, parseFileCapabilities } from '../../src/abi/linux-capability.js';
 import { ALL_CAPS } from '../../src/abi/linux-capability.js';
-import { makeCredentials, setresuid } from '../../src/sentry/credentials.js';
-import { credentialsAfterExec, type ExecFile } from '../../src/sentry/exec-credentials.js';
+import { makeCredentials, setresuid } from '../../src/sentry/kernel/credentials.js';
+import { credentialsAfterExec, type ExecFile } from '../../src/sentry/kernel/exec-credentials.js';
 import { errnoOf } from './errno-of.js';
 
 const bit = (cap: number): bigint => 1n << BigInt(cap);

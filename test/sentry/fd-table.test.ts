@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { E } from '../../src/abi/errno.js';
-import { FdTable } from '../../src/sentry/fd-table.js';
+import { FdTable } from '../../src/sentry/kernel/fd-table.js';
 import type { FileDescription } from '../../src/vfs/api.js';
 import { errnoOf } from './errno-of.js';
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { E } from '../../src/abi/errno.js';
 import { O } from '../../src/abi/linux-fcntl.js';
 import { S } from '../../src/abi/linux-stat.js';
-import { openHostStdio } from '../../src/sentry/host-file.js';
+import { openHostStdio } from '../../src/sentry/kernel/files/host-file.js';
 import { fileSyscalls as f } from '../../src/syscalls/linux/fs.js';
 import { pollSyscalls } from '../../src/syscalls/linux/poll.js';
 import { statSyscalls } from '../../src/syscalls/linux/stat.js';

@@ -2,12 +2,12 @@
 // continued children, when the parent gets SIGCHLD, which stop signals reach the host as
 // SIGSTOP, and what a background process touching its terminal gets.
 import { describe, expect, it } from 'vitest';
-import { makeCredentials } from '../../src/sentry/credentials.js';
-import { groupContinued, groupStopped, hostSignalFor, terminalAccess, WAIT, waitableState } from '../../src/sentry/job-control.js';
-import { RlimitTable } from '../../src/sentry/rlimits.js';
+import { makeCredentials } from '../../src/sentry/kernel/credentials.js';
+import { groupContinued, groupStopped, hostSignalFor, terminalAccess, WAIT, waitableState } from '../../src/sentry/kernel/job-control.js';
+import { RlimitTable } from '../../src/sentry/kernel/rlimits.js';
 import { SIG } from '../../src/abi/linux-signal.js';
-import { SA, SIG_IGN, SignalActions } from '../../src/sentry/signals.js';
-import { ThreadGroup } from '../../src/sentry/thread-group.js';
+import { SA, SIG_IGN, SignalActions } from '../../src/sentry/kernel/signals.js';
+import { ThreadGroup } from '../../src/sentry/kernel/thread-group.js';
 
 const creds = makeCredentials({ uid: 0, gid: 0, groups: [], effective: 0n, permitted: 0n, inheritable: 0n, bounding: 0n });
 

@@ -2,8 +2,8 @@
 // one): ranges merge and split as mlock and munlock make them, and what is not mapped
 // does not count.
 import { describe, expect, it } from 'vitest';
-import { hostMappings } from '../../src/sentry/host-proc.js';
-import { LockedMemory } from '../../src/sentry/memory-locks.js';
+import { hostMappings } from '../../src/sentry/platform/host/host-proc.js';
+import { LockedMemory } from '../../src/sentry/kernel/memory-locks.js';
 
 const PAGE = 4096n;
 /** The largest mapping of this process, and the gap below the lowest one (never mapped). */

@@ -1,7 +1,7 @@
 // execve's read of a program: kept while the file is unchanged, read again once it changes.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { O } from '../../src/abi/linux-fcntl.js';
-import { readWholeProgram } from '../../src/sentry/program-file.js';
+import { readWholeProgram } from '../../src/sentry/loader/program-file.js';
 import { buildVfs, makeBundle, rootCtx, writeFile } from '../vfs/helpers.js';
 
 describe('readWholeProgram', () => {

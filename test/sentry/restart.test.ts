@@ -1,9 +1,9 @@
 // Restart or EINTR after a signal ends a blocking call, as Linux's signal delivery decides.
 import { describe, expect, it } from 'vitest';
 import { E, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK } from '../../src/abi/errno.js';
-import { interruptedOutcome } from '../../src/sentry/restart.js';
+import { interruptedOutcome } from '../../src/sentry/kernel/restart.js';
 import { SIG } from '../../src/abi/linux-signal.js';
-import { SA, SignalActions } from '../../src/sentry/signals.js';
+import { SA, SignalActions } from '../../src/sentry/kernel/signals.js';
 
 function actions(flags: number | undefined): SignalActions {
   const a = new SignalActions();

@@ -3,8 +3,8 @@
 // and hostile lists (loops, holes, misaligned words) end the walk as they end the kernel's.
 import { describe, expect, it } from 'vitest';
 import { E, SysError } from '../../src/abi/errno.js';
-import { forgetRobustList, handRobustListToKernel, recordRobustList } from '../../src/sentry/robust-futex.js';
-import type { TaskMemory } from '../../src/sentry/syscall.js';
+import { forgetRobustList, handRobustListToKernel, recordRobustList } from '../../src/sentry/kernel/futex/robust.js';
+import type { TaskMemory } from '../../src/sentry/kernel/syscall.js';
 
 const WAITERS = 0x80000000;
 const OWNER_DIED = 0x40000000;

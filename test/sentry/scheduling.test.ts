@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { E } from '../../src/abi/errno.js';
 import { ALL_CAPS, CAP, capBit } from '../../src/abi/linux-capability.js';
 import { SCHED, SCHED_FLAG } from '../../src/abi/linux-sched.js';
-import { RlimitTable } from '../../src/sentry/rlimits.js';
-import { DEFAULT_SCHED, inheritScheduling, setScheduling } from '../../src/sentry/scheduling.js';
-import type { SchedChange, TaskCredentials } from '../../src/sentry/syscall.js';
-import type { Task } from '../../src/sentry/task.js';
+import { RlimitTable } from '../../src/sentry/kernel/rlimits.js';
+import { DEFAULT_SCHED, inheritScheduling, setScheduling } from '../../src/sentry/kernel/scheduling.js';
+import type { SchedChange, TaskCredentials } from '../../src/sentry/kernel/syscall.js';
+import type { Task } from '../../src/sentry/kernel/task.js';
 import { errnoOf } from './errno-of.js';
 
 const NO_HOST_THREAD = 0x3fffffff;

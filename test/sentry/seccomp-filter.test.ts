@@ -1,7 +1,7 @@
 // The seccomp program run by a small classic-BPF interpreter over struct seccomp_data:
 // what it answers for the calls it decides by an argument (mmap, futex) and for the rest.
 import { describe, expect, it } from 'vitest';
-import { buildSeccompFilter } from '../../src/sentry/seccomp-filter.js';
+import { buildSeccompFilter } from '../../src/sentry/platform/seccomp-filter.js';
 import { linuxX86_64Table } from '../../src/syscalls/linux/table.js';
 import { RET, runFilter } from './cbpf.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderSyscallDocs } from '../../src/syscalls/linux/syscall-docs.js';
 import { linuxX86_64Table } from '../../src/syscalls/linux/table.js';
-import { buildSeccompFilter } from '../../src/sentry/seccomp-filter.js';
+import { buildSeccompFilter } from '../../src/sentry/platform/seccomp-filter.js';
 import { RET, runFilter } from './cbpf.js';
 
 const byName = new Map([...linuxX86_64Table.entries()].map((e) => [e.name, e]));

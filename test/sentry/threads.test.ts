@@ -1,7 +1,7 @@
 // Which thread of a process takes a process-directed signal (signal(7)'s rule, with the
 // sentry's own sleepers that the host kernel cannot pick).
 import { describe, expect, it } from 'vitest';
-import { routeProcessSignal, type SignalCandidate } from '../../src/sentry/threads.js';
+import { routeProcessSignal, type SignalCandidate } from '../../src/sentry/kernel/threads.js';
 
 const SIGUSR1 = 10;
 const USR1 = 1n << 9n;

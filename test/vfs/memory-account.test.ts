@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { E } from '../../src/abi/errno.js';
 import { O } from '../../src/abi/linux-fcntl.js';
 import { MemoryAccount, memoryAsSeen } from '../../src/accounting/memory-account.js';
-import { Pipe } from '../../src/sentry/pipe.js';
+import { Pipe } from '../../src/sentry/kernel/files/pipe.js';
 import { PAGE_SIZE } from '../../src/vfs/memfs/pages.js';
 import { buildVfs, errnoOf, listDir, makeBundle, readAll, rootCtx, writeFile } from './helpers.js';
 

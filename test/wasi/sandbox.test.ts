@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { E, SysError } from '../../src/abi/errno.js';
-import { RlimitTable } from '../../src/sentry/rlimits.js';
+import { RlimitTable } from '../../src/sentry/kernel/rlimits.js';
 import { createNetworkStack } from '../../src/netstack/index.js';
 import { WasmSandbox } from '../../src/sentry/wasm/sandbox.js';
 import { wasiPreview1Table } from '../../src/syscalls/wasi/table.js';

@@ -3,7 +3,7 @@
 // sentry of `create` and the foreground `run` are both this; they differ in who waits.
 
 import { isSysError } from '../../abi/errno.js';
-import { StartGate } from '../../sentry/start-gate.js';
+import { StartGate } from '../../sentry/kernel/start-gate.js';
 import { formatSyscall } from '../../syscalls/linux/strace.js';
 import { linuxX86_64Table } from '../../syscalls/linux/table.js';
 import type { Bundle } from '../bundle.js';

@@ -2,9 +2,9 @@
 // start gate opens), signals delivered inside the sandbox, the host pids of its processes,
 // its state and resource use, and resource updates.
 
-import { readHostStat } from '../../sentry/cpu-times.js';
-import { Sandbox } from '../../sentry/sandbox.js';
-import type { StartGate } from '../../sentry/start-gate.js';
+import { readHostStat } from '../../sentry/kernel/cpu-times.js';
+import { Sandbox } from '../../sentry/kernel/sandbox.js';
+import type { StartGate } from '../../sentry/kernel/start-gate.js';
 import type { ControlRequest, ContainerStats, SentryState } from '../control/protocol.js';
 import type { LinuxResources } from '../spec.js';
 import type { AnySandbox } from './linux-sandbox.js';

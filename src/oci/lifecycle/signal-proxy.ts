@@ -5,7 +5,7 @@
 // shell's init without a handler is spared.
 
 import { SIG } from '../../abi/linux-signal.js';
-import { armWatchdog } from '../../sentry/watchdog.js';
+import { armWatchdog } from '../../sentry/platform/ptrace/watchdog.js';
 import { controllingTerminalOf, type AnySandbox } from './linux-sandbox.js';
 
 /** The signals runc's signal proxy forwards (SIGTSTP: only with a terminal). */

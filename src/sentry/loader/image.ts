@@ -4,10 +4,10 @@
 
 import { E, fail } from '../../abi/errno.js';
 import type { FsContext, Location, Vfs } from '../../vfs/api.js';
-import type { ExecCredentials } from '../exec-credentials.js';
-import { readWholeProgram } from '../program-file.js';
+import type { ExecCredentials } from '../kernel/exec-credentials.js';
+import { readWholeProgram } from './program-file.js';
 import { isElf, parseElf, type ElfImage } from './elf.js';
-import { fixedRanges, type AddressRange } from './load.js';
+import { fixedRanges, type AddressRange } from '../platform/ptrace/load.js';
 
 const MAX_INTERPRETER_DEPTH = 4; // Linux's BINPRM_MAX_RECURSION
 const SHEBANG_LINE_MAX = 256; // BINPRM_BUF_SIZE

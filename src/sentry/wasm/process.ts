@@ -5,7 +5,7 @@
 
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { SIG } from '../../abi/linux-signal.js';
-import type { SyscallTask } from '../syscall.js';
+import type { SyscallTask } from '../kernel/syscall.js';
 import { CallBuffer, reply, type CallArg, type WorkerMessage } from './channel.js';
 import type { WasmExitStatus } from './exit-status.js';
 import { limitModuleMemory } from './memory-limit.js';

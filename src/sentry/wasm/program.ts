@@ -5,7 +5,7 @@
 import { E, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { S, type FileDescription, type FsContext, type Location, type Vfs } from '../../vfs/api.js';
-import { readWholeProgram } from '../program-file.js';
+import { readWholeProgram } from '../loader/program-file.js';
 import { isWasmModule } from './module-cache.js';
 import type { WasmProgram } from './process.js';
 

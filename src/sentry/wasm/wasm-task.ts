@@ -4,8 +4,8 @@
 // execve turns out to be wasm.
 
 import { SIG } from '../../abi/linux-signal.js';
-import type { Task } from '../task.js';
-import { RLIMIT, RLIM_INFINITY } from '../rlimits.js';
+import type { Task } from '../kernel/task.js';
+import { RLIMIT, RLIM_INFINITY } from '../kernel/rlimits.js';
 import { waitStatusOf, type WasmExitStatus } from './exit-status.js';
 import { prepareWasmProcess, type WasmLimits, type WasmProcess, type WasmProgram, type WasmSyscallTable } from './process.js';
 

@@ -5,7 +5,7 @@ import { E, fail } from '../../abi/errno.js';
 import { writeDirent, writeDirent64, dirent64Size, direntSize } from '../../abi/linux-dirent.js';
 import { ACCESS, AT, AT_FDCWD, RENAME } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { CAP } from '../../abi/linux-capability.js';
 import type { DirEntry, FileDescription, Location } from '../../vfs/api.js';
 import { int32, pointer, uint32 } from './decode.js';

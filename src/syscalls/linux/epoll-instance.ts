@@ -3,8 +3,8 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { EPOLL, POLL } from '../../abi/linux-poll.js';
-import { AnonInode } from '../../sentry/anon-fs.js';
-import { isNamedByAnyFd } from '../../sentry/fd-table.js';
+import { AnonInode } from '../../sentry/kernel/files/anon-fs.js';
+import { isNamedByAnyFd } from '../../sentry/kernel/fd-table.js';
 import { S, type FileDescription, type FileImpl, type Unsubscribe } from '../../vfs/api.js';
 import { MqueueInode } from '../../vfs/mqueue/fs.js';
 

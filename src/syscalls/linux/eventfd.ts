@@ -4,8 +4,8 @@
 import { E, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
-import { AnonInode } from '../../sentry/anon-fs.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { AnonInode } from '../../sentry/kernel/files/anon-fs.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { Credentials, FileImpl, UserMemory } from '../../vfs/api.js';
 import { IOCTL } from '../../abi/linux-ioctl.js';
 import { uint32 } from './decode.js';

@@ -3,8 +3,8 @@
 import { E, fail } from '../../abi/errno.js';
 import { F, FD_CLOEXEC, LOCK, LOCK_TYPE, O, SEEK } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
-import { Pipe } from '../../sentry/pipe.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { Pipe } from '../../sentry/kernel/files/pipe.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { int32, int64, pointer, uint32 } from './decode.js';
 import { checkLockType, conflictingRecord, flockBlocked, heldFlock, lockWait, setRecord, tryFlock, unlockFlock, type LockOwner, type RecordLock } from './locks.js';

@@ -2,8 +2,8 @@
 // never means a huge sentry buffer.
 
 import { S } from '../../abi/linux-stat.js';
-import { andThen, readWaiting, writeWaiting } from '../../sentry/blocking-io.js';
-import type { SyscallTask } from '../../sentry/syscall.js';
+import { andThen, readWaiting, writeWaiting } from '../../sentry/kernel/files/blocking-io.js';
+import type { SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 
 const CHUNK = 1 << 20;

@@ -5,9 +5,9 @@
 import { E, SysError, fail } from '../../abi/errno.js';
 import { ACCESS, AT, AT_FDCWD, CLOSE_RANGE, FALLOC, MAX_RW_COUNT, O } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
-import { andThen, readWaiting, writeWaiting } from '../../sentry/blocking-io.js';
-import { checkFileGrowth, fileSizeRoom, growsPastFileSizeLimit } from '../../sentry/file-size-limit.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { andThen, readWaiting, writeWaiting } from '../../sentry/kernel/files/blocking-io.js';
+import { checkFileGrowth, fileSizeRoom, growsPastFileSizeLimit } from '../../sentry/kernel/file-size-limit.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription, FsContext, Location } from '../../vfs/api.js';
 import { RESOLVE } from '../../abi/linux-openat2.js';
 import { int32, int64, pointer, size, uint32 } from './decode.js';

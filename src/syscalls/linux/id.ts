@@ -7,8 +7,8 @@ import {
   setfsuid as applyFsuid, setgid as applySetgid, setgroups as applySetgroups, setKeepCaps,
   setregid as applySetregid, setresgid as applySetresgid, setresuid as applySetresuid,
   setreuid as applySetreuid, setSecurebits, setuid as applySetuid,
-} from '../../sentry/credentials.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask, TaskCredentials } from '../../sentry/syscall.js';
+} from '../../sentry/kernel/credentials.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask, TaskCredentials } from '../../sentry/kernel/syscall.js';
 import { id, int32, pointer, uint32 } from './decode.js';
 
 const NGROUPS_MAX = 65536;

@@ -4,7 +4,7 @@
 import { E, fail } from '../../abi/errno.js';
 import { IOCTL } from '../../abi/linux-ioctl.js';
 import { POLL } from '../../abi/linux-poll.js';
-import { AnonInode } from '../../sentry/anon-fs.js';
+import { AnonInode } from '../../sentry/kernel/files/anon-fs.js';
 import type { Credentials, FileImpl, FsEvent, FsNotifier, Inode, UserMemory } from '../../vfs/index.js';
 import { FS_EVENT } from '../../vfs/index.js';
 import { IN } from '../../abi/linux-inotify.js';

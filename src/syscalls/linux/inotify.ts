@@ -4,7 +4,7 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { ACCESS, AT, O } from '../../abi/linux-fcntl.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FsNotifier } from '../../vfs/index.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { IN, INOTIFY_LIMITS } from '../../abi/linux-inotify.js';

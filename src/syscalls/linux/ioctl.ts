@@ -6,7 +6,7 @@ import { E } from '../../abi/errno.js';
 import { IOCTL } from '../../abi/linux-ioctl.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { openFile } from './task-files.js';
 import { checkTerminalChange, JOB_CONTROL_REQUESTS, jobControlIoctl, jobControlTerminal, TERMINAL_CHANGES } from './tty-job-control.js';

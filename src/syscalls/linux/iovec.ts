@@ -2,7 +2,7 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { MAX_RW_COUNT, UIO_MAXIOV } from '../../abi/linux-fcntl.js';
-import type { TaskMemory } from '../../sentry/syscall.js';
+import type { TaskMemory } from '../../sentry/kernel/syscall.js';
 
 export interface IoSegment {
   base: bigint;

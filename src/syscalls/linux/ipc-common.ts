@@ -2,8 +2,8 @@
 // object until an operation can go on, its removal (EIDRM), a signal or the timeout.
 
 import { E, ERESTARTSYS, SysError, fail } from '../../abi/errno.js';
-import type { IpcObject } from '../../sentry/ipc/perm.js';
-import type { SyscallTask } from '../../sentry/syscall.js';
+import type { IpcObject } from '../../sentry/kernel/ipc/perm.js';
+import type { SyscallTask } from '../../sentry/kernel/syscall.js';
 
 /** Seconds of CLOCK_REALTIME, as sem_otime, msg_stime... record them. */
 export function nowSeconds(task: SyscallTask): number {

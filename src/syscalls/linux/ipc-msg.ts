@@ -5,10 +5,10 @@
 import { E, ERESTARTNOHAND, fail } from '../../abi/errno.js';
 import { IPC, IPC64_PERM_SIZE, MSG, MSG_LIMITS, MSGINFO_SIZE, MSQID64_DS_OFFSET, MSQID64_DS_SIZE } from '../../abi/linux-ipc.js';
 import { CAP } from '../../abi/linux-capability.js';
-import { hasCapability } from '../../sentry/credentials.js';
-import { SysvMessageQueue } from '../../sentry/ipc/msg.js';
-import { decodePermSet } from '../../sentry/ipc/perm.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { hasCapability } from '../../sentry/kernel/credentials.js';
+import { SysvMessageQueue } from '../../sentry/kernel/ipc/msg.js';
+import { decodePermSet } from '../../sentry/kernel/ipc/perm.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, int64, pointer, size } from './decode.js';
 import { nowSeconds, retryOnChange } from './ipc-common.js';
 

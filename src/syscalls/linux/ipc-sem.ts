@@ -4,9 +4,9 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { IPC, IPC64_PERM_SIZE, SEM, SEM_LIMITS, SEMBUF_SIZE, SEMID64_DS_OFFSET, SEMID64_DS_SIZE, SEMINFO_SIZE, SEMVMX } from '../../abi/linux-ipc.js';
-import { decodePermSet } from '../../sentry/ipc/perm.js';
-import { SemaphoreSet, type SemOp, type SemWaiter } from '../../sentry/ipc/sem.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { decodePermSet } from '../../sentry/kernel/ipc/perm.js';
+import { SemaphoreSet, type SemOp, type SemWaiter } from '../../sentry/kernel/ipc/sem.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { nowSeconds, retryOnChange } from './ipc-common.js';
 import { decodeTimespec, TIMESPEC_SIZE } from './timespec.js';

@@ -5,7 +5,7 @@
 import { E, fail } from '../../abi/errno.js';
 import { LOCK_TYPE } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
-import { isNamedByAnyFd, onFdClosed, type FdTable } from '../../sentry/fd-table.js';
+import { isNamedByAnyFd, onFdClosed, type FdTable } from '../../sentry/kernel/fd-table.js';
 import type { FileDescription, Inode, Waitable } from '../../vfs/api.js';
 import { WaitQueue } from '../../waiter/index.js';
 

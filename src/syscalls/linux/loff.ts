@@ -2,7 +2,7 @@
 // from the caller and written back advanced by what was moved.
 
 import { E, fail } from '../../abi/errno.js';
-import type { SyscallTask } from '../../sentry/syscall.js';
+import type { SyscallTask } from '../../sentry/kernel/syscall.js';
 
 /** The position at addr; EINVAL when it is negative. */
 export function readOffset(task: SyscallTask, addr: bigint): number {

@@ -2,7 +2,7 @@
 // prctl, seccomp.
 
 import { E, fail } from '../../abi/errno.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallResult, type SyscallTask } from '../../sentry/syscall.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallResult, type SyscallTask, type HostCall } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { credentialPrctl } from './id.js';
 import { seccompOperation, setSeccompMode } from './seccomp.js';
@@ -13,7 +13,7 @@ const PR = {
 } as const;
 const SECCOMP_MODE_FILTER = 2;
 
-function brk(task: SyscallTask, args: SyscallArgs): SyscallResult | typeof RUN_ON_HOST {
+function brk(task: SyscallTask, args: SyscallArgs): SyscallResult | HostCall {
   return task.process.brk(pointer(args[0]));
 }
 
@@ -23,7 +23,7 @@ function umask(task: SyscallTask, args: SyscallArgs): number {
   return old;
 }
 
-function prctl(task: SyscallTask, args: SyscallArgs): SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult> {
+function prctl(task: SyscallTask, args: SyscallArgs): SyscallResult | HostCall | Promise<SyscallResult> {
   const option = int32(args[0]);
   const arg2 = args[1];
   switch (option) {

@@ -1,14 +1,14 @@
 // Memory calls the filter stops: mmap of a file or with MAP_LOCKED (anonymous mappings
 // pass to the host), and the memory locks. Locks are the sandbox's and advisory
-// (src/sentry/memory-locks.ts): checked against its RLIMIT_MEMLOCK and CAP_IPC_LOCK as
+// (src/sentry/kernel/memory-locks.ts): checked against its RLIMIT_MEMLOCK and CAP_IPC_LOCK as
 // Linux checks them (mm/mlock.c), recorded, and never pinning a host page.
 
 import { E, fail } from '../../abi/errno.js';
 import { CAP } from '../../abi/linux-capability.js';
 import { MAP, MCL, MLOCK_ONFAULT, PAGE_SIZE } from '../../abi/linux-mman.js';
-import { hasCapability } from '../../sentry/credentials.js';
-import { RLIMIT } from '../../sentry/rlimits.js';
-import type { RUN_ON_HOST, SyscallArgs, SyscallHandler, SyscallResult, SyscallTask } from '../../sentry/syscall.js';
+import { hasCapability } from '../../sentry/kernel/credentials.js';
+import { RLIMIT } from '../../sentry/kernel/rlimits.js';
+import { hostCall, type HostCall, type SyscallArgs, type SyscallHandler, type SyscallResult, type SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, size, uint32 } from './decode.js';
 
 const ADDRESS_END = 1n << 64n;
@@ -84,7 +84,7 @@ function munlockall(task: SyscallTask): number {
  * checked as do_mmap checks it (EPERM, EAGAIN) and the mapping made without it; an
  * anonymous one is counted as locked once the host has placed it.
  */
-function mmap(task: SyscallTask, args: SyscallArgs): SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult | typeof RUN_ON_HOST> {
+function mmap(task: SyscallTask, args: SyscallArgs): SyscallResult | HostCall | Promise<SyscallResult> {
   let flags = int32(args[3]);
   const length = size(args[1]);
   const locked = (flags & MAP.LOCKED) !== 0 && length !== 0n;
@@ -98,7 +98,7 @@ function mmap(task: SyscallTask, args: SyscallArgs): SyscallResult | typeof RUN_
     const file = task.fds.get(int32(args[4]));
     return task.process.mapFile(pointer(args[0]), length, int32(args[2]), flags, file, BigInt.asIntN(64, args[5]));
   }
-  return task.process.runRewritten([undefined, undefined, undefined, BigInt.asUintN(64, args[3]) & ~BigInt(MAP.LOCKED)], (mapped) => {
+  return hostCall([undefined, undefined, undefined, BigInt.asUintN(64, args[3]) & ~BigInt(MAP.LOCKED)], (mapped) => {
     if (locked && mapped >= 0n) task.process.memoryLocks.lock(mapped, mapped + ((length + PAGE_SIZE - 1n) & ~(PAGE_SIZE - 1n)));
     return mapped;
   });

@@ -7,8 +7,8 @@ import { E, SysError, fail } from '../../abi/errno.js';
 import { CAP } from '../../abi/linux-capability.js';
 import { PATH_MAX } from '../../abi/linux-fcntl.js';
 import { MNT, MS, MS_MGC_MSK, MS_MGC_VAL, MS_PROPAGATION, UMOUNT_NOFOLLOW } from '../../abi/linux-mount.js';
-import { hasCapability } from '../../sentry/credentials.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { hasCapability } from '../../sentry/kernel/credentials.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer } from './decode.js';
 import { readPath } from './task-files.js';
 

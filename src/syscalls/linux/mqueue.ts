@@ -3,13 +3,13 @@
 // descriptor is an fd of the queue's file, so poll, epoll, dup and fork work on it.
 
 import { CAP } from '../../abi/linux-capability.js';
-import { hasCapability } from '../../sentry/credentials.js';
+import { hasCapability } from '../../sentry/kernel/credentials.js';
 import { E, fail } from '../../abi/errno.js';
 import { O, PATH_MAX } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
 import { SI_CODE, SIGINFO_OFFSET, SIGINFO_SIZE } from '../../abi/linux-signal.js';
-import { andThen } from '../../sentry/blocking-io.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { andThen } from '../../sentry/kernel/files/blocking-io.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { MqueueInode } from '../../vfs/mqueue/fs.js';
 import { MQ_PRIO_MAX, type MessageQueue, type MqAttr } from '../../vfs/mqueue/queue.js';

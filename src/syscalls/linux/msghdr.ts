@@ -7,7 +7,7 @@ import { E, SysError, fail } from '../../abi/errno.js';
 import { UIO_MAXIOV } from '../../abi/linux-fcntl.js';
 import { AF, CMSGHDR_SIZE, MSG, MSGHDR_SIZE, SCM, SCM_MAX_FD, SOCKADDR_STORAGE_SIZE, SOL, UCRED_SIZE } from '../../abi/linux-socket.js';
 import type { PassedRights, Socket, Ucred } from '../../netstack/socket.js';
-import type { SyscallTask } from '../../sentry/syscall.js';
+import type { SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { readIovecs, type IoSegment } from './iovec.js';
 import { fdLimit } from './task-files.js';

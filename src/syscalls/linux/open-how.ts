@@ -6,7 +6,7 @@ import { E, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { PAGE_SIZE } from '../../abi/linux-mman.js';
 import { OPEN_HOW_SIZE_VER0, RESOLVE, RESOLVE_ALL } from '../../abi/linux-openat2.js';
-import type { TaskMemory } from '../../sentry/syscall.js';
+import type { TaskMemory } from '../../sentry/kernel/syscall.js';
 import type { FsContext, Location, ResolveLimits } from '../../vfs/api.js';
 
 /** O_SYNC's own bit (O.SYNC is __O_SYNC|O_DSYNC) and O_TMPFILE's (O.TMPFILE adds O_DIRECTORY). */

@@ -2,8 +2,8 @@
 
 import { E } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
-import { Pipe } from '../../sentry/pipe.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { Pipe } from '../../sentry/kernel/files/pipe.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { pointer, uint32 } from './decode.js';
 import { installPair } from './task-files.js';
 

@@ -7,8 +7,8 @@
 import { E, ERESTARTSYS, SysError, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { EPOLL, EPOLL_CTL, EPOLL_EVENT_SIZE, POLL, POLLFD_SIZE, SELECT_EXCEPT, SELECT_READ, SELECT_WRITE } from '../../abi/linux-poll.js';
-import { andThen } from '../../sentry/blocking-io.js';
-import type { RUN_ON_HOST, SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { andThen } from '../../sentry/kernel/files/blocking-io.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask, HostCall } from '../../sentry/kernel/syscall.js';
 import type { FileDescription, Waitable } from '../../vfs/api.js';
 import { int32, pointer, size, uint32 } from './decode.js';
 import { EpollInstance, pollable } from './epoll-instance.js';
@@ -110,7 +110,7 @@ function poll(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
   return pollFds(task, pointer(args[0]), uint32(args[1]), deadlineAfter(task, timeoutNs));
 }
 
-async function ppoll(task: SyscallTask, args: SyscallArgs): Promise<number | typeof RUN_ON_HOST> {
+async function ppoll(task: SyscallTask, args: SyscallArgs): Promise<number | HostCall> {
   const tsAddr = pointer(args[2]);
   const timeoutNs = tsAddr === 0n ? undefined : readTimespec(task, tsAddr);
   const mask = readSigmask(task, pointer(args[3]), size(args[4]));
@@ -192,7 +192,7 @@ function select(task: SyscallTask, args: SyscallArgs): number | Promise<number> 
   });
 }
 
-async function pselect6(task: SyscallTask, args: SyscallArgs): Promise<number | typeof RUN_ON_HOST> {
+async function pselect6(task: SyscallTask, args: SyscallArgs): Promise<number | HostCall> {
   const mask = readPselectSigmask(task, pointer(args[5]));
   const tsAddr = pointer(args[4]);
   const timeoutNs = tsAddr === 0n ? undefined : readTimespec(task, tsAddr);
@@ -293,12 +293,12 @@ function epoll_wait(task: SyscallTask, args: SyscallArgs): number | Promise<numb
   return epollWait(task, int32(args[0]), pointer(args[1]), int32(args[2]), msTimeout(args[3]));
 }
 
-function epoll_pwait(task: SyscallTask, args: SyscallArgs): Promise<number | typeof RUN_ON_HOST> {
+function epoll_pwait(task: SyscallTask, args: SyscallArgs): Promise<number | HostCall> {
   const mask = readSigmask(task, pointer(args[4]), size(args[5]));
   return waitUnderSigmask(task, mask, async () => epollWait(task, int32(args[0]), pointer(args[1]), int32(args[2]), msTimeout(args[3])));
 }
 
-function epoll_pwait2(task: SyscallTask, args: SyscallArgs): Promise<number | typeof RUN_ON_HOST> {
+function epoll_pwait2(task: SyscallTask, args: SyscallArgs): Promise<number | HostCall> {
   const tsAddr = pointer(args[3]);
   const timeoutNs = tsAddr === 0n ? undefined : readTimespec(task, tsAddr);
   const mask = readSigmask(task, pointer(args[4]), size(args[5]));

@@ -5,8 +5,8 @@ import { E, fail, isSysError } from '../../abi/errno.js';
 import { AT, AT_FDCWD } from '../../abi/linux-fcntl.js';
 import { CLONE } from '../../abi/linux-clone.js';
 import { SIG, SIGINFO_OFFSET, SIGINFO_SIZE, writeSiginfoSender } from '../../abi/linux-signal.js';
-import { childStateCode } from '../../sentry/signal-senders.js';
-import { RUN_ON_HOST, type ChildState, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
+import { childStateCode } from '../../sentry/kernel/signal-senders.js';
+import { type ChildState, type SyscallArgs, type SyscallHandler, type SyscallTask, type HostCall } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { anyFile, readPath, startDir } from './task-files.js';
 import { RUSAGE_SIZE, rusageBytes } from './rusage.js';
@@ -25,16 +25,16 @@ const WAIT_KIND = 0x40000000 | 0x80000000;
 const WAIT_FLAGS = 0x20000000 | WAIT_KIND; // __WNOTHREAD too
 const P = { ALL: 0, PID: 1, PGID: 2, PIDFD: 3 } as const;
 
-function clone(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
+function clone(task: SyscallTask, args: SyscallArgs): HostCall {
   // x86-64 clone(flags, stack, parent_tid, child_tid, tls).
   return task.process.clone(args[0], args[1], args[2], args[3], args[4]);
 }
 
-function fork(task: SyscallTask): typeof RUN_ON_HOST {
+function fork(task: SyscallTask): HostCall {
   return task.process.clone(BigInt(SIG.CHLD), 0n, 0n, 0n, 0n);
 }
 
-function vfork(task: SyscallTask): typeof RUN_ON_HOST {
+function vfork(task: SyscallTask): HostCall {
   return task.process.clone(CLONE.VM | CLONE.VFORK | BigInt(SIG.CHLD), 0n, 0n, 0n, 0n);
 }
 
@@ -145,7 +145,7 @@ function gettid(task: SyscallTask): number {
   return task.tid;
 }
 
-function set_tid_address(task: SyscallTask): typeof RUN_ON_HOST {
+function set_tid_address(task: SyscallTask): HostCall {
   return task.process.setTidAddress();
 }
 

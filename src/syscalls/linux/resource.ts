@@ -4,10 +4,10 @@
 import { E, fail } from '../../abi/errno.js';
 import { memoryAsSeen } from '../../accounting/memory-account.js';
 import { CAP } from '../../abi/linux-capability.js';
-import { hasCapability } from '../../sentry/credentials.js';
-import { NR_OPEN } from '../../sentry/fd-table.js';
-import { RLIM_NLIMITS, RLIMIT } from '../../sentry/rlimits.js';
-import { RUN_ON_HOST, type Rlimit, type Rlimits, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
+import { hasCapability } from '../../sentry/kernel/credentials.js';
+import { NR_OPEN } from '../../sentry/kernel/fd-table.js';
+import { RLIM_NLIMITS, RLIMIT } from '../../sentry/kernel/rlimits.js';
+import { RUN_ON_HOST, type Rlimit, type Rlimits, type SyscallArgs, type SyscallHandler, type SyscallTask, type HostCall } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { rusageBytes, tmsBytes } from './rusage.js';
 
@@ -67,7 +67,7 @@ function prlimit64(task: SyscallTask, args: SyscallArgs): number {
   return 0;
 }
 
-function getrusage(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOST {
+function getrusage(task: SyscallTask, args: SyscallArgs): number | HostCall {
   const who = int32(args[0]);
   if (who === RUSAGE.SELF || who === RUSAGE.THREAD) return RUN_ON_HOST;
   if (who !== RUSAGE.CHILDREN) fail(E.EINVAL);

@@ -2,7 +2,7 @@
 // sandbox treats one syscall (support level, handler, the seccomp filter's rule, notes).
 // The number comes from src/abi/linux-syscalls.ts, the row's key.
 
-import type { ArgumentRule, FilterVerdict, SyscallEntry, SyscallHandler } from '../../sentry/syscall.js';
+import type { ArgumentRule, FilterVerdict, SyscallEntry, SyscallHandler } from '../../sentry/kernel/syscall.js';
 
 export type SyscallRow = Omit<SyscallEntry, 'nr' | 'name'>;
 

@@ -1,6 +1,6 @@
 // struct rusage and struct tms as the sentry writes them from the CPU time it accounts.
 
-import type { CpuTimes } from '../../sentry/cpu-times.js';
+import type { CpuTimes } from '../../sentry/kernel/cpu-times.js';
 
 export const RUSAGE_SIZE = 144;
 const USEC_PER_TICK = 10_000n;

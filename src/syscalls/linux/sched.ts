@@ -1,12 +1,12 @@
 // Scheduling calls over the sandbox's virtual tids. Policies and real-time priorities are
-// the sandbox's record (src/sentry/scheduling.ts), never the host thread's; the nice
+// the sandbox's record (src/sentry/kernel/scheduling.ts), never the host thread's; the nice
 // value and the CPU affinity reach the host thread, the one a fair-share weight, the
 // other only a restriction. Every pid here is a virtual tid (0: the caller).
 
 import { E, fail } from '../../abi/errno.js';
 import { isRealTime, RR_TIMESLICE_NS, SCHED, SCHED_ATTR_OFFSET as OFF, SCHED_ATTR_SIZE_VER0, SCHED_ATTR_SIZE_VER1, SCHED_FLAG, SCHED_FLAG_UTIL_CLAMP, SCHED_RESET_ON_FORK } from '../../abi/linux-sched.js';
-import { mayReschedule } from '../../sentry/scheduling.js';
-import type { RUN_ON_HOST, SchedChange, SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { mayReschedule } from '../../sentry/kernel/scheduling.js';
+import type { SchedChange, SyscallArgs, SyscallHandler, SyscallTask, HostCall } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { writeTimespec } from './timespec.js';
 
@@ -137,7 +137,7 @@ function sched_getattr(task: SyscallTask, args: SyscallArgs): number {
 }
 
 /** SCHED_RR's slice is the sandbox's; FIFO and DEADLINE have none; a fair policy's is the host thread's. */
-function sched_rr_get_interval(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOST {
+function sched_rr_get_interval(task: SyscallTask, args: SyscallArgs): number | HostCall {
   const pid = int32(args[0]);
   if (pid < 0) fail(E.EINVAL);
   const { policy } = task.process.getScheduling(pid);

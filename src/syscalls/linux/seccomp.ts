@@ -6,7 +6,7 @@
 // rewrite between the check and the kernel's read. As gVisor: strict mode is EINVAL.
 
 import { E, fail } from '../../abi/errno.js';
-import type { SyscallResult, SyscallTask } from '../../sentry/syscall.js';
+import type { SyscallResult, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { AVAILABLE_ACTIONS, checkFilter, MAX_INSTRUCTIONS } from './seccomp-bpf.js';
 
 const OP = { SET_MODE_STRICT: 0, SET_MODE_FILTER: 1, GET_ACTION_AVAIL: 2, GET_NOTIF_SIZES: 3 } as const;

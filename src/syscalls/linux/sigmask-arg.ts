@@ -5,8 +5,8 @@
 
 import { E, SysError, fail } from '../../abi/errno.js';
 import { SIGSET_SIZE } from '../../abi/linux-signal.js';
-import { withTemporaryMask } from '../../sentry/masked-waits.js';
-import type { RUN_ON_HOST, SyscallTask } from '../../sentry/syscall.js';
+import { withTemporaryMask } from '../../sentry/kernel/masked-waits.js';
+import type { SyscallTask, HostCall } from '../../sentry/kernel/syscall.js';
 
 /** SIGKILL and SIGSTOP: no mask blocks them (sigdelsetmask in set_user_sigmask). */
 const UNBLOCKABLE = (1n << 8n) | (1n << 18n);
@@ -29,7 +29,7 @@ export function readPselectSigmask(task: SyscallTask, argAddr: bigint): bigint |
  * Runs wait (which fails with EINTR when a signal ends it) under mask. An interrupted
  * wait is finished by the host kernel so that the signal is handled under mask.
  */
-export async function waitUnderSigmask(task: SyscallTask, mask: bigint | undefined, wait: () => Promise<number>): Promise<number | typeof RUN_ON_HOST> {
+export async function waitUnderSigmask(task: SyscallTask, mask: bigint | undefined, wait: () => Promise<number>): Promise<number | HostCall> {
   if (mask === undefined) return wait();
   try {
     return await withTemporaryMask(task, mask, wait);

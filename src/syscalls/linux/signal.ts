@@ -4,8 +4,8 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { QUEUED_SIGINFO_SIZE, SI_CODE, SIG, SIGINFO_OFFSET, SIGINFO_SIZE, SIGSET_SIZE } from '../../abi/linux-signal.js';
-import { sendingQueued } from '../../sentry/signal-senders.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
+import { sendingQueued } from '../../sentry/kernel/signal-senders.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask, type HostCall } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, size } from './decode.js';
 
 
@@ -28,7 +28,7 @@ function tgkill(task: SyscallTask, args: SyscallArgs): number {
  * rt_sigaction: the sentry records the new disposition (it decides EINTR and restarts
  * from it) and the host kernel installs it.
  */
-function rt_sigaction(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOST {
+function rt_sigaction(task: SyscallTask, args: SyscallArgs): number | HostCall {
   const sig = int32(args[0]);
   const act = pointer(args[1]);
   if (size(args[3]) !== SIGSET_SIZE) fail(E.EINVAL);
@@ -81,7 +81,7 @@ function rt_tgsigqueueinfo(task: SyscallTask, args: SyscallArgs): number {
  * timeout, EAGAIN and EINTR are Linux's own); the sentry shows the sender as the sandbox
  * sees it in the siginfo.
  */
-function rt_sigtimedwait(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOST {
+function rt_sigtimedwait(task: SyscallTask, args: SyscallArgs): number | HostCall {
   return task.process.hostSignalCalls?.sigtimedwait(task, args) ?? -E.ENOSYS;
 }
 

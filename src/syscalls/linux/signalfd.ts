@@ -7,9 +7,9 @@ import { E, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
 import { SIGSET_SIZE } from '../../abi/linux-signal.js';
-import { AnonInode } from '../../sentry/anon-fs.js';
-import type { PendingSignalSource } from '../../sentry/signal-source.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallResult, type SyscallTask } from '../../sentry/syscall.js';
+import { AnonInode } from '../../sentry/kernel/files/anon-fs.js';
+import type { PendingSignalSource } from '../../sentry/kernel/signal-source.js';
+import { type SyscallArgs, type SyscallHandler, type SyscallResult, type SyscallTask, type HostCall } from '../../sentry/kernel/syscall.js';
 import type { Credentials, FileDescription, FileImpl } from '../../vfs/api.js';
 import { int32, pointer, size, uint32 } from './decode.js';
 import { signalfdSiginfo, SIGNALFD_SIGINFO_SIZE } from './signalfd-info.js';
@@ -44,12 +44,12 @@ export class SignalFd extends AnonInode {
  * signalfd_siginfo; EAGAIN for a non-blocking one with none, else a wait for one (a
  * signal the reader handles ends it as any read's wait).
  */
-export function readSignalfd(task: SyscallTask, file: FileDescription, addr: bigint, count: number): SyscallResult | typeof RUN_ON_HOST | Promise<SyscallResult | typeof RUN_ON_HOST> {
+export function readSignalfd(task: SyscallTask, file: FileDescription, addr: bigint, count: number): SyscallResult | HostCall | Promise<SyscallResult | HostCall> {
   const signalfd = file.inode as SignalFd;
   if (count < SIGNALFD_SIGINFO_SIZE) return -E.EINVAL;
   const calls = task.process.hostSignalCalls;
   if (!calls) return -E.EINVAL;
-  const take = (): typeof RUN_ON_HOST =>
+  const take = (): HostCall =>
     calls.takeSignal(task, signalfd.mask, (file.statusFlags & O.NONBLOCK) === 0, (info) => {
       task.mem.write(addr, signalfdSiginfo(info));
       return SIGNALFD_SIGINFO_SIZE;

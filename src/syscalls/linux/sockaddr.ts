@@ -6,7 +6,7 @@ import { E, fail } from '../../abi/errno.js';
 import { AF, SOCKADDR_IN6_SIZE, SOCKADDR_IN_SIZE, SOCKADDR_NL_SIZE, SOCKADDR_STORAGE_SIZE, SOCKADDR_UN_SIZE, SOCK, SUN_PATH_OFFSET } from '../../abi/linux-socket.js';
 import type { NetlinkAddress, SocketAddress, UnixAddress, Inet4Address, Inet6Address } from '../../netstack/address.js';
 import type { Socket } from '../../netstack/socket.js';
-import type { TaskMemory } from '../../sentry/syscall.js';
+import type { TaskMemory } from '../../sentry/kernel/syscall.js';
 
 /** SIN6_LEN_RFC2133: a sockaddr_in6 without sin6_scope_id is accepted. */
 const SOCKADDR_IN6_MIN = 24;

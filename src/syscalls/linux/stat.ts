@@ -3,8 +3,8 @@
 import { E, fail } from '../../abi/errno.js';
 import { ACCESS, AT, AT_FDCWD } from '../../abi/linux-fcntl.js';
 import { STATX, UTIME_NOW, UTIME_OMIT, encodeStat, encodeStatfs, encodeStatx } from '../../abi/linux-stat.js';
-import { accessCredentials } from '../../sentry/credentials.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { accessCredentials } from '../../sentry/kernel/credentials.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { statFields, type FsContext, type Stat, type Statfs, type Timespec } from '../../vfs/api.js';
 import { id, int32, pointer, uint32 } from './decode.js';
 import { anyFile, openFile, readPath, startDir } from './task-files.js';

@@ -2,7 +2,7 @@
 // the spirit of `runsc --strace` (paths and buffers as strings, fds, flags, errno names).
 
 import { errnoMessage, errnoName } from '../../abi/errno.js';
-import type { SyscallArgs, SyscallResult, SyscallTable, SyscallTask } from '../../sentry/syscall.js';
+import type { SyscallArgs, SyscallResult, SyscallTable, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { SOCK } from '../../abi/linux-socket.js';
 import { describeSockaddr, familyName } from './sockaddr.js';
 

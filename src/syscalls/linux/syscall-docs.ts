@@ -3,7 +3,7 @@
 // Regenerate with `node dist/syscalls/linux/syscall-docs.js > docs/syscalls.md`.
 
 import { errnoName } from '../../abi/errno.js';
-import type { ArgumentCase, FilterRule, FilterVerdict, SupportLevel, SyscallEntry, SyscallTable } from '../../sentry/syscall.js';
+import type { ArgumentCase, FilterRule, FilterVerdict, SupportLevel, SyscallEntry, SyscallTable } from '../../sentry/kernel/syscall.js';
 import { linuxX86_64Table } from './table.js';
 
 const HEADINGS: Record<SupportLevel, string> = {

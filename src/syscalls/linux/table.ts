@@ -1,7 +1,7 @@
 // The x86-64 Linux syscall table: one row per syscall, with everything the sandbox does
 // with it: the support level, the handler the sentry runs, the seccomp filter's rule
 // (trap, pass to the host kernel, refuse with an errno, or decided by an argument) and the
-// notes. The filter (src/sentry/seccomp-filter.ts), the dispatch by number and
+// notes. The filter (src/sentry/platform/seccomp-filter.ts), the dispatch by number and
 // docs/syscalls.md are built from these rows; the numbers are src/abi/linux-syscalls.ts's.
 // How to add a syscall or a family: README.md beside this file.
 
@@ -9,7 +9,7 @@ import { E } from '../../abi/errno.js';
 import { FUTEX_CMD_MASK, PI_COMMANDS } from '../../abi/linux-futex.js';
 import { MADV, MAP } from '../../abi/linux-mman.js';
 import { NR, type SyscallName } from '../../abi/linux-syscalls.js';
-import type { SyscallEntry, SyscallTable } from '../../sentry/syscall.js';
+import type { SyscallEntry, SyscallTable } from '../../sentry/kernel/syscall.js';
 import { dirSyscalls as dir } from './dir.js';
 import { fdSyscalls as fd } from './fd.js';
 import { fileSyscalls as fs } from './fs.js';

@@ -3,8 +3,8 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { AT_FDCWD, PATH_MAX } from '../../abi/linux-fcntl.js';
-import { NR_OPEN } from '../../sentry/fd-table.js';
-import type { SyscallTask } from '../../sentry/syscall.js';
+import { NR_OPEN } from '../../sentry/kernel/fd-table.js';
+import type { SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription, Location } from '../../vfs/api.js';
 
 const RLIMIT_NOFILE = 7;

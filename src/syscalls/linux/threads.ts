@@ -4,10 +4,10 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { CAP } from '../../abi/linux-capability.js';
-import { hasCapability } from '../../sentry/credentials.js';
-import { piFutex } from '../../sentry/futex-pi.js';
-import { recordRobustList, ROBUST_LIST_HEAD_SIZE } from '../../sentry/robust-futex.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask, type TaskCredentials } from '../../sentry/syscall.js';
+import { hasCapability } from '../../sentry/kernel/credentials.js';
+import { piFutex } from '../../sentry/kernel/futex/pi.js';
+import { recordRobustList, ROBUST_LIST_HEAD_SIZE } from '../../sentry/kernel/futex/robust.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask, type TaskCredentials, type HostCall } from '../../sentry/kernel/syscall.js';
 import { int32 } from './decode.js';
 
 /** ptrace's read access (PTRACE_MODE_REALCREDS): the same real uid and gid throughout, or CAP_SYS_PTRACE. */
@@ -19,7 +19,7 @@ function mayInspect(caller: TaskCredentials, target: TaskCredentials): boolean {
 }
 
 /** get_robust_list(pid, head_ptr, len_ptr): another thread's list needs ptrace access. */
-function get_robust_list(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
+function get_robust_list(task: SyscallTask, args: SyscallArgs): HostCall {
   const tid = int32(args[0]);
   if (tid < 0) fail(E.ESRCH);
   return task.process.forThread(tid, mayInspect);
@@ -29,7 +29,7 @@ function get_robust_list(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HO
  * set_robust_list(head, len): the host kernel keeps the list, the sentry its head, to
  * give the thread's locks their host owner before the kernel walks it (robust-futex.ts).
  */
-function set_robust_list(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOST {
+function set_robust_list(task: SyscallTask, args: SyscallArgs): number | HostCall {
   if (args[1] !== BigInt(ROBUST_LIST_HEAD_SIZE)) return -E.EINVAL;
   recordRobustList(task, args[0]);
   return RUN_ON_HOST;

@@ -6,7 +6,7 @@
 
 import { E, ERESTARTSYS, fail, isSysError } from '../../abi/errno.js';
 import { CLOCK, CLOCKFD, CPUCLOCK_MASK, CPUCLOCK_PERTHREAD, cpuClockId, SIGEV, SIGEVENT_OFFSET, SIGEVENT_SIZE, withCpuClockId } from '../../abi/linux-clock.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask } from '../../sentry/syscall.js';
+import { hostCall, RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask, type HostCall } from '../../sentry/kernel/syscall.js';
 import { int32, pointer } from './decode.js';
 import { NS_PER_SEC, readTimespec, writeTimespec } from './timespec.js';
 
@@ -79,13 +79,13 @@ function hostCpuClock(task: SyscallTask, clock: number, use: 'read' | 'timer'): 
 }
 
 /** A read of a negative clock id, run on the host with the host's id. */
-function readHostCpuClock(task: SyscallTask, clock: number): typeof RUN_ON_HOST {
+function readHostCpuClock(task: SyscallTask, clock: number): HostCall {
   const host = hostCpuClock(task, clock, 'read');
-  return host === clock ? RUN_ON_HOST : task.process.runRewritten([BigInt(host)]);
+  return host === clock ? RUN_ON_HOST : hostCall([BigInt(host)]);
 }
 
 /** clock_gettime of a negative clock id (the filter lets the others run on the host). */
-function clock_gettime(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
+function clock_gettime(task: SyscallTask, args: SyscallArgs): HostCall {
   return readHostCpuClock(task, int32(args[0]));
 }
 
@@ -94,7 +94,7 @@ function clock_gettime(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST
  * and settings are per process), with the clock's and SIGEV_THREAD_ID's virtual ids made
  * host ones; it reads the sentry's copy of the sigevent, never the caller's.
  */
-function timer_create(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST {
+function timer_create(task: SyscallTask, args: SyscallArgs): HostCall {
   const clock = int32(args[0]);
   const host = clock < 0 ? hostCpuClock(task, clock, 'timer') : clock;
   const sevp = pointer(args[1]);
@@ -105,10 +105,10 @@ function timer_create(task: SyscallTask, args: SyscallArgs): typeof RUN_ON_HOST 
     event.writeInt32LE(thread, SIGEVENT_OFFSET.threadId);
   }
   if (host === clock && !event) return RUN_ON_HOST;
-  return task.process.runRewritten([BigInt(host), event]);
+  return hostCall([BigInt(host), event]);
 }
 
-function clock_getres(task: SyscallTask, args: SyscallArgs): number | typeof RUN_ON_HOST {
+function clock_getres(task: SyscallTask, args: SyscallArgs): number | HostCall {
   const clock = int32(args[0]);
   if (clock < 0) return readHostCpuClock(task, clock);
   if (clockNow(task, clock) === undefined && clock !== CLOCK.PROCESS_CPUTIME_ID && clock !== CLOCK.THREAD_CPUTIME_ID) fail(E.EINVAL);

@@ -2,7 +2,7 @@
 // it, carried inside the sentry as a count of nanoseconds.
 
 import { E, fail } from '../../abi/errno.js';
-import type { SyscallTask } from '../../sentry/syscall.js';
+import type { SyscallTask } from '../../sentry/kernel/syscall.js';
 
 export const NS_PER_SEC = 1_000_000_000n;
 export const TIMESPEC_SIZE = 16;

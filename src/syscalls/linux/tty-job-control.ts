@@ -4,9 +4,9 @@
 
 import { E, SysError } from '../../abi/errno.js';
 import { IOCTL } from '../../abi/linux-ioctl.js';
-import { hostTerminalOf } from '../../sentry/host-file.js';
-import type { JobControlTerminal } from '../../sentry/host-file-termios.js';
-import type { SyscallTask } from '../../sentry/syscall.js';
+import { hostTerminalOf } from '../../sentry/kernel/files/host-file.js';
+import type { JobControlTerminal } from '../../sentry/kernel/files/host-file-termios.js';
+import type { SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { writeInt32 } from './user-int.js';
 

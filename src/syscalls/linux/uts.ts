@@ -2,8 +2,8 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { CAP } from '../../abi/linux-capability.js';
-import { hasCapability } from '../../sentry/credentials.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import { hasCapability } from '../../sentry/kernel/credentials.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer } from './decode.js';
 
 const FIELD = 65; // __NEW_UTS_LEN + 1

@@ -3,7 +3,7 @@
 
 import { E, SysError, fail } from '../../abi/errno.js';
 import { AT } from '../../abi/linux-fcntl.js';
-import type { SyscallHandler, SyscallTask } from '../../sentry/syscall.js';
+import type { SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { int32, pointer, size, uint32 } from './decode.js';
 import { openFile, readPath } from './task-files.js';

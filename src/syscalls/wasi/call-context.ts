@@ -4,7 +4,7 @@ import { E, fail } from '../../abi/errno.js';
 import { UTIME_NOW, UTIME_OMIT } from '../../abi/linux-stat.js';
 import type { CallArg, CallBuffer } from '../../sentry/wasm/channel.js';
 import type { WasmProcessControl } from '../../sentry/wasm/process.js';
-import type { SyscallTask } from '../../sentry/syscall.js';
+import type { SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FsContext, ResolveLimits, Stat, Timespec } from '../../vfs/api.js';
 import { FstFlags, WasiErrno } from './abi.js';
 import { WasiError } from './errno.js';

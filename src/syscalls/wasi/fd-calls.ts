@@ -3,7 +3,7 @@
 import { E, SysError, fail } from '../../abi/errno.js';
 import { DT } from '../../abi/linux-dirent.js';
 import { O, SEEK } from '../../abi/linux-fcntl.js';
-import { readWaiting, writeWaiting } from '../../sentry/blocking-io.js';
+import { readWaiting, writeWaiting } from '../../sentry/kernel/files/blocking-io.js';
 import { Advice, DIRENT_HEADER_SIZE, FdFlags, Filetype, Whence } from './abi.js';
 import { fileOffset, OK, putData, putFilestat, utimesOf, type WasiHandler } from './call-context.js';
 import { Right } from './rights.js';

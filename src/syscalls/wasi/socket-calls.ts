@@ -6,9 +6,9 @@
 import { E, fail } from '../../abi/errno.js';
 import { MSG, SHUT } from '../../abi/linux-socket.js';
 import type { Socket } from '../../netstack/index.js';
-import { socketCaller } from '../../sentry/socket-caller.js';
-import { openSocketFile, requireSocket } from '../../sentry/socket-file.js';
-import { acceptWaiting, receiveWaiting, sendWaiting } from '../../sentry/socket-io.js';
+import { socketCaller } from '../../sentry/kernel/socket/socket-caller.js';
+import { openSocketFile, requireSocket } from '../../sentry/kernel/socket/socket-file.js';
+import { acceptWaiting, receiveWaiting, sendWaiting } from '../../sentry/kernel/socket/socket-io.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { FdFlags, Filetype } from './abi.js';
 import { OK, type WasiCallContext, type WasiHandler } from './call-context.js';

@@ -4,7 +4,7 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
-import type { SyscallTask } from '../../sentry/syscall.js';
+import type { SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { WasmCallHandler, WasmProcessControl, WasmSyscallTable } from '../../sentry/wasm/process.js';
 import { buildOutputUrl } from '../../native/build-output.js';
 import { PREVIEW1_FUNCTIONS, WasiErrno } from './abi.js';

@@ -5,7 +5,7 @@
 import { E, fail } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
-import type { FdTable } from '../../sentry/fd-table.js';
+import type { FdTable } from '../../sentry/kernel/fd-table.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { Filetype, WasiErrno } from './abi.js';
 import { WasiError } from './errno.js';

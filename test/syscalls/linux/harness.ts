@@ -8,12 +8,11 @@ import { afterEach } from 'vitest';
 import { E, SysError, fail } from '../../../src/abi/errno.js';
 import { MemoryAccount } from '../../../src/accounting/memory-account.js';
 import { createNetworkStack } from '../../../src/netstack/index.js';
-import { FdTable } from '../../../src/sentry/fd-table.js';
-import { IpcNamespace } from '../../../src/sentry/ipc/namespace.js';
-import { openFifo } from '../../../src/sentry/pipe.js';
+import { FdTable } from '../../../src/sentry/kernel/fd-table.js';
+import { IpcNamespace } from '../../../src/sentry/kernel/ipc/namespace.js';
+import { openFifo } from '../../../src/sentry/kernel/files/pipe.js';
 import { registerSyntheticFilesystems } from '../../../src/vfs/synthetic/index.js';
-import type { ProcessControl, Rlimit, SyscallArgs, SyscallHandler, SyscallTask, TaskCredentials, TaskMemory } from '../../../src/sentry/syscall.js';
-import { RUN_ON_HOST } from '../../../src/sentry/syscall.js';
+import type { ProcessControl, Rlimit, SyscallArgs, SyscallHandler, SyscallTask, TaskCredentials, TaskMemory } from '../../../src/sentry/kernel/syscall.js';
 import { createVfs, Registry, type FsContext, type Vfs, type Waitable } from '../../../src/vfs/index.js';
 
 export const ALL_CAPS = (1n << 41n) - 1n;
@@ -205,7 +204,7 @@ export async function call(task: SyscallTask, handler: SyscallHandler, ...args: 
   const regs = [0, 1, 2, 3, 4, 5].map((i) => BigInt.asUintN(64, BigInt(args[i] ?? 0))) as unknown as SyscallArgs;
   try {
     const result = await handler(task, regs);
-    if (result === RUN_ON_HOST) throw new Error('handler asked to run on host');
+    if (typeof result === 'object') throw new Error(`handler answered ${result.kind === 'host' ? 'run on host' : result.kind}`);
     return Number(result);
   } catch (e) {
     if (e instanceof SysError) return -e.errno;

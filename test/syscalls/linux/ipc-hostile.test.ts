@@ -4,7 +4,7 @@
 // waits does so without taking the sentry with it.
 import { afterAll, describe, expect, it } from 'vitest';
 import { SysError } from '../../../src/abi/errno.js';
-import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler } from '../../../src/sentry/syscall.js';
+import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler } from '../../../src/sentry/kernel/syscall.js';
 import { msgSyscalls } from '../../../src/syscalls/linux/ipc-msg.js';
 import { semSyscalls } from '../../../src/syscalls/linux/ipc-sem.js';
 import { inotifySyscalls } from '../../../src/syscalls/linux/inotify.js';

@@ -14,7 +14,7 @@ import { pipeSyscalls } from '../../../src/syscalls/linux/pipe.js';
 import { socketSyscalls as n } from '../../../src/syscalls/linux/socket.js';
 import { formatSyscall } from '../../../src/syscalls/linux/strace.js';
 import { linuxX86_64Table } from '../../../src/syscalls/linux/table.js';
-import type { SyscallArgs } from '../../../src/sentry/syscall.js';
+import type { SyscallArgs } from '../../../src/sentry/kernel/syscall.js';
 import { call, fakeTask, makeVfs, rootCreds, type FakeTask } from './harness.js';
 
 const SIGPIPE = 13;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { E, fail } from '../../../src/abi/errno.js';
 import { IOCTL } from '../../../src/abi/linux-ioctl.js';
-import type { JobControlTerminal } from '../../../src/sentry/host-file-termios.js';
-import type { ProcessControl } from '../../../src/sentry/syscall.js';
+import type { JobControlTerminal } from '../../../src/sentry/kernel/files/host-file-termios.js';
+import type { ProcessControl } from '../../../src/sentry/kernel/syscall.js';
 import { jobControlIoctl } from '../../../src/syscalls/linux/tty-job-control.js';
 import { fakeTask, makeVfs } from './harness.js';
 

@@ -1,0 +1,250 @@
+// File descriptions over tssc's own host fds, given to the workload as its stdin,
+// stdout and stderr: a tty, a pipe, a socket or a file of the caller's. Reads never block
+// the event loop (HostStreamReader); writes go straight to the host fd at its own offset,
+// so `2>&1` interleaves as it would natively.
+
+import * as fs from 'node:fs';
+import * as tty from 'node:tty';
+import { E, fail } from '../../../abi/errno.js';
+import { IOCTL } from '../../../abi/linux-ioctl.js';
+import { O } from '../../../abi/linux-fcntl.js';
+import { POLL } from '../../../abi/linux-poll.js';
+import { S, type Credentials, type FileDescription, type FileImpl, type FsContext, type Inode, type Stat, type Unsubscribe, type UserMemory, type Vfs } from '../../../vfs/api.js';
+import { WaitQueue } from '../../../waiter/index.js';
+import { allocateIno, anonFilesystem } from './anon-fs.js';
+import { HostStreamReader } from './host-file-reader.js';
+import { HostTerminal, type JobControlTerminal } from './host-file-termios.js';
+
+const hostStdioFs = anonFilesystem('host', 0);
+const WRITABLE = POLL.OUT | POLL.WRNORM;
+/** Retry delays for a host fd that said EAGAIN: it has no readiness source of its own. */
+const WRITE_RETRY_MS = [1, 4, 16, 50, 100];
+
+function hostErrno(e: unknown): never {
+  const errno = (e as NodeJS.ErrnoException).errno;
+  if (typeof errno === 'number') fail(Math.abs(errno));
+  throw e;
+}
+
+export class HostFileInode implements Inode {
+  readonly fs = hostStdioFs;
+  readonly ino = allocateIno();
+  private readonly type: number;
+  private readonly reader: HostStreamReader | undefined;
+  /** Set when the host fd is a tty. */
+  readonly terminal: HostTerminal | undefined;
+  private readonly queue = new WaitQueue();
+  private writeBlocked = false;
+  private retry = 0;
+  private opens = 0;
+  private lastHostStat: fs.Stats | undefined;
+  private writeTarget: number | undefined;
+  private readable = false;
+
+  constructor(
+    readonly hostFd: number,
+    private readonly owner: Credentials,
+  ) {
+    const isTty = tty.isatty(hostFd);
+    this.type = this.hostStat().mode & S.IFMT;
+    const streamed = isTty || this.type === S.IFIFO || this.type === S.IFSOCK;
+    if (streamed) this.reader = new HostStreamReader(hostFd, isTty ? 'tty' : 'stream');
+    if (isTty) {
+      const terminal = new HostTerminal(hostFd, () => this.reader?.ttyStream, jobStateOf(this.hostStat().rdev));
+      this.terminal = terminal;
+      this.reader!.inputFilter = (chunk) => terminal.filterInput(chunk);
+    }
+  }
+
+  /** Whether the host fd is a socket (Node's child_process hands out socketpairs as stdio). */
+  get isSocket(): boolean {
+    return this.type === S.IFSOCK;
+  }
+
+  /** What /proc/PID/fd shows for it. */
+  get displayName(): string {
+    if (this.type === S.IFIFO) return `pipe:[${this.ino}]`;
+    if (this.type === S.IFSOCK) return `socket:[${this.ino}]`;
+    return this.terminal ? '/dev/tty' : `host:[${this.hostFd}]`;
+  }
+
+  stat(): Stat {
+    const st = this.hostStat();
+    const time = (ms: number) => ({ sec: Math.floor(ms / 1000), nsec: Math.round((ms % 1000) * 1e6) });
+    return {
+      dev: hostStdioFs.dev,
+      ino: this.ino,
+      mode: st.mode,
+      nlink: st.nlink,
+      uid: this.owner.uid,
+      gid: this.owner.gid,
+      rdev: st.rdev,
+      size: this.type === S.IFREG ? st.size : 0,
+      blksize: st.blksize,
+      blocks: st.blocks,
+      atime: time(st.atimeMs),
+      mtime: time(st.mtimeMs),
+      ctime: time(st.ctimeMs),
+    };
+  }
+
+  /** The host fd's attributes; the last ones seen once a socket's fd closed at end of input. */
+  private hostStat(): fs.Stats {
+    try {
+      this.lastHostStat = fs.fstatSync(this.hostFd);
+    } catch (e) {
+      if (!this.lastHostStat) throw e;
+    }
+    return this.lastHostStat;
+  }
+
+  open(flags: number): FileImpl {
+    this.opens++;
+    // Only a description opened for reading may ever read the host fd (a stdout pipe's
+    // readiness must not take bytes out of it).
+    if ((flags & O.ACCMODE) !== O.WRONLY) this.readable = true;
+    let released = false;
+    return {
+      seekable: false,
+      read: (buf) => this.read(buf),
+      write: (buf) => this.write(buf),
+      readiness: (mask) => this.readiness(mask),
+      subscribe: (mask, callback) => this.subscribe(mask, callback),
+      ioctl: (request, arg, memory) => this.ioctl(request, arg, memory),
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--this.opens === 0) this.reader?.stop();
+      },
+    };
+  }
+
+  private read(buf: Uint8Array): number {
+    if (!this.readable) fail(E.EBADF);
+    this.terminal?.access('read');
+    if (this.reader) return this.reader.read(buf);
+    try {
+      return fs.readSync(this.hostFd, buf, 0, buf.length, null);
+    } catch (e) {
+      return hostErrno(e);
+    }
+  }
+
+  /**
+   * Where writes go: for a host pipe, a private non-blocking description of it, so a
+   * full pipe whose reader is alive but not reading makes the writer wait (EAGAIN and
+   * readiness) instead of blocking the sentry's event loop, which would stop every task
+   * and the signal proxy with it. Anything else is written through tssc's own fd.
+   */
+  private writeFd(): number {
+    if (this.writeTarget === undefined) {
+      this.writeTarget = this.hostFd;
+      if (this.type === S.IFIFO) {
+        try {
+          this.writeTarget = fs.openSync(`/proc/self/fd/${this.hostFd}`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        } catch {
+          // No reader to open it against (ENXIO) or no /proc: tssc's own fd it is.
+        }
+      }
+    }
+    return this.writeTarget;
+  }
+
+  private write(buf: Uint8Array): number {
+    this.terminal?.access('write');
+    if (this.writeBlocked) fail(E.EAGAIN);
+    try {
+      const n = fs.writeSync(this.writeFd(), buf, 0, buf.length, null);
+      this.retry = 0;
+      return n;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+        this.blockWrites();
+        fail(E.EAGAIN);
+      }
+      return hostErrno(e);
+    }
+  }
+
+  /**
+   * A non-blocking host fd that is full: Node offers no way to watch an arbitrary fd for
+   * writability, so the writer retries on a short backoff (reset by every write that
+   * goes through).
+   */
+  private blockWrites(): void {
+    this.writeBlocked = true;
+    const delay = WRITE_RETRY_MS[Math.min(this.retry++, WRITE_RETRY_MS.length - 1)]!;
+    setTimeout(() => {
+      this.writeBlocked = false;
+      this.queue.notify(WRITABLE);
+    }, delay).unref();
+  }
+
+  private readiness(mask: number): number {
+    let ready = 0;
+    if (this.readable && mask & (POLL.IN | POLL.RDNORM)) ready = this.reader ? this.reader.readiness() : POLL.IN | POLL.RDNORM;
+    if (!this.writeBlocked) ready |= WRITABLE;
+    return ready & (mask | POLL.ERR | POLL.HUP);
+  }
+
+  private subscribe(mask: number, callback: (events: number) => void): Unsubscribe {
+    const fromReader = this.readable ? this.reader?.subscribe(mask, callback) : undefined;
+    const fromWrites = this.queue.subscribe(mask, callback);
+    return () => {
+      fromReader?.();
+      fromWrites();
+    };
+  }
+
+  private ioctl(request: number, arg: bigint, memory: UserMemory): number {
+    if (request === IOCTL.FIONREAD && this.reader) {
+      const out = Buffer.alloc(4);
+      out.writeInt32LE(this.reader.buffered);
+      memory.write(arg, out);
+      return 0;
+    }
+    if (!this.terminal) fail(E.ENOTTY);
+    return this.terminal.ioctl(request, arg, memory);
+  }
+}
+
+/** One job-control state per host terminal device: fds 0, 1 and 2 of a tty are one terminal. */
+const terminalJobStates = new Map<number, JobControlTerminal>();
+
+function jobStateOf(rdev: number): JobControlTerminal {
+  let state = terminalJobStates.get(rdev);
+  if (!state) {
+    state = { session: undefined, foreground: undefined };
+    terminalJobStates.set(rdev, state);
+  }
+  return state;
+}
+
+/** The job-control state of the terminal behind file, when it is a host tty. */
+export function hostTerminalOf(file: FileDescription): JobControlTerminal | undefined {
+  return file.inode instanceof HostFileInode ? file.inode.terminal : undefined;
+}
+
+/**
+ * Makes the host tty behind file the controlling terminal of a session whose foreground
+ * group is pgid (process.terminal: the container's init gets the caller's terminal), so
+ * tcgetpgrp/tcsetpgrp work and the signal proxy can send a typed ^C to the foreground
+ * group (hostTerminalOf(file).foreground). False when file is not a tty.
+ */
+export function attachControllingTerminal(file: FileDescription, session: number, pgid: number): boolean {
+  const terminal = hostTerminalOf(file);
+  if (!terminal) return false;
+  terminal.session = session;
+  terminal.foreground = pgid;
+  return true;
+}
+
+/**
+ * A description for tssc's host fd hostFd, opened with accessMode (O_RDONLY for stdin,
+ * O_WRONLY for stdout and stderr). The sandbox takes over its one reference.
+ */
+export function openHostStdio(vfs: Vfs, ctx: FsContext, hostFd: number, accessMode: number): FileDescription {
+  const inode = new HostFileInode(hostFd, ctx.creds);
+  return vfs.openAnonymous(inode, inode.displayName, accessMode & O.ACCMODE, ctx);
+}
+

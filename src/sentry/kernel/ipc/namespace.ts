@@ -1,0 +1,45 @@
+// The sandbox's IPC namespace (ipc_namespaces(7)): its POSIX message queues (the same
+// ones every mqueue mount shows) and its System V semaphores and message queues, each
+// with Linux's limits. One per sandbox, reached by handlers through KernelServices.ipc.
+
+import { MSG_LIMITS, SEM_LIMITS } from '../../../abi/linux-ipc.js';
+import type { Inode, SysvIpcRows } from '../../../vfs/api.js';
+import type { MqueueEntry, MqueueNamespace } from '../../../vfs/mqueue/namespace.js';
+import { SysvMessageQueue } from './msg.js';
+import { IpcRegistry } from './registry.js';
+import { SemaphoreSet } from './sem.js';
+import { UndoLists } from './undo.js';
+
+/** The sandbox's message queues as the VFS's mqueue filesystem keeps them. */
+export interface PosixQueues {
+  readonly mqueues: MqueueNamespace;
+  /** The inode of a queue on the internal mqueue mount mq_open reaches it through. */
+  mqueueInode(entry: MqueueEntry): Inode;
+}
+
+export class IpcNamespace {
+  readonly semaphores = new IpcRegistry<SemaphoreSet>(SEM_LIMITS.semmni);
+  readonly undo = new UndoLists();
+  readonly messageQueues = new IpcRegistry<SysvMessageQueue>(MSG_LIMITS.msgmni);
+
+  constructor(readonly posix: PosixQueues) {}
+
+  /** Semaphores of all sets together (SEMMNS counts them). */
+  get semaphoreCount(): number {
+    return this.semaphores.all().reduce((sum, set) => sum + set.nsems, 0);
+  }
+
+  /** A process ended: its SEM_UNDO adjustments apply. */
+  processExited(pid: number): void {
+    this.undo.exit(pid);
+  }
+
+  /** /proc/sysvipc's rows, as the sandbox's processes see them. */
+  rows(): SysvIpcRows {
+    const base = ({ perm }: SemaphoreSet | SysvMessageQueue) => ({ key: perm.key, id: perm.id, mode: perm.mode, uid: perm.uid, gid: perm.gid, cuid: perm.cuid, cgid: perm.cgid });
+    return {
+      sem: this.semaphores.all().map((set) => ({ ...base(set), nsems: set.nsems, otime: set.otime, ctime: set.ctime })),
+      msg: this.messageQueues.all().map((q) => ({ ...base(q), cbytes: q.bytes, qnum: q.messages.length, lspid: q.lspid, lrpid: q.lrpid, stime: q.stime, rtime: q.rtime, ctime: q.ctime })),
+    };
+  }
+}

@@ -1,0 +1,24 @@
+// What every sandbox, ptrace or wasm, gives its tasks as the shared kernel: its VFS, its
+// uts names, its memory account, its IPC namespace, its network stack, and clocks whose boot
+// time is the sandbox's start.
+
+import type { MemoryAccount } from '../../accounting/memory-account.js';
+import type { NetworkStack } from '../../netstack/stack.js';
+import type { Vfs } from '../../vfs/api.js';
+import type { IpcNamespace } from './ipc/namespace.js';
+import type { KernelServices } from './syscall.js';
+
+export function makeKernelServices(vfs: Vfs, memory: MemoryAccount, ipc: IpcNamespace, net: NetworkStack, hostname: string, domainname: string): KernelServices {
+  const startedAt = process.hrtime.bigint();
+  return {
+    vfs,
+    memory,
+    ipc,
+    net,
+    hostname,
+    domainname,
+    realtimeNs: () => BigInt(Date.now()) * 1_000_000n,
+    monotonicNs: () => process.hrtime.bigint(),
+    uptimeNs: () => process.hrtime.bigint() - startedAt,
+  };
+}

@@ -1,0 +1,456 @@
+// The process operations of one task (ProcessControl): ids, the process tree, clone,
+// execve, wait and signals, over the sandbox's tables. Linux semantics, virtual pids.
+
+import { E, fail, isSysError } from '../../abi/errno.js';
+import { CLONE, CSIGNAL } from '../../abi/linux-clone.js';
+import { makedev, MS, S, type FileDescription, type Location } from '../../vfs/api.js';
+import { CAP } from '../../abi/linux-capability.js';
+import { MAP, PROT } from '../../abi/linux-mman.js';
+import { NR } from '../../abi/linux-syscalls.js';
+import { hasCapability, fsCredentials, staysDumpable } from './credentials.js';
+import { prepareProgram } from '../loader/image.js';
+import { fsSharedWithAnotherProcess, withExecCredentials } from './exec-credentials.js';
+import { RLIMIT } from './rlimits.js';
+import { highestPriority, priorityTargets, setNice } from './priority.js';
+import { schedulingOf, setScheduling } from './scheduling.js';
+import type { Sandbox, WasmSupport } from './sandbox.js';
+import { mapHostFile, type MapRequest } from '../platform/ptrace/shared-mappings.js';
+import { sealedSyscall } from '../platform/ptrace/stub-exec.js';
+import { installFilter } from '../platform/ptrace/workload-filter.js';
+import { readWasmProgram, type LocatedWasmProgram } from '../wasm/program.js';
+import { WasmTask } from '../wasm/wasm-task.js';
+import { WAIT, waitableState } from './job-control.js';
+import { SIG } from '../../abi/linux-signal.js';
+import { isValidSignal } from './signals.js';
+import { hostCall, type ChildState, type ExecProgram, type HostCall, type NoReturn, type MemoryLocks, type ProcessControl, type ProcessNotifier, type Rlimits, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
+import type { Task } from './task.js';
+import type { ThreadGroup } from './thread-group.js';
+import type { HostSignalCalls } from './masked-waits.js';
+import { addTimes, readHostPeakRssKb, readHostStat, zeroTimes, type CpuTimes } from './cpu-times.js';
+import { sendingQueued } from './signal-senders.js';
+import { pendingSignalSource, type PendingSignalSource } from './signal-source.js';
+
+const CLONE_NEW_ANY = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
+const PAGE = 4096n;
+const O_WRONLY = 1;
+const O_RDWR = 2;
+/** /dev/zero: a shared mapping of it is shared anonymous memory. */
+const DEV_ZERO = makedev(1, 5);
+
+export class TaskProcess implements ProcessControl {
+  constructor(
+    private readonly task: Task,
+    private readonly sandbox: Sandbox,
+  ) {}
+
+  private get group(): ThreadGroup {
+    return this.task.group;
+  }
+
+  get ppid(): number {
+    return this.group.parent?.pid ?? 0;
+  }
+
+  get pgid(): number {
+    return this.group.pgid;
+  }
+
+  get sid(): number {
+    return this.group.sid;
+  }
+
+  brk(addr: bigint): SyscallResult | HostCall {
+    const programBreak = this.group.brk;
+    if (!programBreak) return 0n;
+    const monitor = this.sandbox.memoryMonitor;
+    return programBreak.move(addr, this.task.rlimits.get(RLIMIT.DATA).cur, (bytes) => monitor?.grew(bytes));
+  }
+
+  ownTimes(): CpuTimes {
+    return processTimes(this.group);
+  }
+
+  get childrenTimes(): CpuTimes {
+    return this.group.reapedChildren;
+  }
+
+  get hostSignalCalls(): HostSignalCalls {
+    return this.sandbox.hostSignalCalls;
+  }
+
+  get comm(): string {
+    return this.task.threadComm ?? this.group.comm;
+  }
+
+  set comm(name: string) {
+    if (this.task.tid === this.group.pid) this.group.comm = name.slice(0, 15);
+    else this.task.threadComm = name.slice(0, 15);
+  }
+
+  get dumpable(): boolean {
+    return this.group.dumpable;
+  }
+
+  set dumpable(value: boolean) {
+    this.group.dumpable = value;
+  }
+
+  private lookup(pid: number): ThreadGroup {
+    if (pid === 0) return this.group;
+    const group = this.sandbox.groupByPid(pid);
+    if (!group) fail(E.ESRCH);
+    return group;
+  }
+
+  getpgid(pid: number): number {
+    return this.lookup(pid).pgid;
+  }
+
+  getsid(pid: number): number {
+    return this.lookup(pid).sid;
+  }
+
+  setpgid(pid: number, pgid: number): void {
+    if (pgid < 0) fail(E.EINVAL);
+    const target = this.lookup(pid);
+    if (target !== this.group && target.parent !== this.group) fail(E.ESRCH);
+    if (target.sid !== this.group.sid) fail(E.EPERM);
+    if (target.pid === target.sid) fail(E.EPERM);
+    const newPgid = pgid === 0 ? target.pid : pgid;
+    if (newPgid !== target.pid && !this.sandbox.groups().some((g) => g.pgid === newPgid && g.sid === this.group.sid)) fail(E.EPERM);
+    target.pgid = newPgid;
+  }
+
+  setsid(): number {
+    if (this.sandbox.groups().some((g) => g.pgid === this.group.pid)) fail(E.EPERM);
+    this.group.sid = this.group.pid;
+    this.group.pgid = this.group.pid;
+    return this.group.pid;
+  }
+
+  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint): HostCall {
+    if (flags & CLONE_NEW_ANY) fail(hasCapability(this.task.creds, CAP.SYS_ADMIN) ? E.EINVAL : E.EPERM);
+    if (flags & (CLONE.PIDFD | CLONE.PTRACE | CLONE.UNTRACED)) fail(E.EINVAL);
+    if ((flags & CLONE.THREAD) && !(flags & CLONE.SIGHAND)) fail(E.EINVAL);
+    if ((flags & CLONE.SIGHAND) && !(flags & CLONE.VM)) fail(E.EINVAL);
+    if (this.sandbox.atTaskLimit()) fail(E.EAGAIN);
+    // Every task becomes the sentry's child (CLONE_PARENT), so the sentry reaps every
+    // host process and keeps the tree itself; the sentry writes virtual tids itself. The
+    // host sends the exit signal to that parent, the sentry: always SIGCHLD, whatever the
+    // workload asked (the sandbox's parent gets its own, see ThreadGroup.exitSignal).
+    let hostFlags = flags & ~(CLONE.CHILD_SETTID | CLONE.PARENT_SETTID | CSIGNAL);
+    if (!(flags & CLONE.THREAD)) hostFlags |= CLONE.PARENT | BigInt(SIG.CHLD);
+    return {
+      kind: 'host',
+      nr: NR.clone,
+      args: [hostFlags, stack, parentTid, childTid, tls],
+      clone: { flags, parentTidAddr: parentTid, childTidAddr: childTid },
+    };
+  }
+
+  setTidAddress(): HostCall {
+    const task = this.task;
+    // The host returns the host tid: the workload sees its virtual one.
+    return { kind: 'host', complete: () => task.tid };
+  }
+
+  forThread(tid: number, mayAccess: (caller: TaskCredentials, target: TaskCredentials) => boolean): HostCall {
+    const target = this.thread(tid);
+    if (!mayAccess(this.task.creds, target.creds)) fail(E.EPERM);
+    return hostCall([BigInt(target.hostTid)]);
+  }
+
+  /** A live task of the sandbox by virtual tid (0: the caller), as the sched_* calls find it. */
+  private thread(tid: number): Task {
+    if (tid < 0) fail(E.EINVAL);
+    const target = tid === 0 ? this.task : this.sandbox.taskByTid(tid);
+    if (!target || target.exited || target.wasmSignal) fail(E.ESRCH);
+    return target;
+  }
+
+  hostTidInProcess(tid: number): number | undefined {
+    const target = this.sandbox.taskByTid(tid);
+    return target && target.group === this.group && !target.exited && !target.wasmSignal ? target.hostTid : undefined;
+  }
+
+  hostPidOf(pid: number): number | undefined {
+    const group = this.sandbox.groupByPid(pid);
+    return group && !group.zombie && [...group.tasks].some((t) => !t.wasmSignal) ? group.hostPid : undefined;
+  }
+
+  getScheduling(tid: number): SchedPolicy & { readonly nice: number } {
+    return schedulingOf(this.thread(tid));
+  }
+
+  setScheduling(tid: number, change: SchedChange): void {
+    setScheduling(this.task, this.thread(tid), change);
+  }
+
+  get memoryLocks(): MemoryLocks {
+    return this.group.memoryLocks;
+  }
+
+  getPriority(which: number, who: number): number {
+    return highestPriority(priorityTargets(this.task, this.sandbox.groups(), which, who));
+  }
+
+  setPriority(which: number, who: number, nice: number): void {
+    setNice(this.task, priorityTargets(this.task, this.sandbox.groups(), which, who), nice);
+  }
+
+  mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | HostCall | Promise<SyscallResult> {
+    if (length === 0n || offset % PAGE !== 0n || offset < 0n) fail(E.EINVAL);
+    if (file.isPath) fail(E.EBADF);
+    if (file.accessMode === O_WRONLY) fail(E.EACCES);
+    const type = flags & MAP.TYPE;
+    if (type !== MAP.PRIVATE && type !== MAP.SHARED && type !== MAP.SHARED_VALIDATE) fail(E.EINVAL);
+    if (type !== MAP.PRIVATE && prot & PROT.WRITE && file.accessMode !== O_RDWR) fail(E.EACCES);
+    if (prot & PROT.EXEC && file.location.mount.flags & MS.NOEXEC) fail(E.EPERM);
+    const st = file.stat();
+    // Directories, fifos and sockets have no pages to map.
+    if ((st.mode & S.IFMT) !== S.IFREG && (st.mode & S.IFMT) !== S.IFCHR) fail(E.ENODEV);
+    if (type === MAP.PRIVATE) return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
+    if ((st.mode & S.IFMT) === S.IFCHR && st.rdev === DEV_ZERO) return this.mapSharedAnonymous(flags);
+    const hostFd = this.sharedHostFile(file, prot);
+    if (hostFd !== undefined) return this.mapShared(file, hostFd, { addr, length, prot, flags, offset });
+    // Nothing on the host holds these contents (/proc, devices): a read-only copy.
+    if (prot & PROT.WRITE) fail(E.ENODEV);
+    return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
+  }
+
+  /**
+   * A shared mapping of the host file hostFd behind file, with the other tasks of the
+   * address space frozen (file keeps hostFd open meanwhile).
+   */
+  private mapShared(file: FileDescription, hostFd: number, request: MapRequest): SyscallResult | Promise<SyscallResult> {
+    file.ref();
+    const task = this.task;
+    const mapped = this.sandbox.freezer.whileFrozen(task, () => {
+      const address = mapHostFile(this.sandbox.tracer, task.hostTid, hostFd, request, sealedSyscall(task));
+      if (address >= 0n) this.recordMapping(address, request.length, file, request.offset);
+      return address;
+    });
+    if (mapped instanceof Promise) return mapped.finally(() => file.unref());
+    file.unref();
+    return mapped;
+  }
+
+  /** Names a new mapping of file in /proc/PID/maps. */
+  private recordMapping(start: bigint, length: bigint, file: FileDescription, offset: bigint): void {
+    const st = file.stat();
+    const end = (start + length + PAGE - 1n) & ~(PAGE - 1n);
+    this.group.fileMappings.add({ start, end, offset, path: this.task.kernel.vfs.pathOf(this.task.fs, file.location), dev: st.dev, ino: st.ino });
+  }
+
+  /** The host file a shared mapping of file maps; undefined when it has none. */
+  private sharedHostFile(file: FileDescription, prot: number): number | undefined {
+    try {
+      return file.sharedHostFile((name) => this.sandbox.tracer.memfdCreate(name));
+    } catch (e) {
+      if (isSysError(e) && e.errno === E.ENODEV && !(prot & PROT.WRITE)) return undefined;
+      throw e;
+    }
+  }
+
+  /** MAP_SHARED of /dev/zero: the host maps shared anonymous memory. */
+  private mapSharedAnonymous(flags: number): HostCall {
+    return hostCall([undefined, undefined, undefined, BigInt.asUintN(64, BigInt(flags | MAP.ANONYMOUS)), BigInt.asUintN(64, -1n), 0n]);
+  }
+
+  /** An anonymous private mapping the sentry fills from the file at the syscall exit. */
+  private mapPrivateCopy(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): HostCall {
+    file.ref();
+    const anonymous = BigInt((flags & ~MAP.TYPE) | MAP.PRIVATE | MAP.ANONYMOUS);
+    return hostCall([addr, length, BigInt(prot), anonymous, BigInt.asUintN(64, -1n), 0n], (mapped) => {
+      try {
+        if (mapped < 0n) return mapped;
+        const available = BigInt(Math.max(0, file.stat().size)) - offset;
+        const count = Number(available < length ? (available > 0n ? available : 0n) : length);
+        const data = new Uint8Array(count);
+        let done = 0;
+        while (done < count) {
+          const n = file.read(data.subarray(done), Number(offset) + done);
+          if (n <= 0) break;
+          done += n;
+        }
+        // /proc/PID/mem writes reach the pages whatever their protection.
+        if (done > 0 && this.sandbox.tracer.pokeMem(this.task.hostTid, mapped, data.subarray(0, done)) !== done) return -E.EFAULT;
+        this.recordMapping(mapped, length, file, offset);
+        return mapped;
+      } finally {
+        file.unref();
+      }
+    });
+  }
+
+  addSeccompFilter(program: Uint8Array, flags: number): SyscallResult | Promise<SyscallResult> {
+    const task = this.task;
+    return this.sandbox.freezer.whileFrozen(task, () => {
+      const result = installFilter(this.sandbox.tracer, task.hostTid, program, flags, sealedSyscall(task));
+      // TSYNC names the host thread that could not take the filter.
+      return result <= 0n ? result : (this.sandbox.procs.taskOfHost(Number(result))?.tid ?? -E.ESRCH);
+    });
+  }
+
+  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): ExecProgram | Promise<NoReturn> {
+    const wasm = this.sandbox.wasm;
+    const module = wasm ? readWasmProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp) : undefined;
+    if (wasm && module) return this.execveWasm(wasm, module, path);
+    const prepared = prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp, this.sandbox.stub.reserved);
+    return { kind: 'exec', image: withExecCredentials(prepared, this.task.creds, fsSharedWithAnotherProcess(this.task, this.sandbox.groups())) };
+  }
+
+  /**
+   * execve of a wasm module: compiled and checked while the old program still runs (errors
+   * are execve's), then the task's host process is replaced by a worker running the module.
+   * The call never returns to the old program.
+   */
+  private async execveWasm(wasm: WasmSupport, module: LocatedWasmProgram, path: string): Promise<NoReturn> {
+    const task = this.task;
+    const prepared = await WasmTask.prepare({
+      task,
+      program: module,
+      table: wasm.table,
+      ...(wasm.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: wasm.memoryLimitBytes }),
+      onExit: (waitStatus, status) => {
+        if (status.kind === 'signaled' && status.reason) wasm.onTrap?.(task.pid, status.reason);
+        this.sandbox.wasmExited(task, waitStatus);
+      },
+    });
+    this.sandbox.becomeWasm(task, { execfn: path, argv: module.argv, envp: module.envp, location: module.location }, () => {
+      const running = prepared.start();
+      return (sig) => running.signal(sig);
+    });
+    return { kind: 'exit', scope: 'process' };
+  }
+
+  async wait(pid: number, options: number): Promise<ChildState | undefined> {
+    const group = this.group;
+    // A child that ends with another signal than SIGCHLD is a "clone" child: only __WCLONE
+    // waits for those (and only those), __WALL for both.
+    const kindMatches = (child: ThreadGroup): boolean => (options & WAIT.ALL) !== 0 || (child.exitSignal !== SIG.CHLD) === ((options & WAIT.CLONE) !== 0);
+    const matches = (child: ThreadGroup): boolean =>
+      kindMatches(child) && (pid > 0 ? child.pid === pid : pid === 0 ? child.pgid === group.pgid : pid === -1 ? true : child.pgid === -pid);
+    for (;;) {
+      const candidates = [...group.children].filter(matches);
+      if (candidates.length === 0) fail(E.ECHILD);
+      for (const child of candidates) {
+        const found = waitableState(child, options);
+        if (!found) continue;
+        const times = usedByChild(child);
+        if (!(options & WAIT.NOWAIT)) {
+          if (child.zombie) {
+            addTimes(group.reapedChildren, times);
+            this.sandbox.reap(child);
+          } else found.consume();
+        }
+        return { pid: child.pid, uid: child.creds.ruid, status: found.status, times };
+      }
+      if (options & WAIT.NOHANG) return undefined;
+      await this.task.waitReady(group.childEventWaitable, 1);
+    }
+  }
+
+  kill(pid: number, signal: number): void {
+    if (signal !== 0 && !isValidSignal(signal)) fail(E.EINVAL);
+    const everyone = this.sandbox.groups();
+    let targets: ThreadGroup[];
+    if (pid > 0) targets = everyone.filter((g) => g.pid === pid);
+    else if (pid === 0) targets = everyone.filter((g) => g.pgid === this.group.pgid);
+    else if (pid === -1) targets = everyone.filter((g) => g.pid !== 1 && g !== this.group);
+    else targets = everyone.filter((g) => g.pgid === -pid);
+    if (targets.length === 0) fail(E.ESRCH);
+    const allowed = targets.filter((g) => this.maySignal(g, signal));
+    if (allowed.length === 0) fail(E.EPERM);
+    if (signal === 0) return;
+    for (const target of allowed) this.sandbox.signalProcess(target, signal, false);
+  }
+
+  tgkill(tgid: number, tid: number, signal: number): void {
+    if (tid <= 0 || (tgid <= 0 && tgid !== -1)) fail(E.EINVAL);
+    if (signal !== 0 && !isValidSignal(signal)) fail(E.EINVAL);
+    const task = this.sandbox.taskByTid(tid);
+    if (!task || (tgid !== -1 && task.group.pid !== tgid)) fail(E.ESRCH);
+    // A thread past its exit stop may already be joined (its tid cleared): it is gone, as
+    // the kernel has released it by the time its joiner could ask.
+    if (task.exiting && task.tid !== task.group.pid) fail(E.ESRCH);
+    if (!this.maySignal(task.group, signal)) fail(E.EPERM);
+    if (signal === 0) return;
+    if (this.sandbox.signals.initDiscards(task.group, signal, false)) return;
+    this.sandbox.signalTask(task, signal);
+  }
+
+  disposition(signal: number): SignalDisposition {
+    return this.group.sigactions.get(signal);
+  }
+
+  setDisposition(signal: number, action: SignalDisposition): void {
+    if (!isValidSignal(signal) || signal === SIG.KILL || signal === SIG.STOP) fail(E.EINVAL);
+    this.group.sigactions.set(signal, action);
+  }
+
+  setCredentials(creds: TaskCredentials): void {
+    if (!staysDumpable(this.group.creds, creds)) this.group.dumpable = false;
+    this.group.creds = creds;
+    this.task.fs.creds = fsCredentials(creds);
+  }
+
+  credentialsOf(tid: number): TaskCredentials {
+    const target = this.sandbox.taskByTid(tid);
+    if (!target || target.exited) fail(E.ESRCH);
+    return target.creds;
+  }
+
+  rlimitsOf(pid: number): Rlimits {
+    const target = this.lookup(pid);
+    if (target === this.group) return this.task.rlimits;
+    const me = this.task.creds;
+    const them = target.creds;
+    const sameIds = me.ruid === them.ruid && me.ruid === them.euid && me.ruid === them.suid && me.rgid === them.rgid && me.rgid === them.egid && me.rgid === them.sgid;
+    if (!sameIds && !hasCapability(me, CAP.SYS_RESOURCE)) fail(E.EPERM);
+    return this.sandbox.hostRlimits.of(target);
+  }
+
+  notifier(): ProcessNotifier {
+    const group = this.group;
+    const execs = group.execs;
+    const alive = (): boolean => group.exitStatus === undefined && group.execs === execs;
+    return {
+      alive,
+      signal: (sig, info) => {
+        if (alive()) sendingQueued(info, () => this.sandbox.signalProcess(group, sig, false));
+      },
+    };
+  }
+
+  pendingSignals(): PendingSignalSource {
+    return pendingSignalSource(this.task);
+  }
+
+  /** kill(2)'s permission rule: same real or effective uid as the target's real or saved one. */
+  private maySignal(target: ThreadGroup, signal: number): boolean {
+    const me = this.task.creds;
+    if (hasCapability(me, CAP.KILL)) return true;
+    if (signal === SIG.CONT && target.sid === this.group.sid) return true;
+    const them = target.creds;
+    return me.euid === them.ruid || me.euid === them.suid || me.ruid === them.ruid || me.ruid === them.suid;
+  }
+}
+
+
+/** CPU time of a process: its ended threads' (all of it for a zombie) and its live ones'. */
+function processTimes(group: ThreadGroup): CpuTimes {
+  if (group.zombie) return { ...group.endedThreads };
+  const live = readHostStat(group.hostPid);
+  const times = zeroTimes();
+  if (live) addTimes(times, { utimeTicks: live.utimeTicks, stimeTicks: live.stimeTicks, maxRssKb: readHostPeakRssKb(group.hostPid) });
+  else addTimes(times, group.endedThreads);
+  return times;
+}
+
+/** What wait4 reports for a child: its own time and its reaped children's. */
+function usedByChild(child: ThreadGroup): CpuTimes {
+  const times = processTimes(child);
+  addTimes(times, child.reapedChildren);
+  return times;
+}

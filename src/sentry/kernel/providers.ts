@@ -1,0 +1,135 @@
+// The sandbox facts the VFS's synthesized filesystems show (/proc, /dev/tty job control):
+// built before the Sandbox (the VFS needs them to mount), bound to it once it exists.
+
+import { E, fail } from '../../abi/errno.js';
+import type { FileDescription, ProcessView, SandboxProviders, SysvIpcRows } from '../../vfs/api.js';
+import type { TerminalAccessCheck } from '../../vfs/devpts/job-control.js';
+import { PROC_NET_FILES, procNetText } from '../../netstack/proc-net.js';
+import { readHostStat } from './cpu-times.js';
+import { sandboxMaps } from './file-mappings.js';
+import type { KernelServices } from './syscall.js';
+import type { Task } from './task.js';
+import type { ThreadGroup } from './thread-group.js';
+
+/** What the providers read of a sandbox (the ptrace Sandbox and the WasmSandbox alike). */
+export interface ProcessSource {
+  readonly kernel: KernelServices;
+  readonly currentTask: Task | undefined;
+  groups(): ThreadGroup[];
+  groupByPid(pid: number): ThreadGroup | undefined;
+  signalGroup(group: ThreadGroup, sig: number): void;
+  /** Job control of a terminal access by the calling task (the ptrace sandbox has it). */
+  checkTerminalAccess?(terminal: { session: number | undefined; foreground: number | undefined }, kind: 'read' | 'write'): void;
+}
+
+export class SentryProviders implements SandboxProviders {
+  private sandbox: ProcessSource | undefined;
+
+  constructor(
+    private readonly fallbackHostname: string,
+    private readonly fallbackDomainname: string,
+  ) {}
+
+  attach(sandbox: ProcessSource): void {
+    this.sandbox = sandbox;
+  }
+
+  hostname(): string {
+    return this.sandbox?.kernel.hostname ?? this.fallbackHostname;
+  }
+
+  domainname(): string {
+    return this.sandbox?.kernel.domainname ?? this.fallbackDomainname;
+  }
+
+  currentPid(): number {
+    return this.sandbox?.currentTask?.pid ?? 1;
+  }
+
+  currentTid(): number {
+    return this.sandbox?.currentTask?.tid ?? 1;
+  }
+
+  processes(): readonly number[] {
+    return (this.sandbox?.groups() ?? []).map((g) => g.pid).sort((a, b) => a - b);
+  }
+
+  process(pid: number): ProcessView | undefined {
+    const group = this.sandbox?.groupByPid(pid);
+    return group ? viewOf(group) : undefined;
+  }
+
+  uptime(): number {
+    return this.sandbox ? Number(this.sandbox.kernel.uptimeNs()) / 1e9 : 0;
+  }
+
+  sysvipc(): SysvIpcRows {
+    return this.sandbox?.kernel.ipc.rows() ?? { sem: [], msg: [] };
+  }
+
+  networkFiles(): readonly string[] {
+    return PROC_NET_FILES;
+  }
+
+  networkFile(name: string): string | undefined {
+    return this.sandbox ? procNetText(this.sandbox.kernel.net, name) : undefined;
+  }
+
+  /** JobControl for terminals: the sandbox's own check of a background access, if it has one. */
+  get checkTerminalAccess(): TerminalAccessCheck | undefined {
+    const sandbox = this.sandbox;
+    if (!sandbox?.checkTerminalAccess) return undefined;
+    return (terminal, kind) => sandbox.checkTerminalAccess!(terminal, kind);
+  }
+
+  /** JobControl for terminals: a signal to every process of a process group. */
+  signalProcessGroup(pgid: number, signo: number): void {
+    for (const group of this.sandbox?.groups() ?? []) {
+      if (group.pgid === pgid) this.sandbox!.signalGroup(group, signo);
+    }
+  }
+}
+
+function viewOf(group: ThreadGroup): ProcessView {
+  const tasks = [...group.tasks];
+  const leader = tasks[0];
+  const creds = group.creds;
+  return {
+    pid: group.pid,
+    ppid: group.parent?.pid ?? 0,
+    pgid: group.pgid,
+    sid: group.sid,
+    tids: tasks.map((t) => t.tid),
+    state: group.zombie ? 'Z' : group.stopped ? 'T' : leader?.blocked ? 'S' : 'R',
+    comm: group.comm,
+    threadComm: (tid) => {
+      const task = tasks.find((t) => t.tid === tid);
+      return task?.threadComm ?? group.comm;
+    },
+    setThreadComm: (tid, name) => {
+      const task = tasks.find((t) => t.tid === tid);
+      if (!task) fail(E.ESRCH);
+      if (tid === group.pid) group.comm = name;
+      else task.threadComm = name;
+    },
+    cmdline: group.zombie ? new Uint8Array() : group.cmdline,
+    environ: group.environ,
+    uid: creds.ruid,
+    gid: creds.rgid,
+    euid: creds.euid,
+    egid: creds.egid,
+    identity: creds,
+    startTicks: group.startTicks,
+    fsContext: leader?.fs ?? group.lastFs!,
+    exe: group.exe,
+    fds: (): ReadonlyMap<number, FileDescription> => leader?.fds.snapshot() ?? new Map(),
+    ...(group.brk ? { dataLayout: { startData: group.brk.startData, endData: group.brk.endData, startBrk: group.brk.start } } : {}),
+    maps: () => (group.zombie || leader?.wasmSignal ? '' : sandboxMaps(group.hostPid, group.fileMappings, group.brk)),
+    usage: () => {
+      const stat = group.zombie || leader?.wasmSignal ? undefined : readHostStat(group.hostPid);
+      if (stat) return stat;
+      const ended = group.endedThreads;
+      return { utimeTicks: ended.utimeTicks, stimeTicks: ended.stimeTicks, vsizeBytes: 0, rssPages: 0, minorFaults: 0, majorFaults: 0 };
+    },
+  };
+}

@@ -1,0 +1,104 @@
+// Virtual pids in the siginfo of the signals the sentry sends. The host kernel fills
+// si_pid and si_uid with the sentry's own host pid and uid for every kill/tgkill it makes;
+// the sentry remembers who asked (a task of the sandbox, a child whose state changed for
+// SIGCHLD, a rt_sigqueueinfo caller with its own siginfo, or the outside: pid 0, as for a
+// sender outside the pid namespace) and puts that in wherever the workload reads the
+// siginfo: at the tracee's signal-delivery-stop, or after a sigtimedwait took the signal,
+// as gVisor's kernel fills siginfo itself.
+
+import { QUEUED_SIGINFO_SIZE, SI_CODE, SIG, SIGINFO_OFFSET, SIGINFO_SIZE, SIGRTMIN, writeSiginfoSender, type SiginfoSender } from '../../abi/linux-signal.js';
+import type { Tracer } from '../../native/ptrace.js';
+import type { ThreadGroup } from './thread-group.js';
+
+export interface SignalSender extends SiginfoSender {
+  /**
+   * For rt_sigqueueinfo/rt_tgsigqueueinfo: the siginfo the sender gave (SIGINFO_SIZE
+   * bytes), shown as it is: Linux keeps the sender's si_code, si_pid, si_uid and si_value.
+   */
+  readonly queued?: Buffer;
+}
+
+export const OUTSIDE_SENDER: SignalSender = { pid: 0, uid: 0 };
+
+const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, STOPPED: 5, CONTINUED: 6 } as const;
+
+/** A raw wait status as SIGCHLD's and waitid's si_code and si_status. */
+export function childStateCode(status: number): { code: number; status: number } {
+  if (status === 0xffff) return { code: CLD.CONTINUED, status: SIG.CONT };
+  if ((status & 0xff) === 0x7f) return { code: CLD.STOPPED, status: (status >> 8) & 0xff };
+  const sig = status & 0x7f;
+  if (sig === 0) return { code: CLD.EXITED, status: (status >> 8) & 0xff };
+  return { code: (status & 0x80) !== 0 ? CLD.DUMPED : CLD.KILLED, status: sig };
+}
+
+/**
+ * The senders of each group's pending signals. Standard signals do not queue: the last
+ * sender of one is the one to show. Real-time signals queue one siginfo per send, taken
+ * in order.
+ */
+const senders = new WeakMap<ThreadGroup, Map<number, SignalSender[]>>();
+
+/** The siginfo a rt_sigqueueinfo caller gave, while its send runs (see sendingQueued). */
+let queuedInfo: Buffer | undefined;
+
+/**
+ * Runs send (a kill or tgkill through the sentry's usual paths, with their permission
+ * and pid-namespace rules) so that the signal it sends carries info instead of the
+ * sender's pid and uid.
+ */
+export function sendingQueued<T>(info: Buffer, send: () => T): T {
+  queuedInfo = info;
+  try {
+    return send();
+  } finally {
+    queuedInfo = undefined;
+  }
+}
+
+export function recordSender(target: ThreadGroup, sig: number, sender: SignalSender): void {
+  let bySignal = senders.get(target);
+  if (!bySignal) {
+    bySignal = new Map();
+    senders.set(target, bySignal);
+  }
+  const record = queuedInfo ? { ...sender, queued: queuedInfo } : sender;
+  const queue = bySignal.get(sig);
+  if (sig >= SIGRTMIN && queue) queue.push(record);
+  else bySignal.set(sig, [record]);
+}
+
+/** The sender of the pending sig that the workload takes now (OUTSIDE_SENDER if unknown). */
+function takeSender(group: ThreadGroup, sig: number): SignalSender {
+  const bySignal = senders.get(group);
+  const queue = bySignal?.get(sig);
+  const sender = queue?.shift() ?? OUTSIDE_SENDER;
+  if (queue?.length === 0) bySignal!.delete(sig);
+  return sender;
+}
+
+/**
+ * Rewrites info (a siginfo of sig, as the host kernel filled it) into what the sandbox
+ * shows, when the sentry sent it (si_pid is the sentry's, si_code SI_USER or SI_TKILL).
+ * Returns whether it changed info; a signal the sentry did not send keeps its siginfo and
+ * leaves the records alone.
+ */
+export function showSiginfo(info: Buffer, group: ThreadGroup, sig: number): boolean {
+  const code = info.readInt32LE(SIGINFO_OFFSET.code);
+  if (info.readInt32LE(SIGINFO_OFFSET.pid) !== process.pid || (code !== SI_CODE.USER && code !== SI_CODE.TKILL)) return false;
+  const sender = takeSender(group, sig);
+  if (sender.queued) {
+    info.fill(0);
+    sender.queued.copy(info, 0, 0, QUEUED_SIGINFO_SIZE);
+    info.writeInt32LE(sig, SIGINFO_OFFSET.signo);
+    return true;
+  }
+  writeSiginfoSender(info, sender);
+  return true;
+}
+
+/** At a signal-delivery-stop of hostTid for sig: the siginfo the handler gets. */
+export function showVirtualSender(tracer: Tracer, hostTid: number, group: ThreadGroup, sig: number): void {
+  const info = Buffer.alloc(SIGINFO_SIZE);
+  if (tracer.siginfo(hostTid, info, false) !== 0) return;
+  if (showSiginfo(info, group, sig)) tracer.siginfo(hostTid, info, true);
+}

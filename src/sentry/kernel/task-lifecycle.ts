@@ -1,0 +1,149 @@
+// How tasks and processes of the sandbox end and change program: a task's exit, a
+// process's last thread gone (zombie, SIGCHLD, reparenting to init), the end of the pid
+// namespace with its init, and what an execve resets.
+
+import { sandboxStatus } from './core-dump.js';
+import { commitExecCredentials } from './exec-credentials.js';
+import type { ProgramImage } from '../loader/image.js';
+import type { ProgramBreak } from './program-break.js';
+import { SIG } from '../../abi/linux-signal.js';
+import type { ProcessTable } from './process-table.js';
+import type { SignalDelivery } from './signal-delivery.js';
+import { SA, SIG_IGN, isValidSignal } from './signals.js';
+import type { Task } from './task.js';
+import type { ThreadGroup } from './thread-group.js';
+
+/** What the lifecycle acts on besides the tasks and processes themselves. */
+export interface LifecycleHost {
+  /** The sandbox's pid namespace. */
+  readonly procs: ProcessTable;
+  /** SIGCHLD to a parent. */
+  readonly signals: Pick<SignalDelivery, 'signalGroup' | 'childSender'>;
+  /** The init process (pid 1); undefined before it starts. */
+  initGroup(): ThreadGroup | undefined;
+  /** SIGKILL to task's host thread: its end comes back as onTaskExit. */
+  killHostThread(task: Task): void;
+  /** A process's IPC state (semaphore undo, message queue registrations) ends with it. */
+  processExited(pid: number): void;
+  /** A task ended with the wait status its parent sees (the syscall observer's). */
+  taskExited(task: Task, status: number): void;
+  /** A session's leader is gone. */
+  endSession(sid: number): void;
+  /** The sandbox is over (init gone, no task left), with init's status. */
+  end(status: number): void;
+}
+
+export class TaskLifecycle {
+  constructor(private readonly host: LifecycleHost) {}
+
+  /** The host thread of task ended with this raw wait status. */
+  onTaskExit(task: Task, status: number): void {
+    // The host process of a task that became wasm: the task itself lives on.
+    if (this.host.procs.dropHost(task)) this.taskGone(task, status);
+  }
+
+  taskGone(task: Task, hostStatus: number): void {
+    task.exited = true;
+    task.interrupt(SIG.KILL);
+    this.host.procs.remove(task);
+    const group = task.group;
+    group.lastFs = task.fs;
+    const status = group.fatalStatus ?? sandboxStatus(group, hostStatus);
+    this.host.taskExited(task, status);
+    task.fds.leave();
+    if (group.tasks.size > 0) return;
+    group.exitStatus = status;
+    group.stopped = false;
+    group.jobReport = undefined;
+    this.groupExited(group);
+  }
+
+  /**
+   * Ends group as a fatal signal does, with every thread (Linux's group exit): the host
+   * kills it with SIGKILL, and its parent sees status (the first such end counts).
+   */
+  killProcess(group: ThreadGroup, status: number): void {
+    if (group.zombie) return;
+    group.fatalStatus ??= status;
+    for (const task of group.tasks) task.wasmSignal?.(SIG.KILL);
+    // A SIGKILL to one thread ends them all; tgkill names a thread that is still there, so
+    // no reused host pid is hit.
+    const onHost = [...group.tasks].find((t) => !t.exited && !t.wasmSignal);
+    if (onHost) this.host.killHostThread(onHost);
+  }
+
+  /** What an execve past its point of no return changes in the process. */
+  commitExec(task: Task, program: Pick<ProgramImage, 'execfn' | 'argv' | 'envp' | 'location' | 'credentials'>, brk: ProgramBreak | undefined): void {
+    const group = task.group;
+    if (this.sharesFdsOutside(task)) {
+      // Linux's exec unshares an fd table another process uses: close-on-exec is its own.
+      const own = task.fds.fork();
+      task.fds.leave();
+      task.fds = own;
+    }
+    commitExecCredentials(task, program.credentials);
+    task.fds.closeOnExec();
+    group.sigactions.resetHandled();
+    const base = program.execfn.slice(program.execfn.lastIndexOf('/') + 1);
+    group.comm = base.slice(0, 15);
+    task.threadComm = undefined;
+    group.cmdline = Buffer.from(program.argv.map((a) => `${a}\0`).join(''), 'latin1');
+    group.environ = Buffer.from(program.envp.map((a) => `${a}\0`).join(''), 'latin1');
+    group.exe = program.location;
+    group.execs++;
+    group.brk = brk;
+    group.fileMappings.clear();
+    group.memoryLocks.unlockAll();
+  }
+
+  /** Whether a task of another process uses task's fd table (CLONE_FILES without CLONE_THREAD). */
+  private sharesFdsOutside(task: Task): boolean {
+    const { procs } = this.host;
+    return task.fds.shared && [...procs.hostTasks(), ...procs.wasmTasks()].some((t) => t.fds === task.fds && t.group !== task.group);
+  }
+
+  /** waitpid said no tracee is left: whatever the tables say, the sandbox is over. */
+  allGone(): void {
+    const procs = this.host.procs;
+    for (const task of procs.hostTasks()) this.onTaskExit(task, SIG.KILL);
+    if (procs.liveCount > 0) return;
+    this.maybeFinish();
+  }
+
+  private groupExited(group: ThreadGroup): void {
+    const { procs, signals } = this.host;
+    this.host.processExited(group.pid);
+    const init = this.host.initGroup();
+    if (group.pid === group.sid) this.host.endSession(group.sid);
+    if (group === init) {
+      // The pid namespace ends with its init: every other task is killed.
+      for (const other of procs.hostTasks()) this.host.killHostThread(other);
+      for (const other of procs.wasmTasks()) other.wasmSignal?.(SIG.KILL);
+    } else if (init) {
+      for (const child of group.children) {
+        child.parent = init;
+        init.children.add(child);
+      }
+      if (group.children.size > 0) init.notifyChildEvent();
+      group.children.clear();
+    }
+    const parent = group.parent;
+    if (parent && !parent.zombie) {
+      const chld = parent.sigactions.get(SIG.CHLD);
+      // Ignoring SIGCHLD reaps a child that ends with it at once; a wait blocked for it then
+      // finds none left (ECHILD). A child cloned with another exit signal stays a zombie.
+      if (group.exitSignal === SIG.CHLD && (chld.handler === SIG_IGN || chld.flags & SA.NOCLDWAIT)) procs.reap(group);
+      parent.notifyChildEvent();
+      if (isValidSignal(group.exitSignal)) signals.signalGroup(parent, group.exitSignal, signals.childSender(group, group.exitStatus!));
+    } else if (group !== init) {
+      procs.reap(group);
+    }
+    this.maybeFinish();
+  }
+
+  private maybeFinish(): void {
+    const init = this.host.initGroup();
+    if (!init?.zombie || this.host.procs.liveCount > 0) return;
+    this.host.end(init.exitStatus!);
+  }
+}
