@@ -31,6 +31,15 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('signal masks and queued signal
   });
   afterAll(() => removeDir(dir));
 
+  // Natively it must be a pid namespace's init too: unshare, as root.
+  it.skipIf(process.getuid?.() !== 0)("init lives on when a child it did not fork ends with SIGTERM as its exit signal", () => {
+    const binary = installCProgram(path.join(dir, 'rootfs'), path.join(FIXTURES, 'init-exit-signal.c'), 'init-exit-signal', 'static');
+    const native = spawnSync('unshare', ['--pid', '--fork', binary], { encoding: 'utf8', timeout: 30_000 });
+    expect(native).toMatchObject({ status: 0, stdout: 'init lived on and reaped 3\n' });
+    writeConfig(dir, { args: ['/bin/init-exit-signal'] });
+    expect(tsscRun(dir)).toMatchObject({ status: 0, stdout: native.stdout, stderr: '' });
+  });
+
   for (const { name, linkage } of PROGRAMS) {
     it(`${name} (${linkage}) gives the native output`, () => {
       const program = `${name}-${linkage}`;

@@ -17,6 +17,7 @@ function sandbox() {
   const { procs, spawn, addThread } = tasks;
   const killed: Task[] = [];
   const sigchld: { parent: number; child: number }[] = [];
+  const signalled: { pid: number; sig: number }[] = [];
   const exits: { tid: number; status: number }[] = [];
   const sessionsEnded: number[] = [];
   let ended: number | undefined;
@@ -26,7 +27,10 @@ function sandbox() {
     signals: {
       signalGroup: (group, sig, sender) => {
         if (sig === SIG.CHLD) sigchld.push({ parent: group.pid, child: sender!.pid });
+        else signalled.push({ pid: group.pid, sig });
       },
+      // init here has a handler for SIGCHLD alone: it drops every other signal from inside.
+      initDiscards: (group, sig) => group === tasks.init() && sig !== SIG.CHLD,
       childSender: (child, status) => ({ pid: child.pid, uid: child.creds.ruid, child: childStateCode(status) }),
     },
     initGroup: tasks.init,
@@ -45,7 +49,7 @@ function sandbox() {
     for (const task of killed.splice(0)) lifecycle.onTaskExit(task, SIG.KILL);
   };
   return {
-    procs, lifecycle, spawn, addThread, reapKilled, killed, sigchld, exits, sessionsEnded,
+    procs, lifecycle, spawn, addThread, reapKilled, killed, sigchld, signalled, exits, sessionsEnded,
     get ended() {
       return ended;
     },
@@ -85,6 +89,23 @@ describe('a task ends', () => {
     // A zombie keeps its pid until wait4 collects it.
     expect(s.procs.group(child.pid)).toBe(child.group);
     expect(init.group.children.has(child.group)).toBe(true);
+  });
+
+  it('the parent gets the exit signal the child was cloned with; init drops one it has no handler for', () => {
+    const s = sandbox();
+    const init = s.spawn(undefined);
+    const parent = s.spawn(init.group);
+    const usr1 = s.spawn(parent.group);
+    usr1.group.exitSignal = SIG.USR1;
+    const silent = s.spawn(parent.group);
+    silent.group.exitSignal = 0;
+    const term = s.spawn(init.group);
+    term.group.exitSignal = SIG.TERM;
+    for (const child of [usr1, silent, term]) s.lifecycle.onTaskExit(child, exited(0));
+    expect(s.signalled).toEqual([{ pid: parent.pid, sig: SIG.USR1 }]);
+    expect(s.sigchld).toEqual([]);
+    // Not SIGCHLD: a zombie until waited for (__WCLONE), whatever the parent's SIGCHLD.
+    expect([usr1, silent, term].map((c) => c.group.zombie)).toEqual([true, true, true]);
   });
 
   it('a parent that ignores SIGCHLD, or sets SA_NOCLDWAIT, leaves no zombie', () => {

@@ -18,7 +18,7 @@ export interface LifecycleHost {
   /** The sandbox's pid namespace. */
   readonly procs: ProcessTable;
   /** SIGCHLD to a parent. */
-  readonly signals: Pick<SignalDelivery, 'signalGroup' | 'childSender'>;
+  readonly signals: Pick<SignalDelivery, 'signalGroup' | 'childSender' | 'initDiscards'>;
   /** The init process (pid 1); undefined before it starts. */
   initGroup(): ThreadGroup | undefined;
   /** SIGKILL to task's host thread: its end comes back as onTaskExit. */
@@ -134,7 +134,10 @@ export class TaskLifecycle {
       // finds none left (ECHILD). A child cloned with another exit signal stays a zombie.
       if (group.exitSignal === SIG.CHLD && (chld.handler === SIG_IGN || chld.flags & SA.NOCLDWAIT)) procs.reap(group);
       parent.notifyChildEvent();
-      if (isValidSignal(group.exitSignal)) signals.signalGroup(parent, group.exitSignal, signals.childSender(group, group.exitStatus!));
+      // As any signal from inside: init drops an exit signal it has no handler for (a child
+      // cloned with CLONE_PARENT and SIGTERM as its exit signal does not end the sandbox).
+      const sig = group.exitSignal;
+      if (isValidSignal(sig) && !signals.initDiscards(parent, sig, false)) signals.signalGroup(parent, sig, signals.childSender(group, group.exitStatus!));
     } else if (group !== init) {
       procs.reap(group);
     }
