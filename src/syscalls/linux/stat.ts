@@ -177,6 +177,16 @@ function fchown(task: SyscallTask, args: SyscallArgs): number {
 }
 
 const NSEC_PER_SEC = 1_000_000_000;
+/**
+ * The sandbox's filesystems keep seconds as exact doubles: their time range (Linux's
+ * s_time_min/s_time_max) is +-(2^53 - 1), and a time set outside it is clamped to it, as
+ * Linux clamps to a filesystem's range. Unclamped, INT64_MAX would round up to 2^63, which
+ * no stat could encode.
+ */
+function fsSeconds(sec: bigint): number {
+  const max = BigInt(Number.MAX_SAFE_INTEGER);
+  return Number(sec > max ? max : sec < -max ? -max : sec);
+}
 
 /** A struct timespec pair for utimensat: nsec in range, or UTIME_NOW/UTIME_OMIT. */
 function readTimespecs(task: SyscallTask, addr: bigint): [Timespec, Timespec] {
@@ -186,7 +196,7 @@ function readTimespecs(task: SyscallTask, addr: bigint): [Timespec, Timespec] {
     const nsec = b.readBigInt64LE(offset + 8);
     const special = nsec === BigInt(UTIME_NOW) || nsec === BigInt(UTIME_OMIT);
     if (!special && (nsec < 0n || nsec >= BigInt(NSEC_PER_SEC))) fail(E.EINVAL);
-    return { sec: Number(sec), nsec: Number(nsec) };
+    return { sec: fsSeconds(sec), nsec: Number(nsec) };
   };
   return [one(0), one(16)];
 }
@@ -198,7 +208,7 @@ function readTimevals(task: SyscallTask, addr: bigint): [Timespec, Timespec] {
     const sec = b.readBigInt64LE(offset);
     const usec = b.readBigInt64LE(offset + 8);
     if (usec < 0n || usec >= 1_000_000n) fail(E.EINVAL);
-    return { sec: Number(sec), nsec: Number(usec) * 1000 };
+    return { sec: fsSeconds(sec), nsec: Number(usec) * 1000 };
   };
   return [one(0), one(16)];
 }
@@ -241,7 +251,7 @@ function utime(task: SyscallTask, args: SyscallArgs): number {
   let times: [Timespec, Timespec] | undefined;
   if (timesAddr !== 0n) {
     const b = task.mem.read(timesAddr, 16);
-    times = [{ sec: Number(b.readBigInt64LE(0)), nsec: 0 }, { sec: Number(b.readBigInt64LE(8)), nsec: 0 }];
+    times = [{ sec: fsSeconds(b.readBigInt64LE(0)), nsec: 0 }, { sec: fsSeconds(b.readBigInt64LE(8)), nsec: 0 }];
   }
   return setTimes(task, AT_FDCWD, pointer(args[0]), times, 0);
 }

@@ -82,6 +82,24 @@ describe('stat family', () => {
     expect(await call(root, s.utimensat, AT_FDCWD, 0, 0, 0)).toBe(-E.EFAULT);
   });
 
+  it('clamps times outside the filesystems\' range: stat still answers (INT64_MAX, INT64_MIN)', async () => {
+    const { vfs } = makeVfs({ 'f': '' });
+    const t = fakeTask(vfs);
+    const ts = Buffer.alloc(32);
+    ts.writeBigInt64LE(2n ** 63n - 1n, 0);
+    ts.writeBigInt64LE(-(2n ** 63n), 16);
+    expect(await call(t, s.utimensat, AT_FDCWD, t.mem.cstring('/f'), t.mem.put(ts), 0)).toBe(0);
+    const st = t.mem.alloc(144);
+    expect(await call(t, s.stat, t.mem.cstring('/f'), st)).toBe(0);
+    const limit = BigInt(Number.MAX_SAFE_INTEGER);
+    const atime = t.mem.read(st + 72n, 8).readBigInt64LE();
+    const mtime = t.mem.read(st + 88n, 8).readBigInt64LE();
+    expect(atime).toBeGreaterThan(0n);
+    expect(atime).toBeLessThanOrEqual(limit);
+    expect(mtime).toBeLessThan(0n);
+    expect(mtime).toBeGreaterThanOrEqual(-limit);
+  });
+
   it('statfs and fstatfs describe the filesystem', async () => {
     const { vfs } = makeVfs({ 'f': '' });
     const t = fakeTask(vfs);
