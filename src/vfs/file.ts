@@ -27,8 +27,11 @@ import { FS_EVENT } from './notify.js';
 import { parentOf, type MountImpl } from './tree.js';
 import type { VfsImpl } from './vfs.js';
 
-/** Largest file offset (Linux's MAX_LFS_FILESIZE, bounded by what a double holds exactly). */
-const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
+/**
+ * Largest file offset and size (Linux's s_maxbytes, bounded by what a double holds
+ * exactly): a truncate or fallocate past it is EFBIG, as Linux's inode_newsize_ok says.
+ */
+export const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 
 export class OpenFile implements FileDescription {
   private refs = 1;
@@ -202,6 +205,7 @@ export class OpenFile implements FileDescription {
     if (!this.writable) fail(E.EINVAL);
     if (length < 0) fail(E.EINVAL);
     if ((this.inode.stat().mode & S.IFMT) !== S.IFREG) fail(E.EINVAL);
+    if (length > MAX_OFFSET) fail(E.EFBIG);
     this.vfs.checkWritableMount(this.location);
     this.vfs.dropSetid(this.location, this.creds);
     const impl = this.contents();
@@ -221,6 +225,7 @@ export class OpenFile implements FileDescription {
     const type = this.inode.stat().mode & S.IFMT;
     if (type === S.IFDIR) fail(E.EISDIR);
     if (type !== S.IFREG) fail(E.ENODEV);
+    if (offset + length > MAX_OFFSET) fail(E.EFBIG);
     this.vfs.checkWritableMount(this.location);
     const impl = this.contents();
     if (!impl.allocate) fail(E.EOPNOTSUPP);

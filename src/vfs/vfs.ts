@@ -27,7 +27,7 @@ import {
 import { MAY_EXEC, MAY_READ, MAY_WRITE, checkPermission, checkSticky, hasCap, inGroup, modePermits } from './creds.js';
 import { chmodChange, checkXattrAccess, chownChange, dropSetidChange, requestedTimes, utimensChange, xattrValueToStore } from './attr-rules.js';
 import { XATTR_NAME_CAPS } from '../abi/linux-capability.js';
-import { OpenFile } from './file.js';
+import { MAX_OFFSET, OpenFile } from './file.js';
 import { attrChangeEvents, FS_EVENT, FsNotifier } from './notify.js';
 import { Resolver, isDir, type ParentResult } from './resolve.js';
 import { beginOperation } from './epoch.js';
@@ -587,6 +587,7 @@ export class VfsImpl implements Vfs {
     if (type === S.IFDIR) fail(E.EISDIR);
     if (type !== S.IFREG) fail(E.EINVAL);
     checkPermission(ctx.creds, inode, MAY_WRITE, st);
+    if (length > MAX_OFFSET) fail(E.EFBIG);
     this.checkWritableMount(loc);
     this.dropSetid(loc, ctx.creds);
     this.setattr(loc, { size: length });

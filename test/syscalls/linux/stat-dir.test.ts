@@ -100,6 +100,19 @@ describe('stat family', () => {
     expect(mtime).toBeGreaterThanOrEqual(-limit);
   });
 
+  it('refuses a size past the filesystems\' largest with EFBIG: truncate, ftruncate, fallocate', async () => {
+    const { vfs } = makeVfs({ 'f': 'data' });
+    const t = fakeTask(vfs);
+    const big = 2n ** 63n - 1n;
+    expect(await call(t, f.truncate, t.mem.cstring('/f'), big)).toBe(-E.EFBIG);
+    const fd = await call(t, f.open, t.mem.cstring('/f'), O.RDWR);
+    expect(await call(t, f.ftruncate, fd, big)).toBe(-E.EFBIG);
+    expect(await call(t, f.fallocate, fd, 0, big, 1)).toBe(-E.EFBIG);
+    const st = t.mem.alloc(144);
+    expect(await call(t, s.fstat, fd, st)).toBe(0);
+    expect(t.mem.read(st + 48n, 8).readBigInt64LE()).toBe(4n);
+  });
+
   it('statfs and fstatfs describe the filesystem', async () => {
     const { vfs } = makeVfs({ 'f': '' });
     const t = fakeTask(vfs);
