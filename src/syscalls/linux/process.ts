@@ -5,6 +5,7 @@ import { E, fail, isSysError } from '../../abi/errno.js';
 import { AT, AT_FDCWD } from '../../abi/linux-fcntl.js';
 import { CLONE } from '../../abi/linux-clone.js';
 import { SIG, SIGINFO_OFFSET, SIGINFO_SIZE, writeSiginfoSender } from '../../abi/linux-signal.js';
+import { WAIT } from '../../sentry/kernel/job-control.js';
 import { childStateCode } from '../../sentry/kernel/signal-senders.js';
 import { type ChildState, type SyscallArgs, type SyscallHandler, type SyscallTask, type HostCall } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
@@ -15,13 +16,9 @@ import { RUSAGE_SIZE, rusageBytes } from './rusage.js';
 const MAX_ARG_STRINGS = 0x7fffffff;
 const MAX_ARG_STRLEN = 32 * 4096;
 const MAX_ARG_TOTAL = 2 * 1024 * 1024;
-const WNOHANG = 1;
-const WUNTRACED = 2;
-const WEXITED = 4;
-const WCONTINUED = 8;
-const WNOWAIT = 0x01000000;
+const { NOHANG: WNOHANG, UNTRACED: WUNTRACED, EXITED: WEXITED, CONTINUED: WCONTINUED, NOWAIT: WNOWAIT } = WAIT;
 /** __WALL and __WCLONE: which children a wait is for, by their exit signal. */
-const WAIT_KIND = 0x40000000 | 0x80000000;
+const WAIT_KIND = WAIT.ALL | WAIT.CLONE;
 const WAIT_FLAGS = 0x20000000 | WAIT_KIND; // __WNOTHREAD too
 const P = { ALL: 0, PID: 1, PGID: 2, PIDFD: 3 } as const;
 
