@@ -41,7 +41,8 @@ export function createVfs(options: VfsOptions): Vfs {
   // them before it remounts the root read-only; the host rootfs is never written.
   const readonly = options.spec.root.readonly === true;
   const rootFd = openMountSource(rootPath, 'root.path');
-  const missingMountPoints = readonly && (options.spec.mounts ?? []).some((m) => !existsBeneath(rootFd, m.destination, openBeneath));
+  const specMounts = withDefaultDev(options.spec.mounts ?? [], options.registry.get('dev') !== undefined);
+  const missingMountPoints = readonly && specMounts.some((m) => !existsBeneath(rootFd, m.destination, openBeneath));
   let rootFs: Filesystem;
   let rootFlags = 0;
   if ((readonly && !missingMountPoints) || options.overlay === 'none') {
@@ -71,9 +72,7 @@ export function createVfs(options: VfsOptions): Vfs {
   const vfs = new VfsImpl({ tree, registry: options.registry, providers: options.providers, anonymous: { mount: anonymousMount, memfs: anonymousFs }, readonlyFs, allocateDev, account });
 
   const setupCtx: FsContext = { root: vfs.root, cwd: vfs.root, umask: 0o022, creds: { uid: 0, gid: 0, groups: [], caps: ALL_CAPS } };
-  for (const mount of options.spec.mounts ?? []) {
-    addMount(mount);
-  }
+  for (const mount of specMounts) addMount(mount);
   for (const target of options.spec.linux?.maskedPaths ?? []) mask(target);
   for (const target of options.spec.linux?.readonlyPaths ?? []) makeReadonly(target);
   if (readonly) {
@@ -127,7 +126,7 @@ export function createVfs(options: VfsOptions): Vfs {
       const sourceFd = openMountSource(source, `${where}: bind source`);
       isFile = (fstat(sourceFd).mode & S.IFMT) !== S.IFDIR;
       fsys = new HostFs({ rootFd: sourceFd, dev, ownership: new OwnershipMap(), openBeneath, exclusive: false });
-    } else if (type === 'tmpfs' && !(mount.destination === '/dev' && options.registry.get('dev'))) {
+    } else if (type === 'tmpfs' && !(isDevDestination(mount.destination) && options.registry.get('dev'))) {
       fsys = makeTmpfs(dev, parsed.data, where, account).fs;
     } else {
       const typeName = type === 'tmpfs' ? 'dev' : type;
@@ -166,6 +165,24 @@ export function createVfs(options: VfsOptions): Vfs {
     }
     return vfs.resolve(setupCtx, undefined, latin1, { follow: true });
   }
+}
+
+/** The /dev runc's and `tssc spec`'s configs mount. */
+const DEFAULT_DEV_MOUNT: SpecMount = { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] };
+
+/**
+ * The spec's mounts, with /dev first when none is at /dev: the runtime spec makes the
+ * runtime supply /dev/null, zero, full, random, urandom, tty and ptmx whatever the mounts
+ * say (runc makes them in the rootfs's /dev, runsc mounts its /dev), and a shell's
+ * `2>/dev/null` must work on a read-only rootfs that has no /dev.
+ */
+function withDefaultDev(mounts: readonly SpecMount[], hasDevType: boolean): readonly SpecMount[] {
+  if (!hasDevType || mounts.some((m) => isDevDestination(m.destination))) return mounts;
+  return [DEFAULT_DEV_MOUNT, ...mounts];
+}
+
+function isDevDestination(destination: string): boolean {
+  return path.posix.normalize(`${destination}/`) === '/dev/';
 }
 
 /**

@@ -25,6 +25,23 @@ describe('/dev', () => {
     expect(sb.vfs.mounts().find((m) => m.mountPoint === '/dev')?.fsType).toBe('tmpfs');
   });
 
+  it('is there without a /dev mount, as the runtime spec requires, on a read-only rootfs without /dev too', () => {
+    const sb = makeSandbox({ mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }], readonly: true, tree: { etc: null } });
+    sb.addProcess(1);
+    const ctx = userCtx(sb.vfs);
+    expect(sb.vfs.stat(ctx, undefined, '/dev/null', 0).rdev).toBe(makedev(1, 3));
+    const nul = sb.vfs.open(ctx, undefined, '/dev/null', O.WRONLY | O.CREAT | O.TRUNC, 0o644);
+    expect(nul.write(bytes('discarded'))).toBe(9);
+    expect(errnoOf(() => sb.vfs.open(ctx, undefined, '/etc/new', O.WRONLY | O.CREAT, 0o644))).toBe(E.EROFS);
+    expect(fs.existsSync(path.join(sb.rootfs, 'dev'))).toBe(false);
+    expect(sb.vfs.mounts().find((m) => m.mountPoint === '/dev')?.fsType).toBe('tmpfs');
+  });
+
+  it('a spec /dev mount is used as it is: no second /dev', () => {
+    const sb = makeSandbox();
+    expect(sb.vfs.mounts().filter((m) => m.mountPoint === '/dev')).toHaveLength(1);
+  });
+
   it('null, zero, full and urandom read and write as on Linux', () => {
     const sb = makeSandbox();
     sb.addProcess(1);

@@ -41,7 +41,9 @@ export interface Sandbox {
   openFd(pid: number, path: string, flags: number, fd?: number): number;
 }
 
-export function makeSandbox(options: { mounts?: object[]; tree?: Record<string, string | null | { link: string }>; openOtherTerminal?: JobControl['openOtherTerminal'] } = {}): Sandbox {
+export function makeSandbox(
+  options: { mounts?: object[]; readonly?: boolean; tree?: Record<string, string | null | { link: string }>; openOtherTerminal?: JobControl['openOtherTerminal'] } = {},
+): Sandbox {
   const { bundle, rootfs } = makeBundle(options.tree ?? { 'etc/hostname': 'box\n', 'etc/passwd': 'root:x:0:0::/root:/bin/sh\n', tmp: null });
   const registry = new Registry();
   const processes = new Map<number, FakeProcess>();
@@ -65,7 +67,7 @@ export function makeSandbox(options: { mounts?: object[]; tree?: Record<string, 
     machine: { cpus: 2, memTotalBytes: 2 * 1024 ** 3, memFreeBytes: () => 1024 ** 3, cpuModel: 'Test CPU @ 2.00GHz', cpuMHz: 2000, cpuFlags: 'fpu sse2 avx2' },
   });
   const mounts = (options.mounts ?? SPEC_MOUNTS) as { destination: string; type?: string; source?: string; options?: string[] }[];
-  const vfs = createVfs({ spec: { root: { path: 'rootfs', readonly: false }, mounts }, bundleDir: bundle, registry, providers });
+  const vfs = createVfs({ spec: { root: { path: 'rootfs', readonly: options.readonly === true }, mounts }, bundleDir: bundle, registry, providers });
   sandbox.vfs = vfs;
   sandbox.ctx = (pid = sandbox.current) => (processes.get(pid) as FakeProcess).fsContext;
   sandbox.addProcess = (pid, fields = {}) => {
