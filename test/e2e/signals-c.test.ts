@@ -40,6 +40,15 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('signal masks and queued signal
     expect(tsscRun(dir)).toMatchObject({ status: 0, stdout: native.stdout, stderr: '' });
   });
 
+  it.skipIf(process.getuid?.() !== 0)('init gets no signal it has no handler for: a ^C on its own pty, a raise, one it unblocks', () => {
+    const binary = installCProgram(path.join(dir, 'rootfs'), path.join(FIXTURES, 'init-signals.c'), 'init-signals', 'static');
+    const native = spawnSync('unshare', ['--pid', '--fork', binary], { encoding: 'utf8', timeout: 30_000 });
+    expect(native).toMatchObject({ status: 0, stderr: '' });
+    expect(native.stdout).toContain('init lived on after unblocking SIGUSR1');
+    writeConfig(dir, { args: ['/bin/init-signals'] });
+    expect(tsscRun(dir)).toMatchObject({ status: 0, stdout: native.stdout, stderr: '' });
+  });
+
   for (const { name, linkage } of PROGRAMS) {
     it(`${name} (${linkage}) gives the native output`, () => {
       const program = `${name}-${linkage}`;

@@ -17,7 +17,8 @@ export interface ProcessSource {
   readonly currentTask: Task | undefined;
   groups(): ThreadGroup[];
   groupByPid(pid: number): ThreadGroup | undefined;
-  signalGroup(group: ThreadGroup, sig: number): void;
+  /** kill(2) of a process, with the pid-namespace init's rules. */
+  signalProcess(group: ThreadGroup, sig: number, fromOutside: boolean): void;
   /** Job control of a terminal access by the calling task (the ptrace sandbox has it). */
   checkTerminalAccess?(terminal: { session: number | undefined; foreground: number | undefined }, kind: 'read' | 'write'): void;
 }
@@ -82,10 +83,14 @@ export class SentryProviders implements SandboxProviders {
     return (terminal, kind) => sandbox.checkTerminalAccess!(terminal, kind);
   }
 
-  /** JobControl for terminals: a signal to every process of a process group. */
+  /**
+   * JobControl for terminals: a signal to every process of a process group, as kill(2)
+   * sends it: the pid namespace's init only gets what it handles (a ^C to a shell or a
+   * `cat` that is pid 1 leaves it running, as under runc).
+   */
   signalProcessGroup(pgid: number, signo: number): void {
     for (const group of this.sandbox?.groups() ?? []) {
-      if (group.pgid === pgid) this.sandbox!.signalGroup(group, signo);
+      if (group.pgid === pgid) this.sandbox!.signalProcess(group, signo, false);
     }
   }
 }

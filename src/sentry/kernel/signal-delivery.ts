@@ -52,6 +52,17 @@ export class SignalDelivery {
     return !fromOutside || (sig !== SIG.KILL && sig !== SIG.STOP);
   }
 
+  /**
+   * Whether group drops sig as it takes it (Linux's get_signal): the pid namespace's init
+   * takes a signal with the default action only when it is SIGKILL or SIGSTOP (sent from
+   * outside) or a fault forced on it. So one it blocked when sent and unblocked with no
+   * handler goes nowhere (glibc's raise blocks every signal around its tgkill).
+   */
+  initDropsAtDelivery(group: ThreadGroup, sig: number, forcedFault: boolean): boolean {
+    if (group !== this.sandbox.initGroup() || forcedFault || sig === SIG.KILL || sig === SIG.STOP) return false;
+    return group.sigactions.effect(sig) !== 'handler';
+  }
+
   /** Whether a thread of group blocks or awaits sig. */
   private held(group: ThreadGroup, sig: number): boolean {
     const host = this.sandbox.host;

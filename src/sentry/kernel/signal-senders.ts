@@ -96,6 +96,25 @@ export function showSiginfo(info: Buffer, group: ThreadGroup, sig: number): bool
   return true;
 }
 
+/** Signals a fault raises, which the kernel forces even on a pid namespace's init. */
+const FAULT_SIGNALS: ReadonlySet<number> = new Set([SIG.SEGV, SIG.BUS, SIG.ILL, SIG.FPE, SIG.TRAP, SIG.SYS]);
+
+/**
+ * At a signal-delivery-stop of hostTid for sig: whether the kernel raised it for a fault
+ * of the task (its si_code is the kernel's, > 0), not a kill of any sender (SI_USER,
+ * SI_TKILL, SI_QUEUE are 0 or below).
+ */
+export function isForcedFault(tracer: Tracer, hostTid: number, sig: number): boolean {
+  if (!FAULT_SIGNALS.has(sig)) return false;
+  const info = Buffer.alloc(SIGINFO_SIZE);
+  return tracer.siginfo(hostTid, info, false) === 0 && info.readInt32LE(SIGINFO_OFFSET.code) > 0;
+}
+
+/** A pending sig of group that goes nowhere: its sender record goes with it. */
+export function forgetSender(group: ThreadGroup, sig: number): void {
+  takeSender(group, sig);
+}
+
 /** At a signal-delivery-stop of hostTid for sig: the siginfo the handler gets. */
 export function showVirtualSender(tracer: Tracer, hostTid: number, group: ThreadGroup, sig: number): void {
   const info = Buffer.alloc(SIGINFO_SIZE);

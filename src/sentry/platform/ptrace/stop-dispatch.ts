@@ -16,7 +16,7 @@ import { deliverSeccompTrap } from '../../kernel/profile-enforcement.js';
 import { BAD_EXEC_STATUS, endStubExec, stubExecFailed, stubExecuted } from './stub-exec.js';
 import { forgetRobustList } from '../../kernel/futex/robust.js';
 import type { Sandbox } from '../../kernel/sandbox.js';
-import { showVirtualSender } from '../../kernel/signal-senders.js';
+import { forgetSender, isForcedFault, showVirtualSender } from '../../kernel/signal-senders.js';
 import { SIG } from '../../../abi/linux-signal.js';
 import type { SyscallResult } from '../../kernel/syscall.js';
 import type { Task } from '../../kernel/task.js';
@@ -188,6 +188,11 @@ export class StopDispatch {
       return 0;
     }
     faultAtSignalStop(sig);
+    if (this.sandbox.signals.initDropsAtDelivery(task.group, sig, isForcedFault(tracer, hostPid, sig))) {
+      forgetSender(task.group, sig);
+      tracer.cont(hostPid, 0, RESUME.cont);
+      return 0;
+    }
     // A signal-delivery-stop: the signal goes on to the workload, unless it would dump core
     // on the host (core-dump.ts): then the sentry ends the process, the signal never goes on.
     if (dumpsCore(task.group.hostPid, hostPid, sig)) {
