@@ -201,11 +201,14 @@ async function jobControlSession(term: Terminal): Promise<void> {
   await commandUntil(term, 'jobs', /Stopped.*\s+cat$/m);
 
   await command(term, 'kill %1');
-  term.type('kill -9 %cat; wait %cat 2>/dev/null; echo reaped-$((4+4))', 'Enter');
-  await term.waitFor(/^reaped-8$/m);
-  // The shell must have seen the end before exit (or it would warn of a stopped job):
-  // busybox's wait returns at once for a stopped job, before the kill has ended it.
-  await commandUntil(term, 'jobs', /Killed\s+cat$/m);
+  await command(term, 'kill -9 %cat');
+  // The shell must see the end before exit (or it would warn of a stopped job). Neither
+  // shell's wait waits for a stopped job, and bash drops a SIGCHLD that lands while it
+  // prints job notifications (notify_of_job_status counts it in queue_sigchld and never
+  // looks at the count again), natively too; under the sentry the end of a killed job
+  // reaches the shell a little later, so it lands there often. A foreground child's wait
+  // reaps every ended child, so each round runs one.
+  await commandUntil(term, 'sleep 0; jobs', /Killed\s+cat$/m);
   term.type('exit 7', 'Enter');
   await term.waitFor(/^tssc exited 7$/m);
 }
@@ -294,6 +297,24 @@ describe.skipIf(!hasBusybox() || !hasTmux || !hasCompiler())('terminal settings 
     await term.waitFor(/^25 100\njob-0$/m);
     term.type('exit 4', 'Enter');
     await term.waitFor(/^tssc exited 4$/m);
+  }, 60_000);
+
+  it('^C and ^\\ on the terminal leave an init without handlers running, as under runc', async () => {
+    term?.kill();
+    const bundle = scratchDir('tssc-jobs-init-');
+    makeRootfs(bundle);
+    writeTerminalConfig(bundle, { path: 'rootfs', readonly: false }, ['cat']);
+    term = startShell(bundle);
+    term.type('before-$((1))', 'Enter');
+    await term.waitFor(/^before-\$\(\(1\)\)\nbefore-\$\(\(1\)\)$/m);
+    term.type('', 'C-c');
+    term.type('', 'C-\\');
+    term.type('after', 'Enter');
+    // The line discipline echoes the two keys as ^C^\ before the typed line.
+    await term.waitFor(/^\^C\^\\after\nafter$/m);
+    term.type('', 'C-d');
+    await term.waitFor(/^tssc exited 0$/m);
+    removeDir(bundle);
   }, 60_000);
 });
 
