@@ -23,8 +23,21 @@ const processIo: MainIo = {
   stderr: (text) => void process.stderr.write(text),
 };
 
+/**
+ * tssc's own stdout and stderr may go away under it (a reader that closed its pipe, a
+ * terminal hung up): what cannot be written is dropped. Unhandled, the write's error
+ * reached the sentry's report of uncaught errors, which wrote to the same stream, failed
+ * again, and so on for ever, with the sandbox starved of its event loop.
+ */
+function dropUnwritableOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount('error') === 0) stream.on('error', () => {});
+  }
+}
+
 /** Runs tssc with a full argv (node, script, args...) and returns the exit code. */
 export async function main(argv: readonly string[], io: MainIo = processIo): Promise<number> {
+  if (io === processIo) dropUnwritableOutput();
   const program = buildProgram(io);
   const logOptions = scanLogOptions(argv.slice(2));
   let exitCode = 0;

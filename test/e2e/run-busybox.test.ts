@@ -1,10 +1,11 @@
 // `tssc run` of busybox bundles, end to end: outputs and exit codes as a user sees them,
 // compared with the same commands under chroot on the host where that is the reference.
+import { once } from 'node:events';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync } from 'node:fs';
-import { chrootRun, hasBusybox, makeRootfs, removeDir, scratchDir, tsscRun, worldReadableCopy, writeConfig, type RunOptions } from './busybox-bundle.js';
+import { chrootRun, hasBusybox, makeRootfs, removeDir, scratchDir, tsscRun, tsscSpawn, worldReadableCopy, writeConfig, type RunOptions } from './busybox-bundle.js';
 
 const isRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
@@ -53,6 +54,16 @@ describe.skipIf(!hasBusybox()).each(users)('tssc run with a busybox rootfs, tssc
     writeConfig(dir, { args: ['sh', '-c', script], ...options });
     return tssc(extra);
   }
+
+  it('goes on when its own stderr goes away, and ends with the workload', async () => {
+    writeConfig(dir, { args: ['sh', '-c', 'sleep 0.5; echo done'] });
+    const child = tsscSpawn(dir, { ...runAs, runArgs: ['--strace'] });
+    child.stderr.destroy();
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect({ code, stdout }).toEqual({ code: 0, stdout: 'done\n' });
+  });
 
   it('runs echo and exits with its status', () => {
     writeConfig(dir, { args: ['echo', 'hello', 'sandbox'] });
