@@ -68,6 +68,8 @@ describe.skipIf(!hasContainerd() || !hasBusybox())('containerd drives tssc throu
     const id = `d${counter++}`;
     const started = ctr(['run', '-d', '--runc-binary', TSSC, IMAGE, id, 'sh', '-c', 'trap "echo term" TERM; sleep 1000 & while true; do wait $!; done']);
     expect(started).toMatchObject({ status: 0, stderr: '' });
+    const exec = ctr(['tasks', 'exec', '--exec-id', 'e1', id, 'sh', '-c', 'read line; echo "exec got $line, ppid $PPID"; cat /proc/1/comm; exit 3'], 'piped\n');
+    expect(exec).toMatchObject({ status: 3, stdout: 'exec got piped, ppid 0\nsh\n', stderr: '' });
     const ps = ctr(['tasks', 'ps', id]);
     expect(ps.stdout.split('\n')[0]).toMatch(/^PID\s+INFO/);
     expect(ps.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(3);
