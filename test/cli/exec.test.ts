@@ -14,6 +14,9 @@ import { runCli, TSSC, type CliResult } from './run-cli.js';
 
 const fixture = new LifecycleFixture();
 
+/** Each of these runs tssc a dozen times or more: minutes on a loaded machine. */
+const SLOW_MS = 240_000;
+
 function cli(args: readonly string[], input?: string): CliResult {
   return runCli(['--root', fixture.root, ...args], { timeout: 60_000, ...(input !== undefined && { input }) });
 }
@@ -56,9 +59,24 @@ describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
     expect(cli(['exec', id, 'tr', 'a-z', 'A-Z'], 'piped through\n')).toEqual({ status: 0, stdout: 'PIPED THROUGH\n', stderr: '' });
     expect(cli(['exec', id, 'sh', '-c', 'kill -9 $$']).status).toBe(137);
     expect(cli(['exec', id, 'sh', '-c', 'kill -USR1 $$']).status).toBe(138);
-    writeFileSync(path.join(fixture.scratch, 'process.json'), JSON.stringify({ args: ['sh', '-c', 'echo $X from $(pwd)'], env: ['X=file'], cwd: '/tmp', user: { uid: 0, gid: 0 } }));
-    expect(cli(['exec', '--process', path.join(fixture.scratch, 'process.json'), id])).toEqual({ status: 0, stdout: 'file from /tmp\n', stderr: '' });
-  });
+    // A process file's own capabilities, noNewPrivileges and rlimits, not the container's.
+    const own = {
+      args: ['sh', '-c', 'echo $X from $(pwd); grep -E "CapEff|NoNewPrivs" /proc/self/status; ulimit -n'],
+      env: ['X=file'],
+      cwd: '/tmp',
+      user: { uid: 0, gid: 0 },
+      capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] },
+      noNewPrivileges: true,
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 77, soft: 77 }],
+    };
+    writeFileSync(path.join(fixture.scratch, 'process.json'), JSON.stringify(own));
+    expect(cli(['exec', '--process', path.join(fixture.scratch, 'process.json'), id])).toEqual({
+      status: 0,
+      stdout: 'file from /tmp\nCapEff:\t0000000000000020\nNoNewPrivs:\t1\n77\n',
+      stderr: '',
+    });
+    expect(cli(['exec', id, 'sh', '-c', 'grep NoNewPrivs /proc/self/status; ulimit -n']).stdout).toBe('NoNewPrivs:\t0\n1024\n');
+  }, SLOW_MS);
 
   it('sees the init\'s files and pid namespace: pid 1 is the init, its own parent is outside', async () => {
     const { id, reports, output } = await running();
@@ -86,7 +104,7 @@ describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
     expect(await again.ended).toBe(137);
     expect(await reports.next('exited')).toEqual({ exited: 137 });
     expect(output()).toBe('');
-  });
+  }, SLOW_MS);
 
   it('passes the signals tssc gets to the process; the init\'s end kills it, as under runc', async () => {
     const { id, reports, output } = await running();
@@ -103,7 +121,7 @@ describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
     expect(await left.ended).toBe(137);
     expect(output()).toBe('');
     expect(cli(['exec', id, 'true']).stderr).toBe('tssc: cannot exec in a stopped container\n');
-  });
+  }, SLOW_MS);
 
   it('with --detach, the pid-file names a process that exits with the exec\'d one and passes signals on', async () => {
     const { id } = await running();
@@ -119,7 +137,7 @@ describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
     process.kill(pid, 'SIGTERM');
     expect(await trapped.reports.next('exited')).toEqual({ exited: 6 });
     expect(trapped.output()).toBe('up\ngot TERM\n');
-  });
+  }, SLOW_MS);
 
   it('gives a --tty process a pty whose master goes to the console socket', async () => {
     const { id } = await running();
@@ -134,9 +152,9 @@ describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
     expect((await reports.next('output')).output).toBe('21 73\r\nterminal\r\n');
     expect(cli(['exec', '--console-socket', socketPath, id, 'true']).stderr).toBe('tssc: cannot use a console socket: the process has no terminal (--tty)\n');
     expect(cli(['exec', '-d', '-t', id, 'true']).stderr).toBe('tssc: a detached exec with a terminal needs --console-socket for it\n');
-  });
+  }, SLOW_MS);
 
-  it('refuses a created, paused or stopped container, a missing program, a bad cwd and a bogus process file', async () => {
+  it('refuses a created, paused or stopped container, and one at its pids limit, with runc\'s words', async () => {
     const dir = fixture.bundle({ args: ['sleep', '1000'] });
     const id = fixture.newId();
     expect(fixture.create(['--bundle', dir, id]).status).toBe(0);
@@ -145,6 +163,15 @@ describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
     expect(fixture.cli(['pause', id]).status).toBe(0);
     expect(cli(['exec', id, 'true']).stderr).toBe('tssc: cannot exec in a paused container\n');
     expect(fixture.cli(['resume', id]).status).toBe(0);
+    // As a fork beyond the pids limit.
+    expect(fixture.cli(['update', '--pids-limit', '1', id]).status).toBe(0);
+    expect(cli(['exec', id, 'true']).stderr).toBe('tssc: EAGAIN: Try again (the sandbox is at its pids limit)\n');
+    expect(fixture.cli(['delete', '--force', id]).status).toBe(0);
+    expect(cli(['exec', id, 'true']).stderr).toBe(`tssc: container ${id} does not exist\n`);
+  }, SLOW_MS);
+
+  it('refuses a missing program, a bad cwd and a bogus process file, naming what is wrong', async () => {
+    const { id } = await running();
     expect(cli(['exec', id, 'nosuch'])).toEqual({ status: 1, stdout: '', stderr: 'tssc: nosuch: executable file not found in $PATH\n' });
     expect(cli(['exec', '--cwd', '/nope', id, 'true']).stderr).toBe('tssc: ENOENT: No such file or directory (cwd /nope)\n');
     expect(cli(['exec', '--cwd', '/bin/sh', id, 'true']).stderr).toBe('tssc: ENOTDIR: Not a directory (cwd /bin/sh)\n');
@@ -155,9 +182,7 @@ describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
       `tssc: process file ${bogus}: /user/uid: must be >= 0, got -1; process file ${bogus}: /args/1: must be a string, got 7; process file ${bogus}: /cwd: must be an absolute path, got "rel"\n`,
     );
     expect(cli(['exec', id, 'true']).status).toBe(0);
-    expect(fixture.cli(['delete', '--force', id]).status).toBe(0);
-    expect(cli(['exec', id, 'true']).stderr).toBe(`tssc: container ${id} does not exist\n`);
-  });
+  }, SLOW_MS);
 
   it('answers a hostile client on the control socket with the offending field, leaks none of its fds and goes on', async () => {
     const { id } = await running();
@@ -199,7 +224,7 @@ describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
     expect(escaped).toEqual({ status: 0, stdout: '/etc\nroot:x:0:0:root:/root:/bin/sh\n', stderr: '' });
     await until(() => fdCount() === before);
     expect(fixture.state(id).status).toBe('running');
-  });
+  }, SLOW_MS);
 });
 
 describe.skipIf(!hasBusybox() || process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0)('tssc exec as an unprivileged user', () => {
@@ -225,5 +250,5 @@ describe.skipIf(!hasBusybox() || process.getuid?.() !== 0 || spawnSync('setpriv'
     expect([result.status, result.stdout, result.stderr]).toEqual([9, '1000\n0\nsleep\n', '']);
     expect(asNobody(['kill', 'mine', 'KILL']).status).toBe(0);
     expect(asNobody(['delete', '--force', 'mine']).status).toBe(0);
-  });
+  }, SLOW_MS);
 });

@@ -57,6 +57,9 @@ const MAX_REQUEST_BYTES = 1 << 20;
 /** How long a closing server waits for the answers it still has to send. */
 const DRAIN_MS = 2_000;
 
+/** What one read of a request takes at most. */
+const RECEIVE_CHUNK_BYTES = 64 * 1024;
+
 /** How long a client may take to send its request line once connected. */
 const REQUEST_TIMEOUT_MS = 5_000;
 
@@ -139,7 +142,7 @@ async function receiveRequest(connection: net.Socket): Promise<ReceivedRequest> 
     for (let attempt = 0; ; ) {
       const fd = socketFd(connection);
       if (fd === undefined || connection.destroyed) throw new Error('the control connection closed');
-      const got = addon.receiveFds(fd, MAX_REQUEST_BYTES);
+      const got = addon.receiveFds(fd, RECEIVE_CHUNK_BYTES);
       if (typeof got === 'number') {
         if (got !== -E.EAGAIN) throw new SysError(-got);
         if (Date.now() > deadline) throw new Error('control request incomplete');

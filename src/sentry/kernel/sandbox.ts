@@ -200,13 +200,21 @@ export class Sandbox {
    * before it runs any instruction (a terminal to attach).
    */
   startProcess(spec: NewProcess, prepare?: (group: ThreadGroup) => void): { group: ThreadGroup; exited: Promise<number> } {
-    if (!this.finish || !this.init || this.init.zombie) throw new Error('the sandbox is not running');
+    if (!this.finish || !this.init || this.init.zombie) this.refuse(spec, new Error('the sandbox is not running'));
+    // As a fork beyond the pids limit: EAGAIN.
+    if (this.atTaskLimit()) this.refuse(spec, new SysError(E.EAGAIN, 'the sandbox is at its pids limit'));
     const group = this.spawnProcess(spec);
     const exited = new Promise<number>((resolve) => this.started.set(group, resolve));
     // Before any stop of it is taken: it has run nothing yet.
     prepare?.(group);
     this.stops.pump(0);
     return { group, exited };
+  }
+
+  /** spec will not start: the sandbox lets go of its stdio, and error is thrown. */
+  private refuse(spec: NewProcess, error: unknown): never {
+    for (const file of spec.stdio) file.unref();
+    throw error;
   }
 
   /** The working directory of a new process; an error names it. */
@@ -229,8 +237,7 @@ export class Sandbox {
       fs.cwd = this.resolveCwd(fs, spec.cwd);
       program = withExecCredentials(prepareProgram(this.options.vfs, fs, undefined, spec.program, spec.argv, spec.envp, this.stub.reserved), creds);
     } catch (error) {
-      for (const file of spec.stdio) file.unref();
-      throw error;
+      this.refuse(spec, error);
     }
 
     const fds = new FdTable();
