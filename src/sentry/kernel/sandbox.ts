@@ -1,6 +1,6 @@
 // The sentry's kernel for Linux workloads on the ptrace platform: it starts the init
-// task under the seccomp filter and holds the sandbox's state (tasks by virtual and host
-// tid, the init process). Its parts: stop-dispatch.ts takes the tracer's stops,
+// task under the seccomp filter, and later processes beside it (exec: startProcess), and
+// holds the sandbox's state (tasks by virtual and host tid, the init process). Its parts: stop-dispatch.ts takes the tracer's stops,
 // syscall-stops.ts answers trapped syscalls through the registered table,
 // signal-delivery.ts sends signals, task-lifecycle.ts ends tasks and processes.
 
