@@ -45,6 +45,7 @@ describe.skipIf(!hasContainerd() || !hasBusybox())('Kubernetes through container
     removeDir(scratch);
   });
 
+  // Many calls through the shim or conmon: minutes on a loaded machine.
   it('runs a pod and a container whose output and exit code come back', async () => {
     expect((await cri.runtime.Version!({})).runtime_name).toBe('containerd');
     const logDirectory = path.join(scratch, 'pod-logs');
@@ -106,5 +107,5 @@ describe.skipIf(!hasContainerd() || !hasBusybox())('Kubernetes through container
     await cri.runtime.StopPodSandbox!({ pod_sandbox_id: pod });
     await cri.runtime.RemovePodSandbox!({ pod_sandbox_id: pod });
     expect((await cri.runtime.ListPodSandbox!({})).items).toEqual([]);
-  });
+  }, 180_000);
 });
