@@ -6,6 +6,7 @@ import { registerDelete } from './delete.js';
 import { registerDo } from './do.js';
 import { registerEvents } from './events.js';
 import { registerExec } from './exec.js';
+import { registerExecMonitor } from './exec-monitor.js';
 import { registerFeatures } from './features.js';
 import { registerKill } from './kill.js';
 import { registerList } from './list.js';
@@ -38,4 +39,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerDelete,
   registerFeatures,
   registerSentry,
+  registerExecMonitor,
 ];

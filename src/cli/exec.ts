@@ -1,11 +1,21 @@
 // `tssc exec [--process FILE | ARGS...] ID`: a new process in a running container, with
-// runc's options (containerd's shim calls `exec --process F --detach --pid-file P`).
+// runc's options (containerd's shim calls `exec --process F --detach --pid-file P`). Its
+// stdio are this tssc's; without --detach tssc waits and exits with its status; with
+// --detach --pid-file the pid-file names a process that does that (exec-monitor.ts).
+import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
+import { closeSync } from 'node:fs';
 import path from 'node:path';
+import { followExec } from '../oci/control/exec-client.js';
+import { TsscError } from '../oci/errors.js';
+import { exitCodeOf } from '../oci/lifecycle/exit-code.js';
+import { forwardEndingSignals } from '../oci/lifecycle/signal-proxy.js';
+import { awaitReadiness, READY_FD, type ReadinessRole } from '../oci/lifecycle/readiness.js';
+import type { Readable } from 'node:stream';
 import { checkConsoleSocket } from '../oci/lifecycle/console.js';
 import { processFromFlags, readProcessFile } from '../oci/lifecycle/exec-process.js';
-import { checkPidFile } from '../oci/lifecycle/pid-file.js';
-import type { CliContext } from './context.js';
+import { checkPidFile, writePidFile } from '../oci/lifecycle/pid-file.js';
+import { selfCommand, type CliContext } from './context.js';
 import { checkPreserveFds } from './create.js';
 import { operationsOf } from './operations.js';
 
@@ -39,7 +49,9 @@ export function registerExec(program: Command, context: CliContext): void {
     .option('-g, --additional-gids <gid>', 'an additional group (repeatable)', collect, [])
     .option('--preserve-fds <n>', 'accepted for runc compatibility; only 0 is supported', '0')
     .argument('<container-id>')
-    .argument('[command...]', 'the command and its arguments, after "--"')
+    .argument('[command...]', 'the command and its arguments')
+    // As runc: what follows the container id is the command's, options included.
+    .passThroughOptions()
     .action(async (id: string, command: string[], options: ExecOptions) => {
       checkPreserveFds(options.preserveFds);
       if (options.pidFile !== undefined) checkPidFile(options.pidFile);
@@ -57,11 +69,62 @@ export function registerExec(program: Command, context: CliContext): void {
               ...(options.cwd !== undefined && { cwd: options.cwd }),
               ...(options.user !== undefined && { user: options.user }),
             });
-      await operations.exec(id, {
-        op: 'exec',
-        process,
-        detach: options.detach === true,
-        ...(options.consoleSocket !== undefined && { consoleSocket: path.resolve(options.consoleSocket) }),
-      });
+      checkExecTerminal(process.terminal === true, options.consoleSocket, options.detach === true);
+      const started = operations.exec(
+        id,
+        {
+          op: 'exec',
+          process,
+          detach: options.detach === true,
+          ...(options.consoleSocket !== undefined && { consoleSocket: path.resolve(options.consoleSocket) }),
+        },
+        STDIO,
+      );
+      context.log().debug(`exec in ${id}: pid ${started.pid}`);
+      if (options.detach !== true) {
+        context.setExitCode(await followToEnd(started.socket));
+        return;
+      }
+      if (options.pidFile !== undefined) {
+        // The pid-file names a process that follows the exec to its end (exec-monitor.ts).
+        const command = selfCommand(context, ['exec-monitor']);
+        const monitor = spawn(command[0]!, command.slice(1), { detached: true, cwd: '/', stdio: ['ignore', 'ignore', 'ignore', 'pipe', started.socket] });
+        try {
+          await awaitReadiness(monitor, MONITOR_ROLE);
+        } catch (error) {
+          if (monitor.exitCode === null) monitor.kill('SIGKILL');
+          throw error;
+        }
+        writePidFile(options.pidFile, monitor.pid!);
+        (monitor.stdio[READY_FD] as Readable).destroy();
+        monitor.unref();
+      }
+      closeSync(started.socket);
     });
+}
+
+/** What the pid-file process reports once it passes signals on. */
+const MONITOR_ROLE: ReadinessRole = { name: "the exec's pid-file process", goal: 'follow the exec' };
+
+/** The fds of this tssc that become the exec'd process's stdin, stdout and stderr. */
+const STDIO = [0, 1, 2];
+
+/** The terminal options runc refuses together. */
+function checkExecTerminal(terminal: boolean, consoleSocket: string | undefined, detach: boolean): void {
+  if (consoleSocket !== undefined && !terminal) throw new TsscError('cannot use a console socket: the process has no terminal (--tty)');
+  if (terminal && detach && consoleSocket === undefined) throw new TsscError('a detached exec with a terminal needs --console-socket for it');
+}
+
+/**
+ * Follows an exec to its end, forwarding the signals that would end this process to the
+ * exec'd one; resolves with its exit code (128 + the signal that ended it).
+ */
+export async function followToEnd(socket: number): Promise<number> {
+  const followed = followExec(socket);
+  const stop = forwardEndingSignals((sig) => followed.signal(sig));
+  try {
+    return exitCodeOf(await followed.exited);
+  } finally {
+    stop();
+  }
 }

@@ -1,12 +1,11 @@
 // `tssc sentry` (internal, started by `create`): the container's detached sentry. It holds
 // the init at the start gate, reports on fd 3 that it did (or why it could not), serves
 // the control socket, and exits with the container's exit status once every task is gone.
-import { writeSync, closeSync } from 'node:fs';
 import type { Command } from 'commander';
 import { isSysError } from '../abi/errno.js';
 import { loadBundle } from '../oci/bundle.js';
 import { launchSentry } from '../oci/lifecycle/container-sentry.js';
-import { READY_FD, type SentryReadiness } from '../oci/lifecycle/create.js';
+import { reportReadiness } from '../oci/lifecycle/readiness.js';
 import type { CliContext } from './context.js';
 import { networkRequestOf } from './create.js';
 
@@ -35,23 +34,14 @@ export function registerSentry(program: Command, context: CliContext): void {
         });
       } catch (error) {
         // `create` reports it (on its stderr and in --log): this process's stderr is the container's.
-        report({ ok: false, error: error instanceof Error || isSysError(error) ? error.message : String(error) });
+        reportReadiness({ ok: false, error: error instanceof Error || isSysError(error) ? error.message : String(error) });
         context.setExitCode(1);
         return;
       }
-      report({ ok: true });
+      reportReadiness({ ok: true });
       const code = await launched.exit;
       log.debug(`container ${id} exited: ${code}`);
       // Nothing may keep a dead container's sentry alive (its pid says "running").
       process.exit(code);
     });
-}
-
-function report(readiness: SentryReadiness): void {
-  try {
-    writeSync(READY_FD, JSON.stringify(readiness) + '\n');
-    closeSync(READY_FD);
-  } catch {
-    // Started by hand, without the report channel: nobody is waiting.
-  }
 }

@@ -1,5 +1,5 @@
-// The console addon (native/ptrace/src/console.c): pseudo-terminals for process.terminal
-// and the live size of a terminal. Loaded on first use.
+// The console addon (native/ptrace/src/console.c): pseudo-terminals for process.terminal,
+// the live size of a terminal, and fds passed over unix sockets (SCM_RIGHTS). Loaded on first use.
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,6 +11,17 @@ interface ConsoleAddon {
   openPty(): [number, number, string] | number;
   /** Sends fd over the unix stream socket at path (SCM_RIGHTS) with payload: 0 or -errno. */
   sendConsole(path: string, fd: number, payload: string): number;
+  /**
+   * Connects to the unix stream socket at path and sends payload with fds (1 to 3) attached
+   * (SCM_RIGHTS): the connected socket (close-on-exec; its reads time out after
+   * receiveTimeoutMs), or -errno.
+   */
+  sendFds(path: string, payload: Buffer, fds: readonly number[], receiveTimeoutMs: number): number;
+  /**
+   * What is pending on the unix stream socket sock, without waiting: [bytes (at most
+   * maxBytes), the fds attached (close-on-exec, at most 3)], or -errno (-EAGAIN: nothing yet).
+   */
+  receiveFds(sock: number, maxBytes: number): [Buffer, number[]] | number;
   /** The tty at fd becomes the caller's controlling terminal: 0 or -errno. */
   takeControllingTerminal(fd: number): number;
   /** [rows, cols] of the tty at fd right now, or -errno. */

@@ -17,9 +17,8 @@ function arrayAt(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
-export function checkSemantics(file: string, config: unknown, bundleDir: string): Problem[] {
-  if (!isObject(config)) return [];
-  const problems: Problem[] = [];
+/** A problem collector for file, and its check of an absolute path. */
+function collector(file: string, problems: Problem[]): { add: Add; requireAbsolute: RequireAbsolute } {
   const add = (pointer: string, message: string): void => {
     problems.push({ file, pointer, message });
   };
@@ -28,6 +27,13 @@ export function checkSemantics(file: string, config: unknown, bundleDir: string)
       add(pointer, `must be an absolute path, got ${describeValue(value)}`);
     }
   };
+  return { add, requireAbsolute };
+}
+
+export function checkSemantics(file: string, config: unknown, bundleDir: string): Problem[] {
+  if (!isObject(config)) return [];
+  const problems: Problem[] = [];
+  const { add, requireAbsolute } = collector(file, problems);
 
   checkProcess(config.process, add, requireAbsolute);
   checkRoot(config.root, bundleDir, add);
@@ -43,6 +49,14 @@ export function checkSemantics(file: string, config: unknown, bundleDir: string)
   }
   checkNamespaces(config, add, requireAbsolute);
   if (isObject(config.linux)) problems.push(...seccompProblems(file, config.linux.seccomp));
+  return problems;
+}
+
+/** The checks of checkSemantics for a process object alone (an exec's), pointers under /process. */
+export function checkProcessSemantics(file: string, process: unknown): Problem[] {
+  const problems: Problem[] = [];
+  const { add, requireAbsolute } = collector(file, problems);
+  checkProcess(process, add, requireAbsolute);
   return problems;
 }
 

@@ -3,120 +3,36 @@
 // status is the container's (checked by a subreaper, as the shim is one), start releases
 // it, kill delivers inside the sandbox, ps lists host pids, a crashed sentry reads as
 // stopped, delete leaves nothing behind; terminals over a console socket; hooks.
-import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasBusybox, makeRootfs, removeDir, scratchDir, worldReadableCopy, writeConfig, type BundleOptions } from '../e2e/busybox-bundle.js';
-import { REPO, runCli, TSSC, type CliResult } from './run-cli.js';
+import { hasBusybox, removeDir, scratchDir, worldReadableCopy, type BundleOptions } from '../e2e/busybox-bundle.js';
+import { CONSOLE_RECEIVER, hasPython, JsonLines, LifecycleFixture, until } from './lifecycle-fixture.js';
+import { runCli, TSSC, type CliResult } from './run-cli.js';
 
-const SUBREAPER = path.join(REPO, 'test', 'fixtures', 'subreaper.py');
-const CONSOLE_RECEIVER = path.join(REPO, 'test', 'fixtures', 'console-receiver.py');
-const hasPython = spawnSync('python3', ['-c', 'import socket; socket.recv_fds']).status === 0;
-
+const fixture = new LifecycleFixture();
 let scratch: string;
 let root: string;
-let counter = 0;
 
-function cli(args: readonly string[]): CliResult {
-  return runCli(['--root', root, ...args], { timeout: 60_000 });
+function setUp(prefix: string): void {
+  fixture.setUp(prefix);
+  ({ scratch, root } = fixture);
 }
 
-/**
- * `tssc create` as the shim runs it: its stdio becomes the container's and stays open in
- * the sentry, so it goes to files here (a pipe would be read until the container ends).
- */
-function create(args: readonly string[]): CliResult {
-  const out = path.join(scratch, `create-${counter++}.out`);
-  const fd = openSync(out, 'w');
-  try {
-    const result = spawnSync(process.execPath, [TSSC, '--root', root, 'create', ...args], { stdio: ['ignore', fd, fd], timeout: 60_000 });
-    return { status: result.status, stdout: '', stderr: readFileSync(out, 'utf8') };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Whatever a failed test left running: its containers, and the subreapers that watch them. */
-const started: ChildProcess[] = [];
-
-function cleanUp(): void {
-  for (const id of cli(['list', '-q']).stdout.split('\n').filter(Boolean)) cli(['delete', '--force', id]);
-  for (const child of started) child.kill('SIGKILL');
-  removeDir(scratch);
-}
-
-/** A busybox bundle in a fresh directory, with extra spec fields merged in. */
-function bundle(options: BundleOptions, extra: (config: Record<string, unknown>) => void = () => undefined): string {
-  const dir = path.join(scratch, `bundle-${counter++}`);
-  makeRootfs(dir);
-  writeConfig(dir, options);
-  const configPath = path.join(dir, 'config.json');
-  const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
-  extra(config);
-  writeFileSync(configPath, JSON.stringify(config));
-  return dir;
-}
-
-function newId(): string {
-  return `lc-${process.pid}-${counter++}`;
-}
-
-/** A line-by-line reader of a child's stdout, each line parsed as JSON. */
-class JsonLines {
-  private readonly lines: Record<string, unknown>[] = [];
-  private waiters: (() => void)[] = [];
-
-  constructor(stream: NodeJS.ReadableStream) {
-    createInterface({ input: stream }).on('line', (line) => {
-      this.lines.push(JSON.parse(line) as Record<string, unknown>);
-      this.waiters.forEach((wake) => wake());
-      this.waiters = [];
-    });
-  }
-
-  /** The first line (not yet taken) with key; waits for it (bounded by the test's timeout). */
-  async next(key: string): Promise<Record<string, unknown>> {
-    for (;;) {
-      const at = this.lines.findIndex((line) => key in line);
-      if (at >= 0) return this.lines.splice(at, 1)[0]!;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-}
-
-/** `tssc create` under a subreaper that reports the pid-file's process and its exit. */
-function createUnderSubreaper(dir: string, id: string, timeoutS = 60) {
-  const pidFile = path.join(scratch, `${id}.pid`);
-  const outFile = path.join(scratch, `${id}.out`);
-  const child = spawn('python3', [SUBREAPER, pidFile, outFile, String(timeoutS), process.execPath, TSSC, '--root', root, 'create', '--bundle', dir, '--pid-file', pidFile, id], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  started.push(child);
-  return { reports: new JsonLines(child.stdout), output: () => readFileSync(outFile, 'utf8'), pidFile };
-}
-
-function state(id: string): Record<string, unknown> {
-  const result = cli(['state', id]);
-  expect(result.stderr).toBe('');
-  return JSON.parse(result.stdout) as Record<string, unknown>;
-}
-
-/** Waits until done() holds (bounded by the test's timeout). */
-async function until(done: () => boolean): Promise<void> {
-  while (!done()) await new Promise((r) => setTimeout(r, 50));
-}
-
-/** The files tssc keeps in the state root (its own only: the log of a test may sit beside them). */
-function stateFiles(): string[] {
-  return readdirSync(root).filter((name) => name.includes('.tssc-'));
-}
+const cli = (args: readonly string[]): CliResult => fixture.cli(args);
+const create = (args: readonly string[]): CliResult => fixture.create(args);
+const cleanUp = (): void => fixture.cleanUp();
+const bundle = (options: BundleOptions, extra?: (config: Record<string, unknown>) => void): string => fixture.bundle(options, extra);
+const newId = (): string => fixture.newId();
+const createUnderSubreaper = (dir: string, id: string, timeoutS?: number) => fixture.createUnderSubreaper(dir, id, timeoutS);
+const state = (id: string): Record<string, unknown> => fixture.state(id);
+const stateFiles = (): string[] => fixture.stateFiles();
+const started = fixture.started;
 
 describe.skipIf(!hasBusybox() || !hasPython)('the OCI lifecycle through the CLI', () => {
   beforeAll(() => {
-    scratch = scratchDir('tssc-lifecycle-');
-    root = path.join(scratch, 'state');
+    setUp('tssc-lifecycle-');
   });
   afterAll(cleanUp);
 
@@ -315,8 +231,7 @@ describe.skipIf(!hasBusybox() || !hasPython)('the OCI lifecycle through the CLI'
 
 describe.skipIf(!hasBusybox())('hostile input to the lifecycle commands, as a user sees it', () => {
   beforeAll(() => {
-    scratch = scratchDir('tssc-lifecycle-bad-');
-    root = path.join(scratch, 'state');
+    setUp('tssc-lifecycle-bad-');
   });
   afterAll(cleanUp);
 
@@ -396,8 +311,7 @@ describe.skipIf(!hasBusybox())('hostile input to the lifecycle commands, as a us
 
 describe.skipIf(!hasBusybox() || process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0)('the lifecycle as an unprivileged user', () => {
   beforeAll(() => {
-    scratch = scratchDir('tssc-lifecycle-nobody-');
-    root = path.join(scratch, 'state');
+    setUp('tssc-lifecycle-nobody-');
     mkdirSync(root, { mode: 0o700 });
     chownSync(root, 65534, 65534);
   });

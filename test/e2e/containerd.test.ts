@@ -64,10 +64,23 @@ describe.skipIf(!hasContainerd() || !hasBusybox())('containerd drives tssc throu
     expect(result.status).toBe(5);
   });
 
+  // A dozen ctr calls through the shim: minutes on a loaded machine.
   it('runs a detached task: ps, pause and resume, kill with a handler, SIGKILL, delete', async () => {
     const id = `d${counter++}`;
     const started = ctr(['run', '-d', '--runc-binary', TSSC, IMAGE, id, 'sh', '-c', 'trap "echo term" TERM; sleep 1000 & while true; do wait $!; done']);
     expect(started).toMatchObject({ status: 0, stderr: '' });
+    const exec = ctr(['tasks', 'exec', '--exec-id', 'e1', id, 'sh', '-c', 'read line; echo "exec got $line, ppid $PPID"; cat /proc/1/comm; exit 3'], 'piped\n');
+    expect(exec).toMatchObject({ status: 3, stdout: 'exec got piped, ppid 0\nsh\n', stderr: '' });
+    if (hasScript) {
+      // exec -t: the shim's console socket gets the pty master (kubectl exec -it's way in),
+      // and sets its size as ctr resizes it (from a goroutine that races the start).
+      const waitForSize = '[ -t 0 ] && [ -t 1 ] && echo a terminal; while [ -z "$(stty size 2>/dev/null)" ]; do sleep 0.1; done; stty size; exit 5';
+      const command = ['ctr', '--address', containerd.address, '--namespace', NAMESPACE, 'tasks', 'exec', '-t', '--exec-id', 'e2', id, 'sh', '-c', waitForSize];
+      const quoted = command.map((word) => `'${word}'`).join(' ');
+      const tty = spawnSync('script', ['-qec', `stty rows 21 cols 77; ${quoted}`, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 120_000 });
+      expect(tty.stdout).toMatch(/a terminal\r+\n[^]*21 77/);
+      expect(tty.status).toBe(5);
+    }
     const ps = ctr(['tasks', 'ps', id]);
     expect(ps.stdout.split('\n')[0]).toMatch(/^PID\s+INFO/);
     expect(ps.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(3);
@@ -83,7 +96,7 @@ describe.skipIf(!hasContainerd() || !hasBusybox())('containerd drives tssc throu
     expect(deleted.status).toBe(0);
     expect(deleted.stderr).toMatch(/exit code 137/);
     expect(ctr(['containers', 'delete', id]).status).toBe(0);
-  });
+  }, 180_000);
 
   it('surfaces why a command cannot start', () => {
     const result = run([], ['/no/such/program']);

@@ -1,7 +1,8 @@
 // Kubernetes as the kubelet drives it: containerd's CRI plugin with a runtime handler
 // `tssc` (io.containerd.runc.v2 with BinaryName = tssc, as docs/containerd.md configures a
 // RuntimeClass), a host-network pod whose pause image the test builds, and a container in
-// it whose output (the CRI log file) and exit code come back through the CRI calls.
+// it whose output (the CRI log file) and exit code come back through the CRI calls, and
+// ExecSync (what probes use) in a running one.
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +45,7 @@ describe.skipIf(!hasContainerd() || !hasBusybox())('Kubernetes through container
     removeDir(scratch);
   });
 
+  // Many calls through the shim or conmon: minutes on a loaded machine.
   it('runs a pod and a container whose output and exit code come back', async () => {
     expect((await cri.runtime.Version!({})).runtime_name).toBe('containerd');
     const logDirectory = path.join(scratch, 'pod-logs');
@@ -82,8 +84,28 @@ describe.skipIf(!hasContainerd() || !hasBusybox())('Kubernetes through container
 
     await cri.runtime.StopContainer!({ container_id: container, timeout: 10 });
     await cri.runtime.RemoveContainer!({ container_id: container });
+
+    // A probe's way in: ExecSync in a running container.
+    const server = (
+      await cri.runtime.CreateContainer!({
+        pod_sandbox_id: pod,
+        config: {
+          metadata: { name: 'server', attempt: 0 },
+          image: { image: IMAGE },
+          command: ['sh', '-c', 'echo ready > /tmp/health; trap "exit 0" TERM; sleep 100000 & wait $!'],
+          log_path: 'server.log',
+          linux: {},
+        },
+        sandbox_config: podConfig,
+      })
+    ).container_id as string;
+    await cri.runtime.StartContainer!({ container_id: server });
+    const probe = await cri.runtime.ExecSync!({ container_id: server, cmd: ['sh', '-c', 'cat /tmp/health; echo $PPID; echo probe err >&2; exit 2'], timeout: 60 });
+    expect({ stdout: String(probe.stdout), stderr: String(probe.stderr), exit_code: probe.exit_code }).toEqual({ stdout: 'ready\n0\n', stderr: 'probe err\n', exit_code: 2 });
+    await cri.runtime.StopContainer!({ container_id: server, timeout: 10 });
+    await cri.runtime.RemoveContainer!({ container_id: server });
     await cri.runtime.StopPodSandbox!({ pod_sandbox_id: pod });
     await cri.runtime.RemovePodSandbox!({ pod_sandbox_id: pod });
     expect((await cri.runtime.ListPodSandbox!({})).items).toEqual([]);
-  });
+  }, 180_000);
 });

@@ -1,6 +1,6 @@
 // tssc under podman, as docs/podman.md sets it up: a containers.conf whose [engine] names
 // tssc as the runtime, private storage, and podman driving tssc through conmon exactly as
-// it drives runc (create, start, state, kill, delete).
+// it drives runc (create, start, state, exec, kill, delete).
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -53,13 +53,16 @@ describe.skipIf(!hasPodman || !hasBusybox())('podman drives tssc through conmon'
     expect(result.status).toBe(6);
   });
 
+  // Many calls through the shim or conmon: minutes on a loaded machine.
   it('runs a detached container that podman stop ends through its SIGTERM handler, and rm removes', () => {
     const started = podman(['run', '-d', '--name', 'stopper', '--network', 'none', IMAGE, 'sh', '-c', 'trap "echo term; exit 0" TERM; sleep 1000 & while true; do wait $!; done']);
     expect(started.status).toBe(0);
     expect(podman(['ps', '--format', '{{.Names}} {{.Status}}']).stdout).toMatch(/^stopper Up/m);
+    const exec = podman(['exec', '-i', '-e', 'WHO=podman', 'stopper', 'sh', '-c', 'read line; echo "$WHO exec got $line, ppid $PPID"; exit 4'], 'piped\n');
+    expect(exec).toMatchObject({ status: 4, stdout: 'podman exec got piped, ppid 0\n' });
     expect(podman(['stop', '--time', '10', 'stopper'])).toMatchObject({ status: 0, stdout: 'stopper\n' });
     expect(podman(['logs', 'stopper']).stdout).toBe('term\n');
     expect(podman(['ps', '--all', '--format', '{{.Names}} {{.Status}}']).stdout).toMatch(/^stopper Exited \(0\)/m);
     expect(podman(['rm', 'stopper']).status).toBe(0);
-  });
+  }, 180_000);
 });

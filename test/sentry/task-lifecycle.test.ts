@@ -20,6 +20,7 @@ function sandbox() {
   const signalled: { pid: number; sig: number }[] = [];
   const exits: { tid: number; status: number }[] = [];
   const sessionsEnded: number[] = [];
+  const unparented: { pid: number; status: number }[] = [];
   let ended: number | undefined;
   let endings = 0;
   const lifecycle = new TaskLifecycle({
@@ -37,6 +38,7 @@ function sandbox() {
     killHostThread: (task) => killed.push(task),
     processExited: () => undefined,
     taskExited: (task, status) => exits.push({ tid: task.tid, status }),
+    unparentedExited: (group) => unparented.push({ pid: group.pid, status: group.exitStatus! }),
     endSession: (sid) => sessionsEnded.push(sid),
     end: (status) => {
       ended = status;
@@ -49,7 +51,7 @@ function sandbox() {
     for (const task of killed.splice(0)) lifecycle.onTaskExit(task, SIG.KILL);
   };
   return {
-    procs, lifecycle, spawn, addThread, reapKilled, killed, sigchld, signalled, exits, sessionsEnded,
+    procs, lifecycle, spawn, addThread, reapKilled, killed, sigchld, signalled, exits, sessionsEnded, unparented,
     get ended() {
       return ended;
     },
@@ -170,6 +172,34 @@ describe('init ends', () => {
     s.lifecycle.allGone();
     expect(init.group.zombie).toBe(true);
     expect(s.ended).toBe(SIG.KILL);
+  });
+});
+
+describe('a process started from outside (exec)', () => {
+  it('has no parent inside: its end is told to its starter, frees its pid and leaves the sandbox running', () => {
+    const s = sandbox();
+    const init = s.spawn(undefined);
+    const execd = s.spawn(undefined);
+    const grandchild = s.spawn(execd.group);
+    s.lifecycle.onTaskExit(execd, exited(7));
+    expect(s.unparented).toEqual([{ pid: execd.pid, status: exited(7) }]);
+    expect(s.procs.group(execd.pid)).toBeUndefined();
+    expect(s.sigchld).toEqual([]);
+    // Its children go to init, as any orphan's do.
+    expect(grandchild.group.parent).toBe(init.group);
+    expect(s.ended).toBeUndefined();
+  });
+
+  it('is killed when init ends, and the sandbox ends once it is gone', () => {
+    const s = sandbox();
+    const init = s.spawn(undefined);
+    const execd = s.spawn(undefined);
+    s.lifecycle.onTaskExit(init, exited(0));
+    expect(s.killed).toEqual([execd]);
+    expect(s.ended).toBeUndefined();
+    s.reapKilled();
+    expect(s.unparented).toEqual([{ pid: execd.pid, status: SIG.KILL }]);
+    expect(s.ended).toBe(exited(0));
   });
 });
 

@@ -1,6 +1,7 @@
-// Terminal primitives for the OCI lifecycle (process.terminal): a new pseudo-terminal, its
+// Terminal and fd-passing primitives for the OCI lifecycle: a new pseudo-terminal, its
 // master sent over a console socket with SCM_RIGHTS as runc sends it, the slave made the
-// sentry's controlling terminal, and a terminal's current size. Node has none of these;
+// sentry's controlling terminal, a terminal's current size, and an exec's stdio sent to
+// the sentry over its control socket (and received there). Node has none of these;
 // no policy lives here.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,6 +54,52 @@ static napi_value OpenPty(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// Sends payload with fds attached (SCM_RIGHTS) on the connected unix stream socket sock:
+// the fds ride on the first bytes, the rest of payload follows. 0 or -errno.
+#define MAX_SENT_FDS 3
+static int send_with_fds(int sock, const char *payload, size_t len, const int *fds, int nfds) {
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int) * MAX_SENT_FDS)];
+  } control;
+  memset(&control, 0, sizeof control);
+  struct iovec iov = {(void *)payload, len};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = CMSG_SPACE(sizeof(int) * nfds)};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+  memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+  ssize_t sent;
+  do sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  if (sent < 0) return -errno;
+  for (size_t done = (size_t)sent; done < len; done += (size_t)sent) {
+    do sent = send(sock, payload + done, len - done, MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    if (sent < 0) return -errno;
+  }
+  return 0;
+}
+
+// A unix stream socket (close-on-exec) connected to path, or -errno.
+static int connect_unix(const struct sockaddr_un *addr) {
+  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return -errno;
+  if (connect(sock, (const struct sockaddr *)addr, sizeof *addr) != 0) {
+    int err = errno;
+    close(sock);
+    return -err;
+  }
+  return sock;
+}
+
+static int arg_path(napi_env env, napi_value v, struct sockaddr_un *addr) {
+  memset(addr, 0, sizeof *addr);
+  addr->sun_family = AF_UNIX;
+  return arg_string(env, v, addr->sun_path, sizeof addr->sun_path);
+}
+
 // sendConsole(socketPath, fd, payload) -> 0 or -errno: connects to the unix stream socket
 // at socketPath and sends fd with one SCM_RIGHTS message whose data is payload.
 static napi_value SendConsole(napi_env env, napi_callback_info info) {
@@ -60,39 +107,103 @@ static napi_value SendConsole(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
   char payload[256];
   int32_t fd = -1;
-  if (argc < 3 || arg_string(env, argv[0], addr.sun_path, sizeof addr.sun_path) != 0 ||
-      napi_get_value_int32(env, argv[1], &fd) != napi_ok || arg_string(env, argv[2], payload, sizeof payload) != 0) {
+  if (argc < 3 || arg_path(env, argv[0], &addr) != 0 || napi_get_value_int32(env, argv[1], &fd) != napi_ok ||
+      arg_string(env, argv[2], payload, sizeof payload) != 0) {
     return num(env, -EINVAL);
   }
-  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock < 0) return num(env, -errno);
-  if (connect(sock, (struct sockaddr *)&addr, sizeof addr) != 0) {
-    int err = errno;
-    close(sock);
-    return num(env, -err);
+  int sock = connect_unix(&addr);
+  if (sock < 0) return num(env, sock);
+  int err = send_with_fds(sock, payload, strlen(payload), &fd, 1);
+  close(sock);
+  return num(env, err);
+}
+
+// sendFds(socketPath, payload: Buffer, fds: number[] (1..3), receiveTimeoutMs) -> the
+// connected socket (close-on-exec, blocking, reads time out after receiveTimeoutMs) or
+// -errno: payload goes with fds attached (SCM_RIGHTS); the caller reads the answer.
+static napi_value SendFds(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct sockaddr_un addr;
+  void *payload;
+  size_t len;
+  uint32_t nfds = 0;
+  int32_t timeout_ms = 0;
+  if (argc < 4 || arg_path(env, argv[0], &addr) != 0 || napi_get_buffer_info(env, argv[1], &payload, &len) != napi_ok ||
+      len == 0 || napi_get_array_length(env, argv[2], &nfds) != napi_ok || nfds < 1 || nfds > MAX_SENT_FDS ||
+      napi_get_value_int32(env, argv[3], &timeout_ms) != napi_ok || timeout_ms < 0) {
+    return num(env, -EINVAL);
   }
+  int fds[MAX_SENT_FDS];
+  for (uint32_t i = 0; i < nfds; i++) {
+    napi_value v;
+    napi_get_element(env, argv[2], i, &v);
+    if (napi_get_value_int32(env, v, &fds[i]) != napi_ok) return num(env, -EINVAL);
+  }
+  int sock = connect_unix(&addr);
+  if (sock < 0) return num(env, sock);
+  struct timeval timeout = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  int err = setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) == 0 ? 0 : -errno;
+  if (err == 0) err = send_with_fds(sock, payload, len, fds, (int)nfds);
+  if (err != 0) {
+    close(sock);
+    return num(env, err);
+  }
+  return num(env, sock);
+}
+
+// receiveFds(sock, maxBytes) -> [Buffer of what was pending (up to maxBytes), fds[]]
+// without waiting (MSG_DONTWAIT), or -errno (-EAGAIN: nothing yet). Received fds are
+// close-on-exec; any beyond MAX_SENT_FDS, or in a second control message, are closed.
+static napi_value ReceiveFds(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t sock = -1;
+  int32_t max_bytes = 0;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &sock) != napi_ok || napi_get_value_int32(env, argv[1], &max_bytes) != napi_ok ||
+      max_bytes <= 0) {
+    return num(env, -EINVAL);
+  }
+  char *data = malloc((size_t)max_bytes);
+  if (!data) return num(env, -ENOMEM);
   union {
     struct cmsghdr align;
-    char buf[CMSG_SPACE(sizeof(int))];
+    char buf[CMSG_SPACE(sizeof(int) * 16)];
   } control;
   memset(&control, 0, sizeof control);
-  struct iovec iov = {payload, strlen(payload)};
+  struct iovec iov = {data, (size_t)max_bytes};
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  ssize_t sent;
-  do sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (sent < 0 && errno == EINTR);
-  int err = sent < 0 ? errno : 0;
-  close(sock);
-  return num(env, -err);
+  ssize_t got;
+  do got = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  while (got < 0 && errno == EINTR);
+  if (got < 0) {
+    int err = errno;
+    free(data);
+    return num(env, -err);
+  }
+  napi_value out, bytes, fds;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_buffer_copy(env, (size_t)got, data, NULL, &bytes);
+  free(data);
+  napi_create_array(env, &fds);
+  uint32_t kept = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; i++) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      if (kept < MAX_SENT_FDS) napi_set_element(env, fds, kept++, num(env, fd));
+      else close(fd);
+    }
+  }
+  napi_set_element(env, out, 0, bytes);
+  napi_set_element(env, out, 1, fds);
+  return out;
 }
 
 // takeControllingTerminal(fd) -> 0 or -errno: makes the tty at fd the controlling terminal
@@ -128,6 +239,8 @@ static napi_value Module(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"openPty", NULL, OpenPty, NULL, NULL, NULL, napi_default, NULL},
       {"sendConsole", NULL, SendConsole, NULL, NULL, NULL, napi_default, NULL},
+      {"sendFds", NULL, SendFds, NULL, NULL, NULL, napi_default, NULL},
+      {"receiveFds", NULL, ReceiveFds, NULL, NULL, NULL, napi_default, NULL},
       {"takeControllingTerminal", NULL, TakeControllingTerminal, NULL, NULL, NULL, napi_default, NULL},
       {"windowSize", NULL, WindowSize, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -1,5 +1,8 @@
 // The control channel between tssc commands and a container's sentry: one request per
-// connection on the unix socket ROOT/ID.tssc-sock, one JSON line each way.
+// connection on the unix socket ROOT/ID.tssc-sock, one JSON line each way. An exec's
+// request carries the client's stdin, stdout and stderr (SCM_RIGHTS) and its connection
+// stays open: the answer (ExecStarted) is followed by the process's end (ExecExited),
+// and the client may send signals for the process (ExecSignal) meanwhile.
 import type { LinuxResources, Process } from '../spec.js';
 
 /** A process for `exec`, as runc's --process file or its command line describe it. */
@@ -10,6 +13,21 @@ export interface ExecRequest {
   consoleSocket?: string;
   /** Keep running after the call returns: the pid-file process reports its exit. */
   detach: boolean;
+}
+
+/** The answer to an exec: the process runs, with this pid inside the sandbox. */
+export interface ExecStarted {
+  pid: number;
+}
+
+/** The sentry's last line of an exec: the process ended with this raw wait status. */
+export interface ExecExited {
+  exit: number;
+}
+
+/** A client's line during an exec: deliver this signal to the process. */
+export interface ExecSignal {
+  signal: number;
 }
 
 export type ControlRequest =

@@ -28,11 +28,12 @@ export interface ContainerConsole {
 }
 
 /**
- * A new terminal, its master sent to consoleSocket and closed here. The slave becomes
- * the caller's controlling terminal when the caller leads a session without one (the
- * detached sentry), so the line discipline's signals (^C, a resize, a hangup) reach it.
+ * A new terminal, its master sent to consoleSocket and closed here. For the container's
+ * own (controlling), the slave becomes the caller's controlling terminal when the caller
+ * leads a session without one (the detached sentry), so the line discipline's signals (^C,
+ * a resize, a hangup) reach it; an exec's never does (its hangup is not the container's).
  */
-export function openConsole(consoleSocket: string): ContainerConsole {
+export function openConsole(consoleSocket: string, controlling = true): ContainerConsole {
   const addon = loadConsole();
   const opened = addon.openPty();
   if (typeof opened === 'number') throw new TsscError(`cannot allocate a terminal: ${new SysError(-opened).message}`);
@@ -47,6 +48,6 @@ export function openConsole(consoleSocket: string): ContainerConsole {
     closeSync(master);
   }
   // EPERM when the caller is no session leader (a foreground `run`): it keeps its own terminal.
-  addon.takeControllingTerminal(slave);
+  if (controlling) addon.takeControllingTerminal(slave);
   return { slaveFd: slave, name };
 }

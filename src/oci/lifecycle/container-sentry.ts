@@ -71,7 +71,7 @@ export async function launchSentry(request: SentryRequest): Promise<LaunchedSent
       : {}),
   });
   const control = new SandboxControl(sandbox, gate);
-  const server = await listenControl(request.controlSocket, (message) => control.handle(message));
+  const server = await listenControl(request.controlSocket, (message, fds) => control.handle(message, fds));
   const stopForwarding = forwardSignals(sandbox);
   const ended = (): Promise<void> => {
     stopForwarding();

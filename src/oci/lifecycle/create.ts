@@ -13,6 +13,10 @@ import { toOciState } from '../state/record.js';
 import { checkConsoleSocket } from './console.js';
 import { runHooks } from './hooks.js';
 import { checkPidFile, writePidFile } from './pid-file.js';
+import { awaitReadiness, READY_FD, type ReadinessRole } from './readiness.js';
+
+/** What the sentry reports on its readiness fd: its init is held. */
+const SENTRY_ROLE: ReadinessRole = { name: 'the sentry', goal: "hold the container's init" };
 
 export interface CreateRequest {
   id: string;
@@ -23,15 +27,6 @@ export interface CreateRequest {
   /** The command line that starts this tssc as the container's sentry (program first). */
   sentryCommand: readonly string[];
 }
-
-/** What the sentry reports on fd 3 once its init is held (or why it cannot be). */
-export type SentryReadiness = { ok: true } | { ok: false; error: string };
-
-/** The fd of the sentry on which it reports readiness. */
-export const READY_FD = 3;
-
-/** How long a sentry may take to hold its init (loading a large program, a busy machine). */
-const READY_TIMEOUT_MS = 60_000;
 
 /** The terminal options runc refuses together, checked before anything starts. */
 export function checkTerminalOptions(bundle: Bundle, consoleSocket: string | undefined, detached: boolean): void {
@@ -63,7 +58,7 @@ export async function createContainer(request: CreateRequest): Promise<number> {
   try {
     const started = spawn(request.sentryCommand[0]!, request.sentryCommand.slice(1), { detached: true, cwd: '/', stdio });
     sentry = started;
-    await readiness(started);
+    await awaitReadiness(started, SENTRY_ROLE);
     const pid = started.pid!;
     const record = await store.update(id, { status: 'creating', pid });
     const state = toOciState(record);
@@ -78,55 +73,4 @@ export async function createContainer(request: CreateRequest): Promise<number> {
     await store.remove(id, { force: true });
     throw error;
   }
-}
-
-/** Waits for the sentry's report on fd 3; a sentry that dies first failed to create. */
-function readiness(sentry: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const channel = sentry.stdio[READY_FD] as Readable;
-    let text = '';
-    let ended: string | undefined;
-    let closed = false;
-    const timer = setTimeout(() => settle(new TsscError(`the sentry did not hold the container's init within ${READY_TIMEOUT_MS / 1000}s`)), READY_TIMEOUT_MS);
-    const settle = (error?: Error): void => {
-      clearTimeout(timer);
-      channel.removeAllListeners('data');
-      channel.removeAllListeners('close');
-      sentry.removeAllListeners('exit');
-      if (error) reject(error);
-      else resolve();
-    };
-    // The report may still be in the pipe when the exit is seen: wait for both.
-    const maybeDead = (): void => {
-      if (ended !== undefined && closed) settle(new TsscError(`the sentry exited before the container was created (${ended})`));
-    };
-    channel.setEncoding('utf8');
-    channel.on('data', (chunk: string) => {
-      text += chunk;
-      const end = text.indexOf('\n');
-      if (end < 0) return;
-      const report = parseReadiness(text.slice(0, end));
-      settle(report.ok ? undefined : new TsscError(report.error));
-    });
-    channel.on('error', () => undefined);
-    channel.on('close', () => {
-      closed = true;
-      maybeDead();
-    });
-    sentry.on('exit', (code, signal) => {
-      ended = signal ?? `exit status ${code}`;
-      maybeDead();
-    });
-    sentry.on('error', (error) => settle(new TsscError(`cannot start the sentry: ${error.message}`)));
-  });
-}
-
-function parseReadiness(line: string): SentryReadiness {
-  try {
-    const report = JSON.parse(line) as SentryReadiness;
-    if (report.ok === true || (report.ok === false && typeof report.error === 'string')) return report;
-  } catch {
-    // Reported below.
-  }
-  return { ok: false, error: `the sentry sent a malformed report: ${line.slice(0, 200)}` };
 }

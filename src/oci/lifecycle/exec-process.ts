@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadBundle } from '../bundle.js';
 import { TsscError } from '../errors.js';
-import type { Process } from '../spec.js';
+import { checkedProcess, type ExecProcess } from '../process-check.js';
 
 export interface ExecFlags {
   args: string[];
@@ -15,8 +15,6 @@ export interface ExecFlags {
   additionalGids: string[];
   tty: boolean;
 }
-
-export type ExecProcess = Process & { args: string[] };
 
 /** The process of a --process file, checked for what the sentry needs. */
 export function readProcessFile(file: string): ExecProcess {
@@ -32,7 +30,7 @@ export function readProcessFile(file: string): ExecProcess {
   } catch (error) {
     throw new TsscError(`process file ${file}: invalid JSON: ${(error as Error).message}`);
   }
-  return checkProcess(value, `process file ${file}`);
+  return checkedProcess(`process file ${file}`, value);
 }
 
 /** The process of the command line, over the container's own (from its bundle). */
@@ -62,17 +60,4 @@ export function processFromFlags(bundleDir: string, flags: ExecFlags): ExecProce
   const cwd = flags.cwd ?? base.cwd;
   if (!path.isAbsolute(cwd)) throw new TsscError(`--cwd ${cwd}: must be an absolute path`);
   return { ...base, args: flags.args, env, cwd, user, terminal: flags.tty };
-}
-
-function checkProcess(value: unknown, what: string): ExecProcess {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TsscError(`${what}: not a JSON object`);
-  const process = value as Partial<ExecProcess>;
-  if (!Array.isArray(process.args) || process.args.length === 0 || !process.args.every((a) => typeof a === 'string')) {
-    throw new TsscError(`${what}: /args must be a non-empty array of strings`);
-  }
-  if (typeof process.cwd !== 'string' || !path.isAbsolute(process.cwd)) throw new TsscError(`${what}: /cwd must be an absolute path`);
-  if (typeof process.user !== 'object' || process.user === null || !Number.isInteger(process.user.uid) || !Number.isInteger(process.user.gid)) {
-    throw new TsscError(`${what}: /user must have integer uid and gid`);
-  }
-  return process as ExecProcess;
 }

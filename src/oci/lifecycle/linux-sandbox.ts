@@ -9,7 +9,7 @@ import { compileSeccompProfile } from '../seccomp-profile.js';
 import { capsFromNames, fsCredentials, makeCredentials, type IdentitySpec } from '../../sentry/kernel/credentials.js';
 import { SentryProviders } from '../../sentry/kernel/providers.js';
 import { RlimitTable } from '../../sentry/kernel/rlimits.js';
-import { Sandbox, type InitProcess, type SyscallObserver } from '../../sentry/kernel/sandbox.js';
+import { Sandbox, type NewProcess, type SyscallObserver } from '../../sentry/kernel/sandbox.js';
 import type { StartGate } from '../../sentry/kernel/start-gate.js';
 import { WasmSandbox } from '../../sentry/wasm/sandbox.js';
 import { IpcNamespace } from '../../sentry/kernel/ipc/namespace.js';
@@ -20,9 +20,10 @@ import { O } from '../../abi/linux-fcntl.js';
 import { attachControllingTerminal, hostTerminalOf, openHostStdio } from '../../sentry/kernel/files/host-file.js';
 import type { JobControlTerminal } from '../../sentry/kernel/files/host-file-termios.js';
 import { openFifo } from '../../sentry/kernel/files/pipe.js';
-import { byteString, createVfs, Registry, type FsContext } from '../../vfs/index.js';
+import { byteString, createVfs, Registry, type FileDescription, type FsContext, type Vfs } from '../../vfs/index.js';
 import { registerSyntheticFilesystems } from '../../vfs/synthetic/index.js';
 import type { Bundle } from '../bundle.js';
+import type { Process } from '../spec.js';
 import { findProgram, homeOf, readSandboxFile, withHome } from './process-env.js';
 import { createNetworkStack, NamespaceError, PublishError } from '../../netstack/index.js';
 import { nameserversOf, networkConfigOf, type NetworkRequest } from '../network.js';
@@ -74,8 +75,8 @@ function isWasmInit(bundle: Bundle, isWasmFile: () => boolean): boolean {
 
 const DEFAULT_UMASK = 0o022;
 
-function identityOf(bundle: Bundle): IdentitySpec {
-  const { user, capabilities, noNewPrivileges } = bundle.spec.process;
+function identityOf(process: Process): IdentitySpec {
+  const { user, capabilities, noNewPrivileges } = process;
   return {
     uid: user.uid,
     gid: user.gid,
@@ -86,6 +87,36 @@ function identityOf(bundle: Bundle): IdentitySpec {
     bounding: capsFromNames(capabilities?.bounding),
     ambient: capsFromNames(capabilities?.ambient),
     noNewPrivs: noNewPrivileges === true,
+  };
+}
+
+/** A filesystem context of the sandbox's root with identity's credentials. */
+function rootContext(vfs: Vfs, identity: IdentitySpec): FsContext {
+  return { root: vfs.root, cwd: vfs.root, umask: DEFAULT_UMASK, creds: fsCredentials(makeCredentials(identity)) };
+}
+
+/**
+ * An OCI process (the container's, or one exec adds) as the sandbox starts it, as runc
+ * prepares one: args[0] looked up in its PATH inside the sandbox, HOME from the sandbox's
+ * /etc/passwd when its env sets none, the UTF-8 bytes of its strings. openStdio is called
+ * last, once nothing else can fail, with the process's view of the root.
+ */
+export function newProcessOf(vfs: Vfs, process: Process & { args: readonly string[] }, openStdio: (ctx: FsContext) => FileDescription[]): NewProcess {
+  const identity = identityOf(process);
+  const ctx = rootContext(vfs, identity);
+  const envp = withHome((process.env ?? []).map(byteString), () => homeOf(vfs, ctx, identity.uid));
+  const args = process.args.map(byteString);
+  const program = findProgram(vfs, ctx, args[0] ?? '', envp);
+  if (program === undefined) throw new TsscError(`${process.args[0]}: executable file not found in $PATH`);
+  return {
+    program,
+    argv: args,
+    envp,
+    cwd: byteString(process.cwd),
+    identity,
+    umask: process.user.umask ?? DEFAULT_UMASK,
+    rlimits: RlimitTable.fromSpec(process.rlimits),
+    stdio: openStdio(ctx),
   };
 }
 
@@ -121,23 +152,11 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
     account: memory,
     ...(options.overlay ? { overlay: options.overlay } : {}),
   });
-  const identity = identityOf(bundle);
-  const ctx: FsContext = { root: vfs.root, cwd: vfs.root, umask: DEFAULT_UMASK, creds: fsCredentials(makeCredentials(identity)) };
-  // The workload gets the UTF-8 bytes of the spec's strings, as under runc.
-  const envp = withHome((spec.process.env ?? []).map(byteString), () => homeOf(vfs, ctx, identity.uid));
-  const args = spec.process.args.map(byteString);
-  const program = findProgram(vfs, ctx, args[0] ?? '', envp);
-  if (program === undefined) throw new TsscError(`${spec.process.args[0]}: executable file not found in $PATH`);
-  const init: InitProcess = {
-    program,
-    argv: args,
-    envp,
-    cwd: byteString(spec.process.cwd),
-    identity,
-    umask: spec.process.user.umask ?? DEFAULT_UMASK,
-    rlimits: RlimitTable.fromSpec(spec.process.rlimits),
-    stdio: options.stdioFds.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
-  };
+  const ctx = rootContext(vfs, identityOf(spec.process));
+  const init = newProcessOf(vfs, spec.process, (processCtx) =>
+    options.stdioFds.map((fd, i) => openHostStdio(vfs, processCtx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
+  );
+  const { program, argv: args, envp } = init;
   const ipc = new IpcNamespace(synthetic);
   const net = networkOf(bundle, options.network, readSandboxFile(vfs, ctx, '/etc/resolv.conf') ?? '', memory);
   const sandbox = isWasmInit(bundle, () => readWasmProgram(vfs, ctx, undefined, program, args, envp, 'bundle') !== undefined)
@@ -177,17 +196,27 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
       });
   providers.attach(sandbox);
   const stdin = init.stdio[0];
-  if (spec.process.terminal && stdin && attachControllingTerminal(stdin, INIT_PID, INIT_PID)) {
-    const terminal = hostTerminalOf(stdin)!;
-    // As the tty driver sends them: to every process of the group, a shell's init spared
-    // the signals it has no handler for.
-    terminal.signalForeground = (sig) => {
-      for (const group of sandbox.groups()) {
-        if (group.pgid === terminal.foreground) sandbox.signalProcess(group, sig, false);
-      }
-    };
-    if (sandbox instanceof Sandbox) terminal.checkAccess = (kind) => sandbox.checkTerminalAccess(terminal, kind);
-    sandboxTerminals.set(sandbox, terminal);
+  if (spec.process.terminal && stdin) {
+    const terminal = controlTerminal(sandbox, stdin, INIT_PID);
+    if (terminal) sandboxTerminals.set(sandbox, terminal);
   }
   return sandbox;
+}
+
+/**
+ * stdin's host tty (if it is one) becomes the controlling terminal of session sid, whose
+ * foreground group is sid's: tcgetpgrp/tcsetpgrp work, and what the terminal raises (a
+ * typed ^C, ^\\ or ^Z) goes to every process of its foreground group as the tty driver
+ * sends it, a shell's init spared the signals it has no handler for.
+ */
+export function controlTerminal(sandbox: AnySandbox, stdin: FileDescription, sid: number): JobControlTerminal | undefined {
+  if (!attachControllingTerminal(stdin, sid, sid)) return undefined;
+  const terminal = hostTerminalOf(stdin)!;
+  terminal.signalForeground = (sig) => {
+    for (const group of sandbox.groups()) {
+      if (group.pgid === terminal.foreground) sandbox.signalProcess(group, sig, false);
+    }
+  };
+  if (sandbox instanceof Sandbox) terminal.checkAccess = (kind) => sandbox.checkTerminalAccess(terminal, kind);
+  return terminal;
 }

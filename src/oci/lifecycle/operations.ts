@@ -1,11 +1,12 @@
 // The lifecycle commands after create, each a request to the container's sentry over its
 // control socket with the record kept in step: start, kill, ps, state, stats, update,
-// delete. Errors read as runc's do where containerd and podman match on the words
+// exec, delete. Errors read as runc's do where containerd and podman match on the words
 // ("does not exist", "container not running").
 
 import { SIG } from '../../abi/linux-signal.js';
 import { TsscError } from '../errors.js';
 import { callSentry, SentryUnreachableError } from '../control/client.js';
+import { startExec, type StartedExec } from '../control/exec-client.js';
 import type { ContainerStats, ControlRequest, ExecRequest, SentryState } from '../control/protocol.js';
 import type { LinuxResources } from '../spec.js';
 import { hasProcess } from '../state/lifecycle.js';
@@ -132,11 +133,22 @@ export class ContainerOperations {
     });
   }
 
-  /** A new process in the running container (see ExecRequest). */
-  async exec(id: string, request: ExecRequest): Promise<unknown> {
+  /**
+   * A new process in the running container (see ExecRequest), with stdio (the caller's
+   * fds) as its stdin, stdout and stderr; returns once it runs (startExec).
+   */
+  exec(id: string, request: ExecRequest, stdio: readonly number[]): StartedExec {
     const record = this.store.read(id);
-    if (record.status === 'stopped') throw new TsscError('cannot exec in a stopped container');
-    return this.askRunning(id, request);
+    if (!hasProcess(record.status)) throw new TsscError('cannot exec in a stopped container');
+    if (record.status === 'paused') throw new TsscError('cannot exec in a paused container');
+    if (record.status !== 'running') throw new TsscError(`cannot exec in a ${record.status} container: start it first`);
+    try {
+      return startExec(this.store.files(id).socket, request, stdio, SENTRY_TIMEOUT_MS);
+    } catch (error) {
+      // Its socket gone (or refusing): the sentry has ended, or is ending with its init.
+      if (error instanceof SentryUnreachableError && !error.timedOut) throw new TsscError('cannot exec in a stopped container');
+      throw error;
+    }
   }
 
   /** Forgets the container (killing a live one: always when created, with `force` when running). */

@@ -1,13 +1,15 @@
 // What a container's sentry answers on its control channel, over its sandbox: start (the
 // start gate opens), signals delivered inside the sandbox, the host pids of its processes,
-// its state and resource use, and resource updates.
+// its state and resource use, resource updates, and new processes (exec).
 
 import { readHostStat } from '../../sentry/kernel/cpu-times.js';
 import { Sandbox } from '../../sentry/kernel/sandbox.js';
 import type { StartGate } from '../../sentry/kernel/start-gate.js';
 import type { ControlRequest, ContainerStats, SentryState } from '../control/protocol.js';
+import type { ReceivedFds } from '../control/server.js';
 import type { LinuxResources } from '../spec.js';
 import type { AnySandbox } from './linux-sandbox.js';
+import { execInSandbox } from './sandbox-exec.js';
 
 /** USER_HZ: /proc's clock ticks. */
 const TICKS_PER_SECOND = 100;
@@ -19,7 +21,7 @@ export class SandboxControl {
     private readonly gate: StartGate,
   ) {}
 
-  handle(request: ControlRequest): unknown {
+  handle(request: ControlRequest, fds: ReceivedFds): unknown {
     switch (request.op) {
       case 'start':
         return this.start();
@@ -38,8 +40,7 @@ export class SandboxControl {
       case 'resume':
         return this.resume();
       case 'exec':
-        // A second process in a running sandbox needs the kernel to start one (issue 11).
-        throw new Error('exec is not supported yet: the sentry cannot start another process in a running sandbox');
+        return execInSandbox(this.sandbox, this.gate, request, fds);
     }
   }
 

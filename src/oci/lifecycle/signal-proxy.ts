@@ -30,6 +30,20 @@ function forward(sandbox: AnySandbox, name: ForwardedSignal, sig: number): void 
 /** The forwarded signals whose default action ends a process: a stuck sentry dies of them (watchdog.ts). */
 const ENDING: ForwardedSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
+/**
+ * The signals whose default action ends a process, as they reach a process that stands
+ * for one inside the sandbox (`tssc exec` and its pid-file process), go to send until
+ * the returned function is called.
+ */
+export function forwardEndingSignals(send: (sig: number) => void): () => void {
+  const handlers = ENDING.map((name) => {
+    const handler = (): void => send(NUMBERS[name]);
+    process.on(name, handler);
+    return () => process.off(name, handler);
+  });
+  return () => handlers.forEach((off) => off());
+}
+
 /** Forwards the proxied signals, under the watchdog, until the returned function is called. */
 export function forwardSignals(sandbox: AnySandbox): () => void {
   // ^Z would stop tssc itself; with a controlling terminal it is the workload's.

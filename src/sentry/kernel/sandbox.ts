@@ -1,14 +1,14 @@
 // The sentry's kernel for Linux workloads on the ptrace platform: it starts the init
-// task under the seccomp filter and holds the sandbox's state (tasks by virtual and host
-// tid, the init process). Its parts: stop-dispatch.ts takes the tracer's stops,
+// task under the seccomp filter, and later processes beside it (exec: startProcess), and
+// holds the sandbox's state (tasks by virtual and host tid, the init process). Its parts: stop-dispatch.ts takes the tracer's stops,
 // syscall-stops.ts answers trapped syscalls through the registered table,
 // signal-delivery.ts sends signals, task-lifecycle.ts ends tasks and processes.
 
-import { E, fail, SysError } from '../../abi/errno.js';
+import { E, fail, isSysError, SysError } from '../../abi/errno.js';
 import { MemoryAccount } from '../../accounting/memory-account.js';
 import { loadTracer, type Tracer } from '../../native/ptrace.js';
 import type { NetworkStack } from '../../netstack/stack.js';
-import type { FileDescription, FsContext, Vfs } from '../../vfs/api.js';
+import type { FileDescription, FsContext, Location, Vfs } from '../../vfs/api.js';
 import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials.js';
 import { FdTable } from './fd-table.js';
 import { Freezer } from '../platform/ptrace/freezer.js';
@@ -43,7 +43,8 @@ import { ThreadGroup } from './thread-group.js';
 import { makeKernelServices } from './kernel-services.js';
 import type { IpcNamespace } from './ipc/namespace.js';
 
-export interface InitProcess {
+/** A process the sandbox starts from outside: its init, or one `exec` adds. */
+export interface NewProcess {
   /** The program's path inside the sandbox (args[0] after the PATH lookup). */
   program: string;
   argv: readonly string[];
@@ -56,6 +57,9 @@ export interface InitProcess {
   /** The descriptions to install at fds 0, 1, 2 (the sandbox takes over one reference each). */
   stdio: readonly FileDescription[];
 }
+
+/** The container's own process (spec.process). */
+export type InitProcess = NewProcess;
 
 /** Sees every trapped syscall once it has an answer (strace). */
 export interface SyscallObserver {
@@ -123,6 +127,10 @@ export class Sandbox {
     killHostThread: (task) => this.tracer.tgkill(task.group.hostPid, task.hostTid, SIG.KILL),
     processExited: (pid) => this.kernel.ipc.processExited(pid),
     taskExited: (task, status) => this.observer?.exit?.(task, status),
+    unparentedExited: (group) => {
+      this.started.get(group)?.(group.exitStatus!);
+      this.started.delete(group);
+    },
     // See SandboxOptions.onSessionEnd.
     endSession: (sid) => this.options.onSessionEnd?.(sid),
     end: (status) => this.end(status),
@@ -142,6 +150,8 @@ export class Sandbox {
   readonly profile: ProfileEnforcement | undefined;
   private init: ThreadGroup | undefined;
   private finish: ((status: number) => void) | undefined;
+  /** Who waits for each process startProcess started (told its raw wait status). */
+  private readonly started = new Map<ThreadGroup, (status: number) => void>();
   private readonly onStop = (): void => this.stops.pump(0);
   /** The last guard (see internalError): an error no path of the sentry caught. */
   private readonly onStrayError = (error: unknown): void => this.internalError(undefined, 'an event of the sentry', error);
@@ -166,30 +176,11 @@ export class Sandbox {
    * Errors of the init program itself (ENOENT, EACCES, ENOEXEC) reject before anything runs.
    */
   run(): Promise<number> {
-    const { init, table } = this.options;
-    const creds = makeCredentials(init.identity);
-    const root = this.options.vfs.root;
-    const fs: FsContext = { root, cwd: root, umask: init.umask, creds: fsCredentials(creds) };
-    fs.cwd = this.options.vfs.resolve(fs, undefined, init.cwd, { follow: true, directory: true });
-    const program = withExecCredentials(prepareProgram(this.options.vfs, fs, undefined, init.program, init.argv, init.envp, this.stub.reserved), creds);
-
-    const fds = new FdTable();
-    init.stdio.forEach((file, fd) => fds.installAt(fd, file));
-    const filter = buildSeccompFilter(table, this.profile?.alsoTrap);
-    const hostPid = this.tracer.spawn(this.tracer.stubFd, [], filter, TRACE_OPTIONS, this.hostRlimits.initial(init.rlimits));
-    if (hostPid < 0) throw new Error(`cannot start the workload: ${new SysError(-hostPid).message}`);
-
-    const pid = this.procs.allocatePid();
-    const group = new ThreadGroup(pid, hostPid, undefined, pid, pid, new SignalActions(), init.rlimits, creds, this.ticks());
-    this.init = group;
-    const task = this.addTask(pid, hostPid, group, fds, fs);
-    task.phase = 'spawning';
-    task.pendingImage = program;
-
+    if (this.tracer.onStop) throw new Error('one traced sandbox per process at a time');
+    this.init = this.spawnProcess(this.options.init);
     const done = new Promise<number>((resolve) => {
       this.finish = resolve;
     });
-    if (this.tracer.onStop) throw new Error('one traced sandbox per process at a time');
     this.tracer.onStop = this.onStop;
     this.keepAlive = setInterval(this.onStop, 500);
     this.memoryMonitor?.start();
@@ -197,6 +188,73 @@ export class Sandbox {
     process.on('unhandledRejection', this.onStrayError);
     this.stops.pump(0);
     return done;
+  }
+
+  /**
+   * Starts another process in the running sandbox (OCI exec): the same VFS, mounts and
+   * namespaces as init, its own pid, session and process group, and no parent inside
+   * the pid namespace (getppid() is 0, as for a process runc or runsc exec'd). It is
+   * nobody's child: its end does not end the sandbox, and init's end kills it. exited
+   * resolves with its raw wait status. Errors of its program (ENOENT, EACCES, ENOEXEC,
+   * a cwd that is not a directory) throw before anything runs. prepare sees its process
+   * before it runs any instruction (a terminal to attach).
+   */
+  startProcess(spec: NewProcess, prepare?: (group: ThreadGroup) => void): { group: ThreadGroup; exited: Promise<number> } {
+    if (!this.finish || !this.init || this.init.zombie) this.refuse(spec, new Error('the sandbox is not running'));
+    // As a fork beyond the pids limit: EAGAIN.
+    if (this.atTaskLimit()) this.refuse(spec, new SysError(E.EAGAIN, 'the sandbox is at its pids limit'));
+    const group = this.spawnProcess(spec);
+    const exited = new Promise<number>((resolve) => this.started.set(group, resolve));
+    // Before any stop of it is taken: it has run nothing yet.
+    prepare?.(group);
+    this.stops.pump(0);
+    return { group, exited };
+  }
+
+  /** spec will not start: the sandbox lets go of its stdio, and error is thrown. */
+  private refuse(spec: NewProcess, error: unknown): never {
+    for (const file of spec.stdio) file.unref();
+    throw error;
+  }
+
+  /** The working directory of a new process; an error names it. */
+  private resolveCwd(fs: FsContext, cwd: string): Location {
+    try {
+      return this.options.vfs.resolve(fs, undefined, cwd, { follow: true, directory: true });
+    } catch (error) {
+      if (isSysError(error)) throw new SysError(error.errno, `cwd ${cwd}`);
+      throw error;
+    }
+  }
+
+  /** A new traced host process that will exec the stub and then spec's program. */
+  private spawnProcess(spec: NewProcess): ThreadGroup {
+    const creds = makeCredentials(spec.identity);
+    const root = this.options.vfs.root;
+    const fs: FsContext = { root, cwd: root, umask: spec.umask, creds: fsCredentials(creds) };
+    let program: ProgramImage;
+    try {
+      fs.cwd = this.resolveCwd(fs, spec.cwd);
+      program = withExecCredentials(prepareProgram(this.options.vfs, fs, undefined, spec.program, spec.argv, spec.envp, this.stub.reserved), creds);
+    } catch (error) {
+      this.refuse(spec, error);
+    }
+
+    const fds = new FdTable();
+    spec.stdio.forEach((file, fd) => fds.installAt(fd, file));
+    const filter = buildSeccompFilter(this.options.table, this.profile?.alsoTrap);
+    const hostPid = this.tracer.spawn(this.tracer.stubFd, [], filter, TRACE_OPTIONS, this.hostRlimits.initial(spec.rlimits));
+    if (hostPid < 0) {
+      fds.leave();
+      throw new Error(`cannot start the workload: ${new SysError(-hostPid).message}`);
+    }
+
+    const pid = this.procs.allocatePid();
+    const group = new ThreadGroup(pid, hostPid, undefined, pid, pid, new SignalActions(), spec.rlimits, creds, this.ticks());
+    const task = this.addTask(pid, hostPid, group, fds, fs);
+    task.phase = 'spawning';
+    task.pendingImage = program;
+    return group;
   }
 
   get table(): SyscallTable {

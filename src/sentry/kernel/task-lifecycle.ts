@@ -27,6 +27,8 @@ export interface LifecycleHost {
   processExited(pid: number): void;
   /** A task ended with the wait status its parent sees (the syscall observer's). */
   taskExited(task: Task, status: number): void;
+  /** A process with no parent in the sandbox (one started by exec) ended: its starter is told. */
+  unparentedExited(group: ThreadGroup): void;
   /** A session's leader is gone. */
   endSession(sid: number): void;
   /** The sandbox is over (init gone, no task left), with init's status. */
@@ -140,6 +142,7 @@ export class TaskLifecycle {
       if (isValidSignal(sig) && !signals.initDiscards(parent, sig, false)) signals.signalGroup(parent, sig, signals.childSender(group, group.exitStatus!));
     } else if (group !== init) {
       procs.reap(group);
+      if (!parent) this.host.unparentedExited(group);
     }
     this.maybeFinish();
   }

@@ -37,6 +37,8 @@ export class HostStreamReader {
   private ended = false;
   private failed = false;
   private stream: net.Socket | undefined;
+  /** The fd the stream reads (libuv closes it with the stream, except a tty's). */
+  private streamFd: number | undefined;
   private readonly queue = new WaitQueue();
   /**
    * The private non-blocking description read directly while it is open; made at the
@@ -132,6 +134,19 @@ export class HostStreamReader {
     this.stream?.pause();
   }
 
+  /**
+   * The host fd's owner is closing it: the stream and the private description go first.
+   * True when that closed hostFd itself (a socket read directly); a tty's stream reads a
+   * description of libuv's own, and hostFd stays for the owner to close.
+   */
+  close(): boolean {
+    const stream = this.stream;
+    if (stream) stream.destroy();
+    else if (this.directFd !== undefined) fs.closeSync(this.directFd);
+    this.directFd = undefined;
+    return this.kind === 'stream' && this.streamFd === this.hostFd;
+  }
+
   private want(): void {
     if (this.chunks.length > 0 || this.ended) return;
     this.open()?.resume();
@@ -141,16 +156,18 @@ export class HostStreamReader {
   private open(): net.Socket | undefined {
     if (this.stream || this.failed) return this.stream;
     let stream: net.Socket;
+    const fd = this.kind === 'tty' ? this.hostFd : (this.direct() ?? this.hostFd);
     try {
       stream =
         this.kind === 'tty'
-          ? new tty.ReadStream(this.hostFd)
-          : new net.Socket({ fd: this.direct() ?? this.hostFd, readable: true, writable: false, manualStart: true } as ManualStartOptions);
+          ? new tty.ReadStream(fd)
+          : new net.Socket({ fd, readable: true, writable: false, manualStart: true } as ManualStartOptions);
     } catch {
       this.failed = true;
       this.queue.notify(POLL.IN | POLL.ERR);
       return undefined;
     }
+    this.streamFd = fd;
     stream.on('data', (data: Buffer) => {
       const chunk = this.inputFilter ? this.inputFilter(data) : data;
       if (chunk.length === 0) return;

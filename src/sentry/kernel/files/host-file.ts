@@ -44,6 +44,11 @@ export class HostFileInode implements Inode {
   constructor(
     readonly hostFd: number,
     private readonly owner: Credentials,
+    /**
+     * The sandbox owns hostFd (an exec's stdio, received from its client): it is closed
+     * once no description uses it, so the client's readers see the end of output.
+     */
+    private readonly ownsFd = false,
   ) {
     const isTty = tty.isatty(hostFd);
     this.type = this.hostStat().mode & S.IFMT;
@@ -114,9 +119,18 @@ export class HostFileInode implements Inode {
       release: () => {
         if (released) return;
         released = true;
-        if (--this.opens === 0) this.reader?.stop();
+        if (--this.opens > 0) return;
+        if (this.ownsFd) this.closeHost();
+        else this.reader?.stop();
       },
     };
+  }
+
+  /** The last description of an owned fd went: every host fd of it is closed. */
+  private closeHost(): void {
+    const closedByReader = this.reader?.close() ?? false;
+    if (this.writeTarget !== undefined && this.writeTarget !== this.hostFd) fs.closeSync(this.writeTarget);
+    if (!closedByReader) fs.closeSync(this.hostFd);
   }
 
   private read(buf: Uint8Array): number {
@@ -241,10 +255,11 @@ export function attachControllingTerminal(file: FileDescription, session: number
 
 /**
  * A description for tssc's host fd hostFd, opened with accessMode (O_RDONLY for stdin,
- * O_WRONLY for stdout and stderr). The sandbox takes over its one reference.
+ * O_WRONLY for stdout and stderr). The sandbox takes over its one reference, and with
+ * ownsFd the host fd itself (closed when the last description goes).
  */
-export function openHostStdio(vfs: Vfs, ctx: FsContext, hostFd: number, accessMode: number): FileDescription {
-  const inode = new HostFileInode(hostFd, ctx.creds);
+export function openHostStdio(vfs: Vfs, ctx: FsContext, hostFd: number, accessMode: number, ownsFd = false): FileDescription {
+  const inode = new HostFileInode(hostFd, ctx.creds, ownsFd);
   return vfs.openAnonymous(inode, inode.displayName, accessMode & O.ACCMODE, ctx);
 }
 

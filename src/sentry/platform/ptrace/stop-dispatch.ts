@@ -306,6 +306,7 @@ export class StopDispatch {
 
   /** The init at its first trap waits for the start gate (OCI start), stopped; true if held. */
   private holdAtGate(task: Task): boolean {
+    if (task.group !== this.sandbox.initGroup) return false;
     return this.sandbox.startGate?.hold(() => {
       if (task.exited) return;
       this.onStubTrap(task);
