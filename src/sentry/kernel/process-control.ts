@@ -218,6 +218,11 @@ export class TaskProcess implements ProcessControl {
     return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
   }
 
+  mapSegment(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription): SyscallResult | Promise<SyscallResult> {
+    const hostFd = file.sharedHostFile((name) => this.sandbox.tracer.memfdCreate(name));
+    return this.mapShared(file, hostFd, { addr, length, prot, flags, offset: 0n });
+  }
+
   /**
    * A shared mapping of the host file hostFd behind file, with the other tasks of the
    * address space frozen (file keeps hostFd open meanwhile).

@@ -269,6 +269,12 @@ export interface ProcessControl {
    */
   mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | HostCall | Promise<SyscallResult>;
   /**
+   * shmat's mapping: file (a System V segment's memory file) mapped shared from its start,
+   * as mapFile maps MAP_SHARED files, with the flags as given (MAP_FIXED_NOREPLACE or
+   * MAP_FIXED for an address). The address, or -errno.
+   */
+  mapSegment(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription): SyscallResult | Promise<SyscallResult>;
+  /**
    * seccomp(SECCOMP_SET_MODE_FILTER): the host kernel stacks program (a filter the sentry
    * has checked and copied) on the task's, with flags (TSYNC, TSYNC_ESRCH). 0, or with
    * TSYNC the tid of a thread that could not take it; -errno.

@@ -18,6 +18,7 @@ import { inotifySyscalls as inotify } from './inotify.js';
 import { ioctlSyscalls as ioctl } from './ioctl.js';
 import { msgSyscalls as msg } from './ipc-msg.js';
 import { semSyscalls as sem } from './ipc-sem.js';
+import { shmSyscalls as shm } from './ipc-shm.js';
 import { miscSyscalls as misc } from './misc.js';
 import { mmSyscalls as mm } from './mm.js';
 import { mountSyscalls as mnt } from './mount.js';
@@ -111,9 +112,9 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
       why: 'advice about the task\'s own pages (MADV_REMOVE only on a shared mapping it may write); poisoning or offlining a page acts on host memory (CAP_SYS_ADMIN on the host, which a root tssc has), and KSM would merge the sandbox\'s pages with host processes\' (a side channel on their contents): those are refused',
     },
   ),
-  shmget: unsupported(),
-  shmat: unsupported(),
-  shmctl: unsupported(),
+  shmget: partial(shm.shmget, 'a size past the sandbox\'s memory is ENOMEM, SHM_NORESERVE too; SHM_HUGETLB is ENOMEM (no huge pages)'),
+  shmat: partial(shm.shmat, 'an munmap of an attached range is not seen: the attachment counts until shmdt, exec or exit'),
+  shmctl: partial(shm.shmctl, 'SHM_LOCK is advisory (no host page is pinned)'),
   dup: supported(fd.dup),
   dup2: supported(fd.dup2),
   pause: host(OWN_SIGNALS),
@@ -149,7 +150,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   semget: supported(sem.semget),
   semop: supported(sem.semop),
   semctl: supported(sem.semctl),
-  shmdt: unsupported(),
+  shmdt: supported(shm.shmdt),
   msgget: supported(msg.msgget),
   msgsnd: supported(msg.msgsnd),
   msgrcv: supported(msg.msgrcv),

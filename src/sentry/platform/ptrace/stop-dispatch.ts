@@ -247,6 +247,8 @@ export class StopDispatch {
         group.brk = flags & CLONE.VM ? pg.brk : pg.brk?.copy();
         group.dumpable = pg.dumpable;
         group.fileMappings = pg.fileMappings.copy();
+        // A copied address space keeps the System V segments attached; a shared one holds them once.
+        if (!(flags & CLONE.VM)) sandbox.kernel.ipc.processForked(pg.pid, tid);
         pg.children.add(group);
       }
       const child = sandbox.addTask(tid, childHost, group, fds, fs);
