@@ -113,8 +113,10 @@ function shmat(task: SyscallTask, args: SyscallArgs): SyscallResult | Promise<Sy
   segment.perm.check(task.creds, access);
   const length = (BigInt(segment.size) + PAGE_SIZE - 1n) & ~(PAGE_SIZE - 1n);
   shm.hold(segment);
+  // A process that exits or execs while the mapping waits for its address space never holds it.
+  const attacher = task.process.notifier();
   const mapped = (address: bigint): SyscallResult => {
-    if (address < 0n) {
+    if (address < 0n || !attacher.alive()) {
       shm.unheld(segment);
       return address === -BigInt(E.EEXIST) ? -E.EINVAL : address;
     }

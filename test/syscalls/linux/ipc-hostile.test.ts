@@ -39,7 +39,7 @@ describe('IPC, inotify and mqueue handlers under hostile registers', () => {
     const { vfs } = makeVfs({ 'data/file': 'x' });
     const task = fakeTask(vfs);
     // shmat's mapping lands where it is asked to, or at 0x10000 (shmdt then unmaps it on the host).
-    Object.assign(task.process, { mapSegment: (addr: bigint) => (addr === 0n ? 0x10000n : addr) });
+    Object.assign(task.process, { mapSegment: (addr: bigint) => (addr === 0n ? 0x10000n : addr), notifier: () => ({ alive: () => true, signal: () => {} }) });
     const mapped = task.mem.put(Buffer.alloc(8192, 0x41));
     task.mem.cstring('/data/file');
     const handler = HANDLERS[name]!;
