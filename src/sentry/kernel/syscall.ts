@@ -225,10 +225,22 @@ export interface ProcessControl {
   setpgid(pid: number, pgid: number): void;
   setsid(): number;
   /**
-   * clone/fork/vfork (fork and vfork as their clone flags): the host kernel runs it and
-   * the caller gets the child's virtual tid. CLONE_NEW* flags are EPERM.
+   * clone/fork/vfork/clone3 (fork and vfork as their clone flags, clone3 as clone's
+   * arguments): the host kernel runs it and the caller gets the child's virtual tid.
+   * CLONE_NEW* flags are EPERM. CLONE_PIDFD puts a pidfd of the child in the caller's fd
+   * table and its number at pidfdAddr (clone's parent_tid).
    */
-  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint): HostCall;
+  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint, pidfdAddr?: bigint): HostCall;
+  /**
+   * pidfd_open: a new pidfd (file description) of the process pid; EINVAL for a thread that
+   * leads no process, ESRCH for no process at all.
+   */
+  openPidfd(pid: number, nonblock: boolean): FileDescription;
+  /**
+   * The virtual pid of the process a pidfd names, undefined once it is reaped; EBADF for a
+   * file that is not a pidfd.
+   */
+  pidfdProcess(file: FileDescription): number | undefined;
   /**
    * set_tid_address: the host kernel takes the call's address as it is (it zeroes the word
    * and wakes a futex there when the thread ends, for pthread_join); the caller gets its
@@ -347,6 +359,8 @@ export interface CloneRequest {
   readonly flags: bigint;
   readonly parentTidAddr: bigint;
   readonly childTidAddr: bigint;
+  /** Runs once the child exists, before the caller has its answer (CLONE_PIDFD's fd). */
+  readonly started?: ((childTid: number) => void) | undefined;
 }
 
 /** The host kernel runs the trapped call as the workload made it. */

@@ -25,6 +25,7 @@ export interface CloneInFlight {
   readonly flags: bigint;
   readonly parentTidAddr: bigint;
   readonly childTidAddr: bigint;
+  readonly started?: ((childTid: number) => void) | undefined;
   child?: Task;
 }
 

@@ -26,6 +26,7 @@ import { mqueueSyscalls as mq } from './mqueue.js';
 import { pipeSyscalls as pipe } from './pipe.js';
 import { pollSyscalls as poll } from './poll.js';
 import { processSyscalls as proc } from './process.js';
+import { pidfdSyscalls as pidfd } from './pidfd.js';
 import { resourceSyscalls as resource } from './resource.js';
 import { byArgument, host, partial, refuse, refused, supported, unsupported, type SyscallRow } from './row.js';
 import { schedSyscalls as sched } from './sched.js';
@@ -139,7 +140,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   socketpair: partial(net.socketpair, 'AF_UNIX'),
   setsockopt: supported(net.setsockopt),
   getsockopt: supported(net.getsockopt),
-  clone: partial(proc.clone, 'CLONE_NEW* is EPERM; CLONE_PIDFD, CLONE_PTRACE and CLONE_UNTRACED are EINVAL'),
+  clone: partial(proc.clone, 'CLONE_NEW* is EPERM; CLONE_PTRACE, CLONE_UNTRACED and CLONE_PIDFD with CLONE_THREAD are EINVAL'),
   fork: supported(proc.fork),
   vfork: supported(proc.vfork),
   execve: supported(proc.execve),
@@ -354,7 +355,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   mq_notify: partial(mq.mq_notify, 'SIGEV_THREAD needs a netlink socket, which the sandbox does not have (ECONNREFUSED); a close by the registered process keeps its registration until it exits or execs'),
   mq_getsetattr: supported(mq.mq_getsetattr),
   kexec_load: refused(E.EPERM),
-  waitid: partial(proc.waitid, 'P_PIDFD is EINVAL; rusage has times and ru_maxrss only'),
+  waitid: partial(proc.waitid, 'rusage has times and ru_maxrss only'),
   add_key: refused(E.ENOSYS),
   request_key: refused(E.ENOSYS),
   keyctl: refused(E.ENOSYS),
@@ -442,7 +443,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   statx: supported(stat.statx),
   io_pgetevents: unsupported(),
   rseq: host('registers the thread\'s own restartable-sequence area'),
-  pidfd_send_signal: unsupported(),
+  pidfd_send_signal: partial(pidfd.pidfd_send_signal, 'a /proc/PID directory fd is EBADF, not a pidfd'),
   io_uring_setup: refused(E.ENOSYS),
   io_uring_enter: refused(E.ENOSYS),
   io_uring_register: refused(E.ENOSYS),
@@ -452,8 +453,8 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   fsconfig: refused(E.ENOSYS, NEW_MOUNT_API),
   fsmount: refused(E.ENOSYS, NEW_MOUNT_API),
   fspick: refused(E.ENOSYS, NEW_MOUNT_API),
-  pidfd_open: unsupported(),
-  clone3: refused(E.ENOSYS),
+  pidfd_open: partial(pidfd.pidfd_open, 'PIDFD_THREAD is EINVAL'),
+  clone3: partial(proc.clone3, 'as clone; set_tid is EPERM and CLONE_INTO_CGROUP EACCES (as for an unprivileged caller), CLONE_CLEAR_SIGHAND is EINVAL'),
   close_range: supported(fs.close_range),
   openat2: supported(fs.openat2),
   pidfd_getfd: refused(E.EPERM),
