@@ -5,9 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasBusybox, hasCompiler, installFixtures, makeRootfs, nativeAndSandboxed, removeDir, runAs, scratchDir, TSSC_USERS, tsscRun, writeConfig } from './busybox-bundle.js';
-
-const isRoot = process.getuid?.() === 0;
+import { itGivesTheNativeOutput } from './native-fixture.js';
+import { hasBusybox, hasCompiler, installFixtures, makeRootfs, removeDir, scratchDir, tsscRun, writeConfig } from './busybox-bundle.js';
 
 describe.skipIf(!hasBusybox() || !hasCompiler())('System V shared memory', () => {
   let dir: string;
@@ -20,21 +19,7 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('System V shared memory', () =>
   });
   afterAll(() => removeDir(dir));
 
-  for (const linkage of ['static', 'dynamic'] as const) {
-    // Natively the other user's part needs root (setuid).
-    it.skipIf(!isRoot)(`sysv-shm (${linkage}) gives the native output`, () => {
-      const { native, sandboxed } = nativeAndSandboxed(dir, binaries, `sysv-shm-${linkage}`);
-      expect(native.status).toBe(0);
-      expect(sandboxed).toEqual({ status: 0, stdout: native.stdout, stderr: '' });
-    });
-  }
-
-  for (const user of TSSC_USERS.filter((u) => u.uid !== undefined)) {
-    it.skipIf(!isRoot)(`sysv-shm gives the native output with tssc run as ${user.name}`, () => {
-      const { native } = nativeAndSandboxed(dir, binaries, 'sysv-shm-static');
-      expect(tsscRun(dir, [], runAs(dir, user.uid))).toEqual({ status: 0, stdout: native.stdout, stderr: '' });
-    });
-  }
+  itGivesTheNativeOutput('sysv-shm', () => ({ dir, binaries }));
 
   it('never names a host segment, nor leaves one on the host', () => {
     const key = 0x7d000000 | (process.pid & 0xffffff);

@@ -5,12 +5,11 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { itGivesTheNativeOutput } from './native-fixture.js';
 import {
-  childrenOf, finished, hasBusybox, hasCompiler, installFixtures, makeRootfs, nativeAndSandboxed, removeDir, runAs, scratchDir, TSSC_USERS, tsscRun, tsscStart,
+  childrenOf, finished, hasBusybox, hasCompiler, installFixtures, makeRootfs, removeDir, scratchDir, tsscRun, tsscStart,
   waitForOutput, writeConfig,
 } from './busybox-bundle.js';
-
-const isRoot = process.getuid?.() === 0;
 
 describe.skipIf(!hasBusybox() || !hasCompiler())('pidfds and clone3', () => {
   let dir: string;
@@ -23,21 +22,7 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('pidfds and clone3', () => {
   });
   afterAll(() => removeDir(dir));
 
-  for (const linkage of ['static', 'dynamic'] as const) {
-    // Natively the part as nobody needs root (setuid).
-    it.skipIf(!isRoot)(`pidfd (${linkage}) gives the native output`, () => {
-      const { native, sandboxed } = nativeAndSandboxed(dir, binaries, `pidfd-${linkage}`);
-      expect(native.status).toBe(0);
-      expect(sandboxed).toEqual({ status: 0, stdout: native.stdout, stderr: '' });
-    });
-  }
-
-  for (const user of TSSC_USERS.filter((u) => u.uid !== undefined)) {
-    it.skipIf(!isRoot)(`pidfd gives the native output with tssc run as ${user.name}`, () => {
-      const { native } = nativeAndSandboxed(dir, binaries, 'pidfd-dynamic');
-      expect(tsscRun(dir, [], runAs(dir, user.uid))).toEqual({ status: 0, stdout: native.stdout, stderr: '' });
-    });
-  }
+  itGivesTheNativeOutput('pidfd', () => ({ dir, binaries }));
 
   it('never opens or signals a host process: the test runner\'s pid names nothing inside', () => {
     writeConfig(dir, { args: ['/bin/pidfd-static', 'probe', String(process.pid)] });

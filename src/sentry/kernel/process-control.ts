@@ -12,6 +12,7 @@ import { prepareProgram } from '../loader/image.js';
 import { fsSharedWithAnotherProcess, withExecCredentials } from './exec-credentials.js';
 import { RLIMIT } from './rlimits.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
+import { ioPriorityOf, setIoPriority } from './io-priority.js';
 import { schedulingOf, setScheduling } from './scheduling.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
 import { mapHostFile, type MapRequest } from '../platform/ptrace/shared-mappings.js';
@@ -241,6 +242,14 @@ export class TaskProcess implements ProcessControl {
 
   setPriority(which: number, who: number, nice: number): void {
     setNice(this.task, priorityTargets(this.task, this.sandbox.groups(), which, who), nice);
+  }
+
+  getIoPriority(which: number, who: number): number {
+    return ioPriorityOf(this.task, this.sandbox.groups(), which, who);
+  }
+
+  setIoPriority(which: number, who: number, ioprio: number): void {
+    setIoPriority(this.task, this.sandbox.groups(), which, who, ioprio);
   }
 
   mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | HostCall | Promise<SyscallResult> {

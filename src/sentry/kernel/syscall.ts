@@ -259,6 +259,10 @@ export interface ProcessControl {
    */
   getPriority(which: number, who: number): number;
   setPriority(which: number, who: number, nice: number): void;
+  /** ioprio_get: the sandbox's I/O priority of the tasks which and who name (io-priority.ts). */
+  getIoPriority(which: number, who: number): number;
+  /** ioprio_set: the sandbox's record only; the host's I/O scheduler never sees it. */
+  setIoPriority(which: number, who: number, ioprio: number): void;
   /**
    * sched_getscheduler/sched_getparam/sched_getattr: the policy of a task of the sandbox by
    * virtual tid (0: the caller), and its nice value. EINVAL for a negative tid, ESRCH for

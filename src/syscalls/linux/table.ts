@@ -51,7 +51,7 @@ const LOCKS_ARE_ADVISORY = 'locked host memory is memory the host cannot reclaim
 const LOCK_RECORDED = 'locks are advisory: counted against RLIMIT_MEMLOCK, no host page is pinned';
 const CPU_CLOCK = 'a negative clock id names the CPU clock of a pid or tid: the sentry makes it the host\'s (a thread of the caller\'s process, or a process of the sandbox), else EINVAL; an fd\'s clock is EINVAL';
 const NEW_MOUNT_API = 'the new mount API is not offered: mount(2) does it all, and libmount falls back to it on ENOSYS';
-const IOPRIO = 'it names a tid, process group or user the host would read as its own';
+const IOPRIO = 'it names a tid, process group or user the host would read as its own: the sandbox keeps I/O priorities itself';
 
 /** Every syscall of x86-64 Linux, in number order; the compiler insists on a row for each. */
 const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
@@ -359,8 +359,8 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   add_key: refused(E.ENOSYS),
   request_key: refused(E.ENOSYS),
   keyctl: refused(E.ENOSYS),
-  ioprio_set: unsupported(IOPRIO),
-  ioprio_get: unsupported(IOPRIO),
+  ioprio_set: partial(sched.ioprio_set, 'recorded per task, as Linux reports it; no effect on the host\'s I/O scheduling', IOPRIO),
+  ioprio_get: supported(sched.ioprio_get, IOPRIO),
   inotify_init: supported(inotify.inotify_init),
   inotify_add_watch: supported(inotify.inotify_add_watch),
   inotify_rm_watch: supported(inotify.inotify_rm_watch),
