@@ -32,6 +32,7 @@ import { sendingQueued } from './signal-senders.js';
 import { pendingSignalSource, type PendingSignalSource } from './signal-source.js';
 import { openPidfd, pidfdGroup } from './files/pidfd.js';
 import { NR_OPEN } from './fd-table.js';
+import { AioContexts } from './aio.js';
 
 const CLONE_NEW_ANY = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
 const PAGE = 4096n;
@@ -230,6 +231,18 @@ export class TaskProcess implements ProcessControl {
 
   setScheduling(tid: number, change: SchedChange): void {
     setScheduling(this.task, this.thread(tid), change);
+  }
+
+  get aio(): AioContexts {
+    const group = this.group;
+    if (group.aio?.execs !== group.execs) group.aio = new AioContexts(group.execs);
+    return group.aio;
+  }
+
+  aioRequestsInUse(): number {
+    let total = 0;
+    for (const group of this.sandbox.groups()) if (!group.zombie && group.aio?.execs === group.execs) total += group.aio.maxReqs;
+    return total;
   }
 
   get memoryLocks(): MemoryLocks {

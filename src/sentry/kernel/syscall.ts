@@ -10,6 +10,7 @@ import type { FdTable } from './fd-table.js';
 import type { HostSignalCalls } from './masked-waits.js';
 import type { CpuTimes } from './cpu-times.js';
 import type { IpcNamespace } from './ipc/namespace.js';
+import type { AioContexts } from './aio.js';
 import type { PendingSignalSource } from './signal-source.js';
 import type { ProgramImage } from '../loader/image.js';
 import type { TaskMemory } from '../platform/task-memory.js';
@@ -275,6 +276,10 @@ export interface ProcessControl {
   hostTidInProcess(tid: number): number | undefined;
   /** The host pid of a live process of the sandbox by virtual pid; undefined for any other. */
   hostPidOf(pid: number): number | undefined;
+  /** Its Linux AIO contexts: none after an exec, and none in a fork's child. */
+  readonly aio: AioContexts;
+  /** Requests every live process of the sandbox has reserved with io_setup (aio-nr). */
+  aioRequestsInUse(): number;
   /** What the process has locked (mlock and friends). */
   readonly memoryLocks: MemoryLocks;
   /**

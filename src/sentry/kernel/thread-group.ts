@@ -12,6 +12,7 @@ import type { TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import { zeroTimes, type CpuTimes } from './cpu-times.js';
 import { FileMappings } from './file-mappings.js';
+import type { AioContexts } from './aio.js';
 import { LockedMemory } from './memory-locks.js';
 import type { ProgramBreak } from './program-break.js';
 
@@ -54,6 +55,8 @@ export class ThreadGroup {
   lastFs: FsContext | undefined;
   /** What its memory maps from files of the sandbox (/proc/PID/maps). */
   fileMappings = new FileMappings();
+  /** Its Linux AIO contexts (aio.ts), for the program its last exec started. */
+  aio: AioContexts | undefined;
   /** What it has locked with mlock and friends (advisory: memory-locks.ts). */
   readonly memoryLocks = new LockedMemory(() => this.hostPid);
   /** CPU time of its threads that have ended (each added at its exit stop). */

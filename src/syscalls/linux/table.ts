@@ -27,6 +27,7 @@ import { pipeSyscalls as pipe } from './pipe.js';
 import { pollSyscalls as poll } from './poll.js';
 import { processSyscalls as proc } from './process.js';
 import { pidfdSyscalls as pidfd } from './pidfd.js';
+import { aioSyscalls as aio } from './aio.js';
 import { resourceSyscalls as resource } from './resource.js';
 import { byArgument, host, partial, refuse, refused, supported, unsupported, type SyscallRow } from './row.js';
 import { schedSyscalls as sched } from './sched.js';
@@ -303,11 +304,11 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   sched_setaffinity: supported(sched.sched_setaffinity, AFFINITY),
   sched_getaffinity: supported(sched.sched_getaffinity, AFFINITY),
   set_thread_area: unsupported(),
-  io_setup: unsupported(),
-  io_destroy: unsupported(),
-  io_getevents: unsupported(),
-  io_submit: unsupported(),
-  io_cancel: unsupported(),
+  io_setup: partial(aio.io_setup, 'the ring is an anonymous mapping of the process, as struct aio_ring; a fork\'s child has none'),
+  io_destroy: supported(aio.io_destroy),
+  io_getevents: supported(aio.io_getevents),
+  io_submit: partial(aio.io_submit, 'IOCB_CMD_PREAD, PWRITE, PREADV, PWRITEV, FSYNC and FDSYNC, done at once in the sentry (a file that would block blocks io_submit); IOCB_CMD_POLL is EINVAL'),
+  io_cancel: partial(aio.io_cancel, 'nothing is in flight once io_submit returns: EINVAL'),
   get_thread_area: unsupported(),
   lookup_dcookie: refused(E.EPERM),
   epoll_create: supported(poll.epoll_create),
@@ -441,7 +442,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   pkey_alloc: host(OWN_MEMORY),
   pkey_free: host(OWN_MEMORY),
   statx: supported(stat.statx),
-  io_pgetevents: unsupported(),
+  io_pgetevents: supported(aio.io_pgetevents),
   rseq: host('registers the thread\'s own restartable-sequence area'),
   pidfd_send_signal: partial(pidfd.pidfd_send_signal, 'a /proc/PID directory fd is EBADF, not a pidfd'),
   io_uring_setup: refused(E.ENOSYS),

@@ -3,6 +3,7 @@
 // from inside.
 
 import { randomUUID } from 'node:crypto';
+import { AIO_MAX_NR } from '../../abi/linux-aio.js';
 import { INOTIFY_LIMITS } from '../../abi/linux-inotify.js';
 import { MSG_LIMITS, SEM_LIMITS, SHM_LIMITS } from '../../abi/linux-ipc.js';
 import { KERNEL_IDENTITY } from '../synthetic/machine.js';
@@ -51,6 +52,7 @@ export function sysctlDir(fs: SynthFs, deps: ProcDeps): DirNode {
       'file-max': value('9223372036854775807'),
       nr_open: value(1048576),
       'pipe-max-size': value(1048576),
+      'aio-max-nr': value(AIO_MAX_NR),
       overflowuid: value(65534),
       overflowgid: value(65534),
       inotify: {
