@@ -677,10 +677,11 @@ export interface SysvIpcRow {
   cgid: number;
 }
 
-/** The sandbox's System V objects for /proc/sysvipc/{sem,msg} (times in seconds). */
+/** The sandbox's System V objects for /proc/sysvipc/{sem,msg,shm} (times in seconds). */
 export interface SysvIpcRows {
   sem: (SysvIpcRow & { nsems: number; otime: number; ctime: number })[];
   msg: (SysvIpcRow & { cbytes: number; qnum: number; lspid: number; lrpid: number; stime: number; rtime: number; ctime: number })[];
+  shm: (SysvIpcRow & { size: number; cpid: number; lpid: number; nattch: number; atime: number; dtime: number; ctime: number; rssPages: number })[];
 }
 
 export interface SandboxProviders {

@@ -142,6 +142,16 @@ describe.skipIf(skipReason !== undefined)('a Debian userland under tssc run, com
     expect(reference.stdout).toContain('0x00005678 0          root       600        11           2');
   });
 
+  it('shows System V shared memory through ipcs -m, and removes it with ipcrm -m', () => {
+    // perl's shmwrite and shmread attach, copy and detach; pids and times are left out.
+    const make = '$m = shmget(0x4321, 5000, 01000 | 0600) // die "shmget: $!"; shmwrite($m, "hello", 0, 5) and shmread($m, $got, 0, 5) or die "shm: $!"; print "$got\\n"';
+    const script = `/usr/bin/perl -e '${make}'; ipcs -m; ipcs -m -i 0 | grep -v 'time\\|pid'; ipcs -l -m; ipcrm -M 0x4321 && ipcs -m`;
+    const reference = sameAsChroot(['/bin/bash', '-c', script]);
+    expect(reference.status).toBe(0);
+    expect(reference.stdout).toContain('hello\n');
+    expect(reference.stdout).toContain('0x00004321 0          root       600        5000       0');
+  });
+
   it('follows changes through inotify: python over ctypes, and coreutils tail -F', () => {
     const watched = sameAsChroot(['/usr/bin/python3', '-c', script('inotify.py')]);
     expect(watched.status).toBe(0);

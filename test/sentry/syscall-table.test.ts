@@ -38,7 +38,8 @@ describe('the x86-64 syscall table', () => {
     for (const name of ['ptrace', 'bpf', 'kexec_load', 'init_module', 'io_uring_setup', 'pivot_root', 'fsopen', 'unshare', 'setns']) {
       expect(byName.get(name)?.filter, name).toHaveProperty('refuse');
     }
-    expect(byName.get('clone3')?.filter).toEqual({ refuse: 38 }); // ENOSYS: glibc falls back to clone
+    // clone3 is the sentry's, as clone is: the host runs clone(2) from the sentry's own copy of its arguments.
+    expect(byName.get('clone3')?.filter).toBe('trap');
   });
 
   it('builds a seccomp program that fits the kernel limit', () => {

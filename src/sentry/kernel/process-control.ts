@@ -12,6 +12,7 @@ import { prepareProgram } from '../loader/image.js';
 import { fsSharedWithAnotherProcess, withExecCredentials } from './exec-credentials.js';
 import { RLIMIT } from './rlimits.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
+import { ioPriorityOf, setIoPriority } from './io-priority.js';
 import { schedulingOf, setScheduling } from './scheduling.js';
 import type { Sandbox, WasmSupport } from './sandbox.js';
 import { mapHostFile, type MapRequest } from '../platform/ptrace/shared-mappings.js';
@@ -29,6 +30,9 @@ import type { HostSignalCalls } from './masked-waits.js';
 import { addTimes, readHostPeakRssKb, readHostStat, zeroTimes, type CpuTimes } from './cpu-times.js';
 import { sendingQueued } from './signal-senders.js';
 import { pendingSignalSource, type PendingSignalSource } from './signal-source.js';
+import { openPidfd, pidfdGroup } from './files/pidfd.js';
+import { NR_OPEN } from './fd-table.js';
+import { AioContexts } from './aio.js';
 
 const CLONE_NEW_ANY = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
 const PAGE = 4096n;
@@ -128,24 +132,67 @@ export class TaskProcess implements ProcessControl {
     return this.group.pid;
   }
 
-  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint): HostCall {
+  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint, pidfdAddr = parentTid): HostCall {
     if (flags & CLONE_NEW_ANY) fail(hasCapability(this.task.creds, CAP.SYS_ADMIN) ? E.EINVAL : E.EPERM);
-    if (flags & (CLONE.PIDFD | CLONE.PTRACE | CLONE.UNTRACED)) fail(E.EINVAL);
+    if (flags & (CLONE.PTRACE | CLONE.UNTRACED)) fail(E.EINVAL);
     if ((flags & CLONE.THREAD) && !(flags & CLONE.SIGHAND)) fail(E.EINVAL);
     if ((flags & CLONE.SIGHAND) && !(flags & CLONE.VM)) fail(E.EINVAL);
+    const started = flags & CLONE.PIDFD ? this.pidfdOnStart(flags, parentTid, pidfdAddr) : undefined;
     if (this.sandbox.atTaskLimit()) fail(E.EAGAIN);
     // Every task becomes the sentry's child (CLONE_PARENT), so the sentry reaps every
     // host process and keeps the tree itself; the sentry writes virtual tids itself. The
     // host sends the exit signal to that parent, the sentry: always SIGCHLD, whatever the
-    // workload asked (the sandbox's parent gets its own, see ThreadGroup.exitSignal).
-    let hostFlags = flags & ~(CLONE.CHILD_SETTID | CLONE.PARENT_SETTID | CSIGNAL);
+    // workload asked (the sandbox's parent gets its own, see ThreadGroup.exitSignal). The
+    // pidfd is the sentry's too: a host pidfd would name a host process.
+    let hostFlags = flags & ~(CLONE.CHILD_SETTID | CLONE.PARENT_SETTID | CLONE.PIDFD | CSIGNAL);
     if (!(flags & CLONE.THREAD)) hostFlags |= CLONE.PARENT | BigInt(SIG.CHLD);
     return {
       kind: 'host',
       nr: NR.clone,
       args: [hostFlags, stack, parentTid, childTid, tls],
-      clone: { flags, parentTidAddr: parentTid, childTidAddr: childTid },
+      clone: { flags, parentTidAddr: parentTid, childTidAddr: childTid, started },
     };
+  }
+
+  /**
+   * CLONE_PIDFD's checks (a thread's pidfd, CLONE_DETACHED, or the pidfd and the parent's
+   * tid at one address: EINVAL; no room in the fd table: EMFILE; an address it cannot write:
+   * EFAULT), made before the child exists; then what installs the child's pidfd.
+   */
+  private pidfdOnStart(flags: bigint, parentTid: bigint, pidfdAddr: bigint): (childTid: number) => void {
+    if (flags & (CLONE.THREAD | CLONE.DETACHED)) fail(E.EINVAL);
+    if (flags & CLONE.PARENT_SETTID && pidfdAddr === parentTid) fail(E.EINVAL);
+    const task = this.task;
+    const cur = task.rlimits.get(RLIMIT.NOFILE).cur;
+    const limit = cur > BigInt(NR_OPEN) ? NR_OPEN : Number(cur);
+    if ([...task.fds.snapshot().keys()].filter((fd) => fd < limit).length >= limit) fail(E.EMFILE);
+    const fdBytes = Buffer.alloc(4);
+    task.mem.write(pidfdAddr, fdBytes);
+    return (childTid) => {
+      const child = this.sandbox.taskByTid(childTid)?.group;
+      if (!child) return;
+      try {
+        fdBytes.writeInt32LE(task.fds.install(openPidfd(task.kernel.vfs, task.fs, child, false), { cloexec: true, limit }));
+        task.mem.write(pidfdAddr, fdBytes);
+      } catch (error) {
+        // Another thread filled the fd table or unmapped the address meanwhile: the child
+        // runs all the same, as it does on Linux when the copy-out fails.
+        if (!isSysError(error)) throw error;
+      }
+    };
+  }
+
+  openPidfd(pid: number, nonblock: boolean): FileDescription {
+    if (pid <= 0) fail(E.EINVAL);
+    const group = this.sandbox.groupByPid(pid);
+    if (!group) fail(this.sandbox.taskByTid(pid) ? E.EINVAL : E.ESRCH);
+    return openPidfd(this.task.kernel.vfs, this.task.fs, group, nonblock);
+  }
+
+  pidfdProcess(file: FileDescription): number | undefined {
+    const group = pidfdGroup(file);
+    if (!group) fail(E.EBADF);
+    return group.reaped ? undefined : group.pid;
   }
 
   setTidAddress(): HostCall {
@@ -186,6 +233,18 @@ export class TaskProcess implements ProcessControl {
     setScheduling(this.task, this.thread(tid), change);
   }
 
+  get aio(): AioContexts {
+    const group = this.group;
+    if (group.aio?.execs !== group.execs) group.aio = new AioContexts(group.execs);
+    return group.aio;
+  }
+
+  aioRequestsInUse(): number {
+    let total = 0;
+    for (const group of this.sandbox.groups()) if (!group.zombie && group.aio?.execs === group.execs) total += group.aio.maxReqs;
+    return total;
+  }
+
   get memoryLocks(): MemoryLocks {
     return this.group.memoryLocks;
   }
@@ -196,6 +255,14 @@ export class TaskProcess implements ProcessControl {
 
   setPriority(which: number, who: number, nice: number): void {
     setNice(this.task, priorityTargets(this.task, this.sandbox.groups(), which, who), nice);
+  }
+
+  getIoPriority(which: number, who: number): number {
+    return ioPriorityOf(this.task, this.sandbox.groups(), which, who);
+  }
+
+  setIoPriority(which: number, who: number, ioprio: number): void {
+    setIoPriority(this.task, this.sandbox.groups(), which, who, ioprio);
   }
 
   mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | HostCall | Promise<SyscallResult> {
@@ -216,6 +283,11 @@ export class TaskProcess implements ProcessControl {
     // Nothing on the host holds these contents (/proc, devices): a read-only copy.
     if (prot & PROT.WRITE) fail(E.ENODEV);
     return this.mapPrivateCopy(addr, length, prot, flags, file, offset);
+  }
+
+  mapSegment(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription): SyscallResult | Promise<SyscallResult> {
+    const hostFd = file.sharedHostFile((name) => this.sandbox.tracer.memfdCreate(name));
+    return this.mapShared(file, hostFd, { addr, length, prot, flags, offset: 0n });
   }
 
   /**

@@ -87,5 +87,6 @@ export class ProcessTable {
   reap(group: ThreadGroup): void {
     group.parent?.children.delete(group);
     this.byPid.delete(group.pid);
+    group.markReaped();
   }
 }

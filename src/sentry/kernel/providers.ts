@@ -65,7 +65,7 @@ export class SentryProviders implements SandboxProviders {
   }
 
   sysvipc(): SysvIpcRows {
-    return this.sandbox?.kernel.ipc.rows() ?? { sem: [], msg: [] };
+    return this.sandbox?.kernel.ipc.rows() ?? { sem: [], msg: [], shm: [] };
   }
 
   networkFiles(): readonly string[] {

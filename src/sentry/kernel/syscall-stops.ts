@@ -96,6 +96,7 @@ export class SyscallStops {
     task.cloneInFlight = undefined;
     if (!flight || hostResult < 0n || !flight.child) return sandbox.stops.complete(task, hostResult);
     const vtid = flight.child.tid;
+    flight.started?.(vtid);
     sandbox.observer?.syscall(task, NR.clone, [flight.flags, 0n, 0n, 0n, 0n, 0n], vtid);
     return sandbox.stops.complete(task, vtid);
   }

@@ -10,6 +10,7 @@ import type { FdTable } from './fd-table.js';
 import type { HostSignalCalls } from './masked-waits.js';
 import type { CpuTimes } from './cpu-times.js';
 import type { IpcNamespace } from './ipc/namespace.js';
+import type { AioContexts } from './aio.js';
 import type { PendingSignalSource } from './signal-source.js';
 import type { ProgramImage } from '../loader/image.js';
 import type { TaskMemory } from '../platform/task-memory.js';
@@ -225,10 +226,22 @@ export interface ProcessControl {
   setpgid(pid: number, pgid: number): void;
   setsid(): number;
   /**
-   * clone/fork/vfork (fork and vfork as their clone flags): the host kernel runs it and
-   * the caller gets the child's virtual tid. CLONE_NEW* flags are EPERM.
+   * clone/fork/vfork/clone3 (fork and vfork as their clone flags, clone3 as clone's
+   * arguments): the host kernel runs it and the caller gets the child's virtual tid.
+   * CLONE_NEW* flags are EPERM. CLONE_PIDFD puts a pidfd of the child in the caller's fd
+   * table and its number at pidfdAddr (clone's parent_tid).
    */
-  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint): HostCall;
+  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint, pidfdAddr?: bigint): HostCall;
+  /**
+   * pidfd_open: a new pidfd (file description) of the process pid; EINVAL for a thread that
+   * leads no process, ESRCH for no process at all.
+   */
+  openPidfd(pid: number, nonblock: boolean): FileDescription;
+  /**
+   * The virtual pid of the process a pidfd names, undefined once it is reaped; EBADF for a
+   * file that is not a pidfd.
+   */
+  pidfdProcess(file: FileDescription): number | undefined;
   /**
    * set_tid_address: the host kernel takes the call's address as it is (it zeroes the word
    * and wakes a futex there when the thread ends, for pthread_join); the caller gets its
@@ -247,6 +260,10 @@ export interface ProcessControl {
    */
   getPriority(which: number, who: number): number;
   setPriority(which: number, who: number, nice: number): void;
+  /** ioprio_get: the sandbox's I/O priority of the tasks which and who name (io-priority.ts). */
+  getIoPriority(which: number, who: number): number;
+  /** ioprio_set: the sandbox's record only; the host's I/O scheduler never sees it. */
+  setIoPriority(which: number, who: number, ioprio: number): void;
   /**
    * sched_getscheduler/sched_getparam/sched_getattr: the policy of a task of the sandbox by
    * virtual tid (0: the caller), and its nice value. EINVAL for a negative tid, ESRCH for
@@ -259,6 +276,10 @@ export interface ProcessControl {
   hostTidInProcess(tid: number): number | undefined;
   /** The host pid of a live process of the sandbox by virtual pid; undefined for any other. */
   hostPidOf(pid: number): number | undefined;
+  /** Its Linux AIO contexts: none after an exec, and none in a fork's child. */
+  readonly aio: AioContexts;
+  /** Requests every live process of the sandbox has reserved with io_setup (aio-nr). */
+  aioRequestsInUse(): number;
   /** What the process has locked (mlock and friends). */
   readonly memoryLocks: MemoryLocks;
   /**
@@ -268,6 +289,12 @@ export interface ProcessControl {
    * each other; files with no host file behind them get a read-only copy (ENODEV writable).
    */
   mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | HostCall | Promise<SyscallResult>;
+  /**
+   * shmat's mapping: file (a System V segment's memory file) mapped shared from its start,
+   * as mapFile maps MAP_SHARED files, with the flags as given (MAP_FIXED_NOREPLACE or
+   * MAP_FIXED for an address). The address, or -errno.
+   */
+  mapSegment(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription): SyscallResult | Promise<SyscallResult>;
   /**
    * seccomp(SECCOMP_SET_MODE_FILTER): the host kernel stacks program (a filter the sentry
    * has checked and copied) on the task's, with flags (TSYNC, TSYNC_ESRCH). 0, or with
@@ -341,6 +368,8 @@ export interface CloneRequest {
   readonly flags: bigint;
   readonly parentTidAddr: bigint;
   readonly childTidAddr: bigint;
+  /** Runs once the child exists, before the caller has its answer (CLONE_PIDFD's fd). */
+  readonly started?: ((childTid: number) => void) | undefined;
 }
 
 /** The host kernel runs the trapped call as the workload made it. */

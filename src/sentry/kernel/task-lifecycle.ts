@@ -95,6 +95,7 @@ export class TaskLifecycle {
     group.execs++;
     group.brk = brk;
     group.fileMappings.clear();
+    task.kernel.ipc.processExecuted(group.pid);
     group.memoryLocks.unlockAll();
   }
 

@@ -7,6 +7,7 @@ import type { FdTable } from './fd-table.js';
 import { AddressSpace, type Freeze } from '../platform/ptrace/freezer.js';
 import type { ProgramImage } from '../loader/image.js';
 import { DEFAULT_SCHED } from './scheduling.js';
+import type { IoContext } from './io-priority.js';
 import type { KernelServices, ProcessControl, Rlimits, SchedPolicy, SyscallArgs, SyscallResult, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
 import type { ThreadGroup } from './thread-group.js';
 
@@ -25,6 +26,7 @@ export interface CloneInFlight {
   readonly flags: bigint;
   readonly parentTidAddr: bigint;
   readonly childTidAddr: bigint;
+  readonly started?: ((childTid: number) => void) | undefined;
   child?: Task;
 }
 
@@ -91,6 +93,8 @@ export class Task implements SyscallTask {
   threadComm: string | undefined;
   /** Its scheduling policy: the sandbox's record, never the host thread's (scheduling.ts). */
   sched: SchedPolicy = DEFAULT_SCHED;
+  /** Its io context (ioprio_set), none until one is set or inherited (io-priority.ts). */
+  io: IoContext | undefined;
   /** Set by the sandbox right after construction (it needs the task to exist). */
   process!: ProcessControl;
   private cancelWait: (() => void) | undefined;

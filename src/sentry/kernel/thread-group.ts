@@ -1,6 +1,7 @@
 // A process (Linux's thread group / signal_struct): its virtual pid, its place in the
 // sandbox's process tree, its dispositions, limits and identity, and its exit status.
 
+import { POLL } from '../../abi/linux-poll.js';
 import { SIG } from '../../abi/linux-signal.js';
 import type { FsContext, Location, Waitable } from '../../vfs/api.js';
 import type { JobReport } from './job-control.js';
@@ -11,6 +12,7 @@ import type { TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
 import { zeroTimes, type CpuTimes } from './cpu-times.js';
 import { FileMappings } from './file-mappings.js';
+import type { AioContexts } from './aio.js';
 import { LockedMemory } from './memory-locks.js';
 import type { ProgramBreak } from './program-break.js';
 
@@ -22,8 +24,11 @@ export class ThreadGroup {
   readonly childEvents = new WaitQueue();
   /** Told of every signal the sentry sends to the process or one of its threads (signalfd). */
   readonly signalsSent = new WaitQueue();
-  /** The raw wait status once every task has exited (a zombie until reaped). */
-  exitStatus: number | undefined;
+  private status: number | undefined;
+  /** Reaped by its parent (or at once): its pid is free and names another process next. */
+  reaped = false;
+  /** Told when the process ends (POLLIN) and when it is reaped (POLLHUP too): its pidfds' readiness. */
+  readonly endEvents = new WaitQueue();
   /**
    * The wait status of the fatal signal the sentry ended it with (a core dump, an internal
    * error): its parent sees this, not the SIGKILL the host killed it with.
@@ -50,6 +55,8 @@ export class ThreadGroup {
   lastFs: FsContext | undefined;
   /** What its memory maps from files of the sandbox (/proc/PID/maps). */
   fileMappings = new FileMappings();
+  /** Its Linux AIO contexts (aio.ts), for the program its last exec started. */
+  aio: AioContexts | undefined;
   /** What it has locked with mlock and friends (advisory: memory-locks.ts). */
   readonly memoryLocks = new LockedMemory(() => this.hostPid);
   /** CPU time of its threads that have ended (each added at its exit stop). */
@@ -72,6 +79,22 @@ export class ThreadGroup {
     this.comm = '';
     this.cmdline = new Uint8Array();
     this.environ = new Uint8Array();
+  }
+
+  /** The raw wait status once every task has exited (a zombie until reaped). */
+  get exitStatus(): number | undefined {
+    return this.status;
+  }
+
+  set exitStatus(status: number | undefined) {
+    this.status = status;
+    if (status !== undefined) this.endEvents.notify(POLL.IN | POLL.RDNORM);
+  }
+
+  /** Its parent collected it (or nobody had to): whatever named it by pid is gone. */
+  markReaped(): void {
+    this.reaped = true;
+    this.endEvents.notify(POLL.IN | POLL.RDNORM | POLL.HUP);
   }
 
   get zombie(): boolean {

@@ -1,14 +1,29 @@
 // Moving bytes between a file and workload memory, in bounded chunks so a huge count
 // never means a huge sentry buffer.
 
+import { E, fail } from '../../abi/errno.js';
+import { O } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
 import { andThen, readWaiting, writeWaiting } from '../../sentry/kernel/files/blocking-io.js';
 import type { SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
+import { gather, scatter, totalLength, type IoSegment } from './iovec.js';
 
 const CHUNK = 1 << 20;
 
-function isRegular(file: FileDescription): boolean {
+/** A description open for reading: EBADF for O_WRONLY or O_PATH. */
+export function readable(file: FileDescription): FileDescription {
+  if (file.isPath || file.accessMode === O.WRONLY) fail(E.EBADF);
+  return file;
+}
+
+/** A description open for writing: EBADF for O_RDONLY or O_PATH. */
+export function writable(file: FileDescription): FileDescription {
+  if (file.isPath || file.accessMode === O.RDONLY) fail(E.EBADF);
+  return file;
+}
+
+export function isRegular(file: FileDescription): boolean {
   return (file.inode.stat().mode & S.IFMT) === S.IFREG;
 }
 
@@ -45,4 +60,21 @@ export function writeFromMemory(task: SyscallTask, file: FileDescription, addr: 
     if (n < want || total >= count) return total;
     return writeFromMemory(task, file, addr, count, position, total);
   });
+}
+
+/** readv/preadv: one read of what the segments hold in all, scattered into them. */
+export function readToSegments(task: SyscallTask, file: FileDescription, segments: readonly IoSegment[], position?: number): number | Promise<number> {
+  const total = totalLength(segments);
+  if (total === 0) return 0;
+  const buf = Buffer.allocUnsafe(total);
+  return andThen(readWaiting(task, file, buf, position), (n) => {
+    scatter(task.mem, segments, buf.subarray(0, n));
+    return n;
+  });
+}
+
+/** writev/pwritev: the segments gathered, written in one write. */
+export function writeFromSegments(task: SyscallTask, file: FileDescription, segments: readonly IoSegment[], position?: number): number | Promise<number> {
+  if (totalLength(segments) === 0) return 0;
+  return writeWaiting(task, file, gather(task.mem, segments), position);
 }

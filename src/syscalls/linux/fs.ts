@@ -5,14 +5,14 @@
 import { E, SysError, fail } from '../../abi/errno.js';
 import { ACCESS, AT, AT_FDCWD, CLOSE_RANGE, FALLOC, MAX_RW_COUNT, O } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
-import { andThen, readWaiting, writeWaiting } from '../../sentry/kernel/files/blocking-io.js';
+import { readWaiting, writeWaiting } from '../../sentry/kernel/files/blocking-io.js';
 import { checkFileGrowth, fileSizeRoom, growsPastFileSizeLimit } from '../../sentry/kernel/file-size-limit.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription, FsContext, Location } from '../../vfs/api.js';
 import { RESOLVE } from '../../abi/linux-openat2.js';
 import { int32, int64, pointer, size, uint32 } from './decode.js';
-import { readToMemory, writeFromMemory } from './file-io.js';
-import { gather, readIovecs, scatter, totalLength } from './iovec.js';
+import { readable, readToMemory, readToSegments, writable, writeFromMemory, writeFromSegments } from './file-io.js';
+import { readIovecs } from './iovec.js';
 import { readOffset, writeOffset } from './loff.js';
 import { isSignalfd, readSignalfd } from './signalfd.js';
 import { spliceSyscalls } from './splice.js';
@@ -25,16 +25,6 @@ const OPEN_MODE_BITS = 0o7777;
 function clampCount(reg: bigint): number {
   const n = size(reg);
   return n > BigInt(MAX_RW_COUNT) ? MAX_RW_COUNT : Number(n);
-}
-
-function readable(file: FileDescription): FileDescription {
-  if (file.isPath || file.accessMode === O.WRONLY) fail(E.EBADF);
-  return file;
-}
-
-function writable(file: FileDescription): FileDescription {
-  if (file.isPath || file.accessMode === O.RDONLY) fail(E.EBADF);
-  return file;
 }
 
 /** A file offset argument: negative is EINVAL. */
@@ -128,21 +118,12 @@ function pwrite64(task: SyscallTask, args: SyscallArgs): number | Promise<number
 
 function vectoredRead(task: SyscallTask, fd: number, iovAddr: bigint, iovCount: number, position?: number): number | Promise<number> {
   const file = readable(task.fds.get(fd));
-  const segments = readIovecs(task.mem, iovAddr, iovCount);
-  const total = totalLength(segments);
-  if (total === 0) return 0;
-  const buf = Buffer.allocUnsafe(total);
-  return andThen(readWaiting(task, file, buf, position), (n) => {
-    scatter(task.mem, segments, buf.subarray(0, n));
-    return n;
-  });
+  return readToSegments(task, file, readIovecs(task.mem, iovAddr, iovCount), position);
 }
 
 function vectoredWrite(task: SyscallTask, fd: number, iovAddr: bigint, iovCount: number, position?: number): number | Promise<number> {
   const file = writable(task.fds.get(fd));
-  const segments = readIovecs(task.mem, iovAddr, iovCount);
-  if (totalLength(segments) === 0) return 0;
-  return writeWaiting(task, file, gather(task.mem, segments), position);
+  return writeFromSegments(task, file, readIovecs(task.mem, iovAddr, iovCount), position);
 }
 
 function readv(task: SyscallTask, args: SyscallArgs): number | Promise<number> {

@@ -1,13 +1,29 @@
-// What the System V IPC families share: the time their objects record, and waiting on an
-// object until an operation can go on, its removal (EIDRM), a signal or the timeout.
+// What the System V IPC families share: the time their objects record, the *_STAT
+// commands, and waiting on an object until an operation can go on, its removal (EIDRM),
+// a signal or the timeout.
 
 import { E, ERESTARTSYS, SysError, fail } from '../../abi/errno.js';
 import type { IpcObject } from '../../sentry/kernel/ipc/perm.js';
+import type { IpcRegistry } from '../../sentry/kernel/ipc/registry.js';
 import type { SyscallTask } from '../../sentry/kernel/syscall.js';
 
 /** Seconds of CLOCK_REALTIME, as sem_otime, msg_stime... record them. */
 export function nowSeconds(task: SyscallTask): number {
   return Number(task.kernel.realtimeNs() / 1_000_000_000n);
+}
+
+/** The mode bits ipcperms asks for to read an object. */
+export const IPC_READ = 0o444;
+
+/**
+ * IPC_STAT (by id, result 0) or the family's STAT and STAT_ANY (by index, result the id):
+ * the object's struct, as encode makes it, written to addr; read permission unless any.
+ */
+export function statObject<T extends IpcObject>(task: SyscallTask, objects: IpcRegistry<T>, cmd: { byIndex: boolean; any: boolean }, idOrIndex: number, addr: bigint, encode: (object: T) => Buffer): number {
+  const object = cmd.byIndex ? objects.atIndex(idOrIndex) : objects.lookup(idOrIndex);
+  if (!cmd.any) object.perm.check(task.creds, IPC_READ);
+  task.mem.write(addr, encode(object));
+  return cmd.byIndex ? object.perm.id : 0;
 }
 
 /** Waits for the next change of object: false when timeoutNs passes first. */

@@ -10,9 +10,8 @@ import { SysvMessageQueue } from '../../sentry/kernel/ipc/msg.js';
 import { decodePermSet } from '../../sentry/kernel/ipc/perm.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, int64, pointer, size } from './decode.js';
-import { nowSeconds, retryOnChange } from './ipc-common.js';
+import { IPC_READ, nowSeconds, retryOnChange, statObject } from './ipc-common.js';
 
-const READ = 0o444;
 const WRITE = 0o222;
 /** struct msgbuf: a long mtype, then the text. */
 const MTYPE_SIZE = 8;
@@ -50,7 +49,7 @@ function msgrcv(task: SyscallTask, args: SyscallArgs): number | Promise<number> 
   if (msqid < 0 || length < 0n) return -E.EINVAL;
   if (flags & MSG.COPY && (flags & MSG.EXCEPT || !(flags & IPC.NOWAIT))) return -E.EINVAL;
   const queue = task.kernel.ipc.messageQueues.lookup(msqid);
-  queue.perm.check(task.creds, READ);
+  queue.perm.check(task.creds, IPC_READ);
   const attempt = (): number | undefined => {
     const index = queue.find(type, flags);
     if (index < 0) return undefined;
@@ -113,18 +112,9 @@ function msgctl(task: SyscallTask, args: SyscallArgs): number {
     case MSG.INFO:
       return msgInfo(task, cmd, addr);
     case MSG.STAT:
-    case MSG.STAT_ANY: {
-      const queue = queues.atIndex(msqid);
-      if (cmd === MSG.STAT) queue.perm.check(task.creds, READ);
-      task.mem.write(addr, encodeMsqid(queue));
-      return queue.perm.id;
-    }
-    case IPC.STAT: {
-      const queue = queues.lookup(msqid);
-      queue.perm.check(task.creds, READ);
-      task.mem.write(addr, encodeMsqid(queue));
-      return 0;
-    }
+    case MSG.STAT_ANY:
+    case IPC.STAT:
+      return statObject(task, queues, { byIndex: cmd !== IPC.STAT, any: cmd === MSG.STAT_ANY }, msqid, addr, encodeMsqid);
     case IPC.SET: {
       const raw = task.mem.read(addr, MSQID64_DS_SIZE);
       const wanted = decodePermSet(raw.subarray(0, IPC64_PERM_SIZE));

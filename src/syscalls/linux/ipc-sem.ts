@@ -8,10 +8,9 @@ import { decodePermSet } from '../../sentry/kernel/ipc/perm.js';
 import { SemaphoreSet, type SemOp, type SemWaiter } from '../../sentry/kernel/ipc/sem.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
-import { nowSeconds, retryOnChange } from './ipc-common.js';
+import { IPC_READ, nowSeconds, retryOnChange, statObject } from './ipc-common.js';
 import { decodeTimespec, TIMESPEC_SIZE } from './timespec.js';
 
-const READ = 0o444;
 const WRITE = 0o222;
 
 function semget(task: SyscallTask, args: SyscallArgs): number {
@@ -51,7 +50,7 @@ function semtimedopOf(task: SyscallTask, semid: number, opsAddr: bigint, count: 
   const ipc = task.kernel.ipc;
   const set = ipc.semaphores.lookup(semid);
   if (Math.max(...ops.map((op) => op.num)) >= set.nsems) return -E.EFBIG;
-  set.perm.check(task.creds, ops.some((op) => op.op !== 0) ? WRITE : READ);
+  set.perm.check(task.creds, ops.some((op) => op.op !== 0) ? WRITE : IPC_READ);
   const waiter: SemWaiter = { blocking: ops[0]! };
   const attempt = (): number | undefined => {
     const blocking = set.tryOps(ops, task.pid, ipc.undo, nowSeconds(task));
@@ -117,18 +116,9 @@ function semctl(task: SyscallTask, args: SyscallArgs): number {
     case SEM.INFO:
       return semInfo(task, cmd, arg);
     case SEM.STAT:
-    case SEM.STAT_ANY: {
-      const set = ipc.semaphores.atIndex(semid);
-      if (cmd === SEM.STAT) set.perm.check(task.creds, READ);
-      task.mem.write(arg, encodeSemid(set));
-      return set.perm.id;
-    }
-    case IPC.STAT: {
-      const set = ipc.semaphores.lookup(semid);
-      set.perm.check(task.creds, READ);
-      task.mem.write(arg, encodeSemid(set));
-      return 0;
-    }
+    case SEM.STAT_ANY:
+    case IPC.STAT:
+      return statObject(task, ipc.semaphores, { byIndex: cmd !== IPC.STAT, any: cmd === SEM.STAT_ANY }, semid, arg, encodeSemid);
     case IPC.SET: {
       const wanted = decodePermSet(task.mem.read(arg, IPC64_PERM_SIZE));
       const set = ipc.semaphores.lookup(semid);
@@ -160,7 +150,7 @@ function semctl(task: SyscallTask, args: SyscallArgs): number {
     case SEM.GETNCNT:
     case SEM.GETZCNT: {
       const set = ipc.semaphores.lookup(semid);
-      set.perm.check(task.creds, cmd === SEM.SETALL ? WRITE : READ);
+      set.perm.check(task.creds, cmd === SEM.SETALL ? WRITE : IPC_READ);
       if (cmd === SEM.GETALL) {
         const out = Buffer.alloc(set.nsems * 2);
         set.values.forEach((value, i) => out.writeUInt16LE(value, i * 2));

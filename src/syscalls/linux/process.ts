@@ -1,8 +1,8 @@
-// Process syscalls: clone/fork/vfork, execve, wait4/waitid, the ids of the process tree.
+// Process syscalls: clone/clone3/fork/vfork, execve, wait4/waitid, the ids of the process tree.
 // The process model is the sentry's (ProcessControl); this file is the x86-64 ABI of it.
 
 import { E, fail, isSysError } from '../../abi/errno.js';
-import { AT, AT_FDCWD } from '../../abi/linux-fcntl.js';
+import { AT, AT_FDCWD, O } from '../../abi/linux-fcntl.js';
 import { CLONE } from '../../abi/linux-clone.js';
 import { SIG, SIGINFO_OFFSET, SIGINFO_SIZE, writeSiginfoSender } from '../../abi/linux-signal.js';
 import { WAIT } from '../../sentry/kernel/job-control.js';
@@ -10,6 +10,7 @@ import { childStateCode } from '../../sentry/kernel/signal-senders.js';
 import { type ChildState, type SyscallArgs, type SyscallHandler, type SyscallTask, type HostCall } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
 import { anyFile, readPath, startDir } from './task-files.js';
+import { readCloneArgs } from './clone-args.js';
 import { RUSAGE_SIZE, rusageBytes } from './rusage.js';
 
 /** Linux's MAX_ARG_STRINGS and MAX_ARG_STRLEN. */
@@ -25,6 +26,12 @@ const P = { ALL: 0, PID: 1, PGID: 2, PIDFD: 3 } as const;
 function clone(task: SyscallTask, args: SyscallArgs): HostCall {
   // x86-64 clone(flags, stack, parent_tid, child_tid, tls).
   return task.process.clone(args[0], args[1], args[2], args[3], args[4]);
+}
+
+/** clone3(cl_args, size): the same clone as clone(2), from struct clone_args. */
+function clone3(task: SyscallTask, args: SyscallArgs): HostCall {
+  const cl = readCloneArgs(task, pointer(args[0]), args[1]);
+  return task.process.clone(cl.flags, cl.stack, cl.parentTid, cl.childTid, cl.tls, cl.pidfd);
 }
 
 function fork(task: SyscallTask): HostCall {
@@ -120,11 +127,21 @@ async function waitid(task: SyscallTask, args: SyscallArgs): Promise<number> {
   if (options & ~(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WAIT_FLAGS)) fail(E.EINVAL);
   if (!(options & (WEXITED | WUNTRACED | WCONTINUED))) fail(E.EINVAL);
   let pid: number;
+  let nonblock = false;
   if (idtype === P.ALL) pid = -1;
   else if (idtype === P.PID) pid = id > 0 ? id : fail(E.EINVAL);
   else if (idtype === P.PGID) pid = id > 0 ? -id : 0;
-  else fail(E.EINVAL);
-  const child = await task.process.wait(pid, options & (WNOHANG | WNOWAIT | WEXITED | WUNTRACED | WCONTINUED | WAIT_KIND));
+  else if (idtype === P.PIDFD) {
+    if (id < 0) fail(E.EINVAL);
+    const pidfd = task.fds.get(id);
+    // A reaped process is nobody's child any more.
+    pid = task.process.pidfdProcess(pidfd) ?? fail(E.ECHILD);
+    nonblock = (pidfd.statusFlags & O.NONBLOCK) !== 0;
+  } else fail(E.EINVAL);
+  // A non-blocking pidfd makes the wait WNOHANG, and a child not ready yet EAGAIN.
+  const waitOptions = options & (WNOHANG | WNOWAIT | WEXITED | WUNTRACED | WCONTINUED | WAIT_KIND);
+  const child = await task.process.wait(pid, nonblock ? waitOptions | WNOHANG : waitOptions);
+  if (!child && nonblock && !(options & WNOHANG)) fail(E.EAGAIN);
   writeChildSiginfo(task, pointer(args[2]), child);
   writeRusage(task, pointer(args[4]), child);
   return 0;
@@ -169,6 +186,7 @@ function setsid(task: SyscallTask): number {
 
 export const processSyscalls = {
   clone,
+  clone3,
   fork,
   vfork,
   execve,

@@ -1,7 +1,8 @@
 // Scheduling calls over the sandbox's virtual tids. Policies and real-time priorities are
 // the sandbox's record (src/sentry/kernel/scheduling.ts), never the host thread's; the nice
 // value and the CPU affinity reach the host thread, the one a fair-share weight, the
-// other only a restriction. Every pid here is a virtual tid (0: the caller).
+// other only a restriction. I/O priorities are the sandbox's record too (no host I/O
+// scheduler sees them). Every pid here is a virtual tid (0: the caller).
 
 import { E, fail } from '../../abi/errno.js';
 import { isRealTime, RR_TIMESLICE_NS, SCHED, SCHED_ATTR_OFFSET as OFF, SCHED_ATTR_SIZE_VER0, SCHED_ATTR_SIZE_VER1, SCHED_FLAG, SCHED_FLAG_UTIL_CLAMP, SCHED_RESET_ON_FORK } from '../../abi/linux-sched.js';
@@ -20,6 +21,15 @@ function getpriority(task: SyscallTask, args: SyscallArgs): number {
 
 function setpriority(task: SyscallTask, args: SyscallArgs): number {
   task.process.setPriority(int32(args[0]), int32(args[1]), int32(args[2]));
+  return 0;
+}
+
+function ioprio_get(task: SyscallTask, args: SyscallArgs): number {
+  return task.process.getIoPriority(int32(args[0]), int32(args[1]));
+}
+
+function ioprio_set(task: SyscallTask, args: SyscallArgs): number {
+  task.process.setIoPriority(int32(args[0]), int32(args[1]), int32(args[2]));
   return 0;
 }
 
@@ -156,6 +166,8 @@ function onThread(mayAccess: typeof mayReschedule): SyscallHandler {
 export const schedSyscalls = {
   getpriority,
   setpriority,
+  ioprio_get,
+  ioprio_set,
   sched_setparam,
   sched_getparam,
   sched_setscheduler,

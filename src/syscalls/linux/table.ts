@@ -18,6 +18,7 @@ import { inotifySyscalls as inotify } from './inotify.js';
 import { ioctlSyscalls as ioctl } from './ioctl.js';
 import { msgSyscalls as msg } from './ipc-msg.js';
 import { semSyscalls as sem } from './ipc-sem.js';
+import { shmSyscalls as shm } from './ipc-shm.js';
 import { miscSyscalls as misc } from './misc.js';
 import { mmSyscalls as mm } from './mm.js';
 import { mountSyscalls as mnt } from './mount.js';
@@ -25,6 +26,8 @@ import { mqueueSyscalls as mq } from './mqueue.js';
 import { pipeSyscalls as pipe } from './pipe.js';
 import { pollSyscalls as poll } from './poll.js';
 import { processSyscalls as proc } from './process.js';
+import { pidfdSyscalls as pidfd } from './pidfd.js';
+import { aioSyscalls as aio } from './aio.js';
 import { resourceSyscalls as resource } from './resource.js';
 import { byArgument, host, partial, refuse, refused, supported, unsupported, type SyscallRow } from './row.js';
 import { schedSyscalls as sched } from './sched.js';
@@ -49,7 +52,7 @@ const LOCKS_ARE_ADVISORY = 'locked host memory is memory the host cannot reclaim
 const LOCK_RECORDED = 'locks are advisory: counted against RLIMIT_MEMLOCK, no host page is pinned';
 const CPU_CLOCK = 'a negative clock id names the CPU clock of a pid or tid: the sentry makes it the host\'s (a thread of the caller\'s process, or a process of the sandbox), else EINVAL; an fd\'s clock is EINVAL';
 const NEW_MOUNT_API = 'the new mount API is not offered: mount(2) does it all, and libmount falls back to it on ENOSYS';
-const IOPRIO = 'it names a tid, process group or user the host would read as its own';
+const IOPRIO = 'it names a tid, process group or user the host would read as its own: the sandbox keeps I/O priorities itself';
 
 /** Every syscall of x86-64 Linux, in number order; the compiler insists on a row for each. */
 const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
@@ -111,9 +114,9 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
       why: 'advice about the task\'s own pages (MADV_REMOVE only on a shared mapping it may write); poisoning or offlining a page acts on host memory (CAP_SYS_ADMIN on the host, which a root tssc has), and KSM would merge the sandbox\'s pages with host processes\' (a side channel on their contents): those are refused',
     },
   ),
-  shmget: unsupported(),
-  shmat: unsupported(),
-  shmctl: unsupported(),
+  shmget: partial(shm.shmget, 'a size past the sandbox\'s memory is ENOMEM, SHM_NORESERVE too; SHM_HUGETLB is ENOMEM (no huge pages)'),
+  shmat: partial(shm.shmat, 'an munmap of an attached range is not seen: the attachment counts until shmdt, exec or exit'),
+  shmctl: partial(shm.shmctl, 'SHM_LOCK is advisory (no host page is pinned)'),
   dup: supported(fd.dup),
   dup2: supported(fd.dup2),
   pause: host(OWN_SIGNALS),
@@ -138,7 +141,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   socketpair: partial(net.socketpair, 'AF_UNIX'),
   setsockopt: supported(net.setsockopt),
   getsockopt: supported(net.getsockopt),
-  clone: partial(proc.clone, 'CLONE_NEW* is EPERM; CLONE_PIDFD, CLONE_PTRACE and CLONE_UNTRACED are EINVAL'),
+  clone: partial(proc.clone, 'CLONE_NEW* is EPERM; CLONE_PTRACE, CLONE_UNTRACED and CLONE_PIDFD with CLONE_THREAD are EINVAL'),
   fork: supported(proc.fork),
   vfork: supported(proc.vfork),
   execve: supported(proc.execve),
@@ -149,7 +152,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   semget: supported(sem.semget),
   semop: supported(sem.semop),
   semctl: supported(sem.semctl),
-  shmdt: unsupported(),
+  shmdt: supported(shm.shmdt),
   msgget: supported(msg.msgget),
   msgsnd: supported(msg.msgsnd),
   msgrcv: supported(msg.msgrcv),
@@ -301,11 +304,11 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   sched_setaffinity: supported(sched.sched_setaffinity, AFFINITY),
   sched_getaffinity: supported(sched.sched_getaffinity, AFFINITY),
   set_thread_area: unsupported(),
-  io_setup: unsupported(),
-  io_destroy: unsupported(),
-  io_getevents: unsupported(),
-  io_submit: unsupported(),
-  io_cancel: unsupported(),
+  io_setup: partial(aio.io_setup, 'the ring is an anonymous mapping of the process, as struct aio_ring; a fork\'s child has none'),
+  io_destroy: supported(aio.io_destroy),
+  io_getevents: supported(aio.io_getevents),
+  io_submit: partial(aio.io_submit, 'IOCB_CMD_PREAD, PWRITE, PREADV, PWRITEV, FSYNC and FDSYNC, done at once in the sentry (a file that would block blocks io_submit); IOCB_CMD_POLL is EINVAL'),
+  io_cancel: partial(aio.io_cancel, 'nothing is in flight once io_submit returns: EINVAL'),
   get_thread_area: unsupported(),
   lookup_dcookie: refused(E.EPERM),
   epoll_create: supported(poll.epoll_create),
@@ -353,12 +356,12 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   mq_notify: partial(mq.mq_notify, 'SIGEV_THREAD needs a netlink socket, which the sandbox does not have (ECONNREFUSED); a close by the registered process keeps its registration until it exits or execs'),
   mq_getsetattr: supported(mq.mq_getsetattr),
   kexec_load: refused(E.EPERM),
-  waitid: partial(proc.waitid, 'P_PIDFD is EINVAL; rusage has times and ru_maxrss only'),
+  waitid: partial(proc.waitid, 'rusage has times and ru_maxrss only'),
   add_key: refused(E.ENOSYS),
   request_key: refused(E.ENOSYS),
   keyctl: refused(E.ENOSYS),
-  ioprio_set: unsupported(IOPRIO),
-  ioprio_get: unsupported(IOPRIO),
+  ioprio_set: partial(sched.ioprio_set, 'recorded per task, as Linux reports it; no effect on the host\'s I/O scheduling', IOPRIO),
+  ioprio_get: supported(sched.ioprio_get, IOPRIO),
   inotify_init: supported(inotify.inotify_init),
   inotify_add_watch: supported(inotify.inotify_add_watch),
   inotify_rm_watch: supported(inotify.inotify_rm_watch),
@@ -439,9 +442,9 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   pkey_alloc: host(OWN_MEMORY),
   pkey_free: host(OWN_MEMORY),
   statx: supported(stat.statx),
-  io_pgetevents: unsupported(),
+  io_pgetevents: supported(aio.io_pgetevents),
   rseq: host('registers the thread\'s own restartable-sequence area'),
-  pidfd_send_signal: unsupported(),
+  pidfd_send_signal: partial(pidfd.pidfd_send_signal, 'a /proc/PID directory fd is EBADF, not a pidfd'),
   io_uring_setup: refused(E.ENOSYS),
   io_uring_enter: refused(E.ENOSYS),
   io_uring_register: refused(E.ENOSYS),
@@ -451,8 +454,8 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   fsconfig: refused(E.ENOSYS, NEW_MOUNT_API),
   fsmount: refused(E.ENOSYS, NEW_MOUNT_API),
   fspick: refused(E.ENOSYS, NEW_MOUNT_API),
-  pidfd_open: unsupported(),
-  clone3: refused(E.ENOSYS),
+  pidfd_open: partial(pidfd.pidfd_open, 'PIDFD_THREAD is EINVAL'),
+  clone3: partial(proc.clone3, 'as clone; set_tid is EPERM and CLONE_INTO_CGROUP EACCES (as for an unprivileged caller), CLONE_CLEAR_SIGHAND is EINVAL'),
   close_range: supported(fs.close_range),
   openat2: supported(fs.openat2),
   pidfd_getfd: refused(E.EPERM),

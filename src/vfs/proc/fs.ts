@@ -44,7 +44,7 @@ function procRoot(fs: SynthFs, deps: ProcDeps): DirNode {
     ['filesystems', text(() => filesystemsText())],
     ['cmdline', text(() => 'BOOT_IMAGE=/vmlinuz quiet\n')],
     ['swaps', text(() => 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n')],
-    ['sysvipc', buildTree(fs, { sem: () => semText(deps), msg: () => msgText(deps), shm: () => shmText() })],
+    ['sysvipc', buildTree(fs, { sem: () => semText(deps), msg: () => msgText(deps), shm: () => shmText(deps) })],
   ];
   // A thread's id resolves under /proc without being listed, as on Linux.
   const isThread = (id: number) => providers.processes().some((pid) => providers.process(pid)?.tids.includes(id) ?? false);

@@ -3,8 +3,9 @@
 // from inside.
 
 import { randomUUID } from 'node:crypto';
+import { AIO_MAX_NR } from '../../abi/linux-aio.js';
 import { INOTIFY_LIMITS } from '../../abi/linux-inotify.js';
-import { MSG_LIMITS, SEM_LIMITS } from '../../abi/linux-ipc.js';
+import { MSG_LIMITS, SEM_LIMITS, SHM_LIMITS } from '../../abi/linux-ipc.js';
 import { KERNEL_IDENTITY } from '../synthetic/machine.js';
 import { buildTree, type DirNode, type SynthFs } from '../synthetic/nodes.js';
 import { PTY_MAX } from '../devpts/table.js';
@@ -29,9 +30,9 @@ export function sysctlDir(fs: SynthFs, deps: ProcDeps): DirNode {
       overflowgid: value(65534),
       randomize_va_space: value(2),
       core_pattern: value('core'),
-      shmmax: value('18446744073692774399'),
-      shmall: value('18446744073692774399'),
-      shmmni: value(4096),
+      shmmax: value(String(SHM_LIMITS.shmmax)),
+      shmall: value(String(SHM_LIMITS.shmall)),
+      shmmni: value(SHM_LIMITS.shmmni),
       msgmax: value(MSG_LIMITS.msgmax),
       msgmnb: value(MSG_LIMITS.msgmnb),
       msgmni: value(MSG_LIMITS.msgmni),
@@ -51,6 +52,7 @@ export function sysctlDir(fs: SynthFs, deps: ProcDeps): DirNode {
       'file-max': value('9223372036854775807'),
       nr_open: value(1048576),
       'pipe-max-size': value(1048576),
+      'aio-max-nr': value(AIO_MAX_NR),
       overflowuid: value(65534),
       overflowgid: value(65534),
       inotify: {

@@ -23,7 +23,12 @@ export function msgText(deps: ProcDeps): string {
   return '       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n' + lines.join('');
 }
 
-/** Shared memory segments: none yet. */
-export function shmText(): string {
-  return '       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n';
+/** Shared memory segments; rss in bytes, and no swap (the sandbox has none). */
+export function shmText(deps: ProcDeps): string {
+  const rows = deps.providers.sysvipc?.().shm ?? [];
+  const lines = rows.map(
+    (r) =>
+      `${pad(r.key, 10)} ${pad(r.id, 10)}  ${octal(r.mode)} ${pad(r.size, 21)} ${pad(r.cpid, 5)} ${pad(r.lpid, 5)}  ${pad(r.nattch, 5)} ${pad(r.uid, 5)} ${pad(r.gid, 5)} ${pad(r.cuid, 5)} ${pad(r.cgid, 5)} ${pad(r.atime, 10)} ${pad(r.dtime, 10)} ${pad(r.ctime, 10)} ${pad(r.rssPages * 4096, 21)} ${pad(0, 21)}\n`,
+  );
+  return '       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n' + lines.join('');
 }

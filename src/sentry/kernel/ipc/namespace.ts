@@ -1,6 +1,6 @@
 // The sandbox's IPC namespace (ipc_namespaces(7)): its POSIX message queues (the same
-// ones every mqueue mount shows) and its System V semaphores and message queues, each
-// with Linux's limits. One per sandbox, reached by handlers through KernelServices.ipc.
+// ones every mqueue mount shows) and its System V semaphores, message queues and shared
+// memory, each with Linux's limits. One per sandbox, reached by handlers through KernelServices.ipc.
 
 import { MSG_LIMITS, SEM_LIMITS } from '../../../abi/linux-ipc.js';
 import type { Inode, SysvIpcRows } from '../../../vfs/api.js';
@@ -8,6 +8,7 @@ import type { MqueueEntry, MqueueNamespace } from '../../../vfs/mqueue/namespace
 import { SysvMessageQueue } from './msg.js';
 import { IpcRegistry } from './registry.js';
 import { SemaphoreSet } from './sem.js';
+import { SharedMemory, type ShmSegment } from './shm.js';
 import { UndoLists } from './undo.js';
 
 /** The sandbox's message queues as the VFS's mqueue filesystem keeps them. */
@@ -21,6 +22,7 @@ export class IpcNamespace {
   readonly semaphores = new IpcRegistry<SemaphoreSet>(SEM_LIMITS.semmni);
   readonly undo = new UndoLists();
   readonly messageQueues = new IpcRegistry<SysvMessageQueue>(MSG_LIMITS.msgmni);
+  readonly shm = new SharedMemory();
 
   constructor(readonly posix: PosixQueues) {}
 
@@ -29,17 +31,34 @@ export class IpcNamespace {
     return this.semaphores.all().reduce((sum, set) => sum + set.nsems, 0);
   }
 
-  /** A process ended: its SEM_UNDO adjustments apply. */
+  /** A process ended: its SEM_UNDO adjustments apply, its shared memory is detached. */
   processExited(pid: number): void {
     this.undo.exit(pid);
+    this.shm.detachAll(pid, realtimeSeconds());
+  }
+
+  /** fork (not CLONE_VM): the child has its parent's shared memory attached too. */
+  processForked(parent: number, child: number): void {
+    this.shm.forked(parent, child, realtimeSeconds());
+  }
+
+  /** execve: a new address space, without the old one's shared memory. */
+  processExecuted(pid: number): void {
+    this.shm.detachAll(pid, realtimeSeconds());
   }
 
   /** /proc/sysvipc's rows, as the sandbox's processes see them. */
   rows(): SysvIpcRows {
-    const base = ({ perm }: SemaphoreSet | SysvMessageQueue) => ({ key: perm.key, id: perm.id, mode: perm.mode, uid: perm.uid, gid: perm.gid, cuid: perm.cuid, cgid: perm.cgid });
+    const base = ({ perm }: SemaphoreSet | SysvMessageQueue | ShmSegment) => ({ key: perm.key, id: perm.id, mode: perm.mode, uid: perm.uid, gid: perm.gid, cuid: perm.cuid, cgid: perm.cgid });
     return {
       sem: this.semaphores.all().map((set) => ({ ...base(set), nsems: set.nsems, otime: set.otime, ctime: set.ctime })),
       msg: this.messageQueues.all().map((q) => ({ ...base(q), cbytes: q.bytes, qnum: q.messages.length, lspid: q.lspid, lrpid: q.lrpid, stime: q.stime, rtime: q.rtime, ctime: q.ctime })),
+      shm: this.shm.segments.all().map((s) => ({ ...base(s), size: s.size, cpid: s.cpid, lpid: s.lpid, nattch: s.nattch, atime: s.atime, dtime: s.dtime, ctime: s.ctime, rssPages: s.residentPages })),
     };
   }
+}
+
+/** Seconds of CLOCK_REALTIME, for what an exit or exec records (the kernel's clock is the host's). */
+function realtimeSeconds(): number {
+  return Math.floor(Date.now() / 1000);
 }

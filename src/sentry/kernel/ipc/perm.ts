@@ -17,7 +17,8 @@ export class IpcPerm {
   readonly cgid: number;
 
   constructor(
-    readonly key: number,
+    /** IPC_PRIVATE once a shared memory segment is removed while attached (no shmget finds it). */
+    public key: number,
     readonly id: number,
     readonly seq: number,
     public mode: number,

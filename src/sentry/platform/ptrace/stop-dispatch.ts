@@ -12,6 +12,7 @@ import type { ProgramImage } from '../../loader/image.js';
 import { CLONE, CSIGNAL } from '../../../abi/linux-clone.js';
 import { ProgramBreak } from '../../kernel/program-break.js';
 import { inheritScheduling } from '../../kernel/scheduling.js';
+import { inheritIoContext } from '../../kernel/io-priority.js';
 import { deliverSeccompTrap } from '../../kernel/profile-enforcement.js';
 import { BAD_EXEC_STATUS, endStubExec, stubExecFailed, stubExecuted } from './stub-exec.js';
 import { forgetRobustList } from '../../kernel/futex/robust.js';
@@ -252,6 +253,8 @@ export class StopDispatch {
         group.brk = flags & CLONE.VM ? pg.brk : pg.brk?.copy();
         group.dumpable = pg.dumpable;
         group.fileMappings = pg.fileMappings.copy();
+        // A copied address space keeps the System V segments attached; a shared one holds them once.
+        if (!(flags & CLONE.VM)) sandbox.kernel.ipc.processForked(pg.pid, tid);
         pg.children.add(group);
       }
       const child = sandbox.addTask(tid, childHost, group, fds, fs);
@@ -261,6 +264,7 @@ export class StopDispatch {
       // A new thread starts with its creator's name (a new process too, above).
       if (thread) child.threadComm = parent.threadComm ?? group.comm;
       inheritScheduling(parent, child);
+      inheritIoContext(parent, child, flags);
       child.awaitingFirstStop = true;
       child.savedArgs = parent.savedArgs;
       if (flags & CLONE.CHILD_SETTID) child.childTidAddr = flight.childTidAddr;
