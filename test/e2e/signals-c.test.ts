@@ -16,6 +16,7 @@ const PROGRAMS = [
   { name: 'signals-queue', linkage: 'dynamic' },
   { name: 'sigchld-ignored', linkage: 'static' },
   { name: 'exit-signals', linkage: 'static' },
+  { name: 'clone-parent', linkage: 'static' },
 ] as const;
 
 describe.skipIf(!hasBusybox() || !hasCompiler())('signal masks and queued signals', () => {

@@ -137,6 +137,8 @@ export class TaskProcess implements ProcessControl {
     if (flags & (CLONE.PTRACE | CLONE.UNTRACED)) fail(E.EINVAL);
     if ((flags & CLONE.THREAD) && !(flags & CLONE.SIGHAND)) fail(E.EINVAL);
     if ((flags & CLONE.SIGHAND) && !(flags & CLONE.VM)) fail(E.EINVAL);
+    // The pid namespace's init may have no sibling (its parent is outside and would never reap it).
+    if (flags & CLONE.PARENT && this.group === this.sandbox.initGroup) fail(E.EINVAL);
     const started = flags & CLONE.PIDFD ? this.pidfdOnStart(flags, parentTid, pidfdAddr) : undefined;
     if (this.sandbox.atTaskLimit()) fail(E.EAGAIN);
     // Every task becomes the sentry's child (CLONE_PARENT), so the sentry reaps every

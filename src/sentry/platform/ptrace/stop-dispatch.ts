@@ -243,8 +243,10 @@ export class StopDispatch {
       if (!thread) {
         const pg = parent.group;
         const actions = flags & CLONE.SIGHAND ? pg.sigactions : pg.sigactions.copy();
-        group = new ThreadGroup(tid, childHost, pg, pg.pgid, pg.sid, actions, pg.rlimits.copy(), pg.creds, sandbox.ticks());
-        group.exitSignal = Number(flags & CSIGNAL);
+        // CLONE_PARENT: a sibling of the caller, with the caller's own exit signal.
+        const parentGroup = flags & CLONE.PARENT ? pg.parent : pg;
+        group = new ThreadGroup(tid, childHost, parentGroup, pg.pgid, pg.sid, actions, pg.rlimits.copy(), pg.creds, sandbox.ticks());
+        group.exitSignal = flags & CLONE.PARENT ? pg.exitSignal : Number(flags & CSIGNAL);
         group.comm = parent.threadComm ?? pg.comm;
         group.cmdline = pg.cmdline;
         group.environ = pg.environ;
@@ -255,7 +257,7 @@ export class StopDispatch {
         group.fileMappings = pg.fileMappings.copy();
         // A copied address space keeps the System V segments attached; a shared one holds them once.
         if (!(flags & CLONE.VM)) sandbox.kernel.ipc.processForked(pg.pid, tid);
-        pg.children.add(group);
+        parentGroup?.children.add(group);
       }
       const child = sandbox.addTask(tid, childHost, group, fds, fs);
       child.mm = flags & CLONE.VM ? parent.mm : parent.mm.copy();
