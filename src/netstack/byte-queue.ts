@@ -1,9 +1,12 @@
 // A socket's unread bytes in a ring: pushed at the back, taken or peeked from the front by
-// reads of any size, counted for FIONREAD and flow control. A busy stream
+// reads of any size, counted for FIONREAD and flow control, and charged to the sandbox's
+// memory account while queued (as a memory cgroup charges socket buffers). A busy stream
 // allocates nothing: the ring's storage comes from a pool that drained queues give theirs
 // back to, so an idle connection holds no storage and a stream that fills and drains
 // reuses the same buffers (a 64 KiB write is one copy into the ring, not a new buffer for
 // the garbage collector).
+
+import type { MemoryCharge } from '../accounting/memory-account.js';
 
 /** Ring storage comes in multiples of this (so it is at most this much more than the bytes it held). */
 const STORAGE_STEP = 1 << 16;
@@ -11,6 +14,9 @@ const STORAGE_STEP = 1 << 16;
 const POOL_LIMIT = 1 << 23;
 
 const EMPTY = new Uint8Array(0);
+
+/** The account of a stack made without one (unit tests): everything fits. */
+export const UNCHARGED: MemoryCharge = { tryCharge: () => true, uncharge: () => undefined };
 
 /** Storage of rings, by size, for the next queue that needs one. */
 class StoragePool {
@@ -41,14 +47,20 @@ export class ByteQueue {
   private head = 0;
   private bytes = 0;
 
+  constructor(private readonly memory: MemoryCharge = UNCHARGED) {}
+
   get length(): number {
     return this.bytes;
   }
 
-  /** Keeps a copy of data (the sender may reuse its buffer). */
-  push(data: Uint8Array): void {
+  /**
+   * Keeps a copy of data (the sender may reuse its buffer); false, with nothing kept, when
+   * the memory account refuses its bytes.
+   */
+  push(data: Uint8Array): boolean {
     const n = data.length;
-    if (n === 0) return;
+    if (n === 0) return true;
+    if (!this.memory.tryCharge(n)) return false;
     const storage = this.roomFor(n);
     const size = storage.length;
     let tail = this.head + this.bytes;
@@ -57,6 +69,7 @@ export class ByteQueue {
     storage.set(first === n ? data : data.subarray(0, first), tail);
     if (first < n) storage.set(data.subarray(first), 0);
     this.bytes += n;
+    return true;
   }
 
   /**
@@ -83,6 +96,7 @@ export class ByteQueue {
 
   /** Removes n bytes from the front; a drained queue gives its storage back. */
   private drop(n: number): void {
+    this.memory.uncharge(n);
     this.bytes -= n;
     if (this.bytes === 0) {
       this.releaseStorage();
@@ -107,8 +121,9 @@ export class ByteQueue {
     return grown;
   }
 
-  /** Drops every byte and the storage. */
+  /** Drops every byte (their charge goes back) and the storage. */
   clear(): void {
+    this.memory.uncharge(this.bytes);
     this.bytes = 0;
     this.releaseStorage();
   }

@@ -43,7 +43,7 @@ interface Datagram {
 export class UdpSocket extends InetSocket {
   private connected = false;
   private readonly datagrams: Datagram[] = [];
-  private readonly datagramBytes = new ByteQueue();
+  private readonly datagramBytes = new ByteQueue(this.ns.memory);
   private queuedCharge = 0;
   /** Host datagram sockets carrying traffic outside, by host address family. */
   private readonly outside = new Map<number, HostFd>();
@@ -170,7 +170,8 @@ export class UdpSocket extends InetSocket {
     const charge = data.length + DATAGRAM_OVERHEAD;
     // A full receive buffer drops the datagram, as Linux does (a first one always fits).
     if (this.datagrams.length > 0 && this.queuedCharge + charge > this.receiveBufferSize) return;
-    this.datagramBytes.push(data);
+    // So does the sandbox's memory limit (__udp_enqueue_schedule_skb's ENOMEM drop).
+    if (!this.datagramBytes.push(data)) return;
     this.datagrams.push({ length: data.length, fromIp, fromPort });
     this.queuedCharge += charge;
     if (loopback) {

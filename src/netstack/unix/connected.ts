@@ -138,7 +138,13 @@ export class ConnectedUnixSocket extends UnixSocket {
     let sent = 0;
     while (sent < data.length && this.hasRoom) {
       const n = Math.min(most, data.length - sent);
-      peer.deliver(this.record(n, cred, sent === 0 ? rights : undefined, caller.messageCred.uid), data.subarray(sent, sent + n));
+      const first = sent === 0;
+      if (!peer.deliver(data.subarray(sent, sent + n), () => this.record(n, cred, first ? rights : undefined, caller.messageCred.uid))) {
+        // Past the sandbox's memory limit: what went is the result, or ENOBUFS (an skb a memory cgroup refused).
+        if (sent > 0) break;
+        this.returnRights(rights, caller);
+        fail(E.ENOBUFS);
+      }
       sent += n;
     }
     return sent;
@@ -153,7 +159,11 @@ export class ConnectedUnixSocket extends UnixSocket {
     if (!this.hasRoom) fail(E.EAGAIN);
     if (peer.released || peer.shutdownState & RCV_SHUTDOWN || this.shutdownState & SEND_SHUTDOWN) fail(E.EPIPE);
     const rights = this.takeRights(message, caller);
-    peer.deliver(this.record(message.data.length, this.credentialsFor(message, caller, peer), rights, caller.messageCred.uid), message.data);
+    const cred = this.credentialsFor(message, caller, peer);
+    if (!peer.deliver(message.data, () => this.record(message.data.length, cred, rights, caller.messageCred.uid))) {
+      this.returnRights(rights, caller);
+      fail(E.ENOBUFS);
+    }
     return message.data.length;
   }
 

@@ -103,7 +103,11 @@ export class DatagramUnixSocket extends UnixSocket {
     }
     this.blockedOn = undefined;
     const rights = this.takeRights(message, caller);
-    other.deliver(this.record(message.data.length, this.credentialsFor(message, caller, other), rights, caller.messageCred.uid), message.data);
+    const cred = this.credentialsFor(message, caller, other);
+    if (!other.deliver(message.data, () => this.record(message.data.length, cred, rights, caller.messageCred.uid))) {
+      this.returnRights(rights, caller);
+      fail(E.ENOBUFS);
+    }
     return message.data.length;
   }
 

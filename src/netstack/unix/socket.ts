@@ -36,8 +36,8 @@ export abstract class UnixSocket extends SocketBase {
   address: UnixAddress = UNNAMED_UNIX;
   private node: object | undefined;
   protected readonly received: UnixRecord[] = [];
-  /** The bytes of the records in received, in order. */
-  protected readonly receivedBytes = new ByteQueue();
+  /** The bytes of the records in received, in order, charged to the sandbox's memory. */
+  protected readonly receivedBytes: ByteQueue;
   /** Truesize of this socket's records still unread in some queue (Linux's sk_wmem_alloc). */
   protected sentCharge = 0;
   released = false;
@@ -47,6 +47,7 @@ export abstract class UnixSocket extends SocketBase {
     type: number,
   ) {
     super(AF.UNIX, type, 0);
+    this.receivedBytes = new ByteQueue(names.memory);
     names.live.add(this);
   }
 
@@ -128,11 +129,22 @@ export abstract class UnixSocket extends SocketBase {
     return { length, sender: this, from: this.address, cred, rights, rightsUid, charge };
   }
 
-  /** Appends a record carrying data (copied) to this socket's queue and wakes readers. */
-  deliver(record: UnixRecord, data: Uint8Array): void {
-    this.received.push(record);
-    this.receivedBytes.push(data);
+  /**
+   * Appends a record carrying data (copied) to this socket's queue and wakes readers;
+   * false, with nothing queued, when the sandbox's memory account refuses the bytes.
+   */
+  deliver(data: Uint8Array, record: () => UnixRecord): boolean {
+    if (!this.receivedBytes.push(data)) return false;
+    this.received.push(record());
     this.queue.notify(POLL.IN | POLL.RDNORM);
+    return true;
+  }
+
+  /** Undoes takeRights for a message that was never queued. */
+  protected returnRights(rights: PassedRights | undefined, caller: SocketCaller): void {
+    if (!rights) return;
+    this.names.removeInFlight(caller.messageCred.uid, rights.count);
+    rights.discard();
   }
 
   /** A record leaves the queue (read, or dropped): its sender may write again. */
