@@ -1,11 +1,13 @@
 // Socket benchmarks, run natively and inside each sandbox: request/response latency (one
 // byte each way, a forked peer echoing) and throughput (64 KiB writes, the peer reading
-// everything), over an AF_UNIX socketpair and over TCP on 127.0.0.1; or, with HOST, to a
+// everything), over an AF_UNIX socketpair and over TCP on 127.0.0.1; the same over UDP on
+// 127.0.0.1, where throughput is 16 KiB datagrams the peer acknowledges every 8 (UDP has no
+// flow control: a sender running ahead would only measure drops); or, with HOST, to a
 // server outside (through a sandbox's bridge): an echo server on HOST:7 for round trips, and
 // one on HOST:9 that reads until EOF and then closes, for throughput (timed to that close).
 //
-// usage: netbench unix-rr|tcp-rr N   -> "MODE N NS" (ns per round trip)
-//        netbench unix-stream|tcp-stream MIB -> "MODE MIB NS" (ns per 64 KiB write)
+// usage: netbench unix-rr|tcp-rr|udp-rr N   -> "MODE N NS" (ns per round trip)
+//        netbench unix-stream|tcp-stream|udp-stream MIB -> "MODE MIB NS" (ns per 64 KiB moved)
 //        netbench out-rr N HOST, netbench out-stream MIB HOST (IPv4 HOST) -> the same
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -20,6 +22,8 @@
 #include <unistd.h>
 
 #define CHUNK 65536
+#define DATAGRAM 16384
+#define WINDOW 8
 
 static long long now_ns(void) {
   struct timespec t;
@@ -50,6 +54,21 @@ static void connect_pair(int tcp, int fds[2]) {
   int one = 1;
   setsockopt(fds[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   setsockopt(fds[1], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/** Two UDP sockets on 127.0.0.1, each connected to the other. */
+static void udp_pair(int fds[2]) {
+  struct sockaddr_in a[2];
+  for (int i = 0; i < 2; i++) {
+    socklen_t al = sizeof a[i];
+    a[i] = (struct sockaddr_in){AF_INET, 0, {htonl(INADDR_LOOPBACK)}, {0}};
+    fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fds[i] < 0 || bind(fds[i], (void *)&a[i], sizeof a[i]) || getsockname(fds[i], (void *)&a[i], &al)) die("udp bind");
+  }
+  if (connect(fds[0], (void *)&a[1], sizeof a[1]) || connect(fds[1], (void *)&a[0], sizeof a[0])) die("udp connect");
+  // A lost datagram ends the run with an error instead of a wait forever.
+  struct timeval t = {10, 0};
+  for (int i = 0; i < 2; i++) setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &t, sizeof t);
 }
 
 /** A TCP connection to host:port outside. */
@@ -99,9 +118,22 @@ static double exercise(int fd, int stream, long n) {
   return (double)(now_ns() - start) / ops;
 }
 
+/** MIB in datagrams of DATAGRAM bytes, waiting for the peer's acknowledgement of every WINDOW; ns per 64 KiB. */
+static double udp_stream(int fd, long mib) {
+  static char buf[DATAGRAM];
+  long windows = mib * (1048576 / DATAGRAM) / WINDOW;
+  long long start = now_ns();
+  for (long i = 0; i < windows; i++) {
+    for (int j = 0; j < WINDOW; j++)
+      if (write(fd, buf, DATAGRAM) != DATAGRAM) die("udp write");
+    if (read(fd, buf, 1) != 1) die("udp ack");
+  }
+  return (double)(now_ns() - start) / (mib * (1048576 / CHUNK));
+}
+
 int main(int argc, char **argv) {
   if (argc < 3 || argc > 4 || (argc == 4) != (strncmp(argv[1], "out", 3) == 0)) {
-    fprintf(stderr, "usage: %s unix-rr|tcp-rr|unix-stream|tcp-stream N, or out-rr|out-stream N HOST\n", argv[0]);
+    fprintf(stderr, "usage: %s unix-rr|tcp-rr|udp-rr|unix-stream|tcp-stream|udp-stream N, or out-rr|out-stream N HOST\n", argv[0]);
     return 2;
   }
   const char *mode = argv[1];
@@ -112,12 +144,20 @@ int main(int argc, char **argv) {
     return 0;
   }
   int fds[2];
-  connect_pair(strncmp(mode, "tcp", 3) == 0, fds);
+  int udp = strncmp(mode, "udp", 3) == 0;
+  if (udp) udp_pair(fds);
+  else connect_pair(strncmp(mode, "tcp", 3) == 0, fds);
   pid_t child = fork();
   if (child == 0) {
     static char buf[CHUNK];
     close(fds[0]);
-    if (stream) {
+    if (udp && stream) {
+      for (long i = 0; i < n * (1048576 / DATAGRAM) / WINDOW; i++) {
+        for (int j = 0; j < WINDOW; j++)
+          if (read(fds[1], buf, sizeof buf) != DATAGRAM) die("udp read");
+        if (write(fds[1], "a", 1) != 1) die("udp ack");
+      }
+    } else if (stream) {
       ssize_t r;
       while ((r = read(fds[1], buf, sizeof buf)) > 0) {
       }
@@ -130,7 +170,7 @@ int main(int argc, char **argv) {
     _exit(0);
   }
   close(fds[1]);
-  double ns = exercise(fds[0], stream, n);
+  double ns = udp && stream ? udp_stream(fds[0], n) : exercise(fds[0], stream, n);
   int status;
   waitpid(child, &status, 0);
   printf("%s %ld %.1f\n", mode, n, ns);

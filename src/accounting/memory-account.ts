@@ -1,6 +1,6 @@
 // The memory of one sandbox against its linux.resources.memory.limit, as a memory cgroup
 // counts it: what the sentry holds for the workload (tmpfs and overlay pages, the host
-// memory files behind shared mappings, pipe and message buffers, later socket buffers)
+// memory files behind shared mappings, pipe, message and socket buffers)
 // is charged here when it is allocated; the tasks' own anonymous memory lives in their
 // host processes and is measured (the sentry's memory monitor sets tasksBytes).
 
@@ -50,6 +50,24 @@ export class MemoryAccount implements MemoryCharge {
     tryCharge: (bytes) => {
       if (this.chargedBytes + bytes > this.limit) return false;
       if (this.usage + bytes > this.limit) this.pressure?.(true);
+      this.chargedBytes += bytes;
+      return true;
+    },
+    uncharge: (bytes) => this.uncharge(bytes),
+  };
+
+  /**
+   * What the sandbox's sockets queue (their loopback and AF_UNIX buffers, the host
+   * sockets' kernel buffers), refused once the sandbox is at its limit, the tasks' memory
+   * counted: never a reason to kill, as a memory cgroup puts socket memory under pressure
+   * instead (a writer is refused memory, a datagram is dropped).
+   */
+  readonly sockets: MemoryCharge = {
+    tryCharge: (bytes) => {
+      if (this.usage + bytes > this.limit) {
+        this.pressure?.(false);
+        if (this.usage + bytes > this.limit) return false;
+      }
       this.chargedBytes += bytes;
       return true;
     },

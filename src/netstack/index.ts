@@ -31,7 +31,7 @@ export interface NetworkConfig {
   readonly publish?: readonly PublishedPort[];
   /** The nameservers of the sandbox's resolv.conf (a loopback one is forwarded, host/bridge.ts). */
   readonly nameservers?: readonly Ip[];
-  /** What the host sockets of the sandbox's traffic charge their buffers to (its memory account). */
+  /** What the sockets' queued bytes and the host sockets' buffers are charged to (the sandbox's memory account). */
   readonly memory?: MemoryCharge;
 }
 
@@ -43,10 +43,11 @@ export interface NetworkConfig {
  * host refuses.
  */
 export function createNetworkStack(config: NetworkConfig = { mode: 'none' }): NetworkStack {
-  if (config.mode === 'none') return new NetworkStack();
+  const memory = config.memory;
+  if (config.mode === 'none') return new NetworkStack({ memory });
   const network = config.namespacePath === undefined ? HostNetwork.own(config.memory) : HostNetwork.at(config.namespacePath, config.memory);
   if (config.mode === 'host') {
-    const stack = new NetworkStack({ interfaces: hostInterfaces(network) });
+    const stack = new NetworkStack({ interfaces: hostInterfaces(network), memory });
     stack.register(AF.INET, new HostInetFamily(AF.INET, network));
     stack.register(AF.INET6, new HostInetFamily(AF.INET6, network));
     return stack;
@@ -57,7 +58,7 @@ export function createNetworkStack(config: NetworkConfig = { mode: 'none' }): Ne
     gatewayV6: SANDBOX_GATEWAY_V6,
     resolvers: (config.nameservers ?? []).filter(isLoopback),
   });
-  const stack = new NetworkStack({ interfaces: [LOOPBACK_INTERFACE, SANDBOX_LINK], bridge });
+  const stack = new NetworkStack({ interfaces: [LOOPBACK_INTERFACE, SANDBOX_LINK], bridge, memory });
   if (config.publish && config.publish.length > 0) {
     const publisher = new Publisher(bridge, stack.inet, HostNetwork.own(config.memory));
     publisher.publish(config.publish);

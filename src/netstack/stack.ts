@@ -5,6 +5,7 @@
 
 import { E, fail } from '../abi/errno.js';
 import { AF } from '../abi/linux-socket.js';
+import type { MemoryCharge } from '../accounting/memory-account.js';
 import type { Bridge } from './host/bridge.js';
 import { InetFamily } from './inet/family.js';
 import { InetNamespace } from './inet/namespace.js';
@@ -21,18 +22,21 @@ export interface StackParts {
   readonly interfaces?: readonly NetworkInterface[];
   /** The way out of --network=sandbox. */
   readonly bridge?: Bridge;
+  /** What the sockets' queued bytes are charged to (the sandbox's memory account). */
+  readonly memory?: MemoryCharge;
 }
 
 export class NetworkStack implements NetlinkHost {
   private readonly families = new Map<number, SocketFamily>();
   private readonly closers: (() => void)[] = [];
-  readonly unix = new UnixFamily();
+  readonly unix: UnixFamily;
   readonly inet: InetNamespace;
   readonly interfaces: readonly NetworkInterface[];
 
   constructor(parts: StackParts = {}) {
     this.interfaces = parts.interfaces ?? [LOOPBACK_INTERFACE];
-    this.inet = new InetNamespace(this.interfaces, parts.bridge);
+    this.unix = new UnixFamily(parts.memory);
+    this.inet = new InetNamespace(this.interfaces, parts.bridge, parts.memory);
     this.register(AF.UNIX, this.unix);
     this.register(AF.INET, new InetFamily(AF.INET, this.inet));
     this.register(AF.INET6, new InetFamily(AF.INET6, this.inet));

@@ -1,7 +1,8 @@
 // linux.resources.memory.limit under `tssc run`, as root and as nobody (no cgroups): a
 // tmpfs filler is refused with ENOSPC, an anonymous filler refused or killed, a shared
 // anonymous filler and a fork bomb of small fillers killed (the largest first, as a
-// memory cgroup's OOM killer does) while the rest of the sandbox goes on; the sentry's
+// memory cgroup's OOM killer does), socket buffers nobody reads refused (ENOBUFS, dropped
+// datagrams) and given back on read and close, while the rest of the sandbox goes on; the sentry's
 // own memory stays bounded throughout (measured: its peak resident set), and the sandbox
 // sees its limit as the memory there is.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -25,7 +26,9 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('linux.resources.memory.limit',
 
   beforeAll(() => {
     dir = scratchDir('tssc-memlimit-');
-    installCProgram(makeRootfs(dir), path.join(FIXTURES, 'memfill.c'), 'memfill', 'static');
+    const rootfs = makeRootfs(dir);
+    installCProgram(rootfs, path.join(FIXTURES, 'memfill.c'), 'memfill', 'static');
+    installCProgram(rootfs, path.join(FIXTURES, 'sockfill.c'), 'sockfill', 'static');
     maxrss = path.join(dir, 'maxrss');
     execFileSync('gcc', ['-O2', '-o', maxrss, path.join(FIXTURES, 'maxrss.c')]);
     mkdirSync(path.join(dir, 'out'));
@@ -74,6 +77,19 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('linux.resources.memory.limit',
         expect(status).toBe('status 137');
         // How far it got between two readings of the monitor (measured here: under 110 MiB).
         expect(Number(last)).toBeLessThan(1024);
+        expect(result.sentryKb).toBeLessThan(SENTRY_PEAK_KB);
+      });
+
+      it('refuses socket buffers nobody reads at the limit, and gives them back on read and close', () => {
+        const result = run('sockfill unix; echo "unix $?"; sockfill tcp; echo "tcp $?"; sockfill udp; echo after', user);
+        const match =
+          /^ENOBUFS after \d+ pairs, (\d+) MiB queued\nafter a read: written\nafter closing: EAGAIN with 256 KiB queued\nunix 0\nENOBUFS after \d+ pairs, (\d+) MiB queued\nafter a read: written\nafter closing: EAGAIN with 144 KiB queued\ntcp 0\noffered 97 MiB, held (\d+) MiB, \d+ receivers full, (\d+) short\nafter\n$/.exec(result.stdout);
+        expect(match, result.stdout + result.stderr).not.toBeNull();
+        const [unix, tcp, udp, short] = match!.slice(1).map(Number) as [number, number, number, number];
+        // Each family queued up to the limit, less what the tasks and the filesystems hold.
+        for (const held of [unix, tcp, udp]) expect([held > LIMIT_MIB - 16, held < LIMIT_MIB]).toEqual([true, true]);
+        expect(short).toBeGreaterThan(0);
+        expect(result.status).toBe(0);
         expect(result.sentryKb).toBeLessThan(SENTRY_PEAK_KB);
       });
 

@@ -21,6 +21,8 @@ const PROGRAMS = [
   { name: 'unix-sockets', linkage: 'dynamic' },
   { name: 'tcp-edges', linkage: 'static' },
   { name: 'tcp-edges', linkage: 'dynamic' },
+  // Bulk data whole and in order through blocked writers, MSG_WAITALL and partial writes.
+  { name: 'stream-integrity', linkage: 'static' },
 ] as const;
 
 describe.skipIf(!hasBusybox() || !hasCompiler())('sockets under tssc', () => {

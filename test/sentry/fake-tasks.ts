@@ -13,6 +13,7 @@ import type { FsContext } from '../../src/vfs/api.js';
 const creds = makeCredentials({ uid: 0, gid: 0, groups: [], effective: 0n, permitted: 0n, inheritable: 0n, bounding: 0n });
 const noMemory: TaskMemory = {
   read: () => Buffer.alloc(0),
+  readInto: () => undefined,
   write: () => undefined,
   readCString: () => '',
 };

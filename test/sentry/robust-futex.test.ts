@@ -29,6 +29,10 @@ class FakeMemory implements TaskMemory {
     return out;
   }
 
+  readInto(addr: bigint, into: Uint8Array): void {
+    into.set(this.read(addr, into.length));
+  }
+
   write(addr: bigint, data: Uint8Array): void {
     data.forEach((byte, i) => {
       if (!this.bytes.has(addr + BigInt(i))) throw new SysError(E.EFAULT);

@@ -4,6 +4,8 @@
 // --network=sandbox (host/bridge.ts), nowhere (ENETUNREACH) under --network=none.
 
 import { E, fail } from '../../abi/errno.js';
+import type { MemoryCharge } from '../../accounting/memory-account.js';
+import { UNCHARGED } from '../byte-queue.js';
 import type { Bridge } from '../host/bridge.js';
 import { NET_LIMITS } from '../limits.js';
 import { LOOPBACK_INTERFACE, type NetworkInterface } from '../interfaces.js';
@@ -20,6 +22,8 @@ export class InetNamespace<Tcp extends PortHolder = PortHolder, Udp extends Port
     readonly interfaces: readonly NetworkInterface[] = [LOOPBACK_INTERFACE],
     /** The way out, when the stack has one. */
     readonly bridge?: Bridge,
+    /** What the sockets' queued bytes are charged to (the sandbox's memory account). */
+    readonly memory: MemoryCharge = UNCHARGED,
   ) {}
 
   /** Whether ip is an address of this host (what a socket may bind to). */

@@ -60,7 +60,7 @@ export class TcpSocket extends InetSocket {
   private peerGone = false;
   /** The peer's FIN arrived (Linux's SOCK_DONE): reads end at the data's end. */
   private finReceived = false;
-  private readonly received = new ByteQueue();
+  private readonly received = new ByteQueue(this.ns.memory);
   private backlog = 0;
   /** Connections done and waiting for accept(). */
   private readonly acceptQueue: TcpSocket[] = [];
@@ -359,7 +359,8 @@ export class TcpSocket extends InetSocket {
     const room = peer.capacity - peer.received.length;
     if (room <= 0) fail(E.EAGAIN);
     const n = Math.min(room, data.length);
-    peer.received.push(data.subarray(0, n));
+    // Past the sandbox's memory limit the bytes have nowhere to go (a memory cgroup refusing socket memory).
+    if (!peer.received.push(data.subarray(0, n))) fail(E.ENOBUFS);
     this.ns.loopbackTraffic.bytes += n;
     this.ns.loopbackTraffic.packets++;
     peer.queue.notify(POLL.IN | POLL.RDNORM);

@@ -11,6 +11,7 @@ import { AF, MSG, SHUT, SO, SOCK, SOL } from '../../abi/linux-socket.js';
 import { POLL } from '../../abi/linux-poll.js';
 import type { InetAddress, SocketAddress } from '../address.js';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK } from '../base.js';
+import { ByteQueue } from '../byte-queue.js';
 import type { IncomingMessage, OptionValue, OutgoingMessage, PendingConnect, ReceiveRequest, SocketCaller } from '../socket.js';
 import type { Bridge } from '../host/bridge.js';
 import { domainOf, hostSockaddr } from '../host/host-address.js';
@@ -32,8 +33,9 @@ const HOST_RECEIVE_FLAGS = MSG.PEEK | MSG.TRUNC;
 /** AF_UNSPEC: what dissolves a host datagram socket's association. */
 const UNSPEC_SOCKADDR = Buffer.alloc(16);
 
+/** A queued datagram; its bytes are in the socket's byte queue, in order. */
 interface Datagram {
-  readonly data: Uint8Array;
+  readonly length: number;
   readonly fromIp: Ip;
   readonly fromPort: number;
 }
@@ -41,6 +43,7 @@ interface Datagram {
 export class UdpSocket extends InetSocket {
   private connected = false;
   private readonly datagrams: Datagram[] = [];
+  private readonly datagramBytes = new ByteQueue(this.ns.memory);
   private queuedCharge = 0;
   /** Host datagram sockets carrying traffic outside, by host address family. */
   private readonly outside = new Map<number, HostFd>();
@@ -139,7 +142,7 @@ export class UdpSocket extends InetSocket {
       if (this.connected && !to) this.setError(E.ECONNREFUSED);
       return data.length;
     }
-    receiver.deliver({ data: Uint8Array.prototype.slice.call(data), fromIp: source, fromPort: this.localPort });
+    receiver.deliver(data, source, this.localPort);
     return data.length;
   }
 
@@ -153,7 +156,7 @@ export class UdpSocket extends InetSocket {
 
   /** A published port's client sent this (the bridge names it as the sandbox sees it). */
   deliverFromOutside(data: Uint8Array, fromIp: Ip, fromPort: number): void {
-    this.deliver({ data, fromIp, fromPort }, false);
+    this.deliver(data, fromIp, fromPort, false);
   }
 
   /** How well this socket matches a datagram from source:port (undefined: it takes none). */
@@ -162,14 +165,17 @@ export class UdpSocket extends InetSocket {
     return sameIp(this.remoteIp, source) && this.remotePort === port ? 1 : undefined;
   }
 
-  private deliver(datagram: Datagram, loopback = true): void {
-    const charge = datagram.data.length + DATAGRAM_OVERHEAD;
+  /** Queues a copy of data from fromIp:fromPort. */
+  private deliver(data: Uint8Array, fromIp: Ip, fromPort: number, loopback = true): void {
+    const charge = data.length + DATAGRAM_OVERHEAD;
     // A full receive buffer drops the datagram, as Linux does (a first one always fits).
     if (this.datagrams.length > 0 && this.queuedCharge + charge > this.receiveBufferSize) return;
-    this.datagrams.push(datagram);
+    // So does the sandbox's memory limit (__udp_enqueue_schedule_skb's ENOMEM drop).
+    if (!this.datagramBytes.push(data)) return;
+    this.datagrams.push({ length: data.length, fromIp, fromPort });
     this.queuedCharge += charge;
     if (loopback) {
-      this.ns.loopbackTraffic.bytes += datagram.data.length;
+      this.ns.loopbackTraffic.bytes += data.length;
       this.ns.loopbackTraffic.packets++;
     }
     this.queue.notify(POLL.IN | POLL.RDNORM);
@@ -186,13 +192,16 @@ export class UdpSocket extends InetSocket {
     this.takeError();
     const datagram = this.datagrams[0];
     if (!datagram) return this.receiveOutside(request) ?? this.nothingQueued(request);
-    const size = datagram.data.length;
-    if (!(request.flags & MSG.PEEK)) {
+    const size = datagram.length;
+    const take = !(request.flags & MSG.PEEK);
+    // The whole datagram leaves the queue, whatever part of it the caller takes.
+    const data = this.datagramBytes.read(size, take);
+    if (take) {
       this.datagrams.shift();
       this.queuedCharge -= size + DATAGRAM_OVERHEAD;
     }
     return {
-      data: datagram.data.subarray(0, Math.min(request.length, size)),
+      data: data.subarray(0, Math.min(request.length, size)),
       size,
       eof: false,
       flags: size > request.length ? MSG.TRUNC : 0,
@@ -240,7 +249,7 @@ export class UdpSocket extends InetSocket {
 
   override get inQueue(): number {
     const own = this.datagrams[0];
-    if (own) return own.data.length;
+    if (own) return own.length;
     for (const fd of this.outside.values()) {
       const n = fd.queued(false);
       if (n > 0) return n;
@@ -267,6 +276,7 @@ export class UdpSocket extends InetSocket {
     for (const fd of this.outside.values()) fd.close();
     this.outside.clear();
     this.datagrams.length = 0;
+    this.datagramBytes.clear();
     this.queuedCharge = 0;
     this.unbind();
   }

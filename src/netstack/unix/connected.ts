@@ -138,7 +138,13 @@ export class ConnectedUnixSocket extends UnixSocket {
     let sent = 0;
     while (sent < data.length && this.hasRoom) {
       const n = Math.min(most, data.length - sent);
-      peer.deliver(this.record(data.subarray(sent, sent + n), cred, sent === 0 ? rights : undefined, caller.messageCred.uid));
+      const first = sent === 0;
+      if (!peer.deliver(data.subarray(sent, sent + n), () => this.record(n, cred, first ? rights : undefined, caller.messageCred.uid))) {
+        // Past the sandbox's memory limit: what went is the result, or ENOBUFS (an skb a memory cgroup refused).
+        if (sent > 0) break;
+        this.returnRights(rights, caller);
+        fail(E.ENOBUFS);
+      }
       sent += n;
     }
     return sent;
@@ -153,7 +159,11 @@ export class ConnectedUnixSocket extends UnixSocket {
     if (!this.hasRoom) fail(E.EAGAIN);
     if (peer.released || peer.shutdownState & RCV_SHUTDOWN || this.shutdownState & SEND_SHUTDOWN) fail(E.EPIPE);
     const rights = this.takeRights(message, caller);
-    peer.deliver(this.record(message.data, this.credentialsFor(message, caller, peer), rights, caller.messageCred.uid));
+    const cred = this.credentialsFor(message, caller, peer);
+    if (!peer.deliver(message.data, () => this.record(message.data.length, cred, rights, caller.messageCred.uid))) {
+      this.returnRights(rights, caller);
+      fail(E.ENOBUFS);
+    }
     return message.data.length;
   }
 
@@ -180,26 +190,24 @@ export class ConnectedUnixSocket extends UnixSocket {
    */
   private receiveStream(length: number, peek: boolean): IncomingMessage {
     const first = this.received[0]!;
-    const parts: Uint8Array[] = [];
     let copied = 0;
     let rights;
     for (let i = 0; i < this.received.length && copied < length; ) {
       const record = this.received[i]!;
       if (this.passCred && !sameCredentials(record.cred, first.cred)) break;
-      const n = Math.min(record.data.length, length - copied);
-      parts.push(record.data.subarray(0, n));
+      const n = Math.min(record.length, length - copied);
       copied += n;
       const carried = record.rights !== undefined;
       if (carried) rights = this.takeRecordRights(record, peek);
       if (peek) i++;
-      else if (n === record.data.length) {
+      else if (n === record.length) {
         this.received.shift();
         this.consumed(record);
-      } else record.data = record.data.subarray(n);
+      } else record.length -= n;
       if (carried) break;
     }
-    // A record's bytes never change once queued: a view of them is as good as a copy.
-    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    // The records taken lie in order at the front of the byte queue.
+    const data = this.receivedBytes.read(copied, !peek);
     // recvfrom names the sender, when it has a name (unix_copy_addr).
     const from = first.from.name !== '' ? { from: first.from } : {};
     return { data, size: data.length, eof: false, flags: 0, ...from, ...(rights ? { rights } : {}), ...this.credentialsField(first) };
@@ -207,8 +215,9 @@ export class ConnectedUnixSocket extends UnixSocket {
 
   private receiveRecord(length: number, peek: boolean): IncomingMessage {
     const record = this.received[0]!;
-    const size = record.data.length;
-    const data = record.data.subarray(0, Math.min(length, size));
+    const size = record.length;
+    // The whole record leaves the queue, whatever part of it the caller takes.
+    const data = this.receivedBytes.read(size, !peek).subarray(0, Math.min(length, size));
     const rights = this.takeRecordRights(record, peek);
     if (!peek) {
       this.received.shift();
@@ -234,7 +243,7 @@ export class ConnectedUnixSocket extends UnixSocket {
 
   override get inQueue(): number {
     if (this.state === 'listening') fail(E.EINVAL);
-    return this.received.reduce((sum, r) => sum + r.data.length, 0);
+    return this.receivedBytes.length;
   }
 
   override get outQueue(): number {

@@ -103,7 +103,11 @@ export class DatagramUnixSocket extends UnixSocket {
     }
     this.blockedOn = undefined;
     const rights = this.takeRights(message, caller);
-    other.deliver(this.record(message.data, this.credentialsFor(message, caller, other), rights, caller.messageCred.uid));
+    const cred = this.credentialsFor(message, caller, other);
+    if (!other.deliver(message.data, () => this.record(message.data.length, cred, rights, caller.messageCred.uid))) {
+      this.returnRights(rights, caller);
+      fail(E.ENOBUFS);
+    }
     return message.data.length;
   }
 
@@ -113,8 +117,9 @@ export class DatagramUnixSocket extends UnixSocket {
     const record = this.received[0];
     if (!record) return this.nothingQueued(request);
     const peek = (request.flags & MSG.PEEK) !== 0;
-    const size = record.data.length;
-    const data = record.data.subarray(0, Math.min(request.length, size));
+    const size = record.length;
+    // The whole datagram leaves the queue, whatever part of it the caller takes.
+    const data = this.receivedBytes.read(size, !peek).subarray(0, Math.min(request.length, size));
     const rights = this.takeRecordRights(record, peek);
     if (!peek) {
       const wasFull = this.queueFull;
@@ -150,7 +155,7 @@ export class DatagramUnixSocket extends UnixSocket {
   }
 
   override get inQueue(): number {
-    return this.received[0]?.data.length ?? 0;
+    return this.received[0]?.length ?? 0;
   }
 
   override get outQueue(): number {

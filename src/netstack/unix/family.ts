@@ -3,6 +3,7 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { SOCK } from '../../abi/linux-socket.js';
+import type { MemoryCharge } from '../../accounting/memory-account.js';
 import type { Socket, SocketCaller, SocketFamily } from '../socket.js';
 import { ConnectedUnixSocket } from './connected.js';
 import { DatagramUnixSocket } from './datagram.js';
@@ -10,7 +11,11 @@ import { UnixNames } from './names.js';
 import type { UnixSocket } from './socket.js';
 
 export class UnixFamily implements SocketFamily {
-  readonly names = new UnixNames<UnixSocket>();
+  readonly names: UnixNames<UnixSocket>;
+
+  constructor(memory?: MemoryCharge) {
+    this.names = new UnixNames<UnixSocket>(memory);
+  }
 
   create(type: number, protocol: number): Socket {
     checkProtocol(protocol);

@@ -4,6 +4,8 @@
 // a host socket node in a bind mount was never bound here, so connecting to it is refused.
 
 import { E, fail } from '../../abi/errno.js';
+import type { MemoryCharge } from '../../accounting/memory-account.js';
+import { UNCHARGED } from '../byte-queue.js';
 
 /** What a name leads to: a bound socket of some type. */
 export interface NamedSocket {
@@ -19,6 +21,9 @@ export class UnixNames<S extends NamedSocket> {
   private readonly abstract = new Map<string, S>();
   /** Files in flight (SCM_RIGHTS) by the sender's real uid: too_many_unix_fds. */
   private readonly inFlight = new Map<number, number>();
+
+  /** memory: what the sockets' queued bytes are charged to (the sandbox's memory account). */
+  constructor(readonly memory: MemoryCharge = UNCHARGED) {}
 
   bindNode(node: object, socket: S): void {
     this.byNode.set(node, socket);

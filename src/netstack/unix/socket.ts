@@ -8,6 +8,7 @@ import { POLL } from '../../abi/linux-poll.js';
 import { isAbstract, UNNAMED_UNIX, type SocketAddress, type UnixAddress } from '../address.js';
 import { SocketBase, int } from '../base.js';
 import type { OptionValue, OutgoingMessage, PassedRights, SocketCaller, Ucred } from '../socket.js';
+import { ByteQueue } from '../byte-queue.js';
 import type { UnixNames } from './names.js';
 
 /** What a receiver with SO_PASSCRED sees for a message sent with no credentials. */
@@ -18,8 +19,8 @@ const RECORD_OVERHEAD = 512;
 
 /** One sent message (datagram, seqpacket record, or a piece of a stream). */
 export interface UnixRecord {
-  /** The unread bytes (a stream record shrinks as it is read); never written once queued. */
-  data: Uint8Array;
+  /** Its unread bytes (a stream record shrinks as it is read), in the receiver's byte queue. */
+  length: number;
   readonly sender: UnixSocket;
   /** The sender's name when it sent. */
   readonly from: UnixAddress;
@@ -35,6 +36,8 @@ export abstract class UnixSocket extends SocketBase {
   address: UnixAddress = UNNAMED_UNIX;
   private node: object | undefined;
   protected readonly received: UnixRecord[] = [];
+  /** The bytes of the records in received, in order, charged to the sandbox's memory. */
+  protected readonly receivedBytes: ByteQueue;
   /** Truesize of this socket's records still unread in some queue (Linux's sk_wmem_alloc). */
   protected sentCharge = 0;
   released = false;
@@ -44,6 +47,7 @@ export abstract class UnixSocket extends SocketBase {
     type: number,
   ) {
     super(AF.UNIX, type, 0);
+    this.receivedBytes = new ByteQueue(names.memory);
     names.live.add(this);
   }
 
@@ -118,17 +122,29 @@ export abstract class UnixSocket extends SocketBase {
     return rights.duplicate();
   }
 
-  /** A record from this socket for receiver, charged to this socket until read. */
-  protected record(data: Uint8Array, cred: Ucred | undefined, rights: PassedRights | undefined, rightsUid: number): UnixRecord {
-    const charge = data.length + RECORD_OVERHEAD;
+  /** A record of length bytes from this socket, charged to this socket until read. */
+  protected record(length: number, cred: Ucred | undefined, rights: PassedRights | undefined, rightsUid: number): UnixRecord {
+    const charge = length + RECORD_OVERHEAD;
     this.sentCharge += charge;
-    return { data: Uint8Array.prototype.slice.call(data), sender: this, from: this.address, cred, rights, rightsUid, charge };
+    return { length, sender: this, from: this.address, cred, rights, rightsUid, charge };
   }
 
-  /** Appends a record to this socket's queue and wakes readers. */
-  deliver(record: UnixRecord): void {
-    this.received.push(record);
+  /**
+   * Appends a record carrying data (copied) to this socket's queue and wakes readers;
+   * false, with nothing queued, when the sandbox's memory account refuses the bytes.
+   */
+  deliver(data: Uint8Array, record: () => UnixRecord): boolean {
+    if (!this.receivedBytes.push(data)) return false;
+    this.received.push(record());
     this.queue.notify(POLL.IN | POLL.RDNORM);
+    return true;
+  }
+
+  /** Undoes takeRights for a message that was never queued. */
+  protected returnRights(rights: PassedRights | undefined, caller: SocketCaller): void {
+    if (!rights) return;
+    this.names.removeInFlight(caller.messageCred.uid, rights.count);
+    rights.discard();
   }
 
   /** A record leaves the queue (read, or dropped): its sender may write again. */
@@ -168,6 +184,7 @@ export abstract class UnixSocket extends SocketBase {
 
   /** Drops every queued record, closing the files they carry. */
   protected dropReceived(): void {
+    this.receivedBytes.clear();
     for (const record of this.received.splice(0)) {
       const rights = record.rights;
       this.consumed(record);

@@ -120,10 +120,10 @@ export function newProcessOf(vfs: Vfs, process: Process & { args: readonly strin
   };
 }
 
-/** The sandbox's network stack: none, its own with a way out, or the host's (src/oci/network.ts); host sockets charge memory. */
+/** The sandbox's network stack: none, its own with a way out, or the host's (src/oci/network.ts); its sockets charge memory. */
 function networkOf(bundle: Bundle, request: NetworkRequest | undefined, resolvConf: string, memory: MemoryAccount) {
   try {
-    return createNetworkStack({ ...networkConfigOf(bundle.spec, request, nameserversOf(resolvConf)), memory: memory.buffers });
+    return createNetworkStack({ ...networkConfigOf(bundle.spec, request, nameserversOf(resolvConf)), memory: memory.sockets });
   } catch (e) {
     if (e instanceof NamespaceError || e instanceof PublishError) throw new TsscError(e.message);
     throw e;

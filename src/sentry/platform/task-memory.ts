@@ -7,6 +7,8 @@
  */
 export interface TaskMemory {
   read(addr: bigint, length: number): Buffer;
+  /** Fills into from addr (a buffer the caller reuses: bulk data with no allocation per call). */
+  readInto(addr: bigint, into: Uint8Array): void;
   write(addr: bigint, data: Uint8Array): void;
   /** A NUL-terminated string as a latin1 byte string; ENAMETOOLONG past maxLength bytes. */
   readCString(addr: bigint, maxLength: number): string;

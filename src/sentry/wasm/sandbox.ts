@@ -46,6 +46,7 @@ export interface WasmSandboxOptions {
 /** A wasm task has no Linux address space: nothing may read or write "its memory". */
 const NO_MEMORY: TaskMemory = {
   read: () => fail(E.EFAULT),
+  readInto: () => fail(E.EFAULT),
   write: () => fail(E.EFAULT),
   readCString: () => fail(E.EFAULT),
 };

@@ -6,8 +6,10 @@ import { O } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
 import { andThen, readWaiting, writeWaiting } from '../../sentry/kernel/files/blocking-io.js';
 import type { SyscallTask } from '../../sentry/kernel/syscall.js';
+import { socketOf } from '../../sentry/kernel/socket/socket-file.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { gather, scatter, totalLength, type IoSegment } from './iovec.js';
+import { readSocket, writeSocket } from './socket.js';
 
 const CHUNK = 1 << 20;
 
@@ -32,6 +34,9 @@ export function isRegular(file: FileDescription): boolean {
  * until count or end of file; anything else gets one read (what the file has now).
  */
 export function readToMemory(task: SyscallTask, file: FileDescription, addr: bigint, count: number, position?: number): number | Promise<number> {
+  // A socket's bytes go straight to the workload, with no buffer of the sentry's between.
+  const socket = position === undefined ? socketOf(file) : undefined;
+  if (socket) return readSocket(task, file, socket, addr, count);
   if (count <= CHUNK || !isRegular(file)) {
     const buf = Buffer.allocUnsafe(Math.min(count, CHUNK));
     return andThen(readWaiting(task, file, buf, position), (n) => {
@@ -53,6 +58,8 @@ export function readToMemory(task: SyscallTask, file: FileDescription, addr: big
 
 /** write/pwrite: writes count bytes from addr (done of them already), chunk by chunk for big counts. */
 export function writeFromMemory(task: SyscallTask, file: FileDescription, addr: bigint, count: number, position?: number, done = 0): number | Promise<number> {
+  const socket = position === undefined ? socketOf(file) : undefined;
+  if (socket) return writeSocket(task, file, socket, addr, count);
   const want = Math.min(CHUNK, count - done);
   const data = task.mem.read(addr + BigInt(done), want);
   return andThen(writeWaiting(task, file, data, position === undefined ? undefined : position + done), (n) => {

@@ -12,7 +12,7 @@ import { andThen } from '../../sentry/kernel/files/blocking-io.js';
 import { socketCaller } from '../../sentry/kernel/socket/socket-caller.js';
 import { openSocketFile, requireSocket } from '../../sentry/kernel/socket/socket-file.js';
 import { acceptWaiting, deadlineOf, holding, receiveWaiting, sendWaiting, waitSocket } from '../../sentry/kernel/socket/socket-io.js';
-import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
+import type { SyscallArgs, SyscallHandler, SyscallTask, TaskMemory } from '../../sentry/kernel/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { int32, pointer, size, uint32 } from './decode.js';
 import { gather, scatter, totalLength, type IoSegment } from './iovec.js';
@@ -29,6 +29,24 @@ const SOCK_MAX = 11;
 const MAX_DATAGRAM = 1 << 22;
 /** Streams move through the sentry in pieces of this size. */
 const STREAM_CHUNK = 1 << 20;
+/**
+ * Where sends gather the workload's bytes: a socket copies what it keeps and sendWaiting
+ * copies what waits, so one buffer serves every send, and a busy stream allocates nothing.
+ */
+let sendBuffer: Buffer | undefined;
+
+/** The segments' bytes, in the shared send buffer when they fit. */
+function gatherToSend(mem: TaskMemory, segments: readonly IoSegment[]): Uint8Array {
+  const total = totalLength(segments);
+  if (total > STREAM_CHUNK) return gather(mem, segments);
+  const into = (sendBuffer ??= Buffer.allocUnsafe(STREAM_CHUNK)).subarray(0, total);
+  let at = 0;
+  for (const segment of segments) {
+    mem.readInto(segment.base, into.subarray(at, at + segment.length));
+    at += segment.length;
+  }
+  return into;
+}
 
 /** The socket behind fd: EBADF, then ENOTSOCK. */
 function socketFile(task: SyscallTask, fd: number): { file: FileDescription; socket: Socket } {
@@ -201,13 +219,13 @@ function sendSegments(task: SyscallTask, file: FileDescription, socket: Socket, 
   });
   if (socket.type !== SOCK.STREAM) {
     if (total > MAX_DATAGRAM) fail(E.EMSGSIZE);
-    return sendWaiting(task, file, socket, message(gather(task.mem, segments), true), flags);
+    return sendWaiting(task, file, socket, message(gatherToSend(task.mem, segments), true), flags);
   }
   const chunks = splitSegments(segments, STREAM_CHUNK);
   const next = (index: number, done: number): number | Promise<number> => {
     const piece = chunks[index];
     if (!piece) return done;
-    const data = gather(task.mem, piece);
+    const data = gatherToSend(task.mem, piece);
     let sent: number | Promise<number>;
     try {
       sent = sendWaiting(task, file, socket, message(data, index === 0), flags);
@@ -340,7 +358,9 @@ async function receiveRest(task: SyscallTask, file: FileDescription, socket: Soc
     const want = Math.min(total - done, STREAM_CHUNK);
     let message: IncomingMessage;
     try {
-      message = await receiveWaiting(task, file, socket, want, flags);
+      const got = receiveWaiting(task, file, socket, want, flags);
+      // An answer given at once is a view of the socket's queue: scattered before anything else runs.
+      message = got instanceof Promise ? await got : got;
     } catch (e) {
       if (e instanceof SysError) break;
       throw e;
@@ -365,6 +385,20 @@ function skipSegments(segments: readonly IoSegment[], skip: number): IoSegment[]
     left = 0;
   }
   return out;
+}
+
+/** read(2) on a socket: recv(2) without flags, straight into the workload's buffer. */
+export function readSocket(task: SyscallTask, file: FileDescription, socket: Socket, addr: bigint, count: number): number | Promise<number> {
+  return andThen(receiveSegments(task, file, socket, [{ base: addr, length: count }], 0), ({ result, message }) => {
+    // read(2) has nowhere to put passed files: they are closed, as Linux does.
+    message.rights?.discard();
+    return result;
+  });
+}
+
+/** write(2) on a socket: send(2) without flags. */
+export function writeSocket(task: SyscallTask, file: FileDescription, socket: Socket, addr: bigint, count: number): number | Promise<number> {
+  return sendSegments(task, file, socket, [{ base: addr, length: count }], 0, undefined, {});
 }
 
 function recvfrom(task: SyscallTask, args: SyscallArgs): number | Promise<number> {

@@ -51,7 +51,9 @@ export const socketCalls: Record<string, WasiHandler> = {
     const { file, socket } = socketFile(ctx, fd, Right.FD_READ);
     if (riflags & ~(RECV_PEEK | RECV_WAITALL)) fail(E.EINVAL);
     const flags = (riflags & RECV_PEEK ? MSG.PEEK : 0) | (riflags & RECV_WAITALL ? MSG.WAITALL : 0);
-    const message = await receiveWaiting(ctx.task, file, socket, length, flags);
+    const got = receiveWaiting(ctx.task, file, socket, length, flags);
+    // An answer given at once is a view of the socket's queue: copied out before anything else runs.
+    const message = got instanceof Promise ? await got : got;
     // preview1 has nowhere to put passed files: they are closed, as recv(2) closes them.
     message.rights?.discard();
     ctx.buffer.data.set(message.data);

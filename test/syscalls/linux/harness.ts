@@ -38,6 +38,11 @@ export class FakeMemory implements TaskMemory {
     return Buffer.from(this.bytes.subarray(off, off + length));
   }
 
+  readInto(addr: bigint, into: Uint8Array): void {
+    const off = this.offset(addr, into.length);
+    into.set(this.bytes.subarray(off, off + into.length));
+  }
+
   write(addr: bigint, data: Uint8Array): void {
     this.bytes.set(data, this.offset(addr, data.length));
   }

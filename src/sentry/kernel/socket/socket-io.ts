@@ -80,7 +80,9 @@ function receiveTarget(socket: Socket, length: number, flags: number): number {
 
 /**
  * recv(2): a message, or what a stream has; a blocking call waits for one (a stream
- * until SO_RCVLOWAT bytes, or all it asked for with MSG_WAITALL).
+ * until SO_RCVLOWAT bytes, or all it asked for with MSG_WAITALL). An answer given at once
+ * may be a view of the socket's queue, good until the socket is sent to again: use it
+ * before anything else runs (never across an await). An answer that waited owns its bytes.
  */
 export function receiveWaiting(task: SyscallTask, file: FileDescription, socket: Socket, length: number, flags: number): IncomingMessage | Promise<IncomingMessage> {
   const nonBlocking = nonBlockingCall(file, flags);
@@ -115,7 +117,7 @@ async function receiveAfterWaits(
   attempt: (wanted: number) => IncomingMessage | undefined,
 ): Promise<IncomingMessage> {
   const deadline = deadlineOf(task, socket.receiveTimeoutNs);
-  const parts: IncomingMessage[] = first ? [first] : [];
+  const parts: IncomingMessage[] = first ? [owning(first)] : [];
   let got = first?.data.length ?? 0;
   for (;;) {
     let ready: boolean;
@@ -137,11 +139,16 @@ async function receiveAfterWaits(
       throw e;
     }
     if (!next) continue;
-    parts.push(next);
+    parts.push(owning(next));
     got += next.data.length;
     if (got >= target || length === 0 || !continues(next) || socket.type !== SOCK.STREAM) break;
   }
   return joinParts(parts);
+}
+
+/** message with a copy of its data: what a socket's queue may reuse, kept across a wait. */
+function owning(message: IncomingMessage): IncomingMessage {
+  return { ...message, data: Uint8Array.prototype.slice.call(message.data) };
 }
 
 /** One message from the pieces of a stream receive: the data in order, the first's sender. */
@@ -161,19 +168,20 @@ async function peekWaiting(task: SyscallTask, socket: Socket, request: { length:
     subscribe: (mask, callback) => socket.subscribe(mask | POLL.RDHUP, callback),
   };
   if (!(await waitSocket(task, enough, POLL.IN, deadline)) && socket.inQueue === 0) fail(E.EAGAIN);
-  return socket.receive(request);
+  return owning(socket.receive(request));
 }
 
 /**
  * send(2): a stream takes all of data on a blocking socket (waiting for room, bounded by
  * SO_SNDTIMEO; a signal after some bytes went returns that count), what fits on a
  * non-blocking one; a datagram goes whole. EPIPE with nothing sent raises SIGPIPE on a
- * stream unless MSG_NOSIGNAL.
+ * stream unless MSG_NOSIGNAL. message.data is only lent for the call (the caller may
+ * reuse it once sendWaiting returns, even as a Promise).
  */
 export function sendWaiting(task: SyscallTask, file: FileDescription, socket: Socket, message: OutgoingMessage, flags: number, caller: SocketCaller = socketCaller(task)): number | Promise<number> {
   const nonBlocking = nonBlockingCall(file, flags);
   const progress = { done: 0 };
-  const outgoing = { ...message, flags: message.flags | (flags & PROTOCOL_SEND_FLAGS) };
+  let outgoing = { ...message, flags: message.flags | (flags & PROTOCOL_SEND_FLAGS) };
   const attempt = (): number | undefined => {
     try {
       // Rights and SCM_CREDENTIALS travel with the first bytes only.
@@ -189,7 +197,11 @@ export function sendWaiting(task: SyscallTask, file: FileDescription, socket: So
     }
     return undefined;
   };
-  return attempt() ?? holding(file, () => sendAfterWaits(task, socket, progress, attempt));
+  const done = attempt();
+  if (done !== undefined) return done;
+  // The rest goes after waits: a copy of its own, as the caller's buffer is only lent.
+  outgoing = { ...outgoing, data: Uint8Array.prototype.slice.call(outgoing.data) };
+  return holding(file, () => sendAfterWaits(task, socket, progress, attempt));
 }
 
 async function sendAfterWaits(task: SyscallTask, socket: Socket, progress: { done: number }, attempt: () => number | undefined): Promise<number> {

@@ -25,6 +25,11 @@ export class PtraceMemory implements TaskMemory {
     return buf;
   }
 
+  readInto(addr: bigint, into: Uint8Array): void {
+    if (into.length === 0) return;
+    if (this.tracer.readMem(this.hostTid(), addr, into) !== into.length) fail(E.EFAULT);
+  }
+
   write(addr: bigint, data: Uint8Array): void {
     if (data.length === 0) return;
     if (this.tracer.writeMem(this.hostTid(), addr, data) !== data.length) fail(E.EFAULT);
