@@ -146,7 +146,12 @@ describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
     fixture.started.push(receiver);
     const reports = new JsonLines(receiver.stdout);
     await reports.next('listening');
-    const result = cli(['exec', '--tty', '--console-socket', socketPath, id, 'sh', '-c', 'stty size; [ -t 0 ] && [ -t 1 ] && echo terminal']);
+    // The process runs as soon as the master is sent, as under runc: it waits (5 s at most)
+    // for the window size the receiver sets once it has the master (before it, busybox's
+    // stty size fails on a 0x0 terminal).
+    const sized = '[ "$(stty size 2>/dev/null)" != "" ] && [ "$(stty size)" != "0 0" ]';
+    const script = `i=0; until ${sized} || [ $i -ge 100 ]; do i=$((i+1)); sleep 0.05; done; stty size; [ -t 0 ] && [ -t 1 ] && echo terminal`;
+    const result = cli(['exec', '--tty', '--console-socket', socketPath, id, 'sh', '-c', script]);
     expect(result).toEqual({ status: 0, stdout: '', stderr: '' });
     expect(await reports.next('payload')).toEqual({ payload: expect.stringMatching(/^\/dev\/pts\/\d+$/), fds: 1, isatty: true });
     expect((await reports.next('output')).output).toBe('21 73\r\nterminal\r\n');
