@@ -1,9 +1,10 @@
 // What the System V IPC families share: the time their objects record, the *_STAT
-// commands, and waiting on an object until an operation can go on, its removal (EIDRM),
+// commands, IPC_SET of the owner's fields, and waiting on an object until an operation can go on, its removal (EIDRM),
 // a signal or the timeout.
 
 import { E, ERESTARTSYS, SysError, fail } from '../../abi/errno.js';
-import type { IpcObject } from '../../sentry/kernel/ipc/perm.js';
+import { IPC64_PERM_SIZE } from '../../abi/linux-ipc.js';
+import { decodePermSet, type IpcObject } from '../../sentry/kernel/ipc/perm.js';
 import type { IpcRegistry } from '../../sentry/kernel/ipc/registry.js';
 import type { SyscallTask } from '../../sentry/kernel/syscall.js';
 
@@ -24,6 +25,19 @@ export function statObject<T extends IpcObject>(task: SyscallTask, objects: IpcR
   if (!cmd.any) object.perm.check(task.creds, IPC_READ);
   task.mem.write(addr, encode(object));
   return cmd.byIndex ? object.perm.id : 0;
+}
+
+/**
+ * IPC_SET of a segment or semaphore set: its owner or creator (or CAP_SYS_ADMIN) sets its
+ * uid, gid and mode from the ipc64_perm at addr, which changes its ctime.
+ */
+export function setObjectPerm<T extends IpcObject & { ctime: number }>(task: SyscallTask, objects: IpcRegistry<T>, id: number, addr: bigint): number {
+  const wanted = decodePermSet(task.mem.read(addr, IPC64_PERM_SIZE));
+  const object = objects.lookup(id);
+  object.perm.checkOwner(task.creds);
+  object.perm.set(wanted.uid, wanted.gid, wanted.mode);
+  object.ctime = nowSeconds(task);
+  return 0;
 }
 
 /** Waits for the next change of object: false when timeoutNs passes first. */

@@ -3,12 +3,11 @@
 // restart, as Linux; SEM_UNDO adjustments apply when the process exits.
 
 import { E, fail } from '../../abi/errno.js';
-import { IPC, IPC64_PERM_SIZE, SEM, SEM_LIMITS, SEMBUF_SIZE, SEMID64_DS_OFFSET, SEMID64_DS_SIZE, SEMINFO_SIZE, SEMVMX } from '../../abi/linux-ipc.js';
-import { decodePermSet } from '../../sentry/kernel/ipc/perm.js';
+import { IPC, SEM, SEM_LIMITS, SEMBUF_SIZE, SEMID64_DS_OFFSET, SEMID64_DS_SIZE, SEMINFO_SIZE, SEMVMX } from '../../abi/linux-ipc.js';
 import { SemaphoreSet, type SemOp, type SemWaiter } from '../../sentry/kernel/ipc/sem.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
-import { IPC_READ, nowSeconds, retryOnChange, statObject } from './ipc-common.js';
+import { IPC_READ, nowSeconds, retryOnChange, setObjectPerm, statObject } from './ipc-common.js';
 import { decodeTimespec, TIMESPEC_SIZE } from './timespec.js';
 
 const WRITE = 0o222;
@@ -119,14 +118,8 @@ function semctl(task: SyscallTask, args: SyscallArgs): number {
     case SEM.STAT_ANY:
     case IPC.STAT:
       return statObject(task, ipc.semaphores, { byIndex: cmd !== IPC.STAT, any: cmd === SEM.STAT_ANY }, semid, arg, encodeSemid);
-    case IPC.SET: {
-      const wanted = decodePermSet(task.mem.read(arg, IPC64_PERM_SIZE));
-      const set = ipc.semaphores.lookup(semid);
-      set.perm.checkOwner(task.creds);
-      set.perm.set(wanted.uid, wanted.gid, wanted.mode);
-      set.ctime = now;
-      return 0;
-    }
+    case IPC.SET:
+      return setObjectPerm(task, ipc.semaphores, semid, arg);
     case IPC.RMID: {
       const set = ipc.semaphores.lookup(semid);
       set.perm.checkOwner(task.creds);

@@ -7,19 +7,18 @@
 // shmdt, exec or exit.
 
 import { E, fail, isSysError } from '../../abi/errno.js';
-import { IPC, IPC64_PERM_SIZE, SHM, SHM_INFO_SIZE, SHM_LIMITS, SHMID64_DS_OFFSET, SHMID64_DS_SIZE, SHMINFO64_SIZE } from '../../abi/linux-ipc.js';
+import { IPC, SHM, SHM_INFO_SIZE, SHM_LIMITS, SHMID64_DS_OFFSET, SHMID64_DS_SIZE, SHMINFO64_SIZE } from '../../abi/linux-ipc.js';
 import { CAP } from '../../abi/linux-capability.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { MAP, PAGE_SIZE, PROT } from '../../abi/linux-mman.js';
 import { NR } from '../../abi/linux-syscalls.js';
 import { memoryAsSeen } from '../../accounting/memory-account.js';
 import { hasCapability } from '../../sentry/kernel/credentials.js';
-import { decodePermSet } from '../../sentry/kernel/ipc/perm.js';
 import { ShmSegment, type SegmentFiles } from '../../sentry/kernel/ipc/shm.js';
 import { RLIMIT } from '../../sentry/kernel/rlimits.js';
 import type { HostCall, SyscallArgs, SyscallHandler, SyscallResult, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, size } from './decode.js';
-import { IPC_READ, nowSeconds, statObject } from './ipc-common.js';
+import { IPC_READ, nowSeconds, setObjectPerm, statObject } from './ipc-common.js';
 
 const WRITE = 0o222;
 const EXEC = 0o111;
@@ -212,14 +211,8 @@ function shmctl(task: SyscallTask, args: SyscallArgs): number {
     case SHM.STAT_ANY:
     case IPC.STAT:
       return statObject(task, shm.segments, { byIndex: cmd !== IPC.STAT, any: cmd === SHM.STAT_ANY }, shmid, addr, encodeShmid);
-    case IPC.SET: {
-      const wanted = decodePermSet(task.mem.read(addr, IPC64_PERM_SIZE));
-      const segment = shm.segments.lookup(shmid);
-      segment.perm.checkOwner(task.creds);
-      segment.perm.set(wanted.uid, wanted.gid, wanted.mode);
-      segment.ctime = nowSeconds(task);
-      return 0;
-    }
+    case IPC.SET:
+      return setObjectPerm(task, shm.segments, shmid, addr);
     case IPC.RMID: {
       const segment = shm.segments.lookup(shmid);
       segment.perm.checkOwner(task.creds);
