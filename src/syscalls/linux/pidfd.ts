@@ -2,12 +2,12 @@
 // sandbox (by its virtual pid, never a host process), signalled as kill(2) signals it.
 // waitid(P_PIDFD) and CLONE_PIDFD are process.ts's and the clone path's.
 
-import { E, fail } from '../../abi/errno.js';
+import { E } from '../../abi/errno.js';
 import { PIDFD, PIDFD_SIGNAL } from '../../abi/linux-pidfd.js';
-import { QUEUED_SIGINFO_SIZE, SI_CODE, SIGINFO_OFFSET, SIGINFO_SIZE } from '../../abi/linux-signal.js';
 import { sendingQueued } from '../../sentry/kernel/signal-senders.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer, uint32 } from './decode.js';
+import { callerSiginfo } from './signal.js';
 import { fdLimit } from './task-files.js';
 
 function pidfd_open(task: SyscallTask, args: SyscallArgs): number {
@@ -17,19 +17,6 @@ function pidfd_open(task: SyscallTask, args: SyscallArgs): number {
   if (flags & ~PIDFD.NONBLOCK) return -E.EINVAL;
   const file = task.process.openPidfd(pid, (flags & PIDFD.NONBLOCK) !== 0);
   return task.fds.install(file, { cloexec: true, limit: fdLimit(task) });
-}
-
-/**
- * The siginfo a pidfd_send_signal caller gives: its si_signo must be sig, and nobody may
- * pretend to be the kernel or a kill (si_code >= 0 or SI_TKILL) towards anyone but itself.
- */
-function givenSiginfo(task: SyscallTask, addr: bigint, sig: number, toSelf: boolean): Buffer {
-  const info = Buffer.alloc(SIGINFO_SIZE);
-  task.mem.read(addr, QUEUED_SIGINFO_SIZE).copy(info);
-  if (info.readInt32LE(SIGINFO_OFFSET.signo) !== sig) fail(E.EINVAL);
-  const code = info.readInt32LE(SIGINFO_OFFSET.code);
-  if ((code >= 0 || code === SI_CODE.TKILL) && !toSelf) fail(E.EPERM);
-  return info;
 }
 
 function pidfd_send_signal(task: SyscallTask, args: SyscallArgs): number {
@@ -48,7 +35,7 @@ function pidfd_send_signal(task: SyscallTask, args: SyscallArgs): number {
         ? () => task.process.tgkill(pid, pid, sig)
         : () => task.process.kill(pid, sig);
   if (infoAddr === 0n) send();
-  else sendingQueued(givenSiginfo(task, infoAddr, sig, task.tid === pid && flags !== PIDFD_SIGNAL.PROCESS_GROUP), send);
+  else sendingQueued(callerSiginfo(task, infoAddr, sig, task.tid === pid && flags !== PIDFD_SIGNAL.PROCESS_GROUP, true), send);
   return 0;
 }
 

@@ -43,13 +43,15 @@ function rt_sigaction(task: SyscallTask, args: SyscallArgs): number | HostCall {
 }
 
 /**
- * The siginfo a rt_sigqueueinfo caller gives. Linux takes it as it is (si_signo set to
- * sig), except that nobody may pretend to be the kernel or a kill/tgkill (si_code >= 0
- * or SI_TKILL) towards anyone but itself.
+ * The siginfo a caller of rt_sigqueueinfo, rt_tgsigqueueinfo or pidfd_send_signal gives.
+ * Linux takes it as it is, with si_signo sig (pidfd_send_signal refuses another one with
+ * EINVAL: signoMustMatch), except that nobody may pretend to be the kernel or a
+ * kill/tgkill (si_code >= 0 or SI_TKILL) towards anyone but itself.
  */
-function queuedSiginfo(task: SyscallTask, addr: bigint, sig: number, toSelf: boolean): Buffer {
+export function callerSiginfo(task: SyscallTask, addr: bigint, sig: number, toSelf: boolean, signoMustMatch = false): Buffer {
   const info = Buffer.alloc(SIGINFO_SIZE);
   task.mem.read(addr, QUEUED_SIGINFO_SIZE).copy(info);
+  if (signoMustMatch && info.readInt32LE(SIGINFO_OFFSET.signo) !== sig) fail(E.EINVAL);
   info.writeInt32LE(sig, SIGINFO_OFFSET.signo);
   const code = info.readInt32LE(SIGINFO_OFFSET.code);
   if ((code >= 0 || code === SI_CODE.TKILL) && !toSelf) fail(E.EPERM);
@@ -59,7 +61,7 @@ function queuedSiginfo(task: SyscallTask, addr: bigint, sig: number, toSelf: boo
 function rt_sigqueueinfo(task: SyscallTask, args: SyscallArgs): number {
   const tgid = int32(args[0]);
   const sig = int32(args[1]);
-  const info = queuedSiginfo(task, pointer(args[2]), sig, tgid === task.pid);
+  const info = callerSiginfo(task, pointer(args[2]), sig, tgid === task.pid);
   // Process groups are not POSIX.1b's business: only one process, by its pid.
   if (tgid <= 0) return -E.ESRCH;
   sendingQueued(info, () => task.process.kill(tgid, sig));
@@ -71,7 +73,7 @@ function rt_tgsigqueueinfo(task: SyscallTask, args: SyscallArgs): number {
   const tid = int32(args[1]);
   const sig = int32(args[2]);
   if (tgid <= 0 || tid <= 0) return -E.EINVAL;
-  const info = queuedSiginfo(task, pointer(args[3]), sig, tid === task.tid);
+  const info = callerSiginfo(task, pointer(args[3]), sig, tid === task.tid);
   sendingQueued(info, () => task.process.tgkill(tgid, tid, sig));
   return 0;
 }
