@@ -58,9 +58,9 @@ export class SignalDelivery {
    * outside) or a fault forced on it. So one it blocked when sent and unblocked with no
    * handler goes nowhere (glibc's raise blocks every signal around its tgkill).
    */
-  initDropsAtDelivery(group: ThreadGroup, sig: number, forcedFault: boolean): boolean {
-    if (group !== this.sandbox.initGroup() || forcedFault || sig === SIG.KILL || sig === SIG.STOP) return false;
-    return group.sigactions.effect(sig) !== 'handler';
+  initDropsAtDelivery(group: ThreadGroup, sig: number, forcedFault: () => boolean): boolean {
+    if (group !== this.sandbox.initGroup() || sig === SIG.KILL || sig === SIG.STOP) return false;
+    return group.sigactions.effect(sig) !== 'handler' && !forcedFault();
   }
 
   /** Whether a thread of group blocks or awaits sig. */

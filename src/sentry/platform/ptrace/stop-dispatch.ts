@@ -189,7 +189,7 @@ export class StopDispatch {
       return 0;
     }
     faultAtSignalStop(sig);
-    if (this.sandbox.signals.initDropsAtDelivery(task.group, sig, isForcedFault(tracer, hostPid, sig))) {
+    if (this.sandbox.signals.initDropsAtDelivery(task.group, sig, () => isForcedFault(tracer, hostPid, sig))) {
       forgetSender(task.group, sig);
       tracer.cont(hostPid, 0, RESUME.cont);
       return 0;
