@@ -7,6 +7,7 @@
 // - Paths and names are latin1 byte strings: one JS char per byte.
 // - Flag arguments carry the Linux values (src/abi/linux-fcntl.ts: O, AT, RENAME, SEEK, ACCESS).
 
+import type { MqueueNamespace } from './mqueue/namespace.js';
 import type { StatFields } from '../abi/linux-stat.js';
 import type { MemoryCharge } from '../accounting/memory-account.js';
 import type { FsNotifier } from './notify.js';
@@ -696,6 +697,8 @@ export interface SandboxProviders {
   uptime(): number;
   /** The System V IPC objects (/proc/sysvipc); none where the sandbox has no IPC namespace. */
   sysvipc?(): SysvIpcRows;
+  /** The POSIX message queues of the calling task's IPC namespace (what an mqueue mount shows). */
+  currentMqueues?(): MqueueNamespace | undefined;
   /** /proc/net: the files the sandbox's network stack describes, and the text of one. */
   networkFiles?(): readonly string[];
   networkFile?(name: string): string | undefined;

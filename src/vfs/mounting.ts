@@ -6,6 +6,7 @@
 // a Location the caller resolved, so no host path is ever reachable; permission
 // (CAP_SYS_ADMIN) is the syscall's to check.
 
+import type { LiveSet } from './live-set.js';
 import { E, fail, isSysError } from '../abi/errno.js';
 import type { MemoryCharge } from '../accounting/memory-account.js';
 import { MNT, MS as MOUNT_FLAGS } from '../abi/linux-mount.js';
@@ -51,7 +52,7 @@ export interface MountingDeps {
   readonly registry: FilesystemRegistry;
   readonly providers: SandboxProviders;
   /** Every namespace that exists (a dentry mounted on in any of them is busy for rename and unlink). */
-  readonly namespaces: Set<MountTree>;
+  readonly namespaces: LiveSet<MountTree>;
   /** Filesystems remounted or mounted read-only as a whole (their superblock's SB_RDONLY). */
   readonly readonlyFs: WeakSet<Filesystem>;
   /** The sandbox's memory: a new tmpfs charges it as the spec's do. */

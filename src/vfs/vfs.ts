@@ -1,6 +1,7 @@
 // The VFS of one sandbox: the namespace operations of the *at syscalls over the mount
 // tree, with Linux's permission rules and errno order.
 
+import { LiveSet } from './live-set.js';
 import type { MemoryCharge } from '../accounting/memory-account.js';
 import { E, fail } from '../abi/errno.js';
 import { ACCESS, AT, O, PATH_MAX, RENAME } from '../abi/linux-fcntl.js';
@@ -66,14 +67,14 @@ export class VfsImpl implements Vfs {
   private readonly anonymous: { mount: MountImpl; memfs: MemFs };
   private readonly readonlyFs: WeakSet<Filesystem>;
   /** Every mount namespace of the sandbox: the first, and the copies unshare made. */
-  private readonly namespaces: Set<MountTree>;
+  private readonly namespaces: LiveSet<MountTree>;
   private readonly mounting: Mounting;
 
   constructor(parts: VfsParts) {
     this.registry = parts.registry;
     this.anonymous = parts.anonymous;
     this.readonlyFs = parts.readonlyFs;
-    this.namespaces = new Set([parts.tree]);
+    this.namespaces = new LiveSet([parts.tree]);
     this.root = { mount: parts.tree.root, dentry: parts.tree.root.root };
     this.mounting = new Mounting({
       vfs: this,

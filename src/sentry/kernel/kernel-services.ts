@@ -1,12 +1,13 @@
-// What every sandbox, ptrace or wasm, gives its tasks as the shared kernel: its VFS, its
+// What every sandbox, ptrace or wasm, gives its first tasks as their kernel: its VFS, its
 // uts names, its memory account, its IPC namespace, its network stack, and clocks whose boot
-// time is the sandbox's start.
+// time is the sandbox's start. Tasks that unshare get copies with new namespaces.
 
 import type { MemoryAccount } from '../../accounting/memory-account.js';
 import type { NetworkStack } from '../../netstack/stack.js';
 import type { Vfs } from '../../vfs/api.js';
 import type { IpcNamespace } from './ipc/namespace.js';
 import type { KernelServices } from './syscall.js';
+import { UtsNamespace } from './namespaces/uts.js';
 
 export function makeKernelServices(vfs: Vfs, memory: MemoryAccount, ipc: IpcNamespace, net: NetworkStack, hostname: string, domainname: string): KernelServices {
   const startedAt = process.hrtime.bigint();
@@ -15,8 +16,7 @@ export function makeKernelServices(vfs: Vfs, memory: MemoryAccount, ipc: IpcName
     memory,
     ipc,
     net,
-    hostname,
-    domainname,
+    uts: new UtsNamespace(hostname, domainname),
     realtimeNs: () => BigInt(Date.now()) * 1_000_000n,
     monotonicNs: () => process.hrtime.bigint(),
     uptimeNs: () => process.hrtime.bigint() - startedAt,

@@ -33,8 +33,9 @@ import { pendingSignalSource, type PendingSignalSource } from './signal-source.j
 import { openPidfd, pidfdGroup } from './files/pidfd.js';
 import { NR_OPEN } from './fd-table.js';
 import { AioContexts } from './aio.js';
+import { checkCloneNamespaceFlags, cloneNamespaces, CLONE_NEW_ANY } from './namespaces/new-namespaces.js';
+import { unshareTask } from './namespaces/unshare.js';
 
-const CLONE_NEW_ANY = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
 const PAGE = 4096n;
 const O_WRONLY = 1;
 const O_RDWR = 2;
@@ -133,7 +134,7 @@ export class TaskProcess implements ProcessControl {
   }
 
   clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint, pidfdAddr = parentTid): HostCall {
-    if (flags & CLONE_NEW_ANY) fail(hasCapability(this.task.creds, CAP.SYS_ADMIN) ? E.EINVAL : E.EPERM);
+    checkCloneNamespaceFlags(flags);
     if (flags & (CLONE.PTRACE | CLONE.UNTRACED)) fail(E.EINVAL);
     if ((flags & CLONE.THREAD) && !(flags & CLONE.SIGHAND)) fail(E.EINVAL);
     if ((flags & CLONE.SIGHAND) && !(flags & CLONE.VM)) fail(E.EINVAL);
@@ -141,19 +142,28 @@ export class TaskProcess implements ProcessControl {
     if (flags & CLONE.PARENT && this.group === this.sandbox.initGroup) fail(E.EINVAL);
     const started = flags & CLONE.PIDFD ? this.pidfdOnStart(flags, parentTid, pidfdAddr) : undefined;
     if (this.sandbox.atTaskLimit()) fail(E.EAGAIN);
+    const namespaces = cloneNamespaces(this.task, flags);
     // Every task becomes the sentry's child (CLONE_PARENT), so the sentry reaps every
     // host process and keeps the tree itself; the sentry writes virtual tids itself. The
     // host sends the exit signal to that parent, the sentry: always SIGCHLD, whatever the
     // workload asked (the sandbox's parent gets its own, see ThreadGroup.exitSignal). The
     // pidfd is the sentry's too: a host pidfd would name a host process.
-    let hostFlags = flags & ~(CLONE.CHILD_SETTID | CLONE.PARENT_SETTID | CLONE.PIDFD | CSIGNAL);
+    // The namespaces are the sentry's: the host makes none.
+    let hostFlags = flags & ~(CLONE.CHILD_SETTID | CLONE.PARENT_SETTID | CLONE.PIDFD | CSIGNAL | CLONE_NEW_ANY);
     if (!(flags & CLONE.THREAD)) hostFlags |= CLONE.PARENT | BigInt(SIG.CHLD);
     return {
       kind: 'host',
       nr: NR.clone,
       args: [hostFlags, stack, parentTid, childTid, tls],
-      clone: { flags, parentTidAddr: parentTid, childTidAddr: childTid, started },
+      clone: { flags, parentTidAddr: parentTid, childTidAddr: childTid, started, namespaces },
     };
+  }
+
+  unshare(flags: bigint): void {
+    const { task, sandbox } = this;
+    unshareTask(task, flags, {
+      sharesHandlersOrMemory: () => sandbox.groups().some((g) => g !== task.group && !g.zombie && (g.sigactions === task.group.sigactions || [...g.tasks].some((t) => t.mm === task.mm))),
+    });
   }
 
   /**

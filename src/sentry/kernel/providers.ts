@@ -4,6 +4,7 @@
 import { E, fail } from '../../abi/errno.js';
 import type { FileDescription, ProcessView, SandboxProviders, SysvIpcRows } from '../../vfs/api.js';
 import type { TerminalAccessCheck } from '../../vfs/devpts/job-control.js';
+import type { MqueueNamespace } from '../../vfs/mqueue/namespace.js';
 import { PROC_NET_FILES, procNetText } from '../../netstack/proc-net.js';
 import { readHostStat } from './cpu-times.js';
 import { sandboxMaps } from './file-mappings.js';
@@ -35,12 +36,17 @@ export class SentryProviders implements SandboxProviders {
     this.sandbox = sandbox;
   }
 
+  /** The namespaces of the task whose call reads /proc (the sandbox's first ones between calls). */
+  private get services(): KernelServices | undefined {
+    return this.sandbox?.currentTask?.kernel ?? this.sandbox?.kernel;
+  }
+
   hostname(): string {
-    return this.sandbox?.kernel.hostname ?? this.fallbackHostname;
+    return this.services?.uts.hostname ?? this.fallbackHostname;
   }
 
   domainname(): string {
-    return this.sandbox?.kernel.domainname ?? this.fallbackDomainname;
+    return this.services?.uts.domainname ?? this.fallbackDomainname;
   }
 
   currentPid(): number {
@@ -65,7 +71,11 @@ export class SentryProviders implements SandboxProviders {
   }
 
   sysvipc(): SysvIpcRows {
-    return this.sandbox?.kernel.ipc.rows() ?? { sem: [], msg: [], shm: [] };
+    return this.services?.ipc.rows() ?? { sem: [], msg: [], shm: [] };
+  }
+
+  currentMqueues(): MqueueNamespace | undefined {
+    return this.services?.ipc.posix.mqueues;
   }
 
   networkFiles(): readonly string[] {
@@ -73,7 +83,8 @@ export class SentryProviders implements SandboxProviders {
   }
 
   networkFile(name: string): string | undefined {
-    return this.sandbox ? procNetText(this.sandbox.kernel.net, name) : undefined;
+    const services = this.services;
+    return services ? procNetText(services.net, name) : undefined;
   }
 
   /** JobControl for terminals: the sandbox's own check of a background access, if it has one. */

@@ -393,10 +393,11 @@ export class Sandbox {
     return Number(this.kernel.uptimeNs() / 10_000_000n);
   }
 
-  addTask(tid: number, hostTid: number, group: ThreadGroup, fds: FdTable, fs: FsContext): Task {
+  /** kernel: the task's namespaces (a new process's are the sandbox's first ones). */
+  addTask(tid: number, hostTid: number, group: ThreadGroup, fds: FdTable, fs: FsContext, kernel = this.kernel): Task {
     let task: Task | undefined;
     const memory = new PtraceMemory(this.tracer, () => task!.hostTid);
-    task = new Task(tid, hostTid, group, fds, fs, this.kernel, memory, {
+    task = new Task(tid, hostTid, group, fds, fs, kernel, memory, {
       signal: (t, sig) => this.signals.signalTask(t, sig),
       asleep: (t) => {
         this.stops.setAwake(t, false);

@@ -3,6 +3,8 @@
 // The sentry never imports a table: tables import these types and the composer
 // (src/oci/lifecycle) hands a table to the Sandbox it builds.
 
+import type { UtsNamespace } from './namespaces/uts.js';
+import type { TaskNamespaces } from './namespaces/new-namespaces.js';
 import type { MemoryAccount } from '../../accounting/memory-account.js';
 import type { NetworkStack } from '../../netstack/stack.js';
 import type { FileDescription, FsContext, Location, Vfs, Waitable } from '../../vfs/api.js';
@@ -63,7 +65,11 @@ export interface TaskCredentials {
   readonly noNewPrivs: boolean;
 }
 
-/** What the whole sandbox shares: its VFS, its uts, ipc and network namespaces, its clocks, its memory. */
+/**
+ * What a task's kernel is: the sandbox's VFS, clocks and memory, and the uts, ipc and
+ * network namespaces the task is in (one object per combination: unshare gives a task a
+ * new one, namespaces/new-namespaces.ts).
+ */
 export interface KernelServices {
   readonly vfs: Vfs;
   /** linux.resources.memory.limit and what counts against it (buffers charge it; sysinfo shows it). */
@@ -72,8 +78,8 @@ export interface KernelServices {
   readonly ipc: IpcNamespace;
   /** The sandbox's own network stack (its network namespace): every socket comes from it. */
   readonly net: NetworkStack;
-  hostname: string;
-  domainname: string;
+  /** The hostname and domain name (uname, sethostname, setdomainname). */
+  readonly uts: UtsNamespace;
   /** CLOCK_REALTIME / CLOCK_MONOTONIC in nanoseconds. */
   realtimeNs(): bigint;
   monotonicNs(): bigint;
@@ -225,10 +231,12 @@ export interface ProcessControl {
   getsid(pid: number): number;
   setpgid(pid: number, pgid: number): void;
   setsid(): number;
+  /** unshare(2): the caller stops sharing what flags (CLONE_*) name with other tasks. */
+  unshare(flags: bigint): void;
   /**
    * clone/fork/vfork/clone3 (fork and vfork as their clone flags, clone3 as clone's
    * arguments): the host kernel runs it and the caller gets the child's virtual tid.
-   * CLONE_NEW* flags are EPERM. CLONE_PIDFD puts a pidfd of the child in the caller's fd
+   * CLONE_NEW* flags give the child new namespaces (namespaces/new-namespaces.ts). CLONE_PIDFD puts a pidfd of the child in the caller's fd
    * table and its number at pidfdAddr (clone's parent_tid).
    */
   clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint, pidfdAddr?: bigint): HostCall;
@@ -370,6 +378,8 @@ export interface CloneRequest {
   readonly childTidAddr: bigint;
   /** Runs once the child exists, before the caller has its answer (CLONE_PIDFD's fd). */
   readonly started?: ((childTid: number) => void) | undefined;
+  /** The child's new namespaces (CLONE_NEW*): its kernel services and fs context. */
+  readonly namespaces?: TaskNamespaces | undefined;
 }
 
 /** The host kernel runs the trapped call as the workload made it. */

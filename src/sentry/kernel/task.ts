@@ -10,6 +10,7 @@ import { DEFAULT_SCHED } from './scheduling.js';
 import type { IoContext } from './io-priority.js';
 import type { KernelServices, ProcessControl, Rlimits, SchedPolicy, SyscallArgs, SyscallResult, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
 import type { ThreadGroup } from './thread-group.js';
+import type { TaskNamespaces } from './namespaces/new-namespaces.js';
 
 /**
  * Where the host thread is:
@@ -27,6 +28,7 @@ export interface CloneInFlight {
   readonly parentTidAddr: bigint;
   readonly childTidAddr: bigint;
   readonly started?: ((childTid: number) => void) | undefined;
+  readonly namespaces?: TaskNamespaces | undefined;
   child?: Task;
 }
 
@@ -107,7 +109,8 @@ export class Task implements SyscallTask {
     readonly group: ThreadGroup,
     public fds: FdTable,
     public fs: FsContext,
-    readonly kernel: KernelServices,
+    /** Its namespaces' kernel: replaced when it unshares (namespaces/unshare.ts). */
+    public kernel: KernelServices,
     readonly mem: TaskMemory,
     private readonly hooks: TaskHooks,
   ) {}

@@ -23,6 +23,7 @@ import { miscSyscalls as misc } from './misc.js';
 import { mmSyscalls as mm } from './mm.js';
 import { mountSyscalls as mnt } from './mount.js';
 import { mqueueSyscalls as mq } from './mqueue.js';
+import { namespaceSyscalls as ns } from './namespaces.js';
 import { pipeSyscalls as pipe } from './pipe.js';
 import { pollSyscalls as poll } from './poll.js';
 import { processSyscalls as proc } from './process.js';
@@ -52,6 +53,7 @@ const LOCKS_ARE_ADVISORY = 'locked host memory is memory the host cannot reclaim
 const LOCK_RECORDED = 'locks are advisory: counted against RLIMIT_MEMLOCK, no host page is pinned';
 const CPU_CLOCK = 'a negative clock id names the CPU clock of a pid or tid: the sentry makes it the host\'s (a thread of the caller\'s process, or a process of the sandbox), else EINVAL; an fd\'s clock is EINVAL';
 const NEW_MOUNT_API = 'the new mount API is not offered: mount(2) does it all, and libmount falls back to it on ENOSYS';
+const NAMESPACES = 'with CAP_SYS_ADMIN, the sentry\'s own namespaces: CLONE_NEWNS (a copy of the caller\'s mounts), CLONE_NEWUTS, CLONE_NEWIPC (System V objects and POSIX queues), CLONE_NEWNET (its own loopback, up, and nothing else), CLONE_NEWCGROUP (accepted; cgroup mounts show one root); CLONE_NEWPID, CLONE_NEWUSER and CLONE_NEWTIME are EINVAL, as a kernel built without them answers';
 const IOPRIO = 'it names a tid, process group or user the host would read as its own: the sandbox keeps I/O priorities itself';
 
 /** Every syscall of x86-64 Linux, in number order; the compiler insists on a row for each. */
@@ -141,7 +143,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   socketpair: partial(net.socketpair, 'AF_UNIX'),
   setsockopt: supported(net.setsockopt),
   getsockopt: supported(net.getsockopt),
-  clone: partial(proc.clone, 'CLONE_NEW* is EPERM; CLONE_PTRACE, CLONE_UNTRACED and CLONE_PIDFD with CLONE_THREAD are EINVAL'),
+  clone: partial(proc.clone, `${NAMESPACES}; CLONE_PTRACE, CLONE_UNTRACED and CLONE_PIDFD with CLONE_THREAD are EINVAL`),
   fork: supported(proc.fork),
   vfork: supported(proc.vfork),
   execve: supported(proc.execve),
@@ -381,7 +383,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   faccessat: supported(stat.faccessat),
   pselect6: supported(poll.pselect6),
   ppoll: supported(poll.ppoll),
-  unshare: refused(E.EPERM),
+  unshare: partial(ns.unshare, NAMESPACES),
   set_robust_list: supported(threads.set_robust_list),
   get_robust_list: supported(threads.get_robust_list, 'its virtual tid is made the host\'s, after the ptrace access check, for the host to report that thread\'s list head'),
   splice: supported(fs.splice),

@@ -1,4 +1,4 @@
-// uts namespace syscalls: the sandbox's own hostname and domain name.
+// uts namespace syscalls: the hostname and domain name of the caller's uts namespace.
 
 import { E, fail } from '../../abi/errno.js';
 import { CAP } from '../../abi/linux-capability.js';
@@ -14,7 +14,7 @@ export const UTS_VERSION = '#1 SMP tssc';
 
 function uname(task: SyscallTask, args: SyscallArgs): number {
   const buf = Buffer.alloc(FIELD * 6);
-  const fields = ['Linux', task.kernel.hostname, UTS_RELEASE, UTS_VERSION, 'x86_64', task.kernel.domainname];
+  const fields = ['Linux', task.kernel.uts.hostname, UTS_RELEASE, UTS_VERSION, 'x86_64', task.kernel.uts.domainname];
   fields.forEach((value, i) => buf.write(value.slice(0, FIELD - 1), i * FIELD, 'latin1'));
   task.mem.write(pointer(args[0]), buf);
   return 0;
@@ -28,12 +28,12 @@ function readName(task: SyscallTask, args: SyscallArgs): string {
 }
 
 function sethostname(task: SyscallTask, args: SyscallArgs): number {
-  task.kernel.hostname = readName(task, args);
+  task.kernel.uts.hostname = readName(task, args);
   return 0;
 }
 
 function setdomainname(task: SyscallTask, args: SyscallArgs): number {
-  task.kernel.domainname = readName(task, args);
+  task.kernel.uts.domainname = readName(task, args);
   return 0;
 }
 

@@ -105,11 +105,13 @@ export class MqueueRoot extends SynthNode {
   }
 }
 
-export function mqueueType(namespace: MqueueNamespace): FilesystemType {
+/** namespace: the queues of the IPC namespace a new mount is made in. */
+export function mqueueType(namespace: () => MqueueNamespace): FilesystemType {
   return {
     name: 'mqueue',
     mount(request: MountRequest): SynthFs {
-      return new SynthFs('mqueue', request.dev, MQUEUE_MAGIC, (fs) => new MqueueRoot(fs, namespace));
+      const queues = namespace();
+      return new SynthFs('mqueue', request.dev, MQUEUE_MAGIC, (fs) => new MqueueRoot(fs, queues));
     },
   };
 }

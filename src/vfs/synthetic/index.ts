@@ -37,11 +37,20 @@ export interface SyntheticOptions {
 }
 
 /** What the sentry keeps for the syscalls that reach these objects without a path. */
-export interface SyntheticFilesystems {
+/** One IPC namespace's POSIX message queues, and the internal mount mq_open reaches them through. */
+export interface MessageQueues {
+  readonly mqueues: MqueueNamespace;
+  mqueueInode(entry: MqueueEntry): Inode;
+  fresh(): MessageQueues;
+}
+
+export interface SyntheticFilesystems extends MessageQueues {
   readonly ptys: PtyTable;
   readonly mqueues: MqueueNamespace;
   /** An inode for an mq_open'd queue, to open with Vfs.openAnonymous. */
   mqueueInode(entry: MqueueEntry): Inode;
+  /** The empty queues of a new IPC namespace (unshare(CLONE_NEWIPC)), with the same limits. */
+  fresh(): MessageQueues;
   /**
    * For a spec with process.terminal: opens a new unlocked pair through the sandbox's
    * /dev, makes /dev/console its slave, and returns both sides. The sentry gives the
@@ -66,18 +75,26 @@ export function registerSyntheticFilesystems(registry: FilesystemRegistry, optio
   registry.register(procType({ providers: options.providers, machine, ptys, mqueues, bootId: randomUUID() }));
   registry.register(sysfsType(machine));
   registry.register(devptsType(ptys));
-  registry.register(mqueueType(mqueues));
+  // A mount shows the queues of the mounting task's IPC namespace.
+  registry.register(mqueueType(() => options.providers.currentMqueues?.() ?? mqueues));
   registry.register(devType(ptys));
   for (const type of cgroupTypes({ memory, pidsLimit: options.pidsLimit })) registry.register(type);
 
+  return {
+    ptys,
+    ...messageQueues(mqueues, () => new MqueueNamespace(memory.buffers, options.mqueueLimits)),
+    openConsole: (vfs, ctx) => openConsole(vfs, ctx, ptys),
+  };
+}
+
+function messageQueues(mqueues: MqueueNamespace, makeNamespace: () => MqueueNamespace): MessageQueues {
   // mq_open reaches queues without a mount, as Linux does through its internal one; its
   // anonymous-device minor sits far above the ones createVfs hands out to mounts.
   const internalMqueue = new SynthFs('mqueue', makedev(0, 0xfff00), MQUEUE_MAGIC, (fs) => new MqueueRoot(fs, mqueues));
   return {
-    ptys,
     mqueues,
     mqueueInode: (entry: MqueueEntry): Inode => internalMqueue.root.inodeFor(entry),
-    openConsole: (vfs, ctx) => openConsole(vfs, ctx, ptys),
+    fresh: () => messageQueues(makeNamespace(), makeNamespace),
   };
 }
 

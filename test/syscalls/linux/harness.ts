@@ -1,6 +1,7 @@
 // A fake task for handler tests: Buffer-backed workload memory, a real FdTable and a
 // real VFS over a scratch bundle, and waits that behave like the sentry's (no signals).
 
+import { UtsNamespace } from '../../../src/sentry/kernel/namespaces/uts.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -147,8 +148,7 @@ export function fakeTask(vfs: Vfs, creds: TaskCredentials = rootCreds(), fds = n
       memory: accounts.get(vfs) ?? new MemoryAccount(),
       ipc: ipcOf.get(vfs) ?? newIpc(new Registry()),
       net: createNetworkStack(),
-      hostname: 'sandbox',
-      domainname: '(none)',
+      uts: new UtsNamespace('sandbox', '(none)'),
       realtimeNs: () => BigInt(Date.now()) * 1_000_000n,
       monotonicNs: () => process.hrtime.bigint(),
       uptimeNs: () => process.hrtime.bigint(),

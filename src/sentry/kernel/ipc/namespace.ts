@@ -1,9 +1,11 @@
-// The sandbox's IPC namespace (ipc_namespaces(7)): its POSIX message queues (the same
-// ones every mqueue mount shows) and its System V semaphores, message queues and shared
-// memory, each with Linux's limits. One per sandbox, reached by handlers through KernelServices.ipc.
+// An IPC namespace (ipc_namespaces(7)): its POSIX message queues (the ones an mqueue
+// mount made in it shows) and its System V semaphores, message queues and shared memory,
+// each with Linux's limits. The sandbox starts with one; unshare(CLONE_NEWIPC) makes more
+// (sibling). Handlers reach a task's through KernelServices.ipc.
 
 import { MSG_LIMITS, SEM_LIMITS } from '../../../abi/linux-ipc.js';
 import type { Inode, SysvIpcRows } from '../../../vfs/api.js';
+import { LiveSet } from '../../../vfs/live-set.js';
 import type { MqueueEntry, MqueueNamespace } from '../../../vfs/mqueue/namespace.js';
 import { SysvMessageQueue } from './msg.js';
 import { IpcRegistry } from './registry.js';
@@ -16,6 +18,8 @@ export interface PosixQueues {
   readonly mqueues: MqueueNamespace;
   /** The inode of a queue on the internal mqueue mount mq_open reaches it through. */
   mqueueInode(entry: MqueueEntry): Inode;
+  /** Empty queues of a new IPC namespace, with the same limits. */
+  fresh(): PosixQueues;
 }
 
 export class IpcNamespace {
@@ -24,7 +28,26 @@ export class IpcNamespace {
   readonly messageQueues = new IpcRegistry<SysvMessageQueue>(MSG_LIMITS.msgmni);
   readonly shm = new SharedMemory();
 
-  constructor(readonly posix: PosixQueues) {}
+  /**
+   * Every IPC namespace of the sandbox still in use: a process's exit and exec reach the
+   * segments and SEM_UNDO adjustments it left in namespaces it has since moved out of. Held
+   * weakly, so a namespace goes when no task holds it any more.
+   */
+  private readonly family: LiveSet<IpcNamespace>;
+
+  constructor(
+    readonly posix: PosixQueues,
+    family?: LiveSet<IpcNamespace>,
+  ) {
+    this.family = family ?? new LiveSet();
+    this.family.add(this);
+  }
+
+  /** unshare(CLONE_NEWIPC): a new, empty namespace of the same sandbox. */
+  sibling(): IpcNamespace {
+    return new IpcNamespace(this.posix.fresh(), this.family);
+  }
+
 
   /** Semaphores of all sets together (SEMMNS counts them). */
   get semaphoreCount(): number {
@@ -33,18 +56,20 @@ export class IpcNamespace {
 
   /** A process ended: its SEM_UNDO adjustments apply, its shared memory is detached. */
   processExited(pid: number): void {
-    this.undo.exit(pid);
-    this.shm.detachAll(pid, realtimeSeconds());
+    for (const ns of this.family) {
+      ns.undo.exit(pid);
+      ns.shm.detachAll(pid, realtimeSeconds());
+    }
   }
 
   /** fork (not CLONE_VM): the child has its parent's shared memory attached too. */
   processForked(parent: number, child: number): void {
-    this.shm.forked(parent, child, realtimeSeconds());
+    for (const ns of this.family) ns.shm.forked(parent, child, realtimeSeconds());
   }
 
   /** execve: a new address space, without the old one's shared memory. */
   processExecuted(pid: number): void {
-    this.shm.detachAll(pid, realtimeSeconds());
+    for (const ns of this.family) ns.shm.detachAll(pid, realtimeSeconds());
   }
 
   /** /proc/sysvipc's rows, as the sandbox's processes see them. */

@@ -237,7 +237,7 @@ export class StopDispatch {
       const flags = flight.flags;
       const thread = (flags & CLONE.THREAD) !== 0n;
       const fds = flags & CLONE.FILES ? parent.fds.share() : parent.fds.fork();
-      const fs: FsContext = flags & CLONE.FS ? parent.fs : { ...parent.fs };
+      const fs: FsContext = flight.namespaces?.fs ?? (flags & CLONE.FS ? parent.fs : { ...parent.fs });
       const tid = sandbox.procs.allocatePid();
       let group = parent.group;
       if (!thread) {
@@ -256,10 +256,10 @@ export class StopDispatch {
         group.dumpable = pg.dumpable;
         group.fileMappings = pg.fileMappings.copy();
         // A copied address space keeps the System V segments attached; a shared one holds them once.
-        if (!(flags & CLONE.VM)) sandbox.kernel.ipc.processForked(pg.pid, tid);
+        if (!(flags & CLONE.VM)) parent.kernel.ipc.processForked(pg.pid, tid);
         parentGroup?.children.add(group);
       }
-      const child = sandbox.addTask(tid, childHost, group, fds, fs);
+      const child = sandbox.addTask(tid, childHost, group, fds, fs, flight.namespaces?.kernel ?? parent.kernel);
       child.mm = flags & CLONE.VM ? parent.mm : parent.mm.copy();
       // Cloned while its address space was frozen or the sandbox paused: it stays stopped too.
       sandbox.freezer.adopt(child);
