@@ -335,6 +335,15 @@ export interface Vfs {
    * holds the returned context (ctx with its root and cwd moved into the copy).
    */
   unshareMounts(ctx: FsContext): FsContext;
+  /** The mount namespace ctx is in, as an identity (what /proc/PID/ns/mnt names). */
+  mountNamespace(ctx: FsContext): object;
+  /**
+   * setns(CLONE_NEWNS)'s VFS half: ctx with its root and cwd at the root of namespace (one
+   * mountNamespace gave); EINVAL for anything else.
+   */
+  enterMounts(ctx: FsContext, namespace: object): FsContext;
+  /** Where a file with no name in the tree sits (see openAnonymous), for a magic link to land on. */
+  anonymousLocation(inode: Inode, name: string): Location;
 
   /**
    * A description for a file that has no name in the tree (pipes, sockets, eventfd,
@@ -606,12 +615,20 @@ export interface FilesystemRegistry {
 // What the sentry provides to synthesized filesystems (/proc, /sys, /dev, devpts)
 
 /** One process (thread group) as /proc shows it. */
+/** A /proc/PID/ns link: the namespace's nsfs inode, and what readlink shows (`uts:[INODE]`). */
+export interface NamespaceLink {
+  readonly inode: Inode;
+  readonly name: string;
+}
+
 export interface ProcessView {
   readonly pid: number;
   readonly ppid: number;
   readonly pgid: number;
   readonly sid: number;
   readonly tids: readonly number[];
+  /** /proc/PID/ns by link name (absent: no directory; empty: a zombie's). */
+  namespaces?(): ReadonlyMap<string, NamespaceLink>;
   /** One of R S D Z T t X. */
   readonly state: string;
   /** The process's name: its leader thread's. */

@@ -32,7 +32,7 @@ import { MAX_OFFSET, OpenFile } from './file.js';
 import { attrChangeEvents, FS_EVENT, FsNotifier } from './notify.js';
 import { Resolver, isDir, type ParentResult } from './resolve.js';
 import { beginOperation } from './epoch.js';
-import { DentryImpl, sameLocation, treeOf, type MountImpl, type MountTree } from './tree.js';
+import { DentryImpl, sameLocation, treeOf, MountTree, type MountImpl } from './tree.js';
 import { Mounting } from './mounting.js';
 import type { MemFs } from './memfs/fs.js';
 
@@ -266,8 +266,12 @@ export class VfsImpl implements Vfs {
     return new OpenFile(this, loc, O.RDONLY, inode.open(O.RDONLY, ctx), ctx.creds, ctx.root);
   }
 
+  anonymousLocation(inode: Inode, name: string): Location {
+    return { mount: this.anonymous.mount, dentry: new DentryImpl(name, undefined, inode) };
+  }
+
   openAnonymous(inode: Inode, name: string, flags: number, ctx: FsContext): FileDescription {
-    const loc = { mount: this.anonymous.mount, dentry: new DentryImpl(name, undefined, inode) };
+    const loc = this.anonymousLocation(inode, name);
     return new OpenFile(this, loc, flags, inode.open(flags, ctx), ctx.creds, ctx.root);
   }
 
@@ -711,6 +715,16 @@ export class VfsImpl implements Vfs {
 
   unshareMounts(ctx: FsContext): FsContext {
     return this.mounting.unshare(ctx);
+  }
+
+  mountNamespace(ctx: FsContext): object {
+    return this.mounting.namespaceOf(ctx);
+  }
+
+  enterMounts(ctx: FsContext, namespace: object): FsContext {
+    if (!(namespace instanceof MountTree) || ![...this.namespaces].includes(namespace)) fail(E.EINVAL);
+    const root = { mount: namespace.root, dentry: namespace.root.root };
+    return { ...ctx, root, cwd: root };
   }
 }
 

@@ -8,6 +8,7 @@ import type { Vfs } from '../../vfs/api.js';
 import type { IpcNamespace } from './ipc/namespace.js';
 import type { KernelServices } from './syscall.js';
 import { UtsNamespace } from './namespaces/uts.js';
+import { CgroupNamespace, NamespaceFiles } from './namespaces/nsfs.js';
 
 export function makeKernelServices(vfs: Vfs, memory: MemoryAccount, ipc: IpcNamespace, net: NetworkStack, hostname: string, domainname: string): KernelServices {
   const startedAt = process.hrtime.bigint();
@@ -17,6 +18,8 @@ export function makeKernelServices(vfs: Vfs, memory: MemoryAccount, ipc: IpcName
     ipc,
     net,
     uts: new UtsNamespace(hostname, domainname),
+    cgroup: new CgroupNamespace(),
+    nsfs: new NamespaceFiles(),
     realtimeNs: () => BigInt(Date.now()) * 1_000_000n,
     monotonicNs: () => process.hrtime.bigint(),
     uptimeNs: () => process.hrtime.bigint() - startedAt,

@@ -35,6 +35,7 @@ import { NR_OPEN } from './fd-table.js';
 import { AioContexts } from './aio.js';
 import { checkCloneNamespaceFlags, cloneNamespaces, CLONE_NEW_ANY } from './namespaces/new-namespaces.js';
 import { unshareTask } from './namespaces/unshare.js';
+import { setnsTask } from './namespaces/setns.js';
 
 const PAGE = 4096n;
 const O_WRONLY = 1;
@@ -163,6 +164,18 @@ export class TaskProcess implements ProcessControl {
     const { task, sandbox } = this;
     unshareTask(task, flags, {
       sharesHandlersOrMemory: () => sandbox.groups().some((g) => g !== task.group && !g.zombie && (g.sigactions === task.group.sigactions || [...g.tasks].some((t) => t.mm === task.mm))),
+    });
+  }
+
+  setns(file: FileDescription, nstype: number): void {
+    const { task, sandbox } = this;
+    setnsTask(task, file, nstype, {
+      sharesFs: () => sandbox.procs.hostTasks().some((t) => t !== task && t.fs === task.fs),
+      hasOtherThreads: () => [...task.group.tasks].some((t) => t !== task && !t.exited),
+      taskOfPidfd: (pidfd) => {
+        const group = pidfdGroup(pidfd);
+        return group && !group.zombie ? [...group.tasks].find((t) => !t.exited) : undefined;
+      },
     });
   }
 

@@ -9,6 +9,7 @@ import { PROC_NET_FILES, procNetText } from '../../netstack/proc-net.js';
 import { readHostStat } from './cpu-times.js';
 import { sandboxMaps } from './file-mappings.js';
 import type { KernelServices } from './syscall.js';
+import { namespaceLinks } from './namespaces/setns.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
@@ -116,6 +117,11 @@ function viewOf(group: ThreadGroup): ProcessView {
     pgid: group.pgid,
     sid: group.sid,
     tids: tasks.map((t) => t.tid),
+    namespaces: () => {
+      const task = tasks.find((t) => !t.exited);
+      if (!task) return new Map();
+      return new Map([...namespaceLinks(task.kernel, task.fs)].map(([name, inode]) => [name, { inode, name: inode.name }]));
+    },
     state: group.zombie ? 'Z' : group.stopped ? 'T' : leader?.blocked ? 'S' : 'R',
     comm: group.comm,
     threadComm: (tid) => {

@@ -4,6 +4,7 @@
 // (src/oci/lifecycle) hands a table to the Sandbox it builds.
 
 import type { UtsNamespace } from './namespaces/uts.js';
+import type { CgroupNamespace, NamespaceFiles } from './namespaces/nsfs.js';
 import type { TaskNamespaces } from './namespaces/new-namespaces.js';
 import type { MemoryAccount } from '../../accounting/memory-account.js';
 import type { NetworkStack } from '../../netstack/stack.js';
@@ -78,6 +79,10 @@ export interface KernelServices {
   readonly ipc: IpcNamespace;
   /** The sandbox's own network stack (its network namespace): every socket comes from it. */
   readonly net: NetworkStack;
+  /** Its cgroup namespace (an identity: see namespaces/nsfs.ts). */
+  readonly cgroup: CgroupNamespace;
+  /** The sandbox's namespace files (/proc/PID/ns) and its one pid, user and time namespace. */
+  readonly nsfs: NamespaceFiles;
   /** The hostname and domain name (uname, sethostname, setdomainname). */
   readonly uts: UtsNamespace;
   /** CLOCK_REALTIME / CLOCK_MONOTONIC in nanoseconds. */
@@ -233,6 +238,8 @@ export interface ProcessControl {
   setsid(): number;
   /** unshare(2): the caller stops sharing what flags (CLONE_*) name with other tasks. */
   unshare(flags: bigint): void;
+  /** setns(2): the caller enters the namespaces file (an nsfs file or a pidfd) names. */
+  setns(file: FileDescription, nstype: number): void;
   /**
    * clone/fork/vfork/clone3 (fork and vfork as their clone flags, clone3 as clone's
    * arguments): the host kernel runs it and the caller gets the child's virtual tid.

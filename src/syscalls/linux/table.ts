@@ -419,7 +419,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   clock_adjtime: refused(E.EPERM),
   syncfs: supported(fs.syncfs),
   sendmmsg: supported(net.sendmmsg),
-  setns: refused(E.EPERM),
+  setns: partial(ns.setns, 'an nsfs file (/proc/PID/ns/*) or a pidfd of a sandbox process, with CAP_SYS_ADMIN (and CAP_SYS_CHROOT for a mount namespace): every namespace it can name is the sandbox\'s; the user namespace is the caller\'s own (EINVAL)'),
   getcpu: host('tells the host CPU and NUMA node the thread runs on, as sched_getaffinity shows the CPUs; names no tid'),
   process_vm_readv: refused(E.EPERM),
   process_vm_writev: refused(E.EPERM),

@@ -1,7 +1,7 @@
 // /proc/PID and /proc/PID/task/TID: one directory per sandbox process and thread.
 
 import { E, fail } from '../../abi/errno.js';
-import type { Location, ProcessView } from '../api.js';
+import type { FsContext, Location, ProcessView } from '../api.js';
 import { DirNode, FixedChildren, GeneratedFile, MagicLink, NumberedChildren, type Content, type Owner, type SynthFs, type SynthNode } from '../synthetic/nodes.js';
 import { checkInspect, processOf, readerContext, type ProcDeps } from './deps.js';
 import { fdDir, fdinfoDir } from './fd-dir.js';
@@ -76,6 +76,7 @@ export function processDir(fs: SynthFs, deps: ProcDeps, pid: number, tid?: numbe
   const sample = deps.providers.process(pid);
   if (sample?.maps) entries.push(['maps', privateFile((v) => v.maps?.() ?? '')]);
   entries.push(
+    ...(sample?.namespaces ? [['ns', namespaceDir(fs, deps, pid, sample.namespaces().keys(), owner)] as [string, SynthNode]] : []),
     ['mounts', file((v) => mountsText(deps, v))],
     ['mountinfo', file((v) => mountinfoText(deps, v))],
     ['cwd', link((v) => v.fsContext.cwd)],
@@ -93,6 +94,30 @@ export function processDir(fs: SynthFs, deps: ProcDeps, pid: number, tid?: numbe
     ['wchan', file(() => '0')],
   );
   return new DirNode(fs, 0o555, new FixedChildren(entries), owner, false);
+}
+
+/**
+ * /proc/PID/ns: a magic link per namespace, readable and followed only by who may inspect
+ * the process; following one lands on the namespace's nsfs inode, never on a path.
+ */
+function namespaceDir(fs: SynthFs, deps: ProcDeps, pid: number, names: Iterable<string>, owner: () => Owner): DirNode {
+  const linkOf = (name: string, reader: FsContext | undefined) => {
+    const view = processOf(deps, pid);
+    checkInspect(reader, view);
+    return view.namespaces?.().get(name) ?? fail(E.ENOENT);
+  };
+  const link = (name: string) =>
+    new MagicLink(
+      fs,
+      () => linkOf(name, readerContext(deps)).name,
+      (ctx) => {
+        const { inode, name: shown } = linkOf(name, ctx);
+        return deps.vfs.anonymousLocation(inode, shown);
+      },
+      () => 0o777,
+      owner,
+    );
+  return new DirNode(fs, 0o511, new FixedChildren([...names].map((name) => [name, link(name)])), owner, false);
 }
 
 /** Linux keeps this many bytes of a name (TASK_COMM_LEN less the NUL). */

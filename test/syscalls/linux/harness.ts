@@ -2,6 +2,7 @@
 // real VFS over a scratch bundle, and waits that behave like the sentry's (no signals).
 
 import { UtsNamespace } from '../../../src/sentry/kernel/namespaces/uts.js';
+import { CgroupNamespace, NamespaceFiles } from '../../../src/sentry/kernel/namespaces/nsfs.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -149,6 +150,8 @@ export function fakeTask(vfs: Vfs, creds: TaskCredentials = rootCreds(), fds = n
       ipc: ipcOf.get(vfs) ?? newIpc(new Registry()),
       net: createNetworkStack(),
       uts: new UtsNamespace('sandbox', '(none)'),
+      cgroup: new CgroupNamespace(),
+      nsfs: new NamespaceFiles(),
       realtimeNs: () => BigInt(Date.now()) * 1_000_000n,
       monotonicNs: () => process.hrtime.bigint(),
       uptimeNs: () => process.hrtime.bigint(),

@@ -16,6 +16,7 @@ import { CLONE, CSIGNAL } from '../../../abi/linux-clone.js';
 import { NetworkStack } from '../../../netstack/stack.js';
 import type { FsContext } from '../../../vfs/api.js';
 import { hasCapability } from '../credentials.js';
+import { CgroupNamespace } from './nsfs.js';
 import type { KernelServices, TaskCredentials } from '../syscall.js';
 
 /** Every CLONE_NEW* flag of clone(2) and unshare(2). */
@@ -45,9 +46,10 @@ export function newNamespaces(holder: NamespaceHolder, flags: bigint, alsoCheck?
   if (flags & (CLONE.NEWPID | CLONE.NEWTIME)) fail(E.EINVAL);
   const old = holder.kernel;
   const kernel: KernelServices =
-    flags & (CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET)
+    flags & (CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET | CLONE.NEWCGROUP)
       ? {
           ...old,
+          cgroup: flags & CLONE.NEWCGROUP ? new CgroupNamespace() : old.cgroup,
           uts: flags & CLONE.NEWUTS ? old.uts.copy() : old.uts,
           ipc: flags & CLONE.NEWIPC ? old.ipc.sibling() : old.ipc,
           net: flags & CLONE.NEWNET ? new NetworkStack({ memory: old.memory.sockets }) : old.net,

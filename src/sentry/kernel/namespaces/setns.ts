@@ -1,0 +1,98 @@
+// setns(2) and the /proc/PID/ns links: a task's namespaces as nsfs inodes, and a task
+// moved into the namespaces an nsfs file or a pidfd names. Every namespace a file can name
+// is one of the sandbox's (nsfs inodes are made only from a sandbox task's namespaces), so
+// no host namespace can be entered. Every check comes before any change (the nsset of
+// Linux's setns), so a refused call changes nothing.
+
+import { E, fail } from '../../../abi/errno.js';
+import { CAP } from '../../../abi/linux-capability.js';
+import type { FileDescription, FsContext } from '../../../vfs/api.js';
+import { hasCapability } from '../credentials.js';
+import { pidfdGroup } from '../files/pidfd.js';
+import type { KernelServices } from '../syscall.js';
+import type { Task } from '../task.js';
+import { CLONE_NEW_ANY, type TaskNamespaces } from './new-namespaces.js';
+import { NAMESPACE_TYPES, NamespaceInode, type NamespaceType } from './nsfs.js';
+
+/** /proc/PID/ns's links, in Linux's order, with the type each one's namespace is. */
+const LINKS: readonly (readonly [string, NamespaceType])[] = [
+  ['cgroup', 'cgroup'], ['ipc', 'ipc'], ['mnt', 'mnt'], ['net', 'net'], ['pid', 'pid'], ['pid_for_children', 'pid'],
+  ['time', 'time'], ['time_for_children', 'time'], ['user', 'user'], ['uts', 'uts'],
+];
+
+/** The namespace of each type a task with these services and fs context is in. */
+function namespacesOf(kernel: KernelServices, fs: FsContext): Record<NamespaceType, object> {
+  const { nsfs } = kernel;
+  return { cgroup: kernel.cgroup, ipc: kernel.ipc, mnt: kernel.vfs.mountNamespace(fs), net: kernel.net, pid: nsfs.pid, time: nsfs.time, user: nsfs.user, uts: kernel.uts };
+}
+
+/** /proc/PID/ns: each link's name and the nsfs inode it leads to. */
+export function namespaceLinks(kernel: KernelServices, fs: FsContext): Map<string, NamespaceInode> {
+  const namespaces = namespacesOf(kernel, fs);
+  return new Map(LINKS.map(([name, type]) => [name, kernel.nsfs.inodeOf(type, namespaces[type])]));
+}
+
+/** What setns asks of the rest of the sandbox about the caller. */
+export interface SetnsContext {
+  /** Another task shares its fs context (CLONE_FS). */
+  sharesFs(): boolean;
+  /** Its process has another live thread. */
+  hasOtherThreads(): boolean;
+  /** The task a pidfd's process is seen through (its leader, or a live thread), if it is alive. */
+  taskOfPidfd(file: FileDescription): Task | undefined;
+}
+
+export function setnsTask(task: Task, file: FileDescription, nstype: number, context: SetnsContext): void {
+  const flags = BigInt(nstype >>> 0);
+  const wanted = new Map<NamespaceType, object>();
+  const inode = file.inode;
+  if (inode instanceof NamespaceInode) {
+    if (flags !== 0n && flags !== NAMESPACE_TYPES[inode.type]) fail(E.EINVAL);
+    wanted.set(inode.type, inode.namespace);
+  } else if (pidfdGroup(file)) {
+    if (flags === 0n || flags & ~CLONE_NEW_ANY) fail(E.EINVAL);
+    const target = context.taskOfPidfd(file) ?? fail(E.ESRCH);
+    const theirs = namespacesOf(target.kernel, target.fs);
+    for (const [type, flag] of Object.entries(NAMESPACE_TYPES) as [NamespaceType, bigint][]) if (flags & flag) wanted.set(type, theirs[type]);
+  } else {
+    fail(E.EINVAL);
+  }
+  const entered = enter(task, wanted, context);
+  // Out of the old IPC namespace, its semaphores are out of reach: their undo adjustments apply.
+  if (entered.kernel.ipc !== task.kernel.ipc) task.kernel.ipc.undo.exit(task.pid);
+  task.kernel = entered.kernel;
+  task.fs = entered.fs;
+}
+
+/** Each namespace's install check, in validate_nsset's order; the task's namespaces after them all. */
+function enter(task: Task, wanted: Map<NamespaceType, object>, context: SetnsContext): TaskNamespaces {
+  const creds = task.creds;
+  const admin = hasCapability(creds, CAP.SYS_ADMIN);
+  const kernel = task.kernel;
+  let fs = task.fs;
+  // The sandbox has one user namespace, the caller's own: entering it is EINVAL (userns_install).
+  if (wanted.has('user')) fail(E.EINVAL);
+  const mnt = wanted.get('mnt');
+  if (mnt) {
+    if (context.sharesFs()) fail(E.EINVAL);
+    if (!admin || !hasCapability(creds, CAP.SYS_CHROOT)) fail(E.EPERM);
+    fs = kernel.vfs.enterMounts(fs, mnt);
+  }
+  for (const type of ['uts', 'ipc', 'pid', 'cgroup', 'net'] as const) if (wanted.has(type) && !admin) fail(E.EPERM);
+  if (wanted.has('time')) {
+    if (context.hasOtherThreads()) fail(E.EUSERS);
+    if (!admin) fail(E.EPERM);
+  }
+  const changed = ['uts', 'ipc', 'net', 'cgroup'].some((type) => wanted.has(type as NamespaceType));
+  if (!changed) return { kernel, fs };
+  return {
+    fs,
+    kernel: {
+      ...kernel,
+      uts: (wanted.get('uts') as KernelServices['uts'] | undefined) ?? kernel.uts,
+      ipc: (wanted.get('ipc') as KernelServices['ipc'] | undefined) ?? kernel.ipc,
+      net: (wanted.get('net') as KernelServices['net'] | undefined) ?? kernel.net,
+      cgroup: (wanted.get('cgroup') as KernelServices['cgroup'] | undefined) ?? kernel.cgroup,
+    },
+  };
+}
