@@ -627,6 +627,8 @@ export interface ProcessView {
   readonly pgid: number;
   readonly sid: number;
   readonly tids: readonly number[];
+  /** Its personality (personality(2)), for /proc/PID/personality. */
+  personality?(): number;
   /** /proc/PID/ns by link name (absent: no directory; empty: a zombie's). */
   namespaces?(): ReadonlyMap<string, NamespaceLink>;
   /** One of R S D Z T t X. */

@@ -36,6 +36,8 @@ import { AioContexts } from './aio.js';
 import { checkCloneNamespaceFlags, cloneNamespaces, CLONE_NEW_ANY } from './namespaces/new-namespaces.js';
 import { unshareTask } from './namespaces/unshare.js';
 import { setnsTask } from './namespaces/setns.js';
+import { hostLayoutFor, personalityOf } from './personality.js';
+import { PERSONALITY_QUERY } from '../../abi/linux-personality.js';
 
 const PAGE = 4096n;
 const O_WRONLY = 1;
@@ -389,12 +391,19 @@ export class TaskProcess implements ProcessControl {
     });
   }
 
-  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): ExecProgram | Promise<NoReturn> {
+  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): ExecProgram | HostCall | Promise<NoReturn> {
     const wasm = this.sandbox.wasm;
     const module = wasm ? readWasmProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp) : undefined;
     if (wasm && module) return this.execveWasm(wasm, module, path);
     const prepared = prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp, this.sandbox.stub.reserved);
-    return { kind: 'exec', image: withExecCredentials(prepared, this.task.creds, fsSharedWithAnotherProcess(this.task, this.sandbox.groups())) };
+    const image = withExecCredentials(prepared, this.task.creds, fsSharedWithAnotherProcess(this.task, this.sandbox.groups()));
+    return hostLayoutFor(this.task, image.credentials?.secure ?? false) ?? { kind: 'exec', image };
+  }
+
+  personality(persona: number): number {
+    const old = personalityOf(this.task);
+    if (persona !== PERSONALITY_QUERY) this.task.personality = persona;
+    return old;
   }
 
   /**

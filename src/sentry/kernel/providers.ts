@@ -10,6 +10,7 @@ import { readHostStat } from './cpu-times.js';
 import { sandboxMaps } from './file-mappings.js';
 import type { KernelServices } from './syscall.js';
 import { namespaceLinks } from './namespaces/setns.js';
+import { personalityOf } from './personality.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
@@ -117,6 +118,10 @@ function viewOf(group: ThreadGroup): ProcessView {
     pgid: group.pgid,
     sid: group.sid,
     tids: tasks.map((t) => t.tid),
+    personality: () => {
+      const task = tasks.find((t) => !t.exited);
+      return task ? personalityOf(task) : 0;
+    },
     namespaces: () => {
       const task = tasks.find((t) => !t.exited);
       if (!task) return new Map();

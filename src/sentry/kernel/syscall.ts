@@ -320,7 +320,9 @@ export interface ProcessControl {
    * execve: loads the program from the VFS (an ELF, a `#!` script, or a wasm module when
    * the sandbox runs them); never returns to the old program on success.
    */
-  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): ExecProgram | Promise<NoReturn>;
+  execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): ExecProgram | HostCall | Promise<NoReturn>;
+  /** personality(2): the task's personality before the call; persona replaces it unless it is 0xffffffff. */
+  personality(persona: number): number;
   /**
    * wait4/waitid: a child that matches pid (> 0: that one, 0: the caller's group, -1: any,
    * < -1: group -pid) and has exited (WEXITED), stopped (WUNTRACED) or continued

@@ -4,6 +4,7 @@
 
 import { sandboxStatus } from './core-dump.js';
 import { commitExecCredentials } from './exec-credentials.js';
+import { personalityAfterExec, personalityOf } from './personality.js';
 import type { ProgramImage } from '../loader/image.js';
 import type { ProgramBreak } from './program-break.js';
 import { SIG } from '../../abi/linux-signal.js';
@@ -84,6 +85,7 @@ export class TaskLifecycle {
       task.fds = own;
     }
     commitExecCredentials(task, program.credentials);
+    task.personality = personalityAfterExec(personalityOf(task), program.credentials?.secure ?? false);
     task.fds.closeOnExec();
     group.sigactions.resetHandled();
     const base = program.execfn.slice(program.execfn.lastIndexOf('/') + 1);

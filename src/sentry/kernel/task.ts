@@ -95,6 +95,8 @@ export class Task implements SyscallTask {
   threadComm: string | undefined;
   /** Its scheduling policy: the sandbox's record, never the host thread's (scheduling.ts). */
   sched: SchedPolicy = DEFAULT_SCHED;
+  /** Its personality (personality.ts); undefined until first asked: its host thread's. */
+  personality: number | undefined;
   /** Its io context (ioprio_set), none until one is set or inherited (io-priority.ts). */
   io: IoContext | undefined;
   /** Set by the sandbox right after construction (it needs the task to exist). */

@@ -24,6 +24,7 @@ import { mmSyscalls as mm } from './mm.js';
 import { mountSyscalls as mnt } from './mount.js';
 import { mqueueSyscalls as mq } from './mqueue.js';
 import { namespaceSyscalls as ns } from './namespaces.js';
+import { personalitySyscalls as persona } from './personality.js';
 import { pipeSyscalls as pipe } from './pipe.js';
 import { pollSyscalls as poll } from './poll.js';
 import { processSyscalls as proc } from './process.js';
@@ -222,7 +223,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   utime: supported(stat.utime),
   mknod: supported(dir.mknod),
   uselib: refused(E.ENOSYS),
-  personality: refused(E.EPERM),
+  personality: partial(persona.personality, 'the sandbox keeps each task\'s personality (kept across fork and exec, PER_CLEAR_ON_SETID cleared by a secure exec); ADDR_NO_RANDOMIZE reaches the host process alone, before the exec of the stub, so the new image is laid out without randomization; PER_LINUX32 shows in uname; the other flags are recorded only'),
   ustat: refused(E.ENOSYS),
   statfs: supported(stat.statfs),
   fstatfs: supported(stat.fstatfs),

@@ -2,6 +2,7 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { CAP } from '../../abi/linux-capability.js';
+import { PERSONALITY, PERSONALITY_QUERY } from '../../abi/linux-personality.js';
 import { hasCapability } from '../../sentry/kernel/credentials.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer } from './decode.js';
@@ -14,7 +15,9 @@ export const UTS_VERSION = '#1 SMP tssc';
 
 function uname(task: SyscallTask, args: SyscallArgs): number {
   const buf = Buffer.alloc(FIELD * 6);
-  const fields = ['Linux', task.kernel.uts.hostname, UTS_RELEASE, UTS_VERSION, 'x86_64', task.kernel.uts.domainname];
+  // A PER_LINUX32 personality (setarch i686, linux32) sees a 32-bit machine, as on Linux.
+  const machine = (task.process.personality(PERSONALITY_QUERY) & PERSONALITY.MASK) === PERSONALITY.LINUX32 ? 'i686' : 'x86_64';
+  const fields = ['Linux', task.kernel.uts.hostname, UTS_RELEASE, UTS_VERSION, machine, task.kernel.uts.domainname];
   fields.forEach((value, i) => buf.write(value.slice(0, FIELD - 1), i * FIELD, 'latin1'));
   task.mem.write(pointer(args[0]), buf);
   return 0;

@@ -44,6 +44,12 @@ export function checkInspect(reader: FsContext | undefined, target: ProcessView)
   fail(E.EACCES);
 }
 
+/** checkInspect for the process reading /proc now, which may always inspect itself (same_thread_group). */
+export function checkReaderInspects(deps: ProcDeps, target: ProcessView): void {
+  if (deps.providers.currentPid() === target.pid) return;
+  checkInspect(readerContext(deps), target);
+}
+
 /** checkInspect as a question. */
 export function mayInspect(reader: FsContext | undefined, target: ProcessView): boolean {
   try {

@@ -1,9 +1,9 @@
 // /proc/PID and /proc/PID/task/TID: one directory per sandbox process and thread.
 
 import { E, fail } from '../../abi/errno.js';
-import type { FsContext, Location, ProcessView } from '../api.js';
+import type { Location, ProcessView } from '../api.js';
 import { DirNode, FixedChildren, GeneratedFile, MagicLink, NumberedChildren, type Content, type Owner, type SynthFs, type SynthNode } from '../synthetic/nodes.js';
-import { checkInspect, processOf, readerContext, type ProcDeps } from './deps.js';
+import { checkInspect, checkReaderInspects, processOf, readerContext, type ProcDeps } from './deps.js';
 import { fdDir, fdinfoDir } from './fd-dir.js';
 import { mountinfoText, mountsText } from './mounts.js';
 import { statText, statmText, statusText } from './pid-text.js';
@@ -28,7 +28,7 @@ export function processDir(fs: SynthFs, deps: ProcDeps, pid: number, tid?: numbe
       0o400,
       () => {
         const v = view();
-        checkInspect(readerContext(deps), v);
+        checkReaderInspects(deps, v);
         return generate(v);
       },
       owner,
@@ -90,7 +90,7 @@ export function processDir(fs: SynthFs, deps: ProcDeps, pid: number, tid?: numbe
     ['uid_map', file(() => ID_MAP)],
     ['gid_map', file(() => ID_MAP)],
     ['setgroups', file(() => 'allow\n')],
-    ['personality', privateFile(() => '00000000\n')],
+    ['personality', privateFile((v) => `${(v.personality?.() ?? 0).toString(16).padStart(8, '0')}\n`)],
     ['wchan', file(() => '0')],
   );
   return new DirNode(fs, 0o555, new FixedChildren(entries), owner, false);
@@ -101,17 +101,17 @@ export function processDir(fs: SynthFs, deps: ProcDeps, pid: number, tid?: numbe
  * the process; following one lands on the namespace's nsfs inode, never on a path.
  */
 function namespaceDir(fs: SynthFs, deps: ProcDeps, pid: number, names: Iterable<string>, owner: () => Owner): DirNode {
-  const linkOf = (name: string, reader: FsContext | undefined) => {
+  const linkOf = (name: string) => {
     const view = processOf(deps, pid);
-    checkInspect(reader, view);
+    checkReaderInspects(deps, view);
     return view.namespaces?.().get(name) ?? fail(E.ENOENT);
   };
   const link = (name: string) =>
     new MagicLink(
       fs,
-      () => linkOf(name, readerContext(deps)).name,
-      (ctx) => {
-        const { inode, name: shown } = linkOf(name, ctx);
+      () => linkOf(name).name,
+      () => {
+        const { inode, name: shown } = linkOf(name);
         return deps.vfs.anonymousLocation(inode, shown);
       },
       () => 0o777,

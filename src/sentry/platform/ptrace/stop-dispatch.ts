@@ -266,6 +266,7 @@ export class StopDispatch {
       // A new thread starts with its creator's name (a new process too, above).
       if (thread) child.threadComm = parent.threadComm ?? group.comm;
       inheritScheduling(parent, child);
+      child.personality = parent.personality;
       inheritIoContext(parent, child, flags);
       child.awaitingFirstStop = true;
       child.savedArgs = parent.savedArgs;
