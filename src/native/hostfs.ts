@@ -42,6 +42,8 @@ export interface HostFsAddon {
   utimensAt(dirFd: number, name: Buffer, times: Float64Array, flags: number): number;
   /** The names in a directory (an O_PATH fd will do), without . and .. */
   readDir(dirFd: number): Buffer[] | number;
+  /** fgetxattr(2) of an open (not O_PATH) fd: the value, or -errno (-ENODATA for none). */
+  fgetxattr(fd: number, name: Buffer): Buffer | number;
 }
 
 const buildDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'ptrace', 'build', 'Release');

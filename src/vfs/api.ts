@@ -549,6 +549,8 @@ export interface Inode {
   setattr?(change: AttrChange): void;
   getxattr?(name: string): Uint8Array;
   setxattr?(name: string, value: Uint8Array, xflags: number): void;
+  /** Removes name if the inode has it (no ENODATA), without reading what it has not read yet. */
+  dropxattr?(name: string): void;
   listxattr?(): string[];
   removexattr?(name: string): void;
 

@@ -519,7 +519,8 @@ export class VfsImpl implements Vfs {
   /** A changed program is no longer the one its capabilities were given to (ATTR_KILL_PRIV). */
   private dropFileCapabilities(loc: Location): void {
     const inode = loc.dentry.inode;
-    if (inode.listxattr?.().includes(XATTR_NAME_CAPS)) inode.removexattr?.(XATTR_NAME_CAPS);
+    if (inode.dropxattr) inode.dropxattr(XATTR_NAME_CAPS);
+    else if (inode.listxattr?.().includes(XATTR_NAME_CAPS)) inode.removexattr?.(XATTR_NAME_CAPS);
   }
 
   checkWritableMount(loc: Location): void {

@@ -16,6 +16,7 @@
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #ifndef SYS_fchmodat2
@@ -199,6 +200,21 @@ static napi_value RenameAt(napi_env env, napi_callback_info info) {
   return result(env, syscall(SYS_renameat2, (int)a.olddir, a.oldname, (int)a.newdir, a.newname, (unsigned)a.flags));
 }
 
+// fgetxattr(fd, name) -> Buffer with the attribute's value, or -errno (ENODATA: none).
+static napi_value FGetXattr(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int64_t fd;
+  char name[NAME_BYTES];
+  static char value[65536]; // XATTR_SIZE_MAX; only the main thread calls in.
+  if (arg_int(env, argv[0], &fd) || arg_name(env, argv[1], name)) return num(env, -EINVAL);
+  ssize_t n = fgetxattr((int)fd, name, value, sizeof value);
+  if (n < 0) return num(env, -errno);
+  napi_value out;
+  void *copy;
+  napi_create_buffer_copy(env, (size_t)n, value, &copy, &out);
+  return out;
+}
+
 // readlinkAt(dirFd, name) -> Buffer with the link's target, or -errno.
 static napi_value ReadlinkAt(napi_env env, napi_callback_info info) {
   ARGS(2);
@@ -316,6 +332,7 @@ static napi_value Module(napi_env env, napi_value exports) {
       {"chmodAt", NULL, ChmodAt, NULL, NULL, NULL, napi_default, NULL},
       {"utimensAt", NULL, UtimensAt, NULL, NULL, NULL, napi_default, NULL},
       {"readDir", NULL, ReadDir, NULL, NULL, NULL, napi_default, NULL},
+      {"fgetxattr", NULL, FGetXattr, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

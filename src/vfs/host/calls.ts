@@ -141,6 +141,14 @@ export function readlinkAt(dirFd: number, name: string): string {
   return r.toString('latin1');
 }
 
+/** An extended attribute of the file fd (open for reading) holds, undefined when it has none. */
+export function fgetxattr(fd: number, name: string): Uint8Array | undefined {
+  const r = native().fgetxattr(fd, bytes(name));
+  if (typeof r !== 'number') return r;
+  if (r === -E.ENODATA) return undefined;
+  return fail(-r);
+}
+
 export function readDir(dirFd: number): string[] {
   const r = native().readDir(dirFd);
   if (typeof r === 'number') fail(-r);

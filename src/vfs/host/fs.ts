@@ -24,6 +24,8 @@ import { beginOperation, currentOperation } from '../epoch.js';
 import { host } from '../host-call.js';
 import { chmodFd, chownFd, fileType, fstat, linkAt, mkdirAt, renameAt, reopen, statfs, symlinkAt, unlinkAt, utimensFd, type HostStat } from './calls.js';
 import { HostDir, sameHostFile } from './handle.js';
+import { fileCapabilities } from './file-caps.js';
+import { XATTR_NAME_CAPS } from '../../abi/linux-capability.js';
 import type { OwnershipMap } from './ownership.js';
 
 export interface HostFsOptions {
@@ -453,6 +455,16 @@ export class HostInode implements Inode {
     } finally {
       fs.closeSync(fd);
     }
+  }
+
+  /** A host mount shows one xattr, a regular file's security.capability (file-caps.ts); others are EOPNOTSUPP. */
+  getxattr(name: string): Uint8Array {
+    if (name !== XATTR_NAME_CAPS || fileType(this.last) !== S.IFREG) fail(E.EOPNOTSUPP);
+    return fileCapabilities(() => this.openHost(O.RDONLY)) ?? fail(E.ENODATA);
+  }
+
+  listxattr(): string[] {
+    return fileType(this.last) === S.IFREG && fileCapabilities(() => this.openHost(O.RDONLY)) ? [XATTR_NAME_CAPS] : [];
   }
 
   /** Opens this regular file's contents on the host (O_NOFOLLOW, checked by inode). */

@@ -4,7 +4,9 @@ import { O } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
 import type { Timespec } from '../api.js';
 import type { LowerAttrs, LowerDir, LowerEntry } from '../memfs/lower.js';
+import { XATTR_NAME_CAPS } from '../../abi/linux-capability.js';
 import { fileType, type HostStat } from './calls.js';
+import { fileCapabilities } from './file-caps.js';
 import type { HostDir } from './handle.js';
 import type { OwnershipMap } from './ownership.js';
 
@@ -32,12 +34,19 @@ export class HostLowerDir implements LowerDir {
       directory: () => new HostLowerDir(() => dir.openDir(name, st.ino), childPath, this.ownership),
       readlink: () => dir.readlink(name),
       openRead: () => dir.openFile(name, O.RDONLY, st.ino),
+      ...(fileType(st) === S.IFREG ? { xattrs: () => capabilityXattrs(() => dir.openFile(name, O.RDONLY, st.ino)) } : {}),
     };
   }
 
   names(): string[] {
     return this.dir.names();
   }
+}
+
+/** A rootfs file's xattrs as the overlay shows them: its security.capability alone (file-caps.ts). */
+function capabilityXattrs(open: () => number): Map<string, Uint8Array> {
+  const value = fileCapabilities(open);
+  return new Map(value ? [[XATTR_NAME_CAPS, value]] : []);
 }
 
 export function lowerAttrs(st: HostStat, ownership: OwnershipMap, sandboxPath: string): LowerAttrs {

@@ -28,8 +28,13 @@ export class MemFile extends MemNode {
 
   constructor(fs: MemFs, mode: number, owner: Owner, lower?: LowerEntry) {
     super(fs, S.IFREG | (mode & 0o7777), owner, lower?.attrs);
-    if (lower) this.lower = lower;
-    else this.data = new SparsePages(fs);
+    if (lower) {
+      this.lower = lower;
+      const xattrs = lower.xattrs;
+      if (xattrs) this.startXattrsFrom(() => xattrs.call(lower));
+    } else {
+      this.data = new SparsePages(fs);
+    }
   }
 
   get size(): number {

@@ -25,6 +25,8 @@ export interface LowerEntry {
   readlink(): string;
   /** A host fd for reading the contents (caller closes it), for S_IFREG entries. */
   openRead(): number;
+  /** The extended attributes the lower file brings (read when first asked for). */
+  xattrs?(): ReadonlyMap<string, Uint8Array>;
 }
 
 export interface LowerDir {

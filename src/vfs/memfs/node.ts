@@ -23,7 +23,11 @@ export abstract class MemNode implements Inode {
   mtime: Timespec;
   ctime: Timespec;
   readonly btime: Timespec;
-  private xattrs: Map<string, Uint8Array> | undefined;
+  private attrMap: Map<string, Uint8Array> | undefined;
+  /** The lower file's xattrs, taken (and charged) when first asked for. */
+  private lowerXattrs: (() => ReadonlyMap<string, Uint8Array>) | undefined;
+  /** Names dropped before the lower file's xattrs were read: they stay out. */
+  private droppedLower: Set<string> | undefined;
 
   constructor(readonly fs: MemFs, mode: number, owner: { uid: number; gid: number }, lower?: LowerAttrs) {
     this.ino = fs.allocateIno();
@@ -88,31 +92,62 @@ export abstract class MemNode implements Inode {
     this.mtime = this.ctime = now();
   }
 
+  /** A node over a lower file starts with that file's xattrs. */
+  protected startXattrsFrom(read: () => ReadonlyMap<string, Uint8Array>): void {
+    this.lowerXattrs = read;
+  }
+
+  /**
+   * Its xattrs, the lower file's taken in (and charged) first; a name set here since stays
+   * as set. A plain setxattr needs no lower file read (lowerToo false).
+   */
+  private xattrs(lowerToo = true): Map<string, Uint8Array> {
+    const map = (this.attrMap ??= new Map());
+    const read = this.lowerXattrs;
+    if (read && lowerToo) {
+      this.lowerXattrs = undefined;
+      for (const [name, value] of read()) {
+        if (map.has(name) || this.droppedLower?.has(name)) continue;
+        this.fs.chargeMetadata(name.length + value.length);
+        map.set(name, Uint8Array.from(value));
+      }
+    }
+    return map;
+  }
+
   getxattr(name: string): Uint8Array {
-    const value = this.xattrs?.get(name);
-    if (!value) fail(E.ENODATA);
-    return value;
+    return this.xattrs().get(name) ?? fail(E.ENODATA);
   }
 
   setxattr(name: string, value: Uint8Array, xflags: number): void {
     if (value.length > XATTR_SIZE_MAX) fail(E.E2BIG);
-    const old = this.xattrs?.get(name);
+    const map = this.xattrs(xflags !== 0);
+    const old = map.get(name);
     if (xflags & XATTR_CREATE && old) fail(E.EEXIST);
     if (xflags & XATTR_REPLACE && !old) fail(E.ENODATA);
     this.fs.chargeMetadata(name.length + value.length);
     if (old) this.fs.releaseMetadata(name.length + old.length);
-    (this.xattrs ??= new Map()).set(name, Uint8Array.from(value));
+    map.set(name, Uint8Array.from(value));
     this.ctime = now();
   }
 
   listxattr(): string[] {
-    return [...(this.xattrs?.keys() ?? [])];
+    return [...this.xattrs().keys()];
+  }
+
+  dropxattr(name: string): void {
+    if (this.lowerXattrs) (this.droppedLower ??= new Set()).add(name);
+    const old = this.attrMap?.get(name);
+    if (!old) return;
+    this.attrMap!.delete(name);
+    this.fs.releaseMetadata(name.length + old.length);
+    this.ctime = now();
   }
 
   removexattr(name: string): void {
-    const old = this.xattrs?.get(name);
-    if (!old) fail(E.ENODATA);
-    this.xattrs!.delete(name);
+    const map = this.xattrs();
+    const old = map.get(name) ?? fail(E.ENODATA);
+    map.delete(name);
     this.fs.releaseMetadata(name.length + old.length);
     this.ctime = now();
   }
@@ -131,8 +166,9 @@ export abstract class MemNode implements Inode {
 
   /** Gives the attributes' bytes back to the sandbox's memory. */
   protected releaseXattrs(): void {
-    for (const [name, value] of this.xattrs ?? []) this.fs.releaseMetadata(name.length + value.length);
-    this.xattrs = undefined;
+    for (const [name, value] of this.attrMap ?? []) this.fs.releaseMetadata(name.length + value.length);
+    this.attrMap = undefined;
+    this.lowerXattrs = undefined;
   }
 
   abstract open(flags: number): FileImpl;
