@@ -20,8 +20,20 @@ const LINKS: readonly (readonly [string, NamespaceType])[] = [
   ['time', 'time'], ['time_for_children', 'time'], ['user', 'user'], ['uts', 'uts'],
 ];
 
+/** The namespace of each type a task is in. */
+interface Namespaces {
+  cgroup: KernelServices['cgroup'];
+  ipc: KernelServices['ipc'];
+  mnt: object;
+  net: KernelServices['net'];
+  pid: object;
+  time: object;
+  user: object;
+  uts: KernelServices['uts'];
+}
+
 /** The namespace of each type a task with these services and fs context is in. */
-function namespacesOf(kernel: KernelServices, fs: FsContext): Record<NamespaceType, object> {
+function namespacesOf(kernel: KernelServices, fs: FsContext): Namespaces {
   const { nsfs } = kernel;
   return { cgroup: kernel.cgroup, ipc: kernel.ipc, mnt: kernel.vfs.mountNamespace(fs), net: kernel.net, pid: nsfs.pid, time: nsfs.time, user: nsfs.user, uts: kernel.uts };
 }
@@ -44,16 +56,17 @@ export interface SetnsContext {
 
 export function setnsTask(task: Task, file: FileDescription, nstype: number, context: SetnsContext): void {
   const flags = BigInt(nstype >>> 0);
-  const wanted = new Map<NamespaceType, object>();
+  let wanted: Partial<Namespaces> = {};
   const inode = file.inode;
   if (inode instanceof NamespaceInode) {
     if (flags !== 0n && flags !== NAMESPACE_TYPES[inode.type]) fail(E.EINVAL);
-    wanted.set(inode.type, inode.namespace);
+    // The inode was made from a namespace of its own type (namespaceLinks).
+    wanted = { [inode.type]: inode.namespace } as Partial<Namespaces>;
   } else if (pidfdGroup(file)) {
     if (flags === 0n || flags & ~CLONE_NEW_ANY) fail(E.EINVAL);
     const target = context.taskOfPidfd(file) ?? fail(E.ESRCH);
     const theirs = namespacesOf(target.kernel, target.fs);
-    for (const [type, flag] of Object.entries(NAMESPACE_TYPES) as [NamespaceType, bigint][]) if (flags & flag) wanted.set(type, theirs[type]);
+    for (const type of Object.keys(NAMESPACE_TYPES) as NamespaceType[]) if (flags & NAMESPACE_TYPES[type]) wanted = { ...wanted, [type]: theirs[type] };
   } else {
     fail(E.EINVAL);
   }
@@ -65,34 +78,25 @@ export function setnsTask(task: Task, file: FileDescription, nstype: number, con
 }
 
 /** Each namespace's install check, in validate_nsset's order; the task's namespaces after them all. */
-function enter(task: Task, wanted: Map<NamespaceType, object>, context: SetnsContext): TaskNamespaces {
+function enter(task: Task, wanted: Partial<Namespaces>, context: SetnsContext): TaskNamespaces {
   const creds = task.creds;
   const admin = hasCapability(creds, CAP.SYS_ADMIN);
   const kernel = task.kernel;
   let fs = task.fs;
   // The sandbox has one user namespace, the caller's own: entering it is EINVAL (userns_install).
-  if (wanted.has('user')) fail(E.EINVAL);
-  const mnt = wanted.get('mnt');
+  if (wanted.user) fail(E.EINVAL);
+  const mnt = wanted.mnt;
   if (mnt) {
     if (context.sharesFs()) fail(E.EINVAL);
     if (!admin || !hasCapability(creds, CAP.SYS_CHROOT)) fail(E.EPERM);
     fs = kernel.vfs.enterMounts(fs, mnt);
   }
-  for (const type of ['uts', 'ipc', 'pid', 'cgroup', 'net'] as const) if (wanted.has(type) && !admin) fail(E.EPERM);
-  if (wanted.has('time')) {
+  for (const type of ['uts', 'ipc', 'pid', 'cgroup', 'net'] as const) if (wanted[type] && !admin) fail(E.EPERM);
+  if (wanted.time) {
     if (context.hasOtherThreads()) fail(E.EUSERS);
     if (!admin) fail(E.EPERM);
   }
-  const changed = ['uts', 'ipc', 'net', 'cgroup'].some((type) => wanted.has(type as NamespaceType));
-  if (!changed) return { kernel, fs };
-  return {
-    fs,
-    kernel: {
-      ...kernel,
-      uts: (wanted.get('uts') as KernelServices['uts'] | undefined) ?? kernel.uts,
-      ipc: (wanted.get('ipc') as KernelServices['ipc'] | undefined) ?? kernel.ipc,
-      net: (wanted.get('net') as KernelServices['net'] | undefined) ?? kernel.net,
-      cgroup: (wanted.get('cgroup') as KernelServices['cgroup'] | undefined) ?? kernel.cgroup,
-    },
-  };
+  const { uts, ipc, net, cgroup } = wanted;
+  if (!uts && !ipc && !net && !cgroup) return { kernel, fs };
+  return { fs, kernel: { ...kernel, uts: uts ?? kernel.uts, ipc: ipc ?? kernel.ipc, net: net ?? kernel.net, cgroup: cgroup ?? kernel.cgroup } };
 }
