@@ -12,14 +12,15 @@ import { readHostProc } from '../platform/host/host-proc.js';
 import type { HostCall } from './syscall.js';
 import type { Task } from './task.js';
 
-/** The host thread's personality (its /proc file), 0 once it is gone. */
-function hostPersonality(task: Task): number {
-  return parseInt(readHostProc(`${task.group.hostPid}/task/${task.hostTid}/personality`) ?? '0', 16) >>> 0;
+/** The host thread's personality (its /proc file), undefined when it cannot be read. */
+function hostPersonality(task: Task): number | undefined {
+  const text = readHostProc(`${task.group.hostPid}/task/${task.hostTid}/personality`);
+  return text === undefined ? undefined : parseInt(text, 16) >>> 0;
 }
 
 /** The task's personality; a process the sandbox started has its host thread's, as tssc was started. */
 export function personalityOf(task: Task): number {
-  return (task.personality ??= hostPersonality(task));
+  return (task.personality ??= hostPersonality(task) ?? 0);
 }
 
 /** What exec leaves of persona: a secure exec (setuid, setgid, file capabilities) clears PER_CLEAR_ON_SETID. */
@@ -35,7 +36,8 @@ export function personalityAfterExec(persona: number, secure: boolean): number {
 export function hostLayoutFor(task: Task, secure: boolean): HostCall | undefined {
   const wanted = personalityAfterExec(personalityOf(task), secure) & PERSONALITY.ADDR_NO_RANDOMIZE;
   const host = hostPersonality(task);
-  if ((host & PERSONALITY.ADDR_NO_RANDOMIZE) === wanted) return undefined;
+  // Unknown (the thread is going): nothing to compare with, and a restart could not learn more.
+  if (host === undefined || (host & PERSONALITY.ADDR_NO_RANDOMIZE) === wanted) return undefined;
   const value = (host & ~PERSONALITY.ADDR_NO_RANDOMIZE) | wanted;
   // personality(2) does not fail; were it to, execve would fail with its error rather than loop.
   return { kind: 'host', nr: NR.personality, args: [BigInt(value >>> 0)], complete: (result) => (result < 0n ? result : -ERESTARTNOINTR) };
