@@ -5,9 +5,10 @@
 // EPERM as uid 65534); busybox's unshare(1) with the output of the host kernel doing the
 // same; util-linux's unshare(1) and setpriv in the Debian userland; and what tssc does not
 // build (pid and user namespaces) refused as a kernel built without them refuses it. As
-// tssc's own user and as nobody; the host's hostname, IPC objects and files unchanged.
+// tssc's own user and as nobody; the host's hostname and files unchanged, and none of the
+// fixture's IPC objects on the host.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +20,11 @@ import { ROOT, runInChroot, runInTssc } from '../fixtures/debian-sandbox.js';
 const isRoot = process.getuid?.() === 0;
 /** util-linux's namespace tools and what the script around them needs. */
 const UTIL_LINUX = { programs: ['sh', 'echo', 'grep', 'cat', 'mount', 'sleep', 'mkfifo', 'unshare', 'nsenter', 'setpriv', 'hostname', 'findmnt', 'ipcmk', 'ipcs'], trees: [] };
-const hostIpcs = (): string => spawnSync('ipcs', [], { encoding: 'utf8' }).stdout;
+/** The host's message queues with the fixture's keys (0x7e5700, 0x7e5701), and its POSIX queues of that name: none, ever. */
+const fixtureObjectsOnHost = (): string[] => [
+  ...spawnSync('ipcs', ['-q'], { encoding: 'utf8' }).stdout.split('\n').filter((line) => line.startsWith('0x007e570')),
+  ...(existsSync('/dev/mqueue') ? readdirSync('/dev/mqueue').filter((name) => name.startsWith('tssc-ns')) : []),
+];
 
 describe.skipIf(!hasBusybox() || !hasCompiler())('namespaces inside the sandbox', () => {
   let dir: string;
@@ -41,12 +46,13 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('namespaces inside the sandbox'
       expect(native.status).toBe(0);
       expect(native.stdout).toContain('child msgget of the parent\'s key: ENOENT');
       expect(native.stdout).toContain('nobody: unshare(CLONE_NEWUTS): EPERM');
-      const before = { files: snapshotHost(rootfs), host: hostname(), ipcs: hostIpcs() };
+      const before = { files: snapshotHost(rootfs), host: hostname() };
       for (const { uid } of TSSC_USERS) {
         writeConfig(dir, { args: [`/bin/namespaces-${linkage}`, '/tmp'], extraCaps: ['CAP_SYS_ADMIN'] });
         expect(tsscRun(dir, [], runAs(dir, uid))).toEqual({ status: 0, stdout: native.stdout, stderr: '' });
       }
-      expect({ files: snapshotHost(rootfs), host: hostname(), ipcs: hostIpcs() }).toEqual(before);
+      expect({ files: snapshotHost(rootfs), host: hostname() }).toEqual(before);
+      expect(fixtureObjectsOnHost()).toEqual([]);
     });
   }
 
