@@ -1,7 +1,8 @@
 // nsfs: the files /proc/PID/ns/* lead to, one inode per namespace. Its inode number is the
 // namespace's identity (readlink shows `uts:[INODE]`; two tasks in one namespace see one
-// number), allocated by the sandbox from Linux's first dynamic proc inode number, so no
-// host namespace's number ever shows. An open one is what setns(2) takes.
+// number), allocated by the sandbox below every number Linux gives a namespace (its initial
+// ones sit at 0xEFFFFFF8 and up, the rest from 0xF0000000), so a number the sandbox shows is
+// never a host namespace's. An open one is what setns(2) takes.
 
 import { E, fail } from '../../../abi/errno.js';
 import { CLONE } from '../../../abi/linux-clone.js';
@@ -10,8 +11,8 @@ import { now } from '../../../vfs/time.js';
 import { anonFilesystem } from '../files/anon-fs.js';
 
 const NSFS_MAGIC = 0x6e736673;
-/** PROC_DYNAMIC_FIRST: where Linux numbers the namespaces it makes after boot. */
-const PROC_DYNAMIC_FIRST = 0xf0000000;
+/** The sandbox's first namespace number: below Linux's (PROC_*_INIT_INO, PROC_DYNAMIC_FIRST). */
+const FIRST_INO = 0xef000000;
 
 const nsfs = anonFilesystem('nsfs', NSFS_MAGIC);
 
@@ -68,7 +69,7 @@ export class NamespaceFiles {
   readonly user = {};
   readonly time = {};
   private readonly inodes = new WeakMap<object, NamespaceInode>();
-  private next = PROC_DYNAMIC_FIRST;
+  private next = FIRST_INO;
 
   inodeOf(type: NamespaceType, namespace: object): NamespaceInode {
     let inode = this.inodes.get(namespace);
