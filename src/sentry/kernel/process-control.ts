@@ -14,10 +14,13 @@ import { RLIMIT } from './rlimits.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
 import { ioPriorityOf, setIoPriority } from './io-priority.js';
 import { schedulingOf, setScheduling } from './scheduling.js';
-import type { Sandbox, WasmSupport } from './sandbox.js';
-import { mapHostFile, type MapRequest } from '../platform/ptrace/shared-mappings.js';
-import { sealedSyscall } from '../platform/ptrace/stub-exec.js';
-import { installFilter } from '../platform/ptrace/workload-filter.js';
+import type { WasmSupport } from './sandbox.js';
+import type { MapRequest } from '../platform/map-request.js';
+import type { Platform } from './platform.js';
+import type { ProcessTable } from './process-table.js';
+import type { SignalDelivery } from './signal-delivery.js';
+import type { HostRlimits } from './host-rlimits.js';
+import type { MemoryMonitor } from './memory-monitor.js';
 import { readWasmProgram, type LocatedWasmProgram } from '../wasm/program.js';
 import { WasmTask } from '../wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
@@ -41,10 +44,32 @@ const O_RDWR = 2;
 /** /dev/zero: a shared mapping of it is shared anonymous memory. */
 const DEV_ZERO = makedev(1, 5);
 
+/** What a task's process operations act on besides the task: the sandbox's tables and services. */
+export interface ProcessHost {
+  /** The sandbox's pid namespace. */
+  readonly procs: ProcessTable;
+  readonly signals: Pick<SignalDelivery, 'signalProcess' | 'signalTask' | 'initDiscards'>;
+  readonly platform: Pick<Platform, 'newMemoryFile' | 'writeProtected' | 'reservedRange' | 'mapSharedFile' | 'installSeccompFilter'>;
+  readonly hostSignalCalls: HostSignalCalls;
+  /** The limits the host enforces on the tasks' processes. */
+  readonly hostRlimits: HostRlimits;
+  /** Told of each break the workload grows, when the sandbox has a memory limit. */
+  readonly memoryMonitor: MemoryMonitor | undefined;
+  /** How an execve runs a wasm module; undefined: it is ENOEXEC. */
+  readonly wasm: WasmSupport | undefined;
+  readonly initGroup: ThreadGroup | undefined;
+  /** Whether one more task would exceed the sandbox's limit. */
+  atTaskLimit(): boolean;
+  /** execve of a wasm module, past its point of no return (Sandbox.becomeWasm). */
+  becomeWasm(task: Task, program: { execfn: string; argv: readonly string[]; envp: readonly string[]; location: Location }, start: () => (sig: number) => void): void;
+  /** A wasm task's module is gone with this raw wait status. */
+  wasmExited(task: Task, status: number): void;
+}
+
 export class TaskProcess implements ProcessControl {
   constructor(
     private readonly task: Task,
-    private readonly sandbox: Sandbox,
+    private readonly host: ProcessHost,
   ) {}
 
   private get group(): ThreadGroup {
@@ -66,7 +91,7 @@ export class TaskProcess implements ProcessControl {
   brk(addr: bigint): SyscallResult | HostCall {
     const programBreak = this.group.brk;
     if (!programBreak) return 0n;
-    const monitor = this.sandbox.memoryMonitor;
+    const monitor = this.host.memoryMonitor;
     return programBreak.move(addr, this.task.rlimits.get(RLIMIT.DATA).cur, (bytes) => monitor?.grew(bytes));
   }
 
@@ -79,7 +104,7 @@ export class TaskProcess implements ProcessControl {
   }
 
   get hostSignalCalls(): HostSignalCalls {
-    return this.sandbox.hostSignalCalls;
+    return this.host.hostSignalCalls;
   }
 
   get comm(): string {
@@ -101,7 +126,7 @@ export class TaskProcess implements ProcessControl {
 
   private lookup(pid: number): ThreadGroup {
     if (pid === 0) return this.group;
-    const group = this.sandbox.groupByPid(pid);
+    const group = this.host.procs.group(pid);
     if (!group) fail(E.ESRCH);
     return group;
   }
@@ -121,12 +146,12 @@ export class TaskProcess implements ProcessControl {
     if (target.sid !== this.group.sid) fail(E.EPERM);
     if (target.pid === target.sid) fail(E.EPERM);
     const newPgid = pgid === 0 ? target.pid : pgid;
-    if (newPgid !== target.pid && !this.sandbox.groups().some((g) => g.pgid === newPgid && g.sid === this.group.sid)) fail(E.EPERM);
+    if (newPgid !== target.pid && !this.host.procs.groups().some((g) => g.pgid === newPgid && g.sid === this.group.sid)) fail(E.EPERM);
     target.pgid = newPgid;
   }
 
   setsid(): number {
-    if (this.sandbox.groups().some((g) => g.pgid === this.group.pid)) fail(E.EPERM);
+    if (this.host.procs.groups().some((g) => g.pgid === this.group.pid)) fail(E.EPERM);
     this.group.sid = this.group.pid;
     this.group.pgid = this.group.pid;
     return this.group.pid;
@@ -138,9 +163,9 @@ export class TaskProcess implements ProcessControl {
     if ((flags & CLONE.THREAD) && !(flags & CLONE.SIGHAND)) fail(E.EINVAL);
     if ((flags & CLONE.SIGHAND) && !(flags & CLONE.VM)) fail(E.EINVAL);
     // The pid namespace's init may have no sibling (its parent is outside and would never reap it).
-    if (flags & CLONE.PARENT && this.group === this.sandbox.initGroup) fail(E.EINVAL);
+    if (flags & CLONE.PARENT && this.group === this.host.initGroup) fail(E.EINVAL);
     const started = flags & CLONE.PIDFD ? this.pidfdOnStart(flags, parentTid, pidfdAddr) : undefined;
-    if (this.sandbox.atTaskLimit()) fail(E.EAGAIN);
+    if (this.host.atTaskLimit()) fail(E.EAGAIN);
     // Every task becomes the sentry's child (CLONE_PARENT), so the sentry reaps every
     // host process and keeps the tree itself; the sentry writes virtual tids itself. The
     // host sends the exit signal to that parent, the sentry: always SIGCHLD, whatever the
@@ -171,7 +196,7 @@ export class TaskProcess implements ProcessControl {
     const fdBytes = Buffer.alloc(4);
     task.mem.write(pidfdAddr, fdBytes);
     return (childTid) => {
-      const child = this.sandbox.taskByTid(childTid)?.group;
+      const child = this.host.procs.task(childTid)?.group;
       if (!child) return;
       try {
         fdBytes.writeInt32LE(task.fds.install(openPidfd(task.kernel.vfs, task.fs, child, false), { cloexec: true, limit }));
@@ -186,8 +211,8 @@ export class TaskProcess implements ProcessControl {
 
   openPidfd(pid: number, nonblock: boolean): FileDescription {
     if (pid <= 0) fail(E.EINVAL);
-    const group = this.sandbox.groupByPid(pid);
-    if (!group) fail(this.sandbox.taskByTid(pid) ? E.EINVAL : E.ESRCH);
+    const group = this.host.procs.group(pid);
+    if (!group) fail(this.host.procs.task(pid) ? E.EINVAL : E.ESRCH);
     return openPidfd(this.task.kernel.vfs, this.task.fs, group, nonblock);
   }
 
@@ -212,18 +237,18 @@ export class TaskProcess implements ProcessControl {
   /** A live task of the sandbox by virtual tid (0: the caller), as the sched_* calls find it. */
   private thread(tid: number): Task {
     if (tid < 0) fail(E.EINVAL);
-    const target = tid === 0 ? this.task : this.sandbox.taskByTid(tid);
+    const target = tid === 0 ? this.task : this.host.procs.task(tid);
     if (!target || target.exited || target.wasmSignal) fail(E.ESRCH);
     return target;
   }
 
   hostTidInProcess(tid: number): number | undefined {
-    const target = this.sandbox.taskByTid(tid);
+    const target = this.host.procs.task(tid);
     return target && target.group === this.group && !target.exited && !target.wasmSignal ? target.hostTid : undefined;
   }
 
   hostPidOf(pid: number): number | undefined {
-    const group = this.sandbox.groupByPid(pid);
+    const group = this.host.procs.group(pid);
     return group && !group.zombie && [...group.tasks].some((t) => !t.wasmSignal) ? group.hostPid : undefined;
   }
 
@@ -243,7 +268,7 @@ export class TaskProcess implements ProcessControl {
 
   aioRequestsInUse(): number {
     let total = 0;
-    for (const group of this.sandbox.groups()) if (!group.zombie && group.aio?.execs === group.execs) total += group.aio.maxReqs;
+    for (const group of this.host.procs.groups()) if (!group.zombie && group.aio?.execs === group.execs) total += group.aio.maxReqs;
     return total;
   }
 
@@ -252,19 +277,19 @@ export class TaskProcess implements ProcessControl {
   }
 
   getPriority(which: number, who: number): number {
-    return highestPriority(priorityTargets(this.task, this.sandbox.groups(), which, who));
+    return highestPriority(priorityTargets(this.task, this.host.procs.groups(), which, who));
   }
 
   setPriority(which: number, who: number, nice: number): void {
-    setNice(this.task, priorityTargets(this.task, this.sandbox.groups(), which, who), nice);
+    setNice(this.task, priorityTargets(this.task, this.host.procs.groups(), which, who), nice);
   }
 
   getIoPriority(which: number, who: number): number {
-    return ioPriorityOf(this.task, this.sandbox.groups(), which, who);
+    return ioPriorityOf(this.task, this.host.procs.groups(), which, who);
   }
 
   setIoPriority(which: number, who: number, ioprio: number): void {
-    setIoPriority(this.task, this.sandbox.groups(), which, who, ioprio);
+    setIoPriority(this.task, this.host.procs.groups(), which, who, ioprio);
   }
 
   mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | HostCall | Promise<SyscallResult> {
@@ -288,7 +313,7 @@ export class TaskProcess implements ProcessControl {
   }
 
   mapSegment(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription): SyscallResult | Promise<SyscallResult> {
-    const hostFd = file.sharedHostFile((name) => this.sandbox.tracer.memfdCreate(name));
+    const hostFd = file.sharedHostFile((name) => this.host.platform.newMemoryFile(name));
     return this.mapShared(file, hostFd, { addr, length, prot, flags, offset: 0n });
   }
 
@@ -299,11 +324,7 @@ export class TaskProcess implements ProcessControl {
   private mapShared(file: FileDescription, hostFd: number, request: MapRequest): SyscallResult | Promise<SyscallResult> {
     file.ref();
     const task = this.task;
-    const mapped = this.sandbox.freezer.whileFrozen(task, () => {
-      const address = mapHostFile(this.sandbox.tracer, task.hostTid, hostFd, request, sealedSyscall(task));
-      if (address >= 0n) this.recordMapping(address, request.length, file, request.offset);
-      return address;
-    });
+    const mapped = this.host.platform.mapSharedFile(task, hostFd, request, (address) => this.recordMapping(address, request.length, file, request.offset));
     if (mapped instanceof Promise) return mapped.finally(() => file.unref());
     file.unref();
     return mapped;
@@ -319,7 +340,7 @@ export class TaskProcess implements ProcessControl {
   /** The host file a shared mapping of file maps; undefined when it has none. */
   private sharedHostFile(file: FileDescription, prot: number): number | undefined {
     try {
-      return file.sharedHostFile((name) => this.sandbox.tracer.memfdCreate(name));
+      return file.sharedHostFile((name) => this.host.platform.newMemoryFile(name));
     } catch (e) {
       if (isSysError(e) && e.errno === E.ENODEV && !(prot & PROT.WRITE)) return undefined;
       throw e;
@@ -347,8 +368,8 @@ export class TaskProcess implements ProcessControl {
           if (n <= 0) break;
           done += n;
         }
-        // /proc/PID/mem writes reach the pages whatever their protection.
-        if (done > 0 && this.sandbox.tracer.pokeMem(this.task.hostTid, mapped, data.subarray(0, done)) !== done) return -E.EFAULT;
+        // The copy reaches the pages whatever their protection.
+        if (done > 0 && this.host.platform.writeProtected(this.task.hostTid, mapped, data.subarray(0, done)) !== done) return -E.EFAULT;
         this.recordMapping(mapped, length, file, offset);
         return mapped;
       } finally {
@@ -359,19 +380,16 @@ export class TaskProcess implements ProcessControl {
 
   addSeccompFilter(program: Uint8Array, flags: number): SyscallResult | Promise<SyscallResult> {
     const task = this.task;
-    return this.sandbox.freezer.whileFrozen(task, () => {
-      const result = installFilter(this.sandbox.tracer, task.hostTid, program, flags, sealedSyscall(task));
-      // TSYNC names the host thread that could not take the filter.
-      return result <= 0n ? result : (this.sandbox.procs.taskOfHost(Number(result))?.tid ?? -E.ESRCH);
-    });
+    // TSYNC names the host thread that could not take the filter.
+    return this.host.platform.installSeccompFilter(task, program, flags, (result): SyscallResult => (result <= 0n ? result : (this.host.procs.taskOfHost(Number(result))?.tid ?? -E.ESRCH)));
   }
 
   execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): ExecProgram | Promise<NoReturn> {
-    const wasm = this.sandbox.wasm;
+    const wasm = this.host.wasm;
     const module = wasm ? readWasmProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp) : undefined;
     if (wasm && module) return this.execveWasm(wasm, module, path);
-    const prepared = prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp, this.sandbox.stub.reserved);
-    return { kind: 'exec', image: withExecCredentials(prepared, this.task.creds, fsSharedWithAnotherProcess(this.task, this.sandbox.groups())) };
+    const prepared = prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp, this.host.platform.reservedRange);
+    return { kind: 'exec', image: withExecCredentials(prepared, this.task.creds, fsSharedWithAnotherProcess(this.task, this.host.procs.groups())) };
   }
 
   /**
@@ -388,10 +406,10 @@ export class TaskProcess implements ProcessControl {
       ...(wasm.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: wasm.memoryLimitBytes }),
       onExit: (waitStatus, status) => {
         if (status.kind === 'signaled' && status.reason) wasm.onTrap?.(task.pid, status.reason);
-        this.sandbox.wasmExited(task, waitStatus);
+        this.host.wasmExited(task, waitStatus);
       },
     });
-    this.sandbox.becomeWasm(task, { execfn: path, argv: module.argv, envp: module.envp, location: module.location }, () => {
+    this.host.becomeWasm(task, { execfn: path, argv: module.argv, envp: module.envp, location: module.location }, () => {
       const running = prepared.start();
       return (sig) => running.signal(sig);
     });
@@ -415,7 +433,7 @@ export class TaskProcess implements ProcessControl {
         if (!(options & WAIT.NOWAIT)) {
           if (child.zombie) {
             addTimes(group.reapedChildren, times);
-            this.sandbox.reap(child);
+            this.host.procs.reap(child);
           } else found.consume();
         }
         return { pid: child.pid, uid: child.creds.ruid, status: found.status, times };
@@ -427,7 +445,7 @@ export class TaskProcess implements ProcessControl {
 
   kill(pid: number, signal: number): void {
     if (signal !== 0 && !isValidSignal(signal)) fail(E.EINVAL);
-    const everyone = this.sandbox.groups();
+    const everyone = this.host.procs.groups();
     let targets: ThreadGroup[];
     if (pid > 0) targets = everyone.filter((g) => g.pid === pid);
     else if (pid === 0) targets = everyone.filter((g) => g.pgid === this.group.pgid);
@@ -437,21 +455,21 @@ export class TaskProcess implements ProcessControl {
     const allowed = targets.filter((g) => this.maySignal(g, signal));
     if (allowed.length === 0) fail(E.EPERM);
     if (signal === 0) return;
-    for (const target of allowed) this.sandbox.signalProcess(target, signal, false);
+    for (const target of allowed) this.host.signals.signalProcess(target, signal, false);
   }
 
   tgkill(tgid: number, tid: number, signal: number): void {
     if (tid <= 0 || (tgid <= 0 && tgid !== -1)) fail(E.EINVAL);
     if (signal !== 0 && !isValidSignal(signal)) fail(E.EINVAL);
-    const task = this.sandbox.taskByTid(tid);
+    const task = this.host.procs.task(tid);
     if (!task || (tgid !== -1 && task.group.pid !== tgid)) fail(E.ESRCH);
     // A thread past its exit stop may already be joined (its tid cleared): it is gone, as
     // the kernel has released it by the time its joiner could ask.
     if (task.exiting && task.tid !== task.group.pid) fail(E.ESRCH);
     if (!this.maySignal(task.group, signal)) fail(E.EPERM);
     if (signal === 0) return;
-    if (this.sandbox.signals.initDiscards(task.group, signal, false)) return;
-    this.sandbox.signalTask(task, signal);
+    if (this.host.signals.initDiscards(task.group, signal, false)) return;
+    this.host.signals.signalTask(task, signal);
   }
 
   disposition(signal: number): SignalDisposition {
@@ -470,7 +488,7 @@ export class TaskProcess implements ProcessControl {
   }
 
   credentialsOf(tid: number): TaskCredentials {
-    const target = this.sandbox.taskByTid(tid);
+    const target = this.host.procs.task(tid);
     if (!target || target.exited) fail(E.ESRCH);
     return target.creds;
   }
@@ -482,7 +500,7 @@ export class TaskProcess implements ProcessControl {
     const them = target.creds;
     const sameIds = me.ruid === them.ruid && me.ruid === them.euid && me.ruid === them.suid && me.rgid === them.rgid && me.rgid === them.egid && me.rgid === them.sgid;
     if (!sameIds && !hasCapability(me, CAP.SYS_RESOURCE)) fail(E.EPERM);
-    return this.sandbox.hostRlimits.of(target);
+    return this.host.hostRlimits.of(target);
   }
 
   notifier(): ProcessNotifier {
@@ -492,7 +510,7 @@ export class TaskProcess implements ProcessControl {
     return {
       alive,
       signal: (sig, info) => {
-        if (alive()) sendingQueued(info, () => this.sandbox.signalProcess(group, sig, false));
+        if (alive()) sendingQueued(info, () => this.host.signals.signalProcess(group, sig, false));
       },
     };
   }

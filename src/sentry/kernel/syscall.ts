@@ -12,7 +12,7 @@ import type { CpuTimes } from './cpu-times.js';
 import type { IpcNamespace } from './ipc/namespace.js';
 import type { AioContexts } from './aio.js';
 import type { PendingSignalSource } from './signal-source.js';
-import type { ProgramImage } from '../loader/image.js';
+import type { ExecImage } from './exec-credentials.js';
 import type { TaskMemory } from '../platform/task-memory.js';
 import type { ArgumentCase, ArgumentRule, FilterRule, FilterVerdict } from '../platform/seccomp-filter.js';
 
@@ -383,7 +383,7 @@ export function hostCall(args: readonly HostArg[], complete?: (hostResult: bigin
 /** execve past its checks: the task's program is replaced by image (the call never returns on success). */
 export interface ExecProgram {
   readonly kind: 'exec';
-  readonly image: ProgramImage;
+  readonly image: ExecImage;
 }
 
 /**

@@ -4,7 +4,7 @@
 
 import { sandboxStatus } from './core-dump.js';
 import { commitExecCredentials } from './exec-credentials.js';
-import type { ProgramImage } from '../loader/image.js';
+import type { ExecImage } from './exec-credentials.js';
 import type { ProgramBreak } from './program-break.js';
 import { SIG } from '../../abi/linux-signal.js';
 import type { ProcessTable } from './process-table.js';
@@ -75,7 +75,7 @@ export class TaskLifecycle {
   }
 
   /** What an execve past its point of no return changes in the process. */
-  commitExec(task: Task, program: Pick<ProgramImage, 'execfn' | 'argv' | 'envp' | 'location' | 'credentials'>, brk: ProgramBreak | undefined): void {
+  commitExec(task: Task, program: Pick<ExecImage, 'execfn' | 'argv' | 'envp' | 'location' | 'credentials'>, brk: ProgramBreak | undefined): void {
     const group = task.group;
     if (this.sharesFdsOutside(task)) {
       // Linux's exec unshares an fd table another process uses: close-on-exec is its own.

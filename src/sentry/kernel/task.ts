@@ -5,7 +5,7 @@ import { ERESTARTSYS, SysError } from '../../abi/errno.js';
 import type { FsContext, Waitable } from '../../vfs/api.js';
 import type { FdTable } from './fd-table.js';
 import { AddressSpace, type Freeze } from '../platform/ptrace/freezer.js';
-import type { ProgramImage } from '../loader/image.js';
+import type { ExecImage } from './exec-credentials.js';
 import { DEFAULT_SCHED } from './scheduling.js';
 import type { IoContext } from './io-priority.js';
 import type { KernelServices, ProcessControl, Rlimits, SchedPolicy, SyscallArgs, SyscallResult, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
@@ -43,7 +43,7 @@ export interface TaskHooks {
 export class Task implements SyscallTask {
   phase: TaskPhase = 'running';
   /** The program to load at the stub's first trap. */
-  pendingImage: ProgramImage | undefined;
+  pendingImage: ExecImage | undefined;
   /** Its address space: its own, or shared with the tasks CLONE_VM shares it with. */
   mm = new AddressSpace();
   /** The other tasks of its address space, frozen until its exec of the stub is over. */

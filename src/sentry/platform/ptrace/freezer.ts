@@ -40,6 +40,9 @@ export interface Freeze {
   release(): void;
 }
 
+/** A task the freezer holds: the kernel's Task (its address space, its clone in flight). */
+export type FrozenTask = Task;
+
 /** What the freezer uses of the sandbox. */
 export interface FrozenTasks {
   readonly tracer: Tracer;

@@ -2,10 +2,12 @@
 // what handles it (syscalls, clone/exec events, group-stops, the stub's trap), and it
 // decides how long the tracer may wait in waitpid before going back to the event loop.
 
-import { E, isSysError } from '../../../abi/errno.js';
-import { PTRACE_EVENT, PTRACE_O, RESUME, STOP } from '../../../native/ptrace.js';
+import { isSysError } from '../../../abi/errno.js';
+import { NR } from '../../../abi/linux-syscalls.js';
+import { PTRACE_EVENT, RESUME, STOP, type Tracer } from '../../../native/ptrace.js';
+import { ECHILD_RESULT, SPIN_US } from './ptrace-platform.js';
 import type { FsContext } from '../../../vfs/api.js';
-import { releaseFutexesIfEnding, releaseFutexesOf } from '../../kernel/futex/exit.js';
+import { releaseFutexesOf } from '../../kernel/futex/exit.js';
 import { groupContinued, groupStopped, reportStatus } from '../../kernel/job-control.js';
 import { loadProgram, type LoadedSegment } from './load.js';
 import type { ProgramImage } from '../../loader/image.js';
@@ -13,13 +15,14 @@ import { CLONE, CSIGNAL } from '../../../abi/linux-clone.js';
 import { ProgramBreak } from '../../kernel/program-break.js';
 import { inheritScheduling } from '../../kernel/scheduling.js';
 import { inheritIoContext } from '../../kernel/io-priority.js';
-import { deliverSeccompTrap } from '../../kernel/profile-enforcement.js';
-import { BAD_EXEC_STATUS, endStubExec, stubExecFailed, stubExecuted } from './stub-exec.js';
+import { takeSeccompSiginfo } from '../../kernel/profile-enforcement.js';
+import { BAD_EXEC_STATUS, endStubExec, execStub, stubExecFailed, stubExecuted, type StubExecHost } from './stub-exec.js';
+import type { ExecImage } from '../../kernel/exec-credentials.js';
 import { forgetRobustList } from '../../kernel/futex/robust.js';
 import type { Sandbox } from '../../kernel/sandbox.js';
-import { forgetSender, isForcedFault, showVirtualSender } from '../../kernel/signal-senders.js';
-import { SIG } from '../../../abi/linux-signal.js';
-import type { SyscallResult } from '../../kernel/syscall.js';
+import { forgetSender, isForcedFault, showSiginfo } from '../../kernel/signal-senders.js';
+import { SIG, SIGINFO_SIZE } from '../../../abi/linux-signal.js';
+import type { HostCall } from '../../kernel/syscall.js';
 import type { Task } from '../../kernel/task.js';
 import { ThreadGroup } from '../../kernel/thread-group.js';
 import { writeTid } from '../../kernel/threads.js';
@@ -27,36 +30,31 @@ import { addTimes, readHostPeakRssKb, readHostStat } from '../../kernel/cpu-time
 import { dumpsCore, killedStatus } from '../../kernel/core-dump.js';
 import { faultAtSignalStop } from '../../kernel/test-faults.js';
 
-/**
- * After answering a syscall the next stop usually comes within microseconds: the tracer
- * polls for SPIN_US, then sleeps in waitpid for up to BLOCK_US before it goes back to the
- * event loop (measured in bench/getppid.mjs: a blocking wait is what the C floor does and
- * what holds up on a loaded machine). It never blocks while a woken task waits for its
- * answer in the event loop.
- */
-const SPIN_US = 5;
-const BLOCK_US = 1000;
-export const TRACE_OPTIONS =
-  PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE_O.TRACEVFORK | PTRACE_O.TRACECLONE |
-  PTRACE_O.TRACEEXEC | PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL | PTRACE_O.TRACEEXIT;
 const SIGTRAP = SIG.TRAP;
 const STOP_SIGNALS = new Set<number>([SIG.STOP, SIG.TSTP, SIG.TTIN, SIG.TTOU]);
-/** What the tracer's wait gives when no tracee is left. */
-export const ECHILD_RESULT = -E.ECHILD;
 
 export class StopDispatch {
   /** First stops of new children that came before their parent's clone event. */
   private readonly earlyStops = new Map<number, number>();
   /** Ends of new children killed (a group exit) before their parent's clone event came. */
   private readonly earlyExits = new Map<number, number>();
-  /**
-   * Async handlers whose answer may come without any stop: not asleep in one of the
-   * task's waits (a promise that settles in a microtask, or a wait that has just ended).
-   * While there are any, the tracer must not sleep in waitpid.
-   */
-  private awakeAnswers = 0;
+  /** What the stub's exec uses of the sandbox. */
+  private readonly stubHost: StubExecHost;
 
-  constructor(private readonly sandbox: Sandbox) {}
+  constructor(private readonly sandbox: Sandbox) {
+    this.stubHost = {
+      tracer: sandbox.platform.tracer,
+      get freezer() {
+        return sandbox.freezer;
+      },
+      killProcess: (task, status) => sandbox.killProcess(task, status),
+    };
+  }
+
+  /** The host half of an execve (stub-exec.ts): the task execs the stub, image is loaded at its first trap. */
+  exec(task: Task, image: ExecImage): HostCall | Promise<HostCall> {
+    return execStub(this.stubHost, task, image);
+  }
 
   /**
    * Takes stops until none is pending; pid is a stop already reaped (0: none yet). An
@@ -65,10 +63,11 @@ export class StopDispatch {
    */
   pump(pid: number): void {
     const sandbox = this.sandbox;
-    const tracer = sandbox.tracer;
+    const platform = sandbox.platform;
+    const tracer = platform.tracer;
     let next = pid;
     for (;;) {
-      if (next <= 0) next = tracer.waitStop(SPIN_US, this.blockUs());
+      if (next <= 0) next = tracer.waitStop(SPIN_US, platform.blockUs());
       if (next === ECHILD_RESULT) {
         this.allGone();
         return;
@@ -99,30 +98,10 @@ export class StopDispatch {
     }
   }
 
-  /**
-   * Answers a stopped task's syscall with result and takes the next stop if one comes
-   * at once; returns its pid, ECHILD_RESULT, or 0.
-   */
-  complete(task: Task, result: SyscallResult): number {
-    releaseFutexesIfEnding(this.sandbox.tracer, task);
-    const next = this.sandbox.tracer.complete(task.hostTid, result, SPIN_US, this.blockUs());
-    return next > 0 || next === ECHILD_RESULT ? next : 0;
-  }
-
-  /** Whether a task's answer is on its way from the event loop (see awakeAnswers). */
-  setAwake(task: Task, awake: boolean): void {
-    if (task.awake === awake) return;
-    task.awake = awake;
-    this.awakeAnswers += awake ? 1 : -1;
-  }
-
-  private blockUs(): number {
-    return this.awakeAnswers > 0 ? 0 : BLOCK_US;
-  }
-
   /** Handles the stop the tracer just reaped; returns the next stop's pid if it took one. */
   private handleStop(hostPid: number): number {
-    const { tracer, procs } = this.sandbox;
+    const { procs } = this.sandbox;
+    const tracer = this.sandbox.platform.tracer;
     const status = tracer.stop[STOP.status]!;
     const task = procs.taskOfHost(hostPid);
     const stopped = (status & 0xff) === 0x7f;
@@ -153,7 +132,7 @@ export class StopDispatch {
       this.earlyExits.delete(hostPid);
       return 0;
     }
-    if (event === PTRACE_EVENT.SECCOMP) return this.sandbox.syscalls.onSyscall(task);
+    if (event === PTRACE_EVENT.SECCOMP) return this.onSeccompStop(task);
     if (sig === (SIGTRAP | 0x80)) return this.sandbox.syscalls.onSyscallExit(task);
     switch (event) {
       case PTRACE_EVENT.FORK:
@@ -166,7 +145,7 @@ export class StopDispatch {
         const execing = procs.taskOfHost(hostPid) ?? task;
         // The kernel dropped the robust list with the old program.
         forgetRobustList(execing);
-        stubExecuted(this.sandbox, execing);
+        stubExecuted(this.stubHost, execing);
         tracer.cont(hostPid, 0, RESUME.cont);
         return 0;
       }
@@ -178,7 +157,7 @@ export class StopDispatch {
     }
     if (task.phase === 'exec') {
       // Back from the stub's exec without it: the exec failed.
-      stubExecFailed(this.sandbox, task);
+      stubExecFailed(this.stubHost, task);
       tracer.cont(hostPid, 0, RESUME.cont);
       return 0;
     }
@@ -189,7 +168,7 @@ export class StopDispatch {
       return 0;
     }
     faultAtSignalStop(sig);
-    if (this.sandbox.signals.initDropsAtDelivery(task.group, sig, () => isForcedFault(tracer, hostPid, sig))) {
+    if (this.sandbox.signals.initDropsAtDelivery(task.group, sig, () => isForcedFault(sig, () => readSiginfo(tracer, hostPid)))) {
       forgetSender(task.group, sig);
       tracer.cont(hostPid, 0, RESUME.cont);
       return 0;
@@ -201,13 +180,45 @@ export class StopDispatch {
       tracer.cont(hostPid, 0, RESUME.cont);
       return 0;
     }
-    if (!deliverSeccompTrap(this.sandbox, task, sig)) showVirtualSender(tracer, hostPid, task.group, sig);
+    this.showSiginfo(task, hostPid, sig);
     tracer.cont(hostPid, sig, RESUME.cont);
     return 0;
   }
 
+  /** A seccomp stop: the kernel's trapped call, unless it is the stub's exec. */
+  private onSeccompStop(task: Task): number {
+    const tracer = this.sandbox.platform.tracer;
+    if (task.phase === 'spawning' && !task.exited && this.sandbox.platform.callNumber() === NR.execveat) {
+      // The helper's own exec of the stub, before any code of the workload's has run.
+      tracer.cont(task.hostTid, 0, RESUME.cont);
+      return 0;
+    }
+    if (task.phase === 'exec') {
+      // Back from the stub's exec without it: the exec failed.
+      stubExecFailed(this.stubHost, task);
+      tracer.cont(task.hostTid, 0, RESUME.cont);
+      return 0;
+    }
+    return this.sandbox.syscalls.onSyscall(task);
+  }
+
+  /**
+   * At a signal-delivery stop: the siginfo the workload's handler gets. A seccomp trap's
+   * SIGSYS gets the one the kernel built; a signal the sentry sent shows its virtual sender.
+   */
+  private showSiginfo(task: Task, hostTid: number, sig: number): void {
+    const tracer = this.sandbox.platform.tracer;
+    const trapped = takeSeccompSiginfo(task, sig);
+    if (trapped) {
+      tracer.siginfo(hostTid, trapped, true);
+      return;
+    }
+    const info = readSiginfo(tracer, hostTid);
+    if (info && showSiginfo(info, task.group, sig)) tracer.siginfo(hostTid, info, true);
+  }
+
   private onEventStop(task: Task, sig: number): void {
-    const tracer = this.sandbox.tracer;
+    const tracer = this.sandbox.platform.tracer;
     if (task.awaitingFirstStop) {
       task.awaitingFirstStop = false;
       if (task.savedArgs && tracer.getRegs(task.hostTid) === 0) {
@@ -285,7 +296,7 @@ export class StopDispatch {
         sandbox.lifecycle.onTaskExit(child, ended);
       }
     }
-    sandbox.tracer.cont(parent.hostTid, 0, RESUME.toSyscallExit);
+    sandbox.platform.tracer.cont(parent.hostTid, 0, RESUME.toSyscallExit);
   }
 
   /**
@@ -322,12 +333,12 @@ export class StopDispatch {
 
   /** The stub's int3 after the kernel exec'd it: the program is loaded in its place. */
   private onStubTrap(task: Task): void {
-    const tracer = this.sandbox.tracer;
+    const tracer = this.sandbox.platform.tracer;
     const program = task.pendingImage!;
     task.pendingImage = undefined;
     task.phase = 'running';
     try {
-      const loaded = loadProgram(tracer, task.hostTid, program, task.creds, this.sandbox.stub);
+      const loaded = loadProgram(tracer, task.hostTid, program, task.creds, this.sandbox.platform.stub);
       task.mm.execPage = loaded.execPage;
       this.sandbox.lifecycle.commitExec(task, program, ProgramBreak.afterExec(loaded, task.group.hostPid));
       recordProgramMappings(task, program, loaded.segments);
@@ -337,6 +348,12 @@ export class StopDispatch {
     }
     tracer.cont(task.hostTid, 0, RESUME.cont);
   }
+}
+
+/** The siginfo of hostTid's signal-delivery stop; undefined when the tracer cannot read it. */
+function readSiginfo(tracer: Tracer, hostTid: number): Buffer | undefined {
+  const info = Buffer.alloc(SIGINFO_SIZE);
+  return tracer.siginfo(hostTid, info, false) === 0 ? info : undefined;
 }
 
 /** At a thread's exit stop its CPU time is final: it goes to its process's ended threads. */

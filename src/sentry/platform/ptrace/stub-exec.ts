@@ -24,7 +24,7 @@ import { E, fail } from '../../../abi/errno.js';
 import { REG, WORKLOAD_STUB_FD, type Tracer } from '../../../native/ptrace.js';
 import { AddressSpace, afterFreeze, type Freeze, type Freezer } from './freezer.js';
 import { releaseFutexesOf } from '../../kernel/futex/exit.js';
-import type { ProgramImage } from '../../loader/image.js';
+import type { ExecImage } from '../../kernel/exec-credentials.js';
 import { EXEC_PAGE } from './stub.js';
 import { SentryPage } from './sentry-page.js';
 import { SIG } from '../../../abi/linux-signal.js';
@@ -51,7 +51,7 @@ export interface StubExecHost {
  * (its own call rewritten, or, through a sentry page, a later one). Without an exec page
  * it first waits for the other tasks of its address space to stop.
  */
-export function execStub(host: StubExecHost, task: Task, program: ProgramImage): HostCall | Promise<HostCall> {
+export function execStub(host: StubExecHost, task: Task, program: ExecImage): HostCall | Promise<HostCall> {
   const execPage = task.mm.execPage;
   if (execPage !== undefined) {
     execThroughSealedPage(host.tracer, task, execPage);
@@ -68,7 +68,7 @@ export function execStub(host: StubExecHost, task: Task, program: ProgramImage):
   });
 }
 
-function execStarted(task: Task, program: ProgramImage): HostCall {
+function execStarted(task: Task, program: ExecImage): HostCall {
   // The kernel drops the old program's robust list and PI state at exec: hand them over first.
   releaseFutexesOf(task);
   task.phase = 'exec';
