@@ -1,10 +1,11 @@
 // What every sandbox, ptrace or wasm, gives its tasks as the shared kernel: its VFS, its
-// uts names, its memory account, its IPC namespace, its network stack, and clocks whose boot
-// time is the sandbox's start.
+// uts names, its memory account, its IPC namespace, its network stack, its PI futex
+// waiters, and clocks whose boot time is the sandbox's start.
 
 import type { MemoryAccount } from '../../accounting/memory-account.js';
 import type { NetworkStack } from '../../netstack/stack.js';
 import type { Vfs } from '../../vfs/api.js';
+import { PiFutexes } from './futex/pi.js';
 import type { IpcNamespace } from './ipc/namespace.js';
 import type { KernelServices } from './syscall.js';
 
@@ -15,6 +16,7 @@ export function makeKernelServices(vfs: Vfs, memory: MemoryAccount, ipc: IpcName
     memory,
     ipc,
     net,
+    futexes: new PiFutexes(),
     hostname,
     domainname,
     realtimeNs: () => BigInt(Date.now()) * 1_000_000n,

@@ -13,6 +13,7 @@ import type { IpcNamespace } from './ipc/namespace.js';
 import type { AioContexts } from './aio.js';
 import type { PendingSignalSource } from './signal-source.js';
 import type { ExecImage } from './exec-credentials.js';
+import type { PiFutexes } from './futex/pi.js';
 import type { TaskMemory } from '../platform/task-memory.js';
 import type { ArgumentCase, ArgumentRule, FilterRule, FilterVerdict } from '../platform/seccomp-filter.js';
 
@@ -72,6 +73,8 @@ export interface KernelServices {
   readonly ipc: IpcNamespace;
   /** The sandbox's own network stack (its network namespace): every socket comes from it. */
   readonly net: NetworkStack;
+  /** The waiters of the sandbox's PI futexes. */
+  readonly futexes: PiFutexes;
   hostname: string;
   domainname: string;
   /** CLOCK_REALTIME / CLOCK_MONOTONIC in nanoseconds. */

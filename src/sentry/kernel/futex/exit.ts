@@ -1,7 +1,6 @@
 // What a thread's end means for futexes, done at its exit stop (PTRACE_EVENT_EXIT, which
 // comes before the kernel releases its memory and walks its robust list).
 
-import { piHandOnLocksOf, piOwnerDied, piStopWaiting } from './pi.js';
 import { handRobustListToKernel } from './robust.js';
 import type { Task } from '../task.js';
 
@@ -11,7 +10,9 @@ import type { Task } from '../task.js';
  * the old program (the kernel walks the robust list and releases PI state at exec too).
  */
 export function releaseFutexesOf(task: Task): void {
-  piStopWaiting(task);
-  handRobustListToKernel(task, piOwnerDied);
-  piHandOnLocksOf(task);
+  const pi = task.kernel.futexes;
+  const hostPid = task.group.hostPid;
+  pi.stopWaiting(task);
+  handRobustListToKernel(task, (thread, addr) => pi.ownerDied(thread, hostPid, addr));
+  pi.handOnLocksOf(task);
 }
