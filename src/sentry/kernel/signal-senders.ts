@@ -37,7 +37,11 @@ export function childStateCode(status: number): { code: number; status: number }
  */
 const senders = new WeakMap<ThreadGroup, Map<number, SignalSender[]>>();
 
-/** The siginfo a rt_sigqueueinfo caller gave, while its send runs (see sendingQueued). */
+/**
+ * The siginfo a rt_sigqueueinfo caller gave, while its send runs (see sendingQueued). One
+ * for every sandbox of the Node process: a send is synchronous on the main thread, so no
+ * other sandbox's send can run while it is set.
+ */
 let queuedInfo: Buffer | undefined;
 
 /**
