@@ -22,6 +22,9 @@ import type { Task } from './task.js';
 /** One argument a host call runs with: a value, bytes the platform puts in the task's memory (their address is the argument), or the task's own. */
 export type HostCallArgument = bigint | Uint8Array | undefined;
 
+/** How a task runs whenever it is resumed to its next event (see Platform.setRunMode). */
+export type RunMode = 'plain' | 'syscalls' | 'step';
+
 export interface Platform {
   /**
    * Starts a new host process for a new task, under filter (the seccomp program that
@@ -103,4 +106,33 @@ export interface Platform {
    * host's result into the call's before they go on.
    */
   installSeccompFilter<T>(task: Task, program: Uint8Array, flags: number, answer: (hostResult: bigint) => T): T | Promise<Awaited<T>>;
+  // What a tracer inside the sandbox needs of its tracees (kernel/ptrace/).
+  /**
+   * From its next resume on, task hostTid runs to its next event ('plain'), stopping also
+   * at every syscall's entry and end ('syscalls': reported as call-entry and call-end
+   * events), or one instruction at a time ('step': each step ends in a SIGTRAP).
+   */
+  setRunMode(hostTid: number, mode: RunMode): void;
+  /**
+   * Reads a stopped task's register set (NT_PRSTATUS, NT_PRFPREG, NT_X86_XSTATE) into buf,
+   * or sets it from buf (write): the bytes, or -errno. The host checks what is written as
+   * it checks any tracer's.
+   */
+  registerSet(hostTid: number, type: number, buf: Uint8Array, write: boolean): number;
+  /** Debug register index (0..7) of a stopped task, or with value sets it (the host refuses what it refuses any tracer): the value, 0 once set, or -errno. */
+  debugRegister(hostTid: number, index: number, value?: bigint): bigint;
+  /** The siginfo of a stopped task's current stop read into buf, or replaced by it (write): 0 or -errno. */
+  stopSiginfo(hostTid: number, buf: Uint8Array, write: boolean): number;
+  /**
+   * Whether task hostTid is still stopped at its current call's trap, so an answer lets it
+   * run to the call's end (reported as a call-end event when its run mode is 'syscalls');
+   * false when the platform has meanwhile taken it past the call (a host-run call's end).
+   */
+  atCallTrap(hostTid: number): boolean;
+  /** Sets the current call's result in place, without answering it (commitCall writes it). */
+  setResult(result: bigint): void;
+  /** Resumes a task held at a stop that is no trapped call (a signal, an event, a call's end), delivering sig (0: none). */
+  continueStop(hostTid: number, sig: number): void;
+  /** Makes a running task stop at its next chance: a stop event with SIGTRAP. 0 or -errno. */
+  interrupt(hostTid: number): number;
 }

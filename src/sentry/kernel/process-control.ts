@@ -26,7 +26,7 @@ import { WasmTask } from '../wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
 import { SIG } from '../../abi/linux-signal.js';
 import { isValidSignal } from './signals.js';
-import { hostCall, type ChildState, type ExecProgram, type HostCall, type NoReturn, type MemoryLocks, type ProcessControl, type ProcessNotifier, type Rlimits, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
+import { hostCall, type ChildState, type ExecProgram, type HostCall, type NoReturn, type MemoryLocks, type ProcessControl, type ProcessNotifier, type Rlimits, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials, type TaskMemory } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import type { HostSignalCalls } from './masked-waits.js';
@@ -36,6 +36,9 @@ import { pendingSignalSource, type PendingSignalSource } from './signal-source.j
 import { openPidfd, pidfdGroup } from './files/pidfd.js';
 import { NR_OPEN } from './fd-table.js';
 import { AioContexts } from './aio.js';
+import type { Ptrace } from './ptrace/ptrace.js';
+import { ptraceRequest, type RequestHost } from './ptrace/requests.js';
+import { mayAttach } from './ptrace/access.js';
 
 const CLONE_NEW_ANY = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
 const PAGE = 4096n;
@@ -49,7 +52,9 @@ export interface ProcessHost {
   /** The sandbox's pid namespace. */
   readonly procs: ProcessTable;
   readonly signals: Pick<SignalDelivery, 'signalProcess' | 'signalTask' | 'initDiscards'>;
-  readonly platform: Pick<Platform, 'newMemoryFile' | 'writeProtected' | 'reservedRange' | 'mapSharedFile' | 'installSeccompFilter'>;
+  readonly platform: Pick<Platform, 'newMemoryFile' | 'writeProtected' | 'reservedRange' | 'mapSharedFile' | 'installSeccompFilter' | keyof RequestHost['platform']>;
+  /** The sandbox's ptrace relations. */
+  readonly ptrace: Ptrace;
   readonly hostSignalCalls: HostSignalCalls;
   /** The limits the host enforces on the tasks' processes. */
   readonly hostRlimits: HostRlimits;
@@ -423,10 +428,18 @@ export class TaskProcess implements ProcessControl {
     const kindMatches = (child: ThreadGroup): boolean => (options & WAIT.ALL) !== 0 || (child.exitSignal !== SIG.CHLD) === ((options & WAIT.CLONE) !== 0);
     const matches = (child: ThreadGroup): boolean =>
       kindMatches(child) && (pid > 0 ? child.pid === pid : pid === 0 ? child.pgid === group.pgid : pid === -1 ? true : child.pgid === -pid);
+    // A tracer waits for its tracees too, thread by thread, whatever their exit signal.
+    const tracedMatches = (traced: Task): boolean =>
+      pid > 0 ? traced.tid === pid : pid === 0 ? traced.group.pgid === group.pgid : pid === -1 ? true : traced.group.pgid === -pid;
+    const ptrace = this.host.ptrace;
     for (;;) {
+      const traced = ptrace.collect(group, tracedMatches, options);
+      if (traced) return traced;
       const candidates = [...group.children].filter(matches);
-      if (candidates.length === 0) fail(E.ECHILD);
+      if (candidates.length === 0 && !ptrace.tracesAny(group, tracedMatches)) fail(E.ECHILD);
       for (const child of candidates) {
+        // A zombie a tracer has not collected yet is only its tracer's.
+        if (child.zombie && ptrace.hiddenFromParent(child)) continue;
         const found = waitableState(child, options);
         if (!found) continue;
         const times = usedByChild(child);
@@ -441,6 +454,17 @@ export class TaskProcess implements ProcessControl {
       if (options & WAIT.NOHANG) return undefined;
       await this.task.waitReady(group.childEventWaitable, 1);
     }
+  }
+
+  ptrace(request: number, pid: number, addr: bigint, data: bigint): number {
+    return ptraceRequest(this.host, this.task, request, pid, addr, data);
+  }
+
+  memoryOf(pid: number): TaskMemory {
+    const target = this.host.procs.task(pid);
+    if (!target || target.exited || target.wasmSignal) fail(E.ESRCH);
+    if (!mayAttach(this.task, target.group)) fail(E.EPERM);
+    return target.mem;
   }
 
   kill(pid: number, signal: number): void {

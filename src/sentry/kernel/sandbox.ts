@@ -35,6 +35,7 @@ import type { KernelServices, SyscallArgs, SyscallResult, SyscallTable } from '.
 import { SyscallStops } from './syscall-stops.js';
 import { Task } from './task.js';
 import { TaskLifecycle } from './task-lifecycle.js';
+import { Ptrace } from './ptrace/ptrace.js';
 import type { WasmSyscallTable } from '../wasm/process.js';
 import { ThreadGroup } from './thread-group.js';
 import { makeKernelServices } from './kernel-services.js';
@@ -116,6 +117,8 @@ export class Sandbox {
     syncCaller: () => this.syscalls.syncCaller,
     guard: (task, where, fn) => this.guard(task, where, fn),
   });
+  /** The ptrace relations between its tasks. */
+  readonly ptrace = new Ptrace({ platform: this.platform, signals: this.signals });
   readonly stops = new StopDispatch(this);
   readonly syscalls: SyscallStops;
   readonly lifecycle = new TaskLifecycle({
@@ -124,7 +127,10 @@ export class Sandbox {
     initGroup: () => this.init,
     killHostThread: (task) => this.platform.hostSignals.raiseInThread(task.group.hostPid, task.hostTid, SIG.KILL),
     processExited: (pid) => this.kernel.ipc.processExited(pid),
-    taskExited: (task, status) => this.observer?.exit?.(task, status),
+    taskExited: (task, status) => {
+      this.ptrace.taskGone(task, status);
+      this.observer?.exit?.(task, status);
+    },
     unparentedExited: (group) => {
       this.started.get(group)?.(group.exitStatus!);
       this.started.delete(group);
@@ -171,6 +177,7 @@ export class Sandbox {
       profile: this.profile,
       observer: options.observer,
       exec: (task, image) => this.stops.exec(task, image),
+      ptrace: this.ptrace,
       pump: (next) => this.stops.pump(next),
       internalError: (task, where, error) => this.internalError(task, where, error),
     });

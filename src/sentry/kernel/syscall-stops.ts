@@ -14,6 +14,7 @@ import type { SyscallObserver } from './sandbox.js';
 import type { HostCall, SyscallArgs, SyscallOutcome, SyscallResult, SyscallTable } from './syscall.js';
 import { faultyHandler } from './test-faults.js';
 import type { Task } from './task.js';
+import type { Ptrace } from './ptrace/ptrace.js';
 
 /** What the stop loop needs besides the stopped task. */
 export interface SyscallStopsHost {
@@ -26,6 +27,8 @@ export interface SyscallStopsHost {
   exec(task: Task, image: ExecImage): HostCall | Promise<HostCall>;
   /** Takes the platform's events from the one reported at once (0: none yet). */
   pump(next: number): void;
+  /** The ptrace relations: a tracer that follows a task's calls sees each one's end. */
+  readonly ptrace?: Pick<Ptrace, 'callStop' | 'tracesCalls'>;
   /** A bug of the sentry's while it served task: the task's process is killed (Sandbox.internalError). */
   internalError(task: Task, where: string, error: unknown): void;
 }
@@ -128,6 +131,15 @@ export class SyscallStops {
   private complete(task: Task, result: SyscallResult): number {
     const platform = this.host.platform;
     if (platform.endedWhileStopped(task.hostTid)) releaseFutexesOf(task);
+    const ptrace = this.host.ptrace;
+    if (ptrace?.tracesCalls(task) && !platform.atCallTrap(task.hostTid)) {
+      // Past the call's trap already (the host ran it): a tracer that follows the task's
+      // calls gets its syscall-exit stop here, with the result in place, and resumes it.
+      platform.setResult(BigInt(result));
+      platform.commitCall(task.hostTid);
+      ptrace.callStop(task, 'exit', (sig) => platform.continueStop(task.hostTid, sig));
+      return 0;
+    }
     return platform.answer(task.hostTid, result);
   }
 

@@ -316,6 +316,16 @@ export interface ProcessControl {
    * waitable.
    */
   wait(pid: number, options: number): Promise<ChildState | undefined>;
+  /**
+   * ptrace(2) (kernel/ptrace/requests.ts): the raw call's result; PEEK* requests write
+   * the word read at data.
+   */
+  ptrace(request: number, pid: number, addr: bigint, data: bigint): number;
+  /**
+   * The memory of task pid of the sandbox, for process_vm_readv/writev: ESRCH for none,
+   * EPERM unless the caller may ptrace-attach to it (kernel/ptrace/access.ts).
+   */
+  memoryOf(pid: number): TaskMemory;
   /** kill(2) with Linux's pid conventions and permission rules. */
   kill(pid: number, signal: number): void;
   tgkill(tgid: number, tid: number, signal: number): void;

@@ -10,6 +10,7 @@ import { DEFAULT_SCHED } from './scheduling.js';
 import type { IoContext } from './io-priority.js';
 import type { KernelServices, ProcessControl, Rlimits, SchedPolicy, SyscallArgs, SyscallResult, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
 import type { ThreadGroup } from './thread-group.js';
+import type { Tracee } from './ptrace/tracee.js';
 
 /**
  * Where the host thread is:
@@ -95,6 +96,8 @@ export class Task implements SyscallTask {
   sched: SchedPolicy = DEFAULT_SCHED;
   /** Its io context (ioprio_set), none until one is set or inherited (io-priority.ts). */
   io: IoContext | undefined;
+  /** Its side of a ptrace relation with a tracer inside the sandbox (kernel/ptrace/). */
+  tracee: Tracee | undefined;
   /** Set by the sandbox right after construction (it needs the task to exist). */
   process!: ProcessControl;
   private cancelWait: (() => void) | undefined;

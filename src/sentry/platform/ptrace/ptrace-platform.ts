@@ -4,7 +4,7 @@
 // a host-run call is the stop resumed, possibly to its syscall-exit stop. It implements
 // the interface by its shape; the kernel names it only where a sandbox picks its platform.
 
-import { loadTracer, PTRACE_EVENT, PTRACE_O, REG, RESUME, STOP, type Tracer } from '../../../native/ptrace.js';
+import { loadTracer, PTRACE_EVENT, PTRACE_O, REG, RESUME, RUN, STOP, SYSCALL_OP, type Tracer } from '../../../native/ptrace.js';
 import { E } from '../../../abi/errno.js';
 import { NR } from '../../../abi/linux-syscalls.js';
 import { SIG } from '../../../abi/linux-signal.js';
@@ -186,6 +186,38 @@ export class PtracePlatform {
    */
   installSeccompFilter<T>(task: FrozenTask, program: Uint8Array, flags: number, answer: (hostResult: bigint) => T): T | Promise<Awaited<T>> {
     return this.freezer.whileFrozen(task, () => answer(installFilter(this.tracer, task.hostTid, program, flags, sealedSyscall(task))));
+  }
+
+  setRunMode(hostTid: number, mode: keyof typeof RUN): void {
+    this.tracer.setRunMode(hostTid, RUN[mode]);
+  }
+
+  registerSet(hostTid: number, type: number, buf: Uint8Array, write: boolean): number {
+    return this.tracer.regset(hostTid, type, buf, write);
+  }
+
+  debugRegister(hostTid: number, index: number, value?: bigint): bigint {
+    return value === undefined ? this.tracer.debugReg(hostTid, index) : this.tracer.debugReg(hostTid, index, value);
+  }
+
+  stopSiginfo(hostTid: number, buf: Uint8Array, write: boolean): number {
+    return this.tracer.siginfo(hostTid, buf, write);
+  }
+
+  atCallTrap(hostTid: number): boolean {
+    return this.tracer.syscallOp(hostTid) === SYSCALL_OP.seccomp;
+  }
+
+  setResult(result: bigint): void {
+    this.tracer.regs[REG.rax] = BigInt.asUintN(64, result);
+  }
+
+  continueStop(hostTid: number, sig: number): void {
+    this.tracer.cont(hostTid, sig, RESUME.cont);
+  }
+
+  interrupt(hostTid: number): number {
+    return this.tracer.interrupt(hostTid);
   }
 
   /** How long the tracer may sleep waiting for a stop (see SPIN_US). */

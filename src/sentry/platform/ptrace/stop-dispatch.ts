@@ -4,7 +4,7 @@
 
 import { isSysError } from '../../../abi/errno.js';
 import { NR } from '../../../abi/linux-syscalls.js';
-import { PTRACE_EVENT, RESUME, STOP, type Tracer } from '../../../native/ptrace.js';
+import { PTRACE_EVENT, REG, RESUME, STOP, SYSCALL_OP, type Tracer } from '../../../native/ptrace.js';
 import { ECHILD_RESULT, SPIN_US } from './ptrace-platform.js';
 import type { FsContext } from '../../../vfs/api.js';
 import { releaseFutexesOf } from '../../kernel/futex/exit.js';
@@ -53,6 +53,7 @@ export class StopDispatch {
 
   /** The host half of an execve (stub-exec.ts): the task execs the stub, image is loaded at its first trap. */
   exec(task: Task, image: ExecImage): HostCall | Promise<HostCall> {
+    this.sandbox.ptrace.execStarting(task);
     return execStub(this.stubHost, task, image);
   }
 
@@ -117,13 +118,16 @@ export class StopDispatch {
     const event = status >>> 16;
     if (event === PTRACE_EVENT.EXIT) {
       // The thread is ending (SIGKILL included): its futexes first (futex-exit.ts).
+      const resume = (): void => void tracer.cont(hostPid, 0, RESUME.cont);
       if (task) {
         task.exiting = true;
         endStubExec(task);
         releaseFutexesOf(task);
         accountEndedThread(task);
+        if (task.tracee) task.tracee.stop = undefined;
+        if (this.sandbox.ptrace.eventStop(task, event, BigInt(tracer.stop[STOP.eventMsg]!), resume)) return 0;
       }
-      tracer.cont(hostPid, 0, RESUME.cont);
+      resume();
       return 0;
     }
     if (!task) {
@@ -133,7 +137,7 @@ export class StopDispatch {
       return 0;
     }
     if (event === PTRACE_EVENT.SECCOMP) return this.onSeccompStop(task);
-    if (sig === (SIGTRAP | 0x80)) return this.sandbox.syscalls.onSyscallExit(task);
+    if (sig === (SIGTRAP | 0x80)) return this.onCallStop(task, hostPid);
     switch (event) {
       case PTRACE_EVENT.FORK:
       case PTRACE_EVENT.VFORK:
@@ -167,22 +171,58 @@ export class StopDispatch {
       this.onStubTrap(task);
       return 0;
     }
+    // A tracer inside the sandbox sees the signal first (its siginfo as the sandbox shows
+    // it), and decides which one goes on.
+    if (this.sandbox.ptrace.tracesSignals(task, sig)) {
+      this.showSiginfo(task, hostPid, sig);
+      this.sandbox.ptrace.signalStop(task, sig, (next) => this.deliverSignal(task, hostPid, next, next !== sig));
+      return 0;
+    }
+    this.deliverSignal(task, hostPid, sig, true);
+    return 0;
+  }
+
+  /**
+   * A signal-delivery stop goes on with sig (0: none), past init's and the core dump's
+   * rules; showInfo: its siginfo is still the host's.
+   */
+  private deliverSignal(task: Task, hostPid: number, sig: number, showInfo: boolean): void {
+    const tracer = this.sandbox.platform.tracer;
+    if (sig === 0) {
+      tracer.cont(hostPid, 0, RESUME.cont);
+      return;
+    }
     faultAtSignalStop(sig);
     if (this.sandbox.signals.initDropsAtDelivery(task.group, sig, () => isForcedFault(sig, () => readSiginfo(tracer, hostPid)))) {
       forgetSender(task.group, sig);
       tracer.cont(hostPid, 0, RESUME.cont);
-      return 0;
+      return;
     }
     // A signal-delivery-stop: the signal goes on to the workload, unless it would dump core
     // on the host (core-dump.ts): then the sentry ends the process, the signal never goes on.
     if (dumpsCore(task.group.hostPid, hostPid, sig)) {
       this.sandbox.lifecycle.killProcess(task.group, killedStatus(task.group, sig));
       tracer.cont(hostPid, 0, RESUME.cont);
+      return;
+    }
+    if (showInfo) this.showSiginfo(task, hostPid, sig);
+    tracer.cont(hostPid, sig, RESUME.cont);
+  }
+
+  /**
+   * A syscall stop: the entry of any call of a task whose tracer follows its calls, or
+   * the end of a call the host ran (the sentry's own business when it rewrote the call).
+   */
+  private onCallStop(task: Task, hostPid: number): number {
+    const tracer = this.sandbox.platform.tracer;
+    const resume = (sig: number): void => void tracer.cont(hostPid, sig, RESUME.cont);
+    if (tracer.stop[STOP.syscallOp] === SYSCALL_OP.entry) {
+      if (!this.sandbox.ptrace.callStop(task, 'enter', resume)) resume(0);
       return 0;
     }
-    this.showSiginfo(task, hostPid, sig);
-    tracer.cont(hostPid, sig, RESUME.cont);
-    return 0;
+    const sentrys = task.exitHook !== undefined || task.cloneInFlight !== undefined || task.savedArgs !== undefined;
+    if (!sentrys && this.sandbox.ptrace.callStop(task, 'exit', resume)) return 0;
+    return this.sandbox.syscalls.onSyscallExit(task);
   }
 
   /** A seccomp stop: the kernel's trapped call, unless it is the stub's exec. */
@@ -226,8 +266,10 @@ export class StopDispatch {
         tracer.setRegs(task.hostTid);
       }
       if (task.childTidAddr) writeTid(task, task.childTidAddr, task.tid);
-      // The first stop of a new child (it reports SIGSTOP) is no group-stop.
-      tracer.cont(task.hostTid, 0, RESUME.cont);
+      // The first stop of a new child (it reports SIGSTOP) is no group-stop; an
+      // auto-attached child's tracer sees it.
+      const resume = (): void => void tracer.cont(task.hostTid, 0, RESUME.cont);
+      if (!this.sandbox.ptrace.firstStop(task, resume)) resume();
       return;
     }
     // A group-stop (SIGSTOP, SIGTSTP, ...) keeps the task stopped until SIGCONT
@@ -238,12 +280,15 @@ export class StopDispatch {
       const signals = this.sandbox.signals;
       signals.signalGroup(group.parent!, SIG.CHLD, signals.childSender(group, group.jobReport ? reportStatus(group.jobReport) : 0xffff));
     }
-    tracer.cont(task.hostTid, 0, stop ? RESUME.listen : RESUME.cont);
+    const resume = (listen: boolean): void => void tracer.cont(task.hostTid, 0, listen ? RESUME.listen : RESUME.cont);
+    if (!this.sandbox.ptrace.groupStop(task, sig, resume)) resume(stop);
   }
 
   private onCloneEvent(parent: Task, childHost: number): void {
     const sandbox = this.sandbox;
     const flight = parent.cloneInFlight;
+    // The event stop the parent's tracer asked for, if any (its child is then traced too).
+    let traceEvent = 0;
     if (flight) {
       const flags = flight.flags;
       const thread = (flags & CLONE.THREAD) !== 0n;
@@ -282,6 +327,7 @@ export class StopDispatch {
       child.savedArgs = parent.savedArgs;
       if (flags & CLONE.CHILD_SETTID) child.childTidAddr = flight.childTidAddr;
       flight.child = child;
+      traceEvent = sandbox.ptrace.cloned(parent, child, flags);
       // Written before the child runs: a thread that ends at once has the kernel clear
       // that word (CLONE_CHILD_CLEARTID), and a later write would undo it for pthread_join.
       if (flags & CLONE.PARENT_SETTID) writeTid(parent, flight.parentTidAddr, tid);
@@ -296,7 +342,9 @@ export class StopDispatch {
         sandbox.lifecycle.onTaskExit(child, ended);
       }
     }
-    sandbox.platform.tracer.cont(parent.hostTid, 0, RESUME.toSyscallExit);
+    const resume = (): void => void sandbox.platform.tracer.cont(parent.hostTid, 0, RESUME.toSyscallExit);
+    if (traceEvent && sandbox.ptrace.eventStop(parent, traceEvent, BigInt(flight!.child!.tid), resume)) return;
+    resume();
   }
 
   /**
@@ -346,8 +394,16 @@ export class StopDispatch {
       process.stderr.write(`tssc: cannot load ${program.execfn}: ${isSysError(e) ? e.message : String(e)}\n`);
       this.sandbox.lifecycle.killProcess(task.group, BAD_EXEC_STATUS);
     }
-    tracer.cont(task.hostTid, 0, RESUME.cont);
+    const resume = (sig: number): void => void tracer.cont(task.hostTid, sig, RESUME.cont);
+    if (!this.sandbox.ptrace.execLoaded(task, task.tid, () => returnZero(tracer, task.hostTid), resume)) resume(0);
   }
+}
+
+/** execve's result in a task whose new program is loaded: 0, as the kernel's exec leaves rax. */
+function returnZero(tracer: Tracer, hostTid: number): void {
+  if (tracer.getRegs(hostTid) !== 0) return;
+  tracer.regs[REG.rax] = 0n;
+  tracer.setRegs(hostTid);
 }
 
 /** The siginfo of hostTid's signal-delivery stop; undefined when the tracer cannot read it. */
