@@ -467,6 +467,10 @@ export class TaskProcess implements ProcessControl {
     return target.mem;
   }
 
+  writeMemory(addr: bigint, data: Uint8Array): number {
+    return Math.max(0, this.host.platform.writeProtected(this.task.hostTid, addr, data));
+  }
+
   kill(pid: number, signal: number): void {
     if (signal !== 0 && !isValidSignal(signal)) fail(E.EINVAL);
     const everyone = this.host.procs.groups();

@@ -326,6 +326,8 @@ export interface ProcessControl {
    * EPERM unless the caller may ptrace-attach to it (kernel/ptrace/access.ts).
    */
   memoryOf(pid: number): TaskMemory;
+  /** Writes data into this process's memory whatever the pages' protection (/proc/PID/mem): the bytes written. */
+  writeMemory(addr: bigint, data: Uint8Array): number;
   /** kill(2) with Linux's pid conventions and permission rules. */
   kill(pid: number, signal: number): void;
   tgkill(tgid: number, tid: number, signal: number): void;

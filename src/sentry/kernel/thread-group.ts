@@ -55,6 +55,8 @@ export class ThreadGroup {
   execs = 0;
   /** The filesystem context of the last task, for /proc of a zombie. */
   lastFs: FsContext | undefined;
+  /** The auxiliary vector its program started with (/proc/PID/auxv). */
+  auxv: Uint8Array | undefined;
   /** What its memory maps from files of the sandbox (/proc/PID/maps). */
   fileMappings = new FileMappings();
   /** Its Linux AIO contexts (aio.ts), for the program its last exec started. */

@@ -388,6 +388,7 @@ export class StopDispatch {
     try {
       const loaded = loadProgram(tracer, task.hostTid, program, task.creds, this.sandbox.platform.stub);
       task.mm.execPage = loaded.execPage;
+      task.group.auxv = loaded.auxv;
       this.sandbox.lifecycle.commitExec(task, program, ProgramBreak.afterExec(loaded, task.group.hostPid));
       recordProgramMappings(task, program, loaded.segments);
     } catch (e) {
