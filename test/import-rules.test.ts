@@ -30,10 +30,10 @@ const OWNED: readonly { readonly module: string; readonly owner: string }[] = [{
  * when one is no longer needed, so the list only shrinks.
  */
 const EXCEPTIONS: readonly { readonly from: string; readonly to: string; readonly why: string }[] = [
-  // The ptrace sandbox before the Platform interface: the kernel's stop loop and the
-  // parts it drives still hold the tracer, and the platform's stop dispatch calls the
-  // kernel's parts by name. Both go when the kernel runs tasks through a Platform
-  // (issue 11's next step).
+  // The kernel runs trapped calls through its Platform interface (kernel/platform.ts),
+  // but the ptrace platform's other events still go to the kernel's parts by name, and
+  // the stub's exec and the freezer keep their state on the Task. They go when the kernel
+  // handles those events behind an interface of its own that the platform reports to.
   { from: 'sentry/platform/ptrace/stop-dispatch.ts', to: 'sentry/kernel/', why: 'hands each stop to the kernel part that acts on it' },
   { from: 'sentry/platform/ptrace/stub-exec.ts', to: 'sentry/kernel/', why: 'marks the Task as in its exec and hands its futexes over' },
   { from: 'sentry/platform/ptrace/freezer.ts', to: 'sentry/kernel/', why: 'walks the Tasks of an address space and their clones in flight' },

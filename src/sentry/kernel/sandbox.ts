@@ -116,15 +116,15 @@ export class Sandbox {
     syncCaller: () => this.syscalls.syncCaller,
     guard: (task, where, fn) => this.guard(task, where, fn),
   });
-  readonly stops = new StopDispatch(this);
   readonly syscalls: SyscallStops;
+  readonly stops: StopDispatch;
   readonly lifecycle = new TaskLifecycle({
     procs: this.procs,
     signals: this.signals,
     initGroup: () => this.init,
     killHostThread: (task) => this.platform.hostSignals.raiseInThread(task.group.hostPid, task.hostTid, SIG.KILL),
     processExited: (pid) => this.kernel.ipc.processExited(pid),
-    taskExited: (task, status) => this.observer?.exit?.(task, status),
+    taskExited: (task, status) => this.options.observer?.exit?.(task, status),
     unparentedExited: (group) => {
       this.started.get(group)?.(group.exitStatus!);
       this.started.delete(group);
@@ -173,6 +173,20 @@ export class Sandbox {
       exec: (task, image) => this.stops.exec(task, image),
       pump: (next) => this.stops.pump(next),
       internalError: (task, where, error) => this.internalError(task, where, error),
+    });
+    this.stops = new StopDispatch({
+      platform: this.platform,
+      procs: this.procs,
+      syscalls: this.syscalls,
+      lifecycle: this.lifecycle,
+      signals: this.signals,
+      ipc: this.kernel.ipc,
+      startGate: options.startGate,
+      initGroup: () => this.init,
+      addTask: (tid, hostTid, group, fds, fs) => this.addTask(tid, hostTid, group, fds, fs),
+      ticks: () => this.ticks(),
+      internalError: (task, where, error) => this.internalError(task, where, error),
+      end: (status) => this.end(status),
     });
   }
 
@@ -265,23 +279,6 @@ export class Sandbox {
   /** The task whose syscall handler is running (for /proc/self and terminals). */
   get currentTask(): Task | undefined {
     return this.syscalls.currentTask;
-  }
-
-  get table(): SyscallTable {
-    return this.options.table;
-  }
-
-  /** Ends task's process as a fatal signal does; its parent sees status (see TaskLifecycle.killProcess). */
-  killProcess(task: Task, status: number): void {
-    this.lifecycle.killProcess(task.group, status);
-  }
-
-  get observer(): SyscallObserver | undefined {
-    return this.options.observer;
-  }
-
-  get startGate(): StartGate | undefined {
-    return this.options.startGate;
   }
 
   groupByPid(pid: number): ThreadGroup | undefined {

@@ -19,7 +19,14 @@ import { takeSeccompSiginfo } from '../../kernel/profile-enforcement.js';
 import { BAD_EXEC_STATUS, endStubExec, execStub, stubExecFailed, stubExecuted, type StubExecHost } from './stub-exec.js';
 import type { ExecImage } from '../../kernel/exec-credentials.js';
 import { forgetRobustList } from '../../kernel/futex/robust.js';
-import type { Sandbox } from '../../kernel/sandbox.js';
+import type { ProcessTable } from '../../kernel/process-table.js';
+import type { SignalDelivery } from '../../kernel/signal-delivery.js';
+import type { StartGate } from '../../kernel/start-gate.js';
+import type { SyscallStops } from '../../kernel/syscall-stops.js';
+import type { TaskLifecycle } from '../../kernel/task-lifecycle.js';
+import type { FdTable } from '../../kernel/fd-table.js';
+import type { IpcNamespace } from '../../kernel/ipc/namespace.js';
+import type { PtracePlatform } from './ptrace-platform.js';
 import { forgetSender, isForcedFault, showSiginfo } from '../../kernel/signal-senders.js';
 import { SIG, SIGINFO_SIZE } from '../../../abi/linux-signal.js';
 import type { HostCall } from '../../kernel/syscall.js';
@@ -33,6 +40,30 @@ import { faultAtSignalStop } from '../../kernel/test-faults.js';
 const SIGTRAP = SIG.TRAP;
 const STOP_SIGNALS = new Set<number>([SIG.STOP, SIG.TSTP, SIG.TTIN, SIG.TTOU]);
 
+/** The kernel's parts a stop goes to, and the sandbox's state it changes. */
+export interface StopDispatchParts {
+  readonly platform: PtracePlatform;
+  /** The sandbox's pid namespace. */
+  readonly procs: ProcessTable;
+  readonly syscalls: Pick<SyscallStops, 'onSyscall' | 'onSyscallExit' | 'restoreArgs'>;
+  readonly lifecycle: Pick<TaskLifecycle, 'onTaskExit' | 'allGone' | 'killProcess' | 'commitExec'>;
+  readonly signals: Pick<SignalDelivery, 'initDropsAtDelivery' | 'signalGroup' | 'childSender'>;
+  /** The sandbox's IPC namespace (a forked process keeps its System V attachments). */
+  readonly ipc: Pick<IpcNamespace, 'processForked'>;
+  /** Holds the init at the stub's first trap until it opens (OCI create, then start). */
+  readonly startGate: StartGate | undefined;
+  /** The init process, once started. */
+  initGroup(): ThreadGroup | undefined;
+  /** A new task of the sandbox (Sandbox.addTask). */
+  addTask(tid: number, hostTid: number, group: ThreadGroup, fds: FdTable, fs: FsContext): Task;
+  /** Clock ticks since the sandbox started. */
+  ticks(): number;
+  /** A bug of the sentry's while it served task (undefined: none to blame). */
+  internalError(task: Task | undefined, where: string, error: unknown): void;
+  /** The sandbox is over, with this status. */
+  end(status: number): void;
+}
+
 export class StopDispatch {
   /** First stops of new children that came before their parent's clone event. */
   private readonly earlyStops = new Map<number, number>();
@@ -41,13 +72,11 @@ export class StopDispatch {
   /** What the stub's exec uses of the sandbox. */
   private readonly stubHost: StubExecHost;
 
-  constructor(private readonly sandbox: Sandbox) {
+  constructor(private readonly sandbox: StopDispatchParts) {
     this.stubHost = {
       tracer: sandbox.platform.tracer,
-      get freezer() {
-        return sandbox.freezer;
-      },
-      killProcess: (task, status) => sandbox.killProcess(task, status),
+      freezer: sandbox.platform.freezer,
+      killProcess: (task, status) => sandbox.lifecycle.killProcess(task.group, status),
     };
   }
 
@@ -94,7 +123,7 @@ export class StopDispatch {
       sandbox.lifecycle.allGone();
     } catch (error) {
       sandbox.internalError(undefined, 'the end of the sandbox', error);
-      sandbox.end(sandbox.initGroup?.exitStatus ?? SIG.KILL);
+      sandbox.end(sandbox.initGroup()?.exitStatus ?? SIG.KILL);
     }
   }
 
@@ -105,7 +134,7 @@ export class StopDispatch {
     const status = tracer.stop[STOP.status]!;
     const task = procs.taskOfHost(hostPid);
     const stopped = (status & 0xff) === 0x7f;
-    this.sandbox.freezer.sawStop(hostPid);
+    this.sandbox.platform.freezer.sawStop(hostPid);
     if (!stopped) {
       if (task) {
         endStubExec(task);
@@ -267,13 +296,13 @@ export class StopDispatch {
         group.dumpable = pg.dumpable;
         group.fileMappings = pg.fileMappings.copy();
         // A copied address space keeps the System V segments attached; a shared one holds them once.
-        if (!(flags & CLONE.VM)) sandbox.kernel.ipc.processForked(pg.pid, tid);
+        if (!(flags & CLONE.VM)) sandbox.ipc.processForked(pg.pid, tid);
         parentGroup?.children.add(group);
       }
       const child = sandbox.addTask(tid, childHost, group, fds, fs);
       child.mm = flags & CLONE.VM ? parent.mm : parent.mm.copy();
       // Cloned while its address space was frozen or the sandbox paused: it stays stopped too.
-      sandbox.freezer.adopt(child);
+      sandbox.platform.freezer.adopt(child);
       // A new thread starts with its creator's name (a new process too, above).
       if (thread) child.threadComm = parent.threadComm ?? group.comm;
       inheritScheduling(parent, child);
@@ -323,7 +352,7 @@ export class StopDispatch {
 
   /** The init at its first trap waits for the start gate (OCI start), stopped; true if held. */
   private holdAtGate(task: Task): boolean {
-    if (task.group !== this.sandbox.initGroup) return false;
+    if (task.group !== this.sandbox.initGroup()) return false;
     return this.sandbox.startGate?.hold(() => {
       if (task.exited) return;
       this.onStubTrap(task);
