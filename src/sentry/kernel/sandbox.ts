@@ -34,6 +34,7 @@ import { StopDispatch } from '../platform/ptrace/stop-dispatch.js';
 import type { KernelServices, SyscallArgs, SyscallResult, SyscallTable } from './syscall.js';
 import { SyscallStops } from './syscall-stops.js';
 import { Task } from './task.js';
+import { TaskEvents } from './task-events.js';
 import { TaskLifecycle } from './task-lifecycle.js';
 import type { WasmSyscallTable } from '../wasm/process.js';
 import { ThreadGroup } from './thread-group.js';
@@ -174,17 +175,22 @@ export class Sandbox {
       pump: (next) => this.stops.pump(next),
       internalError: (task, where, error) => this.internalError(task, where, error),
     });
+    const events = new TaskEvents({
+      procs: this.procs,
+      lifecycle: this.lifecycle,
+      signals: this.signals,
+      ipc: this.kernel.ipc,
+      addTask: (tid, hostTid, group, fds, fs) => this.addTask(tid, hostTid, group, fds, fs),
+      ticks: () => this.ticks(),
+    });
     this.stops = new StopDispatch({
       platform: this.platform,
       procs: this.procs,
       syscalls: this.syscalls,
       lifecycle: this.lifecycle,
-      signals: this.signals,
-      ipc: this.kernel.ipc,
+      events,
       startGate: options.startGate,
       initGroup: () => this.init,
-      addTask: (tid, hostTid, group, fds, fs) => this.addTask(tid, hostTid, group, fds, fs),
-      ticks: () => this.ticks(),
       internalError: (task, where, error) => this.internalError(task, where, error),
       end: (status) => this.end(status),
     });
