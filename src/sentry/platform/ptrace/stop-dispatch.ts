@@ -19,7 +19,7 @@ import type { ThreadGroup } from '../../kernel/thread-group.js';
 import { loadProgram } from './load.js';
 import type { PtracePlatform } from './ptrace-platform.js';
 import { SIG, SIGINFO_SIZE } from '../../../abi/linux-signal.js';
-import type { HostCall } from '../../kernel/syscall.js';
+import { RUN_ON_HOST, type HostCall } from '../../kernel/syscall.js';
 import type { Task } from '../../kernel/task.js';
 
 const SIGTRAP = SIG.TRAP;
@@ -50,19 +50,22 @@ export class StopDispatch {
   /** Ends of new children killed (a group exit) before their parent's clone event came. */
   private readonly earlyExits = new Map<number, number>();
   /** What the stub's exec uses of the sandbox. */
-  private readonly stubHost: StubExecHost;
+  private readonly stubHost: StubExecHost<ExecImage, Task>;
 
   constructor(private readonly sandbox: StopDispatchParts) {
     this.stubHost = {
       tracer: sandbox.platform.tracer,
       freezer: sandbox.platform.freezer,
       killProcess: (task, status) => sandbox.lifecycle.killProcess(task.group, status),
+      releaseFutexes: releaseFutexesOf,
     };
   }
 
   /** The host half of an execve (stub-exec.ts): the task execs the stub, image is loaded at its first trap. */
   exec(task: Task, image: ExecImage): HostCall | Promise<HostCall> {
-    return execStub(this.stubHost, task, image);
+    const started = execStub(this.stubHost, task, image);
+    // The host runs the task's call: the stub's execveat it is now.
+    return started instanceof Promise ? started.then(() => RUN_ON_HOST) : RUN_ON_HOST;
   }
 
   /**
