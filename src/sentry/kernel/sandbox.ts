@@ -34,6 +34,7 @@ import { StopDispatch } from '../platform/ptrace/stop-dispatch.js';
 import type { KernelServices, SyscallArgs, SyscallResult, SyscallTable } from './syscall.js';
 import { SyscallStops } from './syscall-stops.js';
 import { Task } from './task.js';
+import { TaskEvents } from './task-events.js';
 import { TaskLifecycle } from './task-lifecycle.js';
 import { Ptrace } from './ptrace/ptrace.js';
 import type { WasmSyscallTable } from '../wasm/process.js';
@@ -119,8 +120,8 @@ export class Sandbox {
   });
   /** The ptrace relations between its tasks. */
   readonly ptrace = new Ptrace({ platform: this.platform, signals: this.signals });
-  readonly stops = new StopDispatch(this);
   readonly syscalls: SyscallStops;
+  readonly stops: StopDispatch;
   readonly lifecycle = new TaskLifecycle({
     procs: this.procs,
     signals: this.signals,
@@ -129,7 +130,7 @@ export class Sandbox {
     processExited: (pid) => this.kernel.ipc.processExited(pid),
     taskExited: (task, status) => {
       this.ptrace.taskGone(task, status);
-      this.observer?.exit?.(task, status);
+      this.options.observer?.exit?.(task, status);
     },
     unparentedExited: (group) => {
       this.started.get(group)?.(group.exitStatus!);
@@ -180,6 +181,26 @@ export class Sandbox {
       ptrace: this.ptrace,
       pump: (next) => this.stops.pump(next),
       internalError: (task, where, error) => this.internalError(task, where, error),
+    });
+    const events = new TaskEvents({
+      procs: this.procs,
+      lifecycle: this.lifecycle,
+      signals: this.signals,
+      ipc: this.kernel.ipc,
+      addTask: (tid, hostTid, group, fds, fs) => this.addTask(tid, hostTid, group, fds, fs),
+      ticks: () => this.ticks(),
+    });
+    this.stops = new StopDispatch({
+      platform: this.platform,
+      procs: this.procs,
+      syscalls: this.syscalls,
+      lifecycle: this.lifecycle,
+      events,
+      ptrace: this.ptrace,
+      startGate: options.startGate,
+      initGroup: () => this.init,
+      internalError: (task, where, error) => this.internalError(task, where, error),
+      end: (status) => this.end(status),
     });
   }
 
@@ -272,23 +293,6 @@ export class Sandbox {
   /** The task whose syscall handler is running (for /proc/self and terminals). */
   get currentTask(): Task | undefined {
     return this.syscalls.currentTask;
-  }
-
-  get table(): SyscallTable {
-    return this.options.table;
-  }
-
-  /** Ends task's process as a fatal signal does; its parent sees status (see TaskLifecycle.killProcess). */
-  killProcess(task: Task, status: number): void {
-    this.lifecycle.killProcess(task.group, status);
-  }
-
-  get observer(): SyscallObserver | undefined {
-    return this.options.observer;
-  }
-
-  get startGate(): StartGate | undefined {
-    return this.options.startGate;
   }
 
   groupByPid(pid: number): ThreadGroup | undefined {

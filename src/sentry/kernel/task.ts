@@ -5,22 +5,13 @@ import { ERESTARTSYS, SysError } from '../../abi/errno.js';
 import type { FsContext, Waitable } from '../../vfs/api.js';
 import type { FdTable } from './fd-table.js';
 import { AddressSpace, type Freeze } from '../platform/ptrace/freezer.js';
+import type { TaskPhase } from '../platform/ptrace/stub-exec.js';
 import type { ExecImage } from './exec-credentials.js';
 import { DEFAULT_SCHED } from './scheduling.js';
 import type { IoContext } from './io-priority.js';
 import type { KernelServices, ProcessControl, Rlimits, SchedPolicy, SyscallArgs, SyscallResult, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
 import type { ThreadGroup } from './thread-group.js';
 import type { Tracee } from './ptrace/tracee.js';
-
-/**
- * Where the host thread is:
- * - 'spawning': forked by the helper, its own exec of the stub is still to come;
- * - 'exec': at the seccomp stop of the stub's exec for a sandboxed execve (stub-exec.ts),
- *   which the kernel runs next;
- * - 'stub': the kernel exec'd the stub; its first trap starts the load;
- * - 'running': running the workload.
- */
-export type TaskPhase = 'spawning' | 'exec' | 'stub' | 'running';
 
 /** A clone/fork/vfork the host kernel is running for the task. */
 export interface CloneInFlight {

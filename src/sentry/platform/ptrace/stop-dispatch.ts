@@ -6,32 +6,46 @@ import { isSysError } from '../../../abi/errno.js';
 import { NR } from '../../../abi/linux-syscalls.js';
 import { PTRACE_EVENT, REG, RESUME, STOP, SYSCALL_OP, type Tracer } from '../../../native/ptrace.js';
 import { ECHILD_RESULT, SPIN_US } from './ptrace-platform.js';
-import type { FsContext } from '../../../vfs/api.js';
 import { releaseFutexesOf } from '../../kernel/futex/exit.js';
-import { groupContinued, groupStopped, reportStatus } from '../../kernel/job-control.js';
-import { loadProgram, type LoadedSegment } from './load.js';
-import type { ProgramImage } from '../../loader/image.js';
-import { CLONE, CSIGNAL } from '../../../abi/linux-clone.js';
 import { ProgramBreak } from '../../kernel/program-break.js';
-import { inheritScheduling } from '../../kernel/scheduling.js';
-import { inheritIoContext } from '../../kernel/io-priority.js';
-import { takeSeccompSiginfo } from '../../kernel/profile-enforcement.js';
 import { BAD_EXEC_STATUS, endStubExec, execStub, stubExecFailed, stubExecuted, type StubExecHost } from './stub-exec.js';
 import type { ExecImage } from '../../kernel/exec-credentials.js';
-import { forgetRobustList } from '../../kernel/futex/robust.js';
-import type { Sandbox } from '../../kernel/sandbox.js';
-import { forgetSender, isForcedFault, showSiginfo } from '../../kernel/signal-senders.js';
+import type { ProcessTable } from '../../kernel/process-table.js';
+import type { StartGate } from '../../kernel/start-gate.js';
+import type { SyscallStops } from '../../kernel/syscall-stops.js';
+import type { TaskLifecycle } from '../../kernel/task-lifecycle.js';
+import type { TaskEvents } from '../../kernel/task-events.js';
+import type { Ptrace } from '../../kernel/ptrace/ptrace.js';
+import type { ThreadGroup } from '../../kernel/thread-group.js';
+import { loadProgram } from './load.js';
+import type { PtracePlatform } from './ptrace-platform.js';
 import { SIG, SIGINFO_SIZE } from '../../../abi/linux-signal.js';
-import type { HostCall } from '../../kernel/syscall.js';
+import { RUN_ON_HOST, type HostCall } from '../../kernel/syscall.js';
 import type { Task } from '../../kernel/task.js';
-import { ThreadGroup } from '../../kernel/thread-group.js';
-import { writeTid } from '../../kernel/threads.js';
-import { addTimes, readHostPeakRssKb, readHostStat } from '../../kernel/cpu-times.js';
-import { dumpsCore, killedStatus } from '../../kernel/core-dump.js';
-import { faultAtSignalStop } from '../../kernel/test-faults.js';
 
 const SIGTRAP = SIG.TRAP;
 const STOP_SIGNALS = new Set<number>([SIG.STOP, SIG.TSTP, SIG.TTIN, SIG.TTOU]);
+
+/** The kernel's parts a stop goes to, and the sandbox's state it changes. */
+export interface StopDispatchParts {
+  readonly platform: PtracePlatform;
+  /** The sandbox's pid namespace. */
+  readonly procs: ProcessTable;
+  readonly syscalls: Pick<SyscallStops, 'onSyscall' | 'onSyscallExit' | 'restoreArgs'>;
+  readonly lifecycle: Pick<TaskLifecycle, 'onTaskExit' | 'allGone' | 'killProcess'>;
+  /** The kernel's rules for every other event of a task. */
+  readonly events: TaskEvents;
+  /** The ptrace relations inside the sandbox: a tracee's stops go to its tracer first. */
+  readonly ptrace: Ptrace;
+  /** Holds the init at the stub's first trap until it opens (OCI create, then start). */
+  readonly startGate: StartGate | undefined;
+  /** The init process, once started. */
+  initGroup(): ThreadGroup | undefined;
+  /** A bug of the sentry's while it served task (undefined: none to blame). */
+  internalError(task: Task | undefined, where: string, error: unknown): void;
+  /** The sandbox is over, with this status. */
+  end(status: number): void;
+}
 
 export class StopDispatch {
   /** First stops of new children that came before their parent's clone event. */
@@ -39,22 +53,23 @@ export class StopDispatch {
   /** Ends of new children killed (a group exit) before their parent's clone event came. */
   private readonly earlyExits = new Map<number, number>();
   /** What the stub's exec uses of the sandbox. */
-  private readonly stubHost: StubExecHost;
+  private readonly stubHost: StubExecHost<ExecImage, Task>;
 
-  constructor(private readonly sandbox: Sandbox) {
+  constructor(private readonly sandbox: StopDispatchParts) {
     this.stubHost = {
       tracer: sandbox.platform.tracer,
-      get freezer() {
-        return sandbox.freezer;
-      },
-      killProcess: (task, status) => sandbox.killProcess(task, status),
+      freezer: sandbox.platform.freezer,
+      killProcess: (task, status) => sandbox.lifecycle.killProcess(task.group, status),
+      releaseFutexes: releaseFutexesOf,
     };
   }
 
   /** The host half of an execve (stub-exec.ts): the task execs the stub, image is loaded at its first trap. */
   exec(task: Task, image: ExecImage): HostCall | Promise<HostCall> {
     this.sandbox.ptrace.execStarting(task);
-    return execStub(this.stubHost, task, image);
+    const started = execStub(this.stubHost, task, image);
+    // The host runs the task's call: the stub's execveat it is now.
+    return started instanceof Promise ? started.then(() => RUN_ON_HOST) : RUN_ON_HOST;
   }
 
   /**
@@ -95,7 +110,7 @@ export class StopDispatch {
       sandbox.lifecycle.allGone();
     } catch (error) {
       sandbox.internalError(undefined, 'the end of the sandbox', error);
-      sandbox.end(sandbox.initGroup?.exitStatus ?? SIG.KILL);
+      sandbox.end(sandbox.initGroup()?.exitStatus ?? SIG.KILL);
     }
   }
 
@@ -106,7 +121,7 @@ export class StopDispatch {
     const status = tracer.stop[STOP.status]!;
     const task = procs.taskOfHost(hostPid);
     const stopped = (status & 0xff) === 0x7f;
-    this.sandbox.freezer.sawStop(hostPid);
+    this.sandbox.platform.freezer.sawStop(hostPid);
     if (!stopped) {
       if (task) {
         endStubExec(task);
@@ -123,7 +138,7 @@ export class StopDispatch {
         task.exiting = true;
         endStubExec(task);
         releaseFutexesOf(task);
-        accountEndedThread(task);
+        this.sandbox.events.accountEndedThread(task);
         if (task.tracee) task.tracee.stop = undefined;
         if (this.sandbox.ptrace.eventStop(task, event, BigInt(tracer.stop[STOP.eventMsg]!), resume)) return 0;
       }
@@ -145,10 +160,7 @@ export class StopDispatch {
         this.onCloneEvent(task, tracer.stop[STOP.eventMsg]!);
         return 0;
       case PTRACE_EVENT.EXEC: {
-        this.onExecEvent(task, tracer.stop[STOP.eventMsg]!);
-        const execing = procs.taskOfHost(hostPid) ?? task;
-        // The kernel dropped the robust list with the old program.
-        forgetRobustList(execing);
+        const execing = this.sandbox.events.execed(task, tracer.stop[STOP.eventMsg]!);
         stubExecuted(this.stubHost, execing);
         tracer.cont(hostPid, 0, RESUME.cont);
         return 0;
@@ -183,30 +195,25 @@ export class StopDispatch {
   }
 
   /**
-   * A signal-delivery stop goes on with sig (0: none), past init's and the core dump's
-   * rules; showInfo: its siginfo is still the host's.
+   * A signal-delivery stop goes on with sig (0: none): the kernel decides whether it goes
+   * on, and with what siginfo (showInfo: it is still the host's).
    */
   private deliverSignal(task: Task, hostPid: number, sig: number, showInfo: boolean): void {
     const tracer = this.sandbox.platform.tracer;
-    if (sig === 0) {
-      tracer.cont(hostPid, 0, RESUME.cont);
-      return;
-    }
-    faultAtSignalStop(sig);
-    if (this.sandbox.signals.initDropsAtDelivery(task.group, sig, () => isForcedFault(sig, () => readSiginfo(tracer, hostPid)))) {
-      forgetSender(task.group, sig);
-      tracer.cont(hostPid, 0, RESUME.cont);
-      return;
-    }
-    // A signal-delivery-stop: the signal goes on to the workload, unless it would dump core
-    // on the host (core-dump.ts): then the sentry ends the process, the signal never goes on.
-    if (dumpsCore(task.group.hostPid, hostPid, sig)) {
-      this.sandbox.lifecycle.killProcess(task.group, killedStatus(task.group, sig));
+    const siginfo = (): Buffer | undefined => readSiginfo(tracer, hostPid);
+    if (sig === 0 || this.sandbox.events.delivering(task, hostPid, sig, siginfo) === 'drop') {
       tracer.cont(hostPid, 0, RESUME.cont);
       return;
     }
     if (showInfo) this.showSiginfo(task, hostPid, sig);
     tracer.cont(hostPid, sig, RESUME.cont);
+  }
+
+  /** The siginfo the workload sees for sig, written over the host's. */
+  private showSiginfo(task: Task, hostPid: number, sig: number): void {
+    const tracer = this.sandbox.platform.tracer;
+    const shown = this.sandbox.events.siginfoShown(task, sig, () => readSiginfo(tracer, hostPid));
+    if (shown) tracer.siginfo(hostPid, shown, true);
   }
 
   /**
@@ -242,21 +249,6 @@ export class StopDispatch {
     return this.sandbox.syscalls.onSyscall(task);
   }
 
-  /**
-   * At a signal-delivery stop: the siginfo the workload's handler gets. A seccomp trap's
-   * SIGSYS gets the one the kernel built; a signal the sentry sent shows its virtual sender.
-   */
-  private showSiginfo(task: Task, hostTid: number, sig: number): void {
-    const tracer = this.sandbox.platform.tracer;
-    const trapped = takeSeccompSiginfo(task, sig);
-    if (trapped) {
-      tracer.siginfo(hostTid, trapped, true);
-      return;
-    }
-    const info = readSiginfo(tracer, hostTid);
-    if (info && showSiginfo(info, task.group, sig)) tracer.siginfo(hostTid, info, true);
-  }
-
   private onEventStop(task: Task, sig: number): void {
     const tracer = this.sandbox.platform.tracer;
     if (task.awaitingFirstStop) {
@@ -265,7 +257,7 @@ export class StopDispatch {
         this.sandbox.syscalls.restoreArgs(task);
         tracer.setRegs(task.hostTid);
       }
-      if (task.childTidAddr) writeTid(task, task.childTidAddr, task.tid);
+      this.sandbox.events.firstStop(task);
       // The first stop of a new child (it reports SIGSTOP) is no group-stop; an
       // auto-attached child's tracer sees it.
       const resume = (): void => void tracer.cont(task.hostTid, 0, RESUME.cont);
@@ -275,62 +267,19 @@ export class StopDispatch {
     // A group-stop (SIGSTOP, SIGTSTP, ...) keeps the task stopped until SIGCONT
     // (PTRACE_LISTEN); any other event-stop, such as the end of one, lets it run.
     const stop = STOP_SIGNALS.has(sig);
-    const group = task.group;
-    if (stop ? groupStopped(group, sig) : groupContinued(group)) {
-      const signals = this.sandbox.signals;
-      signals.signalGroup(group.parent!, SIG.CHLD, signals.childSender(group, group.jobReport ? reportStatus(group.jobReport) : 0xffff));
-    }
+    this.sandbox.events.groupStopChanged(task, stop ? sig : undefined);
     const resume = (listen: boolean): void => void tracer.cont(task.hostTid, 0, listen ? RESUME.listen : RESUME.cont);
     if (!this.sandbox.ptrace.groupStop(task, sig, resume)) resume(stop);
   }
 
   private onCloneEvent(parent: Task, childHost: number): void {
     const sandbox = this.sandbox;
-    const flight = parent.cloneInFlight;
+    const child = sandbox.events.cloned(parent, childHost);
     // The event stop the parent's tracer asked for, if any (its child is then traced too).
-    let traceEvent = 0;
-    if (flight) {
-      const flags = flight.flags;
-      const thread = (flags & CLONE.THREAD) !== 0n;
-      const fds = flags & CLONE.FILES ? parent.fds.share() : parent.fds.fork();
-      const fs: FsContext = flags & CLONE.FS ? parent.fs : { ...parent.fs };
-      const tid = sandbox.procs.allocatePid();
-      let group = parent.group;
-      if (!thread) {
-        const pg = parent.group;
-        const actions = flags & CLONE.SIGHAND ? pg.sigactions : pg.sigactions.copy();
-        // CLONE_PARENT: a sibling of the caller, with the caller's own exit signal.
-        const parentGroup = flags & CLONE.PARENT ? pg.parent : pg;
-        group = new ThreadGroup(tid, childHost, parentGroup, pg.pgid, pg.sid, actions, pg.rlimits.copy(), pg.creds, sandbox.ticks());
-        group.exitSignal = flags & CLONE.PARENT ? pg.exitSignal : Number(flags & CSIGNAL);
-        group.comm = parent.threadComm ?? pg.comm;
-        group.cmdline = pg.cmdline;
-        group.environ = pg.environ;
-        group.exe = pg.exe;
-        // CLONE_VM without CLONE_THREAD (vfork) shares the address space, break included.
-        group.brk = flags & CLONE.VM ? pg.brk : pg.brk?.copy();
-        group.dumpable = pg.dumpable;
-        group.fileMappings = pg.fileMappings.copy();
-        // A copied address space keeps the System V segments attached; a shared one holds them once.
-        if (!(flags & CLONE.VM)) sandbox.kernel.ipc.processForked(pg.pid, tid);
-        parentGroup?.children.add(group);
-      }
-      const child = sandbox.addTask(tid, childHost, group, fds, fs);
-      child.mm = flags & CLONE.VM ? parent.mm : parent.mm.copy();
+    const traceEvent = child ? sandbox.ptrace.cloned(parent, child, parent.cloneInFlight!.flags) : 0;
+    if (child) {
       // Cloned while its address space was frozen or the sandbox paused: it stays stopped too.
-      sandbox.freezer.adopt(child);
-      // A new thread starts with its creator's name (a new process too, above).
-      if (thread) child.threadComm = parent.threadComm ?? group.comm;
-      inheritScheduling(parent, child);
-      inheritIoContext(parent, child, flags);
-      child.awaitingFirstStop = true;
-      child.savedArgs = parent.savedArgs;
-      if (flags & CLONE.CHILD_SETTID) child.childTidAddr = flight.childTidAddr;
-      flight.child = child;
-      traceEvent = sandbox.ptrace.cloned(parent, child, flags);
-      // Written before the child runs: a thread that ends at once has the kernel clear
-      // that word (CLONE_CHILD_CLEARTID), and a later write would undo it for pthread_join.
-      if (flags & CLONE.PARENT_SETTID) writeTid(parent, flight.parentTidAddr, tid);
+      sandbox.platform.freezer.adopt(child);
       const early = this.earlyStops.get(childHost);
       if (early !== undefined) {
         this.earlyStops.delete(childHost);
@@ -343,35 +292,13 @@ export class StopDispatch {
       }
     }
     const resume = (): void => void sandbox.platform.tracer.cont(parent.hostTid, 0, RESUME.toSyscallExit);
-    if (traceEvent && sandbox.ptrace.eventStop(parent, traceEvent, BigInt(flight!.child!.tid), resume)) return;
+    if (child && traceEvent && sandbox.ptrace.eventStop(parent, traceEvent, BigInt(child.tid), resume)) return;
     resume();
-  }
-
-  /**
-   * An execve done by a thread other than the leader: the kernel ended the other threads
-   * and gave the execing one the leader's host tid (formerHostTid was its own); it takes
-   * the leader's virtual tid too, and the leader's task is gone without a process exit.
-   */
-  private onExecEvent(leader: Task, formerHostTid: number): void {
-    if (formerHostTid === leader.hostTid) return;
-    const procs = this.sandbox.procs;
-    const execing = procs.taskOfHost(formerHostTid);
-    if (!execing || execing.group !== leader.group) return;
-    leader.exited = true;
-    leader.interrupt(SIG.KILL);
-    leader.fds.leave();
-    procs.dropHost(leader);
-    procs.remove(leader);
-    procs.dropHost(execing);
-    procs.remove(execing);
-    execing.hostTid = leader.hostTid;
-    execing.tid = leader.tid;
-    procs.add(execing);
   }
 
   /** The init at its first trap waits for the start gate (OCI start), stopped; true if held. */
   private holdAtGate(task: Task): boolean {
-    if (task.group !== this.sandbox.initGroup) return false;
+    if (task.group !== this.sandbox.initGroup()) return false;
     return this.sandbox.startGate?.hold(() => {
       if (task.exited) return;
       this.onStubTrap(task);
@@ -389,8 +316,7 @@ export class StopDispatch {
       const loaded = loadProgram(tracer, task.hostTid, program, task.creds, this.sandbox.platform.stub);
       task.mm.execPage = loaded.execPage;
       task.group.auxv = loaded.auxv;
-      this.sandbox.lifecycle.commitExec(task, program, ProgramBreak.afterExec(loaded, task.group.hostPid));
-      recordProgramMappings(task, program, loaded.segments);
+      this.sandbox.events.programLoaded(task, program, ProgramBreak.afterExec(loaded, task.group.hostPid), loaded.segments);
     } catch (e) {
       process.stderr.write(`tssc: cannot load ${program.execfn}: ${isSysError(e) ? e.message : String(e)}\n`);
       this.sandbox.lifecycle.killProcess(task.group, BAD_EXEC_STATUS);
@@ -411,23 +337,4 @@ function returnZero(tracer: Tracer, hostTid: number): void {
 function readSiginfo(tracer: Tracer, hostTid: number): Buffer | undefined {
   const info = Buffer.alloc(SIGINFO_SIZE);
   return tracer.siginfo(hostTid, info, false) === 0 ? info : undefined;
-}
-
-/** At a thread's exit stop its CPU time is final: it goes to its process's ended threads. */
-function accountEndedThread(task: Task): void {
-  const group = task.group;
-  const stat = readHostStat(group.hostPid, task.hostTid);
-  if (!stat) return;
-  addTimes(group.endedThreads, { utimeTicks: stat.utimeTicks, stimeTicks: stat.stimeTicks, maxRssKb: readHostPeakRssKb(group.hostPid) });
-}
-
-/** The program's and its interpreter's file pages, named in /proc/PID/maps. */
-function recordProgramMappings(task: Task, program: ProgramImage, segments: readonly LoadedSegment[]): void {
-  for (const segment of segments) {
-    const location = segment.interpreter ? program.interpreterLocation : program.location;
-    if (!location) continue;
-    const st = location.dentry.inode.stat();
-    const path = task.kernel.vfs.pathOf(task.fs, location);
-    task.group.fileMappings.add({ start: segment.start, end: segment.end, offset: segment.offset, path, dev: st.dev, ino: st.ino });
-  }
 }
