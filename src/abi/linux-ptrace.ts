@@ -19,9 +19,6 @@ export const PTRACE_O_MASK = 0x3000ff;
 
 export const PTRACE_EVENT = { FORK: 1, VFORK: 2, CLONE: 3, EXEC: 4, VFORK_DONE: 5, EXIT: 6, SECCOMP: 7, STOP: 128 } as const;
 
-/** PTRACE_SEIZE's only flag besides the options. */
-export const PTRACE_SEIZE_DEVEL = 0x80000000;
-
 /** Register sets of PTRACE_GETREGSET/SETREGSET. */
 export const NT = { PRSTATUS: 1, PRFPREG: 2, X86_XSTATE: 0x202 } as const;
 

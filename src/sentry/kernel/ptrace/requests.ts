@@ -6,7 +6,7 @@
 
 import { E, fail } from '../../../abi/errno.js';
 import {
-  ARCH, AUDIT_ARCH_X86_64, NT, PTRACE, PTRACE_O_MASK, PTRACE_SEIZE_DEVEL, SYSCALL_INFO_OP, USER_DEBUGREG_OFFSET,
+  ARCH, AUDIT_ARCH_X86_64, NT, PTRACE, PTRACE_O_MASK, SYSCALL_INFO_OP, USER_DEBUGREG_OFFSET,
   USER_FPREGS_SIZE, USER_REG, USER_REGS_SIZE,
 } from '../../../abi/linux-ptrace.js';
 import { SIG, SIGINFO_SIZE } from '../../../abi/linux-signal.js';
@@ -30,6 +30,10 @@ export interface RequestHost {
 /** The end of struct user (asm/user_64.h) on x86-64: PEEKUSER/POKEUSER offsets stay below it. */
 const USER_SIZE = 928;
 const XSTATE_MAX = 4096;
+/** The first address beyond user space on x86-64 (4-level paging): no fs or gs base goes there. */
+const TASK_SIZE_MAX = 0x7ffffffff000n;
+/** ds, es, fs and gs in struct user_regs_struct. */
+const DATA_SELECTORS = [23 * 8, 24 * 8, 25 * 8, 26 * 8];
 const WORD = 8;
 
 /** ptrace(request, pid, addr, data) by caller: its result (PEEK* write the word at data, as the raw syscall does). */
@@ -129,8 +133,8 @@ function traceMe(host: RequestHost, caller: Task): number {
 function attach(host: RequestHost, caller: Task, pid: number, seize: boolean, addr: bigint, data: bigint): number {
   let opts = 0;
   if (seize) {
-    if (addr !== 0n) fail(E.EIO);
-    opts = options(data & ~BigInt(PTRACE_SEIZE_DEVEL));
+    if (addr !== 0n || data < 0n || data > 0xffffffffn || Number(data) & ~PTRACE_O_MASK) fail(E.EIO);
+    opts = Number(data);
   }
   const task = pid > 0 ? host.procs.task(pid) : undefined;
   if (!task || task.exited || task.exiting) fail(E.ESRCH);
@@ -277,6 +281,8 @@ class StoppedTracee {
     const buf = Buffer.alloc(size);
     const n = this.host.platform.registerSet(this.task.hostTid, type, buf, false);
     if (n < 0) fail(-n);
+    // A general register set of another size would be a 32-bit task's, which checkRegs never lets a tracer make.
+    if (type === NT.PRSTATUS && n !== USER_REGS_SIZE) fail(E.EIO);
     return buf.subarray(0, n);
   }
 
@@ -292,13 +298,28 @@ class StoppedTracee {
   }
 
   /**
-   * No tracer may steer its tracee into the platform's own code: an instruction pointer in
-   * the reserved range is refused, as Linux refuses a register value it cannot take (EIO).
+   * What a tracer writes is checked whole before the host sees any of it (the host applies
+   * a register set field by field and stops at the first it refuses, leaving the rest
+   * half written). Refused with EIO, as Linux refuses a value it cannot take: an
+   * instruction pointer in the platform's reserved range (no tracer steers its tracee
+   * into the sentry's code), another code or stack segment (the sandbox runs 64-bit code
+   * only), a data selector of another privilege level, an fs/gs base beyond user space.
    */
   private checkRegs(regs: Buffer): void {
     const rip = regs.readBigUInt64LE(USER_REG.rip);
     const { start, end } = this.host.platform.reservedRange;
     if (rip >= BigInt(start) && rip < BigInt(end)) fail(E.EIO);
+    const current = this.regset(NT.PRSTATUS, USER_REGS_SIZE);
+    for (const at of [USER_REG.cs, USER_REG.ss]) {
+      if (regs.readBigUInt64LE(at) !== current.readBigUInt64LE(at)) fail(E.EIO);
+    }
+    for (const at of DATA_SELECTORS) {
+      const selector = regs.readBigUInt64LE(at);
+      if (selector > 0xffffn || (selector !== 0n && (selector & 3n) !== 3n)) fail(E.EIO);
+    }
+    for (const at of [USER_REG.fs_base, USER_REG.gs_base]) {
+      if (regs.readBigUInt64LE(at) >= TASK_SIZE_MAX) fail(E.EIO);
+    }
   }
 
   peekUser(offset: bigint): bigint {
