@@ -37,6 +37,7 @@ function sandbox() {
     initGroup: tasks.init,
     killHostThread: (task) => killed.push(task),
     processExited: () => undefined,
+    heldForTracer: () => false,
     taskExited: (task, status) => exits.push({ tid: task.tid, status }),
     unparentedExited: (group) => unparented.push({ pid: group.pid, status: group.exitStatus! }),
     endSession: (sid) => sessionsEnded.push(sid),

@@ -119,7 +119,7 @@ export class Sandbox {
     guard: (task, where, fn) => this.guard(task, where, fn),
   });
   /** The ptrace relations between its tasks. */
-  readonly ptrace = new Ptrace({ platform: this.platform, signals: this.signals });
+  readonly ptrace = new Ptrace({ platform: this.platform, signals: this.signals, releasedToParent: (group) => this.lifecycle.tellParent(group) });
   readonly syscalls: SyscallStops;
   readonly stops: StopDispatch;
   readonly lifecycle = new TaskLifecycle({
@@ -128,6 +128,7 @@ export class Sandbox {
     initGroup: () => this.init,
     killHostThread: (task) => this.platform.hostSignals.raiseInThread(task.group.hostPid, task.hostTid, SIG.KILL),
     processExited: (pid) => this.kernel.ipc.processExited(pid),
+    heldForTracer: (group) => this.ptrace.hiddenFromParent(group),
     taskExited: (task, status) => {
       this.ptrace.taskGone(task, status);
       this.options.observer?.exit?.(task, status);

@@ -25,6 +25,8 @@ export interface LifecycleHost {
   killHostThread(task: Task): void;
   /** A process's IPC state (semaphore undo, message queue registrations) ends with it. */
   processExited(pid: number): void;
+  /** Whether a tracer other than group's parent must collect its end before the parent hears of it (ptrace). */
+  heldForTracer(group: ThreadGroup): boolean;
   /** A task ended with the wait status its parent sees (the syscall observer's). */
   taskExited(task: Task, status: number): void;
   /** A process with no parent in the sandbox (one started by exec) ended: its starter is told. */
@@ -114,7 +116,7 @@ export class TaskLifecycle {
   }
 
   private groupExited(group: ThreadGroup): void {
-    const { procs, signals } = this.host;
+    const procs = this.host.procs;
     this.host.processExited(group.pid);
     const init = this.host.initGroup();
     if (group.pid === group.sid) this.host.endSession(group.sid);
@@ -132,20 +134,29 @@ export class TaskLifecycle {
     }
     const parent = group.parent;
     if (parent && !parent.zombie) {
-      const chld = parent.sigactions.get(SIG.CHLD);
-      // Ignoring SIGCHLD reaps a child that ends with it at once; a wait blocked for it then
-      // finds none left (ECHILD). A child cloned with another exit signal stays a zombie.
-      if (group.exitSignal === SIG.CHLD && (chld.handler === SIG_IGN || chld.flags & SA.NOCLDWAIT)) procs.reap(group);
-      parent.notifyChildEvent();
-      // As any signal from inside: init drops an exit signal it has no handler for (a child
-      // cloned with CLONE_PARENT and SIGTERM as its exit signal does not end the sandbox).
-      const sig = group.exitSignal;
-      if (isValidSignal(sig) && !signals.initDiscards(parent, sig, false)) signals.signalGroup(parent, sig, signals.childSender(group, group.exitStatus!));
+      // A tracer that is not the parent collects the end first; the parent hears of it then.
+      if (!this.host.heldForTracer(group)) this.tellParent(group);
     } else if (group !== init) {
       procs.reap(group);
       if (!parent) this.host.unparentedExited(group);
     }
     this.maybeFinish();
+  }
+
+  /** The parent of ended group hears of it: its wait, and its exit signal. */
+  tellParent(group: ThreadGroup): void {
+    const { procs, signals } = this.host;
+    const parent = group.parent;
+    if (!parent || parent.zombie) return;
+    const chld = parent.sigactions.get(SIG.CHLD);
+    // Ignoring SIGCHLD reaps a child that ends with it at once; a wait blocked for it then
+    // finds none left (ECHILD). A child cloned with another exit signal stays a zombie.
+    if (group.exitSignal === SIG.CHLD && (chld.handler === SIG_IGN || chld.flags & SA.NOCLDWAIT)) procs.reap(group);
+    parent.notifyChildEvent();
+    // As any signal from inside: init drops an exit signal it has no handler for (a child
+    // cloned with CLONE_PARENT and SIGTERM as its exit signal does not end the sandbox).
+    const sig = group.exitSignal;
+    if (isValidSignal(sig) && !signals.initDiscards(parent, sig, false)) signals.signalGroup(parent, sig, signals.childSender(group, group.exitStatus!));
   }
 
   private maybeFinish(): void {

@@ -22,6 +22,8 @@ import { Tracee, type HeldStop, type PtraceStopKind } from './tracee.js';
 export interface PtraceHost {
   readonly platform: Pick<Platform, 'setRunMode' | 'continueStop' | 'callNumber'>;
   readonly signals: Pick<SignalDelivery, 'signalTask' | 'signalGroup' | 'childSender'>;
+  /** A process whose end its tracer collected: its parent hears of it now (TaskLifecycle.tellParent). */
+  releasedToParent(group: ThreadGroup): void;
 }
 
 const STOPPED = 0x7f;
@@ -271,6 +273,6 @@ export class Ptrace {
     this.unlink(task);
     const group = task.group;
     if (!this.exitsForTracers.delete(group)) return;
-    group.parent?.notifyChildEvent();
+    this.host.releasedToParent(group);
   }
 }

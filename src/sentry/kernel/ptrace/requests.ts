@@ -169,7 +169,11 @@ function interrupt(host: RequestHost, task: Task, tracee: Tracee): number {
   if (tracee.stop) return 0;
   tracee.interrupted = true;
   const result = host.platform.interrupt(task.hostTid);
-  return result < 0 ? result : 0;
+  if (result < 0) return result;
+  // A wait in the sentry ends as a stop ends it: the call is made again once the tracer
+  // resumes the tracee (Linux restarts it the same way).
+  if (task.waiting) task.interrupt(SIG.STOP);
+  return 0;
 }
 
 function putWord(caller: Task, addr: bigint, value: bigint): number {
