@@ -39,12 +39,17 @@ export class SyscallStops {
   /** The task whose handler runs right now, synchronously (not a continuation after a wait). */
   syncCaller: Task | undefined;
 
-  constructor(private readonly host: SyscallStopsHost) {}
+  /** The host's platform, read at every stop. */
+  private readonly platform: Platform;
+
+  constructor(private readonly host: SyscallStopsHost) {
+    this.platform = host.platform;
+  }
 
   /** A trapped call (the platform's current call): returns the next stop's host tid if answering took one. */
   onSyscall(task: Task): number {
     const host = this.host;
-    const platform = host.platform;
+    const platform = this.platform;
     const nr = platform.callNumber();
     const args = platform.callArgs();
     const entry = host.table.entry(nr);
@@ -79,7 +84,7 @@ export class SyscallStops {
 
   /** The end of a call the host ran for the sentry (clone, a rewritten mmap): the platform's current call. */
   onSyscallExit(task: Task): number {
-    const platform = this.host.platform;
+    const platform = this.platform;
     const hook = task.exitHook;
     const hostResult = platform.hostResult();
     if (hostResult < 0n && isRestartCode(Number(-hostResult))) {
@@ -114,7 +119,7 @@ export class SyscallStops {
   /** Puts back the argument registers a rewritten call changed (the task's call must be the platform's current one). */
   restoreArgs(task: Task): void {
     const saved = this.takeSavedArgs(task);
-    if (saved) this.host.platform.setCall(undefined, saved);
+    if (saved) this.platform.setCall(undefined, saved);
   }
 
   private takeSavedArgs(task: Task): SyscallArgs | undefined {
@@ -129,7 +134,7 @@ export class SyscallStops {
    * first: the platform drops the answer, and its end would go unseen by them.
    */
   private complete(task: Task, result: SyscallResult): number {
-    const platform = this.host.platform;
+    const platform = this.platform;
     if (platform.endedWhileStopped(task.hostTid)) releaseFutexesOf(task);
     const ptrace = this.host.ptrace;
     if (ptrace?.tracesCalls(task) && !platform.atCallTrap(task.hostTid)) {
@@ -177,7 +182,7 @@ export class SyscallStops {
 
   /** The host kernel runs call in the task; a completion, a clone or a rewrite is finished at its end. */
   private runOnHost(task: Task, nr: number, args: SyscallArgs, call: HostCall): number {
-    const platform = this.host.platform;
+    const platform = this.platform;
     let ran: SyscallArgs;
     try {
       ran = platform.prepareHostCall(task.hostTid, (addr, bytes) => task.mem.write(addr, bytes), call.nr, call.args);
@@ -225,13 +230,13 @@ export class SyscallStops {
   setAwake(task: Task, awake: boolean): void {
     if (task.awake === awake) return;
     task.awake = awake;
-    this.host.platform.expectAnswer(awake);
+    this.platform.expectAnswer(awake);
   }
 
   /** A handler's Promise settled: the task is still stopped at its call. */
   private finishBlocked(task: Task, nr: number, args: SyscallArgs, name: string, value: SyscallOutcome): void {
     if (task.exited || task.wasmSignal) return;
-    if (!this.host.platform.switchTo(task.hostTid)) return;
+    if (!this.platform.switchTo(task.hostTid)) return;
     const result = typeof value === 'object' ? value : this.restartOrInterrupt(task, nr, value);
     this.host.pump(this.answer(task, nr, args, name, result));
   }
@@ -251,7 +256,7 @@ export class SyscallStops {
 
   /** Makes the stopped task make call nr again once answered (the answer puts nr back in rax). */
   private restartCall(nr: number): number {
-    this.host.platform.restartCall();
+    this.platform.restartCall();
     return nr;
   }
 }

@@ -54,8 +54,11 @@ export class StopDispatch {
   private readonly earlyExits = new Map<number, number>();
   /** What the stub's exec uses of the sandbox. */
   private readonly stubHost: StubExecHost<ExecImage, Task>;
+  /** Read at every stop. */
+  private readonly tracer: Tracer;
 
   constructor(private readonly sandbox: StopDispatchParts) {
+    this.tracer = sandbox.platform.tracer;
     this.stubHost = {
       tracer: sandbox.platform.tracer,
       freezer: sandbox.platform.freezer,
@@ -116,12 +119,12 @@ export class StopDispatch {
 
   /** Handles the stop the tracer just reaped; returns the next stop's pid if it took one. */
   private handleStop(hostPid: number): number {
-    const { procs } = this.sandbox;
-    const tracer = this.sandbox.platform.tracer;
+    const { procs, platform } = this.sandbox;
+    const tracer = this.tracer;
     const status = tracer.stop[STOP.status]!;
     const task = procs.taskOfHost(hostPid);
     const stopped = (status & 0xff) === 0x7f;
-    this.sandbox.platform.freezer.sawStop(hostPid);
+    platform.freezer.sawStop(hostPid);
     if (!stopped) {
       if (task) {
         endStubExec(task);
@@ -234,16 +237,17 @@ export class StopDispatch {
 
   /** A seccomp stop: the kernel's trapped call, unless it is the stub's exec. */
   private onSeccompStop(task: Task): number {
-    const tracer = this.sandbox.platform.tracer;
-    if (task.phase === 'spawning' && !task.exited && this.sandbox.platform.callNumber() === NR.execveat) {
+    const phase = task.phase;
+    if (phase === 'running') return this.sandbox.syscalls.onSyscall(task);
+    if (phase === 'spawning' && !task.exited && this.sandbox.platform.callNumber() === NR.execveat) {
       // The helper's own exec of the stub, before any code of the workload's has run.
-      tracer.cont(task.hostTid, 0, RESUME.cont);
+      this.tracer.cont(task.hostTid, 0, RESUME.cont);
       return 0;
     }
-    if (task.phase === 'exec') {
+    if (phase === 'exec') {
       // Back from the stub's exec without it: the exec failed.
       stubExecFailed(this.stubHost, task);
-      tracer.cont(task.hostTid, 0, RESUME.cont);
+      this.tracer.cont(task.hostTid, 0, RESUME.cont);
       return 0;
     }
     return this.sandbox.syscalls.onSyscall(task);
