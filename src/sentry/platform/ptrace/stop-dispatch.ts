@@ -202,7 +202,7 @@ export class StopDispatch {
    * on, and with what siginfo (showInfo: it is still the host's).
    */
   private deliverSignal(task: Task, hostPid: number, sig: number, showInfo: boolean): void {
-    const tracer = this.sandbox.platform.tracer;
+    const tracer = this.tracer;
     const siginfo = (): Buffer | undefined => readSiginfo(tracer, hostPid);
     if (sig === 0 || this.sandbox.events.delivering(task, hostPid, sig, siginfo) === 'drop') {
       tracer.cont(hostPid, 0, RESUME.cont);
@@ -214,7 +214,7 @@ export class StopDispatch {
 
   /** The siginfo the workload sees for sig, written over the host's. */
   private showSiginfo(task: Task, hostPid: number, sig: number): void {
-    const tracer = this.sandbox.platform.tracer;
+    const tracer = this.tracer;
     const shown = this.sandbox.events.siginfoShown(task, sig, () => readSiginfo(tracer, hostPid));
     if (shown) tracer.siginfo(hostPid, shown, true);
   }
@@ -224,7 +224,7 @@ export class StopDispatch {
    * the end of a call the host ran (the sentry's own business when it rewrote the call).
    */
   private onCallStop(task: Task, hostPid: number): number {
-    const tracer = this.sandbox.platform.tracer;
+    const tracer = this.tracer;
     const resume = (sig: number): void => void tracer.cont(hostPid, sig, RESUME.cont);
     if (tracer.stop[STOP.syscallOp] === SYSCALL_OP.entry) {
       if (!this.sandbox.ptrace.callStop(task, 'enter', resume)) resume(0);
@@ -254,7 +254,7 @@ export class StopDispatch {
   }
 
   private onEventStop(task: Task, sig: number): void {
-    const tracer = this.sandbox.platform.tracer;
+    const tracer = this.tracer;
     if (task.awaitingFirstStop) {
       task.awaitingFirstStop = false;
       if (task.savedArgs && tracer.getRegs(task.hostTid) === 0) {
@@ -312,7 +312,7 @@ export class StopDispatch {
 
   /** The stub's int3 after the kernel exec'd it: the program is loaded in its place. */
   private onStubTrap(task: Task): void {
-    const tracer = this.sandbox.platform.tracer;
+    const tracer = this.tracer;
     const program = task.pendingImage!;
     task.pendingImage = undefined;
     task.phase = 'running';
