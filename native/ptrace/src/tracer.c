@@ -117,6 +117,8 @@ static void note_reaped(pid_t pid, int status, unsigned long former) {
   if (!WIFSTOPPED(status)) {
     set_held(pid, 0);
     forget_frozen(pid);
+    // A later thread with this tid runs as it is asked to, not as this one was.
+    if (in_range(pid)) run_modes[pid] = RUN_PLAIN;
     return;
   }
   set_held(pid, 1);
