@@ -633,6 +633,8 @@ export interface ProcessView {
   readonly exe: Location | undefined;
   /** The open fds of the process and what they refer to. */
   fds(): ReadonlyMap<number, FileDescription>;
+  /** The pid of the process tracing thread tid (ptrace), 0 for none (/proc/PID/status's TracerPid). */
+  tracerPid?(tid: number): number;
   /** The auxiliary vector its program started with (/proc/PID/auxv), when the sentry loaded it. */
   readonly auxv?: Uint8Array;
   /**

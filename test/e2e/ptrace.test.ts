@@ -29,6 +29,9 @@ pokeuser dr0 kernel address: EINVAL
 pokeuser wild offset: EIO
 peekuser wild offset: EIO
 getregset unknown set: EINVAL
+poketext the reserved range: EIO
+proc mem write to the reserved range: EIO
+reserved range unchanged: 1
 registers intact: ok 0
 rewritten calls: exited 11
 tracer gone: the tracee says on

@@ -468,6 +468,10 @@ export class TaskProcess implements ProcessControl {
   }
 
   writeMemory(addr: bigint, data: Uint8Array): number {
+    // These writes reach read-only pages: never the platform's own (the stub's sealed
+    // page holds what the host kernel reads at an exec).
+    const { start, end } = this.host.platform.reservedRange;
+    if (addr < BigInt(end) && addr + BigInt(data.length) > BigInt(start)) return 0;
     return Math.max(0, this.host.platform.writeProtected(this.task.hostTid, addr, data));
   }
 

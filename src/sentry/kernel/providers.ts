@@ -153,6 +153,7 @@ function viewOf(group: ThreadGroup, reader: () => Task | undefined): ProcessView
     ...(group.brk ? { dataLayout: { startData: group.brk.startData, endData: group.brk.endData, startBrk: group.brk.start } } : {}),
     maps: () => (group.zombie || leader?.wasmSignal ? '' : sandboxMaps(group.hostPid, group.fileMappings, group.brk)),
     ...(group.auxv ? { auxv: group.auxv } : {}),
+    tracerPid: (tid) => tasks.find((t) => t.tid === tid)?.tracee?.tracer.pid ?? 0,
     ...(leader && !leader.wasmSignal ? { memory: () => processMemory(group, leader, reader()) } : {}),
     usage: () => {
       const stat = group.zombie || leader?.wasmSignal ? undefined : readHostStat(group.hostPid);

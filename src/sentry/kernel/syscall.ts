@@ -326,7 +326,10 @@ export interface ProcessControl {
    * EPERM unless the caller may ptrace-attach to it (kernel/ptrace/access.ts).
    */
   memoryOf(pid: number): TaskMemory;
-  /** Writes data into this process's memory whatever the pages' protection (/proc/PID/mem): the bytes written. */
+  /**
+   * Writes data into this process's memory whatever the pages' protection (ptrace POKE,
+   * /proc/PID/mem), never into the platform's reserved range: the bytes written (0: none).
+   */
   writeMemory(addr: bigint, data: Uint8Array): number;
   /** kill(2) with Linux's pid conventions and permission rules. */
   kill(pid: number, signal: number): void;

@@ -244,6 +244,10 @@ export class Ptrace {
 
   /** Whether group traces any task matches accepts. */
   tracesAny(group: ThreadGroup, matches: (task: Task) => boolean): boolean {
+    for (const task of group.tracees) {
+      // A leader an exec by another thread of its process replaced ends with no exit of its own.
+      if (task.exited && task.tracee?.exitStatus === undefined) this.unlink(task);
+    }
     return [...group.tracees].some(matches);
   }
 

@@ -23,7 +23,7 @@ import type { Tracee } from './tracee.js';
 export interface RequestHost {
   readonly ptrace: Ptrace;
   readonly procs: Pick<ProcessTable, 'task'>;
-  readonly platform: Pick<Platform, 'registerSet' | 'debugRegister' | 'stopSiginfo' | 'writeProtected' | 'interrupt' | 'reservedRange'>;
+  readonly platform: Pick<Platform, 'registerSet' | 'debugRegister' | 'stopSiginfo' | 'interrupt' | 'reservedRange'>;
   readonly signals: Pick<SignalDelivery, 'signalTask'>;
 }
 
@@ -259,11 +259,11 @@ class StoppedTracee {
     }
   }
 
-  /** POKETEXT/POKEDATA: a word of the tracee, read-only text included (breakpoints). */
+  /** POKETEXT/POKEDATA: a word of the tracee, read-only text included (breakpoints), never the platform's range. */
   poke(addr: bigint, value: bigint): number {
     const word = Buffer.alloc(WORD);
     word.writeBigUInt64LE(BigInt.asUintN(64, value));
-    if (this.host.platform.writeProtected(this.task.hostTid, addr, word) !== WORD) fail(E.EIO);
+    if (this.task.process.writeMemory(addr, word) !== WORD) fail(E.EIO);
     return 0;
   }
 
