@@ -1,8 +1,11 @@
 // The sentry's kernel for Linux workloads on the ptrace platform: it starts the init
 // task under the seccomp filter, and later processes beside it (exec: startProcess), and
-// holds the sandbox's state (tasks by virtual and host tid, the init process). Its parts: stop-dispatch.ts takes the tracer's stops,
-// syscall-stops.ts answers trapped syscalls through the registered table,
-// signal-delivery.ts sends signals, task-lifecycle.ts ends tasks and processes.
+// holds the sandbox's state (tasks by virtual and host tid, the init process). It wires
+// its parts, each given what it uses: the platform (platform/ptrace/ptrace-platform.ts,
+// seen as kernel/platform.ts's Platform) and its stop loop (platform/ptrace/
+// stop-dispatch.ts), syscall-stops.ts answers trapped calls through the registered table,
+// task-events.ts applies the other events, signal-delivery.ts sends signals,
+// task-lifecycle.ts ends tasks and processes.
 
 import { E, fail, isSysError, SysError } from '../../abi/errno.js';
 import { MemoryAccount } from '../../accounting/memory-account.js';

@@ -59,17 +59,17 @@ export class PtracePlatform {
    */
   private awaitedAnswers = 0;
 
+  /** hostTasks: the sandbox's tasks that run on the host (the freezer walks them). */
+  constructor(hostTasks: FrozenTasks['hostTasks']) {
+    this.freezer = new Freezer({ tracer: this.tracer, hostTasks });
+  }
+
   /**
    * A new traced host process under filter, with limits set ([resource, soft, hard]),
    * that execs the stub; its host pid, or -errno.
    */
   spawn(filter: Uint8Array, limits: [number, number, number][]): number {
     return this.tracer.spawn(this.tracer.stubFd, [], filter, TRACE_OPTIONS, limits);
-  }
-
-  /** hostTasks: the sandbox's tasks that run on the host (the freezer walks them). */
-  constructor(hostTasks: FrozenTasks['hostTasks']) {
-    this.freezer = new Freezer({ tracer: this.tracer, hostTasks });
   }
 
   switchTo(hostTid: number): boolean {

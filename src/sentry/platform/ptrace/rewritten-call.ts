@@ -8,7 +8,7 @@ import { E, fail } from '../../../abi/errno.js';
 import { REG, type Tracer } from '../../../native/ptrace.js';
 import { scratchBelowStack } from './memory.js';
 
-export const ARG_REGS = [REG.rdi, REG.rsi, REG.rdx, REG.r10, REG.r8, REG.r9] as const;
+const ARG_REGS = [REG.rdi, REG.rsi, REG.rdx, REG.r10, REG.r8, REG.r9] as const;
 
 /**
  * Puts nr and args in the stopped task's registers (tracer.regs must hold them: it is at
