@@ -22,6 +22,8 @@ export interface SentryRequest {
   controlSocket: string;
   /** With process.terminal: where the pty master goes; without it, stdio is the caller's (a tty). */
   consoleSocket?: string;
+  /** This process's fds that become the init's fds 3, 4, ... (--preserve-fds). */
+  preservedFds?: readonly number[];
   overlay?: 'memory' | 'none';
   /** --network and -p as given. */
   network?: NetworkRequest;
@@ -56,6 +58,7 @@ export async function launchSentry(request: SentryRequest): Promise<LaunchedSent
   const gate = new StartGate();
   const sandbox = createSandbox(bundle, {
     stdioFds: stdioOf(request),
+    ...(request.preservedFds && { preservedFds: request.preservedFds }),
     startGate: gate,
     onTrap: (pid, reason) => request.warn(`pid ${pid}: ${reason}`),
     ...(request.log ? { onInternalError: request.log } : {}),
