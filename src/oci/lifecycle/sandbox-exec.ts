@@ -1,5 +1,6 @@
 // `exec` inside a container's sentry: a new process in the running sandbox (the kernel's
-// startProcess) from the process object of the request, checked here again since anyone
+// startProcess; in a wasm container, a new WASI process, whose program must be a wasm
+// module) from the process object of the request, checked here again since anyone
 // who may connect to the control socket can send one. Its stdio are the fds the client
 // sent (the sandbox owns and closes them), or with process.terminal and a console socket,
 // a new pty whose master goes there as runc sends it (and a relay on the host that
@@ -32,15 +33,13 @@ export function execRefusal(sandbox: AnySandbox, gate: StartGate): string | unde
   const init = sandbox.initGroup;
   if (!init || init.zombie) return 'cannot exec in a stopped container';
   if (!gate.isOpen) return 'cannot exec in a created container: start it first';
-  if (!(sandbox instanceof Sandbox)) return 'cannot exec in a container running a wasm module: it has one process';
-  if (sandbox.freezer.paused) return 'cannot exec in a paused container';
+  if (sandbox instanceof Sandbox && sandbox.freezer.paused) return 'cannot exec in a paused container';
   return undefined;
 }
 
-export function execInSandbox(sandbox: AnySandbox, gate: StartGate, request: ExecRequest, received: ReceivedFds): FollowedAnswer {
+export async function execInSandbox(sandbox: AnySandbox, gate: StartGate, request: ExecRequest, received: ReceivedFds): Promise<FollowedAnswer> {
   const refusal = execRefusal(sandbox, gate);
   if (refusal !== undefined) throw new Error(refusal);
-  const linux = sandbox as Sandbox;
   const process = checkedProcess('exec process', request.process);
   const consoleSocket = request.consoleSocket;
   if (consoleSocket !== undefined && typeof consoleSocket !== 'string') throw new Error('exec: /consoleSocket must be a string');
@@ -53,7 +52,7 @@ export function execInSandbox(sandbox: AnySandbox, gate: StartGate, request: Exe
     const what = preserved > 0 ? `stdin, stdout, stderr and ${preserved} preserved fds` : 'stdin, stdout and stderr';
     throw new Error(`exec: the request must carry ${what} (${STDIO_FDS + preserved} fds), got ${received.count}`);
   }
-  const vfs = linux.kernel.vfs;
+  const vfs = sandbox.kernel.vfs;
   let relay: net.Socket | undefined;
   const openStdio = (ctx: FsContext): FileDescription[] => {
     // First what may fail: until take(), the received fds are the server's to close.
@@ -75,16 +74,17 @@ export function execInSandbox(sandbox: AnySandbox, gate: StartGate, request: Exe
   let started: { group: ThreadGroup; exited: Promise<number> };
   try {
     const spec = newProcessOf(vfs, process, openStdio);
-    started = linux.startProcess(spec, (group) => {
+    // A wasm sandbox's resolves once the module is compiled and running.
+    started = await sandbox.startProcess(spec, (group) => {
       const stdin = spec.stdio[0];
-      if (process.terminal === true && stdin) terminal = controlTerminal(linux, stdin, group.pid);
+      if (process.terminal === true && stdin) terminal = controlTerminal(sandbox, stdin, group.pid);
     });
   } catch (error) {
     relay?.destroy();
     throw error;
   }
   const { group, exited } = started;
-  if (relay) relayTerminalSignals(linux, relay, () => terminal);
+  if (relay) relayTerminalSignals(sandbox, relay, () => terminal);
   void exited.finally(() => relay?.destroy());
   return new FollowedAnswer(
     { pid: group.pid } satisfies ExecStarted,
@@ -92,14 +92,14 @@ export function execInSandbox(sandbox: AnySandbox, gate: StartGate, request: Exe
     (message) => {
       const { signal: sig, terminal: fromTerminal } = message as Partial<ExecSignal>;
       if (typeof sig !== 'number' || !isValidSignal(sig)) return;
-      if (fromTerminal === true && terminal && raiseFromTerminal(linux, terminal, sig)) return;
-      if (!group.zombie) linux.signalProcess(group, sig, true);
+      if (fromTerminal === true && terminal && raiseFromTerminal(sandbox, terminal, sig)) return;
+      if (!group.zombie) sandbox.signalProcess(group, sig, true);
     },
   );
 }
 
 /** What the terminal relay of an exec's pty reports, each byte a signal the terminal raised. */
-function relayTerminalSignals(sandbox: Sandbox, relay: net.Socket, terminal: () => JobControlTerminal | undefined): void {
+function relayTerminalSignals(sandbox: AnySandbox, relay: net.Socket, terminal: () => JobControlTerminal | undefined): void {
   relay.on('error', () => relay.destroy());
   relay.on('data', (bytes: Buffer) => {
     const controlled = terminal();
