@@ -46,18 +46,31 @@ function execInBackground(args: readonly string[]) {
   return { child, output: () => stdout, ended };
 }
 
-/** The host pids of running terminal relays (tssc-tty-relay). */
-function relays(): number[] {
+/** The ppid in /proc/PID/stat (after the command, which may hold spaces). */
+function parentOf(pid: number): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The host pids of the running terminal relays (tssc-tty-relay) of container id: orphaned
+ * at birth, they are children of its sentry's subreaper, as the sentry is.
+ */
+function relaysOf(id: string): number[] {
+  const subreaper = parentOf(Number(fixture.state(id).pid));
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
+    .map(Number)
     .filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/stat`, 'utf8').includes('(tssc-tty-relay) S');
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').includes('(tssc-tty-relay) S') && parentOf(pid) === subreaper;
       } catch {
         return false;
       }
-    })
-    .map(Number);
+    });
 }
 
 describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
@@ -192,13 +205,29 @@ describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
     await person.listening();
     expect(cli(['exec', '--console-socket', socketPath, ...shell])).toEqual({ status: 3, stdout: '', stderr: '' });
     expect(await person.report()).toEqual({ ...native, status: null });
+    // Only what the kernel raises is relayed: a kill(2) of the relay is no keystroke.
+    const goAhead = path.join(fixture.scratch, `${id}-go`);
+    const killed = typist(
+      [['wait', PROMPT], ['type', "sh -c 'echo up$((1+1)); exec sleep 100'\r"], ['wait', 'up2'], ['file', goAhead], ['type', '\u0003'], ['wait', PROMPT], ['type', 'exit 5\r']],
+      ['--console', `${socketPath}-1`],
+    );
+    fixture.started.push(killed.child);
+    await killed.listening();
+    const killedExec = execInBackground(['--console-socket', `${socketPath}-1`, ...shell]);
+    await until(() => relaysOf(id).length === 1 && psOf(id).length === 3);
+    process.kill(relaysOf(id)[0]!, 'SIGINT');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(psOf(id)).toHaveLength(3);
+    writeFileSync(goAhead, '');
+    expect(await killedExec.ended).toBe(5);
+    expect((await killed.report()).failed).toBe(null);
     // The shim closing the master hangs the terminal up: the shell gets SIGHUP.
     const leaving = typist([['wait', PROMPT], ['hangup', 0]], ['--console', `${socketPath}-2`]);
     fixture.started.push(leaving.child);
     await leaving.listening();
     expect(cli(['exec', '--console-socket', `${socketPath}-2`, ...shell])).toEqual({ status: 129, stdout: '', stderr: '' });
     // Its relay went with the process; nothing but the init is left.
-    await until(() => relays().length === 0);
+    await until(() => relaysOf(id).length === 0);
     expect(psOf(id)).toHaveLength(1);
   }, SLOW_MS);
 

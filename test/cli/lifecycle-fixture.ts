@@ -14,7 +14,7 @@ export const CONSOLE_RECEIVER = path.join(REPO, 'test', 'fixtures', 'console-rec
 export const PTY_TYPIST = path.join(REPO, 'test', 'fixtures', 'pty-typist.py');
 
 /** A step of a person at a terminal (test/fixtures/pty-typist.py): wait for a pattern, type keys, pause, hang up. */
-export type TypistStep = ['wait', string] | ['type', string] | ['sleep', number] | ['hangup', 0];
+export type TypistStep = ['wait', string] | ['type', string] | ['sleep', number] | ['file', string] | ['hangup', 0];
 
 /** What the terminal showed, the step it got stuck at (null: none), and the command's exit status. */
 export interface TypistReport {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -239,6 +240,12 @@ static napi_value WindowSize(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// fork(2) without the atfork handlers the libraries in this (multithreaded) process
+// registered: the children only make system calls until they exec or exit.
+static pid_t raw_fork(void) {
+  return (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
 // In the relay's process, between fork and exec (async-signal-safe calls only): the slave
 // as fd 0, its end of the socket as fd 1, /dev/null as fd 2, nothing else.
 static void exec_relay(const char *path, int slave, int channel) {
@@ -270,7 +277,7 @@ static napi_value StartTerminalRelay(napi_env env, napi_callback_info info) {
   }
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return num(env, -errno);
-  pid_t middle = fork();
+  pid_t middle = raw_fork();
   if (middle < 0) {
     int err = errno;
     close(pair[0]);
@@ -279,7 +286,7 @@ static napi_value StartTerminalRelay(napi_env env, napi_callback_info info) {
   }
   if (middle == 0) {
     close(pair[0]);
-    pid_t relay = fork();
+    pid_t relay = raw_fork();
     if (relay == 0) exec_relay(path, slave, pair[1]);
     _exit(relay < 0 ? 1 : 0);
   }
