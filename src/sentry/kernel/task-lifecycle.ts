@@ -7,6 +7,7 @@ import { commitExecCredentials } from './exec-credentials.js';
 import type { ExecImage } from './exec-credentials.js';
 import type { ProgramBreak } from './program-break.js';
 import { SIG } from '../../abi/linux-signal.js';
+import { groupsOrphanedBy } from './job-control.js';
 import type { ProcessTable } from './process-table.js';
 import type { SignalDelivery } from './signal-delivery.js';
 import { SA, SIG_IGN, isValidSignal } from './signals.js';
@@ -18,7 +19,7 @@ export interface LifecycleHost {
   /** The sandbox's pid namespace. */
   readonly procs: ProcessTable;
   /** SIGCHLD to a parent. */
-  readonly signals: Pick<SignalDelivery, 'signalGroup' | 'childSender' | 'initDiscards'>;
+  readonly signals: Pick<SignalDelivery, 'signalGroup' | 'signalProcess' | 'childSender' | 'initDiscards'>;
   /** The init process (pid 1); undefined before it starts. */
   initGroup(): ThreadGroup | undefined;
   /** SIGKILL to task's host thread: its end comes back as onTaskExit. */
@@ -125,12 +126,14 @@ export class TaskLifecycle {
       for (const other of procs.hostTasks()) this.host.killHostThread(other);
       for (const other of procs.wasmTasks()) other.wasmSignal?.(SIG.KILL);
     } else if (init) {
-      for (const child of group.children) {
+      const children = [...group.children];
+      for (const child of children) {
         child.parent = init;
         init.children.add(child);
       }
-      if (group.children.size > 0) init.notifyChildEvent();
+      if (children.length > 0) init.notifyChildEvent();
       group.children.clear();
+      this.hangUpOrphaned(group, children);
     }
     const parent = group.parent;
     if (parent && !parent.zombie) {
@@ -157,6 +160,17 @@ export class TaskLifecycle {
     // cloned with CLONE_PARENT and SIGTERM as its exit signal does not end the sandbox).
     const sig = group.exitSignal;
     if (isValidSignal(sig) && !signals.initDiscards(parent, sig, false)) signals.signalGroup(parent, sig, signals.childSender(group, group.exitStatus!));
+  }
+
+  /** SIGHUP then SIGCONT to each stopped process group group's exit left orphaned (see groupsOrphanedBy). */
+  private hangUpOrphaned(group: ThreadGroup, children: readonly ThreadGroup[]): void {
+    const { procs, signals } = this.host;
+    const all = procs.groups();
+    for (const pgid of groupsOrphanedBy(group, children, all)) {
+      for (const sig of [SIG.HUP, SIG.CONT]) {
+        for (const member of all) if (member.pgid === pgid && !member.zombie) signals.signalProcess(member, sig, false);
+      }
+    }
   }
 
   private maybeFinish(): void {
