@@ -16,8 +16,10 @@ export interface Accessor {
 
 /**
  * ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS): the caller's own process always; else
- * its real uid and gid must be the target's real, effective and saved ones and the target
- * dumpable, or the caller holds CAP_SYS_PTRACE.
+ * its real uid and gid must be the target's real, effective and saved ones, the target
+ * dumpable, and the target's permitted capabilities a subset of the caller's (commoncap's
+ * check: no process with the same ids but fewer capabilities steers one with more), or
+ * the caller holds CAP_SYS_PTRACE.
  */
 export function mayAccess(caller: Accessor, target: ThreadGroup): boolean {
   if (caller.group === target) return true;
@@ -26,7 +28,8 @@ export function mayAccess(caller: Accessor, target: ThreadGroup): boolean {
   const them = target.creds;
   const sameUids = [them.ruid, them.euid, them.suid].every((id) => id === me.ruid);
   const sameGids = [them.rgid, them.egid, them.sgid].every((id) => id === me.rgid);
-  return sameUids && sameGids && target.dumpable;
+  const fewerCapabilities = (them.permitted & ~me.permitted) === 0n;
+  return sameUids && sameGids && target.dumpable && fewerCapabilities;
 }
 
 /** Yama's scope 1 (relational): an attach reaches only the caller's descendants, unless it holds CAP_SYS_PTRACE. */
