@@ -34,12 +34,12 @@ const count = (native, sandboxed) => (name) => String(Math.max(1, Math.round((na
 
 /** Round trips for latency, MiB for throughput; sandboxes trap every call, so they do fewer. */
 const WORKLOADS = [
-  { name: 'AF_UNIX request/response', mode: 'unix-rr', unit: 'us', argv: count(100_000, 2_000) },
-  { name: 'TCP 127.0.0.1 request/response', mode: 'tcp-rr', unit: 'us', argv: count(100_000, 2_000) },
-  { name: 'UDP 127.0.0.1 request/response', mode: 'udp-rr', unit: 'us', argv: count(100_000, 2_000) },
-  { name: 'AF_UNIX 64 KiB writes', mode: 'unix-stream', unit: 'MB/s', argv: count(2048, 64) },
-  { name: 'TCP 127.0.0.1 64 KiB writes', mode: 'tcp-stream', unit: 'MB/s', argv: count(2048, 64) },
-  { name: 'UDP 127.0.0.1 16 KiB datagrams', mode: 'udp-stream', unit: 'MB/s', argv: count(1024, 32) },
+  { name: 'AF_UNIX request/response', mode: 'unix-rr', unit: 'us', argv: count(100_000, 10_000) },
+  { name: 'TCP 127.0.0.1 request/response', mode: 'tcp-rr', unit: 'us', argv: count(100_000, 10_000) },
+  { name: 'UDP 127.0.0.1 request/response', mode: 'udp-rr', unit: 'us', argv: count(100_000, 10_000) },
+  { name: 'AF_UNIX 64 KiB writes', mode: 'unix-stream', unit: 'MB/s', argv: count(2048, 256) },
+  { name: 'TCP 127.0.0.1 64 KiB writes', mode: 'tcp-stream', unit: 'MB/s', argv: count(2048, 256) },
+  { name: 'UDP 127.0.0.1 16 KiB datagrams', mode: 'udp-stream', unit: 'MB/s', argv: count(1024, 128) },
 ];
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'tssc-bench-sockets-'));

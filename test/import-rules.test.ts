@@ -30,22 +30,11 @@ const OWNED: readonly { readonly module: string; readonly owner: string }[] = [{
  * when one is no longer needed, so the list only shrinks.
  */
 const EXCEPTIONS: readonly { readonly from: string; readonly to: string; readonly why: string }[] = [
-  // The ptrace sandbox before the Platform interface: the kernel's stop loop and the
-  // parts it drives still hold the tracer, and the platform's stop dispatch calls the
-  // kernel's parts by name. Both go when the kernel runs tasks through a Platform
-  // (issue 11's next step).
-  { from: 'sentry/kernel/sandbox.ts', to: 'native/ptrace.ts', why: 'the Sandbox owns the tracer it hands its parts' },
-  { from: 'sentry/kernel/syscall-stops.ts', to: 'native/ptrace.ts', why: 'reads a stopped task\'s registers and resumes it' },
-  { from: 'sentry/kernel/profile-enforcement.ts', to: 'native/ptrace.ts', why: 'a TRAP action reads the caller\'s rip for its siginfo' },
-  { from: 'sentry/kernel/futex/exit.ts', to: 'native/ptrace.ts', why: 'reads an ending thread\'s robust list head at its exit stop' },
-  { from: 'sentry/kernel/signal-senders.ts', to: 'native/ptrace.ts', why: 'rewrites the siginfo at a signal-delivery stop' },
-  { from: 'sentry/platform/ptrace/stop-dispatch.ts', to: 'sentry/kernel/', why: 'hands each stop to the kernel part that acts on it' },
-  { from: 'sentry/platform/ptrace/stub-exec.ts', to: 'sentry/kernel/', why: 'marks the Task as in its exec and hands its futexes over' },
-  { from: 'sentry/platform/ptrace/freezer.ts', to: 'sentry/kernel/', why: 'walks the Tasks of an address space and their clones in flight' },
-  { from: 'sentry/platform/ptrace/rewritten-call.ts', to: 'sentry/kernel/', why: 'writes a HostCall\'s bytes into a Task\'s memory' },
-  // Exec's identity rides on the image the platform starts; the kernel would keep it
-  // beside the image instead.
-  { from: 'sentry/loader/image.ts', to: 'sentry/kernel/exec-credentials.ts', why: 'a ProgramImage carries the credentials exec gives' },
+  // The ptrace platform's event loop is the adapter between ptrace stops and the kernel:
+  // it finds the kernel's Task by host tid and reports each stop to the part that acts on
+  // it (SyscallStops, TaskEvents, TaskLifecycle), naming their types. It goes when the
+  // loop is generic over the task and the kernel hands it one event interface.
+  { from: 'sentry/platform/ptrace/stop-dispatch.ts', to: 'sentry/kernel/', why: 'reports each stop to the kernel part that acts on it' },
 ];
 
 interface Import {

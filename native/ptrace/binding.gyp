@@ -23,6 +23,21 @@
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     },
     {
+      "target_name": "tssc_tty_relay",
+      "type": "none",
+      "actions": [
+        {
+          "action_name": "link_tty_relay",
+          "inputs": ["src/tty-relay.c"],
+          "outputs": ["<(PRODUCT_DIR)/tssc-tty-relay"],
+          "action": [
+            "sh", "-c",
+            "gcc -O2 -Wall -Wextra -o <(PRODUCT_DIR)/tssc-tty-relay src/tty-relay.c && chmod 0755 <(PRODUCT_DIR)/tssc-tty-relay"
+          ]
+        }
+      ]
+    },
+    {
       "target_name": "tssc_stub",
       "type": "none",
       "actions": [

@@ -2,9 +2,9 @@
 // before its first instruction, as runc creates one; `tssc start ID` lets it run.
 import type { Command } from 'commander';
 import path from 'node:path';
-import { TsscError } from '../oci/errors.js';
 import { parseNetworkMode, type NetworkRequest } from '../oci/network.js';
 import { createContainer } from '../oci/lifecycle/create.js';
+import { parsePreserveFds, preservedFdsOf } from '../oci/lifecycle/preserved-fds.js';
 import { selfCommand, type CliContext } from './context.js';
 
 export interface CreateOptions {
@@ -37,7 +37,7 @@ export function addCreateOptions(command: Command): Command {
     .option('--console-socket <path>', 'unix socket to send the pty master of a process.terminal container to')
     .option('--no-pivot', 'accepted for runc compatibility (the sandbox root is the sentry\'s own)')
     .option('--no-new-keyring', 'accepted for runc compatibility (keyctl is refused in the sandbox)')
-    .option('--preserve-fds <n>', 'accepted for runc compatibility; only 0 is supported', '0')
+    .option('--preserve-fds <n>', "pass tssc's fds 3 .. 3+n-1 to the container's process as the same fds", '0')
     .option('--network <mode>', "none: loopback only; sandbox: its own stack, out through the sentry (default with a network namespace in the spec); host: the host's sockets (default without one)")
     .option('-p, --publish <[ip:]hostport:port[/udp]>', 'listen on the host and forward into the sandbox (repeatable; needs --network=sandbox)', collect, []);
 }
@@ -46,7 +46,7 @@ export function registerCreate(program: Command, context: CliContext): void {
   addCreateOptions(program.command('create').summary('create a container, held before its first instruction'))
     .argument('<container-id>')
     .action(async (id: string, options: CreateOptions & { preserveFds: string }) => {
-      checkPreserveFds(options.preserveFds);
+      const preserved = preservedFdsOf(parsePreserveFds(options.preserveFds));
       networkRequestOf(options);
       const bundle = path.resolve(options.bundle);
       const pid = await createContainer({
@@ -55,11 +55,13 @@ export function registerCreate(program: Command, context: CliContext): void {
         store: context.store(),
         ...(options.pidFile !== undefined && { pidFile: options.pidFile }),
         ...(options.consoleSocket !== undefined && { consoleSocket: path.resolve(options.consoleSocket) }),
+        preservedFds: preserved,
         sentryCommand: selfCommand(context, [
           'sentry',
           '--bundle',
           bundle,
           ...(options.consoleSocket !== undefined ? ['--console-socket', path.resolve(options.consoleSocket)] : []),
+          ...preserveArguments(preserved),
           ...networkArguments(options),
           id,
         ]),
@@ -68,6 +70,7 @@ export function registerCreate(program: Command, context: CliContext): void {
     });
 }
 
-export function checkPreserveFds(value: string): void {
-  if (value !== '0') throw new TsscError(`--preserve-fds ${value}: tssc passes only stdin, stdout and stderr to a container`);
+/** --preserve-fds for the detached `tssc sentry`, which has the fds after its readiness fd. */
+export function preserveArguments(preserved: readonly number[]): string[] {
+  return preserved.length > 0 ? ['--preserve-fds', String(preserved.length)] : [];
 }

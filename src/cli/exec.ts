@@ -15,8 +15,8 @@ import type { Readable } from 'node:stream';
 import { checkConsoleSocket } from '../oci/lifecycle/console.js';
 import { processFromFlags, readProcessFile } from '../oci/lifecycle/exec-process.js';
 import { checkPidFile, writePidFile } from '../oci/lifecycle/pid-file.js';
+import { parsePreserveFds, preservedFdsOf } from '../oci/lifecycle/preserved-fds.js';
 import { selfCommand, type CliContext } from './context.js';
-import { checkPreserveFds } from './create.js';
 import { operationsOf } from './operations.js';
 
 interface ExecOptions {
@@ -47,13 +47,13 @@ export function registerExec(program: Command, context: CliContext): void {
     .option('-e, --env <NAME=VALUE>', 'set an environment variable (repeatable)', collect, [])
     .option('-u, --user <uid[:gid]>', 'the user to run as')
     .option('-g, --additional-gids <gid>', 'an additional group (repeatable)', collect, [])
-    .option('--preserve-fds <n>', 'accepted for runc compatibility; only 0 is supported', '0')
+    .option('--preserve-fds <n>', "pass tssc's fds 3 .. 3+n-1 to the process as the same fds", '0')
     .argument('<container-id>')
     .argument('[command...]', 'the command and its arguments')
     // As runc: what follows the container id is the command's, options included.
     .passThroughOptions()
     .action(async (id: string, command: string[], options: ExecOptions) => {
-      checkPreserveFds(options.preserveFds);
+      const preserved = preservedFdsOf(parsePreserveFds(options.preserveFds));
       if (options.pidFile !== undefined) checkPidFile(options.pidFile);
       if (options.consoleSocket !== undefined) checkConsoleSocket(options.consoleSocket);
       const operations = operationsOf(context);
@@ -76,13 +76,15 @@ export function registerExec(program: Command, context: CliContext): void {
           op: 'exec',
           process,
           detach: options.detach === true,
+          ...(preserved.length > 0 && { preserveFds: preserved.length }),
           ...(options.consoleSocket !== undefined && { consoleSocket: path.resolve(options.consoleSocket) }),
         },
-        STDIO,
+        [...STDIO, ...preserved],
       );
       context.log().debug(`exec in ${id}: pid ${started.pid}`);
       if (options.detach !== true) {
-        context.setExitCode(await followToEnd(started.socket));
+        // Without a console socket the process's terminal is tssc's own: what it raises reaches tssc.
+        context.setExitCode(await followToEnd(started.socket, process.terminal === true && options.consoleSocket === undefined));
         return;
       }
       if (options.pidFile !== undefined) {
@@ -117,11 +119,15 @@ function checkExecTerminal(terminal: boolean, consoleSocket: string | undefined,
 
 /**
  * Follows an exec to its end, forwarding the signals that would end this process to the
- * exec'd one; resolves with its exit code (128 + the signal that ended it).
+ * exec'd one (with onTerminal, the ones tssc's terminal raises to that terminal's
+ * foreground group inside); resolves with its exit code (128 + the signal that ended it).
  */
-export async function followToEnd(socket: number): Promise<number> {
+export async function followToEnd(socket: number, onTerminal = false): Promise<number> {
   const followed = followExec(socket);
-  const stop = forwardEndingSignals((sig) => followed.signal(sig));
+  const stop = forwardEndingSignals(
+    (sig) => followed.signal(sig),
+    onTerminal ? (sig) => followed.signal(sig, true) : undefined,
+  );
   try {
     return exitCodeOf(await followed.exited);
   } finally {

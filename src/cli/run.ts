@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { createContainer } from '../oci/lifecycle/create.js';
 import { runContainer } from '../oci/lifecycle/run.js';
 import { selfCommand, type CliContext } from './context.js';
-import { addCreateOptions, checkPreserveFds, networkArguments, networkRequestOf, type CreateOptions } from './create.js';
+import { parsePreserveFds, preservedFdsOf } from '../oci/lifecycle/preserved-fds.js';
+import { addCreateOptions, networkArguments, networkRequestOf, preserveArguments, type CreateOptions } from './create.js';
 import { operationsOf } from './operations.js';
 
 interface RunOptions extends CreateOptions {
@@ -22,7 +23,7 @@ export function registerRun(program: Command, context: CliContext): void {
     .option('--overlay <mode>', 'memory: writes to the root go to an in-memory layer; none: to the host rootfs', 'memory')
     .argument('<container-id>')
     .action(async (id: string, options: RunOptions) => {
-      checkPreserveFds(options.preserveFds);
+      const preservedFds = preservedFdsOf(parsePreserveFds(options.preserveFds));
       const network = networkRequestOf(options);
       const overlay = options.overlay === 'none' ? 'none' : 'memory';
       const consoleSocket = options.consoleSocket === undefined ? undefined : path.resolve(options.consoleSocket);
@@ -32,6 +33,7 @@ export function registerRun(program: Command, context: CliContext): void {
         store: context.store(),
         ...(options.pidFile !== undefined && { pidFile: options.pidFile }),
         ...(consoleSocket !== undefined && { consoleSocket }),
+        preservedFds,
       };
       if (options.detach === true) {
         await createContainer({
@@ -42,6 +44,7 @@ export function registerRun(program: Command, context: CliContext): void {
             shared.bundleDir,
             ...(consoleSocket !== undefined ? ['--console-socket', consoleSocket] : []),
             ...(overlay === 'none' ? ['--overlay', 'none'] : []),
+            ...preserveArguments(preservedFds),
             ...networkArguments(options),
             id,
           ]),

@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import { isSysError } from '../abi/errno.js';
 import { loadBundle } from '../oci/bundle.js';
 import { launchSentry } from '../oci/lifecycle/container-sentry.js';
+import { sentryPreservedFds } from '../oci/lifecycle/create.js';
+import { parsePreserveFds } from '../oci/lifecycle/preserved-fds.js';
 import { reportReadiness } from '../oci/lifecycle/readiness.js';
 import type { CliContext } from './context.js';
 import { networkRequestOf } from './create.js';
@@ -15,10 +17,11 @@ export function registerSentry(program: Command, context: CliContext): void {
     .requiredOption('-b, --bundle <dir>')
     .option('--console-socket <path>')
     .option('--overlay <mode>', '', 'memory')
+    .option('--preserve-fds <n>', '', '0')
     .option('--network <mode>')
     .option('--publish <port>', '', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .argument('<container-id>')
-    .action(async (id: string, options: { bundle: string; consoleSocket?: string; overlay: string; network?: string; publish: string[] }) => {
+    .action(async (id: string, options: { bundle: string; consoleSocket?: string; overlay: string; preserveFds: string; network?: string; publish: string[] }) => {
       const log = context.log();
       let launched;
       try {
@@ -29,6 +32,7 @@ export function registerSentry(program: Command, context: CliContext): void {
           warn: (message) => log.warn(message),
           ...(context.globals().log !== undefined && { log: (message: string) => log.error(message) }),
           overlay: options.overlay === 'none' ? 'none' : 'memory',
+          preservedFds: sentryPreservedFds(parsePreserveFds(options.preserveFds)),
           ...(network && { network }),
           ...(options.consoleSocket !== undefined && { consoleSocket: options.consoleSocket }),
         });

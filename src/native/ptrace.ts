@@ -15,7 +15,14 @@ export const REG = {
 export const REG_COUNT = 27;
 
 /** Slots of the shared stop record. */
-export const STOP = { pid: 0, status: 1, eventMsg: 2 } as const;
+export const STOP = { pid: 0, status: 1, eventMsg: 2, syscallOp: 3 } as const;
+
+/** STOP.syscallOp of a syscall stop (PTRACE_SYSCALL_INFO_*): an entry only for a tracee run with RUN.syscalls. */
+export const SYSCALL_OP = { entry: 1, exit: 2, seccomp: 3 } as const;
+
+/** How setRunMode() makes a tracee run whenever it is resumed to its next event. */
+export const RUN = { plain: 0, syscalls: 1, step: 2 } as const;
+export type RunMode = (typeof RUN)[keyof typeof RUN];
 
 /**
  * The fd of every workload process on which sendFd()'s fds arrive (SCM_RIGHTS): the end of
@@ -107,6 +114,16 @@ interface Addon {
   sigmask(pid: number): bigint;
   /** The siginfo (128 bytes) of a signal-delivery-stop read into buf, or replaced by it (write). */
   siginfo(pid: number, buf: Uint8Array, write: boolean): number;
+  /** From the tracee's next resume on, cont()/complete() run it as mode says (RUN): 0 or -errno. */
+  setRunMode(tid: number, mode: RunMode): number;
+  /** A running tracee stops at its next chance with a PTRACE_EVENT_STOP: 0 or -errno. */
+  interrupt(tid: number): number;
+  /** The PTRACE_SYSCALL_INFO_* op of the stop a tracee is in (3: a seccomp stop), or -errno. */
+  syscallOp(pid: number): number;
+  /** A stopped tracee's register set (NT_PRSTATUS, NT_PRFPREG, NT_X86_XSTATE) read into buf or written from it: the bytes, or -errno. */
+  regset(pid: number, type: number, buf: Uint8Array, write: boolean): number;
+  /** Debug register index (0..7) of a stopped tracee, or with value set it: the value (0 once set), or -errno. */
+  debugReg(pid: number, index: number, value?: bigint): bigint;
   /** Starts the stop watcher thread; onStop runs on this thread after each armWatcher(). */
   watchStops(onStop: () => void): void;
   armWatcher(): void;
@@ -151,7 +168,7 @@ export function loadTracer(): Tracer {
   }
   const addon = createRequire(import.meta.url)(addonPath) as Addon;
   const regs = new BigUint64Array(REG_COUNT);
-  const stop = new Int32Array(3);
+  const stop = new Int32Array(4);
   addon.init(regs, stop);
   // Node opens it close-on-exec: only spawn()'s dup reaches the workload.
   const stubFd = openSync(stubPath, 'r');

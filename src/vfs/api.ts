@@ -655,12 +655,27 @@ export interface ProcessView {
   readonly exe: Location | undefined;
   /** The open fds of the process and what they refer to. */
   fds(): ReadonlyMap<number, FileDescription>;
+  /** The pid of the process tracing thread tid (ptrace), 0 for none (/proc/PID/status's TracerPid). */
+  tracerPid?(tid: number): number;
+  /** The auxiliary vector its program started with (/proc/PID/auxv), when the sentry loaded it. */
+  readonly auxv?: Uint8Array;
+  /**
+   * Its memory for /proc/PID/mem, when the process making the current call may ptrace it
+   * (EACCES otherwise); undefined where the platform gives no access.
+   */
+  memory?(): ProcessMemory;
   /** /proc/PID/maps text, when the platform knows the mappings. */
   maps?(): string;
   /** CPU and memory counters, when the sentry can measure the task (else /proc shows 0). */
   usage?(): ProcessUsage;
   /** Where its data and its heap start (stat's start_data, end_data, start_brk), for programs with a break. */
   readonly dataLayout?: { readonly startData: bigint; readonly endData: bigint; readonly startBrk: bigint };
+}
+
+/** A process's memory as /proc/PID/mem reads and writes it: bytes moved (0 at an unmapped address). */
+export interface ProcessMemory {
+  read(addr: bigint, into: Uint8Array): number;
+  write(addr: bigint, data: Uint8Array): number;
 }
 
 /** Saved ids, capability sets and no_new_privs of a process (/proc/PID/status). */

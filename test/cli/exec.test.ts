@@ -5,11 +5,11 @@
 // pid-file process a subreaper sees end; a terminal over a console socket; refusals with
 // runc's words; and requests a hostile client sends straight to the control socket.
 import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
-import { chownSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasBusybox, worldReadableCopy } from '../e2e/busybox-bundle.js';
-import { CONSOLE_RECEIVER, hasPython, JsonLines, LifecycleFixture, until } from './lifecycle-fixture.js';
+import { BUSYBOX, hasBusybox, worldReadableCopy } from '../e2e/busybox-bundle.js';
+import { CONSOLE_RECEIVER, hasPython, INTERRUPTED_JOBS, JsonLines, LifecycleFixture, TYPIST_PROMPT as PROMPT, typist, until } from './lifecycle-fixture.js';
 import { runCli, TSSC, type CliResult } from './run-cli.js';
 
 const fixture = new LifecycleFixture();
@@ -44,6 +44,33 @@ function execInBackground(args: readonly string[]) {
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, output: () => stdout, ended };
+}
+
+/** The ppid in /proc/PID/stat (after the command, which may hold spaces). */
+function parentOf(pid: number): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The host pids of the running terminal relays (tssc-tty-relay) of container id: orphaned
+ * at birth, they are children of its sentry's subreaper, as the sentry is.
+ */
+function relaysOf(id: string): number[] {
+  const subreaper = parentOf(Number(fixture.state(id).pid));
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').includes('(tssc-tty-relay) S') && parentOf(pid) === subreaper;
+      } catch {
+        return false;
+      }
+    });
 }
 
 describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
@@ -159,6 +186,51 @@ describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
     expect(cli(['exec', '-d', '-t', id, 'true']).stderr).toBe('tssc: a detached exec with a terminal needs --console-socket for it\n');
   }, SLOW_MS);
 
+  it('sends ^C, ^Z and ^\\ typed in cooked mode to the foreground job of its terminal, as Linux does', async () => {
+    const { id } = await running();
+    // The same keys at busybox's shell on the host: what the terminal shows must be the same.
+    const native = await typist(INTERRUPTED_JOBS, ['env', `PS1=${PROMPT}`, BUSYBOX, 'sh', '-i']).report();
+    expect(native).toMatchObject({ failed: null, status: 3 });
+    expect(native.output).toMatch(/status=130[^]*Stopped[^]*again4[^]*status=131/);
+    const shell = ['-t', '-e', `PS1=${PROMPT}`, id, 'sh'];
+
+    // On tssc's own terminal, as a person types into `tssc exec -t`.
+    const own = await typist(INTERRUPTED_JOBS, [process.execPath, TSSC, '--root', fixture.root, 'exec', ...shell]).report();
+    expect(own).toEqual({ ...native, status: 3 });
+
+    // On a new pty whose master goes to a console socket, as containerd's shim and conmon type into it.
+    const socketPath = path.join(fixture.scratch, `${id}-typed.sock`);
+    const person = typist(INTERRUPTED_JOBS, ['--console', socketPath]);
+    fixture.started.push(person.child);
+    await person.listening();
+    expect(cli(['exec', '--console-socket', socketPath, ...shell])).toEqual({ status: 3, stdout: '', stderr: '' });
+    expect(await person.report()).toEqual({ ...native, status: null });
+    // Only what the kernel raises is relayed: a kill(2) of the relay is no keystroke.
+    const goAhead = path.join(fixture.scratch, `${id}-go`);
+    const killed = typist(
+      [['wait', PROMPT], ['type', "sh -c 'echo up$((1+1)); exec sleep 100'\r"], ['wait', 'up2'], ['file', goAhead], ['type', '\u0003'], ['wait', PROMPT], ['type', 'exit 5\r']],
+      ['--console', `${socketPath}-1`],
+    );
+    fixture.started.push(killed.child);
+    await killed.listening();
+    const killedExec = execInBackground(['--console-socket', `${socketPath}-1`, ...shell]);
+    await until(() => relaysOf(id).length === 1 && psOf(id).length === 3);
+    process.kill(relaysOf(id)[0]!, 'SIGINT');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(psOf(id)).toHaveLength(3);
+    writeFileSync(goAhead, '');
+    expect(await killedExec.ended).toBe(5);
+    expect((await killed.report()).failed).toBe(null);
+    // The shim closing the master hangs the terminal up: the shell gets SIGHUP.
+    const leaving = typist([['wait', PROMPT], ['hangup', 0]], ['--console', `${socketPath}-2`]);
+    fixture.started.push(leaving.child);
+    await leaving.listening();
+    expect(cli(['exec', '--console-socket', `${socketPath}-2`, ...shell])).toEqual({ status: 129, stdout: '', stderr: '' });
+    // Its relay went with the process; nothing but the init is left.
+    await until(() => relaysOf(id).length === 0);
+    expect(psOf(id)).toHaveLength(1);
+  }, SLOW_MS);
+
   it('refuses a created, paused or stopped container, and one at its pids limit, with runc\'s words', async () => {
     const dir = fixture.bundle({ args: ['sleep', '1000'] });
     const id = fixture.newId();
@@ -219,6 +291,14 @@ describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
     expect(JSON.parse(send({ op: 'exec', detach: false, process: base }, 1))).toEqual({
       ok: false,
       error: 'exec: the request must carry stdin, stdout and stderr (3 fds), got 1',
+    });
+    expect(JSON.parse(send({ op: 'exec', detach: false, process: base, preserveFds: -1 }))).toEqual({
+      ok: false,
+      error: 'exec: /preserveFds must be an integer from 0 to 250, got -1',
+    });
+    expect(JSON.parse(send({ op: 'exec', detach: false, process: base, preserveFds: 2 }))).toEqual({
+      ok: false,
+      error: 'exec: the request must carry stdin, stdout, stderr and 2 preserved fds (5 fds), got 3',
     });
     expect(JSON.parse(send({ op: 'exec', detach: false, process: { ...base, terminal: true }, consoleSocket: path.join(fixture.scratch, 'none.sock') }))).toMatchObject({
       ok: false,

@@ -11,6 +11,61 @@ import { REPO, runCli, TSSC, type CliResult } from './run-cli.js';
 
 export const SUBREAPER = path.join(REPO, 'test', 'fixtures', 'subreaper.py');
 export const CONSOLE_RECEIVER = path.join(REPO, 'test', 'fixtures', 'console-receiver.py');
+export const PTY_TYPIST = path.join(REPO, 'test', 'fixtures', 'pty-typist.py');
+
+/** A step of a person at a terminal (test/fixtures/pty-typist.py): wait for a pattern, type keys, pause, hang up. */
+export type TypistStep = ['wait', string] | ['type', string] | ['sleep', number] | ['file', string] | ['hangup', 0];
+
+/** What the terminal showed, the step it got stuck at (null: none), and the command's exit status. */
+export interface TypistReport {
+  output: string;
+  failed: string | null;
+  status: number | null;
+}
+
+/** The prompt of the shells INTERRUPTED_JOBS types into (PS1). */
+export const TYPIST_PROMPT = 'ex> ';
+
+/**
+ * A person at an exec'd shell's terminal: ^C ends a foreground job (the shell sees status
+ * 130), ^Z stops one, `fg` resumes it in the foreground and ^C ends it, ^\\ ends another
+ * (131). Each job says when it has the terminal (by then the shell gave it the
+ * foreground), with words the echo of the typed line does not contain.
+ */
+export const INTERRUPTED_JOBS: TypistStep[] = [
+  ['wait', TYPIST_PROMPT],
+  ['type', "sh -c 'echo up$((1+1)); exec sleep 100'\r"],
+  ['wait', 'up2'],
+  ['type', '\u0003'],
+  ['wait', TYPIST_PROMPT],
+  ['type', 'echo status=$?\r'],
+  ['wait', 'status=130'],
+  ['type', `sh -c 'trap "echo again\\$((2+2))" CONT; echo up$((1+2)); while :; do sleep 1; done'\r`],
+  ['wait', 'up3'],
+  ['type', '\u001a'],
+  ['wait', 'Stopped'],
+  ['type', 'fg\r'],
+  ['wait', 'again4'],
+  ['type', '\u0003'],
+  ['wait', TYPIST_PROMPT],
+  ['type', "sh -c 'echo up$((2+3)); exec sleep 100'\r"],
+  ['wait', 'up5'],
+  ['type', '\u001c'],
+  ['wait', 'Quit'],
+  ['type', 'echo status=$?; jobs\r'],
+  ['wait', 'status=131'],
+  ['type', 'exit 3\r'],
+];
+
+/**
+ * A person typing steps at a terminal (see pty-typist.py): the command's own, or with
+ * ['--console', SOCKET] the one a runtime sends there. `report` resolves once it is done.
+ */
+export function typist(steps: readonly TypistStep[], command: readonly string[], timeoutS = 60) {
+  const child = spawn('python3', [PTY_TYPIST, String(timeoutS), JSON.stringify(steps), ...command], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const reports = new JsonLines(child.stdout);
+  return { child, listening: () => reports.next('listening'), report: () => reports.next('output') as Promise<unknown> as Promise<TypistReport> };
+}
 export const hasPython = spawnSync('python3', ['-c', 'import socket; socket.recv_fds']).status === 0;
 
 /** A line-by-line reader of a child's stdout, each line parsed as JSON. */

@@ -252,7 +252,7 @@ export function worldReadableCopy(dest: string): string {
     .split('\n')
     .filter((p) => p.startsWith(path.join(REPO, 'node_modules')))
     .map((p) => path.relative(REPO, p));
-  for (const part of ['bin', 'dist', 'package.json', ...production, 'native/ptrace/build/Release/tssc_ptrace.node', 'native/ptrace/build/Release/tssc_console.node', 'native/ptrace/build/Release/tssc_hostnet.node', 'native/ptrace/build/Release/tssc_hostfs.node', 'native/ptrace/build/Release/tssc-stub']) {
+  for (const part of ['bin', 'dist', 'package.json', ...production, 'native/ptrace/build/Release/tssc_ptrace.node', 'native/ptrace/build/Release/tssc_console.node', 'native/ptrace/build/Release/tssc_hostnet.node', 'native/ptrace/build/Release/tssc_hostfs.node', 'native/ptrace/build/Release/tssc-stub', 'native/ptrace/build/Release/tssc-tty-relay']) {
     const from = path.join(REPO, part);
     if (existsSync(from)) cpSync(from, path.join(dest, part), { recursive: true, dereference: true });
   }

@@ -9,6 +9,7 @@ import { imageArchive } from '../fixtures/oci-image.mjs';
 import { hasBusybox, makeRootfs, removeDir, scratchDir } from './busybox-bundle.js';
 import { Containerd, hasContainerd } from '../fixtures/containerd.mjs';
 import { TSSC } from '../cli/run-cli.js';
+import { hasPython, INTERRUPTED_JOBS, TYPIST_PROMPT, typist } from '../cli/lifecycle-fixture.js';
 
 const IMAGE = 'docker.io/library/tssc-busybox:e2e';
 /** A namespace of our own: the shim keeps the runtime's state in /run/containerd/runc/NAMESPACE. */
@@ -80,6 +81,13 @@ describe.skipIf(!hasContainerd() || !hasBusybox())('containerd drives tssc throu
       const tty = spawnSync('script', ['-qec', `stty rows 21 cols 77; ${quoted}`, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 120_000 });
       expect(tty.stdout).toMatch(/a terminal\r+\n[^]*21 77/);
       expect(tty.status).toBe(5);
+    }
+    if (hasPython) {
+      // ^C, ^Z and ^\\ typed at `ctr task exec -t` reach the foreground job of the exec'd shell.
+      const shell = ['ctr', '--address', containerd.address, '--namespace', NAMESPACE, 'tasks', 'exec', '-t', '--exec-id', 'e3', id, 'env', `PS1=${TYPIST_PROMPT}`, 'sh'];
+      const typed = await typist(INTERRUPTED_JOBS, shell).report();
+      expect(typed).toMatchObject({ failed: null, status: 3 });
+      expect(typed.output).toMatch(/status=130[^]*Stopped[^]*again4[^]*status=131/);
     }
     const ps = ctr(['tasks', 'ps', id]);
     expect(ps.stdout.split('\n')[0]).toMatch(/^PID\s+INFO/);

@@ -3,7 +3,8 @@
 // sigsuspend, sigqueue and rt_(tg)sigqueueinfo's rules, sigwaitinfo/sigtimedwait with the
 // sender's pid as the process sees it, in order, with Linux's timeouts and EINTR; children
 // of a parent ignoring SIGCHLD reaped at once, a blocked wait ending with ECHILD; clone's
-// exit signal reaching the sandbox's parent (SIGKILL and SIGSTOP ones too), never the sentry.
+// exit signal reaching the sandbox's parent (SIGKILL and SIGSTOP ones too), never the sentry;
+// stopped jobs an exit orphans hung up and continued.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ const PROGRAMS = [
   { name: 'sigchld-ignored', linkage: 'static' },
   { name: 'exit-signals', linkage: 'static' },
   { name: 'clone-parent', linkage: 'static' },
+  { name: 'orphaned-pgrp', linkage: 'static' },
 ] as const;
 
 describe.skipIf(!hasBusybox() || !hasCompiler())('signal masks and queued signals', () => {

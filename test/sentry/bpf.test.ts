@@ -16,7 +16,7 @@ describe('seccomp filter, interpreted', () => {
   it('gives each class its answer', () => {
     expect(runSeccompFilter(filter, call(10))).toBe(RET.ALLOW); // mprotect passes
     expect(runSeccompFilter(filter, call(110))).toBe(RET.TRACE); // getppid stops
-    expect(runSeccompFilter(filter, call(101))).toBe(RET.ERRNO | 1); // ptrace: EPERM
+    expect(runSeccompFilter(filter, call(246))).toBe(RET.ERRNO | 1); // kexec_load: EPERM
     expect(runSeccompFilter(filter, call(9, 0n, 4096n, 3n, 0x22n))).toBe(RET.ALLOW); // anonymous mmap
     expect(runSeccompFilter(filter, call(9, 0n, 4096n, 3n, 0x02n, 3n))).toBe(RET.TRACE); // file mmap
     expect(runSeccompFilter(filter, { ...call(110), arch: 0x40000003 })).toBe(RET.KILL_PROCESS); // i386

@@ -1,7 +1,9 @@
 // Tasks and processes of a sandbox without a platform behind them: a process table whose
-// tasks have made-up host ids, no memory and no kernel services, for the kernel's rules.
+// tasks have made-up host ids, no memory and no kernel services but their futex waiters,
+// for the kernel's rules.
 import { makeCredentials } from '../../src/sentry/kernel/credentials.js';
 import { FdTable } from '../../src/sentry/kernel/fd-table.js';
+import { PiFutexes } from '../../src/sentry/kernel/futex/pi.js';
 import { ProcessTable } from '../../src/sentry/kernel/process-table.js';
 import { RlimitTable } from '../../src/sentry/kernel/rlimits.js';
 import { SignalActions } from '../../src/sentry/kernel/signals.js';
@@ -32,8 +34,9 @@ export function fakeTasks(): FakeTasks {
   const procs = new ProcessTable();
   let init: ThreadGroup | undefined;
   let nextHost = 1000;
+  const kernel = { futexes: new PiFutexes() } as KernelServices;
   const addThread = (group: ThreadGroup, tid = procs.allocatePid(), hostTid = ++nextHost): Task => {
-    const task = new Task(tid, hostTid, group, new FdTable(), {} as FsContext, {} as KernelServices, noMemory, { signal: () => undefined });
+    const task = new Task(tid, hostTid, group, new FdTable(), {} as FsContext, kernel, noMemory, { signal: () => undefined });
     procs.add(task);
     return task;
   };

@@ -30,6 +30,7 @@ function sandbox() {
         if (sig === SIG.CHLD) sigchld.push({ parent: group.pid, child: sender!.pid });
         else signalled.push({ pid: group.pid, sig });
       },
+      signalProcess: (group, sig) => signalled.push({ pid: group.pid, sig }),
       // init here has a handler for SIGCHLD alone: it drops every other signal from inside.
       initDiscards: (group, sig) => group === tasks.init() && sig !== SIG.CHLD,
       childSender: (child, status) => ({ pid: child.pid, uid: child.creds.ruid, child: childStateCode(status) }),
@@ -37,6 +38,7 @@ function sandbox() {
     initGroup: tasks.init,
     killHostThread: (task) => killed.push(task),
     processExited: () => undefined,
+    heldForTracer: () => false,
     taskExited: (task, status) => exits.push({ tid: task.tid, status }),
     unparentedExited: (group) => unparented.push({ pid: group.pid, status: group.exitStatus! }),
     endSession: (sid) => sessionsEnded.push(sid),
@@ -151,6 +153,49 @@ describe('a task ends', () => {
     s.lifecycle.onTaskExit(init, SIG.KILL);
     expect(init.exited).toBe(false);
     expect(s.ended).toBeUndefined();
+  });
+});
+
+describe('an exit orphans a process group', () => {
+  /** init, and a session of its own: its leader, a process in the leader's group, and that one's child. */
+  function session() {
+    const s = sandbox();
+    const init = s.spawn(undefined);
+    const leader = s.spawn(init.group);
+    leader.group.pgid = leader.group.sid = leader.pid;
+    const parent = s.spawn(leader.group);
+    const child = s.spawn(parent.group);
+    return { s, leader, parent, child };
+  }
+
+  it('a stopped job whose one link its parent was gets SIGHUP, then SIGCONT', () => {
+    const { s, parent, child } = session();
+    child.group.pgid = child.pid;
+    child.group.stopped = true;
+    s.lifecycle.onTaskExit(parent, exited(0));
+    expect(s.signalled).toEqual([{ pid: child.pid, sig: SIG.HUP }, { pid: child.pid, sig: SIG.CONT }]);
+  });
+
+  it('the exiting process\'s own group, left with a stopped member, too', () => {
+    const { s, parent, child } = session();
+    parent.group.pgid = child.group.pgid = parent.pid;
+    child.group.stopped = true;
+    s.lifecycle.onTaskExit(parent, exited(0));
+    expect(s.signalled).toEqual([{ pid: child.pid, sig: SIG.HUP }, { pid: child.pid, sig: SIG.CONT }]);
+  });
+
+  it('nothing for a group with no stopped member, or one still linked in its session', () => {
+    const running = session();
+    running.child.group.pgid = running.child.pid;
+    running.s.lifecycle.onTaskExit(running.parent, exited(0));
+    const linked = session();
+    linked.child.group.pgid = linked.child.pid;
+    linked.child.group.stopped = true;
+    // A sibling in the job's group whose parent (the leader) is in another group of the session.
+    const sibling = linked.s.spawn(linked.leader.group);
+    sibling.group.pgid = linked.child.pid;
+    linked.s.lifecycle.onTaskExit(linked.parent, exited(0));
+    expect([running.s.signalled, linked.s.signalled]).toEqual([[], []]);
   });
 });
 

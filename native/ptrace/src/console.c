@@ -10,8 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -56,7 +60,8 @@ static napi_value OpenPty(napi_env env, napi_callback_info info) {
 
 // Sends payload with fds attached (SCM_RIGHTS) on the connected unix stream socket sock:
 // the fds ride on the first bytes, the rest of payload follows. 0 or -errno.
-#define MAX_SENT_FDS 3
+// SCM_MAX_FD: an exec's stdio and the fds it preserves.
+#define MAX_SENT_FDS 253
 static int send_with_fds(int sock, const char *payload, size_t len, const int *fds, int nfds) {
   union {
     struct cmsghdr align;
@@ -120,7 +125,7 @@ static napi_value SendConsole(napi_env env, napi_callback_info info) {
   return num(env, err);
 }
 
-// sendFds(socketPath, payload: Buffer, fds: number[] (1..3), receiveTimeoutMs) -> the
+// sendFds(socketPath, payload: Buffer, fds: number[] (1..253), receiveTimeoutMs) -> the
 // connected socket (close-on-exec, blocking, reads time out after receiveTimeoutMs) or
 // -errno: payload goes with fds attached (SCM_RIGHTS); the caller reads the answer.
 static napi_value SendFds(napi_env env, napi_callback_info info) {
@@ -172,7 +177,7 @@ static napi_value ReceiveFds(napi_env env, napi_callback_info info) {
   if (!data) return num(env, -ENOMEM);
   union {
     struct cmsghdr align;
-    char buf[CMSG_SPACE(sizeof(int) * 16)];
+    char buf[CMSG_SPACE(sizeof(int) * MAX_SENT_FDS)];
   } control;
   memset(&control, 0, sizeof control);
   struct iovec iov = {data, (size_t)max_bytes};
@@ -235,6 +240,86 @@ static napi_value WindowSize(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// fork(2) without the atfork handlers the libraries in this (multithreaded) process
+// registered: the children only make system calls until they exec or exit.
+static pid_t raw_fork(void) {
+  return (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+// In the relay's process, between fork and exec (async-signal-safe calls only): the slave
+// as fd 0, its end of the socket as fd 1, /dev/null as fd 2, nothing else.
+static void exec_relay(const char *path, int slave, int channel) {
+  int s = fcntl(slave, F_DUPFD, 3);
+  int c = fcntl(channel, F_DUPFD, 3);
+  int null = open("/dev/null", O_WRONLY);
+  if (s < 0 || c < 0 || null < 0 || dup2(s, 0) < 0 || dup2(c, 1) < 0 || dup2(null, 2) < 0) _exit(127);
+  syscall(SYS_close_range, 3, ~0U, 0);
+  char *argv[] = {(char *)path, NULL};
+  char *envp[] = {NULL};
+  execve(path, argv, envp);
+  _exit(127);
+}
+
+// startTerminalRelay(relayPath, slaveFd, timeoutMs) -> the sentry's end of a stream socket
+// to a new tssc-tty-relay (tty-relay.c) that controls the terminal at slaveFd, once it
+// says so (close-on-exec), or -errno. The relay is orphaned at once (a double fork whose
+// middle process is reaped here), so the sentry, which reaps every child as a tracee,
+// never sees it: init or the nearest subreaper (the shim) reaps it.
+static napi_value StartTerminalRelay(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[4096];
+  int32_t slave = -1, timeout_ms = 0;
+  if (argc < 3 || arg_string(env, argv[0], path, sizeof path) != 0 || napi_get_value_int32(env, argv[1], &slave) != napi_ok ||
+      napi_get_value_int32(env, argv[2], &timeout_ms) != napi_ok || timeout_ms < 0) {
+    return num(env, -EINVAL);
+  }
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return num(env, -errno);
+  pid_t middle = raw_fork();
+  if (middle < 0) {
+    int err = errno;
+    close(pair[0]);
+    close(pair[1]);
+    return num(env, -err);
+  }
+  if (middle == 0) {
+    close(pair[0]);
+    pid_t relay = raw_fork();
+    if (relay == 0) exec_relay(path, slave, pair[1]);
+    _exit(relay < 0 ? 1 : 0);
+  }
+  close(pair[1]);
+  int status;
+  while (waitpid(middle, &status, 0) < 0 && errno == EINTR) {
+  }
+  int err = 0;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) err = -EAGAIN;
+  unsigned char said = 0;
+  if (err == 0) {
+    struct pollfd ready = {.fd = pair[0], .events = POLLIN};
+    int polled;
+    do polled = poll(&ready, 1, timeout_ms);
+    while (polled < 0 && errno == EINTR);
+    if (polled == 0) err = -ETIMEDOUT;
+    else if (polled < 0) err = -errno;
+    else {
+      ssize_t n;
+      do n = read(pair[0], &said, 1);
+      while (n < 0 && errno == EINTR);
+      // Nothing said: the relay could not be run.
+      if (n != 1) err = -ENOEXEC;
+      else if (said != 0) err = -(int)said;
+    }
+  }
+  if (err != 0) {
+    close(pair[0]);
+    return num(env, err);
+  }
+  return num(env, pair[0]);
+}
+
 static napi_value Module(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"openPty", NULL, OpenPty, NULL, NULL, NULL, napi_default, NULL},
@@ -243,6 +328,7 @@ static napi_value Module(napi_env env, napi_value exports) {
       {"receiveFds", NULL, ReceiveFds, NULL, NULL, NULL, napi_default, NULL},
       {"takeControllingTerminal", NULL, TakeControllingTerminal, NULL, NULL, NULL, napi_default, NULL},
       {"windowSize", NULL, WindowSize, NULL, NULL, NULL, napi_default, NULL},
+      {"startTerminalRelay", NULL, StartTerminalRelay, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -4,6 +4,7 @@
 // Int32Array, so the hot path (stop -> handler -> resume) allocates nothing.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -38,7 +39,7 @@
 #endif
 
 // state[] slots shared with JS (src/native/ptrace.ts mirrors them).
-enum { ST_PID, ST_STATUS, ST_EVENTMSG, ST_COUNT };
+enum { ST_PID, ST_STATUS, ST_EVENTMSG, ST_SYSCALL_OP, ST_COUNT };
 
 static struct user_regs_struct *regs;  // the shared register buffer
 static int32_t *state;                 // the shared stop record
@@ -84,9 +85,19 @@ static void forget_frozen(pid_t tid) {
   if (f) *f = frozen_tasks[--frozen_count];
 }
 
+// How each tracee runs when it is resumed to its next event (PTRACE_CONT): RUN_PLAIN as
+// asked, RUN_SYSCALLS stopping at every syscall's entry and exit too (PTRACE_SYSCALL), or
+// RUN_STEP one instruction at a time (PTRACE_SINGLESTEP): what a tracer inside the sandbox
+// asked of its tracee. One byte per possible tid; only the pages for tids in use are touched.
+enum { RUN_PLAIN, RUN_SYSCALLS, RUN_STEP };
+static uint8_t run_modes[TID_LIMIT];
+
+static int run_mode(pid_t tid) { return in_range(tid) ? run_modes[tid] : RUN_PLAIN; }
+
 // Resumes a stopped tracee with request (PTRACE_CONT, PTRACE_SYSCALL, PTRACE_LISTEN), or
-// keeps the request for its thaw when it is frozen.
+// keeps the request for its thaw when it is frozen. PTRACE_CONT follows the tid's run mode.
 static int resume(pid_t tid, enum __ptrace_request request, long sig) {
+  if (request == PTRACE_CONT && run_mode(tid) != RUN_PLAIN) request = run_mode(tid) == RUN_SYSCALLS ? PTRACE_SYSCALL : PTRACE_SINGLESTEP;
   struct frozen *f = frozen_count ? find_frozen(tid) : NULL;
   if (f) {
     f->deferred = 1;
@@ -106,6 +117,8 @@ static void note_reaped(pid_t pid, int status, unsigned long former) {
   if (!WIFSTOPPED(status)) {
     set_held(pid, 0);
     forget_frozen(pid);
+    // A later thread with this tid runs as it is asked to, not as this one was.
+    if (in_range(pid)) run_modes[pid] = RUN_PLAIN;
     return;
   }
   set_held(pid, 1);
@@ -183,7 +196,7 @@ static napi_value Init(napi_env env, napi_callback_info info) {
   size_t rl, sl;
   if (argc < 2 || arg_bytes(env, argv[0], &r, &rl) || arg_bytes(env, argv[1], &s, &sl) ||
       rl * 8 < sizeof(struct user_regs_struct) || sl < ST_COUNT) {
-    napi_throw_type_error(env, NULL, "init(regs: BigUint64Array(27), state: Int32Array(3))");
+    napi_throw_type_error(env, NULL, "init(regs: BigUint64Array(27), state: Int32Array(4))");
     return NULL;
   }
   if (regs_ref) napi_delete_reference(env, regs_ref);
@@ -407,11 +420,18 @@ static int wait_stop(double spin_us, double block_us) {
       state[ST_PID] = pid;
       state[ST_STATUS] = status;
       state[ST_EVENTMSG] = 0;
+      state[ST_SYSCALL_OP] = PTRACE_SYSCALL_INFO_EXIT;
       unsigned long msg = (unsigned long)pid;
       if (WIFSTOPPED(status)) {
         int event = status >> 16;
         if (event == PTRACE_EVENT_SECCOMP || WSTOPSIG(status) == (SIGTRAP | 0x80)) {
           if (ptrace(PTRACE_GETREGS, pid, 0, regs) != 0) state[ST_EVENTMSG] = -errno;
+          // Only a tracee run to every syscall stops at an entry; the others' are the ends
+          // of calls the sentry had the host run.
+          if (event == 0 && run_mode(pid) != RUN_PLAIN) {
+            struct __ptrace_syscall_info call;
+            if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof call, &call) > 0) state[ST_SYSCALL_OP] = call.op;
+          }
         } else if (event != 0 && event != PTRACE_EVENT_STOP) {
           ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg);
           state[ST_EVENTMSG] = (int32_t)msg;
@@ -924,6 +944,84 @@ static napi_value Prlimit(napi_env env, napi_callback_info info) {
   }
   return num(env, 0);
 }
+// setRunMode(tid, mode): how the tracee runs from its next resume on (RUN_*).
+static napi_value SetRunMode(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  pid_t tid = arg_int(env, argv[0]);
+  int mode = arg_int(env, argv[1]);
+  if (!in_range(tid) || mode < RUN_PLAIN || mode > RUN_STEP) return num(env, -EINVAL);
+  run_modes[tid] = (uint8_t)mode;
+  return num(env, 0);
+}
+
+// interrupt(tid) -> 0 or -errno: a running tracee stops (PTRACE_EVENT_STOP) at its next chance.
+static napi_value Interrupt(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  return num(env, ptrace(PTRACE_INTERRUPT, arg_int(env, argv[0]), 0, 0) == 0 ? 0 : -errno);
+}
+
+// syscallOp(pid) -> PTRACE_SYSCALL_INFO_* of the stop a tracee is in, or -errno.
+static napi_value SyscallOp(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct __ptrace_syscall_info call;
+  if (ptrace(PTRACE_GET_SYSCALL_INFO, arg_int(env, argv[0]), sizeof call, &call) < 0) return num(env, -errno);
+  return num(env, call.op);
+}
+
+// regset(pid, type, buf, write) -> bytes moved or -errno: a stopped tracee's register set
+// (NT_PRSTATUS, NT_PRFPREG, NT_X86_XSTATE) read into buf or written from it; the host
+// kernel checks what is written as it checks any tracer's.
+static napi_value Regset(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t *data;
+  size_t length;
+  if (argc < 4 || arg_bytes(env, argv[2], &data, &length)) {
+    napi_throw_type_error(env, NULL, "regset(pid, type, buf, write)");
+    return NULL;
+  }
+  bool write = false;
+  napi_get_value_bool(env, argv[3], &write);
+  struct iovec iov = {data, length};
+  if (ptrace(write ? PTRACE_SETREGSET : PTRACE_GETREGSET, arg_int(env, argv[0]), (void *)(long)arg_int(env, argv[1]), &iov) != 0) return num(env, -errno);
+  return num(env, (int)iov.iov_len);
+}
+
+// debugReg(pid, index, value?) -> the debug register's value, or -errno as a negative
+// bigint: reads (or writes, with value) DR0..DR7 of a stopped tracee through the user
+// area; the host kernel refuses addresses and DR7 bits it would not take from any tracer.
+static napi_value DebugReg(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  pid_t pid = arg_int(env, argv[0]);
+  int index = arg_int(env, argv[1]);
+  napi_value out;
+  if (index < 0 || index > 7) {
+    CHECK(napi_create_bigint_int64(env, -EIO, &out));
+    return out;
+  }
+  long offset = (long)offsetof(struct user, u_debugreg) + index * (long)sizeof(long);
+  if (argc > 2) {
+    uint64_t value = arg_u64(env, argv[2]);
+    long r = ptrace(PTRACE_POKEUSER, pid, (void *)offset, (void *)value);
+    CHECK(napi_create_bigint_int64(env, r == 0 ? 0 : -errno, &out));
+    return out;
+  }
+  errno = 0;
+  long value = ptrace(PTRACE_PEEKUSER, pid, (void *)offset, 0);
+  if (errno != 0) CHECK(napi_create_bigint_int64(env, -errno, &out));
+  else CHECK(napi_create_bigint_uint64(env, (uint64_t)value, &out));
+  return out;
+}
+
 // watchdog.c: armWatchdog, disarmWatchdog, petWatchdog.
 void watchdog_register(napi_env env, napi_value exports);
 
@@ -949,6 +1047,11 @@ static napi_value Module(napi_env env, napi_value exports) {
       {"tgkill", NULL, Kill, NULL, NULL, NULL, napi_default, NULL},
       {"prlimit", NULL, Prlimit, NULL, NULL, NULL, napi_default, NULL},
       {"sigmask", NULL, Sigmask, NULL, NULL, NULL, napi_default, NULL},
+      {"setRunMode", NULL, SetRunMode, NULL, NULL, NULL, napi_default, NULL},
+      {"interrupt", NULL, Interrupt, NULL, NULL, NULL, napi_default, NULL},
+      {"syscallOp", NULL, SyscallOp, NULL, NULL, NULL, napi_default, NULL},
+      {"regset", NULL, Regset, NULL, NULL, NULL, napi_default, NULL},
+      {"debugReg", NULL, DebugReg, NULL, NULL, NULL, napi_default, NULL},
       {"watchStops", NULL, WatchStops, NULL, NULL, NULL, napi_default, NULL},
       {"armWatcher", NULL, ArmWatcher, NULL, NULL, NULL, napi_default, NULL},
   };

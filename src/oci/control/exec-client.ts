@@ -78,8 +78,8 @@ function parseAnswer(line: string): ControlReply {
 export interface FollowedExec {
   /** The process's raw wait status; a sentry that went away killed it (SIGKILL). */
   exited: Promise<number>;
-  /** Delivers sig to the process inside the sandbox. */
-  signal(sig: number): void;
+  /** Delivers sig to the process inside the sandbox (with terminal: as its terminal raised it). */
+  signal(sig: number, terminal?: boolean): void;
 }
 
 /** SIGKILL's raw wait status: a sentry's death kills every task (PTRACE_O_EXITKILL). */
@@ -104,8 +104,9 @@ export function followExec(socket: number): FollowedExec {
   });
   return {
     exited,
-    signal(sig) {
-      if (!connection.destroyed) connection.write(JSON.stringify({ signal: sig } satisfies ExecSignal) + '\n');
+    signal(sig, terminal = false) {
+      const message: ExecSignal = { signal: sig, ...(terminal && { terminal }) };
+      if (!connection.destroyed) connection.write(JSON.stringify(message) + '\n');
     },
   };
 }

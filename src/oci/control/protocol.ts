@@ -1,8 +1,9 @@
 // The control channel between tssc commands and a container's sentry: one request per
 // connection on the unix socket ROOT/ID.tssc-sock, one JSON line each way. An exec's
-// request carries the client's stdin, stdout and stderr (SCM_RIGHTS) and its connection
-// stays open: the answer (ExecStarted) is followed by the process's end (ExecExited),
-// and the client may send signals for the process (ExecSignal) meanwhile.
+// request carries the client's stdin, stdout and stderr and the fds it preserves
+// (SCM_RIGHTS) and its connection stays open: the answer (ExecStarted) is followed by the
+// process's end (ExecExited), and the client may send signals for the process
+// (ExecSignal) meanwhile.
 import type { LinuxResources, Process } from '../spec.js';
 
 /** A process for `exec`, as runc's --process file or its command line describe it. */
@@ -13,6 +14,8 @@ export interface ExecRequest {
   consoleSocket?: string;
   /** Keep running after the call returns: the pid-file process reports its exit. */
   detach: boolean;
+  /** How many fds after stdio came with the request: the process's fds 3, 4, ... (--preserve-fds). */
+  preserveFds?: number;
 }
 
 /** The answer to an exec: the process runs, with this pid inside the sandbox. */
@@ -25,9 +28,14 @@ export interface ExecExited {
   exit: number;
 }
 
-/** A client's line during an exec: deliver this signal to the process. */
+/**
+ * A client's line during an exec: deliver this signal to the process; with terminal, it
+ * is one the client's own terminal (the process's too) raised: it goes to that terminal's
+ * foreground process group, as the tty driver sends it.
+ */
 export interface ExecSignal {
   signal: number;
+  terminal?: boolean;
 }
 
 export type ControlRequest =

@@ -4,7 +4,7 @@
 // message whose payload is the terminal's name. The sentry keeps only the slave.
 import { closeSync, lstatSync } from 'node:fs';
 import { SysError } from '../../abi/errno.js';
-import { loadConsole } from '../../native/console.js';
+import { loadConsole, TTY_RELAY_PATH } from '../../native/console.js';
 import { withSocketPathSync } from '../control/socket-path.js';
 import { TsscError } from '../errors.js';
 
@@ -50,4 +50,19 @@ export function openConsole(consoleSocket: string, controlling = true): Containe
   // EPERM when the caller is no session leader (a foreground `run`): it keeps its own terminal.
   if (controlling) addon.takeControllingTerminal(slave);
   return { slaveFd: slave, name };
+}
+
+/** How long a new terminal relay has to take its terminal. */
+const RELAY_START_MS = 5_000;
+
+/**
+ * A host process that controls the terminal at slaveFd (which no session has yet), so that
+ * what its line discipline raises (^C, ^\\, ^Z typed in cooked mode, a resize, the hangup
+ * when the master closes) is not lost: the signal numbers come as bytes on the returned
+ * socket (close-on-exec); the relay ends when it is closed.
+ */
+export function startTerminalRelay(slaveFd: number): number {
+  const relay = loadConsole().startTerminalRelay(TTY_RELAY_PATH, slaveFd, RELAY_START_MS);
+  if (relay < 0) throw new TsscError(`cannot give the terminal a controlling process (${TTY_RELAY_PATH}): ${new SysError(-relay).message}`);
+  return relay;
 }

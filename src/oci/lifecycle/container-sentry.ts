@@ -22,6 +22,8 @@ export interface SentryRequest {
   controlSocket: string;
   /** With process.terminal: where the pty master goes; without it, stdio is the caller's (a tty). */
   consoleSocket?: string;
+  /** This process's fds that become the init's fds 3, 4, ... (--preserve-fds). */
+  preservedFds?: readonly number[];
   overlay?: 'memory' | 'none';
   /** --network and -p as given. */
   network?: NetworkRequest;
@@ -40,6 +42,9 @@ export interface LaunchedSentry {
   exit: Promise<number>;
 }
 
+/** The period of the timer that keeps a sentry alive until its sandbox ends (it does nothing). */
+const KEEP_ALIVE_MS = 1 << 30;
+
 /** The init's stdio: the caller's fds 0-2, or the slave of a new terminal (see checkTerminalOptions). */
 function stdioOf(request: SentryRequest): number[] {
   if (request.consoleSocket === undefined) return [0, 1, 2];
@@ -56,6 +61,7 @@ export async function launchSentry(request: SentryRequest): Promise<LaunchedSent
   const gate = new StartGate();
   const sandbox = createSandbox(bundle, {
     stdioFds: stdioOf(request),
+    ...(request.preservedFds && { preservedFds: request.preservedFds }),
     startGate: gate,
     onTrap: (pid, reason) => request.warn(`pid ${pid}: ${reason}`),
     ...(request.log ? { onInternalError: request.log } : {}),
@@ -73,7 +79,11 @@ export async function launchSentry(request: SentryRequest): Promise<LaunchedSent
   const control = new SandboxControl(sandbox, gate);
   const server = await listenControl(request.controlSocket, (message, fds) => control.handle(message, fds));
   const stopForwarding = forwardSignals(sandbox);
+  // The control socket does not hold the process open, and a wasm init held at the start
+  // gate has no worker yet: nothing else would keep a created container's sentry alive.
+  const alive = setInterval(() => undefined, KEEP_ALIVE_MS);
   const ended = (): Promise<void> => {
+    clearInterval(alive);
     stopForwarding();
     sandbox.kernel.net.close();
     return server.close();

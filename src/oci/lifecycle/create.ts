@@ -26,6 +26,16 @@ export interface CreateRequest {
   consoleSocket?: string;
   /** The command line that starts this tssc as the container's sentry (program first). */
   sentryCommand: readonly string[];
+  /** tssc's fds the init gets as its fds 3, 4, ... (--preserve-fds): the sentry's from SENTRY_PRESERVED_FD on. */
+  preservedFds?: readonly number[];
+}
+
+/** Where the detached sentry has the preserved fds: after its readiness report's. */
+const SENTRY_PRESERVED_FD = READY_FD + 1;
+
+/** The detached sentry's fds that the init gets as its fds 3, 4, ... */
+export function sentryPreservedFds(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => SENTRY_PRESERVED_FD + i);
 }
 
 /** The terminal options runc refuses together, checked before anything starts. */
@@ -53,7 +63,8 @@ export async function createContainer(request: CreateRequest): Promise<number> {
   });
   // With a terminal, the container's stdio is the pty: the sentry must not hold tssc's own
   // (the shim reads create's output until EOF).
-  const stdio: StdioOptions = request.consoleSocket === undefined ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'ignore', 'pipe'];
+  const ownStdio: StdioOptions = request.consoleSocket === undefined ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'ignore', 'pipe'];
+  const stdio: StdioOptions = [...ownStdio, ...(request.preservedFds ?? [])];
   let sentry: ChildProcess | undefined;
   try {
     const started = spawn(request.sentryCommand[0]!, request.sentryCommand.slice(1), { detached: true, cwd: '/', stdio });

@@ -17,6 +17,7 @@ import { readWasmProgram } from '../../sentry/wasm/program.js';
 import { wasiPreview1Table } from '../../syscalls/wasi/table.js';
 import { linuxX86_64Table } from '../../syscalls/linux/table.js';
 import { O } from '../../abi/linux-fcntl.js';
+import { SIG } from '../../abi/linux-signal.js';
 import { attachControllingTerminal, hostTerminalOf, openHostStdio } from '../../sentry/kernel/files/host-file.js';
 import type { JobControlTerminal } from '../../sentry/kernel/files/host-file-termios.js';
 import { openFifo } from '../../sentry/kernel/files/pipe.js';
@@ -25,12 +26,15 @@ import { registerSyntheticFilesystems } from '../../vfs/synthetic/index.js';
 import type { Bundle } from '../bundle.js';
 import type { Process } from '../spec.js';
 import { findProgram, homeOf, readSandboxFile, withHome } from './process-env.js';
+import { openPreservedFds } from './preserved-fds.js';
 import { createNetworkStack, NamespaceError, PublishError } from '../../netstack/index.js';
 import { nameserversOf, networkConfigOf, type NetworkRequest } from '../network.js';
 
 export interface LinuxSandboxOptions {
   /** tssc's own host fds the workload gets as its fds 0, 1, 2 (stdin read-only). */
   stdioFds: readonly number[];
+  /** tssc's own host fds the workload gets as its fds 3, 4, ... (--preserve-fds). */
+  preservedFds?: readonly number[];
   observer?: SyscallObserver;
   /** 'none' writes through to the host rootfs (runsc --overlay=none). */
   overlay?: 'memory' | 'none';
@@ -153,9 +157,10 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
     ...(options.overlay ? { overlay: options.overlay } : {}),
   });
   const ctx = rootContext(vfs, identityOf(spec.process));
-  const init = newProcessOf(vfs, spec.process, (processCtx) =>
-    options.stdioFds.map((fd, i) => openHostStdio(vfs, processCtx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
-  );
+  const init = newProcessOf(vfs, spec.process, (processCtx) => [
+    ...options.stdioFds.map((fd, i) => openHostStdio(vfs, processCtx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
+    ...openPreservedFds(vfs, processCtx, options.preservedFds ?? [], false),
+  ]);
   const { program, argv: args, envp } = init;
   const ipc = new IpcNamespace(synthetic);
   const net = networkOf(bundle, options.network, readSandboxFile(vfs, ctx, '/etc/resolv.conf') ?? '', memory);
@@ -219,4 +224,28 @@ export function controlTerminal(sandbox: AnySandbox, stdin: FileDescription, sid
   };
   if (sandbox instanceof Sandbox) terminal.checkAccess = (kind) => sandbox.checkTerminalAccess(terminal, kind);
   return terminal;
+}
+
+/**
+ * A signal terminal raised by itself (a typed ^C, ^\\ or ^Z, a resize, a hangup), sent on
+ * as the tty driver sends it: to its foreground process group; a hangup to its session's
+ * leader (SIGHUP and SIGCONT), which it stops controlling, as tty_signal_session_leader
+ * does. False when the terminal controls no session (nobody to send it to).
+ */
+export function raiseFromTerminal(sandbox: AnySandbox, terminal: JobControlTerminal, sig: number): boolean {
+  if (sig === SIG.HUP) {
+    const session = terminal.session;
+    if (session === undefined) return false;
+    terminal.session = undefined;
+    terminal.foreground = undefined;
+    for (const group of sandbox.groups()) {
+      if (group.pgid !== session) continue;
+      sandbox.signalProcess(group, SIG.HUP, false);
+      sandbox.signalProcess(group, SIG.CONT, false);
+    }
+    return true;
+  }
+  if (terminal.foreground === undefined || !terminal.signalForeground) return false;
+  terminal.signalForeground(sig);
+  return true;
 }

@@ -27,6 +27,8 @@ export interface RunRequest {
   pidFile?: string;
   /** With process.terminal: the pty master goes there instead of using tssc's own terminal. */
   consoleSocket?: string;
+  /** tssc's fds the init gets as its fds 3, 4, ... (--preserve-fds). */
+  preservedFds?: readonly number[];
   /** Messages for the operator (a failed poststart hook, a wasm trap). */
   warn: (message: string) => void;
   /** The runtime log (--log): internal errors of the sentry go there too. */
@@ -56,6 +58,7 @@ export async function runContainer(request: RunRequest): Promise<number> {
       warn: request.warn,
       ...(request.log && { log: request.log }),
       ...(request.consoleSocket !== undefined && { consoleSocket: request.consoleSocket }),
+      ...(request.preservedFds && { preservedFds: request.preservedFds }),
       ...(request.overlay && { overlay: request.overlay }),
       ...(request.network && { network: request.network }),
       ...(request.strace && { strace: request.strace }),

@@ -6,7 +6,7 @@
 
 import { SIG } from '../../abi/linux-signal.js';
 import { armWatchdog } from '../../sentry/platform/ptrace/watchdog.js';
-import { controllingTerminalOf, type AnySandbox } from './linux-sandbox.js';
+import { controllingTerminalOf, raiseFromTerminal, type AnySandbox } from './linux-sandbox.js';
 
 /** The signals runc's signal proxy forwards (SIGTSTP: only with a terminal). */
 const NUMBERS = {
@@ -19,10 +19,7 @@ const TERMINAL_GENERATED = new Set<ForwardedSignal>(['SIGINT', 'SIGQUIT', 'SIGTS
 
 function forward(sandbox: AnySandbox, name: ForwardedSignal, sig: number): void {
   const terminal = controllingTerminalOf(sandbox);
-  if (TERMINAL_GENERATED.has(name) && terminal?.signalForeground && terminal.foreground !== undefined) {
-    terminal.signalForeground(sig);
-    return;
-  }
+  if (TERMINAL_GENERATED.has(name) && terminal && raiseFromTerminal(sandbox, terminal, sig)) return;
   const init = sandbox.initGroup;
   if (init) sandbox.signalProcess(init, sig, true);
 }
@@ -33,11 +30,14 @@ const ENDING: ForwardedSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SI
 /**
  * The signals whose default action ends a process, as they reach a process that stands
  * for one inside the sandbox (`tssc exec` and its pid-file process), go to send until
- * the returned function is called.
+ * the returned function is called. With onTerminal (an exec on tssc's own terminal),
+ * the ones a terminal raises by itself (a typed ^C, ^\\ or ^Z, a resize) go there
+ * instead, and ^Z no longer stops tssc.
  */
-export function forwardEndingSignals(send: (sig: number) => void): () => void {
-  const handlers = ENDING.map((name) => {
-    const handler = (): void => send(NUMBERS[name]);
+export function forwardEndingSignals(send: (sig: number) => void, onTerminal?: (sig: number) => void): () => void {
+  const names = onTerminal ? [...new Set([...ENDING, ...TERMINAL_GENERATED])] : ENDING;
+  const handlers = names.map((name) => {
+    const handler = (): void => (onTerminal && TERMINAL_GENERATED.has(name) ? onTerminal : send)(NUMBERS[name]);
     process.on(name, handler);
     return () => process.off(name, handler);
   });

@@ -20,6 +20,9 @@ export interface ExecCredentials {
   readonly secure: boolean;
 }
 
+/** A program an exec starts, with the identity it runs with. */
+export type ExecImage = ProgramImage<ExecCredentials>;
+
 /** What of the program file decides the new identity. */
 export interface ExecFile {
   readonly mode: number;
@@ -111,7 +114,7 @@ export function fsSharedWithAnotherProcess(task: Task, groups: readonly ThreadGr
 }
 
 /** The program with the identity it will run with (ProgramImage.credentials). */
-export function withExecCredentials(program: ProgramImage, creds: TaskCredentials, fsShared = false): ProgramImage {
+export function withExecCredentials(program: ProgramImage, creds: TaskCredentials, fsShared = false): ExecImage {
   return { ...program, credentials: credentialsAfterExec(creds, execFileOf(program.location), fsShared) };
 }
 

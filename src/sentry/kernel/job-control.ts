@@ -88,11 +88,31 @@ export interface TerminalCaller {
 }
 
 /**
- * Whether no process of the group has a parent in another group of the same session:
+ * Whether no live process of the group has a parent in another group of the same session:
  * nobody is left to continue it, so the terminal's stop signals would strand it.
  */
 function isOrphaned(pgid: number, groups: readonly ThreadGroup[]): boolean {
   return !groups.some((g) => g.pgid === pgid && !g.zombie && g.parent !== undefined && g.parent.pgid !== pgid && g.parent.sid === g.sid);
+}
+
+/**
+ * The process groups an exit leaves orphaned with stopped members (Linux's
+ * kill_orphaned_pgrp), which get SIGHUP and then SIGCONT so no job stays stopped with
+ * nobody to continue it: the exiting process's own group when it was the group's last link
+ * to another group of its session, and each of its children's groups that it linked so
+ * (the children already moved to their new parent; the exiting one is a zombie).
+ */
+export function groupsOrphanedBy(exiting: ThreadGroup, children: readonly ThreadGroup[], groups: readonly ThreadGroup[]): number[] {
+  const orphaned = new Set<number>();
+  const hasStopped = (pgid: number): boolean => groups.some((g) => g.pgid === pgid && g.stopped && !g.zombie);
+  for (const child of children) {
+    if (child.pgid !== exiting.pgid && child.sid === exiting.sid && isOrphaned(child.pgid, groups) && hasStopped(child.pgid)) orphaned.add(child.pgid);
+  }
+  const parent = exiting.parent;
+  if (parent && parent.pgid !== exiting.pgid && parent.sid === exiting.sid && isOrphaned(exiting.pgid, groups) && hasStopped(exiting.pgid)) {
+    orphaned.add(exiting.pgid);
+  }
+  return [...orphaned];
 }
 
 /**

@@ -5,6 +5,7 @@
 import type { MemoryAccount } from '../../accounting/memory-account.js';
 import type { NetworkStack } from '../../netstack/stack.js';
 import type { Vfs } from '../../vfs/api.js';
+import { PiFutexes } from './futex/pi.js';
 import type { IpcNamespace } from './ipc/namespace.js';
 import type { KernelServices } from './syscall.js';
 import { UtsNamespace } from './namespaces/uts.js';
@@ -17,6 +18,7 @@ export function makeKernelServices(vfs: Vfs, memory: MemoryAccount, ipc: IpcName
     memory,
     ipc,
     net,
+    futexes: new PiFutexes(),
     uts: new UtsNamespace(hostname, domainname),
     cgroup: new CgroupNamespace(),
     nsfs: new NamespaceFiles(),

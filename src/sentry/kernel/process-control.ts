@@ -14,16 +14,19 @@ import { RLIMIT } from './rlimits.js';
 import { highestPriority, priorityTargets, setNice } from './priority.js';
 import { ioPriorityOf, setIoPriority } from './io-priority.js';
 import { schedulingOf, setScheduling } from './scheduling.js';
-import type { Sandbox, WasmSupport } from './sandbox.js';
-import { mapHostFile, type MapRequest } from '../platform/ptrace/shared-mappings.js';
-import { sealedSyscall } from '../platform/ptrace/stub-exec.js';
-import { installFilter } from '../platform/ptrace/workload-filter.js';
+import type { WasmSupport } from './sandbox.js';
+import type { MapRequest } from '../platform/map-request.js';
+import type { Platform } from './platform.js';
+import type { ProcessTable } from './process-table.js';
+import type { SignalDelivery } from './signal-delivery.js';
+import type { HostRlimits } from './host-rlimits.js';
+import type { MemoryMonitor } from './memory-monitor.js';
 import { readWasmProgram, type LocatedWasmProgram } from '../wasm/program.js';
 import { WasmTask } from '../wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
 import { SIG } from '../../abi/linux-signal.js';
 import { isValidSignal } from './signals.js';
-import { hostCall, type ChildState, type ExecProgram, type HostCall, type NoReturn, type MemoryLocks, type ProcessControl, type ProcessNotifier, type Rlimits, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials } from './syscall.js';
+import { hostCall, type ChildState, type ExecProgram, type HostCall, type NoReturn, type MemoryLocks, type ProcessControl, type ProcessNotifier, type Rlimits, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials, type TaskMemory } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import type { HostSignalCalls } from './masked-waits.js';
@@ -33,6 +36,9 @@ import { pendingSignalSource, type PendingSignalSource } from './signal-source.j
 import { openPidfd, pidfdGroup } from './files/pidfd.js';
 import { NR_OPEN } from './fd-table.js';
 import { AioContexts } from './aio.js';
+import type { Ptrace } from './ptrace/ptrace.js';
+import { ptraceRequest, type RequestHost } from './ptrace/requests.js';
+import { mayAttach } from './ptrace/access.js';
 import { checkCloneNamespaceFlags, cloneNamespaces, CLONE_NEW_ANY } from './namespaces/new-namespaces.js';
 import { unshareTask } from './namespaces/unshare.js';
 import { setnsTask } from './namespaces/setns.js';
@@ -45,10 +51,34 @@ const O_RDWR = 2;
 /** /dev/zero: a shared mapping of it is shared anonymous memory. */
 const DEV_ZERO = makedev(1, 5);
 
+/** What a task's process operations act on besides the task: the sandbox's tables and services. */
+export interface ProcessHost {
+  /** The sandbox's pid namespace. */
+  readonly procs: ProcessTable;
+  readonly signals: Pick<SignalDelivery, 'signalProcess' | 'signalTask' | 'initDiscards'>;
+  readonly platform: Pick<Platform, 'newMemoryFile' | 'writeProtected' | 'reservedRange' | 'mapSharedFile' | 'installSeccompFilter' | keyof RequestHost['platform']>;
+  /** The sandbox's ptrace relations. */
+  readonly ptrace: Ptrace;
+  readonly hostSignalCalls: HostSignalCalls;
+  /** The limits the host enforces on the tasks' processes. */
+  readonly hostRlimits: HostRlimits;
+  /** Told of each break the workload grows, when the sandbox has a memory limit. */
+  readonly memoryMonitor: MemoryMonitor | undefined;
+  /** How an execve runs a wasm module; undefined: it is ENOEXEC. */
+  readonly wasm: WasmSupport | undefined;
+  readonly initGroup: ThreadGroup | undefined;
+  /** Whether one more task would exceed the sandbox's limit. */
+  atTaskLimit(): boolean;
+  /** execve of a wasm module, past its point of no return (Sandbox.becomeWasm). */
+  becomeWasm(task: Task, program: { execfn: string; argv: readonly string[]; envp: readonly string[]; location: Location }, start: () => (sig: number) => void): void;
+  /** A wasm task's module is gone with this raw wait status. */
+  wasmExited(task: Task, status: number): void;
+}
+
 export class TaskProcess implements ProcessControl {
   constructor(
     private readonly task: Task,
-    private readonly sandbox: Sandbox,
+    private readonly host: ProcessHost,
   ) {}
 
   private get group(): ThreadGroup {
@@ -70,7 +100,7 @@ export class TaskProcess implements ProcessControl {
   brk(addr: bigint): SyscallResult | HostCall {
     const programBreak = this.group.brk;
     if (!programBreak) return 0n;
-    const monitor = this.sandbox.memoryMonitor;
+    const monitor = this.host.memoryMonitor;
     return programBreak.move(addr, this.task.rlimits.get(RLIMIT.DATA).cur, (bytes) => monitor?.grew(bytes));
   }
 
@@ -83,7 +113,7 @@ export class TaskProcess implements ProcessControl {
   }
 
   get hostSignalCalls(): HostSignalCalls {
-    return this.sandbox.hostSignalCalls;
+    return this.host.hostSignalCalls;
   }
 
   get comm(): string {
@@ -105,7 +135,7 @@ export class TaskProcess implements ProcessControl {
 
   private lookup(pid: number): ThreadGroup {
     if (pid === 0) return this.group;
-    const group = this.sandbox.groupByPid(pid);
+    const group = this.host.procs.group(pid);
     if (!group) fail(E.ESRCH);
     return group;
   }
@@ -125,12 +155,12 @@ export class TaskProcess implements ProcessControl {
     if (target.sid !== this.group.sid) fail(E.EPERM);
     if (target.pid === target.sid) fail(E.EPERM);
     const newPgid = pgid === 0 ? target.pid : pgid;
-    if (newPgid !== target.pid && !this.sandbox.groups().some((g) => g.pgid === newPgid && g.sid === this.group.sid)) fail(E.EPERM);
+    if (newPgid !== target.pid && !this.host.procs.groups().some((g) => g.pgid === newPgid && g.sid === this.group.sid)) fail(E.EPERM);
     target.pgid = newPgid;
   }
 
   setsid(): number {
-    if (this.sandbox.groups().some((g) => g.pgid === this.group.pid)) fail(E.EPERM);
+    if (this.host.procs.groups().some((g) => g.pgid === this.group.pid)) fail(E.EPERM);
     this.group.sid = this.group.pid;
     this.group.pgid = this.group.pid;
     return this.group.pid;
@@ -142,9 +172,9 @@ export class TaskProcess implements ProcessControl {
     if ((flags & CLONE.THREAD) && !(flags & CLONE.SIGHAND)) fail(E.EINVAL);
     if ((flags & CLONE.SIGHAND) && !(flags & CLONE.VM)) fail(E.EINVAL);
     // The pid namespace's init may have no sibling (its parent is outside and would never reap it).
-    if (flags & CLONE.PARENT && this.group === this.sandbox.initGroup) fail(E.EINVAL);
+    if (flags & CLONE.PARENT && this.group === this.host.initGroup) fail(E.EINVAL);
     const started = flags & CLONE.PIDFD ? this.pidfdOnStart(flags, parentTid, pidfdAddr) : undefined;
-    if (this.sandbox.atTaskLimit()) fail(E.EAGAIN);
+    if (this.host.atTaskLimit()) fail(E.EAGAIN);
     const namespaces = cloneNamespaces(this.task, flags);
     // Every task becomes the sentry's child (CLONE_PARENT), so the sentry reaps every
     // host process and keeps the tree itself; the sentry writes virtual tids itself. The
@@ -163,16 +193,16 @@ export class TaskProcess implements ProcessControl {
   }
 
   unshare(flags: bigint): void {
-    const { task, sandbox } = this;
+    const { task, host } = this;
     unshareTask(task, flags, {
-      sharesHandlersOrMemory: () => sandbox.groups().some((g) => g !== task.group && !g.zombie && (g.sigactions === task.group.sigactions || [...g.tasks].some((t) => t.mm === task.mm))),
+      sharesHandlersOrMemory: () => host.procs.groups().some((g) => g !== task.group && !g.zombie && (g.sigactions === task.group.sigactions || [...g.tasks].some((t) => t.mm === task.mm))),
     });
   }
 
   setns(file: FileDescription, nstype: number): void {
-    const { task, sandbox } = this;
+    const { task, host } = this;
     setnsTask(task, file, nstype, {
-      sharesFs: () => sandbox.procs.hostTasks().some((t) => t !== task && t.fs === task.fs),
+      sharesFs: () => host.procs.hostTasks().some((t) => t !== task && t.fs === task.fs),
       hasOtherThreads: () => [...task.group.tasks].some((t) => t !== task && !t.exited),
       taskOfPidfd: (pidfd) => {
         const group = pidfdGroup(pidfd);
@@ -196,7 +226,7 @@ export class TaskProcess implements ProcessControl {
     const fdBytes = Buffer.alloc(4);
     task.mem.write(pidfdAddr, fdBytes);
     return (childTid) => {
-      const child = this.sandbox.taskByTid(childTid)?.group;
+      const child = this.host.procs.task(childTid)?.group;
       if (!child) return;
       try {
         fdBytes.writeInt32LE(task.fds.install(openPidfd(task.kernel.vfs, task.fs, child, false), { cloexec: true, limit }));
@@ -211,8 +241,8 @@ export class TaskProcess implements ProcessControl {
 
   openPidfd(pid: number, nonblock: boolean): FileDescription {
     if (pid <= 0) fail(E.EINVAL);
-    const group = this.sandbox.groupByPid(pid);
-    if (!group) fail(this.sandbox.taskByTid(pid) ? E.EINVAL : E.ESRCH);
+    const group = this.host.procs.group(pid);
+    if (!group) fail(this.host.procs.task(pid) ? E.EINVAL : E.ESRCH);
     return openPidfd(this.task.kernel.vfs, this.task.fs, group, nonblock);
   }
 
@@ -237,18 +267,18 @@ export class TaskProcess implements ProcessControl {
   /** A live task of the sandbox by virtual tid (0: the caller), as the sched_* calls find it. */
   private thread(tid: number): Task {
     if (tid < 0) fail(E.EINVAL);
-    const target = tid === 0 ? this.task : this.sandbox.taskByTid(tid);
+    const target = tid === 0 ? this.task : this.host.procs.task(tid);
     if (!target || target.exited || target.wasmSignal) fail(E.ESRCH);
     return target;
   }
 
   hostTidInProcess(tid: number): number | undefined {
-    const target = this.sandbox.taskByTid(tid);
+    const target = this.host.procs.task(tid);
     return target && target.group === this.group && !target.exited && !target.wasmSignal ? target.hostTid : undefined;
   }
 
   hostPidOf(pid: number): number | undefined {
-    const group = this.sandbox.groupByPid(pid);
+    const group = this.host.procs.group(pid);
     return group && !group.zombie && [...group.tasks].some((t) => !t.wasmSignal) ? group.hostPid : undefined;
   }
 
@@ -268,7 +298,7 @@ export class TaskProcess implements ProcessControl {
 
   aioRequestsInUse(): number {
     let total = 0;
-    for (const group of this.sandbox.groups()) if (!group.zombie && group.aio?.execs === group.execs) total += group.aio.maxReqs;
+    for (const group of this.host.procs.groups()) if (!group.zombie && group.aio?.execs === group.execs) total += group.aio.maxReqs;
     return total;
   }
 
@@ -277,19 +307,19 @@ export class TaskProcess implements ProcessControl {
   }
 
   getPriority(which: number, who: number): number {
-    return highestPriority(priorityTargets(this.task, this.sandbox.groups(), which, who));
+    return highestPriority(priorityTargets(this.task, this.host.procs.groups(), which, who));
   }
 
   setPriority(which: number, who: number, nice: number): void {
-    setNice(this.task, priorityTargets(this.task, this.sandbox.groups(), which, who), nice);
+    setNice(this.task, priorityTargets(this.task, this.host.procs.groups(), which, who), nice);
   }
 
   getIoPriority(which: number, who: number): number {
-    return ioPriorityOf(this.task, this.sandbox.groups(), which, who);
+    return ioPriorityOf(this.task, this.host.procs.groups(), which, who);
   }
 
   setIoPriority(which: number, who: number, ioprio: number): void {
-    setIoPriority(this.task, this.sandbox.groups(), which, who, ioprio);
+    setIoPriority(this.task, this.host.procs.groups(), which, who, ioprio);
   }
 
   mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | HostCall | Promise<SyscallResult> {
@@ -313,7 +343,7 @@ export class TaskProcess implements ProcessControl {
   }
 
   mapSegment(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription): SyscallResult | Promise<SyscallResult> {
-    const hostFd = file.sharedHostFile((name) => this.sandbox.tracer.memfdCreate(name));
+    const hostFd = file.sharedHostFile((name) => this.host.platform.newMemoryFile(name));
     return this.mapShared(file, hostFd, { addr, length, prot, flags, offset: 0n });
   }
 
@@ -324,11 +354,7 @@ export class TaskProcess implements ProcessControl {
   private mapShared(file: FileDescription, hostFd: number, request: MapRequest): SyscallResult | Promise<SyscallResult> {
     file.ref();
     const task = this.task;
-    const mapped = this.sandbox.freezer.whileFrozen(task, () => {
-      const address = mapHostFile(this.sandbox.tracer, task.hostTid, hostFd, request, sealedSyscall(task));
-      if (address >= 0n) this.recordMapping(address, request.length, file, request.offset);
-      return address;
-    });
+    const mapped = this.host.platform.mapSharedFile(task, hostFd, request, (address) => this.recordMapping(address, request.length, file, request.offset));
     if (mapped instanceof Promise) return mapped.finally(() => file.unref());
     file.unref();
     return mapped;
@@ -344,7 +370,7 @@ export class TaskProcess implements ProcessControl {
   /** The host file a shared mapping of file maps; undefined when it has none. */
   private sharedHostFile(file: FileDescription, prot: number): number | undefined {
     try {
-      return file.sharedHostFile((name) => this.sandbox.tracer.memfdCreate(name));
+      return file.sharedHostFile((name) => this.host.platform.newMemoryFile(name));
     } catch (e) {
       if (isSysError(e) && e.errno === E.ENODEV && !(prot & PROT.WRITE)) return undefined;
       throw e;
@@ -372,8 +398,8 @@ export class TaskProcess implements ProcessControl {
           if (n <= 0) break;
           done += n;
         }
-        // /proc/PID/mem writes reach the pages whatever their protection.
-        if (done > 0 && this.sandbox.tracer.pokeMem(this.task.hostTid, mapped, data.subarray(0, done)) !== done) return -E.EFAULT;
+        // The copy reaches the pages whatever their protection.
+        if (done > 0 && this.host.platform.writeProtected(this.task.hostTid, mapped, data.subarray(0, done)) !== done) return -E.EFAULT;
         this.recordMapping(mapped, length, file, offset);
         return mapped;
       } finally {
@@ -384,19 +410,16 @@ export class TaskProcess implements ProcessControl {
 
   addSeccompFilter(program: Uint8Array, flags: number): SyscallResult | Promise<SyscallResult> {
     const task = this.task;
-    return this.sandbox.freezer.whileFrozen(task, () => {
-      const result = installFilter(this.sandbox.tracer, task.hostTid, program, flags, sealedSyscall(task));
-      // TSYNC names the host thread that could not take the filter.
-      return result <= 0n ? result : (this.sandbox.procs.taskOfHost(Number(result))?.tid ?? -E.ESRCH);
-    });
+    // TSYNC names the host thread that could not take the filter.
+    return this.host.platform.installSeccompFilter(task, program, flags, (result): SyscallResult => (result <= 0n ? result : (this.host.procs.taskOfHost(Number(result))?.tid ?? -E.ESRCH)));
   }
 
   execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): ExecProgram | HostCall | Promise<NoReturn> {
-    const wasm = this.sandbox.wasm;
+    const wasm = this.host.wasm;
     const module = wasm ? readWasmProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp) : undefined;
     if (wasm && module) return this.execveWasm(wasm, module, path);
-    const prepared = prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp, this.sandbox.stub.reserved);
-    const image = withExecCredentials(prepared, this.task.creds, fsSharedWithAnotherProcess(this.task, this.sandbox.groups()));
+    const prepared = prepareProgram(this.task.kernel.vfs, this.task.fs, dir, path, argv, envp, this.host.platform.reservedRange);
+    const image = withExecCredentials(prepared, this.task.creds, fsSharedWithAnotherProcess(this.task, this.host.procs.groups()));
     return hostLayoutFor(this.task, image.credentials?.secure ?? false) ?? { kind: 'exec', image };
   }
 
@@ -420,10 +443,10 @@ export class TaskProcess implements ProcessControl {
       ...(wasm.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: wasm.memoryLimitBytes }),
       onExit: (waitStatus, status) => {
         if (status.kind === 'signaled' && status.reason) wasm.onTrap?.(task.pid, status.reason);
-        this.sandbox.wasmExited(task, waitStatus);
+        this.host.wasmExited(task, waitStatus);
       },
     });
-    this.sandbox.becomeWasm(task, { execfn: path, argv: module.argv, envp: module.envp, location: module.location }, () => {
+    this.host.becomeWasm(task, { execfn: path, argv: module.argv, envp: module.envp, location: module.location }, () => {
       const running = prepared.start();
       return (sig) => running.signal(sig);
     });
@@ -437,17 +460,25 @@ export class TaskProcess implements ProcessControl {
     const kindMatches = (child: ThreadGroup): boolean => (options & WAIT.ALL) !== 0 || (child.exitSignal !== SIG.CHLD) === ((options & WAIT.CLONE) !== 0);
     const matches = (child: ThreadGroup): boolean =>
       kindMatches(child) && (pid > 0 ? child.pid === pid : pid === 0 ? child.pgid === group.pgid : pid === -1 ? true : child.pgid === -pid);
+    // A tracer waits for its tracees too, thread by thread, whatever their exit signal.
+    const tracedMatches = (traced: Task): boolean =>
+      pid > 0 ? traced.tid === pid : pid === 0 ? traced.group.pgid === group.pgid : pid === -1 ? true : traced.group.pgid === -pid;
+    const ptrace = this.host.ptrace;
     for (;;) {
+      const traced = ptrace.collect(group, tracedMatches, options);
+      if (traced) return traced;
       const candidates = [...group.children].filter(matches);
-      if (candidates.length === 0) fail(E.ECHILD);
+      if (candidates.length === 0 && !ptrace.tracesAny(group, tracedMatches)) fail(E.ECHILD);
       for (const child of candidates) {
+        // A zombie a tracer has not collected yet is only its tracer's.
+        if (child.zombie && ptrace.hiddenFromParent(child)) continue;
         const found = waitableState(child, options);
         if (!found) continue;
         const times = usedByChild(child);
         if (!(options & WAIT.NOWAIT)) {
           if (child.zombie) {
             addTimes(group.reapedChildren, times);
-            this.sandbox.reap(child);
+            this.host.procs.reap(child);
           } else found.consume();
         }
         return { pid: child.pid, uid: child.creds.ruid, status: found.status, times };
@@ -457,9 +488,28 @@ export class TaskProcess implements ProcessControl {
     }
   }
 
+  ptrace(request: number, pid: number, addr: bigint, data: bigint): number {
+    return ptraceRequest(this.host, this.task, request, pid, addr, data);
+  }
+
+  memoryOf(pid: number): TaskMemory {
+    const target = this.host.procs.task(pid);
+    if (!target || target.exited || target.wasmSignal) fail(E.ESRCH);
+    if (!mayAttach(this.task, target.group)) fail(E.EPERM);
+    return target.mem;
+  }
+
+  writeMemory(addr: bigint, data: Uint8Array): number {
+    // These writes reach read-only pages: never the platform's own (the stub's sealed
+    // page holds what the host kernel reads at an exec).
+    const { start, end } = this.host.platform.reservedRange;
+    if (addr < BigInt(end) && addr + BigInt(data.length) > BigInt(start)) return 0;
+    return Math.max(0, this.host.platform.writeProtected(this.task.hostTid, addr, data));
+  }
+
   kill(pid: number, signal: number): void {
     if (signal !== 0 && !isValidSignal(signal)) fail(E.EINVAL);
-    const everyone = this.sandbox.groups();
+    const everyone = this.host.procs.groups();
     let targets: ThreadGroup[];
     if (pid > 0) targets = everyone.filter((g) => g.pid === pid);
     else if (pid === 0) targets = everyone.filter((g) => g.pgid === this.group.pgid);
@@ -469,21 +519,21 @@ export class TaskProcess implements ProcessControl {
     const allowed = targets.filter((g) => this.maySignal(g, signal));
     if (allowed.length === 0) fail(E.EPERM);
     if (signal === 0) return;
-    for (const target of allowed) this.sandbox.signalProcess(target, signal, false);
+    for (const target of allowed) this.host.signals.signalProcess(target, signal, false);
   }
 
   tgkill(tgid: number, tid: number, signal: number): void {
     if (tid <= 0 || (tgid <= 0 && tgid !== -1)) fail(E.EINVAL);
     if (signal !== 0 && !isValidSignal(signal)) fail(E.EINVAL);
-    const task = this.sandbox.taskByTid(tid);
+    const task = this.host.procs.task(tid);
     if (!task || (tgid !== -1 && task.group.pid !== tgid)) fail(E.ESRCH);
     // A thread past its exit stop may already be joined (its tid cleared): it is gone, as
     // the kernel has released it by the time its joiner could ask.
     if (task.exiting && task.tid !== task.group.pid) fail(E.ESRCH);
     if (!this.maySignal(task.group, signal)) fail(E.EPERM);
     if (signal === 0) return;
-    if (this.sandbox.signals.initDiscards(task.group, signal, false)) return;
-    this.sandbox.signalTask(task, signal);
+    if (this.host.signals.initDiscards(task.group, signal, false)) return;
+    this.host.signals.signalTask(task, signal);
   }
 
   disposition(signal: number): SignalDisposition {
@@ -502,7 +552,7 @@ export class TaskProcess implements ProcessControl {
   }
 
   credentialsOf(tid: number): TaskCredentials {
-    const target = this.sandbox.taskByTid(tid);
+    const target = this.host.procs.task(tid);
     if (!target || target.exited) fail(E.ESRCH);
     return target.creds;
   }
@@ -514,7 +564,7 @@ export class TaskProcess implements ProcessControl {
     const them = target.creds;
     const sameIds = me.ruid === them.ruid && me.ruid === them.euid && me.ruid === them.suid && me.rgid === them.rgid && me.rgid === them.egid && me.rgid === them.sgid;
     if (!sameIds && !hasCapability(me, CAP.SYS_RESOURCE)) fail(E.EPERM);
-    return this.sandbox.hostRlimits.of(target);
+    return this.host.hostRlimits.of(target);
   }
 
   notifier(): ProcessNotifier {
@@ -524,7 +574,7 @@ export class TaskProcess implements ProcessControl {
     return {
       alive,
       signal: (sig, info) => {
-        if (alive()) sendingQueued(info, () => this.sandbox.signalProcess(group, sig, false));
+        if (alive()) sendingQueued(info, () => this.host.signals.signalProcess(group, sig, false));
       },
     };
   }

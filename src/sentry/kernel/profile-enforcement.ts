@@ -10,9 +10,8 @@
 
 import { E } from '../../abi/errno.js';
 import { SIGINFO_OFFSET, SIGINFO_SIZE } from '../../abi/linux-signal.js';
-import { REG } from '../../native/ptrace.js';
 import { runSeccompFilter } from './bpf.js';
-import type { Sandbox } from './sandbox.js';
+import type { Platform } from './platform.js';
 import type { SeccompProfile } from './seccomp-profile.js';
 import { SIG } from '../../abi/linux-signal.js';
 import { SIG_DFL, SIG_IGN } from './signals.js';
@@ -25,13 +24,21 @@ const SECCOMP_RET = { ACTION: 0xffff0000, DATA: 0x0000ffff, ALLOW: 0x7fff0000, E
 /** siginfo's _sigsys fields (after signo, errno, code). */
 const SIGSYS_OFFSET = { callAddr: 16, syscall: 24, arch: 28 } as const;
 
+/** What enforcing a profile needs besides the stopped task. */
+export interface ProfileHost {
+  /** The stopped call's address and the task's signal mask, and raising its SIGSYS. */
+  readonly platform: Pick<Platform, 'callAddress' | 'hostSignals'>;
+  /** Ends task's process as a fatal signal with this wait status would. */
+  killProcess(task: Task, status: number): void;
+}
+
 export class ProfileEnforcement {
   /** Numbers that stop only for the profile: the base filter would have answered them. */
   readonly alsoTrap: ReadonlySet<number>;
 
   /** baseFilter: the sentry's own filter without alsoTrap, for what it would have done. */
   constructor(
-    private readonly sandbox: Sandbox,
+    private readonly host: ProfileHost,
     private readonly profile: SeccompProfile,
     table: SyscallTable,
     private readonly baseFilter: Uint8Array,
@@ -77,18 +84,18 @@ export class ProfileEnforcement {
    * number in rax (syscall_rollback). Blocked, ignored or default, SIGSYS kills the process.
    */
   private trap(task: Task, nr: number): SyscallResult {
-    const tracer = this.sandbox.tracer;
+    const { platform } = this.host;
     const handler = task.group.sigactions.get(SIG.SYS).handler;
-    const blocked = (tracer.sigmask(task.hostTid) >> BigInt(SIG.SYS - 1)) & 1n;
+    const blocked = (platform.hostSignals.stoppedMask(task.hostTid) >> BigInt(SIG.SYS - 1)) & 1n;
     if (handler === SIG_DFL || handler === SIG_IGN || blocked) return this.killProcess(task);
     const info = Buffer.alloc(SIGINFO_SIZE);
     info.writeInt32LE(SIG.SYS, SIGINFO_OFFSET.signo);
     info.writeInt32LE(SYS_SECCOMP, SIGINFO_OFFSET.code);
-    info.writeBigUInt64LE(tracer.regs[REG.rip]!, SIGSYS_OFFSET.callAddr);
+    info.writeBigUInt64LE(platform.callAddress(), SIGSYS_OFFSET.callAddr);
     info.writeInt32LE(nr, SIGSYS_OFFSET.syscall);
     info.writeUInt32LE(AUDIT_ARCH_X86_64, SIGSYS_OFFSET.arch);
     task.seccompSiginfo = info;
-    tracer.tgkill(task.group.hostPid, task.hostTid, SIG.SYS);
+    platform.hostSignals.raiseInThread(task.group.hostPid, task.hostTid, SIG.SYS);
     return BigInt(nr);
   }
 
@@ -102,19 +109,18 @@ export class ProfileEnforcement {
    * writes one, so the status claims none (as Linux reports a dump RLIMIT_CORE stopped).
    */
   private killProcess(task: Task): SyscallResult {
-    this.sandbox.lifecycle.killProcess(task.group, SIG.SYS);
+    this.host.killProcess(task, SIG.SYS);
     return -E.ENOSYS;
   }
 }
 
 /**
- * At a signal-delivery stop: the SIGSYS of a seccomp trap gets its siginfo. True when
- * this stop was one.
+ * At a signal-delivery stop of sig: the siginfo the kernel built for a seccomp trap's
+ * SIGSYS (the platform writes it in), or undefined when this stop is no such one.
  */
-export function deliverSeccompTrap(sandbox: Sandbox, task: Task, sig: number): boolean {
+export function takeSeccompSiginfo(task: Task, sig: number): Buffer | undefined {
   const info = task.seccompSiginfo;
-  if (sig !== SIG.SYS || !info) return false;
+  if (sig !== SIG.SYS || !info) return undefined;
   task.seccompSiginfo = undefined;
-  sandbox.tracer.siginfo(task.hostTid, info, true);
-  return true;
+  return info;
 }

@@ -1,8 +1,9 @@
 // The sandbox facts the VFS's synthesized filesystems show (/proc, /dev/tty job control):
 // built before the Sandbox (the VFS needs them to mount), bound to it once it exists.
 
-import { E, fail } from '../../abi/errno.js';
-import type { FileDescription, ProcessView, SandboxProviders, SysvIpcRows } from '../../vfs/api.js';
+import { E, fail, isSysError } from '../../abi/errno.js';
+import type { FileDescription, ProcessMemory, ProcessView, SandboxProviders, SysvIpcRows } from '../../vfs/api.js';
+import { mayAttach } from './ptrace/access.js';
 import type { TerminalAccessCheck } from '../../vfs/devpts/job-control.js';
 import type { MqueueNamespace } from '../../vfs/mqueue/namespace.js';
 import { PROC_NET_FILES, procNetText } from '../../netstack/proc-net.js';
@@ -65,7 +66,7 @@ export class SentryProviders implements SandboxProviders {
 
   process(pid: number): ProcessView | undefined {
     const group = this.sandbox?.groupByPid(pid);
-    return group ? viewOf(group) : undefined;
+    return group ? viewOf(group, () => this.sandbox?.currentTask) : undefined;
   }
 
   uptime(): number {
@@ -108,7 +109,28 @@ export class SentryProviders implements SandboxProviders {
   }
 }
 
-function viewOf(group: ThreadGroup): ProcessView {
+/** reader: the task making the current call (for /proc/PID/mem's access check). */
+/** /proc/PID/mem's access: a reader that may ptrace-attach to group (kernel/ptrace/access.ts), else EACCES. */
+function processMemory(group: ThreadGroup, leader: Task, reader: Task | undefined): ProcessMemory {
+  if (group.zombie || !reader || !mayAttach(reader, group)) fail(E.EACCES);
+  return {
+    read: (addr, into) => copied(() => leader.mem.readInto(addr, into), into.length),
+    write: (addr, data) => leader.process.writeMemory(addr, data),
+  };
+}
+
+/** Bytes a copy moved: all, or 0 when the memory was not there. */
+function copied(copy: () => void, length: number): number {
+  try {
+    copy();
+    return length;
+  } catch (e) {
+    if (isSysError(e)) return 0;
+    throw e;
+  }
+}
+
+function viewOf(group: ThreadGroup, reader: () => Task | undefined): ProcessView {
   const tasks = [...group.tasks];
   const leader = tasks[0];
   const creds = group.creds;
@@ -152,6 +174,9 @@ function viewOf(group: ThreadGroup): ProcessView {
     fds: (): ReadonlyMap<number, FileDescription> => leader?.fds.snapshot() ?? new Map(),
     ...(group.brk ? { dataLayout: { startData: group.brk.startData, endData: group.brk.endData, startBrk: group.brk.start } } : {}),
     maps: () => (group.zombie || leader?.wasmSignal ? '' : sandboxMaps(group.hostPid, group.fileMappings, group.brk)),
+    ...(group.auxv ? { auxv: group.auxv } : {}),
+    tracerPid: (tid) => tasks.find((t) => t.tid === tid)?.tracee?.tracer.pid ?? 0,
+    ...(leader && !leader.wasmSignal ? { memory: () => processMemory(group, leader, reader()) } : {}),
     usage: () => {
       const stat = group.zombie || leader?.wasmSignal ? undefined : readHostStat(group.hostPid);
       if (stat) return stat;

@@ -1,23 +1,23 @@
 // The sentry's kernel for Linux workloads on the ptrace platform: it starts the init
 // task under the seccomp filter, and later processes beside it (exec: startProcess), and
-// holds the sandbox's state (tasks by virtual and host tid, the init process). Its parts: stop-dispatch.ts takes the tracer's stops,
-// syscall-stops.ts answers trapped syscalls through the registered table,
-// signal-delivery.ts sends signals, task-lifecycle.ts ends tasks and processes.
+// holds the sandbox's state (tasks by virtual and host tid, the init process). It wires
+// its parts, each given what it uses: the platform (platform/ptrace/ptrace-platform.ts,
+// seen as kernel/platform.ts's Platform) and its stop loop (platform/ptrace/
+// stop-dispatch.ts), syscall-stops.ts answers trapped calls through the registered table,
+// task-events.ts applies the other events, signal-delivery.ts sends signals,
+// task-lifecycle.ts ends tasks and processes.
 
 import { E, fail, isSysError, SysError } from '../../abi/errno.js';
 import { MemoryAccount } from '../../accounting/memory-account.js';
-import { loadTracer, type Tracer } from '../../native/ptrace.js';
 import type { NetworkStack } from '../../netstack/stack.js';
 import type { FileDescription, FsContext, Location, Vfs } from '../../vfs/api.js';
 import { fsCredentials, makeCredentials, type IdentitySpec } from './credentials.js';
 import { FdTable } from './fd-table.js';
-import { Freezer } from '../platform/ptrace/freezer.js';
 import { HostThreadSignalCalls } from './host-signal-calls.js';
 import { prepareProgram, type ProgramImage } from '../loader/image.js';
-import { withExecCredentials } from './exec-credentials.js';
-import { stubLayout, type StubLayout } from '../platform/ptrace/stub.js';
-import { PtraceMemory } from '../platform/ptrace/memory.js';
-import { ptraceHostSignals } from '../platform/ptrace/host-signals.js';
+import { withExecCredentials, type ExecImage } from './exec-credentials.js';
+import { PtracePlatform } from '../platform/ptrace/ptrace-platform.js';
+import type { Platform } from './platform.js';
 import { TaskProcess } from './process-control.js';
 import { ProcessTable } from './process-table.js';
 import { RLIM_INFINITY, type RlimitTable } from './rlimits.js';
@@ -33,11 +33,13 @@ import type { SignalSender } from './signal-senders.js';
 import { SIG } from '../../abi/linux-signal.js';
 import { SignalActions } from './signals.js';
 import type { StartGate } from './start-gate.js';
-import { StopDispatch, TRACE_OPTIONS } from '../platform/ptrace/stop-dispatch.js';
+import { StopDispatch } from '../platform/ptrace/stop-dispatch.js';
 import type { KernelServices, SyscallArgs, SyscallResult, SyscallTable } from './syscall.js';
 import { SyscallStops } from './syscall-stops.js';
 import { Task } from './task.js';
+import { TaskEvents } from './task-events.js';
 import { TaskLifecycle } from './task-lifecycle.js';
+import { Ptrace } from './ptrace/ptrace.js';
 import type { WasmSyscallTable } from '../wasm/process.js';
 import { ThreadGroup } from './thread-group.js';
 import { makeKernelServices } from './kernel-services.js';
@@ -107,26 +109,33 @@ export interface SandboxOptions {
 }
 
 export class Sandbox {
-  readonly tracer: Tracer;
+  /** Runs the tasks: the ptrace platform (the kernel's parts see it as a Platform). */
+  readonly platform = new PtracePlatform(() => this.procs.hostTasks());
   readonly kernel: KernelServices;
   /** The sandbox's pid namespace (shared with the sentry's parts below). */
   readonly procs = new ProcessTable();
   readonly signals = new SignalDelivery({
     procs: this.procs,
-    host: ptraceHostSignals(loadTracer()),
+    host: this.platform.hostSignals,
     initGroup: () => this.init,
-    syncCaller: () => this.syncCaller,
+    syncCaller: () => this.syscalls.syncCaller,
     guard: (task, where, fn) => this.guard(task, where, fn),
   });
-  readonly stops = new StopDispatch(this);
-  readonly syscalls = new SyscallStops(this);
+  /** The ptrace relations between its tasks. */
+  readonly ptrace = new Ptrace({ platform: this.platform, signals: this.signals, releasedToParent: (group) => this.lifecycle.tellParent(group) });
+  readonly syscalls: SyscallStops;
+  readonly stops: StopDispatch;
   readonly lifecycle = new TaskLifecycle({
     procs: this.procs,
     signals: this.signals,
     initGroup: () => this.init,
-    killHostThread: (task) => this.tracer.tgkill(task.group.hostPid, task.hostTid, SIG.KILL),
+    killHostThread: (task) => this.platform.hostSignals.raiseInThread(task.group.hostPid, task.hostTid, SIG.KILL),
     processExited: (pid) => this.kernel.ipc.processExited(pid),
-    taskExited: (task, status) => this.observer?.exit?.(task, status),
+    heldForTracer: (group) => this.ptrace.hiddenFromParent(group),
+    taskExited: (task, status) => {
+      this.ptrace.taskGone(task, status);
+      this.options.observer?.exit?.(task, status);
+    },
     unparentedExited: (group) => {
       this.started.get(group)?.(group.exitStatus!);
       this.started.delete(group);
@@ -135,17 +144,14 @@ export class Sandbox {
     endSession: (sid) => this.options.onSessionEnd?.(sid),
     end: (status) => this.end(status),
   });
-  readonly hostSignalCalls = new HostThreadSignalCalls((task) => this.taskByTid(task.tid)?.group ?? fail(E.ESRCH));
+  readonly hostSignalCalls = new HostThreadSignalCalls((task) => this.procs.task(task.tid)?.group ?? fail(E.ESRCH));
   /** The limits the host enforces on the tasks' processes. */
   readonly hostRlimits: HostRlimits;
   readonly memory: MemoryAccount;
   /** Reads the tasks' memory against the limit, when the spec sets one. */
   readonly memoryMonitor: MemoryMonitor | undefined;
-  readonly freezer = new Freezer({ tracer: loadTracer(), hostTasks: () => this.procs.hostTasks() });
-  /** The task whose syscall handler is running (for /proc/self and terminals). */
-  currentTask: Task | undefined;
-  /** The task whose handler runs right now, synchronously (not a continuation after a wait). */
-  syncCaller: Task | undefined;
+  /** Holds tasks stopped (an exec's or injected call's address space, or the whole sandbox: pause). */
+  readonly freezer = this.platform.freezer;
   /** The spec's seccomp profile, when it has one. */
   readonly profile: ProfileEnforcement | undefined;
   private init: ThreadGroup | undefined;
@@ -162,13 +168,44 @@ export class Sandbox {
   private keepAlive: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SandboxOptions) {
-    this.tracer = loadTracer();
+    const platform: Platform = this.platform;
     this.memory = options.memory ?? new MemoryAccount();
     this.kernel = makeKernelServices(options.vfs, this.memory, options.ipc, options.net, options.hostname, options.domainname);
-    this.hostRlimits = new HostRlimits((...args) => this.tracer.prlimit(...args), this.memory.limited ? BigInt(Math.floor(this.memory.limit)) : RLIM_INFINITY);
+    this.hostRlimits = new HostRlimits(platform.hostLimit, this.memory.limited ? BigInt(Math.floor(this.memory.limit)) : RLIM_INFINITY);
     this.memoryMonitor = this.memory.limited ? new MemoryMonitor(this, this.memory, availableParallelism()) : undefined;
     const profile = options.seccompProfile;
-    this.profile = profile && new ProfileEnforcement(this, profile, options.table, buildSeccompFilter(options.table));
+    const killProcess = (task: Task, status: number): void => this.lifecycle.killProcess(task.group, status);
+    this.profile = profile && new ProfileEnforcement({ platform, killProcess }, profile, options.table, buildSeccompFilter(options.table));
+    this.syscalls = new SyscallStops({
+      platform,
+      table: options.table,
+      profile: this.profile,
+      observer: options.observer,
+      exec: (task, image) => this.stops.exec(task, image),
+      ptrace: this.ptrace,
+      pump: (next) => this.stops.pump(next),
+      internalError: (task, where, error) => this.internalError(task, where, error),
+    });
+    const events = new TaskEvents({
+      procs: this.procs,
+      lifecycle: this.lifecycle,
+      signals: this.signals,
+      ipc: this.kernel.ipc,
+      addTask: (tid, hostTid, group, fds, fs, kernel) => this.addTask(tid, hostTid, group, fds, fs, kernel),
+      ticks: () => this.ticks(),
+    });
+    this.stops = new StopDispatch({
+      platform: this.platform,
+      procs: this.procs,
+      syscalls: this.syscalls,
+      lifecycle: this.lifecycle,
+      events,
+      ptrace: this.ptrace,
+      startGate: options.startGate,
+      initGroup: () => this.init,
+      internalError: (task, where, error) => this.internalError(task, where, error),
+      end: (status) => this.end(status),
+    });
   }
 
   /**
@@ -176,12 +213,12 @@ export class Sandbox {
    * Errors of the init program itself (ENOENT, EACCES, ENOEXEC) reject before anything runs.
    */
   run(): Promise<number> {
-    if (this.tracer.onStop) throw new Error('one traced sandbox per process at a time');
+    if (this.platform.taken) throw new Error('one traced sandbox per process at a time');
     this.init = this.spawnProcess(this.options.init);
     const done = new Promise<number>((resolve) => {
       this.finish = resolve;
     });
-    this.tracer.onStop = this.onStop;
+    this.platform.watch(this.onStop);
     this.keepAlive = setInterval(this.onStop, 500);
     this.memoryMonitor?.start();
     process.on('uncaughtException', this.onStrayError);
@@ -232,10 +269,10 @@ export class Sandbox {
     const creds = makeCredentials(spec.identity);
     const root = this.options.vfs.root;
     const fs: FsContext = { root, cwd: root, umask: spec.umask, creds: fsCredentials(creds) };
-    let program: ProgramImage;
+    let program: ExecImage;
     try {
       fs.cwd = this.resolveCwd(fs, spec.cwd);
-      program = withExecCredentials(prepareProgram(this.options.vfs, fs, undefined, spec.program, spec.argv, spec.envp, this.stub.reserved), creds);
+      program = withExecCredentials(prepareProgram(this.options.vfs, fs, undefined, spec.program, spec.argv, spec.envp, this.platform.reservedRange), creds);
     } catch (error) {
       this.refuse(spec, error);
     }
@@ -243,7 +280,7 @@ export class Sandbox {
     const fds = new FdTable();
     spec.stdio.forEach((file, fd) => fds.installAt(fd, file));
     const filter = buildSeccompFilter(this.options.table, this.profile?.alsoTrap);
-    const hostPid = this.tracer.spawn(this.tracer.stubFd, [], filter, TRACE_OPTIONS, this.hostRlimits.initial(spec.rlimits));
+    const hostPid = this.platform.spawn(filter, this.hostRlimits.initial(spec.rlimits));
     if (hostPid < 0) {
       fds.leave();
       throw new Error(`cannot start the workload: ${new SysError(-hostPid).message}`);
@@ -257,34 +294,13 @@ export class Sandbox {
     return group;
   }
 
-  get table(): SyscallTable {
-    return this.options.table;
-  }
-
-  /** Where the stub's code sits in a task that exec'd it (no program is loaded over it). */
-  get stub(): StubLayout {
-    return stubLayout(this.tracer.stubPath);
-  }
-
-  /** Ends task's process as a fatal signal does; its parent sees status (see TaskLifecycle.killProcess). */
-  killProcess(task: Task, status: number): void {
-    this.lifecycle.killProcess(task.group, status);
-  }
-
-  get observer(): SyscallObserver | undefined {
-    return this.options.observer;
-  }
-
-  get startGate(): StartGate | undefined {
-    return this.options.startGate;
+  /** The task whose syscall handler is running (for /proc/self and terminals). */
+  get currentTask(): Task | undefined {
+    return this.syscalls.currentTask;
   }
 
   groupByPid(pid: number): ThreadGroup | undefined {
     return this.procs.group(pid);
-  }
-
-  taskByTid(tid: number): Task | undefined {
-    return this.procs.task(tid);
   }
 
   /** The most tasks at once (spec linux.resources.pids, `tssc update`); undefined: the default. */
@@ -311,11 +327,6 @@ export class Sandbox {
     return this.init;
   }
 
-  /** wait4 collected a zombie: its pid becomes free. */
-  reap(group: ThreadGroup): void {
-    this.procs.reap(group);
-  }
-
   /** kill(2) of a process (see SignalDelivery.signalProcess). */
   signalProcess(group: ThreadGroup, sig: number, fromOutside: boolean): void {
     this.signals.signalProcess(group, sig, fromOutside);
@@ -324,11 +335,6 @@ export class Sandbox {
   /** A process-directed signal (see SignalDelivery.signalGroup). */
   signalGroup(group: ThreadGroup, sig: number, sender?: SignalSender): void {
     this.signals.signalGroup(group, sig, sender);
-  }
-
-  /** A thread-directed signal (see SignalDelivery.signalTask). */
-  signalTask(task: Task, sig: number): void {
-    this.signals.signalTask(task, sig);
   }
 
   /** Job control of a terminal access (see SignalDelivery.checkTerminalAccess). */
@@ -345,7 +351,7 @@ export class Sandbox {
    * task (pid, fds, dispositions) lives on in start's worker; its end is the task's exit.
    */
   becomeWasm(task: Task, program: { execfn: string; argv: readonly string[]; envp: readonly string[]; location: ProgramImage['location'] }, start: () => (sig: number) => void): void {
-    this.tracer.tgkill(task.group.hostPid, task.hostTid, SIG.KILL);
+    this.platform.hostSignals.raiseInThread(task.group.hostPid, task.hostTid, SIG.KILL);
     this.procs.moveToWasm(task);
     this.lifecycle.commitExec(task, program, undefined);
     task.wasmSignal = start();
@@ -396,14 +402,14 @@ export class Sandbox {
   /** kernel: the task's namespaces (a new process's are the sandbox's first ones). */
   addTask(tid: number, hostTid: number, group: ThreadGroup, fds: FdTable, fs: FsContext, kernel = this.kernel): Task {
     let task: Task | undefined;
-    const memory = new PtraceMemory(this.tracer, () => task!.hostTid);
+    const memory = this.platform.memoryOf(() => task!.hostTid);
     task = new Task(tid, hostTid, group, fds, fs, kernel, memory, {
       signal: (t, sig) => this.signals.signalTask(t, sig),
       asleep: (t) => {
-        this.stops.setAwake(t, false);
+        this.syscalls.setAwake(t, false);
         this.signals.pollPendingSignals();
       },
-      woken: (t) => this.stops.setAwake(t, t.blocked),
+      woken: (t) => this.syscalls.setAwake(t, t.blocked),
       rlimits: (g) => this.hostRlimits.of(g),
     });
     task.process = new TaskProcess(task, this);
@@ -416,7 +422,7 @@ export class Sandbox {
     const finish = this.finish;
     if (!finish) return;
     this.finish = undefined;
-    this.tracer.onStop = undefined;
+    this.platform.watch(undefined);
     clearInterval(this.keepAlive);
     this.memoryMonitor?.stop();
     process.off('uncaughtException', this.onStrayError);

@@ -6,8 +6,7 @@
 // siginfo: at the tracee's signal-delivery-stop, or after a sigtimedwait took the signal,
 // as gVisor's kernel fills siginfo itself.
 
-import { QUEUED_SIGINFO_SIZE, SI_CODE, SIG, SIGINFO_OFFSET, SIGINFO_SIZE, SIGRTMIN, writeSiginfoSender, type SiginfoSender } from '../../abi/linux-signal.js';
-import type { Tracer } from '../../native/ptrace.js';
+import { QUEUED_SIGINFO_SIZE, SI_CODE, SIG, SIGINFO_OFFSET, SIGRTMIN, writeSiginfoSender, type SiginfoSender } from '../../abi/linux-signal.js';
 import type { ThreadGroup } from './thread-group.js';
 
 export interface SignalSender extends SiginfoSender {
@@ -38,7 +37,11 @@ export function childStateCode(status: number): { code: number; status: number }
  */
 const senders = new WeakMap<ThreadGroup, Map<number, SignalSender[]>>();
 
-/** The siginfo a rt_sigqueueinfo caller gave, while its send runs (see sendingQueued). */
+/**
+ * The siginfo a rt_sigqueueinfo caller gave, while its send runs (see sendingQueued). One
+ * for every sandbox of the Node process: a send is synchronous on the main thread, so no
+ * other sandbox's send can run while it is set.
+ */
 let queuedInfo: Buffer | undefined;
 
 /**
@@ -100,24 +103,18 @@ export function showSiginfo(info: Buffer, group: ThreadGroup, sig: number): bool
 const FAULT_SIGNALS: ReadonlySet<number> = new Set([SIG.SEGV, SIG.BUS, SIG.ILL, SIG.FPE, SIG.TRAP, SIG.SYS]);
 
 /**
- * At a signal-delivery-stop of hostTid for sig: whether the kernel raised it for a fault
- * of the task (its si_code is the kernel's, > 0), not a kill of any sender (SI_USER,
- * SI_TKILL, SI_QUEUE are 0 or below).
+ * At a signal-delivery-stop for sig: whether the kernel raised it for a fault of the task
+ * (its si_code is the kernel's, > 0), not a kill of any sender (SI_USER, SI_TKILL,
+ * SI_QUEUE are 0 or below). siginfo reads the stop's (undefined: unreadable), only for a
+ * signal a fault can raise.
  */
-export function isForcedFault(tracer: Tracer, hostTid: number, sig: number): boolean {
+export function isForcedFault(sig: number, siginfo: () => Buffer | undefined): boolean {
   if (!FAULT_SIGNALS.has(sig)) return false;
-  const info = Buffer.alloc(SIGINFO_SIZE);
-  return tracer.siginfo(hostTid, info, false) === 0 && info.readInt32LE(SIGINFO_OFFSET.code) > 0;
+  const info = siginfo();
+  return info !== undefined && info.readInt32LE(SIGINFO_OFFSET.code) > 0;
 }
 
 /** A pending sig of group that goes nowhere: its sender record goes with it. */
 export function forgetSender(group: ThreadGroup, sig: number): void {
   takeSender(group, sig);
-}
-
-/** At a signal-delivery-stop of hostTid for sig: the siginfo the handler gets. */
-export function showVirtualSender(tracer: Tracer, hostTid: number, group: ThreadGroup, sig: number): void {
-  const info = Buffer.alloc(SIGINFO_SIZE);
-  if (tracer.siginfo(hostTid, info, false) !== 0) return;
-  if (showSiginfo(info, group, sig)) tracer.siginfo(hostTid, info, true);
 }

@@ -15,7 +15,8 @@ import type { CpuTimes } from './cpu-times.js';
 import type { IpcNamespace } from './ipc/namespace.js';
 import type { AioContexts } from './aio.js';
 import type { PendingSignalSource } from './signal-source.js';
-import type { ProgramImage } from '../loader/image.js';
+import type { ExecImage } from './exec-credentials.js';
+import type { PiFutexes } from './futex/pi.js';
 import type { TaskMemory } from '../platform/task-memory.js';
 import type { ArgumentCase, ArgumentRule, FilterRule, FilterVerdict } from '../platform/seccomp-filter.js';
 
@@ -79,6 +80,8 @@ export interface KernelServices {
   readonly ipc: IpcNamespace;
   /** The sandbox's own network stack (its network namespace): every socket comes from it. */
   readonly net: NetworkStack;
+  /** The waiters of the sandbox's PI futexes. */
+  readonly futexes: PiFutexes;
   /** Its cgroup namespace (an identity: see namespaces/nsfs.ts). */
   readonly cgroup: CgroupNamespace;
   /** The sandbox's namespace files (/proc/PID/ns) and its one pid, user and time namespace. */
@@ -330,6 +333,21 @@ export interface ProcessControl {
    * waitable.
    */
   wait(pid: number, options: number): Promise<ChildState | undefined>;
+  /**
+   * ptrace(2) (kernel/ptrace/requests.ts): the raw call's result; PEEK* requests write
+   * the word read at data.
+   */
+  ptrace(request: number, pid: number, addr: bigint, data: bigint): number;
+  /**
+   * The memory of task pid of the sandbox, for process_vm_readv/writev: ESRCH for none,
+   * EPERM unless the caller may ptrace-attach to it (kernel/ptrace/access.ts).
+   */
+  memoryOf(pid: number): TaskMemory;
+  /**
+   * Writes data into this process's memory whatever the pages' protection (ptrace POKE,
+   * /proc/PID/mem), never into the platform's reserved range: the bytes written (0: none).
+   */
+  writeMemory(addr: bigint, data: Uint8Array): number;
   /** kill(2) with Linux's pid conventions and permission rules. */
   kill(pid: number, signal: number): void;
   tgkill(tgid: number, tid: number, signal: number): void;
@@ -402,7 +420,7 @@ export function hostCall(args: readonly HostArg[], complete?: (hostResult: bigin
 /** execve past its checks: the task's program is replaced by image (the call never returns on success). */
 export interface ExecProgram {
   readonly kind: 'exec';
-  readonly image: ProgramImage;
+  readonly image: ExecImage;
 }
 
 /**

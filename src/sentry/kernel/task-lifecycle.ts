@@ -5,9 +5,10 @@
 import { sandboxStatus } from './core-dump.js';
 import { commitExecCredentials } from './exec-credentials.js';
 import { personalityAfterExec, personalityOf } from './personality.js';
-import type { ProgramImage } from '../loader/image.js';
+import type { ExecImage } from './exec-credentials.js';
 import type { ProgramBreak } from './program-break.js';
 import { SIG } from '../../abi/linux-signal.js';
+import { groupsOrphanedBy } from './job-control.js';
 import type { ProcessTable } from './process-table.js';
 import type { SignalDelivery } from './signal-delivery.js';
 import { SA, SIG_IGN, isValidSignal } from './signals.js';
@@ -19,13 +20,15 @@ export interface LifecycleHost {
   /** The sandbox's pid namespace. */
   readonly procs: ProcessTable;
   /** SIGCHLD to a parent. */
-  readonly signals: Pick<SignalDelivery, 'signalGroup' | 'childSender' | 'initDiscards'>;
+  readonly signals: Pick<SignalDelivery, 'signalGroup' | 'signalProcess' | 'childSender' | 'initDiscards'>;
   /** The init process (pid 1); undefined before it starts. */
   initGroup(): ThreadGroup | undefined;
   /** SIGKILL to task's host thread: its end comes back as onTaskExit. */
   killHostThread(task: Task): void;
   /** A process's IPC state (semaphore undo, message queue registrations) ends with it. */
   processExited(pid: number): void;
+  /** Whether a tracer other than group's parent must collect its end before the parent hears of it (ptrace). */
+  heldForTracer(group: ThreadGroup): boolean;
   /** A task ended with the wait status its parent sees (the syscall observer's). */
   taskExited(task: Task, status: number): void;
   /** A process with no parent in the sandbox (one started by exec) ended: its starter is told. */
@@ -76,7 +79,7 @@ export class TaskLifecycle {
   }
 
   /** What an execve past its point of no return changes in the process. */
-  commitExec(task: Task, program: Pick<ProgramImage, 'execfn' | 'argv' | 'envp' | 'location' | 'credentials'>, brk: ProgramBreak | undefined): void {
+  commitExec(task: Task, program: Pick<ExecImage, 'execfn' | 'argv' | 'envp' | 'location' | 'credentials'>, brk: ProgramBreak | undefined): void {
     const group = task.group;
     if (this.sharesFdsOutside(task)) {
       // Linux's exec unshares an fd table another process uses: close-on-exec is its own.
@@ -116,7 +119,7 @@ export class TaskLifecycle {
   }
 
   private groupExited(group: ThreadGroup): void {
-    const { procs, signals } = this.host;
+    const procs = this.host.procs;
     this.host.processExited(group.pid);
     const init = this.host.initGroup();
     if (group.pid === group.sid) this.host.endSession(group.sid);
@@ -125,29 +128,51 @@ export class TaskLifecycle {
       for (const other of procs.hostTasks()) this.host.killHostThread(other);
       for (const other of procs.wasmTasks()) other.wasmSignal?.(SIG.KILL);
     } else if (init) {
-      for (const child of group.children) {
+      const children = [...group.children];
+      for (const child of children) {
         child.parent = init;
         init.children.add(child);
       }
-      if (group.children.size > 0) init.notifyChildEvent();
+      if (children.length > 0) init.notifyChildEvent();
       group.children.clear();
+      this.hangUpOrphaned(group, children);
     }
     const parent = group.parent;
     if (parent && !parent.zombie) {
-      const chld = parent.sigactions.get(SIG.CHLD);
-      // Ignoring SIGCHLD reaps a child that ends with it at once; a wait blocked for it then
-      // finds none left (ECHILD). A child cloned with another exit signal stays a zombie.
-      if (group.exitSignal === SIG.CHLD && (chld.handler === SIG_IGN || chld.flags & SA.NOCLDWAIT)) procs.reap(group);
-      parent.notifyChildEvent();
-      // As any signal from inside: init drops an exit signal it has no handler for (a child
-      // cloned with CLONE_PARENT and SIGTERM as its exit signal does not end the sandbox).
-      const sig = group.exitSignal;
-      if (isValidSignal(sig) && !signals.initDiscards(parent, sig, false)) signals.signalGroup(parent, sig, signals.childSender(group, group.exitStatus!));
+      // A tracer that is not the parent collects the end first; the parent hears of it then.
+      if (!this.host.heldForTracer(group)) this.tellParent(group);
     } else if (group !== init) {
       procs.reap(group);
       if (!parent) this.host.unparentedExited(group);
     }
     this.maybeFinish();
+  }
+
+  /** The parent of ended group hears of it: its wait, and its exit signal. */
+  tellParent(group: ThreadGroup): void {
+    const { procs, signals } = this.host;
+    const parent = group.parent;
+    if (!parent || parent.zombie) return;
+    const chld = parent.sigactions.get(SIG.CHLD);
+    // Ignoring SIGCHLD reaps a child that ends with it at once; a wait blocked for it then
+    // finds none left (ECHILD). A child cloned with another exit signal stays a zombie.
+    if (group.exitSignal === SIG.CHLD && (chld.handler === SIG_IGN || chld.flags & SA.NOCLDWAIT)) procs.reap(group);
+    parent.notifyChildEvent();
+    // As any signal from inside: init drops an exit signal it has no handler for (a child
+    // cloned with CLONE_PARENT and SIGTERM as its exit signal does not end the sandbox).
+    const sig = group.exitSignal;
+    if (isValidSignal(sig) && !signals.initDiscards(parent, sig, false)) signals.signalGroup(parent, sig, signals.childSender(group, group.exitStatus!));
+  }
+
+  /** SIGHUP then SIGCONT to each stopped process group group's exit left orphaned (see groupsOrphanedBy). */
+  private hangUpOrphaned(group: ThreadGroup, children: readonly ThreadGroup[]): void {
+    const { procs, signals } = this.host;
+    const all = procs.groups();
+    for (const pgid of groupsOrphanedBy(group, children, all)) {
+      for (const sig of [SIG.HUP, SIG.CONT]) {
+        for (const member of all) if (member.pgid === pgid && !member.zombie) signals.signalProcess(member, sig, false);
+      }
+    }
   }
 
   private maybeFinish(): void {

@@ -5,22 +5,14 @@ import { ERESTARTSYS, SysError } from '../../abi/errno.js';
 import type { FsContext, Waitable } from '../../vfs/api.js';
 import type { FdTable } from './fd-table.js';
 import { AddressSpace, type Freeze } from '../platform/ptrace/freezer.js';
-import type { ProgramImage } from '../loader/image.js';
+import type { TaskPhase } from '../platform/ptrace/stub-exec.js';
+import type { ExecImage } from './exec-credentials.js';
 import { DEFAULT_SCHED } from './scheduling.js';
 import type { IoContext } from './io-priority.js';
 import type { KernelServices, ProcessControl, Rlimits, SchedPolicy, SyscallArgs, SyscallResult, SyscallTask, TaskCredentials, TaskMemory } from './syscall.js';
 import type { ThreadGroup } from './thread-group.js';
 import type { TaskNamespaces } from './namespaces/new-namespaces.js';
-
-/**
- * Where the host thread is:
- * - 'spawning': forked by the helper, its own exec of the stub is still to come;
- * - 'exec': at the seccomp stop of the stub's exec for a sandboxed execve (stub-exec.ts),
- *   which the kernel runs next;
- * - 'stub': the kernel exec'd the stub; its first trap starts the load;
- * - 'running': running the workload.
- */
-export type TaskPhase = 'spawning' | 'exec' | 'stub' | 'running';
+import type { Tracee } from './ptrace/tracee.js';
 
 /** A clone/fork/vfork the host kernel is running for the task. */
 export interface CloneInFlight {
@@ -45,7 +37,7 @@ export interface TaskHooks {
 export class Task implements SyscallTask {
   phase: TaskPhase = 'running';
   /** The program to load at the stub's first trap. */
-  pendingImage: ProgramImage | undefined;
+  pendingImage: ExecImage | undefined;
   /** Its address space: its own, or shared with the tasks CLONE_VM shares it with. */
   mm = new AddressSpace();
   /** The other tasks of its address space, frozen until its exec of the stub is over. */
@@ -99,6 +91,8 @@ export class Task implements SyscallTask {
   personality: number | undefined;
   /** Its io context (ioprio_set), none until one is set or inherited (io-priority.ts). */
   io: IoContext | undefined;
+  /** Its side of a ptrace relation with a tracer inside the sandbox (kernel/ptrace/). */
+  tracee: Tracee | undefined;
   /** Set by the sandbox right after construction (it needs the task to exist). */
   process!: ProcessControl;
   private cancelWait: (() => void) | undefined;

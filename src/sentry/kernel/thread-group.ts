@@ -20,6 +20,8 @@ import type { ProgramBreak } from './program-break.js';
 export class ThreadGroup {
   readonly tasks = new Set<Task>();
   readonly children = new Set<ThreadGroup>();
+  /** The tasks its threads trace (ptrace): their stops and ends go to its wait. */
+  readonly tracees = new Set<Task>();
   /** wait4/waitid callers in this process wait here for a child to change state. */
   readonly childEvents = new WaitQueue();
   /** Told of every signal the sentry sends to the process or one of its threads (signalfd). */
@@ -53,6 +55,8 @@ export class ThreadGroup {
   execs = 0;
   /** The filesystem context of the last task, for /proc of a zombie. */
   lastFs: FsContext | undefined;
+  /** The auxiliary vector its program started with (/proc/PID/auxv). */
+  auxv: Uint8Array | undefined;
   /** What its memory maps from files of the sandbox (/proc/PID/maps). */
   fileMappings = new FileMappings();
   /** Its Linux AIO contexts (aio.ts), for the program its last exec started. */

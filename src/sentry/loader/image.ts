@@ -4,15 +4,21 @@
 
 import { E, fail } from '../../abi/errno.js';
 import type { FsContext, Location, Vfs } from '../../vfs/api.js';
-import type { ExecCredentials } from '../kernel/exec-credentials.js';
 import { readWholeProgram } from './program-file.js';
 import { isElf, parseElf, type ElfImage } from './elf.js';
-import { fixedRanges, type AddressRange } from '../platform/ptrace/load.js';
+import { fixedRanges, type AddressRange, type ProgramIds } from '../platform/ptrace/load.js';
 
 const MAX_INTERPRETER_DEPTH = 4; // Linux's BINPRM_MAX_RECURSION
 const SHEBANG_LINE_MAX = 256; // BINPRM_BUF_SIZE
 
-export interface ProgramImage {
+/** The identity a program runs with, as far as its start shows it (auxv: AT_UID and kin, AT_SECURE). */
+export interface ImageIdentity {
+  readonly creds: ProgramIds;
+  readonly secure: boolean;
+}
+
+/** A program ready to start; Identity: what the kernel keeps of the identity it runs with. */
+export interface ProgramImage<Identity extends ImageIdentity = ImageIdentity> {
   readonly elf: ElfImage;
   readonly interpreter: ElfImage | undefined;
   readonly argv: readonly string[];
@@ -23,8 +29,8 @@ export interface ProgramImage {
   readonly location: Location;
   /** The interpreter's file, for /proc/PID/maps. */
   readonly interpreterLocation?: Location | undefined;
-  /** The identity the program runs with (exec-credentials.ts); absent: the caller's. */
-  readonly credentials?: ExecCredentials | undefined;
+  /** The identity the program runs with (kernel/exec-credentials.ts); absent: the caller's. */
+  readonly credentials?: Identity | undefined;
 }
 
 function openAndRead(vfs: Vfs, ctx: FsContext, dir: Location | undefined, path: string): { bytes: Uint8Array; location: Location } {

@@ -13,7 +13,9 @@ const MAX_PROGRAM_BYTES = 1 << 30;
  * costs about as much as the rest of an exec). Least recently used first; its bytes are
  * never written to, only copied into the new process. A file changed less than
  * SETTLED_MS ago is not kept: host filesystems stamp times coarsely, and a second change
- * within the same tick would leave the stamp as it was.
+ * within the same tick would leave the stamp as it was. Shared by every sandbox of the Node
+ * process: a key is an inode of one sandbox's VFS, so no sandbox is given another's bytes
+ * (only the byte budget is common).
  */
 const MAX_CACHED_BYTES = 64 << 20;
 const SETTLED_MS = 2000;

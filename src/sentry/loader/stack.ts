@@ -23,6 +23,8 @@ export interface StackImage {
   /** The bytes to write at sp. */
   bytes: Buffer;
   sp: bigint;
+  /** The auxiliary vector as it lies in bytes, AT_NULL included (/proc/PID/auxv). */
+  auxv: Buffer;
 }
 
 /** Bytes a program's argv and envp need on the stack (E2BIG beyond the limit). */
@@ -76,12 +78,13 @@ export function buildStack(input: StackInput): StackImage {
   put(0n);
   for (const e of envAddrs) put(e);
   put(0n);
+  const auxvStart = w;
   for (const [key, value] of auxv) {
     put(BigInt(key));
     put(value);
   }
   sp = input.top - BigInt(total);
-  return { bytes, sp };
+  return { bytes, sp, auxv: Buffer.from(bytes.subarray(auxvStart, w)) };
 }
 
 /** Reads an auxv value from a stack that starts with argc (the stub's own, at its int3). */

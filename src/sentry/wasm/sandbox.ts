@@ -1,7 +1,8 @@
 // A sandbox whose init is a wasm module: the same Task, ThreadGroup, fd table, VFS and
 // kernel services as the ptrace Sandbox, without its platform. It needs no native addon,
 // so wasm bundles run on hosts where ptrace is unavailable. preview1 cannot spawn
-// processes, so the module stays the sandbox's only process (pid 1).
+// processes: the init (pid 1) and the modules `exec` starts beside it (startProcess),
+// each with its own pid, session, args, env, cwd and stdio, are the sandbox's processes.
 
 import { E, fail } from '../../abi/errno.js';
 import { SIG } from '../../abi/linux-signal.js';
@@ -9,7 +10,7 @@ import type { NetworkStack } from '../../netstack/stack.js';
 import type { FsContext, Vfs } from '../../vfs/api.js';
 import { fsCredentials, makeCredentials } from '../kernel/credentials.js';
 import { FdTable } from '../kernel/fd-table.js';
-import type { InitProcess } from '../kernel/sandbox.js';
+import type { InitProcess, NewProcess } from '../kernel/sandbox.js';
 import { SignalActions } from '../kernel/signals.js';
 import type { KernelServices, TaskMemory } from '../kernel/syscall.js';
 import { Task } from '../kernel/task.js';
@@ -60,41 +61,75 @@ export function wasmEnvironment(envp: readonly string[], cwd: string): string[] 
   return [...envp, `PWD=${cwd}`];
 }
 
+/** One module of the sandbox: its process, and its worker once it runs. */
+interface WasmEntry {
+  group: ThreadGroup;
+  task: Task;
+  wasm?: WasmTask;
+  /** Ends a module held at the start gate (a SIGKILL before `start`). */
+  endBeforeStart?: (sig: number) => void;
+  /** Resolves once its worker runs the module. */
+  running: Promise<void>;
+}
+
+/** A module's program and process, ready to run. */
+interface LaunchedModule {
+  entry: WasmEntry;
+  /** Starts its worker; resolves with its raw wait status once it is gone (rejects if it cannot run). */
+  run(): Promise<number>;
+}
+
+/** The init's pid, session and process group. */
+const INIT_PID = 1;
+
 export class WasmSandbox {
   readonly kernel: KernelServices;
-  private init: ThreadGroup | undefined;
-  private initTask: Task | undefined;
-  private wasm: WasmTask | undefined;
-  /** Ends a module held at the start gate (a SIGKILL before `start`). */
-  private endBeforeStart: ((sig: number) => void) | undefined;
+  private readonly entries = new Map<number, WasmEntry>();
+  private nextPid = INIT_PID + 1;
+  /** The pid of the task whose call was taken last (its worker waits for the answer). */
+  private calling: number | undefined;
+  /** The WASI table, telling which task each call is for. */
+  private readonly table: WasmSyscallTable;
 
   constructor(private readonly options: WasmSandboxOptions) {
     this.kernel = makeKernelServices(options.vfs, options.memory ?? new MemoryAccount(), options.ipc, options.net, options.hostname, options.domainname);
+    const table = options.table;
+    this.table = {
+      ...table,
+      attach: (task, control) => {
+        const handle = table.attach(task, control);
+        return (op, args, buffer) => {
+          this.calling = task.pid;
+          return handle(op, args, buffer);
+        };
+      },
+    };
   }
 
   /** The init process (pid 1), for signals forwarded from the outside. */
   get initGroup(): ThreadGroup | undefined {
-    return this.init;
+    return this.entries.get(INIT_PID)?.group;
   }
 
-  /** The task whose calls the sentry is answering (/proc/self): the only one there is. */
+  /** The task whose calls the sentry is answering (/proc/self). */
   get currentTask(): Task | undefined {
-    return this.initTask;
+    return this.entries.get(this.calling ?? INIT_PID)?.task ?? this.entries.get(INIT_PID)?.task;
   }
 
   groups(): ThreadGroup[] {
-    return this.init && !this.init.zombie ? [this.init] : [];
+    return [...this.entries.values()].map((e) => e.group).filter((g) => !g.zombie);
   }
 
   groupByPid(pid: number): ThreadGroup | undefined {
-    return pid === 1 ? this.init : undefined;
+    return this.entries.get(pid)?.group;
   }
 
   /** A process-directed signal. */
   signalGroup(group: ThreadGroup, sig: number): void {
-    if (group !== this.init) return;
-    if (this.wasm) this.wasm.signal(sig);
-    else if (sig === SIG.KILL) this.endBeforeStart?.(sig);
+    const entry = this.entries.get(group.pid);
+    if (entry?.group !== group) return;
+    if (entry.wasm) entry.wasm.signal(sig);
+    else if (sig === SIG.KILL) entry.endBeforeStart?.(sig);
   }
 
   /**
@@ -103,65 +138,114 @@ export class WasmSandbox {
    * handlers, so only SIGKILL from outside (`tssc kill`, the signal proxy) ends it.
    */
   signalProcess(group: ThreadGroup, sig: number, fromOutside: boolean): void {
-    if (group === this.init && group.sigactions.effect(sig) !== 'handler') {
+    if (group === this.initGroup && group.sigactions.effect(sig) !== 'handler') {
       if (!fromOutside || (sig !== SIG.KILL && sig !== SIG.STOP)) return;
     }
     this.signalGroup(group, sig);
   }
 
   /**
-   * Starts the module and resolves with its raw wait status when it is gone. Errors of
+   * Starts the module and resolves with its raw wait status when it is gone; the modules
+   * exec started are killed then, as a pid namespace's are when its init ends. Errors of
    * the program itself (ENOENT, EACCES, ENOEXEC for a bad module) reject before anything runs.
    */
   async run(): Promise<number> {
-    const { init, vfs, table } = this.options;
-    const creds = makeCredentials(init.identity);
-    const fs: FsContext = { root: vfs.root, cwd: vfs.root, umask: init.umask, creds: fsCredentials(creds) };
-    fs.cwd = vfs.resolve(fs, undefined, init.cwd, { follow: true, directory: true });
-    const envp = wasmEnvironment(init.envp, init.cwd);
-    const program = readWasmProgram(vfs, fs, undefined, init.program, init.argv, envp, 'bundle');
-    if (!program) fail(E.ENOEXEC, `${init.program} is not a wasm module`);
+    const launched = this.launch(this.options.init, INIT_PID);
+    const status = await launched.run();
+    for (const other of this.entries.values()) if (other !== launched.entry) this.signalGroup(other.group, SIG.KILL);
+    return status;
+  }
+
+  /**
+   * A new process beside the running init (exec): its own pid, session and process group,
+   * no parent inside the pid namespace, spec's program (a wasm module: nothing else runs
+   * without a platform), args, env, cwd, identity and stdio. Errors of its program reject
+   * before it runs. prepare sees its process before it runs (a terminal to attach);
+   * exited resolves with its raw wait status.
+   */
+  async startProcess(spec: NewProcess, prepare?: (group: ThreadGroup) => void): Promise<{ group: ThreadGroup; exited: Promise<number> }> {
+    const init = this.initGroup;
+    if (!init || init.zombie) {
+      for (const file of spec.stdio) file.unref();
+      throw new Error('the sandbox is not running');
+    }
+    const launched = this.launch(spec, this.nextPid++);
+    prepare?.(launched.entry.group);
+    const exited = launched.run();
+    // Started (its module compiled) or refused: the first of these to settle tells.
+    await Promise.race([exited, launched.entry.running]);
+    return { group: launched.entry.group, exited };
+  }
+
+  /** spec's module as process pid, not started yet; throws what keeps its program from running. */
+  private launch(spec: NewProcess, pid: number): LaunchedModule {
+    const { vfs } = this.options;
+    const creds = makeCredentials(spec.identity);
+    const fs: FsContext = { root: vfs.root, cwd: vfs.root, umask: spec.umask, creds: fsCredentials(creds) };
+    const envp = wasmEnvironment(spec.envp, spec.cwd);
+    let program;
+    try {
+      fs.cwd = vfs.resolve(fs, undefined, spec.cwd, { follow: true, directory: true });
+      program = readWasmProgram(vfs, fs, undefined, spec.program, spec.argv, envp, 'bundle');
+      if (!program) fail(E.ENOEXEC, `${spec.program} is not a wasm module (a wasm container runs wasm modules only)`);
+    } catch (error) {
+      for (const file of spec.stdio) file.unref();
+      throw error;
+    }
+    const found = program;
 
     const fds = new FdTable();
-    init.stdio.forEach((file, fd) => fds.installAt(fd, file));
-    const group = new ThreadGroup(1, 0, undefined, 1, 1, new SignalActions(), init.rlimits, creds, 0);
-    const base = init.program.slice(init.program.lastIndexOf('/') + 1);
+    spec.stdio.forEach((file, fd) => fds.installAt(fd, file));
+    const group = new ThreadGroup(pid, 0, undefined, pid, pid, new SignalActions(), spec.rlimits, creds, 0);
+    const base = spec.program.slice(spec.program.lastIndexOf('/') + 1);
     group.comm = base.slice(0, 15);
-    group.cmdline = Buffer.from(init.argv.map((a) => `${a}\0`).join(''), 'latin1');
+    group.cmdline = Buffer.from(spec.argv.map((a) => `${a}\0`).join(''), 'latin1');
     group.environ = Buffer.from(envp.map((e) => `${e}\0`).join(''), 'latin1');
-    group.exe = program.location;
-    const task = new Task(1, 0, group, fds, fs, this.kernel, NO_MEMORY, { signal: (_task, sig) => this.wasm?.signal(sig) });
+    group.exe = found.location;
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const task = new Task(pid, 0, group, fds, fs, this.kernel, NO_MEMORY, { signal: (_task, sig) => entry.wasm?.signal(sig) });
+    const entry: WasmEntry = { group, task, running };
     group.tasks.add(task);
-    this.init = group;
-    this.initTask = task;
+    this.entries.set(pid, entry);
 
-    return new Promise<number>((resolve, reject) => {
-      const end = (waitStatus: number): void => {
-        this.endBeforeStart = undefined;
-        group.tasks.delete(task);
-        group.lastFs = task.fs;
-        fds.closeAll();
-        group.exitStatus = waitStatus;
-        resolve(waitStatus);
-      };
-      this.endBeforeStart = end;
-      const start = (): void => {
-        this.endBeforeStart = undefined;
-        void WasmTask.start({
-          task,
-          program,
-          table,
-          ...(this.options.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: this.options.memoryLimitBytes }),
-          onExit: (waitStatus, status) => {
-            if (status.kind === 'signaled' && status.reason) this.options.onTrap?.(1, status.reason);
-            end(waitStatus);
-          },
-        }).then((wasm) => (this.wasm = wasm), (error: unknown) => {
+    const run = (): Promise<number> =>
+      new Promise<number>((resolve, reject) => {
+        const end = (waitStatus: number): void => {
+          entry.endBeforeStart = undefined;
+          group.tasks.delete(task);
+          group.lastFs = task.fs;
           fds.closeAll();
-          reject(error);
-        });
-      };
-      if (!this.options.startGate?.hold(start)) start();
-    });
+          group.exitStatus = waitStatus;
+          if (this.calling === pid) this.calling = undefined;
+          resolve(waitStatus);
+        };
+        entry.endBeforeStart = end;
+        const start = (): void => {
+          entry.endBeforeStart = undefined;
+          void WasmTask.start({
+            task,
+            program: found,
+            table: this.table,
+            ...(this.options.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: this.options.memoryLimitBytes }),
+            onExit: (waitStatus, status) => {
+              if (status.kind === 'signaled' && status.reason) this.options.onTrap?.(pid, status.reason);
+              end(waitStatus);
+            },
+          }).then(
+            (wasm) => {
+              entry.wasm = wasm;
+              started();
+            },
+            (error: unknown) => {
+              fds.closeAll();
+              this.entries.delete(pid);
+              reject(error);
+            },
+          );
+        };
+        if (pid !== INIT_PID || !this.options.startGate?.hold(start)) start();
+      });
+    return { entry, run };
   }
 }

@@ -28,6 +28,7 @@ import { personalitySyscalls as persona } from './personality.js';
 import { pipeSyscalls as pipe } from './pipe.js';
 import { pollSyscalls as poll } from './poll.js';
 import { processSyscalls as proc } from './process.js';
+import { ptraceSyscalls as trace } from './ptrace.js';
 import { pidfdSyscalls as pidfd } from './pidfd.js';
 import { aioSyscalls as aio } from './aio.js';
 import { resourceSyscalls as resource } from './resource.js';
@@ -189,7 +190,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   getrusage: partial(resource.getrusage, 'RUSAGE_CHILDREN has times and ru_maxrss only'),
   sysinfo: partial(resource.sysinfo, 'load averages and process count are not the sandbox\'s'),
   times: supported(resource.times),
-  ptrace: refused(E.EPERM),
+  ptrace: partial(trace.ptrace, 'between tasks of the sandbox, under ptrace_may_access and Yama scope 1 (descendants, or CAP_SYS_PTRACE); PEEKSIGINFO, GETSIGMASK/SETSIGMASK and SECCOMP_GET_FILTER answer EIO; registers a tracer sets are checked (no instruction pointer in the platform\'s range)'),
   getuid: supported(id.getuid),
   syslog: refused(E.EPERM),
   getgid: supported(id.getgid),
@@ -422,8 +423,8 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   sendmmsg: supported(net.sendmmsg),
   setns: partial(ns.setns, 'an nsfs file (/proc/PID/ns/*) or a pidfd of a sandbox process, with CAP_SYS_ADMIN (and CAP_SYS_CHROOT for a mount namespace): every namespace it can name is the sandbox\'s; the user namespace is the caller\'s own (EINVAL)'),
   getcpu: host('tells the host CPU and NUMA node the thread runs on, as sched_getaffinity shows the CPUs; names no tid'),
-  process_vm_readv: refused(E.EPERM),
-  process_vm_writev: refused(E.EPERM),
+  process_vm_readv: supported(trace.process_vm_readv, 'a task of the sandbox the caller may ptrace-attach to; the sentry copies page by page'),
+  process_vm_writev: supported(trace.process_vm_writev, 'a task of the sandbox the caller may ptrace-attach to; the sentry copies page by page'),
   kcmp: refused(E.EPERM),
   finit_module: refused(E.EPERM),
   sched_setattr: partial(sched.sched_setattr, `${POLICY_RECORDED}; utilization clamps are EOPNOTSUPP`, POLICY),

@@ -5,6 +5,7 @@ import type { Location, ProcessView } from '../api.js';
 import { DirNode, FixedChildren, GeneratedFile, MagicLink, NumberedChildren, type Content, type Owner, type SynthFs, type SynthNode } from '../synthetic/nodes.js';
 import { checkInspect, checkReaderInspects, processOf, readerContext, type ProcDeps } from './deps.js';
 import { fdDir, fdinfoDir } from './fd-dir.js';
+import { MemFile } from './mem-file.js';
 import { mountinfoText, mountsText } from './mounts.js';
 import { statText, statmText, statusText } from './pid-text.js';
 
@@ -75,6 +76,8 @@ export function processDir(fs: SynthFs, deps: ProcDeps, pid: number, tid?: numbe
   );
   const sample = deps.providers.process(pid);
   if (sample?.maps) entries.push(['maps', privateFile((v) => v.maps?.() ?? '')]);
+  // Both stay listed whatever the process runs now (an exec sets the auxv, a wasm module has no memory to give).
+  if (sample?.maps) entries.push(['mem', new MemFile(fs, view, owner)], ['auxv', privateFile((v) => v.auxv ?? new Uint8Array())]);
   entries.push(
     ...(sample?.namespaces ? [['ns', namespaceDir(fs, deps, pid, sample.namespaces().keys(), owner)] as [string, SynthNode]] : []),
     ['mounts', file((v) => mountsText(deps, v))],

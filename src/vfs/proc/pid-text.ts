@@ -80,7 +80,7 @@ export function statusText(deps: ProcDeps, view: ProcessView, tid: number): stri
     ['Ngid', 0],
     ['Pid', tid],
     ['PPid', view.ppid],
-    ['TracerPid', 0],
+    ['TracerPid', view.tracerPid?.(tid) ?? 0],
     ['Uid', [view.uid, view.euid, id?.suid ?? view.euid, creds.uid].join('\t')],
     ['Gid', [view.gid, view.egid, id?.sgid ?? view.egid, creds.gid].join('\t')],
     ['FDSize', Math.max(64, 2 ** Math.ceil(Math.log2(Math.max(1, ...view.fds().keys()) + 1)))],

@@ -7,7 +7,11 @@ import { now } from '../../../vfs/time.js';
 import { WaitQueue } from '../../../waiter/index.js';
 
 // Linux numbers these anonymous devices from minor 1 upwards at boot; any small unused
-// minors of major 0 do, as long as each filesystem keeps its own.
+// minors of major 0 do, as long as each filesystem keeps its own. These filesystems and
+// their inode numbers are shared by every sandbox of the Node process, as Linux's
+// get_next_ino is by every container of a host: one sentry process runs one container
+// (tests may run several). Another sandbox's inode numbers show how many anonymous files
+// the process made, nothing more.
 let nextMinor = 11;
 let nextIno = 1;
 

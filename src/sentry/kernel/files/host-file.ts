@@ -44,6 +44,8 @@ export class HostFileInode implements Inode {
   constructor(
     readonly hostFd: number,
     private readonly owner: Credentials,
+    /** The job-control states of the sandbox's host terminals, by device (see terminalsOf). */
+    terminals: Map<number, JobControlTerminal>,
     /**
      * The sandbox owns hostFd (an exec's stdio, received from its client): it is closed
      * once no description uses it, so the client's readers see the end of output.
@@ -55,7 +57,7 @@ export class HostFileInode implements Inode {
     const streamed = isTty || this.type === S.IFIFO || this.type === S.IFSOCK;
     if (streamed) this.reader = new HostStreamReader(hostFd, isTty ? 'tty' : 'stream');
     if (isTty) {
-      const terminal = new HostTerminal(hostFd, () => this.reader?.ttyStream, jobStateOf(this.hostStat().rdev));
+      const terminal = new HostTerminal(hostFd, () => this.reader?.ttyStream, jobStateOf(terminals, this.hostStat().rdev));
       this.terminal = terminal;
       this.reader!.inputFilter = (chunk) => terminal.filterInput(chunk);
     }
@@ -222,14 +224,27 @@ export class HostFileInode implements Inode {
   }
 }
 
-/** One job-control state per host terminal device: fds 0, 1 and 2 of a tty are one terminal. */
-const terminalJobStates = new Map<number, JobControlTerminal>();
+/**
+ * One job-control state per host terminal device and sandbox: fds 0, 1 and 2 of a tty are
+ * one terminal, and two sandboxes on one tty each have their own sessions. By the
+ * sandbox's VFS: stdio is opened before the sandbox's kernel exists.
+ */
+const terminalJobStates = new WeakMap<Vfs, Map<number, JobControlTerminal>>();
 
-function jobStateOf(rdev: number): JobControlTerminal {
-  let state = terminalJobStates.get(rdev);
+function terminalsOf(vfs: Vfs): Map<number, JobControlTerminal> {
+  let terminals = terminalJobStates.get(vfs);
+  if (!terminals) {
+    terminals = new Map();
+    terminalJobStates.set(vfs, terminals);
+  }
+  return terminals;
+}
+
+function jobStateOf(terminals: Map<number, JobControlTerminal>, rdev: number): JobControlTerminal {
+  let state = terminals.get(rdev);
   if (!state) {
     state = { session: undefined, foreground: undefined };
-    terminalJobStates.set(rdev, state);
+    terminals.set(rdev, state);
   }
   return state;
 }
@@ -259,7 +274,7 @@ export function attachControllingTerminal(file: FileDescription, session: number
  * ownsFd the host fd itself (closed when the last description goes).
  */
 export function openHostStdio(vfs: Vfs, ctx: FsContext, hostFd: number, accessMode: number, ownsFd = false): FileDescription {
-  const inode = new HostFileInode(hostFd, ctx.creds, ownsFd);
+  const inode = new HostFileInode(hostFd, ctx.creds, terminalsOf(vfs), ownsFd);
   return vfs.openAnonymous(inode, inode.displayName, accessMode & O.ACCMODE, ctx);
 }
 

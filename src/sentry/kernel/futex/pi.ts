@@ -24,14 +24,27 @@ import { E, ERESTARTNOINTR, ERESTARTSYS, SysError, fail, isSysError } from '../.
 import { POLL } from '../../../abi/linux-poll.js';
 import type { Unsubscribe, Waitable } from '../../../vfs/api.js';
 import { FUTEX, FUTEX_CLOCK_REALTIME, FUTEX_CMD, FUTEX_CMD_MASK, FUTEX_PRIVATE_FLAG, PI_COMMANDS } from '../../../abi/linux-futex.js';
+import type { TaskMemory } from '../../platform/task-memory.js';
 import { readWord, storeWord } from './word.js';
 import { sharedFutexKey } from './key.js';
 import type { EndingThread } from './robust.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallResult, type SyscallTask, type HostCall } from '../syscall.js';
-import { Task } from '../task.js';
 
 /** FUTEX_WAKE_OP's encoded operation: *uaddr2 |= 1 << 31 (FUTEX_OP_OR with FUTEX_OP_OPARG_SHIFT). */
 const SET_WAITERS_OP = BigInt(((2 | 8) << 28) | (31 << 12)) & 0xffffffffn;
+
+/** A thread as the PI waiters know it: its tid (what a lock word holds) and its memory. */
+interface PiThread {
+  readonly tid: number;
+  readonly mem: TaskMemory;
+}
+
+/** The caller of a PI operation, with the host ids its futex key is made of. */
+interface PiCaller {
+  readonly task: SyscallTask;
+  readonly hostPid: number;
+  readonly hostTid: number;
+}
 
 /** A thread asleep in FUTEX_LOCK_PI until the lock is handed to it. */
 class PiWaiter implements Waitable {
@@ -39,7 +52,7 @@ class PiWaiter implements Waitable {
   private listener: ((events: number) => void) | undefined;
 
   constructor(
-    readonly task: Task,
+    readonly task: PiThread,
     /** The lock word in the waiter's own address space. */
     readonly addr: bigint,
     private readonly queue: PiWaiter[],
@@ -68,27 +81,11 @@ class PiWaiter implements Waitable {
   }
 }
 
-/** The waiters of each lock word, first come first served, by futex key. */
-const queues = new Map<string, PiWaiter[]>();
-
-function queueOf(key: string): PiWaiter[] {
-  let queue = queues.get(key);
-  if (!queue) {
-    queue = [];
-    queues.set(key, queue);
-  }
-  return queue;
-}
-
-function dropIfEmpty(key: string, queue: PiWaiter[]): void {
-  if (queue.length === 0 && queues.get(key) === queue) queues.delete(key);
-}
-
 /** Which futex a word is: private ones by process and address, shared ones by what is mapped there. */
-function futexKey(task: Task, addr: bigint, op: number): string {
-  const own = `p:${task.group.hostPid}:${addr}`;
+function futexKey(hostPid: number, hostTid: number, addr: bigint, op: number): string {
+  const own = `p:${hostPid}:${addr}`;
   if (op & FUTEX_PRIVATE_FLAG) return own;
-  return sharedFutexKey(task.hostTid, addr) ?? own;
+  return sharedFutexKey(hostTid, addr) ?? own;
 }
 
 /**
@@ -105,7 +102,7 @@ function freezeThenRetry(addr: bigint): HostCall {
 }
 
 /** Takes a frozen word without owner for the caller; undefined when it has an owner. */
-function tryTake(task: Task, addr: bigint, word: number, queue: readonly PiWaiter[]): SyscallResult | undefined {
+function tryTake(task: PiThread, addr: bigint, word: number, queue: readonly PiWaiter[]): SyscallResult | undefined {
   const owner = word & FUTEX.TID_MASK;
   if (owner === task.tid) return -E.EDEADLK;
   if (owner !== 0) return undefined;
@@ -114,7 +111,7 @@ function tryTake(task: Task, addr: bigint, word: number, queue: readonly PiWaite
 }
 
 /** The absolute timeout of FUTEX_LOCK_PI(2) as nanoseconds from now; undefined: none. */
-function timeoutFromNow(task: Task, timespecAddr: bigint, realtime: boolean): bigint | undefined {
+function timeoutFromNow(task: SyscallTask, timespecAddr: bigint, realtime: boolean): bigint | undefined {
   if (timespecAddr === 0n) return undefined;
   const raw = task.mem.read(timespecAddr, 16);
   const sec = raw.readBigInt64LE(0);
@@ -125,39 +122,8 @@ function timeoutFromNow(task: Task, timespecAddr: bigint, realtime: boolean): bi
   return left > 0n ? left : 0n;
 }
 
-async function lockPi(task: Task, addr: bigint, key: string, realtime: boolean, timespecAddr: bigint): Promise<SyscallResult> {
-  const timeout = timeoutFromNow(task, timespecAddr, realtime);
-  const queue = queueOf(key);
-  const waiter = new PiWaiter(task, addr, queue);
-  queue.push(waiter);
-  try {
-    const [ready] = await task.waitAnyReady([{ file: waiter, events: POLL.IN }], timeout);
-    return ready ? 0 : -E.ETIMEDOUT;
-  } catch (e) {
-    // A signal: the handler runs, then the call is made again (the kernel's ERESTARTNOINTR).
-    if (isSysError(e) && e.errno === ERESTARTSYS) throw new SysError(ERESTARTNOINTR);
-    throw e;
-  } finally {
-    waiter.leave();
-    dropIfEmpty(key, queue);
-  }
-}
-
-function unlockPi(task: Task, addr: bigint, op: number): SyscallResult {
-  const word = readWord(task.mem, addr);
-  if ((word & FUTEX.TID_MASK) !== task.tid) return -E.EPERM;
-  const key = futexKey(task, addr, op);
-  const next = queues.get(key)?.[0];
-  if (!next) {
-    storeWord(task.mem, addr, 0);
-    return 0;
-  }
-  handOver(task.mem, addr, next, 0);
-  return 0;
-}
-
 /** Gives the lock to the first waiter, as the kernel does: its tid with WAITERS set. */
-function handOver(mem: Task['mem'], addr: bigint, next: PiWaiter, keep: number): void {
+function handOver(mem: TaskMemory, addr: bigint, next: PiWaiter, keep: number): void {
   next.leave();
   storeWord(mem, addr, FUTEX.WAITERS | keep | next.task.tid);
   next.grant();
@@ -167,70 +133,130 @@ function handOver(mem: Task['mem'], addr: bigint, next: PiWaiter, keep: number):
  * futex(2) for the PI commands (the filter lets every other one run on the host):
  * FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_TRYLOCK_PI and FUTEX_UNLOCK_PI. The requeue-PI
  * pair, which glibc's condition variables stopped using in 2.25, is ENOSYS, as on a
- * kernel without PI support.
+ * kernel without PI support; so is any PI call of a task with no host thread (wasm).
  */
-export function piFutex(caller: SyscallTask, args: SyscallArgs): SyscallResult | HostCall | Promise<SyscallResult> {
-  if (!(caller instanceof Task)) return -E.ENOSYS;
-  const task = caller;
-  const addr = args[0];
-  const op = Number(BigInt.asIntN(32, args[1]));
-  const cmd = op & FUTEX_CMD_MASK;
-  // The filter lets the others run on the host; one that still stops here (a filter
-  // that stops every call) runs there as well.
-  if (!PI_COMMANDS.includes(cmd)) return RUN_ON_HOST;
-  if ((op & FUTEX_CLOCK_REALTIME) && cmd !== FUTEX_CMD.LOCK_PI2) return -E.ENOSYS;
-  if (cmd === FUTEX_CMD.WAIT_REQUEUE_PI || cmd === FUTEX_CMD.CMP_REQUEUE_PI) return -E.ENOSYS;
-  if (addr % 4n !== 0n) return -E.EINVAL;
-  if (cmd === FUTEX_CMD.UNLOCK_PI) return unlockPi(task, addr, op);
-
-  const word = readWord(task.mem, addr);
-  if ((word & FUTEX.WAITERS) === 0) return freezeThenRetry(addr);
-  const key = futexKey(task, addr, op);
-  const taken = tryTake(task, addr, word, queues.get(key) ?? []);
-  if (taken !== undefined) return taken;
-  if (cmd === FUTEX_CMD.TRYLOCK_PI) return -E.EAGAIN;
-  // FUTEX_LOCK_PI always counts in CLOCK_REALTIME; FUTEX_LOCK_PI2 in CLOCK_MONOTONIC unless told.
-  const realtime = cmd === FUTEX_CMD.LOCK_PI || (op & FUTEX_CLOCK_REALTIME) !== 0;
-  return lockPi(task, addr, key, realtime, args[3]);
+export function piFutex(task: SyscallTask, args: SyscallArgs): SyscallResult | HostCall | Promise<SyscallResult> {
+  const hostPid = task.process.hostPidOf(task.pid);
+  const hostTid = task.process.hostTidInProcess(task.tid);
+  if (hostPid === undefined || hostTid === undefined) return -E.ENOSYS;
+  return task.kernel.futexes.futex({ task, hostPid, hostTid }, args);
 }
 
-/** The ending thread waits for no lock any more. */
-export function piStopWaiting(thread: object): void {
-  for (const queue of queues.values()) {
-    for (const waiter of [...queue]) if (waiter.task === thread) waiter.leave();
+/**
+ * The waiters of one sandbox's PI locks (each sandbox has its own: a shared futex's key
+ * names a host file another sandbox may map too, and its waiters are not this one's).
+ */
+export class PiFutexes {
+  /** The waiters of each lock word, first come first served, by futex key. */
+  private readonly queues = new Map<string, PiWaiter[]>();
+
+  /** A PI command of caller's (see piFutex). */
+  futex(caller: PiCaller, args: SyscallArgs): SyscallResult | HostCall | Promise<SyscallResult> {
+    const task = caller.task;
+    const addr = args[0];
+    const op = Number(BigInt.asIntN(32, args[1]));
+    const cmd = op & FUTEX_CMD_MASK;
+    // The filter lets the others run on the host; one that still stops here (a filter
+    // that stops every call) runs there as well.
+    if (!PI_COMMANDS.includes(cmd)) return RUN_ON_HOST;
+    if ((op & FUTEX_CLOCK_REALTIME) && cmd !== FUTEX_CMD.LOCK_PI2) return -E.ENOSYS;
+    if (cmd === FUTEX_CMD.WAIT_REQUEUE_PI || cmd === FUTEX_CMD.CMP_REQUEUE_PI) return -E.ENOSYS;
+    if (addr % 4n !== 0n) return -E.EINVAL;
+    if (cmd === FUTEX_CMD.UNLOCK_PI) return this.unlock(caller, addr, op);
+
+    const word = readWord(task.mem, addr);
+    if ((word & FUTEX.WAITERS) === 0) return freezeThenRetry(addr);
+    const key = futexKey(caller.hostPid, caller.hostTid, addr, op);
+    const taken = tryTake(task, addr, word, this.queues.get(key) ?? []);
+    if (taken !== undefined) return taken;
+    if (cmd === FUTEX_CMD.TRYLOCK_PI) return -E.EAGAIN;
+    // FUTEX_LOCK_PI always counts in CLOCK_REALTIME; FUTEX_LOCK_PI2 in CLOCK_MONOTONIC unless told.
+    const realtime = cmd === FUTEX_CMD.LOCK_PI || (op & FUTEX_CLOCK_REALTIME) !== 0;
+    return this.lock(task, addr, key, realtime, args[3]);
   }
-}
 
-/**
- * A robust PI lock the ending thread holds: marked FUTEX_OWNER_DIED and handed to its
- * first waiter, or left without owner (the next locker gets EOWNERDEAD).
- */
-export function piOwnerDied(thread: EndingThread, addr: bigint): void {
-  if (!(thread instanceof Task)) return;
-  const word = readWord(thread.mem, addr);
-  // glibc makes the calls of robust PI locks without FUTEX_PRIVATE_FLAG.
-  const next = queues.get(futexKey(thread, addr, 0))?.[0];
-  if (next) handOver(thread.mem, addr, next, FUTEX.OWNER_DIED);
-  else storeWord(thread.mem, addr, (word & FUTEX.WAITERS) | FUTEX.OWNER_DIED);
-}
-
-/**
- * Each PI lock the ending thread still owns with waiters goes to the first of them, as
- * the kernel hands on a dead owner's PI locks (robust ones are marked before this).
- */
-export function piHandOnLocksOf(thread: { readonly tid: number }): void {
-  for (const [key, queue] of queues) {
-    const first = queue[0];
-    if (!first) {
-      queues.delete(key);
-      continue;
+  /** The ending thread waits for no lock any more. */
+  stopWaiting(thread: object): void {
+    for (const queue of this.queues.values()) {
+      for (const waiter of [...queue]) if (waiter.task === thread) waiter.leave();
     }
+  }
+
+  /**
+   * A robust PI lock the ending thread (of host process hostPid) holds: marked
+   * FUTEX_OWNER_DIED and handed to its first waiter, or left without owner (the next
+   * locker gets EOWNERDEAD).
+   */
+  ownerDied(thread: EndingThread, hostPid: number, addr: bigint): void {
+    const word = readWord(thread.mem, addr);
+    // glibc makes the calls of robust PI locks without FUTEX_PRIVATE_FLAG.
+    const next = this.queues.get(futexKey(hostPid, thread.hostTid, addr, 0))?.[0];
+    if (next) handOver(thread.mem, addr, next, FUTEX.OWNER_DIED);
+    else storeWord(thread.mem, addr, (word & FUTEX.WAITERS) | FUTEX.OWNER_DIED);
+  }
+
+  /**
+   * Each PI lock the ending thread still owns with waiters goes to the first of them, as
+   * the kernel hands on a dead owner's PI locks (robust ones are marked before this).
+   */
+  handOnLocksOf(thread: { readonly tid: number }): void {
+    for (const [key, queue] of this.queues) {
+      const first = queue[0];
+      if (!first) {
+        this.queues.delete(key);
+        continue;
+      }
+      try {
+        const word = readWord(first.task.mem, first.addr);
+        if ((word & FUTEX.TID_MASK) === thread.tid) handOver(first.task.mem, first.addr, first, word & FUTEX.OWNER_DIED);
+      } catch (e) {
+        if (!isSysError(e)) throw e;
+        // The waiter's memory is gone (it is ending too): its own end will hand the lock on.
+      }
+    }
+  }
+
+  private queueOf(key: string): PiWaiter[] {
+    let queue = this.queues.get(key);
+    if (!queue) {
+      queue = [];
+      this.queues.set(key, queue);
+    }
+    return queue;
+  }
+
+  private dropIfEmpty(key: string, queue: PiWaiter[]): void {
+    if (queue.length === 0 && this.queues.get(key) === queue) this.queues.delete(key);
+  }
+
+  private async lock(task: SyscallTask, addr: bigint, key: string, realtime: boolean, timespecAddr: bigint): Promise<SyscallResult> {
+    const timeout = timeoutFromNow(task, timespecAddr, realtime);
+    const queue = this.queueOf(key);
+    const waiter = new PiWaiter(task, addr, queue);
+    queue.push(waiter);
     try {
-      const word = readWord(first.task.mem, first.addr);
-      if ((word & FUTEX.TID_MASK) === thread.tid) handOver(first.task.mem, first.addr, first, word & FUTEX.OWNER_DIED);
+      const [ready] = await task.waitAnyReady([{ file: waiter, events: POLL.IN }], timeout);
+      return ready ? 0 : -E.ETIMEDOUT;
     } catch (e) {
-      if (!isSysError(e)) throw e;
-      // The waiter's memory is gone (it is ending too): its own end will hand the lock on.
+      // A signal: the handler runs, then the call is made again (the kernel's ERESTARTNOINTR).
+      if (isSysError(e) && e.errno === ERESTARTSYS) throw new SysError(ERESTARTNOINTR);
+      throw e;
+    } finally {
+      waiter.leave();
+      this.dropIfEmpty(key, queue);
     }
+  }
+
+  private unlock(caller: PiCaller, addr: bigint, op: number): SyscallResult {
+    const task = caller.task;
+    const word = readWord(task.mem, addr);
+    if ((word & FUTEX.TID_MASK) !== task.tid) return -E.EPERM;
+    const next = this.queues.get(futexKey(caller.hostPid, caller.hostTid, addr, op))?.[0];
+    if (!next) {
+      storeWord(task.mem, addr, 0);
+      return 0;
+    }
+    handOver(task.mem, addr, next, 0);
+    return 0;
   }
 }

@@ -13,7 +13,6 @@
 import { E, fail } from '../../../abi/errno.js';
 import type { Tracer } from '../../../native/ptrace.js';
 import { CLONE } from '../../../abi/linux-clone.js';
-import type { Task } from '../../kernel/task.js';
 
 /** An address space (Linux's mm): shared by the tasks CLONE_VM put in it. */
 export class AddressSpace {
@@ -40,10 +39,20 @@ export interface Freeze {
   release(): void;
 }
 
+/** What the freezer knows of a task (the kernel's Task is one). */
+export interface FrozenTask {
+  readonly hostTid: number;
+  readonly exited: boolean;
+  readonly exiting: boolean;
+  readonly mm: AddressSpace;
+  /** A clone, fork or vfork the host is making for it; its child once the host made one. */
+  readonly cloneInFlight: { readonly flags: bigint; readonly child?: FrozenTask | undefined } | undefined;
+}
+
 /** What the freezer uses of the sandbox. */
 export interface FrozenTasks {
   readonly tracer: Tracer;
-  hostTasks(): Task[];
+  hostTasks(): FrozenTask[];
 }
 
 const NOTHING_FROZEN: Freeze = { release: () => undefined };
@@ -61,7 +70,7 @@ export class ActiveFreeze implements Freeze {
   }
 
   /** A new task of the address space (a clone in flight when it froze) stays stopped too. */
-  adopt(task: Task): void {
+  adopt(task: FrozenTask): void {
     if (this.tracer.freeze(task.hostTid) >= 0) this.tids.push(task.hostTid);
   }
 
@@ -122,7 +131,7 @@ export class Freezer {
   }
 
   /** A task new to the sandbox: stopped with its address space's freeze, and by the pause. */
-  adopt(task: Task): void {
+  adopt(task: FrozenTask): void {
     task.mm.freeze?.adopt(task);
     if (this.pausedTids && this.tasks.tracer.freeze(task.hostTid) >= 0) this.pausedTids.add(task.hostTid);
   }
@@ -131,7 +140,7 @@ export class Freezer {
    * Freezes every other task of task's address space: at once when none has to stop
    * first, else once each has reported a stop (or exit). The caller releases it.
    */
-  freezeOthers(task: Task): Freeze | Promise<Freeze> {
+  freezeOthers(task: FrozenTask): Freeze | Promise<Freeze> {
     const space = task.mm;
     if (!space.freeze) return this.begin(task);
     return new Promise<Freeze>((resolve) => {
@@ -140,7 +149,7 @@ export class Freezer {
   }
 
   /** Runs work (on a live task) with the other tasks of task's address space frozen, then thaws them. */
-  whileFrozen<T>(task: Task, work: () => T): T | Promise<Awaited<T>> {
+  whileFrozen<T>(task: FrozenTask, work: () => T): T | Promise<Awaited<T>> {
     return afterFreeze(this.freezeOthers(task), (freeze) => {
       try {
         if (task.exited) fail(E.ESRCH);
@@ -174,7 +183,7 @@ export class Freezer {
     });
   }
 
-  private begin(task: Task): Freeze | Promise<Freeze> {
+  private begin(task: FrozenTask): Freeze | Promise<Freeze> {
     const space = task.mm;
     const others = this.tasks.hostTasks().filter((t) => t !== task && t.mm === space && !t.exited && !t.exiting);
     if (others.length === 0) {
@@ -203,7 +212,7 @@ export class Freezer {
 }
 
 /** The vfork child a task is waiting for in the kernel, if it is in a vfork. */
-function vforkWaitingFor(task: Task): Task | undefined {
+function vforkWaitingFor(task: FrozenTask): FrozenTask | undefined {
   const flight = task.cloneInFlight;
   return flight && flight.flags & CLONE.VFORK ? flight.child : undefined;
 }

@@ -52,6 +52,8 @@ export interface LoadResult {
   segments: LoadedSegment[];
   /** The stub's sealed exec page, when the kernel could seal it (stub-exec.ts). */
   execPage: bigint | undefined;
+  /** The auxiliary vector the program starts with. */
+  auxv: Buffer;
 }
 
 /** The file pages of image's PT_LOAD segments, mapped at bias. */
@@ -203,6 +205,7 @@ export function loadProgram(tracer: Tracer, hostTid: number, program: ProgramIma
     endData: BigInt(bias + Math.max(...programLoads.map((p) => p.vaddr + p.filesz))),
     segments,
     execPage,
+    auxv: stack.auxv,
   };
 }
 

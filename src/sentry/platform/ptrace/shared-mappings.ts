@@ -18,6 +18,7 @@ import * as fs from 'node:fs';
 import { E, fail } from '../../../abi/errno.js';
 import { NR } from '../../../abi/linux-syscalls.js';
 import { WORKLOAD_DONOR_FD, type Tracer } from '../../../native/ptrace.js';
+import type { MapRequest } from '../map-request.js';
 import { SentryPage } from './sentry-page.js';
 
 const MSG_DONTWAIT = 0x40;
@@ -33,15 +34,6 @@ const MAP_POPULATE = 0x8000;
  * one data byte (8 with padding), cmsg space for one fd (24).
  */
 const LAYOUT = { msghdr: 0, iov: 56, byte: 72, control: 80, controlLength: 24, total: 104 } as const;
-
-/** The arguments of the trapped mmap. */
-export interface MapRequest {
-  addr: bigint;
-  length: bigint;
-  prot: number;
-  flags: number;
-  offset: bigint;
-}
 
 /**
  * Maps hostFd into the task stopped at its mmap's seccomp stop: returns mmap's result (an

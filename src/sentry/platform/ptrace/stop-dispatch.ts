@@ -2,61 +2,78 @@
 // what handles it (syscalls, clone/exec events, group-stops, the stub's trap), and it
 // decides how long the tracer may wait in waitpid before going back to the event loop.
 
-import { E, isSysError } from '../../../abi/errno.js';
-import { PTRACE_EVENT, PTRACE_O, RESUME, STOP } from '../../../native/ptrace.js';
-import type { FsContext } from '../../../vfs/api.js';
-import { releaseFutexesIfEnding, releaseFutexesOf } from '../../kernel/futex/exit.js';
-import { groupContinued, groupStopped, reportStatus } from '../../kernel/job-control.js';
-import { loadProgram, type LoadedSegment } from './load.js';
-import type { ProgramImage } from '../../loader/image.js';
-import { CLONE, CSIGNAL } from '../../../abi/linux-clone.js';
+import { isSysError } from '../../../abi/errno.js';
+import { NR } from '../../../abi/linux-syscalls.js';
+import { PTRACE_EVENT, REG, RESUME, STOP, SYSCALL_OP, type Tracer } from '../../../native/ptrace.js';
+import { ECHILD_RESULT, SPIN_US } from './ptrace-platform.js';
+import { releaseFutexesOf } from '../../kernel/futex/exit.js';
 import { ProgramBreak } from '../../kernel/program-break.js';
-import { inheritScheduling } from '../../kernel/scheduling.js';
-import { inheritIoContext } from '../../kernel/io-priority.js';
-import { deliverSeccompTrap } from '../../kernel/profile-enforcement.js';
-import { BAD_EXEC_STATUS, endStubExec, stubExecFailed, stubExecuted } from './stub-exec.js';
-import { forgetRobustList } from '../../kernel/futex/robust.js';
-import type { Sandbox } from '../../kernel/sandbox.js';
-import { forgetSender, isForcedFault, showVirtualSender } from '../../kernel/signal-senders.js';
-import { SIG } from '../../../abi/linux-signal.js';
-import type { SyscallResult } from '../../kernel/syscall.js';
+import { BAD_EXEC_STATUS, endStubExec, execStub, stubExecFailed, stubExecuted, type StubExecHost } from './stub-exec.js';
+import type { ExecImage } from '../../kernel/exec-credentials.js';
+import type { ProcessTable } from '../../kernel/process-table.js';
+import type { StartGate } from '../../kernel/start-gate.js';
+import type { SyscallStops } from '../../kernel/syscall-stops.js';
+import type { TaskLifecycle } from '../../kernel/task-lifecycle.js';
+import type { TaskEvents } from '../../kernel/task-events.js';
+import type { Ptrace } from '../../kernel/ptrace/ptrace.js';
+import type { ThreadGroup } from '../../kernel/thread-group.js';
+import { loadProgram } from './load.js';
+import type { PtracePlatform } from './ptrace-platform.js';
+import { SIG, SIGINFO_SIZE } from '../../../abi/linux-signal.js';
+import { RUN_ON_HOST, type HostCall } from '../../kernel/syscall.js';
 import type { Task } from '../../kernel/task.js';
-import { ThreadGroup } from '../../kernel/thread-group.js';
-import { writeTid } from '../../kernel/threads.js';
-import { addTimes, readHostPeakRssKb, readHostStat } from '../../kernel/cpu-times.js';
-import { dumpsCore, killedStatus } from '../../kernel/core-dump.js';
-import { faultAtSignalStop } from '../../kernel/test-faults.js';
 
-/**
- * After answering a syscall the next stop usually comes within microseconds: the tracer
- * polls for SPIN_US, then sleeps in waitpid for up to BLOCK_US before it goes back to the
- * event loop (measured in bench/getppid.mjs: a blocking wait is what the C floor does and
- * what holds up on a loaded machine). It never blocks while a woken task waits for its
- * answer in the event loop.
- */
-const SPIN_US = 5;
-const BLOCK_US = 1000;
-export const TRACE_OPTIONS =
-  PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE_O.TRACEVFORK | PTRACE_O.TRACECLONE |
-  PTRACE_O.TRACEEXEC | PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL | PTRACE_O.TRACEEXIT;
 const SIGTRAP = SIG.TRAP;
 const STOP_SIGNALS = new Set<number>([SIG.STOP, SIG.TSTP, SIG.TTIN, SIG.TTOU]);
-/** What the tracer's wait gives when no tracee is left. */
-export const ECHILD_RESULT = -E.ECHILD;
+
+/** The kernel's parts a stop goes to, and the sandbox's state it changes. */
+export interface StopDispatchParts {
+  readonly platform: PtracePlatform;
+  /** The sandbox's pid namespace. */
+  readonly procs: ProcessTable;
+  readonly syscalls: Pick<SyscallStops, 'onSyscall' | 'onSyscallExit' | 'restoreArgs'>;
+  readonly lifecycle: Pick<TaskLifecycle, 'onTaskExit' | 'allGone' | 'killProcess'>;
+  /** The kernel's rules for every other event of a task. */
+  readonly events: TaskEvents;
+  /** The ptrace relations inside the sandbox: a tracee's stops go to its tracer first. */
+  readonly ptrace: Ptrace;
+  /** Holds the init at the stub's first trap until it opens (OCI create, then start). */
+  readonly startGate: StartGate | undefined;
+  /** The init process, once started. */
+  initGroup(): ThreadGroup | undefined;
+  /** A bug of the sentry's while it served task (undefined: none to blame). */
+  internalError(task: Task | undefined, where: string, error: unknown): void;
+  /** The sandbox is over, with this status. */
+  end(status: number): void;
+}
 
 export class StopDispatch {
   /** First stops of new children that came before their parent's clone event. */
   private readonly earlyStops = new Map<number, number>();
   /** Ends of new children killed (a group exit) before their parent's clone event came. */
   private readonly earlyExits = new Map<number, number>();
-  /**
-   * Async handlers whose answer may come without any stop: not asleep in one of the
-   * task's waits (a promise that settles in a microtask, or a wait that has just ended).
-   * While there are any, the tracer must not sleep in waitpid.
-   */
-  private awakeAnswers = 0;
+  /** What the stub's exec uses of the sandbox. */
+  private readonly stubHost: StubExecHost<ExecImage, Task>;
+  /** Read at every stop. */
+  private readonly tracer: Tracer;
 
-  constructor(private readonly sandbox: Sandbox) {}
+  constructor(private readonly sandbox: StopDispatchParts) {
+    this.tracer = sandbox.platform.tracer;
+    this.stubHost = {
+      tracer: sandbox.platform.tracer,
+      freezer: sandbox.platform.freezer,
+      killProcess: (task, status) => sandbox.lifecycle.killProcess(task.group, status),
+      releaseFutexes: releaseFutexesOf,
+    };
+  }
+
+  /** The host half of an execve (stub-exec.ts): the task execs the stub, image is loaded at its first trap. */
+  exec(task: Task, image: ExecImage): HostCall | Promise<HostCall> {
+    this.sandbox.ptrace.execStarting(task);
+    const started = execStub(this.stubHost, task, image);
+    // The host runs the task's call: the stub's execveat it is now.
+    return started instanceof Promise ? started.then(() => RUN_ON_HOST) : RUN_ON_HOST;
+  }
 
   /**
    * Takes stops until none is pending; pid is a stop already reaped (0: none yet). An
@@ -65,10 +82,11 @@ export class StopDispatch {
    */
   pump(pid: number): void {
     const sandbox = this.sandbox;
-    const tracer = sandbox.tracer;
+    const platform = sandbox.platform;
+    const tracer = platform.tracer;
     let next = pid;
     for (;;) {
-      if (next <= 0) next = tracer.waitStop(SPIN_US, this.blockUs());
+      if (next <= 0) next = tracer.waitStop(SPIN_US, platform.blockUs());
       if (next === ECHILD_RESULT) {
         this.allGone();
         return;
@@ -95,38 +113,18 @@ export class StopDispatch {
       sandbox.lifecycle.allGone();
     } catch (error) {
       sandbox.internalError(undefined, 'the end of the sandbox', error);
-      sandbox.end(sandbox.initGroup?.exitStatus ?? SIG.KILL);
+      sandbox.end(sandbox.initGroup()?.exitStatus ?? SIG.KILL);
     }
-  }
-
-  /**
-   * Answers a stopped task's syscall with result and takes the next stop if one comes
-   * at once; returns its pid, ECHILD_RESULT, or 0.
-   */
-  complete(task: Task, result: SyscallResult): number {
-    releaseFutexesIfEnding(this.sandbox.tracer, task);
-    const next = this.sandbox.tracer.complete(task.hostTid, result, SPIN_US, this.blockUs());
-    return next > 0 || next === ECHILD_RESULT ? next : 0;
-  }
-
-  /** Whether a task's answer is on its way from the event loop (see awakeAnswers). */
-  setAwake(task: Task, awake: boolean): void {
-    if (task.awake === awake) return;
-    task.awake = awake;
-    this.awakeAnswers += awake ? 1 : -1;
-  }
-
-  private blockUs(): number {
-    return this.awakeAnswers > 0 ? 0 : BLOCK_US;
   }
 
   /** Handles the stop the tracer just reaped; returns the next stop's pid if it took one. */
   private handleStop(hostPid: number): number {
-    const { tracer, procs } = this.sandbox;
+    const { procs, platform } = this.sandbox;
+    const tracer = this.tracer;
     const status = tracer.stop[STOP.status]!;
     const task = procs.taskOfHost(hostPid);
     const stopped = (status & 0xff) === 0x7f;
-    this.sandbox.freezer.sawStop(hostPid);
+    platform.freezer.sawStop(hostPid);
     if (!stopped) {
       if (task) {
         endStubExec(task);
@@ -138,13 +136,16 @@ export class StopDispatch {
     const event = status >>> 16;
     if (event === PTRACE_EVENT.EXIT) {
       // The thread is ending (SIGKILL included): its futexes first (futex-exit.ts).
+      const resume = (): void => void tracer.cont(hostPid, 0, RESUME.cont);
       if (task) {
         task.exiting = true;
         endStubExec(task);
         releaseFutexesOf(task);
-        accountEndedThread(task);
+        this.sandbox.events.accountEndedThread(task);
+        if (task.tracee) task.tracee.stop = undefined;
+        if (this.sandbox.ptrace.eventStop(task, event, BigInt(tracer.stop[STOP.eventMsg]!), resume)) return 0;
       }
-      tracer.cont(hostPid, 0, RESUME.cont);
+      resume();
       return 0;
     }
     if (!task) {
@@ -153,8 +154,8 @@ export class StopDispatch {
       this.earlyExits.delete(hostPid);
       return 0;
     }
-    if (event === PTRACE_EVENT.SECCOMP) return this.sandbox.syscalls.onSyscall(task);
-    if (sig === (SIGTRAP | 0x80)) return this.sandbox.syscalls.onSyscallExit(task);
+    if (event === PTRACE_EVENT.SECCOMP) return this.onSeccompStop(task);
+    if (sig === (SIGTRAP | 0x80)) return this.onCallStop(task, hostPid);
     switch (event) {
       case PTRACE_EVENT.FORK:
       case PTRACE_EVENT.VFORK:
@@ -162,11 +163,8 @@ export class StopDispatch {
         this.onCloneEvent(task, tracer.stop[STOP.eventMsg]!);
         return 0;
       case PTRACE_EVENT.EXEC: {
-        this.onExecEvent(task, tracer.stop[STOP.eventMsg]!);
-        const execing = procs.taskOfHost(hostPid) ?? task;
-        // The kernel dropped the robust list with the old program.
-        forgetRobustList(execing);
-        stubExecuted(this.sandbox, execing);
+        const execing = this.sandbox.events.execed(task, tracer.stop[STOP.eventMsg]!);
+        stubExecuted(this.stubHost, execing);
         tracer.cont(hostPid, 0, RESUME.cont);
         return 0;
       }
@@ -178,7 +176,7 @@ export class StopDispatch {
     }
     if (task.phase === 'exec') {
       // Back from the stub's exec without it: the exec failed.
-      stubExecFailed(this.sandbox, task);
+      stubExecFailed(this.stubHost, task);
       tracer.cont(hostPid, 0, RESUME.cont);
       return 0;
     }
@@ -188,93 +186,104 @@ export class StopDispatch {
       this.onStubTrap(task);
       return 0;
     }
-    faultAtSignalStop(sig);
-    if (this.sandbox.signals.initDropsAtDelivery(task.group, sig, () => isForcedFault(tracer, hostPid, sig))) {
-      forgetSender(task.group, sig);
-      tracer.cont(hostPid, 0, RESUME.cont);
+    // A tracer inside the sandbox sees the signal first (its siginfo as the sandbox shows
+    // it), and decides which one goes on.
+    if (this.sandbox.ptrace.tracesSignals(task, sig)) {
+      this.showSiginfo(task, hostPid, sig);
+      this.sandbox.ptrace.signalStop(task, sig, (next) => this.deliverSignal(task, hostPid, next, next !== sig));
       return 0;
     }
-    // A signal-delivery-stop: the signal goes on to the workload, unless it would dump core
-    // on the host (core-dump.ts): then the sentry ends the process, the signal never goes on.
-    if (dumpsCore(task.group.hostPid, hostPid, sig)) {
-      this.sandbox.lifecycle.killProcess(task.group, killedStatus(task.group, sig));
-      tracer.cont(hostPid, 0, RESUME.cont);
-      return 0;
-    }
-    if (!deliverSeccompTrap(this.sandbox, task, sig)) showVirtualSender(tracer, hostPid, task.group, sig);
-    tracer.cont(hostPid, sig, RESUME.cont);
+    this.deliverSignal(task, hostPid, sig, true);
     return 0;
   }
 
+  /**
+   * A signal-delivery stop goes on with sig (0: none): the kernel decides whether it goes
+   * on, and with what siginfo (showInfo: it is still the host's).
+   */
+  private deliverSignal(task: Task, hostPid: number, sig: number, showInfo: boolean): void {
+    const tracer = this.tracer;
+    const siginfo = (): Buffer | undefined => readSiginfo(tracer, hostPid);
+    if (sig === 0 || this.sandbox.events.delivering(task, hostPid, sig, siginfo) === 'drop') {
+      tracer.cont(hostPid, 0, RESUME.cont);
+      return;
+    }
+    if (showInfo) this.showSiginfo(task, hostPid, sig);
+    tracer.cont(hostPid, sig, RESUME.cont);
+  }
+
+  /** The siginfo the workload sees for sig, written over the host's. */
+  private showSiginfo(task: Task, hostPid: number, sig: number): void {
+    const tracer = this.tracer;
+    const shown = this.sandbox.events.siginfoShown(task, sig, () => readSiginfo(tracer, hostPid));
+    if (shown) tracer.siginfo(hostPid, shown, true);
+  }
+
+  /**
+   * A syscall stop: the entry of any call of a task whose tracer follows its calls, or
+   * the end of a call the host ran (the sentry's own business when it rewrote the call).
+   */
+  private onCallStop(task: Task, hostPid: number): number {
+    const tracer = this.tracer;
+    const resume = (sig: number): void => void tracer.cont(hostPid, sig, RESUME.cont);
+    if (tracer.stop[STOP.syscallOp] === SYSCALL_OP.entry) {
+      if (!this.sandbox.ptrace.callStop(task, 'enter', resume)) resume(0);
+      return 0;
+    }
+    const sentrys = task.exitHook !== undefined || task.cloneInFlight !== undefined || task.savedArgs !== undefined;
+    if (!sentrys && this.sandbox.ptrace.callStop(task, 'exit', resume)) return 0;
+    return this.sandbox.syscalls.onSyscallExit(task);
+  }
+
+  /** A seccomp stop: the kernel's trapped call, unless it is the stub's exec. */
+  private onSeccompStop(task: Task): number {
+    const phase = task.phase;
+    if (phase === 'running') return this.sandbox.syscalls.onSyscall(task);
+    if (phase === 'spawning' && !task.exited && this.sandbox.platform.callNumber() === NR.execveat) {
+      // The helper's own exec of the stub, before any code of the workload's has run.
+      this.tracer.cont(task.hostTid, 0, RESUME.cont);
+      return 0;
+    }
+    if (phase === 'exec') {
+      // Back from the stub's exec without it: the exec failed.
+      stubExecFailed(this.stubHost, task);
+      this.tracer.cont(task.hostTid, 0, RESUME.cont);
+      return 0;
+    }
+    return this.sandbox.syscalls.onSyscall(task);
+  }
+
   private onEventStop(task: Task, sig: number): void {
-    const tracer = this.sandbox.tracer;
+    const tracer = this.tracer;
     if (task.awaitingFirstStop) {
       task.awaitingFirstStop = false;
       if (task.savedArgs && tracer.getRegs(task.hostTid) === 0) {
         this.sandbox.syscalls.restoreArgs(task);
         tracer.setRegs(task.hostTid);
       }
-      if (task.childTidAddr) writeTid(task, task.childTidAddr, task.tid);
-      // The first stop of a new child (it reports SIGSTOP) is no group-stop.
-      tracer.cont(task.hostTid, 0, RESUME.cont);
+      this.sandbox.events.firstStop(task);
+      // The first stop of a new child (it reports SIGSTOP) is no group-stop; an
+      // auto-attached child's tracer sees it.
+      const resume = (): void => void tracer.cont(task.hostTid, 0, RESUME.cont);
+      if (!this.sandbox.ptrace.firstStop(task, resume)) resume();
       return;
     }
     // A group-stop (SIGSTOP, SIGTSTP, ...) keeps the task stopped until SIGCONT
     // (PTRACE_LISTEN); any other event-stop, such as the end of one, lets it run.
     const stop = STOP_SIGNALS.has(sig);
-    const group = task.group;
-    if (stop ? groupStopped(group, sig) : groupContinued(group)) {
-      const signals = this.sandbox.signals;
-      signals.signalGroup(group.parent!, SIG.CHLD, signals.childSender(group, group.jobReport ? reportStatus(group.jobReport) : 0xffff));
-    }
-    tracer.cont(task.hostTid, 0, stop ? RESUME.listen : RESUME.cont);
+    this.sandbox.events.groupStopChanged(task, stop ? sig : undefined);
+    const resume = (listen: boolean): void => void tracer.cont(task.hostTid, 0, listen ? RESUME.listen : RESUME.cont);
+    if (!this.sandbox.ptrace.groupStop(task, sig, resume)) resume(stop);
   }
 
   private onCloneEvent(parent: Task, childHost: number): void {
     const sandbox = this.sandbox;
-    const flight = parent.cloneInFlight;
-    if (flight) {
-      const flags = flight.flags;
-      const thread = (flags & CLONE.THREAD) !== 0n;
-      const fds = flags & CLONE.FILES ? parent.fds.share() : parent.fds.fork();
-      const fs: FsContext = flight.namespaces?.fs ?? (flags & CLONE.FS ? parent.fs : { ...parent.fs });
-      const tid = sandbox.procs.allocatePid();
-      let group = parent.group;
-      if (!thread) {
-        const pg = parent.group;
-        const actions = flags & CLONE.SIGHAND ? pg.sigactions : pg.sigactions.copy();
-        // CLONE_PARENT: a sibling of the caller, with the caller's own exit signal.
-        const parentGroup = flags & CLONE.PARENT ? pg.parent : pg;
-        group = new ThreadGroup(tid, childHost, parentGroup, pg.pgid, pg.sid, actions, pg.rlimits.copy(), pg.creds, sandbox.ticks());
-        group.exitSignal = flags & CLONE.PARENT ? pg.exitSignal : Number(flags & CSIGNAL);
-        group.comm = parent.threadComm ?? pg.comm;
-        group.cmdline = pg.cmdline;
-        group.environ = pg.environ;
-        group.exe = pg.exe;
-        // CLONE_VM without CLONE_THREAD (vfork) shares the address space, break included.
-        group.brk = flags & CLONE.VM ? pg.brk : pg.brk?.copy();
-        group.dumpable = pg.dumpable;
-        group.fileMappings = pg.fileMappings.copy();
-        // A copied address space keeps the System V segments attached; a shared one holds them once.
-        if (!(flags & CLONE.VM)) parent.kernel.ipc.processForked(pg.pid, tid);
-        parentGroup?.children.add(group);
-      }
-      const child = sandbox.addTask(tid, childHost, group, fds, fs, flight.namespaces?.kernel ?? parent.kernel);
-      child.mm = flags & CLONE.VM ? parent.mm : parent.mm.copy();
+    const child = sandbox.events.cloned(parent, childHost);
+    // The event stop the parent's tracer asked for, if any (its child is then traced too).
+    const traceEvent = child ? sandbox.ptrace.cloned(parent, child, parent.cloneInFlight!.flags) : 0;
+    if (child) {
       // Cloned while its address space was frozen or the sandbox paused: it stays stopped too.
-      sandbox.freezer.adopt(child);
-      // A new thread starts with its creator's name (a new process too, above).
-      if (thread) child.threadComm = parent.threadComm ?? group.comm;
-      inheritScheduling(parent, child);
-      child.personality = parent.personality;
-      inheritIoContext(parent, child, flags);
-      child.awaitingFirstStop = true;
-      child.savedArgs = parent.savedArgs;
-      if (flags & CLONE.CHILD_SETTID) child.childTidAddr = flight.childTidAddr;
-      flight.child = child;
-      // Written before the child runs: a thread that ends at once has the kernel clear
-      // that word (CLONE_CHILD_CLEARTID), and a later write would undo it for pthread_join.
-      if (flags & CLONE.PARENT_SETTID) writeTid(parent, flight.parentTidAddr, tid);
+      sandbox.platform.freezer.adopt(child);
       const early = this.earlyStops.get(childHost);
       if (early !== undefined) {
         this.earlyStops.delete(childHost);
@@ -286,34 +295,14 @@ export class StopDispatch {
         sandbox.lifecycle.onTaskExit(child, ended);
       }
     }
-    sandbox.tracer.cont(parent.hostTid, 0, RESUME.toSyscallExit);
-  }
-
-  /**
-   * An execve done by a thread other than the leader: the kernel ended the other threads
-   * and gave the execing one the leader's host tid (formerHostTid was its own); it takes
-   * the leader's virtual tid too, and the leader's task is gone without a process exit.
-   */
-  private onExecEvent(leader: Task, formerHostTid: number): void {
-    if (formerHostTid === leader.hostTid) return;
-    const procs = this.sandbox.procs;
-    const execing = procs.taskOfHost(formerHostTid);
-    if (!execing || execing.group !== leader.group) return;
-    leader.exited = true;
-    leader.interrupt(SIG.KILL);
-    leader.fds.leave();
-    procs.dropHost(leader);
-    procs.remove(leader);
-    procs.dropHost(execing);
-    procs.remove(execing);
-    execing.hostTid = leader.hostTid;
-    execing.tid = leader.tid;
-    procs.add(execing);
+    const resume = (): void => void sandbox.platform.tracer.cont(parent.hostTid, 0, RESUME.toSyscallExit);
+    if (child && traceEvent && sandbox.ptrace.eventStop(parent, traceEvent, BigInt(child.tid), resume)) return;
+    resume();
   }
 
   /** The init at its first trap waits for the start gate (OCI start), stopped; true if held. */
   private holdAtGate(task: Task): boolean {
-    if (task.group !== this.sandbox.initGroup) return false;
+    if (task.group !== this.sandbox.initGroup()) return false;
     return this.sandbox.startGate?.hold(() => {
       if (task.exited) return;
       this.onStubTrap(task);
@@ -323,38 +312,33 @@ export class StopDispatch {
 
   /** The stub's int3 after the kernel exec'd it: the program is loaded in its place. */
   private onStubTrap(task: Task): void {
-    const tracer = this.sandbox.tracer;
+    const tracer = this.tracer;
     const program = task.pendingImage!;
     task.pendingImage = undefined;
     task.phase = 'running';
     try {
-      const loaded = loadProgram(tracer, task.hostTid, program, task.creds, this.sandbox.stub);
+      const loaded = loadProgram(tracer, task.hostTid, program, task.creds, this.sandbox.platform.stub);
       task.mm.execPage = loaded.execPage;
-      this.sandbox.lifecycle.commitExec(task, program, ProgramBreak.afterExec(loaded, task.group.hostPid));
-      recordProgramMappings(task, program, loaded.segments);
+      task.group.auxv = loaded.auxv;
+      this.sandbox.events.programLoaded(task, program, ProgramBreak.afterExec(loaded, task.group.hostPid), loaded.segments);
     } catch (e) {
       process.stderr.write(`tssc: cannot load ${program.execfn}: ${isSysError(e) ? e.message : String(e)}\n`);
       this.sandbox.lifecycle.killProcess(task.group, BAD_EXEC_STATUS);
     }
-    tracer.cont(task.hostTid, 0, RESUME.cont);
+    const resume = (sig: number): void => void tracer.cont(task.hostTid, sig, RESUME.cont);
+    if (!this.sandbox.ptrace.execLoaded(task, task.tid, () => returnZero(tracer, task.hostTid), resume)) resume(0);
   }
 }
 
-/** At a thread's exit stop its CPU time is final: it goes to its process's ended threads. */
-function accountEndedThread(task: Task): void {
-  const group = task.group;
-  const stat = readHostStat(group.hostPid, task.hostTid);
-  if (!stat) return;
-  addTimes(group.endedThreads, { utimeTicks: stat.utimeTicks, stimeTicks: stat.stimeTicks, maxRssKb: readHostPeakRssKb(group.hostPid) });
+/** execve's result in a task whose new program is loaded: 0, as the kernel's exec leaves rax. */
+function returnZero(tracer: Tracer, hostTid: number): void {
+  if (tracer.getRegs(hostTid) !== 0) return;
+  tracer.regs[REG.rax] = 0n;
+  tracer.setRegs(hostTid);
 }
 
-/** The program's and its interpreter's file pages, named in /proc/PID/maps. */
-function recordProgramMappings(task: Task, program: ProgramImage, segments: readonly LoadedSegment[]): void {
-  for (const segment of segments) {
-    const location = segment.interpreter ? program.interpreterLocation : program.location;
-    if (!location) continue;
-    const st = location.dentry.inode.stat();
-    const path = task.kernel.vfs.pathOf(task.fs, location);
-    task.group.fileMappings.add({ start: segment.start, end: segment.end, offset: segment.offset, path, dev: st.dev, ino: st.ino });
-  }
+/** The siginfo of hostTid's signal-delivery stop; undefined when the tracer cannot read it. */
+function readSiginfo(tracer: Tracer, hostTid: number): Buffer | undefined {
+  const info = Buffer.alloc(SIGINFO_SIZE);
+  return tracer.siginfo(hostTid, info, false) === 0 ? info : undefined;
 }

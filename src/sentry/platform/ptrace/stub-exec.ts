@@ -22,14 +22,30 @@ import { NR } from '../../../abi/linux-syscalls.js';
 import { statSync } from 'node:fs';
 import { E, fail } from '../../../abi/errno.js';
 import { REG, WORKLOAD_STUB_FD, type Tracer } from '../../../native/ptrace.js';
-import { AddressSpace, afterFreeze, type Freeze, type Freezer } from './freezer.js';
-import { releaseFutexesOf } from '../../kernel/futex/exit.js';
-import type { ProgramImage } from '../../loader/image.js';
+import { AddressSpace, afterFreeze, type Freeze, type Freezer, type FrozenTask } from './freezer.js';
 import { EXEC_PAGE } from './stub.js';
 import { SentryPage } from './sentry-page.js';
 import { SIG } from '../../../abi/linux-signal.js';
-import { RUN_ON_HOST, type HostCall } from '../../kernel/syscall.js';
-import type { Task } from '../../kernel/task.js';
+
+/**
+ * Where a task's host thread is:
+ * - 'spawning': forked by the helper, its own exec of the stub is still to come;
+ * - 'exec': at the seccomp stop of the stub's exec for a sandboxed execve (stub-exec.ts),
+ *   which the kernel runs next;
+ * - 'stub': the kernel exec'd the stub; its first trap starts the load;
+ * - 'running': running the workload.
+ */
+export type TaskPhase = 'spawning' | 'exec' | 'stub' | 'running';
+
+/** What the stub's exec keeps of a task (the kernel's Task is one), Image: the program it starts. */
+export interface StubTask<Image> extends FrozenTask {
+  mm: AddressSpace;
+  phase: TaskPhase;
+  /** The program the stub's first trap loads. */
+  pendingImage: Image | undefined;
+  /** The other tasks of its address space, held while the exec goes through a sentry page. */
+  execFreeze: Freeze | undefined;
+}
 
 const AT_EMPTY_PATH = 0x1000;
 /** In a sentry page: argv = { "tssc-stub", NULL }, envp = { NULL }, the empty path (a zero word), argv[0]. */
@@ -38,24 +54,28 @@ const STUB_NAME = 'tssc-stub';
 /** How Linux ends a process whose exec failed past its point of no return. */
 export const BAD_EXEC_STATUS = SIG.SEGV;
 
-export interface StubExecHost {
+export interface StubExecHost<Image, T extends StubTask<Image>> {
   readonly tracer: Tracer;
   readonly freezer: Freezer;
   /** Ends task's process as a fatal signal with this wait status would. */
-  killProcess(task: Task, status: number): void;
+  killProcess(task: T, status: number): void;
+  /** The old program's robust list and PI locks go before the kernel drops them at the exec. */
+  releaseFutexes(task: T): void;
 }
 
 /**
  * Starts the exec of the stub for program in task, stopped at its execve's seccomp stop:
- * RUN_ON_HOST lets the kernel run the stub's execveat, which the task is then stopped in
- * (its own call rewritten, or, through a sentry page, a later one). Without an exec page
- * it first waits for the other tasks of its address space to stop.
+ * once it returns (or its promise settles) the host is to run the task's call, the stub's
+ * execveat, which the task is then stopped in (its own call rewritten, or, through a
+ * sentry page, a later one). Without an exec page it first waits for the other tasks of
+ * its address space to stop.
  */
-export function execStub(host: StubExecHost, task: Task, program: ProgramImage): HostCall | Promise<HostCall> {
+export function execStub<Image, T extends StubTask<Image>>(host: StubExecHost<Image, T>, task: T, program: Image): void | Promise<void> {
   const execPage = task.mm.execPage;
   if (execPage !== undefined) {
     execThroughSealedPage(host.tracer, task, execPage);
-    return execStarted(task, program);
+    execStarted(host, task, program);
+    return;
   }
   return afterFreeze(host.freezer.freezeOthers(task), (freeze) => {
     try {
@@ -64,20 +84,19 @@ export function execStub(host: StubExecHost, task: Task, program: ProgramImage):
       freeze.release();
       throw e;
     }
-    return execStarted(task, program);
+    execStarted(host, task, program);
   });
 }
 
-function execStarted(task: Task, program: ProgramImage): HostCall {
+function execStarted<Image, T extends StubTask<Image>>(host: StubExecHost<Image, T>, task: T, program: Image): void {
   // The kernel drops the old program's robust list and PI state at exec: hand them over first.
-  releaseFutexesOf(task);
+  host.releaseFutexes(task);
   task.phase = 'exec';
   task.pendingImage = program;
-  return RUN_ON_HOST;
 }
 
 /** The task's execve, at its seccomp stop, becomes the stub's execveat in place. */
-function execThroughSealedPage(tracer: Tracer, task: Task, page: bigint): void {
+function execThroughSealedPage(tracer: Tracer, task: FrozenTask, page: bigint): void {
   if (tracer.getRegs(task.hostTid) !== 0) fail(E.ESRCH);
   const regs = tracer.regs;
   regs[REG.orig_rax] = BigInt(NR.execveat);
@@ -91,7 +110,7 @@ function execThroughSealedPage(tracer: Tracer, task: Task, page: bigint): void {
   if (tracer.setRegs(task.hostTid) !== 0) fail(E.ESRCH);
 }
 
-function execThroughSentryPage(host: StubExecHost, task: Task, freeze: Freeze): void {
+function execThroughSentryPage<Image, T extends StubTask<Image>>(host: StubExecHost<Image, T>, task: T, freeze: Freeze): void {
   const tracer = host.tracer;
   if (task.exited || tracer.getRegs(task.hostTid) !== 0) fail(E.ESRCH);
   const page = SentryPage.open(tracer, task.hostTid, tracer.regs.slice(), { readOnly: EXEC_DATA.size });
@@ -116,13 +135,13 @@ function execThroughSentryPage(host: StubExecHost, task: Task, freeze: Freeze): 
  * The syscall instruction of the task's sealed exec page: the sentry's other calls in the
  * task can run through it (sentry-page.ts); undefined without one.
  */
-export function sealedSyscall(task: Task): bigint | undefined {
+export function sealedSyscall(task: { readonly mm: AddressSpace }): bigint | undefined {
   const page = task.mm.execPage;
   return page === undefined ? undefined : page + EXEC_PAGE.syscall;
 }
 
 /** The exec is over for the task (done, failed, or the task is ending): its address space thaws. */
-export function endStubExec(task: Task): void {
+export function endStubExec(task: { execFreeze: Freeze | undefined }): void {
   task.execFreeze?.release();
   task.execFreeze = undefined;
 }
@@ -132,7 +151,7 @@ export function endStubExec(task: Task): void {
  * stub, exec'd by the sentry (the file behind /proc/PID/exe is the stub's open file);
  * anything else ends the process as a failed exec.
  */
-export function stubExecuted(host: StubExecHost, task: Task): void {
+export function stubExecuted<Image, T extends StubTask<Image>>(host: StubExecHost<Image, T>, task: T): void {
   endStubExec(task);
   task.mm = new AddressSpace();
   const started = task.phase === 'exec' || task.phase === 'spawning';
@@ -141,7 +160,7 @@ export function stubExecuted(host: StubExecHost, task: Task): void {
 }
 
 /** The task came back from the stub's exec without it (any stop before PTRACE_EVENT_EXEC). */
-export function stubExecFailed(host: StubExecHost, task: Task): void {
+export function stubExecFailed<Image, T extends StubTask<Image>>(host: StubExecHost<Image, T>, task: T): void {
   endStubExec(task);
   task.phase = 'running';
   task.pendingImage = undefined;
