@@ -15,7 +15,7 @@ const PROFILE: unknown = JSON.parse(readFileSync(path.join(REPO, 'test', 'fixtur
 
 const BUSYBOX_SCRIPT = [
   'ls -l /data | wc -l', 'sort /data/fruits.txt | uniq -c', 'echo written > /tmp/x && cat /tmp/x',
-  'wc -l /data/numbers.txt', 'id', 'hostname', 'ps -o pid,comm | wc -l', 'sleep 0.1',
+  'wc -l /data/numbers.txt', 'id', 'hostname', 'ps -o pid,comm >/tmp/ps && wc -l </tmp/ps', 'sleep 0.1',
   'find /data -type f | sort', '(cd /data && tar cf - . | tar tf - | sort | head -3)', 'echo done',
 ].join('; ');
 
