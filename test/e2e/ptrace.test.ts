@@ -48,12 +48,13 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('ptrace between sandbox tasks',
   beforeAll(() => {
     dir = scratchDir('tssc-ptrace-');
     makeRootfs(dir);
-    binaries = installFixtures(path.join(dir, 'rootfs'), ['ptrace']);
+    binaries = installFixtures(path.join(dir, 'rootfs'), ['ptrace', 'ptrace-extras']);
     installCProgram(path.join(dir, 'rootfs'), path.join(REPO, 'test', 'e2e', 'fixtures', 'ptrace-hostile.c'), 'ptrace-hostile', 'static');
   });
   afterAll(() => removeDir(dir));
 
   itGivesTheNativeOutput('ptrace', () => ({ dir, binaries }));
+  itGivesTheNativeOutput('ptrace-extras', () => ({ dir, binaries }));
 
   for (const user of TSSC_USERS) {
     it(`never reaches the sentry or a host process, and survives a hostile tracer (tssc as ${user.name})`, () => {

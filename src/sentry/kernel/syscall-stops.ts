@@ -4,6 +4,8 @@
 // restarts and EINTR after signals as Linux gives them.
 
 import { E, ERESTARTNOINTR, isSysError } from '../../abi/errno.js';
+import { CLONE } from '../../abi/linux-clone.js';
+import { PTRACE_EVENT } from '../../abi/linux-ptrace.js';
 import { NR } from '../../abi/linux-syscalls.js';
 import { releaseFutexesOf } from './futex/exit.js';
 import type { Platform } from './platform.js';
@@ -28,7 +30,7 @@ export interface SyscallStopsHost {
   /** Takes the platform's events from the one reported at once (0: none yet). */
   pump(next: number): void;
   /** The ptrace relations: a tracer that follows a task's calls sees each one's end. */
-  readonly ptrace?: Pick<Ptrace, 'callStop' | 'tracesCalls'>;
+  readonly ptrace?: Pick<Ptrace, 'callStop' | 'tracesCalls' | 'eventStop' | 'reportsVforkDone'>;
   /** A bug of the sentry's while it served task: the task's process is killed (Sandbox.internalError). */
   internalError(task: Task, where: string, error: unknown): void;
 }
@@ -113,7 +115,27 @@ export class SyscallStops {
     const vtid = flight.child.tid;
     flight.started?.(vtid);
     this.host.observer?.syscall(task, NR.clone, [flight.flags, 0n, 0n, 0n, 0n, 0n], vtid);
+    if (flight.flags & CLONE.VFORK) return this.completeVfork(task, vtid);
     return this.complete(task, vtid);
+  }
+
+  /**
+   * A vfork's end in the parent (its child exec'd or ended): a tracer that asked for
+   * PTRACE_O_TRACEVFORKDONE sees the PTRACE_EVENT_VFORK_DONE stop first, with the child's
+   * pid as its message, then the call's syscall-exit stop if it follows calls.
+   */
+  private completeVfork(task: Task, vtid: number): number {
+    const platform = this.platform;
+    const ptrace = this.host.ptrace;
+    if (!ptrace?.reportsVforkDone(task) || platform.atCallTrap(task.hostTid)) return this.complete(task, vtid);
+    if (platform.endedWhileStopped(task.hostTid)) releaseFutexesOf(task);
+    platform.setResult(BigInt(vtid));
+    platform.commitCall(task.hostTid);
+    const goOn = (sig: number): void => platform.continueStop(task.hostTid, sig);
+    ptrace.eventStop(task, PTRACE_EVENT.VFORK_DONE, BigInt(vtid), (sig) => {
+      if (!ptrace.callStop(task, 'exit', goOn)) goOn(sig);
+    });
+    return 0;
   }
 
   /** Puts back the argument registers a rewritten call changed (the task's call must be the platform's current one). */

@@ -76,6 +76,8 @@ export class Ptrace {
     const tracee = task.tracee!;
     const stop = tracee.stop!;
     tracee.stop = undefined;
+    // The call a syscall-enter stop named is over at its exit stop.
+    if (stop.kind === 'syscall-exit') tracee.callNr = -1;
     tracee.runMode = mode;
     this.setRunMode(task, mode);
     stop.resume(sig, listen);
@@ -135,6 +137,11 @@ export class Ptrace {
     if (!tracee || !(tracee.options & (EVENT_OPTION[event] ?? 0))) return false;
     tracee.eventMsg = message;
     return this.hold(task, 'event', (event << 16) | (SIG.TRAP << 8) | STOPPED, (sig) => resume(sig));
+  }
+
+  /** Whether task's tracer asked for PTRACE_EVENT_VFORK_DONE stops. */
+  reportsVforkDone(task: Task): boolean {
+    return task.tracee !== undefined && (task.tracee.options & PTRACE_O.TRACEVFORKDONE) !== 0 && task.phase === 'running';
   }
 
   /**

@@ -267,10 +267,14 @@ class StoppedTracee {
     return 0;
   }
 
-  /** struct user_regs_struct as Linux shows it: a call's number at its end even where the sentry answered it. */
+  /**
+   * struct user_regs_struct as Linux shows it: at a call's end, the number the task
+   * called, even where the sentry answered it (the host shows -1) or had the host run
+   * another call in its place (vfork as a clone).
+   */
   regs(): Buffer {
     const regs = this.regset(NT.PRSTATUS, USER_REGS_SIZE);
-    if (this.tracee.stop?.kind === 'syscall-exit' && regs.readBigInt64LE(USER_REG.orig_rax) === -1n && this.tracee.callNr >= 0) {
+    if (this.tracee.stop?.kind === 'syscall-exit' && this.tracee.callNr >= 0) {
       regs.writeBigUInt64LE(BigInt(this.tracee.callNr), USER_REG.orig_rax);
     }
     return regs;
