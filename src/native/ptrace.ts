@@ -112,6 +112,10 @@ interface Addon {
   /** Sets limit ([cur, max]) and/or reads old of a host process's resource (pid 0: the sentry): 0 or -errno. */
   prlimit(pid: number, resource: number, limit?: BigUint64Array, old?: BigUint64Array): number;
   sigmask(pid: number): bigint;
+  /** Replaces a stopped tracee's signal mask: 0 or -errno. */
+  setSigmask(pid: number, mask: bigint): number;
+  /** Siginfos (128 bytes each) of a stopped tracee's pending queue (its own, or its process's when shared) from position off into buf: how many, or -errno. */
+  peekSiginfo(pid: number, off: number, shared: boolean, buf: Uint8Array): number;
   /** The siginfo (128 bytes) of a signal-delivery-stop read into buf, or replaced by it (write). */
   siginfo(pid: number, buf: Uint8Array, write: boolean): number;
   /** From the tracee's next resume on, cont()/complete() run it as mode says (RUN): 0 or -errno. */

@@ -47,6 +47,8 @@ export function fakePlatform(): FakePlatform {
   const hostSignals: HostSignals = {
     blocked: () => 0n,
     stoppedMask: () => 0n,
+    setStoppedMask: unsupported,
+    queued: unsupported,
     raiseInThread: unsupported,
     raiseInProcess: unsupported,
     deliverable: () => [],

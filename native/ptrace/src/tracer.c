@@ -34,6 +34,12 @@
 #ifndef __WALL
 #define __WALL 0x40000000
 #endif
+#ifndef PTRACE_SETSIGMASK
+#define PTRACE_SETSIGMASK 0x420b
+#endif
+#ifndef PTRACE_PEEKSIGINFO
+#define PTRACE_PEEKSIGINFO 0x4209
+#endif
 #ifndef PTRACE_GETSIGMASK
 #define PTRACE_GETSIGMASK 0x420a
 #endif
@@ -840,6 +846,45 @@ static napi_value Sigmask(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// setSigmask(pid, mask) -> 0 or -errno: replaces a stopped tracee's blocked-signal mask
+// (the kernel keeps SIGKILL and SIGSTOP unblockable).
+static napi_value SetSigmask(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint64_t mask = 0;
+  bool lossless;
+  CHECK(napi_get_value_bigint_uint64(env, argv[1], &mask, &lossless));
+  long r = ptrace(PTRACE_SETSIGMASK, arg_int(env, argv[0]), sizeof mask, &mask);
+  return num(env, r == 0 ? 0 : -errno);
+}
+
+// peekSiginfo(pid, off, shared, buf) -> the number of queued siginfos (128 bytes each)
+// read into buf from position off of a stopped tracee's pending queue (its own, or its
+// process's when shared), or -errno.
+static napi_value PeekSiginfo(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct {
+    uint64_t off;
+    uint32_t flags;
+    int32_t nr;
+  } args;
+  uint32_t off;
+  CHECK(napi_get_value_uint32(env, argv[1], &off));
+  bool shared;
+  CHECK(napi_get_value_bool(env, argv[2], &shared));
+  void *data;
+  size_t len;
+  CHECK(napi_get_typedarray_info(env, argv[3], NULL, &len, &data, NULL, NULL));
+  args.off = off;
+  args.flags = shared ? 1 : 0;
+  args.nr = (int32_t)(len / sizeof(siginfo_t));
+  long r = ptrace(PTRACE_PEEKSIGINFO, arg_int(env, argv[0]), &args, data);
+  return num(env, r >= 0 ? (int)r : -errno);
+}
+
 // siginfo(pid, buf, write) -> 0 or -errno: the siginfo of a tracee's signal-delivery-stop
 // read into buf (128 bytes), or replaced by it (the sentry shows virtual pids in it).
 static napi_value Siginfo(napi_env env, napi_callback_info info) {
@@ -1051,6 +1096,8 @@ static napi_value Module(napi_env env, napi_value exports) {
       {"tgkill", NULL, Kill, NULL, NULL, NULL, napi_default, NULL},
       {"prlimit", NULL, Prlimit, NULL, NULL, NULL, napi_default, NULL},
       {"sigmask", NULL, Sigmask, NULL, NULL, NULL, napi_default, NULL},
+      {"setSigmask", NULL, SetSigmask, NULL, NULL, NULL, napi_default, NULL},
+      {"peekSiginfo", NULL, PeekSiginfo, NULL, NULL, NULL, napi_default, NULL},
       {"setRunMode", NULL, SetRunMode, NULL, NULL, NULL, napi_default, NULL},
       {"interrupt", NULL, Interrupt, NULL, NULL, NULL, napi_default, NULL},
       {"syscallOp", NULL, SyscallOp, NULL, NULL, NULL, napi_default, NULL},

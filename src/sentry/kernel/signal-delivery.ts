@@ -92,7 +92,7 @@ export class SignalDelivery {
   /** A thread-directed signal: the host delivers it; a wait it must end is ended here. */
   signalTask(task: Task, sig: number, sender: SignalSender = this.currentSender()): void {
     if (task.exited) return;
-    recordSender(task.group, sig, sender);
+    recordSender(task.group, sig, sender, task.hostTid);
     if (task.wasmSignal) {
       task.wasmSignal(sig);
       return;

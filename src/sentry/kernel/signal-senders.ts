@@ -35,7 +35,7 @@ export function childStateCode(status: number): { code: number; status: number }
  * sender of one is the one to show. Real-time signals queue one siginfo per send, taken
  * in order.
  */
-const senders = new WeakMap<ThreadGroup, Map<number, SignalSender[]>>();
+const senders = new WeakMap<ThreadGroup, Map<number, SendRecord[]>>();
 
 /**
  * The siginfo a rt_sigqueueinfo caller gave, while its send runs (see sendingQueued). One
@@ -58,13 +58,16 @@ export function sendingQueued<T>(info: Buffer, send: () => T): T {
   }
 }
 
-export function recordSender(target: ThreadGroup, sig: number, sender: SignalSender): void {
+/** A send's record: its sender, and the host thread whose own queue it went to (undefined: the process's). */
+type SendRecord = SignalSender & { readonly thread?: number };
+
+export function recordSender(target: ThreadGroup, sig: number, sender: SignalSender, thread?: number): void {
   let bySignal = senders.get(target);
   if (!bySignal) {
     bySignal = new Map();
     senders.set(target, bySignal);
   }
-  const record = queuedInfo ? { ...sender, queued: queuedInfo } : sender;
+  const record: SendRecord = { ...sender, ...(queuedInfo ? { queued: queuedInfo } : {}), thread };
   const queue = bySignal.get(sig);
   if (sig >= SIGRTMIN && queue) queue.push(record);
   else bySignal.set(sig, [record]);
@@ -86,17 +89,43 @@ function takeSender(group: ThreadGroup, sig: number): SignalSender {
  * leaves the records alone.
  */
 export function showSiginfo(info: Buffer, group: ThreadGroup, sig: number): boolean {
+  if (!sentBySentry(info)) return false;
+  fillSender(info, sig, takeSender(group, sig));
+  return true;
+}
+
+/**
+ * Rewrites the siginfos of a queue of group's pending signals (host thread thread's own,
+ * or the process's: undefined), in order as PTRACE_PEEKSIGINFO reads them from the host,
+ * into what the sandbox shows, leaving the records for the deliveries to come: the n-th
+ * queued send of a real-time signal to that queue is its n-th record.
+ */
+export function showPendingSiginfos(infos: readonly Buffer[], group: ThreadGroup, thread: number | undefined): void {
+  const seen = new Map<number, number>();
+  for (const info of infos) {
+    if (!sentBySentry(info)) continue;
+    const sig = info.readInt32LE(SIGINFO_OFFSET.signo);
+    const index = seen.get(sig) ?? 0;
+    seen.set(sig, index + 1);
+    const records = (senders.get(group)?.get(sig) ?? []).filter((r) => sig < SIGRTMIN || r.thread === thread);
+    fillSender(info, sig, records[sig >= SIGRTMIN ? index : 0] ?? OUTSIDE_SENDER);
+  }
+}
+
+/** Whether the host filled info for a kill or tgkill of the sentry's. */
+function sentBySentry(info: Buffer): boolean {
   const code = info.readInt32LE(SIGINFO_OFFSET.code);
-  if (info.readInt32LE(SIGINFO_OFFSET.pid) !== process.pid || (code !== SI_CODE.USER && code !== SI_CODE.TKILL)) return false;
-  const sender = takeSender(group, sig);
+  return info.readInt32LE(SIGINFO_OFFSET.pid) === process.pid && (code === SI_CODE.USER || code === SI_CODE.TKILL);
+}
+
+function fillSender(info: Buffer, sig: number, sender: SignalSender): void {
   if (sender.queued) {
     info.fill(0);
     sender.queued.copy(info, 0, 0, QUEUED_SIGINFO_SIZE);
     info.writeInt32LE(sig, SIGINFO_OFFSET.signo);
-    return true;
+    return;
   }
   writeSiginfoSender(info, sender);
-  return true;
 }
 
 /** Signals a fault raises, which the kernel forces even on a pid namespace's init. */

@@ -7,6 +7,10 @@ export interface HostSignals {
   blocked(hostTid: number): bigint | undefined;
   /** The signal mask of a thread the platform holds stopped. */
   stoppedMask(hostTid: number): bigint;
+  /** Replaces the signal mask of a thread the platform holds stopped: 0 or -errno. */
+  setStoppedMask(hostTid: number, mask: bigint): number;
+  /** The siginfos (SIGINFO_SIZE bytes each) queued for a stopped thread, its own or its process's (shared), in order: or -errno. */
+  queued(hostTid: number, shared: boolean): Buffer[] | number;
   /** Raises sig in one host thread of process hostPid. */
   raiseInThread(hostPid: number, hostTid: number, sig: number): void;
   /** Raises sig in host process hostPid, for the host to pick a thread; nothing if it is gone. */

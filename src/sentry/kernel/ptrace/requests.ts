@@ -14,6 +14,8 @@ import type { Platform, RunMode } from '../platform.js';
 import type { ProcessTable } from '../process-table.js';
 import type { SignalDelivery } from '../signal-delivery.js';
 import { isValidSignal } from '../signals.js';
+import { temporaryMask } from '../masked-waits.js';
+import { showPendingSiginfos } from '../signal-senders.js';
 import type { Task } from '../task.js';
 import { mayAttach } from './access.js';
 import type { Ptrace } from './ptrace.js';
@@ -23,7 +25,7 @@ import type { Tracee } from './tracee.js';
 export interface RequestHost {
   readonly ptrace: Ptrace;
   readonly procs: Pick<ProcessTable, 'task'>;
-  readonly platform: Pick<Platform, 'registerSet' | 'debugRegister' | 'stopSiginfo' | 'interrupt' | 'reservedRange'>;
+  readonly platform: Pick<Platform, 'registerSet' | 'debugRegister' | 'stopSiginfo' | 'interrupt' | 'reservedRange' | 'hostSignals'>;
   readonly signals: Pick<SignalDelivery, 'signalTask'>;
 }
 
@@ -35,6 +37,12 @@ const TASK_SIZE_MAX = 0x7ffffffff000n;
 /** ds, es, fs and gs in struct user_regs_struct. */
 const DATA_SELECTORS = [23 * 8, 24 * 8, 25 * 8, 26 * 8];
 const WORD = 8;
+/** The kernel's sigset_t: GETSIGMASK and SETSIGMASK take nothing else. */
+const SIGSET_SIZE = 8;
+/** PTRACE_PEEKSIGINFO_SHARED: the process's queue rather than the thread's. */
+const PEEKSIGINFO_SHARED = 1;
+/** SIGKILL and SIGSTOP, which no mask blocks. */
+const UNBLOCKABLE = (1n << BigInt(SIG.KILL - 1)) | (1n << BigInt(SIG.STOP - 1));
 
 /** ptrace(request, pid, addr, data) by caller: its result (PEEK* write the word at data, as the raw syscall does). */
 export function ptraceRequest(host: RequestHost, caller: Task, request: number, pid: number, addr: bigint, data: bigint): number {
@@ -93,6 +101,14 @@ export function ptraceRequest(host: RequestHost, caller: Task, request: number, 
       return stopped.setSiginfo(caller.mem.read(data, SIGINFO_SIZE));
     case PTRACE.GETEVENTMSG:
       return putWord(caller, data, tracee.eventMsg);
+    case PTRACE.GETSIGMASK:
+      if (addr !== BigInt(SIGSET_SIZE)) fail(E.EINVAL);
+      return putWord(caller, data, stopped.sigmask());
+    case PTRACE.SETSIGMASK:
+      if (addr !== BigInt(SIGSET_SIZE)) fail(E.EINVAL);
+      return stopped.setSigmask(caller.mem.read(data, SIGSET_SIZE).readBigUInt64LE(0));
+    case PTRACE.PEEKSIGINFO:
+      return peekSiginfo(caller, stopped, addr, data);
     case PTRACE.SETOPTIONS:
       tracee.options = options(data);
       return 0;
@@ -114,7 +130,7 @@ export function ptraceRequest(host: RequestHost, caller: Task, request: number, 
       host.ptrace.detach(task, signalArg(data));
       return 0;
     default:
-      // PEEKSIGINFO, GETSIGMASK/SETSIGMASK, SECCOMP_GET_FILTER and the rest: not offered.
+      // SECCOMP_GET_FILTER and the rest: not offered.
       fail(E.EIO);
   }
 }
@@ -236,6 +252,33 @@ function syscallInfo(caller: Task, stopped: StoppedTracee, size: bigint, addr: b
   return full;
 }
 
+/**
+ * PTRACE_PEEKSIGINFO: addr a struct ptrace_peeksiginfo_args (u64 off, u32 flags, s32 nr),
+ * data room for nr siginfos: the queued signals from position off of the tracee's queue
+ * (its process's with PTRACE_PEEKSIGINFO_SHARED), as the sandbox shows them; how many
+ * were copied (EFAULT only when none could be).
+ */
+function peekSiginfo(caller: Task, stopped: StoppedTracee, addr: bigint, data: bigint): number {
+  const args = caller.mem.read(addr, 16);
+  const off = args.readBigUInt64LE(0);
+  const flags = args.readUInt32LE(8);
+  const nr = args.readInt32LE(12);
+  if (flags & ~PEEKSIGINFO_SHARED || nr < 0) fail(E.EINVAL);
+  const queue = stopped.queuedSiginfos((flags & PEEKSIGINFO_SHARED) !== 0);
+  const wanted = off >= BigInt(queue.length) ? [] : queue.slice(Number(off), Number(off) + nr);
+  let copied = 0;
+  for (const info of wanted) {
+    try {
+      caller.mem.write(data + BigInt(copied * SIGINFO_SIZE), info);
+    } catch (e) {
+      if (copied === 0) throw e;
+      break;
+    }
+    copied++;
+  }
+  return copied;
+}
+
 /** PTRACE_ARCH_PRCTL: data the arch_prctl code, addr its argument (the base, or where to put it). */
 function archPrctl(caller: Task, stopped: StoppedTracee, addr: bigint, code: bigint): number {
   const offset = code === BigInt(ARCH.GET_FS) || code === BigInt(ARCH.SET_FS) ? USER_REG.fs_base : code === BigInt(ARCH.GET_GS) || code === BigInt(ARCH.SET_GS) ? USER_REG.gs_base : fail(E.EINVAL);
@@ -250,6 +293,25 @@ class StoppedTracee {
     readonly task: Task,
     readonly tracee: Tracee,
   ) {}
+
+  /** The signals the tracee blocks as it sees them (a call that waits under a mask shows that mask). */
+  sigmask(): bigint {
+    return temporaryMask(this.task) ?? this.host.platform.hostSignals.stoppedMask(this.task.hostTid);
+  }
+
+  setSigmask(mask: bigint): number {
+    const result = this.host.platform.hostSignals.setStoppedMask(this.task.hostTid, mask & ~UNBLOCKABLE);
+    if (result < 0) fail(-result);
+    return 0;
+  }
+
+  /** The tracee's pending queue (or its process's), with the senders the sandbox names. */
+  queuedSiginfos(shared: boolean): Buffer[] {
+    const queue = this.host.platform.hostSignals.queued(this.task.hostTid, shared);
+    if (typeof queue === 'number') fail(-queue);
+    showPendingSiginfos(queue, this.task.group, shared ? undefined : this.task.hostTid);
+    return queue;
+  }
 
   peek(addr: bigint): bigint {
     try {
