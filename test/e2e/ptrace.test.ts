@@ -19,6 +19,15 @@ const isRoot = process.getuid?.() === 0;
 const HOSTILE_OUTPUT = `${'attach host pid: ESRCH\nseize host pid: ESRCH\nread host pid: ESRCH\n'.repeat(2)}same uid, not a descendant: EPERM
 same uid, seize: EPERM
 init by a non-root task: EPERM
+victim names n: ok 0
+named tracer's child seizes: ok 0
+named tracer seizes: ok 0
+victim names 0: ok 0
+after PR_SET_PTRACER 0: EPERM
+victim names a: ok 0
+after PR_SET_PTRACER_ANY: ok 0
+victim names x: EINVAL
+after a failed PR_SET_PTRACER: ok 0
 setregs rip in the reserved range: EIO
 pokeuser rip in the reserved range: EIO
 setregset rip in the reserved range: EIO

@@ -38,7 +38,7 @@ import { NR_OPEN } from './fd-table.js';
 import { AioContexts } from './aio.js';
 import type { Ptrace } from './ptrace/ptrace.js';
 import { ptraceRequest, type RequestHost } from './ptrace/requests.js';
-import { mayAttach } from './ptrace/access.js';
+import { mayAttach, PTRACER_ANY } from './ptrace/access.js';
 import { checkCloneNamespaceFlags, cloneNamespaces, CLONE_NEW_ANY } from './namespaces/new-namespaces.js';
 import { unshareTask } from './namespaces/unshare.js';
 import { setnsTask } from './namespaces/setns.js';
@@ -490,6 +490,18 @@ export class TaskProcess implements ProcessControl {
 
   ptrace(request: number, pid: number, addr: bigint, data: bigint): number {
     return ptraceRequest(this.host, this.task, request, pid, addr, data);
+  }
+
+  setPtracer(arg: bigint): number {
+    const group = this.group;
+    if (arg === 0n) group.ptracer = undefined;
+    else if (arg === PTRACER_ANY || BigInt.asIntN(32, arg) === -1n) group.ptracer = 'any';
+    else {
+      const tracer = this.host.procs.task(Number(BigInt.asIntN(32, arg)));
+      if (!tracer || tracer.exited) fail(E.EINVAL);
+      group.ptracer = tracer;
+    }
+    return 0;
   }
 
   memoryOf(pid: number): TaskMemory {

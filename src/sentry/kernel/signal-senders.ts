@@ -19,15 +19,28 @@ export interface SignalSender extends SiginfoSender {
 
 export const OUTSIDE_SENDER: SignalSender = { pid: 0, uid: 0 };
 
-const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, STOPPED: 5, CONTINUED: 6 } as const;
+const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, TRAPPED: 4, STOPPED: 5, CONTINUED: 6 } as const;
 
-/** A raw wait status as SIGCHLD's and waitid's si_code and si_status. */
-export function childStateCode(status: number): { code: number; status: number } {
+/**
+ * A raw wait status as SIGCHLD's and waitid's si_code and si_status; a ptrace-stop its
+ * tracer collects (trapped) is CLD_TRAPPED with the stop's whole code (an event's
+ * number, 0x80 of a syscall stop, beside the signal).
+ */
+export function childStateCode(status: number, trapped = false): { code: number; status: number } {
+  if (trapped && (status & 0xff) === 0x7f) return { code: CLD.TRAPPED, status: (status >> 8) & 0xffff };
   if (status === 0xffff) return { code: CLD.CONTINUED, status: SIG.CONT };
   if ((status & 0xff) === 0x7f) return { code: CLD.STOPPED, status: (status >> 8) & 0xff };
   const sig = status & 0x7f;
   if (sig === 0) return { code: CLD.EXITED, status: (status >> 8) & 0xff };
   return { code: (status & 0x80) !== 0 ? CLD.DUMPED : CLD.KILLED, status: sig };
+}
+
+/**
+ * A ptrace-stop as the SIGCHLD its tracer gets: CLD_STOPPED for a group-stop or another
+ * PTRACE_EVENT_STOP, CLD_TRAPPED for the others, with the stop's signal as si_status.
+ */
+export function trapSignalCode(status: number, groupStop: boolean): { code: number; status: number } {
+  return { code: groupStop ? CLD.STOPPED : CLD.TRAPPED, status: (status >> 8) & 0x7f };
 }
 
 /**

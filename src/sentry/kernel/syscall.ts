@@ -147,6 +147,8 @@ export interface ChildState {
   readonly status: number;
   /** What the child and its reaped children used (wait4's rusage). */
   readonly times: CpuTimes;
+  /** A ptrace-stop its tracer collects (waitid's CLD_TRAPPED). */
+  readonly trapped?: boolean;
 }
 
 /**
@@ -337,6 +339,8 @@ export interface ProcessControl {
    * ptrace(2) (kernel/ptrace/requests.ts): the raw call's result; PEEK* requests write
    * the word read at data.
    */
+  /** prctl(PR_SET_PTRACER): who else may attach to the process under Yama's scope 1 (0: nobody, -1: anyone, else a pid). */
+  setPtracer(arg: bigint): number;
   ptrace(request: number, pid: number, addr: bigint, data: bigint): number;
   /**
    * The memory of task pid of the sandbox, for process_vm_readv/writev: ESRCH for none,

@@ -51,6 +51,11 @@ export class ThreadGroup {
   /** The signal its parent gets when it ends (clone's low byte; 0: none): SIGCHLD unless cloned otherwise. */
   exitSignal: number = SIG.CHLD;
   dumpable = true;
+  /**
+   * Who else may attach to it under Yama's scope 1 (prctl PR_SET_PTRACER): a task (it
+   * and its descendants, while it lives) or anyone. It stays across exec, as Yama's does.
+   */
+  ptracer: Task | 'any' | undefined = undefined;
   /** How many execve's have replaced its program (mq_notify stops at the next: self_exec_id). */
   execs = 0;
   /** The filesystem context of the last task, for /proc of a zombie. */

@@ -8,7 +8,7 @@ import { credentialPrctl } from './id.js';
 import { seccompOperation, setSeccompMode } from './seccomp.js';
 
 const PR = {
-  SET_PDEATHSIG: 1, GET_PDEATHSIG: 2, GET_DUMPABLE: 3, SET_DUMPABLE: 4, SET_NAME: 15,
+  SET_PDEATHSIG: 1, GET_PDEATHSIG: 2, GET_DUMPABLE: 3, SET_DUMPABLE: 4, SET_NAME: 15, SET_PTRACER: 0x59616d61,
   GET_NAME: 16, GET_SECCOMP: 21, SET_SECCOMP: 22, GET_TIMERSLACK: 30, SET_TIMERSLACK: 29,
 } as const;
 const SECCOMP_MODE_FILTER = 2;
@@ -45,6 +45,8 @@ function prctl(task: SyscallTask, args: SyscallArgs): SyscallResult | HostCall |
       if (arg2 !== 0n && arg2 !== 1n) fail(E.EINVAL);
       task.process.dumpable = arg2 === 1n;
       return 0;
+    case PR.SET_PTRACER:
+      return task.process.setPtracer(arg2);
     case PR.GET_SECCOMP:
       return SECCOMP_MODE_FILTER;
     case PR.SET_SECCOMP:

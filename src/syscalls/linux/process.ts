@@ -115,7 +115,7 @@ function writeChildSiginfo(task: SyscallTask, addr: bigint, child: ChildState | 
   const info = Buffer.alloc(SIGINFO_SIZE);
   if (child) {
     info.writeInt32LE(SIG.CHLD, SIGINFO_OFFSET.signo);
-    writeSiginfoSender(info, { pid: child.pid, uid: child.uid, child: childStateCode(child.status) });
+    writeSiginfoSender(info, { pid: child.pid, uid: child.uid, child: childStateCode(child.status, child.trapped) });
   }
   task.mem.write(addr, info);
 }

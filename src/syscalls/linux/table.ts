@@ -246,7 +246,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   modify_ldt: refused(E.EPERM),
   pivot_root: refused(E.EPERM),
   _sysctl: refused(E.ENOSYS),
-  prctl: partial(misc.prctl, 'names, dumpable, seccomp, timer slack, and the capability options (no_new_privs, keepcaps, securebits, ambient and bounding sets); other options are EINVAL'),
+  prctl: partial(misc.prctl, 'names, dumpable, seccomp, timer slack, PR_SET_PTRACER (Yama scope 1), and the capability options (no_new_privs, keepcaps, securebits, ambient and bounding sets); other options are EINVAL'),
   arch_prctl: host('the task\'s own registers and CPU features (FS/GS base, CPUID faulting, AMX permission, its vDSO)'),
   adjtimex: refused(E.EPERM),
   setrlimit: supported(resource.setrlimit),

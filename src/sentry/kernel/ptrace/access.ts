@@ -32,11 +32,26 @@ export function mayAccess(caller: Accessor, target: ThreadGroup): boolean {
   return sameUids && sameGids && target.dumpable && fewerCapabilities;
 }
 
-/** Yama's scope 1 (relational): an attach reaches only the caller's descendants, unless it holds CAP_SYS_PTRACE. */
+/** PR_SET_PTRACER_ANY: (unsigned long)-1. */
+export const PTRACER_ANY = 0xffffffffffffffffn;
+
+/**
+ * Yama's scope 1 (relational): an attach reaches only the caller's descendants, unless it
+ * holds CAP_SYS_PTRACE, or the target named the caller (or an ancestor of the caller's)
+ * with PR_SET_PTRACER, or anyone.
+ */
 export function yamaAllows(caller: Accessor, target: ThreadGroup): boolean {
   if (hasCapability(caller.creds, CAP.SYS_PTRACE)) return true;
-  for (let group = target.parent; group; group = group.parent) {
-    if (group === caller.group) return true;
+  if (isDescendant(target, caller.group)) return true;
+  const declared = target.ptracer;
+  if (declared === 'any') return true;
+  return declared !== undefined && !declared.exited && (declared.group === caller.group || isDescendant(caller.group, declared.group));
+}
+
+/** Whether group descends from ancestor. */
+function isDescendant(group: ThreadGroup, ancestor: ThreadGroup): boolean {
+  for (let up = group.parent; up; up = up.parent) {
+    if (up === ancestor) return true;
   }
   return false;
 }

@@ -16,6 +16,7 @@ import type { Task } from '../task.js';
 import type { ThreadGroup } from '../thread-group.js';
 import { zeroTimes } from '../cpu-times.js';
 import { WAIT } from '../job-control.js';
+import { trapSignalCode, type SignalSender } from '../signal-senders.js';
 import { Tracee, type HeldStop, type PtraceStopKind } from './tracee.js';
 
 /** What the relations need of their sandbox. */
@@ -97,15 +98,17 @@ export class Ptrace {
     const tracee = task.tracee!;
     tracee.stop = { kind, status, resume };
     tracee.collected = false;
-    this.tellTracer(task, status);
+    this.tellTracer(task, status, trapSignalCode(status, kind === 'group'));
     return true;
   }
 
-  /** The tracer's wait may have something new; it gets SIGCHLD as Linux sends it. */
-  private tellTracer(task: Task, status: number): void {
+  /** The tracer's wait may have something new; it gets SIGCHLD as Linux sends it (child: its si_code and si_status for a stop). */
+  private tellTracer(task: Task, status: number, child?: SignalSender['child']): void {
     const tracerGroup = task.tracee!.tracer.group;
     tracerGroup.notifyChildEvent();
-    if (!tracerGroup.zombie) this.host.signals.signalGroup(tracerGroup, SIG.CHLD, { ...this.host.signals.childSender(task.group, status), pid: task.tid });
+    if (tracerGroup.zombie) return;
+    const sender = this.host.signals.childSender(task.group, status);
+    this.host.signals.signalGroup(tracerGroup, SIG.CHLD, { ...sender, pid: task.tid, child: child ?? sender.child });
   }
 
   /**
@@ -273,7 +276,7 @@ export class Ptrace {
       }
       if (tracee.stop && !tracee.collected) {
         if (!(options & WAIT.NOWAIT)) tracee.collected = true;
-        return { pid: task.tid, uid: task.creds.ruid, status: tracee.stop.status, times: zeroTimes() };
+        return { pid: task.tid, uid: task.creds.ruid, status: tracee.stop.status, times: zeroTimes(), trapped: true };
       }
     }
     return undefined;
