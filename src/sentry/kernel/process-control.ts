@@ -2,7 +2,7 @@
 // execve, wait and signals, over the sandbox's tables. Linux semantics, virtual pids.
 
 import { E, fail, isSysError } from '../../abi/errno.js';
-import { CLONE, CSIGNAL } from '../../abi/linux-clone.js';
+import { CLONE, CLONE_ARGS_OFFSET, CLONE_ARGS_SIZE, CSIGNAL } from '../../abi/linux-clone.js';
 import { makedev, MS, S, type FileDescription, type Location } from '../../vfs/api.js';
 import { CAP } from '../../abi/linux-capability.js';
 import { MAP, PROT } from '../../abi/linux-mman.js';
@@ -183,13 +183,14 @@ export class TaskProcess implements ProcessControl {
     // pidfd is the sentry's too: a host pidfd would name a host process.
     // The namespaces are the sentry's: the host makes none.
     let hostFlags = flags & ~(CLONE.CHILD_SETTID | CLONE.PARENT_SETTID | CLONE.PIDFD | CSIGNAL | CLONE_NEW_ANY);
-    if (!(flags & CLONE.THREAD)) hostFlags |= CLONE.PARENT | BigInt(SIG.CHLD);
-    return {
-      kind: 'host',
-      nr: NR.clone,
-      args: [hostFlags, stack, parentTid, childTid, tls],
-      clone: { flags, parentTidAddr: parentTid, childTidAddr: childTid, started, namespaces },
-    };
+    if (!(flags & CLONE.THREAD)) hostFlags |= CLONE.PARENT;
+    const clone = { flags, parentTidAddr: parentTid, childTidAddr: childTid, started, namespaces };
+    if (flags & CLONE.CLEAR_SIGHAND) {
+      // The host child's handlers go back to SIG_DFL too: only clone3 takes the flag.
+      return { kind: 'host', nr: NR.clone3, args: [hostCloneArgs(hostFlags, stack, parentTid, childTid, tls), BigInt(CLONE_ARGS_SIZE.ver2)], clone };
+    }
+    if (!(flags & CLONE.THREAD)) hostFlags |= BigInt(SIG.CHLD);
+    return { kind: 'host', nr: NR.clone, args: [hostFlags, stack, parentTid, childTid, tls], clone };
   }
 
   unshare(flags: bigint): void {
@@ -621,4 +622,23 @@ function usedByChild(child: ThreadGroup): CpuTimes {
   const times = processTimes(child);
   addTimes(times, child.reapedChildren);
   return times;
+}
+
+/**
+ * The struct clone_args of a clone the host runs as clone3: no exit signal (clone3 takes
+ * none with CLONE_PARENT; the child gets its parent's, SIGCHLD, as clone(2)'s does), and
+ * the stack as one byte below its top (the kernel starts the child at stack + stack_size).
+ */
+function hostCloneArgs(flags: bigint, stackTop: bigint, parentTid: bigint, childTid: bigint, tls: bigint): Uint8Array {
+  const raw = Buffer.alloc(CLONE_ARGS_SIZE.ver2);
+  const o = CLONE_ARGS_OFFSET;
+  raw.writeBigUInt64LE(flags, o.flags);
+  raw.writeBigUInt64LE(childTid, o.childTid);
+  raw.writeBigUInt64LE(parentTid, o.parentTid);
+  if (stackTop !== 0n) {
+    raw.writeBigUInt64LE(stackTop - 1n, o.stack);
+    raw.writeBigUInt64LE(1n, o.stackSize);
+  }
+  raw.writeBigUInt64LE(tls, o.tls);
+  return raw;
 }

@@ -62,10 +62,14 @@ export class SignalActions {
     return out;
   }
 
-  /** execve: caught signals go back to default; ignored ones stay ignored. */
+  /**
+   * execve and CLONE_CLEAR_SIGHAND (flush_signal_handlers): caught signals go back to
+   * default; ignored ones stay ignored; no action keeps its flags.
+   */
   resetHandled(): void {
     for (const [sig, action] of [...this.actions]) {
       if (action.handler !== SIG_IGN) this.actions.delete(sig);
+      else this.actions.set(sig, { handler: SIG_IGN, flags: 0 });
     }
   }
 }

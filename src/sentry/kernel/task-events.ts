@@ -76,6 +76,8 @@ export class TaskEvents {
     if (!thread) {
       const pg = parent.group;
       const actions = flags & CLONE.SIGHAND ? pg.sigactions : pg.sigactions.copy();
+      // clone3's CLONE_CLEAR_SIGHAND: handled signals back to SIG_DFL, as an exec does.
+      if (flags & CLONE.CLEAR_SIGHAND) actions.resetHandled();
       // CLONE_PARENT: a sibling of the caller, with the caller's own exit signal.
       const parentGroup = flags & CLONE.PARENT ? pg.parent : pg;
       group = new ThreadGroup(tid, childHost, parentGroup, pg.pgid, pg.sid, actions, pg.rlimits.copy(), pg.creds, parts.ticks());

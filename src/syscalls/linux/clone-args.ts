@@ -11,7 +11,7 @@ import { PAGE_SIZE } from '../../abi/linux-mman.js';
 import { hasCapability } from '../../sentry/kernel/credentials.js';
 import type { SyscallTask } from '../../sentry/kernel/syscall.js';
 
-/** What clone(2) takes for a clone3 call: flags with the exit signal, the stack's top. */
+/** What clone(2) takes for a clone3 call: flags with the exit signal (and CLONE_CLEAR_SIGHAND), the stack's top. */
 export interface CloneArgs {
   readonly flags: bigint;
   readonly pidfd: bigint;
@@ -57,11 +57,9 @@ export function readCloneArgs(task: SyscallTask, addr: bigint, usize: bigint): C
   if (flags & (CLONE.THREAD | CLONE.PARENT) && exitSignal !== 0n) fail(E.EINVAL);
   const stack = stackTop(field(o.stack), field(o.stackSize));
   if (flags & CLONE.NEWTIME) fail(hasCapability(task.creds, CAP.SYS_ADMIN) ? E.EINVAL : E.EPERM);
-  // The child's handlers would stay installed on the host: the host runs clone(2), which has no such flag.
-  if (flags & CLONE.CLEAR_SIGHAND) fail(E.EINVAL);
   if (tids) refuseSetTid(tids);
   if (flags & CLONE.INTO_CGROUP) refuseCgroup(task, Number(field(o.cgroup)));
-  flags &= CLONE_LEGACY_FLAGS;
+  flags &= CLONE_LEGACY_FLAGS | CLONE.CLEAR_SIGHAND;
   return { flags: flags | exitSignal, pidfd: field(o.pidfd), childTid: field(o.childTid), parentTid: field(o.parentTid), stack, tls: field(o.tls) };
 }
 
