@@ -26,14 +26,14 @@ import { WasmTask } from '../wasm/wasm-task.js';
 import { WAIT, waitableState } from './job-control.js';
 import { SIG } from '../../abi/linux-signal.js';
 import { isValidSignal } from './signals.js';
-import { hostCall, type ChildState, type ExecProgram, type HostCall, type NoReturn, type MemoryLocks, type ProcessControl, type ProcessNotifier, type Rlimits, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials, type TaskMemory } from './syscall.js';
+import { hostCall, type ChildState, type ExecProgram, type HostCall, type NoReturn, type PidfdTarget, type MemoryLocks, type ProcessControl, type ProcessNotifier, type Rlimits, type SchedChange, type SchedPolicy, type SignalDisposition, type SyscallResult, type TaskCredentials, type TaskMemory } from './syscall.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import type { HostSignalCalls } from './masked-waits.js';
 import { addTimes, readHostPeakRssKb, readHostStat, zeroTimes, type CpuTimes } from './cpu-times.js';
 import { sendingQueued } from './signal-senders.js';
 import { pendingSignalSource, type PendingSignalSource } from './signal-source.js';
-import { openPidfd, pidfdGroup } from './files/pidfd.js';
+import { openPidfd, pidfdGroup, pidfdThread } from './files/pidfd.js';
 import { NR_OPEN } from './fd-table.js';
 import { AioContexts } from './aio.js';
 import type { Ptrace } from './ptrace/ptrace.js';
@@ -240,17 +240,25 @@ export class TaskProcess implements ProcessControl {
     };
   }
 
-  openPidfd(pid: number, nonblock: boolean): FileDescription {
+  openPidfd(pid: number, nonblock: boolean, thread = false): FileDescription {
     if (pid <= 0) fail(E.EINVAL);
+    const { vfs } = this.task.kernel;
+    if (thread) {
+      const task = this.host.procs.task(pid);
+      if (!task || task.exited) fail(E.ESRCH);
+      return openPidfd(vfs, this.task.fs, task.group, nonblock, task);
+    }
     const group = this.host.procs.group(pid);
     if (!group) fail(this.host.procs.task(pid) ? E.EINVAL : E.ESRCH);
-    return openPidfd(this.task.kernel.vfs, this.task.fs, group, nonblock);
+    return openPidfd(vfs, this.task.fs, group, nonblock);
   }
 
-  pidfdProcess(file: FileDescription): number | undefined {
+  pidfdTarget(file: FileDescription): PidfdTarget | undefined {
     const group = pidfdGroup(file);
     if (!group) fail(E.EBADF);
-    return group.reaped ? undefined : group.pid;
+    const thread = pidfdThread(file);
+    if (group.reaped || (thread?.exited && thread.tid !== group.pid)) return undefined;
+    return { pid: thread?.tid ?? group.pid, tgid: group.pid, thread: thread !== undefined };
   }
 
   setTidAddress(): HostCall {

@@ -254,14 +254,15 @@ export interface ProcessControl {
   clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint, pidfdAddr?: bigint): HostCall;
   /**
    * pidfd_open: a new pidfd (file description) of the process pid; EINVAL for a thread that
-   * leads no process, ESRCH for no process at all.
+   * leads no process, ESRCH for no process at all. With thread (PIDFD_THREAD) a pidfd of
+   * the thread pid, any of them.
    */
-  openPidfd(pid: number, nonblock: boolean): FileDescription;
+  openPidfd(pid: number, nonblock: boolean, thread?: boolean): FileDescription;
   /**
-   * The virtual pid of the process a pidfd names, undefined once it is reaped; EBADF for a
-   * file that is not a pidfd.
+   * What a pidfd names, undefined once it is gone (a process reaped, a thread other than
+   * the leader ended); EBADF for a file that is not a pidfd.
    */
-  pidfdProcess(file: FileDescription): number | undefined;
+  pidfdTarget(file: FileDescription): PidfdTarget | undefined;
   /**
    * set_tid_address: the host kernel takes the call's address as it is (it zeroes the word
    * and wakes a futex there when the thread ends, for pthread_join); the caller gets its
@@ -397,6 +398,13 @@ export interface HostCall {
   readonly complete?: ((hostResult: bigint, ran: SyscallArgs) => SyscallResult) | undefined;
   /** A clone/fork/vfork the host runs: the sentry makes the child's task as the host makes its thread. */
   readonly clone?: CloneRequest | undefined;
+}
+
+/** What a pidfd names: a process (pid its pid), or one thread (pid its tid) of process tgid. */
+export interface PidfdTarget {
+  readonly pid: number;
+  readonly tgid: number;
+  readonly thread: boolean;
 }
 
 /** An argument of a call the host runs for the workload (see HostCall.args). */

@@ -27,6 +27,7 @@ import type { TaskLifecycle } from './task-lifecycle.js';
 import { faultAtSignalStop } from './test-faults.js';
 import { ThreadGroup } from './thread-group.js';
 import { writeTid } from './threads.js';
+import { POLL } from '../../abi/linux-poll.js';
 
 /** What the events change besides the tasks themselves. */
 export interface TaskEventsParts {
@@ -204,6 +205,7 @@ export class TaskEvents {
     if (!execing || execing.group !== leader.group) return undefined;
     leader.exited = true;
     leader.interrupt(SIG.KILL);
+    leader.endEvents.notify(POLL.IN | POLL.RDNORM | POLL.HUP);
     leader.fds.leave();
     procs.dropHost(leader);
     procs.remove(leader);

@@ -13,6 +13,7 @@ import type { KernelServices, ProcessControl, Rlimits, SchedPolicy, SyscallArgs,
 import type { ThreadGroup } from './thread-group.js';
 import type { TaskNamespaces } from './namespaces/new-namespaces.js';
 import type { Tracee } from './ptrace/tracee.js';
+import { WaitQueue } from '../../waiter/index.js';
 
 /** A clone/fork/vfork the host kernel is running for the task. */
 export interface CloneInFlight {
@@ -70,6 +71,8 @@ export class Task implements SyscallTask {
   /** Blocked, and its answer may come without any ptrace stop (see Sandbox.awakeAnswers). */
   awake = false;
   exited = false;
+  /** Told when the thread has ended (its PIDFD_THREAD pidfds' readiness). */
+  readonly endEvents = new WaitQueue();
   /**
    * Past its exit stop: it never runs again, though its end has not been reaped yet. A
    * thread joined through CLONE_CHILD_CLEARTID may be in this state when its joiner runs.

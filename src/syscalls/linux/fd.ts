@@ -4,6 +4,7 @@ import { E, fail } from '../../abi/errno.js';
 import { F, FD_CLOEXEC, LOCK, LOCK_TYPE, O, SEEK } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
 import { Pipe } from '../../sentry/kernel/files/pipe.js';
+import { pidfdThread } from '../../sentry/kernel/files/pidfd.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { int32, int64, pointer, uint32 } from './decode.js';
@@ -144,7 +145,8 @@ function fcntl(task: SyscallTask, args: SyscallArgs): number | Promise<number> {
       task.fds.setCloexec(fd, (uint32(args[2]) & FD_CLOEXEC) !== 0);
       return 0;
     case F.GETFL:
-      return file.statusFlags;
+      // A thread's pidfd keeps PIDFD_THREAD (O_EXCL), which an open never does.
+      return file.statusFlags | (pidfdThread(file) ? O.EXCL : 0);
     case F.SETFL:
       if (file.isPath) return -E.EBADF;
       file.setStatusFlags(uint32(args[2]));

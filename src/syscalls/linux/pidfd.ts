@@ -13,12 +13,16 @@ import { fdLimit } from './task-files.js';
 function pidfd_open(task: SyscallTask, args: SyscallArgs): number {
   const pid = int32(args[0]);
   const flags = uint32(args[1]);
-  // PIDFD_THREAD: pidfds of single threads are not the sandbox's.
-  if (flags & ~PIDFD.NONBLOCK) return -E.EINVAL;
-  const file = task.process.openPidfd(pid, (flags & PIDFD.NONBLOCK) !== 0);
+  if (flags & ~(PIDFD.NONBLOCK | PIDFD.THREAD)) return -E.EINVAL;
+  const file = task.process.openPidfd(pid, (flags & PIDFD.NONBLOCK) !== 0, (flags & PIDFD.THREAD) !== 0);
   return task.fds.install(file, { cloexec: true, limit: fdLimit(task) });
 }
 
+/**
+ * pidfd_send_signal(pidfd, sig, info, flags): to the thread a PIDFD_THREAD pidfd names,
+ * or the process another names, unless flags pick the scope: the thread (a process's
+ * pidfd: its leader), its thread group, or the process group whose id is the pidfd's pid.
+ */
 function pidfd_send_signal(task: SyscallTask, args: SyscallArgs): number {
   const sig = int32(args[1]);
   const infoAddr = pointer(args[2]);
@@ -26,16 +30,17 @@ function pidfd_send_signal(task: SyscallTask, args: SyscallArgs): number {
   const known = PIDFD_SIGNAL.THREAD | PIDFD_SIGNAL.THREAD_GROUP | PIDFD_SIGNAL.PROCESS_GROUP;
   // At most one of the three.
   if (flags & ~known || (flags & (flags - 1)) !== 0) return -E.EINVAL;
-  const pid = task.process.pidfdProcess(task.fds.get(int32(args[0])));
-  if (pid === undefined) return -E.ESRCH;
+  const target = task.process.pidfdTarget(task.fds.get(int32(args[0])));
+  if (target === undefined) return -E.ESRCH;
+  const scope = flags !== 0 ? flags : target.thread ? PIDFD_SIGNAL.THREAD : PIDFD_SIGNAL.THREAD_GROUP;
   const send =
-    flags === PIDFD_SIGNAL.PROCESS_GROUP
-      ? () => task.process.kill(-task.process.getpgid(pid), sig)
-      : flags === PIDFD_SIGNAL.THREAD
-        ? () => task.process.tgkill(pid, pid, sig)
-        : () => task.process.kill(pid, sig);
+    scope === PIDFD_SIGNAL.PROCESS_GROUP
+      ? () => task.process.kill(-target.pid, sig)
+      : scope === PIDFD_SIGNAL.THREAD
+        ? () => task.process.tgkill(target.tgid, target.pid, sig)
+        : () => task.process.kill(target.tgid, sig);
   if (infoAddr === 0n) send();
-  else sendingQueued(callerSiginfo(task, infoAddr, sig, task.tid === pid && flags !== PIDFD_SIGNAL.PROCESS_GROUP, true), send);
+  else sendingQueued(callerSiginfo(task, infoAddr, sig, task.tid === target.pid && scope !== PIDFD_SIGNAL.PROCESS_GROUP, true), send);
   return 0;
 }
 

@@ -135,7 +135,7 @@ async function waitid(task: SyscallTask, args: SyscallArgs): Promise<number> {
     if (id < 0) fail(E.EINVAL);
     const pidfd = task.fds.get(id);
     // A reaped process is nobody's child any more.
-    pid = task.process.pidfdProcess(pidfd) ?? fail(E.ECHILD);
+    pid = task.process.pidfdTarget(pidfd)?.pid ?? fail(E.ECHILD);
     nonblock = (pidfd.statusFlags & O.NONBLOCK) !== 0;
   } else fail(E.EINVAL);
   // A non-blocking pidfd makes the wait WNOHANG, and a child not ready yet EAGAIN.

@@ -458,7 +458,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   fsconfig: refused(E.ENOSYS, NEW_MOUNT_API),
   fsmount: refused(E.ENOSYS, NEW_MOUNT_API),
   fspick: refused(E.ENOSYS, NEW_MOUNT_API),
-  pidfd_open: partial(pidfd.pidfd_open, 'PIDFD_THREAD is EINVAL'),
+  pidfd_open: supported(pidfd.pidfd_open),
   clone3: partial(proc.clone3, 'as clone; set_tid is EPERM and CLONE_INTO_CGROUP EACCES (as for an unprivileged caller); CLONE_CLEAR_SIGHAND resets the child\'s handlers in the sentry and on the host'),
   close_range: supported(fs.close_range),
   openat2: supported(fs.openat2),
