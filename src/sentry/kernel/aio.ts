@@ -3,7 +3,8 @@
 // it there): the sentry writes each completion at the ring's tail and takes events from
 // the head the process may have moved itself. The sentry keeps only the tail, the sizes
 // and the waiters. A context goes with its process's address space: exec and exit end it,
-// and a fork's child has none, as on Linux.
+// and a fork's child has none, as on Linux. IOCB_CMD_POLL requests wait in their context
+// until their file is ready or io_cancel, io_destroy, an exec or the exit ends them.
 
 import { E, fail } from '../../abi/errno.js';
 import { WaitQueue } from '../../waiter/index.js';
@@ -13,6 +14,8 @@ export class AioContext {
   tail = 0;
   /** Told of each completion: io_getevents waiters look again. */
   readonly completions = new WaitQueue();
+  /** IOCB_CMD_POLL requests not complete yet, in submission order. */
+  private readonly polls: PendingPoll[] = [];
 
   constructor(
     /** aio_context_t: the ring's address in the process. */
@@ -24,6 +27,34 @@ export class AioContext {
     /** The ring mapping's length. */
     readonly ringBytes: bigint,
   ) {}
+
+  addPoll(poll: PendingPoll): void {
+    this.polls.push(poll);
+  }
+
+  /** The first pending poll of the iocb at iocbAddr, no longer pending (io_cancel's lookup). */
+  takePoll(iocbAddr: bigint): PendingPoll | undefined {
+    const at = this.polls.findIndex((poll) => poll.iocbAddr === iocbAddr);
+    return at < 0 ? undefined : this.polls.splice(at, 1)[0];
+  }
+
+  /** A poll that completed on its own leaves the list. */
+  dropPoll(poll: PendingPoll): void {
+    const at = this.polls.indexOf(poll);
+    if (at >= 0) this.polls.splice(at, 1);
+  }
+
+  /** Ends every pending poll with no event (io_destroy; the address space's exec or exit). */
+  endPolls(): void {
+    for (const poll of this.polls.splice(0)) poll.end(false);
+  }
+}
+
+/** An IOCB_CMD_POLL waiting for its file. */
+export interface PendingPoll {
+  readonly iocbAddr: bigint;
+  /** Stops waiting; with an event (res 0: io_cancel) or none (the context is going). */
+  end(withEvent: boolean): void;
 }
 
 export class AioContexts {
@@ -50,6 +81,11 @@ export class AioContexts {
 
   remove(context: AioContext): void {
     this.byId.delete(context.id);
+  }
+
+  /** The address space is going (exec, exit): no poll of its contexts completes any more. */
+  endPolls(): void {
+    for (const context of this.byId.values()) context.endPolls();
   }
 
   /** Requests reserved by all contexts (aio-nr's share of this process). */

@@ -92,6 +92,7 @@ export class TaskLifecycle {
     commitExecCredentials(task, program.credentials);
     task.personality = personalityAfterExec(personalityOf(task), program.credentials?.secure ?? false);
     task.fds.closeOnExec();
+    group.aio?.endPolls();
     group.sigactions.resetHandled();
     const base = program.execfn.slice(program.execfn.lastIndexOf('/') + 1);
     group.comm = base.slice(0, 15);
@@ -122,6 +123,7 @@ export class TaskLifecycle {
 
   private groupExited(group: ThreadGroup): void {
     const procs = this.host.procs;
+    group.aio?.endPolls();
     this.host.processExited(group.pid);
     const init = this.host.initGroup();
     if (group.pid === group.sid) this.host.endSession(group.sid);

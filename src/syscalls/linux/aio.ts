@@ -4,8 +4,9 @@
 // events from it. Completion is synchronous: io_submit does each read, write or sync in
 // the sentry, as pread/pwrite/preadv/pwritev/fsync do (a file that would block, a pipe or
 // a socket, blocks io_submit, as Linux's does for files without async support), and its
-// event is in the ring when io_submit returns; so io_cancel finds nothing in flight.
-// IOCB_CMD_POLL is not offered (EINVAL).
+// event is in the ring when io_submit returns. IOCB_CMD_POLL is the one request in flight:
+// a one-shot poll of its file that completes (its res the ready events) when the file is
+// ready, or with res 0 when io_cancel cancels it.
 
 import { availableParallelism } from 'node:os';
 import { E, ERESTARTSYS, SysError, fail, isSysError } from '../../abi/errno.js';
@@ -13,7 +14,8 @@ import { MAX_RW_COUNT } from '../../abi/linux-fcntl.js';
 import { MAP, PAGE_SIZE, PROT } from '../../abi/linux-mman.js';
 import { NR } from '../../abi/linux-syscalls.js';
 import { AIO_MAX_NR, AIO_RING, IOCB, IOCB_CMD, IOCB_FLAG_RESFD } from '../../abi/linux-aio.js';
-import { AioContext } from '../../sentry/kernel/aio.js';
+import { AioContext, type PendingPoll } from '../../sentry/kernel/aio.js';
+import { POLL } from '../../abi/linux-poll.js';
 import type { HostCall, SyscallArgs, SyscallHandler, SyscallResult, SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { int64, pointer, uint32 } from './decode.js';
@@ -76,6 +78,7 @@ function io_destroy(task: SyscallTask, args: SyscallArgs): HostCall {
   const aio = task.process.aio;
   const context = aio.get(args[0]);
   aio.remove(context);
+  context.endPolls();
   context.completions.notify(1);
   return { kind: 'host', nr: NR.munmap, args: [context.id, context.ringBytes], complete: () => 0 };
 }
@@ -171,6 +174,7 @@ function submitOne(task: SyscallTask, context: AioContext, iocbAddr: bigint): vo
   // aio_key: KIOCB_KEY (0), what io_cancel checks.
   task.mem.write(iocbAddr + BigInt(IOCB.key), Buffer.alloc(4));
   const file = task.fds.get(iocb.readInt32LE(IOCB.fildes));
+  if (iocb.readUInt16LE(IOCB.opcode) === IOCB_CMD.POLL) return startPoll(task, context, iocbAddr, iocb, file, eventfd);
   const operation = prepare(task, iocb, file);
   file.ref();
   eventfd?.ref();
@@ -187,6 +191,47 @@ function submitOne(task: SyscallTask, context: AioContext, iocbAddr: bigint): vo
   }
   if (result instanceof Promise) return result.then((n) => done(BigInt(n)), (error: unknown) => done(failedWith(error)));
   done(BigInt(result));
+}
+
+/**
+ * IOCB_CMD_POLL (aio_poll): a one-shot poll of file for the events in aio_buf (POLLERR
+ * and POLLHUP always). Ready now, its event is in the ring when io_submit returns; else it
+ * waits in the context, holding the file, until the file is ready.
+ */
+function startPoll(task: SyscallTask, context: AioContext, iocbAddr: bigint, iocb: Buffer, file: FileDescription, eventfd: FileDescription | undefined): void {
+  const buf = iocb.readBigUInt64LE(IOCB.buf);
+  if (buf > 0xffffn || iocb.readBigInt64LE(IOCB.offset) !== 0n || iocb.readBigUInt64LE(IOCB.nbytes) !== 0n || iocb.readUInt32LE(IOCB.rwFlags) !== 0) fail(E.EINVAL);
+  const events = Number(buf) | POLL.ERR | POLL.HUP;
+  const data = iocb.readBigUInt64LE(IOCB.data);
+  const ready = (): number => file.readiness(events) & events;
+  eventfd?.ref();
+  const now = ready();
+  if (now !== 0) return complete(task, context, iocbAddr, data, BigInt(now), eventfd);
+  file.ref();
+  let unsubscribe: (() => void) | undefined;
+  const poll: PendingPoll = {
+    iocbAddr,
+    end: (withEvent) => finish(withEvent ? 0n : undefined),
+  };
+  const finish = (res: bigint | undefined): void => {
+    unsubscribe?.();
+    unsubscribe = undefined;
+    file.unref();
+    if (res !== undefined) complete(task, context, iocbAddr, data, res, eventfd);
+    else eventfd?.unref();
+  };
+  context.addPoll(poll);
+  // The wake is heard with the companions a waker names beside what was asked for.
+  const heard = events | (events & POLL.IN ? POLL.RDNORM : 0) | (events & POLL.OUT ? POLL.WRNORM : 0);
+  unsubscribe = file.subscribe(heard, (wake) => {
+    const revents = ready();
+    if (revents === 0 || unsubscribe === undefined) return;
+    context.dropPoll(poll);
+    // Linux completes a woken poll with the waker's key: the ready events it names,
+    // companions the request never asked for (POLLRDNORM) included.
+    const keyed = wake & file.readiness(wake);
+    finish(BigInt(keyed & events ? keyed : revents));
+  });
 }
 
 /** io_submit's loop: the count submitted, or the first iocb's error when none was. */
@@ -218,12 +263,18 @@ function io_submit(task: SyscallTask, args: SyscallArgs): number | Promise<numbe
   return submitFrom(task, context, pointer(args[2]), count, 0);
 }
 
-/** io_cancel: nothing is ever in flight (EINVAL), once the iocb's key is checked. */
+/**
+ * io_cancel: a pending poll completes with res 0 in the ring (EINPROGRESS: the result
+ * argument is unused, as on Linux); nothing else is ever in flight (EINVAL).
+ */
 function io_cancel(task: SyscallTask, args: SyscallArgs): number {
-  const key = task.mem.read(pointer(args[1]) + BigInt(IOCB.key), 4).readUInt32LE();
+  const iocbAddr = pointer(args[1]);
+  const key = task.mem.read(iocbAddr + BigInt(IOCB.key), 4).readUInt32LE();
   if (key !== 0) return -E.EINVAL;
-  task.process.aio.get(args[0]);
-  return -E.EINVAL;
+  const poll = task.process.aio.get(args[0]).takePoll(iocbAddr);
+  if (!poll) return -E.EINVAL;
+  poll.end(true);
+  return -E.EINPROGRESS;
 }
 
 /** Up to nr events from the ring's head into events; the head moves past them. */
