@@ -152,6 +152,13 @@ describe.skipIf(skipReason !== undefined)('a Debian userland under tssc run, com
     expect(reference.stdout).toContain('0x00004321 0          root       600        5000       0');
   });
 
+  it('counts in ipcs -m only the shared memory still mapped, after munmap and exit', () => {
+    const reference = sameAsChroot(['/usr/bin/python3', '-c', script('shm-unmapped.py')]);
+    expect(reference.stdout).toBe(
+      "two attached: ['2']\none unmapped: ['1']\nthe child unmapped its copy: ['1']\na child exited with its copy: ['1']\nremoved while mapped: ['1 dest']\nthe last one unmapped: []\n",
+    );
+  });
+
   it('follows changes through inotify: python over ctypes, and coreutils tail -F', () => {
     const watched = sameAsChroot(['/usr/bin/python3', '-c', script('inotify.py')]);
     expect(watched.status).toBe(0);

@@ -39,6 +39,8 @@ import { AioContexts } from './aio.js';
 import type { Ptrace } from './ptrace/ptrace.js';
 import { ptraceRequest, type RequestHost } from './ptrace/requests.js';
 import { mayAttach, PTRACER_ANY } from './ptrace/access.js';
+import type { HostVma } from './ipc/shm.js';
+import { hostMappings } from '../platform/host/host-proc.js';
 import { checkCloneNamespaceFlags, cloneNamespaces, CLONE_NEW_ANY } from './namespaces/new-namespaces.js';
 import { unshareTask } from './namespaces/unshare.js';
 import { setnsTask } from './namespaces/setns.js';
@@ -499,6 +501,11 @@ export class TaskProcess implements ProcessControl {
 
   ptrace(request: number, pid: number, addr: bigint, data: bigint): number {
     return ptraceRequest(this.host, this.task, request, pid, addr, data);
+  }
+
+  hostMappingsOf(pid: number): readonly HostVma[] | undefined {
+    const group = this.host.procs.group(pid);
+    return group && !group.zombie ? hostMappings(group.hostPid) : undefined;
   }
 
   setPtracer(arg: bigint): number {

@@ -8,6 +8,7 @@ import type { TerminalAccessCheck } from '../../vfs/devpts/job-control.js';
 import type { MqueueNamespace } from '../../vfs/mqueue/namespace.js';
 import { PROC_NET_FILES, procNetText } from '../../netstack/proc-net.js';
 import { readHostStat } from './cpu-times.js';
+import { hostMappings, type HostMapping } from '../platform/host/host-proc.js';
 import { sandboxMaps } from './file-mappings.js';
 import type { KernelServices } from './syscall.js';
 import { namespaceLinks } from './namespaces/setns.js';
@@ -74,7 +75,12 @@ export class SentryProviders implements SandboxProviders {
   }
 
   sysvipc(): SysvIpcRows {
-    return this.services?.ipc.rows() ?? { sem: [], msg: [], shm: [] };
+    const sandbox = this.sandbox;
+    const vmasOf = (pid: number): HostMapping[] | undefined => {
+      const group = sandbox?.groupByPid(pid);
+      return group && !group.zombie ? hostMappings(group.hostPid) : undefined;
+    };
+    return this.services?.ipc.rows(vmasOf) ?? { sem: [], msg: [], shm: [] };
   }
 
   currentMqueues(): MqueueNamespace | undefined {

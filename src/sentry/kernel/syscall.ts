@@ -13,6 +13,7 @@ import type { FdTable } from './fd-table.js';
 import type { HostSignalCalls } from './masked-waits.js';
 import type { CpuTimes } from './cpu-times.js';
 import type { IpcNamespace } from './ipc/namespace.js';
+import type { HostVma } from './ipc/shm.js';
 import type { AioContexts } from './aio.js';
 import type { PendingSignalSource } from './signal-source.js';
 import type { ExecImage } from './exec-credentials.js';
@@ -340,6 +341,8 @@ export interface ProcessControl {
    * ptrace(2) (kernel/ptrace/requests.ts): the raw call's result; PEEK* requests write
    * the word read at data.
    */
+  /** The host's mappings of process pid now (munmap and mremap run there); undefined once it is gone. */
+  hostMappingsOf(pid: number): readonly HostVma[] | undefined;
   /** prctl(PR_SET_PTRACER): who else may attach to the process under Yama's scope 1 (0: nobody, -1: anyone, else a pid). */
   setPtracer(arg: bigint): number;
   ptrace(request: number, pid: number, addr: bigint, data: bigint): number;

@@ -120,7 +120,7 @@ function shmat(task: SyscallTask, args: SyscallArgs): SyscallResult | Promise<Sy
       return address === -BigInt(E.EEXIST) ? -E.EINVAL : address;
     }
     // The hold becomes the attachment.
-    shm.attach(task.pid, segment, address, length, nowSeconds(task));
+    shm.attach(task.pid, segment, address, length, nowSeconds(task), task.process.hostMappingsOf(task.pid));
     return address;
   };
   let result: SyscallResult | Promise<SyscallResult>;
@@ -143,7 +143,13 @@ function shmat(task: SyscallTask, args: SyscallArgs): SyscallResult | Promise<Sy
 function shmdt(task: SyscallTask, args: SyscallArgs): SyscallResult | HostCall {
   const addr = pointer(args[0]);
   if (addr % PAGE_SIZE !== 0n) return -E.EINVAL;
-  const attachment = task.kernel.ipc.shm.detach(task.pid, addr, nowSeconds(task));
+  const shm = task.kernel.ipc.shm;
+  let attachment = shm.detach(task.pid, addr, nowSeconds(task));
+  if (!attachment) {
+    // mremap may have moved one here, or munmap taken it away.
+    reconcile(task);
+    attachment = shm.detach(task.pid, addr, nowSeconds(task));
+  }
   if (!attachment) return -E.EINVAL;
   return { kind: 'host', nr: NR.munmap, args: [attachment.start, attachment.length], complete: (result) => (result < 0n ? result : 0n) };
 }
@@ -197,6 +203,11 @@ function lockSegment(task: SyscallTask, segment: ShmSegment, lock: boolean): voi
   else segment.perm.mode &= ~SHM.LOCKED;
 }
 
+/** shm_nattch as the host's mappings have it now: munmap and mremap ran there without the sentry. */
+function reconcile(task: SyscallTask): void {
+  task.kernel.ipc.reconcileShm((pid) => task.process.hostMappingsOf(pid));
+}
+
 function shmctl(task: SyscallTask, args: SyscallArgs): number {
   const shmid = int32(args[0]);
   const cmd = int32(args[1]);
@@ -210,12 +221,14 @@ function shmctl(task: SyscallTask, args: SyscallArgs): number {
     case SHM.STAT:
     case SHM.STAT_ANY:
     case IPC.STAT:
+      reconcile(task);
       return statObject(task, shm.segments, { byIndex: cmd !== IPC.STAT, any: cmd === SHM.STAT_ANY }, shmid, addr, encodeShmid);
     case IPC.SET:
       return setObjectPerm(task, shm.segments, shmid, addr);
     case IPC.RMID: {
       const segment = shm.segments.lookup(shmid);
       segment.perm.checkOwner(task.creds);
+      reconcile(task);
       shm.remove(segment);
       return 0;
     }

@@ -119,7 +119,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
     },
   ),
   shmget: partial(shm.shmget, 'a size past the sandbox\'s memory is ENOMEM, SHM_NORESERVE too; SHM_HUGETLB is ENOMEM (no huge pages)'),
-  shmat: partial(shm.shmat, 'an munmap of an attached range is not seen: the attachment counts until shmdt, exec or exit'),
+  shmat: partial(shm.shmat, 'munmap and mremap of an attachment run on the host: shm_nattch follows them when it is next read (IPC_STAT, SHM_STAT, /proc/sysvipc/shm), at IPC_RMID and at shmdt, with that time as shm_dtime'),
   shmctl: partial(shm.shmctl, 'SHM_LOCK is advisory (no host page is pinned)'),
   dup: supported(fd.dup),
   dup2: supported(fd.dup2),

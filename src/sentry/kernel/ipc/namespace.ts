@@ -10,7 +10,7 @@ import type { MqueueEntry, MqueueNamespace } from '../../../vfs/mqueue/namespace
 import { SysvMessageQueue } from './msg.js';
 import { IpcRegistry } from './registry.js';
 import { SemaphoreSet } from './sem.js';
-import { SharedMemory, type ShmSegment } from './shm.js';
+import { SharedMemory, type HostVma, type ShmSegment } from './shm.js';
 import { UndoLists } from './undo.js';
 
 /** The sandbox's message queues as the VFS's mqueue filesystem keeps them. */
@@ -72,8 +72,14 @@ export class IpcNamespace {
     for (const ns of this.family) ns.shm.detachAll(pid, realtimeSeconds());
   }
 
-  /** /proc/sysvipc's rows, as the sandbox's processes see them. */
-  rows(): SysvIpcRows {
+  /** shm_nattch as the host's mappings have it now (see SharedMemory.reconcile). */
+  reconcileShm(vmasOf: (pid: number) => readonly HostVma[] | undefined): void {
+    this.shm.reconcile(vmasOf, realtimeSeconds());
+  }
+
+  /** /proc/sysvipc's rows, as the sandbox's processes see them (vmasOf: the host's mappings of a process, for shm_nattch). */
+  rows(vmasOf?: (pid: number) => readonly HostVma[] | undefined): SysvIpcRows {
+    if (vmasOf) this.reconcileShm(vmasOf);
     const base = ({ perm }: SemaphoreSet | SysvMessageQueue | ShmSegment) => ({ key: perm.key, id: perm.id, mode: perm.mode, uid: perm.uid, gid: perm.gid, cuid: perm.cuid, cgid: perm.cgid });
     return {
       sem: this.semaphores.all().map((set) => ({ ...base(set), nsems: set.nsems, otime: set.otime, ctime: set.ctime })),

@@ -4,6 +4,10 @@
 // maps the same pages. A process's attachments are counted in shm_nattch: shmat adds one,
 // fork copies them, shmdt, exec and exit drop them; a segment removed with IPC_RMID lives
 // on (SHM_DEST, its key private) until its last attachment is gone, as Linux keeps it.
+// munmap and mremap run on the host without the sentry: whoever reads shm_nattch (or
+// removes a segment) first checks the attachments against the host's mappings, by the
+// segment's host memory file, so an unmapped attachment is dropped then (with the time
+// of that check as shm_dtime) and a moved one is found where it went.
 
 import { SHM, SHM_LIMITS } from '../../../abi/linux-ipc.js';
 import { PAGE_SIZE } from '../../../abi/linux-mman.js';
@@ -17,8 +21,24 @@ export interface SegmentFiles {
   readonly readOnly: FileDescription;
 }
 
+/** A host mapping as /proc/PID/maps shows it: where, at which offset of which host file. */
+export interface HostVma {
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly offset: bigint;
+  readonly device: string;
+  readonly inode: string;
+}
+
+/** Which host file a mapping maps ("device inode"; inode 0: none). */
+function hostFileOf(vma: HostVma): string | undefined {
+  return vma.inode === '0' ? undefined : `${vma.device} ${vma.inode}`;
+}
+
 export class ShmSegment extends IpcObject {
   nattch = 0;
+  /** Its host memory file as the host's maps name it, learned at its first attachment. */
+  hostFile: string | undefined;
   lpid = 0;
   atime = 0;
   dtime = 0;
@@ -66,7 +86,8 @@ export class ShmSegment extends IpcObject {
 /** One shmat of a process: the segment and the range of the mapping. */
 export interface ShmAttachment {
   readonly segment: ShmSegment;
-  readonly start: bigint;
+  /** Where it starts (mremap may have moved it since shmat). */
+  start: bigint;
   readonly length: bigint;
 }
 
@@ -90,8 +111,10 @@ export class SharedMemory {
     segment.nattch++;
   }
 
-  /** The mapping is there: the hold is pid's attachment now. */
-  attach(pid: number, segment: ShmSegment, start: bigint, length: bigint, now: number): void {
+  /** The mapping is there: the hold is pid's attachment now (vmas: pid's host mappings, where its host file shows). */
+  attach(pid: number, segment: ShmSegment, start: bigint, length: bigint, now: number, vmas?: readonly HostVma[]): void {
+    const vma = vmas?.find((v) => v.start <= start && v.end > start);
+    if (segment.hostFile === undefined && vma) segment.hostFile = hostFileOf(vma);
     let list = this.attached.get(pid);
     if (!list) this.attached.set(pid, (list = []));
     list.push({ segment, start, length });
@@ -121,7 +144,7 @@ export class SharedMemory {
   forked(parent: number, child: number, now: number): void {
     const list = this.attached.get(parent);
     if (!list) return;
-    this.attached.set(child, [...list]);
+    this.attached.set(child, list.map((attachment) => ({ ...attachment })));
     for (const { segment } of list) {
       segment.nattch++;
       segment.atime = now;
@@ -135,6 +158,42 @@ export class SharedMemory {
     if (!list) return;
     this.attached.delete(pid);
     for (const { segment } of list) this.dropped(segment, pid, now);
+  }
+
+  /**
+   * The host ran munmap or mremap without the sentry: each process's attachments are
+   * checked against its host mappings (vmasOf; undefined for a process that is gone, whose
+   * exit drops them). An attachment is kept while a mapping of its segment's host file
+   * overlaps it; else it is found where mremap moved it (its file's offset 0, not another
+   * attachment's), or dropped. A sibling thread racing the check is seen before or after
+   * its munmap, as a reader on Linux sees it.
+   */
+  reconcile(vmasOf: (pid: number) => readonly HostVma[] | undefined, now: number): void {
+    for (const [pid, list] of [...this.attached]) {
+      const vmas = vmasOf(pid);
+      if (!vmas) continue;
+      const claimed = new Set<HostVma>();
+      const lost: ShmAttachment[] = [];
+      for (const attachment of list) {
+        const file = attachment.segment.hostFile;
+        if (file === undefined) continue;
+        const end = attachment.start + attachment.length;
+        const overlapping = vmas.filter((v) => hostFileOf(v) === file && v.start < end && v.end > attachment.start);
+        if (overlapping.length === 0) lost.push(attachment);
+        for (const v of overlapping) claimed.add(v);
+      }
+      for (const attachment of lost) {
+        const moved = vmas.find((v) => !claimed.has(v) && v.offset === 0n && hostFileOf(v) === attachment.segment.hostFile);
+        if (moved) {
+          claimed.add(moved);
+          attachment.start = moved.start;
+          continue;
+        }
+        list.splice(list.indexOf(attachment), 1);
+        this.dropped(attachment.segment, pid, now);
+      }
+      if (list.length === 0) this.attached.delete(pid);
+    }
   }
 
   /** IPC_RMID: gone now when nothing is attached, else at the last detach; no shmget finds it again. */
