@@ -9,7 +9,7 @@ import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itGivesTheNativeOutput } from './native-fixture.js';
-import { hasBusybox, hasCompiler, installCProgram, installFixtures, makeRootfs, removeDir, REPO, runAs, scratchDir, TSSC_USERS, tsscRun, writeConfig } from './busybox-bundle.js';
+import { hasBusybox, hasCompiler, installCProgram, installFixtures, makeRootfs, nativeAndSandboxed, removeDir, REPO, runAs, scratchDir, TSSC_USERS, tsscRun, writeConfig } from './busybox-bundle.js';
 import { debianRootfs, type DebianRootfsSpec } from '../fixtures/debian-rootfs.js';
 import { runInChroot, writeDebianBundle } from '../fixtures/debian-sandbox.js';
 
@@ -64,6 +64,18 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('ptrace between sandbox tasks',
 
   itGivesTheNativeOutput('ptrace', () => ({ dir, binaries }));
   itGivesTheNativeOutput('ptrace-extras', () => ({ dir, binaries }));
+
+  for (const linkage of ['static', 'dynamic'] as const) {
+    it.skipIf(!isRoot)(`reads seccomp filters as natively, with CAP_SYS_ADMIN (${linkage})`, () => {
+      const { native, sandboxed } = nativeAndSandboxed(dir, binaries, `ptrace-extras-${linkage}`, {
+        nativeArgs: ['seccomp'],
+        sandboxArgs: ['seccomp'],
+        configure: (args) => writeConfig(dir, { args, extraCaps: ['CAP_SYS_ADMIN'] }),
+      });
+      expect(native.status).toBe(0);
+      expect(sandboxed).toEqual({ status: 0, stdout: native.stdout, stderr: '' });
+    });
+  }
 
   for (const user of TSSC_USERS) {
     it(`never reaches the sentry or a host process, and survives a hostile tracer (tssc as ${user.name})`, () => {

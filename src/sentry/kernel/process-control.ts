@@ -48,6 +48,8 @@ import { hostLayoutFor, personalityOf } from './personality.js';
 import { PERSONALITY_QUERY } from '../../abi/linux-personality.js';
 
 const PAGE = 4096n;
+/** seccomp(2)'s SECCOMP_FILTER_FLAG_TSYNC. */
+const SECCOMP_FILTER_FLAG_TSYNC = 1;
 const O_WRONLY = 1;
 const O_RDWR = 2;
 /** /dev/zero: a shared mapping of it is shared anonymous memory. */
@@ -421,8 +423,15 @@ export class TaskProcess implements ProcessControl {
 
   addSeccompFilter(program: Uint8Array, flags: number): SyscallResult | Promise<SyscallResult> {
     const task = this.task;
-    // TSYNC names the host thread that could not take the filter.
-    return this.host.platform.installSeccompFilter(task, program, flags, (result): SyscallResult => (result <= 0n ? result : (this.host.procs.taskOfHost(Number(result))?.tid ?? -E.ESRCH)));
+    return this.host.platform.installSeccompFilter(task, program, flags, (result): SyscallResult => {
+      // TSYNC names the host thread that could not take the filter.
+      if (result > 0n) return this.host.procs.taskOfHost(Number(result))?.tid ?? -E.ESRCH;
+      if (result < 0n) return result;
+      task.seccompFilters = [...task.seccompFilters, program];
+      // TSYNC: every thread of the process has the caller's filters now.
+      if (flags & SECCOMP_FILTER_FLAG_TSYNC) for (const thread of task.group.tasks) thread.seccompFilters = task.seccompFilters;
+      return 0n;
+    });
   }
 
   execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): ExecProgram | HostCall | Promise<NoReturn> {

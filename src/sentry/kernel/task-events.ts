@@ -101,6 +101,7 @@ export class TaskEvents {
     if (thread) child.threadComm = parent.threadComm ?? group.comm;
     inheritScheduling(parent, child);
     child.personality = parent.personality;
+    child.seccompFilters = parent.seccompFilters;
     inheritIoContext(parent, child, flags);
     child.awaitingFirstStop = true;
     child.savedArgs = parent.savedArgs;

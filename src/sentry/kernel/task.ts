@@ -71,6 +71,12 @@ export class Task implements SyscallTask {
   /** Blocked, and its answer may come without any ptrace stop (see Sandbox.awakeAnswers). */
   awake = false;
   exited = false;
+  /**
+   * The seccomp filters the workload installed on this thread, oldest first (the host
+   * holds them; PTRACE_SECCOMP_GET_FILTER reads these checked copies): inherited by its
+   * children and kept across exec, as Linux keeps task->seccomp.filter.
+   */
+  seccompFilters: readonly Uint8Array[] = [];
   /** Told when the thread has ended (its PIDFD_THREAD pidfds' readiness). */
   readonly endEvents = new WaitQueue();
   /**

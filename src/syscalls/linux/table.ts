@@ -190,7 +190,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   getrusage: partial(resource.getrusage, 'RUSAGE_CHILDREN has times and ru_maxrss only'),
   sysinfo: partial(resource.sysinfo, 'load averages and process count are not the sandbox\'s'),
   times: supported(resource.times),
-  ptrace: partial(trace.ptrace, 'between tasks of the sandbox, under ptrace_may_access and Yama scope 1 (descendants, or CAP_SYS_PTRACE); SECCOMP_GET_FILTER answers EIO; registers a tracer sets are checked (no instruction pointer in the platform\'s range)'),
+  ptrace: partial(trace.ptrace, 'between tasks of the sandbox, under ptrace_may_access and Yama scope 1 (descendants, or CAP_SYS_PTRACE); SECCOMP_GET_METADATA and GET_SYSCALL_USER_DISPATCH_CONFIG answer EIO; registers a tracer sets are checked (no instruction pointer in the platform\'s range)'),
   getuid: supported(id.getuid),
   syslog: refused(E.EPERM),
   getgid: supported(id.getgid),

@@ -14,6 +14,8 @@ import type { Platform, RunMode } from '../platform.js';
 import type { ProcessTable } from '../process-table.js';
 import type { SignalDelivery } from '../signal-delivery.js';
 import { isValidSignal } from '../signals.js';
+import { CAP } from '../../../abi/linux-capability.js';
+import { hasCapability } from '../credentials.js';
 import { temporaryMask } from '../masked-waits.js';
 import { showPendingSiginfos } from '../signal-senders.js';
 import type { Task } from '../task.js';
@@ -37,6 +39,8 @@ const TASK_SIZE_MAX = 0x7ffffffff000n;
 /** ds, es, fs and gs in struct user_regs_struct. */
 const DATA_SELECTORS = [23 * 8, 24 * 8, 25 * 8, 26 * 8];
 const WORD = 8;
+/** struct sock_filter: code, jt, jf, k. */
+const BPF_INSTRUCTION_SIZE = 8;
 /** The kernel's sigset_t: GETSIGMASK and SETSIGMASK take nothing else. */
 const SIGSET_SIZE = 8;
 /** PTRACE_PEEKSIGINFO_SHARED: the process's queue rather than the thread's. */
@@ -109,6 +113,8 @@ export function ptraceRequest(host: RequestHost, caller: Task, request: number, 
       return stopped.setSigmask(caller.mem.read(data, SIGSET_SIZE).readBigUInt64LE(0));
     case PTRACE.PEEKSIGINFO:
       return peekSiginfo(caller, stopped, addr, data);
+    case PTRACE.SECCOMP_GET_FILTER:
+      return seccompFilter(caller, task, addr, data);
     case PTRACE.SETOPTIONS:
       tracee.options = options(data);
       return 0;
@@ -130,7 +136,7 @@ export function ptraceRequest(host: RequestHost, caller: Task, request: number, 
       host.ptrace.detach(task, signalArg(data));
       return 0;
     default:
-      // SECCOMP_GET_FILTER and the rest: not offered.
+      // SECCOMP_GET_METADATA, GET_SYSCALL_USER_DISPATCH_CONFIG and the rest: not offered.
       fail(E.EIO);
   }
 }
@@ -277,6 +283,22 @@ function peekSiginfo(caller: Task, stopped: StoppedTracee, addr: bigint, data: b
     copied++;
   }
   return copied;
+}
+
+/**
+ * PTRACE_SECCOMP_GET_FILTER: addr a filter's index (0: the first installed), data room
+ * for its instructions (0: only their count); the count. The caller needs CAP_SYS_ADMIN
+ * and no filter of its own (EACCES); a tracee without filters is EINVAL, an index past
+ * them ENOENT. Every filter is classic BPF here (no EMEDIUMTYPE).
+ */
+function seccompFilter(caller: Task, task: Task, index: bigint, data: bigint): number {
+  if (!hasCapability(caller.creds, CAP.SYS_ADMIN) || caller.seccompFilters.length > 0) fail(E.EACCES);
+  const filters = task.seccompFilters;
+  if (filters.length === 0) fail(E.EINVAL);
+  if (index >= BigInt(filters.length)) fail(E.ENOENT);
+  const program = filters[Number(index)]!;
+  if (data !== 0n) caller.mem.write(data, program);
+  return program.length / BPF_INSTRUCTION_SIZE;
 }
 
 /** PTRACE_ARCH_PRCTL: data the arch_prctl code, addr its argument (the base, or where to put it). */
