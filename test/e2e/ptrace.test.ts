@@ -1,7 +1,9 @@
 // ptrace between tasks of the sandbox: a C fixture (static and dynamic, and with tssc run
 // as nobody) prints what it prints natively (TRACEME and exec's SIGTRAP, syscall stops
 // with GET_SYSCALL_INFO, a result changed by SETREGS, PEEK/POKE, SEIZE/INTERRUPT/DETACH,
-// fork/exit events with auto-attach, signal-delivery stops, the access rule); strace -f
+// fork/exit events with auto-attach, signal-delivery stops, the access rule), and so does
+// ptrace-extras.c (VFORK_DONE, GET/SETSIGMASK, PEEKSIGINFO, CLD_TRAPPED and what the real
+// parent sees of a traced child's group-stop, SECCOMP_GET_FILTER with CAP_SYS_ADMIN); strace -f
 // and gdb run inside as they run natively; and a tracer inside reaches nothing else: no
 // host pid, no task it may not trace, no register value that would steer the sentry.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

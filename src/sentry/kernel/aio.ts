@@ -28,6 +28,11 @@ export class AioContext {
     readonly ringBytes: bigint,
   ) {}
 
+  /** How many polls wait: each will take a slot of the ring. */
+  get pendingPolls(): number {
+    return this.polls.length;
+  }
+
   addPoll(poll: PendingPoll): void {
     this.polls.push(poll);
   }

@@ -164,8 +164,9 @@ function failedWith(error: unknown): bigint {
 function submitOne(task: SyscallTask, context: AioContext, iocbAddr: bigint): void | Promise<void> {
   const iocb = task.mem.read(iocbAddr, IOCB.size);
   if (iocb.readBigUInt64LE(IOCB.reserved2) !== 0n || iocb.readBigUInt64LE(IOCB.nbytes) > INT64_MAX) fail(E.EINVAL);
-  // One slot stays empty: a full ring is head == tail + 1.
-  if (available(task, context) >= context.slots - 1) fail(E.EAGAIN);
+  // One slot stays empty: a full ring is head == tail + 1. A pending poll holds the slot
+  // its event will take (Linux's reqs_available), so polls cannot pile up past the ring.
+  if (available(task, context) + context.pendingPolls >= context.slots - 1) fail(E.EAGAIN);
   let eventfd: FileDescription | undefined;
   if (iocb.readUInt32LE(IOCB.flags) & IOCB_FLAG_RESFD) {
     eventfd = task.fds.get(iocb.readInt32LE(IOCB.resfd));

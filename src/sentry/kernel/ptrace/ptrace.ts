@@ -156,7 +156,7 @@ export class Ptrace {
     if (!tracee || flags & CLONE.UNTRACED) return 0;
     const event = flags & CLONE.VFORK ? PTRACE_EVENT.VFORK : (flags & CSIGNAL) !== BigInt(SIG.CHLD) ? PTRACE_EVENT.CLONE : PTRACE_EVENT.FORK;
     if (!(tracee.options & EVENT_OPTION[event]!)) return 0;
-    this.link(child, tracee.tracer, tracee.seized, tracee.options);
+    this.link(child, tracee.tracer, tracee.seized, tracee.options).awaitsFirstStop = true;
     return event;
   }
 
@@ -166,7 +166,11 @@ export class Ptrace {
    */
   firstStop(child: Task, resume: () => void): boolean {
     const tracee = child.tracee;
-    if (!tracee) return false;
+    // A child another task seized before it first ran has no such stop: it runs on, unless
+    // a PTRACE_INTERRUPT waits for one. A PTRACE_ATTACH's SIGSTOP merges into this one.
+    if (!tracee || (tracee.seized && !tracee.awaitsFirstStop && !tracee.interrupted)) return false;
+    tracee.awaitsFirstStop = false;
+    tracee.interrupted = false;
     const status = tracee.seized ? (PTRACE_EVENT.STOP << 16) | (SIG.TRAP << 8) | STOPPED : (SIG.STOP << 8) | STOPPED;
     return this.hold(child, tracee.seized ? 'group' : 'signal', status, () => resume());
   }

@@ -33,6 +33,8 @@ export class Tracee {
   callNr = -1;
   /** How its tracer's last resume asked it to run. */
   runMode: RunMode = 'plain';
+  /** Auto-attached at its creation: its first stop is its tracer's (a later seize's is not). */
+  awaitsFirstStop = false;
   /** A PTRACE_INTERRUPT is on its way: its next stop event is its tracer's. */
   interrupted = false;
   /** Its end's raw wait status, until its tracer's wait collects it. */
