@@ -334,7 +334,8 @@ export interface Vfs {
    * unshare(CLONE_NEWNS)'s VFS half: a copy of ctx's mount namespace, private to whoever
    * holds the returned context (ctx with its root and cwd moved into the copy).
    */
-  unshareMounts(ctx: FsContext): FsContext;
+  /** lock: the new namespace belongs to a less privileged user namespace, so its mounts are locked together (lock_mnt_tree). */
+  unshareMounts(ctx: FsContext, lock?: boolean): FsContext;
   /** The mount namespace ctx is in, as an identity (what /proc/PID/ns/mnt names). */
   mountNamespace(ctx: FsContext): object;
   /**
@@ -623,6 +624,21 @@ export interface NamespaceLink {
   readonly name: string;
 }
 
+/**
+ * A process's user namespace as its /proc files show and set it (uid_map, gid_map,
+ * projid_map, setgroups), for the task reading or writing them now. Each throws the errno
+ * Linux gives.
+ */
+export interface UserNamespaceFiles {
+  readMap(kind: 'uid' | 'gid' | 'projid'): string;
+  /** One write at offset 0 of the whole map. */
+  writeMap(kind: 'uid' | 'gid' | 'projid', text: string): void;
+  readSetgroups(): string;
+  writeSetgroups(text: string): void;
+  /** A sandbox id as the reader's user namespace shows it (65534 when it has no mapping). */
+  shownId(kind: 'uid' | 'gid', id: number): number;
+}
+
 export interface ProcessView {
   readonly pid: number;
   readonly ppid: number;
@@ -633,6 +649,8 @@ export interface ProcessView {
   personality?(): number;
   /** /proc/PID/ns by link name (absent: no directory; empty: a zombie's). */
   namespaces?(): ReadonlyMap<string, NamespaceLink>;
+  /** Its user namespace's files (absent: the sandbox's own, shown as identity maps). */
+  userNamespace?(): UserNamespaceFiles;
   /** One of R S D Z T t X. */
   readonly state: string;
   /** The process's name: its leader thread's. */

@@ -714,8 +714,8 @@ export class VfsImpl implements Vfs {
     this.mounting.unmount(ctx, target, flags);
   }
 
-  unshareMounts(ctx: FsContext): FsContext {
-    return this.mounting.unshare(ctx);
+  unshareMounts(ctx: FsContext, lock = false): FsContext {
+    return this.mounting.unshare(ctx, lock);
   }
 
   mountNamespace(ctx: FsContext): object {

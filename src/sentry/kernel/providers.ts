@@ -12,6 +12,7 @@ import { sandboxMaps } from './file-mappings.js';
 import type { KernelServices } from './syscall.js';
 import { namespaceLinks } from './namespaces/setns.js';
 import { personalityOf } from './personality.js';
+import { userNamespaceFiles } from './namespaces/user-namespace-files.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
@@ -147,8 +148,9 @@ function viewOf(group: ThreadGroup, reader: () => Task | undefined): ProcessView
     namespaces: () => {
       const task = tasks.find((t) => !t.exited);
       if (!task) return new Map();
-      return new Map([...namespaceLinks(task.kernel, task.fs)].map(([name, inode]) => [name, { inode, name: inode.name }]));
+      return new Map([...namespaceLinks(task.kernel, task.fs, task.creds)].map(([name, inode]) => [name, { inode, name: inode.name }]));
     },
+    userNamespace: () => userNamespaceFiles(group.creds.userNs, () => reader()?.creds),
     state: group.zombie ? 'Z' : group.stopped ? 'T' : leader?.blocked ? 'S' : 'R',
     comm: group.comm,
     threadComm: (tid) => {

@@ -4,6 +4,7 @@
 // (src/oci/lifecycle) hands a table to the Sandbox it builds.
 
 import type { UtsNamespace } from './namespaces/uts.js';
+import type { UserNamespace } from './namespaces/user-namespace.js';
 import type { CgroupNamespace, NamespaceFiles } from './namespaces/nsfs.js';
 import type { TaskNamespaces } from './namespaces/new-namespaces.js';
 import type { MemoryAccount } from '../../accounting/memory-account.js';
@@ -65,6 +66,8 @@ export interface TaskCredentials {
   readonly securebits: number;
   /** prctl(PR_SET_NO_NEW_PRIVS): exec grants no setuid/setgid ids and no file capabilities. */
   readonly noNewPrivs: boolean;
+  /** The user namespace the ids above are seen through and the capabilities hold in (the ids are the sandbox's). */
+  readonly userNs: UserNamespace;
 }
 
 /**

@@ -78,7 +78,7 @@ export class TaskEvents {
       const actions = flags & CLONE.SIGHAND ? pg.sigactions : pg.sigactions.copy();
       // CLONE_PARENT: a sibling of the caller, with the caller's own exit signal.
       const parentGroup = flags & CLONE.PARENT ? pg.parent : pg;
-      group = new ThreadGroup(tid, childHost, parentGroup, pg.pgid, pg.sid, actions, pg.rlimits.copy(), pg.creds, parts.ticks());
+      group = new ThreadGroup(tid, childHost, parentGroup, pg.pgid, pg.sid, actions, pg.rlimits.copy(), flight.namespaces?.creds ?? pg.creds, parts.ticks());
       group.exitSignal = flags & CLONE.PARENT ? pg.exitSignal : Number(flags & CSIGNAL);
       group.comm = parent.threadComm ?? pg.comm;
       group.cmdline = pg.cmdline;

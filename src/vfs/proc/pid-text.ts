@@ -70,6 +70,8 @@ function hex16(value: bigint): string {
 export function statusText(deps: ProcDeps, view: ProcessView, tid: number): string {
   const creds = view.fsContext.creds;
   const id = view.identity;
+  const userNs = view.userNamespace?.();
+  const shown = (kind: 'uid' | 'gid', value: number): number => userNs?.shownId(kind, value) ?? value;
   const cpus = deps.machine.cpus;
   const cpuMask = ((1n << BigInt(cpus)) - 1n).toString(16);
   const lines: [string, string | number][] = [
@@ -81,10 +83,11 @@ export function statusText(deps: ProcDeps, view: ProcessView, tid: number): stri
     ['Pid', tid],
     ['PPid', view.ppid],
     ['TracerPid', view.tracerPid?.(tid) ?? 0],
-    ['Uid', [view.uid, view.euid, id?.suid ?? view.euid, creds.uid].join('\t')],
-    ['Gid', [view.gid, view.egid, id?.sgid ?? view.egid, creds.gid].join('\t')],
+    // The ids as the reader's user namespace shows them.
+    ['Uid', [view.uid, view.euid, id?.suid ?? view.euid, creds.uid].map((u) => shown('uid', u)).join('\t')],
+    ['Gid', [view.gid, view.egid, id?.sgid ?? view.egid, creds.gid].map((g) => shown('gid', g)).join('\t')],
     ['FDSize', Math.max(64, 2 ** Math.ceil(Math.log2(Math.max(1, ...view.fds().keys()) + 1)))],
-    ['Groups', creds.groups.map((g) => `${g} `).join('')],
+    ['Groups', creds.groups.map((g) => `${shown('gid', g)} `).join('')],
     ['NStgid', view.pid],
     ['NSpid', tid],
     ['NSpgid', view.pgid],

@@ -42,4 +42,6 @@ export function unshareTask(task: Task, requested: bigint, context: UnshareConte
   if (flags & (CLONE.SYSVSEM | CLONE.NEWIPC)) task.kernel.ipc.undo.exit(task.pid);
   task.fs = namespaces?.fs ?? fs;
   if (namespaces) task.kernel = namespaces.kernel;
+  // A new user namespace's credentials are the process's (it has a single thread).
+  if (namespaces?.creds) task.group.creds = namespaces.creds;
 }
