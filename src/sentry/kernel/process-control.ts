@@ -7,7 +7,7 @@ import { makedev, MS, S, type FileDescription, type Location } from '../../vfs/a
 import { CAP } from '../../abi/linux-capability.js';
 import { MAP, PROT } from '../../abi/linux-mman.js';
 import { NR } from '../../abi/linux-syscalls.js';
-import { hasCapability, fsCredentials, staysDumpable } from './credentials.js';
+import { hasCapability, fsCredentials, nsCapable, staysDumpable } from './credentials.js';
 import { prepareProgram } from '../loader/image.js';
 import { fsSharedWithAnotherProcess, withExecCredentials } from './exec-credentials.js';
 import { RLIMIT } from './rlimits.js';
@@ -583,12 +583,12 @@ export class TaskProcess implements ProcessControl {
     return pendingSignalSource(this.task);
   }
 
-  /** kill(2)'s permission rule: same real or effective uid as the target's real or saved one. */
+  /** kill(2)'s permission rule: same real or effective uid as the target's real or saved one, or CAP_KILL over the target's user namespace. */
   private maySignal(target: ThreadGroup, signal: number): boolean {
     const me = this.task.creds;
-    if (hasCapability(me, CAP.KILL)) return true;
-    if (signal === SIG.CONT && target.sid === this.group.sid) return true;
     const them = target.creds;
+    if (nsCapable(me, them.userNs, CAP.KILL)) return true;
+    if (signal === SIG.CONT && target.sid === this.group.sid) return true;
     return me.euid === them.ruid || me.euid === them.suid || me.ruid === them.ruid || me.ruid === them.suid;
   }
 }

@@ -87,7 +87,8 @@ export function statusText(deps: ProcDeps, view: ProcessView, tid: number): stri
     ['Uid', [view.uid, view.euid, id?.suid ?? view.euid, creds.uid].map((u) => shown('uid', u)).join('\t')],
     ['Gid', [view.gid, view.egid, id?.sgid ?? view.egid, creds.gid].map((g) => shown('gid', g)).join('\t')],
     ['FDSize', Math.max(64, 2 ** Math.ceil(Math.log2(Math.max(1, ...view.fds().keys()) + 1)))],
-    ['Groups', creds.groups.map((g) => `${shown('gid', g)} `).join('')],
+    // Linux ends the list with a space, even an empty one.
+    ['Groups', `${creds.groups.map((g) => shown('gid', g)).join(' ')} `],
     ['NStgid', view.pid],
     ['NSpid', tid],
     ['NSpgid', view.pgid],

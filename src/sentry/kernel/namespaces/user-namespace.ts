@@ -6,7 +6,7 @@
 
 import { E, fail } from '../../../abi/errno.js';
 
-/** create_user_ns refuses a new namespace below one at a deeper level than this (EUSERS). */
+/** create_user_ns refuses a new namespace below one at a deeper level than this (ENOSPC, as for too many). */
 const MAX_PARENT_LEVEL = 32;
 /** What an id with no mapping in the viewer's namespace shows as (/proc/sys/kernel/overflowuid). */
 export const OVERFLOW_ID = 65534;
@@ -96,7 +96,7 @@ export class UserNamespace {
 
   /** The user namespace a new one made by owner/group in this one (create_user_ns), counted against limit. */
   child(owner: number, group: number, couldSetfcap: boolean, limit: number): UserNamespace {
-    if (this.level > MAX_PARENT_LEVEL) fail(E.EUSERS);
+    if (this.level > MAX_PARENT_LEVEL) fail(E.ENOSPC);
     if (this.fromKernel('uid', owner) === undefined || this.fromKernel('gid', group) === undefined) fail(E.EPERM);
     for (let n: UserNamespace | undefined = this; n; n = n.parent) if (n.children >= limit) fail(E.ENOSPC);
     for (let n: UserNamespace | undefined = this; n; n = n.parent) n.children++;
