@@ -95,7 +95,8 @@ export function showSiginfo(info: Buffer, group: ThreadGroup, sig: number): bool
     info.writeInt32LE(sig, SIGINFO_OFFSET.signo);
     return true;
   }
-  writeSiginfoSender(info, sender);
+  // si_uid as the receiver's user namespace sees the sender (userns_fixup_signal_uid).
+  writeSiginfoSender(info, { ...sender, uid: group.creds.userNs.view('uid', sender.uid) });
   return true;
 }
 

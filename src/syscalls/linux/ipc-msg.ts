@@ -7,10 +7,9 @@ import { IPC, IPC64_PERM_SIZE, MSG, MSG_LIMITS, MSGINFO_SIZE, MSQID64_DS_OFFSET,
 import { CAP } from '../../abi/linux-capability.js';
 import { hasCapability } from '../../sentry/kernel/credentials.js';
 import { SysvMessageQueue } from '../../sentry/kernel/ipc/msg.js';
-import { decodePermSet } from '../../sentry/kernel/ipc/perm.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, int64, pointer, size } from './decode.js';
-import { IPC_READ, nowSeconds, retryOnChange, statObject } from './ipc-common.js';
+import { IPC_READ, nowSeconds, permSetOf, retryOnChange, statObject } from './ipc-common.js';
 
 const WRITE = 0o222;
 /** struct msgbuf: a long mtype, then the text. */
@@ -117,7 +116,7 @@ function msgctl(task: SyscallTask, args: SyscallArgs): number {
       return statObject(task, queues, { byIndex: cmd !== IPC.STAT, any: cmd === MSG.STAT_ANY }, msqid, addr, encodeMsqid);
     case IPC.SET: {
       const raw = task.mem.read(addr, MSQID64_DS_SIZE);
-      const wanted = decodePermSet(raw.subarray(0, IPC64_PERM_SIZE));
+      const wanted = permSetOf(task, raw.subarray(0, IPC64_PERM_SIZE));
       const qbytes = raw.readBigUInt64LE(MSQID64_DS_OFFSET.qbytes);
       const queue = queues.lookup(msqid);
       queue.perm.checkOwner(task.creds);

@@ -5,6 +5,7 @@ import { E, fail, isSysError } from '../../abi/errno.js';
 import { AT, AT_FDCWD, O } from '../../abi/linux-fcntl.js';
 import { CLONE } from '../../abi/linux-clone.js';
 import { SIG, SIGINFO_OFFSET, SIGINFO_SIZE, writeSiginfoSender } from '../../abi/linux-signal.js';
+import { idForTask } from '../../sentry/kernel/credentials.js';
 import { WAIT } from '../../sentry/kernel/job-control.js';
 import { childStateCode } from '../../sentry/kernel/signal-senders.js';
 import { type ChildState, type SyscallArgs, type SyscallHandler, type SyscallTask, type HostCall } from '../../sentry/kernel/syscall.js';
@@ -115,7 +116,7 @@ function writeChildSiginfo(task: SyscallTask, addr: bigint, child: ChildState | 
   const info = Buffer.alloc(SIGINFO_SIZE);
   if (child) {
     info.writeInt32LE(SIG.CHLD, SIGINFO_OFFSET.signo);
-    writeSiginfoSender(info, { pid: child.pid, uid: child.uid, child: childStateCode(child.status) });
+    writeSiginfoSender(info, { pid: child.pid, uid: idForTask(task.creds, 'uid', child.uid), child: childStateCode(child.status) });
   }
   task.mem.write(addr, info);
 }
