@@ -29,6 +29,12 @@ export interface Credentials {
   readonly gid: number;
   readonly groups: readonly number[];
   readonly caps: bigint;
+  /**
+   * The capabilities of a task in a user namespace made inside the sandbox (caps is then
+   * 0): they count for a file whose owner and group both have ids in that namespace
+   * (capable_wrt_inode_uidgid), never for any other.
+   */
+  readonly userNamespace?: { readonly caps: bigint; maps(uid: number, gid: number): boolean };
 }
 
 /** A place in the tree: a dentry seen through a mount (gVisor's VirtualDentry). */

@@ -53,6 +53,9 @@ describe('user namespaces', () => {
     expect(idForTask(inside, 'uid', 1000)).toBe(0);
     expect(idFromTask(inside, 'uid', 0)).toBe(1000);
     expect(idFromTask(inside, 'uid', -1)).toBe(-1);
+    // Its capabilities reach files its namespace maps (owner and group), no other.
+    const vfsView = fsCredentials(inside);
+    expect([vfsView.caps, vfsView.userNamespace?.maps(1000, 1000), vfsView.userNamespace?.maps(1000, 0), vfsView.userNamespace?.maps(0, 0)]).toEqual([0n, true, false, false]);
     // The next level maps its 0 onto the parent's 0, which is sandbox uid 1000.
     const deeper = unshared(inside);
     const deeperFiles = userNamespaceFiles(deeper.userNs, () => deeper);

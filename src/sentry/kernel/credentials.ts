@@ -63,9 +63,14 @@ export function idForTask(creds: TaskCredentials, kind: IdKind, id: number): num
   return creds.userNs === INITIAL_USER_NAMESPACE ? id : creds.userNs.view(kind, id);
 }
 
-/** The effective capabilities that count against the sandbox's files: none from a namespace of its own. */
-function sandboxCaps(creds: TaskCredentials, caps: bigint): bigint {
-  return creds.userNs === INITIAL_USER_NAMESPACE ? caps : 0n;
+/**
+ * The VFS's view of a task's capabilities: over every file in the sandbox's namespace; in
+ * one of its own, none over the sandbox and caps only over files its namespace maps.
+ */
+function vfsCaps(creds: TaskCredentials, caps: bigint): Pick<Credentials, 'caps' | 'userNamespace'> {
+  const ns = creds.userNs;
+  if (ns === INITIAL_USER_NAMESPACE) return { caps };
+  return { caps: 0n, userNamespace: { caps, maps: (uid, gid) => ns.fromKernel('uid', uid) !== undefined && ns.fromKernel('gid', gid) !== undefined } };
 }
 
 export interface IdentitySpec {
@@ -104,7 +109,7 @@ export function staysDumpable(old: TaskCredentials, next: TaskCredentials): bool
 
 /** The view the VFS checks permissions against. */
 export function fsCredentials(creds: TaskCredentials): Credentials {
-  return { uid: creds.fsuid, gid: creds.fsgid, groups: creds.groups, caps: sandboxCaps(creds, creds.effective) };
+  return { uid: creds.fsuid, gid: creds.fsgid, groups: creds.groups, ...vfsCaps(creds, creds.effective) };
 }
 
 function secure(creds: TaskCredentials, bit: number): boolean {
@@ -297,5 +302,5 @@ export function accessCredentials(creds: TaskCredentials): Credentials | undefin
   let caps = creds.effective;
   if (!secure(creds, SECBIT.NO_SETUID_FIXUP)) caps = creds.ruid === rootOf(creds) ? creds.permitted : 0n;
   if (creds.ruid === creds.fsuid && creds.rgid === creds.fsgid && caps === creds.effective) return undefined;
-  return { uid: creds.ruid, gid: creds.rgid, groups: creds.groups, caps: sandboxCaps(creds, caps) };
+  return { uid: creds.ruid, gid: creds.rgid, groups: creds.groups, ...vfsCaps(creds, caps) };
 }
