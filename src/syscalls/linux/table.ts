@@ -55,7 +55,7 @@ const LOCKS_ARE_ADVISORY = 'locked host memory is memory the host cannot reclaim
 const LOCK_RECORDED = 'locks are advisory: counted against RLIMIT_MEMLOCK, no host page is pinned';
 const CPU_CLOCK = 'a negative clock id names the CPU clock of a pid or tid: the sentry makes it the host\'s (a thread of the caller\'s process, or a process of the sandbox), else EINVAL; an fd\'s clock is EINVAL';
 const NEW_MOUNT_API = 'the new mount API is not offered: mount(2) does it all, and libmount falls back to it on ENOSYS';
-const NAMESPACES = 'with CAP_SYS_ADMIN, the sentry\'s own namespaces: CLONE_NEWNS (a copy of the caller\'s mounts), CLONE_NEWUTS, CLONE_NEWIPC (System V objects and POSIX queues), CLONE_NEWNET (its own loopback, up, and nothing else), CLONE_NEWCGROUP (accepted; cgroup mounts show one root); CLONE_NEWPID, CLONE_NEWUSER and CLONE_NEWTIME are EINVAL, as a kernel built without them answers';
+const NAMESPACES = 'the sentry\'s own namespaces: CLONE_NEWUSER without privilege (33 deep; the creator gets every capability in it and none outside; maps through /proc/PID/uid_map, gid_map, setgroups; EPERM from a chroot), the others with CAP_SYS_ADMIN in the (new) user namespace, which owns them: CLONE_NEWNS (a copy of the caller\'s mounts, locked together when made for a less privileged user namespace), CLONE_NEWUTS, CLONE_NEWIPC (System V objects and POSIX queues), CLONE_NEWNET (its own loopback, up, and nothing else), CLONE_NEWCGROUP (accepted; cgroup mounts show one root); CLONE_NEWPID and CLONE_NEWTIME are EINVAL, as a kernel built without them answers';
 const IOPRIO = 'it names a tid, process group or user the host would read as its own: the sandbox keeps I/O priorities itself';
 
 /** Every syscall of x86-64 Linux, in number order; the compiler insists on a row for each. */
@@ -254,7 +254,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   sync: supported(fs.sync),
   acct: refused(E.EPERM),
   settimeofday: refused(E.EPERM),
-  mount: partial(mnt.mount, 'for a task with CAP_SYS_ADMIN, in the sandbox\'s mount namespace: new tmpfs, proc, sysfs, mqueue and devpts instances (other types ENODEV), bind mounts of sandbox paths (MS_REC), MS_REMOUNT (with MS_BIND: the mount\'s flags), MS_MOVE; propagation types are recorded and nothing propagates (a sandbox has no peers); the spec\'s mounts are locked as in a user namespace (not unmounted, not made writable, suid, dev or exec)'),
+  mount: partial(mnt.mount, 'for a task with CAP_SYS_ADMIN over its mount namespace (in a user namespace of its own: tmpfs, devpts, mqueue and sysfs of namespaces it owns, binds, and remounts of only its own filesystems): new tmpfs, proc, sysfs, mqueue and devpts instances (other types ENODEV), bind mounts of sandbox paths (MS_REC), MS_REMOUNT (with MS_BIND: the mount\'s flags), MS_MOVE; propagation types are recorded and nothing propagates (a sandbox has no peers); the spec\'s mounts are locked as in a user namespace (not unmounted, not made writable, suid, dev or exec)'),
   umount2: supported(mnt.umount2),
   swapon: refused(E.EPERM),
   swapoff: refused(E.EPERM),
@@ -421,7 +421,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   clock_adjtime: refused(E.EPERM),
   syncfs: supported(fs.syncfs),
   sendmmsg: supported(net.sendmmsg),
-  setns: partial(ns.setns, 'an nsfs file (/proc/PID/ns/*) or a pidfd of a sandbox process, with CAP_SYS_ADMIN (and CAP_SYS_CHROOT for a mount namespace): every namespace it can name is the sandbox\'s; the user namespace is the caller\'s own (EINVAL)'),
+  setns: partial(ns.setns, 'an nsfs file (/proc/PID/ns/*) or a pidfd of a sandbox process, with CAP_SYS_ADMIN over the namespace\'s owner and the caller\'s own user namespace (and CAP_SYS_CHROOT for a mount namespace): every namespace it can name is the sandbox\'s; a user namespace by a single-threaded task with its own fs context, which gets every capability there'),
   getcpu: host('tells the host CPU and NUMA node the thread runs on, as sched_getaffinity shows the CPUs; names no tid'),
   process_vm_readv: supported(trace.process_vm_readv, 'a task of the sandbox the caller may ptrace-attach to; the sentry copies page by page'),
   process_vm_writev: supported(trace.process_vm_writev, 'a task of the sandbox the caller may ptrace-attach to; the sentry copies page by page'),
