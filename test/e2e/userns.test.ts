@@ -73,7 +73,7 @@ describe.skipIf(!isRoot)('util-linux unshare as an unprivileged sandbox user', (
   afterAll(() => rmSync(bundle, { recursive: true, force: true }));
 
   it('gives the output of the host kernel doing the same', () => {
-    const rootfs = debianRootfs({ programs: ['sh', 'id', 'ls', 'touch', 'mount', 'unshare', 'cat', 'hostname', 'umount', 'tail', 'cut'], trees: [] });
+    const rootfs = debianRootfs({ programs: ['sh', 'id', 'ls', 'touch', 'mount', 'unshare', 'cat', 'hostname', 'umount', 'tail', 'cut', 'nsenter', 'sleep', 'mktemp', 'rm', 'grep'], trees: [] });
     mkdirSync(path.join(rootfs, 'mnt'), { recursive: true });
     const script = [
       'id -u; id -g',
@@ -84,9 +84,14 @@ describe.skipIf(!isRoot)('util-linux unshare as an unprivileged sandbox user', (
       'unshare -Urm sh -c "mount -t tmpfs x /mnt && touch /mnt/f && ls -ln /mnt | tail -n +2 | cut -d\\" \\" -f1-4"',
       'unshare -r hostname escaped; echo "hostname $?"',
       'unshare -r --map-user=0 --map-group=0 id -u',
+      // nsenter into a user namespace its owner made: every capability there, uid 0 (without
+      // --preserve-credentials it fails natively too: setgroups is denied in that namespace).
+      'd=$(mktemp -d); unshare -r sh -c "echo \\$\\$ >$d/pid; exec sleep 30" & while [ ! -s $d/pid ]; do sleep 0.1; done',
+      'nsenter -U -t "$(cat $d/pid)" id -u; nsenter -U --preserve-credentials -t "$(cat $d/pid)" sh -c "id -u; grep CapEff /proc/self/status"; kill $!; wait; rm -r $d',
     ].join('\n');
     const native = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', 'sh', '-c', script], { encoding: 'utf8', cwd: '/', timeout: 60_000 });
     expect(native.stdout).toContain('0\n0\n65534\n');
+    expect(native.stdout).toMatch(/\n0\nCapEff:\t000001ffffffffff\n$/);
     const tssc = runInTssc(bundle, rootfs, ['/bin/sh', '-c', script], '', { uid: 1000, gid: 1000, additionalGids: [] });
     expect(tssc).toEqual({ status: native.status, stdout: native.stdout, stderr: native.stderr });
   });
