@@ -35,11 +35,16 @@ export function hasCapability(creds: TaskCredentials, cap: number): boolean {
  * namespace and was made (or has an ancestor made) in the task's namespace by the task's euid.
  */
 export function nsCapable(creds: TaskCredentials, ns: UserNamespace, cap: number): boolean {
+  return (capsOver(creds, ns) & capBit(cap)) !== 0n;
+}
+
+/** Every capability the task has over what namespace ns owns (nsCapable of each). */
+export function capsOver(creds: TaskCredentials, ns: UserNamespace): bigint {
   for (let target = ns; ; ) {
-    if (target === creds.userNs) return (creds.effective & capBit(cap)) !== 0n;
-    if (target.level <= creds.userNs.level) return false;
+    if (target === creds.userNs) return creds.effective;
+    if (target.level <= creds.userNs.level) return 0n;
     const parent = target.parent!;
-    if (parent === creds.userNs && target.owner === creds.euid) return true;
+    if (parent === creds.userNs && target.owner === creds.euid) return ALL_CAPS;
     target = parent;
   }
 }

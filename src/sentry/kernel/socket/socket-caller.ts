@@ -6,7 +6,8 @@ import { E, SysError, fail } from '../../../abi/errno.js';
 import { ACCESS } from '../../../abi/linux-fcntl.js';
 import type { SocketCaller, UnixPathNames } from '../../../netstack/socket.js';
 import { S, type FsContext, type Vfs } from '../../../vfs/api.js';
-import { hasCapability } from '../credentials.js';
+import { capsOver, hasCapability } from '../credentials.js';
+import { ownerOf } from '../namespaces/user-namespace.js';
 import type { SyscallTask } from '../syscall.js';
 
 /** AF_UNIX names in a task's filesystem view: socket inodes made and found through the VFS. */
@@ -50,8 +51,9 @@ export function socketCaller(task: SyscallTask): SocketCaller {
     cred: { pid: task.pid, uid: creds.euid, gid: creds.egid },
     messageCred: { pid: task.pid, uid: creds.ruid, gid: creds.rgid },
     maxFilesInFlight: exempt ? Infinity : Number(nofile > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : nofile),
-    // The network's checks are over the sandbox: a task of a user namespace of its own has none there.
-    capabilities: creds.userNs.level === 0 ? creds.effective : 0n,
+    // Over the network namespace the task is in: the sandbox's for a task of a user
+    // namespace of its own has none; one its namespace made, every one it has there.
+    capabilities: capsOver(creds, ownerOf(task.kernel.net)),
     names: vfsUnixNames(task.kernel.vfs, task.fs),
   };
 }
