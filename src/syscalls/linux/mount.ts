@@ -100,9 +100,10 @@ function mount(task: SyscallTask, args: SyscallArgs): number {
     if (type === undefined) fail(E.EINVAL);
     mayMountType(task, type);
     vfs.mountNew(task.fs, target, type, source ?? '', flags, data);
-    // The new filesystem belongs to the user namespace that owns the mount namespace.
+    // The new filesystem belongs to the user namespace that owns the mount namespace (the
+    // sandbox's own filesystems never change hands: only a mount this call made is taken).
     const made = vfs.resolve(task.fs, undefined, targetPath, { follow: true });
-    recordOwner(made.mount.fs, ownerOf(vfs.mountNamespace(task.fs)));
+    if (made.mount !== target.mount) recordOwner(made.mount.fs, ownerOf(vfs.mountNamespace(task.fs)));
   }
   return 0;
 }
