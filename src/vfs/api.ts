@@ -396,6 +396,8 @@ export type OpenBeneath = (dirFd: number, path: string, flags: number, mode: num
 export interface FileDescription extends Waitable {
   readonly location: Location;
   readonly inode: Inode;
+  /** What the open gave: a device node's driver, the inode's own file; none for O_PATH. */
+  readonly impl: FileImpl | undefined;
   /** O_RDONLY, O_WRONLY or O_RDWR. */
   readonly accessMode: number;
   /** Status flags for F_GETFL (access mode included). */

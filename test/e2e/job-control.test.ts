@@ -299,6 +299,16 @@ describe.skipIf(!hasBusybox() || !hasTmux || !hasCompiler())('terminal settings 
     await term.waitFor(/^tssc exited 4$/m);
   }, 60_000);
 
+  it('tty names the terminal /dev/pts/0, as under runc, and /dev/console is it too', async () => {
+    term?.kill();
+    term = startShell(dir);
+    await term.waitForPrompt(0);
+    await command(term, 'tty; readlink /proc/self/fd/2; [ /dev/pts/0 -ef /proc/self/fd/0 ] && echo same-file; echo hi >/dev/console; ls -1 /dev/pts');
+    await term.waitFor(/^\/dev\/pts\/0\n\/dev\/pts\/0\nsame-file\nhi\n0\nptmx\n/m);
+    term.type('exit 5', 'Enter');
+    await term.waitFor(/^tssc exited 5$/m);
+  }, 60_000);
+
   it('^C and ^\\ on the terminal leave an init without handlers running, as under runc', async () => {
     term?.kill();
     const bundle = scratchDir('tssc-jobs-init-');

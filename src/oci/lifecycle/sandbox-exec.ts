@@ -23,7 +23,7 @@ import type { JobControlTerminal } from '../../sentry/kernel/files/host-file-ter
 import type { ThreadGroup } from '../../sentry/kernel/thread-group.js';
 import { openConsole, startTerminalRelay } from './console.js';
 import { MAX_PRESERVED_FDS, openPreservedFds } from './preserved-fds.js';
-import { controlTerminal, newProcessOf, raiseFromTerminal, type AnySandbox } from './linux-sandbox.js';
+import { controlTerminal, newProcessOf, ptysOf, raiseFromTerminal, type AnySandbox } from './linux-sandbox.js';
 
 /** The fds an exec's client sends: its stdin, stdout and stderr. */
 const STDIO_FDS = 3;
@@ -53,6 +53,8 @@ export async function execInSandbox(sandbox: AnySandbox, gate: StartGate, reques
     throw new Error(`exec: the request must carry ${what} (${STDIO_FDS + preserved} fds), got ${received.count}`);
   }
   const vfs = sandbox.kernel.vfs;
+  const ptys = ptysOf(sandbox);
+  const hostStdio = { ownsFd: true, ...(ptys ? { ptys } : {}) };
   let relay: net.Socket | undefined;
   const openStdio = (ctx: FsContext): FileDescription[] => {
     // First what may fail: until take(), the received fds are the server's to close.
@@ -66,8 +68,8 @@ export async function execInSandbox(sandbox: AnySandbox, gate: StartGate, reques
       relay = new net.Socket({ fd: opened.relay, readable: true, writable: false });
     }
     return [
-      ...stdio.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY, true)),
-      ...openPreservedFds(vfs, ctx, sent.slice(STDIO_FDS), true),
+      ...stdio.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY, hostStdio)),
+      ...openPreservedFds(vfs, ctx, sent.slice(STDIO_FDS), hostStdio),
     ];
   };
   let terminal: JobControlTerminal | undefined;
