@@ -3,6 +3,7 @@
 // the x86-64 table for Linux programs, the WasmSandbox with WASI preview1 for a wasm
 // module (detected as runwasi and crun do: the magic, or the wasm annotations).
 
+import { isatty } from 'node:tty';
 import { TsscError } from '../errors.js';
 import { MemoryAccount } from '../../accounting/memory-account.js';
 import { compileSeccompProfile } from '../seccomp-profile.js';
@@ -28,6 +29,7 @@ import type { Bundle } from '../bundle.js';
 import type { Process } from '../spec.js';
 import { findProgram, homeOf, readSandboxFile, withHome } from './process-env.js';
 import { openPreservedFds } from './preserved-fds.js';
+import { TerminalRelay } from './terminal-relay.js';
 import { createNetworkStack, NamespaceError, PublishError } from '../../netstack/index.js';
 import { nameserversOf, networkConfigOf, type NetworkRequest } from '../network.js';
 
@@ -71,6 +73,13 @@ export function ptysOf(sandbox: AnySandbox): PtyTable | undefined {
 }
 
 const sandboxPtys = new WeakMap<AnySandbox, PtyTable>();
+
+/** The copy between tssc's stdio and the init's pty, when process.terminal met a stdin that is none. */
+export function terminalRelayOf(sandbox: AnySandbox): TerminalRelay | undefined {
+  return sandboxRelays.get(sandbox);
+}
+
+const sandboxRelays = new WeakMap<AnySandbox, TerminalRelay>();
 
 const WASM_ANNOTATIONS: Record<string, string> = { 'module.wasm.image/variant': 'compat', 'run.oci.handler': 'wasm' };
 
@@ -166,8 +175,18 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
   });
   const ctx = rootContext(vfs, identityOf(spec.process));
   const { ptys } = synthetic;
+  const stdinFd = options.stdioFds[0];
+  let relay: TerminalRelay | undefined;
+  const openStdio = (processCtx: FsContext): FileDescription[] => {
+    if (spec.process.terminal && stdinFd !== undefined && !isatty(stdinFd)) {
+      const relayed = TerminalRelay.open(vfs, processCtx, ptys, options.stdioFds);
+      relay = relayed.relay;
+      return relayed.stdio;
+    }
+    return options.stdioFds.map((fd, i) => openHostStdio(vfs, processCtx, fd, i === 0 ? O.RDONLY : O.WRONLY, { ptys }));
+  };
   const init = newProcessOf(vfs, spec.process, (processCtx) => [
-    ...options.stdioFds.map((fd, i) => openHostStdio(vfs, processCtx, fd, i === 0 ? O.RDONLY : O.WRONLY, { ptys })),
+    ...openStdio(processCtx),
     ...openPreservedFds(vfs, processCtx, options.preservedFds ?? [], { ptys }),
   ]);
   const { program, argv: args, envp } = init;
@@ -211,7 +230,12 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
   providers.attach(sandbox);
   sandboxPtys.set(sandbox, ptys);
   const stdin = init.stdio[0];
-  if (spec.process.terminal && stdin) {
+  if (relay) {
+    relay.pty.attach(INIT_PID, INIT_PID);
+    ptys.showConsole(relay.pty.index);
+    relay.start();
+    sandboxRelays.set(sandbox, relay);
+  } else if (spec.process.terminal && stdin) {
     const terminal = controlTerminal(sandbox, stdin, INIT_PID);
     if (terminal) sandboxTerminals.set(sandbox, terminal);
     // runc binds the container's terminal at /dev/console.

@@ -49,14 +49,19 @@ export class PtyTable {
 
   /** Opens /dev/ptmx: a new locked pair owned by the caller; the master side. */
   openMaster(ctx: FsContext): FileImpl {
+    return this.openPair({ uid: ctx.creds.uid, gid: ctx.creds.gid }).master;
+  }
+
+  /** A new locked pair owned by owner, and its master side. */
+  openPair(owner: Owner): { pty: Pty; master: FileImpl } {
     const index = this.freeIndex();
-    const pty = new Pty(index, { uid: ctx.creds.uid, gid: ctx.creds.gid }, this);
+    const pty = new Pty(index, owner, this);
     this.ptys.set(index, pty);
     this.opened++;
     this.registerSlaveDevice(index);
     const master = pty.openMaster();
     for (const listener of this.listeners) listener(pty, true);
-    return master;
+    return { pty, master };
   }
 
   /** Numbers a terminal from outside the sandbox (ENOSPC when all are taken). */
