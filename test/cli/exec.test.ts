@@ -186,6 +186,14 @@ describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
     expect(cli(['exec', '-d', '-t', id, 'true']).stderr).toBe('tssc: a detached exec with a terminal needs --console-socket for it\n');
   }, SLOW_MS);
 
+  it('gives a --tty process without a console socket a pty of its own when stdin is no terminal, as runc does', async () => {
+    const { id } = await running();
+    const result = cli(['exec', '-t', id, 'sh', '-c', 'tty; [ -t 0 ] && [ -t 2 ] && echo all-tty; read line; echo "got $line"; exit 4'], 'hi\n');
+    expect(result).toMatchObject({ status: 4, stderr: '' });
+    // The pty echoes the line when it arrives, which may be before or after the first lines.
+    expect(result.stdout.replace('hi\r\n', '')).toMatch(/^\/dev\/pts\/\d+\r\nall-tty\r\ngot hi\r\n$/);
+  }, SLOW_MS);
+
   it('sends ^C, ^Z and ^\\ typed in cooked mode to the foreground job of its terminal, as Linux does', async () => {
     const { id } = await running();
     // The same keys at busybox's shell on the host: what the terminal shows must be the same.

@@ -179,7 +179,7 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
   let relay: TerminalRelay | undefined;
   const openStdio = (processCtx: FsContext): FileDescription[] => {
     if (spec.process.terminal && stdinFd !== undefined && !isatty(stdinFd)) {
-      const relayed = TerminalRelay.open(vfs, processCtx, ptys, options.stdioFds);
+      const relayed = TerminalRelay.open(vfs, processCtx, ptys, options.stdioFds, false);
       relay = relayed.relay;
       return relayed.stdio;
     }
@@ -231,9 +231,8 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
   sandboxPtys.set(sandbox, ptys);
   const stdin = init.stdio[0];
   if (relay) {
-    relay.pty.attach(INIT_PID, INIT_PID);
     ptys.showConsole(relay.pty.index);
-    relay.start();
+    relay.start(INIT_PID);
     sandboxRelays.set(sandbox, relay);
   } else if (spec.process.terminal && stdin) {
     const terminal = controlTerminal(sandbox, stdin, INIT_PID);

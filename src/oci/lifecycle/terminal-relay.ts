@@ -1,9 +1,11 @@
-// process.terminal when tssc's own stdin is no terminal (a pipe, /dev/null, a file): as
-// runc does since it fixed that case (opencontainers/runc#2535), the init gets a new pty,
-// here the sandbox's own, and tssc copies its stdin into the pty and what the pty shows
-// to its stdout. Keys typed into the pipe work as typed keys (^C is the line discipline's
-// to raise), and the copy of the output is finished before tssc exits.
+// process.terminal when the caller's stdin is no terminal (a pipe, /dev/null, a file) and
+// no console socket takes one: as runc does since it fixed that case
+// (opencontainers/runc#2535), the process gets a new pty, here the sandbox's own, and its
+// caller's stdin is copied into the pty and what the pty shows to its stdout. Keys in the
+// pipe work as typed keys (^C is the line discipline's to raise), and the copy of the
+// output is finished before the caller hears that the process ended.
 
+import { closeSync } from 'node:fs';
 import { E, isSysError } from '../../abi/errno.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { POLL } from '../../abi/linux-poll.js';
@@ -127,19 +129,24 @@ export class TerminalRelay {
   ) {}
 
   /**
-   * A new pair owned by ctx's user whose slave, opened three times, is the init's stdio;
-   * hostFds are tssc's stdin and stdout, copied to and from its master once started.
+   * A new pair owned by ctx's user whose slave, opened three times, is the process's
+   * stdio; hostFds are the caller's stdin, stdout and stderr: the first two are copied to
+   * and from its master once started. With owned (an exec's, received from its client),
+   * the sandbox closes them: stderr at once, the others when the copies end.
    */
-  static open(vfs: Vfs, ctx: FsContext, ptys: PtyTable, hostFds: readonly number[]): { relay: TerminalRelay; stdio: FileDescription[] } {
+  static open(vfs: Vfs, ctx: FsContext, ptys: PtyTable, hostFds: readonly number[], owned: boolean): { relay: TerminalRelay; stdio: FileDescription[] } {
     const { pty, master } = ptys.openPair({ uid: ctx.creds.uid, gid: ctx.creds.gid });
     pty.locked = false;
     const stdio = [0, 1, 2].map(() => vfs.open(ctx, undefined, `/dev/pts/${pty.index}`, O.RDWR, 0));
-    const hostIn = openHostStdio(vfs, ctx, hostFds[0]!, O.RDONLY);
-    const hostOut = openHostStdio(vfs, ctx, hostFds[1]!, O.WRONLY);
+    const hostIn = openHostStdio(vfs, ctx, hostFds[0]!, O.RDONLY, { ownsFd: owned });
+    const hostOut = openHostStdio(vfs, ctx, hostFds[1]!, O.WRONLY, { ownsFd: owned });
+    if (owned) for (const fd of hostFds.slice(2)) closeSync(fd);
     return { relay: new TerminalRelay(pty, master, hostIn, hostOut), stdio };
   }
 
-  start(): void {
+  /** Starts the copies, pty the controlling terminal of session sid (its leader's group in front). */
+  start(sid: number): void {
+    this.pty.attach(sid, sid);
     this.input = new Copy(descriptionEndpoint(this.hostIn), masterEndpoint(this.master));
     this.output = new Copy(masterEndpoint(this.master), descriptionEndpoint(this.hostOut));
     this.input.run();
@@ -147,8 +154,8 @@ export class TerminalRelay {
   }
 
   /**
-   * The sandbox has ended: what the pty still holds goes to tssc's stdout (waiting for a
-   * full pipe to drain), then both copies stop and the pty is hung up.
+   * The process has ended: what the pty still holds goes to the caller's stdout (waiting
+   * for a full pipe to drain), then both copies stop and the pty is hung up.
    */
   async finish(): Promise<void> {
     this.input?.end();
