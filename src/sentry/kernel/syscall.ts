@@ -219,7 +219,21 @@ export interface SignalDisposition {
 export interface ProcessControl {
   /** Signal calls only the host kernel can finish as Linux does (masked-waits.ts), where tasks have a host. */
   readonly hostSignalCalls?: HostSignalCalls;
+  /**
+   * Its pid, tid and parent's pid as its own pid namespace numbers them (getpid, gettid,
+   * getppid: 0 for a parent outside it). Every other pid a call names or returns is a
+   * number in that namespace too.
+   */
+  readonly pid: number;
+  readonly tid: number;
   readonly ppid: number;
+  /**
+   * The number the caller's pid namespace gives the task or process the kernel knows as
+   * id (a Task.tid, ThreadGroup.pid, pgid or sid); 0 when it cannot see it (pid_vnr).
+   */
+  visiblePid(id: number): number;
+  /** The kernel's identity of the task or process numbered pid in the caller's pid namespace; undefined for none. */
+  pidId(pid: number): number | undefined;
   /** CPU time the whole process has used so far (times' tms_utime/tms_stime). */
   ownTimes(): CpuTimes;
   /** CPU time of its reaped children (getrusage RUSAGE_CHILDREN, times' tms_cutime/tms_cstime). */

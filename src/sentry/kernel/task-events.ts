@@ -79,6 +79,8 @@ export class TaskEvents {
       // CLONE_PARENT: a sibling of the caller, with the caller's own exit signal.
       const parentGroup = flags & CLONE.PARENT ? pg.parent : pg;
       group = new ThreadGroup(tid, childHost, parentGroup, pg.pgid, pg.sid, actions, pg.rlimits.copy(), pg.creds, parts.ticks());
+      // CLONE_NEWPID's namespace, or the one the caller's children start in.
+      group.pidns = flight.namespaces?.pidForChildren ?? parent.childPidNamespace;
       group.exitSignal = flags & CLONE.PARENT ? pg.exitSignal : Number(flags & CSIGNAL);
       group.comm = parent.threadComm ?? pg.comm;
       group.cmdline = pg.cmdline;
@@ -105,13 +107,13 @@ export class TaskEvents {
     flight.child = child;
     // Written before the child runs: a thread that ends at once has the kernel clear
     // that word (CLONE_CHILD_CLEARTID), and a later write would undo it for pthread_join.
-    if (flags & CLONE.PARENT_SETTID) writeTid(parent, flight.parentTidAddr, tid);
+    if (flags & CLONE.PARENT_SETTID) writeTid(parent, flight.parentTidAddr, parent.pidNamespace.numberOf(tid));
     return child;
   }
 
   /** A new task's first stop, before it runs: CLONE_CHILD_SETTID's word gets its virtual tid. */
   firstStop(task: Task): void {
-    if (task.childTidAddr) writeTid(task, task.childTidAddr, task.tid);
+    if (task.childTidAddr) writeTid(task, task.childTidAddr, task.pidNamespace.numberOf(task.tid));
   }
 
   /**

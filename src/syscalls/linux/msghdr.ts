@@ -74,12 +74,12 @@ function hasCap(task: SyscallTask, cap: number): boolean {
 function checkCredentials(task: SyscallTask, cred: Ucred): void {
   if (cred.uid === 0xffffffff || cred.gid === 0xffffffff) fail(E.EINVAL);
   const c = task.creds;
-  const pidOk = cred.pid === task.pid || hasCap(task, CAP_SYS_ADMIN);
+  const pidOk = cred.pid === task.process.pid || hasCap(task, CAP_SYS_ADMIN);
   const uidOk = cred.uid === c.ruid || cred.uid === c.euid || cred.uid === c.suid || hasCap(task, CAP_SETUID);
   const gidOk = cred.gid === c.rgid || cred.gid === c.egid || cred.gid === c.sgid || hasCap(task, CAP_SETGID);
   if (!pidOk || !uidOk || !gidOk) fail(E.EPERM);
   // Another pid must name a process of the sandbox.
-  if (cred.pid !== task.pid) task.process.getpgid(cred.pid);
+  if (cred.pid !== task.process.pid) task.process.getpgid(cred.pid);
 }
 
 /** CMSG_ALIGN: control messages start on 8-byte boundaries. */

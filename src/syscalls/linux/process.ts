@@ -148,7 +148,7 @@ async function waitid(task: SyscallTask, args: SyscallArgs): Promise<number> {
 }
 
 function getpid(task: SyscallTask): number {
-  return task.pid;
+  return task.process.pid;
 }
 
 function getppid(task: SyscallTask): number {
@@ -156,7 +156,7 @@ function getppid(task: SyscallTask): number {
 }
 
 function gettid(task: SyscallTask): number {
-  return task.tid;
+  return task.process.tid;
 }
 
 function set_tid_address(task: SyscallTask): HostCall {

@@ -1,0 +1,71 @@
+// Nested pid namespaces inside the sandbox (pid_namespaces(7)): a C program (static and
+// dynamic) prints under `tssc run`, as sandbox root with CAP_SYS_ADMIN, what it prints
+// natively as root (numbers inside the new namespaces, getppid 0 of an init, NSpid over
+// three levels, si_pid across levels, the init's signals, orphans and death, ESRCH for
+// what a task inside cannot name, the EINVAL and ENOMEM rules), as tssc's own user and as
+// nobody; util-linux's unshare(1) with --pid --fork and --mount-proc gives what the host
+// kernel gives, and the sandbox's own /proc still shows every process by its pid there.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TSSC_USERS, hasBusybox, hasCompiler, installFixtures, makeRootfs, removeDir, runAs, scratchDir, tsscRun, writeConfig } from './busybox-bundle.js';
+import { debianRootfs } from '../fixtures/debian-rootfs.js';
+import { ROOT, runInChroot, runInTssc } from '../fixtures/debian-sandbox.js';
+
+const isRoot = process.getuid?.() === 0;
+
+describe.skipIf(!hasBusybox() || !hasCompiler())('nested pid namespaces', () => {
+  let dir: string;
+  let binaries: Map<string, string>;
+
+  beforeAll(() => {
+    dir = scratchDir('tssc-pidns-');
+    binaries = installFixtures(makeRootfs(dir), ['pidns']);
+  });
+  afterAll(() => removeDir(dir));
+
+  for (const linkage of ['static', 'dynamic'] as const) {
+    it.skipIf(!isRoot)(`the ${linkage} program gives the native output`, () => {
+      const native = spawnSync(binaries.get(`pidns-${linkage}`)!, [], { encoding: 'utf8', timeout: 60_000 });
+      expect(native.status).toBe(0);
+      expect(native.stdout).toContain('init: getpid 1 getppid 0\n');
+      expect(native.stdout).toContain('the deeper init\'s NSpid: 3 levels, inner 6 1\n');
+      for (const { uid } of TSSC_USERS) {
+        writeConfig(dir, { args: [`/bin/pidns-${linkage}`], extraCaps: ['CAP_SYS_ADMIN'] });
+        expect(tsscRun(dir, [], runAs(dir, uid))).toEqual({ status: 0, stdout: native.stdout, stderr: '' });
+      }
+    });
+  }
+
+  it('busybox shows the new namespace its own numbers; the sandbox\'s ps sees it all', () => {
+    const script = [
+      'unshare -p -f sh -c \'echo "inner $$ $PPID"; grep NSpid /proc/self/status | wc -w\'',
+      // The sandbox's own /proc: the nested init by its pid here, with two numbers.
+      'unshare -p -f sleep 5 & sleep 0.5; grep -E "^NSpid:[[:space:]]+[0-9]+[[:space:]]+1$" /proc/[0-9]*/status | wc -l; kill $!; wait',
+    ].join('\n');
+    for (const { uid } of TSSC_USERS) {
+      writeConfig(dir, { args: ['sh', '-c', script], extraCaps: ['CAP_SYS_ADMIN'] });
+      expect(tsscRun(dir, [], runAs(dir, uid))).toEqual({ status: 0, stdout: 'inner 1 0\n3\n1\n', stderr: '' });
+    }
+  });
+});
+
+describe.skipIf(!isRoot)('util-linux unshare --pid in the Debian userland', () => {
+  const bundle = mkdtempSync(path.join(tmpdir(), 'tssc-pidns-debian-'));
+  afterAll(() => rmSync(bundle, { recursive: true, force: true }));
+
+  it('gives the output of the host kernel doing the same', () => {
+    const rootfs = debianRootfs({ programs: ['sh', 'echo', 'unshare', 'ps', 'sleep', 'cat', 'grep', 'mount'], trees: [] });
+    const script = [
+      'unshare --pid --fork sh -c \'echo $$\'',
+      'unshare -fp --mount-proc ps -o pid,comm',
+      'unshare -fp --mount-proc sh -c \'sleep 1 & cat /proc/loadavg | grep -o "[0-9]*$"; readlink /proc/self\'',
+    ].join('\n');
+    const native = runInChroot(rootfs, ['/bin/sh', '-c', script]);
+    expect(native.stdout).toContain('1\n    PID COMMAND\n      1 ps\n');
+    const tssc = runInTssc(bundle, rootfs, ['/bin/sh', '-c', script], '', ROOT, ['CAP_SYS_ADMIN']);
+    expect(tssc).toEqual(native);
+  });
+});
