@@ -57,14 +57,18 @@ describe.skipIf(!isRoot)('util-linux unshare --pid in the Debian userland', () =
   afterAll(() => rmSync(bundle, { recursive: true, force: true }));
 
   it('gives the output of the host kernel doing the same', () => {
-    const rootfs = debianRootfs({ programs: ['sh', 'echo', 'unshare', 'ps', 'sleep', 'cat', 'grep', 'mount'], trees: [] });
+    const rootfs = debianRootfs({ programs: ['sh', 'echo', 'unshare', 'nsenter', 'ps', 'sleep', 'cat', 'grep', 'ls', 'wc', 'readlink', 'mount'], trees: [] });
     const script = [
       'unshare --pid --fork sh -c \'echo $$\'',
       'unshare -fp --mount-proc ps -o pid,comm',
-      'unshare -fp --mount-proc sh -c \'sleep 1 & cat /proc/loadavg | grep -o "[0-9]*$"; readlink /proc/self\'',
+      'unshare -fp --mount-proc sh -c \'sleep 1 & read a b c d last </proc/loadavg; echo "$last"; readlink /proc/self; grep NSpid /proc/self/status\'',
+      // Inside: the process outside has no /proc entry and no number to signal.
+      'sleep 5 & unshare -fp --mount-proc sh -c "ls /proc/$! 2>&1 >/dev/null | wc -l; kill -0 $! 2>/dev/null; echo kill \\$?"; kill $!; wait',
+      // setns into the namespace a running unshare made for its children: the next one is 2 there.
+      'unshare -fp sleep 5 & sleep 0.5; nsenter --pid=/proc/$!/ns/pid_for_children sh -c \'echo "entered as $$"\'; kill $!; wait',
     ].join('\n');
     const native = runInChroot(rootfs, ['/bin/sh', '-c', script]);
-    expect(native.stdout).toContain('1\n    PID COMMAND\n      1 ps\n');
+    expect(native).toEqual({ status: 0, stdout: '1\n    PID COMMAND\n      1 ps\n2\n3\nNSpid:\t4\n1\nkill 1\nentered as 2\n', stderr: '' });
     const tssc = runInTssc(bundle, rootfs, ['/bin/sh', '-c', script], '', ROOT, ['CAP_SYS_ADMIN']);
     expect(tssc).toEqual(native);
   });
