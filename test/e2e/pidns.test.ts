@@ -39,11 +39,12 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('nested pid namespaces', () => 
     });
   }
 
-  it('busybox shows the new namespace its own numbers; the sandbox\'s ps sees it all', () => {
+  it('busybox: a new namespace numbers its own, the sandbox\'s /proc shows both numbers', () => {
     const script = [
       'unshare -p -f sh -c \'echo "inner $$ $PPID"; grep NSpid /proc/self/status | wc -w\'',
       // The sandbox's own /proc: the nested init by its pid here, with two numbers.
-      'unshare -p -f sleep 5 & sleep 0.5; grep -E "^NSpid:[[:space:]]+[0-9]+[[:space:]]+1$" /proc/[0-9]*/status | wc -l; kill $!; wait',
+      'mkfifo /tmp/go; unshare -p -f sh -c ": >/tmp/up; read x </tmp/go" & while [ ! -e /tmp/up ]; do sleep 0.1; done',
+      'grep -E "^NSpid:[[:space:]]+[0-9]+[[:space:]]+1$" /proc/[0-9]*/status | wc -l; echo >/tmp/go; wait',
     ].join('\n');
     for (const { uid } of TSSC_USERS) {
       writeConfig(dir, { args: ['sh', '-c', script], extraCaps: ['CAP_SYS_ADMIN'] });
@@ -57,7 +58,7 @@ describe.skipIf(!isRoot)('util-linux unshare --pid in the Debian userland', () =
   afterAll(() => rmSync(bundle, { recursive: true, force: true }));
 
   it('gives the output of the host kernel doing the same', () => {
-    const rootfs = debianRootfs({ programs: ['sh', 'echo', 'unshare', 'nsenter', 'ps', 'sleep', 'cat', 'grep', 'ls', 'wc', 'readlink', 'mount'], trees: [] });
+    const rootfs = debianRootfs({ programs: ['sh', 'echo', 'unshare', 'nsenter', 'ps', 'sleep', 'cat', 'grep', 'ls', 'wc', 'readlink', 'mount', 'mkfifo'], trees: [] });
     const script = [
       'unshare --pid --fork sh -c \'echo $$\'',
       'unshare -fp --mount-proc ps -o pid,comm',
@@ -65,7 +66,8 @@ describe.skipIf(!isRoot)('util-linux unshare --pid in the Debian userland', () =
       // Inside: the process outside has no /proc entry and no number to signal.
       'sleep 5 & unshare -fp --mount-proc sh -c "ls /proc/$! 2>&1 >/dev/null | wc -l; kill -0 $! 2>/dev/null; echo kill \\$?"; kill $!; wait',
       // setns into the namespace a running unshare made for its children: the next one is 2 there.
-      'unshare -fp sleep 5 & sleep 0.5; nsenter --pid=/proc/$!/ns/pid_for_children sh -c \'echo "entered as $$"\'; kill $!; wait',
+      'mkfifo /tmp/go; unshare -fp sh -c \': >/tmp/up; read x </tmp/go\' & while [ ! -e /tmp/up ]; do sleep 0.1; done',
+      'nsenter --pid=/proc/$!/ns/pid_for_children sh -c \'echo "entered as $$"\'; echo >/tmp/go; wait',
     ].join('\n');
     const native = runInChroot(rootfs, ['/bin/sh', '-c', script]);
     expect(native).toEqual({ status: 0, stdout: '1\n    PID COMMAND\n      1 ps\n2\n3\nNSpid:\t4\n1\nkill 1\nentered as 2\n', stderr: '' });

@@ -67,7 +67,6 @@ export interface ProcessHost {
   readonly memoryMonitor: MemoryMonitor | undefined;
   /** How an execve runs a wasm module; undefined: it is ENOEXEC. */
   readonly wasm: WasmSupport | undefined;
-  readonly initGroup: ThreadGroup | undefined;
   /** Whether one more task would exceed the sandbox's limit. */
   atTaskLimit(): boolean;
   /** execve of a wasm module, past its point of no return (Sandbox.becomeWasm). */

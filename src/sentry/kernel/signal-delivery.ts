@@ -21,8 +21,6 @@ const PENDING_POLL_MS = 20;
 export interface SignalDeliveryHost {
   readonly procs: ProcessTable;
   readonly host: HostSignals;
-  /** The pid namespace's init (pid 1); undefined before it starts. */
-  initGroup(): ThreadGroup | undefined;
   /** The task whose handler runs right now, synchronously: the sender of what it sends. */
   syncCaller(): Task | undefined;
   /** Runs fn for task, which an internal error in it kills. */
