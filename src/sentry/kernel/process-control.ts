@@ -43,7 +43,7 @@ import { checkCloneNamespaceFlags, cloneNamespaces, CLONE_NEW_ANY } from './name
 import { unshareTask } from './namespaces/unshare.js';
 import { setnsTask } from './namespaces/setns.js';
 import { hostLayoutFor, personalityOf } from './personality.js';
-import type { PidNamespace } from './namespaces/pid-namespace.js';
+import { checkSetTid, type PidNamespace } from './namespaces/pid-namespace.js';
 import { PERSONALITY_QUERY } from '../../abi/linux-personality.js';
 
 const PAGE = 4096n;
@@ -206,7 +206,7 @@ export class TaskProcess implements ProcessControl {
     return this.pid;
   }
 
-  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint, pidfdAddr = parentTid): HostCall {
+  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint, pidfdAddr = parentTid, setTid?: readonly number[]): HostCall {
     checkCloneNamespaceFlags(flags);
     if (flags & (CLONE.PTRACE | CLONE.UNTRACED)) fail(E.EINVAL);
     if ((flags & CLONE.THREAD) && !(flags & CLONE.SIGHAND)) fail(E.EINVAL);
@@ -218,8 +218,13 @@ export class TaskProcess implements ProcessControl {
     const started = flags & CLONE.PIDFD ? this.pidfdOnStart(flags, parentTid, pidfdAddr) : undefined;
     if (this.host.atTaskLimit()) fail(E.EAGAIN);
     const namespaces = cloneNamespaces(this.task, flags);
+    const childNs = namespaces?.pidForChildren ?? this.task.childPidNamespace;
+    if (setTid) {
+      const creds = this.task.creds;
+      checkSetTid(childNs, setTid, hasCapability(creds, CAP.SYS_ADMIN) || hasCapability(creds, CAP.CHECKPOINT_RESTORE), (n) => this.host.procs.taken(n));
+    }
     // The namespace whose init has ended takes nobody in (alloc_pid without PIDNS_ADDING).
-    if (!namespaces?.pidForChildren && this.task.childPidNamespace.closed) fail(E.ENOMEM);
+    if (childNs.closed) fail(E.ENOMEM);
     // Every task becomes the sentry's child (CLONE_PARENT), so the sentry reaps every
     // host process and keeps the tree itself; the sentry writes virtual tids itself. The
     // host sends the exit signal to that parent, the sentry: always SIGCHLD, whatever the
@@ -232,7 +237,7 @@ export class TaskProcess implements ProcessControl {
       kind: 'host',
       nr: NR.clone,
       args: [hostFlags, stack, parentTid, childTid, tls],
-      clone: { flags, parentTidAddr: parentTid, childTidAddr: childTid, started, namespaces },
+      clone: { flags, parentTidAddr: parentTid, childTidAddr: childTid, started, namespaces, setTid },
     };
   }
 

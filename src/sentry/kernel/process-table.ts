@@ -16,8 +16,12 @@ export class ProcessTable {
   /** The sandbox's pid namespace: every nested one descends from it. */
   readonly root = new PidNamespace(undefined);
 
-  /** The lowest unused pid from where the last one was taken, as Linux hands them out. */
-  allocatePid(): number {
+  /**
+   * The lowest unused pid from where the last one was taken, as Linux hands them out; or
+   * wanted, which clone3's set_tid asked for (checked free), moving no cursor.
+   */
+  allocatePid(wanted?: number): number {
+    if (wanted !== undefined) return wanted;
     while (this.byPid.has(this.nextPid) || this.byTid.has(this.nextPid)) this.nextPid++;
     return this.nextPid++;
   }
@@ -41,6 +45,11 @@ export class ProcessTable {
 
   group(pid: number): ThreadGroup | undefined {
     return this.byPid.get(pid);
+  }
+
+  /** Whether a task or process has this pid (a number the sandbox's namespace cannot hand out). */
+  taken(pid: number): boolean {
+    return this.byPid.has(pid) || this.byTid.has(pid);
   }
 
   groups(): ThreadGroup[] {

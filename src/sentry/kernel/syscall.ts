@@ -263,7 +263,7 @@ export interface ProcessControl {
    * CLONE_NEW* flags give the child new namespaces (namespaces/new-namespaces.ts). CLONE_PIDFD puts a pidfd of the child in the caller's fd
    * table and its number at pidfdAddr (clone's parent_tid).
    */
-  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint, pidfdAddr?: bigint): HostCall;
+  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint, pidfdAddr?: bigint, setTid?: readonly number[]): HostCall;
   /**
    * pidfd_open: a new pidfd (file description) of the process pid; EINVAL for a thread that
    * leads no process, ESRCH for no process at all.
@@ -421,6 +421,8 @@ export interface CloneRequest {
   readonly started?: ((childTid: number) => void) | undefined;
   /** The child's new namespaces (CLONE_NEW*): its kernel services and fs context. */
   readonly namespaces?: TaskNamespaces | undefined;
+  /** clone3's set_tid: the child's number in its pid namespace, then in each one above (checked). */
+  readonly setTid?: readonly number[] | undefined;
 }
 
 /** The host kernel runs the trapped call as the workload made it. */

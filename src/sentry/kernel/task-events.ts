@@ -71,7 +71,9 @@ export class TaskEvents {
     const thread = (flags & CLONE.THREAD) !== 0n;
     const fds = flags & CLONE.FILES ? parent.fds.share() : parent.fds.fork();
     const fs: FsContext = flight.namespaces?.fs ?? (flags & CLONE.FS ? parent.fs : { ...parent.fs });
-    const tid = parts.procs.allocatePid();
+    // A thread stays in its process's namespace; a process starts in the one its creator names.
+    const pidns = thread ? parent.group.pidns : (flight.namespaces?.pidForChildren ?? parent.childPidNamespace);
+    const tid = parts.procs.allocatePid(flight.setTid?.[pidns.level]);
     let group = parent.group;
     if (!thread) {
       const pg = parent.group;
@@ -79,8 +81,7 @@ export class TaskEvents {
       // CLONE_PARENT: a sibling of the caller, with the caller's own exit signal.
       const parentGroup = flags & CLONE.PARENT ? pg.parent : pg;
       group = new ThreadGroup(tid, childHost, parentGroup, pg.pgid, pg.sid, actions, pg.rlimits.copy(), pg.creds, parts.ticks());
-      // CLONE_NEWPID's namespace, or the one the caller's children start in.
-      group.pidns = flight.namespaces?.pidForChildren ?? parent.childPidNamespace;
+      group.pidns = pidns;
       group.exitSignal = flags & CLONE.PARENT ? pg.exitSignal : Number(flags & CSIGNAL);
       group.comm = parent.threadComm ?? pg.comm;
       group.cmdline = pg.cmdline;
@@ -94,6 +95,8 @@ export class TaskEvents {
       if (!(flags & CLONE.VM)) parts.ipc.processForked(pg.pid, tid);
       parentGroup?.children.add(group);
     }
+    // clone3's set_tid numbers (the table numbers the rest as it adds the task).
+    pidns.assign(tid, group, flight.setTid);
     const child = parts.addTask(tid, childHost, group, fds, fs, flight.namespaces?.kernel ?? parent.kernel);
     child.mm = flags & CLONE.VM ? parent.mm : parent.mm.copy();
     // A new thread starts with its creator's name (a new process too, above).

@@ -22,6 +22,7 @@ export interface CloneInFlight {
   readonly childTidAddr: bigint;
   readonly started?: ((childTid: number) => void) | undefined;
   readonly namespaces?: TaskNamespaces | undefined;
+  readonly setTid?: readonly number[] | undefined;
   child?: Task;
 }
 

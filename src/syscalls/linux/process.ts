@@ -31,7 +31,7 @@ function clone(task: SyscallTask, args: SyscallArgs): HostCall {
 /** clone3(cl_args, size): the same clone as clone(2), from struct clone_args. */
 function clone3(task: SyscallTask, args: SyscallArgs): HostCall {
   const cl = readCloneArgs(task, pointer(args[0]), args[1]);
-  return task.process.clone(cl.flags, cl.stack, cl.parentTid, cl.childTid, cl.tls, cl.pidfd);
+  return task.process.clone(cl.flags, cl.stack, cl.parentTid, cl.childTid, cl.tls, cl.pidfd, cl.setTid);
 }
 
 function fork(task: SyscallTask): HostCall {

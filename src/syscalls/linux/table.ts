@@ -459,7 +459,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   fsmount: refused(E.ENOSYS, NEW_MOUNT_API),
   fspick: refused(E.ENOSYS, NEW_MOUNT_API),
   pidfd_open: partial(pidfd.pidfd_open, 'PIDFD_THREAD is EINVAL'),
-  clone3: partial(proc.clone3, 'as clone; set_tid is EPERM and CLONE_INTO_CGROUP EACCES (as for an unprivileged caller), CLONE_CLEAR_SIGHAND is EINVAL'),
+  clone3: partial(proc.clone3, 'as clone; set_tid picks the child\'s pid in its pid namespace and the ones above it, with CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE (EPERM without, EEXIST for one in use); CLONE_INTO_CGROUP is EACCES (as for an unprivileged caller), CLONE_CLEAR_SIGHAND is EINVAL'),
   close_range: supported(fs.close_range),
   openat2: supported(fs.openat2),
   pidfd_getfd: refused(E.EPERM),

@@ -7,6 +7,7 @@
 // task passes in or gets back goes through its namespace here: numberOf on the way out
 // (0 for a task it cannot see, as pid_vnr), idOf on the way in (undefined: ESRCH).
 
+import { E, fail } from '../../../abi/errno.js';
 import type { ThreadGroup } from '../thread-group.js';
 
 /** Linux's MAX_PID_NS_LEVEL: the deepest a namespace can be (the root is level 0). */
@@ -58,19 +59,24 @@ export class PidNamespace {
 
   /**
    * Gives id a number here and in every ancestor but the root (alloc_pid), the lowest
-   * free one from where the last was taken; the first is 1 and makes group this
-   * namespace's init. Nothing when id has its numbers already (an exec's leader swap).
+   * free one from where the last was taken, or the one clone3's set_tid asks for (wanted:
+   * index 0 here, 1 in the parent, ...; checked by checkSetTid; it moves no cursor); the
+   * number 1 makes group this namespace's init. Nothing when id has its numbers already
+   * (an exec's leader swap).
    */
-  assign(id: number, group: ThreadGroup): void {
+  assign(id: number, group: ThreadGroup, wanted: readonly number[] = []): void {
     for (const ns of this.lineage()) {
       if (!ns.parent) {
         if (id === 1) ns.init ??= group;
         continue;
       }
       if (ns.numbers.has(id)) continue;
-      while (ns.ids.has(ns.next)) ns.next = ns.next >= PID_MAX ? 2 : ns.next + 1;
-      const n = ns.next;
-      ns.next = n >= PID_MAX ? 2 : n + 1;
+      let n = wanted[this.level - ns.level];
+      if (n === undefined) {
+        while (ns.ids.has(ns.next)) ns.next = ns.next >= PID_MAX ? 2 : ns.next + 1;
+        n = ns.next;
+        ns.next = n >= PID_MAX ? 2 : n + 1;
+      }
       ns.numbers.set(id, n);
       ns.ids.set(n, id);
       if (n === 1) ns.init = group;
@@ -95,5 +101,25 @@ export class PidNamespace {
       if (at === this) break;
     }
     return out;
+  }
+}
+
+/**
+ * clone3's set_tid for a child that starts in ns (alloc_pid's checks, deepest level
+ * first): at most one number per level from ns up (EINVAL), each in 1..pid_max-1 (EINVAL),
+ * one other than 1 only where the namespace has its init already (EINVAL), only for a
+ * caller with CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE (EPERM), and a free one (EEXIST).
+ * rootTaken: whether the sandbox's own namespace uses a number.
+ */
+export function checkSetTid(ns: PidNamespace, tids: readonly number[], privileged: boolean, rootTaken: (n: number) => boolean): void {
+  if (tids.length > ns.level + 1) fail(E.EINVAL);
+  let i = 0;
+  for (const at of ns.lineage()) {
+    const tid = tids[i++];
+    if (tid === undefined) return;
+    if (tid < 1 || tid >= PID_MAX) fail(E.EINVAL);
+    if (tid !== 1 && !at.init) fail(E.EINVAL);
+    if (!privileged) fail(E.EPERM);
+    if (at.parent ? at.idOf(tid) !== undefined : rootTaken(tid)) fail(E.EEXIST);
   }
 }
