@@ -735,6 +735,11 @@ export interface SandboxProviders {
   processes(): readonly number[];
   process(pid: number): ProcessView | undefined;
   /**
+   * The process making the current call, also when a proc mount of another pid namespace
+   * cannot see it (its pid then 0): whose credentials /proc's access checks use.
+   */
+  currentProcess?(): ProcessView | undefined;
+  /**
    * What a proc mount made now shows: the processes of the calling task's pid namespace,
    * by their numbers there (pid_namespaces(7): /proc belongs to the namespace it was
    * mounted in). Without it, every mount shows what these providers show.

@@ -51,6 +51,27 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('nested pid namespaces', () => 
       expect(tsscRun(dir, [], runAs(dir, uid))).toEqual({ status: 0, stdout: 'inner 1 0\n3\n1\n', stderr: '' });
     }
   });
+
+  it('a proc mount of a nested namespace checks a reader outside it by its own credentials', () => {
+    // The mount is in the sandbox's mount namespace, so a user outside the new pid
+    // namespace can reach it: reading the root-owned init's environ is EACCES for nobody.
+    const script = [
+      'mkdir /tmp/p; mkfifo /tmp/go',
+      'unshare -p -f sh -c "mount -t proc proc /tmp/p; : >/tmp/up; read x </tmp/go" & while [ ! -e /tmp/up ]; do sleep 0.1; done',
+      'ls /tmp/p | grep -c "^[0-9]"',
+      'su -s /bin/sh nobody -c "cat /tmp/p/1/environ; readlink /tmp/p/1/cwd; echo status \\$?"',
+      'echo >/tmp/go; wait; umount /tmp/p',
+    ].join('\n');
+    for (const { uid } of TSSC_USERS) {
+      writeConfig(dir, { args: ['sh', '-c', script], extraCaps: ['CAP_SYS_ADMIN'] });
+      expect(tsscRun(dir, [], runAs(dir, uid))).toEqual({
+        status: 0,
+        stdout: '1\nstatus 1\n',
+        // busybox readlink fails silently.
+        stderr: "cat: can't open '/tmp/p/1/environ': Permission denied\n",
+      });
+    }
+  });
 });
 
 describe.skipIf(!isRoot)('util-linux unshare --pid in the Debian userland', () => {

@@ -79,6 +79,11 @@ export class SentryProviders implements SandboxProviders {
     return group ? viewOf(group, () => this.sandbox?.currentTask, this.pidns) : undefined;
   }
 
+  currentProcess(): ProcessView | undefined {
+    const task = this.sandbox?.currentTask;
+    return task ? viewOf(task.group, () => this.sandbox?.currentTask, this.pidns) : undefined;
+  }
+
   forProcMount(): SandboxProviders {
     const ns = this.sandbox?.currentTask?.pidNamespace;
     if (!ns?.parent || ns === this.pidns) return this;
