@@ -74,12 +74,12 @@ function hasCap(task: SyscallTask, cap: number): boolean {
 function checkCredentials(task: SyscallTask, cred: Ucred): void {
   if (cred.uid === 0xffffffff || cred.gid === 0xffffffff) fail(E.EINVAL);
   const c = task.creds;
-  const pidOk = cred.pid === task.pid || hasCap(task, CAP_SYS_ADMIN);
+  const pidOk = cred.pid === task.process.pid || hasCap(task, CAP_SYS_ADMIN);
   const uidOk = cred.uid === c.ruid || cred.uid === c.euid || cred.uid === c.suid || hasCap(task, CAP_SETUID);
   const gidOk = cred.gid === c.rgid || cred.gid === c.egid || cred.gid === c.sgid || hasCap(task, CAP_SETGID);
   if (!pidOk || !uidOk || !gidOk) fail(E.EPERM);
   // Another pid must name a process of the sandbox.
-  if (cred.pid !== task.pid) task.process.getpgid(cred.pid);
+  if (cred.pid !== task.process.pid) task.process.getpgid(cred.pid);
 }
 
 /** CMSG_ALIGN: control messages start on 8-byte boundaries. */
@@ -111,8 +111,10 @@ export function readSendControl(task: SyscallTask, socket: Socket, hdr: Msghdr):
         if (type === SCM.RIGHTS && socket.family === AF.UNIX) addRights(task, data, files);
         else if (type === SCM.CREDENTIALS && socket.family !== AF.INET && socket.family !== AF.INET6) {
           if (len !== CMSGHDR_SIZE + UCRED_SIZE) fail(E.EINVAL);
-          cred = { pid: data.readInt32LE(0), uid: data.readUInt32LE(4), gid: data.readUInt32LE(8) };
-          checkCredentials(task, cred);
+          const claimed = { pid: data.readInt32LE(0), uid: data.readUInt32LE(4), gid: data.readUInt32LE(8) };
+          checkCredentials(task, claimed);
+          // Carried by the kernel's identity; the receiver sees its own namespace's number.
+          cred = { ...claimed, pid: task.process.pidId(claimed.pid) ?? 0 };
         } else if (socket.family !== AF.INET && socket.family !== AF.INET6) fail(E.EINVAL);
         else if (type !== SCM.RIGHTS && type !== SCM.CREDENTIALS) fail(E.EINVAL);
       }
@@ -185,7 +187,7 @@ export function writeReceiveControl(task: SyscallTask, hdr: Msghdr, cred: Ucred 
   };
   if (cred) {
     const data = Buffer.alloc(UCRED_SIZE);
-    data.writeInt32LE(cred.pid, 0);
+    data.writeInt32LE(task.process.visiblePid(cred.pid), 0);
     data.writeUInt32LE(cred.uid, 4);
     data.writeUInt32LE(cred.gid, 8);
     put(SCM.CREDENTIALS, data);

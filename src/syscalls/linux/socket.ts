@@ -469,7 +469,11 @@ function getsockopt(task: SyscallTask, args: SyscallArgs): number {
     }
     value = encodeSockaddr(peer);
     if (value.length < room) return -E.EINVAL;
-  } else value = encodeOption(socket.getOption(level, name));
+  } else {
+    const option = socket.getOption(level, name);
+    // SO_PEERCRED: the peer's pid as the caller's pid namespace numbers it.
+    value = encodeOption(option.kind === 'ucred' ? { ...option, cred: { ...option.cred, pid: task.process.visiblePid(option.cred.pid) } } : option);
+  }
   const n = Math.min(room, value.length);
   if (n > 0) task.mem.write(valueAddr, value.subarray(0, n));
   const out = Buffer.alloc(4);

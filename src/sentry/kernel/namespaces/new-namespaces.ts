@@ -6,9 +6,10 @@
 // Built: CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC (System V objects and POSIX message
 // queues), CLONE_NEWNET (a stack with its own loopback and nothing else), CLONE_NEWCGROUP
 // (accepted: the sandbox's cgroup mounts show one root whatever the namespace, so a new
-// cgroup namespace looks as Linux makes it for a process at its cgroup's root). Not built,
-// answered as a kernel built without them answers: CLONE_NEWUSER, CLONE_NEWPID and
-// CLONE_NEWTIME are EINVAL.
+// cgroup namespace looks as Linux makes it for a process at its cgroup's root), CLONE_NEWPID
+// (a pid namespace below the caller's pid_for_children: pid-namespace.ts; it is the next
+// child's, as Linux's pid_ns_for_children). Not built, answered as a kernel built without
+// them answers: CLONE_NEWUSER and CLONE_NEWTIME are EINVAL.
 
 import { E, fail } from '../../../abi/errno.js';
 import { CAP } from '../../../abi/linux-capability.js';
@@ -17,6 +18,7 @@ import { NetworkStack } from '../../../netstack/stack.js';
 import type { FsContext } from '../../../vfs/api.js';
 import { hasCapability } from '../credentials.js';
 import { CgroupNamespace } from './nsfs.js';
+import { MAX_PID_NS_LEVEL, PidNamespace } from './pid-namespace.js';
 import type { KernelServices, TaskCredentials } from '../syscall.js';
 
 /** Every CLONE_NEW* flag of clone(2) and unshare(2). */
@@ -26,11 +28,16 @@ export const CLONE_NEW_ANY = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLON
 export interface TaskNamespaces {
   readonly kernel: KernelServices;
   readonly fs: FsContext;
+  /** CLONE_NEWPID's new pid namespace, which the task's next children (a clone's child) start in. */
+  readonly pidForChildren?: PidNamespace | undefined;
 }
 
 /** What a task brings to a namespace change. */
 export interface NamespaceHolder extends TaskNamespaces {
   readonly creds: TaskCredentials;
+  /** The pid namespace it is in, and the one its children start in (pid_ns_for_children). */
+  readonly pidNamespace: PidNamespace;
+  readonly childPidNamespace: PidNamespace;
 }
 
 /**
@@ -43,7 +50,8 @@ export function newNamespaces(holder: NamespaceHolder, flags: bigint, alsoCheck?
   if (flags & CLONE.NEWUSER) fail(E.EINVAL);
   if (!hasCapability(holder.creds, CAP.SYS_ADMIN)) fail(E.EPERM);
   alsoCheck?.();
-  if (flags & (CLONE.NEWPID | CLONE.NEWTIME)) fail(E.EINVAL);
+  if (flags & CLONE.NEWTIME) fail(E.EINVAL);
+  const pid = flags & CLONE.NEWPID ? newPidNamespace(holder) : undefined;
   const old = holder.kernel;
   const kernel: KernelServices =
     flags & (CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET | CLONE.NEWCGROUP)
@@ -56,7 +64,19 @@ export function newNamespaces(holder: NamespaceHolder, flags: bigint, alsoCheck?
         }
       : old;
   const fs = flags & CLONE.NEWNS ? old.vfs.unshareMounts(holder.fs) : holder.fs;
-  return { kernel, fs };
+  return { kernel, fs, pidForChildren: pid };
+}
+
+/**
+ * copy_pid_ns: a namespace below the holder's pid_for_children, which must still be its
+ * own (a second unshare(CLONE_NEWPID) before it moved is EINVAL); ENOSPC past
+ * MAX_PID_NS_LEVEL.
+ */
+function newPidNamespace(holder: NamespaceHolder): PidNamespace {
+  const below = holder.childPidNamespace;
+  if (below !== holder.pidNamespace) fail(E.EINVAL);
+  if (below.level >= MAX_PID_NS_LEVEL) fail(E.ENOSPC);
+  return new PidNamespace(below);
 }
 
 /** copy_process's first checks of clone's namespace flags, before any other of its checks. */
