@@ -403,6 +403,8 @@ export type OpenBeneath = (dirFd: number, path: string, flags: number, mode: num
 export interface FileDescription extends Waitable {
   readonly location: Location;
   readonly inode: Inode;
+  /** What the open gave: a device node's driver, the inode's own file; none for O_PATH. */
+  readonly impl: FileImpl | undefined;
   /** O_RDONLY, O_WRONLY or O_RDWR. */
   readonly accessMode: number;
   /** Status flags for F_GETFL (access mode included). */
@@ -681,6 +683,11 @@ export interface ProcessView {
   fds(): ReadonlyMap<number, FileDescription>;
   /** The pid of the process tracing thread tid (ptrace), 0 for none (/proc/PID/status's TracerPid). */
   tracerPid?(tid: number): number;
+  /**
+   * Thread tid's numbers in each pid namespace from the one /proc shows down to its own
+   * (/proc/PID/status's NStgid, NSpid, NSpgid, NSsid; 0 where a namespace cannot see it).
+   */
+  namespaceNumbers?(tid: number): { readonly tgid: readonly number[]; readonly pid: readonly number[]; readonly pgid: readonly number[]; readonly sid: readonly number[] };
   /** The auxiliary vector its program started with (/proc/PID/auxv), when the sentry loaded it. */
   readonly auxv?: Uint8Array;
   /**
@@ -753,6 +760,17 @@ export interface SandboxProviders {
   currentTid(): number;
   processes(): readonly number[];
   process(pid: number): ProcessView | undefined;
+  /**
+   * The process making the current call, also when a proc mount of another pid namespace
+   * cannot see it (its pid then 0): whose credentials /proc's access checks use.
+   */
+  currentProcess?(): ProcessView | undefined;
+  /**
+   * What a proc mount made now shows: the processes of the calling task's pid namespace,
+   * by their numbers there (pid_namespaces(7): /proc belongs to the namespace it was
+   * mounted in). Without it, every mount shows what these providers show.
+   */
+  forProcMount?(): SandboxProviders;
   /** Seconds since the sandbox started (/proc/uptime). */
   uptime(): number;
   /** The System V IPC objects (/proc/sysvipc); none where the sandbox has no IPC namespace. */

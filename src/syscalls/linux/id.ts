@@ -134,7 +134,7 @@ function capget(task: SyscallTask, args: SyscallArgs): number {
   if (!header) fail(E.EINVAL);
   const { words, pid } = header;
   if (pid < 0) fail(E.EINVAL);
-  const c = pid === 0 || pid === task.tid ? task.creds : task.process.credentialsOf(pid);
+  const c = pid === 0 || pid === task.process.tid ? task.creds : task.process.credentialsOf(pid);
   const out = Buffer.alloc(12 * words);
   for (let w = 0; w < words; w++) {
     const shift = BigInt(32 * w);
@@ -151,7 +151,7 @@ function capset(task: SyscallTask, args: SyscallArgs): number {
   const header = capHeader(task, pointer(args[0]));
   if (!header) fail(E.EINVAL);
   const { words, pid } = header;
-  if (pid !== 0 && pid !== task.tid) fail(E.EPERM);
+  if (pid !== 0 && pid !== task.process.tid) fail(E.EPERM);
   const raw = task.mem.read(pointer(args[1]), 12 * words);
   let effective = 0n;
   let permitted = 0n;

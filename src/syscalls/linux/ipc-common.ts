@@ -21,10 +21,10 @@ export const IPC_READ = 0o444;
  * IPC_STAT (by id, result 0) or the family's STAT and STAT_ANY (by index, result the id):
  * the object's struct, as encode makes it, written to addr; read permission unless any.
  */
-export function statObject<T extends IpcObject>(task: SyscallTask, objects: IpcRegistry<T>, cmd: { byIndex: boolean; any: boolean }, idOrIndex: number, addr: bigint, encode: (object: T) => Buffer): number {
+export function statObject<T extends IpcObject>(task: SyscallTask, objects: IpcRegistry<T>, cmd: { byIndex: boolean; any: boolean }, idOrIndex: number, addr: bigint, encode: (object: T, task: SyscallTask) => Buffer): number {
   const object = cmd.byIndex ? objects.atIndex(idOrIndex) : objects.lookup(idOrIndex);
   if (!cmd.any) object.perm.check(task.creds, IPC_READ);
-  const out = encode(object);
+  const out = encode(object, task);
   // Every *id_ds starts with its ipc64_perm: the ids in it as the caller's user namespace sees them.
   for (const [field, kind] of [['uid', 'uid'], ['gid', 'gid'], ['cuid', 'uid'], ['cgid', 'gid']] as const) {
     out.writeUInt32LE(idForTask(task.creds, kind, out.readUInt32LE(IPC64_PERM_OFFSET[field])), IPC64_PERM_OFFSET[field]);

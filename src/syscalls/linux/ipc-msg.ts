@@ -68,7 +68,8 @@ function msgrcv(task: SyscallTask, args: SyscallArgs): number | Promise<number> 
   return retryOnChange(task, queue, attempt, undefined, ERESTARTNOHAND, E.ENOMSG);
 }
 
-function encodeMsqid(queue: SysvMessageQueue): Buffer {
+/** struct msqid64_ds, its pids as the caller's pid namespace numbers them. */
+function encodeMsqid(queue: SysvMessageQueue, task: SyscallTask): Buffer {
   const buf = Buffer.alloc(MSQID64_DS_SIZE);
   queue.perm.encode(buf);
   const o = MSQID64_DS_OFFSET;
@@ -78,8 +79,8 @@ function encodeMsqid(queue: SysvMessageQueue): Buffer {
   buf.writeBigUInt64LE(BigInt(queue.bytes), o.cbytes);
   buf.writeBigUInt64LE(BigInt(queue.messages.length), o.qnum);
   buf.writeBigUInt64LE(BigInt(queue.qbytes), o.qbytes);
-  buf.writeInt32LE(queue.lspid, o.lspid);
-  buf.writeInt32LE(queue.lrpid, o.lrpid);
+  buf.writeInt32LE(task.process.visiblePid(queue.lspid), o.lspid);
+  buf.writeInt32LE(task.process.visiblePid(queue.lrpid), o.lrpid);
   return buf;
 }
 

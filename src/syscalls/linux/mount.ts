@@ -47,15 +47,17 @@ function mayMount(task: SyscallTask): void {
 /**
  * mount_capable: a filesystem type without FS_USERNS_MOUNT needs CAP_SYS_ADMIN over the
  * sandbox; one with it, over the namespace it describes (mqueue: the ipc namespace, sysfs:
- * the network namespace, proc: the pid namespace, which is the sandbox's; the others: the
- * mount namespace).
+ * the network namespace; the others: the mount namespace). proc is refused to a user
+ * namespace of the sandbox's: Linux also asks that a proc mount the caller can see be
+ * fully visible (mount_too_revealing), which the spec's masked paths over /proc prevent,
+ * as in a runc container.
  */
 function mayMountType(task: SyscallTask, type: string): void {
   const { kernel, creds } = task;
   if (hasCapability(creds, CAP.SYS_ADMIN)) return;
   const describes: Record<string, object | undefined> = {
     tmpfs: kernel.vfs.mountNamespace(task.fs), ramfs: kernel.vfs.mountNamespace(task.fs), devpts: kernel.vfs.mountNamespace(task.fs),
-    mqueue: kernel.ipc, sysfs: kernel.net, proc: kernel.nsfs.pid,
+    mqueue: kernel.ipc, sysfs: kernel.net,
   };
   const namespace = describes[type];
   if (!namespace || !nsCapable(creds, ownerOf(namespace), CAP.SYS_ADMIN)) fail(E.EPERM);

@@ -78,12 +78,12 @@ function checkCredentials(task: SyscallTask, claimed: Ucred): Ucred {
   const c = task.creds;
   // The ids are the sender's namespace's; they travel as sandbox ids.
   const cred = { pid: claimed.pid, uid: idFromTask(c, 'uid', claimed.uid), gid: idFromTask(c, 'gid', claimed.gid) };
-  const pidOk = cred.pid === task.pid || hasCap(task, CAP_SYS_ADMIN);
+  const pidOk = cred.pid === task.process.pid || hasCap(task, CAP_SYS_ADMIN);
   const uidOk = cred.uid === c.ruid || cred.uid === c.euid || cred.uid === c.suid || hasCap(task, CAP_SETUID);
   const gidOk = cred.gid === c.rgid || cred.gid === c.egid || cred.gid === c.sgid || hasCap(task, CAP_SETGID);
   if (!pidOk || !uidOk || !gidOk) fail(E.EPERM);
   // Another pid must name a process of the sandbox.
-  if (cred.pid !== task.pid) task.process.getpgid(cred.pid);
+  if (cred.pid !== task.process.pid) task.process.getpgid(cred.pid);
   return cred;
 }
 
@@ -116,7 +116,9 @@ export function readSendControl(task: SyscallTask, socket: Socket, hdr: Msghdr):
         if (type === SCM.RIGHTS && socket.family === AF.UNIX) addRights(task, data, files);
         else if (type === SCM.CREDENTIALS && socket.family !== AF.INET && socket.family !== AF.INET6) {
           if (len !== CMSGHDR_SIZE + UCRED_SIZE) fail(E.EINVAL);
-          cred = checkCredentials(task, { pid: data.readInt32LE(0), uid: data.readUInt32LE(4), gid: data.readUInt32LE(8) });
+          const checked = checkCredentials(task, { pid: data.readInt32LE(0), uid: data.readUInt32LE(4), gid: data.readUInt32LE(8) });
+          // Carried by the kernel's identity; the receiver sees its own namespace's number.
+          cred = { ...checked, pid: task.process.pidId(checked.pid) ?? 0 };
         } else if (socket.family !== AF.INET && socket.family !== AF.INET6) fail(E.EINVAL);
         else if (type !== SCM.RIGHTS && type !== SCM.CREDENTIALS) fail(E.EINVAL);
       }
@@ -189,7 +191,7 @@ export function writeReceiveControl(task: SyscallTask, hdr: Msghdr, cred: Ucred 
   };
   if (cred) {
     const data = Buffer.alloc(UCRED_SIZE);
-    data.writeInt32LE(cred.pid, 0);
+    data.writeInt32LE(task.process.visiblePid(cred.pid), 0);
     data.writeUInt32LE(idForTask(task.creds, 'uid', cred.uid), 4);
     data.writeUInt32LE(idForTask(task.creds, 'gid', cred.gid), 8);
     put(SCM.CREDENTIALS, data);

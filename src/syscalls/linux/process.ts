@@ -32,7 +32,7 @@ function clone(task: SyscallTask, args: SyscallArgs): HostCall {
 /** clone3(cl_args, size): the same clone as clone(2), from struct clone_args. */
 function clone3(task: SyscallTask, args: SyscallArgs): HostCall {
   const cl = readCloneArgs(task, pointer(args[0]), args[1]);
-  return task.process.clone(cl.flags, cl.stack, cl.parentTid, cl.childTid, cl.tls, cl.pidfd);
+  return task.process.clone(cl.flags, cl.stack, cl.parentTid, cl.childTid, cl.tls, cl.pidfd, cl.setTid);
 }
 
 function fork(task: SyscallTask): HostCall {
@@ -149,7 +149,7 @@ async function waitid(task: SyscallTask, args: SyscallArgs): Promise<number> {
 }
 
 function getpid(task: SyscallTask): number {
-  return task.pid;
+  return task.process.pid;
 }
 
 function getppid(task: SyscallTask): number {
@@ -157,7 +157,7 @@ function getppid(task: SyscallTask): number {
 }
 
 function gettid(task: SyscallTask): number {
-  return task.tid;
+  return task.process.tid;
 }
 
 function set_tid_address(task: SyscallTask): HostCall {

@@ -472,9 +472,14 @@ function getsockopt(task: SyscallTask, args: SyscallArgs): number {
     if (value.length < room) return -E.EINVAL;
   } else {
     const option = socket.getOption(level, name);
-    // SO_PEERCRED's ids as the caller's user namespace sees them.
+    // SO_PEERCRED: the peer's pid as the caller's pid namespace numbers it, its ids as the
+    // caller's user namespace sees them.
     const { creds } = task;
-    value = encodeOption(option.kind === 'ucred' ? { kind: 'ucred', cred: { ...option.cred, uid: idForTask(creds, 'uid', option.cred.uid), gid: idForTask(creds, 'gid', option.cred.gid) } } : option);
+    value = encodeOption(
+      option.kind === 'ucred'
+        ? { ...option, cred: { pid: task.process.visiblePid(option.cred.pid), uid: idForTask(creds, 'uid', option.cred.uid), gid: idForTask(creds, 'gid', option.cred.gid) } }
+        : option,
+    );
   }
   const n = Math.min(room, value.length);
   if (n > 0) task.mem.write(valueAddr, value.subarray(0, n));

@@ -89,10 +89,7 @@ export function statusText(deps: ProcDeps, view: ProcessView, tid: number): stri
     ['FDSize', Math.max(64, 2 ** Math.ceil(Math.log2(Math.max(1, ...view.fds().keys()) + 1)))],
     // Linux ends the list with a space, even an empty one.
     ['Groups', `${creds.groups.map((g) => shown('gid', g)).join(' ')} `],
-    ['NStgid', view.pid],
-    ['NSpid', tid],
-    ['NSpgid', view.pgid],
-    ['NSsid', view.sid],
+    ...namespaceLines(view, tid),
     ...memoryLines(view),
     ['Threads', view.tids.length],
     ['SigQ', '0/63413'],
@@ -139,4 +136,15 @@ export function statmText(view: ProcessView): string {
   const usage = view.usage?.();
   const size = usage ? Math.ceil(usage.vsizeBytes / (PAGE_KB * 1024)) : 0;
   return `${size} ${usage?.rssPages ?? 0} 0 0 0 0 0\n`;
+}
+
+/** NStgid, NSpid, NSpgid, NSsid: a number for each pid namespace from the mount's down to the task's own. */
+function namespaceLines(view: ProcessView, tid: number): [string, string | number][] {
+  const numbers = view.namespaceNumbers?.(tid) ?? { tgid: [view.pid], pid: [tid], pgid: [view.pgid], sid: [view.sid] };
+  return [
+    ['NStgid', numbers.tgid.join('\t')],
+    ['NSpid', numbers.pid.join('\t')],
+    ['NSpgid', numbers.pgid.join('\t')],
+    ['NSsid', numbers.sid.join('\t')],
+  ];
 }

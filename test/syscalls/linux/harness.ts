@@ -203,7 +203,17 @@ export function fakeTask(vfs: Vfs, creds: TaskCredentials = rootCreds(), fds = n
         }
         if (timeoutNs !== undefined) timer = setTimeout(() => finish(poll()), Number(timeoutNs / 1_000_000n));
       }),
-    process: {} as ProcessControl,
+    // The sandbox's own pid namespace: its numbers are the task's.
+    process: {
+      get pid() {
+        return task.pid;
+      },
+      get tid() {
+        return task.tid;
+      },
+      visiblePid: (id: number) => id,
+      pidId: (pid: number) => pid,
+    } as ProcessControl,
   };
   return task;
 }

@@ -7,10 +7,12 @@
 // queues), CLONE_NEWNET (a stack with its own loopback and nothing else), CLONE_NEWCGROUP
 // (accepted: the sandbox's cgroup mounts show one root whatever the namespace, so a new
 // cgroup namespace looks as Linux makes it for a process at its cgroup's root),
-// CLONE_NEWUSER (user-namespace.ts: the task gets new credentials, with every capability
-// in the new namespace and none outside it; the other namespaces made with it are its).
-// Each new namespace records the user namespace that owns it. Not built, answered as a
-// kernel built without them answers: CLONE_NEWPID and CLONE_NEWTIME are EINVAL.
+// CLONE_NEWPID (a pid namespace below the caller's pid_for_children: pid-namespace.ts; it
+// is the next child's, as Linux's pid_ns_for_children), CLONE_NEWUSER (user-namespace.ts:
+// the task gets new credentials, with every capability in the new namespace and none
+// outside it; the other namespaces made with it are its). Each new namespace records the
+// user namespace that owns it. Not built, answered as a kernel built without it answers:
+// CLONE_NEWTIME is EINVAL.
 
 import { E, fail } from '../../../abi/errno.js';
 import { CAP } from '../../../abi/linux-capability.js';
@@ -20,6 +22,7 @@ import type { FsContext } from '../../../vfs/api.js';
 import { credentialsIn, fsCredentials, nsCapable } from '../credentials.js';
 import { CgroupNamespace } from './nsfs.js';
 import { ownerOf, recordOwner } from './user-namespace.js';
+import { MAX_PID_NS_LEVEL, PidNamespace } from './pid-namespace.js';
 import type { KernelServices, TaskCredentials } from '../syscall.js';
 
 /** Every CLONE_NEW* flag of clone(2) and unshare(2). */
@@ -31,6 +34,8 @@ export interface TaskNamespaces {
   readonly fs: FsContext;
   /** Its credentials in a new user namespace (CLONE_NEWUSER); undefined: unchanged. */
   readonly creds?: TaskCredentials | undefined;
+  /** CLONE_NEWPID's new pid namespace, which the task's next children (a clone's child) start in. */
+  readonly pidForChildren?: PidNamespace | undefined;
 }
 
 /**
@@ -53,6 +58,9 @@ function newUserNamespace(creds: TaskCredentials, chrooted: boolean): TaskCreden
 /** What a task brings to a namespace change. */
 export interface NamespaceHolder extends TaskNamespaces {
   readonly creds: TaskCredentials;
+  /** The pid namespace it is in, and the one its children start in (pid_ns_for_children). */
+  readonly pidNamespace: PidNamespace;
+  readonly childPidNamespace: PidNamespace;
 }
 
 /**
@@ -70,7 +78,8 @@ export function newNamespaces(holder: NamespaceHolder, flags: bigint, alsoCheck?
   const owner = creds.userNs;
   if (flags & CLONE_NEW_ANY & ~CLONE.NEWUSER && !nsCapable(creds, owner, CAP.SYS_ADMIN)) fail(E.EPERM);
   alsoCheck?.();
-  if (flags & (CLONE.NEWPID | CLONE.NEWTIME)) fail(E.EINVAL);
+  if (flags & CLONE.NEWTIME) fail(E.EINVAL);
+  const pid = flags & CLONE.NEWPID ? newPidNamespace(holder) : undefined;
   const kernel: KernelServices =
     flags & (CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET | CLONE.NEWCGROUP)
       ? {
@@ -82,19 +91,32 @@ export function newNamespaces(holder: NamespaceHolder, flags: bigint, alsoCheck?
         }
       : old;
   for (const kind of ['cgroup', 'uts', 'ipc', 'net'] as const) if (kernel[kind] !== old[kind]) recordOwner(kernel[kind], owner);
+  if (pid) recordOwner(pid, owner);
   let fs = holder.fs;
   if (flags & CLONE.NEWNS) {
     fs = old.vfs.unshareMounts(holder.fs, ownerOf(oldMounts) !== owner);
     recordOwner(old.vfs.mountNamespace(fs), owner);
   }
-  if (creds === holder.creds) return { kernel, fs };
-  return { kernel, fs: { ...fs, creds: fsCredentials(creds) }, creds };
+  if (creds === holder.creds) return { kernel, fs, pidForChildren: pid };
+  return { kernel, fs: { ...fs, creds: fsCredentials(creds) }, creds, pidForChildren: pid };
 }
 
 /** current_chrooted: the task's root is not its mount namespace's root (the top of a root mount). */
 function isChrooted(fs: FsContext): boolean {
   const { mount, dentry } = fs.root;
   return mount.parent !== undefined || dentry !== mount.root;
+}
+
+/**
+ * copy_pid_ns: a namespace below the holder's pid_for_children, which must still be its
+ * own (a second unshare(CLONE_NEWPID) before it moved is EINVAL); ENOSPC past
+ * MAX_PID_NS_LEVEL.
+ */
+function newPidNamespace(holder: NamespaceHolder): PidNamespace {
+  const below = holder.childPidNamespace;
+  if (below !== holder.pidNamespace) fail(E.EINVAL);
+  if (below.level >= MAX_PID_NS_LEVEL) fail(E.ENOSPC);
+  return new PidNamespace(below);
 }
 
 /** copy_process's first checks of clone's namespace flags, before any other of its checks. */

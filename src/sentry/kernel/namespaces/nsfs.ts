@@ -61,11 +61,10 @@ export class NamespaceInode implements Inode {
 }
 
 /**
- * The sandbox's namespace files: the one pid and time namespace it has, and the inode
+ * The sandbox's namespace files: the one time namespace it has, and the inode
  * of every namespace once a /proc/PID/ns link names it (held weakly: it goes with the namespace).
  */
 export class NamespaceFiles {
-  readonly pid = {};
   readonly time = {};
   private readonly inodes = new WeakMap<object, NamespaceInode>();
   private next = FIRST_INO;

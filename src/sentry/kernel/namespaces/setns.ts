@@ -14,6 +14,7 @@ import type { Task } from '../task.js';
 import { CLONE_NEW_ANY, type TaskNamespaces } from './new-namespaces.js';
 import { NAMESPACE_TYPES, NamespaceInode, type NamespaceType } from './nsfs.js';
 import { ownerOf, UserNamespace } from './user-namespace.js';
+import type { PidNamespace } from './pid-namespace.js';
 
 /** /proc/PID/ns's links, in Linux's order, with the type each one's namespace is. */
 const LINKS: readonly (readonly [string, NamespaceType])[] = [
@@ -27,22 +28,38 @@ interface Namespaces {
   ipc: KernelServices['ipc'];
   mnt: object;
   net: KernelServices['net'];
-  pid: object;
+  pid: PidNamespace;
   time: object;
   user: UserNamespace;
   uts: KernelServices['uts'];
 }
 
-/** The namespace of each type a task with these services, fs context and credentials is in. */
-function namespacesOf(kernel: KernelServices, fs: FsContext, creds: TaskCredentials): Namespaces {
-  const { nsfs } = kernel;
-  return { cgroup: kernel.cgroup, ipc: kernel.ipc, mnt: kernel.vfs.mountNamespace(fs), net: kernel.net, pid: nsfs.pid, time: nsfs.time, user: creds.userNs, uts: kernel.uts };
+/** What a task holds its namespaces by: its services, fs context, credentials and pid namespaces. */
+export interface NamespaceSource {
+  readonly kernel: KernelServices;
+  readonly fs: FsContext;
+  readonly creds: TaskCredentials;
+  readonly pidNamespace: PidNamespace;
+  readonly childPidNamespace: PidNamespace;
 }
 
-/** /proc/PID/ns: each link's name and the nsfs inode it leads to. */
-export function namespaceLinks(kernel: KernelServices, fs: FsContext, creds: TaskCredentials): Map<string, NamespaceInode> {
-  const namespaces = namespacesOf(kernel, fs, creds);
-  return new Map(LINKS.map(([name, type]) => [name, kernel.nsfs.inodeOf(type, namespaces[type])]));
+/** The namespace of each type a task is in. */
+function namespacesOf(task: NamespaceSource): Namespaces {
+  const { kernel, fs } = task;
+  const { nsfs } = kernel;
+  return { cgroup: kernel.cgroup, ipc: kernel.ipc, mnt: kernel.vfs.mountNamespace(fs), net: kernel.net, pid: task.pidNamespace, time: nsfs.time, user: task.creds.userNs, uts: kernel.uts };
+}
+
+/**
+ * /proc/PID/ns: each link's name and the nsfs inode it leads to. pid_for_children leads to
+ * where its next child starts, and to nothing (ENOENT) while that new namespace has no
+ * init yet, as Linux shows it.
+ */
+export function namespaceLinks(task: NamespaceSource): Map<string, NamespaceInode> {
+  const namespaces = namespacesOf(task);
+  const forChildren = task.childPidNamespace;
+  const shown = LINKS.filter(([name]) => name !== 'pid_for_children' || !forChildren.parent || forChildren.init);
+  return new Map(shown.map(([name, type]) => [name, task.kernel.nsfs.inodeOf(type, name === 'pid_for_children' ? forChildren : namespaces[type])]));
 }
 
 /** What setns asks of the rest of the sandbox about the caller. */
@@ -66,7 +83,7 @@ export function setnsTask(task: Task, file: FileDescription, nstype: number, con
   } else if (pidfdGroup(file)) {
     if (flags === 0n || flags & ~CLONE_NEW_ANY) fail(E.EINVAL);
     const target = context.taskOfPidfd(file) ?? fail(E.ESRCH);
-    const theirs = namespacesOf(target.kernel, target.fs, target.creds);
+    const theirs = namespacesOf(target);
     for (const type of Object.keys(NAMESPACE_TYPES) as NamespaceType[]) if (flags & NAMESPACE_TYPES[type]) wanted = { ...wanted, [type]: theirs[type] };
   } else {
     fail(E.EINVAL);
@@ -77,6 +94,8 @@ export function setnsTask(task: Task, file: FileDescription, nstype: number, con
   task.kernel = entered.kernel;
   task.fs = entered.fs;
   if (entered.creds) task.group.creds = entered.creds;
+  // Only its next children start in the pid namespace it entered.
+  if (entered.pidForChildren) task.pidForChildren = entered.pidForChildren;
 }
 
 /**
@@ -113,9 +132,12 @@ function enter(task: Task, wanted: Partial<Namespaces>, context: SetnsContext): 
     if (context.hasOtherThreads()) fail(E.EUSERS);
     if (!mayEnter(wanted.time)) fail(E.EPERM);
   }
+  // pidns_install: the caller's own pid namespace or one below it, never one above or beside.
+  const pidForChildren = wanted.pid;
+  if (pidForChildren && !task.pidNamespace.contains(pidForChildren)) fail(E.EINVAL);
   const changed = wanted.user ? { creds } : {};
   if (changed.creds) fs = { ...fs, creds: fsCredentials(creds) };
   const { uts, ipc, net, cgroup } = wanted;
-  if (!uts && !ipc && !net && !cgroup) return { kernel, fs, ...changed };
-  return { fs, ...changed, kernel: { ...kernel, uts: uts ?? kernel.uts, ipc: ipc ?? kernel.ipc, net: net ?? kernel.net, cgroup: cgroup ?? kernel.cgroup } };
+  if (!uts && !ipc && !net && !cgroup) return { kernel, fs, pidForChildren, ...changed };
+  return { fs, pidForChildren, ...changed, kernel: { ...kernel, uts: uts ?? kernel.uts, ipc: ipc ?? kernel.ipc, net: net ?? kernel.net, cgroup: cgroup ?? kernel.cgroup } };
 }
