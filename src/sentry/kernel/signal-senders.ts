@@ -2,7 +2,8 @@
 // si_pid and si_uid with the sentry's own host pid and uid for every kill/tgkill it makes;
 // the sentry remembers who asked (a task of the sandbox, a child whose state changed for
 // SIGCHLD, a rt_sigqueueinfo caller with its own siginfo, or the outside: pid 0, as for a
-// sender outside the pid namespace) and puts that in wherever the workload reads the
+// sender outside the pid namespace) and puts that in, numbered in the receiver's pid
+// namespace, wherever the workload reads the
 // siginfo: at the tracee's signal-delivery-stop, or after a sigtimedwait took the signal,
 // as gVisor's kernel fills siginfo itself.
 
@@ -103,7 +104,7 @@ function takeSender(group: ThreadGroup, sig: number): SignalSender {
  */
 export function showSiginfo(info: Buffer, group: ThreadGroup, sig: number): boolean {
   if (!sentBySentry(info)) return false;
-  fillSender(info, sig, takeSender(group, sig));
+  fillSender(info, group, sig, takeSender(group, sig));
   return true;
 }
 
@@ -121,7 +122,7 @@ export function showPendingSiginfos(infos: readonly Buffer[], group: ThreadGroup
     const index = seen.get(sig) ?? 0;
     seen.set(sig, index + 1);
     const records = (senders.get(group)?.get(sig) ?? []).filter((r) => sig < SIGRTMIN || r.thread === thread);
-    fillSender(info, sig, records[sig >= SIGRTMIN ? index : 0] ?? OUTSIDE_SENDER);
+    fillSender(info, group, sig, records[sig >= SIGRTMIN ? index : 0] ?? OUTSIDE_SENDER);
   }
 }
 
@@ -131,14 +132,18 @@ function sentBySentry(info: Buffer): boolean {
   return info.readInt32LE(SIGINFO_OFFSET.pid) === process.pid && (code === SI_CODE.USER || code === SI_CODE.TKILL);
 }
 
-function fillSender(info: Buffer, sig: number, sender: SignalSender): void {
+/** info as group, the receiver, sees sender. */
+function fillSender(info: Buffer, group: ThreadGroup, sig: number, sender: SignalSender): void {
   if (sender.queued) {
     info.fill(0);
     sender.queued.copy(info, 0, 0, QUEUED_SIGINFO_SIZE);
     info.writeInt32LE(sig, SIGINFO_OFFSET.signo);
     return;
   }
-  writeSiginfoSender(info, sender);
+  // Senders are recorded by kernel identity: the receiver sees its own namespace's number
+  // for it, 0 for a sender above its namespace (as Linux shows a signal from outside), and
+  // si_uid as its user namespace sees the sender (userns_fixup_signal_uid).
+  writeSiginfoSender(info, { ...sender, pid: group.pidns.numberOf(sender.pid), uid: group.creds.userNs.view('uid', sender.uid) });
 }
 
 /** Signals a fault raises, which the kernel forces even on a pid namespace's init. */

@@ -30,7 +30,7 @@ export interface SyscallStopsHost {
   /** Takes the platform's events from the one reported at once (0: none yet). */
   pump(next: number): void;
   /** The ptrace relations: a tracer that follows a task's calls sees each one's end. */
-  readonly ptrace?: Pick<Ptrace, 'callStop' | 'tracesCalls' | 'eventStop' | 'reportsVforkDone'>;
+  readonly ptrace?: Pick<Ptrace, 'callStop' | 'tracesCalls' | 'pidEventStop' | 'reportsVforkDone'>;
   /** A bug of the sentry's while it served task: the task's process is killed (Sandbox.internalError). */
   internalError(task: Task, where: string, error: unknown): void;
 }
@@ -112,19 +112,21 @@ export class SyscallStops {
     const flight = task.cloneInFlight;
     task.cloneInFlight = undefined;
     if (!flight || hostResult < 0n || !flight.child) return this.complete(task, hostResult);
-    const vtid = flight.child.tid;
-    flight.started?.(vtid);
+    flight.started?.(flight.child.tid);
+    // The caller sees its child by the number its own pid namespace gives it.
+    const vtid = task.pidNamespace.numberOf(flight.child.tid);
     this.host.observer?.syscall(task, NR.clone, [flight.flags, 0n, 0n, 0n, 0n, 0n], vtid);
-    if (flight.flags & CLONE.VFORK) return this.completeVfork(task, vtid);
+    if (flight.flags & CLONE.VFORK) return this.completeVfork(task, vtid, flight.child.tid);
     return this.complete(task, vtid);
   }
 
   /**
    * A vfork's end in the parent (its child exec'd or ended): a tracer that asked for
    * PTRACE_O_TRACEVFORKDONE sees the PTRACE_EVENT_VFORK_DONE stop first, with the child's
-   * pid as its message, then the call's syscall-exit stop if it follows calls.
+   * pid as its message (child: its kernel identity), then the call's syscall-exit stop if
+   * it follows calls.
    */
-  private completeVfork(task: Task, vtid: number): number {
+  private completeVfork(task: Task, vtid: number, child: number): number {
     const platform = this.platform;
     const ptrace = this.host.ptrace;
     if (!ptrace?.reportsVforkDone(task) || platform.atCallTrap(task.hostTid)) return this.complete(task, vtid);
@@ -132,7 +134,7 @@ export class SyscallStops {
     platform.setResult(BigInt(vtid));
     platform.commitCall(task.hostTid);
     const goOn = (sig: number): void => platform.continueStop(task.hostTid, sig);
-    ptrace.eventStop(task, PTRACE_EVENT.VFORK_DONE, BigInt(vtid), (sig) => {
+    ptrace.pidEventStop(task, PTRACE_EVENT.VFORK_DONE, child, (sig) => {
       if (!ptrace.callStop(task, 'exit', goOn)) goOn(sig);
     });
     return 0;

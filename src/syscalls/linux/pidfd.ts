@@ -40,7 +40,7 @@ function pidfd_send_signal(task: SyscallTask, args: SyscallArgs): number {
         ? () => task.process.tgkill(target.tgid, target.pid, sig)
         : () => task.process.kill(target.tgid, sig);
   if (infoAddr === 0n) send();
-  else sendingQueued(callerSiginfo(task, infoAddr, sig, task.tid === target.pid && scope !== PIDFD_SIGNAL.PROCESS_GROUP, true), send);
+  else sendingQueued(callerSiginfo(task, infoAddr, sig, task.process.tid === target.pid && scope !== PIDFD_SIGNAL.PROCESS_GROUP, true), send);
   return 0;
 }
 

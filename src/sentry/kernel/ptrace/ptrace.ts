@@ -142,6 +142,12 @@ export class Ptrace {
     return this.hold(task, 'event', (event << 16) | (SIG.TRAP << 8) | STOPPED, (sig) => resume(sig));
   }
 
+  /** eventStop whose message is a task (the new child, the vfork child): its tid in the tracer's pid namespace, as ptrace_event_pid gives it. */
+  pidEventStop(task: Task, event: number, id: number, resume: (sig: number) => void): boolean {
+    const tracer = task.tracee?.tracer;
+    return this.eventStop(task, event, BigInt(tracer ? tracer.pidNamespace.numberOf(id) : id), resume);
+  }
+
   /** Whether task's tracer asked for PTRACE_EVENT_VFORK_DONE stops. */
   reportsVforkDone(task: Task): boolean {
     return task.tracee !== undefined && (task.tracee.options & PTRACE_O.TRACEVFORKDONE) !== 0 && task.phase === 'running';
@@ -209,7 +215,7 @@ export class Ptrace {
       resume(sig);
     };
     if (tracee.options & PTRACE_O.TRACEEXEC) {
-      tracee.eventMsg = BigInt(formerTid);
+      tracee.eventMsg = BigInt(tracee.tracer.pidNamespace.numberOf(formerTid));
       return this.hold(task, 'event', (PTRACE_EVENT.EXEC << 16) | (SIG.TRAP << 8) | STOPPED, afterEvent);
     }
     this.host.signals.signalTask(task, SIG.TRAP);
@@ -268,19 +274,21 @@ export class Ptrace {
   /**
    * What a wait of group (tracing tasks) collects from its tracees that matches accepts:
    * a ptrace-stop (whatever WUNTRACED says) or an end (with WEXITED); undefined for none.
+   * Its pid is what number gives the tracee's tid, asked before a collected end frees it.
    */
-  collect(group: ThreadGroup, matches: (task: Task) => boolean, options: number): ChildState | undefined {
+  collect(group: ThreadGroup, matches: (task: Task) => boolean, options: number, number: (id: number) => number): ChildState | undefined {
     for (const task of group.tracees) {
       const tracee = task.tracee!;
       if (!matches(task)) continue;
       if (tracee.exitStatus !== undefined) {
         if (!(options & WAIT.EXITED)) continue;
+        const pid = number(task.tid);
         if (!(options & WAIT.NOWAIT)) this.exitCollected(task);
-        return { pid: task.tid, uid: task.creds.ruid, status: tracee.exitStatus, times: zeroTimes() };
+        return { pid, uid: task.creds.ruid, status: tracee.exitStatus, times: zeroTimes() };
       }
       if (tracee.stop && !tracee.collected) {
         if (!(options & WAIT.NOWAIT)) tracee.collected = true;
-        return { pid: task.tid, uid: task.creds.ruid, status: tracee.stop.status, times: zeroTimes(), trapped: true };
+        return { pid: number(task.tid), uid: task.creds.ruid, status: tracee.stop.status, times: zeroTimes(), trapped: true };
       }
     }
     return undefined;

@@ -296,7 +296,7 @@ export class StopDispatch {
       }
     }
     const resume = (): void => void sandbox.platform.tracer.cont(parent.hostTid, 0, RESUME.toSyscallExit);
-    if (child && traceEvent && sandbox.ptrace.eventStop(parent, traceEvent, BigInt(child.tid), resume)) return;
+    if (child && traceEvent && sandbox.ptrace.pidEventStop(parent, traceEvent, child.tid, resume)) return;
     resume();
   }
 
