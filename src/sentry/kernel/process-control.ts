@@ -211,6 +211,12 @@ export class TaskProcess implements ProcessControl {
     });
   }
 
+  pivotRoot(newRoot: Location, putOld: Location): void {
+    const { task, host } = this;
+    const holders = new Set([...host.procs.hostTasks(), ...host.procs.wasmTasks()].map((t) => t.fs));
+    task.kernel.vfs.pivotRoot(task.fs, newRoot, putOld, holders);
+  }
+
   /**
    * CLONE_PIDFD's checks (a thread's pidfd, CLONE_DETACHED, or the pidfd and the parent's
    * tid at one address: EINVAL; no room in the fd table: EMFILE; an address it cannot write:

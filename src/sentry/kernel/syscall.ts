@@ -243,6 +243,8 @@ export interface ProcessControl {
   unshare(flags: bigint): void;
   /** setns(2): the caller enters the namespaces file (an nsfs file or a pidfd) names. */
   setns(file: FileDescription, nstype: number): void;
+  /** pivot_root(2) in the caller's mount namespace; every task whose root or cwd was the old root moves to the new one. */
+  pivotRoot(newRoot: Location, putOld: Location): void;
   /**
    * clone/fork/vfork/clone3 (fork and vfork as their clone flags, clone3 as clone's
    * arguments): the host kernel runs it and the caller gets the child's virtual tid.

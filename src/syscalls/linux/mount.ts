@@ -1,5 +1,5 @@
-// Mount syscalls: mount(2) and umount2(2) in the sandbox's mount namespace, for a task
-// with CAP_SYS_ADMIN. Paths (the target, a bind's source) are the sandbox's, resolved by
+// Mount syscalls: mount(2), umount2(2) and pivot_root(2) in the sandbox's mount namespace,
+// for a task with CAP_SYS_ADMIN. Paths (the target, a bind's source) are the sandbox's, resolved by
 // the VFS from the caller's root: no host path is ever reachable. The VFS does the rest
 // with Linux's rules (src/vfs/mounting.ts).
 
@@ -85,7 +85,22 @@ function umount2(task: SyscallTask, args: SyscallArgs): number {
   return 0;
 }
 
+/**
+ * pivot_root(2): CAP_SYS_ADMIN first (may_mount), then both paths as directories; the
+ * rules on the mounts are the VFS's. Only the sandbox's mount tree changes.
+ */
+function pivot_root(task: SyscallTask, args: SyscallArgs): number {
+  mayMount(task);
+  const { vfs } = task.kernel;
+  const directory = (addr: bigint) => vfs.resolve(task.fs, undefined, readPath(task, addr), { follow: true, directory: true });
+  const newRoot = directory(pointer(args[0]));
+  const putOld = directory(pointer(args[1]));
+  task.process.pivotRoot(newRoot, putOld);
+  return 0;
+}
+
 export const mountSyscalls = {
   mount,
+  pivot_root,
   umount2,
 } satisfies Record<string, SyscallHandler>;

@@ -244,7 +244,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   munlockall: partial(mm.munlockall, LOCK_RECORDED, LOCKS_ARE_ADVISORY),
   vhangup: refused(E.EPERM),
   modify_ldt: refused(E.EPERM),
-  pivot_root: refused(E.EPERM),
+  pivot_root: supported(mnt.pivot_root),
   _sysctl: refused(E.ENOSYS),
   prctl: partial(misc.prctl, 'names, dumpable, seccomp, timer slack, and the capability options (no_new_privs, keepcaps, securebits, ambient and bounding sets); other options are EINVAL'),
   arch_prctl: host('the task\'s own registers and CPU features (FS/GS base, CPUID faulting, AMX permission, its vDSO)'),

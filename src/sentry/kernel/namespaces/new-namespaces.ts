@@ -4,7 +4,7 @@
 // and its mount namespace through its root and cwd (FsContext).
 //
 // Built: CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC (System V objects and POSIX message
-// queues), CLONE_NEWNET (a stack with its own loopback and nothing else), CLONE_NEWCGROUP
+// queues), CLONE_NEWNET (a stack with its own loopback, down as Linux makes it, and nothing else), CLONE_NEWCGROUP
 // (accepted: the sandbox's cgroup mounts show one root whatever the namespace, so a new
 // cgroup namespace looks as Linux makes it for a process at its cgroup's root). Not built,
 // answered as a kernel built without them answers: CLONE_NEWUSER, CLONE_NEWPID and
@@ -52,7 +52,7 @@ export function newNamespaces(holder: NamespaceHolder, flags: bigint, alsoCheck?
           cgroup: flags & CLONE.NEWCGROUP ? new CgroupNamespace() : old.cgroup,
           uts: flags & CLONE.NEWUTS ? old.uts.copy() : old.uts,
           ipc: flags & CLONE.NEWIPC ? old.ipc.sibling() : old.ipc,
-          net: flags & CLONE.NEWNET ? new NetworkStack({ memory: old.memory.sockets }) : old.net,
+          net: flags & CLONE.NEWNET ? new NetworkStack({ memory: old.memory.sockets, loopbackUp: false }) : old.net,
         }
       : old;
   const fs = flags & CLONE.NEWNS ? old.vfs.unshareMounts(holder.fs) : holder.fs;
