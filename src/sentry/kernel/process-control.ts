@@ -133,6 +133,14 @@ export class TaskProcess implements ProcessControl {
     this.group.dumpable = value;
   }
 
+  get parentDeathSignal(): number {
+    return this.group.parentDeathSignal;
+  }
+
+  set parentDeathSignal(sig: number) {
+    this.group.parentDeathSignal = sig;
+  }
+
   private lookup(pid: number): ThreadGroup {
     if (pid === 0) return this.group;
     const group = this.host.procs.group(pid);
@@ -552,7 +560,11 @@ export class TaskProcess implements ProcessControl {
   }
 
   setCredentials(creds: TaskCredentials): void {
-    if (!staysDumpable(this.group.creds, creds)) this.group.dumpable = false;
+    // commit_creds: a change that ends dumpability ends the parent-death signal too.
+    if (!staysDumpable(this.group.creds, creds)) {
+      this.group.dumpable = false;
+      this.group.parentDeathSignal = 0;
+    }
     this.group.creds = creds;
     this.task.fs.creds = fsCredentials(creds);
   }

@@ -235,6 +235,8 @@ export interface ProcessControl {
   comm: string;
   /** PR_SET_DUMPABLE, kept by the sentry (the host process must stay traceable). */
   dumpable: boolean;
+  /** PR_SET_PDEATHSIG's signal (0: none), cleared where a change of credentials clears dumpable. */
+  parentDeathSignal: number;
   getpgid(pid: number): number;
   getsid(pid: number): number;
   setpgid(pid: number, pgid: number): void;

@@ -51,6 +51,8 @@ export class ThreadGroup {
   /** The signal its parent gets when it ends (clone's low byte; 0: none): SIGCHLD unless cloned otherwise. */
   exitSignal: number = SIG.CHLD;
   dumpable = true;
+  /** prctl(PR_SET_PDEATHSIG): the signal it gets when its parent ends (0: none); a fork starts without. */
+  parentDeathSignal = 0;
   /** How many execve's have replaced its program (mq_notify stops at the next: self_exec_id). */
   execs = 0;
   /** The filesystem context of the last task, for /proc of a zombie. */
