@@ -89,7 +89,7 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('pivot_root inside the sandbox'
 });
 
 /** bubblewrap and what its sandbox runs, copied with their libraries from the host. */
-const BWRAP_USERLAND = { programs: ['sh', 'bwrap', 'cat', 'hostname', 'ip', 'touch', 'grep', 'echo', 'mkdir', 'cut', 'tail', 'sed', 'sort', 'pwd', 'sleep'], trees: [] };
+const BWRAP_USERLAND = { programs: ['sh', 'bwrap', 'cat', 'hostname', 'ip', 'touch', 'grep', 'echo', 'mkdir', 'cut', 'tail', 'sed', 'sort', 'pwd', 'sleep', 'unshare', 'mount', 'findmnt'], trees: [] };
 
 /**
  * A seccomp program for --seccomp: mkdir(2) and mkdirat(2) fail with EACCES, everything
@@ -173,6 +173,24 @@ describe.skipIf(!isRoot || !hasBwrap)('bubblewrap inside the sandbox', () => {
     ].join('\n');
     const native = runInChroot(rootfs, ['/bin/sh', '-c', script]);
     expect(native.stdout).toBe('lo: <LOOPBACK,UP,LOWER_UP> UNKNOWN\nlo 127.0.0.1/8\nlo ::1/128\nlo: <LOOPBACK> DOWN\nlo 127.0.0.1/8\nlo ::1/128\n');
+    for (const { uid } of TSSC_USERS) expect(inTssc(rootfs, script, uid)).toEqual(native);
+  });
+
+  it('runs util-linux\'s unshare and mount with propagation flags as the host kernel does', () => {
+    const rootfs = debianRootfs(BWRAP_USERLAND);
+    const script = [
+      'mkdir -p /tmp/m',
+      'unshare -m --propagation private sh -c "',
+      '  mount --make-rprivate / && echo rprivate ok',
+      '  mount -t tmpfs x /tmp/m && mount --make-shared /tmp/m && findmnt -n -o TARGET,PROPAGATION /tmp/m',
+      '  mount --make-slave /tmp/m; findmnt -n -o PROPAGATION /tmp/m',
+      '  mount --make-rslave / && mount --make-unbindable /tmp/m; findmnt -n -o PROPAGATION /tmp/m"',
+      'unshare -m --propagation slave findmnt -n -o PROPAGATION /',
+      'unshare -m --propagation unchanged findmnt -n -o PROPAGATION /',
+      'unshare -m sh -c "mount --bind /tmp/m /tmp/m && findmnt -n -o TARGET /tmp/m"; findmnt /tmp/m; echo "outside $?"',
+    ].join('\n');
+    const native = runInChroot(rootfs, ['/bin/sh', '-c', script]);
+    expect(native.stdout).toBe('rprivate ok\n/tmp/m shared\nprivate\nprivate,unbindable\nprivate\nprivate\n/tmp/m\noutside 1\n');
     for (const { uid } of TSSC_USERS) expect(inTssc(rootfs, script, uid)).toEqual(native);
   });
 
