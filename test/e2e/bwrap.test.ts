@@ -58,6 +58,24 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('pivot_root inside the sandbox'
     }
   });
 
+  it.skipIf(!isRoot)('starts a new network namespace\'s lo down; ifconfig (SIOCSIFFLAGS) brings it up, as natively', () => {
+    const script = [
+      'busybox ifconfig lo | busybox grep -c UP',
+      'busybox nc 127.0.0.1 1 </dev/null 2>&1',
+      'busybox ifconfig lo up && busybox ifconfig lo | busybox grep -o -e "inet addr:[0-9.]*" -e "UP LOOPBACK RUNNING"',
+      'busybox nc 127.0.0.1 1 </dev/null 2>&1',
+      'busybox ifconfig lo down; busybox ifconfig lo | busybox grep -c UP',
+      'echo done',
+    ].join('\n');
+    const native = spawnSync('unshare', ['-n', 'busybox', 'sh', '-c', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(native.stdout).toContain('Network is unreachable');
+    expect(native.stdout).toContain('inet addr:127.0.0.1\nUP LOOPBACK RUNNING\n');
+    for (const { uid } of TSSC_USERS) {
+      writeConfig(dir, { args: ['unshare', '-n', 'sh', '-c', script], extraCaps: ['CAP_SYS_ADMIN', 'CAP_NET_ADMIN'] });
+      expect(tsscRun(dir, [], runAs(dir, uid))).toEqual({ status: native.status, stdout: native.stdout, stderr: native.stderr });
+    }
+  });
+
   it('reaches no host path after a pivot, by .., /proc/self/root or a kept fd of the old root', () => {
     // The old root is kept open as fd 3 (its /proc/self/fd link), then detached; every way
     // up from the new root and from the old one ends inside the sandbox.
