@@ -29,6 +29,12 @@ export interface Credentials {
   readonly gid: number;
   readonly groups: readonly number[];
   readonly caps: bigint;
+  /**
+   * The capabilities of a task in a user namespace made inside the sandbox (caps is then
+   * 0): they count for a file whose owner and group both have ids in that namespace
+   * (capable_wrt_inode_uidgid), never for any other.
+   */
+  readonly userNamespace?: { readonly caps: bigint; maps(uid: number, gid: number): boolean };
 }
 
 /** A place in the tree: a dentry seen through a mount (gVisor's VirtualDentry). */
@@ -340,7 +346,8 @@ export interface Vfs {
    * unshare(CLONE_NEWNS)'s VFS half: a copy of ctx's mount namespace, private to whoever
    * holds the returned context (ctx with its root and cwd moved into the copy).
    */
-  unshareMounts(ctx: FsContext): FsContext;
+  /** lock: the new namespace belongs to a less privileged user namespace, so its mounts are locked together (lock_mnt_tree). */
+  unshareMounts(ctx: FsContext, lock?: boolean): FsContext;
   /** The mount namespace ctx is in, as an identity (what /proc/PID/ns/mnt names). */
   mountNamespace(ctx: FsContext): object;
   /**
@@ -402,6 +409,8 @@ export type OpenBeneath = (dirFd: number, path: string, flags: number, mode: num
 export interface FileDescription extends Waitable {
   readonly location: Location;
   readonly inode: Inode;
+  /** What the open gave: a device node's driver, the inode's own file; none for O_PATH. */
+  readonly impl: FileImpl | undefined;
   /** O_RDONLY, O_WRONLY or O_RDWR. */
   readonly accessMode: number;
   /** Status flags for F_GETFL (access mode included). */
@@ -629,6 +638,21 @@ export interface NamespaceLink {
   readonly name: string;
 }
 
+/**
+ * A process's user namespace as its /proc files show and set it (uid_map, gid_map,
+ * projid_map, setgroups), for the task reading or writing them now. Each throws the errno
+ * Linux gives.
+ */
+export interface UserNamespaceFiles {
+  readMap(kind: 'uid' | 'gid' | 'projid'): string;
+  /** One write at offset 0 of the whole map. */
+  writeMap(kind: 'uid' | 'gid' | 'projid', text: string): void;
+  readSetgroups(): string;
+  writeSetgroups(text: string): void;
+  /** A sandbox id as the reader's user namespace shows it (65534 when it has no mapping). */
+  shownId(kind: 'uid' | 'gid', id: number): number;
+}
+
 export interface ProcessView {
   readonly pid: number;
   readonly ppid: number;
@@ -639,6 +663,8 @@ export interface ProcessView {
   personality?(): number;
   /** /proc/PID/ns by link name (absent: no directory; empty: a zombie's). */
   namespaces?(): ReadonlyMap<string, NamespaceLink>;
+  /** Its user namespace's files (absent: the sandbox's own, shown as identity maps). */
+  userNamespace?(): UserNamespaceFiles;
   /** One of R S D Z T t X. */
   readonly state: string;
   /** The process's name: its leader thread's. */
@@ -663,6 +689,11 @@ export interface ProcessView {
   fds(): ReadonlyMap<number, FileDescription>;
   /** The pid of the process tracing thread tid (ptrace), 0 for none (/proc/PID/status's TracerPid). */
   tracerPid?(tid: number): number;
+  /**
+   * Thread tid's numbers in each pid namespace from the one /proc shows down to its own
+   * (/proc/PID/status's NStgid, NSpid, NSpgid, NSsid; 0 where a namespace cannot see it).
+   */
+  namespaceNumbers?(tid: number): { readonly tgid: readonly number[]; readonly pid: readonly number[]; readonly pgid: readonly number[]; readonly sid: readonly number[] };
   /** The auxiliary vector its program started with (/proc/PID/auxv), when the sentry loaded it. */
   readonly auxv?: Uint8Array;
   /**
@@ -735,6 +766,17 @@ export interface SandboxProviders {
   currentTid(): number;
   processes(): readonly number[];
   process(pid: number): ProcessView | undefined;
+  /**
+   * The process making the current call, also when a proc mount of another pid namespace
+   * cannot see it (its pid then 0): whose credentials /proc's access checks use.
+   */
+  currentProcess?(): ProcessView | undefined;
+  /**
+   * What a proc mount made now shows: the processes of the calling task's pid namespace,
+   * by their numbers there (pid_namespaces(7): /proc belongs to the namespace it was
+   * mounted in). Without it, every mount shows what these providers show.
+   */
+  forProcMount?(): SandboxProviders;
   /** Seconds since the sandbox started (/proc/uptime). */
   uptime(): number;
   /** The System V IPC objects (/proc/sysvipc); none where the sandbox has no IPC namespace. */

@@ -5,7 +5,7 @@
 import { E, fail } from '../abi/errno.js';
 import { XATTR_NAME_CAPS, storedFileCapabilities } from '../abi/linux-capability.js';
 import { CAP, S, UTIME_NOW, UTIME_OMIT, type AttrChange, type Credentials, type Inode, type Stat, type Timespec } from './api.js';
-import { MAY_WRITE, checkOwnerOrFowner, checkPermission, hasCap, inGroup, modePermits } from './creds.js';
+import { MAY_WRITE, checkOwnerOrFowner, checkPermission, hasCap, hasCapOver, inGroup, modePermits } from './creds.js';
 import { now } from './time.js';
 
 const XATTR_NAMESPACES = ['user.', 'trusted.', 'security.', 'system.'];
@@ -16,7 +16,7 @@ export function chmodChange(creds: Credentials, st: Stat, mode: number): AttrCha
   if ((st.mode & S.IFMT) === S.IFLNK) fail(E.EOPNOTSUPP);
   checkOwnerOrFowner(creds, st);
   let bits = mode & 0o7777;
-  if (bits & S.ISGID && !inGroup(creds, st.gid) && !hasCap(creds, CAP.FSETID)) bits &= ~S.ISGID;
+  if (bits & S.ISGID && !inGroup(creds, st.gid) && !hasCapOver(creds, CAP.FSETID, st)) bits &= ~S.ISGID;
   return { mode: bits };
 }
 
@@ -28,7 +28,7 @@ export function chmodChange(creds: Credentials, st: Stat, mode: number): AttrCha
 export function chownChange(creds: Credentials, st: Stat, uid: number, gid: number): AttrChange {
   const newUid = uid === -1 || uid === 0xffffffff ? undefined : uid;
   const newGid = gid === -1 || gid === 0xffffffff ? undefined : gid;
-  if (!hasCap(creds, CAP.CHOWN)) {
+  if (!hasCapOver(creds, CAP.CHOWN, st)) {
     if (newUid !== undefined && newUid !== st.uid) fail(E.EPERM);
     if (newGid !== undefined && newGid !== st.gid && (creds.uid !== st.uid || !inGroup(creds, newGid))) fail(E.EPERM);
     if ((newUid !== undefined || newGid !== undefined) && creds.uid !== st.uid) fail(E.EPERM);
@@ -47,7 +47,7 @@ export function chownChange(creds: Credentials, st: Stat, uid: number, gid: numb
 
 /** The mode change a write or truncate makes (file_remove_privs), unless CAP_FSETID. */
 export function dropSetidChange(creds: Credentials, st: Stat): AttrChange | undefined {
-  if ((st.mode & S.IFMT) !== S.IFREG || hasCap(creds, CAP.FSETID)) return undefined;
+  if ((st.mode & S.IFMT) !== S.IFREG || hasCapOver(creds, CAP.FSETID, st)) return undefined;
   let mode = st.mode & ~S.ISUID;
   if ((mode & SETGID_EXEC) === SETGID_EXEC) mode &= ~S.ISGID;
   return mode === st.mode ? undefined : { mode: mode & 0o7777 };
@@ -69,7 +69,7 @@ export function requestedTimes(atime: Timespec | undefined, mtime: Timespec | un
  */
 export function utimensChange(creds: Credentials, inode: Inode, st: Stat, [a, m]: [Timespec, Timespec], openForWrite: boolean): AttrChange {
   const isNowOrOmit = (t: Timespec) => t.nsec === UTIME_NOW || t.nsec === UTIME_OMIT;
-  if (creds.uid !== st.uid && !hasCap(creds, CAP.FOWNER)) {
+  if (creds.uid !== st.uid && !hasCapOver(creds, CAP.FOWNER, st)) {
     if (!isNowOrOmit(a) || !isNowOrOmit(m)) fail(E.EPERM);
     if (!openForWrite && !(inode.permission ? inode.permission(creds, MAY_WRITE) : modePermits(creds, st, MAY_WRITE))) fail(E.EACCES);
   }
@@ -94,7 +94,7 @@ export function checkXattrAccess(creds: Credentials, inode: Inode, st: Stat, nam
   if (name.startsWith('user.')) {
     const type = st.mode & S.IFMT;
     if (type !== S.IFREG && type !== S.IFDIR) fail(writing ? E.EPERM : E.ENODATA);
-    if (type === S.IFDIR && st.mode & S.ISVTX && writing && creds.uid !== st.uid && !hasCap(creds, CAP.FOWNER)) fail(E.EPERM);
+    if (type === S.IFDIR && st.mode & S.ISVTX && writing && creds.uid !== st.uid && !hasCapOver(creds, CAP.FOWNER, st)) fail(E.EPERM);
     checkPermission(creds, inode, mask, st);
   }
 }

@@ -12,6 +12,13 @@ export function hasCap(creds: Credentials, cap: number): boolean {
   return (creds.caps & (1n << BigInt(cap))) !== 0n;
 }
 
+/** capable_wrt_inode_uidgid: cap over the sandbox, or over a user namespace of the caller's own that maps the file's owner and group. */
+export function hasCapOver(creds: Credentials, cap: number, st: { readonly uid: number; readonly gid: number }): boolean {
+  if (hasCap(creds, cap)) return true;
+  const ns = creds.userNamespace;
+  return ns !== undefined && (ns.caps & (1n << BigInt(cap))) !== 0n && ns.maps(st.uid, st.gid);
+}
+
 export function inGroup(creds: Credentials, gid: number): boolean {
   return creds.gid === gid || creds.groups.includes(gid);
 }
@@ -30,11 +37,11 @@ export function modePermits(creds: Credentials, st: Stat, mask: number): boolean
   if ((bits & mask) === mask) return true;
 
   const isDir = (mode & S.IFMT) === S.IFDIR;
-  if (hasCap(creds, CAP.DAC_OVERRIDE)) {
+  if (hasCapOver(creds, CAP.DAC_OVERRIDE, st)) {
     // Exec of a file needs at least one exec bit even for root; directories are searchable.
     if (!(mask & MAY_EXEC) || isDir || (mode & 0o111) !== 0) return true;
   }
-  if (hasCap(creds, CAP.DAC_READ_SEARCH)) {
+  if (hasCapOver(creds, CAP.DAC_READ_SEARCH, st)) {
     const allowed = isDir ? MAY_READ | MAY_EXEC : MAY_READ;
     if ((mask & ~allowed) === 0) return true;
   }
@@ -49,12 +56,12 @@ export function checkPermission(creds: Credentials, inode: Inode, mask: number, 
 
 /** chmod, utimes with explicit times, xattr changes: the owner or CAP_FOWNER (EPERM). */
 export function checkOwnerOrFowner(creds: Credentials, st: Stat): void {
-  if (creds.uid !== st.uid && !hasCap(creds, CAP.FOWNER)) fail(E.EPERM);
+  if (creds.uid !== st.uid && !hasCapOver(creds, CAP.FOWNER, st)) fail(E.EPERM);
 }
 
 /** Unlink/rename in a sticky directory: owner of the file or of the directory, or CAP_FOWNER. */
 export function checkSticky(creds: Credentials, dir: Stat, victim: Stat): void {
   if (!(dir.mode & S.ISVTX)) return;
-  if (creds.uid === victim.uid || creds.uid === dir.uid || hasCap(creds, CAP.FOWNER)) return;
+  if (creds.uid === victim.uid || creds.uid === dir.uid || hasCapOver(creds, CAP.FOWNER, victim)) return;
   fail(E.EPERM);
 }

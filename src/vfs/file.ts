@@ -42,7 +42,7 @@ export class OpenFile implements FileDescription {
     private readonly vfs: VfsImpl,
     readonly location: Location,
     flags: number,
-    private readonly impl: FileImpl | undefined,
+    readonly impl: FileImpl | undefined,
     /** The opener's credentials: Linux drops setuid bits on write unless the writer has CAP_FSETID. */
     private readonly creds: Credentials,
     /** The opener's root: `..` of a directory there is itself (a chroot's getdents). */

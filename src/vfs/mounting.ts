@@ -320,8 +320,11 @@ export class Mounting {
   }
 
   /** unshare(CLONE_NEWNS): ctx's namespace copied, and ctx's root and cwd in the copy. */
-  unshare(ctx: FsContext): FsContext {
+  unshare(ctx: FsContext, lock: boolean): FsContext {
     const { tree, copies } = this.namespaceOf(ctx).clone();
+    // Made for a less privileged user namespace, every mount it inherits is locked: none can
+    // be unmounted to show what it covers, nor its ro/nosuid/nodev/noexec cleared.
+    if (lock) for (const mount of tree.mounts) mount.lock();
     this.deps.namespaces.add(tree);
     const moved = (loc: Location): Location => ({ mount: copies.get(loc.mount as MountImpl) ?? loc.mount, dentry: loc.dentry });
     return { ...ctx, root: moved(ctx.root), cwd: moved(ctx.cwd) };

@@ -25,7 +25,7 @@ import {
   type Timespec,
   type Vfs,
 } from './api.js';
-import { MAY_EXEC, MAY_READ, MAY_WRITE, checkPermission, checkSticky, hasCap, inGroup, modePermits } from './creds.js';
+import { MAY_EXEC, MAY_READ, MAY_WRITE, checkPermission, checkSticky, hasCap, hasCapOver, inGroup, modePermits } from './creds.js';
 import { chmodChange, checkXattrAccess, chownChange, dropSetidChange, requestedTimes, utimensChange, xattrValueToStore } from './attr-rules.js';
 import { XATTR_NAME_CAPS } from '../abi/linux-capability.js';
 import { MAX_OFFSET, OpenFile } from './file.js';
@@ -210,7 +210,7 @@ export class VfsImpl implements Vfs {
       const mask = (access !== O.WRONLY ? MAY_READ : 0) | (wantsWrite ? MAY_WRITE : 0);
       checkPermission(ctx.creds, inode, mask, st);
     }
-    if (flags & O.NOATIME && ctx.creds.uid !== st.uid && !hasCap(ctx.creds, CAP.FOWNER)) fail(E.EPERM);
+    if (flags & O.NOATIME && ctx.creds.uid !== st.uid && !hasCapOver(ctx.creds, CAP.FOWNER, st)) fail(E.EPERM);
     if (type === S.IFREG || type === S.IFDIR) {
       if (wantsWrite) this.checkWritableMount(loc);
       const impl = inode.open(flags, ctx);
@@ -305,7 +305,7 @@ export class VfsImpl implements Vfs {
     let result = mode & ~ctx.umask;
     const dir = parent.dentry.inode.stat();
     if (dir.mode & S.ISGID && isDirectory) result |= S.ISGID;
-    else if (result & S.ISGID && !isDirectory && !inGroup(owner, owner.gid) && !hasCap(ctx.creds, CAP.FSETID)) result &= ~S.ISGID;
+    else if (result & S.ISGID && !isDirectory && !inGroup(owner, owner.gid) && !hasCapOver(ctx.creds, CAP.FSETID, dir)) result &= ~S.ISGID;
     return result;
   }
 
@@ -380,7 +380,7 @@ export class VfsImpl implements Vfs {
 
   /** fs.protected_hardlinks=1, Linux's default: only linking what one owns or could write. */
   private checkHardlinkAllowed(creds: Credentials, inode: Inode, st: Stat): void {
-    if (creds.uid === st.uid || hasCap(creds, CAP.FOWNER)) return;
+    if (creds.uid === st.uid || hasCapOver(creds, CAP.FOWNER, st)) return;
     const type = st.mode & S.IFMT;
     const setid = st.mode & S.ISUID || (st.mode & (S.ISGID | 0o010)) === (S.ISGID | 0o010);
     const ok = type === S.IFREG && !setid && (inode.permission ? inode.permission(creds, MAY_READ | MAY_WRITE) : modePermits(creds, st, MAY_READ | MAY_WRITE));
@@ -718,8 +718,8 @@ export class VfsImpl implements Vfs {
     this.mounting.unmount(ctx, target, flags);
   }
 
-  unshareMounts(ctx: FsContext): FsContext {
-    return this.mounting.unshare(ctx);
+  unshareMounts(ctx: FsContext, lock = false): FsContext {
+    return this.mounting.unshare(ctx, lock);
   }
 
   mountNamespace(ctx: FsContext): object {

@@ -177,13 +177,21 @@ describe.skipIf(!hasBusybox() || !hasPython)('tssc exec', () => {
     // for the window size the receiver sets once it has the master (before it, busybox's
     // stty size fails on a 0x0 terminal).
     const sized = '[ "$(stty size 2>/dev/null)" != "" ] && [ "$(stty size)" != "0 0" ]';
-    const script = `i=0; until ${sized} || [ $i -ge 100 ]; do i=$((i+1)); sleep 0.05; done; stty size; [ -t 0 ] && [ -t 1 ] && echo terminal`;
+    const script = `i=0; until ${sized} || [ $i -ge 100 ]; do i=$((i+1)); sleep 0.05; done; stty size; [ -t 0 ] && [ -t 1 ] && echo terminal; tty`;
     const result = cli(['exec', '--tty', '--console-socket', socketPath, id, 'sh', '-c', script]);
     expect(result).toEqual({ status: 0, stdout: '', stderr: '' });
     expect(await reports.next('payload')).toEqual({ payload: expect.stringMatching(/^\/dev\/pts\/\d+$/), fds: 1, isatty: true });
-    expect((await reports.next('output')).output).toBe('21 73\r\nterminal\r\n');
+    expect((await reports.next('output')).output).toMatch(/^21 73\r\nterminal\r\n\/dev\/pts\/\d+\r\n$/);
     expect(cli(['exec', '--console-socket', socketPath, id, 'true']).stderr).toBe('tssc: cannot use a console socket: the process has no terminal (--tty)\n');
     expect(cli(['exec', '-d', '-t', id, 'true']).stderr).toBe('tssc: a detached exec with a terminal needs --console-socket for it\n');
+  }, SLOW_MS);
+
+  it('gives a --tty process without a console socket a pty of its own when stdin is no terminal, as runc does', async () => {
+    const { id } = await running();
+    const result = cli(['exec', '-t', id, 'sh', '-c', 'tty; [ -t 0 ] && [ -t 2 ] && echo all-tty; read line; echo "got $line"; exit 4'], 'hi\n');
+    expect(result).toMatchObject({ status: 4, stderr: '' });
+    // The pty echoes the line when it arrives, which may be before or after the first lines.
+    expect(result.stdout.replace('hi\r\n', '')).toMatch(/^\/dev\/pts\/\d+\r\nall-tty\r\ngot hi\r\n$/);
   }, SLOW_MS);
 
   it('sends ^C, ^Z and ^\\ typed in cooked mode to the foreground job of its terminal, as Linux does', async () => {

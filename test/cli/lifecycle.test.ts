@@ -193,6 +193,18 @@ describe.skipIf(!hasBusybox() || !hasPython)('the OCI lifecycle through the CLI'
     expect(cli(['delete', id]).status).toBe(0);
   });
 
+  it('gives a foreground run with process.terminal a pty of its own when stdin is no terminal, as runc does', () => {
+    const script = 'tty; [ -t 0 ] && [ -t 2 ] && echo all-tty; read line; echo "got $line"; seq 1 20000; exit 3';
+    const dir = bundle({ args: ['sh', '-c', script] }, (config) => {
+      (config.process as { terminal: boolean }).terminal = true;
+    });
+    const run = spawnSync(process.execPath, [TSSC, '--root', root, 'run', '--bundle', dir, newId()], { input: 'hello\n', encoding: 'utf8', timeout: 60_000 });
+    expect(run).toMatchObject({ status: 3, stderr: '' });
+    // The pty echoes the line when it arrives, which may be before or after the first lines.
+    const seq = Array.from({ length: 20000 }, (_, i) => `${i + 1}\r\n`).join('');
+    expect(run.stdout.replace('hello\r\n', '')).toBe(`/dev/pts/0\r\nall-tty\r\ngot hello\r\n${seq}`);
+  });
+
   it('runs the spec\'s hooks with the state on stdin, and fails create when one fails', async () => {
     const record = path.join(scratch, 'hooks.log');
     const hook = (phase: string) => ({ path: '/bin/sh', args: ['sh', '-c', `echo ${phase} $(cat) >> ${record}`] });

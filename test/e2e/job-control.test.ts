@@ -299,6 +299,16 @@ describe.skipIf(!hasBusybox() || !hasTmux || !hasCompiler())('terminal settings 
     await term.waitFor(/^tssc exited 4$/m);
   }, 60_000);
 
+  it('tty names the terminal /dev/pts/0, as under runc, and /dev/console is it too', async () => {
+    term?.kill();
+    term = startShell(dir);
+    await term.waitForPrompt(0);
+    await command(term, 'tty; readlink /proc/self/fd/2; [ /dev/pts/0 -ef /proc/self/fd/0 ] && echo same-file; echo hi >/dev/console; ls -1 /dev/pts');
+    await term.waitFor(/^\/dev\/pts\/0\n\/dev\/pts\/0\nsame-file\nhi\n0\nptmx\n/m);
+    term.type('exit 5', 'Enter');
+    await term.waitFor(/^tssc exited 5$/m);
+  }, 60_000);
+
   it('^C and ^\\ on the terminal leave an init without handlers running, as under runc', async () => {
     term?.kill();
     const bundle = scratchDir('tssc-jobs-init-');
@@ -308,6 +318,9 @@ describe.skipIf(!hasBusybox() || !hasTmux || !hasCompiler())('terminal settings 
     term.type('before-$((1))', 'Enter');
     await term.waitFor(/^before-\$\(\(1\)\)\nbefore-\$\(\(1\)\)$/m);
     term.type('', 'C-c');
+    // A signal key flushes the terminal's output queue (n_tty's isig): a ^\ typed before the
+    // ^C echo reached the screen would drop it, natively too.
+    await term.waitFor(/^\^C/m);
     term.type('', 'C-\\');
     term.type('after', 'Enter');
     // The line discipline echoes the two keys as ^C^\ before the typed line.

@@ -74,7 +74,7 @@ function thread(entries: bigint[], pending = 0n) {
   mem.u64(HEAD + 8n, OFFSET);
   mem.u64(HEAD + 16n, pending);
   all.forEach((entry, i) => mem.u64(entry & ~1n, all[i + 1] ?? HEAD));
-  const task = { tid: 7, hostTid: 4242, mem };
+  const task = { process: { tid: 7 }, hostTid: 4242, mem };
   recordRobustList(task, HEAD);
   return { task, mem };
 }
@@ -148,7 +148,7 @@ describe('the robust list at a thread exit', () => {
     handRobustListToKernel(task, () => undefined);
     expect(mem.u32(a + OFFSET)).toBe(7);
 
-    const lost = { tid: 7, hostTid: 4242, mem: new FakeMemory() };
+    const lost = { process: { tid: 7 }, hostTid: 4242, mem: new FakeMemory() };
     recordRobustList(lost, HEAD);
     expect(() => handRobustListToKernel(lost, () => undefined)).not.toThrow();
   });

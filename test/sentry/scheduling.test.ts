@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { E } from '../../src/abi/errno.js';
 import { ALL_CAPS, CAP, capBit } from '../../src/abi/linux-capability.js';
 import { SCHED, SCHED_FLAG } from '../../src/abi/linux-sched.js';
+import { INITIAL_USER_NAMESPACE } from '../../src/sentry/kernel/namespaces/user-namespace.js';
 import { RlimitTable } from '../../src/sentry/kernel/rlimits.js';
 import { DEFAULT_SCHED, inheritScheduling, setScheduling } from '../../src/sentry/kernel/scheduling.js';
 import type { SchedChange, TaskCredentials } from '../../src/sentry/kernel/syscall.js';
@@ -13,7 +14,7 @@ import { errnoOf } from './errno-of.js';
 const NO_HOST_THREAD = 0x3fffffff;
 
 function creds(uid: number, caps: bigint): TaskCredentials {
-  return { ruid: uid, euid: uid, suid: uid, fsuid: uid, rgid: uid, egid: uid, sgid: uid, fsgid: uid, groups: [], permitted: caps, effective: caps, inheritable: 0n, bounding: ALL_CAPS };
+  return { ruid: uid, euid: uid, suid: uid, fsuid: uid, rgid: uid, egid: uid, sgid: uid, fsgid: uid, groups: [], permitted: caps, effective: caps, inheritable: 0n, bounding: ALL_CAPS, userNs: INITIAL_USER_NAMESPACE } as TaskCredentials;
 }
 
 function task(uid: number, caps = 0n, limits: { type: string; soft: number; hard: number }[] = []): Task {

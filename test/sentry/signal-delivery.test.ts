@@ -28,7 +28,6 @@ function sandbox() {
   const signals = new SignalDelivery({
     procs: tasks.procs,
     host,
-    initGroup: tasks.init,
     syncCaller: () => caller,
     guard: (_task, _where, fn) => fn(),
   });

@@ -13,6 +13,7 @@ import { O } from '../../src/abi/linux-fcntl.js';
 import { POLL } from '../../src/abi/linux-poll.js';
 import { MemoryAccount } from '../../src/accounting/memory-account.js';
 import { FdTable } from '../../src/sentry/kernel/fd-table.js';
+import { INITIAL_USER_NAMESPACE } from '../../src/sentry/kernel/namespaces/user-namespace.js';
 import { Pipe } from '../../src/sentry/kernel/files/pipe.js';
 import type { KernelServices, Rlimit, SyscallTask, TaskCredentials } from '../../src/sentry/kernel/syscall.js';
 import type { WasmExitStatus } from '../../src/sentry/wasm/exit-status.js';
@@ -126,7 +127,7 @@ export function makeSandbox(rootfs: string): Sandbox {
   };
   const creds: TaskCredentials = {
     ruid: 0, euid: 0, suid: 0, fsuid: 0, rgid: 0, egid: 0, sgid: 0, fsgid: 0, groups: [],
-    permitted: ALL_CAPS, effective: ALL_CAPS, inheritable: 0n, bounding: ALL_CAPS, ambient: 0n, securebits: 0, noNewPrivs: false,
+    permitted: ALL_CAPS, effective: ALL_CAPS, inheritable: 0n, bounding: ALL_CAPS, ambient: 0n, securebits: 0, noNewPrivs: false, userNs: INITIAL_USER_NAMESPACE,
   };
   return { vfs, kernel, creds };
 }

@@ -141,7 +141,8 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('wasm servers on sockets Linux 
   it('accepts on a listening socket a native parent handed it: sock_accept, sock_recv, sock_send, sock_shutdown', () => {
     installCProgram(path.join(dir, 'rootfs'), path.join(REPO, 'test', 'e2e', 'fixtures', 'listen-exec.c'), 'listen-exec', 'static');
     // The client comes once the module has seen nobody there.
-    const script = ['timeout 30 listen-exec 7002 /bin/sock-serve.wasm accept > /tmp/server & server=$!', clientWhen('grep -q "nobody there" /tmp/server', 7002), 'wait $server; echo "status $?"', 'cat /tmp/server /tmp/got'].join('\n');
+    // /tmp/server exists before the client looks in it (the background job opens it later).
+    const script = [': > /tmp/server; timeout 30 listen-exec 7002 /bin/sock-serve.wasm accept > /tmp/server & server=$!', clientWhen('grep -q "nobody there" /tmp/server', 7002), 'wait $server; echo "status $?"', 'cat /tmp/server /tmp/got'].join('\n');
     const result = run(['sh', '-c', script]);
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe(

@@ -12,7 +12,7 @@ import { TsscError } from '../errors.js';
 import type { NetworkRequest } from '../network.js';
 import { openConsole } from './console.js';
 import { exitCodeOf } from './exit-code.js';
-import { createSandbox, type AnySandbox } from './linux-sandbox.js';
+import { createSandbox, terminalRelayOf, type AnySandbox } from './linux-sandbox.js';
 import { SandboxControl } from './sandbox-control.js';
 import { forwardSignals } from './signal-proxy.js';
 
@@ -82,10 +82,11 @@ export async function launchSentry(request: SentryRequest): Promise<LaunchedSent
   // The control socket does not hold the process open, and a wasm init held at the start
   // gate has no worker yet: nothing else would keep a created container's sentry alive.
   const alive = setInterval(() => undefined, KEEP_ALIVE_MS);
-  const ended = (): Promise<void> => {
+  const ended = async (): Promise<void> => {
     clearInterval(alive);
     stopForwarding();
     sandbox.kernel.net.close();
+    await terminalRelayOf(sandbox)?.finish();
     return server.close();
   };
   let status: Promise<number>;

@@ -3,6 +3,7 @@
 // the x86-64 table for Linux programs, the WasmSandbox with WASI preview1 for a wasm
 // module (detected as runwasi and crun do: the magic, or the wasm annotations).
 
+import { isatty } from 'node:tty';
 import { TsscError } from '../errors.js';
 import { MemoryAccount } from '../../accounting/memory-account.js';
 import { compileSeccompProfile } from '../seccomp-profile.js';
@@ -18,15 +19,17 @@ import { wasiPreview1Table } from '../../syscalls/wasi/table.js';
 import { linuxX86_64Table } from '../../syscalls/linux/table.js';
 import { O } from '../../abi/linux-fcntl.js';
 import { SIG } from '../../abi/linux-signal.js';
-import { attachControllingTerminal, hostTerminalOf, openHostStdio } from '../../sentry/kernel/files/host-file.js';
+import { attachControllingTerminal, hostTerminalIndexOf, hostTerminalOf, openHostStdio } from '../../sentry/kernel/files/host-file.js';
 import type { JobControlTerminal } from '../../sentry/kernel/files/host-file-termios.js';
 import { openFifo } from '../../sentry/kernel/files/pipe.js';
 import { byteString, createVfs, Registry, type FileDescription, type FsContext, type Vfs } from '../../vfs/index.js';
 import { registerSyntheticFilesystems } from '../../vfs/synthetic/index.js';
+import type { PtyTable } from '../../vfs/devpts/table.js';
 import type { Bundle } from '../bundle.js';
 import type { Process } from '../spec.js';
 import { findProgram, homeOf, readSandboxFile, withHome } from './process-env.js';
 import { openPreservedFds } from './preserved-fds.js';
+import { TerminalRelay } from './terminal-relay.js';
 import { createNetworkStack, NamespaceError, PublishError } from '../../netstack/index.js';
 import { nameserversOf, networkConfigOf, type NetworkRequest } from '../network.js';
 
@@ -63,6 +66,20 @@ export function controllingTerminalOf(sandbox: AnySandbox): JobControlTerminal |
 }
 
 const sandboxTerminals = new WeakMap<AnySandbox, JobControlTerminal>();
+
+/** The sandbox's pseudo-terminals, where an exec's host terminal takes its /dev/pts/N. */
+export function ptysOf(sandbox: AnySandbox): PtyTable | undefined {
+  return sandboxPtys.get(sandbox);
+}
+
+const sandboxPtys = new WeakMap<AnySandbox, PtyTable>();
+
+/** The copy between tssc's stdio and the init's pty, when process.terminal met a stdin that is none. */
+export function terminalRelayOf(sandbox: AnySandbox): TerminalRelay | undefined {
+  return sandboxRelays.get(sandbox);
+}
+
+const sandboxRelays = new WeakMap<AnySandbox, TerminalRelay>();
 
 const WASM_ANNOTATIONS: Record<string, string> = { 'module.wasm.image/variant': 'compat', 'run.oci.handler': 'wasm' };
 
@@ -157,9 +174,20 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
     ...(options.overlay ? { overlay: options.overlay } : {}),
   });
   const ctx = rootContext(vfs, identityOf(spec.process));
+  const { ptys } = synthetic;
+  const stdinFd = options.stdioFds[0];
+  let relay: TerminalRelay | undefined;
+  const openStdio = (processCtx: FsContext): FileDescription[] => {
+    if (spec.process.terminal && stdinFd !== undefined && !isatty(stdinFd)) {
+      const relayed = TerminalRelay.open(vfs, processCtx, ptys, options.stdioFds, false);
+      relay = relayed.relay;
+      return relayed.stdio;
+    }
+    return options.stdioFds.map((fd, i) => openHostStdio(vfs, processCtx, fd, i === 0 ? O.RDONLY : O.WRONLY, { ptys }));
+  };
   const init = newProcessOf(vfs, spec.process, (processCtx) => [
-    ...options.stdioFds.map((fd, i) => openHostStdio(vfs, processCtx, fd, i === 0 ? O.RDONLY : O.WRONLY)),
-    ...openPreservedFds(vfs, processCtx, options.preservedFds ?? [], false),
+    ...openStdio(processCtx),
+    ...openPreservedFds(vfs, processCtx, options.preservedFds ?? [], { ptys }),
   ]);
   const { program, argv: args, envp } = init;
   const ipc = new IpcNamespace(synthetic);
@@ -200,10 +228,18 @@ export function createSandbox(bundle: Bundle, options: LinuxSandboxOptions): Any
         },
       });
   providers.attach(sandbox);
+  sandboxPtys.set(sandbox, ptys);
   const stdin = init.stdio[0];
-  if (spec.process.terminal && stdin) {
+  if (relay) {
+    ptys.showConsole(relay.pty.index);
+    relay.start(INIT_PID);
+    sandboxRelays.set(sandbox, relay);
+  } else if (spec.process.terminal && stdin) {
     const terminal = controlTerminal(sandbox, stdin, INIT_PID);
     if (terminal) sandboxTerminals.set(sandbox, terminal);
+    // runc binds the container's terminal at /dev/console.
+    const index = hostTerminalIndexOf(stdin);
+    if (index !== undefined) ptys.showConsole(index);
   }
   return sandbox;
 }

@@ -4,7 +4,7 @@
 // access mode, its offset), never by a host path the workload could name.
 import { readFileSync, readlinkSync } from 'node:fs';
 import { O } from '../../abi/linux-fcntl.js';
-import { openHostStdio } from '../../sentry/kernel/files/host-file.js';
+import { openHostStdio, type HostStdioOptions } from '../../sentry/kernel/files/host-file.js';
 import type { FileDescription, FsContext, Vfs } from '../../vfs/api.js';
 import { TsscError } from '../errors.js';
 
@@ -64,9 +64,9 @@ function hostAccessMode(fd: number): number {
 }
 
 /**
- * Descriptions of the host fds the process gets as its fds 3, 4, ...; with owned, the
+ * Descriptions of the host fds the process gets as its fds 3, 4, ...; with ownsFd, the
  * sandbox closes each once nothing inside uses it (an exec's, received from its client).
  */
-export function openPreservedFds(vfs: Vfs, ctx: FsContext, hostFds: readonly number[], owned: boolean): FileDescription[] {
-  return hostFds.map((fd) => openHostStdio(vfs, ctx, fd, hostAccessMode(fd), owned));
+export function openPreservedFds(vfs: Vfs, ctx: FsContext, hostFds: readonly number[], options: HostStdioOptions): FileDescription[] {
+  return hostFds.map((fd) => openHostStdio(vfs, ctx, fd, hostAccessMode(fd), options));
 }

@@ -10,6 +10,7 @@
 
 import { closeSync, constants, openSync } from 'node:fs';
 import net from 'node:net';
+import { isatty } from 'node:tty';
 import { O } from '../../abi/linux-fcntl.js';
 import { Sandbox } from '../../sentry/kernel/sandbox.js';
 import { isValidSignal } from '../../sentry/kernel/signals.js';
@@ -23,7 +24,8 @@ import type { JobControlTerminal } from '../../sentry/kernel/files/host-file-ter
 import type { ThreadGroup } from '../../sentry/kernel/thread-group.js';
 import { openConsole, startTerminalRelay } from './console.js';
 import { MAX_PRESERVED_FDS, openPreservedFds } from './preserved-fds.js';
-import { controlTerminal, newProcessOf, raiseFromTerminal, type AnySandbox } from './linux-sandbox.js';
+import { controlTerminal, newProcessOf, ptysOf, raiseFromTerminal, type AnySandbox } from './linux-sandbox.js';
+import { TerminalRelay } from './terminal-relay.js';
 
 /** The fds an exec's client sends: its stdin, stdout and stderr. */
 const STDIO_FDS = 3;
@@ -53,12 +55,20 @@ export async function execInSandbox(sandbox: AnySandbox, gate: StartGate, reques
     throw new Error(`exec: the request must carry ${what} (${STDIO_FDS + preserved} fds), got ${received.count}`);
   }
   const vfs = sandbox.kernel.vfs;
+  const ptys = ptysOf(sandbox);
+  const hostStdio = { ownsFd: true, ...(ptys ? { ptys } : {}) };
   let relay: net.Socket | undefined;
+  let ptyRelay: TerminalRelay | undefined;
   const openStdio = (ctx: FsContext): FileDescription[] => {
     // First what may fail: until take(), the received fds are the server's to close.
     const opened = console ? consoleFds(consoleSocket) : undefined;
     const sent = received.take();
     let stdio = sent.slice(0, STDIO_FDS);
+    if (!opened && process.terminal === true && ptys && !isatty(stdio[0]!)) {
+      const relayed = TerminalRelay.open(vfs, ctx, ptys, stdio, true);
+      ptyRelay = relayed.relay;
+      return [...relayed.stdio, ...openPreservedFds(vfs, ctx, sent.slice(STDIO_FDS), hostStdio)];
+    }
     if (opened) {
       // The pty is the process's stdio: the client's own go unused.
       for (const fd of stdio) closeSync(fd);
@@ -66,8 +76,8 @@ export async function execInSandbox(sandbox: AnySandbox, gate: StartGate, reques
       relay = new net.Socket({ fd: opened.relay, readable: true, writable: false });
     }
     return [
-      ...stdio.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY, true)),
-      ...openPreservedFds(vfs, ctx, sent.slice(STDIO_FDS), true),
+      ...stdio.map((fd, i) => openHostStdio(vfs, ctx, fd, i === 0 ? O.RDONLY : O.WRONLY, hostStdio)),
+      ...openPreservedFds(vfs, ctx, sent.slice(STDIO_FDS), hostStdio),
     ];
   };
   let terminal: JobControlTerminal | undefined;
@@ -77,10 +87,12 @@ export async function execInSandbox(sandbox: AnySandbox, gate: StartGate, reques
     // A wasm sandbox's resolves once the module is compiled and running.
     started = await sandbox.startProcess(spec, (group) => {
       const stdin = spec.stdio[0];
-      if (process.terminal === true && stdin) terminal = controlTerminal(sandbox, stdin, group.pid);
+      if (ptyRelay) ptyRelay.start(group.pid);
+      else if (process.terminal === true && stdin) terminal = controlTerminal(sandbox, stdin, group.pid);
     });
   } catch (error) {
     relay?.destroy();
+    await ptyRelay?.finish();
     throw error;
   }
   const { group, exited } = started;
@@ -88,7 +100,10 @@ export async function execInSandbox(sandbox: AnySandbox, gate: StartGate, reques
   void exited.finally(() => relay?.destroy());
   return new FollowedAnswer(
     { pid: group.pid } satisfies ExecStarted,
-    exited.then((status): ExecExited => ({ exit: status })),
+    exited.then(async (status): Promise<ExecExited> => {
+      await ptyRelay?.finish();
+      return { exit: status };
+    }),
     (message) => {
       const { signal: sig, terminal: fromTerminal } = message as Partial<ExecSignal>;
       if (typeof sig !== 'number' || !isValidSignal(sig)) return;

@@ -8,7 +8,7 @@ import { E, fail, isSysError } from '../../abi/errno.js';
 import { parseFileCapabilities, SECBIT, XATTR_NAME_CAPS, type FileCapabilities } from '../../abi/linux-capability.js';
 import { MS, S, type Location } from '../../vfs/api.js';
 import { CAP } from '../../abi/linux-capability.js';
-import { hasCapability, staysDumpable } from './credentials.js';
+import { nsCapable, staysDumpable } from './credentials.js';
 import type { ProgramImage } from '../loader/image.js';
 import type { TaskCredentials } from './syscall.js';
 import type { Task } from './task.js';
@@ -45,7 +45,9 @@ const SETGID_EXEC = S.ISGID | 0o010;
 export function credentialsAfterExec(old: TaskCredentials, file: ExecFile, fsShared: boolean): ExecCredentials {
   let euid = old.euid;
   let egid = old.egid;
-  if (!file.nosuid && !old.noNewPrivs) {
+  // A file whose owner or group the task's namespace cannot name grants no ids (bprm_fill_uid).
+  const mapped = old.userNs.fromKernel('uid', file.uid) !== undefined && old.userNs.fromKernel('gid', file.gid) !== undefined;
+  if (!file.nosuid && !old.noNewPrivs && mapped) {
     if (file.mode & S.ISUID) euid = file.uid;
     if ((file.mode & SETGID_EXEC) === SETGID_EXEC) egid = file.gid;
   }
@@ -65,14 +67,16 @@ export function credentialsAfterExec(old: TaskCredentials, file: ExecFile, fsSha
 
   // Root's programs get every capability the bounding and inheritable sets allow, unless
   // SECBIT_NOROOT; a setuid-root file with file capabilities run by a non-root user does not.
-  if (!(old.securebits & SECBIT.NOROOT) && !(hasFileCaps && euid === 0 && old.ruid !== 0)) {
-    if (euid === 0 || old.ruid === 0) permitted = old.bounding | old.inheritable;
-    if (euid === 0) effective = true;
+  // Root is the task's user namespace's root (none when it maps no uid 0).
+  const root = old.userNs.rootUid;
+  if (!(old.securebits & SECBIT.NOROOT) && !(hasFileCaps && euid === root && old.ruid !== root)) {
+    if (euid === root || old.ruid === root) permitted = old.bounding | old.inheritable;
+    if (euid === root) effective = true;
   }
 
   const isSetid = euid !== old.ruid || egid !== old.rgid;
   if ((isSetid || (permitted & ~old.permitted) !== 0n) && (old.noNewPrivs || fsShared)) {
-    if (!hasCapability(old, CAP.SETUID) || old.noNewPrivs) {
+    if (!nsCapable(old, old.userNs, CAP.SETUID) || old.noNewPrivs) {
       euid = old.ruid;
       egid = old.rgid;
     }
@@ -89,7 +93,7 @@ export function credentialsAfterExec(old: TaskCredentials, file: ExecFile, fsSha
     ambient,
     securebits: old.securebits & ~SECBIT.KEEP_CAPS,
   };
-  const secure = isSetid || (old.ruid !== 0 && (effective || (permitted & ~ambient) !== 0n));
+  const secure = isSetid || (old.ruid !== root && (effective || (permitted & ~ambient) !== 0n));
   return { creds, secure };
 }
 

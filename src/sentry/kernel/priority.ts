@@ -23,14 +23,15 @@ export function priorityTargets(caller: Task, groups: readonly ThreadGroup[], wh
   switch (which) {
     case PRIO.PROCESS: {
       if (who === 0) return live([caller]);
+      const tid = caller.pidNamespace.idOf(who);
       for (const group of groups) {
-        const task = [...group.tasks].find((t) => t.tid === who);
+        const task = [...group.tasks].find((t) => t.tid === tid);
         if (task) return live([task]);
       }
       return [];
     }
     case PRIO.PGRP: {
-      const pgid = who === 0 ? caller.group.pgid : who;
+      const pgid = who === 0 ? caller.group.pgid : caller.pidNamespace.idOf(who);
       return groups.filter((g) => g.pgid === pgid).flatMap((g) => live(g.tasks));
     }
     case PRIO.USER: {

@@ -7,7 +7,7 @@ import { makedev, MS, S, type FileDescription, type Location } from '../../vfs/a
 import { CAP } from '../../abi/linux-capability.js';
 import { MAP, PROT } from '../../abi/linux-mman.js';
 import { NR } from '../../abi/linux-syscalls.js';
-import { hasCapability, fsCredentials, staysDumpable } from './credentials.js';
+import { hasCapability, fsCredentials, nsCapable, staysDumpable } from './credentials.js';
 import { prepareProgram } from '../loader/image.js';
 import { fsSharedWithAnotherProcess, withExecCredentials } from './exec-credentials.js';
 import { RLIMIT } from './rlimits.js';
@@ -43,6 +43,7 @@ import { checkCloneNamespaceFlags, cloneNamespaces, CLONE_NEW_ANY } from './name
 import { unshareTask } from './namespaces/unshare.js';
 import { setnsTask } from './namespaces/setns.js';
 import { hostLayoutFor, personalityOf } from './personality.js';
+import { checkSetTid, type PidNamespace } from './namespaces/pid-namespace.js';
 import { PERSONALITY_QUERY } from '../../abi/linux-personality.js';
 
 const PAGE = 4096n;
@@ -66,7 +67,6 @@ export interface ProcessHost {
   readonly memoryMonitor: MemoryMonitor | undefined;
   /** How an execve runs a wasm module; undefined: it is ENOEXEC. */
   readonly wasm: WasmSupport | undefined;
-  readonly initGroup: ThreadGroup | undefined;
   /** Whether one more task would exceed the sandbox's limit. */
   atTaskLimit(): boolean;
   /** execve of a wasm module, past its point of no return (Sandbox.becomeWasm). */
@@ -85,16 +85,57 @@ export class TaskProcess implements ProcessControl {
     return this.task.group;
   }
 
+  /** The caller's pid namespace: every pid it names or gets is a number there. */
+  private get ns(): PidNamespace {
+    return this.group.pidns;
+  }
+
+  get pid(): number {
+    return this.ns.numberOf(this.group.pid);
+  }
+
+  get tid(): number {
+    return this.ns.numberOf(this.task.tid);
+  }
+
+  visiblePid(id: number): number {
+    return this.ns.numberOf(id);
+  }
+
+  pidId(pid: number): number | undefined {
+    return this.ns.idOf(pid);
+  }
+
+  /** The processes the caller's namespace sees: those in it and in the namespaces below it. */
+  private visibleGroups(): ThreadGroup[] {
+    const ns = this.ns;
+    return this.host.procs.groups().filter((g) => ns.contains(g.pidns));
+  }
+
+  /** The process numbered pid in the caller's namespace. */
+  private visibleGroup(pid: number): ThreadGroup | undefined {
+    const id = this.ns.idOf(pid);
+    return id === undefined ? undefined : this.host.procs.group(id);
+  }
+
+  /** The task numbered tid in the caller's namespace. */
+  private visibleTask(tid: number): Task | undefined {
+    const id = this.ns.idOf(tid);
+    return id === undefined ? undefined : this.host.procs.task(id);
+  }
+
   get ppid(): number {
-    return this.group.parent?.pid ?? 0;
+    // The parent of a namespace's init is outside it: 0 (as for the sandbox's own init).
+    const parent = this.group.parent;
+    return parent ? this.ns.numberOf(parent.pid) : 0;
   }
 
   get pgid(): number {
-    return this.group.pgid;
+    return this.ns.numberOf(this.group.pgid);
   }
 
   get sid(): number {
-    return this.group.sid;
+    return this.ns.numberOf(this.group.sid);
   }
 
   brk(addr: bigint): SyscallResult | HostCall {
@@ -143,17 +184,15 @@ export class TaskProcess implements ProcessControl {
 
   private lookup(pid: number): ThreadGroup {
     if (pid === 0) return this.group;
-    const group = this.host.procs.group(pid);
-    if (!group) fail(E.ESRCH);
-    return group;
+    return this.visibleGroup(pid) ?? fail(E.ESRCH);
   }
 
   getpgid(pid: number): number {
-    return this.lookup(pid).pgid;
+    return this.ns.numberOf(this.lookup(pid).pgid);
   }
 
   getsid(pid: number): number {
-    return this.lookup(pid).sid;
+    return this.ns.numberOf(this.lookup(pid).sid);
   }
 
   setpgid(pid: number, pgid: number): void {
@@ -162,7 +201,8 @@ export class TaskProcess implements ProcessControl {
     if (target !== this.group && target.parent !== this.group) fail(E.ESRCH);
     if (target.sid !== this.group.sid) fail(E.EPERM);
     if (target.pid === target.sid) fail(E.EPERM);
-    const newPgid = pgid === 0 ? target.pid : pgid;
+    // A group the caller's namespace cannot name is none (find_vpid fails: EPERM).
+    const newPgid = pgid === 0 ? target.pid : (this.ns.idOf(pgid) ?? fail(E.EPERM));
     if (newPgid !== target.pid && !this.host.procs.groups().some((g) => g.pgid === newPgid && g.sid === this.group.sid)) fail(E.EPERM);
     target.pgid = newPgid;
   }
@@ -171,19 +211,28 @@ export class TaskProcess implements ProcessControl {
     if (this.host.procs.groups().some((g) => g.pgid === this.group.pid)) fail(E.EPERM);
     this.group.sid = this.group.pid;
     this.group.pgid = this.group.pid;
-    return this.group.pid;
+    return this.pid;
   }
 
-  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint, pidfdAddr = parentTid): HostCall {
+  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint, pidfdAddr = parentTid, setTid?: readonly number[]): HostCall {
     checkCloneNamespaceFlags(flags);
     if (flags & (CLONE.PTRACE | CLONE.UNTRACED)) fail(E.EINVAL);
     if ((flags & CLONE.THREAD) && !(flags & CLONE.SIGHAND)) fail(E.EINVAL);
     if ((flags & CLONE.SIGHAND) && !(flags & CLONE.VM)) fail(E.EINVAL);
-    // The pid namespace's init may have no sibling (its parent is outside and would never reap it).
-    if (flags & CLONE.PARENT && this.group === this.host.initGroup) fail(E.EINVAL);
+    // A pid namespace's init may have no sibling (its parent is outside and would never reap it).
+    if (flags & CLONE.PARENT && this.group.pidns.init === this.group) fail(E.EINVAL);
+    // A thread stays in its process's pid namespace: not after unshare(CLONE_NEWPID).
+    if (flags & CLONE.THREAD && this.task.childPidNamespace !== this.ns) fail(E.EINVAL);
     const started = flags & CLONE.PIDFD ? this.pidfdOnStart(flags, parentTid, pidfdAddr) : undefined;
     if (this.host.atTaskLimit()) fail(E.EAGAIN);
     const namespaces = cloneNamespaces(this.task, flags);
+    const childNs = namespaces?.pidForChildren ?? this.task.childPidNamespace;
+    if (setTid) {
+      const creds = this.task.creds;
+      checkSetTid(childNs, setTid, hasCapability(creds, CAP.SYS_ADMIN) || hasCapability(creds, CAP.CHECKPOINT_RESTORE), (n) => this.host.procs.taken(n));
+    }
+    // The namespace whose init has ended takes nobody in (alloc_pid without PIDNS_ADDING).
+    if (childNs.closed) fail(E.ENOMEM);
     // Every task becomes the sentry's child (CLONE_PARENT), so the sentry reaps every
     // host process and keeps the tree itself; the sentry writes virtual tids itself. The
     // host sends the exit signal to that parent, the sentry: always SIGCHLD, whatever the
@@ -196,7 +245,7 @@ export class TaskProcess implements ProcessControl {
       kind: 'host',
       nr: NR.clone,
       args: [hostFlags, stack, parentTid, childTid, tls],
-      clone: { flags, parentTidAddr: parentTid, childTidAddr: childTid, started, namespaces },
+      clone: { flags, parentTidAddr: parentTid, childTidAddr: childTid, started, namespaces, setTid },
     };
   }
 
@@ -255,21 +304,21 @@ export class TaskProcess implements ProcessControl {
 
   openPidfd(pid: number, nonblock: boolean): FileDescription {
     if (pid <= 0) fail(E.EINVAL);
-    const group = this.host.procs.group(pid);
-    if (!group) fail(this.host.procs.task(pid) ? E.EINVAL : E.ESRCH);
+    const group = this.visibleGroup(pid);
+    if (!group) fail(this.visibleTask(pid) ? E.EINVAL : E.ESRCH);
     return openPidfd(this.task.kernel.vfs, this.task.fs, group, nonblock);
   }
 
   pidfdProcess(file: FileDescription): number | undefined {
     const group = pidfdGroup(file);
     if (!group) fail(E.EBADF);
-    return group.reaped ? undefined : group.pid;
+    // A process the caller's namespace cannot see is none of its children.
+    return group.reaped || !this.ns.contains(group.pidns) ? undefined : this.ns.numberOf(group.pid);
   }
 
   setTidAddress(): HostCall {
-    const task = this.task;
     // The host returns the host tid: the workload sees its virtual one.
-    return { kind: 'host', complete: () => task.tid };
+    return { kind: 'host', complete: () => this.tid };
   }
 
   forThread(tid: number, mayAccess: (caller: TaskCredentials, target: TaskCredentials) => boolean): HostCall {
@@ -281,18 +330,18 @@ export class TaskProcess implements ProcessControl {
   /** A live task of the sandbox by virtual tid (0: the caller), as the sched_* calls find it. */
   private thread(tid: number): Task {
     if (tid < 0) fail(E.EINVAL);
-    const target = tid === 0 ? this.task : this.host.procs.task(tid);
+    const target = tid === 0 ? this.task : this.visibleTask(tid);
     if (!target || target.exited || target.wasmSignal) fail(E.ESRCH);
     return target;
   }
 
   hostTidInProcess(tid: number): number | undefined {
-    const target = this.host.procs.task(tid);
+    const target = this.visibleTask(tid);
     return target && target.group === this.group && !target.exited && !target.wasmSignal ? target.hostTid : undefined;
   }
 
   hostPidOf(pid: number): number | undefined {
-    const group = this.host.procs.group(pid);
+    const group = this.visibleGroup(pid);
     return group && !group.zombie && [...group.tasks].some((t) => !t.wasmSignal) ? group.hostPid : undefined;
   }
 
@@ -321,19 +370,19 @@ export class TaskProcess implements ProcessControl {
   }
 
   getPriority(which: number, who: number): number {
-    return highestPriority(priorityTargets(this.task, this.host.procs.groups(), which, who));
+    return highestPriority(priorityTargets(this.task, this.visibleGroups(), which, who));
   }
 
   setPriority(which: number, who: number, nice: number): void {
-    setNice(this.task, priorityTargets(this.task, this.host.procs.groups(), which, who), nice);
+    setNice(this.task, priorityTargets(this.task, this.visibleGroups(), which, who), nice);
   }
 
   getIoPriority(which: number, who: number): number {
-    return ioPriorityOf(this.task, this.host.procs.groups(), which, who);
+    return ioPriorityOf(this.task, this.visibleGroups(), which, who);
   }
 
   setIoPriority(which: number, who: number, ioprio: number): void {
-    setIoPriority(this.task, this.host.procs.groups(), which, who, ioprio);
+    setIoPriority(this.task, this.visibleGroups(), which, who, ioprio);
   }
 
   mapFile(addr: bigint, length: bigint, prot: number, flags: number, file: FileDescription, offset: bigint): SyscallResult | HostCall | Promise<SyscallResult> {
@@ -425,7 +474,7 @@ export class TaskProcess implements ProcessControl {
   addSeccompFilter(program: Uint8Array, flags: number): SyscallResult | Promise<SyscallResult> {
     const task = this.task;
     // TSYNC names the host thread that could not take the filter.
-    return this.host.platform.installSeccompFilter(task, program, flags, (result): SyscallResult => (result <= 0n ? result : (this.host.procs.taskOfHost(Number(result))?.tid ?? -E.ESRCH)));
+    return this.host.platform.installSeccompFilter(task, program, flags, (result): SyscallResult => (result <= 0n ? result : this.ns.numberOf(this.host.procs.taskOfHost(Number(result))?.tid ?? 0) || -E.ESRCH));
   }
 
   execve(dir: Location | undefined, path: string, argv: readonly string[], envp: readonly string[]): ExecProgram | HostCall | Promise<NoReturn> {
@@ -472,15 +521,17 @@ export class TaskProcess implements ProcessControl {
     // A child that ends with another signal than SIGCHLD is a "clone" child: only __WCLONE
     // waits for those (and only those), __WALL for both.
     const kindMatches = (child: ThreadGroup): boolean => (options & WAIT.ALL) !== 0 || (child.exitSignal !== SIG.CHLD) === ((options & WAIT.CLONE) !== 0);
+    // pid and -pgid name numbers in the caller's namespace (none there: no child matches).
+    const id = pid > 0 ? this.ns.idOf(pid) : pid < -1 ? this.ns.idOf(-pid) : undefined;
     const matches = (child: ThreadGroup): boolean =>
-      kindMatches(child) && (pid > 0 ? child.pid === pid : pid === 0 ? child.pgid === group.pgid : pid === -1 ? true : child.pgid === -pid);
+      kindMatches(child) && (pid > 0 ? child.pid === id : pid === 0 ? child.pgid === group.pgid : pid === -1 ? true : child.pgid === id);
     // A tracer waits for its tracees too, thread by thread, whatever their exit signal.
     const tracedMatches = (traced: Task): boolean =>
-      pid > 0 ? traced.tid === pid : pid === 0 ? traced.group.pgid === group.pgid : pid === -1 ? true : traced.group.pgid === -pid;
+      pid > 0 ? traced.tid === id : pid === 0 ? traced.group.pgid === group.pgid : pid === -1 ? true : traced.group.pgid === id;
     const ptrace = this.host.ptrace;
     for (;;) {
       const traced = ptrace.collect(group, tracedMatches, options);
-      if (traced) return traced;
+      if (traced) return { ...traced, pid: this.ns.numberOf(traced.pid) };
       const candidates = [...group.children].filter(matches);
       if (candidates.length === 0 && !ptrace.tracesAny(group, tracedMatches)) fail(E.ECHILD);
       for (const child of candidates) {
@@ -489,13 +540,15 @@ export class TaskProcess implements ProcessControl {
         const found = waitableState(child, options);
         if (!found) continue;
         const times = usedByChild(child);
+        // Numbered before the reap frees its number.
+        const childPid = this.ns.numberOf(child.pid);
         if (!(options & WAIT.NOWAIT)) {
           if (child.zombie) {
             addTimes(group.reapedChildren, times);
             this.host.procs.reap(child);
           } else found.consume();
         }
-        return { pid: child.pid, uid: child.creds.ruid, status: found.status, times };
+        return { pid: childPid, uid: child.creds.ruid, status: found.status, times };
       }
       if (options & WAIT.NOHANG) return undefined;
       await this.task.waitReady(group.childEventWaitable, 1);
@@ -503,11 +556,12 @@ export class TaskProcess implements ProcessControl {
   }
 
   ptrace(request: number, pid: number, addr: bigint, data: bigint): number {
-    return ptraceRequest(this.host, this.task, request, pid, addr, data);
+    // A pid the caller's namespace cannot name is no task (0 is none): ESRCH.
+    return ptraceRequest(this.host, this.task, request, pid > 0 ? (this.ns.idOf(pid) ?? 0) : pid, addr, data);
   }
 
   memoryOf(pid: number): TaskMemory {
-    const target = this.host.procs.task(pid);
+    const target = this.visibleTask(pid);
     if (!target || target.exited || target.wasmSignal) fail(E.ESRCH);
     if (!mayAttach(this.task, target.group)) fail(E.EPERM);
     return target.mem;
@@ -523,30 +577,37 @@ export class TaskProcess implements ProcessControl {
 
   kill(pid: number, signal: number): void {
     if (signal !== 0 && !isValidSignal(signal)) fail(E.EINVAL);
-    const everyone = this.host.procs.groups();
+    const ns = this.ns;
+    const everyone = this.visibleGroups();
+    const id = pid > 0 ? ns.idOf(pid) : pid < -1 ? ns.idOf(-pid) : undefined;
     let targets: ThreadGroup[];
-    if (pid > 0) targets = everyone.filter((g) => g.pid === pid);
+    if (pid > 0) targets = everyone.filter((g) => g.pid === id);
     else if (pid === 0) targets = everyone.filter((g) => g.pgid === this.group.pgid);
-    else if (pid === -1) targets = everyone.filter((g) => g.pid !== 1 && g !== this.group);
-    else targets = everyone.filter((g) => g.pgid === -pid);
+    else if (pid === -1) targets = everyone.filter((g) => ns.numberOf(g.pid) !== 1 && g !== this.group);
+    else targets = everyone.filter((g) => g.pgid === id);
     if (targets.length === 0) fail(E.ESRCH);
     const allowed = targets.filter((g) => this.maySignal(g, signal));
     if (allowed.length === 0) fail(E.EPERM);
     if (signal === 0) return;
-    for (const target of allowed) this.host.signals.signalProcess(target, signal, false);
+    for (const target of allowed) this.host.signals.signalProcess(target, signal, this.fromAncestor(target));
+  }
+
+  /** Whether the caller sends to target from a pid namespace above target's (its init then takes SIGKILL and SIGSTOP). */
+  private fromAncestor(target: ThreadGroup): boolean {
+    return target.pidns !== this.ns;
   }
 
   tgkill(tgid: number, tid: number, signal: number): void {
     if (tid <= 0 || (tgid <= 0 && tgid !== -1)) fail(E.EINVAL);
     if (signal !== 0 && !isValidSignal(signal)) fail(E.EINVAL);
-    const task = this.host.procs.task(tid);
-    if (!task || (tgid !== -1 && task.group.pid !== tgid)) fail(E.ESRCH);
+    const task = this.visibleTask(tid);
+    if (!task || (tgid !== -1 && task.group.pid !== this.ns.idOf(tgid))) fail(E.ESRCH);
     // A thread past its exit stop may already be joined (its tid cleared): it is gone, as
     // the kernel has released it by the time its joiner could ask.
     if (task.exiting && task.tid !== task.group.pid) fail(E.ESRCH);
     if (!this.maySignal(task.group, signal)) fail(E.EPERM);
     if (signal === 0) return;
-    if (this.host.signals.initDiscards(task.group, signal, false)) return;
+    if (this.host.signals.initDiscards(task.group, signal, this.fromAncestor(task.group))) return;
     this.host.signals.signalTask(task, signal);
   }
 
@@ -570,7 +631,7 @@ export class TaskProcess implements ProcessControl {
   }
 
   credentialsOf(tid: number): TaskCredentials {
-    const target = this.host.procs.task(tid);
+    const target = this.visibleTask(tid);
     if (!target || target.exited) fail(E.ESRCH);
     return target.creds;
   }
@@ -601,12 +662,12 @@ export class TaskProcess implements ProcessControl {
     return pendingSignalSource(this.task);
   }
 
-  /** kill(2)'s permission rule: same real or effective uid as the target's real or saved one. */
+  /** kill(2)'s permission rule: same real or effective uid as the target's real or saved one, or CAP_KILL over the target's user namespace. */
   private maySignal(target: ThreadGroup, signal: number): boolean {
     const me = this.task.creds;
-    if (hasCapability(me, CAP.KILL)) return true;
-    if (signal === SIG.CONT && target.sid === this.group.sid) return true;
     const them = target.creds;
+    if (nsCapable(me, them.userNs, CAP.KILL)) return true;
+    if (signal === SIG.CONT && target.sid === this.group.sid) return true;
     return me.euid === them.ruid || me.euid === them.suid || me.ruid === them.ruid || me.ruid === them.suid;
   }
 }

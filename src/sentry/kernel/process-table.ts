@@ -1,8 +1,10 @@
-// The sandbox's pid namespace: virtual pids and tids, the processes they name, and which
-// host thread (or wasm worker) runs each task.
+// The sandbox's processes by kernel identity (their numbers in the sandbox's own pid
+// namespace, the root of any nested ones: namespaces/pid-namespace.ts), and which host
+// thread (or wasm worker) runs each task.
 
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
+import { PidNamespace } from './namespaces/pid-namespace.js';
 
 export class ProcessTable {
   private readonly byHost = new Map<number, Task>();
@@ -11,14 +13,22 @@ export class ProcessTable {
   /** Tasks whose program is a wasm module: no host thread, a worker instead. */
   private readonly wasm = new Set<Task>();
   private nextPid = 1;
+  /** The sandbox's pid namespace: every nested one descends from it. */
+  readonly root = new PidNamespace(undefined);
 
-  /** The lowest unused pid from where the last one was taken, as Linux hands them out. */
-  allocatePid(): number {
+  /**
+   * The lowest unused pid from where the last one was taken, as Linux hands them out; or
+   * wanted, which clone3's set_tid asked for (checked free), moving no cursor.
+   */
+  allocatePid(wanted?: number): number {
+    if (wanted !== undefined) return wanted;
     while (this.byPid.has(this.nextPid) || this.byTid.has(this.nextPid)) this.nextPid++;
     return this.nextPid++;
   }
 
   add(task: Task): void {
+    task.group.pidns ??= this.root;
+    task.group.pidns.assign(task.tid, task.group);
     task.group.tasks.add(task);
     this.byPid.set(task.group.pid, task.group);
     this.byHost.set(task.hostTid, task);
@@ -35,6 +45,11 @@ export class ProcessTable {
 
   group(pid: number): ThreadGroup | undefined {
     return this.byPid.get(pid);
+  }
+
+  /** Whether a task or process has this pid (a number the sandbox's namespace cannot hand out). */
+  taken(pid: number): boolean {
+    return this.byPid.has(pid) || this.byTid.has(pid);
   }
 
   groups(): ThreadGroup[] {
@@ -81,12 +96,14 @@ export class ProcessTable {
   remove(task: Task): void {
     this.byTid.delete(task.tid);
     task.group.tasks.delete(task);
+    if (!this.byPid.has(task.tid)) task.group.pidns.release(task.tid);
   }
 
   /** wait4 collected a zombie: its pid becomes free. */
   reap(group: ThreadGroup): void {
     group.parent?.children.delete(group);
     this.byPid.delete(group.pid);
+    if (!this.byTid.has(group.pid)) group.pidns.release(group.pid);
     group.markReaped();
   }
 }

@@ -12,8 +12,10 @@ import { sandboxMaps } from './file-mappings.js';
 import type { KernelServices } from './syscall.js';
 import { namespaceLinks } from './namespaces/setns.js';
 import { personalityOf } from './personality.js';
+import { userNamespaceFiles } from './namespaces/user-namespace-files.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
+import type { PidNamespace } from './namespaces/pid-namespace.js';
 
 /** What the providers read of a sandbox (the ptrace Sandbox and the WasmSandbox alike). */
 export interface ProcessSource {
@@ -29,6 +31,8 @@ export interface ProcessSource {
 
 export class SentryProviders implements SandboxProviders {
   private sandbox: ProcessSource | undefined;
+  /** The nested pid namespace a proc mount of these shows (forProcMount); undefined: the sandbox's own. */
+  private pidns: PidNamespace | undefined;
 
   constructor(
     private readonly fallbackHostname: string,
@@ -53,20 +57,46 @@ export class SentryProviders implements SandboxProviders {
   }
 
   currentPid(): number {
-    return this.sandbox?.currentTask?.pid ?? 1;
+    const task = this.sandbox?.currentTask;
+    return task ? this.numberOf(task.pid) : 1;
   }
 
   currentTid(): number {
-    return this.sandbox?.currentTask?.tid ?? 1;
+    const task = this.sandbox?.currentTask;
+    return task ? this.numberOf(task.tid) : 1;
   }
 
   processes(): readonly number[] {
-    return (this.sandbox?.groups() ?? []).map((g) => g.pid).sort((a, b) => a - b);
+    const ns = this.pidns;
+    return (this.sandbox?.groups() ?? [])
+      .filter((g) => !ns || ns.contains(g.pidns))
+      .map((g) => this.numberOf(g.pid))
+      .sort((a, b) => a - b);
   }
 
   process(pid: number): ProcessView | undefined {
-    const group = this.sandbox?.groupByPid(pid);
-    return group ? viewOf(group, () => this.sandbox?.currentTask) : undefined;
+    const id = this.pidns ? this.pidns.idOf(pid) : pid;
+    const group = id === undefined ? undefined : this.sandbox?.groupByPid(id);
+    return group ? viewOf(group, () => this.sandbox?.currentTask, this.pidns) : undefined;
+  }
+
+  currentProcess(): ProcessView | undefined {
+    const task = this.sandbox?.currentTask;
+    return task ? viewOf(task.group, () => this.sandbox?.currentTask, this.pidns) : undefined;
+  }
+
+  forProcMount(): SandboxProviders {
+    const ns = this.sandbox?.currentTask?.pidNamespace;
+    if (!ns?.parent || ns === this.pidns) return this;
+    const view = new SentryProviders(this.fallbackHostname, this.fallbackDomainname);
+    view.sandbox = this.sandbox;
+    view.pidns = ns;
+    return view;
+  }
+
+  /** The number the shown namespace gives the kernel's identity id (0: it cannot see it). */
+  private numberOf(id: number): number {
+    return this.pidns ? this.pidns.numberOf(id) : id;
   }
 
   uptime(): number {
@@ -130,16 +160,31 @@ function copied(copy: () => void, length: number): number {
   }
 }
 
-function viewOf(group: ThreadGroup, reader: () => Task | undefined): ProcessView {
+/** The /proc view of group with the numbers ns gives (undefined: the sandbox's own namespace). */
+function viewOf(group: ThreadGroup, reader: () => Task | undefined, ns: PidNamespace | undefined): ProcessView {
   const tasks = [...group.tasks];
   const leader = tasks[0];
   const creds = group.creds;
+  const number = (id: number): number => (ns ? ns.numberOf(id) : id);
+  const taskOf = (tid: number): Task | undefined => tasks.find((t) => number(t.tid) === tid);
+  // The parent of a namespace's init is outside it: 0.
+  const parent = group.parent;
   return {
-    pid: group.pid,
-    ppid: group.parent?.pid ?? 0,
-    pgid: group.pgid,
-    sid: group.sid,
-    tids: tasks.map((t) => t.tid),
+    pid: number(group.pid),
+    ppid: parent ? number(parent.pid) : 0,
+    pgid: number(group.pgid),
+    sid: number(group.sid),
+    tids: tasks.map((t) => number(t.tid)),
+    namespaceNumbers: (tid) => {
+      const from = ns ?? [...group.pidns.lineage()].pop()!;
+      const id = taskOf(tid)?.tid ?? group.pid;
+      return {
+        tgid: from.numbersDownTo(group.pidns, group.pid),
+        pid: from.numbersDownTo(group.pidns, id),
+        pgid: from.numbersDownTo(group.pidns, group.pgid),
+        sid: from.numbersDownTo(group.pidns, group.sid),
+      };
+    },
     personality: () => {
       const task = tasks.find((t) => !t.exited);
       return task ? personalityOf(task) : 0;
@@ -147,18 +192,16 @@ function viewOf(group: ThreadGroup, reader: () => Task | undefined): ProcessView
     namespaces: () => {
       const task = tasks.find((t) => !t.exited);
       if (!task) return new Map();
-      return new Map([...namespaceLinks(task.kernel, task.fs)].map(([name, inode]) => [name, { inode, name: inode.name }]));
+      return new Map([...namespaceLinks(task)].map(([name, inode]) => [name, { inode, name: inode.name }]));
     },
+    userNamespace: () => userNamespaceFiles(group.creds.userNs, () => reader()?.creds),
     state: group.zombie ? 'Z' : group.stopped ? 'T' : leader?.blocked ? 'S' : 'R',
     comm: group.comm,
-    threadComm: (tid) => {
-      const task = tasks.find((t) => t.tid === tid);
-      return task?.threadComm ?? group.comm;
-    },
+    threadComm: (tid) => taskOf(tid)?.threadComm ?? group.comm,
     setThreadComm: (tid, name) => {
-      const task = tasks.find((t) => t.tid === tid);
+      const task = taskOf(tid);
       if (!task) fail(E.ESRCH);
-      if (tid === group.pid) group.comm = name;
+      if (task.tid === group.pid) group.comm = name;
       else task.threadComm = name;
     },
     cmdline: group.zombie ? new Uint8Array() : group.cmdline,
@@ -175,7 +218,10 @@ function viewOf(group: ThreadGroup, reader: () => Task | undefined): ProcessView
     ...(group.brk ? { dataLayout: { startData: group.brk.startData, endData: group.brk.endData, startBrk: group.brk.start } } : {}),
     maps: () => (group.zombie || leader?.wasmSignal ? '' : sandboxMaps(group.hostPid, group.fileMappings, group.brk)),
     ...(group.auxv ? { auxv: group.auxv } : {}),
-    tracerPid: (tid) => tasks.find((t) => t.tid === tid)?.tracee?.tracer.pid ?? 0,
+    tracerPid: (tid) => {
+      const tracer = taskOf(tid)?.tracee?.tracer;
+      return tracer ? number(tracer.pid) : 0;
+    },
     ...(leader && !leader.wasmSignal ? { memory: () => processMemory(group, leader, reader()) } : {}),
     usage: () => {
       const stat = group.zombie || leader?.wasmSignal ? undefined : readHostStat(group.hostPid);

@@ -117,7 +117,6 @@ export class Sandbox {
   readonly signals = new SignalDelivery({
     procs: this.procs,
     host: this.platform.hostSignals,
-    initGroup: () => this.init,
     syncCaller: () => this.syscalls.syncCaller,
     guard: (task, where, fn) => this.guard(task, where, fn),
   });

@@ -21,8 +21,6 @@ const PENDING_POLL_MS = 20;
 export interface SignalDeliveryHost {
   readonly procs: ProcessTable;
   readonly host: HostSignals;
-  /** The pid namespace's init (pid 1); undefined before it starts. */
-  initGroup(): ThreadGroup | undefined;
   /** The task whose handler runs right now, synchronously: the sender of what it sends. */
   syncCaller(): Task | undefined;
   /** Runs fn for task, which an internal error in it kills. */
@@ -37,7 +35,8 @@ export class SignalDelivery {
 
   /**
    * kill(2) of a process, from inside the sandbox or forwarded from outside. The init of
-   * a pid namespace only gets the signals it handles (pid_namespaces(7)); from outside,
+   * a pid namespace (the sandbox's, or a nested one's) only gets the signals it handles
+   * (pid_namespaces(7)); from outside (an ancestor namespace, or the sandbox's outside),
    * SIGKILL and SIGSTOP too. So a shell as init survives `kill -TERM 1`, as under runc.
    * A signal init blocks or awaits (sigwaitinfo) is kept, as Linux keeps it.
    */
@@ -48,7 +47,7 @@ export class SignalDelivery {
 
   /** Whether sig sent to group goes nowhere by the pid-namespace init's rules (see signalProcess). */
   initDiscards(group: ThreadGroup, sig: number, fromOutside: boolean): boolean {
-    if (group !== this.sandbox.initGroup() || group.sigactions.effect(sig) === 'handler' || this.held(group, sig)) return false;
+    if (!isNamespaceInit(group) || group.sigactions.effect(sig) === 'handler' || this.held(group, sig)) return false;
     return !fromOutside || (sig !== SIG.KILL && sig !== SIG.STOP);
   }
 
@@ -59,7 +58,7 @@ export class SignalDelivery {
    * handler goes nowhere (glibc's raise blocks every signal around its tgkill).
    */
   initDropsAtDelivery(group: ThreadGroup, sig: number, forcedFault: () => boolean): boolean {
-    if (group !== this.sandbox.initGroup() || sig === SIG.KILL || sig === SIG.STOP) return false;
+    if (!isNamespaceInit(group) || sig === SIG.KILL || sig === SIG.STOP) return false;
     return group.sigactions.effect(sig) !== 'handler' && !forcedFault();
   }
 
@@ -165,4 +164,9 @@ export class SignalDelivery {
     const task = this.sandbox.syncCaller();
     return task ? { pid: task.pid, uid: task.creds.ruid } : OUTSIDE_SENDER;
   }
+}
+
+/** Whether group is the init of its pid namespace (the sandbox's own or a nested one). */
+export function isNamespaceInit(group: ThreadGroup): boolean {
+  return group.pidns?.init === group;
 }

@@ -2,7 +2,8 @@
 // si_pid and si_uid with the sentry's own host pid and uid for every kill/tgkill it makes;
 // the sentry remembers who asked (a task of the sandbox, a child whose state changed for
 // SIGCHLD, a rt_sigqueueinfo caller with its own siginfo, or the outside: pid 0, as for a
-// sender outside the pid namespace) and puts that in wherever the workload reads the
+// sender outside the pid namespace) and puts that in, numbered in the receiver's pid
+// namespace, wherever the workload reads the
 // siginfo: at the tracee's signal-delivery-stop, or after a sigtimedwait took the signal,
 // as gVisor's kernel fills siginfo itself.
 
@@ -95,7 +96,10 @@ export function showSiginfo(info: Buffer, group: ThreadGroup, sig: number): bool
     info.writeInt32LE(sig, SIGINFO_OFFSET.signo);
     return true;
   }
-  writeSiginfoSender(info, sender);
+  // Senders are recorded by kernel identity: the receiver sees its own namespace's number
+  // for it, 0 for a sender above its namespace (as Linux shows a signal from outside), and
+  // si_uid as its user namespace sees the sender (userns_fixup_signal_uid).
+  writeSiginfoSender(info, { ...sender, pid: group.pidns.numberOf(sender.pid), uid: group.creds.userNs.view('uid', sender.uid) });
   return true;
 }
 

@@ -110,8 +110,9 @@ export class SyscallStops {
     const flight = task.cloneInFlight;
     task.cloneInFlight = undefined;
     if (!flight || hostResult < 0n || !flight.child) return this.complete(task, hostResult);
-    const vtid = flight.child.tid;
-    flight.started?.(vtid);
+    flight.started?.(flight.child.tid);
+    // The caller sees its child by the number its own pid namespace gives it.
+    const vtid = task.pidNamespace.numberOf(flight.child.tid);
     this.host.observer?.syscall(task, NR.clone, [flight.flags, 0n, 0n, 0n, 0n, 0n], vtid);
     return this.complete(task, vtid);
   }

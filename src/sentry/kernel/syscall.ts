@@ -4,6 +4,7 @@
 // (src/oci/lifecycle) hands a table to the Sandbox it builds.
 
 import type { UtsNamespace } from './namespaces/uts.js';
+import type { UserNamespace } from './namespaces/user-namespace.js';
 import type { CgroupNamespace, NamespaceFiles } from './namespaces/nsfs.js';
 import type { TaskNamespaces } from './namespaces/new-namespaces.js';
 import type { MemoryAccount } from '../../accounting/memory-account.js';
@@ -65,6 +66,8 @@ export interface TaskCredentials {
   readonly securebits: number;
   /** prctl(PR_SET_NO_NEW_PRIVS): exec grants no setuid/setgid ids and no file capabilities. */
   readonly noNewPrivs: boolean;
+  /** The user namespace the ids above are seen through and the capabilities hold in (the ids are the sandbox's). */
+  readonly userNs: UserNamespace;
 }
 
 /**
@@ -219,7 +222,21 @@ export interface SignalDisposition {
 export interface ProcessControl {
   /** Signal calls only the host kernel can finish as Linux does (masked-waits.ts), where tasks have a host. */
   readonly hostSignalCalls?: HostSignalCalls;
+  /**
+   * Its pid, tid and parent's pid as its own pid namespace numbers them (getpid, gettid,
+   * getppid: 0 for a parent outside it). Every other pid a call names or returns is a
+   * number in that namespace too.
+   */
+  readonly pid: number;
+  readonly tid: number;
   readonly ppid: number;
+  /**
+   * The number the caller's pid namespace gives the task or process the kernel knows as
+   * id (a Task.tid, ThreadGroup.pid, pgid or sid); 0 when it cannot see it (pid_vnr).
+   */
+  visiblePid(id: number): number;
+  /** The kernel's identity of the task or process numbered pid in the caller's pid namespace; undefined for none. */
+  pidId(pid: number): number | undefined;
   /** CPU time the whole process has used so far (times' tms_utime/tms_stime). */
   ownTimes(): CpuTimes;
   /** CPU time of its reaped children (getrusage RUSAGE_CHILDREN, times' tms_cutime/tms_cstime). */
@@ -253,7 +270,7 @@ export interface ProcessControl {
    * CLONE_NEW* flags give the child new namespaces (namespaces/new-namespaces.ts). CLONE_PIDFD puts a pidfd of the child in the caller's fd
    * table and its number at pidfdAddr (clone's parent_tid).
    */
-  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint, pidfdAddr?: bigint): HostCall;
+  clone(flags: bigint, stack: bigint, parentTid: bigint, childTid: bigint, tls: bigint, pidfdAddr?: bigint, setTid?: readonly number[]): HostCall;
   /**
    * pidfd_open: a new pidfd (file description) of the process pid; EINVAL for a thread that
    * leads no process, ESRCH for no process at all.
@@ -411,6 +428,8 @@ export interface CloneRequest {
   readonly started?: ((childTid: number) => void) | undefined;
   /** The child's new namespaces (CLONE_NEW*): its kernel services and fs context. */
   readonly namespaces?: TaskNamespaces | undefined;
+  /** clone3's set_tid: the child's number in its pid namespace, then in each one above (checked). */
+  readonly setTid?: readonly number[] | undefined;
 }
 
 /** The host kernel runs the trapped call as the workload made it. */

@@ -71,14 +71,17 @@ export class TaskEvents {
     const thread = (flags & CLONE.THREAD) !== 0n;
     const fds = flags & CLONE.FILES ? parent.fds.share() : parent.fds.fork();
     const fs: FsContext = flight.namespaces?.fs ?? (flags & CLONE.FS ? parent.fs : { ...parent.fs });
-    const tid = parts.procs.allocatePid();
+    // A thread stays in its process's namespace; a process starts in the one its creator names.
+    const pidns = thread ? parent.group.pidns : (flight.namespaces?.pidForChildren ?? parent.childPidNamespace);
+    const tid = parts.procs.allocatePid(flight.setTid?.[pidns.level]);
     let group = parent.group;
     if (!thread) {
       const pg = parent.group;
       const actions = flags & CLONE.SIGHAND ? pg.sigactions : pg.sigactions.copy();
       // CLONE_PARENT: a sibling of the caller, with the caller's own exit signal.
       const parentGroup = flags & CLONE.PARENT ? pg.parent : pg;
-      group = new ThreadGroup(tid, childHost, parentGroup, pg.pgid, pg.sid, actions, pg.rlimits.copy(), pg.creds, parts.ticks());
+      group = new ThreadGroup(tid, childHost, parentGroup, pg.pgid, pg.sid, actions, pg.rlimits.copy(), flight.namespaces?.creds ?? pg.creds, parts.ticks());
+      group.pidns = pidns;
       group.exitSignal = flags & CLONE.PARENT ? pg.exitSignal : Number(flags & CSIGNAL);
       group.comm = parent.threadComm ?? pg.comm;
       group.cmdline = pg.cmdline;
@@ -92,6 +95,8 @@ export class TaskEvents {
       if (!(flags & CLONE.VM)) parts.ipc.processForked(pg.pid, tid);
       parentGroup?.children.add(group);
     }
+    // clone3's set_tid numbers (the table numbers the rest as it adds the task).
+    pidns.assign(tid, group, flight.setTid);
     const child = parts.addTask(tid, childHost, group, fds, fs, flight.namespaces?.kernel ?? parent.kernel);
     child.mm = flags & CLONE.VM ? parent.mm : parent.mm.copy();
     // A new thread starts with its creator's name (a new process too, above).
@@ -105,13 +110,13 @@ export class TaskEvents {
     flight.child = child;
     // Written before the child runs: a thread that ends at once has the kernel clear
     // that word (CLONE_CHILD_CLEARTID), and a later write would undo it for pthread_join.
-    if (flags & CLONE.PARENT_SETTID) writeTid(parent, flight.parentTidAddr, tid);
+    if (flags & CLONE.PARENT_SETTID) writeTid(parent, flight.parentTidAddr, parent.pidNamespace.numberOf(tid));
     return child;
   }
 
   /** A new task's first stop, before it runs: CLONE_CHILD_SETTID's word gets its virtual tid. */
   firstStop(task: Task): void {
-    if (task.childTidAddr) writeTid(task, task.childTidAddr, task.tid);
+    if (task.childTidAddr) writeTid(task, task.childTidAddr, task.pidNamespace.numberOf(task.tid));
   }
 
   /**

@@ -121,12 +121,16 @@ export class TaskLifecycle {
   private groupExited(group: ThreadGroup): void {
     const procs = this.host.procs;
     this.host.processExited(group.pid);
-    const init = this.host.initGroup();
+    const ns = group.pidns;
+    // Orphans go to the init of the namespace their parent was in (find_child_reaper).
+    const init = ns.init;
     if (group.pid === group.sid) this.host.endSession(group.sid);
     if (group === init) {
-      // The pid namespace ends with its init: every other task is killed.
-      for (const other of procs.hostTasks()) this.host.killHostThread(other);
-      for (const other of procs.wasmTasks()) other.wasmSignal?.(SIG.KILL);
+      // A pid namespace ends with its init: every other task in it and below it is
+      // killed, and nobody joins it any more (zap_pid_ns_processes).
+      ns.closed = true;
+      for (const other of procs.hostTasks()) if (ns.contains(other.group.pidns)) this.host.killHostThread(other);
+      for (const other of procs.wasmTasks()) if (ns.contains(other.group.pidns)) other.wasmSignal?.(SIG.KILL);
     } else if (init) {
       const children = [...group.children];
       // PR_SET_PDEATHSIG: each child that asked hears of its parent's end, from the parent.
@@ -141,15 +145,35 @@ export class TaskLifecycle {
       group.children.clear();
       this.hangUpOrphaned(group, children);
     }
+    // A nested namespace's init ends for its parent only once the rest of it has gone.
+    if (group === init && this.namespaceStillRuns(group)) ns.initEndHeld = true;
+    else this.ended(group);
+    for (const above of ns.lineage()) {
+      const held = above.init;
+      if (above.initEndHeld && held && !this.namespaceStillRuns(held)) {
+        above.initEndHeld = false;
+        this.ended(held);
+      }
+    }
+    this.maybeFinish();
+  }
+
+  /** Whether a process other than init still runs in init's namespace or below it. */
+  private namespaceStillRuns(init: ThreadGroup): boolean {
+    const ns = init.pidns;
+    return ns.parent !== undefined && this.host.procs.groups().some((g) => g !== init && !g.zombie && ns.contains(g.pidns));
+  }
+
+  /** Ended group's parent hears of it, or nobody has to: reaped at once (the sandbox's init stays for run()). */
+  private ended(group: ThreadGroup): void {
     const parent = group.parent;
     if (parent && !parent.zombie) {
       // A tracer that is not the parent collects the end first; the parent hears of it then.
       if (!this.host.heldForTracer(group)) this.tellParent(group);
-    } else if (group !== init) {
-      procs.reap(group);
+    } else if (group !== this.host.initGroup()) {
+      this.host.procs.reap(group);
       if (!parent) this.host.unparentedExited(group);
     }
-    this.maybeFinish();
   }
 
   /** The parent of ended group hears of it: its wait, and its exit signal. */

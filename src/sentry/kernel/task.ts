@@ -13,6 +13,7 @@ import type { KernelServices, ProcessControl, Rlimits, SchedPolicy, SyscallArgs,
 import type { ThreadGroup } from './thread-group.js';
 import type { TaskNamespaces } from './namespaces/new-namespaces.js';
 import type { Tracee } from './ptrace/tracee.js';
+import type { PidNamespace } from './namespaces/pid-namespace.js';
 
 /** A clone/fork/vfork the host kernel is running for the task. */
 export interface CloneInFlight {
@@ -21,6 +22,7 @@ export interface CloneInFlight {
   readonly childTidAddr: bigint;
   readonly started?: ((childTid: number) => void) | undefined;
   readonly namespaces?: TaskNamespaces | undefined;
+  readonly setTid?: readonly number[] | undefined;
   child?: Task;
 }
 
@@ -93,6 +95,11 @@ export class Task implements SyscallTask {
   io: IoContext | undefined;
   /** Its side of a ptrace relation with a tracer inside the sandbox (kernel/ptrace/). */
   tracee: Tracee | undefined;
+  /**
+   * The pid namespace its next children start in (pid_ns_for_children): its process's own
+   * until unshare(CLONE_NEWPID) or setns names another.
+   */
+  pidForChildren: PidNamespace | undefined;
   /** Set by the sandbox right after construction (it needs the task to exist). */
   process!: ProcessControl;
   private cancelWait: (() => void) | undefined;
@@ -113,6 +120,16 @@ export class Task implements SyscallTask {
 
   get pid(): number {
     return this.group.pid;
+  }
+
+  /** The pid namespace it is in (its process's). */
+  get pidNamespace(): PidNamespace {
+    return this.group.pidns;
+  }
+
+  /** The pid namespace its children start in. */
+  get childPidNamespace(): PidNamespace {
+    return this.pidForChildren ?? this.group.pidns;
   }
 
   get creds(): TaskCredentials {

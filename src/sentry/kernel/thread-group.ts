@@ -15,10 +15,16 @@ import { FileMappings } from './file-mappings.js';
 import type { AioContexts } from './aio.js';
 import { LockedMemory } from './memory-locks.js';
 import type { ProgramBreak } from './program-break.js';
+import type { PidNamespace } from './namespaces/pid-namespace.js';
 
 
 export class ThreadGroup {
   readonly tasks = new Set<Task>();
+  /**
+   * The pid namespace it is in (task_active_pid_ns), set before its first task joins the
+   * process table (the sandbox's own namespace when nobody set another).
+   */
+  pidns!: PidNamespace;
   readonly children = new Set<ThreadGroup>();
   /** The tasks its threads trace (ptrace): their stops and ends go to its wait. */
   readonly tracees = new Set<Task>();

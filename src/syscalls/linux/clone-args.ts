@@ -1,8 +1,9 @@
 // clone3(2)'s struct clone_args (versions 0 to 2): read once from the caller, with Linux's
 // checks of its size and fields (copy_clone_args_from_user, clone3_args_valid), into the
-// arguments clone(2) takes. set_tid and CLONE_INTO_CGROUP are refused as Linux refuses
-// them to a process without the privilege they need (EPERM, EACCES): the sandbox neither
-// picks pids on request nor moves a process between cgroups.
+// arguments clone(2) takes. set_tid goes with them (the child's pid namespaces check it:
+// kernel/namespaces/pid-namespace.ts, checkSetTid); CLONE_INTO_CGROUP is refused as Linux
+// refuses it to a process without the privilege it needs (EACCES): the sandbox moves no
+// process between cgroups.
 
 import { E, fail } from '../../abi/errno.js';
 import { CAP } from '../../abi/linux-capability.js';
@@ -19,6 +20,8 @@ export interface CloneArgs {
   readonly parentTid: bigint;
   readonly stack: bigint;
   readonly tls: bigint;
+  /** set_tid: the child's pid in its own pid namespace, then in each one above; undefined: none asked. */
+  readonly setTid?: readonly number[] | undefined;
 }
 
 /** The end of user space (TASK_SIZE_MAX): a stack must lie below it. */
@@ -26,8 +29,6 @@ const TASK_SIZE_MAX = 0x7ffffffff000n;
 const INT_MAX = 0x7fffffffn;
 /** _NSIG: the highest signal number. */
 const NSIG = 64n;
-/** pid_max: the sandbox's pids are below it (/proc/sys/kernel/pid_max). */
-const PID_MAX = 4194304;
 /** CGROUP2_SUPER_MAGIC: a cgroup directory's filesystem. */
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
@@ -59,10 +60,10 @@ export function readCloneArgs(task: SyscallTask, addr: bigint, usize: bigint): C
   if (flags & CLONE.NEWTIME) fail(hasCapability(task.creds, CAP.SYS_ADMIN) ? E.EINVAL : E.EPERM);
   // The child's handlers would stay installed on the host: the host runs clone(2), which has no such flag.
   if (flags & CLONE.CLEAR_SIGHAND) fail(E.EINVAL);
-  if (tids) refuseSetTid(tids);
   if (flags & CLONE.INTO_CGROUP) refuseCgroup(task, Number(field(o.cgroup)));
   flags &= CLONE_LEGACY_FLAGS;
-  return { flags: flags | exitSignal, pidfd: field(o.pidfd), childTid: field(o.childTid), parentTid: field(o.parentTid), stack, tls: field(o.tls) };
+  const wanted = tids ? Array.from({ length: tids.length / 4 }, (_, i) => tids.readInt32LE(i * 4)) : undefined;
+  return { flags: flags | exitSignal, pidfd: field(o.pidfd), childTid: field(o.childTid), parentTid: field(o.parentTid), stack, tls: field(o.tls), setTid: wanted };
 }
 
 /** clone3_stack_valid: a stack and its size together, inside user space; its top is where the child starts. */
@@ -73,18 +74,6 @@ function stackTop(stack: bigint, stackSize: bigint): bigint {
   }
   if (stackSize === 0n || stack + stackSize > TASK_SIZE_MAX) fail(E.EINVAL);
   return stack + stackSize;
-}
-
-/**
- * set_tid: pids for the child in the sandbox's one pid namespace (level 0, so one pid),
- * each in 1..pid_max-1, and then the privilege Linux asks for (checkpoint_restore_ns_capable),
- * which no sandbox process has here: EPERM.
- */
-function refuseSetTid(tids: Buffer): never {
-  if (tids.length > 4) fail(E.EINVAL);
-  const tid = tids.readInt32LE(0);
-  if (tid < 1 || tid >= PID_MAX) fail(E.EINVAL);
-  fail(E.EPERM);
 }
 
 /** CLONE_INTO_CGROUP: EBADF unless the fd is a cgroup directory; the sandbox's cgroups take no process (EACCES). */

@@ -5,6 +5,7 @@ import { E, fail } from '../../abi/errno.js';
 import { writeDirent, writeDirent64, dirent64Size, direntSize } from '../../abi/linux-dirent.js';
 import { ACCESS, AT, AT_FDCWD, RENAME } from '../../abi/linux-fcntl.js';
 import { S } from '../../abi/linux-stat.js';
+import { nsCapable } from '../../sentry/kernel/credentials.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { CAP } from '../../abi/linux-capability.js';
 import type { DirEntry, FileDescription, Location } from '../../vfs/api.js';
@@ -212,7 +213,8 @@ function getcwd(task: SyscallTask, args: SyscallArgs): number {
 
 function chroot(task: SyscallTask, args: SyscallArgs): number {
   const loc = searchableDirectory(task, pointer(args[0]));
-  if ((task.creds.effective & (1n << BigInt(CAP.SYS_CHROOT))) === 0n) return -E.EPERM;
+  // CAP_SYS_CHROOT in the caller's own user namespace, as Linux asks (the root stays inside the sandbox's tree).
+  if (!nsCapable(task.creds, task.creds.userNs, CAP.SYS_CHROOT)) return -E.EPERM;
   task.fs.root = loc;
   return 0;
 }

@@ -98,7 +98,7 @@ function recordLock(task: SyscallTask, file: FileDescription, cmd: number, addr:
     if (!held) writeFlock(task, addr, { ...f, type: LOCK_TYPE.UNLCK });
     else {
       const len = held.end === Infinity ? 0n : BigInt(held.end - held.start + 1);
-      writeFlock(task, addr, { type: held.type, whence: SEEK.SET, start: BigInt(held.start), len, pid: held.pid });
+      writeFlock(task, addr, { type: held.type, whence: SEEK.SET, start: BigInt(held.start), len, pid: held.pid < 0 ? held.pid : task.process.visiblePid(held.pid) });
     }
     return 0;
   }

@@ -3,7 +3,7 @@
 import { E, fail } from '../../abi/errno.js';
 import { isValidCap, LINUX_CAPABILITY_VERSION, SECBIT } from '../../abi/linux-capability.js';
 import {
-  capset as applyCapset, dropBounding, lowerAmbient, raiseAmbient, setfsgid as applyFsgid,
+  capset as applyCapset, dropBounding, idForTask, idFromTask, lowerAmbient, raiseAmbient, setfsgid as applyFsgid,
   setfsuid as applyFsuid, setgid as applySetgid, setgroups as applySetgroups, setKeepCaps,
   setregid as applySetregid, setresgid as applySetresgid, setresuid as applySetresuid,
   setreuid as applySetreuid, setSecurebits, setuid as applySetuid,
@@ -13,10 +13,17 @@ import { id, int32, pointer, uint32 } from './decode.js';
 
 const NGROUPS_MAX = 65536;
 
-const getuid = (task: SyscallTask): number => task.creds.ruid;
-const geteuid = (task: SyscallTask): number => task.creds.euid;
-const getgid = (task: SyscallTask): number => task.creds.rgid;
-const getegid = (task: SyscallTask): number => task.creds.egid;
+// Ids cross the boundary in the caller's user namespace: sandbox ids out as it sees them
+// (65534 when unmapped), its ids in as sandbox ids (EINVAL when unmapped).
+const uidOut = (task: SyscallTask, uid: number): number => idForTask(task.creds, 'uid', uid);
+const gidOut = (task: SyscallTask, gid: number): number => idForTask(task.creds, 'gid', gid);
+const uidIn = (task: SyscallTask, reg: bigint): number => idFromTask(task.creds, 'uid', id(reg));
+const gidIn = (task: SyscallTask, reg: bigint): number => idFromTask(task.creds, 'gid', id(reg));
+
+const getuid = (task: SyscallTask): number => uidOut(task, task.creds.ruid);
+const geteuid = (task: SyscallTask): number => uidOut(task, task.creds.euid);
+const getgid = (task: SyscallTask): number => gidOut(task, task.creds.rgid);
+const getegid = (task: SyscallTask): number => gidOut(task, task.creds.egid);
 
 function writeIds(task: SyscallTask, addrs: readonly bigint[], values: readonly number[]): number {
   addrs.forEach((addr, i) => {
@@ -29,53 +36,56 @@ function writeIds(task: SyscallTask, addrs: readonly bigint[], values: readonly 
 
 function getresuid(task: SyscallTask, args: SyscallArgs): number {
   const c = task.creds;
-  return writeIds(task, args.slice(0, 3), [c.ruid, c.euid, c.suid]);
+  return writeIds(task, args.slice(0, 3), [c.ruid, c.euid, c.suid].map((u) => uidOut(task, u)));
 }
 
 function getresgid(task: SyscallTask, args: SyscallArgs): number {
   const c = task.creds;
-  return writeIds(task, args.slice(0, 3), [c.rgid, c.egid, c.sgid]);
+  return writeIds(task, args.slice(0, 3), [c.rgid, c.egid, c.sgid].map((g) => gidOut(task, g)));
 }
 
 function setuid(task: SyscallTask, args: SyscallArgs): number {
-  task.process.setCredentials(applySetuid(task.creds, id(args[0])));
+  task.process.setCredentials(applySetuid(task.creds, uidIn(task, args[0])));
   return 0;
 }
 
 function setgid(task: SyscallTask, args: SyscallArgs): number {
-  task.process.setCredentials(applySetgid(task.creds, id(args[0])));
+  task.process.setCredentials(applySetgid(task.creds, gidIn(task, args[0])));
   return 0;
 }
 
 function setreuid(task: SyscallTask, args: SyscallArgs): number {
-  task.process.setCredentials(applySetreuid(task.creds, id(args[0]), id(args[1])));
+  task.process.setCredentials(applySetreuid(task.creds, uidIn(task, args[0]), uidIn(task, args[1])));
   return 0;
 }
 
 function setregid(task: SyscallTask, args: SyscallArgs): number {
-  task.process.setCredentials(applySetregid(task.creds, id(args[0]), id(args[1])));
+  task.process.setCredentials(applySetregid(task.creds, gidIn(task, args[0]), gidIn(task, args[1])));
   return 0;
 }
 
 function setresuid(task: SyscallTask, args: SyscallArgs): number {
-  task.process.setCredentials(applySetresuid(task.creds, id(args[0]), id(args[1]), id(args[2])));
+  task.process.setCredentials(applySetresuid(task.creds, uidIn(task, args[0]), uidIn(task, args[1]), uidIn(task, args[2])));
   return 0;
 }
 
 function setresgid(task: SyscallTask, args: SyscallArgs): number {
-  task.process.setCredentials(applySetresgid(task.creds, id(args[0]), id(args[1]), id(args[2])));
+  task.process.setCredentials(applySetresgid(task.creds, gidIn(task, args[0]), gidIn(task, args[1]), gidIn(task, args[2])));
   return 0;
 }
 
+/** setfsuid(2)/setfsgid(2): an id the caller's namespace does not map changes nothing. */
 function setfsuid(task: SyscallTask, args: SyscallArgs): number {
-  const previous = task.creds.fsuid;
-  task.process.setCredentials(applyFsuid(task.creds, uint32(args[0])));
+  const previous = uidOut(task, task.creds.fsuid);
+  const uid = task.creds.userNs.toKernel('uid', uint32(args[0]));
+  if (uid !== undefined) task.process.setCredentials(applyFsuid(task.creds, uid));
   return previous;
 }
 
 function setfsgid(task: SyscallTask, args: SyscallArgs): number {
-  const previous = task.creds.fsgid;
-  task.process.setCredentials(applyFsgid(task.creds, uint32(args[0])));
+  const previous = gidOut(task, task.creds.fsgid);
+  const gid = task.creds.userNs.toKernel('gid', uint32(args[0]));
+  if (gid !== undefined) task.process.setCredentials(applyFsgid(task.creds, gid));
   return previous;
 }
 
@@ -86,7 +96,7 @@ function getgroups(task: SyscallTask, args: SyscallArgs): number {
   if (size === 0) return groups.length;
   if (size < groups.length) fail(E.EINVAL);
   const buf = Buffer.alloc(groups.length * 4);
-  groups.forEach((g, i) => buf.writeUInt32LE(g, i * 4));
+  groups.forEach((g, i) => buf.writeUInt32LE(gidOut(task, g), i * 4));
   task.mem.write(pointer(args[1]), buf);
   return groups.length;
 }
@@ -95,7 +105,7 @@ function setgroups(task: SyscallTask, args: SyscallArgs): number {
   const size = int32(args[0]);
   if (size < 0 || size > NGROUPS_MAX) fail(E.EINVAL);
   const raw = task.mem.read(pointer(args[1]), size * 4);
-  const groups = Array.from({ length: size }, (_, i) => raw.readUInt32LE(i * 4));
+  const groups = Array.from({ length: size }, (_, i) => idFromTask(task.creds, 'gid', raw.readUInt32LE(i * 4)));
   task.process.setCredentials(applySetgroups(task.creds, groups));
   return 0;
 }
@@ -124,7 +134,7 @@ function capget(task: SyscallTask, args: SyscallArgs): number {
   if (!header) fail(E.EINVAL);
   const { words, pid } = header;
   if (pid < 0) fail(E.EINVAL);
-  const c = pid === 0 || pid === task.tid ? task.creds : task.process.credentialsOf(pid);
+  const c = pid === 0 || pid === task.process.tid ? task.creds : task.process.credentialsOf(pid);
   const out = Buffer.alloc(12 * words);
   for (let w = 0; w < words; w++) {
     const shift = BigInt(32 * w);
@@ -141,7 +151,7 @@ function capset(task: SyscallTask, args: SyscallArgs): number {
   const header = capHeader(task, pointer(args[0]));
   if (!header) fail(E.EINVAL);
   const { words, pid } = header;
-  if (pid !== 0 && pid !== task.tid) fail(E.EPERM);
+  if (pid !== 0 && pid !== task.process.tid) fail(E.EPERM);
   const raw = task.mem.read(pointer(args[1]), 12 * words);
   let effective = 0n;
   let permitted = 0n;

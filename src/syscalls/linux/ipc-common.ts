@@ -3,7 +3,8 @@
 // a signal or the timeout.
 
 import { E, ERESTARTSYS, SysError, fail } from '../../abi/errno.js';
-import { IPC64_PERM_SIZE } from '../../abi/linux-ipc.js';
+import { IPC64_PERM_OFFSET, IPC64_PERM_SIZE } from '../../abi/linux-ipc.js';
+import { idForTask, idFromTask } from '../../sentry/kernel/credentials.js';
 import { decodePermSet, type IpcObject } from '../../sentry/kernel/ipc/perm.js';
 import type { IpcRegistry } from '../../sentry/kernel/ipc/registry.js';
 import type { SyscallTask } from '../../sentry/kernel/syscall.js';
@@ -20,10 +21,15 @@ export const IPC_READ = 0o444;
  * IPC_STAT (by id, result 0) or the family's STAT and STAT_ANY (by index, result the id):
  * the object's struct, as encode makes it, written to addr; read permission unless any.
  */
-export function statObject<T extends IpcObject>(task: SyscallTask, objects: IpcRegistry<T>, cmd: { byIndex: boolean; any: boolean }, idOrIndex: number, addr: bigint, encode: (object: T) => Buffer): number {
+export function statObject<T extends IpcObject>(task: SyscallTask, objects: IpcRegistry<T>, cmd: { byIndex: boolean; any: boolean }, idOrIndex: number, addr: bigint, encode: (object: T, task: SyscallTask) => Buffer): number {
   const object = cmd.byIndex ? objects.atIndex(idOrIndex) : objects.lookup(idOrIndex);
   if (!cmd.any) object.perm.check(task.creds, IPC_READ);
-  task.mem.write(addr, encode(object));
+  const out = encode(object, task);
+  // Every *id_ds starts with its ipc64_perm: the ids in it as the caller's user namespace sees them.
+  for (const [field, kind] of [['uid', 'uid'], ['gid', 'gid'], ['cuid', 'uid'], ['cgid', 'gid']] as const) {
+    out.writeUInt32LE(idForTask(task.creds, kind, out.readUInt32LE(IPC64_PERM_OFFSET[field])), IPC64_PERM_OFFSET[field]);
+  }
+  task.mem.write(addr, out);
   return cmd.byIndex ? object.perm.id : 0;
 }
 
@@ -32,12 +38,18 @@ export function statObject<T extends IpcObject>(task: SyscallTask, objects: IpcR
  * uid, gid and mode from the ipc64_perm at addr, which changes its ctime.
  */
 export function setObjectPerm<T extends IpcObject & { ctime: number }>(task: SyscallTask, objects: IpcRegistry<T>, id: number, addr: bigint): number {
-  const wanted = decodePermSet(task.mem.read(addr, IPC64_PERM_SIZE));
+  const wanted = permSetOf(task, task.mem.read(addr, IPC64_PERM_SIZE));
   const object = objects.lookup(id);
   object.perm.checkOwner(task.creds);
   object.perm.set(wanted.uid, wanted.gid, wanted.mode);
   object.ctime = nowSeconds(task);
   return 0;
+}
+
+/** IPC_SET's uid, gid and mode from an ipc64_perm: ids of the caller's user namespace, EINVAL when it maps none. */
+export function permSetOf(task: SyscallTask, raw: Buffer): { uid: number; gid: number; mode: number } {
+  const wanted = decodePermSet(raw);
+  return { ...wanted, uid: idFromTask(task.creds, 'uid', wanted.uid), gid: idFromTask(task.creds, 'gid', wanted.gid) };
 }
 
 /** Waits for the next change of object: false when timeoutNs passes first. */

@@ -7,10 +7,9 @@ import { IPC, IPC64_PERM_SIZE, MSG, MSG_LIMITS, MSGINFO_SIZE, MSQID64_DS_OFFSET,
 import { CAP } from '../../abi/linux-capability.js';
 import { hasCapability } from '../../sentry/kernel/credentials.js';
 import { SysvMessageQueue } from '../../sentry/kernel/ipc/msg.js';
-import { decodePermSet } from '../../sentry/kernel/ipc/perm.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, int64, pointer, size } from './decode.js';
-import { IPC_READ, nowSeconds, retryOnChange, statObject } from './ipc-common.js';
+import { IPC_READ, nowSeconds, permSetOf, retryOnChange, statObject } from './ipc-common.js';
 
 const WRITE = 0o222;
 /** struct msgbuf: a long mtype, then the text. */
@@ -69,7 +68,8 @@ function msgrcv(task: SyscallTask, args: SyscallArgs): number | Promise<number> 
   return retryOnChange(task, queue, attempt, undefined, ERESTARTNOHAND, E.ENOMSG);
 }
 
-function encodeMsqid(queue: SysvMessageQueue): Buffer {
+/** struct msqid64_ds, its pids as the caller's pid namespace numbers them. */
+function encodeMsqid(queue: SysvMessageQueue, task: SyscallTask): Buffer {
   const buf = Buffer.alloc(MSQID64_DS_SIZE);
   queue.perm.encode(buf);
   const o = MSQID64_DS_OFFSET;
@@ -79,8 +79,8 @@ function encodeMsqid(queue: SysvMessageQueue): Buffer {
   buf.writeBigUInt64LE(BigInt(queue.bytes), o.cbytes);
   buf.writeBigUInt64LE(BigInt(queue.messages.length), o.qnum);
   buf.writeBigUInt64LE(BigInt(queue.qbytes), o.qbytes);
-  buf.writeInt32LE(queue.lspid, o.lspid);
-  buf.writeInt32LE(queue.lrpid, o.lrpid);
+  buf.writeInt32LE(task.process.visiblePid(queue.lspid), o.lspid);
+  buf.writeInt32LE(task.process.visiblePid(queue.lrpid), o.lrpid);
   return buf;
 }
 
@@ -117,7 +117,7 @@ function msgctl(task: SyscallTask, args: SyscallArgs): number {
       return statObject(task, queues, { byIndex: cmd !== IPC.STAT, any: cmd === MSG.STAT_ANY }, msqid, addr, encodeMsqid);
     case IPC.SET: {
       const raw = task.mem.read(addr, MSQID64_DS_SIZE);
-      const wanted = decodePermSet(raw.subarray(0, IPC64_PERM_SIZE));
+      const wanted = permSetOf(task, raw.subarray(0, IPC64_PERM_SIZE));
       const qbytes = raw.readBigUInt64LE(MSQID64_DS_OFFSET.qbytes);
       const queue = queues.lookup(msqid);
       queue.perm.checkOwner(task.creds);

@@ -157,7 +157,7 @@ function semctl(task: SyscallTask, args: SyscallArgs): number {
       }
       if (semnum < 0 || semnum >= set.nsems) return -E.EINVAL;
       if (cmd === SEM.GETVAL) return set.values[semnum]!;
-      if (cmd === SEM.GETPID) return set.pids[semnum]!;
+      if (cmd === SEM.GETPID) return task.process.visiblePid(set.pids[semnum]!);
       return set.waiting(semnum, cmd === SEM.GETZCNT);
     }
     default:

@@ -148,7 +148,8 @@ function shmdt(task: SyscallTask, args: SyscallArgs): SyscallResult | HostCall {
   return { kind: 'host', nr: NR.munmap, args: [attachment.start, attachment.length], complete: (result) => (result < 0n ? result : 0n) };
 }
 
-function encodeShmid(segment: ShmSegment): Buffer {
+/** struct shmid64_ds, its pids as the caller's pid namespace numbers them. */
+function encodeShmid(segment: ShmSegment, task: SyscallTask): Buffer {
   const buf = Buffer.alloc(SHMID64_DS_SIZE);
   segment.perm.encode(buf);
   const o = SHMID64_DS_OFFSET;
@@ -156,8 +157,8 @@ function encodeShmid(segment: ShmSegment): Buffer {
   buf.writeBigInt64LE(BigInt(segment.atime), o.atime);
   buf.writeBigInt64LE(BigInt(segment.dtime), o.dtime);
   buf.writeBigInt64LE(BigInt(segment.ctime), o.ctime);
-  buf.writeInt32LE(segment.cpid, o.cpid);
-  buf.writeInt32LE(segment.lpid, o.lpid);
+  buf.writeInt32LE(task.process.visiblePid(segment.cpid), o.cpid);
+  buf.writeInt32LE(task.process.visiblePid(segment.lpid), o.lpid);
   buf.writeBigUInt64LE(BigInt(segment.nattch), o.nattch);
   return buf;
 }

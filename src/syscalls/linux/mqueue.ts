@@ -190,7 +190,8 @@ function mq_notify(task: SyscallTask, args: SyscallArgs): number {
         const info = Buffer.alloc(SIGINFO_SIZE);
         info.writeInt32LE(signo, SIGINFO_OFFSET.signo);
         info.writeInt32LE(SI_CODE.MESGQ, SIGINFO_OFFSET.code);
-        info.writeInt32LE(sender.pid, SIGINFO_OFFSET.pid);
+        // The sender as the notified process's pid namespace numbers it.
+        info.writeInt32LE(task.process.visiblePid(sender.pid), SIGINFO_OFFSET.pid);
         info.writeUInt32LE(sender.uid, SIGINFO_OFFSET.uid);
         info.writeBigUInt64LE(value, SIGINFO_OFFSET.value);
         owner.signal(signo, info);

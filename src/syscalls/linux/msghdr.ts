@@ -7,6 +7,7 @@ import { E, SysError, fail } from '../../abi/errno.js';
 import { UIO_MAXIOV } from '../../abi/linux-fcntl.js';
 import { AF, CMSGHDR_SIZE, MSG, MSGHDR_SIZE, SCM, SCM_MAX_FD, SOCKADDR_STORAGE_SIZE, SOL, UCRED_SIZE } from '../../abi/linux-socket.js';
 import type { PassedRights, Socket, Ucred } from '../../netstack/socket.js';
+import { hasCapability, idForTask, idFromTask, nsCapable } from '../../sentry/kernel/credentials.js';
 import type { SyscallTask } from '../../sentry/kernel/syscall.js';
 import type { FileDescription } from '../../vfs/api.js';
 import { readIovecs, type IoSegment } from './iovec.js';
@@ -66,20 +67,24 @@ const CAP_SYS_ADMIN = 21;
 const CAP_SETUID = 7;
 const CAP_SETGID = 6;
 
+/** Claiming others' ids takes CAP_SETUID/CAP_SETGID in the sender's own namespace; another pid, CAP_SYS_ADMIN over the sandbox. */
 function hasCap(task: SyscallTask, cap: number): boolean {
-  return (task.creds.effective & (1n << BigInt(cap))) !== 0n;
+  return cap === CAP_SYS_ADMIN ? hasCapability(task.creds, cap) : nsCapable(task.creds, task.creds.userNs, cap);
 }
 
 /** Linux's scm_check_creds: a sender claims its own pid and ids, unless capabilities let it. */
-function checkCredentials(task: SyscallTask, cred: Ucred): void {
-  if (cred.uid === 0xffffffff || cred.gid === 0xffffffff) fail(E.EINVAL);
+function checkCredentials(task: SyscallTask, claimed: Ucred): Ucred {
+  if (claimed.uid === 0xffffffff || claimed.gid === 0xffffffff) fail(E.EINVAL);
   const c = task.creds;
-  const pidOk = cred.pid === task.pid || hasCap(task, CAP_SYS_ADMIN);
+  // The ids are the sender's namespace's; they travel as sandbox ids.
+  const cred = { pid: claimed.pid, uid: idFromTask(c, 'uid', claimed.uid), gid: idFromTask(c, 'gid', claimed.gid) };
+  const pidOk = cred.pid === task.process.pid || hasCap(task, CAP_SYS_ADMIN);
   const uidOk = cred.uid === c.ruid || cred.uid === c.euid || cred.uid === c.suid || hasCap(task, CAP_SETUID);
   const gidOk = cred.gid === c.rgid || cred.gid === c.egid || cred.gid === c.sgid || hasCap(task, CAP_SETGID);
   if (!pidOk || !uidOk || !gidOk) fail(E.EPERM);
   // Another pid must name a process of the sandbox.
-  if (cred.pid !== task.pid) task.process.getpgid(cred.pid);
+  if (cred.pid !== task.process.pid) task.process.getpgid(cred.pid);
+  return cred;
 }
 
 /** CMSG_ALIGN: control messages start on 8-byte boundaries. */
@@ -111,8 +116,9 @@ export function readSendControl(task: SyscallTask, socket: Socket, hdr: Msghdr):
         if (type === SCM.RIGHTS && socket.family === AF.UNIX) addRights(task, data, files);
         else if (type === SCM.CREDENTIALS && socket.family !== AF.INET && socket.family !== AF.INET6) {
           if (len !== CMSGHDR_SIZE + UCRED_SIZE) fail(E.EINVAL);
-          cred = { pid: data.readInt32LE(0), uid: data.readUInt32LE(4), gid: data.readUInt32LE(8) };
-          checkCredentials(task, cred);
+          const checked = checkCredentials(task, { pid: data.readInt32LE(0), uid: data.readUInt32LE(4), gid: data.readUInt32LE(8) });
+          // Carried by the kernel's identity; the receiver sees its own namespace's number.
+          cred = { ...checked, pid: task.process.pidId(checked.pid) ?? 0 };
         } else if (socket.family !== AF.INET && socket.family !== AF.INET6) fail(E.EINVAL);
         else if (type !== SCM.RIGHTS && type !== SCM.CREDENTIALS) fail(E.EINVAL);
       }
@@ -185,9 +191,9 @@ export function writeReceiveControl(task: SyscallTask, hdr: Msghdr, cred: Ucred 
   };
   if (cred) {
     const data = Buffer.alloc(UCRED_SIZE);
-    data.writeInt32LE(cred.pid, 0);
-    data.writeUInt32LE(cred.uid, 4);
-    data.writeUInt32LE(cred.gid, 8);
+    data.writeInt32LE(task.process.visiblePid(cred.pid), 0);
+    data.writeUInt32LE(idForTask(task.creds, 'uid', cred.uid), 4);
+    data.writeUInt32LE(idForTask(task.creds, 'gid', cred.gid), 8);
     put(SCM.CREDENTIALS, data);
   }
   if (passed.length > 0) {

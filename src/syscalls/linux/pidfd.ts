@@ -35,7 +35,7 @@ function pidfd_send_signal(task: SyscallTask, args: SyscallArgs): number {
         ? () => task.process.tgkill(pid, pid, sig)
         : () => task.process.kill(pid, sig);
   if (infoAddr === 0n) send();
-  else sendingQueued(callerSiginfo(task, infoAddr, sig, task.tid === pid && flags !== PIDFD_SIGNAL.PROCESS_GROUP, true), send);
+  else sendingQueued(callerSiginfo(task, infoAddr, sig, task.process.tid === pid && flags !== PIDFD_SIGNAL.PROCESS_GROUP, true), send);
   return 0;
 }
 

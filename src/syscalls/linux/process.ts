@@ -5,6 +5,7 @@ import { E, fail, isSysError } from '../../abi/errno.js';
 import { AT, AT_FDCWD, O } from '../../abi/linux-fcntl.js';
 import { CLONE } from '../../abi/linux-clone.js';
 import { SIG, SIGINFO_OFFSET, SIGINFO_SIZE, writeSiginfoSender } from '../../abi/linux-signal.js';
+import { idForTask } from '../../sentry/kernel/credentials.js';
 import { WAIT } from '../../sentry/kernel/job-control.js';
 import { childStateCode } from '../../sentry/kernel/signal-senders.js';
 import { type ChildState, type SyscallArgs, type SyscallHandler, type SyscallTask, type HostCall } from '../../sentry/kernel/syscall.js';
@@ -31,7 +32,7 @@ function clone(task: SyscallTask, args: SyscallArgs): HostCall {
 /** clone3(cl_args, size): the same clone as clone(2), from struct clone_args. */
 function clone3(task: SyscallTask, args: SyscallArgs): HostCall {
   const cl = readCloneArgs(task, pointer(args[0]), args[1]);
-  return task.process.clone(cl.flags, cl.stack, cl.parentTid, cl.childTid, cl.tls, cl.pidfd);
+  return task.process.clone(cl.flags, cl.stack, cl.parentTid, cl.childTid, cl.tls, cl.pidfd, cl.setTid);
 }
 
 function fork(task: SyscallTask): HostCall {
@@ -115,7 +116,7 @@ function writeChildSiginfo(task: SyscallTask, addr: bigint, child: ChildState | 
   const info = Buffer.alloc(SIGINFO_SIZE);
   if (child) {
     info.writeInt32LE(SIG.CHLD, SIGINFO_OFFSET.signo);
-    writeSiginfoSender(info, { pid: child.pid, uid: child.uid, child: childStateCode(child.status) });
+    writeSiginfoSender(info, { pid: child.pid, uid: idForTask(task.creds, 'uid', child.uid), child: childStateCode(child.status) });
   }
   task.mem.write(addr, info);
 }
@@ -148,7 +149,7 @@ async function waitid(task: SyscallTask, args: SyscallArgs): Promise<number> {
 }
 
 function getpid(task: SyscallTask): number {
-  return task.pid;
+  return task.process.pid;
 }
 
 function getppid(task: SyscallTask): number {
@@ -156,7 +157,7 @@ function getppid(task: SyscallTask): number {
 }
 
 function gettid(task: SyscallTask): number {
-  return task.tid;
+  return task.process.tid;
 }
 
 function set_tid_address(task: SyscallTask): HostCall {

@@ -61,7 +61,7 @@ export function callerSiginfo(task: SyscallTask, addr: bigint, sig: number, toSe
 function rt_sigqueueinfo(task: SyscallTask, args: SyscallArgs): number {
   const tgid = int32(args[0]);
   const sig = int32(args[1]);
-  const info = callerSiginfo(task, pointer(args[2]), sig, tgid === task.pid);
+  const info = callerSiginfo(task, pointer(args[2]), sig, tgid === task.process.pid);
   // Process groups are not POSIX.1b's business: only one process, by its pid.
   if (tgid <= 0) return -E.ESRCH;
   sendingQueued(info, () => task.process.kill(tgid, sig));
@@ -73,7 +73,7 @@ function rt_tgsigqueueinfo(task: SyscallTask, args: SyscallArgs): number {
   const tid = int32(args[1]);
   const sig = int32(args[2]);
   if (tgid <= 0 || tid <= 0) return -E.EINVAL;
-  const info = callerSiginfo(task, pointer(args[3]), sig, tid === task.tid);
+  const info = callerSiginfo(task, pointer(args[3]), sig, tid === task.process.tid);
   sendingQueued(info, () => task.process.tgkill(tgid, tid, sig));
   return 0;
 }

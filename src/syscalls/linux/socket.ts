@@ -3,6 +3,7 @@
 // getsockopt/setsockopt. Sockets come from the sandbox's own stack (task.kernel.net);
 // no call here ever opens a host socket.
 
+import { idForTask } from '../../sentry/kernel/credentials.js';
 import { E, SysError, fail } from '../../abi/errno.js';
 import { MAX_RW_COUNT, O, UIO_MAXIOV } from '../../abi/linux-fcntl.js';
 import { MMSGHDR_SIZE, MSG, SO, SOCK, SOL } from '../../abi/linux-socket.js';
@@ -470,7 +471,17 @@ function getsockopt(task: SyscallTask, args: SyscallArgs): number {
     }
     value = encodeSockaddr(peer);
     if (value.length < room) return -E.EINVAL;
-  } else value = encodeOption(socket.getOption(level, name));
+  } else {
+    const option = socket.getOption(level, name);
+    // SO_PEERCRED: the peer's pid as the caller's pid namespace numbers it, its ids as the
+    // caller's user namespace sees them.
+    const { creds } = task;
+    value = encodeOption(
+      option.kind === 'ucred'
+        ? { ...option, cred: { pid: task.process.visiblePid(option.cred.pid), uid: idForTask(creds, 'uid', option.cred.uid), gid: idForTask(creds, 'gid', option.cred.gid) } }
+        : option,
+    );
+  }
   const n = Math.min(room, value.length);
   if (n > 0) task.mem.write(valueAddr, value.subarray(0, n));
   const out = Buffer.alloc(4);

@@ -3,7 +3,7 @@
 import { E, fail } from '../../abi/errno.js';
 import { ACCESS, AT, AT_FDCWD } from '../../abi/linux-fcntl.js';
 import { STATX, UTIME_NOW, UTIME_OMIT, encodeStat, encodeStatfs, encodeStatx } from '../../abi/linux-stat.js';
-import { accessCredentials } from '../../sentry/kernel/credentials.js';
+import { accessCredentials, idForTask, idFromTask } from '../../sentry/kernel/credentials.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { statFields, type FsContext, type Stat, type Statfs, type Timespec } from '../../vfs/api.js';
 import { id, int32, pointer, uint32 } from './decode.js';
@@ -11,8 +11,13 @@ import { anyFile, openFile, readPath, startDir } from './task-files.js';
 
 const MODE_BITS = 0o7777;
 
+/** A file's attributes as the caller sees them: owner and group in its user namespace. */
+function seenBy(task: SyscallTask, st: Stat, mountId: number): ReturnType<typeof statFields> {
+  return { ...statFields(st, mountId), uid: idForTask(task.creds, 'uid', st.uid), gid: idForTask(task.creds, 'gid', st.gid) };
+}
+
 function writeStat(task: SyscallTask, addr: bigint, st: Stat): number {
-  task.mem.write(addr, encodeStat(statFields(st, 0)));
+  task.mem.write(addr, encodeStat(seenBy(task, st, 0)));
   return 0;
 }
 
@@ -64,7 +69,7 @@ function statx(task: SyscallTask, args: SyscallArgs): number {
     st = task.kernel.vfs.statAt(loc);
     mountId = loc.mount.id;
   }
-  task.mem.write(bufAddr, encodeStatx(statFields(st, mountId)));
+  task.mem.write(bufAddr, encodeStatx(seenBy(task, st, mountId)));
   return 0;
 }
 
@@ -159,20 +164,24 @@ function chownAt(task: SyscallTask, dirfd: number, pathAddr: bigint, uid: number
   return 0;
 }
 
+// chown's ids are the caller's namespace's: EINVAL for one it does not map.
+const owner = (task: SyscallTask, reg: bigint): number => idFromTask(task.creds, 'uid', id(reg));
+const group = (task: SyscallTask, reg: bigint): number => idFromTask(task.creds, 'gid', id(reg));
+
 function chown(task: SyscallTask, args: SyscallArgs): number {
-  return chownAt(task, AT_FDCWD, pointer(args[0]), id(args[1]), id(args[2]), 0);
+  return chownAt(task, AT_FDCWD, pointer(args[0]), owner(task, args[1]), group(task, args[2]), 0);
 }
 
 function lchown(task: SyscallTask, args: SyscallArgs): number {
-  return chownAt(task, AT_FDCWD, pointer(args[0]), id(args[1]), id(args[2]), AT.SYMLINK_NOFOLLOW);
+  return chownAt(task, AT_FDCWD, pointer(args[0]), owner(task, args[1]), group(task, args[2]), AT.SYMLINK_NOFOLLOW);
 }
 
 function fchownat(task: SyscallTask, args: SyscallArgs): number {
-  return chownAt(task, int32(args[0]), pointer(args[1]), id(args[2]), id(args[3]), uint32(args[4]));
+  return chownAt(task, int32(args[0]), pointer(args[1]), owner(task, args[2]), group(task, args[3]), uint32(args[4]));
 }
 
 function fchown(task: SyscallTask, args: SyscallArgs): number {
-  openFile(task, int32(args[0])).chown(task.fs, id(args[1]), id(args[2]));
+  openFile(task, int32(args[0])).chown(task.fs, owner(task, args[1]), group(task, args[2]));
   return 0;
 }
 

@@ -55,7 +55,7 @@ const LOCKS_ARE_ADVISORY = 'locked host memory is memory the host cannot reclaim
 const LOCK_RECORDED = 'locks are advisory: counted against RLIMIT_MEMLOCK, no host page is pinned';
 const CPU_CLOCK = 'a negative clock id names the CPU clock of a pid or tid: the sentry makes it the host\'s (a thread of the caller\'s process, or a process of the sandbox), else EINVAL; an fd\'s clock is EINVAL';
 const NEW_MOUNT_API = 'the new mount API is not offered: mount(2) does it all, and libmount falls back to it on ENOSYS';
-const NAMESPACES = 'with CAP_SYS_ADMIN, the sentry\'s own namespaces: CLONE_NEWNS (a copy of the caller\'s mounts), CLONE_NEWUTS, CLONE_NEWIPC (System V objects and POSIX queues), CLONE_NEWNET (its own loopback, up, and nothing else), CLONE_NEWCGROUP (accepted; cgroup mounts show one root); CLONE_NEWPID, CLONE_NEWUSER and CLONE_NEWTIME are EINVAL, as a kernel built without them answers';
+const NAMESPACES = 'the sentry\'s own namespaces: CLONE_NEWUSER without privilege (33 deep; the creator gets every capability in it and none outside; maps through /proc/PID/uid_map, gid_map, setgroups; EPERM from a chroot), the others with CAP_SYS_ADMIN in the (new) user namespace, which owns them: CLONE_NEWNS (a copy of the caller\'s mounts, locked together when made for a less privileged user namespace), CLONE_NEWUTS, CLONE_NEWIPC (System V objects and POSIX queues), CLONE_NEWNET (its own loopback, up, and nothing else), CLONE_NEWCGROUP (accepted; cgroup mounts show one root), CLONE_NEWPID (nested pid namespaces: the next child is pid 1 there, every pid in and out numbered in the caller\'s namespace, a proc mount shows its mounter\'s); CLONE_NEWTIME is EINVAL, as a kernel built without it answers';
 const IOPRIO = 'it names a tid, process group or user the host would read as its own: the sandbox keeps I/O priorities itself';
 
 /** Every syscall of x86-64 Linux, in number order; the compiler insists on a row for each. */
@@ -254,7 +254,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   sync: supported(fs.sync),
   acct: refused(E.EPERM),
   settimeofday: refused(E.EPERM),
-  mount: partial(mnt.mount, 'for a task with CAP_SYS_ADMIN, in the sandbox\'s mount namespace: new tmpfs, proc, sysfs, mqueue and devpts instances (other types ENODEV), bind mounts of sandbox paths (MS_REC), MS_REMOUNT (with MS_BIND: the mount\'s flags), MS_MOVE; propagation types are recorded and nothing propagates (a sandbox has no peers); the spec\'s mounts are locked as in a user namespace (not unmounted, not made writable, suid, dev or exec)'),
+  mount: partial(mnt.mount, 'for a task with CAP_SYS_ADMIN over its mount namespace (in a user namespace of its own: tmpfs, devpts, mqueue and sysfs of namespaces it owns, binds, and remounts of only its own filesystems): new tmpfs, proc, sysfs, mqueue and devpts instances (other types ENODEV), bind mounts of sandbox paths (MS_REC), MS_REMOUNT (with MS_BIND: the mount\'s flags), MS_MOVE; propagation types are recorded and nothing propagates (a sandbox has no peers); the spec\'s mounts are locked as in a user namespace (not unmounted, not made writable, suid, dev or exec)'),
   umount2: supported(mnt.umount2),
   swapon: refused(E.EPERM),
   swapoff: refused(E.EPERM),
@@ -421,7 +421,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   clock_adjtime: refused(E.EPERM),
   syncfs: supported(fs.syncfs),
   sendmmsg: supported(net.sendmmsg),
-  setns: partial(ns.setns, 'an nsfs file (/proc/PID/ns/*) or a pidfd of a sandbox process, with CAP_SYS_ADMIN (and CAP_SYS_CHROOT for a mount namespace): every namespace it can name is the sandbox\'s; the user namespace is the caller\'s own (EINVAL)'),
+  setns: partial(ns.setns, 'an nsfs file (/proc/PID/ns/*) or a pidfd of a sandbox process, with CAP_SYS_ADMIN over the namespace\'s owner and the caller\'s own user namespace (and CAP_SYS_CHROOT for a mount namespace): every namespace it can name is the sandbox\'s; a pid namespace only at or below the caller\'s own (its next children\'s); a user namespace by a single-threaded task with its own fs context, which gets every capability there'),
   getcpu: host('tells the host CPU and NUMA node the thread runs on, as sched_getaffinity shows the CPUs; names no tid'),
   process_vm_readv: supported(trace.process_vm_readv, 'a task of the sandbox the caller may ptrace-attach to; the sentry copies page by page'),
   process_vm_writev: supported(trace.process_vm_writev, 'a task of the sandbox the caller may ptrace-attach to; the sentry copies page by page'),
@@ -459,7 +459,7 @@ const ROWS: { readonly [name in SyscallName]: SyscallRow } = {
   fsmount: refused(E.ENOSYS, NEW_MOUNT_API),
   fspick: refused(E.ENOSYS, NEW_MOUNT_API),
   pidfd_open: partial(pidfd.pidfd_open, 'PIDFD_THREAD is EINVAL'),
-  clone3: partial(proc.clone3, 'as clone; set_tid is EPERM and CLONE_INTO_CGROUP EACCES (as for an unprivileged caller), CLONE_CLEAR_SIGHAND is EINVAL'),
+  clone3: partial(proc.clone3, 'as clone; set_tid picks the child\'s pid in its pid namespace and the ones above it, with CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE (EPERM without, EEXIST for one in use); CLONE_INTO_CGROUP is EACCES (as for an unprivileged caller), CLONE_CLEAR_SIGHAND is EINVAL'),
   close_range: supported(fs.close_range),
   openat2: supported(fs.openat2),
   pidfd_getfd: refused(E.EPERM),

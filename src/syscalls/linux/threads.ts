@@ -4,7 +4,7 @@
 
 import { E, fail } from '../../abi/errno.js';
 import { CAP } from '../../abi/linux-capability.js';
-import { hasCapability } from '../../sentry/kernel/credentials.js';
+import { nsCapable } from '../../sentry/kernel/credentials.js';
 import { piFutex } from '../../sentry/kernel/futex/pi.js';
 import { recordRobustList, ROBUST_LIST_HEAD_SIZE } from '../../sentry/kernel/futex/robust.js';
 import { RUN_ON_HOST, type SyscallArgs, type SyscallHandler, type SyscallTask, type TaskCredentials, type HostCall } from '../../sentry/kernel/syscall.js';
@@ -12,10 +12,11 @@ import { int32 } from './decode.js';
 
 /** ptrace's read access (PTRACE_MODE_REALCREDS): the same real uid and gid throughout, or CAP_SYS_PTRACE. */
 function mayInspect(caller: TaskCredentials, target: TaskCredentials): boolean {
-  if (hasCapability(caller, CAP.SYS_PTRACE)) return true;
+  if (nsCapable(caller, target.userNs, CAP.SYS_PTRACE)) return true;
   const sameUids = [target.ruid, target.euid, target.suid].every((id) => id === caller.ruid);
   const sameGids = [target.rgid, target.egid, target.sgid].every((id) => id === caller.rgid);
-  return sameUids && sameGids;
+  // Across user namespaces the ids alone do not do (cap_ptrace_access_check).
+  return sameUids && sameGids && caller.userNs === target.userNs;
 }
 
 /** get_robust_list(pid, head_ptr, len_ptr): another thread's list needs ptrace access. */

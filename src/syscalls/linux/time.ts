@@ -72,7 +72,7 @@ function hostCpuClock(task: SyscallTask, clock: number, use: 'read' | 'timer'): 
   const id = cpuClockId(clock);
   if (id === 0) return clock;
   const process = task.process;
-  const ownThread = (clock & CPUCLOCK_PERTHREAD) !== 0 || (use === 'read' && id === task.tid);
+  const ownThread = (clock & CPUCLOCK_PERTHREAD) !== 0 || (use === 'read' && id === task.process.tid);
   const host = ownThread ? process.hostTidInProcess(id) : process.hostPidOf(id);
   if (host === undefined) fail(E.EINVAL);
   return withCpuClockId(clock, host);

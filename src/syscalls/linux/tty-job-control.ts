@@ -40,12 +40,15 @@ function inCallersSession(task: SyscallTask, pgrp: number): boolean {
 }
 
 export function jobControlIoctl(task: SyscallTask, terminal: JobControlTerminal, request: number, arg: bigint): number {
-  const sid = task.process.sid;
-  const controlling = terminal.session !== undefined && terminal.session === sid;
+  // The terminal keeps the kernel's identities of its session and group; the caller names
+  // and reads them as its pid namespace numbers them.
+  const { process } = task;
+  const sid = process.sid;
+  const controlling = terminal.session !== undefined && process.visiblePid(terminal.session) === sid;
   switch (request) {
     case IOCTL.TIOCGPGRP:
       if (!controlling) return -E.ENOTTY;
-      writeInt32(task.mem, arg, terminal.foreground ?? 0);
+      writeInt32(task.mem, arg, terminal.foreground === undefined ? 0 : process.visiblePid(terminal.foreground));
       return 0;
     case IOCTL.TIOCGSID:
       if (!controlling) return -E.ENOTTY;
@@ -63,14 +66,14 @@ export function jobControlIoctl(task: SyscallTask, terminal: JobControlTerminal,
       const pgrp = task.mem.read(arg, 4).readInt32LE();
       if (pgrp < 0) return -E.EINVAL;
       if (!inCallersSession(task, pgrp)) return -E.EPERM;
-      terminal.foreground = pgrp;
+      terminal.foreground = process.pidId(pgrp);
       return 0;
     }
     case IOCTL.TIOCSCTTY:
       if (controlling) return 0;
-      if (sid !== task.pid || terminal.session !== undefined) return -E.EPERM;
-      terminal.session = sid;
-      terminal.foreground = task.process.pgid;
+      if (sid !== process.pid || terminal.session !== undefined) return -E.EPERM;
+      terminal.session = process.pidId(sid);
+      terminal.foreground = process.pidId(process.pgid);
       return 0;
     default: // TIOCNOTTY
       if (!controlling) return -E.ENOTTY;

@@ -3,7 +3,8 @@
 import { E, fail } from '../../abi/errno.js';
 import { CAP } from '../../abi/linux-capability.js';
 import { PERSONALITY, PERSONALITY_QUERY } from '../../abi/linux-personality.js';
-import { hasCapability } from '../../sentry/kernel/credentials.js';
+import { nsCapable } from '../../sentry/kernel/credentials.js';
+import { ownerOf } from '../../sentry/kernel/namespaces/user-namespace.js';
 import type { SyscallArgs, SyscallHandler, SyscallTask } from '../../sentry/kernel/syscall.js';
 import { int32, pointer } from './decode.js';
 
@@ -24,7 +25,8 @@ function uname(task: SyscallTask, args: SyscallArgs): number {
 }
 
 function readName(task: SyscallTask, args: SyscallArgs): string {
-  if (!hasCapability(task.creds, CAP.SYS_ADMIN)) fail(E.EPERM);
+  // CAP_SYS_ADMIN over the uts namespace: in the user namespace that owns it.
+  if (!nsCapable(task.creds, ownerOf(task.kernel.uts), CAP.SYS_ADMIN)) fail(E.EPERM);
   const length = int32(args[1]);
   if (length < 0 || length > HOST_NAME_MAX) fail(E.EINVAL);
   return task.mem.read(pointer(args[0]), length).toString('latin1');

@@ -6,8 +6,7 @@ import { isSysError } from '../../abi/errno.js';
 import { S, makedev, type Credentials, type FilesystemType, type MountRequest } from '../api.js';
 import type { MemDir } from '../memfs/dir.js';
 import { MemFs, TMPFS_MAGIC } from '../memfs/fs.js';
-import type { Pty } from '../devpts/pty.js';
-import { PTY_SLAVE_MAJOR, type PtyTable } from '../devpts/table.js';
+import { PTY_SLAVE_MAJOR, type NumberedTerminal, type PtyTable } from '../devpts/table.js';
 import { defaultTmpfsSize, parseMountOptions, parseOctal, parseSize } from '../options.js';
 import { DEVICES } from './devices.js';
 
@@ -47,13 +46,22 @@ function mountDev(request: MountRequest, ptys: PtyTable): MemFs {
   });
   const root = fs.root;
   for (const [name, { major, minor }] of Object.entries(DEVICES)) {
-    // As with runc, /dev/console appears only for a sandbox with a terminal (openConsole).
+    // As with runc, /dev/console appears only for a sandbox with a terminal (showConsole).
     if (name !== 'console') root.mknod(name, S.IFCHR | 0o666, makedev(major, minor), ROOT);
   }
   for (const [name, target] of LINKS) root.symlink(name, target, ROOT);
   const pts = root.mkdir('pts', 0o755, ROOT) as MemDir;
   root.mkdir('shm', 0o1777, ROOT);
   showPtys(pts, ptys);
+  const { major, minor } = DEVICES.console;
+  ptys.listenConsole(() => {
+    try {
+      root.mknod('console', S.IFCHR | 0o600, makedev(major, minor), ROOT);
+    } catch (error) {
+      // The workload's own /dev/console (or a name put there) stays.
+      if (!isSysError(error)) throw error;
+    }
+  });
   return fs;
 }
 
@@ -63,7 +71,7 @@ function mountDev(request: MountRequest, ptys: PtyTable): MemFs {
  */
 function showPtys(pts: MemDir, ptys: PtyTable): void {
   pts.mknod('ptmx', S.IFCHR | 0o666, makedev(DEVICES.ptmx.major, DEVICES.ptmx.minor), ROOT);
-  const name = (pty: Pty) => String(pty.index);
+  const name = (pty: NumberedTerminal) => String(pty.index);
   ptys.listen((pty, present) => {
     try {
       if (present) {

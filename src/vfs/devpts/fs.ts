@@ -53,7 +53,7 @@ export function devptsType(table: PtyTable): FilesystemType {
           () => table.indices(),
           (index) =>
             new DeviceNode(fs, mode, makedev(PTY_SLAVE_MAJOR, index), () => {
-              const owner = table.get(index)?.owner ?? { uid: 0, gid: 0 };
+              const owner = table.ownerOf(index) ?? { uid: 0, gid: 0 };
               return { uid: owner.uid, gid: gid ?? owner.gid };
             }),
           // Cookies above ptmx's.

@@ -29,7 +29,9 @@ export function processOf(deps: ProcDeps, pid: number): ProcessView {
 
 /** The filesystem view of whoever is reading /proc now (paths are shown from its root). */
 export function readerContext(deps: ProcDeps): FsContext | undefined {
-  return deps.providers.process(deps.providers.currentPid())?.fsContext;
+  const { providers } = deps;
+  // Not by its pid: a reader outside the pid namespace of this proc mount has none here.
+  return (providers.currentProcess?.() ?? providers.process(providers.currentPid()))?.fsContext;
 }
 
 /**

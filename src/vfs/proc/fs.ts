@@ -20,7 +20,9 @@ export function procType(deps: Omit<ProcDeps, 'vfs'>): FilesystemType {
   return {
     name: 'proc',
     mount(request: MountRequest): SynthFs {
-      const full: ProcDeps = { ...deps, vfs: request.vfs, providers: request.providers };
+      // A proc mount shows the pid namespace of the task that mounted it.
+      const providers = request.providers.forProcMount?.() ?? request.providers;
+      const full: ProcDeps = { ...deps, vfs: request.vfs, providers };
       return new SynthFs('proc', request.dev, PROC_SUPER_MAGIC, (fs) => procRoot(fs, full));
     },
   };

@@ -1,7 +1,7 @@
 // /proc/PID and /proc/PID/task/TID: one directory per sandbox process and thread.
 
 import { E, fail } from '../../abi/errno.js';
-import type { Location, ProcessView } from '../api.js';
+import type { Location, ProcessView, UserNamespaceFiles } from '../api.js';
 import { DirNode, FixedChildren, GeneratedFile, MagicLink, NumberedChildren, type Content, type Owner, type SynthFs, type SynthNode } from '../synthetic/nodes.js';
 import { checkInspect, checkReaderInspects, processOf, readerContext, type ProcDeps } from './deps.js';
 import { fdDir, fdinfoDir } from './fd-dir.js';
@@ -10,6 +10,8 @@ import { mountinfoText, mountsText } from './mounts.js';
 import { statText, statmText, statusText } from './pid-text.js';
 
 const ID_MAP = `${'0'.padStart(10)} ${'0'.padStart(10)} ${'4294967295'.padStart(10)}\n`;
+/** Linux takes a map in one write smaller than a page, at offset 0. */
+const MAP_WRITE_MAX = 4096;
 
 /**
  * The directory of process pid; with tid, the directory of that thread under task/
@@ -90,9 +92,10 @@ export function processDir(fs: SynthFs, deps: ProcDeps, pid: number, tid?: numbe
     ['oom_score_adj', file(() => '0\n')],
     ['loginuid', file(() => '4294967295')],
     ['sessionid', file(() => '4294967295')],
-    ['uid_map', file(() => ID_MAP)],
-    ['gid_map', file(() => ID_MAP)],
-    ['setgroups', file(() => 'allow\n')],
+    ['uid_map', idMapFile(fs, view, owner, 'uid')],
+    ['gid_map', idMapFile(fs, view, owner, 'gid')],
+    ['projid_map', idMapFile(fs, view, owner, 'projid')],
+    ['setgroups', userNamespaceFile(fs, view, owner, 'allow\n', (files) => files.readSetgroups(), (files, text) => files.writeSetgroups(text))],
     ['personality', privateFile((v) => `${(v.personality?.() ?? 0).toString(16).padStart(8, '0')}\n`)],
     ['wchan', file(() => '0')],
   );
@@ -121,6 +124,32 @@ function namespaceDir(fs: SynthFs, deps: ProcDeps, pid: number, names: Iterable<
       owner,
     );
   return new DirNode(fs, 0o511, new FixedChildren([...names].map((name) => [name, link(name)])), owner, false);
+}
+
+/**
+ * A file of the process's user namespace (initial: what it shows of the sandbox's own
+ * when the process has no view of one): read as the reader sees it, written once with the
+ * writer's privileges (one write at offset 0 below a page, else EINVAL).
+ */
+function userNamespaceFile(fs: SynthFs, view: () => ProcessView, owner: () => Owner, initial: string, read: (files: UserNamespaceFiles) => string, write: (files: UserNamespaceFiles, text: string) => void): GeneratedFile {
+  return new GeneratedFile(
+    fs,
+    0o644,
+    () => {
+      const files = view().userNamespace?.();
+      return files ? read(files) : initial;
+    },
+    owner,
+    (data, position) => {
+      const files = view().userNamespace?.() ?? fail(E.EPERM);
+      if (position !== 0 || data.length >= MAP_WRITE_MAX) fail(E.EINVAL);
+      write(files, Buffer.from(data).toString('latin1'));
+    },
+  );
+}
+
+function idMapFile(fs: SynthFs, view: () => ProcessView, owner: () => Owner, kind: 'uid' | 'gid' | 'projid'): GeneratedFile {
+  return userNamespaceFile(fs, view, owner, ID_MAP, (files) => files.readMap(kind), (files, text) => files.writeMap(kind, text));
 }
 
 /** Linux keeps this many bytes of a name (TASK_COMM_LEN less the NUL). */

@@ -70,6 +70,8 @@ function hex16(value: bigint): string {
 export function statusText(deps: ProcDeps, view: ProcessView, tid: number): string {
   const creds = view.fsContext.creds;
   const id = view.identity;
+  const userNs = view.userNamespace?.();
+  const shown = (kind: 'uid' | 'gid', value: number): number => userNs?.shownId(kind, value) ?? value;
   const cpus = deps.machine.cpus;
   const cpuMask = ((1n << BigInt(cpus)) - 1n).toString(16);
   const lines: [string, string | number][] = [
@@ -81,14 +83,13 @@ export function statusText(deps: ProcDeps, view: ProcessView, tid: number): stri
     ['Pid', tid],
     ['PPid', view.ppid],
     ['TracerPid', view.tracerPid?.(tid) ?? 0],
-    ['Uid', [view.uid, view.euid, id?.suid ?? view.euid, creds.uid].join('\t')],
-    ['Gid', [view.gid, view.egid, id?.sgid ?? view.egid, creds.gid].join('\t')],
+    // The ids as the reader's user namespace shows them.
+    ['Uid', [view.uid, view.euid, id?.suid ?? view.euid, creds.uid].map((u) => shown('uid', u)).join('\t')],
+    ['Gid', [view.gid, view.egid, id?.sgid ?? view.egid, creds.gid].map((g) => shown('gid', g)).join('\t')],
     ['FDSize', Math.max(64, 2 ** Math.ceil(Math.log2(Math.max(1, ...view.fds().keys()) + 1)))],
-    ['Groups', creds.groups.map((g) => `${g} `).join('')],
-    ['NStgid', view.pid],
-    ['NSpid', tid],
-    ['NSpgid', view.pgid],
-    ['NSsid', view.sid],
+    // Linux ends the list with a space, even an empty one.
+    ['Groups', `${creds.groups.map((g) => shown('gid', g)).join(' ')} `],
+    ...namespaceLines(view, tid),
     ...memoryLines(view),
     ['Threads', view.tids.length],
     ['SigQ', '0/63413'],
@@ -135,4 +136,15 @@ export function statmText(view: ProcessView): string {
   const usage = view.usage?.();
   const size = usage ? Math.ceil(usage.vsizeBytes / (PAGE_KB * 1024)) : 0;
   return `${size} ${usage?.rssPages ?? 0} 0 0 0 0 0\n`;
+}
+
+/** NStgid, NSpid, NSpgid, NSsid: a number for each pid namespace from the mount's down to the task's own. */
+function namespaceLines(view: ProcessView, tid: number): [string, string | number][] {
+  const numbers = view.namespaceNumbers?.(tid) ?? { tgid: [view.pid], pid: [tid], pgid: [view.pgid], sid: [view.sid] };
+  return [
+    ['NStgid', numbers.tgid.join('\t')],
+    ['NSpid', numbers.pid.join('\t')],
+    ['NSpgid', numbers.pgid.join('\t')],
+    ['NSsid', numbers.sid.join('\t')],
+  ];
 }

@@ -4,12 +4,9 @@
 // returned handle for the terminal and message-queue syscalls.
 
 import { randomUUID } from 'node:crypto';
-import { E, isSysError } from '../../abi/errno.js';
-import { O } from '../../abi/linux-fcntl.js';
-import { S, makedev, type FileDescription, type FilesystemRegistry, type FsContext, type Inode, type SandboxProviders, type Vfs } from '../api.js';
+import { makedev, type FilesystemRegistry, type Inode, type SandboxProviders } from '../api.js';
 import { devType } from '../dev/fs.js';
-import { DEVICES, registerDevices } from '../dev/devices.js';
-import type { Pty } from '../devpts/pty.js';
+import { registerDevices } from '../dev/devices.js';
 import { devptsType } from '../devpts/fs.js';
 import type { JobControl } from '../devpts/job-control.js';
 import { PtyTable } from '../devpts/table.js';
@@ -51,19 +48,6 @@ export interface SyntheticFilesystems extends MessageQueues {
   mqueueInode(entry: MqueueEntry): Inode;
   /** The empty queues of a new IPC namespace (unshare(CLONE_NEWIPC)), with the same limits. */
   fresh(): MessageQueues;
-  /**
-   * For a spec with process.terminal: opens a new unlocked pair through the sandbox's
-   * /dev, makes /dev/console its slave, and returns both sides. The sentry gives the
-   * slave to the workload as stdio (then pty.attach(sid, pgid) for init's session) and
-   * bridges the master to the host terminal or console socket (pty.resize on SIGWINCH).
-   */
-  openConsole(vfs: Vfs, ctx: FsContext): Console;
-}
-
-export interface Console {
-  readonly master: FileDescription;
-  readonly slave: FileDescription;
-  readonly pty: Pty;
 }
 
 export function registerSyntheticFilesystems(registry: FilesystemRegistry, options: SyntheticOptions): SyntheticFilesystems {
@@ -83,7 +67,6 @@ export function registerSyntheticFilesystems(registry: FilesystemRegistry, optio
   return {
     ptys,
     ...messageQueues(mqueues, () => new MqueueNamespace(memory.buffers, options.mqueueLimits)),
-    openConsole: (vfs, ctx) => openConsole(vfs, ctx, ptys),
   };
 }
 
@@ -96,19 +79,4 @@ function messageQueues(mqueues: MqueueNamespace, makeNamespace: () => MqueueName
     mqueueInode: (entry: MqueueEntry): Inode => internalMqueue.root.inodeFor(entry),
     fresh: () => messageQueues(makeNamespace(), makeNamespace),
   };
-}
-
-function openConsole(vfs: Vfs, ctx: FsContext, ptys: PtyTable): Console {
-  const master = vfs.open(ctx, undefined, '/dev/ptmx', O.RDWR | O.NOCTTY, 0);
-  const pty = ptys.lastAllocated as Pty;
-  pty.locked = false;
-  ptys.console = pty;
-  const { major, minor } = DEVICES.console;
-  try {
-    vfs.mknod(ctx, undefined, '/dev/console', S.IFCHR | 0o600, makedev(major, minor));
-  } catch (error) {
-    if (!isSysError(error) || error.errno !== E.EEXIST) throw error;
-  }
-  const slave = vfs.open(ctx, undefined, `/dev/pts/${pty.index}`, O.RDWR | O.NOCTTY, 0);
-  return { master, slave, pty };
 }

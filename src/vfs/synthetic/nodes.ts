@@ -122,7 +122,7 @@ export class GeneratedFile extends SynthNode {
     perm: number,
     private readonly generate: () => Content,
     owner?: () => Owner,
-    private readonly accept?: (data: Uint8Array) => void,
+    private readonly accept?: (data: Uint8Array, position: number) => void,
   ) {
     super(fs, S.IFREG | perm, owner);
   }
@@ -137,8 +137,8 @@ export class GeneratedFile extends SynthNode {
     if (!accept) return file;
     return {
       ...file,
-      write(buf: Uint8Array): number {
-        accept(buf);
+      write(buf: Uint8Array, position = 0): number {
+        accept(buf, position);
         return buf.length;
       },
     };

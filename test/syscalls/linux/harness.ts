@@ -2,6 +2,7 @@
 // real VFS over a scratch bundle, and waits that behave like the sentry's (no signals).
 
 import { UtsNamespace } from '../../../src/sentry/kernel/namespaces/uts.js';
+import { INITIAL_USER_NAMESPACE } from '../../../src/sentry/kernel/namespaces/user-namespace.js';
 import { CgroupNamespace, NamespaceFiles } from '../../../src/sentry/kernel/namespaces/nsfs.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -126,7 +127,7 @@ const ipcOf = new WeakMap<Vfs, IpcNamespace>();
 
 export function rootCreds(uid = 0, gid = 0): TaskCredentials {
   const caps = uid === 0 ? ALL_CAPS : 0n;
-  return { ruid: uid, euid: uid, suid: uid, fsuid: uid, rgid: gid, egid: gid, sgid: gid, fsgid: gid, groups: [], permitted: caps, effective: caps, inheritable: 0n, bounding: ALL_CAPS, ambient: 0n, securebits: 0, noNewPrivs: false };
+  return { ruid: uid, euid: uid, suid: uid, fsuid: uid, rgid: gid, egid: gid, sgid: gid, fsgid: gid, groups: [], permitted: caps, effective: caps, inheritable: 0n, bounding: ALL_CAPS, ambient: 0n, securebits: 0, noNewPrivs: false, userNs: INITIAL_USER_NAMESPACE };
 }
 
 export function fakeTask(vfs: Vfs, creds: TaskCredentials = rootCreds(), fds = new FdTable()): FakeTask {
@@ -202,7 +203,17 @@ export function fakeTask(vfs: Vfs, creds: TaskCredentials = rootCreds(), fds = n
         }
         if (timeoutNs !== undefined) timer = setTimeout(() => finish(poll()), Number(timeoutNs / 1_000_000n));
       }),
-    process: {} as ProcessControl,
+    // The sandbox's own pid namespace: its numbers are the task's.
+    process: {
+      get pid() {
+        return task.pid;
+      },
+      get tid() {
+        return task.tid;
+      },
+      visiblePid: (id: number) => id,
+      pidId: (pid: number) => pid,
+    } as ProcessControl,
   };
   return task;
 }

@@ -11,8 +11,11 @@ function sessionTask(pid: number, sid: number, pgid: number) {
   const t = fakeTask(makeVfs().vfs);
   (t as { pid: number }).pid = pid;
   const processControl = {
+    pid,
     sid,
     pgid,
+    visiblePid: (id: number) => id,
+    pidId: (n: number) => n,
     getsid: (p: number) => (p === 1 || p === 7 ? 1 : p === 9 ? 9 : fail(E.ESRCH)),
   } as unknown as ProcessControl;
   (t as { process: ProcessControl }).process = processControl;

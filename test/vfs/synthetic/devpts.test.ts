@@ -281,13 +281,12 @@ describe('devpts', () => {
     expect(errnoOf(() => pair.sb.vfs.open(pair.sb.ctx(), undefined, `/dev/pts/${pair.index}`, O.RDWR, 0))).toBe(E.ENOENT);
   });
 
-  it('gives the sentry a console: /dev/console, the controlling terminal of init, resizes', () => {
-    const sb = makeSandbox();
-    sb.addProcess(1);
+  it('shows a terminal at /dev/console: the controlling terminal of init, resizes', () => {
+    const { sb, master, slave, index } = openPair();
+    const pty = sb.synthetic.ptys.get(index)!;
     expect(errnoOf(() => sb.vfs.stat(sb.ctx(), undefined, '/dev/console', 0))).toBe(E.ENOENT);
-    const { master, slave, pty } = sb.synthetic.openConsole(sb.vfs, sb.ctx());
+    sb.synthetic.ptys.showConsole(pty.index);
     pty.attach(1, 1);
-    expect(sb.vfs.pathOf(sb.ctx(), slave.location)).toBe(`/dev/pts/${pty.index}`);
     expect(sb.vfs.stat(sb.ctx(), undefined, '/dev/console', 0).rdev).toBe(makedev(5, 1));
     const console = sb.vfs.open(sb.ctx(), undefined, '/dev/console', O.WRONLY, 0);
     console.write(bytes('booting\n'));
@@ -298,6 +297,24 @@ describe('devpts', () => {
     expect(sb.signals).toEqual([[1, SIG.WINCH]]);
     master.unref();
     expect(errnoOf(() => sb.vfs.open(sb.ctx(), undefined, '/dev/console', O.WRONLY, 0))).toBe(E.ENXIO);
+  });
+
+  it('numbers terminals from outside the sandbox among its own: /dev/pts/N opens them again', () => {
+    const { sb, index } = openPair();
+    const opened: number[] = [];
+    const outside = sb.synthetic.ptys.showOutside({ uid: 1000, gid: 1000 }, (flags) => {
+      opened.push(flags);
+      return { seekable: false, write: (buf) => buf.length };
+    });
+    expect([index, outside.index]).toEqual([0, 1]);
+    const node = sb.vfs.stat(sb.ctx(), undefined, '/dev/pts/1', 0);
+    expect([node.rdev, node.uid]).toEqual([makedev(136, 1), 1000]);
+    expect(sb.vfs.open(sb.ctx(), undefined, '/dev/pts/1', O.WRONLY | O.NOCTTY, 0).write(bytes('hi'))).toBe(2);
+    expect(opened).toEqual([O.WRONLY | O.NOCTTY]);
+    sb.synthetic.ptys.hideOutside(outside);
+    expect(errnoOf(() => sb.vfs.stat(sb.ctx(), undefined, '/dev/pts/1', 0))).toBe(E.ENOENT);
+    sb.vfs.open(sb.ctx(), undefined, '/dev/ptmx', O.RDWR | O.NOCTTY, 0);
+    expect(sb.synthetic.ptys.indices()).toEqual([0, 1]);
   });
 
   it('flushes queues (TCFLSH), stops output (TCXONC) and counts it (TIOCOUTQ), refuses a second opener under TIOCEXCL', () => {

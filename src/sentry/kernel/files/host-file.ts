@@ -14,6 +14,8 @@ import { WaitQueue } from '../../../waiter/index.js';
 import { allocateIno, anonFilesystem } from './anon-fs.js';
 import { HostStreamReader } from './host-file-reader.js';
 import { HostTerminal, type JobControlTerminal } from './host-file-termios.js';
+import { HostTerminalName, type TerminalNaming } from './host-terminal-name.js';
+import type { PtyTable } from '../../../vfs/devpts/table.js';
 
 const hostStdioFs = anonFilesystem('host', 0);
 const WRITABLE = POLL.OUT | POLL.WRNORM;
@@ -40,6 +42,8 @@ export class HostFileInode implements Inode {
   private lastHostStat: fs.Stats | undefined;
   private writeTarget: number | undefined;
   private readable = false;
+  /** A tty's name inside the sandbox (/dev/pts/N), while a description holds it. */
+  private readonly name: HostTerminalName | undefined;
 
   constructor(
     readonly hostFd: number,
@@ -51,6 +55,7 @@ export class HostFileInode implements Inode {
      * once no description uses it, so the client's readers see the end of output.
      */
     private readonly ownsFd = false,
+    naming?: { naming: TerminalNaming; ctx: FsContext },
   ) {
     const isTty = tty.isatty(hostFd);
     this.type = this.hostStat().mode & S.IFMT;
@@ -60,6 +65,10 @@ export class HostFileInode implements Inode {
       const terminal = new HostTerminal(hostFd, () => this.reader?.ttyStream, jobStateOf(terminals, this.hostStat().rdev));
       this.terminal = terminal;
       this.reader!.inputFilter = (chunk) => terminal.filterInput(chunk);
+      if (naming) {
+        this.name = HostTerminalName.of(naming.naming, naming.ctx, this.hostStat().rdev, { uid: owner.uid, gid: owner.gid });
+        this.name.hold(this);
+      }
     }
   }
 
@@ -72,10 +81,18 @@ export class HostFileInode implements Inode {
   get displayName(): string {
     if (this.type === S.IFIFO) return `pipe:[${this.ino}]`;
     if (this.type === S.IFSOCK) return `socket:[${this.ino}]`;
+    if (this.name) return this.name.path;
     return this.terminal ? '/dev/tty' : `host:[${this.hostFd}]`;
   }
 
+  /** The sandbox's number for a terminal (/dev/pts/N); undefined for anything else. */
+  get terminalIndex(): number | undefined {
+    return this.name?.index;
+  }
+
   stat(): Stat {
+    const named = this.name?.stat();
+    if (named) return named;
     const st = this.hostStat();
     const time = (ms: number) => ({ sec: Math.floor(ms / 1000), nsec: Math.round((ms % 1000) * 1e6) });
     return {
@@ -111,7 +128,7 @@ export class HostFileInode implements Inode {
     // readiness must not take bytes out of it).
     if ((flags & O.ACCMODE) !== O.WRONLY) this.readable = true;
     let released = false;
-    return {
+    const impl: FileImpl = {
       seekable: false,
       read: (buf) => this.read(buf),
       write: (buf) => this.write(buf),
@@ -122,10 +139,13 @@ export class HostFileInode implements Inode {
         if (released) return;
         released = true;
         if (--this.opens > 0) return;
+        this.name?.release(this);
         if (this.ownsFd) this.closeHost();
         else this.reader?.stop();
       },
     };
+    descriptionsOf.set(impl, this);
+    return impl;
   }
 
   /** The last description of an owned fd went: every host fd of it is closed. */
@@ -249,9 +269,21 @@ function jobStateOf(terminals: Map<number, JobControlTerminal>, rdev: number): J
   return state;
 }
 
+/** The host file each open gave (also through a terminal's /dev/pts/N name). */
+const descriptionsOf = new WeakMap<FileImpl, HostFileInode>();
+
+function hostFileOf(file: FileDescription): HostFileInode | undefined {
+  return file.impl && descriptionsOf.get(file.impl);
+}
+
 /** The job-control state of the terminal behind file, when it is a host tty. */
 export function hostTerminalOf(file: FileDescription): JobControlTerminal | undefined {
-  return file.inode instanceof HostFileInode ? file.inode.terminal : undefined;
+  return hostFileOf(file)?.terminal;
+}
+
+/** The sandbox's number for the host terminal behind file (/dev/pts/N), if it is one. */
+export function hostTerminalIndexOf(file: FileDescription): number | undefined {
+  return hostFileOf(file)?.terminalIndex;
 }
 
 /**
@@ -268,13 +300,20 @@ export function attachControllingTerminal(file: FileDescription, session: number
   return true;
 }
 
+export interface HostStdioOptions {
+  /** The sandbox takes over the host fd itself (closed when the last description goes). */
+  ownsFd?: boolean;
+  /** Where a tty gets its /dev/pts/N name (without it, it shows as /dev/tty). */
+  ptys?: PtyTable;
+}
+
 /**
  * A description for tssc's host fd hostFd, opened with accessMode (O_RDONLY for stdin,
- * O_WRONLY for stdout and stderr). The sandbox takes over its one reference, and with
- * ownsFd the host fd itself (closed when the last description goes).
+ * O_WRONLY for stdout and stderr). The sandbox takes over its one reference.
  */
-export function openHostStdio(vfs: Vfs, ctx: FsContext, hostFd: number, accessMode: number, ownsFd = false): FileDescription {
-  const inode = new HostFileInode(hostFd, ctx.creds, terminalsOf(vfs), ownsFd);
+export function openHostStdio(vfs: Vfs, ctx: FsContext, hostFd: number, accessMode: number, options: HostStdioOptions = {}): FileDescription {
+  const naming = options.ptys ? { naming: { ptys: options.ptys, vfs }, ctx } : undefined;
+  const inode = new HostFileInode(hostFd, ctx.creds, terminalsOf(vfs), options.ownsFd ?? false, naming);
   return vfs.openAnonymous(inode, inode.displayName, accessMode & O.ACCMODE, ctx);
 }
 

@@ -33,9 +33,9 @@ import { RUN_ON_HOST, type SyscallArgs, type SyscallResult, type SyscallTask, ty
 /** FUTEX_WAKE_OP's encoded operation: *uaddr2 |= 1 << 31 (FUTEX_OP_OR with FUTEX_OP_OPARG_SHIFT). */
 const SET_WAITERS_OP = BigInt(((2 | 8) << 28) | (31 << 12)) & 0xffffffffn;
 
-/** A thread as the PI waiters know it: its tid (what a lock word holds) and its memory. */
+/** A thread as the PI waiters know it: its tid as its pid namespace numbers it (what a lock word holds) and its memory. */
 interface PiThread {
-  readonly tid: number;
+  readonly process: { readonly tid: number };
   readonly mem: TaskMemory;
 }
 
@@ -104,9 +104,9 @@ function freezeThenRetry(addr: bigint): HostCall {
 /** Takes a frozen word without owner for the caller; undefined when it has an owner. */
 function tryTake(task: PiThread, addr: bigint, word: number, queue: readonly PiWaiter[]): SyscallResult | undefined {
   const owner = word & FUTEX.TID_MASK;
-  if (owner === task.tid) return -E.EDEADLK;
+  if (owner === task.process.tid) return -E.EDEADLK;
   if (owner !== 0) return undefined;
-  storeWord(task.mem, addr, (word & FUTEX.OWNER_DIED) | task.tid | (queue.length > 0 ? FUTEX.WAITERS : 0));
+  storeWord(task.mem, addr, (word & FUTEX.OWNER_DIED) | task.process.tid | (queue.length > 0 ? FUTEX.WAITERS : 0));
   return 0;
 }
 
@@ -125,7 +125,7 @@ function timeoutFromNow(task: SyscallTask, timespecAddr: bigint, realtime: boole
 /** Gives the lock to the first waiter, as the kernel does: its tid with WAITERS set. */
 function handOver(mem: TaskMemory, addr: bigint, next: PiWaiter, keep: number): void {
   next.leave();
-  storeWord(mem, addr, FUTEX.WAITERS | keep | next.task.tid);
+  storeWord(mem, addr, FUTEX.WAITERS | keep | next.task.process.tid);
   next.grant();
 }
 
@@ -136,8 +136,8 @@ function handOver(mem: TaskMemory, addr: bigint, next: PiWaiter, keep: number): 
  * kernel without PI support; so is any PI call of a task with no host thread (wasm).
  */
 export function piFutex(task: SyscallTask, args: SyscallArgs): SyscallResult | HostCall | Promise<SyscallResult> {
-  const hostPid = task.process.hostPidOf(task.pid);
-  const hostTid = task.process.hostTidInProcess(task.tid);
+  const hostPid = task.process.hostPidOf(task.process.pid);
+  const hostTid = task.process.hostTidInProcess(task.process.tid);
   if (hostPid === undefined || hostTid === undefined) return -E.ENOSYS;
   return task.kernel.futexes.futex({ task, hostPid, hostTid }, args);
 }
@@ -199,7 +199,7 @@ export class PiFutexes {
    * Each PI lock the ending thread still owns with waiters goes to the first of them, as
    * the kernel hands on a dead owner's PI locks (robust ones are marked before this).
    */
-  handOnLocksOf(thread: { readonly tid: number }): void {
+  handOnLocksOf(thread: PiThread): void {
     for (const [key, queue] of this.queues) {
       const first = queue[0];
       if (!first) {
@@ -208,7 +208,7 @@ export class PiFutexes {
       }
       try {
         const word = readWord(first.task.mem, first.addr);
-        if ((word & FUTEX.TID_MASK) === thread.tid) handOver(first.task.mem, first.addr, first, word & FUTEX.OWNER_DIED);
+        if ((word & FUTEX.TID_MASK) === thread.process.tid) handOver(first.task.mem, first.addr, first, word & FUTEX.OWNER_DIED);
       } catch (e) {
         if (!isSysError(e)) throw e;
         // The waiter's memory is gone (it is ending too): its own end will hand the lock on.
@@ -250,7 +250,7 @@ export class PiFutexes {
   private unlock(caller: PiCaller, addr: bigint, op: number): SyscallResult {
     const task = caller.task;
     const word = readWord(task.mem, addr);
-    if ((word & FUTEX.TID_MASK) !== task.tid) return -E.EPERM;
+    if ((word & FUTEX.TID_MASK) !== task.process.tid) return -E.EPERM;
     const next = this.queues.get(futexKey(caller.hostPid, caller.hostTid, addr, op))?.[0];
     if (!next) {
       storeWord(task.mem, addr, 0);

@@ -34,7 +34,8 @@ export function forgetRobustList(task: object): void {
 
 /** What the walk needs of the ending thread. */
 export interface EndingThread {
-  readonly tid: number;
+  /** Its tid as its pid namespace numbers it: what glibc wrote in the words it owns. */
+  readonly process: { readonly tid: number };
   readonly hostTid: number;
   readonly mem: TaskMemory;
 }
@@ -75,7 +76,7 @@ export function handRobustListToKernel(task: object & EndingThread, piOwnerDied:
 function giveHostOwner(thread: EndingThread, word: bigint, pi: boolean, piOwnerDied: PiOwnerDied): void {
   if (word % 4n !== 0n) return;
   const value = readWord(thread.mem, word);
-  if ((value & FUTEX.TID_MASK) !== thread.tid) return;
+  if ((value & FUTEX.TID_MASK) !== thread.process.tid) return;
   if (pi) {
     piOwnerDied(thread, word);
     return;

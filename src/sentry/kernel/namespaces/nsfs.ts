@@ -61,12 +61,10 @@ export class NamespaceInode implements Inode {
 }
 
 /**
- * The sandbox's namespace files: the one pid, user and time namespace it has, and the inode
+ * The sandbox's namespace files: the one time namespace it has, and the inode
  * of every namespace once a /proc/PID/ns link names it (held weakly: it goes with the namespace).
  */
 export class NamespaceFiles {
-  readonly pid = {};
-  readonly user = {};
   readonly time = {};
   private readonly inodes = new WeakMap<object, NamespaceInode>();
   private next = FIRST_INO;

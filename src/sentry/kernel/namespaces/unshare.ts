@@ -29,7 +29,7 @@ export function unshareTask(task: Task, requested: bigint, context: UnshareConte
   if (flags & (CLONE.SIGHAND | CLONE.VM) && context.sharesHandlersOrMemory()) fail(E.EINVAL);
 
   const fs = flags & CLONE.FS ? { ...task.fs } : task.fs;
-  const namespaces = flags & CLONE_NEW_ANY ? newNamespaces({ creds: task.creds, kernel: task.kernel, fs }, flags) : undefined;
+  const namespaces = flags & CLONE_NEW_ANY ? newNamespaces({ creds: task.creds, kernel: task.kernel, fs, pidNamespace: task.pidNamespace, childPidNamespace: task.childPidNamespace }, flags) : undefined;
 
   // Nothing can fail past here.
   if (flags & CLONE.FILES && task.fds.shared) {
@@ -42,4 +42,8 @@ export function unshareTask(task: Task, requested: bigint, context: UnshareConte
   if (flags & (CLONE.SYSVSEM | CLONE.NEWIPC)) task.kernel.ipc.undo.exit(task.pid);
   task.fs = namespaces?.fs ?? fs;
   if (namespaces) task.kernel = namespaces.kernel;
+  // A new user namespace's credentials are the process's (it has a single thread).
+  if (namespaces?.creds) task.group.creds = namespaces.creds;
+  // Only its children go into a new pid namespace: the caller stays where it is.
+  if (namespaces?.pidForChildren) task.pidForChildren = namespaces.pidForChildren;
 }

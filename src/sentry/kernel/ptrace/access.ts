@@ -4,7 +4,7 @@
 // target is always a task of the sandbox: a pid names nothing else.
 
 import { CAP } from '../../../abi/linux-capability.js';
-import { hasCapability } from '../credentials.js';
+import { hasCapability, nsCapable } from '../credentials.js';
 import type { TaskCredentials } from '../syscall.js';
 import type { ThreadGroup } from '../thread-group.js';
 
@@ -24,11 +24,14 @@ export interface Accessor {
 export function mayAccess(caller: Accessor, target: ThreadGroup): boolean {
   if (caller.group === target) return true;
   const me = caller.creds;
-  if (hasCapability(me, CAP.SYS_PTRACE)) return true;
   const them = target.creds;
+  // CAP_SYS_PTRACE over the target's user namespace; capabilities compare only within one
+  // namespace (cap_ptrace_access_check): a caller's full set in a namespace of its own
+  // says nothing of a target outside it.
+  if (nsCapable(me, them.userNs, CAP.SYS_PTRACE)) return true;
   const sameUids = [them.ruid, them.euid, them.suid].every((id) => id === me.ruid);
   const sameGids = [them.rgid, them.egid, them.sgid].every((id) => id === me.rgid);
-  const fewerCapabilities = (them.permitted & ~me.permitted) === 0n;
+  const fewerCapabilities = them.userNs === me.userNs && (them.permitted & ~me.permitted) === 0n;
   return sameUids && sameGids && target.dumpable && fewerCapabilities;
 }
 

@@ -6,6 +6,8 @@ import { E, SysError, fail } from '../../../abi/errno.js';
 import { ACCESS } from '../../../abi/linux-fcntl.js';
 import type { SocketCaller, UnixPathNames } from '../../../netstack/socket.js';
 import { S, type FsContext, type Vfs } from '../../../vfs/api.js';
+import { capsOver, hasCapability } from '../credentials.js';
+import { ownerOf } from '../namespaces/user-namespace.js';
 import type { SyscallTask } from '../syscall.js';
 
 /** AF_UNIX names in a task's filesystem view: socket inodes made and found through the VFS. */
@@ -43,13 +45,15 @@ const CAP_SYS_RESOURCE = 24;
 
 export function socketCaller(task: SyscallTask): SocketCaller {
   const creds = task.creds;
-  const exempt = (creds.effective & ((1n << BigInt(CAP_SYS_ADMIN)) | (1n << BigInt(CAP_SYS_RESOURCE)))) !== 0n;
+  const exempt = hasCapability(creds, CAP_SYS_ADMIN) || hasCapability(creds, CAP_SYS_RESOURCE);
   const nofile = task.rlimits.get(RLIMIT_NOFILE).cur;
   return {
     cred: { pid: task.pid, uid: creds.euid, gid: creds.egid },
     messageCred: { pid: task.pid, uid: creds.ruid, gid: creds.rgid },
     maxFilesInFlight: exempt ? Infinity : Number(nofile > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : nofile),
-    capabilities: creds.effective,
+    // Over the network namespace the task is in: the sandbox's for a task of a user
+    // namespace of its own has none; one its namespace made, every one it has there.
+    capabilities: capsOver(creds, ownerOf(task.kernel.net)),
     names: vfsUnixNames(task.kernel.vfs, task.fs),
   };
 }
