@@ -4,8 +4,8 @@
 // after a pivot through `..`, /proc/self/root or an fd of the old root kept open; and
 // bubblewrap (--ro-bind / /, --dev, --proc, --tmpfs, --bind, --unshare-ipc/uts/net,
 // --hostname, --chdir, --setenv, --die-with-parent, --cap-drop ALL, --new-session,
-// --seccomp, --info-fd, --json-status-fd) with what it does natively as root in a chroot of
-// the same rootfs. As tssc's own user and as nobody; the rootfs never changes.
+// --seccomp, --info-fd, --json-status-fd, --unshare-pid) with what it does natively as root
+// in a chroot of the same rootfs. As tssc's own user and as nobody; the rootfs never changes.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -209,6 +209,15 @@ describe.skipIf(!isRoot || !hasBwrap)('bubblewrap inside the sandbox', () => {
     ].join('\n');
     const native = runInChroot(rootfs, ['/bin/sh', '-c', script]);
     expect(native.stdout).toBe('rprivate ok\n/tmp/m shared\nprivate\nprivate,unbindable\nprivate\nprivate\n/tmp/m\noutside 1\n');
+    for (const { uid } of TSSC_USERS) expect(inTssc(rootfs, script, uid)).toEqual(native);
+  });
+
+  it('runs the command in a pid namespace of its own with --unshare-pid', () => {
+    const rootfs = debianRootfs(BWRAP_USERLAND);
+    // bwrap stays as the namespace's init (pid 1), the command is pid 2, what it starts next; /proc shows them alone.
+    const script = 'bwrap --ro-bind / / --dev /dev --proc /proc --unshare-pid -- sh -c \'echo "$$"; cat /proc/1/comm; cut -d" " -f1,4 /proc/self/stat; echo /proc/[0-9]*\'; echo "exit $?"';
+    const native = runInChroot(rootfs, ['/bin/sh', '-c', script]);
+    expect(native.stdout).toBe('2\nbwrap\n4 2\n/proc/1 /proc/2\nexit 0\n');
     for (const { uid } of TSSC_USERS) expect(inTssc(rootfs, script, uid)).toEqual(native);
   });
 
