@@ -9,7 +9,7 @@ import { HostNetwork } from './host/host-network.js';
 import { HostInetFamily } from './host/host-socket.js';
 import { Publisher, type PublishedPort } from './host/publish.js';
 import { isLoopback, type Ip } from './inet/ip.js';
-import { LOOPBACK_INTERFACE } from './interfaces.js';
+import { Loopback } from './interfaces.js';
 import { SANDBOX_GATEWAY_V4, SANDBOX_GATEWAY_V6, SANDBOX_LINK } from './sandbox-link.js';
 import { NetworkStack } from './stack.js';
 
@@ -58,7 +58,7 @@ export function createNetworkStack(config: NetworkConfig = { mode: 'none' }): Ne
     gatewayV6: SANDBOX_GATEWAY_V6,
     resolvers: (config.nameservers ?? []).filter(isLoopback),
   });
-  const stack = new NetworkStack({ interfaces: [LOOPBACK_INTERFACE, SANDBOX_LINK], bridge, memory });
+  const stack = new NetworkStack({ interfaces: [new Loopback(true), SANDBOX_LINK], bridge, memory });
   if (config.publish && config.publish.length > 0) {
     const publisher = new Publisher(bridge, stack.inet, HostNetwork.own(config.memory));
     publisher.publish(config.publish);

@@ -9,7 +9,7 @@ import type { MemoryCharge } from '../accounting/memory-account.js';
 import type { Bridge } from './host/bridge.js';
 import { InetFamily } from './inet/family.js';
 import { InetNamespace } from './inet/namespace.js';
-import { LOOPBACK_INTERFACE, type InterfaceCounters, type NetworkInterface } from './interfaces.js';
+import { ARPHRD, Loopback, type InterfaceCounters, type NetworkInterface } from './interfaces.js';
 import { NetlinkFamily } from './netlink/family.js';
 import type { NetlinkHost } from './netlink/socket.js';
 import type { Socket, SocketCaller, SocketFamily } from './socket.js';
@@ -24,6 +24,8 @@ export interface StackParts {
   readonly bridge?: Bridge;
   /** What the sockets' queued bytes are charged to (the sandbox's memory account). */
   readonly memory?: MemoryCharge;
+  /** Without interfaces: whether its own lo starts up (false for a new network namespace made inside). */
+  readonly loopbackUp?: boolean;
 }
 
 export class NetworkStack implements NetlinkHost {
@@ -34,7 +36,7 @@ export class NetworkStack implements NetlinkHost {
   readonly interfaces: readonly NetworkInterface[];
 
   constructor(parts: StackParts = {}) {
-    this.interfaces = parts.interfaces ?? [LOOPBACK_INTERFACE];
+    this.interfaces = parts.interfaces ?? [new Loopback(parts.loopbackUp ?? true)];
     this.unix = new UnixFamily(parts.memory);
     this.inet = new InetNamespace(this.interfaces, parts.bridge, parts.memory);
     this.register(AF.UNIX, this.unix);
@@ -76,7 +78,7 @@ export class NetworkStack implements NetlinkHost {
   countersOf(link: NetworkInterface): InterfaceCounters {
     const bridge = this.inet.bridge;
     if (bridge && link === bridge.link) return { ...bridge.traffic };
-    if (link !== LOOPBACK_INTERFACE) return { rxBytes: 0, rxPackets: 0, txBytes: 0, txPackets: 0 };
+    if (link.type !== ARPHRD.LOOPBACK) return { rxBytes: 0, rxPackets: 0, txBytes: 0, txPackets: 0 };
     const { bytes, packets } = this.inet.loopbackTraffic;
     return { rxBytes: bytes, rxPackets: packets, txBytes: bytes, txPackets: packets };
   }

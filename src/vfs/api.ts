@@ -334,6 +334,12 @@ export interface Vfs {
   moveMount(ctx: FsContext, source: Location, target: Location): void;
   /** MS_SHARED, MS_SLAVE, MS_PRIVATE or MS_UNBINDABLE (flag) of the mount at target, and below it when recursive. */
   setPropagation(ctx: FsContext, target: Location, flag: number, recursive: boolean): void;
+  /**
+   * pivot_root(2) in ctx's namespace: the mount whose root newRoot is becomes the root, the
+   * old root is mounted at putOld; holders (every task's fs context) whose root or cwd was
+   * the old root get the new one. Linux's EINVAL/EBUSY/ENOENT cases; permission is the caller's.
+   */
+  pivotRoot(ctx: FsContext, newRoot: Location, putOld: Location, holders: Iterable<FsContext>): void;
   /** umount2 of the mount whose root target is; flags MNT_DETACH, MNT_FORCE, MNT_EXPIRE. EBUSY while in use. */
   unmount(ctx: FsContext, target: Location, flags: number): void;
   /**

@@ -10,10 +10,10 @@ import type { LiveSet } from './live-set.js';
 import { E, fail, isSysError } from '../abi/errno.js';
 import type { MemoryCharge } from '../accounting/memory-account.js';
 import { MNT, MS as MOUNT_FLAGS } from '../abi/linux-mount.js';
-import { MS, S, type Filesystem, type FilesystemRegistry, type FsContext, type Location, type SandboxProviders, type Vfs } from './api.js';
+import { MS, S, type Filesystem, type FilesystemRegistry, type FsContext, type Location, type Mount, type SandboxProviders, type Vfs } from './api.js';
 import { parseMountOptions, parseOctal, parseSize } from './options.js';
 import { makeTmpfs } from './tmpfs.js';
-import { treeOf, type MountImpl, type MountTree } from './tree.js';
+import { crossInto, sameLocation, treeOf, type MountImpl, type MountTree } from './tree.js';
 import type { MemFs } from './memfs/fs.js';
 
 /** The flags each mount keeps (MNT_*): what remount and mount(2) set per mount. */
@@ -250,9 +250,49 @@ export class Mounting {
     for (const m of moved) tree.attach(m);
   }
 
+  /**
+   * pivot_root(2): the mount at newRoot becomes the namespace's root where the caller's
+   * root mount was, and that old root is mounted at putOld (at or below newRoot); every
+   * context in holders whose root or cwd was the old root now has the new one
+   * (chroot_fs_refs). The sandbox's root mount sits, as a container's does, on a
+   * namespace root nobody reaches, so the sandbox's own root may be pivoted.
+   */
+  pivotRoot(ctx: FsContext, newRoot: Location, putOld: Location, holders: Iterable<FsContext>): void {
+    const tree = this.namespaceOf(ctx);
+    const root = ctx.root;
+    // lock_mount: put_old is the topmost mount there.
+    const old = crossInto(putOld);
+    const newMount = newRoot.mount as MountImpl;
+    const rootMount = root.mount as MountImpl;
+    const oldMount = old.mount as MountImpl;
+    const isShared = (m: Mount | undefined) => (m as MountImpl | undefined)?.propagation === 'shared';
+    if (isShared(oldMount) || isShared(newMount.parent?.mount) || isShared(rootMount.parent?.mount)) fail(E.EINVAL);
+    if (rootMount.tree !== tree || newMount.tree !== tree || newMount.locked) fail(E.EINVAL);
+    if (newRoot.dentry.inode.stat().nlink === 0) fail(E.ENOENT);
+    if (newMount === rootMount || oldMount === rootMount) fail(E.EBUSY);
+    // The caller's root and new_root must each be the root of a mount, new_root's attached.
+    if (root.dentry.inode !== rootMount.root.inode) fail(E.EINVAL);
+    if (newRoot.dentry.inode !== newMount.root.inode || !newMount.parent) fail(E.EINVAL);
+    if (!isReachable(old, newRoot) || !isReachable(newRoot, root)) fail(E.EINVAL);
+    const rootParent = rootMount.parent;
+    tree.reattach(newMount, rootParent);
+    // The old root is no longer the sandbox's boundary; the new one is (MNT_LOCKED moves).
+    if (rootMount.locked) {
+      newMount.locked = true;
+      rootMount.locked = false;
+    }
+    tree.reattach(rootMount, old);
+    const top = { mount: newMount, dentry: newMount.root };
+    for (const holder of holders) {
+      if (sameLocation(holder.root, root)) holder.root = top;
+      if (sameLocation(holder.cwd, root)) holder.cwd = top;
+    }
+  }
+
   /** umount2 of the mount whose root target is: EBUSY while in use, unless MNT_DETACH. */
   unmount(ctx: FsContext, target: Location, flags: number): void {
-    const mount = this.mountRoot(target);
+    // LOOKUP_MOUNTPOINT: the topmost mount at target (the old root stacked by pivot_root(".", ".")).
+    const mount = this.mountRoot(crossInto(target));
     const tree = this.namespaceOf(ctx);
     if (mount.tree !== tree || mount === tree.root || mount.locked) fail(E.EINVAL);
     if (flags & MNT.EXPIRE) {
@@ -307,6 +347,13 @@ function shownOptions(type: string, data: ReadonlyMap<string, string>): string[]
   }
   if (type === 'proc') return ['hidepid', 'gid', 'subset'].filter((key) => data.has(key)).map((key) => `${key}=${data.get(key)}`);
   return [];
+}
+
+/** is_path_reachable: loc is at or below dir, climbing through the mounts loc sits on. */
+function isReachable(loc: Location, dir: Location): boolean {
+  let at = loc;
+  while (at.mount !== dir.mount && at.mount.parent) at = at.mount.parent;
+  return at.mount === dir.mount && isBelow(at, dir);
 }
 
 /** Whether loc is dir itself or below it, within dir's mount. */

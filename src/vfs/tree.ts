@@ -109,7 +109,7 @@ export class MountIds {
 }
 
 /**
- * One mount namespace: its mounts in mount order, the first one its root. Lookups,
+ * One mount namespace: its mounts in mount order, one of them its root. Lookups,
  * children and membership are indexed: a sandbox may hold fs.mount-max mounts.
  */
 export class MountTree {
@@ -178,6 +178,21 @@ export class MountTree {
     const count = (this.pointCounts.get(inode) ?? 1) - 1;
     if (count > 0) this.pointCounts.set(inode, count);
     else this.pointCounts.delete(inode);
+  }
+
+  /**
+   * Attaches a mount of the namespace somewhere else (pivot_root's attach_mnt), on top of
+   * what is mounted there; undefined makes it the namespace's root. Mount order (what
+   * /proc lists) is kept: Linux lists by mount id.
+   */
+  reattach(mount: MountImpl, parent: Location | undefined): void {
+    const order = [...this.members];
+    this.detach(mount);
+    mount.parent = parent;
+    this.attach(mount);
+    this.members.clear();
+    for (const m of order) this.members.add(m);
+    if (!parent) this.first = mount;
   }
 
   /** The mounts attached on mount (at any of its dentries), in mount order. */

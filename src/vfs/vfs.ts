@@ -710,6 +710,10 @@ export class VfsImpl implements Vfs {
     this.mounting.setPropagation(ctx, target, flag, recursive);
   }
 
+  pivotRoot(ctx: FsContext, newRoot: Location, putOld: Location, holders: Iterable<FsContext>): void {
+    this.mounting.pivotRoot(ctx, newRoot, putOld, holders);
+  }
+
   unmount(ctx: FsContext, target: Location, flags: number): void {
     this.mounting.unmount(ctx, target, flags);
   }

@@ -5,6 +5,8 @@ import { E } from '../../src/abi/errno.js';
 import { AF, SOCK } from '../../src/abi/linux-socket.js';
 import type { Socket } from '../../src/netstack/index.js';
 import { NLM_F, RTM } from '../../src/netstack/netlink/route.js';
+import { NetworkStack } from '../../src/netstack/stack.js';
+import { mapV4 } from '../../src/netstack/inet/ip.js';
 import { procNetText } from '../../src/netstack/proc-net.js';
 import { caller, errnoOf, receive, stack } from './helpers.js';
 
@@ -39,14 +41,14 @@ function replies(socket: Socket): [number, number, number, number, Buffer][] {
 const who = caller(42, 0, 0);
 
 describe('NETLINK_ROUTE', () => {
-  it('binds to the process\'s pid, then to negative ids', () => {
+  it('binds to the process\'s pid, then to the kernel\'s rover ids (u32, from 0xfffff000 down)', () => {
     const s = stack();
     const a = s.socket(AF.NETLINK, SOCK.RAW, 0, who);
     a.bind({ family: AF.NETLINK, portId: 0, groups: 0 }, who);
     const b = s.socket(AF.NETLINK, SOCK.RAW, 0, who);
     b.bind({ family: AF.NETLINK, portId: 0, groups: 0 }, who);
     expect((a.localAddress() as { portId: number }).portId).toBe(42);
-    expect((b.localAddress() as { portId: number }).portId).toBeLessThan(0);
+    expect((b.localAddress() as { portId: number }).portId).toBe(0xfffff000);
     expect(errnoOf(() => s.socket(AF.NETLINK, SOCK.RAW, 4, who))).toBe(E.EPROTONOSUPPORT);
   });
 
@@ -83,6 +85,49 @@ describe('NETLINK_ROUTE', () => {
     lying.writeUInt32LE(4096, 0);
     expect(nl.send({ data: lying, flags: 0 }, who)).toBe(lying.length);
     expect(replies(nl)).toEqual([]);
+  });
+
+  it('brings a new namespace\'s lo up and down, and changes its addresses, as Linux does', () => {
+    const s = new NetworkStack({ loopbackUp: false });
+    const nl = s.socket(AF.NETLINK, SOCK.RAW, 0, who);
+    const errors = () => replies(nl).map(([type, , , , body]) => (type === 2 ? body.readInt32LE(0) : type));
+    const dump = (type: number, family = AF.UNSPEC) => {
+      nl.send({ data: request(type, NLM_F_REQUEST | NLM_F_DUMP, 1, [family]), flags: 0 }, who);
+      return replies(nl).filter(([t]) => t !== 3).map(([, , , , body]) => body);
+    };
+    const linkFlags = () => dump(RTM_GETLINK)[0]!.readUInt32LE(8);
+    /** struct ifinfomsg: index 1, flags and change. */
+    const setLink = (flags: number, change: number) => [0, 0, 0, 0, 1, 0, 0, 0, ...u32(flags), ...u32(change)];
+    const u32 = (n: number) => [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24];
+    /** struct ifaddrmsg for index 1 and an IFA_LOCAL attribute. */
+    const address = (family: number, prefix: number, ip: number[]) => [family, prefix, 0, 254, 1, 0, 0, 0, 4 + ip.length, 0, 2, 0, ...ip];
+    // Down, no address, no route; nothing local, so nothing binds to 127.0.0.1.
+    expect([linkFlags(), dump(RTM_GETADDR).length, dump(RTM_GETROUTE).length]).toEqual([0x8, 0, 0]);
+    expect(s.inet.isLocal(mapV4(Uint8Array.from([127, 0, 0, 1])))).toBe(false);
+    // bubblewrap's order: the address first (NLM_F_CREATE|NLM_F_EXCL), then up.
+    nl.send({ data: request(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | 0x600, 2, address(AF.INET, 8, [127, 0, 0, 1])), flags: 0 }, who);
+    nl.send({ data: request(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | 0x600, 3, address(AF.INET, 8, [127, 0, 0, 1])), flags: 0 }, who);
+    expect(errors()).toEqual([0, -E.EEXIST]);
+    nl.send({ data: request(RTM.NEWLINK, NLM_F_REQUEST | NLM_F_ACK, 4, setLink(1, 1)), flags: 0 }, who);
+    expect(errors()).toEqual([0]);
+    expect([linkFlags(), dump(RTM_GETADDR).map((body) => body[0])]).toEqual([0x10049, [AF.INET, AF.INET6]]);
+    expect(s.inet.isLocal(mapV4(Uint8Array.from([127, 1, 2, 3])))).toBe(true);
+    // Down again: IPv6's ::1 goes, 127.0.0.1 stays; a change of anything but the flags, or of no such link, is refused.
+    nl.send({ data: request(RTM.SETLINK, NLM_F_REQUEST | NLM_F_ACK, 5, setLink(0, 1)), flags: 0 }, who);
+    nl.send({ data: request(RTM.NEWLINK, NLM_F_REQUEST | NLM_F_ACK, 6, [...setLink(1, 1), 8, 0, 4, 0, ...u32(1500)]), flags: 0 }, who);
+    nl.send({ data: request(RTM.NEWLINK, NLM_F_REQUEST | NLM_F_ACK, 7, [0, 0, 0, 0, 9, 0, 0, 0, ...u32(1), ...u32(1)]), flags: 0 }, who);
+    nl.send({ data: request(RTM.DELADDR, NLM_F_REQUEST | NLM_F_ACK, 8, address(AF.INET6, 128, [...new Array(15).fill(0), 1])), flags: 0 }, who);
+    expect(errors()).toEqual([0, -E.EOPNOTSUPP, -E.ENODEV, -E.EADDRNOTAVAIL]);
+    expect([linkFlags(), dump(RTM_GETADDR).map((body) => body[0])]).toEqual([0x8, [AF.INET]]);
+    // Without CAP_NET_ADMIN: EPERM, nothing changes.
+    nl.send({ data: request(RTM.NEWLINK, NLM_F_REQUEST | NLM_F_ACK, 9, setLink(1, 1)), flags: 0 }, caller(42, 1000, 1000));
+    expect([errors(), linkFlags()]).toEqual([[-E.EPERM], 0x8]);
+  });
+
+  it('leaves the sandbox\'s first lo up and a stack\'s other links unchanged', () => {
+    const nl = stack().socket(AF.NETLINK, SOCK.RAW, 0, who);
+    nl.send({ data: request(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 1), flags: 0 }, who);
+    expect(replies(nl)[0]![4].readUInt32LE(8)).toBe(0x10049);
   });
 
   it('drops replies past its receive buffer, and says ENOBUFS once', () => {

@@ -267,3 +267,45 @@ describe('no way out', () => {
     expect(vfs.mounts(ctx).length).toBeLessThan(count);
   });
 });
+
+describe('pivot_root(2)', () => {
+  it('makes a mount the root, puts the old one at put_old, and moves every root and cwd that was the old root', () => {
+    const { vfs, caller: ctx, at } = setup();
+    vfs.mountNew(ctx, at('/mnt'), 'tmpfs', 'new', 0, '');
+    vfs.mkdir(ctx, undefined, '/mnt/old', 0o755);
+    writeFile(vfs, ctx, '/mnt/marker', 'new root');
+    const other: FsContext = { ...ctx, cwd: at('/b') };
+    const oldRoot = ctx.root;
+    vfs.pivotRoot(ctx, at('/mnt'), at('/mnt/old'), [ctx, other]);
+    // Both roots moved; the cwd that was elsewhere stays, now below /old.
+    for (const held of [ctx, other]) expect(readAll(vfs, held, '/marker')).toBe('new root');
+    expect(vfs.pathOf(other, other.cwd)).toBe('/old/b');
+    expect(readAll(vfs, ctx, '/old/mnt/keep')).toBe('rootfs file');
+    // The lock moved with the root: the new root stays, the old one may go, and the spec's mounts below it with it.
+    expect(errnoOf(() => vfs.unmount(ctx, ctx.root, MNT.DETACH))).toBe(E.EINVAL);
+    vfs.unmount(ctx, at('/old'), MNT.DETACH);
+    expect(listDir(vfs, ctx, '/old')).toEqual(['.', '..']);
+    // The old root, still held, leads nowhere but into its own tree.
+    expect(listDir(vfs, { ...ctx, root: oldRoot, cwd: oldRoot }, '/..').sort()).toEqual(listDir(vfs, { ...ctx, root: oldRoot, cwd: oldRoot }, '/').sort());
+  });
+
+  it('refuses what Linux refuses', () => {
+    const { vfs, caller: ctx, at } = setup();
+    vfs.mountNew(ctx, at('/mnt'), 'tmpfs', 'new', 0, '');
+    vfs.mkdir(ctx, undefined, '/mnt/old', 0o755);
+    const pivot = (newRoot: string, putOld: string) => errnoOf(() => vfs.pivotRoot(ctx, at(newRoot), at(putOld), [ctx]));
+    expect(pivot('/b', '/b')).toBe(E.EINVAL); // not a mount point
+    expect(pivot('/mnt', '/proc')).toBe(E.EINVAL); // put_old not below new_root
+    expect(pivot('/mnt', '/b')).toBe(E.EBUSY); // put_old on the root's mount
+    expect(pivot('/mnt', '/')).toBe(E.EBUSY);
+    expect(pivot('/proc', '/proc/self')).toBe(E.EINVAL); // a spec mount is locked
+    vfs.setPropagation(ctx, at('/mnt'), MS.SHARED, false);
+    expect(pivot('/mnt', '/mnt/old')).toBe(E.EINVAL); // put_old's mount is shared
+    // Chrooted below a mount's root: the root is not a mount point.
+    vfs.setPropagation(ctx, at('/mnt'), MS.PRIVATE, false);
+    expect(errnoOf(() => vfs.pivotRoot({ ...ctx, root: at('/b') }, at('/mnt'), at('/mnt/old'), []))).toBe(E.EINVAL);
+    // Nothing moved.
+    expect(listDir(vfs, ctx, '/mnt').sort()).toEqual(['.', '..', 'old']);
+    expect(readAll(vfs, ctx, '/b/keep')).toBe('b');
+  });
+});

@@ -4,7 +4,7 @@
 
 import { AF } from '../../abi/linux-socket.js';
 import { mapV4, type Ip } from '../inet/ip.js';
-import { ARPHRD, IFF, LOOPBACK_INTERFACE, type InterfaceAddress, type NetworkInterface } from '../interfaces.js';
+import { ARPHRD, IFF, LOOPBACK_MTU, type InterfaceAddress, type NetworkInterface } from '../interfaces.js';
 import type { HostNetwork } from './host-network.js';
 
 /** A netmask's prefix length (its leading ones). */
@@ -39,7 +39,7 @@ export function hostInterfaces(network: HostNetwork): NetworkInterface[] {
       index: link.index,
       name,
       flags: link.flags,
-      mtu: loopback ? LOOPBACK_INTERFACE.mtu : 1500,
+      mtu: loopback ? LOOPBACK_MTU : 1500,
       type: loopback ? ARPHRD.LOOPBACK : ARPHRD.ETHER,
       hardware: link.hardware,
       addresses: link.addresses,

@@ -8,8 +8,8 @@ import type { MemoryCharge } from '../../accounting/memory-account.js';
 import { UNCHARGED } from '../byte-queue.js';
 import type { Bridge } from '../host/bridge.js';
 import { NET_LIMITS } from '../limits.js';
-import { LOOPBACK_INTERFACE, type NetworkInterface } from '../interfaces.js';
-import { isAny, isLoopback, isV4, sameIp, V4_LOOPBACK, V6_LOOPBACK, type Ip } from './ip.js';
+import { isLocalOn, Loopback, type NetworkInterface } from '../interfaces.js';
+import { isAny, isV4, V4_LOOPBACK, V6_LOOPBACK, type Ip } from './ip.js';
 import { PortTable, type PortHolder } from './ports.js';
 
 export class InetNamespace<Tcp extends PortHolder = PortHolder, Udp extends PortHolder = PortHolder> {
@@ -19,16 +19,16 @@ export class InetNamespace<Tcp extends PortHolder = PortHolder, Udp extends Port
   readonly loopbackTraffic = { bytes: 0, packets: 0 };
 
   constructor(
-    readonly interfaces: readonly NetworkInterface[] = [LOOPBACK_INTERFACE],
+    readonly interfaces: readonly NetworkInterface[] = [new Loopback(true)],
     /** The way out, when the stack has one. */
     readonly bridge?: Bridge,
     /** What the sockets' queued bytes are charged to (the sandbox's memory account). */
     readonly memory: MemoryCharge = UNCHARGED,
   ) {}
 
-  /** Whether ip is an address of this host (what a socket may bind to). */
+  /** Whether ip is an address of this host on an interface that is up (what a socket may bind to). */
   isLocal(ip: Ip): boolean {
-    return isLoopback(ip) || this.interfaces.some((i) => i.addresses.some((a) => sameIp(a.ip, ip)));
+    return isLocalOn(this.interfaces, ip);
   }
 
   /**
@@ -36,7 +36,7 @@ export class InetNamespace<Tcp extends PortHolder = PortHolder, Udp extends Port
    * :: reaches this host's loopback, as on Linux); ENETUNREACH where there is no route.
    */
   route(destination: Ip): Ip {
-    if (isAny(destination)) return isV4(destination) ? V4_LOOPBACK : V6_LOOPBACK;
+    if (isAny(destination)) destination = isV4(destination) ? V4_LOOPBACK : V6_LOOPBACK;
     if (this.isLocal(destination) || this.bridge) return destination;
     return fail(E.ENETUNREACH);
   }

@@ -40,6 +40,7 @@ const RTN = { UNICAST: 1, LOCAL: 2, BROADCAST: 3 } as const;
 const IP6_RT_PRIO_ADDRCONF = 256;
 const IP6_RT_PRIO_USER = 1024;
 const IF_OPER_UNKNOWN = 0;
+const IF_OPER_DOWN = 2;
 const INFINITY_LIFETIME = 0xffffffff;
 const ETHER_BROADCAST = new Uint8Array(6).fill(0xff);
 
@@ -109,7 +110,7 @@ export function linkBody(link: NetworkInterface, counters: InterfaceCounters): B
   const attrs = new Attributes()
     .string(IFLA.IFNAME, link.name)
     .u32(IFLA.TXQLEN, 1000)
-    .u8(IFLA.OPERSTATE, IF_OPER_UNKNOWN)
+    .u8(IFLA.OPERSTATE, link.flags & IFF.UP ? IF_OPER_UNKNOWN : IF_OPER_DOWN)
     .u8(IFLA.LINKMODE, 0)
     .u32(IFLA.MTU, link.mtu)
     .u32(IFLA.MIN_MTU, 0)
@@ -119,7 +120,8 @@ export function linkBody(link: NetworkInterface, counters: InterfaceCounters): B
     .u32(IFLA.NUM_TX_QUEUES, 1)
     .u32(IFLA.NUM_RX_QUEUES, 1)
     .u8(IFLA.CARRIER, 1)
-    .string(IFLA.QDISC, 'noqueue')
+    // A link never brought up has no queueing discipline yet.
+    .string(IFLA.QDISC, link.flags & IFF.UP ? 'noqueue' : 'noop')
     .add(IFLA.ADDRESS, link.hardware)
     .add(IFLA.BROADCAST, link.type === ARPHRD.ETHER ? ETHER_BROADCAST : link.hardware)
     .add(IFLA.STATS64, stats(counters, true))
@@ -196,6 +198,8 @@ export interface Route {
  */
 export function routesOf(link: NetworkInterface): Route[] {
   const routes: Route[] = [];
+  // A link that is down has no routes (fib_disable_ip, rt6_disable_ip).
+  if (!(link.flags & IFF.UP)) return routes;
   const loopback = link.type === ARPHRD.LOOPBACK;
   for (const { ip, prefixLength } of link.addresses) {
     if (isV4(ip)) {

@@ -1,8 +1,9 @@
 // AF_NETLINK sockets (family.ts says which protocols): a request goes to the "kernel"
 // (port 0). NETLINK_ROUTE's answers come from the stack's interfaces and routes (route.ts): dumps of links,
 // addresses and routes as multipart messages ending in NLMSG_DONE, one link by index or
-// name, and NLMSG_ERROR for what the stack does not do (changing interfaces: EPERM without
-// CAP_NET_ADMIN, as in a container; EOPNOTSUPP with it, since the stack's are fixed).
+// name, lo brought up or down and its addresses changed (link-changes.ts), and NLMSG_ERROR
+// for what the stack does not do (changing other interfaces or routes: EPERM without
+// CAP_NET_ADMIN, as in a container; EOPNOTSUPP with it, since those are fixed).
 
 import { E, fail } from '../../abi/errno.js';
 import { AF, MSG, NETLINK, SOL } from '../../abi/linux-socket.js';
@@ -12,6 +13,7 @@ import { SocketBase, int, intOf } from '../base.js';
 import { isV4 } from '../inet/ip.js';
 import type { InterfaceCounters, NetworkInterface } from '../interfaces.js';
 import { CAP_NET_ADMIN, hasCapability, type IncomingMessage, type OptionValue, type OutgoingMessage, type PendingConnect, type ReceiveRequest, type SocketCaller } from '../socket.js';
+import { changeLink } from './link-changes.js';
 import { NLM_F, NLMSG, NLMSG_HDRLEN, NLMSG_MIN_TYPE, RTM, addressBody, inDumpOrder, linkBody, message, routeBody, routesOf } from './route.js';
 
 /** What a netlink socket reads of its stack. */
@@ -35,9 +37,11 @@ export class NetlinkPorts {
       this.taken.add(pid);
       return pid;
     }
-    while (this.taken.has(this.rover)) this.rover--;
-    this.taken.add(this.rover);
-    return this.rover;
+    // nl_pid is a u32: the kernel's rover counts down from -4096 as 0xfffff000.
+    while (this.taken.has(this.rover >>> 0)) this.rover--;
+    const portId = this.rover >>> 0;
+    this.taken.add(portId);
+    return portId;
   }
 
   release(portId: number): void {
@@ -168,10 +172,12 @@ export class NetlinkSocket extends SocketBase {
         if (dump) return this.multipart([], reply);
         return this.acknowledge(request, flags | NLM_F.ACK, E.EOPNOTSUPP);
       case RTM.NEWLINK:
-      case RTM.DELLINK:
       case RTM.SETLINK:
       case RTM.NEWADDR:
       case RTM.DELADDR:
+        if (!hasCapability(caller, CAP_NET_ADMIN)) return this.acknowledge(request, flags | NLM_F.ACK, E.EPERM);
+        return this.acknowledge(request, flags, changeLink(this.host.interfaces, type, flags, body));
+      case RTM.DELLINK:
       case RTM.NEWROUTE:
       case RTM.DELROUTE:
       case RTM.NEWNEIGH:

@@ -178,6 +178,14 @@ export class TaskProcess implements ProcessControl {
     this.group.dumpable = value;
   }
 
+  get parentDeathSignal(): number {
+    return this.group.parentDeathSignal;
+  }
+
+  set parentDeathSignal(sig: number) {
+    this.group.parentDeathSignal = sig;
+  }
+
   private lookup(pid: number): ThreadGroup {
     if (pid === 0) return this.group;
     return this.visibleGroup(pid) ?? fail(E.ESRCH);
@@ -263,6 +271,12 @@ export class TaskProcess implements ProcessControl {
         return group && !group.zombie ? [...group.tasks].find((t) => !t.exited) : undefined;
       },
     });
+  }
+
+  pivotRoot(newRoot: Location, putOld: Location): void {
+    const { task, host } = this;
+    const holders = new Set([...host.procs.hostTasks(), ...host.procs.wasmTasks()].map((t) => t.fs));
+    task.kernel.vfs.pivotRoot(task.fs, newRoot, putOld, holders);
   }
 
   /**
@@ -644,7 +658,11 @@ export class TaskProcess implements ProcessControl {
   }
 
   setCredentials(creds: TaskCredentials): void {
-    if (!staysDumpable(this.group.creds, creds)) this.group.dumpable = false;
+    // commit_creds: a change that ends dumpability ends the parent-death signal too.
+    if (!staysDumpable(this.group.creds, creds)) {
+      this.group.dumpable = false;
+      this.group.parentDeathSignal = 0;
+    }
     this.group.creds = creds;
     this.task.fs.creds = fsCredentials(creds);
   }

@@ -255,6 +255,8 @@ export interface ProcessControl {
   comm: string;
   /** PR_SET_DUMPABLE, kept by the sentry (the host process must stay traceable). */
   dumpable: boolean;
+  /** PR_SET_PDEATHSIG's signal (0: none), cleared where a change of credentials clears dumpable. */
+  parentDeathSignal: number;
   getpgid(pid: number): number;
   getsid(pid: number): number;
   setpgid(pid: number, pgid: number): void;
@@ -263,6 +265,8 @@ export interface ProcessControl {
   unshare(flags: bigint): void;
   /** setns(2): the caller enters the namespaces file (an nsfs file or a pidfd) names. */
   setns(file: FileDescription, nstype: number): void;
+  /** pivot_root(2) in the caller's mount namespace; every task whose root or cwd was the old root moves to the new one. */
+  pivotRoot(newRoot: Location, putOld: Location): void;
   /**
    * clone/fork/vfork/clone3 (fork and vfork as their clone flags, clone3 as clone's
    * arguments): the host kernel runs it and the caller gets the child's virtual tid.

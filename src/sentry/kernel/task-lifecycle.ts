@@ -137,6 +137,10 @@ export class TaskLifecycle {
       for (const other of procs.wasmTasks()) if (ns.contains(other.group.pidns)) other.wasmSignal?.(SIG.KILL);
     } else if (init) {
       const children = [...group.children];
+      // PR_SET_PDEATHSIG: each child that asked hears of its parent's end, from the parent.
+      for (const child of children) {
+        if (child.parentDeathSignal) this.host.signals.signalGroup(child, child.parentDeathSignal, { pid: group.pid, uid: group.creds.ruid });
+      }
       for (const child of children) {
         child.parent = init;
         init.children.add(child);

@@ -62,6 +62,8 @@ export class ThreadGroup {
    * and its descendants, while it lives) or anyone. It stays across exec, as Yama's does.
    */
   ptracer: Task | 'any' | undefined = undefined;
+  /** prctl(PR_SET_PDEATHSIG): the signal it gets when its parent ends (0: none); a fork starts without. */
+  parentDeathSignal = 0;
   /** How many execve's have replaced its program (mq_notify stops at the next: self_exec_id). */
   execs = 0;
   /** The filesystem context of the last task, for /proc of a zombie. */

@@ -39,6 +39,17 @@ function prctl(task: SyscallTask, args: SyscallArgs): SyscallResult | HostCall |
       task.mem.write(pointer(arg2), out);
       return 0;
     }
+    case PR.SET_PDEATHSIG:
+      // valid_signal: 0 (none) up to _NSIG.
+      if (arg2 > 64n) fail(E.EINVAL);
+      task.process.parentDeathSignal = Number(arg2);
+      return 0;
+    case PR.GET_PDEATHSIG: {
+      const out = Buffer.alloc(4);
+      out.writeInt32LE(task.process.parentDeathSignal);
+      task.mem.write(pointer(arg2), out);
+      return 0;
+    }
     case PR.GET_DUMPABLE:
       return task.process.dumpable ? 1 : 0;
     case PR.SET_DUMPABLE:

@@ -1,7 +1,8 @@
-// Mount syscalls: mount(2) and umount2(2) in the sandbox's mount namespace, for a task
-// with CAP_SYS_ADMIN over it: in the sandbox's user namespace, or in a user namespace of
-// its own that owns the mount namespace (then only the filesystems Linux lets such a
-// namespace mount, and remounts of only its own filesystems). Paths (the target, a bind's source) are the sandbox's, resolved by
+// Mount syscalls: mount(2), umount2(2) and pivot_root(2) in the sandbox's mount namespace,
+// for a task with CAP_SYS_ADMIN over it: in the sandbox's user namespace, or in a user
+// namespace of its own that owns the mount namespace (then only the filesystems Linux lets
+// such a namespace mount, and remounts of only its own filesystems). Paths (the target, a
+// bind's source) are the sandbox's, resolved by
 // the VFS from the caller's root: no host path is ever reachable. The VFS does the rest
 // with Linux's rules (src/vfs/mounting.ts).
 
@@ -120,7 +121,22 @@ function umount2(task: SyscallTask, args: SyscallArgs): number {
   return 0;
 }
 
+/**
+ * pivot_root(2): CAP_SYS_ADMIN first (may_mount), then both paths as directories; the
+ * rules on the mounts are the VFS's. Only the sandbox's mount tree changes.
+ */
+function pivot_root(task: SyscallTask, args: SyscallArgs): number {
+  mayMount(task);
+  const { vfs } = task.kernel;
+  const directory = (addr: bigint) => vfs.resolve(task.fs, undefined, readPath(task, addr), { follow: true, directory: true });
+  const newRoot = directory(pointer(args[0]));
+  const putOld = directory(pointer(args[1]));
+  task.process.pivotRoot(newRoot, putOld);
+  return 0;
+}
+
 export const mountSyscalls = {
   mount,
+  pivot_root,
   umount2,
 } satisfies Record<string, SyscallHandler>;

@@ -1,12 +1,13 @@
 // The interface ioctls any socket answers (SIOCGIFCONF, SIOCGIFFLAGS, SIOCGIFADDR, ...:
 // what ifconfig and older programs use), from the sandbox's own interfaces, with
-// struct ifreq and struct ifconf as x86-64 lays them out. Changing an interface is EPERM:
-// the sandbox's are fixed.
+// struct ifreq and struct ifconf as x86-64 lays them out. SIOCSIFFLAGS brings a stack's
+// own lo up or down (`ifconfig lo up` in a new network namespace) with CAP_NET_ADMIN;
+// changing anything else is EPERM: the sandbox's other interfaces are fixed.
 
 import { E, fail } from '../../abi/errno.js';
 import { AF, SIOC } from '../../abi/linux-socket.js';
 import { isV4, v4Of } from '../../netstack/inet/ip.js';
-import { IFF, type NetworkInterface } from '../../netstack/interfaces.js';
+import { IFF, Loopback, type NetworkInterface } from '../../netstack/interfaces.js';
 import type { NetworkStack } from '../../netstack/stack.js';
 import type { UserMemory } from '../../vfs/api.js';
 
@@ -64,9 +65,20 @@ function interfaceConfiguration(stack: NetworkStack, arg: bigint, memory: UserMe
   return 0;
 }
 
+/** SIOCSIFFLAGS (dev_change_flags): lo's up flag; the other interfaces stay as they are (EPERM). */
+function setFlags(stack: NetworkStack, arg: bigint, memory: UserMemory): number {
+  const ifreq = Buffer.from(memory.read(arg, IFREQ_SIZE));
+  const name = ifreq.toString('latin1', 0, IFNAMSIZ).replace(/\0.*$/s, '');
+  const link = stack.interfaces.find((l) => l.name === name) ?? fail(E.ENODEV);
+  if (!(link instanceof Loopback)) fail(E.EPERM);
+  link.setUp((ifreq.readUInt16LE(IFNAMSIZ) & IFF.UP) !== 0);
+  return 0;
+}
+
 /** The ioctls of interfaces (dev_ioctl and devinet_ioctl); ENOTTY for what no socket answers. */
-export function interfaceIoctl(stack: NetworkStack, request: number, arg: bigint, memory: UserMemory): number {
+export function interfaceIoctl(stack: NetworkStack, request: number, arg: bigint, memory: UserMemory, mayAdminister: boolean): number {
   if (request === SIOC.GIFCONF) return interfaceConfiguration(stack, arg, memory);
+  if (request === SIOC.SIFFLAGS && mayAdminister) return setFlags(stack, arg, memory);
   if (SETTERS.has(request)) fail(E.EPERM);
   const known = [SIOC.GIFNAME, SIOC.GIFFLAGS, SIOC.GIFADDR, SIOC.GIFDSTADDR, SIOC.GIFBRDADDR, SIOC.GIFNETMASK, SIOC.GIFMETRIC, SIOC.GIFMTU, SIOC.GIFHWADDR, SIOC.GIFINDEX, SIOC.GIFTXQLEN] as number[];
   if (!known.includes(request)) fail(E.ENOTTY);

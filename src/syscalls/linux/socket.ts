@@ -9,6 +9,7 @@ import { MAX_RW_COUNT, O, UIO_MAXIOV } from '../../abi/linux-fcntl.js';
 import { MMSGHDR_SIZE, MSG, SO, SOCK, SOL } from '../../abi/linux-socket.js';
 import { NET_LIMITS } from '../../netstack/limits.js';
 import type { IncomingMessage, OutgoingMessage, PendingConnect, Socket, SocketAddress, SocketCaller } from '../../netstack/index.js';
+import { CAP_NET_ADMIN, hasCapability } from '../../netstack/socket.js';
 import { andThen } from '../../sentry/kernel/files/blocking-io.js';
 import { socketCaller } from '../../sentry/kernel/socket/socket-caller.js';
 import { openSocketFile, requireSocket } from '../../sentry/kernel/socket/socket-file.js';
@@ -62,7 +63,7 @@ function socketArg(task: SyscallTask, reg: bigint): Socket {
 /** A socket's file, answering the interface ioctls from the sandbox's stack. */
 function socketFileFor(task: SyscallTask, socket: Socket, nonBlocking: boolean, caller: SocketCaller): FileDescription {
   const stack = task.kernel.net;
-  return openSocketFile(task.kernel.vfs, task.fs, socket, nonBlocking, caller, (_socket, request, arg, memory) => interfaceIoctl(stack, request, arg, memory));
+  return openSocketFile(task.kernel.vfs, task.fs, socket, nonBlocking, caller, (_socket, request, arg, memory) => interfaceIoctl(stack, request, arg, memory, hasCapability(caller, CAP_NET_ADMIN)));
 }
 
 /** A new socket's fd (SOCK_NONBLOCK, SOCK_CLOEXEC in flags); EMFILE closes the socket. */

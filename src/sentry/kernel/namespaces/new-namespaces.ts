@@ -4,7 +4,7 @@
 // and its mount namespace through its root and cwd (FsContext).
 //
 // Built: CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC (System V objects and POSIX message
-// queues), CLONE_NEWNET (a stack with its own loopback and nothing else), CLONE_NEWCGROUP
+// queues), CLONE_NEWNET (a stack with its own loopback, down as Linux makes it, and nothing else), CLONE_NEWCGROUP
 // (accepted: the sandbox's cgroup mounts show one root whatever the namespace, so a new
 // cgroup namespace looks as Linux makes it for a process at its cgroup's root),
 // CLONE_NEWPID (a pid namespace below the caller's pid_for_children: pid-namespace.ts; it
@@ -87,7 +87,7 @@ export function newNamespaces(holder: NamespaceHolder, flags: bigint, alsoCheck?
           cgroup: flags & CLONE.NEWCGROUP ? new CgroupNamespace() : old.cgroup,
           uts: flags & CLONE.NEWUTS ? old.uts.copy() : old.uts,
           ipc: flags & CLONE.NEWIPC ? old.ipc.sibling() : old.ipc,
-          net: flags & CLONE.NEWNET ? new NetworkStack({ memory: old.memory.sockets }) : old.net,
+          net: flags & CLONE.NEWNET ? new NetworkStack({ memory: old.memory.sockets, loopbackUp: false }) : old.net,
         }
       : old;
   for (const kind of ['cgroup', 'uts', 'ipc', 'net'] as const) if (kernel[kind] !== old[kind]) recordOwner(kernel[kind], owner);
