@@ -31,7 +31,7 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('nested pid namespaces', () => 
       const native = spawnSync(binaries.get(`pidns-${linkage}`)!, [], { encoding: 'utf8', timeout: 60_000 });
       expect(native.status).toBe(0);
       expect(native.stdout).toContain('init: getpid 1 getppid 0\n');
-      expect(native.stdout).toContain('the deeper init\'s NSpid: 3 levels, inner 6 1\n');
+      expect(native.stdout).toContain('the deeper init\'s NSpid: 3 levels, inner 7 1\n');
       for (const { uid } of TSSC_USERS) {
         writeConfig(dir, { args: [`/bin/pidns-${linkage}`], extraCaps: ['CAP_SYS_ADMIN'] });
         expect(tsscRun(dir, [], runAs(dir, uid))).toEqual({ status: 0, stdout: native.stdout, stderr: '' });

@@ -81,7 +81,10 @@ export function recordSender(target: ThreadGroup, sig: number, sender: SignalSen
     bySignal = new Map();
     senders.set(target, bySignal);
   }
-  const record: SendRecord = { ...sender, ...(queuedInfo ? { queued: queuedInfo } : {}), thread };
+  // The receiver sees the sender by its own pid namespace's number for it, taken now (the
+  // sender's number may be gone by delivery: a child's SIGCHLD after its reap), 0 for a
+  // sender above its namespace, as Linux shows a signal from outside.
+  const record: SendRecord = { ...sender, pid: target.pidns.numberOf(sender.pid), ...(queuedInfo ? { queued: queuedInfo } : {}), thread };
   const queue = bySignal.get(sig);
   if (sig >= SIGRTMIN && queue) queue.push(record);
   else bySignal.set(sig, [record]);
@@ -140,10 +143,8 @@ function fillSender(info: Buffer, group: ThreadGroup, sig: number, sender: Signa
     info.writeInt32LE(sig, SIGINFO_OFFSET.signo);
     return;
   }
-  // Senders are recorded by kernel identity: the receiver sees its own namespace's number
-  // for it, 0 for a sender above its namespace (as Linux shows a signal from outside), and
-  // si_uid as its user namespace sees the sender (userns_fixup_signal_uid).
-  writeSiginfoSender(info, { ...sender, pid: group.pidns.numberOf(sender.pid), uid: group.creds.userNs.view('uid', sender.uid) });
+  // si_uid as the receiver's user namespace sees the sender (userns_fixup_signal_uid).
+  writeSiginfoSender(info, { ...sender, uid: group.creds.userNs.view('uid', sender.uid) });
 }
 
 /** Signals a fault raises, which the kernel forces even on a pid namespace's init. */
