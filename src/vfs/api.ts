@@ -667,6 +667,8 @@ export interface ProcessView {
   userNamespace?(): UserNamespaceFiles;
   /** One of R S D Z T t X. */
   readonly state: string;
+  /** Thread tid's own state (t while a tracer holds it stopped); absent: the process's. */
+  threadState?(tid: number): string;
   /** The process's name: its leader thread's. */
   readonly comm: string;
   /** A thread's own name (pthread_setname_np), /proc/PID/task/TID/comm. */

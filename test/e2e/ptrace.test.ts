@@ -3,8 +3,8 @@
 // with GET_SYSCALL_INFO, a result changed by SETREGS, PEEK/POKE, SEIZE/INTERRUPT/DETACH,
 // fork/exit events with auto-attach, signal-delivery stops, the access rule), and so does
 // ptrace-extras.c (VFORK_DONE, GET/SETSIGMASK, PEEKSIGINFO, CLD_TRAPPED and what the real
-// parent sees of a traced child's group-stop, SECCOMP_GET_FILTER with CAP_SYS_ADMIN); strace -f
-// and gdb run inside as they run natively; and a tracer inside reaches nothing else: no
+// parent sees of a traced child's group-stop, SECCOMP_GET_FILTER with CAP_SYS_ADMIN); strace -f,
+// ltrace and gdb run inside as they run natively; and a tracer inside reaches nothing else: no
 // host pid, no task it may not trace, no register value that would steer the sentry.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -50,7 +50,7 @@ orphan exited
 tracer gone (EXITKILL): the tracee says nothing
 orphan KILL
 `;
-const hasTools = ['/usr/bin/strace', '/usr/bin/gdb'].every((p) => spawnSync(p, ['--version']).status === 0);
+const hasTools = ['/usr/bin/strace', '/usr/bin/gdb', '/usr/bin/ltrace'].every((p) => spawnSync(p, ['--version']).status === 0);
 
 describe.skipIf(!hasBusybox() || !hasCompiler())('ptrace between sandbox tasks', () => {
   let dir: string;
@@ -91,9 +91,10 @@ describe.skipIf(!hasBusybox() || !hasCompiler())('ptrace between sandbox tasks',
 
 /** The Debian programs the tool tests run: the tracers and what they trace. */
 const TOOLS: DebianRootfsSpec = {
-  programs: ['sh', 'ls', 'wc', 'env', 'strace', 'gdb'],
-  // gdb's own Python scripts, and the Python it runs them with.
+  programs: ['sh', 'ls', 'wc', 'env', 'strace', 'gdb', 'ltrace'],
+  // gdb's own Python scripts, and the Python it runs them with; ltrace's prototypes.
   trees: [
+    { path: '/etc/ltrace.conf' },
     { path: '/usr/share/gdb' },
     { path: '/usr/lib/python3.11', exclude: ['config-3.11-x86_64-linux-gnu', 'test', 'idlelib', 'lib2to3', 'pydoc_data', 'ensurepip', 'tkinter', 'turtledemo', 'distutils'] },
   ],
@@ -169,6 +170,8 @@ describe.skipIf(!isRoot || !hasTools || !hasCompiler())('strace and gdb inside t
     chmodSync(bundle, 0o755);
     // With its debug information and unoptimised, so every frame is in the backtrace.
     execFileSync('gcc', ['-g', '-O0', '-o', path.join(programs, 'ptrace-crash'), path.join(REPO, 'test', 'e2e', 'fixtures', 'ptrace-crash.c')]);
+    // Where ltrace can break: calls through a lazily bound PLT of a non-PIE program.
+    execFileSync('gcc', ['-O0', '-no-pie', '-fno-builtin', '-Wl,-z,lazy', '-o', path.join(programs, 'ltrace-target'), path.join(REPO, 'test', 'e2e', 'fixtures', 'ltrace-target.c')]);
   });
   afterAll(() => removeDir(bundle));
 
@@ -193,6 +196,18 @@ describe.skipIf(!isRoot || !hasTools || !hasCompiler())('strace and gdb inside t
     expect(sandboxed.stdout).toBe(native.stdout);
     expect(straceByProcess(sandboxed.stderr)).toEqual(straceByProcess(native.stderr));
     expect(sandboxed.stderr).toMatch(/--- SIGCHLD \{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=\d+, si_uid=0, si_status=0/);
+  });
+
+  it('ltrace shows a program\'s library calls as natively', () => {
+    const native = spawnSync('ltrace', [path.join(programs, 'ltrace-target'), 'sandbox'], { encoding: 'utf8', timeout: 60_000 });
+    const sandboxed = runTools(['ltrace', '/opt/ltrace-target', 'sandbox'], true);
+    // Heap addresses differ between runs, and the padding before each result with them.
+    const calls = (text: string): string => text.replace(/0x[0-9a-f]+/g, 'ADDR').replace(/ +=/g, ' =');
+    expect(native.stderr).toMatch(/^strlen\("sandbox"\) +.* = 7\n/);
+    expect(calls(sandboxed.stderr)).toBe(calls(native.stderr));
+    expect(sandboxed.stdout).toBe(native.stdout);
+    expect([sandboxed.status, native.status]).toEqual([0, 0]);
+    expect(native.stderr).toMatch(/\+\+\+ exited \(status 3\) \+\+\+\n$/);
   });
 
   it('gdb -batch -ex run -ex bt gives a crashing program\'s backtrace as natively', () => {

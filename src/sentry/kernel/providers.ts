@@ -166,6 +166,14 @@ function copied(copy: () => void, length: number): number {
   }
 }
 
+/** A task's state letter: t while its tracer holds it in a ptrace-stop (ltrace waits for it), T in a group-stop. */
+function stateOf(group: ThreadGroup, task: Task | undefined): string {
+  if (group.zombie) return 'Z';
+  if (task?.tracee?.stop) return 't';
+  if (group.stopped) return 'T';
+  return task?.blocked ? 'S' : 'R';
+}
+
 /** The /proc view of group with the numbers ns gives (undefined: the sandbox's own namespace). */
 function viewOf(group: ThreadGroup, reader: () => Task | undefined, ns: PidNamespace | undefined): ProcessView {
   const tasks = [...group.tasks];
@@ -201,7 +209,8 @@ function viewOf(group: ThreadGroup, reader: () => Task | undefined, ns: PidNames
       return new Map([...namespaceLinks(task)].map(([name, inode]) => [name, { inode, name: inode.name }]));
     },
     userNamespace: () => userNamespaceFiles(group.creds.userNs, () => reader()?.creds),
-    state: group.zombie ? 'Z' : group.stopped ? 'T' : leader?.blocked ? 'S' : 'R',
+    state: stateOf(group, leader),
+    threadState: (tid) => stateOf(group, taskOf(tid) ?? leader),
     comm: group.comm,
     threadComm: (tid) => taskOf(tid)?.threadComm ?? group.comm,
     setThreadComm: (tid, name) => {

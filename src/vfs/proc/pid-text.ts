@@ -17,6 +17,11 @@ const STATE_NAMES: Record<string, string> = {
 };
 
 /** The 52 fields of /proc/PID/stat (tid is the task shown: the pid for the process itself). */
+/** Thread tid's state letter (a process's directory shows its leader's). */
+function stateOf(view: ProcessView, tid: number): string {
+  return view.threadState?.(tid) ?? view.state;
+}
+
 export function statText(deps: ProcDeps, view: ProcessView, tid: number): string {
   const { ttyNr, tpgid } = terminalOf(deps, view.sid);
   const usage = view.usage?.();
@@ -25,7 +30,7 @@ export function statText(deps: ProcDeps, view: ProcessView, tid: number): string
   const fields: (string | number | bigint)[] = [
     tid,
     `(${view.comm})`,
-    view.state,
+    stateOf(view, tid),
     view.ppid,
     view.pgid,
     view.sid,
@@ -77,7 +82,7 @@ export function statusText(deps: ProcDeps, view: ProcessView, tid: number): stri
   const lines: [string, string | number][] = [
     ['Name', view.comm],
     ['Umask', view.fsContext.umask.toString(8).padStart(4, '0')],
-    ['State', STATE_NAMES[view.state] ?? view.state],
+    ['State', STATE_NAMES[stateOf(view, tid)] ?? stateOf(view, tid)],
     ['Tgid', view.pid],
     ['Ngid', 0],
     ['Pid', tid],
