@@ -2,6 +2,7 @@
 // plus the sentry's bookkeeping of where the host thread is in its life.
 
 import { ERESTARTSYS, SysError } from '../../abi/errno.js';
+import { SIG } from '../../abi/linux-signal.js';
 import type { FsContext, Waitable } from '../../vfs/api.js';
 import type { FdTable } from './fd-table.js';
 import { AddressSpace, type Freeze } from '../platform/ptrace/freezer.js';
@@ -241,6 +242,10 @@ export class Task implements SyscallTask {
         if (settle()) resolve(value);
       }, guarded);
       if (settled) cleanup();
+      // A PTRACE_INTERRUPT that came before the wait (its host stop still unprocessed when
+      // the tracer asked) ends it as one during the wait would: the stop comes, then the
+      // call again. Otherwise the tracer's wait and this one would wait for each other.
+      else if (this.tracee?.interrupted) this.interrupt(SIG.STOP);
     });
   }
 }
