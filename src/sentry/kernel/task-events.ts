@@ -27,7 +27,6 @@ import type { TaskLifecycle } from './task-lifecycle.js';
 import { faultAtSignalStop } from './test-faults.js';
 import { ThreadGroup } from './thread-group.js';
 import { writeTid } from './threads.js';
-import { POLL } from '../../abi/linux-poll.js';
 
 /** What the events change besides the tasks themselves. */
 export interface TaskEventsParts {
@@ -209,9 +208,7 @@ export class TaskEvents {
     const procs = this.parts.procs;
     const execing = procs.taskOfHost(formerHostTid);
     if (!execing || execing.group !== leader.group) return undefined;
-    leader.exited = true;
-    leader.interrupt(SIG.KILL);
-    leader.endEvents.notify(POLL.IN | POLL.RDNORM | POLL.HUP);
+    leader.markExited();
     leader.fds.leave();
     procs.dropHost(leader);
     procs.remove(leader);

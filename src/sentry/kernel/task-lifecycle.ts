@@ -14,7 +14,6 @@ import type { SignalDelivery } from './signal-delivery.js';
 import { SA, SIG_IGN, isValidSignal } from './signals.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
-import { POLL } from '../../abi/linux-poll.js';
 
 /** What the lifecycle acts on besides the tasks and processes themselves. */
 export interface LifecycleHost {
@@ -50,9 +49,7 @@ export class TaskLifecycle {
   }
 
   taskGone(task: Task, hostStatus: number): void {
-    task.exited = true;
-    task.interrupt(SIG.KILL);
-    task.endEvents.notify(POLL.IN | POLL.RDNORM | POLL.HUP);
+    task.markExited();
     this.host.procs.remove(task);
     const group = task.group;
     group.lastFs = task.fs;

@@ -2,6 +2,7 @@
 // plus the sentry's bookkeeping of where the host thread is in its life.
 
 import { ERESTARTSYS, SysError } from '../../abi/errno.js';
+import { POLL } from '../../abi/linux-poll.js';
 import { SIG } from '../../abi/linux-signal.js';
 import type { FsContext, Waitable } from '../../vfs/api.js';
 import type { FdTable } from './fd-table.js';
@@ -73,6 +74,7 @@ export class Task implements SyscallTask {
   seccompSiginfo: Buffer | undefined;
   /** Blocked, and its answer may come without any ptrace stop (see Sandbox.awakeAnswers). */
   awake = false;
+  /** Set by markExited. */
   exited = false;
   /**
    * The seccomp filters the workload installed on this thread, oldest first (the host
@@ -196,6 +198,13 @@ export class Task implements SyscallTask {
 
   signalSelf(signal: number): void {
     this.hooks.signal(this, signal);
+  }
+
+  /** The thread is gone: its wait ends, and its PIDFD_THREAD pidfds see it end. */
+  markExited(): void {
+    this.exited = true;
+    this.interrupt(SIG.KILL);
+    this.endEvents.notify(POLL.IN | POLL.RDNORM | POLL.HUP);
   }
 
   /** Whether the task is inside an interruptible wait. */
