@@ -142,9 +142,8 @@ export class PtyTable {
 
   /** /dev/console: the console's slave (ENXIO when the sandbox has no terminal). */
   openConsole(flags: number): FileImpl {
+    // A pair's last master close takes it out of the table, and the console with it.
     if (this.console === undefined) fail(E.ENXIO);
-    const pty = this.ptys.get(this.console);
-    if (pty && !pty.isOpen) fail(E.ENXIO);
     return this.openSlave(this.console, flags);
   }
 

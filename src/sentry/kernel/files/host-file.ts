@@ -55,7 +55,7 @@ export class HostFileInode implements Inode {
      * once no description uses it, so the client's readers see the end of output.
      */
     private readonly ownsFd = false,
-    naming?: { naming: TerminalNaming; ctx: FsContext },
+    naming?: TerminalNaming,
   ) {
     const isTty = tty.isatty(hostFd);
     this.type = this.hostStat().mode & S.IFMT;
@@ -66,7 +66,7 @@ export class HostFileInode implements Inode {
       this.terminal = terminal;
       this.reader!.inputFilter = (chunk) => terminal.filterInput(chunk);
       if (naming) {
-        this.name = HostTerminalName.of(naming.naming, naming.ctx, this.hostStat().rdev, { uid: owner.uid, gid: owner.gid });
+        this.name = HostTerminalName.of(naming, this.hostStat().rdev, { uid: owner.uid, gid: owner.gid });
         this.name.hold(this);
       }
     }
@@ -312,7 +312,7 @@ export interface HostStdioOptions {
  * O_WRONLY for stdout and stderr). The sandbox takes over its one reference.
  */
 export function openHostStdio(vfs: Vfs, ctx: FsContext, hostFd: number, accessMode: number, options: HostStdioOptions = {}): FileDescription {
-  const naming = options.ptys ? { naming: { ptys: options.ptys, vfs }, ctx } : undefined;
+  const naming = options.ptys ? { ptys: options.ptys, vfs, ctx } : undefined;
   const inode = new HostFileInode(hostFd, ctx.creds, terminalsOf(vfs), options.ownsFd ?? false, naming);
   return vfs.openAnonymous(inode, inode.displayName, accessMode & O.ACCMODE, ctx);
 }

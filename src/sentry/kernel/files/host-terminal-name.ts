@@ -8,10 +8,11 @@ import { S, makedev, type FileImpl, type FsContext, type Stat, type Vfs } from '
 import { PTY_SLAVE_MAJOR, type OutsideTerminal, type PtyTable } from '../../../vfs/devpts/table.js';
 import type { Owner } from '../../../vfs/synthetic/nodes.js';
 
-/** Where a sandbox shows its host terminals: its pty table, and the VFS their names resolve in. */
+/** Where a sandbox shows its host terminals: its pty table, and the VFS and context their names resolve in. */
 export interface TerminalNaming {
   readonly ptys: PtyTable;
   readonly vfs: Vfs;
+  readonly ctx: FsContext;
 }
 
 /** A description's worth of the host terminal: what a new open of its name goes through. */
@@ -28,7 +29,6 @@ export class HostTerminalName {
 
   private constructor(
     private readonly naming: TerminalNaming,
-    private readonly ctx: FsContext,
     owner: Owner,
     private readonly forget: () => void,
   ) {
@@ -36,7 +36,7 @@ export class HostTerminalName {
   }
 
   /** The name of host terminal hostRdev in naming's sandbox, numbered on first use. */
-  static of(naming: TerminalNaming, ctx: FsContext, hostRdev: number, owner: Owner): HostTerminalName {
+  static of(naming: TerminalNaming, hostRdev: number, owner: Owner): HostTerminalName {
     let names = namesOf.get(naming.ptys);
     if (!names) {
       names = new Map();
@@ -45,7 +45,7 @@ export class HostTerminalName {
     let name = names.get(hostRdev);
     if (!name) {
       const forget = () => names.delete(hostRdev);
-      name = new HostTerminalName(naming, ctx, owner, forget);
+      name = new HostTerminalName(naming, owner, forget);
       names.set(hostRdev, name);
     }
     return name;
@@ -74,7 +74,8 @@ export class HostTerminalName {
   /** The stat of the name as the sandbox sees it; undefined when it names no such device now. */
   stat(): Stat | undefined {
     try {
-      const st = this.naming.vfs.stat(this.ctx, undefined, this.path, 0);
+      const { vfs, ctx } = this.naming;
+      const st = vfs.stat(ctx, undefined, this.path, 0);
       return (st.mode & S.IFMT) === S.IFCHR && st.rdev === makedev(PTY_SLAVE_MAJOR, this.index) ? st : undefined;
     } catch (error) {
       if (isSysError(error)) return undefined;
